@@ -1,0 +1,46 @@
+# leadbot — the two commands a new user needs: `make run` and `make test`.
+# Both work on a fresh machine: they create .venv and install what is needed first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LEADBOT := $(BIN)/leadbot
+
+.PHONY: run test install lint bench bench-matching console serve clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing leadbot into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import bot, slack_bolt, telegram, sqlalchemy" && touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate the embedded SQLite database, load the samples, start the console chat.
+run: $(STAMP)
+	@$(LEADBOT) migrate
+	@$(LEADBOT) partners import examples/partners.csv
+	@$(LEADBOT) reps import examples/reps.csv
+	@$(LEADBOT) leads import examples/leads.json
+	@$(LEADBOT) console
+
+## make test: the whole suite, on SQLite and on the local PostgreSQL, with Redis.
+test: $(STAMP)
+	@$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
+
+serve: $(STAMP)
+	@$(LEADBOT) migrate
+	@$(LEADBOT) serve
+
+bench: bench-matching
+
+bench-matching: $(STAMP)
+	@$(BIN)/python bench/matching.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-*

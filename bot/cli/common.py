@@ -1,0 +1,78 @@
+"""Shared CLI plumbing: the ``--config`` option, loading settings, running async code."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from bot.config import ConfigError, Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        ctx.meta["leadbot.config"] = value
+    return value
+
+
+def config_option(func: F) -> F:
+    """``--config PATH`` on the group and on every command (either position works)."""
+    return click.option(
+        "--config",
+        "config",
+        metavar="PATH",
+        expose_value=False,
+        is_eager=True,
+        callback=_remember_config,
+        help="Settings file (default: $LEADBOT_CONFIG, else bot.toml).",
+    )(func)
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    """Load settings once per invocation; a bad config ends the command with its message."""
+    cached = ctx.meta.get("leadbot.settings")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    try:
+        settings = load_settings(ctx.meta.get("leadbot.config"))
+    except ConfigError as exc:
+        click.echo(f"leadbot: {exc}", err=True)
+        sys.exit(2)
+    ctx.meta["leadbot.settings"] = settings
+    return settings
+
+
+def run_async(coro: Awaitable[T]) -> T:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"leadbot: {message}", err=True)
+    sys.exit(code)
+
+
+def command(group: click.Group | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """A click command that also takes ``--config``."""
+
+    def decorate(func: F) -> F:
+        wrapped = config_option(func)
+        maker = group.command if group is not None else click.command
+        return maker(**kwargs)(wrapped)  # type: ignore[return-value]
+
+    return decorate
+
+
+def pass_settings(func: F) -> F:
+    @functools.wraps(func)
+    @click.pass_context
+    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        return ctx.invoke(func, settings_from(ctx), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

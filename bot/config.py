@@ -1,0 +1,314 @@
+"""Settings: ``bot.toml`` overlaid with ``LEADBOT_<SECTION>__<KEY>`` environment variables.
+
+We load the TOML file ourselves and validate the merged result with pydantic, instead of
+leaning on a settings framework, because three rules matter more than convenience here:
+
+* a wrong key or value anywhere (file *or* environment) fails at start with a message
+  naming it — a typo such as ``LEADBOT_SLACK__ENABLE`` must not be silently ignored;
+* secrets (tokens, signing secrets) are accepted **only** from the environment, never from
+  the file, and they are ``SecretStr`` so they never appear in a repr or a log line;
+* the path comes from ``--config``, else ``LEADBOT_CONFIG``, else ``bot.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+ENV_PREFIX = "LEADBOT_"
+CONFIG_ENV = "LEADBOT_CONFIG"
+DEFAULT_CONFIG = "bot.toml"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the offending key."""
+
+
+def _secret(env: str) -> Any:
+    return Field(default=None, json_schema_extra={"secret": True, "env": env})
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///leadbot.db"
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1, le=500)
+
+
+class RedisSettings(Section):
+    url: str = ""
+    key_prefix: str = "leadbot:"
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    api_token: SecretStr | None = _secret("LEADBOT_SERVER__API_TOKEN")
+
+
+class SlackSettings(Section):
+    enabled: bool = False
+    api_url: str = "https://slack.com/api/"
+    staff_channel: str = ""
+    socket_mode: bool = False
+    per_channel_per_second: float = Field(default=1.0, gt=0)
+    burst: int = Field(default=3, ge=1)
+    bot_token: SecretStr | None = _secret("LEADBOT_SLACK__BOT_TOKEN")
+    signing_secret: SecretStr | None = _secret("LEADBOT_SLACK__SIGNING_SECRET")
+    app_token: SecretStr | None = _secret("LEADBOT_SLACK__APP_TOKEN")
+
+
+class TelegramSettings(Section):
+    enabled: bool = False
+    api_url: str = "https://api.telegram.org/bot"
+    staff_chat_id: int = 0
+    mode: Literal["webhook", "polling"] = "webhook"
+    webhook_url: str = ""
+    bot_username: str = ""
+    link_code_hours: int = Field(default=72, ge=1)
+    token: SecretStr | None = _secret("LEADBOT_TELEGRAM__TOKEN")
+    webhook_secret: SecretStr | None = _secret("LEADBOT_TELEGRAM__WEBHOOK_SECRET")
+
+
+class ConsoleSettings(Section):
+    """The console is a platform like Slack: notices for it are queued only when enabled.
+
+    ``leadbot console`` switches it on for its own process.
+    """
+
+    enabled: bool = False
+
+
+class StaffSettings(Section):
+    slack_users: list[str] = []
+    telegram_users: list[int] = []
+    language: Literal["de", "en"] = "de"
+
+
+class Wave(Section):
+    size: int = Field(ge=0, description="partners in this wave; 0 = everyone eligible")
+    minutes: int = Field(gt=0)
+
+
+class DistributionSettings(Section):
+    waves: list[Wave] = [
+        Wave(size=1, minutes=60),
+        Wave(size=5, minutes=120),
+        Wave(size=0, minutes=1440),
+    ]
+    claim_sla_hours: float = Field(default=24, gt=0)
+    reminder_before_recall_hours: float = Field(default=4, ge=0)
+    pause_after_sla_misses: int = Field(default=3, ge=0, description="0 = never pause")
+    timezone: str = "Europe/Berlin"
+    follow_up_hour: int = Field(default=9, ge=0, le=23)
+
+    @model_validator(mode="after")
+    def _check(self) -> DistributionSettings:
+        if not self.waves:
+            raise ValueError("waves: at least one wave is needed")
+        if self.reminder_before_recall_hours >= self.claim_sla_hours:
+            raise ValueError("reminder_before_recall_hours must be below claim_sla_hours")
+        return self
+
+
+class MatchingWeights(Section):
+    distance: float = 1.0
+    tier: float = 1.0
+    certification: float = 1.0
+    conversion: float = 1.0
+    load: float = 1.0
+
+
+class MatchingSettings(Section):
+    tiers: list[str] = ["platinum", "gold", "silver", "registered"]
+    certification_levels: list[str] = ["basic", "advanced", "expert"]
+    require_certification: bool = True
+    require_stock: bool = False
+    enterprise_min_employees: int = Field(default=1000, ge=1)
+    sme_min_employees: int = Field(default=1, ge=0)
+    public_industries: list[str] = ["public", "government", "education", "healthcare-public"]
+    max_distance_km: float = Field(default=300, gt=0)
+    conversion_prior_won: float = Field(default=1, ge=0)
+    conversion_prior_closed: float = Field(default=4, gt=0)
+    weights: MatchingWeights = MatchingWeights()
+
+
+class Product(Section):
+    id: str = Field(min_length=1)
+    line: str = Field(min_length=1)
+    name: str = ""
+    min_certification: str = "basic"
+
+
+class OutboxSettings(Section):
+    batch_size: int = Field(default=100, ge=1)
+    max_backoff_seconds: float = Field(default=900, gt=0)
+    poll_seconds: float = Field(default=2.0, gt=0)
+    lock_seconds: float = Field(default=60, gt=0)
+
+
+class NewsSettings(Section):
+    feeds: list[str] = []
+    poll_minutes: float = Field(default=30, gt=0)
+
+
+class ContentSettings(Section):
+    library: str = ""
+
+
+class Settings(Section):
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    server: ServerSettings = ServerSettings()
+    slack: SlackSettings = SlackSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    staff: StaffSettings = StaffSettings()
+    distribution: DistributionSettings = DistributionSettings()
+    matching: MatchingSettings = MatchingSettings()
+    products: list[Product] = []
+    outbox: OutboxSettings = OutboxSettings()
+    news: NewsSettings = NewsSettings()
+    content: ContentSettings = ContentSettings()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        levels = self.matching.certification_levels
+        seen: set[str] = set()
+        for i, product in enumerate(self.products):
+            if product.id in seen:
+                raise ValueError(f"products[{i}].id: duplicate product id {product.id!r}")
+            seen.add(product.id)
+            if product.min_certification not in levels:
+                raise ValueError(
+                    f"products[{i}].min_certification: {product.min_certification!r} is not "
+                    f"one of matching.certification_levels {levels}"
+                )
+        return self
+
+    def product(self, product_id: str) -> Product | None:
+        return next((p for p in self.products if p.id == product_id), None)
+
+    def with_console(self) -> Settings:
+        """The same settings with the console platform switched on."""
+        return self.model_copy(update={"console": ConsoleSettings(enabled=True)})
+
+
+def _secret_fields(model: type[BaseModel]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("secret"):
+            out[name] = str(extra["env"])
+    return out
+
+
+def _section_model(section: str) -> type[BaseModel] | None:
+    field = Settings.model_fields.get(section)
+    if field is None:
+        return None
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _parse_env_value(raw: str, annotation: Any) -> Any:
+    """Environment values are strings; lists and tables are written in TOML syntax."""
+    if annotation in (str, SecretStr, SecretStr | None) or annotation == str | None:
+        return raw
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _overlay_environment(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section, sep, key = rest.partition("__")
+        model = _section_model(section)
+        if not sep or model is None or key not in model.model_fields:
+            raise ConfigError(
+                f"unknown setting in the environment: {name} "
+                f"(expected LEADBOT_<SECTION>__<KEY>, e.g. LEADBOT_SLACK__ENABLED)"
+            )
+        annotation = model.model_fields[key].annotation
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"{section}: must be a table")
+        data[section][key] = _parse_env_value(raw, annotation)
+
+
+def _reject_file_secrets(data: Mapping[str, Any], path: Path) -> None:
+    for section, values in data.items():
+        model = _section_model(section)
+        if model is None or not isinstance(values, Mapping):
+            continue
+        for key, env in _secret_fields(model).items():
+            if key in values:
+                raise ConfigError(
+                    f"{path}: {section}.{key} is a secret and must not be in the file; "
+                    f"set the environment variable {env} instead"
+                )
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration ({source}):"]
+    for problem in err.errors():
+        loc = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"  {loc}: {message}")
+    return "\n".join(lines)
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    must_exist: bool | None = None,
+) -> Settings:
+    """Load and validate settings; raise :class:`ConfigError` naming what is wrong.
+
+    A missing file is fine when no path was asked for explicitly (defaults apply); an
+    explicitly requested file (``--config`` or ``LEADBOT_CONFIG``) must exist.
+    """
+    environ = os.environ if environ is None else environ
+    explicit = path or environ.get(CONFIG_ENV)
+    file = Path(explicit) if explicit else Path(DEFAULT_CONFIG)
+    if must_exist is None:
+        must_exist = bool(explicit)
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+        _reject_file_secrets(data, file)
+    elif must_exist:
+        raise ConfigError(f"config file not found: {file}")
+    _overlay_environment(data, environ)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, str(file))) from None

@@ -1,0 +1,1 @@
+"""What the bot says: anonymized teaser facts, templates, sales content, news."""

@@ -1,0 +1,184 @@
+"""What several bot processes must agree on, behind one small interface.
+
+With Redis configured, de-duplication of platform retries, rate-limit buckets, the
+scheduler's leader lease and sender wake-ups are shared by every process. Without Redis the
+same interface runs in-process, which is all a single process on the embedded default needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+
+class Coordination(Protocol):
+    async def first_time(self, key: str, ttl_seconds: int = 86_400) -> bool:
+        """True the first time ``key`` is seen within the TTL (for retried deliveries)."""
+        ...
+
+    async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
+        """Take one token; return 0 if taken, else the seconds to wait before trying again."""
+        ...
+
+    async def hold_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
+        """Acquire or renew a lease; True while ``holder`` holds it."""
+        ...
+
+    async def wake(self, topic: str) -> None:
+        """Tell waiters on ``topic`` (e.g. the outbox sender) that there is work."""
+        ...
+
+    async def wait(self, topic: str, timeout: float) -> None:
+        """Return when woken on ``topic`` or after ``timeout`` seconds."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class LocalCoordination:
+    """In-process implementation for a single bot process."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._leases: dict[str, tuple[str, float]] = {}
+        self._events: dict[str, asyncio.Event] = {}
+
+    async def first_time(self, key: str, ttl_seconds: int = 86_400) -> bool:
+        now = time.monotonic()
+        if len(self._seen) > 100_000:
+            self._seen = {k: v for k, v in self._seen.items() if v > now}
+        expires = self._seen.get(key)
+        if expires is not None and expires > now:
+            return False
+        self._seen[key] = now + ttl_seconds
+        return True
+
+    async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
+        now = time.monotonic()
+        tokens, last = self._buckets.get(bucket, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate_per_second)
+        if tokens >= 1.0:
+            self._buckets[bucket] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[bucket] = (tokens, now)
+        return (1.0 - tokens) / rate_per_second
+
+    async def hold_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
+        now = time.monotonic()
+        current = self._leases.get(name)
+        if current is None or current[0] == holder or current[1] <= now:
+            self._leases[name] = (holder, now + ttl_seconds)
+            return True
+        return False
+
+    def _event(self, topic: str) -> asyncio.Event:
+        event = self._events.get(topic)
+        if event is None:
+            event = self._events[topic] = asyncio.Event()
+        return event
+
+    async def wake(self, topic: str) -> None:
+        self._event(topic).set()
+
+    async def wait(self, topic: str, timeout: float) -> None:
+        event = self._event(topic)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+        event.clear()
+
+    async def close(self) -> None:
+        return None
+
+
+# Token bucket as one atomic script: several processes share a platform's rate limit.
+_TOKEN_SCRIPT = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst / rate) * 1000) + 1000)
+return tostring(wait)
+"""
+
+_LEASE_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if current == false or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+class RedisCoordination:
+    """Shared implementation for several bot processes."""
+
+    def __init__(self, url: str, prefix: str = "leadbot:") -> None:
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._prefix = prefix
+        self._token = self._redis.register_script(_TOKEN_SCRIPT)
+        self._lease = self._redis.register_script(_LEASE_SCRIPT)
+        self._local = LocalCoordination()  # wakes waiters in this process at once
+
+    def _key(self, *parts: str) -> str:
+        return self._prefix + ":".join(parts)
+
+    async def first_time(self, key: str, ttl_seconds: int = 86_400) -> bool:
+        return bool(await self._redis.set(self._key("seen", key), "1", nx=True, ex=ttl_seconds))
+
+    async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
+        now = time.time()
+        wait = await self._token(
+            keys=[self._key("bucket", bucket)], args=[rate_per_second, burst, now]
+        )
+        return float(wait)
+
+    async def hold_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
+        ok = await self._lease(
+            keys=[self._key("lease", name)], args=[holder, int(ttl_seconds * 1000)]
+        )
+        return bool(int(ok))
+
+    async def wake(self, topic: str) -> None:
+        await self._local.wake(topic)
+        await self._redis.publish(self._key("wake", topic), "1")
+
+    async def wait(self, topic: str, timeout: float) -> None:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(self._key("wake", topic))
+        try:
+            local = asyncio.create_task(self._local.wait(topic, timeout))
+            remote = asyncio.create_task(
+                pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+            )
+            _, pending = await asyncio.wait({local, remote}, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+
+    async def ping(self) -> bool:
+        return bool(await self._redis.ping())
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def create_coordination(url: str, prefix: str = "leadbot:") -> Coordination:
+    return RedisCoordination(url, prefix) if url else LocalCoordination()

@@ -1,0 +1,115 @@
+"""Engines and sessions. Users write plain SQLAlchemy URLs; we pick the drivers.
+
+The bot runs on asyncio, so the application uses an async driver (aiosqlite, asyncpg);
+Alembic and a few CLI tasks use a sync driver (sqlite3, psycopg). A URL that already names
+a driver is respected where that driver fits.
+
+SQLite needs care to be a safe default under concurrency: WAL lets readers run beside the
+writer, ``busy_timeout`` makes writers wait instead of failing, and every transaction starts
+with ``BEGIN IMMEDIATE`` so a read-then-write transaction (the claim) never has to upgrade a
+read lock — the upgrade is what makes SQLite fail with "database is locked" under load.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.pool import NullPool
+
+from bot.config import ConfigError, DatabaseSettings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+_SYNC_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+_ASYNC_CAPABLE = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg"), ("postgresql", "psycopg")}
+_SYNC_CAPABLE = {("sqlite", "pysqlite"), ("postgresql", "psycopg"), ("postgresql", "psycopg2")}
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database.url: not a database URL: {url!r}") from None
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise ConfigError(
+            f"database.url: unsupported database {backend!r}; use sqlite:/// or postgresql://"
+        )
+    return parsed
+
+
+def async_url(url: str) -> URL:
+    parsed = _parse(url)
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if (backend, driver) in _ASYNC_CAPABLE and "+" in parsed.drivername:
+        return parsed
+    return parsed.set(drivername=f"{backend}+{_ASYNC_DRIVERS[backend]}")
+
+
+def sync_url(url: str) -> URL:
+    parsed = _parse(url)
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if (backend, driver) in _SYNC_CAPABLE and "+" in parsed.drivername:
+        return parsed
+    return parsed.set(drivername=f"{backend}+{_SYNC_DRIVERS[backend]}")
+
+
+def is_sqlite(url: str) -> bool:
+    return _parse(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_setup(sync_engine: Engine) -> None:
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> AsyncEngine:
+    """The application's engine. ``pooled=False`` gives every session its own connection."""
+    url = async_url(settings.url)
+    kwargs: dict[str, Any] = {"echo": settings.echo}
+    if url.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        kwargs["poolclass"] = NullPool if not pooled else None
+        if kwargs["poolclass"] is None:
+            del kwargs["poolclass"]
+    elif pooled:
+        kwargs["pool_size"] = settings.pool_size
+        kwargs["max_overflow"] = settings.pool_size
+        kwargs["pool_pre_ping"] = True
+    else:
+        kwargs["poolclass"] = NullPool
+    engine = create_async_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        _sqlite_setup(engine.sync_engine)
+    return engine
+
+
+def create_engine_sync(url: str) -> Engine:
+    """A synchronous engine for migrations and maintenance tasks."""
+    sync = sync_url(url)
+    engine = create_engine(sync, poolclass=NullPool)
+    if sync.get_backend_name() == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)

@@ -1,0 +1,42 @@
+"""Typed SQLAlchemy 2 models. Import from here; the modules group tables by concern."""
+
+from bot.models.base import Base, utcnow
+from bot.models.delivery import ChatMessage, Offer, OutboxMessage, Timer
+from bot.models.directory import LinkCode, Partner, Rep
+from bot.models.enums import (
+    ActorKind,
+    Channel,
+    HoldReason,
+    LeadStatus,
+    MessageKind,
+    OfferStatus,
+    OutboxStatus,
+    Platform,
+    TimerKind,
+)
+from bot.models.lead import Lead, LeadEvent, LeadExclusion, LeadPersonalData
+
+__all__ = [
+    "ActorKind",
+    "Base",
+    "Channel",
+    "ChatMessage",
+    "HoldReason",
+    "Lead",
+    "LeadEvent",
+    "LeadExclusion",
+    "LeadPersonalData",
+    "LeadStatus",
+    "LinkCode",
+    "MessageKind",
+    "Offer",
+    "OfferStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Partner",
+    "Platform",
+    "Rep",
+    "Timer",
+    "TimerKind",
+    "utcnow",
+]

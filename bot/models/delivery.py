@@ -1,0 +1,97 @@
+"""Offers (lead x partner x wave), the chat messages we may edit, the outbox, timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.models.base import Base, BigIntPK, utcnow
+from bot.models.enums import MessageKind, OfferStatus, OutboxStatus, TimerKind
+from bot.models.lead import _enum
+
+
+class Offer(Base):
+    """A lead offered to one partner in one wave of one matching round."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "partner_id", "round", name="lead_partner_round"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    wave: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[OfferStatus] = mapped_column(_enum(OfferStatus, "offer_status"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class ChatMessage(Base):
+    """A message we posted and may edit later (a teaser, a rep's lead card)."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "message_id", name="platform_chat_message"),
+        Index("ix_chat_messages_lookup", "platform", "kind", "lead_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "message_kind"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), index=True)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A platform-neutral notice for one platform address, written with the state change.
+
+    The payload holds ids and non-identifying facts only; personal data is read when the
+    notice is sent, so ``erase`` never has to hunt through queued messages.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    platform: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class Timer(Base):
+    """A durable timer: a row that the scheduler turns into a service call when due."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "done_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    kind: Mapped[TimerKind] = mapped_column(_enum(TimerKind, "timer_kind"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(32))  # fired / cancelled / obsolete

@@ -1,0 +1,70 @@
+"""The running bot's shared parts: settings, database, coordination, clock.
+
+Every entry point (CLI command, ASGI app, console, tests) builds one :class:`Runtime` and
+hands it to services and handlers, so there are no module-level globals to reset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.coordination import Coordination, create_coordination
+from bot.db import create_engine_async, session_factory
+from bot.models.enums import Platform
+from bot.uow import UnitOfWork
+
+OUTBOX_TOPIC = "outbox"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    coordination: Coordination
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def create(
+        cls, settings: Settings, *, clock: Clock | None = None, pooled: bool = True
+    ) -> Runtime:
+        engine = create_engine_async(settings.database, pooled=pooled)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            coordination=create_coordination(settings.redis.url, settings.redis.key_prefix),
+            clock=clock or SystemClock(),
+        )
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.sessions,
+            self.settings,
+            self.clock,
+            self.platforms,
+            after_commit=self.wake_outbox,
+        )
+
+    async def wake_outbox(self) -> None:
+        await self.coordination.wake(OUTBOX_TOPIC)
+
+    @property
+    def platforms(self) -> frozenset[Platform]:
+        """Platforms that receive notices: those enabled in the settings."""
+        enabled = set()
+        if self.settings.slack.enabled:
+            enabled.add(Platform.SLACK)
+        if self.settings.telegram.enabled:
+            enabled.add(Platform.TELEGRAM)
+        if self.settings.console.enabled:
+            enabled.add(Platform.CONSOLE)
+        return frozenset(enabled)
+
+    async def close(self) -> None:
+        await self.coordination.close()
+        await self.engine.dispose()

@@ -1,0 +1,73 @@
+"""Unit of work: one database transaction, committed explicitly.
+
+Services receive a unit of work, change state and write the notices the change causes into
+the outbox through the same session (``uow.outbox``). Nothing is written unless
+``commit()`` is called, so a service that raises leaves no partial state. After a commit
+that queued notices, the outbox sender is woken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.models.enums import Platform
+from bot.outbox import OutboxWriter
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        platforms: frozenset[Platform],
+        after_commit: AfterCommit | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.platforms = platforms
+        self._after_commit = after_commit
+        self._session: AsyncSession | None = None
+        self.outbox = OutboxWriter(self)
+        self.outbox_written = False
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self._sessions()
+        self.outbox_written = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back anything uncommitted without expiring loaded objects, so values
+        # read inside the unit of work stay readable after it (as detached objects).
+        session = self.session
+        self._session = None
+        await session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self.outbox_written and self._after_commit is not None:
+            self.outbox_written = False
+            await self._after_commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self.outbox_written = False

@@ -1,0 +1,80 @@
+"""Fixtures: every database test runs on SQLite and on the real PostgreSQL server.
+
+Set ``LEADBOT_TEST_BACKENDS=sqlite`` to run only one backend while developing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Settings, load_settings
+from bot.runtime import Runtime
+from tests.support.databases import PostgresDatabases, SqliteDatabases, backends, pg_url
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture(scope="session")
+def _pg_databases() -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SqliteDatabases:
+    return SqliteDatabases(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(params=backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database on each backend."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("_sqlite_databases").create(tmp_path)
+        return
+    pg: PostgresDatabases = request.getfixturevalue("_pg_databases")
+    name = pg.create()
+    yield pg_url(name)
+    pg.drop(name)
+
+
+@pytest.fixture
+def make_settings(database_url: str) -> SettingsFactory:
+    """Settings for ``database_url`` with the console on; keyword overrides per section."""
+
+    def make(**sections: dict[str, Any]) -> Settings:
+        environ = {"LEADBOT_DATABASE__URL": database_url, "LEADBOT_CONSOLE__ENABLED": "true"}
+        settings = load_settings("/nonexistent-leadbot.toml", environ, must_exist=False)
+        data = settings.model_dump()
+        for section, values in sections.items():
+            if isinstance(values, dict) and isinstance(data.get(section), dict):
+                data[section].update(values)
+            else:
+                data[section] = values
+        return Settings.model_validate(data)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: SettingsFactory) -> Settings:
+    return make_settings(
+        products=[{"id": "X200", "line": "X-series", "min_certification": "basic"}]
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def runtime(settings: Settings, clock: ManualClock) -> AsyncIterator[Runtime]:
+    rt = Runtime.create(settings, clock=clock)
+    yield rt
+    await rt.close()

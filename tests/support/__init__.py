@@ -1,0 +1,1 @@
+"""Test helpers: databases on both backends, factories, a recording transport."""
