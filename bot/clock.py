@@ -32,3 +32,22 @@ class ManualClock:
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+class OffsetClock:
+    """System time plus an offset that can only grow — the console's ``wait`` command.
+
+    Lets someone trying leadbot see a wave expire or an SLA recall without waiting an hour.
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("time only moves forward")
+        self.offset += delta
+        return self.now()

@@ -164,6 +164,12 @@ class ContentSettings(Section):
     library: str = ""
 
 
+class ReportsSettings(Section):
+    """Campaign costs in euros, keyed by campaign name, for the return-on-investment report."""
+
+    campaign_costs: dict[str, float] = {}
+
+
 class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
@@ -178,6 +184,7 @@ class Settings(Section):
     outbox: OutboxSettings = OutboxSettings()
     news: NewsSettings = NewsSettings()
     content: ContentSettings = ContentSettings()
+    reports: ReportsSettings = ReportsSettings()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -237,8 +244,19 @@ def _overlay_environment(data: dict[str, Any], environ: Mapping[str, str]) -> No
             continue
         rest = name[len(ENV_PREFIX) :].lower()
         section, sep, key = rest.partition("__")
+        if not sep:
+            # Not ours (e.g. LEADBOT_TEST_BACKENDS) — unless it looks like a setting with a
+            # single underscore by mistake, such as LEADBOT_SLACK_ENABLED.
+            head = rest.split("_", 1)[0]
+            if _section_model(head) is not None:
+                raise ConfigError(
+                    f"unknown setting in the environment: {name} "
+                    f"(sections and keys are separated by two underscores: "
+                    f"LEADBOT_{head.upper()}__{rest[len(head) + 1 :].upper()})"
+                )
+            continue
         model = _section_model(section)
-        if not sep or model is None or key not in model.model_fields:
+        if model is None or key not in model.model_fields:
             raise ConfigError(
                 f"unknown setting in the environment: {name} "
                 f"(expected LEADBOT_<SECTION>__<KEY>, e.g. LEADBOT_SLACK__ENABLED)"

@@ -127,8 +127,9 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
         .execution_options(synchronize_session=False)
     )
     if won is None:
+        lead_id = offer.lead_id
         await uow.rollback()
-        return ClaimResult(ClaimOutcome.TAKEN, offer_id, offer.lead_id)
+        return ClaimResult(ClaimOutcome.TAKEN, offer_id, lead_id)
 
     lead = await session.get(Lead, offer.lead_id, populate_existing=True)
     assert lead is not None

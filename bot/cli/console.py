@@ -1,0 +1,39 @@
+"""``leadbot console``: the chat in the terminal, on the same core and outbox as Slack/Telegram."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.common import command, fail, pass_settings, run_async
+from bot.clock import OffsetClock
+from bot.config import Settings
+from bot.handlers.console import run_console
+from bot.migrate import current_revision
+from bot.runtime import Runtime
+
+
+async def _console(settings: Settings) -> None:
+    runtime = Runtime.create(settings.with_console(), clock=OffsetClock())
+    try:
+        await run_console(runtime)
+    finally:
+        await runtime.close()
+
+
+@command(name="console")
+@pass_settings
+def console_command(settings: Settings) -> None:
+    """Chat with leadbot in the terminal: act as staff or as any rep, claim and report.
+
+    Reads commands from stdin, so a script can drive it:
+    printf 'as anna@example.de\\nteasers\\nquit\\n' | leadbot console
+    """
+    try:
+        if current_revision(settings.database.url) is None:
+            fail("the database has no tables yet; run `leadbot migrate` first")
+    except Exception as exc:
+        fail(f"cannot open the database: {type(exc).__name__}: {exc}")
+    try:
+        run_async(_console(settings))
+    except KeyboardInterrupt:
+        click.echo("\nbye.")

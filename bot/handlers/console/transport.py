@@ -1,0 +1,76 @@
+"""The console's ``Transport``: notices become text in per-address inboxes.
+
+A rep sees their partner's channel and their own direct messages, staff see the staff
+feed — the same separation as on Slack and Telegram. Messages for others wait in their
+inbox and are shown when someone switches to that identity with ``as``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from bot.handlers.console.render import render_view
+from bot.models import Platform
+from bot.notices import Delivery, MessageRef
+from bot.outbox import CONSOLE_STAFF, console_partner_address, console_rep_address
+from bot.transports import RateLimit
+
+
+class Inbox:
+    def __init__(self, out: Callable[[str], None]) -> None:
+        self._out = out
+        self._unseen: dict[str, list[str]] = defaultdict(list)
+        self.visible: frozenset[str] = frozenset({CONSOLE_STAFF})
+
+    def show_to(self, addresses: frozenset[str]) -> list[str]:
+        """Switch the visible addresses; return what was waiting for them."""
+        self.visible = addresses
+        waiting: list[str] = []
+        for address in sorted(addresses):
+            waiting.extend(self._unseen.pop(address, []))
+        return waiting
+
+    def post(self, address: str, text: str) -> None:
+        if address in self.visible:
+            self._out(_label(address, text))
+        else:
+            self._unseen[address].append(_label(address, text))
+
+
+def _label(address: str, text: str) -> str:
+    if address == CONSOLE_STAFF:
+        where = "staff feed"
+    elif address.startswith("partner:"):
+        where = f"channel {address.split(':', 1)[1]}"
+    else:
+        where = "direct message"
+    indented = "\n".join("  " + line if line else line for line in text.splitlines())
+    return f"[{where}]\n{indented}"
+
+
+def visible_addresses(*, partner_id: str | None, rep_id: int | None, staff: bool) -> frozenset[str]:
+    addresses = set()
+    if partner_id:
+        addresses.add(console_partner_address(partner_id))
+    if rep_id is not None:
+        addresses.add(console_rep_address(rep_id))
+    if staff:
+        addresses.add(CONSOLE_STAFF)
+    return frozenset(addresses)
+
+
+class ConsoleTransport:
+    platform = Platform.CONSOLE
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+        return ()
+
+    async def deliver(self, delivery: Delivery) -> MessageRef | None:
+        self.inbox.post(delivery.address, render_view(delivery.view))
+        if delivery.edit is not None:
+            return delivery.edit
+        return MessageRef(delivery.address, f"console-{delivery.outbox_id}")

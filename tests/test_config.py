@@ -1,0 +1,99 @@
+"""Configuration: bot.toml + LEADBOT_* environment; wrong keys and values fail by name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+LEADBOT = [sys.executable, "-m", "bot"]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bot.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_file_and_environment_are_merged(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, '[slack]\nenabled = false\nstaff_channel = "C1"\n[server]\nport = 9000\n'
+    )
+    settings = load_settings(
+        path,
+        {
+            "LEADBOT_SLACK__ENABLED": "true",
+            "LEADBOT_SLACK__BOT_TOKEN": "xoxb-secret",
+            "LEADBOT_STAFF__SLACK_USERS": '["U1", "U2"]',
+            "LEADBOT_DISTRIBUTION__WAVES": "[{size = 2, minutes = 30}]",
+        },
+    )
+    assert settings.slack.enabled is True
+    assert settings.slack.staff_channel == "C1"
+    assert settings.server.port == 9000
+    assert settings.staff.slack_users == ["U1", "U2"]
+    assert [(w.size, w.minutes) for w in settings.distribution.waves] == [(2, 30)]
+    assert settings.slack.bot_token is not None
+    assert settings.slack.bot_token.get_secret_value() == "xoxb-secret"
+    assert "xoxb-secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "named"),
+    [
+        ("[slack]\nenabeld = true\n", {}, "slack.enabeld: unknown key"),
+        ("[server]\nport = 99999\n", {}, "server.port"),
+        ('[telegram]\nmode = "push"\n', {}, "telegram.mode"),
+        ("[nonsense]\nx = 1\n", {}, "nonsense: unknown key"),
+        ("", {"LEADBOT_SLACK__ENABLE": "1"}, "LEADBOT_SLACK__ENABLE"),
+        ("", {"LEADBOT_SLACK_ENABLED": "1"}, "LEADBOT_SLACK__ENABLED"),
+        ("", {"LEADBOT_SERVER__PORT": "eighty"}, "server.port"),
+        ('[slack]\nbot_token = "xoxb-1"\n', {}, "LEADBOT_SLACK__BOT_TOKEN"),
+        ("[distribution]\nwaves = []\n", {}, "waves"),
+        (
+            '[[products]]\nid = "A"\nline = "L"\nmin_certification = "gold"\n',
+            {},
+            "min_certification",
+        ),
+        ("[server\nport = 1", {}, "not valid TOML"),
+    ],
+)
+def test_bad_configuration_names_the_problem(
+    tmp_path: Path, text: str, environ: dict[str, str], named: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, environ)
+    assert named in str(err.value)
+
+
+def test_secret_in_file_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    path = write(tmp_path, '[telegram]\ntoken = "123:very-secret"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, {})
+    assert "very-secret" not in str(err.value)
+
+
+def test_cli_fails_at_start_with_the_key_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database]\nurl = "sqlite:///x.db"\npool = 3\n')
+    proc = subprocess.run(
+        [*LEADBOT, "migrate", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "database.pool: unknown key" in proc.stderr
+    assert not (tmp_path / "x.db").exists()  # nothing was changed
+
+
+def test_config_path_from_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "[server]\nport = 8181\n")
+    assert load_settings(None, {"LEADBOT_CONFIG": str(path)}).server.port == 8181
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(None, {"LEADBOT_CONFIG": str(tmp_path / "missing.toml")})
