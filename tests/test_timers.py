@@ -191,7 +191,7 @@ async def test_repeated_sla_misses_pause_the_partner(make_settings, clock: Manua
     runtime = Runtime.create(settings, clock=clock)
     for n in range(2):
         lead_id = await _setup(runtime, partners=5) if n == 0 else await _new_lead(runtime, n)
-        rep_id, partner_id = await _claim_first(runtime, lead_id)
+        _rep_id, partner_id = await _claim_first(runtime, lead_id)
         assert partner_id == "P0"
         clock.advance(hours=2, minutes=1)
         await run_due_timers(runtime)
