@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select
 
@@ -48,18 +49,9 @@ async def find_duplicate(uow: UnitOfWork, email: str | None, domain: str | None)
     )
 
 
-async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
-    """Store ``data`` and route it. The caller commits."""
-    if data.external_id:
-        existing = await uow.session.scalar(
-            select(Lead).where(Lead.external_id == data.external_id)
-        )
-        if existing is not None:
-            return IntakeResult(existing.id, existing.status, created=False)
-
-    now = uow.clock.now()
+def build_lead(data: LeadIn, now: datetime) -> tuple[Lead, LeadPersonalData]:
+    """Split validated input into the lead's facts and its personal data (pure)."""
     address = data.company.address
-    email = data.contact.email.lower() if data.contact.email else None
     place = locate(address.country, address.postal_code)
     lead = Lead(
         external_id=data.external_id,
@@ -80,31 +72,45 @@ async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
         consent_allowed_partners=list(data.consent.allowed_partners),
         consent_allowed_tiers=list(data.consent.allowed_tiers),
         consent_given_at=data.consent.given_at,
+        offer_round=0,
+        current_wave=0,
         created_at=now,
         updated_at=now,
     )
-    duplicate_of = await find_duplicate(uow, email, data.company.domain)
+    personal = LeadPersonalData(
+        company_name=data.company.name,
+        domain=data.company.domain,
+        ticker=data.company.ticker,
+        street=address.street,
+        postal_code=address.postal_code,
+        city=address.city,
+        lat=address.lat if address.lat is not None else place.lat,
+        lon=address.lon if address.lon is not None else place.lon,
+        contact_name=data.contact.name,
+        contact_email=data.contact.email.lower() if data.contact.email else None,
+        contact_phone=data.contact.phone,
+        contact_role=data.contact.role,
+        message=data.interest.message,
+        consent_text=data.consent.text,
+    )
+    return lead, personal
+
+
+async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
+    """Store ``data`` and route it. The caller commits."""
+    if data.external_id:
+        existing = await uow.session.scalar(
+            select(Lead).where(Lead.external_id == data.external_id)
+        )
+        if existing is not None:
+            return IntakeResult(existing.id, existing.status, created=False)
+
+    lead, personal = build_lead(data, uow.clock.now())
+    duplicate_of = await find_duplicate(uow, personal.contact_email, personal.domain)
     uow.session.add(lead)
     await uow.session.flush()
-    uow.session.add(
-        LeadPersonalData(
-            lead_id=lead.id,
-            company_name=data.company.name,
-            domain=data.company.domain,
-            ticker=data.company.ticker,
-            street=address.street,
-            postal_code=address.postal_code,
-            city=address.city,
-            lat=address.lat if address.lat is not None else place.lat,
-            lon=address.lon if address.lon is not None else place.lon,
-            contact_name=data.contact.name,
-            contact_email=email,
-            contact_phone=data.contact.phone,
-            contact_role=data.contact.role,
-            message=data.interest.message,
-            consent_text=data.consent.text,
-        )
-    )
+    personal.lead_id = lead.id
+    uow.session.add(personal)
     record(uow, lead, actor, "received", to_status=LeadStatus.RECEIVED, source=data.source)
     await uow.outbox.staff("new_lead", lead_id=lead.id, campaign=data.campaign, source=data.source)
 
