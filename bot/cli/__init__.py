@@ -7,6 +7,7 @@ import click
 from bot.cli.common import config_option
 from bot.cli.console import console_command
 from bot.cli.db import migrate_command
+from bot.cli.staff import erase_command, report_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +18,5 @@ def main() -> None:
 
 main.add_command(migrate_command)
 main.add_command(console_command)
+main.add_command(report_command)
+main.add_command(erase_command)

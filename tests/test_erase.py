@@ -1,0 +1,81 @@
+"""``leadbot erase``: personal data gone everywhere, statistics kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.actors import Actor
+from bot.config import Settings
+from bot.intake.schema import LeadIn
+from bot.models import Channel, Lead, LeadEvent, LeadPersonalData, LeadStatus, Offer, Platform
+from bot.notices import LeadCardView
+from bot.runtime import Runtime
+from bot.sender import OutboxSender
+from bot.services.claims import claim
+from bot.services.intake import receive
+from bot.services.progress import Report, StatusAction, report_progress
+from tests.support.cli import config_file, leadbot
+from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.recording import RecordingTransport
+
+
+async def test_erase_removes_personal_data_and_replaces_the_card(
+    settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    # The system clock, because the erase runs in another process.
+    runtime = Runtime.create(settings)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        await add_rep(uow, "P1", "anna@p1.example")
+        lead_id = (
+            await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
+        ).lead_id
+        await uow.commit()
+    async with runtime.uow() as uow:
+        offer = await uow.session.scalar(select(Offer).where(Offer.lead_id == lead_id))
+    transport = RecordingTransport()
+    sender = OutboxSender(runtime, {Platform.CONSOLE: transport})
+    await sender.flush()
+    async with runtime.uow() as uow:
+        assert offer is not None
+        await claim(uow, offer.id, 1, Platform.CONSOLE)
+    async with runtime.uow() as uow:
+        await report_progress(
+            uow,
+            lead_id,
+            Actor.rep(Channel.CONSOLE, 1, "P1"),
+            Report(StatusAction.CONTACTED, note="Maria prefers mornings"),
+        )
+    await sender.flush()
+
+    proc = leadbot("erase", str(lead_id), "--yes", config=config_file(tmp_path, database_url))
+    assert proc.returncode == 0, proc.stderr
+    assert f"Lead {lead_id} erased" in proc.stdout
+
+    await sender.flush()
+    async with runtime.uow() as uow:
+        lead = await uow.session.get(Lead, lead_id)
+        personal = await uow.session.get(LeadPersonalData, lead_id)
+        details = (
+            await uow.session.scalars(select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id))
+        ).all()
+    assert lead is not None and lead.status is LeadStatus.ERASED and lead.erased_at is not None
+    assert lead.products == ["X200"] and lead.industry == "food"  # statistics kept
+    assert personal is None
+    assert not any("Maria" in str(d) for d in details)
+    card = transport.to("rep:1")[-1]
+    assert (
+        isinstance(card.view, LeadCardView)
+        and card.view.lead is None
+        and card.view.event == "erased"
+    )
+    assert card.edit is not None  # the old card (with the details) was replaced in place
+    await runtime.close()
+
+
+async def test_erase_of_unknown_lead_fails_clearly(database_url: str, tmp_path: Path) -> None:
+    proc = leadbot("erase", "999", "--yes", config=config_file(tmp_path, database_url))
+    assert proc.returncode == 1
+    assert "lead 999 does not exist" in proc.stderr
