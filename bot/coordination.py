@@ -32,6 +32,14 @@ class Coordination(Protocol):
         """Tell waiters on ``topic`` (e.g. the outbox sender) that there is work."""
         ...
 
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        """Store a short-lived value (e.g. "this Telegram user is typing a revenue")."""
+        ...
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def delete(self, key: str) -> None: ...
+
     async def wait(self, topic: str, timeout: float) -> None:
         """Return when woken on ``topic`` or after ``timeout`` seconds."""
         ...
@@ -47,6 +55,7 @@ class LocalCoordination:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._leases: dict[str, tuple[str, float]] = {}
         self._events: dict[str, asyncio.Event] = {}
+        self._values: dict[str, tuple[str, float]] = {}
 
     async def first_time(self, key: str, ttl_seconds: int = 86_400) -> bool:
         now = time.monotonic()
@@ -90,6 +99,19 @@ class LocalCoordination:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
         event.clear()
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    async def get(self, key: str) -> str | None:
+        found = self._values.get(key)
+        if found is None or found[1] <= time.monotonic():
+            self._values.pop(key, None)
+            return None
+        return found[0]
+
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
 
     async def close(self) -> None:
         return None
@@ -172,6 +194,16 @@ class RedisCoordination:
         finally:
             await pubsub.unsubscribe()
             await pubsub.aclose()
+
+    async def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        await self._redis.set(self._key("kv", key), value, ex=ttl_seconds)
+
+    async def get(self, key: str) -> str | None:
+        value = await self._redis.get(self._key("kv", key))
+        return None if value is None else str(value)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._key("kv", key))
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
