@@ -6,6 +6,8 @@ import click
 
 from bot.cli.common import config_option
 from bot.cli.db import migrate_command
+from bot.cli.directory import partners_group, reps_group
+from bot.cli.leads import leads_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +17,6 @@ def main() -> None:
 
 
 main.add_command(migrate_command)
+main.add_command(partners_group)
+main.add_command(reps_group)
+main.add_command(leads_group)
