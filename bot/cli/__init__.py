@@ -8,6 +8,7 @@ from bot.cli.common import config_option
 from bot.cli.db import migrate_command
 from bot.cli.directory import partners_group, reps_group
 from bot.cli.leads import leads_group
+from bot.cli.serve import serve_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,3 +21,4 @@ main.add_command(migrate_command)
 main.add_command(partners_group)
 main.add_command(reps_group)
 main.add_command(leads_group)
+main.add_command(serve_command)

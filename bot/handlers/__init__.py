@@ -1,0 +1,1 @@
+"""Inbound and outbound adapters per chat platform (console, Slack, Telegram)."""
