@@ -239,22 +239,20 @@ def parse_partners(table: Table, settings: Settings) -> tuple[list[PartnerRow], 
             )
         elif pid:
             first_line[key] = line
-        if row is None:
-            continue
-        for column in _CHAT:
-            value = row.values.get(column)
+        for column, parse in _CHAT.items():
+            try:
+                value = parse(cells.get(column, ""))
+            except f.CellError:
+                continue  # reported with the row
             if value is None or value is f.KEEP:
                 continue
             if (column, value) in chat_first:
-                problems.append(
-                    Problem(
-                        line,
-                        f"{value} is already the channel of the partner on line "
-                        f"{chat_first[(column, value)]}",
-                        column,
-                    )
-                )
+                first = chat_first[(column, value)]
+                message = f"{value} is already the channel of the partner on line {first}"
+                problems.append(Problem(line, message, column))
             else:
                 chat_first[(column, value)] = line
+        if row is None:
+            continue
         rows.append(row)
     return rows, sorted(problems, key=_order)
