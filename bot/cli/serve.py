@@ -32,6 +32,17 @@ from bot.transports import Transport
 GRACEFUL_SECONDS = 10
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+# Libraries whose chatty levels would log secrets or personal data: aiosqlite's DEBUG lines
+# show each statement with its parameters, httpx/httpcore log request URLs at INFO, and the
+# Telegram Bot API has the bot token in its URL path. They stay at WARNING whatever the level.
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "httpx", "httpcore", "sqlalchemy.engine")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
 
 def startup_warnings(
     settings: Settings, platforms: frozenset[Platform], transports: dict[Platform, Transport]
@@ -134,7 +145,7 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
     require_database(settings)
     host = host or settings.server.host
     port = settings.server.port if port is None else port
-    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    configure_logging(log_level)
     try:
         sock = _bind(host, port)
     except OSError as exc:
