@@ -181,3 +181,26 @@ def test_dry_run_and_unknown_extension(database_url: str, tmp_path: Path) -> Non
     forced = leadbot(database_url, "leads", "import", str(odd), "--format", "json")
     assert forced.exit_code == 0, forced.output
     assert _lead_count(database_url) == 1
+
+
+def test_make_run_sequence_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    """What `make run` does before the console: twice, the second time changing nothing."""
+    url = f"sqlite:///{tmp_path / 'leadbot.db'}"
+    steps = (
+        ("migrate",),
+        ("partners", "import", str(EXAMPLES / "partners.csv")),
+        ("reps", "import", str(EXAMPLES / "reps.csv")),
+        ("leads", "import", str(EXAMPLES / "leads.json")),
+    )
+    first = [leadbot(url, *step) for step in steps]
+    assert all(r.exit_code == 0 for r in first), [r.output for r in first]
+    assert [r.stderr for r in first] == ["", "", "", ""]
+    assert "20 partners: 20 new" in first[1].stdout
+    assert "36 reps: 36 new" in first[2].stdout
+    assert "10 leads: 10 new" in first[3].stdout
+    second = [leadbot(url, *step) for step in steps]
+    assert all(r.exit_code == 0 for r in second), [r.output for r in second]
+    assert "up to date" in second[0].stdout
+    assert "20 partners: 20 unchanged" in second[1].stdout
+    assert "36 reps: 36 unchanged" in second[2].stdout
+    assert "10 leads: 10 already known" in second[3].stdout
