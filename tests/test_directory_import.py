@@ -335,3 +335,15 @@ def test_import_needs_a_migrated_database(tmp_path: Path) -> None:
     result = leadbot(url, "partners", "import", str(EXAMPLES / "partners.csv"))
     assert result.exit_code == 1
     assert "run 'leadbot migrate' first" in result.stderr
+    assert not (tmp_path / "fresh.db").exists()  # no empty file left behind
+
+
+def test_utf16_and_tab_separated(database_url: str, tmp_path: Path) -> None:
+    """Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated."""
+    text = "id\tname\ttier\tcountry\tregions\nP-CH-7\tZürcher Netz AG\tsilver\tCH\tCH-ZH;CH:80\n"
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(text.encode("utf-16"))
+    result = leadbot(database_url, "partners", "import", str(path))
+    assert result.exit_code == 0, result.output
+    partner = _partners(database_url)["P-CH-7"]
+    assert (partner.name, partner.regions) == ("Zürcher Netz AG", ["CH-ZH", "CH:80"])

@@ -11,6 +11,7 @@ from typing import NoReturn
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings
@@ -28,6 +29,12 @@ DRY_RUN_OPTION = click.option(
 
 def require_database(settings: Settings) -> None:
     """Stop with a hint when the schema is missing, instead of a 'no such table' trace."""
+    url = make_url(settings.database.url) if "://" in settings.database.url else None
+    if url is not None and url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        if path and path != ":memory:" and not Path(path).exists():
+            # Opening it would leave an empty file behind; say what to do instead.
+            fail_with(f"no database at {path}; run 'leadbot migrate' first")
     try:
         revision = current_revision(settings.database.url)
     except ConfigError as exc:

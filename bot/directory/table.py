@@ -88,6 +88,7 @@ def _check_header(
     allowed = set(required) | set(optional)
     seen: dict[str, int] = {}
     keep: list[int] = []
+    unknown: list[str] = []
     for i, name in enumerate(names):
         if not name:
             keep.append(i)  # an unnamed column is fine only if all its cells are empty
@@ -101,10 +102,14 @@ def _check_header(
             continue
         seen[name] = i
         if name not in allowed:
-            known = ", ".join((*required, *optional))
-            problems.append(Problem(line, f"unknown column {name!r} (known columns: {known})"))
+            unknown.append(name)
             continue
         keep.append(i)
+    if unknown:
+        known = ", ".join((*required, *optional))
+        names = ", ".join(repr(n) for n in unknown)
+        plural = "s" if len(unknown) > 1 else ""
+        problems.append(Problem(line, f"unknown column{plural} {names} (known columns: {known})"))
     missing = [c for c in required if c not in seen]
     if missing:
         problems.append(Problem(line, f"missing column(s): {', '.join(missing)}"))
