@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.models import Lead, LeadStatus, OutboxMessage, OutboxStatus, Partner, Rep, Timer
@@ -72,8 +72,6 @@ async def _database(runtime: Runtime) -> dict[str, Any]:
 
 
 def _revision(sync_conn: Any) -> str | None:
-    from sqlalchemy import inspect
-
     if not inspect(sync_conn).has_table("alembic_version"):
         return None
     return sync_conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
