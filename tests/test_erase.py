@@ -16,7 +16,7 @@ from bot.sender import OutboxSender
 from bot.services.claims import claim
 from bot.services.intake import receive
 from bot.services.progress import Report, StatusAction, report_progress
-from tests.support.cli import config_file, leadbot
+from tests.support.cli import config_file, leadbot_process
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.recording import RecordingTransport
 
@@ -50,7 +50,7 @@ async def test_erase_removes_personal_data_and_replaces_the_card(
         )
     await sender.flush()
 
-    proc = leadbot("erase", str(lead_id), "--yes", config=config_file(tmp_path, database_url))
+    proc = leadbot_process("erase", str(lead_id), "--yes", config=config_file(tmp_path, database_url))
     assert proc.returncode == 0, proc.stderr
     assert f"Lead {lead_id} erased" in proc.stdout
 
@@ -76,6 +76,6 @@ async def test_erase_removes_personal_data_and_replaces_the_card(
 
 
 async def test_erase_of_unknown_lead_fails_clearly(database_url: str, tmp_path: Path) -> None:
-    proc = leadbot("erase", "999", "--yes", config=config_file(tmp_path, database_url))
+    proc = leadbot_process("erase", "999", "--yes", config=config_file(tmp_path, database_url))
     assert proc.returncode == 1
     assert "lead 999 does not exist" in proc.stderr

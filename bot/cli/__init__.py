@@ -7,6 +7,9 @@ import click
 from bot.cli.common import config_option
 from bot.cli.console import console_command
 from bot.cli.db import migrate_command
+from bot.cli.directory import partners_group, reps_group
+from bot.cli.leads import leads_group
+from bot.cli.serve import serve_command
 from bot.cli.staff import erase_command, report_command
 
 
@@ -17,6 +20,10 @@ def main() -> None:
 
 
 main.add_command(migrate_command)
+main.add_command(partners_group)
+main.add_command(reps_group)
+main.add_command(leads_group)
+main.add_command(serve_command)
 main.add_command(console_command)
 main.add_command(report_command)
 main.add_command(erase_command)

@@ -1,0 +1,234 @@
+"""Operations endpoints and the request log: ``/healthz``, ``/metrics``, access lines.
+
+Nothing here may leak a secret or personal data: health reports name the failing
+dependency and the error *type* only (a connection error's text can carry the URL with
+its password), metrics are counts, and the access log line is method, path (no query
+string), status and duration — never headers or bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import func, inspect, select, text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.models import Lead, LeadStatus, OutboxMessage, OutboxStatus, Partner, Rep, Timer
+from bot.runtime import Runtime
+
+access_log = logging.getLogger("leadbot.http")
+CHECK_TIMEOUT_SECONDS = 3.0
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+router = APIRouter(tags=["operations"])
+
+
+class AccessLog:
+    """One log line per request: ``POST /api/leads 201 12ms``. Pure ASGI, no body access."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            access_log.info("%s %s %s %.0fms", scope["method"], scope["path"], status, elapsed_ms)
+
+
+async def _database(runtime: Runtime) -> dict[str, Any]:
+    result: dict[str, Any] = {"ok": False, "backend": runtime.engine.dialect.name}
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            revision = await conn.run_sync(_revision)
+    except Exception as exc:
+        result["error"] = type(exc).__name__
+        return result
+    if revision is None:
+        result["error"] = "no schema; run 'leadbot migrate'"
+        return result
+    result.update(ok=True, revision=revision)
+    return result
+
+
+def _revision(sync_conn: Any) -> str | None:
+    if not inspect(sync_conn).has_table("alembic_version"):
+        return None
+    return sync_conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+async def _redis(runtime: Runtime) -> dict[str, Any]:
+    if not runtime.settings.redis.url:
+        return {"ok": True, "configured": False}
+    ping = getattr(runtime.coordination, "ping", None)
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            ok = bool(await ping()) if ping is not None else False
+    except Exception as exc:
+        return {"ok": False, "configured": True, "error": type(exc).__name__}
+    return {"ok": ok, "configured": True}
+
+
+@router.get(
+    "/healthz",
+    summary="Is the bot able to work?",
+    responses={503: {"description": "A dependency (database, Redis) is not available"}},
+)
+async def healthz(request: Request) -> JSONResponse:
+    """Checks the database (reachable and migrated) and, when configured, Redis."""
+    runtime: Runtime = request.app.state.runtime
+    database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
+    ok = database["ok"] and redis["ok"]
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "checks": {"database": database, "redis": redis},
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _labels(**labels: str) -> str:
+    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return "{" + inner + "}" if inner else ""
+
+
+class _Exposition:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def metric(
+        self, name: str, kind: str, help_text: str, samples: list[tuple[dict, float]]
+    ) -> None:
+        self.lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        self.lines += [f"{name}{_labels(**labels)} {value:g}" for labels, value in samples]
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+async def _gauges(runtime: Runtime, out: _Exposition) -> None:
+    now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        leads = dict(
+            (await session.execute(select(Lead.status, func.count()).group_by(Lead.status))).all()
+        )
+        outbox = (
+            await session.execute(
+                select(OutboxMessage.platform, OutboxMessage.status, func.count()).group_by(
+                    OutboxMessage.platform, OutboxMessage.status
+                )
+            )
+        ).all()
+        oldest = await session.scalar(
+            select(func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.status == OutboxStatus.PENDING
+            )
+        )
+        partners = dict(
+            (
+                await session.execute(select(Partner.active, func.count()).group_by(Partner.active))
+            ).all()
+        )
+        reps = dict(
+            (await session.execute(select(Rep.active, func.count()).group_by(Rep.active))).all()
+        )
+        timers_due = await session.scalar(
+            select(func.count()).where(Timer.done_at.is_(None), Timer.due_at <= now)
+        )
+    out.metric(
+        "leadbot_leads",
+        "gauge",
+        "Leads by lifecycle status.",
+        [({"status": s.value}, leads.get(s, 0)) for s in LeadStatus],
+    )
+    totals: Counter[str] = Counter()
+    for _platform, status, n in outbox:
+        totals[OutboxStatus(status).value] += n
+    out.metric(
+        "leadbot_outbox_messages",
+        "gauge",
+        "Outbox rows by platform and status (failed rows need staff attention).",
+        [({"platform": p, "status": OutboxStatus(s).value}, n) for p, s, n in sorted(outbox)],
+    )
+    out.metric(
+        "leadbot_outbox_pending", "gauge", "Notices waiting to be sent.", [({}, totals["pending"])]
+    )
+    out.metric(
+        "leadbot_outbox_failed", "gauge", "Notices that failed for good.", [({}, totals["failed"])]
+    )
+    age = (now - oldest).total_seconds() if oldest is not None else 0.0
+    out.metric(
+        "leadbot_outbox_oldest_pending_seconds",
+        "gauge",
+        "Age of the oldest waiting notice.",
+        [({}, max(age, 0.0))],
+    )
+    out.metric(
+        "leadbot_partners",
+        "gauge",
+        "Partners in the directory.",
+        [
+            ({"active": "true"}, partners.get(True, 0)),
+            ({"active": "false"}, partners.get(False, 0)),
+        ],
+    )
+    out.metric(
+        "leadbot_reps",
+        "gauge",
+        "Partner reps in the directory.",
+        [({"active": "true"}, reps.get(True, 0)), ({"active": "false"}, reps.get(False, 0))],
+    )
+    out.metric(
+        "leadbot_timers_due", "gauge", "Timers due but not handled yet.", [({}, timers_due or 0)]
+    )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {PROMETHEUS_CONTENT_TYPE: {}}}},
+)
+async def metrics(request: Request) -> PlainTextResponse:
+    """Counts only (leads by status, outbox, directory, timers, API results): no personal data."""
+    runtime: Runtime = request.app.state.runtime
+    out = _Exposition()
+    try:
+        await _gauges(runtime, out)
+        up = 1
+    except Exception as exc:
+        access_log.warning("metrics: database query failed: %s", type(exc).__name__)
+        up = 0
+    out.metric(
+        "leadbot_database_up", "gauge", "1 if the metrics query reached the database.", [({}, up)]
+    )
+    counters: Counter[str] = request.app.state.api_results
+    out.metric(
+        "leadbot_api_leads_total",
+        "counter",
+        "POST /api/leads requests by result, since this process started.",
+        [({"result": r}, counters.get(r, 0)) for r in API_RESULTS],
+    )
+    return PlainTextResponse(out.text(), media_type=PROMETHEUS_CONTENT_TYPE)
+
+
+API_RESULTS = ("created", "existing", "invalid", "unauthorized", "error")

@@ -1,0 +1,92 @@
+"""What the import commands share: a ready database, the problem report, a progress bar."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import ConfigError, Settings
+from bot.migrate import current_revision
+
+PROGRESS_FROM_ROWS = 200  # smaller files finish before a bar would be worth drawing
+
+FILE_ARGUMENT = click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+)
+DRY_RUN_OPTION = click.option(
+    "--dry-run", is_flag=True, help="Check the file and show what would change; store nothing."
+)
+
+
+def require_database(settings: Settings) -> None:
+    """Stop with a hint when the schema is missing, instead of a 'no such table' trace."""
+    url = make_url(settings.database.url) if "://" in settings.database.url else None
+    if url is not None and url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        if path and path != ":memory:" and not Path(path).exists():
+            # Opening it would leave an empty file behind; say what to do instead.
+            fail_with(f"no database at {path}; run 'leadbot migrate' first")
+    try:
+        revision = current_revision(settings.database.url)
+    except ConfigError as exc:
+        fail_with(str(exc), 2)
+    except SQLAlchemyError as exc:
+        fail_with(f"cannot open the database: {type(exc).__name__}: {first_line(exc)}")
+    if revision is None:
+        fail_with("the database has no schema yet; run 'leadbot migrate' first")
+
+
+def first_line(exc: BaseException) -> str:
+    """An error's first line: driver messages go on to list the SQL and its parameters."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()
+    return text[0] if text else type(cause).__name__
+
+
+def fail_with(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"leadbot: {message}", err=True)
+    sys.exit(code)
+
+
+def report_problems(path: Path, problems: Sequence[object]) -> NoReturn:
+    """Every problem, one per line, then exit 1: a file with problems imports nothing."""
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    lines = [f"leadbot: {path} has {count} {noun}; nothing was imported:"]
+    lines += [f"  {problem}" for problem in problems]
+    click.echo("\n".join(lines), err=True)
+    sys.exit(1)
+
+
+def done(path: Path, summary: object, dry_run: bool) -> None:
+    suffix = " (dry run: nothing was changed)" if dry_run else ""
+    click.echo(f"{path}: {summary}{suffix}")
+
+
+@contextmanager
+def progress(total: int, label: str) -> Iterator[Callable[[], None]]:
+    """A transient bar on stderr for long files on a terminal; a no-op otherwise."""
+    console = Console(stderr=True)
+    if total < PROGRESS_FROM_ROWS or not console.is_terminal:
+        yield lambda: None
+        return
+    bar = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)

@@ -1,0 +1,96 @@
+"""``leadbot leads import FILE.json|FILE.csv``: leads from a file, through the API's path.
+
+The file is validated completely first (every bad record, with where it is and the field
+path) and nothing is stored if anything is wrong. Then all leads go through
+``bot.services.intake.receive`` in one transaction (see :mod:`bot.intake.importer`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.actors import Actor
+from bot.cli.common import command, config_option, pass_settings, run_async
+from bot.cli.importing import (
+    DRY_RUN_OPTION,
+    FILE_ARGUMENT,
+    done,
+    fail_with,
+    first_line,
+    progress,
+    report_problems,
+    require_database,
+)
+from bot.config import Settings
+from bot.intake.files import LeadRecord, load_leads
+from bot.intake.importer import LeadImportSummary, import_leads
+from bot.models import Channel
+from bot.runtime import Runtime
+
+Format = Literal["json", "csv"]
+
+
+@click.group(name="leads")
+@config_option
+def leads_group() -> None:
+    """Leads: import from files."""
+
+
+def _format(file: Path, given: str | None) -> Format:
+    if given in ("json", "csv"):
+        return given  # type: ignore[return-value]
+    suffix = file.suffix.lower()
+    if suffix in (".json", ".csv"):
+        return suffix[1:]  # type: ignore[return-value]
+    fail_with(f"cannot tell the format of {file} from its name; add --format json or csv", 2)
+
+
+async def _store(settings: Settings, records: list[LeadRecord], dry_run: bool) -> LeadImportSummary:
+    runtime = Runtime.create(settings, pooled=False)
+    try:
+        async with runtime.uow() as uow:
+            with progress(len(records), "Importing leads") as advance:
+                summary = await import_leads(
+                    uow, [r.lead for r in records], Actor.system(Channel.CLI), advance
+                )
+            if not dry_run:
+                await uow.commit()
+            return summary
+    finally:
+        await runtime.close()
+
+
+@command(leads_group, name="import")
+@FILE_ARGUMENT
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    help="The file's format (default: from its extension).",
+)
+@DRY_RUN_OPTION
+@pass_settings
+def leads_import(settings: Settings, file: Path, fmt: str | None, dry_run: bool) -> None:
+    """Add leads from a JSON or CSV file, as if each had been posted to /api/leads.
+
+    JSON: one lead object or a list of them (the API contract). CSV: one lead per row, the
+    columns named by the JSON field paths (company.name, company.address.postal_code,
+    interest.products, ...). Leads whose external_id is already stored are skipped. The
+    whole file is checked first; a file with any problem imports nothing. Details:
+    docs/directory-and-intake.md.
+    """
+    kind = _format(file, fmt)
+    require_database(settings)
+    records, problems = load_leads(file.read_bytes(), kind, settings)
+    if problems:
+        report_problems(file, problems)
+    try:
+        summary = run_async(_store(settings, records, dry_run))
+    except SQLAlchemyError as exc:
+        # Only the first line: the rest of a driver message can quote the lead's data.
+        fail_with(f"database error, nothing was imported: {first_line(exc)}")
+    done(file, summary, dry_run)

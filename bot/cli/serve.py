@@ -1,0 +1,159 @@
+"""``leadbot serve``: the HTTP app plus the background loops, until SIGINT/SIGTERM.
+
+One process serves ``/api/leads``, ``/healthz``, ``/metrics`` (and the chat webhooks once
+they exist) and runs the outbox sender and the scheduler inside the app's lifespan, so
+they start with the server and stop with it. On SIGINT or SIGTERM uvicorn stops taking
+connections, finishes running requests (up to :data:`GRACEFUL_SECONDS`), the loops are
+cancelled between two steps (their work is in the database, nothing is lost), and the
+command exits with status 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from types import FrameType
+
+import click
+import uvicorn
+
+from bot.api import create_app
+from bot.cli.common import command, pass_settings
+from bot.cli.importing import fail_with, require_database
+from bot.config import Settings
+from bot.handlers import registry
+from bot.models import Platform
+from bot.runtime import Runtime
+from bot.scheduler import scheduler_loop
+from bot.sender import OutboxSender
+from bot.transports import Transport
+
+GRACEFUL_SECONDS = 10
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# Libraries whose chatty levels would log secrets or personal data: aiosqlite's DEBUG lines
+# show each statement with its parameters, httpx/httpcore log request URLs at INFO, and the
+# Telegram Bot API has the bot token in its URL path. They stay at WARNING whatever the level.
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "httpx", "httpcore", "sqlalchemy.engine")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def startup_warnings(
+    settings: Settings, platforms: frozenset[Platform], transports: dict[Platform, Transport]
+) -> list[str]:
+    """What an operator should fix before relying on this process."""
+    warnings = []
+    if Platform.CONSOLE in platforms and Platform.CONSOLE not in transports:
+        warnings.append(
+            "the console platform is enabled ([console] enabled = true) but no console runs "
+            "in a server: its notices pile up in the outbox. For a server set "
+            "LEADBOT_CONSOLE__ENABLED=false."
+        )
+    for platform in sorted(platforms - {Platform.CONSOLE} - set(transports)):
+        warnings.append(
+            f"{platform.value} is enabled but this build has no {platform.value} transport: "
+            f"its notices stay queued in the outbox."
+        )
+    token = settings.server.api_token
+    if token is None or not token.get_secret_value():
+        warnings.append(
+            "no API token: set LEADBOT_SERVER__API_TOKEN, until then POST /api/leads "
+            "answers 401 to everyone."
+        )
+    return warnings
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, announcing the real address and ending with status 0 on a signal.
+
+    Plain uvicorn re-raises a caught SIGINT/SIGTERM after its graceful shutdown, which
+    turns a clean stop into a KeyboardInterrupt trace or a "killed" exit status.
+    """
+
+    def __init__(self, config: uvicorn.Config, address: str) -> None:
+        super().__init__(config)
+        self.address = address
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            self.force_exit = True  # a second signal: stop waiting for open connections
+        self.should_exit = True
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            click.echo(f"leadbot: serving on {self.address} (Ctrl+C to stop)", err=True)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve(settings: Settings, sock: socket.socket, address: str, log_level: str) -> None:
+    runtime = Runtime.create(settings)
+    try:
+        found = registry.transports(runtime)
+        for warning in startup_warnings(settings, runtime.platforms, found):
+            click.echo(f"leadbot: warning: {warning}", err=True)
+        sender = OutboxSender(runtime, found)
+
+        async def scheduler() -> None:
+            await scheduler_loop(runtime)
+
+        app = create_app(runtime, background=[sender.run_forever, scheduler])
+        config = uvicorn.Config(
+            app,
+            lifespan="on",
+            access_log=False,  # our own access log leaves out query strings (bot.api_ops)
+            log_config=None,
+            log_level=log_level,
+            server_header=False,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
+        await _Server(config, address).serve(sockets=[sock])
+    finally:
+        await runtime.close()
+
+
+@command(name="serve")
+@click.option("--host", help="Address to listen on (default: [server] host).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="Port (default: [server] port; 0 = any free)."
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@pass_settings
+def serve_command(settings: Settings, host: str | None, port: int | None, log_level: str) -> None:
+    """Serve the HTTP API (/api/leads, /healthz, /metrics) and run the outbox sender and
+    the scheduler, until stopped with Ctrl+C or SIGTERM."""
+    require_database(settings)
+    host = host or settings.server.host
+    port = settings.server.port if port is None else port
+    configure_logging(log_level)
+    try:
+        sock = _bind(host, port)
+    except OSError as exc:
+        fail_with(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    try:
+        asyncio.run(_serve(settings, sock, f"http://{shown}:{bound}", log_level))
+    finally:
+        sock.close()
+    click.echo("leadbot: stopped", err=True)

@@ -1,0 +1,109 @@
+"""The reps CSV (DESIGN §6): parse and validate every row. Pure: no database.
+
+A rep is identified by e-mail (stored lower-case). Whether ``partner_id`` exists and
+whether a chat id already belongs to another rep are database questions, answered by
+:func:`bot.directory.service.check_reps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from bot.directory import fields as f
+from bot.directory.table import Problem, Table
+
+REQUIRED = ("partner_id", "name", "email")
+OPTIONAL = ("slack_user_id", "telegram_user_id", "role", "language")
+COLUMNS = REQUIRED + OPTIONAL
+
+ROLES = ("sales", "manager")
+LANGUAGES = ("de", "en")
+PARTNER_LANGUAGE = None  # an empty language cell: the partner's first language
+
+
+@dataclass
+class RepRow:
+    line: int
+    email: str
+    partner_id: str
+    values: dict[str, Any] = field(default_factory=dict)  # Rep attribute -> value (or KEEP)
+
+
+def normalise_email(cell: str) -> str:
+    try:
+        result = validate_email(cell, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise f.CellError(f"{cell!r} is not an e-mail address: {exc}") from None
+    return result.normalized.lower()
+
+
+def _parse_row(line: int, cells: dict[str, str]) -> tuple[RepRow | None, list[Problem]]:
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    email = ""
+    for column, cell in cells.items():
+        try:
+            if column in REQUIRED and not cell:
+                raise f.CellError("required")
+            if column == "email":
+                email = normalise_email(cell)
+            elif column == "partner_id":
+                values["partner_id"] = cell
+            elif column == "name":
+                if len(cell) > 200:
+                    raise f.CellError("longer than 200 characters")
+                values["name"] = cell
+            elif column == "slack_user_id":
+                values[column] = f.slack_user(cell)
+            elif column == "telegram_user_id":
+                values[column] = f.telegram_user(cell)
+            elif column == "role":
+                values["role"] = f.choice(cell, ROLES, "role") if cell else ROLES[0]
+            elif column == "language":
+                values["language"] = f.choice(cell, LANGUAGES, "language") if cell else None
+        except f.CellError as exc:
+            problems.append(Problem(line, str(exc), column))
+    if problems:
+        return None, problems
+    return RepRow(line=line, email=email, partner_id=values["partner_id"], values=values), []
+
+
+def _order(problem: Problem) -> tuple[int, int]:
+    column = COLUMNS.index(problem.column) if problem.column in COLUMNS else -1
+    return (problem.line or 0, column)
+
+
+def parse_reps(table: Table) -> tuple[list[RepRow], list[Problem]]:
+    """Every row of a reps file; duplicate e-mails and chat ids within the file are problems."""
+    rows: list[RepRow] = []
+    problems: list[Problem] = []
+    first: dict[tuple[str, object], int] = {}
+    for line, cells in table.rows:
+        row, row_problems = _parse_row(line, cells)
+        problems.extend(row_problems)
+        if row is None:
+            continue
+        keys: list[tuple[str, object]] = [("email", row.email)]
+        for column in ("slack_user_id", "telegram_user_id"):
+            value = row.values.get(column)
+            if value is not None and value is not f.KEEP:
+                keys.append((column, value))
+        duplicate = False
+        for column, value in keys:
+            if (column, value) in first:
+                problems.append(
+                    Problem(
+                        line,
+                        f"{value} appears twice (first on line {first[(column, value)]})",
+                        column,
+                    )
+                )
+                duplicate = True
+            else:
+                first[(column, value)] = line
+        if not duplicate:
+            rows.append(row)
+    return rows, sorted(problems, key=_order)

@@ -1,0 +1,227 @@
+"""Writing validated directory rows: partners by id, reps by e-mail. The caller commits.
+
+Re-import is an update, never a replace:
+
+* a partner is updated in place; its leads, offers, SLA record, pause and leave are not
+  touched (they are operational state, not directory data);
+* partners or reps missing from the file stay as they are, unless ``deactivate_missing``
+  is asked for — then they are marked inactive (never deleted: leads and the audit trail
+  refer to them). Appearing in a file again makes them active again;
+* chat ids in the file win over stored ones; an empty chat cell keeps the stored id.
+
+The ``check_*`` functions answer the questions a file cannot answer alone (does the
+partner exist? does that Slack id belong to somebody else?) before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.directory import fields as f
+from bot.directory.partners import DEFAULTS, PartnerRow
+from bot.directory.reps import PARTNER_LANGUAGE, RepRow
+from bot.directory.table import Problem
+from bot.models import Partner, Rep
+from bot.uow import UnitOfWork
+
+Advance = Callable[[], None]
+
+
+@dataclass
+class ImportSummary:
+    """Counts for the one-line report: ``20 partners: 18 new, 2 updated``."""
+
+    singular: str
+    plural: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+    def __str__(self) -> str:
+        noun = self.singular if self.total == 1 else self.plural
+        parts = [
+            f"{n} {label}"
+            for n, label in (
+                (self.new, "new"),
+                (self.updated, "updated"),
+                (self.unchanged, "unchanged"),
+            )
+            if n
+        ]
+        text = f"{self.total} {noun}" + (f": {', '.join(parts)}" if parts else "")
+        if self.deactivated:
+            text += f"; {self.deactivated} not in the file deactivated"
+        return text
+
+
+def _apply(obj: Any, values: dict[str, Any]) -> bool:
+    """Set the values that differ; True if anything changed. ``KEEP`` leaves a value alone."""
+    changed = False
+    for key, value in values.items():
+        if value is f.KEEP:
+            continue
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+async def check_partners(uow: UnitOfWork, rows: Iterable[PartnerRow]) -> list[Problem]:
+    """Ids that differ from a stored partner's id only in case are surely a typo."""
+    stored = (await uow.session.scalars(select(Partner.id))).all()
+    by_fold = {pid.casefold(): pid for pid in stored}
+    problems = []
+    for row in rows:
+        other = by_fold.get(row.id.casefold())
+        if other is not None and other != row.id:
+            problems.append(
+                Problem(row.line, f"{row.id!r} differs only in case from partner {other!r}", "id")
+            )
+    return problems
+
+
+async def import_partners(
+    uow: UnitOfWork,
+    rows: list[PartnerRow],
+    *,
+    deactivate_missing: bool = False,
+    advance: Advance | None = None,
+) -> ImportSummary:
+    summary = ImportSummary("partner", "partners")
+    now = uow.clock.now()
+    existing = {p.id: p for p in (await uow.session.scalars(select(Partner))).all()}
+    for row in rows:
+        partner = existing.get(row.id)
+        if partner is None:
+            values = {**DEFAULTS, **row.values}
+            values = {k: (DEFAULTS[k] if v is f.KEEP else v) for k, v in values.items()}
+            uow.session.add(
+                Partner(id=row.id, active=True, created_at=now, updated_at=now, **values)
+            )
+            summary.new += 1
+        else:
+            changed = _apply(partner, row.values)
+            if not partner.active:
+                partner.active = True
+                changed = True
+            if changed:
+                partner.updated_at = now
+                summary.updated += 1
+            else:
+                summary.unchanged += 1
+        if advance:
+            advance()
+    if deactivate_missing:
+        listed = {row.id for row in rows}
+        for pid, partner in existing.items():
+            if pid not in listed and partner.active:
+                partner.active = False
+                partner.updated_at = now
+                summary.deactivated += 1
+    await uow.session.flush()
+    return summary
+
+
+_CHAT_COLUMNS = ("slack_user_id", "telegram_user_id")
+
+
+async def check_reps(uow: UnitOfWork, rows: list[RepRow]) -> list[Problem]:
+    """Unknown partners, and chat ids that belong to a rep the file does not free them from."""
+    problems: list[Problem] = []
+    partner_ids = set((await uow.session.scalars(select(Partner.id))).all())
+    reps = (await uow.session.scalars(select(Rep))).all()
+    by_email = {row.email: row for row in rows}
+    owners = {
+        (column, getattr(rep, column)): rep
+        for rep in reps
+        for column in _CHAT_COLUMNS
+        if getattr(rep, column) is not None
+    }
+    for row in rows:
+        if row.partner_id not in partner_ids:
+            problems.append(
+                Problem(
+                    row.line,
+                    f"unknown partner {row.partner_id!r} (import it with "
+                    f"'leadbot partners import' first)",
+                    "partner_id",
+                )
+            )
+        for column in _CHAT_COLUMNS:
+            value = row.values.get(column, f.KEEP)
+            if value is None or value is f.KEEP:
+                continue
+            owner = owners.get((column, value))
+            if owner is None or owner.email.lower() == row.email:
+                continue
+            owner_row = by_email.get(owner.email.lower())
+            if owner_row is not None and owner_row.values.get(column, f.KEEP) is not f.KEEP:
+                continue  # the file moves the id away from its current owner
+            problems.append(
+                Problem(row.line, f"{value} already belongs to rep {owner.email}", column)
+            )
+    return problems
+
+
+async def import_reps(
+    uow: UnitOfWork,
+    rows: list[RepRow],
+    *,
+    deactivate_missing: bool = False,
+    advance: Advance | None = None,
+) -> ImportSummary:
+    summary = ImportSummary("rep", "reps")
+    now = uow.clock.now()
+    partners = {p.id: p for p in (await uow.session.scalars(select(Partner))).all()}
+    existing = {r.email.lower(): r for r in (await uow.session.scalars(select(Rep))).all()}
+
+    # Chat ids must stay unique at every flush: free the ones that move before reassigning.
+    freed = False
+    for row in rows:
+        rep = existing.get(row.email)
+        for column in _CHAT_COLUMNS:
+            value = row.values.get(column, f.KEEP)
+            if rep is not None and value is not f.KEEP and getattr(rep, column) != value:
+                setattr(rep, column, None)
+                freed = True
+    if freed:
+        await uow.session.flush()
+
+    for row in rows:
+        values = dict(row.values)
+        if "language" in values and values["language"] is PARTNER_LANGUAGE:
+            values["language"] = partners[row.partner_id].language
+        rep = existing.get(row.email)
+        if rep is None:
+            values.setdefault("language", partners[row.partner_id].language)
+            values = {k: (None if v is f.KEEP else v) for k, v in values.items()}
+            rep = Rep(email=row.email, active=True, created_at=now, **values)
+            uow.session.add(rep)
+            existing[row.email] = rep
+            summary.new += 1
+        else:
+            changed = _apply(rep, values)
+            if not rep.active:
+                rep.active = True
+                changed = True
+            summary.updated += changed
+            summary.unchanged += not changed
+        if advance:
+            advance()
+    if deactivate_missing:
+        listed = {row.email for row in rows}
+        for email, rep in existing.items():
+            if email not in listed and rep.active:
+                rep.active = False
+                summary.deactivated += 1
+    await uow.session.flush()
+    return summary

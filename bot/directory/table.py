@@ -1,0 +1,191 @@
+"""Reading a CSV file into rows keyed by column, with line numbers and every problem found.
+
+Files come from Excel as often as from scripts, so this accepts:
+
+* UTF-8 with or without a byte-order mark (and UTF-16 with a BOM, Excel's "Unicode text");
+  anything else is refused with the line of the first bad byte, never guessed;
+* ``,``, ``;`` or tab as the delimiter. The delimiter is decided from the **header line**
+  alone — the one that splits it into the most known column names — because header names
+  contain no list separators. In a ``;``-delimited file a list cell such as
+  ``DE-BY;DE-BW`` must be quoted, which Excel does by itself when it saves;
+* blank rows (Excel leaves them at the end) and unnamed, empty trailing columns.
+
+A row with more or fewer cells than the header is a problem on that line (usually an
+unquoted list in a ``;`` file), never silently shifted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+DELIMITERS = (",", ";", "\t")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """A bad line (or the whole file when ``line`` is None), named for a person to fix."""
+
+    line: int | None
+    message: str
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line is not None else "file"
+        if self.column:
+            where += f", {self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Table:
+    columns: tuple[str, ...]
+    delimiter: str
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (line, cells)
+
+
+def decode(data: bytes) -> tuple[str | None, Problem | None]:
+    """Bytes -> text, accepting UTF-8 (BOM optional) and BOM-marked UTF-16."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            return None, Problem(None, "not valid UTF-16 text")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex().upper()
+        return None, Problem(
+            line,
+            f"not UTF-8 text (byte 0x{byte}); save the file as 'CSV UTF-8' "
+            f"(Excel: Save as -> CSV UTF-8)",
+        )
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lower()
+
+
+def sniff_delimiter(header_line: str, known: Iterable[str]) -> str:
+    known_set = set(known)
+
+    def hits(delimiter: str) -> int:
+        cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        return sum(1 for c in cells if _normalise(c) in known_set)
+
+    return max(DELIMITERS, key=lambda d: (hits(d), d == ","))
+
+
+def _check_header(
+    names: list[str], line: int, required: tuple[str, ...], optional: tuple[str, ...]
+) -> tuple[list[int], list[Problem]]:
+    """Indexes of the columns to keep, and the header's problems (all on its line)."""
+    problems: list[Problem] = []
+    allowed = set(required) | set(optional)
+    seen: dict[str, int] = {}
+    keep: list[int] = []
+    unknown: list[str] = []
+    for i, name in enumerate(names):
+        if not name:
+            keep.append(i)  # an unnamed column is fine only if all its cells are empty
+            continue
+        if name in seen:
+            problems.append(
+                Problem(
+                    line, f"column {name!r} appears twice (columns {seen[name] + 1} and {i + 1})"
+                )
+            )
+            continue
+        seen[name] = i
+        if name not in allowed:
+            unknown.append(name)
+            continue
+        keep.append(i)
+    if unknown:
+        known = ", ".join((*required, *optional))
+        names = ", ".join(repr(n) for n in unknown)
+        plural = "s" if len(unknown) > 1 else ""
+        problems.append(Problem(line, f"unknown column{plural} {names} (known columns: {known})"))
+    missing = [c for c in required if c not in seen]
+    if missing:
+        problems.append(Problem(line, f"missing column(s): {', '.join(missing)}"))
+    return keep, problems
+
+
+def read_table(
+    data: bytes, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> tuple[Table | None, list[Problem]]:
+    """Parse ``data``; the table is None when the file as a whole cannot be read."""
+    text, problem = decode(data)
+    if text is None:
+        assert problem is not None
+        return None, [problem]
+    columns_hint = ", ".join((*required, *optional))
+    lines = [line for line in text.splitlines() if line.strip()]
+    skip_sep_line = bool(lines) and re.fullmatch(r"sep=.", lines[0].strip()) is not None
+    if skip_sep_line:
+        # Excel's delimiter hint line: honour it and skip it.
+        delimiter = lines[0].strip()[-1]
+        lines = lines[1:]
+    elif lines:
+        delimiter = sniff_delimiter(lines[0], (*required, *optional))
+    if not lines:
+        return None, [Problem(None, f"the file is empty; expected a header line: {columns_hint}")]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    header_line = 0
+    table: Table | None = None
+    keep: list[int] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(reader.line_num or start, f"not valid CSV: {exc}"))
+            break
+        if not any(c.strip() for c in cells):
+            continue
+        if skip_sep_line:
+            skip_sep_line = False
+            continue
+        if header is None:
+            header, header_line = [_normalise(c) for c in cells], start
+            keep, header_problems = _check_header(header, start, required, optional)
+            problems.extend(header_problems)
+            names = tuple(header[i] for i in keep if header[i])
+            table = Table(columns=names, delimiter=delimiter)
+            continue
+        assert table is not None
+        if len(cells) != len(header):
+            problems.append(
+                Problem(
+                    start,
+                    f"{len(cells)} values, but the header has {len(header)} columns"
+                    + (
+                        " (quote list cells that contain ';' in a ';'-separated file)"
+                        if delimiter == ";" and len(cells) > len(header)
+                        else ""
+                    ),
+                )
+            )
+            continue
+        row: dict[str, str] = {}
+        for i in keep:
+            value = cells[i].strip()
+            if not header[i]:
+                if value:
+                    problems.append(Problem(start, f"a value in column {i + 1}, which has no name"))
+                continue
+            row[header[i]] = value
+        table.rows.append((start, row))
+    if any(p.line == header_line for p in problems):
+        # With a broken header the rows cannot be interpreted; report only the header.
+        return None, [p for p in problems if p.line == header_line]
+    return table, problems

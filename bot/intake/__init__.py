@@ -1,0 +1,1 @@
+"""Lead intake: the contract (:mod:`.schema`), validation problems, file import."""

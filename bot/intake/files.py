@@ -1,0 +1,242 @@
+"""Lead files for ``leadbot leads import``: JSON (the API contract) or flat CSV.
+
+* **JSON**: one lead object, or a list of them, exactly as ``POST /api/leads`` takes them.
+  Problems name the record by its index and the line it starts on: ``[2] (line 31)``.
+* **CSV**: one lead per row; the columns are the JSON field paths with dots
+  (``company.name``, ``company.address.postal_code``, ``interest.products``). List
+  columns (``interest.products``, ``consent.allowed_partners``, ``consent.allowed_tiers``)
+  are ``;``-separated; ``consent.partner_contact`` is true/false (also yes/no, ja/nein,
+  1/0); an empty cell is an absent field. Delimiter and encoding as for the directory
+  files (see :mod:`bot.directory.table`). Problems name the line and the column.
+
+Every record is validated against the full contract (schema and settings), and a record
+that repeats another's ``external_id`` in the same file is a problem too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from bot.config import Settings
+from bot.directory.fields import split_list
+from bot.directory.table import decode, read_table
+from bot.intake.problems import field_path, validate_lead
+from bot.intake.schema import LeadIn
+
+Kind = Literal["text", "list", "bool", "number"]
+
+_TRUE = {"true", "yes", "ja", "1", "x", "wahr", "y", "j"}
+_FALSE = {"false", "no", "nein", "0", "falsch", "n"}
+
+
+@dataclass(frozen=True)
+class LeadRecord:
+    where: str  # "line 4" (CSV) or "[2] (line 31)" (JSON)
+    lead: LeadIn
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    where: str
+    message: str
+    field: str | None = None
+    line: int = 0  # for sorting: where the record starts
+
+    def __str__(self) -> str:
+        where = self.where or "file"
+        return (
+            f"{where}, {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+# --- CSV columns from the schema ---------------------------------------------------------
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _submodel(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _kind(annotation: Any) -> Kind:
+    args = typing.get_args(annotation) if typing.get_origin(annotation) else ()
+    candidates = [annotation, *args]
+    if any(typing.get_origin(a) is list or a is list for a in candidates):
+        return "list"
+    if bool in candidates:
+        return "bool"
+    if any(a in (int, float) for a in candidates):
+        return "number"
+    return "text"
+
+
+def csv_columns(model: type[BaseModel] = LeadIn, prefix: str = "") -> dict[str, Kind]:
+    """Every leaf of the contract as a dotted column name, with how its cells are read."""
+    out: dict[str, Kind] = {}
+    for name, info in model.model_fields.items():
+        sub = _submodel(info.annotation)
+        if sub is not None:
+            out.update(csv_columns(sub, f"{prefix}{name}."))
+        else:
+            out[f"{prefix}{name}"] = _kind(info.annotation)
+    return out
+
+
+COLUMNS = csv_columns()
+REQUIRED_COLUMNS = ("company.name", "company.address.country", "interest.products")
+CONTACT_COLUMNS = ("contact.email", "contact.phone")
+
+
+def _cell_value(cell: str, kind: Kind) -> Any:
+    if kind == "list":
+        return split_list(cell)
+    if kind == "bool":
+        word = cell.casefold()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise ValueError(f"{cell!r} is not true or false")
+    if kind == "number" and re.fullmatch(r"-?[0-9]+,[0-9]+", cell):
+        return cell.replace(",", ".")  # German decimal comma
+    return cell
+
+
+def _nest(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Flat dotted cells -> the nested JSON shape; empty cells are absent fields."""
+    data: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for column, cell in row.items():
+        if not cell:
+            continue
+        try:
+            value = _cell_value(cell, COLUMNS[column])
+        except ValueError as exc:
+            problems.append((column, str(exc)))
+            continue
+        target = data
+        *parents, leaf = column.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    return data, problems
+
+
+def _csv_column(loc: tuple[str | int, ...]) -> str:
+    """A list item's problem is reported on its column: ``interest.products (item 2)``."""
+    names = [str(p) for p in loc if not isinstance(p, int)]
+    items = [p for p in loc if isinstance(p, int)]
+    column = ".".join(names) or "(lead)"
+    return f"{column} (item {items[0] + 1})" if items else column
+
+
+Raw = list[tuple[str, int, Any]]  # (where, line, decoded record)
+
+
+def read_csv_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
+    optional = tuple(c for c in COLUMNS if c not in REQUIRED_COLUMNS)
+    table, problems = read_table(data, REQUIRED_COLUMNS, optional)
+    out = [
+        RecordProblem(f"line {p.line}" if p.line else "", p.message, p.column, p.line or 0)
+        for p in problems
+    ]
+    if table is None:
+        return [], out
+    if not any(c in table.columns for c in CONTACT_COLUMNS):
+        out.append(RecordProblem("header", "missing column(s): contact.email or contact.phone"))
+        return [], out
+    records = []
+    for line, row in table.rows:
+        nested, cell_problems = _nest(row)
+        where = f"line {line}"
+        out += [RecordProblem(where, message, column, line) for column, message in cell_problems]
+        records.append((where, line, nested))
+    return records, out
+
+
+# --- JSON ------------------------------------------------------------------------------
+
+_WS = re.compile(r"\s*")
+
+
+def _record_lines(text: str) -> list[int]:
+    """The line each element of a top-level JSON list starts on (text is valid JSON)."""
+    decoder = json.JSONDecoder()
+    pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    lines: list[int] = []
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    while pos < len(text) and text[pos] != "]":
+        lines.append(text.count("\n", 0, pos) + 1)
+        _, pos = decoder.raw_decode(text, pos)
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        if text[pos] == ",":
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    return lines
+
+
+def read_json_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
+    text, problem = decode(data)
+    if text is None:
+        assert problem is not None
+        where = f"line {problem.line}" if problem.line else ""
+        return [], [RecordProblem(where, problem.message, line=problem.line or 0)]
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        return [], [RecordProblem(where, f"not valid JSON: {exc.msg}", line=exc.lineno)]
+    if isinstance(value, dict):
+        return [("lead", 1, value)], []
+    if not isinstance(value, list):
+        return [], [RecordProblem("", "expected a lead object or a list of lead objects")]
+    lines = _record_lines(text)
+    return [(f"[{i}] (line {lines[i]})", lines[i], item) for i, item in enumerate(value)], []
+
+
+# --- both -------------------------------------------------------------------------------
+
+
+def load_leads(
+    data: bytes, fmt: Literal["json", "csv"], settings: Settings
+) -> tuple[list[LeadRecord], list[RecordProblem]]:
+    """Parse and validate every record; problems for all of them, records for the good ones."""
+    raw, problems = read_json_leads(data) if fmt == "json" else read_csv_leads(data)
+    bad_cells = {p.where for p in problems}
+    records: list[LeadRecord] = []
+    seen_ids: dict[str, str] = {}
+    name = _csv_column if fmt == "csv" else field_path
+    for where, line, item in raw:
+        if not isinstance(item, dict):
+            problems.append(RecordProblem(where, "expected a lead object", line=line))
+            continue
+        lead, field_problems = validate_lead(item, settings)
+        problems += [RecordProblem(where, p.message, name(p.loc), line) for p in field_problems]
+        if lead is None or where in bad_cells:
+            continue
+        if lead.external_id is not None:
+            if lead.external_id in seen_ids:
+                problems.append(
+                    RecordProblem(
+                        where,
+                        f"{lead.external_id!r} repeats the external_id of "
+                        f"{seen_ids[lead.external_id]}",
+                        "external_id",
+                        line,
+                    )
+                )
+                continue
+            seen_ids[lead.external_id] = where
+        records.append(LeadRecord(where, lead))
+    return records, sorted(problems, key=lambda p: p.line)

@@ -1,0 +1,66 @@
+"""Storing a validated lead file through the same intake path as the HTTP API.
+
+One unit of work for the whole file: either every lead of the file is stored (and its
+teasers queued) or none is. That makes a failure half-way (the database goes away, a bug)
+harmless — nothing was stored, and running the same command again is the fix — and it
+makes duplicates *within* a file behave exactly like two API calls in a row: the second
+lead with the same contact e-mail or company domain is held as a possible duplicate.
+
+Leads whose ``external_id`` is already stored are not touched ("already known"), so
+importing the same file twice is safe.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.actors import Actor
+from bot.intake.schema import LeadIn
+from bot.models import LeadStatus
+from bot.services.intake import receive
+from bot.uow import UnitOfWork
+
+
+@dataclass
+class LeadImportSummary:
+    new: int = 0
+    known: int = 0
+    statuses: Counter[LeadStatus] = field(default_factory=Counter)  # of the new leads
+
+    @property
+    def total(self) -> int:
+        return self.new + self.known
+
+    def __str__(self) -> str:
+        noun = "lead" if self.total == 1 else "leads"
+        parts = [
+            f"{n} {label}" for n, label in ((self.new, "new"), (self.known, "already known")) if n
+        ]
+        text = f"{self.total} {noun}" + (f": {', '.join(parts)}" if parts else "")
+        if self.statuses:
+            order = list(LeadStatus)
+            states = sorted(self.statuses.items(), key=lambda kv: order.index(kv[0]))
+            text += " (" + ", ".join(f"{n} {status.value}" for status, n in states) + ")"
+        return text
+
+
+async def import_leads(
+    uow: UnitOfWork,
+    leads: Sequence[LeadIn],
+    actor: Actor,
+    advance: Callable[[], None] | None = None,
+) -> LeadImportSummary:
+    """Receive every lead in ``uow``; the caller commits (or rolls back for a dry run)."""
+    summary = LeadImportSummary()
+    for lead in leads:
+        result = await receive(uow, lead, actor)
+        if result.created:
+            summary.new += 1
+            summary.statuses[result.status] += 1
+        else:
+            summary.known += 1
+        if advance:
+            advance()
+    return summary

@@ -1,0 +1,349 @@
+"""``leadbot partners import`` and ``leadbot reps import`` through the command, on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.models import Lead, Offer, Partner, Rep
+from tests.support.cli import EXAMPLES, db_session, leadbot
+
+PARTNER_HEADER = (
+    "id,name,tier,certifications,employees,annual_revenue_eur,country,postal_code,lat,lon,"
+    "service_radius_km,regions,segments,products,max_open_leads,languages,slack_channel,"
+    "telegram_chat_id"
+)
+
+
+def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def _partners(database_url: str) -> dict[str, Partner]:
+    with db_session(database_url) as session:
+        return {p.id: p for p in session.scalars(select(Partner)).all()}
+
+
+def _reps(database_url: str) -> dict[str, Rep]:
+    with db_session(database_url) as session:
+        return {r.email: r for r in session.scalars(select(Rep)).all()}
+
+
+def test_example_partners_import_and_reimport(database_url: str) -> None:
+    first = leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv"))
+    assert first.exit_code == 0, first.output
+    assert "20 partners: 20 new" in first.stdout
+
+    partners = _partners(database_url)
+    alpen = partners["P-DE-001"]
+    assert alpen.name == "Alpen-IT Systemhaus GmbH"
+    assert alpen.tier == "platinum"
+    assert alpen.certifications == {
+        "X-series": "expert",
+        "Cloud": "advanced",
+        "Security": "advanced",
+    }
+    assert alpen.regions == ["DE-BY"]
+    assert alpen.products == ["X200", "X500", "C10", "S3"]
+    assert (alpen.lat, alpen.lon, alpen.service_radius_km) == (48.1767, 11.5886, 120.0)
+    assert alpen.languages == ["de", "en"]
+    assert alpen.slack_channel == "C0ALPENIT01"
+    assert alpen.telegram_chat_id == -1001000000001
+    hanse = partners["P-DE-003"]
+    assert hanse.regions == ["DE-HH", "DE-SH", "DE:21", "DE:27"]
+    assert hanse.slack_channel is None and hanse.service_radius_km is None
+    assert partners["P-DE-006"].postal_code == "01067"  # leading zero kept
+    assert {p.country for p in partners.values()} == {"DE", "AT", "CH"}
+
+    again = leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv"))
+    assert again.exit_code == 0, again.output
+    assert "20 partners: 20 unchanged" in again.stdout
+
+
+def test_reimport_updates_by_id_and_leaves_leads_alone(database_url: str, tmp_path: Path) -> None:
+    assert (
+        leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv")).exit_code == 0
+    )
+    assert leadbot(database_url, "leads", "import", str(EXAMPLES / "leads.json")).exit_code == 0
+    with db_session(database_url) as session:
+        leads_before = session.execute(select(Lead.id, Lead.status)).all()
+        offers_before = session.scalar(select(func.count()).select_from(Offer))
+    assert offers_before
+
+    text = (EXAMPLES / "partners.csv").read_text(encoding="utf-8")
+    text = text.replace(
+        "P-DE-012,Frankfurter Systemintegration AG,gold,",
+        "P-DE-012,Frankfurter Systemintegration AG,platinum,",
+    )
+    text += "P-DE-099,Neuer Partner GmbH,registered,,,,DE,,,,,DE-BY,,,,,,\n"
+    result = leadbot(database_url, "partners", "import", _write(tmp_path, "p.csv", text))
+    assert result.exit_code == 0, result.output
+    assert "21 partners: 1 new, 1 updated, 19 unchanged" in result.stdout
+
+    partners = _partners(database_url)
+    assert partners["P-DE-012"].tier == "platinum"
+    new = partners["P-DE-099"]
+    assert new.segments == ["enterprise", "sme", "public"]  # empty: every segment
+    assert new.languages == ["de"] and new.max_open_leads == 10 and new.active
+    with db_session(database_url) as session:
+        assert session.execute(select(Lead.id, Lead.status)).all() == leads_before
+        assert session.scalar(select(func.count()).select_from(Offer)) == offers_before
+
+
+def test_every_bad_row_is_reported_and_nothing_changes(database_url: str, tmp_path: Path) -> None:
+    assert (
+        leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv")).exit_code == 0
+    )
+    before = {pid: (p.name, p.tier) for pid, p in _partners(database_url).items()}
+    rows = [
+        PARTNER_HEADER,
+        # line 2: a valid update that must not be applied because other rows are bad
+        "P-DE-001,Umbenannt GmbH,gold,,,,DE,,,,,,,,,,,",
+        "P-X1,Schlecht,diamond,Y-series:basic;Cloud:guru,-3,1.200.000,XX,,91,,,DE-XX;ZZ;DE:8a,"
+        "big,X999,0,fr,#general,abc",
+        "P-X2,Radius,silver,,,,DE,1234,48.1,,50,,,,,,,",
+        "P-X3,Radius ohne Ort,silver,,,,AT,,,,30,AT-9,,,,,U123,-100",
+        ",Ohne Id,gold,,,,DE,,,,,,,,,,,",
+        "P-DE-001,Doppelt,gold,,,,DE,,,,,,,,,,,",
+        "p-de-002,Nur Gross/klein anders,gold,,,,DE,,,,,,,,,,,",
+        "P-X4,,gold,X-series:basic;X-series:expert,,,CH,80331,,,,,,,,,C0SAME0001,",
+        "P-X5,Kanal doppelt,gold,,,,CH,8001,,,,,,,,,C0SAME0001,",
+        "P-X6,Zu viele Werte,gold,,,,DE,,,,,,,,,,,,extra",
+    ]
+    path = _write(tmp_path, "bad.csv", "\n".join(rows) + "\n")
+    result = leadbot(database_url, "partners", "import", path)
+    assert result.exit_code == 1
+    err = result.stderr
+    expected = [
+        "line 3, tier: 'diamond' is not a tier",
+        "line 3, certifications: 'Y-series' is not a product line",
+        "'guru' is not a certification level",
+        "line 3, employees: -3 is out of range",
+        "line 3, annual_revenue_eur: '1.200.000': write whole numbers without thousands",
+        "line 3, country: 'XX' is not an ISO 3166 country code",
+        "line 3, lat: 91 is out of range",
+        "line 3, regions: 'DE-XX' is not a subdivision of DE",
+        "'ZZ' is not an ISO 3166 country code",
+        "'DE:8a': a DE postal prefix has 1 to 5 digits",
+        "line 3, segments: 'big' is not a segment",
+        "line 3, products: 'X999' is not a product id",
+        "line 3, max_open_leads: 0 is out of range",
+        "line 3, languages: 'fr' is not a language",
+        "line 3, slack_channel: '#general' is not a Slack channel id",
+        "line 3, telegram_chat_id: 'abc' is not a Telegram chat id",
+        "line 4, postal_code: '1234' is not a DE postal code (5 digits)",
+        "line 4, lon: give lat and lon together",
+        "line 5, service_radius_km: a service radius needs the partner's lat and lon",
+        "line 5, slack_channel: 'U123' is not a Slack channel id",
+        "line 6, id: required",
+        "line 7, id: 'P-DE-001' appears twice (first on line 2)",
+        "line 8, id: 'p-de-002' differs only in case from partner 'P-DE-002'",
+        "line 9, name: required",
+        "line 9, certifications: 'X-series' is certified twice",
+        "line 9, postal_code: '80331' is not a CH postal code (4 digits)",
+        "line 10, slack_channel: C0SAME0001 is already the channel of the partner on line 9",
+        "line 11: 19 values, but the header has 18 columns",
+    ]
+    for text in expected:
+        assert text in err, f"{text!r} not reported in:\n{err}"
+    assert "nothing was imported" in err
+    assert result.stdout == ""
+    after = {pid: (p.name, p.tier) for pid, p in _partners(database_url).items()}
+    assert after == before
+
+
+def test_header_problems(database_url: str, tmp_path: Path) -> None:
+    path = _write(tmp_path, "h.csv", "id,name,nmae,tier,tier\nP1,A,B,gold,gold\n")
+    result = leadbot(database_url, "partners", "import", path)
+    assert result.exit_code == 1
+    assert "line 1: unknown column 'nmae'" in result.stderr
+    assert "line 1: column 'tier' appears twice (columns 4 and 5)" in result.stderr
+    assert "line 1: missing column(s): country" in result.stderr
+    assert _partners(database_url) == {}
+
+    empty = leadbot(database_url, "partners", "import", _write(tmp_path, "e.csv", "\n\n"))
+    assert empty.exit_code == 1 and "the file is empty" in empty.stderr
+
+
+def test_german_excel_export(database_url: str, tmp_path: Path) -> None:
+    """';' delimiter, BOM, decimal commas, quoted lists, Excel's sep= line, Windows newlines."""
+    text = (
+        "sep=;\r\n"
+        "ID;Name;Tier;Certifications;Country;Postal_Code;Lat;Lon;Service_Radius_km;Regions;"
+        "Products;Languages\r\n"
+        'P-AT-9;Wiener Wäscherei-IT GmbH;Gold;"x-series:Advanced;cloud:basic";AT;1100;48,17;'
+        '16,37;75,5;"AT-9;AT-3";"X200;C10";"en;de"\r\n'
+        ";;;;;;;;;;;\r\n"
+    )
+    result = leadbot(database_url, "partners", "import", _write(tmp_path, "x.csv", "\ufeff" + text))
+    assert result.exit_code == 0, result.output
+    partner = _partners(database_url)["P-AT-9"]
+    assert partner.name == "Wiener Wäscherei-IT GmbH"
+    assert partner.tier == "gold"
+    assert partner.certifications == {"X-series": "advanced", "Cloud": "basic"}
+    assert (partner.lat, partner.lon, partner.service_radius_km) == (48.17, 16.37, 75.5)
+    assert partner.regions == ["AT-9", "AT-3"] and partner.products == ["X200", "C10"]
+    assert partner.languages == ["en", "de"] and partner.language == "en"
+
+
+def test_unquoted_list_in_semicolon_file_is_caught(database_url: str, tmp_path: Path) -> None:
+    text = "id;name;tier;country;regions\nP1;A;gold;DE;DE-BY;DE-BW\n"
+    result = leadbot(database_url, "partners", "import", _write(tmp_path, "x.csv", text))
+    assert result.exit_code == 1
+    assert "line 2: 6 values, but the header has 5 columns (quote list cells" in result.stderr
+
+
+def test_not_utf8_is_refused_with_its_line(database_url: str, tmp_path: Path) -> None:
+    text = "id,name,tier,country\nP1,Müller GmbH,gold,DE\n"
+    result = leadbot(database_url, "partners", "import", _write(tmp_path, "x.csv", text, "cp1252"))
+    assert result.exit_code == 1
+    assert "line 2: not UTF-8 text" in result.stderr and "CSV UTF-8" in result.stderr
+
+
+def test_absent_columns_and_chat_ids_keep_stored_values(database_url: str, tmp_path: Path) -> None:
+    full = (
+        PARTNER_HEADER + "\n"
+        "P1,Eins GmbH,gold,Cloud:basic,50,,DE,80331,48.1,11.5,40,DE-BY,sme,C10,7,de,"
+        "C0EINS0001,-1001\n"
+    )
+    assert (
+        leadbot(database_url, "partners", "import", _write(tmp_path, "a.csv", full)).exit_code == 0
+    )
+
+    short = "id,name,tier,country,max_open_leads,slack_channel,telegram_chat_id\n"
+    short += "P1,Eins GmbH,silver,DE,,,-\n"
+    result = leadbot(database_url, "partners", "import", _write(tmp_path, "b.csv", short))
+    assert result.exit_code == 0, result.output
+    assert "1 partner: 1 updated" in result.stdout
+    p1 = _partners(database_url)["P1"]
+    assert p1.tier == "silver"
+    assert p1.max_open_leads == 10  # present but empty: the default
+    assert p1.regions == ["DE-BY"] and p1.certifications == {"Cloud": "basic"}  # absent: kept
+    assert p1.slack_channel == "C0EINS0001"  # empty chat cell: kept
+    assert p1.telegram_chat_id is None  # '-': cleared
+
+
+def test_deactivate_missing_and_dry_run(database_url: str, tmp_path: Path) -> None:
+    assert (
+        leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv")).exit_code == 0
+    )
+    lines = (EXAMPLES / "partners.csv").read_text(encoding="utf-8").splitlines()
+    few = _write(tmp_path, "few.csv", "\n".join(lines[:3]) + "\n")
+
+    dry = leadbot(database_url, "partners", "import", few, "--deactivate-missing", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "2 partners: 2 unchanged; 18 not in the file deactivated" in dry.stdout
+    assert "dry run" in dry.stdout
+    assert all(p.active for p in _partners(database_url).values())
+
+    real = leadbot(database_url, "partners", "import", few, "--deactivate-missing")
+    assert real.exit_code == 0, real.output
+    active = sorted(pid for pid, p in _partners(database_url).items() if p.active)
+    assert active == ["P-DE-001", "P-DE-002"]
+    assert len(_partners(database_url)) == 20  # deactivated, never deleted
+
+    back = leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv"))
+    assert "20 partners: 18 updated, 2 unchanged" in back.stdout
+    assert all(p.active for p in _partners(database_url).values())
+
+
+def test_reps_import_and_reimport(database_url: str, tmp_path: Path) -> None:
+    assert (
+        leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv")).exit_code == 0
+    )
+    first = leadbot(database_url, "reps", "import", str(EXAMPLES / "reps.csv"))
+    assert first.exit_code == 0, first.output
+    assert "36 reps: 36 new" in first.stdout
+    reps = _reps(database_url)
+    sophie = reps["sophie.brandl@alpen-it.example"]
+    assert (sophie.partner_id, sophie.slack_user_id, sophie.telegram_user_id) == (
+        "P-DE-001",
+        "U0ALPEN0002",
+        100000001,
+    )
+    assert reps["james.whitfield@alpen-it.example"].language == "en"
+
+    again = leadbot(database_url, "reps", "import", str(EXAMPLES / "reps.csv"))
+    assert "36 reps: 36 unchanged" in again.stdout
+
+    # Matched by e-mail (any case): rename, promote, move the Slack id to a colleague.
+    text = (
+        "partner_id,name,email,slack_user_id,role,language\n"
+        "P-DE-001,Sophie Brandl-Huber,Sophie.Brandl@ALPEN-IT.example,-,manager,\n"
+        "P-DE-001,James Whitfield,james.whitfield@alpen-it.example,U0ALPEN0002,sales,en\n"
+        "P-DE-002,Neu Person,neu.person@rheinland-netzwerk.example,,,\n"
+    )
+    result = leadbot(database_url, "reps", "import", _write(tmp_path, "r.csv", text))
+    assert result.exit_code == 0, result.output
+    assert "3 reps: 1 new, 2 updated" in result.stdout
+    reps = _reps(database_url)
+    sophie = reps["sophie.brandl@alpen-it.example"]
+    assert (sophie.name, sophie.role, sophie.slack_user_id) == (
+        "Sophie Brandl-Huber",
+        "manager",
+        None,
+    )
+    assert sophie.telegram_user_id == 100000001  # column absent: kept
+    assert sophie.language == "de"  # empty: the partner's language
+    assert reps["james.whitfield@alpen-it.example"].slack_user_id == "U0ALPEN0002"
+    newcomer = reps["neu.person@rheinland-netzwerk.example"]
+    assert (newcomer.role, newcomer.language, newcomer.active) == ("sales", "de", True)
+
+
+def test_bad_reps_are_all_reported(database_url: str, tmp_path: Path) -> None:
+    assert (
+        leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv")).exit_code == 0
+    )
+    assert leadbot(database_url, "reps", "import", str(EXAMPLES / "reps.csv")).exit_code == 0
+    before = {e: (r.name, r.slack_user_id) for e, r in _reps(database_url).items()}
+    text = (
+        "partner_id,name,email,slack_user_id,telegram_user_id,role,language\n"
+        "P-DE-001,Gültig,gueltig@alpen-it.example,,,,\n"
+        "P-NOPE,Niemand,niemand@example.com,,,,\n"
+        "P-DE-001,Kaputt,kein-at-zeichen,C0123456,-5,boss,fr\n"
+        "P-DE-001,,leer@alpen-it.example,,,,\n"
+        "P-DE-002,Doppelt,GUELTIG@alpen-it.example,,,,\n"
+        "P-DE-002,Fremde Id,fremd@rheinland-netzwerk.example,U0ALPEN0001,100000002,,\n"
+        "P-DE-002,Gleiche Id,gleich@rheinland-netzwerk.example,,100000099,,\n"
+        "P-DE-002,Gleiche Id 2,gleich2@rheinland-netzwerk.example,,100000099,,\n"
+    )
+    result = leadbot(database_url, "reps", "import", _write(tmp_path, "r.csv", text))
+    assert result.exit_code == 1
+    err = result.stderr
+    for expected in (
+        "line 3, partner_id: unknown partner 'P-NOPE'",
+        "line 4, email: 'kein-at-zeichen' is not an e-mail address",
+        "line 4, slack_user_id: 'C0123456' is not a Slack user id",
+        "line 4, telegram_user_id: '-5' is not a Telegram user id",
+        "line 4, role: 'boss' is not a role (known: sales, manager)",
+        "line 4, language: 'fr' is not a language",
+        "line 5, name: required",
+        "line 6, email: gueltig@alpen-it.example appears twice (first on line 2)",
+        "line 7, slack_user_id: U0ALPEN0001 already belongs to rep maximilian.huber@",
+        "line 7, telegram_user_id: 100000002 already belongs to rep lena.kraemer@",
+        "line 9, telegram_user_id: 100000099 appears twice (first on line 8)",
+    ):
+        assert expected in err, f"{expected!r} not reported in:\n{err}"
+    assert {e: (r.name, r.slack_user_id) for e, r in _reps(database_url).items()} == before
+
+
+def test_import_needs_a_migrated_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = leadbot(url, "partners", "import", str(EXAMPLES / "partners.csv"))
+    assert result.exit_code == 1
+    assert "run 'leadbot migrate' first" in result.stderr
+    assert not (tmp_path / "fresh.db").exists()  # no empty file left behind
+
+
+def test_utf16_and_tab_separated(database_url: str, tmp_path: Path) -> None:
+    """Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated."""
+    text = "id\tname\ttier\tcountry\tregions\nP-CH-7\tZürcher Netz AG\tsilver\tCH\tCH-ZH;CH:80\n"
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(text.encode("utf-16"))
+    result = leadbot(database_url, "partners", "import", str(path))
+    assert result.exit_code == 0, result.output
+    partner = _partners(database_url)["P-CH-7"]
+    assert (partner.name, partner.regions) == ("Zürcher Netz AG", ["CH-ZH", "CH:80"])

@@ -1,0 +1,175 @@
+"""``leadbot serve`` as a real process on a free port, and the app's lifespan under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from bot.api import create_app
+from bot.runtime import Runtime
+from tests.support.cli import CONFIG
+from tests.support.factories import lead_payload
+
+TOKEN = "serve-token-51c2"
+STARTUP_TIMEOUT = 60  # generous: only guards against a hang, asserts nothing about speed
+
+
+class Server:
+    """A ``leadbot serve --port 0`` subprocess and the stderr lines it printed."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.url = self._wait_for_address()
+
+    def _pump(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def _wait_for_address(self) -> str:
+        while True:
+            line = self._queue.get(timeout=STARTUP_TIMEOUT)
+            if line is None:
+                raise AssertionError("serve exited early:\n" + "\n".join(self.lines))
+            self.lines.append(line)
+            if "serving on " in line:
+                return line.split("serving on ")[1].split()[0]
+
+    def stop(self, sig: int) -> int:
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=STARTUP_TIMEOUT)
+        while (line := self._queue.get(timeout=STARTUP_TIMEOUT)) is not None:
+            self.lines.append(line)
+        return code
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+@contextmanager
+def serve(database_url: str, *args: str, **env: str) -> Iterator[Server]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
+    environ.update(LEADBOT_DATABASE__URL=database_url, PYTHONUNBUFFERED="1", **env)
+    command = Path(sys.executable).with_name("leadbot")
+    process = subprocess.Popen(
+        [str(command), "--config", str(CONFIG), "serve", "--port", "0", *args],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield Server(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_serve_takes_leads_and_stops_cleanly_on_sigterm(database_url: str) -> None:
+    with serve(database_url, "--log-level", "debug", LEADBOT_SERVER__API_TOKEN=TOKEN) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            health = http.get("/healthz")
+            created = http.post(
+                "/api/leads", json=lead_payload(), headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            again = http.post(
+                "/api/leads", json=lead_payload(), headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            metrics = http.get("/metrics")
+        code = server.stop(signal.SIGTERM)
+
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert created.status_code == 201
+    assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    assert 'leadbot_api_leads_total{result="created"} 1' in metrics.text
+    assert code == 0, server.output
+    assert "leadbot: stopped" in server.output
+    assert "console platform is enabled" in server.output  # bot.toml switches the console on
+    assert "no API token" not in server.output
+    assert "POST /api/leads 201" in server.output  # our access log...
+    for secret in (TOKEN, "Brauerei", "maria.huber", "Hopfenweg"):  # ...and nothing personal
+        assert secret not in server.output
+
+
+def test_serve_without_token_warns_and_refuses(database_url: str) -> None:
+    with serve(database_url, LEADBOT_CONSOLE__ENABLED="false") as server:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            response = http.post("/api/leads", json=lead_payload())
+        code = server.stop(signal.SIGINT)
+    assert response.status_code == 401
+    assert "API token is not configured" in response.json()["detail"]
+    assert "no API token: set LEADBOT_SERVER__API_TOKEN" in server.output
+    assert "console platform" not in server.output
+    assert code == 0, server.output
+    assert "Traceback" not in server.output
+
+
+async def test_lifespan_runs_background_tasks_and_contexts(runtime: Runtime) -> None:
+    """Under a real uvicorn: contexts entered, loops started, and both undone at shutdown."""
+    events: list[str] = []
+    started = asyncio.Event()
+
+    async def loop() -> None:
+        events.append("loop started")
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            events.append("loop cancelled")
+            raise
+
+    @asynccontextmanager
+    async def client_session() -> AsyncIterator[None]:
+        events.append("entered")
+        yield
+        events.append("exited")
+
+    app = create_app(runtime, background=[loop], contexts=[client_session])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_config=None))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await asyncio.wait_for(started.wait(), STARTUP_TIMEOUT)
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = sock.getsockname()[1]
+        async with httpx.AsyncClient(timeout=30) as http:
+            response = await http.get(f"http://127.0.0.1:{port}/healthz")
+        assert response.status_code == 200
+        assert events == ["entered", "loop started"]
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, STARTUP_TIMEOUT)
+        sock.close()
+    assert events == ["entered", "loop started", "loop cancelled", "exited"]
+
+
+def test_serve_refuses_a_busy_port(database_url: str) -> None:
+    from tests.support.cli import leadbot
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = leadbot(database_url, "serve", "--port", str(port))
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
