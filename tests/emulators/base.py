@@ -315,6 +315,10 @@ class EmulatorServer:
     def last_call(self, method: str | None = None, **filters: Any) -> Call | None:
         return self.recorder.last(method, **filters)
 
+    def calls_in_progress(self, method: str | None = None) -> list[Call]:
+        """Calls received and not answered yet, e.g. the bot's pending getUpdates long poll."""
+        return self.recorder.in_progress(method)
+
     def clear_calls(self) -> None:
         self.recorder.clear()
 

@@ -75,6 +75,11 @@ class CallRecorder:
         with self._lock:
             return [c for c in self._calls if c.status is not None and c.matches(method, filters)]
 
+    def in_progress(self, method: str | None = None) -> list[Call]:
+        """Calls received but not answered yet (a long poll, a hang, a slow handler)."""
+        with self._lock:
+            return [c for c in self._calls if c.status is None and c.matches(method, {})]
+
     def last(self, method: str | None = None, **filters: Any) -> Call | None:
         found = self.calls(method, **filters)
         return found[-1] if found else None

@@ -30,15 +30,20 @@ SEND_METHODS = frozenset(
     {
         "sendMessage", "sendPhoto", "sendDocument", "sendAudio", "sendVideo", "sendAnimation",
         "sendVoice", "sendMediaGroup", "sendLocation", "sendContact", "sendPoll", "sendSticker",
-        "copyMessage", "forwardMessage", "editMessageText", "editMessageReplyMarkup",
+        "copyMessage", "forwardMessage",
     }
 )  # fmt: skip
+EDIT_METHODS = frozenset({"editMessageText", "editMessageReplyMarkup", "editMessageCaption"})
 TOLERATED = frozenset(
     {
         "setMyDescription", "setMyShortDescription", "setMyName", "setChatMenuButton",
         "setMyDefaultAdministratorRights", "sendChatAction", "logOut", "close",
     }
 )  # fmt: skip
+
+
+def _bot_key(method: str, params: dict[str, Any]) -> str | None:
+    return "bot"
 
 
 def _chat_key(method: str, params: dict[str, Any]) -> str | None:
@@ -79,12 +84,15 @@ class TelegramEmulator(EmulatorServer):
         self.state = TelegramState(bot=bot, clock=self.clock, callback_ttl=callback_ttl)
         self._poll_generation = 0
         self._next_update_id = 100_000
+        # Sends count everywhere; edits count towards the global and group limits only.
+        everything = SEND_METHODS | EDIT_METHODS
         for rule in (
-            LimitRule("global", global_per_second, int(global_per_second), lambda m, p: "bot"),
-            LimitRule("per_chat", chat_per_second, chat_burst, _chat_key),
-            LimitRule("per_group", group_per_minute / 60, int(group_per_minute), _group_key),
+            LimitRule("global", global_per_second, int(global_per_second), _bot_key, everything),
+            LimitRule("per_chat", chat_per_second, chat_burst, _chat_key, SEND_METHODS),
+            LimitRule(
+                "per_group", group_per_minute / 60, int(group_per_minute), _group_key, everything
+            ),
         ):
-            rule.methods = SEND_METHODS
             self.limits.add(rule)
         self._handlers: dict[str, Handler] = {
             "getMe": lambda p: self.state.bot.as_api() | _bot_flags(),
