@@ -69,7 +69,9 @@ def parse(source: str) -> tuple[str, list[dict[str, Any]]]:
                     entities.append(_entity(tag, start, length - start, attributes))
             else:
                 attributes = {
-                    m.group(1).lower(): next((g for g in m.groups()[1:] if g is not None), "")
+                    m.group(1).lower(): html.unescape(
+                        next((g for g in m.groups()[1:] if g is not None), "")
+                    )
                     for m in ATTR.finditer(attrs)
                 }
                 if name == "span" and attributes.get("class") != "tg-spoiler":
