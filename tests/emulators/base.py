@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Self, TypeVar
+import traceback
+from collections.abc import Callable
+from typing import Any, Self
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -28,74 +27,13 @@ from multidict import CIMultiDict
 from tests.emulators.faults import Fault, FaultInjector
 from tests.emulators.limits import RateLimiter
 from tests.emulators.recorder import Call, CallRecorder
+from tests.emulators.waiting import Waiting
+from tests.emulators.wire import ApiRequest, BadBody, Reply, read_params
 
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """An API call as the handlers see it: parameters merged from query, form and JSON."""
-
-    method: str
-    params: dict[str, Any]
-    headers: Mapping[str, str]
-    path_token: str | None = None  # Telegram carries the token in the URL path
+__all__ = ["ApiRequest", "EmulatorServer", "Reply"]
 
 
-@dataclass
-class Reply:
-    """What an emulator answers: a JSON body, an HTTP status and extra headers."""
-
-    body: Any
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def to_response(self) -> web.Response:
-        return web.json_response(self.body, status=self.status, headers=self.headers)
-
-
-class BadBody(Exception):
-    """The request body could not be read as the declared content type."""
-
-
-async def read_params(request: web.Request) -> tuple[dict[str, Any], str]:
-    """Parameters from the query string and a JSON, form or multipart body, and the format.
-
-    Form values stay strings, as the platforms receive them; each emulator converts the
-    fields it knows (ids, booleans, JSON-encoded objects).
-    """
-    params: dict[str, Any] = dict(request.query)
-    body_format = "query"
-    if not request.can_read_body:
-        return params, body_format
-    ctype = request.content_type
-    if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        for key in form:
-            value = form[key]
-            if isinstance(value, web.FileField):
-                data = value.file.read()
-                value = {
-                    "filename": value.filename,
-                    "content_type": value.content_type,
-                    "size": len(data),
-                }
-            params[key] = value
-        return params, "form" if ctype.endswith("urlencoded") else "multipart"
-    raw = await request.read()
-    if not raw.strip():
-        return params, body_format
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise BadBody(f"the body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise BadBody("the JSON body must be an object")
-    params.update(body)
-    return params, "json"
-
-
-class EmulatorServer:
+class EmulatorServer(Waiting):
     """Base class: lifecycle, the call pipeline, recorder, faults, limits and waiting.
 
     Subclasses implement :meth:`add_routes`, :meth:`check_auth`, :meth:`call_method` and
@@ -108,6 +46,7 @@ class EmulatorServer:
         self.recorder = CallRecorder()
         self.faults = FaultInjector()
         self.limits = RateLimiter(self.clock)
+        self.internal_errors: list[str] = []  # tracebacks of emulator bugs; fixtures check
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -256,7 +195,11 @@ class EmulatorServer:
             params = self.decode_params(params)
             call = self.recorder.add(Call(method, params, headers, body_format))
             api_request = ApiRequest(method, params, headers, path_token)
-            reply = await self._answer(call, api_request)
+            try:
+                reply = await self._answer(call, api_request)
+            except Exception as exc:  # a bug in the emulator: make it loud, not a mystery 500
+                self.internal_errors.append(traceback.format_exc())
+                reply = Reply({"ok": False, "emulator_internal_error": repr(exc)}, 500)
         self.recorder.finish(call, reply.status, reply.body)
         self.changed()
         return reply.to_response()
@@ -305,84 +248,3 @@ class EmulatorServer:
 
     def bad_body_reply(self, message: str) -> Reply:
         raise NotImplementedError
-
-    # ----------------------------------------------------------------- assertions
-
-    def calls(self, method: str | None = None, **filters: Any) -> list[Call]:
-        """Answered calls, oldest first: ``calls("chat.postMessage", channel="C1")``."""
-        return self.recorder.calls(method, **filters)
-
-    def last_call(self, method: str | None = None, **filters: Any) -> Call | None:
-        return self.recorder.last(method, **filters)
-
-    def calls_in_progress(self, method: str | None = None) -> list[Call]:
-        """Calls received and not answered yet, e.g. the bot's pending getUpdates long poll."""
-        return self.recorder.in_progress(method)
-
-    def clear_calls(self) -> None:
-        self.recorder.clear()
-
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0, message: str = "") -> T:
-        """Block until ``predicate()`` is truthy and return its value; TimeoutError if not.
-
-        For sync tests, or when the bot runs in another thread. In an async test whose event
-        loop also runs the bot, use :meth:`wait_for_async` so the bot keeps running.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(self._timeout_message(predicate, timeout, message))
-            with self._changed:
-                self._changed.wait(min(remaining, 0.05))
-
-    async def wait_for_async(
-        self, predicate: Callable[[], T], timeout: float = 5.0, message: str = ""
-    ) -> T:
-        """Like :meth:`wait_for`, but yields to the caller's event loop while waiting."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise TimeoutError(self._timeout_message(predicate, timeout, message))
-            await asyncio.sleep(0.01)
-
-    def wait_for_call(
-        self, method: str, count: int = 1, timeout: float = 5.0, **filters: Any
-    ) -> list[Call]:
-        """Block until at least ``count`` matching calls were answered; return them all."""
-        return self.wait_for(
-            self._enough_calls(method, count, filters),
-            timeout,
-            f"{count} call(s) to {method} {filters or ''}",
-        )
-
-    async def wait_for_call_async(
-        self, method: str, count: int = 1, timeout: float = 5.0, **filters: Any
-    ) -> list[Call]:
-        return await self.wait_for_async(
-            self._enough_calls(method, count, filters),
-            timeout,
-            f"{count} call(s) to {method} {filters or ''}",
-        )
-
-    def _enough_calls(
-        self, method: str, count: int, filters: dict[str, Any]
-    ) -> Callable[[], list[Call]]:
-        def check() -> list[Call]:
-            found = self.calls(method, **filters)
-            return found if len(found) >= count else []
-
-        return check
-
-    def _timeout_message(self, predicate: Callable[[], Any], timeout: float, what: str) -> str:
-        what = what or getattr(predicate, "__name__", "condition")
-        return (
-            f"{type(self).__name__}: no {what} within {timeout}s; recent calls:\n"
-            f"{self.recorder.summary()}"
-        )

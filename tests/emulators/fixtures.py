@@ -13,6 +13,7 @@ import pytest
 import telegram
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.emulators.base import EmulatorServer
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.telegram import TelegramEmulator
 
@@ -27,6 +28,7 @@ def slack_emulator() -> Iterator[SlackEmulator]:
     """A running Slack emulator accepting ``SLACK_TOKEN``; add channels/users as needed."""
     with SlackEmulator(token=SLACK_TOKEN) as emulator:
         yield emulator
+    _no_internal_errors(emulator)
 
 
 @pytest.fixture
@@ -34,6 +36,7 @@ def telegram_emulator() -> Iterator[TelegramEmulator]:
     """A running Telegram emulator for the bot ``TELEGRAM_TOKEN``."""
     with TelegramEmulator(token=TELEGRAM_TOKEN) as emulator:
         yield emulator
+    _no_internal_errors(emulator)
 
 
 @pytest.fixture
@@ -47,3 +50,9 @@ async def telegram_bot(telegram_emulator: TelegramEmulator) -> AsyncIterator[tel
     """The real python-telegram-bot ``Bot``, initialized against the emulator."""
     async with telegram.Bot(TELEGRAM_TOKEN, base_url=telegram_emulator.bot_api_url) as bot:
         yield bot
+
+
+def _no_internal_errors(emulator: EmulatorServer) -> None:
+    """Fail the test if the emulator itself crashed while serving it."""
+    if emulator.internal_errors:
+        pytest.fail("emulator bug:\n" + "\n".join(emulator.internal_errors), pytrace=False)

@@ -167,3 +167,12 @@ def test_telegram_html_gives_visible_text_and_utf16_entities():
 def test_telegram_html_errors_name_the_problem(source, reason):
     with pytest.raises(ParseError, match=reason):
         parse(source)
+
+
+def test_a_crash_inside_the_emulator_is_reported_not_hidden():
+    with SlackEmulator(token=SLACK_TOKEN) as slack:
+        slack.faults.fail("auth.test", when=lambda params: 1 / 0)
+        answer = httpx.post(slack.api_url + "auth.test", headers=AUTH)
+        assert answer.status_code == 500
+        assert "ZeroDivisionError" in answer.json()["emulator_internal_error"]
+        assert "ZeroDivisionError" in slack.internal_errors[0]

@@ -286,3 +286,17 @@ def test_json_bodies_and_unknown_methods(telegram_emulator):
     assert httpx.post(f"{url}/sendChatAction", json={"chat_id": 42}).json()["result"] is True
     unknown = httpx.post(f"{url}/sendNonsense", json={})
     assert unknown.status_code == 404 and unknown.json()["description"] == "Not Found"
+
+
+async def test_a_callback_query_answered_too_late_is_too_old():
+    clock = ManualClock()
+    with TelegramEmulator(token=TELEGRAM_TOKEN, clock=clock) as tg:
+        driver = tg.driver()
+        await driver.start(42)
+        async with telegram.Bot(TELEGRAM_TOKEN, base_url=tg.bot_api_url) as bot:
+            await bot.send_message(42, "Neuer Lead", reply_markup=CLAIM)
+            pressed = await driver.press(42, "claim:")
+            clock.now += 16  # Telegram gives a bot only seconds to answer
+            with pytest.raises(BadRequest, match="Query is too old"):
+                await bot.answer_callback_query(pressed.update["callback_query"]["id"])
+        assert tg.callback_answers() == []

@@ -7,57 +7,23 @@ what the bot really posted to the emulator, so a test presses what a user would 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import itertools
-import json
 import secrets
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import httpx
-
 from tests.emulators.slack import blocks as bk
+from tests.emulators.slack import payloads
 from tests.emulators.slack.models import SlackView
+from tests.emulators.slack.signing import FORM, DriverResponse, SignedSender, sign
 
 if TYPE_CHECKING:
     from tests.emulators.slack.server import SlackEmulator
 
-Signing = Literal["valid", "bad", "stale", "missing"]
-_event_ids = itertools.count(1)
+__all__ = ["DriverResponse", "SlackDriver", "sign"]
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """Slack's request signature for ``body`` sent at ``timestamp``."""
-    base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-
-
-@dataclass
-class DriverResponse:
-    """The bot's answer to one request, and how long it took (Slack wants an ack in 3 s)."""
-
-    status: int
-    body: str
-    headers: Mapping[str, str]
-    elapsed: float
-    payload: dict[str, Any]  # what was sent (the decoded payload / event envelope / form)
-    raw: bytes = field(repr=False, default=b"")
-    content_type: str = field(repr=False, default="")
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    def json(self) -> Any:
-        """The body as JSON, or None when the bot answered with an empty body."""
-        return json.loads(self.body) if self.body.strip() else None
-
-
-class SlackDriver:
+class SlackDriver(SignedSender):
     """Sends user actions to the bot's request URL as Slack would.
 
     Every sending method takes ``signing`` (``"valid"``, ``"bad"`` — wrong secret,
@@ -75,12 +41,9 @@ class SlackDriver:
         timeout: float = 10.0,
         verification_token: str = "legacy-verification-token",
     ) -> None:
+        super().__init__(request_url, signing_secret, timeout)
         self.emulator = emulator
-        self.request_url = request_url
-        self.signing_secret = signing_secret
-        self.timeout = timeout
         self.verification_token = verification_token
-        self.sent: list[DriverResponse] = []
 
     # ----------------------------------------------------------------- interactions
 
@@ -245,49 +208,25 @@ class SlackDriver:
         """``/leads …`` typed by ``user`` in ``channel`` (default: the DM with the bot)."""
         channel = channel or self.emulator.dm_channel(user)
         trigger, response_url = self.emulator.new_interaction(user, channel, None)
-        form = {
-            "token": self.verification_token,
-            "team_id": self.emulator.team_id,
-            "team_domain": "leadbot-test",
-            "channel_id": channel,
-            "channel_name": "directmessage" if channel.startswith("D") else channel,
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": self.emulator.state.app_id,
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger,
-        }
+        form = payloads.slash_command(
+            self.emulator.state,
+            self.verification_token,
+            command=command,
+            text=text,
+            user=user,
+            channel=channel,
+            trigger=trigger,
+            response_url=response_url,
+        )
         body = urlencode(form).encode()
-        return await self.post(body, "application/x-www-form-urlencoded", form, **delivery)
+        return await self.post(body, FORM, form, **delivery)
 
     async def send_event(
         self, event: Mapping[str, Any], *, event_id: str | None = None, **delivery: Any
     ) -> DriverResponse:
         """An Events API ``event_callback`` wrapping ``event`` (give ``event_id`` to resend)."""
-        state = self.emulator.state
-        now = int(time.time())
-        envelope = {
-            "token": self.verification_token,
-            "team_id": state.team_id,
-            "api_app_id": state.app_id,
-            "event": {"event_ts": f"{time.time():.6f}", **event},
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{next(_event_ids):08d}{secrets.token_hex(3).upper()}",
-            "event_time": now,
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": state.team_id,
-                    "user_id": state.bot_user_id,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-        }
+        state, token = self.emulator.state, self.verification_token
+        envelope = payloads.event_callback(state, token, event, event_id)
         return await self.post_json(envelope, **delivery)
 
     async def app_home_opened(self, user: str, **delivery: Any) -> DriverResponse:
@@ -328,100 +267,16 @@ class SlackDriver:
         payload = {"token": self.verification_token, "challenge": challenge}
         return await self.post_json({**payload, "type": "url_verification"})
 
-    # ----------------------------------------------------------------- sending
-
-    async def send_payload(self, payload: dict[str, Any], **delivery: Any) -> DriverResponse:
-        """An interaction payload, form-encoded as ``payload=<json>`` like Slack sends it."""
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self.post(body, "application/x-www-form-urlencoded", payload, **delivery)
-
-    async def post_json(self, payload: dict[str, Any], **delivery: Any) -> DriverResponse:
-        body = json.dumps(payload).encode()
-        return await self.post(body, "application/json", payload, **delivery)
-
-    async def resend(
-        self, previous: DriverResponse, *, retry_num: int = 1, retry_reason: str = "http_timeout"
-    ) -> DriverResponse:
-        """Send the very same body again, as Slack's retry (freshly signed, retry headers)."""
-        return await self.post(
-            previous.raw,
-            previous.content_type,
-            previous.payload,
-            retry_num=retry_num,
-            retry_reason=retry_reason,
-        )
-
-    async def post(
-        self,
-        body: bytes,
-        content_type: str,
-        payload: dict[str, Any],
-        *,
-        signing: Signing = "valid",
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> DriverResponse:
-        """POST a raw body to the bot, signed as ``signing`` says."""
-        timestamp = str(int(time.time()) - (600 if signing == "stale" else 0))
-        secret = self.signing_secret if signing != "bad" else self.signing_secret + "-wrong"
-        sent = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+emulator)"}
-        if signing != "missing":
-            sent["X-Slack-Request-Timestamp"] = timestamp
-            sent["X-Slack-Signature"] = sign(secret, timestamp, body)
-        if retry_num is not None:
-            sent["X-Slack-Retry-Num"] = str(retry_num)
-            sent["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
-        sent.update(headers or {})
-        started = time.perf_counter()
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            answer = await client.post(self.request_url, content=body, headers=sent)
-        response = DriverResponse(
-            status=answer.status_code,
-            body=answer.text,
-            headers=dict(answer.headers),
-            elapsed=time.perf_counter() - started,
-            payload=payload,
-            raw=body,
-            content_type=content_type,
-        )
-        self.sent.append(response)
-        return response
-
     # ----------------------------------------------------------------- helpers
 
     def _envelope(self, user: str) -> dict[str, Any]:
-        state = self.emulator.state
-        return {
-            "team": {"id": state.team_id, "domain": "leadbot-test"},
-            "user": {
-                "id": user,
-                "username": user.lower(),
-                "name": user.lower(),
-                "team_id": state.team_id,
-            },
-            "api_app_id": state.app_id,
-            "token": self.verification_token,
-            "is_enterprise_install": False,
-            "enterprise": None,
-        }
+        return payloads.envelope(self.emulator.state, user, self.verification_token)
 
     def _block_actions(
-        self,
-        user: str,
-        trigger: str,
-        found: tuple[str, dict[str, Any]],
-        option: Any,
+        self, user: str, trigger: str, found: tuple[str, dict[str, Any]], option: Any
     ) -> dict[str, Any]:
-        block_id, element = found
-        action_ts = f"{time.time():.6f}"
-        return {
-            **self._envelope(user),
-            "type": "block_actions",
-            "trigger_id": trigger,
-            "state": {"values": {}},
-            "actions": [bk.action(block_id, element, option, action_ts)],
-        }
+        state, token = self.emulator.state, self.verification_token
+        return payloads.block_actions(state, user, token, trigger, found, option)
 
     def _view(self, user: str, view_id: str | None, *, allow_home: bool) -> SlackView:
         if view_id is not None:

@@ -18,15 +18,14 @@ from aiohttp import web
 from tests.emulators.base import ApiRequest, EmulatorServer, Reply
 from tests.emulators.faults import Fault
 from tests.emulators.limits import LimitRule, whole_seconds
+from tests.emulators.slack.errors import SlackFailure, as_json
+from tests.emulators.slack.methods import METHODS, RESPONSE_URL
 from tests.emulators.slack.models import Channel, Ephemeral, SlackMessage, SlackView, User
-from tests.emulators.slack.state import SlackFailure, SlackState, as_bool, as_json
+from tests.emulators.slack.state import SlackState
 
 if TYPE_CHECKING:
     from tests.emulators.slack.driver import SlackDriver
 
-Handler = Callable[[dict[str, Any], ApiRequest], dict[str, Any]]
-RESPONSE_URL = "response_url"
-MAX_RESPONSE_USES = 5
 JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata"})
 
 
@@ -87,20 +86,6 @@ class SlackEmulator(EmulatorServer):
                 frozenset({"chat.update", "chat.delete"}),
             )
         )
-        self._handlers: dict[str, Handler] = {
-            "auth.test": self._auth_test,
-            "chat.postMessage": self._post_message,
-            "chat.update": self._update,
-            "chat.delete": self._delete,
-            "chat.postEphemeral": self._post_ephemeral,
-            "conversations.open": self._conversations_open,
-            "users.info": self._users_info,
-            "views.open": self._views_open,
-            "views.push": self._views_push,
-            "views.update": self._views_update,
-            "views.publish": self._views_publish,
-            RESPONSE_URL: self._response_url,
-        }
 
     # ----------------------------------------------------------------- identity
 
@@ -149,12 +134,12 @@ class SlackEmulator(EmulatorServer):
         return None
 
     async def call_method(self, request: ApiRequest) -> Reply:
-        handler = self._handlers.get(request.method)
+        handler = METHODS.get(request.method)
         if handler is None:
             return Reply({"ok": False, "error": "unknown_method", "req_method": request.method})
         try:
             with self.lock:
-                result = handler(request.params, request)
+                result = handler(self.state, request.params, request.path_token)
         except SlackFailure as failure:
             status = 404 if request.method == RESPONSE_URL else 200
             return Reply({"ok": False, "error": failure.error, **failure.extra}, status)
@@ -173,140 +158,6 @@ class SlackEmulator(EmulatorServer):
 
     def bad_body_reply(self, message: str) -> Reply:
         return Reply({"ok": False, "error": "invalid_json", "detail": message})
-
-    # ----------------------------------------------------------------- methods
-
-    def _auth_test(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        return {
-            "url": "https://leadbot-test.slack.com/",
-            "team": "leadbot test",
-            "user": "leadbot",
-            "team_id": self.state.team_id,
-            "user_id": self.state.bot_user_id,
-            "bot_id": self.state.bot_id,
-            "is_enterprise_install": False,
-        }
-
-    def _message_result(self, message: SlackMessage) -> dict[str, Any]:
-        return {
-            "channel": message.channel,
-            "ts": message.ts,
-            "message": message.as_api(self.state.team_id),
-        }
-
-    def _post_message(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        return self._message_result(self.state.post(params))
-
-    def _update(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        message = self.state.update(params)
-        return {**self._message_result(message), "text": message.text}
-
-    def _delete(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        message = self.state.delete(params)
-        return {"channel": message.channel, "ts": message.ts}
-
-    def _post_ephemeral(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        return {"message_ts": self.state.post_ephemeral(params).ts}
-
-    def _conversations_open(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        if params.get("channel"):
-            channel = self.state.resolve_channel(params["channel"])
-            if channel.im_user is None:
-                raise SlackFailure("channel_not_found")
-            return {"no_op": True, "already_open": True, "channel": {"id": channel.id}}
-        users = params.get("users") or ""
-        ids = users if isinstance(users, list) else [u.strip() for u in str(users).split(",")]
-        ids = [u for u in ids if u]
-        if not ids:
-            raise SlackFailure("users_list_not_supplied")
-        if len(ids) > 1:
-            raise SlackFailure("not_supported", detail="the emulator opens 1:1 DMs only")
-        user = self.state.require_user(ids[0])
-        existed = any(c.im_user == user.id for c in self.state.channels.values())
-        channel_id = self.state.dm_channel(user.id)
-        channel: dict[str, Any] = {"id": channel_id}
-        if as_bool(params.get("return_im")):
-            channel.update({"is_im": True, "user": user.id, "is_open": True})
-        return {"no_op": existed, "already_open": existed, "channel": channel}
-
-    def _users_info(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        user = self.state.require_user(params.get("user"))
-        return {"user": user.as_api(self.state.team_id, as_bool(params.get("include_locale")))}
-
-    def _view_result(self, view: SlackView) -> dict[str, Any]:
-        state = self.state
-        return {"view": view.as_api(state.team_id, state.app_id, state.bot_id)}
-
-    def _views_open(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        return self._view_result(self.state.open_view(params))
-
-    def _views_push(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        return self._view_result(self.state.push_view(params))
-
-    def _views_update(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        return self._view_result(self.state.update_view(params))
-
-    def _views_publish(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        return self._view_result(self.state.publish_home(params))
-
-    def _response_url(self, params: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-        """What Slack does with a POST to an interaction's ``response_url``."""
-        state = self.state
-        target = state.responses.get(request.path_token or "")
-        if target is None:
-            raise SlackFailure("expired_url")
-        if target.uses >= MAX_RESPONSE_USES:
-            raise SlackFailure("used_url")
-        target.uses += 1
-        original = self._original(target.channel, target.message_ts)
-        if as_bool(params.get("delete_original")):
-            if isinstance(original, SlackMessage):
-                original.deleted = True
-            elif isinstance(original, Ephemeral):
-                state.ephemerals.remove(original)
-            return {}
-        content = state._content(params, require=not as_bool(params.get("replace_original")))
-        if as_bool(params.get("replace_original")) and original is not None:
-            if isinstance(original, SlackMessage):
-                state.replace(original, content)
-            else:
-                original.text = str(content["text"] or original.text)
-                original.blocks = content["blocks"] or original.blocks
-            return {}
-        if target.channel is None:
-            raise SlackFailure("channel_not_found")
-        if params.get("response_type") == "in_channel":
-            channel = state.resolve_channel(target.channel)
-            message = SlackMessage(
-                channel.id,
-                state.next_ts(),
-                str(content["text"] or ""),
-                content["blocks"] or [],
-                state.bot_user_id,
-                state.bot_id,
-                attachments=content["attachments"] or [],
-            )
-            state.messages[channel.id].append(message)
-            return {}
-        state.ephemerals.append(
-            Ephemeral(
-                target.channel,
-                target.user,
-                state.next_ts(),
-                str(content["text"] or ""),
-                content["blocks"] or [],
-                RESPONSE_URL,
-            )
-        )
-        return {}
-
-    def _original(self, channel: str | None, ts: str | None) -> SlackMessage | Ephemeral | None:
-        if channel is None or ts is None:
-            return None
-        for message in self.state.messages.get(channel, []):
-            if message.ts == ts and not message.deleted:
-                return message
-        return next((e for e in self.state.ephemerals if e.ts == ts), None)
 
     # ----------------------------------------------------------------- setup
 
@@ -364,8 +215,7 @@ class SlackEmulator(EmulatorServer):
     def messages(self, channel: str, *, include_deleted: bool = False) -> list[SlackMessage]:
         """Messages in a channel (id, or user id for the DM), oldest first."""
         with self.lock:
-            channel_id = self.state.resolve_channel(channel).id if channel else channel
-            found = self.state.messages.get(channel_id, [])
+            found = self.state.messages.get(self._channel_id(channel), [])
             return copy.deepcopy([m for m in found if include_deleted or not m.deleted])
 
     def bot_messages(self, channel: str) -> list[SlackMessage]:
@@ -378,7 +228,16 @@ class SlackEmulator(EmulatorServer):
 
     def message(self, channel: str, ts: str) -> SlackMessage:
         with self.lock:
-            return copy.deepcopy(self.state.find(self.state.resolve_channel(channel).id, ts))
+            try:
+                return copy.deepcopy(self.state.find(self._channel_id(channel), ts))
+            except SlackFailure:
+                raise LookupError(f"no message {ts} in {channel}") from None
+
+    def _channel_id(self, channel: str) -> str:
+        try:
+            return self.state.resolve_channel(channel).id
+        except SlackFailure:
+            raise LookupError(f"unknown channel {channel!r}; add_channel() it first") from None
 
     def dm_messages(self, user_id: str) -> list[SlackMessage]:
         return self.bot_messages(self.dm_channel(user_id))

@@ -18,11 +18,14 @@ from aiohttp import web
 from tests.emulators.base import ApiRequest, EmulatorServer, Reply
 from tests.emulators.faults import Fault
 from tests.emulators.limits import LimitRule, whole_seconds
-from tests.emulators.telegram.models import CallbackAnswer, TgChat, TgMessage, TgUser, Webhook
-from tests.emulators.telegram.state import TelegramFailure, TelegramState, coerce, commands_key
+from tests.emulators.telegram.errors import TelegramFailure, coerce
+from tests.emulators.telegram.models import TgUser
+from tests.emulators.telegram.queries import TelegramQueries
+from tests.emulators.telegram.state import TelegramState
+from tests.emulators.telegram.updates import commands_key
 
 if TYPE_CHECKING:
-    from tests.emulators.telegram.driver import TelegramDriver
+    pass
 
 Handler = Callable[[dict[str, Any]], Any]
 
@@ -55,7 +58,7 @@ def _group_key(method: str, params: dict[str, Any]) -> str | None:
     return chat if chat.startswith(("-", "@")) else None
 
 
-class TelegramEmulator(EmulatorServer):
+class TelegramEmulator(TelegramQueries, EmulatorServer):
     """Telegram as one bot sees it, served over HTTP on 127.0.0.1.
 
     ``TelegramEmulator(token="123456:TEST")``; use as a context manager or
@@ -71,7 +74,7 @@ class TelegramEmulator(EmulatorServer):
         bot_username: str = "leadbot_test_bot",
         bot_name: str = "Leadbot",
         clock: Callable[[], float] | None = None,
-        callback_ttl: float = 15 * 60,
+        callback_ttl: float = 15.0,
         global_per_second: float = 30.0,
         chat_per_second: float = 1.0,
         chat_burst: int = 3,
@@ -233,118 +236,6 @@ class TelegramEmulator(EmulatorServer):
         with self.lock:
             self.state.updates.append(copy.deepcopy(update))
         self.changed()
-
-    # ----------------------------------------------------------------- setup
-
-    def add_user(
-        self,
-        user_id: int,
-        first_name: str = "Test",
-        *,
-        username: str | None = None,
-        last_name: str | None = None,
-        language_code: str | None = "de",
-    ) -> TgUser:
-        """Make a Telegram user known (the driver's ``user()`` does this too)."""
-        with self.lock:
-            user = TgUser(user_id, first_name, username, last_name, language_code)
-            self.state.users[user_id] = user
-            return copy.deepcopy(user)
-
-    def add_group(
-        self,
-        chat_id: int,
-        title: str = "Test group",
-        *,
-        type: str = "supergroup",
-        username: str | None = None,
-        bot_member: bool = True,
-    ) -> TgChat:
-        """Make a group (negative id) the bot can post to, unless ``bot_member=False``."""
-        if chat_id >= 0:
-            raise ValueError("group chat ids are negative")
-        with self.lock:
-            chat = TgChat(chat_id, type, title=title, username=username, bot_member=bot_member)
-            self.state.chats[chat_id] = chat
-            self.state.messages.setdefault(chat_id, [])
-            return copy.deepcopy(chat)
-
-    def start_user(self, user_id: int) -> None:
-        """Mark that the user has started the bot (the driver's ``/start`` does this)."""
-        with self.lock:
-            user = self.state.users.get(user_id) or TgUser(user_id, "Test", language_code="de")
-            self.state.users[user_id] = user
-            self.state.private_chat(user)
-            self.state.started.add(user_id)
-            self.state.blocked.discard(user_id)
-        self.changed()
-
-    def block_bot(self, user_id: int) -> None:
-        """The user blocks the bot: sends to them now fail with 403."""
-        with self.lock:
-            self.state.blocked.add(user_id)
-        self.changed()
-
-    def driver(self, **options: Any) -> TelegramDriver:
-        """A :class:`TelegramDriver` playing this emulator's users towards the bot."""
-        from tests.emulators.telegram.driver import TelegramDriver
-
-        return TelegramDriver(self, **options)
-
-    # ----------------------------------------------------------------- queries (copies)
-
-    def messages(self, chat_id: int, *, include_deleted: bool = False) -> list[TgMessage]:
-        """Messages in a chat (bot's and users'), oldest first."""
-        with self.lock:
-            found = self.state.messages.get(chat_id, [])
-            return copy.deepcopy([m for m in found if include_deleted or not m.deleted])
-
-    def bot_messages(self, chat_id: int) -> list[TgMessage]:
-        return [m for m in self.messages(chat_id) if m.from_bot]
-
-    def last_message(self, chat_id: int) -> TgMessage | None:
-        """The newest message the bot sent to this chat."""
-        found = self.bot_messages(chat_id)
-        return found[-1] if found else None
-
-    def message(self, chat_id: int, message_id: int) -> TgMessage:
-        with self.lock:
-            for message in self.state.messages.get(chat_id, []):
-                if message.message_id == message_id:
-                    return copy.deepcopy(message)
-        raise LookupError(f"no message {message_id} in chat {chat_id}")
-
-    def callback_answers(self, user_id: int | None = None) -> list[CallbackAnswer]:
-        with self.lock:
-            return copy.deepcopy(
-                [a for a in self.state.answers if user_id is None or a.user_id == user_id]
-            )
-
-    def commands(
-        self, language_code: str = "", scope: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        """The command list set for this language (``""``: the default) and scope."""
-        with self.lock:
-            return self.state.get_commands({"language_code": language_code, "scope": scope})
-
-    @property
-    def webhook(self) -> Webhook | None:
-        with self.lock:
-            return copy.deepcopy(self.state.webhook)
-
-    def started_users(self) -> set[int]:
-        with self.lock:
-            return set(self.state.started)
-
-    def pending_updates(self) -> list[dict[str, Any]]:
-        """Updates queued for getUpdates and not yet confirmed by an offset."""
-        with self.lock:
-            return copy.deepcopy(self.state.updates)
-
-    def was_fetched(self, update_id: int) -> bool:
-        """Whether getUpdates has handed this update to the bot."""
-        with self.lock:
-            return update_id in self.state.fetched
 
 
 def _bot_flags() -> dict[str, Any]:

@@ -8,13 +8,12 @@ do. The caller holds the lock.
 from __future__ import annotations
 
 import copy
-import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from tests.emulators.telegram import html as tg_html
+from tests.emulators.telegram.errors import TelegramFailure, bad_request
 from tests.emulators.telegram.models import (
     CallbackAnswer,
     PendingQuery,
@@ -24,64 +23,16 @@ from tests.emulators.telegram.models import (
     TgVersion,
     Webhook,
 )
+from tests.emulators.telegram.updates import UpdatesMixin
 
 MAX_TEXT = 4096
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
-QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-DEFAULT_EXCLUDED = {"chat_member", "message_reaction", "message_reaction_count"}
-COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
-SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-
-INT_FIELDS = {
-    "chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "user_id",
-    "message_thread_id", "reply_to_message_id", "max_connections",
-}  # fmt: skip
-BOOL_FIELDS = {
-    "show_alert", "disable_notification", "protect_content", "drop_pending_updates",
-    "disable_web_page_preview", "allow_sending_without_reply",
-}  # fmt: skip
-JSON_FIELDS = {
-    "reply_markup", "commands", "scope", "allowed_updates", "entities",
-    "link_preview_options", "reply_parameters",
-}  # fmt: skip
 
 
-class TelegramFailure(Exception):
-    """A Bot API error: ``{"ok": false, "error_code": status, "description": ...}``."""
-
-    def __init__(self, status: int, description: str, **parameters: Any) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.parameters = parameters
-
-
-def bad_request(reason: str) -> TelegramFailure:
-    return TelegramFailure(400, f"Bad Request: {reason}")
-
-
-def coerce(params: dict[str, Any]) -> dict[str, Any]:
-    """Form values arrive as text (PTB JSON-encodes non-strings); give them their types."""
-    out = dict(params)
-    for key, value in params.items():
-        if not isinstance(value, str):
-            continue
-        if key in INT_FIELDS and re.fullmatch(r"-?\d+", value.strip()):
-            out[key] = int(value)
-        elif key in BOOL_FIELDS:
-            out[key] = value.strip().lower() in ("true", "1")
-        elif key in JSON_FIELDS:
-            try:
-                out[key] = json.loads(value) if value.strip() else None
-            except ValueError as exc:
-                raise bad_request(f"can't parse {key} JSON object") from exc
-    return out
-
-
-class TelegramState:
+class TelegramState(UpdatesMixin):
     """Users, chats and messages as the bot's Bot API sees them."""
 
     def __init__(self, *, bot: TgUser, clock: Callable[[], float], callback_ttl: float) -> None:
@@ -265,98 +216,6 @@ class TelegramState:
     def delete(self, params: dict[str, Any]) -> None:
         self.find(params, action="delete").deleted = True
 
-    # ----------------------------------------------------------------- callbacks, commands
-
-    def answer(self, params: dict[str, Any]) -> CallbackAnswer:
-        query = self.queries.get(str(params.get("callback_query_id", "")))
-        if query is None or query.answered or self.clock() - query.created > self.callback_ttl:
-            raise bad_request(QUERY_TOO_OLD.removeprefix("Bad Request: "))
-        text = params.get("text")
-        if text is not None and len(str(text)) > 200:
-            raise bad_request("MESSAGE_TOO_LONG")
-        query.answered = True
-        answer = CallbackAnswer(
-            query.id,
-            query.user_id,
-            query.data,
-            text,
-            bool(params.get("show_alert", False)),
-            params.get("url"),
-            params.get("cache_time"),
-        )
-        self.answers.append(answer)
-        return answer
-
-    def set_commands(self, params: dict[str, Any]) -> None:
-        commands = params.get("commands")
-        if not isinstance(commands, list):
-            raise bad_request("can't parse commands JSON object")
-        for command in commands:
-            if not isinstance(command, dict) or not COMMAND.match(str(command.get("command"))):
-                raise bad_request("BOT_COMMAND_INVALID")
-            if not 1 <= len(str(command.get("description", ""))) <= 256:
-                raise bad_request("command description must be 1-256 characters")
-        self.commands[commands_key(params)] = copy.deepcopy(commands)
-
-    def get_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return copy.deepcopy(self.commands.get(commands_key(params), []))
-
-    # ----------------------------------------------------------------- updates, webhook
-
-    def set_webhook(self, params: dict[str, Any]) -> bool:
-        url = str(params.get("url") or "")
-        if not url:
-            self.webhook = None
-            return True
-        secret = params.get("secret_token")
-        if secret is not None and not SECRET.match(str(secret)):
-            raise bad_request("secret token contains unallowed characters")
-        self.webhook = Webhook(
-            url, secret, params.get("allowed_updates"), int(params.get("max_connections") or 40)
-        )
-        if params.get("drop_pending_updates"):
-            self.updates.clear()
-        return True
-
-    def webhook_info(self) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "url": self.webhook.url if self.webhook else "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self.updates),
-        }
-        if self.webhook:
-            info["max_connections"] = self.webhook.max_connections
-            if self.webhook.allowed_updates is not None:
-                info["allowed_updates"] = self.webhook.allowed_updates
-        return info
-
-    def pending(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """getUpdates: confirm everything below ``offset``, return what is left."""
-        offset = params.get("offset")
-        if isinstance(offset, int) and offset < 0:
-            self.updates = self.updates[offset:]
-        elif isinstance(offset, int):
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        if params.get("allowed_updates") is not None:
-            self.allowed_updates = list(params["allowed_updates"])
-        limit = params.get("limit")
-        limit = limit if isinstance(limit, int) and 1 <= limit <= 100 else 100
-        found = [u for u in self.updates if _wanted(u, self.allowed_updates)][:limit]
-        self.fetched.update(u["update_id"] for u in found)
-        return copy.deepcopy(found)
-
 
 def _keyboard(markup: dict[str, Any] | None) -> Any:
     return (markup or {}).get("inline_keyboard") or None
-
-
-def commands_key(params: dict[str, Any]) -> tuple[str, str]:
-    scope = params.get("scope") or {"type": "default"}
-    return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
-
-
-def _wanted(update: dict[str, Any], allowed: list[str] | None) -> bool:
-    kinds = set(update) - {"update_id"}
-    if allowed:
-        return bool(kinds & set(allowed))
-    return not kinds & DEFAULT_EXCLUDED
