@@ -1,7 +1,9 @@
-"""A stand-in for the bot's inbound HTTP side, and a way to serve any aiohttp app locally.
+"""Serving the bot's inbound HTTP side in a test, and a stand-in that records requests.
 
-Driver tests need something on the other end that records exactly what arrived (headers,
-raw body) and answers as told — slowly, with an error, or with a JSON body.
+Drivers need a URL to send to: ``serve_asgi`` runs an ASGI app (leadbot's, or a
+Starlette app around Bolt's adapter) with uvicorn on a free port in the test's own loop;
+``serve_app`` does the same for aiohttp apps. ``Receiver`` records exactly what arrived
+(headers, raw body) and answers as told: slowly, with an error, or with a JSON body.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import uvicorn
 from aiohttp import web
 from multidict import CIMultiDict
 
@@ -30,6 +33,37 @@ async def serve_app(app: web.Application, path: str = "/") -> AsyncIterator[str]
         yield f"http://127.0.0.1:{sock.getsockname()[1]}{path}"
     finally:
         await runner.cleanup()
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without taking over the test process's signal handlers."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def serve_asgi(app: Any, path: str = "/") -> AsyncIterator[str]:
+    """Serve an ASGI ``app`` with uvicorn on 127.0.0.1:<free port> in the current loop.
+
+    Runs the app's lifespan; yields the URL of ``path``; shuts the server down after.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = _QuietServer(uvicorn.Config(app, log_level="warning", lifespan="auto"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            await task  # raises what made startup fail
+            raise RuntimeError("the ASGI app stopped during startup")
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}{path}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 @dataclass

@@ -20,7 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET, SLACK_TOKEN
-from tests.emulators.receiver import Receiver, serve_app
+from tests.emulators.receiver import Receiver, serve_app, serve_asgi
 from tests.emulators.slack import SlackDriver, SlackEmulator, sign
 
 TEASER = [
@@ -312,3 +312,27 @@ async def test_choosing_an_option_in_a_select_on_a_message(slack_emulator, slack
     action = response.payload["actions"][0]
     assert action["type"] == "static_select"
     assert action["selected_option"]["value"] == "meeting"
+
+
+async def test_bolt_behind_starlette_under_uvicorn(slack_emulator):
+    """The shape leadbot's ASGI app takes: Bolt's Starlette adapter, served by uvicorn."""
+    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.routing import Route
+
+    slack_emulator.add_channel("C1")
+    handler = AsyncSlackRequestHandler(bolt_app(slack_emulator))
+
+    async def events(request: Request):
+        return await handler.handle(request)
+
+    app = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+    ts = await post_teaser(slack_emulator)
+    async with serve_asgi(app, "/slack/events") as url:
+        driver = slack_emulator.driver(url, SLACK_SIGNING_SECRET)
+        assert (await driver.press_button("lead_claim", user="U7", channel="C1")).status == 200
+        assert (
+            await driver.press_button("lead_claim", user="U7", channel="C1", signing="bad")
+        ).status == 401
+    assert slack_emulator.message("C1", ts).text == "Claimed by <@U7>"
