@@ -59,12 +59,16 @@ class EmulatorServer(Waiting):
     # ----------------------------------------------------------------- lifecycle
 
     def start(self) -> Self:
-        """Bind a free port on 127.0.0.1 and serve from a background thread."""
+        """Bind a free port on 127.0.0.1 and serve from a background thread.
+
+        Started again after :meth:`stop`, it comes back on the same port with its state
+        kept: the platform was down for a while (connections refused) and is back.
+        """
         if self._thread is not None:
             raise RuntimeError("emulator already started")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self._port or 0))
         self._sock, self._port = sock, sock.getsockname()[1]
         ready = threading.Event()
         errors: list[BaseException] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive: call.headers["authorization"] works
     body_format: str  # "json", "form", "multipart" or "query"
     at: float = field(default_factory=time.time)
     status: int | None = None

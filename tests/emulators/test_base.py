@@ -176,3 +176,20 @@ def test_a_crash_inside_the_emulator_is_reported_not_hidden():
         assert answer.status_code == 500
         assert "ZeroDivisionError" in answer.json()["emulator_internal_error"]
         assert "ZeroDivisionError" in slack.internal_errors[0]
+
+
+async def test_a_stopped_platform_refuses_connections_and_comes_back_with_its_state():
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    slack = SlackEmulator(token=SLACK_TOKEN, channels=["C1"]).start()
+    try:
+        client = AsyncWebClient(token=SLACK_TOKEN, base_url=slack.api_url)
+        await client.chat_postMessage(channel="C1", text="before")
+        slack.stop()
+        with pytest.raises(OSError):  # aiohttp's ClientConnectorError: connection refused
+            await client.chat_postMessage(channel="C1", text="while down")
+        slack.start()
+        await client.chat_postMessage(channel="C1", text="after")
+        assert [m.text for m in slack.messages("C1")] == ["before", "after"]
+    finally:
+        slack.stop()
