@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata"})
 
 
-def _channel_key(method: str, params: dict[str, Any]) -> str | None:
-    return str(params.get("channel", "")) or None
-
-
 class SlackEmulator(EmulatorServer):
     """A Slack workspace with one bot, served over HTTP on 127.0.0.1.
 
@@ -73,7 +69,7 @@ class SlackEmulator(EmulatorServer):
                 "per_channel",
                 post_per_second,
                 post_burst,
-                _channel_key,
+                self._channel_bucket,
                 frozenset({"chat.postMessage"}),
             )
         )
@@ -86,6 +82,15 @@ class SlackEmulator(EmulatorServer):
                 frozenset({"chat.update", "chat.delete"}),
             )
         )
+
+    def _channel_bucket(self, method: str, params: dict[str, Any]) -> str | None:
+        """Slack limits per channel, however the bot names it (id, ``#name``, user id)."""
+        ref = str(params.get("channel", ""))
+        with self.lock:
+            try:
+                return self.state.resolve_channel(ref).id
+            except SlackFailure:
+                return ref or None
 
     # ----------------------------------------------------------------- identity
 

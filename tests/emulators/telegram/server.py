@@ -45,6 +45,11 @@ TOLERATED = frozenset(
 )  # fmt: skip
 
 
+def _burst(per_period: float) -> int:
+    """A bucket holds one period's worth of calls (at least one)."""
+    return max(1, int(per_period))
+
+
 def _bot_key(method: str, params: dict[str, Any]) -> str | None:
     return "bot"
 
@@ -90,10 +95,10 @@ class TelegramEmulator(TelegramQueries, EmulatorServer):
         # Sends count everywhere; edits count towards the global and group limits only.
         everything = SEND_METHODS | EDIT_METHODS
         for rule in (
-            LimitRule("global", global_per_second, int(global_per_second), _bot_key, everything),
+            LimitRule("global", global_per_second, _burst(global_per_second), _bot_key, everything),
             LimitRule("per_chat", chat_per_second, chat_burst, _chat_key, SEND_METHODS),
             LimitRule(
-                "per_group", group_per_minute / 60, int(group_per_minute), _group_key, everything
+                "per_group", group_per_minute / 60, _burst(group_per_minute), _group_key, everything
             ),
         ):
             self.limits.add(rule)
