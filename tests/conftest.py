@@ -16,6 +16,8 @@ from bot.config import Settings, load_settings
 from bot.runtime import Runtime
 from tests.support.databases import PostgresDatabases, SqliteDatabases, backends, pg_url
 
+pytest_plugins = ["tests.emulators.fixtures"]
+
 SettingsFactory = Callable[..., Settings]
 
 
