@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.common import config_option
+from bot.cli.content import content_group
 from bot.cli.db import migrate_command
 
 
@@ -15,3 +16,4 @@ def main() -> None:
 
 
 main.add_command(migrate_command)
+main.add_command(content_group)

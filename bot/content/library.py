@@ -134,11 +134,14 @@ class Problem:
 class LibraryError(Exception):
     """The library cannot be used; ``problems`` lists every problem found, file by file."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], root: str = "") -> None:
         self.problems = list(problems)
         count = len(self.problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"content library has {count} problem{'s' * (count != 1)}:\n{lines}")
+        where = f" {root}" if root else ""
+        super().__init__(
+            f"content library{where} has {count} problem{'s' * (count != 1)}:\n{lines}"
+        )
 
 
 def library_path(settings: Settings) -> Path:
@@ -149,7 +152,7 @@ def library_path(settings: Settings) -> Path:
 def load_library(path: Path, products: Sequence[Product]) -> Library:
     """Read and validate every ``*.toml`` under ``path``; raise :class:`LibraryError`."""
     if not path.is_dir():
-        raise LibraryError([Problem(str(path), None, "", "content library directory not found")])
+        raise LibraryError([Problem(str(path), None, "", "directory not found")])
     files = sorted(
         p for p in path.rglob("*.toml") if not any(part.startswith(".") for part in p.parts)
     )
@@ -176,7 +179,7 @@ def load_library(path: Path, products: Sequence[Product]) -> Library:
         items.extend(found)
         problems.extend(reader.problems)
     if problems:
-        raise LibraryError(problems)
+        raise LibraryError(problems, str(path))
     return Library(tuple(items), tuple(f.relative_to(path).as_posix() for f in files))
 
 
