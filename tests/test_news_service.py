@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.actors import Actor
 from bot.clock import ManualClock
+from bot.config import ConfigError, load_settings
 from bot.intake.schema import LeadIn
-from bot.models import Channel, NewsFeed, NewsMatch, OutboxMessage, Platform
+from bot.models import Channel, ContentItem, NewsFeed, NewsMatch, OutboxMessage, Platform
 from bot.notices import NoticeKind
 from bot.runtime import Runtime
 from bot.sender import OutboxSender
+from bot.services.content import start_content_and_news
 from bot.services.intake import receive
 from bot.services.news import poll_news
 from bot.services.progress import Report, StatusAction, report_progress
 from bot.services.staff import erase
 from tests.conftest import SettingsFactory
-from tests.support.content_fixtures import PRODUCTS, claimed_lead, lead_overrides, views
+from tests.support.content_fixtures import (
+    PRODUCTS,
+    claimed_lead,
+    lead_overrides,
+    views,
+    write_library,
+)
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.feed_server import Entry, FeedServer, atom, rss
 from tests.support.recording import RecordingTransport
@@ -312,3 +322,45 @@ async def test_news_queued_before_erasure_is_never_sent(
         assert "Zeppelin" not in repr(transport.deliveries)
     finally:
         await runtime.close()
+
+
+async def test_startup_syncs_the_library_and_the_news_loop_polls(
+    make_settings: SettingsFactory, clock: ManualClock, server: FeedServer, tmp_path: Path
+) -> None:
+    publish(server)
+    settings = make_settings(
+        products=PRODUCTS,
+        content={"library": str(write_library(tmp_path / "library"))},
+        news={"feeds": [server.url("/press.rss")]},
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    try:
+        await _world(runtime)
+        tasks = await start_content_and_news(runtime)
+        try:
+            async with runtime.uow() as uow:  # the library is synced before this returns
+                items = await uow.session.scalar(select(func.count()).select_from(ContentItem))
+            assert items == 7
+            for _ in range(400):  # the news loop polls right away
+                async with runtime.uow() as uow:
+                    found = await uow.session.scalar(select(func.count()).select_from(NewsMatch))
+                if found:
+                    break
+                await asyncio.sleep(0.025)
+            assert found == 1
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await runtime.close()
+
+
+def test_feed_urls_must_be_web_addresses() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(
+            "/nonexistent-leadbot.toml",
+            {"LEADBOT_NEWS__FEEDS": '["https://ok.example/rss", "file:///etc/passwd"]'},
+            must_exist=False,
+        )
+    assert "news" in str(err.value) and "feeds[1]: not an http(s) URL" in str(err.value)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -68,6 +68,17 @@ def as_item(row: ContentItem) -> LibraryItem:
         source=row.source,
         version=row.version,
     )
+
+
+def _readable(rows: Iterable[ContentItem]) -> list[LibraryItem]:
+    """Stored items; a damaged row is skipped (and logged) rather than failing a claim."""
+    items = []
+    for row in rows:
+        try:
+            items.append(as_item(row))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.error("content item %r in the database is damaged; skipped", row.key)
+    return items
 
 
 def _store(row: ContentItem, item: LibraryItem) -> None:
@@ -129,7 +140,7 @@ async def send_content_pack(
         )
     )
     today = local_today(uow.settings, uow.clock.now())
-    pack = select_pack((as_item(r) for r in rows), context, today)
+    pack = select_pack(_readable(rows), context, today)
     if not pack:
         return 0
     payload = {
@@ -371,3 +382,24 @@ async def resolve_content(
         lead_id=row.lead_id,
         params={"lead_ids": owned, "products": products, "items": items},
     )
+
+
+async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:
+    """What ``serve`` and ``console`` call once at start.
+
+    Syncs the library (a broken library is logged and the last good one stays in use) and
+    starts the two background loops: the periodic library re-check and the news poller.
+    Cancel the returned tasks on shutdown.
+    """
+    from bot.services.news import news_loop  # here, so content does not depend on news
+
+    try:
+        summary = await sync_library(runtime)
+    except Exception:
+        log.exception("content library sync at start failed; continuing without it")
+    else:
+        (log.info if summary.ok else log.error)("%s", summary)
+    return [
+        asyncio.create_task(content_loop(runtime), name="content-loop"),
+        asyncio.create_task(news_loop(runtime), name="news-loop"),
+    ]
