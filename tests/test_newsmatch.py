@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.newsmatch import Article, CompanyMatcher, distinctive, name_core, tokens
+from bot.content.newsmatch import (
+    Article,
+    CompanyIndex,
+    CompanyMatcher,
+    distinctive,
+    name_core,
+    tokens,
+)
 
 
 def about(matcher: CompanyMatcher, title: str, summary: str = "", link: str | None = None):
@@ -84,3 +91,33 @@ def test_domain_matches_in_text_or_as_the_links_site() -> None:
 def test_ticker_only_in_ticker_form_and_case(text: str, expected: str | None) -> None:
     siemens = CompanyMatcher("Siemens AG", None, "SIE")
     assert about(siemens, text) == expected
+
+
+def test_domain_in_an_e_mail_address_counts() -> None:
+    huber = CompanyMatcher("Brauerei Huber GmbH", "brauerei-huber.de", None)
+    assert about(huber, "Kontakt", "maria.huber@brauerei-huber.de") == "domain"
+
+
+def test_index_finds_the_same_as_checking_each_company() -> None:
+    companies = {
+        1: CompanyMatcher("Zeppelin Systems GmbH", "zeppelin-systems.de", None),
+        2: CompanyMatcher("Siemens AG", "siemens.com", "SIE"),
+        3: CompanyMatcher("Müller GmbH", "mueller-gmbh.de", None),
+        4: CompanyMatcher("Zeppelin Baumaschinen GmbH", None, None),
+        5: CompanyMatcher("SAP SE", None, "SAP.DE"),
+    }
+    index = CompanyIndex(companies.items())
+    texts = [
+        ("Zeppelin Systems und Siemens (SIE) kooperieren", None),
+        ("Zeppelin Baumaschinen wächst", "https://presse.mueller-gmbh.de/x"),
+        ("Müller GmbH: Zeppelin expandiert; SAP.DE fällt", None),
+        ("Nichts Besonderes", "https://siemens.com.example.org/"),
+    ]
+    for title, link in texts:
+        article = Article.of(title, None, link)
+        expected = {k: m.match(article) for k, m in companies.items() if m.match(article)}
+        assert index.find(article) == expected
+    assert index.find(Article.of(*texts[0], None)) == {1: "name", 2: "ticker"}
+    assert index.find(Article.of("Müller GmbH: Zeppelin expandiert; SAP.DE fällt", None, None)) == {
+        5: "ticker"
+    }

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
+K = TypeVar("K", bound=Hashable)
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
@@ -130,7 +134,33 @@ def distinctive(core: tuple[str, ...]) -> bool:
     return bool(specific) or len(surnames) >= 2
 
 
-def _host(link: str | None) -> str:
+SUFFIXES = "DE|F|BE|DU|HM|HA|MU|SG|L|PA|AS|BR|SW|VX|VI|MI|MC|LS|TO|AX|HK|T|ST|CO|OL|HE|IR|WA|PR"
+_SYMBOL = r"([A-Z0-9][A-Z0-9\-]*)"
+_NOT_ALNUM_BEFORE, _NOT_ALNUM_AFTER = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
+_EXCH = rf"(?i:{EXCHANGES})"
+_TICKER_FORMS = re.compile(
+    "|".join(
+        [
+            rf"{_NOT_ALNUM_BEFORE}\${_SYMBOL}{_NOT_ALNUM_AFTER}",  # $SIE
+            rf"\(\s*(?:{_EXCH}\s*:\s*)?{_SYMBOL}(?:\.(?:{SUFFIXES}))?\s*\)",  # (SIE) (XETRA: SIE)
+            rf"{_NOT_ALNUM_BEFORE}{_EXCH}\s*:\s*{_SYMBOL}{_NOT_ALNUM_AFTER}",  # XETRA: SIE
+            rf"{_NOT_ALNUM_BEFORE}{_SYMBOL}\.(?:{SUFFIXES}){_NOT_ALNUM_AFTER}",  # SIE.DE
+        ]
+    )
+)
+_HOST = re.compile(
+    r"(?<![a-z0-9.\-])((?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z]{2,63})"
+    r"(?![a-z0-9\-]|\.[a-z0-9])"
+)
+
+
+def _domains(host: str) -> set[str]:
+    """``presse.huber.de`` -> {``presse.huber.de``, ``huber.de``}: the host and its parents."""
+    labels = host.strip(".").split(".")
+    return {".".join(labels[i:]) for i in range(len(labels) - 1)}
+
+
+def _link_host(link: str | None) -> str:
     if not link:
         return ""
     try:
@@ -139,70 +169,96 @@ def _host(link: str | None) -> str:
         return ""
 
 
+def ticker_symbol(ticker: str | None) -> str | None:
+    """The symbol a ticker is recognised by: ``SAP.DE`` -> ``SAP``."""
+    base = (ticker or "").strip().upper().split(".")[0]
+    return base if re.fullmatch(r"[A-Z0-9][A-Z0-9\-]*", base) else None
+
+
 @dataclass(frozen=True)
 class Article:
-    """A news item prepared for matching (normalise once, match against many leads)."""
+    """A news item analysed once for matching against any number of companies.
 
-    raw: str  # title and summary as plain text
-    words: str  # " a b c " — tokens joined, padded for whole-phrase search
-    host: str  # the link's host name
+    ``domains`` are the host names in the text and the link's host, with their parent
+    domains; ``tickers`` the symbols written in a ticker form; ``words`` the normalised
+    tokens, padded with spaces for whole-phrase search.
+    """
+
+    words: str
+    first_words: frozenset[str]
+    domains: frozenset[str]
+    tickers: frozenset[str]
 
     @classmethod
     def of(cls, title: str, summary: str | None, link: str | None) -> Article:
         raw = f"{title}\n{summary or ''}"
-        return cls(raw, " " + " ".join(tokens(raw)) + " ", _host(link))
+        words = tokens(raw)
+        domains: set[str] = set()
+        for host in [*_HOST.findall(raw.lower()), _link_host(link)]:
+            if host:
+                domains |= _domains(host.removeprefix("www."))
+        tickers = {sym for groups in _TICKER_FORMS.findall(raw) for sym in groups if sym}
+        return cls(
+            " " + " ".join(words) + " ", frozenset(words), frozenset(domains), frozenset(tickers)
+        )
 
 
 class CompanyMatcher:
-    """Decides for one lead's company whether an article is about it, and by what."""
+    """What identifies one lead's company in news: distinctive name, domain, ticker symbol."""
 
     def __init__(self, name: str | None, domain: str | None, ticker: str | None) -> None:
         core = name_core(name or "")
-        self.phrase = " " + " ".join(core) + " " if distinctive(core) else None
-        self.domain = (domain or "").strip().lower().removeprefix("www.") or None
-        self._domain_re = (
-            re.compile(
-                rf"(?<![a-z0-9.\-])(?:[a-z0-9\-]+\.)*{re.escape(self.domain)}(?![a-z0-9\-]|\.[a-z0-9])",
-                re.IGNORECASE,
-            )
-            if self.domain
-            else None
-        )
-        self._ticker_re = _ticker_pattern(ticker) if ticker else None
+        self.core = core if distinctive(core) else ()
+        self.phrase = " " + " ".join(core) + " " if self.core else None
+        self.domain = (domain or "").strip().lower().removeprefix("www.").rstrip(".") or None
+        self.ticker = ticker_symbol(ticker)
 
     @property
     def usable(self) -> bool:
-        return bool(self.phrase or self._domain_re or self._ticker_re)
+        return bool(self.phrase or self.domain or self.ticker)
 
     def match(self, article: Article) -> str | None:
         """``"domain"``, ``"ticker"`` or ``"name"`` when the article is about the company."""
-        if self.domain and (
-            article.host == self.domain or article.host.endswith("." + self.domain)
-        ):
+        if self.domain and self.domain in article.domains:
             return "domain"
-        if self._domain_re is not None and self._domain_re.search(article.raw):
-            return "domain"
-        if self._ticker_re is not None and self._ticker_re.search(article.raw):
+        if self.ticker and self.ticker in article.tickers:
             return "ticker"
-        if self.phrase is not None and self.phrase in article.words:
+        if self.phrase and self.phrase in article.words:
             return "name"
         return None
 
 
-def _ticker_pattern(ticker: str) -> re.Pattern[str] | None:
-    ticker = ticker.strip().upper()
-    base = ticker.split(".")[0]
-    if not base or not re.fullmatch(r"[A-Z0-9][A-Z0-9\-]*", base):
-        return None
-    b = re.escape(base)
-    end = r"(?![A-Za-z0-9])"
-    exch = rf"(?i:{EXCHANGES})"
-    forms = [
-        rf"(?<![A-Za-z0-9])\${b}{end}",  # $SIE
-        rf"\(\s*(?:{exch}\s*:\s*)?{b}(?:\.[A-Z]{{1,3}})?\s*\)",  # (SIE) (XETRA: SIE) (SIE.DE)
-        rf"(?<![A-Za-z0-9]){exch}\s*:\s*{b}{end}",  # XETRA: SIE
-        rf"(?<![A-Za-z0-9]){b}\.[A-Z]{{1,3}}{end}",  # SIE.DE
-    ]
-    if ticker != base:
-        forms.append(rf"(?<![A-Za-z0-9]){re.escape(ticker)}{end}")
-    return re.compile("|".join(forms))
+class CompanyIndex(Generic[K]):
+    """Many companies, indexed so that matching an article costs about the article's length.
+
+    Checking every article against every lead is too slow with thousands of open leads and
+    hundreds of news items per pass; instead domains and tickers are looked up directly and
+    a name is only compared when the article contains the name's first word.
+    """
+
+    def __init__(self, companies: Iterable[tuple[K, CompanyMatcher]]) -> None:
+        self._domain: dict[str, list[K]] = defaultdict(list)
+        self._ticker: dict[str, list[K]] = defaultdict(list)
+        self._first: dict[str, list[tuple[str, K]]] = defaultdict(list)
+        for key, matcher in companies:
+            if matcher.domain:
+                self._domain[matcher.domain].append(key)
+            if matcher.ticker:
+                self._ticker[matcher.ticker].append(key)
+            if matcher.phrase:
+                self._first[matcher.core[0]].append((matcher.phrase, key))
+
+    def find(self, article: Article) -> dict[K, str]:
+        """The companies the article is about, each with how it was recognised."""
+        found: dict[K, str] = {}
+        for domain in article.domains:
+            for key in self._domain.get(domain, ()):
+                found.setdefault(key, "domain")
+        for symbol in article.tickers:
+            for key in self._ticker.get(symbol, ()):
+                found.setdefault(key, "ticker")
+        for word in article.first_words:
+            for phrase, key in self._first.get(word, ()):
+                if phrase in article.words:
+                    found.setdefault(key, "name")
+        return found

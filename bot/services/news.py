@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import NewsSettings
 from bot.content import feeds
-from bot.content.newsmatch import Article, CompanyMatcher
+from bot.content.newsmatch import Article, CompanyIndex, CompanyMatcher
 from bot.lifecycle import OWNED
 from bot.models import (
     Lead,
@@ -159,26 +159,37 @@ async def _owned_leads(session: AsyncSession) -> list[_Owned]:
     return out
 
 
-async def _match_and_queue(uow: UnitOfWork, results: list[FeedResult]) -> int:
-    settings = uow.settings.news
-    oldest = uow.clock.now() - timedelta(days=settings.max_age_days)
-    leads = await _owned_leads(uow.session)
-    if not leads:
-        return 0
-    candidates: dict[tuple[str, int], tuple[feeds.FeedItem, str, str, _Owned]] = {}
+Candidate = tuple[feeds.FeedItem, str, str, _Owned]  # item, matched by, source, lead
+
+
+def find_matches(
+    results: list[FeedResult], leads: list[_Owned], oldest: datetime
+) -> dict[tuple[str, int], Candidate]:
+    """Every (item, lead) pair where the item is about the lead's company. Pure, CPU only."""
+    by_id = {lead.lead_id: lead for lead in leads}
+    index = CompanyIndex((lead.lead_id, lead.matcher) for lead in leads)
+    found: dict[tuple[str, int], Candidate] = {}
     for result in results:
         for item in result.items:
             if item.published is not None and item.published < oldest:
                 continue
             article = Article.of(item.title, item.summary, item.link)
-            for lead in leads:
-                how = lead.matcher.match(article)
-                if how is not None:
-                    candidates.setdefault(
-                        (item.uid, lead.lead_id), (item, how, result.source, lead)
-                    )
+            for lead_id, how in index.find(article).items():
+                found.setdefault((item.uid, lead_id), (item, how, result.source, by_id[lead_id]))
+    return found
+
+
+async def _queue(uow: UnitOfWork, candidates: dict[tuple[str, int], Candidate]) -> int:
+    """Store and queue the new matches whose lead is still owned by the same rep."""
     if not candidates:
         return 0
+    lead_ids = sorted({lead_id for _, lead_id in candidates})
+    still = {
+        lead_id: rep_id
+        for lead_id, rep_id in await uow.session.execute(
+            select(Lead.id, Lead.owner_rep_id).where(Lead.id.in_(lead_ids), Lead.status.in_(OWNED))
+        )
+    }
     uids = sorted({uid for uid, _ in candidates})
     known = set(
         (
@@ -189,7 +200,7 @@ async def _match_and_queue(uow: UnitOfWork, results: list[FeedResult]) -> int:
     )
     queued = 0
     for (uid, lead_id), (item, how, source, lead) in candidates.items():
-        if (uid, lead_id) in known:
+        if (uid, lead_id) in known or still.get(lead_id) != lead.rep_id:
             continue
         match = NewsMatch(
             item_hash=uid,
@@ -216,16 +227,19 @@ async def _match_and_queue(uow: UnitOfWork, results: list[FeedResult]) -> int:
 
 
 async def poll_news(runtime: Runtime) -> PollSummary:
-    """One pass over the due feeds; returns what happened. Never raises for a feed's fault."""
+    """One pass over the due feeds; returns what happened. Never raises for a feed's fault.
+
+    Network I/O and matching run outside any transaction; only the short final write (feed
+    state, new matches, notices) holds one, so a pass never blocks claims for long.
+    """
     settings = runtime.settings.news
     if not settings.feeds:
         return PollSummary()
     now = runtime.clock.now()
     urls = list(dict.fromkeys(settings.feeds))
+    hashes = [feeds.url_hash(u) for u in urls]
     async with runtime.uow() as uow:
-        rows = await uow.session.scalars(
-            select(NewsFeed).where(NewsFeed.url_hash.in_([feeds.url_hash(u) for u in urls]))
-        )
+        rows = await uow.session.scalars(select(NewsFeed).where(NewsFeed.url_hash.in_(hashes)))
         known = {row.url_hash: row for row in rows}
     due = [
         u
@@ -240,6 +254,10 @@ async def poll_news(runtime: Runtime) -> PollSummary:
         results = await asyncio.gather(
             *(_fetch_one(http, u, known.get(feeds.url_hash(u)), settings) for u in due)
         )
+    async with runtime.uow() as uow:
+        leads = await _owned_leads(uow.session)
+    oldest = now - timedelta(days=settings.max_age_days)
+    candidates = await asyncio.to_thread(find_matches, results, leads, oldest) if leads else {}
     for attempt in (1, 2):
         try:
             async with runtime.uow() as uow:
@@ -253,7 +271,7 @@ async def poll_news(runtime: Runtime) -> PollSummary:
                 }
                 for result in results:
                     _update_state(uow.session, states, result, settings, now)
-                matches = await _match_and_queue(uow, results)
+                matches = await _queue(uow, candidates)
                 await uow.commit()
             break
         except IntegrityError:
