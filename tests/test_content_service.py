@@ -6,6 +6,7 @@ the platform-neutral ``MessageView``s a renderer would get.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +19,8 @@ from sqlalchemy import func, select
 from bot.actors import Actor
 from bot.cli import main
 from bot.clock import ManualClock
+from bot.config import load_settings
+from bot.content.library import DEFAULT_LIBRARY
 from bot.models import Channel, ContentItem, Offer, Platform
 from bot.notices import LeadCardView, NoticeKind
 from bot.runtime import Runtime
@@ -307,3 +310,47 @@ def _keys(transport: RecordingTransport) -> set[str]:
         for _, view in views(transport, NoticeKind.CONTENT)
         for item in view.params["items"]
     }
+
+
+async def test_shipped_sample_library_pack_and_an_edited_copy(
+    make_settings: SettingsFactory, clock: ManualClock, tmp_path: Path
+) -> None:
+    """The sample content for bot.toml's products, as `make run` would send it in November."""
+    sample = load_settings(Path(__file__).resolve().parent.parent / "bot.toml", environ={})
+    copy = tmp_path / "library"
+    shutil.copytree(DEFAULT_LIBRARY, copy)
+    products = [p.model_dump() for p in sample.products]
+    settings = make_settings(products=products, content={"library": str(copy)})
+    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    runtime = Runtime.create(settings, clock=clock)
+    try:
+        reps = await _directory(runtime)
+        assert (await sync_library(runtime)).ok
+        await claimed_lead(runtime, 60, "P1", reps["anna"])  # a brewery asking for the X200
+        sender, transport = _sender(runtime)
+        await sender.flush()
+        [(_, pack)] = views(transport, NoticeKind.CONTENT)
+        assert [i["key"] for i in pack.params["items"]] == [
+            "x-food-haccp",
+            "x200-washdown",
+            "x-edge-latency",
+            "x-retrofit",
+            "x200-winter-bundle",
+            "x-commissioning",
+            "x-support-247",
+        ]  # no X500-only content, no expired summer offer, no 2027 fair offer, no Cloud
+        transport.deliveries.clear()
+
+        text = (copy / "x-series.toml").read_text(encoding="utf-8")
+        (copy / "x-series.toml").write_text(
+            text.replace("Aktionscode: WINTER-X200.", "Aktionscode: WINTER-X200-PLUS."),
+            encoding="utf-8",
+        )
+        summary = await sync_library(runtime)
+        assert (summary.changed, summary.messages) == (1, 1)
+        await sender.flush()
+        [(_, update)] = views(transport, NoticeKind.CONTENT)
+        [item] = update.params["items"]
+        assert item["key"] == "x200-winter-bundle" and "WINTER-X200-PLUS" in item["body"]
+    finally:
+        await runtime.close()

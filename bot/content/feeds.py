@@ -94,8 +94,10 @@ async def fetch(
             return await _get(http, url, settings.max_bytes, headers)
     except TimeoutError:
         raise FeedError(f"no complete answer within {settings.timeout_seconds:g} s") from None
-    except httpx.HTTPError as exc:
+    except httpx.HTTPError as exc:  # the type says enough; messages may quote the URL
         raise FeedError(f"{type(exc).__name__}") from None
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        raise FeedError("invalid feed URL") from None
 
 
 async def _get(

@@ -93,7 +93,8 @@ async def _fetch_one(
         result.error = str(exc)
     except Exception as exc:  # a bug or something unforeseen in a parser: still just this feed
         result.error = f"unexpected {type(exc).__name__}"
-        log.exception("news feed %s: unexpected failure", feeds.redact(url))
+        # the traceback only at debug level: exception messages may quote the full URL
+        log.debug("news feed %s: unexpected failure", feeds.redact(url), exc_info=True)
     return result
 
 
