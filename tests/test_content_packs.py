@@ -104,3 +104,17 @@ def test_an_offer_becoming_valid_is_due_then_and_not_before() -> None:
     assert plan_updates(LIBRARY, leads, delivered, TODAY) == []
     later = plan_updates(LIBRARY, leads, delivered, date(2026, 3, 3))
     assert [p.item.key for p in later[0].items] == ["offer-later"]
+
+
+def test_widening_the_audience_reaches_only_newly_fitting_leads() -> None:
+    food = OpenLead(1, 10, None, lead_context(["X200"], "food", CATALOGUE))
+    retail = OpenLead(2, 20, None, lead_context(["X200"], "retail", CATALOGUE))
+    arg_food = next(i for i in LIBRARY if i.key == "arg-food")
+    delivered = {(1, 10, "arg-food"): arg_food.version}
+    widened = item("arg-food", industries=("food", "retail"))
+    assert widened.version == arg_food.version  # same text: same version
+    [push] = plan_updates([widened], [food, retail], delivered, TODAY)
+    assert (push.rep_id, [(p.item.key, p.change) for p in push.items]) == (
+        20,
+        [("arg-food", "new")],
+    )

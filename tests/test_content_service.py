@@ -354,3 +354,28 @@ async def test_shipped_sample_library_pack_and_an_edited_copy(
         assert item["key"] == "x200-winter-bundle" and "WINTER-X200-PLUS" in item["body"]
     finally:
         await runtime.close()
+
+
+async def test_audience_change_is_recorded_but_sends_nothing_twice(
+    rt: Runtime, library: Path
+) -> None:
+    reps = await _directory(rt)
+    await sync_library(rt)
+    await claimed_lead(rt, 70, "P1", reps["anna"])  # food
+    await claimed_lead(rt, 71, "P2", reps["ben"], **{"company.industry": "retail"})
+    sender, transport = _sender(rt)
+    await sender.flush()
+    transport.deliveries.clear()
+    food = (library / "x-series-food.toml").read_text(encoding="utf-8")
+    (library / "x-series-food.toml").write_text(
+        food.replace('industries = ["food"]', 'industries = ["food", "retail"]'), encoding="utf-8"
+    )
+    summary = await sync_library(rt)
+    assert (summary.changed, summary.messages) == (1, 1)
+    await sender.flush()
+    [(address, view)] = views(transport, NoticeKind.CONTENT)
+    assert address == f"rep:{reps['ben']}"
+    assert [(i["key"], i["change"]) for i in view.params["items"]] == [("x-haccp", "new")]
+    async with rt.uow() as uow:
+        stored = await uow.session.get(ContentItem, "x-haccp")
+    assert stored is not None and stored.industries == ["food", "retail"]

@@ -6,8 +6,10 @@ text. Loading is all-or-nothing: every problem of every file is collected and re
 together, naming the file, the line and the field, and a library with any problem is not
 used at all (the bot keeps the last good one). The format is documented in docs/content.md.
 
-Each item gets a ``version``: a hash of everything a rep would see or that decides who gets
-it. Editing an item changes its version, which is what makes an update go out.
+Each item gets a ``version``: a hash of everything a rep sees (texts, dates, link). Editing
+that changes the version, which is what makes an update go out. Who gets an item
+(``industries``, ``products``) is deliberately not part of it: widening the audience sends
+the item to the newly fitting leads only, and nobody gets the same text twice.
 """
 
 from __future__ import annotations
@@ -93,12 +95,10 @@ class LibraryItem:
 
 
 def content_version(item: LibraryItem) -> str:
-    """A stable hash of what a rep sees and of who gets the item (not of the file name)."""
+    """A stable hash of what a rep sees (not of who gets it, nor of the file it is in)."""
     data = {
         "kind": item.kind.value,
         "line": item.line,
-        "industries": sorted(item.industries),
-        "products": sorted(item.products),
         "valid_from": item.valid_from.isoformat() if item.valid_from else None,
         "valid_until": item.valid_until.isoformat() if item.valid_until else None,
         "texts": item.texts_json(),

@@ -239,7 +239,12 @@ async def _apply(uow: UnitOfWork, library: Library) -> SyncSummary:
             _store(row, item)
             uow.session.add(row)
             new += 1
-        elif row.version != item.version or row.removed_at is not None:
+        elif (
+            row.version != item.version
+            or row.removed_at is not None
+            or (list(row.industries), list(row.products))
+            != (list(item.industries), list(item.products))
+        ):
             _store(row, item)
             row.updated_at, row.removed_at = now, None
             changed += 1
