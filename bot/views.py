@@ -37,8 +37,8 @@ from bot.notices import (
     TeaserFacts,
     TeaserView,
 )
-from bot.services.content import resolve_content
-from bot.services.news import resolve_news
+from bot.services.content_views import resolve_content
+from bot.services.news_notices import resolve_news
 from bot.services.progress import available_actions
 
 

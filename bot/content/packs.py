@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.config import Product
 from bot.content.anonymize import industry_label
-from bot.content.library import ItemKind, LibraryItem
+from bot.content.items import ItemKind, LibraryItem
 
 KIND_ORDER = {ItemKind.ARGUMENT: 0, ItemKind.OFFER: 1, ItemKind.SERVICE: 2}
 

@@ -7,7 +7,7 @@ records the version each rep got per lead, so a sync sends only new or changed i
 and never the whole pack again.
 
 Outbox payloads hold item keys and versions only; the text is read when the message is sent
-(:func:`resolve_content`), so an offer that expired or was edited while the message waited
+(``bot.services.content_views``), so an offer that expired or was edited while the message waited
 is not sent in its stale form.
 """
 
@@ -17,8 +17,8 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,10 +35,10 @@ from bot.content.library import (
     library_path,
     load_library,
 )
-from bot.content.packs import OpenLead, Push, item_params, lead_context, plan_updates, select_pack
+from bot.content.packs import OpenLead, Push, lead_context, plan_updates, select_pack
 from bot.lifecycle import OWNED
-from bot.models import ContentDelivery, ContentItem, Lead, OutboxMessage, Platform, Rep
-from bot.notices import MessageView, NoticeKind, ToRep
+from bot.models import ContentDelivery, ContentItem, Lead, Platform
+from bot.notices import NoticeKind, ToRep
 from bot.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -320,73 +320,6 @@ async def content_loop(runtime: Runtime) -> None:
         elif summary.ok and (summary.messages or summary.new or summary.changed):
             log.info("%s", summary)
         last_error = summary.error
-
-
-def send_time(row: OutboxMessage, settings: Settings) -> datetime:
-    """When the sender is sending ``row``, by its clock.
-
-    The sender locks a row (``locked_until = now + lock_seconds``) just before resolving it,
-    so this recovers the sender's "now" (also under a test's manual clock) without a global.
-    """
-    if row.locked_until is not None:
-        return row.locked_until - timedelta(seconds=settings.outbox.lock_seconds)
-    return row.next_attempt_at
-
-
-async def resolve_content(
-    session: AsyncSession,
-    row: OutboxMessage,
-    settings: Settings,
-    language: str,
-    rep: Rep | None,
-) -> MessageView | None:
-    """The CONTENT view at send time; None when nothing in it is still worth sending.
-
-    Leads the rep no longer owns are dropped from it, and so are items that were removed,
-    edited since (their update carries the new text) or are no longer valid today.
-    """
-    payload: dict[str, Any] = row.payload
-    if "items" not in payload:
-        return MessageView(
-            NoticeKind.CONTENT,
-            str(payload.get("event", "content")),
-            language,
-            row.lead_id,
-            dict(payload.get("params", {})),
-        )
-    if rep is None:
-        return None
-    wanted = [int(i) for i in payload.get("lead_ids", [])]
-    leads = (await session.scalars(select(Lead).where(Lead.id.in_(wanted)))).all()
-    owned = sorted(
-        lead.id for lead in leads if lead.owner_rep_id == rep.id and lead.status in OWNED
-    )
-    if not owned:
-        return None
-    keys = [str(i["key"]) for i in payload["items"]]
-    stored = {
-        r.key: r
-        for r in await session.scalars(select(ContentItem).where(ContentItem.key.in_(keys)))
-    }
-    today = local_today(settings, send_time(row, settings))
-    items = []
-    for entry in payload["items"]:
-        found = stored.get(entry["key"])
-        if found is None or found.removed_at is not None or found.version != entry["version"]:
-            continue
-        item = as_item(found)
-        if item.is_current(today):
-            items.append(item_params(item, language, entry.get("change")))
-    if not items:
-        return None
-    products = sorted({p for lead in leads if lead.id in owned for p in lead.products})
-    return MessageView(
-        kind=NoticeKind.CONTENT,
-        event=str(payload.get("event", "pack")),
-        language=language,
-        lead_id=row.lead_id,
-        params={"lead_ids": owned, "products": products, "items": items},
-    )
 
 
 async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:

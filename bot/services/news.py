@@ -10,7 +10,7 @@ after an exponential backoff; it never stops the other feeds or the bot.
 
 Privacy: the headline of an article about a lead's company identifies the prospect, so it
 is kept only in ``news_matches`` (the outbox row holds the match id) and
-:func:`forget_lead_news` removes it when the lead is erased.
+``bot.services.news_notices.forget_lead_news`` removes it when the lead is erased.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,12 +36,9 @@ from bot.models import (
     LeadPersonalData,
     NewsFeed,
     NewsMatch,
-    OutboxMessage,
-    OutboxStatus,
     Platform,
-    Rep,
 )
-from bot.notices import MessageView, NoticeKind, ToRep
+from bot.notices import NoticeKind, ToRep
 from bot.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -305,55 +302,3 @@ async def news_loop(runtime: Runtime) -> None:
         except Exception:
             log.exception("news pass failed; retrying at the next pass")
         await asyncio.sleep(interval)
-
-
-async def forget_lead_news(uow: UnitOfWork, lead_id: int) -> None:
-    """Erase: delete the lead's news matches and clear the payloads of its NEWS notices."""
-    await uow.session.execute(delete(NewsMatch).where(NewsMatch.lead_id == lead_id))
-    news_rows = (OutboxMessage.lead_id == lead_id, OutboxMessage.kind == NoticeKind.NEWS.value)
-    await uow.session.execute(
-        update(OutboxMessage)
-        .where(*news_rows, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SKIPPED, last_error="lead erased")
-        .execution_options(synchronize_session=False)
-    )
-    await uow.session.execute(
-        update(OutboxMessage)
-        .where(*news_rows)
-        .values(payload={"event": "erased"})
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def resolve_news(
-    session: AsyncSession, row: OutboxMessage, language: str, rep: Rep | None
-) -> MessageView | None:
-    """The NEWS view at send time; None unless the rep still owns the (unerased) lead."""
-    match_id = row.payload.get("match_id")
-    if match_id is None or rep is None:
-        return None
-    match = await session.get(NewsMatch, int(match_id))
-    if match is None:
-        return None
-    lead = await session.get(Lead, match.lead_id)
-    if lead is None or lead.owner_rep_id != rep.id or lead.status not in OWNED:
-        return None
-    personal = await session.get(LeadPersonalData, lead.id)
-    if personal is None:
-        return None
-    return MessageView(
-        kind=NoticeKind.NEWS,
-        event="item",
-        language=language,
-        lead_id=lead.id,
-        params={
-            "lead_id": lead.id,
-            "company": personal.company_name,
-            "title": match.title,
-            "summary": match.summary,
-            "link": match.link,
-            "source": match.source,
-            "published": match.published_at.isoformat() if match.published_at else None,
-            "matched_by": match.matched_by,
-        },
-    )

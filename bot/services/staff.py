@@ -22,7 +22,7 @@ from bot.notices import NoticeKind, ToRep
 from bot.services.distribution import RoundOutcome, cancel_timers, close_open_offers, start_round
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.events import change_status
-from bot.services.news import forget_lead_news
+from bot.services.news_notices import forget_lead_news
 from bot.services.progress import recall
 from bot.uow import UnitOfWork
 
