@@ -223,3 +223,13 @@ def test_file_level_industries_apply_to_every_item(tmp_path: Path) -> None:
     write(tmp_path, "food.toml", 'industries = ["Food"]\n' + GOOD)
     items = load_library(tmp_path, PRODUCTS).items
     assert {i.industries for i in items} == {("food",)}
+
+
+def test_hidden_files_are_skipped_but_a_hidden_parent_directory_is_fine(tmp_path: Path) -> None:
+    root = tmp_path / ".leadbot" / "content"
+    write(root, "x.toml", GOOD)
+    write(root, ".draft.toml", "this is not TOML [[")
+    write(root, "food/x-food.toml", GOOD.replace('"x-', '"food-'))
+    library = load_library(root, PRODUCTS)
+    assert library.files == ("food/x-food.toml", "x.toml")
+    assert len(library.items) == 4
