@@ -156,12 +156,29 @@ class OutboxSettings(Section):
 
 
 class NewsSettings(Section):
+    """Prospect news from RSS/Atom feeds, matched to open leads (docs/content.md)."""
+
     feeds: list[str] = []
     poll_minutes: float = Field(default=30, gt=0)
+    timeout_seconds: float = Field(default=10, gt=0)
+    max_bytes: int = Field(default=2_000_000, ge=1024, description="largest feed accepted")
+    max_age_days: int = Field(default=30, ge=1, description="older items are not pushed")
+    max_backoff_minutes: float = Field(default=720, gt=0)
+    user_agent: str = "leadbot-news/0.1 (+https://example.com/leadbot)"
+
+    @model_validator(mode="after")
+    def _feeds(self) -> NewsSettings:
+        for i, url in enumerate(self.feeds):
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(f"feeds[{i}]: not an http(s) URL")
+        return self
 
 
 class ContentSettings(Section):
+    """The sales-content library; empty ``library`` means the shipped bot/content/library/."""
+
     library: str = ""
+    recheck_minutes: float = Field(default=60, ge=0, description="0 = only at start/reload")
 
 
 class ReportsSettings(Section):

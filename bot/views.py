@@ -37,6 +37,8 @@ from bot.notices import (
     TeaserFacts,
     TeaserView,
 )
+from bot.services.content_views import resolve_content
+from bot.services.news_notices import resolve_news
 from bot.services.progress import available_actions
 
 
@@ -172,6 +174,14 @@ async def resolve(
             language=language,
         )
         return view, ref
+    if kind is NoticeKind.CONTENT:
+        content = await resolve_content(
+            session, row, settings, language, await _rep_of(session, row)
+        )
+        return (content, None) if content is not None else None
+    if kind is NoticeKind.NEWS:
+        news = await resolve_news(session, row, language, await _rep_of(session, row))
+        return (news, None) if news is not None else None
     params = dict(payload.get("params", {}))
     if row.lead_id is not None:
         lead = await session.get(Lead, row.lead_id)

@@ -6,6 +6,7 @@ import click
 
 from bot.cli.common import config_option
 from bot.cli.console import console_command
+from bot.cli.content import content_group
 from bot.cli.db import migrate_command
 from bot.cli.directory import partners_group, reps_group
 from bot.cli.leads import leads_group
@@ -27,3 +28,4 @@ main.add_command(serve_command)
 main.add_command(console_command)
 main.add_command(report_command)
 main.add_command(erase_command)
+main.add_command(content_group)

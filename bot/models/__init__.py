@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models. Import from here; the modules group tables by concern."""
 
 from bot.models.base import Base, utcnow
+from bot.models.content import ContentDelivery, ContentItem, NewsFeed, NewsMatch
 from bot.models.delivery import ChatMessage, Offer, OutboxMessage, Timer
 from bot.models.directory import LinkCode, Partner, Rep
 from bot.models.enums import (
@@ -21,6 +22,8 @@ __all__ = [
     "Base",
     "Channel",
     "ChatMessage",
+    "ContentDelivery",
+    "ContentItem",
     "HoldReason",
     "Lead",
     "LeadEvent",
@@ -29,6 +32,8 @@ __all__ = [
     "LeadStatus",
     "LinkCode",
     "MessageKind",
+    "NewsFeed",
+    "NewsMatch",
     "Offer",
     "OfferStatus",
     "OutboxMessage",

@@ -30,6 +30,7 @@ from bot.models import (
     TimerKind,
 )
 from bot.notices import NoticeKind, ToPartner, ToRep
+from bot.services.content import send_content_pack
 from bot.services.distribution import cancel_timers, close_open_offers
 from bot.services.events import record
 from bot.uow import UnitOfWork
@@ -158,6 +159,7 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
     await uow.outbox.enqueue(
         ToRep(rep.id, via), NoticeKind.LEAD_CARD, {"event": "claimed"}, lead_id=lead.id
     )
+    await send_content_pack(uow, lead, rep.id, via)
     offered_at = lead.offered_at or now
     await uow.outbox.staff(
         "claimed",

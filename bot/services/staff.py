@@ -22,6 +22,7 @@ from bot.notices import NoticeKind, ToRep
 from bot.services.distribution import RoundOutcome, cancel_timers, close_open_offers, start_round
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.events import change_status
+from bot.services.news_notices import forget_lead_news
 from bot.services.progress import recall
 from bot.uow import UnitOfWork
 
@@ -102,6 +103,7 @@ async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
             event.detail = {k: v for k, v in event.detail.items() if k not in FREE_TEXT_DETAIL_KEYS}
     await close_open_offers(uow, lead, OfferStatus.CLOSED, "withdrawn")
     await cancel_timers(uow, lead.id)
+    await forget_lead_news(uow, lead.id)  # headlines about the company identify it
     # Queued messages about this lead that were never sent are dropped: they would only
     # announce a lead that no longer exists.
     await uow.session.execute(

@@ -1,0 +1,62 @@
+"""``leadbot content check|reload``: validate the sales-content library and publish changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.cli.common import command, fail, pass_settings, run_async
+from bot.config import Settings
+from bot.content.library import LibraryError, library_path, load_library
+from bot.runtime import Runtime
+from bot.services.content import SyncSummary, sync_library
+
+
+@click.group(name="content", context_settings={"help_option_names": ["-h", "--help"]})
+def content_group() -> None:
+    """Sales content (arguments, offers, services) sent to the rep who owns a lead."""
+
+
+@command(content_group, name="check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@pass_settings
+def check_command(settings: Settings, path: Path | None) -> None:
+    """Validate the library (or PATH) without changing anything; exit 1 on problems."""
+    where = path or library_path(settings)
+    try:
+        library = load_library(where, settings.products)
+    except LibraryError as exc:
+        fail(str(exc))
+        return
+    kinds: dict[str, int] = {}
+    for item in library.items:
+        kinds[item.kind.value] = kinds.get(item.kind.value, 0) + 1
+    counts = ", ".join(f"{n} {k}{'s' * (n != 1)}" for k, n in sorted(kinds.items())) or "no items"
+    click.echo(f"{where}: OK — {len(library.files)} files, {counts}.")
+
+
+async def _reload(settings: Settings) -> SyncSummary:
+    runtime = Runtime.create(settings, pooled=False)
+    try:
+        return await sync_library(runtime)
+    finally:
+        await runtime.close()
+
+
+@command(content_group, name="reload")
+@pass_settings
+def reload_command(settings: Settings) -> None:
+    """Load the library and send new or changed items to the owners of open leads.
+
+    A library with problems is reported and not used: the last good one stays in effect.
+    """
+    try:
+        summary = run_async(_reload(settings))
+    except Exception as exc:  # the database is unreachable, not migrated, ...
+        fail(f"cannot reload the content library: {type(exc).__name__}: {exc}")
+        return
+    if not summary.ok:
+        fail(str(summary))
+        return
+    click.echo(str(summary))
