@@ -6,6 +6,7 @@ import click
 
 from bot.cli.common import config_option
 from bot.cli.db import migrate_command
+from bot.cli.explain import explain_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +16,4 @@ def main() -> None:
 
 
 main.add_command(migrate_command)
+main.add_command(explain_command)
