@@ -278,6 +278,10 @@ def test_capacity() -> None:
 def test_excluded_partner_with_reason() -> None:
     check, ranked = verdict(lead(), partner("P1"), "not_excluded", excluded={"P1": "returned"})
     assert not check.passed and not ranked
-    assert check.detail == "returned, declined or was recalled from this lead before (returned)"
+    assert check.detail == "returned this lead before"
     check, ranked = verdict(lead(), partner("P2"), "not_excluded", excluded={"P1": "returned"})
     assert check.passed and ranked
+    check, _ = verdict(lead(), partner("P1"), "not_excluded", excluded={"P1": "recalled"})
+    assert check.detail == "was recalled from this lead before"
+    check, _ = verdict(lead(), partner("P1"), "not_excluded", excluded=frozenset({"P1"}))
+    assert check.detail == "returned, declined or was recalled from this lead before"

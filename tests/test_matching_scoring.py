@@ -233,7 +233,7 @@ def lead_strategy(draw: st.DrawFn) -> Any:
     unknown=st.sampled_from(["ignore", "refuse"]),
     excluded=st.sets(st.sampled_from(["P00", "P03", "P07"])),
 )
-@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_ranking_agrees_with_the_explanation(
     the_lead: Any,
     partners: Any,

@@ -133,7 +133,7 @@ def render_partner(data: StoredLeadExplanation, item: PartnerExplanation) -> lis
     lines = [
         f"Partner {item.partner_id} ({item.name}, {item.tier}) for lead {lead_id}: {verdict}",
         f"  lead status {data.status.value}; {data.explanation.checked} partners checked, "
-        f"{len(data.explanation.eligible)} eligible",
+        f"{data.explanation.eligible_count} eligible",
         "",
         "Filters",
     ]

@@ -61,6 +61,7 @@ class PartnerExplanation:
 class LeadExplanation:
     lead: LeadFacts
     checked: int  # partners in the directory
+    eligible_count: int  # eligible partners in the whole directory (also with ``only``)
     eligible: tuple[PartnerExplanation, ...]  # best first
     ineligible: tuple[PartnerExplanation, ...]  # by partner id
 
@@ -167,6 +168,7 @@ def explain_lead(
     return LeadExplanation(
         lead=lead_facts(lead, excluded, rules),
         checked=ranking.checked,
+        eligible_count=len(ranking),
         eligible=tuple(eligible),
         ineligible=tuple(ineligible),
     )

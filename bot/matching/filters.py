@@ -156,15 +156,24 @@ def capacity(partner: PartnerProfile) -> Check:
     return Check("capacity", ok, detail if ok else f"{detail}: at capacity")
 
 
+EXCLUSION_REASONS = {
+    "returned": "returned this lead before",
+    "declined": "declined this lead before",
+    "recalled": "was recalled from this lead before",
+}
+
+
 def not_excluded(partner: PartnerProfile, excluded: Collection[str]) -> Check:
     """``excluded`` may map partner id -> reason (returned, declined, recalled)."""
     if partner.id not in excluded:
         return Check("not_excluded", True, "not excluded")
-    reason = excluded[partner.id] if isinstance(excluded, Mapping) else ""
-    why = f" ({reason})" if reason else ""
-    return Check(
-        "not_excluded", False, f"returned, declined or was recalled from this lead before{why}"
+    reason = str(excluded[partner.id]) if isinstance(excluded, Mapping) else ""
+    detail = EXCLUSION_REASONS.get(reason) or (
+        f"excluded from this lead ({reason})"
+        if reason
+        else "returned, declined or was recalled from this lead before"
     )
+    return Check("not_excluded", False, detail)
 
 
 def checks(

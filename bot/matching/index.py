@@ -159,7 +159,8 @@ class PartnerIndex:
                 key = line.strip().lower()
                 if key not in self.levels:
                     self.levels[key] = np.full(n, -1, dtype=np.int8)
-                self.levels[key][i] = rules.level_rank.get(str(level).strip().lower(), -1)
+                rank = rules.level_rank.get(str(level).strip().lower(), -1)
+                self.levels[key][i] = max(int(self.levels[key][i]), rank)
         self.by_territory = _positions(territory)
         self.home_country = _positions(home)
         self.by_tier = _positions(tiers)

@@ -125,11 +125,16 @@ class Rules:
         return 1.0 if len(self.tiers) == 1 else 1.0 - rank / (len(self.tiers) - 1)
 
     def level_of(self, certifications: Mapping[str, str], line: str) -> int:
-        """The partner's level index for ``line`` (-1: not certified or unknown level)."""
+        """The partner's level index for ``line`` (-1: not certified or unknown level).
+
+        Lines compare case-insensitively; if a partner lists a line twice, the higher
+        level counts.
+        """
+        best = -1
         for cert_line, level in certifications.items():
             if cert_line.strip().lower() == line:
-                return self.level_rank.get(str(level).strip().lower(), -1)
-        return -1
+                best = max(best, self.level_rank.get(str(level).strip().lower(), -1))
+        return best
 
 
 def territory_keys(lead: LeadProfile) -> frozenset[str]:
