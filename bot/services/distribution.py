@@ -96,46 +96,67 @@ async def outcome_counts(uow: UnitOfWork) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _partner_position(p: Partner) -> tuple[float | None, float | None]:
-    """The partner's coordinates, else its postal code's centroid (offline lookup)."""
-    if p.lat is not None and p.lon is not None:
-        return p.lat, p.lon
-    if p.postal_code:
-        place = locate(p.country, p.postal_code)
-        return place.lat, place.lon
-    return None, None
+_PROFILE_COLUMNS = (
+    Partner.id,
+    Partner.name,
+    Partner.tier,
+    Partner.certifications,
+    Partner.country,
+    Partner.postal_code,
+    Partner.lat,
+    Partner.lon,
+    Partner.service_radius_km,
+    Partner.regions,
+    Partner.segments,
+    Partner.products,
+    Partner.max_open_leads,
+    Partner.active,
+    Partner.on_leave_until,
+    Partner.paused_at,
+    Partner.pause_reason,
+)
 
 
 async def partner_profiles(uow: UnitOfWork) -> list[PartnerProfile]:
+    """Every partner as matching sees it now: load, leave, pause, outcomes.
+
+    Plain column rows, not ORM objects: matching reads the whole directory for every
+    lead, and building identity-mapped entities costs several times the ranking itself.
+    A partner without coordinates is placed at its postal code's centroid (offline).
+    """
     today = uow.clock.now().date()
     open_counts = await open_lead_counts(uow)
     outcomes = await outcome_counts(uow)
-    partners = (await uow.session.scalars(select(Partner).order_by(Partner.id))).all()
+    rows = await uow.session.execute(select(*_PROFILE_COLUMNS).order_by(Partner.id))
     profiles = []
-    for p in partners:
-        lat, lon = _partner_position(p)
+    for p in rows.all():
+        lat, lon = p.lat, p.lon
+        if (lat is None or lon is None) and p.postal_code:
+            place = locate(p.country, p.postal_code)
+            lat, lon = place.lat, place.lon
         on_leave = p.on_leave_until is not None and p.on_leave_until >= today
+        won, closed = outcomes.get(p.id, (0, 0))
         profiles.append(
             PartnerProfile(
                 id=p.id,
                 name=p.name,
                 tier=p.tier,
-                certifications=dict(p.certifications),
+                certifications=dict(p.certifications or {}),
                 country=p.country,
                 postal_code=p.postal_code,
                 lat=lat,
                 lon=lon,
                 service_radius_km=p.service_radius_km,
-                regions=tuple(p.regions),
-                segments=tuple(p.segments),
-                products=tuple(p.products),
+                regions=tuple(p.regions or ()),
+                segments=tuple(p.segments or ()),
+                products=tuple(p.products or ()),
                 max_open_leads=p.max_open_leads,
                 open_leads=open_counts.get(p.id, 0),
                 active=p.active,
                 on_leave=on_leave,
                 paused=p.paused_at is not None,
-                won=outcomes.get(p.id, (0, 0))[0],
-                closed=outcomes.get(p.id, (0, 0))[1],
+                won=won,
+                closed=closed,
                 on_leave_until=p.on_leave_until if on_leave else None,
                 pause_reason=p.pause_reason if p.paused_at is not None else None,
             )
