@@ -120,25 +120,49 @@ class DistributionSettings(Section):
 
 
 class MatchingWeights(Section):
-    distance: float = 1.0
-    tier: float = 1.0
-    certification: float = 1.0
-    conversion: float = 1.0
-    load: float = 1.0
+    """How much each score component counts. Each component is in [0, 1]; the score is
+    the weighted sum, so only the ratios between weights matter. 0 switches one off."""
+
+    distance: float = Field(default=1.0, ge=0, description="closer is better")
+    tier: float = Field(default=1.0, ge=0, description="higher tier (order of `tiers`)")
+    certification: float = Field(default=1.0, ge=0, description="level for the lead's lines")
+    conversion: float = Field(default=1.0, ge=0, description="historic won / closed, smoothed")
+    load: float = Field(default=1.0, ge=0, description="free capacity (fairness)")
 
 
 class MatchingSettings(Section):
-    tiers: list[str] = ["platinum", "gold", "silver", "registered"]
-    certification_levels: list[str] = ["basic", "advanced", "expert"]
-    require_certification: bool = True
-    require_stock: bool = False
+    """The matching engine: hard filters and score. ``docs/matching.md`` explains each key."""
+
+    tiers: list[str] = Field(
+        default=["platinum", "gold", "silver", "registered"], description="best first"
+    )
+    certification_levels: list[str] = Field(
+        default=["basic", "advanced", "expert"], description="lowest first"
+    )
+    require_certification: bool = True  # partner certified for each product's line
+    require_stock: bool = False  # partner lists each product in its `products`
+    unknown_products: Literal["ignore", "refuse"] = "ignore"  # products not in [[products]]
     enterprise_min_employees: int = Field(default=1000, ge=1)
     sme_min_employees: int = Field(default=1, ge=0)
     public_industries: list[str] = ["public", "government", "education", "healthcare-public"]
-    max_distance_km: float = Field(default=300, gt=0)
+    max_distance_km: float = Field(default=300, gt=0, description="distance score 0 from here")
     conversion_prior_won: float = Field(default=1, ge=0)
     conversion_prior_closed: float = Field(default=4, gt=0)
     weights: MatchingWeights = MatchingWeights()
+
+    @model_validator(mode="after")
+    def _check(self) -> MatchingSettings:
+        for name in ("tiers", "certification_levels"):
+            values = [v.strip().lower() for v in getattr(self, name)]
+            if not values or not all(values):
+                raise ValueError(f"{name}: needs at least one non-empty name")
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name}: names must be unique (case-insensitive)")
+        if self.sme_min_employees >= self.enterprise_min_employees:
+            raise ValueError("sme_min_employees must be below enterprise_min_employees")
+        if self.conversion_prior_won > self.conversion_prior_closed:
+            raise ValueError("conversion_prior_won must not exceed conversion_prior_closed")
+        return self
 
 
 class Product(Section):
@@ -205,13 +229,13 @@ class Settings(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
-        levels = self.matching.certification_levels
+        levels = [level.lower() for level in self.matching.certification_levels]
         seen: set[str] = set()
         for i, product in enumerate(self.products):
             if product.id in seen:
                 raise ValueError(f"products[{i}].id: duplicate product id {product.id!r}")
             seen.add(product.id)
-            if product.min_certification not in levels:
+            if product.min_certification.lower() not in levels:
                 raise ValueError(
                     f"products[{i}].min_certification: {product.min_certification!r} is not "
                     f"one of matching.certification_levels {levels}"

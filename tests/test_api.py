@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.api import create_app
 from bot.clock import ManualClock
 from bot.config import Settings, load_settings
+from bot.migrate import head_revision
 from bot.models import HoldReason, Lead, LeadPersonalData, LeadStatus, OutboxMessage
 from bot.runtime import Runtime
 from tests.conftest import SettingsFactory
@@ -275,7 +276,7 @@ async def test_healthz_ok(client: httpx.AsyncClient, api_runtime: Runtime) -> No
     body = response.json()
     assert body["status"] == "ok"
     database = body["checks"]["database"]
-    assert database["ok"] is True and database["revision"] == "0001"
+    assert database["ok"] is True and database["revision"] == head_revision()
     assert database["backend"] == api_runtime.engine.dialect.name
     assert body["checks"]["redis"] == {"ok": True, "configured": False}
 

@@ -9,6 +9,7 @@ from bot.cli.console import console_command
 from bot.cli.content import content_group
 from bot.cli.db import migrate_command
 from bot.cli.directory import partners_group, reps_group
+from bot.cli.explain import explain_command
 from bot.cli.leads import leads_group
 from bot.cli.serve import serve_command
 from bot.cli.staff import erase_command, report_command
@@ -29,3 +30,4 @@ main.add_command(console_command)
 main.add_command(report_command)
 main.add_command(erase_command)
 main.add_command(content_group)
+main.add_command(explain_command)

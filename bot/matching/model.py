@@ -1,13 +1,15 @@
 """The data the matching engine works on: plain frozen values, no database objects.
 
-Loading profiles from the database is the service layer's job (``bot/distribution.py``);
-matching itself is pure, so it can be tested exhaustively and benchmarked alone.
+Loading profiles from the database is the service layer's job
+(``bot/services/distribution.py``); matching itself is pure, so it can be tested
+exhaustively and benchmarked alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,13 @@ class LeadProfile:
     consent_partner_contact: bool
     allowed_partners: frozenset[str] = frozenset()
     allowed_tiers: frozenset[str] = frozenset()
+    # The two-digit postal area; used for postal-prefix territories when the exact code is
+    # gone (erased personal data).
+    postal_area: str | None = None
+
+    @property
+    def has_position(self) -> bool:
+        return self.lat is not None and self.lon is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +40,15 @@ class PartnerProfile:
     id: str
     name: str
     tier: str
-    certifications: Mapping[str, str]
+    certifications: Mapping[str, str]  # product line -> level
     country: str
     postal_code: str | None
     lat: float | None
     lon: float | None
     service_radius_km: float | None
-    regions: tuple[str, ...]
-    segments: tuple[str, ...]
-    products: tuple[str, ...]
+    regions: tuple[str, ...]  # territories: "DE", "DE-BY", "DE:80"
+    segments: tuple[str, ...]  # "enterprise", "sme", "public"; empty = all
+    products: tuple[str, ...]  # product ids in stock
     max_open_leads: int
     open_leads: int = 0
     active: bool = True
@@ -47,6 +56,17 @@ class PartnerProfile:
     paused: bool = False
     won: int = 0  # historic outcomes, for the conversion score
     closed: int = 0
+    on_leave_until: date | None = None  # for the explanation only
+    pause_reason: str | None = None  # for the explanation only
+
+    @property
+    def has_position(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    @property
+    def uses_radius(self) -> bool:
+        """A service radius applies only when the partner's own position is known."""
+        return self.has_position and self.service_radius_km is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +80,16 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """One partner's place in a ranking.
+
+    Decisions that come out of :func:`bot.matching.rank` are the eligible partners only and
+    carry no ``checks`` (computing every filter's text for every partner is what makes
+    ranking slow); :func:`bot.matching.explain` gives the checks for any partner.
+    """
+
     partner_id: str
     eligible: bool
-    checks: tuple[Check, ...]
+    checks: tuple[Check, ...] = ()
     score: float = 0.0
     components: Mapping[str, float] = field(default_factory=dict)
 

@@ -16,8 +16,9 @@ from sqlalchemy import func, select, update
 
 from bot.actors import Actor
 from bot.content.anonymize import teaser_facts
+from bot.geo import locate, normalise_postal_code
 from bot.lifecycle import OWNED
-from bot.matching import Decision, LeadProfile, PartnerProfile, plan_waves, rank
+from bot.matching import Decision, LeadProfile, PartnerProfile, Ranking, next_wave, rank
 from bot.models import (
     Lead,
     LeadExclusion,
@@ -41,20 +42,32 @@ class RoundOutcome:
 
 
 async def lead_profile(uow: UnitOfWork, lead: Lead) -> LeadProfile:
+    """The lead as matching sees it. Region and position are re-derived from the postal
+    code when missing (leads stored before the geography data, or without coordinates)."""
     personal = await uow.session.get(LeadPersonalData, lead.id)
+    postal_code = normalise_postal_code(lead.country, personal.postal_code if personal else None)
+    lat = personal.lat if personal else None
+    lon = personal.lon if personal else None
+    region = lead.region
+    if postal_code and (region is None or lat is None or lon is None):
+        place = locate(lead.country, postal_code)
+        region = region or place.region
+        if lat is None or lon is None:
+            lat, lon = place.lat, place.lon
     return LeadProfile(
         lead_id=lead.id,
         country=lead.country,
-        region=lead.region,
-        postal_code=personal.postal_code if personal else None,
-        lat=personal.lat if personal else None,
-        lon=personal.lon if personal else None,
+        region=region,
+        postal_code=postal_code,
+        lat=lat,
+        lon=lon,
         products=tuple(lead.products),
         employees=lead.employees,
         industry=lead.industry,
         consent_partner_contact=lead.consent_partner_contact,
         allowed_partners=frozenset(lead.consent_allowed_partners),
         allowed_tiers=frozenset(lead.consent_allowed_tiers),
+        postal_area=lead.postal_area,
     )
 
 
@@ -83,46 +96,90 @@ async def outcome_counts(uow: UnitOfWork) -> dict[str, tuple[int, int]]:
     return out
 
 
+_PROFILE_COLUMNS = (
+    Partner.id,
+    Partner.name,
+    Partner.tier,
+    Partner.certifications,
+    Partner.country,
+    Partner.postal_code,
+    Partner.lat,
+    Partner.lon,
+    Partner.service_radius_km,
+    Partner.regions,
+    Partner.segments,
+    Partner.products,
+    Partner.max_open_leads,
+    Partner.active,
+    Partner.on_leave_until,
+    Partner.paused_at,
+    Partner.pause_reason,
+)
+
+
 async def partner_profiles(uow: UnitOfWork) -> list[PartnerProfile]:
+    """Every partner as matching sees it now: load, leave, pause, outcomes.
+
+    Plain column rows, not ORM objects: matching reads the whole directory for every
+    lead, and building identity-mapped entities costs several times the ranking itself.
+    A partner without coordinates is placed at its postal code's centroid (offline).
+    """
     today = uow.clock.now().date()
     open_counts = await open_lead_counts(uow)
     outcomes = await outcome_counts(uow)
-    partners = (await uow.session.scalars(select(Partner).order_by(Partner.id))).all()
-    return [
-        PartnerProfile(
-            id=p.id,
-            name=p.name,
-            tier=p.tier,
-            certifications=dict(p.certifications),
-            country=p.country,
-            postal_code=p.postal_code,
-            lat=p.lat,
-            lon=p.lon,
-            service_radius_km=p.service_radius_km,
-            regions=tuple(p.regions),
-            segments=tuple(p.segments),
-            products=tuple(p.products),
-            max_open_leads=p.max_open_leads,
-            open_leads=open_counts.get(p.id, 0),
-            active=p.active,
-            on_leave=p.on_leave_until is not None and p.on_leave_until >= today,
-            paused=p.paused_at is not None,
-            won=outcomes.get(p.id, (0, 0))[0],
-            closed=outcomes.get(p.id, (0, 0))[1],
+    rows = await uow.session.execute(select(*_PROFILE_COLUMNS).order_by(Partner.id))
+    profiles = []
+    for p in rows.all():
+        lat, lon = p.lat, p.lon
+        if (lat is None or lon is None) and p.postal_code:
+            place = locate(p.country, p.postal_code)
+            lat, lon = place.lat, place.lon
+        on_leave = p.on_leave_until is not None and p.on_leave_until >= today
+        won, closed = outcomes.get(p.id, (0, 0))
+        profiles.append(
+            PartnerProfile(
+                id=p.id,
+                name=p.name,
+                tier=p.tier,
+                certifications=dict(p.certifications or {}),
+                country=p.country,
+                postal_code=p.postal_code,
+                lat=lat,
+                lon=lon,
+                service_radius_km=p.service_radius_km,
+                regions=tuple(p.regions or ()),
+                segments=tuple(p.segments or ()),
+                products=tuple(p.products or ()),
+                max_open_leads=p.max_open_leads,
+                open_leads=open_counts.get(p.id, 0),
+                active=p.active,
+                on_leave=on_leave,
+                paused=p.paused_at is not None,
+                won=won,
+                closed=closed,
+                on_leave_until=p.on_leave_until if on_leave else None,
+                pause_reason=p.pause_reason if p.paused_at is not None else None,
+            )
         )
-        for p in partners
-    ]
+    return profiles
 
 
-async def excluded_partners(uow: UnitOfWork, lead_id: int) -> frozenset[str]:
-    rows = await uow.session.scalars(
-        select(LeadExclusion.partner_id).where(LeadExclusion.lead_id == lead_id)
+async def excluded_partners(uow: UnitOfWork, lead_id: int) -> dict[str, str]:
+    """Partners that must not get ``lead_id`` again, with the reason (returned, ...)."""
+    rows = await uow.session.execute(
+        select(LeadExclusion.partner_id, LeadExclusion.reason).where(
+            LeadExclusion.lead_id == lead_id
+        )
     )
-    return frozenset(rows.all())
+    return {pid: reason for pid, reason in rows.all()}
 
 
-async def decide(uow: UnitOfWork, lead: Lead) -> list[Decision]:
-    """Rank every partner for ``lead`` with the current state of the directory."""
+async def decide(uow: UnitOfWork, lead: Lead) -> Ranking:
+    """Rank every partner for ``lead`` with the current state of the directory.
+
+    The ranking holds the eligible partners only, best first; ``ranking.checked`` is how
+    many partners were considered. ``bot.services.explanations`` says why for the rest.
+    """
     return rank(
         await lead_profile(uow, lead),
         await partner_profiles(uow),
@@ -140,20 +197,19 @@ async def _offered_this_round(uow: UnitOfWork, lead: Lead) -> set[str]:
 
 async def start_round(uow: UnitOfWork, lead: Lead, actor: Actor) -> RoundOutcome:
     """Send ``lead`` to matching: offer the first wave, or mark it unmatched."""
-    decisions = await decide(uow, lead)
-    eligible = [d for d in decisions if d.eligible]
-    if not eligible:
-        change_status(uow, lead, LeadStatus.UNMATCHED, actor, partners_checked=len(decisions))
-        await uow.outbox.staff("unmatched", lead_id=lead.id, partners_checked=len(decisions))
+    ranking = await decide(uow, lead)
+    if not ranking:
+        change_status(uow, lead, LeadStatus.UNMATCHED, actor, partners_checked=ranking.checked)
+        await uow.outbox.staff("unmatched", lead_id=lead.id, partners_checked=ranking.checked)
         return RoundOutcome(LeadStatus.UNMATCHED, ())
     lead.offer_round += 1
     lead.current_wave = 0
     lead.offered_at = uow.clock.now()
     change_status(uow, lead, LeadStatus.OFFERED, actor, round=lead.offer_round)
-    sizes = [w.size for w in uow.settings.distribution.waves]
-    first = plan_waves([d.partner_id for d in eligible], sizes)[0]
-    await _open_wave(uow, lead, 1, [d for d in eligible if d.partner_id in set(first)], actor)
-    return RoundOutcome(LeadStatus.OFFERED, tuple(first))
+    size = uow.settings.distribution.waves[0].size
+    first = ranking.top(size or None)
+    await _open_wave(uow, lead, 1, first, actor)
+    return RoundOutcome(LeadStatus.OFFERED, tuple(d.partner_id for d in first))
 
 
 async def _open_wave(
@@ -237,9 +293,9 @@ async def expire_wave(uow: UnitOfWork, lead: Lead, round_: int, wave: int) -> st
     waves = uow.settings.distribution.waves
     if wave < len(waves):
         offered = await _offered_this_round(uow, lead)
-        fresh = [d for d in await decide(uow, lead) if d.eligible and d.partner_id not in offered]
-        size = waves[wave].size
-        chosen = fresh if size == 0 else fresh[:size]
+        ranking = await decide(uow, lead)
+        chosen_ids = set(next_wave(ranking.ids, offered, waves[wave].size))
+        chosen = [ranking.decision(i) for i, pid in enumerate(ranking.ids) if pid in chosen_ids]
         await _open_wave(uow, lead, wave + 1, chosen, actor)
         return "next_wave"
     change_status(uow, lead, LeadStatus.UNCLAIMED, actor, round=round_)

@@ -1,30 +1,26 @@
-"""``explain <lead>`` in the console: why each partner was or was not offered a lead."""
+"""``explain <lead> [partner]`` in the console: why each partner was or was not offered a lead."""
 
 from __future__ import annotations
 
+from bot.content.explain_text import render_partner, render_summary
 from bot.content.render import escape_console
 from bot.runtime import Runtime
-from bot.services.distribution import decide
-from bot.services.staff import get_lead
+from bot.services.errors import NotFound
+from bot.services.explanations import explain_stored_lead
+
+CONSOLE_LIMIT = 20
 
 
 async def explain_text(runtime: Runtime, lead_id: int, partner_id: str | None = None) -> str:
-    async with runtime.uow() as uow:
-        try:
-            lead = await get_lead(uow, lead_id)
-        except Exception as exc:  # NotFound
-            return f"✖ {exc}"
-        decisions = await decide(uow, lead)
-    if partner_id:
-        decisions = [d for d in decisions if d.partner_id == partner_id]
-        if not decisions:
-            return f"✖ no partner {escape_console(partner_id)!r}"
-    lines = [f"Lead #{lead_id}: {sum(d.eligible for d in decisions)} eligible partner(s)"]
-    for d in decisions:
-        if d.eligible:
-            parts = ", ".join(f"{k} {v:.2f}" for k, v in d.components.items())
-            lines.append(f"  ✔ {d.partner_id:<10} score {d.score:.2f} ({parts})")
-        else:
-            failed = "; ".join(f"{c.name}: {c.detail}" for c in d.failed)
-            lines.append(f"  ✖ {d.partner_id:<10} {escape_console(failed)}")
-    return "\n".join(lines)
+    try:
+        async with runtime.uow() as uow:
+            data = await explain_stored_lead(uow, lead_id, partner_id)
+    except NotFound as exc:
+        return f"✖ {exc}"
+    if partner_id is not None:
+        item = data.explanation.partner(partner_id)
+        assert item is not None
+        lines = render_partner(data, item)
+    else:
+        lines = render_summary(data, CONSOLE_LIMIT)
+    return escape_console("\n".join(lines))

@@ -1,0 +1,155 @@
+"""``leadbot explain`` against a real database (SQLite and PostgreSQL), through click."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.actors import Actor
+from bot.cli import main
+from bot.clock import ManualClock
+from bot.config import Settings, load_settings
+from bot.intake.schema import LeadIn
+from bot.models import Channel, LeadExclusion, LeadStatus
+from bot.runtime import Runtime
+from bot.services.intake import receive
+from tests.support.factories import add_partner, lead_payload
+
+CONFIG = """
+[database]
+url = "{url}"
+
+[[products]]
+id = "X200"
+line = "X-series"
+min_certification = "basic"
+
+[[products]]
+id = "X500"
+line = "X-series"
+min_certification = "advanced"
+"""
+
+
+async def _seed(settings: Settings) -> int:
+    """Partners around a München lead asking for X200 and X500; returns the lead id."""
+    runtime = Runtime.create(settings, clock=ManualClock(), pooled=False)
+    try:
+        async with runtime.uow() as uow:
+            # Position from its postal code (no lat/lon given), 50 km radius: München.
+            await add_partner(uow, "NEAR", postal_code="80333", service_radius_km=50, regions=[])
+            await add_partner(uow, "ALL", tier="registered")
+            await add_partner(uow, "FAR", postal_code="10115", service_radius_km=100, regions=[])
+            await add_partner(uow, "FULL", max_open_leads=0)
+            await add_partner(uow, "BASIC", certifications={"X-series": "basic"})
+            await add_partner(uow, "AUT", country="AT", regions=[])
+            await add_partner(uow, "GONE", tier="platinum")
+            await uow.commit()
+        async with runtime.uow() as uow:
+            payload = lead_payload(**{"interest.products": ["X200", "X500"]})
+            result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
+            assert result.status is LeadStatus.OFFERED
+            uow.session.add(
+                LeadExclusion(lead_id=result.lead_id, partner_id="GONE", reason="returned")
+            )
+            await uow.commit()
+        return result.lead_id
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+def seeded(database_url: str, tmp_path: Path) -> tuple[Path, int]:
+    config = tmp_path / "bot.toml"
+    config.write_text(CONFIG.format(url=database_url), encoding="utf-8")
+    lead_id = asyncio.run(_seed(load_settings(config, environ={})))
+    return config, lead_id
+
+
+def _explain(config: Path, *args: str) -> Result:
+    # The command reads LEADBOT_* from the environment; the test runner's own
+    # LEADBOT_TEST_* variables are not settings, so they are hidden from it.
+    hidden: dict[str, str | None] = {k: None for k in os.environ if k.startswith("LEADBOT_")}
+    return CliRunner().invoke(main, ["explain", *args, "--config", str(config)], env=hidden)
+
+
+def test_explain_lists_eligible_ranked_then_the_rest_with_reasons(
+    seeded: tuple[Path, int],
+) -> None:
+    config, lead_id = seeded
+    result = _explain(config, str(lead_id))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"Lead {lead_id}: status offered, round 1 wave 1" in out
+    assert "DE-BY, postal area 80, position known" in out
+    assert "segment:   sme (120 employees)" in out
+    assert "excluded:  GONE (returned)" in out
+    assert "7 partners checked, 2 eligible, 5 not eligible" in out
+    assert "Brauerei" not in out and "80331" not in out  # nothing identifying
+
+    eligible = out.split("Eligible, best first (2)")[1].split("Not eligible")[0]
+    rows = [line.split() for line in eligible.splitlines() if re.match(r"\s+\d+\s", line)]
+    assert [row[:2] for row in rows] == [["1", "NEAR"], ["2", "ALL"]]
+    assert "r1 w1 #1 open" in eligible  # the exclusive first-wave offer went to NEAR
+
+    rest = out.split("Not eligible (5)")[1]
+    assert re.search(r"FAR .*region: distance 5\d\d km > radius 100 km", rest)
+    assert re.search(r"FULL .*capacity: 0 of 0 open leads: at capacity", rest)
+    assert re.search(
+        r"BASIC .*products: X200: X-series basic ≥ basic; X500: X-series basic < required advanced",
+        rest,
+    )
+    assert re.search(r"AUT .*region: partner serves its own country AT; lead is in DE", rest)
+    assert re.search(r"GONE .*not_excluded: returned this lead before", rest)
+    assert "Turned away by: region 2, products 1, capacity 1, not_excluded 1" in out
+
+
+def test_explain_one_partner_shows_every_filter_and_the_score(seeded: tuple[Path, int]) -> None:
+    config, lead_id = seeded
+    result = _explain(config, str(lead_id), "--partner", "FAR")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.startswith(f"Partner FAR (Partner FAR, gold) for lead {lead_id}: NOT ELIGIBLE")
+    assert "✓ consent" in out and "✓ products" in out and "✓ capacity" in out
+    assert re.search(r"✗ region\s+distance 5\d\d km > radius 100 km", out)
+    assert "7 partners checked, 2 eligible" in out
+    assert "Score it would have:" in out
+    assert re.search(r"distance\s+0\.00 × 1 =\s+0\.00", out)  # 500 km > max_distance_km
+    assert "Offers of this lead to the partner: none" in out
+
+    near = _explain(config, str(lead_id), "--partner", "NEAR")
+    assert near.exit_code == 0
+    assert "ELIGIBLE, rank 1" in near.output
+    assert re.search(r"✓ region\s+distance \d+(\.\d)? km ≤ radius 50 km", near.output)
+    assert "Offers of this lead to the partner: r1 w1 #1 open" in near.output
+
+
+def test_explain_as_json_gives_the_same_data(seeded: tuple[Path, int]) -> None:
+    config, lead_id = seeded
+    result = _explain(config, str(lead_id), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    explanation = data["explanation"]
+    assert [p["partner_id"] for p in explanation["eligible"]] == ["NEAR", "ALL"]
+    assert explanation["lead"]["segment"] == "sme"
+    far = next(p for p in explanation["ineligible"] if p["partner_id"] == "FAR")
+    assert [c["name"] for c in far["checks"] if not c["passed"]] == ["region"]
+    assert data["offers"]["NEAR"][0]["wave"] == 1
+
+
+def test_unknown_lead_or_partner_is_a_clear_error(seeded: tuple[Path, int]) -> None:
+    config, lead_id = seeded
+    missing = _explain(config, "999999")
+    assert missing.exit_code == 1
+    assert "lead 999999 does not exist" in missing.output
+    nobody = _explain(config, str(lead_id), "--partner", "NOPE")
+    assert nobody.exit_code == 1
+    assert "partner NOPE does not exist" in nobody.output
+    bad = _explain(config, "abc")
+    assert bad.exit_code == 2 and "not a valid integer" in bad.output
