@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from bot.cli.common import command, fail, pass_settings, run_async
 from bot.clock import OffsetClock
 from bot.config import Settings
+from bot.handlers import registry
 from bot.handlers.console import run_console
 from bot.migrate import current_revision
 from bot.runtime import Runtime
@@ -14,8 +17,12 @@ from bot.runtime import Runtime
 
 async def _console(settings: Settings) -> None:
     runtime = Runtime.create(settings.with_console(), clock=OffsetClock())
+    parts = registry.platform_parts(runtime)
     try:
-        await run_console(runtime)
+        async with contextlib.AsyncExitStack() as stack:
+            for context in parts.contexts:
+                await stack.enter_async_context(context())
+            await run_console(runtime)
     finally:
         await runtime.close()
 

@@ -104,7 +104,8 @@ def _bind(host: str, port: int) -> socket.socket:
 async def _serve(settings: Settings, sock: socket.socket, address: str, log_level: str) -> None:
     runtime = Runtime.create(settings)
     try:
-        found = registry.transports(runtime)
+        parts = registry.platform_parts(runtime)
+        found = parts.transports
         for warning in startup_warnings(settings, runtime.platforms, found):
             click.echo(f"leadbot: warning: {warning}", err=True)
         sender = OutboxSender(runtime, found)
@@ -112,7 +113,13 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
         async def scheduler() -> None:
             await scheduler_loop(runtime)
 
-        app = create_app(runtime, background=[sender.run_forever, scheduler])
+        app = create_app(
+            runtime,
+            routers=parts.routers,
+            mounts=parts.mounts,
+            background=[sender.run_forever, scheduler, *parts.background],
+            contexts=parts.contexts,
+        )
         config = uvicorn.Config(
             app,
             lifespan="on",

@@ -1,24 +1,64 @@
-"""Which chat transports a server process delivers notices with.
+"""What each chat platform contributes to a server process.
 
-``leadbot serve`` asks :func:`transports` once at start and hands the result to the outbox
-sender. Each platform's engineer adds their transport here, built from ``runtime.settings``
-(and only when that platform is enabled), e.g.::
-
-    if runtime.settings.slack.enabled:
-        out[Platform.SLACK] = SlackTransport(runtime)
-
-A platform enabled in the settings without a transport here keeps its notices queued in
-the outbox (``leadbot serve`` warns about it at start).
+``leadbot serve`` asks :func:`platform_parts` once at start. Every enabled platform adds
+its outbound transport (for the outbox sender), its HTTP routes (webhooks), background
+jobs (long polling, Socket Mode) and async contexts (SDK sessions) to one
+:class:`PlatformParts`. A platform package exposes ``contribute(runtime, parts)``; this
+module is the only place that knows which packages exist, so ``serve`` never changes when
+a platform is added.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter
+from starlette.types import ASGIApp
+
+from bot.api import Background, ContextFactory
 from bot.models.enums import Platform
 from bot.runtime import Runtime
 from bot.transports import Transport
 
 
+@dataclass
+class PlatformParts:
+    transports: dict[Platform, Transport] = field(default_factory=dict)
+    routers: list[APIRouter] = field(default_factory=list)
+    mounts: list[tuple[str, ASGIApp]] = field(default_factory=list)
+    background: list[Background] = field(default_factory=list)
+    contexts: list[ContextFactory] = field(default_factory=list)
+
+
+def content_and_news(runtime: Runtime) -> ContextFactory:
+    """Sync the sales-content library at start and run the content and news loops."""
+
+    @contextlib.asynccontextmanager
+    async def running() -> AsyncIterator[None]:
+        import asyncio
+
+        from bot.services.content import start_content_and_news
+
+        tasks = await start_content_and_news(runtime)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    return running
+
+
+def platform_parts(runtime: Runtime) -> PlatformParts:
+    """Everything the enabled platforms contribute to this process."""
+    parts = PlatformParts()
+    parts.contexts.append(content_and_news(runtime))
+    return parts
+
+
 def transports(runtime: Runtime) -> dict[Platform, Transport]:
-    """The transports this process delivers with; none yet (Slack and Telegram come later)."""
-    out: dict[Platform, Transport] = {}
-    return out
+    """The transports this process delivers with."""
+    return platform_parts(runtime).transports

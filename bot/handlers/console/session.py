@@ -24,6 +24,7 @@ from bot.scheduler import run_due_timers
 from bot.sender import OutboxSender
 from bot.services.progress import Report, StatusAction
 
+BACKLOG_SHOWN = 6
 STAFF = Identity(Platform.CONSOLE, "staff", name="staff", is_staff=True)
 
 _REPORTS = {
@@ -97,7 +98,13 @@ class ConsoleSession:
             )
         )
         self.out(f"✔ {self.whoami()}")
-        for text in waiting:
+        self.show_backlog(waiting)
+
+    def show_backlog(self, waiting: list[str]) -> None:
+        """Messages that arrived while nobody watched: the last few, and how many in all."""
+        if len(waiting) > BACKLOG_SHOWN:
+            self.out(f"({len(waiting)} messages arrived meanwhile; the last {BACKLOG_SHOWN}:)")
+        for text in waiting[-BACKLOG_SHOWN:]:
             self.out(text)
 
     def whoami(self) -> str:
@@ -195,8 +202,12 @@ class ConsoleSession:
         interactive = lines is None and sys.stdin.isatty()
         echo = (not interactive) if echo is None else echo
         self.out("leadbot console — type 'help' for commands, 'quit' to leave.")
-        self.inbox.show_to(visible_addresses(partner_id=None, rep_id=None, staff=True))
+        self.inbox.show_to(frozenset())  # collect what queued up while the console was off
         await self.settle()
+        self.out(self.whoami())
+        self.show_backlog(
+            self.inbox.show_to(visible_addresses(partner_id=None, rep_id=None, staff=True))
+        )
         source = iter(lines) if lines is not None else None
         loop = asyncio.get_running_loop()
         while True:
