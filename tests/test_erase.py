@@ -50,7 +50,9 @@ async def test_erase_removes_personal_data_and_replaces_the_card(
         )
     await sender.flush()
 
-    proc = leadbot_process("erase", str(lead_id), "--yes", config=config_file(tmp_path, database_url))
+    proc = leadbot_process(
+        "erase", str(lead_id), "--yes", config=config_file(tmp_path, database_url)
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"Lead {lead_id} erased" in proc.stdout
 
