@@ -84,7 +84,8 @@ def _sqlite_setup(sync_engine: Engine) -> None:
 def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> AsyncEngine:
     """The application's engine. ``pooled=False`` gives every session its own connection."""
     url = async_url(settings.url)
-    kwargs: dict[str, Any] = {"echo": settings.echo}
+    # hide_parameters: error messages and logs must never quote a lead's personal data.
+    kwargs: dict[str, Any] = {"echo": settings.echo, "hide_parameters": not settings.echo}
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         kwargs["poolclass"] = NullPool if not pooled else None
@@ -105,7 +106,7 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
 def create_engine_sync(url: str) -> Engine:
     """A synchronous engine for migrations and maintenance tasks."""
     sync = sync_url(url)
-    engine = create_engine(sync, poolclass=NullPool)
+    engine = create_engine(sync, poolclass=NullPool, hide_parameters=True)
     if sync.get_backend_name() == "sqlite":
         _sqlite_setup(engine)
     return engine

@@ -7,6 +7,7 @@ hands it to services and handlers, so there are no module-level globals to reset
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +28,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     coordination: Coordination
     clock: Clock = field(default_factory=SystemClock)
+    cache: dict[str, Any] = field(default_factory=dict)
+    """Process-wide caches of derived data (e.g. the partner directory snapshot)."""
 
     @classmethod
     def create(
@@ -48,6 +51,7 @@ class Runtime:
             self.clock,
             self.platforms,
             after_commit=self.wake_outbox,
+            cache=self.cache,
         )
 
     async def wake_outbox(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,12 +30,14 @@ class UnitOfWork:
         clock: Clock,
         platforms: frozenset[Platform],
         after_commit: AfterCommit | None = None,
+        cache: dict[str, Any] | None = None,
     ) -> None:
         self._sessions = sessions
         self.settings = settings
         self.clock = clock
         self.platforms = platforms
         self._after_commit = after_commit
+        self.cache: dict[str, Any] = {} if cache is None else cache
         self._session: AsyncSession | None = None
         self.outbox = OutboxWriter(self)
         self.outbox_written = False
@@ -47,6 +50,7 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         self._session = self._sessions()
+        self._session.sync_session.info["cache"] = self.cache
         self.outbox_written = False
         return self
 

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 
 from bot.actors import Actor
 from bot.content.anonymize import teaser_facts
 from bot.geo import locate, normalise_postal_code
 from bot.lifecycle import OWNED
 from bot.matching import Decision, LeadProfile, PartnerProfile, Ranking, next_wave, rank
+from bot.matching.index import PartnerIndex, index_for
+from bot.matching.rules import rules_for
 from bot.models import (
     Lead,
     LeadExclusion,
@@ -117,23 +121,78 @@ _PROFILE_COLUMNS = (
 )
 
 
-async def partner_profiles(uow: UnitOfWork) -> list[PartnerProfile]:
-    """Every partner as matching sees it now: load, leave, pause, outcomes.
+@dataclass(frozen=True)
+class _StaticPartner:
+    """What matching needs of a partner that changes only when the directory changes."""
 
-    Plain column rows, not ORM objects: matching reads the whole directory for every
-    lead, and building identity-mapped entities costs several times the ranking itself.
-    A partner without coordinates is placed at its postal code's centroid (offline).
+    row: Any
+    lat: float | None
+    lon: float | None
+
+
+DIRECTORY_CACHE = "matching.directory"
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_directory_on_change(session: Session, _context: Any, _instances: Any) -> None:
+    """A partner written in this process invalidates the snapshot at once.
+
+    Other processes notice through the (count, latest ``updated_at``) key.
     """
-    today = uow.clock.now().date()
-    open_counts = await open_lead_counts(uow)
-    outcomes = await outcome_counts(uow)
+    cache = session.info.get("cache")
+    if cache is None or DIRECTORY_CACHE not in cache:
+        return
+    if any(isinstance(o, Partner) for o in (*session.new, *session.dirty, *session.deleted)):
+        cache.pop(DIRECTORY_CACHE, None)
+        cache.pop(INDEX_CACHE, None)
+
+
+async def _static_partners(uow: UnitOfWork) -> tuple[Any, list[_StaticPartner]]:
+    """The directory rows, cached per process until a partner is added or changed.
+
+    Reading and decoding every partner (JSON columns, postal-code placement) dominates
+    the cost of matching one lead; the directory changes rarely, so it is read again only
+    when the number of partners or their latest ``updated_at`` differs.
+    """
+    count, latest = (
+        await uow.session.execute(select(func.count(Partner.id), func.max(Partner.updated_at)))
+    ).one()
+    key = (count, latest)
+    cached = uow.cache.get(DIRECTORY_CACHE)
+    if cached is not None and cached[0] == key:
+        return key, cached[1]
     rows = await uow.session.execute(select(*_PROFILE_COLUMNS).order_by(Partner.id))
-    profiles = []
+    static = []
     for p in rows.all():
         lat, lon = p.lat, p.lon
         if (lat is None or lon is None) and p.postal_code:
             place = locate(p.country, p.postal_code)
             lat, lon = place.lat, place.lon
+        static.append(_StaticPartner(p, lat, lon))
+    uow.cache[DIRECTORY_CACHE] = (key, static)
+    return key, static
+
+
+async def partner_profiles(uow: UnitOfWork) -> list[PartnerProfile]:
+    """Every partner as matching sees it now: load, leave, pause, outcomes."""
+    return (await _directory_state(uow))[1]
+
+
+async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
+    """The partner profiles and a key that changes whenever any of them would.
+
+    The static part comes from a per-process snapshot (see :func:`_static_partners`);
+    open leads and outcomes are counted fresh for every call. A partner without
+    coordinates is placed at its postal code's centroid (offline).
+    """
+    today = uow.clock.now().date()
+    open_counts = await open_lead_counts(uow)
+    outcomes = await outcome_counts(uow)
+    directory_key, static = await _static_partners(uow)
+    key = (directory_key, today, frozenset(open_counts.items()), frozenset(outcomes.items()))
+    profiles = []
+    for item in static:
+        p = item.row
         on_leave = p.on_leave_until is not None and p.on_leave_until >= today
         won, closed = outcomes.get(p.id, (0, 0))
         profiles.append(
@@ -144,8 +203,8 @@ async def partner_profiles(uow: UnitOfWork) -> list[PartnerProfile]:
                 certifications=dict(p.certifications or {}),
                 country=p.country,
                 postal_code=p.postal_code,
-                lat=lat,
-                lon=lon,
+                lat=item.lat,
+                lon=item.lon,
                 service_radius_km=p.service_radius_km,
                 regions=tuple(p.regions or ()),
                 segments=tuple(p.segments or ()),
@@ -161,7 +220,31 @@ async def partner_profiles(uow: UnitOfWork) -> list[PartnerProfile]:
                 pause_reason=p.pause_reason if p.paused_at is not None else None,
             )
         )
-    return profiles
+    return key, profiles
+
+
+INDEX_CACHE = "matching.index"
+
+
+async def partner_index(uow: UnitOfWork) -> PartnerIndex:
+    """The matching index of the directory as it is now, reused while nothing changed.
+
+    Between two claims or closes (e.g. during a bulk import) every lead is ranked against
+    the same index instead of rebuilding it per lead.
+    """
+    today = uow.clock.now().date()
+    open_counts = await open_lead_counts(uow)
+    outcomes = await outcome_counts(uow)
+    directory_key, _static = await _static_partners(uow)
+    key = (directory_key, today, frozenset(open_counts.items()), frozenset(outcomes.items()))
+    rules = rules_for(uow.settings)
+    cached = uow.cache.get(INDEX_CACHE)
+    if cached is not None and cached[0] == key and cached[1].rules is rules:
+        return cached[1]  # type: ignore[no-any-return]
+    _key, profiles = await _directory_state(uow)
+    index = index_for(profiles, rules)
+    uow.cache[INDEX_CACHE] = (key, index)
+    return index
 
 
 async def excluded_partners(uow: UnitOfWork, lead_id: int) -> dict[str, str]:
@@ -182,7 +265,7 @@ async def decide(uow: UnitOfWork, lead: Lead) -> Ranking:
     """
     return rank(
         await lead_profile(uow, lead),
-        await partner_profiles(uow),
+        await partner_index(uow),
         await excluded_partners(uow, lead.id),
         uow.settings,
     )
