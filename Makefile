@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run test install lint bench bench-matching console serve clean
+.PHONY: run test install lint bench bench-matching bench-imports bench-news serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,10 +37,17 @@ serve: $(STAMP)
 	@$(LEADBOT) migrate
 	@$(LEADBOT) serve
 
-bench: bench-matching
+## make bench: the benchmarks in bench/ (never part of the test suite).
+bench: bench-matching bench-imports bench-news
 
 bench-matching: $(STAMP)
 	@$(BIN)/python bench/matching.py
+
+bench-imports: $(STAMP)
+	@$(BIN)/python bench/imports.py
+
+bench-news: $(STAMP)
+	@$(BIN)/python bench/news_matching.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-*

@@ -81,3 +81,27 @@ async def test_erase_of_unknown_lead_fails_clearly(database_url: str, tmp_path: 
     proc = leadbot_process("erase", "999", "--yes", config=config_file(tmp_path, database_url))
     assert proc.returncode == 1
     assert "lead 999 does not exist" in proc.stderr
+
+
+async def test_staff_release_of_held_lead_from_the_cli(
+    settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    runtime = Runtime.create(settings)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        payload = lead_payload(**{"consent.partner_contact": False})
+        lead_id = (
+            await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
+        ).lead_id
+        await uow.commit()
+    config = config_file(tmp_path, database_url)
+    refused = leadbot_process("leads", "release", str(lead_id), config=config)
+    assert refused.returncode == 1 and "no consent" in refused.stderr
+    async with runtime.uow() as uow:
+        assert (await uow.session.get(Lead, lead_id)).status is LeadStatus.HELD  # type: ignore[union-attr]
+    released = leadbot_process("leads", "release", str(lead_id), "--consent", config=config)
+    assert released.returncode == 0, released.stderr
+    assert f"Lead {lead_id} released: offered." in released.stdout
+    again = leadbot_process("leads", "recall", str(lead_id), config=config)
+    assert again.returncode == 1 and "cannot become recalled" in again.stderr
+    await runtime.close()
