@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+import psycopg
 from sqlalchemy import func, select
 
 from bot.actors import Actor
@@ -29,9 +30,34 @@ from bot.notices import NoticeKind
 from bot.runtime import Runtime
 from bot.services.claims import ClaimOutcome, ClaimResult, claim
 from bot.services.intake import receive
+from tests.support.databases import PG_HOST, PG_PORT, PG_USER
 from tests.support.factories import add_partner, add_rep, lead_payload
 
+PG_ADMIN = {"host": PG_HOST, "port": PG_PORT, "user": PG_USER, "dbname": "postgres"}
+
 CLAIMERS = 100
+
+
+async def _wait_for_free_connections(needed: int, timeout: float = 180) -> None:
+    """PostgreSQL allows 100 connections by default; other test runs on this machine may
+    hold some for a while. Wait until the race can have its 100 separate connections."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    free = 0
+    while loop.time() < deadline:
+        conn = await asyncio.to_thread(psycopg.connect, **PG_ADMIN)
+        try:
+            limit = int(conn.execute("SHOW max_connections").fetchone()[0])
+            used = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+        free = limit - (used - 1)  # not counting this checking connection itself
+        if free >= needed:
+            return
+        await asyncio.sleep(1)
+    raise AssertionError(f"PostgreSQL has only {free} free connections; the race needs {needed}")
 
 
 async def test_exactly_one_of_100_concurrent_claimers_wins(make_settings, clock) -> None:
@@ -60,6 +86,8 @@ async def test_exactly_one_of_100_concurrent_claimers_wins(make_settings, clock)
     await setup.close()
     assert len(offers) == CLAIMERS
 
+    if not settings.database.url.startswith("sqlite"):
+        await _wait_for_free_connections(CLAIMERS)
     # One runtime without a connection pool: every claimer opens its own connection.
     racing = Runtime.create(settings, clock=clock, pooled=False)
     async with racing.uow() as uow:

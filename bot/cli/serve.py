@@ -18,15 +18,12 @@ from types import FrameType
 import click
 import uvicorn
 
-from bot.api import create_app
 from bot.cli.common import command, pass_settings
 from bot.cli.importing import fail_with, require_database
 from bot.config import Settings
-from bot.handlers import registry
 from bot.models import Platform
 from bot.runtime import Runtime
-from bot.scheduler import scheduler_loop
-from bot.sender import OutboxSender
+from bot.server import assemble
 from bot.transports import Transport
 
 GRACEFUL_SECONDS = 10
@@ -104,24 +101,11 @@ def _bind(host: str, port: int) -> socket.socket:
 async def _serve(settings: Settings, sock: socket.socket, address: str, log_level: str) -> None:
     runtime = Runtime.create(settings)
     try:
-        parts = registry.platform_parts(runtime)
-        found = parts.transports
-        for warning in startup_warnings(settings, runtime.platforms, found):
+        bot = assemble(runtime)
+        for warning in startup_warnings(settings, runtime.platforms, bot.parts.transports):
             click.echo(f"leadbot: warning: {warning}", err=True)
-        sender = OutboxSender(runtime, found)
-
-        async def scheduler() -> None:
-            await scheduler_loop(runtime)
-
-        app = create_app(
-            runtime,
-            routers=parts.routers,
-            mounts=parts.mounts,
-            background=[sender.run_forever, scheduler, *parts.background],
-            contexts=parts.contexts,
-        )
         config = uvicorn.Config(
-            app,
+            bot.app,
             lifespan="on",
             access_log=False,  # our own access log leaves out query strings (bot.api_ops)
             log_config=None,

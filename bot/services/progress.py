@@ -259,35 +259,38 @@ async def _release_owner(uow: UnitOfWork, lead: Lead, reason: str) -> tuple[str 
     return partner_id, rep_id
 
 
+async def _give_back(
+    uow: UnitOfWork, lead: Lead, actor: Actor, status: LeadStatus, reason: str, note: str | None
+) -> Partner | None:
+    """The owner loses the lead: status, exclusion, the owner's card, the staff feed."""
+    change_status(uow, lead, status, actor, reason=reason, note=note)
+    partner_id, rep_id = await _release_owner(uow, lead, status.value)
+    if rep_id is not None:
+        await uow.outbox.enqueue(
+            ToRep(rep_id), NoticeKind.LEAD_CARD, {"event": status.value}, lead_id=lead.id
+        )
+    partner = await uow.session.get(Partner, partner_id) if partner_id else None
+    await uow.outbox.staff(
+        status.value, lead_id=lead.id, partner=partner.name if partner else None, reason=reason
+    )
+    return partner
+
+
 async def hand_back(
     uow: UnitOfWork, lead: Lead, actor: Actor, reason: str, note: str | None = None
 ) -> RoundOutcome:
     """The owning partner gives the lead back; it is re-offered to others."""
-    change_status(uow, lead, LeadStatus.RETURNED, actor, reason=reason, note=note)
-    partner_id, rep_id = await _release_owner(uow, lead, "returned")
-    if rep_id is not None:
-        await uow.outbox.enqueue(
-            ToRep(rep_id), NoticeKind.LEAD_CARD, {"event": "returned"}, lead_id=lead.id
-        )
-    partner = await uow.session.get(Partner, partner_id) if partner_id else None
-    await uow.outbox.staff(
-        "returned", lead_id=lead.id, partner=partner.name if partner else None, reason=reason
-    )
+    await _give_back(uow, lead, actor, LeadStatus.RETURNED, reason, note)
     return await start_round(uow, lead, Actor.system(actor.channel))
 
 
 async def recall(uow: UnitOfWork, lead: Lead, actor: Actor, reason: str) -> RoundOutcome:
-    """Take an owned lead away (SLA missed, or staff decided) and re-offer it to others."""
-    change_status(uow, lead, LeadStatus.RECALLED, actor, reason=reason)
-    partner_id, rep_id = await _release_owner(uow, lead, "recalled")
-    if rep_id is not None:
-        await uow.outbox.enqueue(
-            ToRep(rep_id), NoticeKind.LEAD_CARD, {"event": "recalled"}, lead_id=lead.id
-        )
-    partner = await uow.session.get(Partner, partner_id) if partner_id else None
-    await uow.outbox.staff(
-        "recalled", lead_id=lead.id, partner=partner.name if partner else None, reason=reason
-    )
+    """Take an owned lead away (SLA missed, or staff decided) and re-offer it to others.
+
+    Missing the SLA counts against the partner; after ``pause_after_sla_misses`` misses the
+    partner is paused (gets no more leads) and staff are told.
+    """
+    partner = await _give_back(uow, lead, actor, LeadStatus.RECALLED, reason, None)
     if partner is not None and reason == "sla":
         partner.sla_misses += 1
         limit = uow.settings.distribution.pause_after_sla_misses
