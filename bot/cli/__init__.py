@@ -11,6 +11,7 @@ from bot.cli.db import migrate_command
 from bot.cli.directory import partners_group, reps_group
 from bot.cli.explain import explain_command
 from bot.cli.leads import leads_group
+from bot.cli.outbox import outbox_group
 from bot.cli.serve import serve_command
 from bot.cli.staff import erase_command, report_command
 
@@ -31,3 +32,4 @@ main.add_command(report_command)
 main.add_command(erase_command)
 main.add_command(content_group)
 main.add_command(explain_command)
+main.add_command(outbox_group)

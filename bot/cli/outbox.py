@@ -1,0 +1,82 @@
+"""``leadbot outbox``: what is waiting to be delivered, and re-queueing failed notices."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import func, select, update
+
+from bot.cli.common import command, config_option, pass_settings, run_async
+from bot.config import Settings
+from bot.models import OutboxMessage, OutboxStatus
+from bot.runtime import Runtime
+
+
+@click.group(name="outbox")
+@config_option
+def outbox_group() -> None:
+    """Notices queued for Slack, Telegram and the console."""
+
+
+@command(outbox_group, name="status")
+@pass_settings
+def outbox_status(settings: Settings) -> None:
+    """Counts per platform and state, and the last error of failed notices."""
+
+    async def run() -> list[str]:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                counts = (
+                    await uow.session.execute(
+                        select(OutboxMessage.platform, OutboxMessage.status, func.count())
+                        .group_by(OutboxMessage.platform, OutboxMessage.status)
+                        .order_by(OutboxMessage.platform, OutboxMessage.status)
+                    )
+                ).all()
+                failed = (
+                    await uow.session.execute(
+                        select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.last_error)
+                        .where(OutboxMessage.status == OutboxStatus.FAILED)
+                        .order_by(OutboxMessage.id.desc())
+                        .limit(20)
+                    )
+                ).all()
+        finally:
+            await runtime.close()
+        lines = [f"{platform:<10} {status.value:<8} {n}" for platform, status, n in counts]
+        if not lines:
+            lines = ["The outbox is empty."]
+        for row_id, platform, error in failed:
+            lines.append(f"  failed #{row_id} ({platform}): {error}")
+        return lines
+
+    click.echo("\n".join(run_async(run())))
+
+
+@command(outbox_group, name="retry")
+@click.option("--platform", help="Only notices for this platform (slack, telegram, console).")
+@pass_settings
+def outbox_retry(settings: Settings, platform: str | None) -> None:
+    """Put failed notices back into the queue (e.g. after inviting the bot to a channel)."""
+
+    async def run() -> int:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                query = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+                if platform:
+                    query = query.where(OutboxMessage.platform == platform)
+                result = await uow.session.execute(
+                    query.values(
+                        status=OutboxStatus.PENDING,
+                        next_attempt_at=runtime.clock.now(),
+                        locked_until=None,
+                    ).execution_options(synchronize_session=False)
+                )
+                await uow.commit()
+                await runtime.wake_outbox()
+                return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        finally:
+            await runtime.close()
+
+    click.echo(f"{run_async(run())} failed notice(s) queued again.")

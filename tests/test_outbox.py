@@ -1,0 +1,156 @@
+"""The outbox never loses a notice: retries with backoff, Retry-After, permanent failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.actors import Actor
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.intake.schema import LeadIn
+from bot.models import Channel, OutboxMessage, OutboxStatus, Platform
+from bot.notices import Delivery, MessageRef, MessageView, TeaserView
+from bot.runtime import Runtime
+from bot.sender import OutboxSender, backoff
+from bot.services.intake import receive
+from bot.transports import DeliveryError, RateLimit
+from tests.support.cli import config_file, leadbot_process
+from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.recording import RecordingTransport
+
+
+class FlakyTransport(RecordingTransport):
+    """Fails the first ``failures`` deliveries in the given way, then works."""
+
+    def __init__(self, failures: int, error: DeliveryError | Exception) -> None:
+        super().__init__(Platform.CONSOLE)
+        self.failures = failures
+        self.error = error
+        self.attempts = 0
+
+    async def deliver(self, delivery: Delivery) -> MessageRef | None:
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise self.error
+        return await super().deliver(delivery)
+
+
+class LimitedTransport(RecordingTransport):
+    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+        return (RateLimit(f"test:{address}", per_second=2.0, burst=1),)
+
+
+async def _one_lead(runtime: Runtime) -> None:
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        await add_rep(uow, "P1", "anna@p1.example")
+        await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
+        await uow.commit()
+
+
+async def _rows(runtime: Runtime) -> list[OutboxMessage]:
+    async with runtime.uow() as uow:
+        return list(
+            (await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        )
+
+
+async def test_failed_delivery_is_retried_with_backoff_until_it_works(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await _one_lead(runtime)
+    transport = FlakyTransport(3, ConnectionError("network down"))
+    sender = OutboxSender(runtime, {Platform.CONSOLE: transport})
+    await sender.drain()
+    first = (await _rows(runtime))[0]
+    assert first.status is OutboxStatus.PENDING and first.attempts == 1
+    assert "network down" in (first.last_error or "")
+    assert first.next_attempt_at == clock.now() + __import__("datetime").timedelta(
+        seconds=backoff(1, 900)
+    )
+    for _ in range(5):
+        clock.advance(seconds=900)
+        await sender.drain()
+    rows = await _rows(runtime)
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+    assert len(transport.deliveries) == len(rows)  # every notice arrived, none twice
+
+
+async def test_retry_after_from_the_platform_is_respected(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await _one_lead(runtime)
+    transport = FlakyTransport(1, DeliveryError("429 Too Many Requests", retry_after=37))
+    sender = OutboxSender(runtime, {Platform.CONSOLE: transport})
+    await sender.drain()
+    first = (await _rows(runtime))[0]
+    assert first.status is OutboxStatus.PENDING
+    assert (first.next_attempt_at - clock.now()).total_seconds() == 37
+    clock.advance(seconds=36)
+    assert await sender.drain() == 0
+    clock.advance(seconds=2)
+    await sender.drain()
+    assert {r.status for r in await _rows(runtime)} == {OutboxStatus.SENT}
+
+
+async def test_permanent_failure_is_kept_and_staff_are_told(
+    make_settings, database_url: str, tmp_path: Path
+) -> None:
+    settings: Settings = make_settings(products=[{"id": "X200", "line": "X-series"}])
+    runtime = Runtime.create(settings)  # system clock: the CLI below runs in another process
+    await _one_lead(runtime)
+    broken = RecordingTransport()
+
+    async def refuse(delivery: Delivery) -> MessageRef | None:
+        if isinstance(delivery.view, TeaserView):
+            raise DeliveryError("channel_not_found", permanent=True)
+        return await RecordingTransport.deliver(broken, delivery)
+
+    broken.deliver = refuse  # type: ignore[method-assign]
+    await OutboxSender(runtime, {Platform.CONSOLE: broken}).flush(timeout=5)
+    rows = await _rows(runtime)
+    failed = [r for r in rows if r.status is OutboxStatus.FAILED]
+    assert len(failed) == 1 and failed[0].last_error == "channel_not_found"
+    staff = [d.view.event for d in broken.to("staff") if isinstance(d.view, MessageView)]
+    assert "delivery_failed" in staff
+
+    config = config_file(tmp_path, database_url)
+    status = leadbot_process("outbox", "status", config=config)
+    assert (
+        status.returncode == 0
+        and "failed #" in status.stdout
+        and "channel_not_found" in status.stdout
+    )
+    retried = leadbot_process("outbox", "retry", config=config)
+    assert "1 failed notice(s) queued again." in retried.stdout
+    working = RecordingTransport()
+    await OutboxSender(runtime, {Platform.CONSOLE: working}).flush(timeout=5)
+    assert [d.address for d in working.deliveries if isinstance(d.view, TeaserView)] == [
+        "partner:P1"
+    ]
+    await runtime.close()
+
+
+async def test_rate_limited_address_waits_without_dropping(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await _one_lead(runtime)
+    transport = LimitedTransport()
+    sender = OutboxSender(runtime, {Platform.CONSOLE: transport})
+    await sender.drain()
+    staff_rows = [r for r in await _rows(runtime) if r.address == "staff"]
+    assert sum(r.status is OutboxStatus.SENT for r in staff_rows) == 1  # burst of one
+    waiting = [r for r in staff_rows if r.status is OutboxStatus.PENDING]
+    assert waiting and all(r.attempts == 0 for r in waiting)  # waiting is not a failure
+    for _ in range(100):
+        if {r.status for r in await _rows(runtime)} == {OutboxStatus.SENT}:
+            break
+        await asyncio.sleep(0.55)  # the bucket refills in real time ...
+        clock.advance(seconds=1)  # ... and the waiting rows become due again
+        await sender.drain()
+    assert {r.status for r in await _rows(runtime)} == {OutboxStatus.SENT}
+    assert len(transport.deliveries) == len(await _rows(runtime))
