@@ -1,0 +1,80 @@
+"""The console chat as a user drives it: `leadbot console` reading a script from stdin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import EXAMPLES, leadbot, leadbot_process
+
+ANNA = "maximilian.huber@alpen-it.example"  # P-DE-001, wave 1 for lead 1 (München area)
+
+
+@pytest.fixture
+def demo(database_url: str, tmp_path: Path) -> Path:
+    """The sample directory and leads, loaded as `make run` does."""
+    for step in (
+        ("migrate",),
+        ("partners", "import", str(EXAMPLES / "partners.csv")),
+        ("reps", "import", str(EXAMPLES / "reps.csv")),
+        ("leads", "import", str(EXAMPLES / "leads.json")),
+    ):
+        result = leadbot(database_url, *step)
+        assert result.exit_code == 0, result.output
+    config = tmp_path / "console.toml"
+    original = (EXAMPLES.parent / "bot.toml").read_text(encoding="utf-8")
+    config.write_text(original.replace('url = "sqlite:///leadbot.db"', f'url = "{database_url}"'))
+    return config
+
+
+def console(config: Path, script: str) -> str:
+    proc = leadbot_process("console", config=config, stdin=script)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_waves_widen_with_time_and_staff_can_explain(demo: Path) -> None:
+    out = console(demo, "explain 1\nwait 61m\nexplain 1\nquit\n")
+    first, second = out.split("… time passes")
+    assert "Eligible, best first" in first and "round 1 wave 1" in first
+    assert "round 1 wave 2" in second
+    assert "Welle 2/3" in second  # the staff feed announces the wider wave
+
+
+def test_hand_back_goes_to_the_next_partner_and_excludes_the_first(demo: Path) -> None:
+    out = console(
+        demo,
+        f"as {ANNA}\nclaim 1\nhandback 1 no_capacity too busy this month\n"
+        "as staff\nexplain 1 P-DE-001\nleads\nquit\n",
+    )
+    assert "✔ Lead #1 wurde zurückgegeben" in out
+    assert "Lead #1 wurde zurückgegeben. Die Details sind nicht mehr sichtbar." in out  # the card
+    assert "Excluded from this lead: returned" in out
+    assert "NOT ELIGIBLE" in out
+    pipeline = out[out.rindex("Pipeline:") :]
+    assert "#1    angeboten" in pipeline  # offered again, to others
+
+
+def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
+    out = console(
+        demo,
+        f"claim one\nfrobnicate\nas nobody@example.com\nas {ANNA}\nwon 1 lots\n"
+        "lost 1 because\nfollowup 1 31.02.2026\nrelease 8\nlead 2\nquit\n",
+    )
+    assert "✖ claim: the offer must be a number, not 'one'" in out
+    assert "✖ unknown command 'frobnicate'" in out
+    assert "✖ no active rep with e-mail 'nobody@example.com'" in out
+    assert "✖ won: revenue: 'lots' is not an amount in euros" in out
+    assert "✖ lost: unknown reason 'because'" in out
+    assert "✖ not a date: '31.02.2026'" in out
+    assert "✖ only staff may do that" in out
+    assert "✖ Lead #2 gehört nicht Ihrem Unternehmen." in out
+    later = console(demo, "as staff\nleads\nquit\n")
+    assert "#1    angeboten" in later and "#8    zurückgehalten" in later
+
+
+def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:
+    out = console(demo, "release 8\nrelease 8 consent\nquit\n")
+    assert "keine Einwilligung" in out or "no consent" in out
+    assert "✔ Lead #8 freigegeben" in out
