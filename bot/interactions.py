@@ -15,7 +15,16 @@ from sqlalchemy import select
 from bot.actors import Actor
 from bot.content.anonymize import teaser_facts
 from bot.lifecycle import OWNED, IllegalTransition
-from bot.models import Channel, Lead, LeadStatus, Offer, OfferStatus, Platform, Rep
+from bot.models import (
+    Channel,
+    Lead,
+    LeadPersonalData,
+    LeadStatus,
+    Offer,
+    OfferStatus,
+    Platform,
+    Rep,
+)
 from bot.notices import LeadCardView, TeaserView
 from bot.runtime import Runtime
 from bot.services import staff as staff_services
@@ -144,32 +153,33 @@ class Interactions:
 
     async def my_leads(self, who: Identity) -> list[LeadSummary]:
         """A rep's partner's open leads; for staff, every lead that is not closed."""
+        query = (
+            select(Lead, LeadPersonalData.company_name)
+            .outerjoin(LeadPersonalData, LeadPersonalData.lead_id == Lead.id)
+            .order_by(Lead.id)
+        )
+        if who.rep_id is not None and not who.is_staff:
+            query = query.where(Lead.owner_partner_id == who.partner_id, Lead.status.in_(OWNED))
+        elif who.is_staff:
+            query = query.where(
+                Lead.status.not_in((LeadStatus.WON, LeadStatus.LOST, LeadStatus.ERASED))
+            )
+        else:
+            return []
         async with self.runtime.uow() as uow:
-            query = select(Lead).order_by(Lead.id)
-            if who.rep_id is not None and not who.is_staff:
-                query = query.where(Lead.owner_partner_id == who.partner_id, Lead.status.in_(OWNED))
-            elif who.is_staff:
-                query = query.where(
-                    Lead.status.not_in((LeadStatus.WON, LeadStatus.LOST, LeadStatus.ERASED))
-                )
-            else:
-                return []
-            leads = (await uow.session.scalars(query)).all()
-            out = []
-            for lead in leads:
-                details = await lead_details(uow.session, lead)
-                out.append(
-                    LeadSummary(
-                        id=lead.id,
-                        status=lead.status,
-                        company=details.company_name if details else None,
-                        region=lead.region or lead.country,
-                        products=tuple(lead.products),
-                        follow_up_on=lead.follow_up_on,
-                        partner_id=lead.owner_partner_id,
-                    )
-                )
-        return out
+            rows = (await uow.session.execute(query)).all()
+        return [
+            LeadSummary(
+                id=lead.id,
+                status=lead.status,
+                company=company,
+                region=lead.region or lead.country,
+                products=tuple(lead.products),
+                follow_up_on=lead.follow_up_on,
+                partner_id=lead.owner_partner_id,
+            )
+            for lead, company in rows
+        ]
 
     async def lead_card(self, who: Identity, lead_id: int) -> LeadCardView | Reply:
         """The full card for the owning partner's reps and for staff."""
