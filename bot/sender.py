@@ -256,7 +256,12 @@ class OutboxSender:
         poll = self.runtime.settings.outbox.poll_seconds
         while True:
             try:
-                await self.drain()
+                sent = await self.drain()
+                if sent:
+                    # Progress of bulk sends (a wide wave, a storm of edits) for the operator.
+                    log.info(
+                        "outbox: %d notice(s) delivered, %d waiting", sent, await self.pending()
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception:
