@@ -8,34 +8,26 @@ to the emulated Web API; presses, modals and retries are signed requests to
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from bot.models import LeadStatus, OutboxMessage, OutboxStatus
 from tests.emulators.slack import SlackEmulator
+from tests.support.databases import REDIS_URL
 from tests.support.slack_world import (
     STAFF_CHANNEL,
     PartnerSpec,
     SlackWorld,
+    another_company,
     slack_settings,
     slack_world,
 )
 
 ACK_SECONDS = 3.0  # Slack's deadline for an answer
-
-
-def another_company(n: int) -> dict[str, str]:
-    """Lead fields of a different prospect (the same one twice would be held as duplicate)."""
-    return {
-        "external_id": f"crm-{n}",
-        "company.name": f"Mühle Meier {n} KG",
-        "company.domain": f"muehle-meier-{n}.de",
-        "contact.name": f"Jonas Meier {n}",
-        "contact.email": f"jonas@muehle-meier-{n}.de",
-        "contact.phone": f"+49 89 7654{n:03d}",
-    }
 
 
 def partners(count: int, language: str = "en") -> list[PartnerSpec]:
@@ -239,8 +231,14 @@ async def test_bad_signatures_change_nothing(make_settings, slack_emulator) -> N
         assert slack_emulator.calls("views.publish") == []
 
 
-async def test_retried_deliveries_are_processed_once(make_settings, slack_emulator) -> None:
-    settings = slack_settings(make_settings, slack_emulator)
+@pytest.mark.parametrize("coordination", ["in-process", "redis"])
+async def test_retried_deliveries_are_processed_once(
+    make_settings, slack_emulator, coordination: str
+) -> None:
+    redis = {"url": REDIS_URL, "key_prefix": f"leadbot-test:{uuid.uuid4().hex}:"}
+    settings = slack_settings(
+        make_settings, slack_emulator, **({"redis": redis} if coordination == "redis" else {})
+    )
     async with slack_world(settings, slack_emulator, partners(1)) as world:
         await world.post_lead()
         await world.teaser("C0001")

@@ -44,6 +44,18 @@ class PartnerSpec:
     language: str = "de"
 
 
+def another_company(n: int) -> dict[str, str]:
+    """Lead fields of a different prospect (the same one twice would be held as duplicate)."""
+    return {
+        "external_id": f"crm-{n}",
+        "company.name": f"Mühle Meier {n} KG",
+        "company.domain": f"muehle-meier-{n}.de",
+        "contact.name": f"Jonas Meier {n}",
+        "contact.email": f"jonas@muehle-meier-{n}.de",
+        "contact.phone": f"+49 89 7654{n:03d}",
+    }
+
+
 def slack_settings(
     make_settings: Any, emulator: SlackEmulator, *, limits: bool = False, **sections: Any
 ) -> Settings:

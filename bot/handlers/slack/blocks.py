@@ -9,6 +9,7 @@ catalogs in the view's language.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from bot.content.render import day, label, moment, money, notice_text, reply_text
@@ -188,14 +189,16 @@ def lead_card(view: LeadCardView) -> Message:
 
 
 def _staff_details(view: MessageView) -> str | None:
+    """Under a status line: the revenue, lost reason or follow-up date it reported."""
     lang, p = view.language, view.params
+    if view.event != "status":
+        return None
+    revenue = p.get("revenue_eur")
     shown = [
-        ("card.revenue", money(p["revenue_eur"], lang) if p.get("revenue_eur") else None),
+        ("card.revenue", money(Decimal(str(revenue)), lang) if revenue else None),
         ("card.lost_reason", label(lang, "lost_reason", p["reason"]) if p.get("reason") else None),
         ("card.follow_up", day(p["follow_up_on"], lang) if p.get("follow_up_on") else None),
     ]
-    if view.event != "status":
-        return None
     parts = [f"{esc(t(lang, key))}: {esc(value)}" for key, value in shown if value]
     return " · ".join(parts) or None
 
