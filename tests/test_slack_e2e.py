@@ -329,3 +329,27 @@ async def test_rate_limit_storm_delivers_everything_eventually(
         feed = world.staff_feed()
         for lead_id in leads:
             assert f"New lead #{lead_id}" in feed
+
+
+async def test_a_failure_after_the_answer_is_told_not_hidden(
+    make_settings, slack_emulator, caplog
+) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, partners(1)) as world:
+        lead_id = await world.post_lead()
+        await world.teaser("C0001")
+        trigger, response_url = slack_emulator.new_interaction("U0001", "C0001", None)
+        broken = {  # a Claim press whose payload lacks the user id
+            "type": "block_actions",
+            "team": {"id": slack_emulator.team_id},
+            "api_app_id": "A000000001",
+            "trigger_id": trigger,
+            "response_url": response_url,
+            "actions": [{"type": "button", "action_id": "lead_claim", "value": str(lead_id)}],
+        }
+        answer = await world.driver.send_payload(broken)
+        assert answer.status == 200
+        [told] = await slack_emulator.wait_for_async(lambda: slack_emulator.ephemerals())
+        assert "Something went wrong on our side" in told.text
+        assert (await world.lead(lead_id)).status is LeadStatus.OFFERED
+        assert "PayloadError" in caplog.text and "has no user id" not in caplog.text

@@ -32,7 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import ConfigError, SlackSettings
 from bot.handlers.slack import claims, commands, home, staff, status
 from bot.handlers.slack.auth import BotIdentity
-from bot.handlers.slack.deps import SlackDeps
+from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
 from bot.handlers.slack.payloads import delivery_key
 from bot.handlers.slack.transport import SlackTransport
 from bot.interactions import Interactions
@@ -100,6 +100,15 @@ def once(runtime: Runtime) -> Callable[..., Awaitable[BoltResponse | None]]:
     return process_once
 
 
+def failed(runtime: Runtime) -> Callable[..., Awaitable[None]]:
+    """Bolt's error handler, for what fails outside a guarded listener (middleware)."""
+
+    async def on_error(error: Exception, body: dict, respond: Respond | None) -> None:
+        await report_failure(runtime, body, error, respond)
+
+    return on_error
+
+
 def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
     """The Bolt app with every leadbot listener registered.
 
@@ -117,6 +126,7 @@ def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
         logger=log,
     )
     app.middleware(once(runtime))
+    app.error(failed(runtime))
     deps = SlackDeps(runtime, Interactions(runtime))
     for module in LISTENERS:
         module.register(app, deps)

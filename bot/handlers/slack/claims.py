@@ -21,6 +21,7 @@ from bot.interactions import Reply
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(CLAIM)
+    @deps.guard
     async def claim(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         await ack()
         press = button_press(body)

@@ -98,6 +98,7 @@ async def run(deps: SlackDeps, who: Identity, command: LeadsCommand) -> Message:
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.command(COMMAND)
+    @deps.guard
     async def leads(ack, body: dict, respond: Respond) -> None:  # type: ignore[no-untyped-def]
         await ack()
         typed = slash_command(body)

@@ -7,7 +7,9 @@ listeners stay small and free of globals, and a test can build the app around an
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -24,12 +26,35 @@ from bot.runtime import Runtime
 log = logging.getLogger("bot.handlers.slack")
 
 Respond = Callable[..., Awaitable[Any]]
+Listener = Callable[..., Awaitable[None]]
 
 
 @dataclass
 class SlackDeps:
     runtime: Runtime
     interactions: Interactions
+
+    def guard(self, listener: Listener) -> Listener:
+        """Wrap a Bolt listener so that a failure is logged and told, never left hanging.
+
+        Bolt itself turns an exception raised right after ``ack()`` into an unhandled
+        request (404) when it comes within its 10 ms polling step; caught here, Slack gets
+        its answer and the person who clicked gets an ephemeral "try again".
+        """
+
+        @functools.wraps(listener)
+        async def guarded(**kwargs: Any) -> None:
+            try:
+                await listener(**kwargs)
+            except Exception as error:
+                ack = kwargs.get("ack")
+                if ack is not None and getattr(ack, "response", None) is None:
+                    await ack()
+                await report_failure(
+                    self.runtime, kwargs.get("body") or {}, error, kwargs.get("respond")
+                )
+
+        return guarded
 
     async def who(self, user_id: str) -> Identity:
         return await identify(self.runtime, Platform.SLACK, user_id)
@@ -66,3 +91,16 @@ async def answer(respond: Respond, message: Message) -> None:
 
 async def answer_reply(respond: Respond, reply: Reply, language: str) -> None:
     await answer(respond, blocks.reply(reply, language))
+
+
+async def report_failure(
+    runtime: Runtime, body: dict[str, Any], error: BaseException, respond: Respond | None
+) -> None:
+    """Log a failed request without the error's message (database errors quote personal
+    data) and tell the person who clicked, if Slack gave us a way to answer them."""
+    what = body.get("type") or body.get("command") or "request"
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("slack: handling a %s failed: %s\n%s", what, type(error).__name__, frames)
+    if respond is not None:
+        words = esc(t(runtime.settings.staff.language, "slack.failed"))
+        await answer(respond, Message(f":warning: {words}", [section(f":warning: {words}")]))

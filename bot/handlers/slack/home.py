@@ -66,12 +66,14 @@ async def publish(
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.event("app_home_opened")
+    @deps.guard
     async def home_tab_opened(event: dict, client: AsyncWebClient) -> None:
         opened = home_opened(event)
         if opened.tab == "home":
             await publish(deps, client, await deps.who(opened.user_id))
 
     @app.action(HOME_REFRESH)
+    @deps.guard
     async def refresh(ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         await ack()
         await publish(deps, client, await deps.who(button_press(body).user_id))

@@ -71,6 +71,7 @@ _BUTTONS = {
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(blocks.STAFF_EXPLAIN)
+    @deps.guard
     async def explain_button(ack, body: dict, respond: Respond) -> None:  # type: ignore[no-untyped-def]
         await ack()
         press = button_press(body)
@@ -80,6 +81,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await answer(respond, await explanation(deps, who, lead_id))
 
     @app.action(re.compile("^(" + "|".join(map(re.escape, _BUTTONS)) + ")$"))
+    @deps.guard
     async def staff_button(ack, body: dict, respond: Respond) -> None:  # type: ignore[no-untyped-def]
         await ack()
         press = button_press(body)

@@ -47,6 +47,7 @@ async def _tell(
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(STATUS_BUTTON)
+    @deps.guard
     async def status_button(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         await ack()
         press: ButtonPress = button_press(body)
@@ -78,6 +79,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await home.publish(deps, client, who)
 
     @app.view(MODAL)
+    @deps.guard
     async def submitted(ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         sub = view_submission(body)
         action = action_of(sub.callback_id)
