@@ -353,3 +353,20 @@ async def test_a_failure_after_the_answer_is_told_not_hidden(
         assert "Something went wrong on our side" in told.text
         assert (await world.lead(lead_id)).status is LeadStatus.OFFERED
         assert "PayloadError" in caplog.text and "has no user id" not in caplog.text
+
+
+async def test_a_dialog_that_does_not_open_is_told(make_settings, slack_emulator) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, partners(1)) as world:
+        lead_id = await world.post_lead()
+        await world.teaser("C0001")
+        await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
+        await slack_emulator.wait_for_async(lambda: card_of(world, "U0001"))
+        dm = slack_emulator.dm_channel("U0001")
+        slack_emulator.faults.error("views.open", "expired_trigger_id")
+        await world.driver.press_button("lead_won", user="U0001", channel=dm)
+        told = await slack_emulator.wait_for_async(
+            lambda: [e for e in slack_emulator.ephemerals(user="U0001") if "try again" in e.text]
+        )
+        assert told and slack_emulator.modal("U0001") is None
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED

@@ -65,10 +65,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         elif action in WITH_MODAL and press.trigger_id:
             origin: dict[str, Any] = {"channel": None if press.in_home else press.channel_id}
             modal = report_modal(action, lead_id, who.language, deps.today(), origin)
-            try:
-                await client.views_open(trigger_id=press.trigger_id, view=modal)
-            except Exception:
-                log.warning("slack: could not open the %s dialog", action.value, exc_info=True)
+            await client.views_open(trigger_id=press.trigger_id, view=modal)  # guard tells failures
             return
         else:
             reply = await deps.interactions.report(who, lead_id, Report(action))
