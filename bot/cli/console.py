@@ -8,7 +8,7 @@ import click
 
 from bot.cli.common import command, fail, pass_settings, run_async
 from bot.clock import OffsetClock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.handlers import registry
 from bot.handlers.console import run_console
 from bot.migrate import current_revision
@@ -42,5 +42,7 @@ def console_command(settings: Settings) -> None:
         fail(f"cannot open the database: {type(exc).__name__}: {exc}")
     try:
         run_async(_console(settings))
+    except ConfigError as exc:  # a platform cannot start as configured (e.g. a missing token)
+        fail(str(exc), 2)
     except KeyboardInterrupt:
         click.echo("\nbye.")

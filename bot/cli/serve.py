@@ -20,7 +20,7 @@ import uvicorn
 
 from bot.cli.common import command, pass_settings
 from bot.cli.importing import fail_with, require_database
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.models import Platform
 from bot.runtime import Runtime
 from bot.server import assemble
@@ -145,6 +145,8 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
     shown = f"[{host}]" if ":" in host else host
     try:
         asyncio.run(_serve(settings, sock, f"http://{shown}:{bound}", log_level))
+    except ConfigError as exc:  # a platform cannot start as configured (e.g. a missing token)
+        fail_with(str(exc), 2)
     finally:
         sock.close()
     click.echo("leadbot: stopped", err=True)

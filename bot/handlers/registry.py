@@ -5,7 +5,8 @@ its outbound transport (for the outbox sender), its HTTP routes (webhooks), back
 jobs (long polling, Socket Mode) and async contexts (SDK sessions) to one
 :class:`PlatformParts`. A platform package exposes ``contribute(runtime, parts)``; this
 module is the only place that knows which packages exist, so ``serve`` never changes when
-a platform is added.
+a platform is added. A platform that cannot start as configured (a missing token) raises
+:class:`bot.config.ConfigError` from ``contribute``; ``serve`` shows its message and exits.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def platform_parts(runtime: Runtime) -> PlatformParts:
     """Everything the enabled platforms contribute to this process."""
     parts = PlatformParts()
     parts.contexts.append(content_and_news(runtime))
+    if runtime.settings.slack.enabled:
+        from bot.handlers import slack
+
+        slack.contribute(runtime, parts)
     return parts
 
 

@@ -1,0 +1,196 @@
+"""The Slack app: a Bolt ``AsyncApp`` served at ``POST /slack/events`` or over Socket Mode.
+
+``contribute(runtime, parts)`` is the one entry point ``leadbot serve`` uses (through
+``bot.handlers.registry``): it checks the settings, builds the Bolt app around the
+runtime, registers every listener module and adds to ``parts``
+
+* the outbox transport (``parts.transports[Platform.SLACK]``),
+* HTTP mode: a route for ``/slack/events`` (Bolt's Starlette adapter; signatures are
+  verified by Bolt — a bad or stale signature gets 401 and nothing is processed),
+* Socket Mode (``[slack] socket_mode = true``): a background job that keeps a Socket Mode
+  connection open, for installs without a public URL.
+
+Slack retries a delivery it thinks we missed (``X-Slack-Retry-Num``) and a user can
+double-click; :func:`once` lets each delivery through only the first time
+(``runtime.coordination.first_time``, shared through Redis between processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request, Response
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import ConfigError, SlackSettings
+from bot.handlers.slack import claims, commands, home, staff, status
+from bot.handlers.slack.auth import BotIdentity
+from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
+from bot.handlers.slack.payloads import delivery_key
+from bot.handlers.slack.transport import SlackTransport
+from bot.interactions import Interactions
+from bot.models import Platform
+from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.handlers.registry import PlatformParts
+
+log = logging.getLogger("bot.handlers.slack")
+
+EVENTS_PATH = "/slack/events"
+DEDUPE_SECONDS = 24 * 3600
+API_TIMEOUT_SECONDS = 15
+LISTENERS = (claims, status, home, commands, staff)
+
+
+def _secret(settings: SlackSettings, name: str) -> str:
+    value = getattr(settings, name)
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def check_settings(settings: SlackSettings) -> None:
+    """Refuse to start without the secrets the chosen mode needs, naming the variable."""
+    needed = ["bot_token", "app_token" if settings.socket_mode else "signing_secret"]
+    missing = [f"LEADBOT_SLACK__{name.upper()}" for name in needed if not _secret(settings, name)]
+    if missing:
+        mode = "Socket Mode" if settings.socket_mode else "HTTP mode"
+        raise ConfigError(
+            f"[slack] enabled = true ({mode}) needs {' and '.join(missing)} in the environment "
+            "(see docs/slack.md); or set LEADBOT_SLACK__ENABLED=false"
+        )
+    if not settings.api_url.startswith(("https://", "http://")):
+        raise ConfigError(f"slack.api_url: not an http(s) URL: {settings.api_url!r}")
+
+
+def web_client(
+    settings: SlackSettings, *, retries: bool = True, token: bool = True
+) -> AsyncWebClient:
+    """The Web API client for ``[slack] api_url``; the outbox client leaves retries to the
+    outbox (it has the backoff and Retry-After handling), so it gets none of its own."""
+    client = AsyncWebClient(
+        token=_secret(settings, "bot_token") if token else None,
+        base_url=settings.api_url if settings.api_url.endswith("/") else settings.api_url + "/",
+        timeout=API_TIMEOUT_SECONDS,
+    )
+    if not retries:
+        client.retry_handlers = []
+    return client
+
+
+def once(runtime: Runtime) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Bolt middleware: process each Slack delivery once, however often it arrives."""
+
+    async def process_once(
+        request: AsyncBoltRequest, body: dict, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        key = delivery_key(body, request.raw_body)
+        if await runtime.coordination.first_time(f"slack:{key}", DEDUPE_SECONDS):
+            return await next()
+        retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
+        log.info("slack: ignored a repeated delivery (%s, retry %s)", key.split(":")[0], retry)
+        return BoltResponse(status=200, body="")
+
+    return process_once
+
+
+def failed(runtime: Runtime) -> Callable[..., Awaitable[None]]:
+    """Bolt's error handler, for what fails outside a guarded listener (middleware)."""
+
+    async def on_error(error: Exception, body: dict, respond: Respond | None) -> None:
+        await report_failure(runtime, body, error, respond)
+
+    return on_error
+
+
+def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
+    """The Bolt app with every leadbot listener registered.
+
+    Its client has no token of its own: Bolt takes the bot token from ``identity`` for
+    each request (and hands listeners a client carrying it).
+    """
+    settings = runtime.settings.slack
+    app = AsyncApp(
+        name="leadbot",
+        client=web_client(settings, token=False),
+        authorize=identity.hook(),
+        signing_secret=_secret(settings, "signing_secret"),
+        request_verification_enabled=not settings.socket_mode,
+        ignoring_self_events_enabled=True,
+        logger=log,
+    )
+    app.middleware(once(runtime))
+    app.error(failed(runtime))
+    deps = SlackDeps(runtime, Interactions(runtime))
+    for module in LISTENERS:
+        module.register(app, deps)
+    return app
+
+
+def events_router(app: AsyncApp) -> APIRouter:
+    """``POST /slack/events`` for events, interactivity and the slash command."""
+    handler = AsyncSlackRequestHandler(app)
+    router = APIRouter()
+
+    @router.post(EVENTS_PATH, include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    return router
+
+
+def socket_mode_job(app: AsyncApp, app_token: str) -> Callable[[], Awaitable[None]]:
+    """Keep a Socket Mode connection open for the server's lifetime.
+
+    The first connection is retried with backoff (Slack may be unreachable at start);
+    after that slack_sdk's client reconnects by itself. Cancelled at shutdown.
+    """
+
+    async def slack_socket_mode() -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app, app_token)
+        delay = 1.0
+        try:
+            while True:
+                try:
+                    await handler.connect_async()
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning(
+                        "slack: Socket Mode connection failed (%s); retrying in %.0fs",
+                        type(exc).__name__,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(60.0, delay * 2)
+            log.info("slack: connected over Socket Mode")
+            await asyncio.Event().wait()
+        finally:
+            await handler.close_async()
+
+    return slack_socket_mode
+
+
+def contribute(runtime: Runtime, parts: PlatformParts) -> None:
+    """Add Slack's transport, route or Socket Mode job to ``parts`` (a ``PlatformParts``)."""
+    settings = runtime.settings.slack
+    check_settings(settings)
+    if not settings.staff_channel:
+        log.warning("slack: no [slack] staff_channel set; the staff feed is not posted to Slack")
+    identity = BotIdentity(web_client(settings, token=False), _secret(settings, "bot_token"))
+    app = build_app(runtime, identity)
+    parts.contexts.append(identity.warm_up)
+    parts.transports[Platform.SLACK] = SlackTransport(web_client(settings, retries=False), settings)
+    if settings.socket_mode:
+        parts.background.append(socket_mode_job(app, _secret(settings, "app_token")))
+    else:
+        parts.routers.append(events_router(app))

@@ -1,0 +1,303 @@
+"""Slack messages from leadbot's platform-neutral views: teasers, lead cards, notices.
+
+Pure functions, one per view type, in the style of Bolt's starter template: a view (or a
+:class:`~bot.interactions.Reply`) goes in, a :class:`~bot.handlers.slack.kit.Message` with
+Block Kit blocks and a notification text comes out. No I/O, no database, so each is tested
+directly. All lead and user text is escaped (``kit.esc``); the words come from the i18n
+catalogs in the view's language.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.content.render import day, label, moment, money, notice_text, reply_text
+from bot.handlers.slack.kit import (
+    Block,
+    Message,
+    actions,
+    button,
+    chunks,
+    context,
+    divider,
+    esc,
+    fields,
+    section,
+    split_messages,
+)
+from bot.i18n import t
+from bot.interactions import Reply
+from bot.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
+
+CLAIM = "lead_claim"  # DESIGN §6: the teaser button's action_id; its value is the offer id
+STATUS_PREFIX = "lead_"  # lead_contacted, lead_won, ... ; the value is the lead id
+STAFF_REOFFER = "staff_reoffer"
+STAFF_RELEASE = "staff_release"
+STAFF_RELEASE_CONSENT = "staff_release_consent"
+STAFF_EXPLAIN = "staff_explain"
+
+_STAFF_BUTTONS = {
+    "new_lead": (STAFF_EXPLAIN,),
+    "offered": (STAFF_EXPLAIN,),
+    "unmatched": (STAFF_REOFFER, STAFF_EXPLAIN),
+    "unclaimed": (STAFF_REOFFER, STAFF_EXPLAIN),
+    "duplicate": (STAFF_RELEASE,),
+    "held": (STAFF_RELEASE_CONSENT,),
+}
+
+
+def status_action_id(action: str) -> str:
+    return f"{STATUS_PREFIX}{action}"
+
+
+# --- teasers ----------------------------------------------------------------------------
+
+
+def _teaser_facts(view: TeaserView) -> list[tuple[str, str]]:
+    lang, f = view.language, view.facts
+    temperature = label(lang, "temperature", f.temperature)
+    if f.score is not None:
+        temperature += f" ({f.score})"
+    pairs = [
+        ("teaser.industry", label(lang, "industry", f.industry)),
+        ("teaser.employees", f.employee_band),
+        ("teaser.revenue", f"{f.revenue_band} €"),
+        ("teaser.region", f.region),
+        ("teaser.products", ", ".join(f.products) or "–"),
+        ("teaser.value", f"{f.value_band} €"),
+        ("teaser.timeline", label(lang, "timeline", f.timeline)),
+        ("teaser.temperature", temperature),
+    ]
+    return [(esc(t(lang, key)), esc(value)) for key, value in pairs]
+
+
+def teaser(view: TeaserView) -> Message:
+    """The anonymized teaser with its Claim button; once closed, the same facts and why."""
+    lang, f = view.language, view.facts
+    title = t(lang, "teaser.title")
+    summary = (
+        f"{title}: {label(lang, 'industry', f.industry)} · {f.region} · {', '.join(f.products)}"
+    )
+    if view.closed:
+        outcome = t(lang, f"teaser.{view.closed}")
+        return Message(
+            esc(f"{title}: {outcome}"),
+            [
+                section(f":lock: *{esc(title)}* · {esc(outcome)}"),
+                fields(_teaser_facts(view)),
+            ],
+        )
+    head = f":star: *{esc(title)}* · {esc(t(lang, 'teaser.wave', wave=view.wave))}"
+    when = [f"{esc(t(lang, 'teaser.age'))}: {esc(moment(f.created_at, lang))}"]
+    if view.expires_at is not None:
+        when.append(f"{esc(t(lang, 'teaser.expires'))}: {esc(moment(view.expires_at, lang))}")
+    claim = button(t(lang, "teaser.claim"), CLAIM, str(view.offer_id), style="primary")
+    return Message(
+        esc(summary),
+        [
+            section(head),
+            fields(_teaser_facts(view)),
+            context(" · ".join(when)),
+            actions([claim], block_id=f"offer-{view.offer_id}"),
+        ],
+    )
+
+
+# --- lead cards ---------------------------------------------------------------------------
+
+
+def status_buttons(lead_id: int, available: tuple[str, ...], language: str) -> Block | None:
+    """The buttons of a lead card: only the actions the card's view allows."""
+    if not available:
+        return None
+    return actions(
+        [
+            button(
+                label(language, "action", action),
+                status_action_id(action),
+                str(lead_id),
+                style="primary" if action == "won" else None,
+            )
+            for action in available
+        ],
+        block_id=f"lead-{lead_id}",
+    )
+
+
+def lead_card(view: LeadCardView) -> Message:
+    """The full lead for its owner, with the status buttons its status allows."""
+    lang, d = view.language, view.lead
+    if d is None:
+        if view.event in ("returned", "recalled", "erased"):
+            words = t(lang, f"card.{view.event}", id=view.lead_id)
+        else:
+            status = label(lang, "status", view.status.value)
+            words = t(lang, "card.no_details", id=view.lead_id, status=status)
+        return Message(esc(words), [section(f":pencil2: {esc(words)}")])
+    title = t(lang, "card.title", id=d.id, company=d.company_name)
+    status = label(lang, "status", d.status.value)
+    blocks: list[Block] = [
+        section(f":briefcase: *{esc(title)}*\n{esc(t(lang, 'card.status'))}: *{esc(status)}*")
+    ]
+    if view.event == "claimed":
+        blocks.append(section(esc(t(lang, "card.claimed"))))
+    contact = d.contact_name or "–"
+    if d.contact_role:
+        contact += f" ({d.contact_role})"
+    place = " ".join(p for p in (d.postal_code, d.city) if p)
+    address = ", ".join(p for p in (d.street, place, d.country) if p) or "–"
+    web = d.domain or "–"
+    if d.ticker:
+        web += f" · {t(lang, 'card.ticker')}: {d.ticker}"
+    people = [
+        ("card.contact", contact),
+        ("card.email", d.contact_email or "–"),
+        ("card.phone", d.contact_phone or "–"),
+        ("card.address", address),
+        ("card.domain", web),
+        ("teaser.industry", label(lang, "industry", d.industry)),
+        ("teaser.employees", "–" if d.employees is None else str(d.employees)),
+        ("teaser.products", ", ".join(d.products) or "–"),
+        ("teaser.value", money(d.estimated_value_eur, lang)),
+        ("teaser.timeline", label(lang, "timeline", d.timeline)),
+    ]
+    blocks.append(fields([(esc(t(lang, k)), esc(v)) for k, v in people]))
+    more = [
+        ("card.campaign", d.campaign or "–"),
+        ("card.score", "–" if d.score is None else str(d.score)),
+    ]
+    if d.follow_up_on:
+        more.append(("card.follow_up", day(d.follow_up_on, lang)))
+    if d.revenue_eur is not None:
+        more.append(("card.revenue", money(d.revenue_eur, lang)))
+    if d.lost_reason:
+        more.append(("card.lost_reason", label(lang, "lost_reason", d.lost_reason)))
+    if d.partner_name:
+        more.append(("card.owner", d.partner_name + (f" ({d.rep_name})" if d.rep_name else "")))
+    blocks.append(fields([(esc(t(lang, k)), esc(v)) for k, v in more]))
+    if d.message:
+        quoted = "\n".join(f">{line}" for line in esc(d.message).splitlines() or [""])
+        blocks.append(section(f"*{esc(t(lang, 'card.message'))}*\n{quoted}"))
+    buttons = status_buttons(d.id, view.actions, lang)
+    if buttons is not None:
+        blocks.append(buttons)
+    return Message(esc(f"{title} · {status}"), blocks)
+
+
+# --- short messages: staff feed, reminders, info, content, news ----------------------------
+
+
+def _staff_details(view: MessageView) -> str | None:
+    """Under a status line: the revenue, lost reason or follow-up date it reported."""
+    lang, p = view.language, view.params
+    if view.event != "status":
+        return None
+    revenue = p.get("revenue_eur")
+    shown = [
+        ("card.revenue", money(Decimal(str(revenue)), lang) if revenue else None),
+        ("card.lost_reason", label(lang, "lost_reason", p["reason"]) if p.get("reason") else None),
+        ("card.follow_up", day(p["follow_up_on"], lang) if p.get("follow_up_on") else None),
+    ]
+    parts = [f"{esc(t(lang, key))}: {esc(value)}" for key, value in shown if value]
+    return " · ".join(parts) or None
+
+
+def staff_notice(view: MessageView) -> Message:
+    lang = view.language
+    words = notice_text(lang, "staff", view.event, view.lead_id, view.params)
+    blocks: list[Block] = [section(f":large_blue_diamond: {esc(words)}")]
+    details = _staff_details(view)
+    if details:
+        blocks.append(context(details))
+    if view.lead_id is not None and view.event in _STAFF_BUTTONS:
+        labels = {
+            STAFF_REOFFER: t(lang, "slack.staff_reoffer"),
+            STAFF_RELEASE: t(lang, "slack.staff_release"),
+            STAFF_RELEASE_CONSENT: t(lang, "slack.staff_release_consent"),
+            STAFF_EXPLAIN: t(lang, "slack.staff_explain"),
+        }
+        elements = []
+        for action_id in _STAFF_BUTTONS[view.event]:
+            confirm = None
+            if action_id == STAFF_RELEASE_CONSENT:
+                confirm = {
+                    "title": {"type": "plain_text", "text": t(lang, "slack.confirm_title")[:100]},
+                    "text": {"type": "plain_text", "text": t(lang, "slack.confirm_release")},
+                    "confirm": {"type": "plain_text", "text": t(lang, "slack.confirm_yes")},
+                    "deny": {"type": "plain_text", "text": t(lang, "slack.confirm_no")},
+                }
+            elements.append(
+                button(labels[action_id], action_id, str(view.lead_id), confirm=confirm)
+            )
+        blocks.append(actions(elements, block_id=f"staff-{view.lead_id}-{view.event}"))
+    return Message(esc(words), blocks)
+
+
+def _content_item(item: dict[str, Any], language: str) -> list[Block]:
+    kind = label(language, "content.kind", item.get("kind"))
+    change = f" ({t(language, 'content.' + item['change'])})" if item.get("change") else ""
+    head = f"*{esc(kind)}{esc(change)}: {esc(item.get('title', ''))}*"
+    if item.get("valid_until"):
+        until = t(language, "content.valid_until", date=day(item["valid_until"], language))
+        head += f" — {esc(until)}"
+    blocks = [section(head)]
+    body = str(item.get("body") or "").strip()
+    if body:
+        blocks.extend(section(piece) for piece in chunks(esc(body)))
+    if item.get("url"):
+        blocks.append(context(esc(item["url"])))
+    return blocks
+
+
+def content(view: MessageView) -> list[Message]:
+    """A sales-content pack or update: one section per item, split over messages if long."""
+    lang = view.language
+    title = t(lang, f"content.{view.event}", lead_id=view.lead_id)
+    blocks: list[Block] = [section(f":paperclip: *{esc(title)}*")]
+    for item in view.params.get("items", []):
+        blocks.append(divider())
+        blocks.extend(_content_item(item, lang))
+    return split_messages(esc(title), blocks)
+
+
+def news(view: MessageView) -> Message:
+    lang, p = view.language, view.params
+    head = t(lang, "news.item", company=p.get("company") or "", lead_id=view.lead_id)
+    lines = [f":newspaper: *{esc(head)}*", f"*{esc(p.get('title', ''))}*"]
+    if p.get("source"):
+        lines[-1] += f" — {esc(p['source'])}"
+    if p.get("summary"):
+        lines.append(esc(p["summary"]))
+    if p.get("link"):
+        lines.append(esc(p["link"]))
+    return Message(esc(head), [section("\n".join(lines))])
+
+
+def message(view: MessageView) -> list[Message]:
+    """Any short notice; a long content pack may become several messages."""
+    if view.kind is NoticeKind.STAFF:
+        return [staff_notice(view)]
+    if view.kind is NoticeKind.CONTENT:
+        return content(view)
+    if view.kind is NoticeKind.NEWS:
+        return [news(view)]
+    icon = ":alarm_clock:" if view.kind is NoticeKind.REMINDER else ":information_source:"
+    words = notice_text(view.language, view.kind.value, view.event, view.lead_id, view.params)
+    return [Message(esc(words), [section(f"{icon} {esc(words)}")])]
+
+
+def render(view: NoticeView) -> list[Message]:
+    """The Slack messages for any view the outbox sender resolves."""
+    if isinstance(view, TeaserView):
+        return [teaser(view)]
+    if isinstance(view, LeadCardView):
+        return [lead_card(view)]
+    return message(view)
+
+
+def reply(answer: Reply, language: str) -> Message:
+    """A short answer to the person who asked (sent ephemeral)."""
+    mark = ":white_check_mark:" if answer.ok else ":warning:"
+    words = esc(reply_text(language, answer.key, answer.params))
+    return Message(f"{mark} {words}", [section(f"{mark} {words}")])

@@ -1,0 +1,39 @@
+"""The Claim button under a teaser: ack at once, then let the core decide who wins.
+
+Slack wants an answer within three seconds, and thirty reps may press at the same moment,
+so the listener acknowledges first and only then claims. The claim itself is the core's
+single conditional UPDATE (``Interactions.claim``): exactly one presser wins. The winner
+gets an ephemeral confirmation here; the lead card (DM), the content pack and the "taken"
+edits of every other teaser come through the outbox. Everyone else is told why not.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.handlers.slack import home
+from bot.handlers.slack.blocks import CLAIM
+from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
+from bot.handlers.slack.payloads import button_press, number
+from bot.interactions import Reply
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    @app.action(CLAIM)
+    @deps.guard
+    async def claim(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
+        await ack()
+        press = button_press(body)
+        who = await deps.who(press.user_id)
+        if who.rep_id is None:
+            await answer(respond, unknown_user(who))
+            return
+        offer_id = number(press.value)
+        if offer_id is None:
+            reply = Reply("claim.not_found", ok=False)
+        else:
+            reply = await deps.interactions.claim(who, offer_id)
+        await answer_reply(respond, reply, who.language)
+        if reply.key == "claim.won":
+            await home.publish(deps, client, who)

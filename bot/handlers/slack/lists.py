@@ -1,0 +1,186 @@
+"""Slack blocks for overviews: a rep's leads, the staff pipeline, explanations, App Home.
+
+Pure builders like :mod:`bot.handlers.slack.blocks`; the App Home view is assembled from
+the same pieces the ``/leads`` command shows, so both always agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.content.render import day, label, moment, money
+from bot.handlers.slack.blocks import status_buttons
+from bot.handlers.slack.kit import (
+    MAX_BLOCKS,
+    MAX_HOME_BLOCKS,
+    Block,
+    actions,
+    button,
+    chunks,
+    context,
+    divider,
+    esc,
+    header,
+    section,
+)
+from bot.i18n import t
+from bot.interactions import LeadSummary
+from bot.services.reports import PipelineReport
+
+HOME_REFRESH = "home_refresh"
+HOME_LEADS = 25  # leads shown in App Home (3 blocks each, within Slack's 100 blocks)
+
+
+def lead_line(lead: LeadSummary, language: str, *, staff: bool) -> str:
+    """``*#12* · Brauerei Huber · contacted · DE-BY · X200 · ⏰ 15.03.2026`` (escaped)."""
+    parts = [
+        f"*#{lead.id}*",
+        esc(lead.company or "–"),
+        f"_{esc(label(language, 'status', lead.status.value))}_",
+        esc(lead.region or "–"),
+        esc(", ".join(lead.products) or "–"),
+    ]
+    if staff and lead.partner_id:
+        parts.append(esc(lead.partner_id))
+    if lead.follow_up_on:
+        follow = t(language, "slack.next_follow_up", date=day(lead.follow_up_on, language))
+        parts.append(f":alarm_clock: {esc(follow)}")
+    return " · ".join(parts)
+
+
+def leads_blocks(
+    leads: list[LeadSummary],
+    language: str,
+    *,
+    staff: bool = False,
+    actions_for: dict[int, tuple[str, ...]] | None = None,
+    limit: int = 40,
+    max_blocks: int = MAX_BLOCKS,
+) -> list[Block]:
+    """A list of leads; with ``actions_for`` each lead gets its status buttons."""
+    if not leads:
+        return [
+            section(
+                esc(
+                    t(language, "slack.home_empty" if actions_for is not None else "reply.no_leads")
+                )
+            )
+        ]
+    heading = t(language, "slack.home_staff" if staff else "reply.my_leads")
+    blocks: list[Block] = [section(f"*{esc(heading)}*")]
+    per_lead = 3 if actions_for is not None else 1
+    shown = leads[: max(1, min(limit, (max_blocks - 2) // per_lead))]
+    if actions_for is None:
+        text = "\n".join(lead_line(lead, language, staff=staff) for lead in shown)
+        blocks.extend(section(piece) for piece in chunks(text))
+    else:
+        for lead in shown:
+            blocks.append(section(lead_line(lead, language, staff=staff)))
+            buttons = status_buttons(lead.id, actions_for.get(lead.id, ()), language)
+            if buttons is not None:
+                blocks.append(buttons)
+            blocks.append(divider())
+    if len(leads) > len(shown):
+        blocks.append(context(esc(t(language, "slack.home_more", count=len(leads) - len(shown)))))
+    return blocks
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def pipeline_blocks(report: PipelineReport, language: str) -> list[Block]:
+    """The staff pipeline: leads by status, partners, campaigns (with ROI when costed)."""
+    title = t(language, "report.title", total=report.total, open=report.open_leads)
+    if not report.total:
+        return [section(f"*{esc(title)}*"), context(esc(t(language, "report.empty")))]
+    statuses = " · ".join(
+        f"{esc(label(language, 'status', status))} {count}"
+        for status, count in sorted(report.by_status.items())
+    )
+    blocks: list[Block] = [section(f":bar_chart: *{esc(title)}*\n{statuses}")]
+    lines = []
+    for row in report.partners:
+        claim = "–" if row.median_claim_minutes is None else f"{row.median_claim_minutes:.0f} min"
+        figures = t(
+            language,
+            "report.partner_line",
+            open=row.open,
+            won=row.won,
+            lost=row.lost,
+            revenue=money(row.revenue_eur, language),
+            conversion=_pct(row.conversion),
+            claim=claim,
+        )
+        lines.append(f"• *{esc(row.name)}* — {esc(figures)}")
+    if lines:
+        text = f"*{esc(t(language, 'report.partners'))}*\n" + "\n".join(lines)
+        blocks.extend(section(piece) for piece in chunks(text))
+    lines = []
+    for c in report.campaigns:
+        figures = t(
+            language,
+            "report.campaign_line",
+            leads=c.leads,
+            claimed=c.claimed,
+            won=c.won,
+            revenue=money(c.revenue_eur, language),
+        )
+        if c.roi is not None:
+            figures += " · " + t(language, "report.roi", roi=f"{c.roi:+.0%}")
+        lines.append(f"• *{esc(c.campaign)}* — {esc(figures)}")
+    if lines:
+        text = f"*{esc(t(language, 'report.campaigns'))}*\n" + "\n".join(lines)
+        blocks.extend(section(piece) for piece in chunks(text))
+    return blocks[:MAX_BLOCKS]
+
+
+def explanation_blocks(lines: list[str]) -> list[Block]:
+    """The terminal explanation text as preformatted sections (escaped, split to fit)."""
+    text = esc("\n".join(lines))
+    return [section(f"```{piece}```") for piece in chunks(text, 2990)][:MAX_BLOCKS]
+
+
+def help_blocks(language: str, *, staff: bool, rep: bool) -> list[Block]:
+    blocks = []
+    if rep or not staff:
+        blocks.append(section(esc(t(language, "slack.help_rep"))))
+    if staff:
+        blocks.append(section(esc(t(language, "slack.help_staff"))))
+    return blocks
+
+
+def home_view(
+    language: str,
+    *,
+    leads: list[LeadSummary] | None,
+    actions_for: dict[int, tuple[str, ...]],
+    pipeline: PipelineReport | None,
+    notice: str | None = None,
+    now: datetime | None = None,
+) -> Block:
+    """The App Home tab: the rep's open leads with their buttons; for staff the pipeline."""
+    blocks: list[Block] = []
+    refresh = button(t(language, "slack.refresh"), HOME_REFRESH, "home")
+    if notice:
+        blocks.append(section(notice))
+    if leads is not None:
+        blocks.append(header(t(language, "slack.home_title")))
+        blocks.extend(
+            leads_blocks(
+                leads,
+                language,
+                actions_for=actions_for,
+                limit=HOME_LEADS,
+                max_blocks=MAX_HOME_BLOCKS - 20,
+            )[1:]
+            if leads
+            else leads_blocks(leads, language, actions_for=actions_for)
+        )
+    if pipeline is not None:
+        blocks.append(header(t(language, "slack.home_staff")))
+        blocks.extend(pipeline_blocks(pipeline, language))
+    footer = [actions([refresh], block_id="home")]
+    if now is not None:
+        footer.append(context(esc(t(language, "slack.home_updated", time=moment(now, language)))))
+    return {"type": "home", "blocks": blocks[: MAX_HOME_BLOCKS - len(footer)] + footer}

@@ -1,0 +1,163 @@
+"""The short dialogs behind Won, Lost, Follow-up and Hand back, and reading them back.
+
+A modal remembers which lead it is about (``private_metadata``). When it is submitted,
+:func:`read_report` turns the inputs into a core :class:`~bot.services.progress.Report` —
+or into Slack's ``errors`` per input block, which the handler returns with
+``response_action: errors`` so the user fixes the value in the open modal. The rules are
+the core's (``parse_revenue``, ``validate_report``, the reason lists); this module only
+maps them to Slack's inputs and to words in the rep's language.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from bot.content.render import label
+from bot.handlers.slack.kit import Block, context, esc, plain
+from bot.i18n import t
+from bot.services.errors import InvalidInput
+from bot.services.progress import (
+    HAND_BACK_REASONS,
+    LOST_REASONS,
+    MAX_FOLLOW_UP_DAYS,
+    Report,
+    StatusAction,
+    parse_revenue,
+    validate_report,
+)
+
+CALLBACK_PREFIX = "report_"
+WITH_MODAL = (
+    StatusAction.WON,
+    StatusAction.LOST,
+    StatusAction.FOLLOW_UP,
+    StatusAction.HAND_BACK,
+)
+NOTE_MAX = 2000
+
+
+def callback_id(action: StatusAction) -> str:
+    return f"{CALLBACK_PREFIX}{action.value}"
+
+
+def action_of(callback: str) -> StatusAction | None:
+    value = callback.removeprefix(CALLBACK_PREFIX)
+    try:
+        action = StatusAction(value)
+    except ValueError:
+        return None
+    return action if action in WITH_MODAL and callback.startswith(CALLBACK_PREFIX) else None
+
+
+def _input(block_id: str, text: str, element: Block, *, optional: bool = False) -> Block:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(text, 2000),
+        "optional": optional,
+        "element": element,
+    }
+
+
+def _reasons(language: str, group: str, reasons: tuple[str, ...]) -> Block:
+    return {
+        "type": "static_select",
+        "action_id": "reason_select",
+        "placeholder": plain(t(language, "form.reason"), 150),
+        "options": [
+            {"text": plain(label(language, group, reason), 75), "value": reason}
+            for reason in reasons
+        ],
+    }
+
+
+def _note(language: str) -> Block:
+    element = {
+        "type": "plain_text_input",
+        "action_id": "note_input",
+        "multiline": True,
+        "max_length": NOTE_MAX,
+    }
+    return _input("note", t(language, "form.note"), element, optional=True)
+
+
+def report_modal(
+    action: StatusAction, lead_id: int, language: str, today: date, origin: dict[str, Any]
+) -> Block:
+    """The modal for ``action`` on ``lead_id``; ``origin`` says where to answer afterwards."""
+    blocks: list[Block] = [context(esc(t(language, "form.lead", lead_id=lead_id)))]
+    if action is StatusAction.WON:
+        element = {
+            "type": "plain_text_input",
+            "action_id": "revenue_input",
+            "placeholder": plain(t(language, "form.revenue_hint"), 150),
+        }
+        blocks.append(_input("revenue", t(language, "form.revenue"), element))
+    elif action in (StatusAction.LOST, StatusAction.HAND_BACK):
+        group, reasons = (
+            ("lost_reason", LOST_REASONS)
+            if action is StatusAction.LOST
+            else ("hand_back_reason", HAND_BACK_REASONS)
+        )
+        blocks.append(
+            _input("reason", t(language, "form.reason"), _reasons(language, group, reasons))
+        )
+        blocks.append(_note(language))
+    else:
+        element = {
+            "type": "datepicker",
+            "action_id": "date_picker",
+            "initial_date": (today + timedelta(days=1)).isoformat(),
+        }
+        blocks.append(_input("date", t(language, "form.date"), element))
+    return {
+        "type": "modal",
+        "callback_id": callback_id(action),
+        "title": plain(label(language, "action", action.value), 24),
+        "submit": plain(t(language, "form.save"), 24),
+        "close": plain(t(language, "form.cancel"), 24),
+        "private_metadata": json.dumps({"lead_id": lead_id, **origin}),
+        "blocks": blocks,
+    }
+
+
+def _day(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def read_report(
+    action: StatusAction, values: dict[str, Any], language: str, today: date
+) -> Report | dict[str, str]:
+    """The submitted report, or Slack ``errors`` (input block id -> message)."""
+    note = str(values.get("note") or "").strip() or None
+    if action is StatusAction.WON:
+        try:
+            revenue = parse_revenue(str(values.get("revenue") or ""))
+        except InvalidInput:
+            return {"revenue": t(language, "reply.revenue_invalid")}
+        report, field = Report(action, revenue_eur=revenue), "revenue"
+    elif action in (StatusAction.LOST, StatusAction.HAND_BACK):
+        allowed = LOST_REASONS if action is StatusAction.LOST else HAND_BACK_REASONS
+        reason = values.get("reason")
+        if reason not in allowed:
+            return {"reason": t(language, "form.reason_missing")}
+        report, field = Report(action, reason=str(reason), note=note), "reason"
+    else:
+        picked = _day(values.get("date"))
+        if picked is None:
+            return {"date": t(language, "form.date_missing")}
+        if picked < today:
+            return {"date": t(language, "form.date_past")}
+        if picked > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
+            return {"date": t(language, "form.date_too_far")}
+        report, field = Report(action, follow_up_on=picked), "date"
+    try:
+        validate_report(report, today)  # the core's rules have the last word
+    except InvalidInput as exc:
+        return {"note" if "note" in str(exc) else field: str(exc)}
+    return report

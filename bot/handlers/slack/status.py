@@ -1,0 +1,100 @@
+"""Status buttons on the lead card (DM, App Home, ``/leads <id>``) and their modals.
+
+Contacted, Meeting and Proposal are reported at once. Won, Lost, Follow-up and Hand back
+open a short modal first (revenue, reason, date); its inputs are checked before Slack gets
+its answer, so a bad value is shown in the open modal (``response_action: errors``).
+Every report goes through ``Interactions.report``; the core re-queues the lead card, which
+the transport edits in place, and posts the step to the staff channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.handlers.slack import blocks, home
+from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
+from bot.handlers.slack.modals import WITH_MODAL, action_of, read_report, report_modal
+from bot.handlers.slack.payloads import ButtonPress, button_press, number, view_submission
+from bot.interactions import Identity, Reply
+from bot.services.progress import Report, StatusAction
+
+log = logging.getLogger(__name__)
+
+STATUS_BUTTON = re.compile(
+    "^" + re.escape(blocks.STATUS_PREFIX) + "(" + "|".join(a.value for a in StatusAction) + ")$"
+)
+MODAL = re.compile(r"^report_")
+
+
+async def _tell(
+    deps: SlackDeps, client: AsyncWebClient, who: Identity, reply: Reply, channel: str
+) -> None:
+    """Answer after a modal (it has no response URL): ephemeral where the card is."""
+    message = blocks.reply(reply, who.language)
+    try:
+        await client.chat_postEphemeral(
+            channel=channel, user=who.user_id, text=message.text, blocks=message.blocks
+        )
+    except Exception:
+        log.warning("slack: could not answer after a modal", exc_info=True)
+        await home.publish(deps, client, who, notice=message.text)
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    @app.action(STATUS_BUTTON)
+    @deps.guard
+    async def status_button(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
+        await ack()
+        press: ButtonPress = button_press(body)
+        action = StatusAction(press.action_id.removeprefix(blocks.STATUS_PREFIX))
+        who = await deps.who(press.user_id)
+        lead_id = number(press.value)
+        if not who.known:
+            if press.in_home:
+                await home.publish(deps, client, who)
+            else:
+                await answer(respond, unknown_user(who))
+            return
+        if lead_id is None:
+            reply = Reply("reply.not_found", ok=False, params={"lead_id": press.value})
+        elif action in WITH_MODAL and press.trigger_id:
+            origin: dict[str, Any] = {"channel": None if press.in_home else press.channel_id}
+            modal = report_modal(action, lead_id, who.language, deps.today(), origin)
+            await client.views_open(trigger_id=press.trigger_id, view=modal)  # guard tells failures
+            return
+        else:
+            reply = await deps.interactions.report(who, lead_id, Report(action))
+        if press.in_home:
+            await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
+            return
+        await answer_reply(respond, reply, who.language)
+        await home.publish(deps, client, who)
+
+    @app.view(MODAL)
+    @deps.guard
+    async def submitted(ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
+        sub = view_submission(body)
+        action = action_of(sub.callback_id)
+        who = await deps.who(sub.user_id)
+        lead_id = sub.metadata.get("lead_id")
+        if action is None or not isinstance(lead_id, int):
+            await ack()
+            return
+        result = read_report(action, sub.values, who.language, deps.today())
+        if isinstance(result, dict):
+            await ack(response_action="errors", errors=result)
+            return
+        await ack()
+        reply = await deps.interactions.report(who, lead_id, result)
+        channel = sub.metadata.get("channel")
+        if not isinstance(channel, str) or not channel:  # opened from App Home
+            await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
+            return
+        if not reply.ok:
+            await _tell(deps, client, who, reply, channel)
+        await home.publish(deps, client, who)

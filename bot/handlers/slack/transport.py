@@ -1,0 +1,136 @@
+"""The outbox's Slack transport: post and edit messages with the Web API.
+
+Addresses are what the outbox wrote: a partner's ``slack_channel`` (an id such as
+``C0123`` or a ``#name``), the staff channel, or a rep's Slack user id (``U…``/``W…``) for
+direct messages. A user id is turned into the bot's DM channel with
+``conversations.open`` once and cached. The message reference we hand back keeps the
+real channel id next to the timestamp (``C0123:1712345678.000100``), because
+``chat.update`` needs the channel id — not a ``#name`` and not a user id — to edit a
+teaser or a lead card later.
+
+A long notice (a content pack) may need several messages. If Slack refuses part-way (a
+429), the parts already posted are remembered by outbox row, so the retry continues
+where it stopped instead of posting them twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import SlackSettings
+from bot.handlers.slack.blocks import render
+from bot.handlers.slack.errors import (
+    GONE,
+    NETWORK_ERRORS,
+    delivery_error,
+    error_code,
+    network_error,
+)
+from bot.handlers.slack.kit import Message
+from bot.models import Platform
+from bot.notices import Delivery, MessageRef, TeaserView
+from bot.transports import RateLimit
+
+log = logging.getLogger(__name__)
+
+
+def is_user(address: str) -> bool:
+    """Slack user ids start with U (or W on Enterprise Grid); channels with C, G or D."""
+    return address[:1] in ("U", "W")
+
+
+def encode_ref(address: str, channel_id: str, ts: str) -> MessageRef:
+    return MessageRef(address, f"{channel_id}:{ts}")
+
+
+def decode_ref(ref: MessageRef) -> tuple[str | None, str]:
+    channel, sep, ts = ref.message_id.partition(":")
+    return (channel, ts) if sep else (None, ref.message_id)
+
+
+class SlackTransport:
+    platform = Platform.SLACK
+
+    def __init__(self, client: AsyncWebClient, settings: SlackSettings) -> None:
+        self.client = client
+        self.per_second = settings.per_channel_per_second
+        self.burst = settings.burst
+        self._dm: dict[str, str] = {}  # user id -> DM channel id
+        self._posted: dict[int, tuple[str, list[str]]] = {}  # outbox id -> channel, ts so far
+
+    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+        """Slack allows about one message per second per channel, with short bursts."""
+        return (RateLimit(f"slack:channel:{address}", self.per_second, self.burst),)
+
+    async def _call(self, method: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await call()
+        except SlackApiError as exc:
+            raise delivery_error(method, exc) from None
+        except NETWORK_ERRORS as exc:
+            raise network_error(method, exc) from None
+
+    async def channel_for(self, address: str) -> str:
+        """The channel to post to: the address itself, or the DM with a user (cached)."""
+        if not is_user(address):
+            return address
+        cached = self._dm.get(address)
+        if cached is None:
+            opened = await self._call(
+                "conversations.open", lambda: self.client.conversations_open(users=address)
+            )
+            cached = self._dm[address] = str(opened["channel"]["id"])
+        return cached
+
+    async def deliver(self, delivery: Delivery) -> MessageRef | None:
+        messages = render(delivery.view)
+        try:
+            if delivery.edit is not None:
+                return await self._edit(delivery, messages[0])
+            return await self._post(delivery, messages)
+        except Exception as exc:
+            permanent = getattr(exc, "permanent", False)
+            if permanent:
+                self._posted.pop(delivery.outbox_id, None)
+                self._dm.pop(delivery.address, None)  # a stale DM id is opened afresh next time
+            raise
+
+    async def _post(self, delivery: Delivery, messages: list[Message]) -> MessageRef:
+        channel = await self.channel_for(delivery.address)
+        channel_id, posted = self._posted.get(delivery.outbox_id, (channel, []))
+        for message in messages[len(posted) :]:
+            answer = await self._call(
+                "chat.postMessage",
+                lambda m=message, c=channel_id: self.client.chat_postMessage(
+                    channel=c, text=m.text, blocks=m.blocks, unfurl_links=False, unfurl_media=False
+                ),
+            )
+            channel_id = str(answer.get("channel") or channel_id)
+            posted.append(str(answer["ts"]))
+            self._posted[delivery.outbox_id] = (channel_id, posted)
+        self._posted.pop(delivery.outbox_id, None)
+        return encode_ref(delivery.address, channel_id, posted[0])
+
+    async def _edit(self, delivery: Delivery, message: Message) -> MessageRef | None:
+        assert delivery.edit is not None
+        channel, ts = decode_ref(delivery.edit)
+        channel = channel or await self.channel_for(delivery.address)
+        try:
+            await self.client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks
+            )
+        except SlackApiError as exc:
+            if error_code(exc) not in GONE:
+                raise delivery_error("chat.update", exc) from None
+            if isinstance(delivery.view, TeaserView):
+                return delivery.edit  # the teaser was deleted: nothing left to close
+            log.info("lead card %s is gone from Slack; posting it again", delivery.edit)
+            return await self._post(delivery, [message])
+        except NETWORK_ERRORS as exc:
+            raise network_error("chat.update", exc) from None
+        return delivery.edit

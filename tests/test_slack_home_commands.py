@@ -1,0 +1,143 @@
+"""App Home, ``/leads`` and the staff-feed buttons, end to end against the Slack emulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.models import LeadStatus
+from tests.support.slack_world import (
+    STAFF_CHANNEL,
+    STAFF_USER,
+    PartnerSpec,
+    SlackWorld,
+    slack_settings,
+    slack_world,
+)
+
+REPS = [PartnerSpec("P1", "C0001", "U0001", language="en"), PartnerSpec("P2", "C0002", "U0002")]
+
+
+async def claimed_lead(world: SlackWorld) -> int:
+    lead_id = await world.post_lead()
+    await world.teaser("C0001")
+    await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
+    await world.slack.wait_for_async(lambda: world.slack.dm_messages("U0001"))
+    return lead_id
+
+
+async def answer_to(world: SlackWorld, user: str, text: str) -> str:
+    """What ``/leads <text>`` shows ``user`` (ephemeral, only they see it)."""
+    before = len(world.slack.ephemerals(user=user))
+    reply = await world.driver.slash_command("/leads", text, user=user)
+    assert reply.status == 200 and reply.elapsed < 3
+    found = await world.slack.wait_for_async(
+        lambda: world.slack.ephemerals(user=user)[before:], 10, f"/leads {text}"
+    )
+    return found[0].all_text
+
+
+async def test_app_home_is_the_reps_cockpit(make_settings, slack_emulator) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await claimed_lead(world)
+        await world.driver.app_home_opened("U0001")
+        home = await slack_emulator.wait_for_async(lambda: slack_emulator.home_view("U0001"))
+        assert "Your open leads" in home.all_text and "Brauerei Huber GmbH" in home.all_text
+        assert home.button("lead_contacted", str(lead_id)) and home.button("home_refresh")
+
+        await world.driver.press_view_button("lead_contacted", user="U0001", value=str(lead_id))
+        await slack_emulator.wait_for_async(
+            lambda: "Lead #1: Contacted." in slack_emulator.home_view("U0001").all_text
+        )
+        assert "_contacted_" in slack_emulator.home_view("U0001").all_text
+        assert (await world.lead(lead_id)).status is LeadStatus.CONTACTED
+
+        await world.driver.press_view_button("lead_follow_up", user="U0001", value=str(lead_id))
+        await slack_emulator.wait_for_async(lambda: slack_emulator.modal("U0001"))
+        past = await world.driver.submit_view(user="U0001", values={"date_picker": "2020-01-01"})
+        assert past.json()["errors"] == {"date": "The date is in the past."}
+        assert slack_emulator.modal("U0001") is not None  # open for a correction
+        later = (world.bot.runtime.clock.now() + timedelta(days=10)).date().isoformat()
+        await world.driver.submit_view(user="U0001", values={"date_picker": later})
+        await slack_emulator.wait_for_async(
+            lambda: f"next follow-up {later}" in slack_emulator.home_view("U0001").all_text
+        )
+        await slack_emulator.wait_for_async(
+            lambda: later in slack_emulator.dm_messages("U0001")[0].all_text
+        )
+
+
+async def test_app_home_for_staff_and_for_strangers(make_settings, slack_emulator) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        await claimed_lead(world)
+        await world.driver.app_home_opened(STAFF_USER)
+        staff_home = await slack_emulator.wait_for_async(
+            lambda: slack_emulator.home_view(STAFF_USER)
+        )
+        assert "Pipeline: 1 leads, 1 open" in staff_home.all_text
+        assert "Partner P1" in staff_home.all_text and "Your open leads" not in staff_home.all_text
+        slack_emulator.add_user("UGUEST01")
+        await world.driver.app_home_opened("UGUEST01")
+        guest = await slack_emulator.wait_for_async(lambda: slack_emulator.home_view("UGUEST01"))
+        assert "UGUEST01" in guest.all_text and "Brauerei" not in guest.all_text
+
+
+async def test_leads_command_for_reps(make_settings, slack_emulator) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await claimed_lead(world)
+        listing = await answer_to(world, "U0001", "")
+        assert "Your open leads" in listing and f"#{lead_id}" in listing
+        assert "Brauerei Huber GmbH" in listing
+        card = await answer_to(world, "U0001", str(lead_id))
+        assert "maria.huber@brauerei-huber.de" in card and "Contacted" in card
+        other = await answer_to(world, "U0002", str(lead_id))
+        assert f"Lead #{lead_id} gehört nicht Ihrem Unternehmen" in other
+        assert "Brauerei" not in other
+        refused = await answer_to(world, "U0001", f"recall {lead_id}")
+        assert "Only the manufacturer's staff may do that" in refused
+        assert "/leads explain" not in await answer_to(world, "U0001", "help")
+        assert "not understand" in await answer_to(world, "U0001", "delete everything")
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+
+async def test_leads_command_for_staff(make_settings, slack_emulator) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await claimed_lead(world)
+        pipeline = await answer_to(world, STAFF_USER, "")
+        assert "Pipeline: 1 leads, 1 open" in pipeline
+        why = await answer_to(world, STAFF_USER, f"explain {lead_id}")
+        assert f"Lead {lead_id}: status claimed" in why and "P2" in why
+        assert "/leads explain" in await answer_to(world, STAFF_USER, "help")
+        recalled = await answer_to(world, STAFF_USER, f"recall {lead_id}")
+        assert f"Lead #{lead_id} recalled" in recalled
+        await slack_emulator.wait_for_async(
+            lambda: "was recalled" in slack_emulator.dm_messages("U0001")[0].all_text, 10
+        )
+        assert "Brauerei" not in slack_emulator.dm_messages("U0001")[0].all_text
+        missing = await answer_to(world, STAFF_USER, "erase 999")
+        assert "Lead #999 does not exist" in missing
+        assert (await world.lead(lead_id)).status is LeadStatus.OFFERED  # re-offered to P2
+
+
+async def test_staff_feed_buttons(make_settings, slack_emulator) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await world.post_lead()
+        await world.wait_staff(f"New lead #{lead_id}")
+        await world.driver.press_button(
+            "staff_explain", user=STAFF_USER, channel=STAFF_CHANNEL, value=str(lead_id)
+        )
+        why = await slack_emulator.wait_for_async(
+            lambda: slack_emulator.ephemerals(user=STAFF_USER)
+        )
+        assert f"Lead {lead_id}:" in why[0].all_text
+        await world.driver.press_button(
+            "staff_explain", user="U0001", channel=STAFF_CHANNEL, value=str(lead_id)
+        )
+        refused = await slack_emulator.wait_for_async(
+            lambda: slack_emulator.ephemerals(user="U0001")
+        )
+        assert "Only the manufacturer's staff" in refused[0].text

@@ -1,0 +1,152 @@
+"""The Slack outbox transport against the Slack emulator: posts, DMs, edits, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import SlackSettings
+from bot.handlers.slack.app import web_client
+from bot.handlers.slack.transport import SlackTransport
+from bot.models import LeadStatus, Platform
+from bot.notices import Delivery, LeadCardView, MessageRef
+from bot.transports import DeliveryError
+from tests.emulators.fixtures import SLACK_TOKEN
+from tests.emulators.slack import SlackEmulator
+from tests.test_slack_blocks import card, content_view, teaser_view
+
+
+def transport(slack: SlackEmulator, **settings: object) -> SlackTransport:
+    config = SlackSettings(enabled=True, api_url=slack.api_url, bot_token=SLACK_TOKEN, **settings)
+    return SlackTransport(web_client(config, retries=False), config)
+
+
+def delivery(view, address: str, edit: MessageRef | None = None, outbox_id: int = 1) -> Delivery:
+    return Delivery(outbox_id, Platform.SLACK, address, view, edit)
+
+
+async def test_teaser_is_posted_and_later_edited_through_its_reference(slack_emulator) -> None:
+    slack_emulator.add_channel("C1", "partner-a")
+    slack = transport(slack_emulator)
+    ref = await slack.deliver(delivery(teaser_view(), "C1"))
+    assert ref is not None and ref.chat_id == "C1"
+    posted = slack_emulator.last_message("C1")
+    assert posted is not None and posted.button("lead_claim", "17")
+
+    again = await slack.deliver(delivery(teaser_view(closed="taken"), "C1", edit=ref))
+    edited = slack_emulator.message("C1", posted.ts)
+    assert again == ref and edited.edited and edited.buttons() == []
+    assert "Taken" in edited.all_text
+
+
+async def test_a_channel_named_by_its_name_is_edited_by_its_id(slack_emulator) -> None:
+    slack_emulator.add_channel("C9", "partner-b")
+    slack = transport(slack_emulator)
+    ref = await slack.deliver(delivery(teaser_view(), "#partner-b"))
+    assert ref is not None and ref.chat_id == "#partner-b" and ref.message_id.startswith("C9:")
+    await slack.deliver(delivery(teaser_view(closed="expired"), "#partner-b", edit=ref))
+    assert "Expired" in slack_emulator.last_message("C9").all_text  # type: ignore[union-attr]
+
+
+async def test_direct_messages_open_the_dm_once_and_edit_in_place(slack_emulator) -> None:
+    slack_emulator.add_user("U7")
+    slack = transport(slack_emulator)
+    ref = await slack.deliver(delivery(card(), "U7"))
+    await slack.deliver(delivery(content_view(items=1, body_chars=100), "U7", outbox_id=2))
+    assert ref is not None and ref.chat_id == "U7"
+    dm = slack_emulator.dm_channel("U7")
+    assert ref.message_id.startswith(f"{dm}:")
+    assert len(slack_emulator.calls("conversations.open")) == 1
+    assert [m.text for m in slack_emulator.dm_messages("U7")][1].startswith("Sales kit")
+
+    won = LeadCardView(4, LeadStatus.CONTACTED, "contacted", card().lead, ("meeting",), "en")
+    await slack.deliver(delivery(won, "U7", edit=ref))
+    first = slack_emulator.dm_messages("U7")[0]
+    assert first.edited and [b["action_id"] for b in first.buttons()] == ["lead_meeting"]
+
+
+async def test_rate_limit_becomes_retry_after(slack_emulator) -> None:
+    slack_emulator.add_channel("C1")
+    slack_emulator.faults.rate_limit("chat.postMessage", retry_after=7)
+    with pytest.raises(DeliveryError) as caught:
+        await transport(slack_emulator).deliver(delivery(teaser_view(), "C1"))
+    assert caught.value.retry_after == 7 and not caught.value.permanent
+    assert slack_emulator.bot_messages("C1") == []
+
+
+@pytest.mark.parametrize(
+    ("arm", "permanent"),
+    [
+        (lambda s: s.faults.error("chat.postMessage", "is_archived"), True),
+        (lambda s: s.faults.error("chat.postMessage", "account_inactive"), True),
+        (lambda s: s.faults.fail("chat.postMessage", status=503), False),
+        (lambda s: s.faults.error("chat.postMessage", "internal_error"), False),
+    ],
+)
+async def test_failures_are_permanent_or_retryable(slack_emulator, arm, permanent) -> None:
+    slack_emulator.add_channel("C1")
+    arm(slack_emulator)
+    with pytest.raises(DeliveryError) as caught:
+        await transport(slack_emulator).deliver(delivery(teaser_view(), "C1"))
+    assert caught.value.permanent is permanent
+
+
+async def test_unknown_channel_and_bot_not_in_channel_are_permanent(slack_emulator) -> None:
+    slack_emulator.add_channel("C2", bot_member=False)
+    slack = transport(slack_emulator)
+    for address in ("C404", "C2"):
+        with pytest.raises(DeliveryError) as caught:
+            await slack.deliver(delivery(teaser_view(), address))
+        assert caught.value.permanent
+
+
+async def test_slack_down_is_retryable(slack_emulator) -> None:
+    slack_emulator.add_channel("C1")
+    slack = transport(slack_emulator)
+    slack_emulator.stop()
+    try:
+        with pytest.raises(DeliveryError) as caught:
+            await slack.deliver(delivery(teaser_view(), "C1"))
+        assert not caught.value.permanent
+    finally:
+        slack_emulator.start()
+    assert await slack.deliver(delivery(teaser_view(), "C1")) is not None
+
+
+async def test_a_long_pack_interrupted_by_a_rate_limit_continues_without_duplicates(
+    slack_emulator,
+) -> None:
+    slack_emulator.add_user("U7")
+    slack = transport(slack_emulator)
+    pack = delivery(content_view(items=12, body_chars=3000), "U7", outbox_id=5)
+    slack_emulator.faults.rate_limit(
+        "chat.postMessage", retry_after=1, when=lambda p: "(2/" in str(p.get("text"))
+    )
+    with pytest.raises(DeliveryError):
+        await slack.deliver(pack)
+    assert len(slack_emulator.dm_messages("U7")) == 1
+    ref = await slack.deliver(pack)
+    messages = slack_emulator.dm_messages("U7")
+    texts = [m.text for m in messages]
+    assert len(texts) == len(set(texts)) >= 2 and "(1/" in texts[0]
+    assert ref is not None and ref.message_id.endswith(messages[0].ts)
+
+
+async def test_a_teaser_deleted_in_slack_needs_no_edit_and_a_lost_card_is_posted_again(
+    slack_emulator,
+) -> None:
+    slack_emulator.add_channel("C1")
+    slack_emulator.add_user("U7")
+    slack = transport(slack_emulator)
+    teaser_ref = MessageRef("C1", "C1:999.000")
+    assert await slack.deliver(delivery(teaser_view(closed="taken"), "C1", teaser_ref)) == (
+        teaser_ref
+    )
+    assert slack_emulator.bot_messages("C1") == []
+    card_ref = MessageRef("U7", f"{slack_emulator.dm_channel('U7')}:999.000")
+    await slack.deliver(delivery(card(), "U7", card_ref))
+    assert "Brauerei Huber" in slack_emulator.dm_messages("U7")[0].all_text
+
+
+def test_rate_limits_follow_the_settings(slack_emulator) -> None:
+    [limit] = transport(slack_emulator, per_channel_per_second=0.5, burst=2).rate_limits("C1")
+    assert (limit.per_second, limit.burst) == (0.5, 2) and "C1" in limit.bucket
