@@ -1,7 +1,7 @@
 """Why a stored lead went (or would go) to which partner — for staff, CLI and chat.
 
 Loads the lead, the partner directory and the lead's exclusions exactly as
-:func:`bot.services.distribution.decide` does, so the explanation agrees with what the next
+:func:`bot.services.directory_snapshot.decide` does, so the explanation agrees with what the next
 matching run would do. It adds what happened so far: the offers each partner received.
 Read-only: nothing is written, so it is safe to call at any time.
 """
@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.matching import LeadExplanation, explain_lead
 from bot.models import Lead, LeadStatus, Offer, OfferStatus
-from bot.services.distribution import excluded_partners, lead_profile, partner_profiles
+from bot.services.directory_snapshot import excluded_partners, lead_profile, partner_profiles
 from bot.services.errors import NotFound
 from bot.uow import UnitOfWork
 
