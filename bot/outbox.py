@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from bot.models import OutboxMessage, Partner, Platform, Rep
+from sqlalchemy import or_, update
+
+from bot.models import OutboxMessage, OutboxStatus, Partner, Platform, Rep
 from bot.notices import Audience, NoticeKind, ToPartner, ToRep, ToStaff
 
 if TYPE_CHECKING:
@@ -124,3 +126,30 @@ class OutboxWriter:
         await self.enqueue(
             ToRep(rep_id, platform), kind, {"event": event, "params": params}, lead_id=lead_id
         )
+
+
+async def requeue_address(uow: UnitOfWork, platform: Platform, address: str) -> int:
+    """Make every pending row for one platform address due now; returns how many.
+
+    For when the platform says the address can be reached again (a Telegram rep opened
+    the private chat with the bot): rows waiting out a long retry backoff go at once, in
+    their original order. Rows a sender holds right now are left to it. The caller commits
+    (the sender is woken after the commit).
+    """
+    now = uow.clock.now()
+    result = await uow.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.platform == platform.value,
+            OutboxMessage.address == address,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at > now,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        uow.outbox_written = True  # wake the sender after the commit
+    return count

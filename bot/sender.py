@@ -117,8 +117,8 @@ class OutboxSender:
         self, session, row: OutboxMessage, ref: MessageRef, delivery: Delivery
     ) -> None:
         view = delivery.view
-        if delivery.edit is not None:
-            return
+        if delivery.edit is not None and ref == delivery.edit:
+            return  # edited in place: the stored reference is still right
         if isinstance(view, TeaserView):
             session.add(
                 ChatMessage(

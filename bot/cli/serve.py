@@ -21,7 +21,7 @@ import uvicorn
 from bot.api import create_app
 from bot.cli.common import command, pass_settings
 from bot.cli.importing import fail_with, require_database
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.handlers import registry
 from bot.models import Platform
 from bot.runtime import Runtime
@@ -67,6 +67,10 @@ def startup_warnings(
             "answers 401 to everyone."
         )
     return warnings
+
+
+class StartupFailed(Exception):
+    """A platform or the app could not start (bad token, unreachable API, ...)."""
 
 
 class _Server(uvicorn.Server):
@@ -129,7 +133,10 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
             server_header=False,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
-        await _Server(config, address).serve(sockets=[sock])
+        server = _Server(config, address)
+        await server.serve(sockets=[sock])
+        if not server.started:
+            raise StartupFailed("the server did not start; the log above says why")
     finally:
         await runtime.close()
 
@@ -161,6 +168,8 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
     shown = f"[{host}]" if ":" in host else host
     try:
         asyncio.run(_serve(settings, sock, f"http://{shown}:{bound}", log_level))
+    except (ConfigError, StartupFailed) as exc:
+        fail_with(str(exc))
     finally:
         sock.close()
     click.echo("leadbot: stopped", err=True)
