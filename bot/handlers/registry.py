@@ -56,6 +56,9 @@ def platform_parts(runtime: Runtime) -> PlatformParts:
     """Everything the enabled platforms contribute to this process."""
     parts = PlatformParts()
     parts.contexts.append(content_and_news(runtime))
+    from bot.handlers import telegram
+
+    telegram.contribute(runtime, parts)
     return parts
 
 
