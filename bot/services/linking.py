@@ -71,12 +71,6 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
-def looks_like_code(text: str) -> bool:
-    """Whether ``text`` has the shape of a code (URL-safe characters, plausible length)."""
-    value = text.strip()
-    return 16 <= len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
-
-
 def _column(platform: Platform) -> InstrumentedAttribute:
     if platform is Platform.TELEGRAM:
         return Rep.telegram_user_id

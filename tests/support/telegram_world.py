@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.models import Lead
 from bot.runtime import Runtime
@@ -149,6 +150,7 @@ async def telegram_world(
     started: bool = True,
     webhook: bool = True,
     real_limits: bool = False,
+    clock: Clock | None = None,
 ) -> AsyncIterator[World]:
     """Partners P0..Pn-1 with groups and one linked rep each (``started``: the reps have
     opened the private chat with the bot). Then the bot runs.
@@ -182,7 +184,7 @@ async def telegram_world(
             await uow.commit()
     finally:
         await setup.close()
-    async with running_bot(settings) as bot:
+    async with running_bot(settings, clock=clock) as bot:
         url = f"{bot.url}/telegram/webhook" if webhook else None
         driver = emulator.driver(webhook_url=url) if url else emulator.driver()
         yield World(bot, emulator, driver, groups, users, rep_ids)

@@ -18,9 +18,9 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import ForceReply, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
@@ -82,6 +82,15 @@ def build_application(settings: TelegramSettings) -> Application:
     )
 
 
+async def bot_username(settings: TelegramSettings) -> str:
+    """The bot's @username from Telegram (``getMe``), for deep links outside the server."""
+    from telegram import Bot
+
+    assert settings.token is not None
+    async with Bot(settings.token.get_secret_value(), base_url=settings.api_url) as bot:
+        return str(bot.username)
+
+
 def flood_limits(settings: TelegramSettings, chat_id: str) -> list[RateLimit]:
     """The token buckets one message to ``chat_id`` takes from (Telegram's flood limits)."""
     limits = [
@@ -110,6 +119,7 @@ class TelegramBot:
         assert self.settings.token is not None
         self.bot_id = self.settings.token.get_secret_value().split(":", 1)[0]
         self._setup_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
 
@@ -220,6 +230,12 @@ class TelegramBot:
             return None
         return f"https://t.me/{self.username}" + (f"?start={payload}" if payload else "")
 
+    def spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run a short follow-up job in the background (cancelled when the bot stops)."""
+        task = asyncio.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     # --- lifecycle -------------------------------------------------------------------
 
     async def _setup_once(self) -> None:
@@ -272,9 +288,10 @@ class TelegramBot:
         try:
             yield
         finally:
-            if self._setup_task is not None:
-                self._setup_task.cancel()
-                await asyncio.gather(self._setup_task, return_exceptions=True)
+            tasks = [*self._tasks, *([self._setup_task] if self._setup_task else [])]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self.ready.clear()
             if self.application.running:
                 await self.application.stop()

@@ -11,6 +11,7 @@ once (:func:`bot.outbox.requeue_address`) instead of after the retry backoff.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -22,13 +23,14 @@ from bot.handlers.telegram.keyboards import link_keyboard
 from bot.handlers.telegram.updates import AddedToGroup, CommandIn
 from bot.i18n import t
 from bot.models import Platform, Rep
-from bot.outbox import requeue_address
+from bot.outbox import Requeued, requeue_address
 from bot.runtime import Runtime
 from bot.services.linking import LinkOutcome, redeem
 
 log = logging.getLogger(__name__)
 
 LEAD_PAYLOAD = re.compile(r"lead_(\d{1,18})")
+IN_FLIGHT_WAIT_SECONDS = 30.0
 
 
 def lead_payload(lead_id: int | None) -> str:
@@ -69,12 +71,31 @@ async def mark_unreachable(runtime: Runtime, user_id: int) -> None:
         await uow.commit()
 
 
-async def deliver_waiting(runtime: Runtime, user_id: int) -> int:
-    """Send what waits in the outbox for this private chat now; returns how many."""
+async def deliver_waiting(tg: TelegramBot, user_id: int) -> int:
+    """Send what waits in the outbox for this private chat now; returns how many wait.
+
+    A row that is being sent at this very moment (and failing with 403, since the chat was
+    not open when the attempt began) would be rescheduled after the backoff; so while any
+    are in flight, this looks again shortly (in the background) until they are done.
+    """
+    found = await _requeue(tg.runtime, user_id)
+    if found.in_flight:
+        tg.spawn(_requeue_after_flight(tg.runtime, user_id))
+    return found.due_now + found.in_flight
+
+
+async def _requeue(runtime: Runtime, user_id: int) -> Requeued:
     async with runtime.uow() as uow:
-        count = await requeue_address(uow, Platform.TELEGRAM, str(user_id))
+        found = await requeue_address(uow, Platform.TELEGRAM, str(user_id))
         await uow.commit()
-    return count
+    return found
+
+
+async def _requeue_after_flight(runtime: Runtime, user_id: int) -> None:
+    for _ in range(int(IN_FLIGHT_WAIT_SECONDS / 0.2)):
+        await asyncio.sleep(0.2)
+        if not (await _requeue(runtime, user_id)).in_flight:
+            return
 
 
 async def handle_start(tg: TelegramBot, cmd: CommandIn) -> None:
@@ -87,6 +108,7 @@ async def handle_start(tg: TelegramBot, cmd: CommandIn) -> None:
         await to_private(tg, cmd.chat_id, who.language)
         return
     payload = cmd.args[0] if cmd.args else ""
+    lines: list[str] = []
     if payload and payload != lead_payload(None) and not LEAD_PAYLOAD.fullmatch(payload):
         async with tg.runtime.uow() as uow:
             result = await redeem(uow, payload, Platform.TELEGRAM, str(person.user_id))
@@ -100,12 +122,12 @@ async def handle_start(tg: TelegramBot, cmd: CommandIn) -> None:
         await mark_reachable(tg.runtime, person.user_id)
         key = "link.linked" if result.outcome is LinkOutcome.LINKED else "link.already_linked"
         text = t(language, key, name=result.rep_name or "", partner=result.partner_name or "")
-        await tg.send(cmd.chat_id, "✅ " + escape_telegram(text))
+        lines.append("✅ " + escape_telegram(text))
     who = await tg.identify(person)
-    lines = []
     if who.rep_id is not None:
-        waiting = await deliver_waiting(tg.runtime, person.user_id)
-        lines.append(escape_telegram(t(who.language, "telegram.welcome", name=who.name or "")))
+        waiting = await deliver_waiting(tg, person.user_id)
+        if not lines:
+            lines.append(escape_telegram(t(who.language, "telegram.welcome", name=who.name or "")))
         if waiting:
             lines.append(escape_telegram(t(who.language, "telegram.waiting", count=waiting)))
     elif not who.is_staff:
