@@ -139,3 +139,26 @@ async def test_staff_commands_and_the_staff_chat_feed(make_settings, telegram_em
         await driver.press(boss, f"erase:{lead_id}", message_id=confirm.message_id)
         await world.private(STAFF_USER, lambda m: "erased" in m.plain_text)
         assert (await world.lead(lead_id)).status is LeadStatus.ERASED
+
+
+async def test_added_to_a_group_the_bot_tells_its_chat_id(make_settings, telegram_emulator):
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        telegram_emulator.add_group(-1_009_999, "Neuer Partner")
+        bot = {"id": 123456789, "is_bot": True, "first_name": "Leadbot"}
+        admin = {"id": 31, "is_bot": False, "first_name": "Ida", "language_code": "en"}
+        added = await world.driver.deliver(
+            {
+                "my_chat_member": {
+                    "chat": {"id": -1_009_999, "type": "supergroup", "title": "Neuer Partner"},
+                    "from": admin,
+                    "date": 0,
+                    "old_chat_member": {"status": "left", "user": bot},
+                    "new_chat_member": {"status": "member", "user": bot},
+                }
+            }
+        )
+        assert added.status == 200
+        hello = await world.tg.wait_for_async(lambda: world.tg.last_message(-1_009_999))
+        assert "-1009999" in hello.plain_text and "telegram_chat_id" in hello.plain_text
+        assert any(e["type"] == "code" for e in hello.entities)

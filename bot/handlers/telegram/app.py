@@ -29,6 +29,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, 
 
 from bot.config import ConfigError, TelegramSettings
 from bot.handlers.telegram.keyboards import Keyboard, markup
+from bot.handlers.telegram.limits import flood_limits, log_failure, seconds
 from bot.handlers.telegram.updates import Person
 from bot.interactions import Identity, Interactions, identify
 from bot.models import Platform
@@ -91,21 +92,6 @@ async def bot_username(settings: TelegramSettings) -> str:
         return str(bot.username)
 
 
-def flood_limits(settings: TelegramSettings, chat_id: str) -> list[RateLimit]:
-    """The token buckets one message to ``chat_id`` takes from (Telegram's flood limits)."""
-    limits = [
-        RateLimit("telegram:global", settings.global_per_second, int(settings.global_per_second)),
-        RateLimit(f"telegram:chat:{chat_id}", settings.chat_per_second, settings.chat_burst),
-    ]
-    if chat_id.startswith("-"):
-        limits.append(
-            RateLimit(
-                f"telegram:group:{chat_id}", settings.group_per_minute / 60, settings.group_burst
-            )
-        )
-    return limits
-
-
 class TelegramBot:
     """One bot: the PTB Application plus what our handlers share (runtime, identity, I/O)."""
 
@@ -144,14 +130,8 @@ class TelegramBot:
         await dispatch(self, update)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        error = context.error
         update_id = update.update_id if isinstance(update, Update) else "?"
-        log.error(
-            "telegram update %s failed: %s",
-            update_id,
-            type(error).__name__,
-            exc_info=error if not isinstance(error, TelegramError) else None,
-        )
+        log_failure(log, f"telegram update {update_id}", context.error)
 
     async def identify(self, person: Person) -> Identity:
         """The rep and/or staff member behind a Telegram user; unknown users keep Telegram's
@@ -297,12 +277,6 @@ class TelegramBot:
                 await self.application.stop()
             with contextlib.suppress(TelegramError):
                 await self.application.shutdown()
-
-
-def seconds(value: object) -> float:
-    """PTB gives ``retry_after`` as int seconds or (with PTB_TIMEDELTA) a timedelta."""
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
 
 
 def contribute(runtime: Runtime, parts: PlatformParts) -> None:

@@ -15,7 +15,8 @@ import logging
 
 from telegram.error import Conflict, RetryAfter, TelegramError
 
-from bot.handlers.telegram.app import ALLOWED_UPDATES, TelegramBot, seconds
+from bot.handlers.telegram.app import ALLOWED_UPDATES, TelegramBot
+from bot.handlers.telegram.limits import log_failure, seconds
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ async def poll_forever(tg: TelegramBot) -> None:
                 offset = update.update_id + 1
                 try:
                     await tg.handle(update)
-                except Exception:
-                    log.exception("telegram update %s failed", update.update_id)
+                except Exception as exc:
+                    log_failure(log, f"telegram update {update.update_id}", exc)
     finally:
         if offset is not None:  # confirm what was handled, so a restart does not redo it
             with contextlib.suppress(TelegramError, asyncio.CancelledError):

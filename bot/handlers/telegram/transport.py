@@ -31,8 +31,9 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.handlers.telegram.app import NO_PREVIEW, TelegramBot, seconds
+from bot.handlers.telegram.app import NO_PREVIEW, TelegramBot
 from bot.handlers.telegram.keyboards import markup
+from bot.handlers.telegram.limits import seconds
 from bot.handlers.telegram.onboarding import mark_reachable, mark_unreachable
 from bot.handlers.telegram.render import Outgoing, render_view
 from bot.models import Platform
