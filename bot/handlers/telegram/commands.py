@@ -182,8 +182,11 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
         await answer()
         await send_card(tg, who, chat_id, cb.id)
         return
+    if not who.is_staff:
+        await answer(t(who.language, "reply.staff_only"), alert=True)
+        return
     if press.message_id is not None and press.chat_id is not None:
-        await tg.edit_keyboard(press.chat_id, press.message_id, ())
+        await tg.edit_keyboard(press.chat_id, press.message_id, ())  # asked and answered
     if cb.kind == kb.CANCEL:
         await answer(t(who.language, "telegram.cancelled"))
         return
