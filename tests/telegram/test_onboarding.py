@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from bot.services.linking import create_invite
 from tests.emulators.fixtures import TELEGRAM_TOKEN
 from tests.support.cli import leadbot
-from tests.support.factories import add_rep
+from tests.support.factories import add_partner, add_rep
 from tests.support.telegram_world import World, telegram_settings, telegram_world
 
 NEW_USER = 8_801
@@ -132,3 +132,29 @@ async def test_a_claimer_who_never_started_the_bot_gets_the_details_after_start(
         assert pack.message_id > card.message_id  # in the order they were queued
         rep = await _rep(world, "rep0@p0.example")
         assert rep.telegram_started_at is not None
+
+
+async def test_invite_link_from_the_configured_username_or_the_code_alone(runtime, database_url):
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P9", name="Neun GmbH")
+        await add_rep(uow, "P9", "ina@neun.example", name="Ina")
+        await uow.commit()
+    named = await asyncio.to_thread(
+        leadbot,
+        database_url,
+        "reps",
+        "invite",
+        "ina@neun.example",
+        "--hours",
+        "5",
+        LEADBOT_TELEGRAM__BOT_USERNAME="@acme_leads_bot",
+    )
+    assert named.exit_code == 0, named.output
+    assert re.search(
+        r"Link:  https://t\.me/acme_leads_bot\?start=[A-Za-z0-9_-]{22}\n", named.output
+    )
+    bare = await asyncio.to_thread(leadbot, database_url, "reps", "invite", "ina@neun.example")
+    assert bare.exit_code == 0, bare.output
+    code = re.search(r"Code:  (\S+)", bare.output).group(1)
+    assert "set [telegram] bot_username" in bare.output
+    assert f"/start {code}" in bare.output
