@@ -74,6 +74,14 @@ class TelegramSettings(Section):
     webhook_url: str = ""
     bot_username: str = ""
     link_code_hours: int = Field(default=72, ge=1)
+    poll_timeout_seconds: int = Field(default=30, ge=0, le=300, description="getUpdates wait")
+    # Flood limits (docs/telegram.md): Telegram allows about 30 messages per second in all,
+    # about one per second per chat and 20 per minute per group; stay a little below.
+    global_per_second: float = Field(default=25.0, gt=0)
+    chat_per_second: float = Field(default=1.0, gt=0)
+    chat_burst: int = Field(default=3, ge=1)
+    group_per_minute: float = Field(default=20.0, gt=0)
+    group_burst: int = Field(default=10, ge=1)
     token: SecretStr | None = _secret("LEADBOT_TELEGRAM__TOKEN")
     webhook_secret: SecretStr | None = _secret("LEADBOT_TELEGRAM__WEBHOOK_SECRET")
 

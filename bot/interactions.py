@@ -17,15 +17,17 @@ from bot.content.anonymize import teaser_facts
 from bot.lifecycle import OWNED, IllegalTransition
 from bot.models import (
     Channel,
+    ChatMessage,
     Lead,
     LeadPersonalData,
     LeadStatus,
+    MessageKind,
     Offer,
     OfferStatus,
     Platform,
     Rep,
 )
-from bot.notices import LeadCardView, TeaserView
+from bot.notices import LeadCardView, MessageRef, TeaserView
 from bot.runtime import Runtime
 from bot.services import staff as staff_services
 from bot.services.claims import ClaimOutcome, claim
@@ -200,6 +202,29 @@ class Interactions:
                 actions=tuple(a.value for a in actions),
                 language=who.language,
             )
+
+    async def card_shown(self, who: Identity, lead_id: int, ref: MessageRef) -> None:
+        """A rep asked for their lead's card and the platform shows it at ``ref``: from now
+        on that message is the card the outbox edits when the lead changes (one live card
+        per rep and lead, the newest). Only owners' cards are tracked."""
+        if who.rep_id is None:
+            return
+        async with self.runtime.uow() as uow:
+            lead = await uow.session.get(Lead, lead_id)
+            if lead is None or lead.owner_rep_id != who.rep_id:
+                return
+            uow.session.add(
+                ChatMessage(
+                    platform=who.platform.value,
+                    chat_id=ref.chat_id,
+                    message_id=ref.message_id,
+                    kind=MessageKind.LEAD_CARD,
+                    lead_id=lead_id,
+                    rep_id=who.rep_id,
+                    created_at=uow.clock.now(),
+                )
+            )
+            await uow.commit()
 
     async def open_teasers(self, who: Identity) -> list[TeaserView]:
         """Offers still open for the rep's partner (what their channel shows as claimable)."""

@@ -17,7 +17,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import aliased
 
 from bot.models import (
     ChatMessage,
@@ -47,8 +48,29 @@ class OutboxSender:
         self.transports = dict(transports)
 
     async def _due_rows(self) -> list[OutboxMessage]:
+        """Due rows, oldest first; a row waits while an older row to its address waits.
+
+        Messages to one chat keep their order (a lead card before its content pack, a
+        teaser before its "taken" edit) even when the older one is retried after a backoff
+        or is being sent by another process.
+        """
         now = self.runtime.clock.now()
         platforms = [p.value for p in self.transports]
+        earlier = aliased(OutboxMessage)
+        waiting_before = (
+            select(earlier.id)
+            .where(
+                earlier.platform == OutboxMessage.platform,
+                earlier.address == OutboxMessage.address,
+                earlier.status == OutboxStatus.PENDING,
+                earlier.id < OutboxMessage.id,
+                or_(
+                    earlier.next_attempt_at > now,
+                    and_(earlier.locked_until.is_not(None), earlier.locked_until >= now),
+                ),
+            )
+            .exists()
+        )
         async with self.runtime.uow() as uow:
             rows = await uow.session.scalars(
                 select(OutboxMessage)
@@ -57,6 +79,7 @@ class OutboxSender:
                     OutboxMessage.platform.in_(platforms),
                     OutboxMessage.next_attempt_at <= now,
                     or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+                    ~waiting_before,
                 )
                 .order_by(OutboxMessage.id)
                 .limit(self.runtime.settings.outbox.batch_size)
@@ -117,8 +140,8 @@ class OutboxSender:
         self, session, row: OutboxMessage, ref: MessageRef, delivery: Delivery
     ) -> None:
         view = delivery.view
-        if delivery.edit is not None:
-            return
+        if delivery.edit is not None and ref == delivery.edit:
+            return  # edited in place: the stored reference is still right
         if isinstance(view, TeaserView):
             session.add(
                 ChatMessage(

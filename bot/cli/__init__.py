@@ -10,6 +10,7 @@ from bot.cli.content import content_group
 from bot.cli.db import migrate_command
 from bot.cli.directory import partners_group, reps_group
 from bot.cli.explain import explain_command
+from bot.cli.invite import reps_invite  # noqa: F401 - registers `reps invite`
 from bot.cli.leads import leads_group
 from bot.cli.outbox import outbox_group
 from bot.cli.serve import serve_command

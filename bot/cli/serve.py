@@ -66,6 +66,10 @@ def startup_warnings(
     return warnings
 
 
+class StartupFailed(Exception):
+    """A platform or the app could not start (bad token, unreachable API, ...)."""
+
+
 class _Server(uvicorn.Server):
     """uvicorn, announcing the real address and ending with status 0 on a signal.
 
@@ -113,7 +117,10 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
             server_header=False,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
-        await _Server(config, address).serve(sockets=[sock])
+        server = _Server(config, address)
+        await server.serve(sockets=[sock])
+        if not server.started:
+            raise StartupFailed("the server did not start; the log above says why")
     finally:
         await runtime.close()
 
@@ -147,6 +154,8 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
         asyncio.run(_serve(settings, sock, f"http://{shown}:{bound}", log_level))
     except ConfigError as exc:  # a platform cannot start as configured (e.g. a missing token)
         fail_with(str(exc), 2)
+    except StartupFailed as exc:
+        fail_with(str(exc))
     finally:
         sock.close()
     click.echo("leadbot: stopped", err=True)

@@ -61,6 +61,10 @@ def platform_parts(runtime: Runtime) -> PlatformParts:
         from bot.handlers import slack
 
         slack.contribute(runtime, parts)
+    if runtime.settings.telegram.enabled:
+        from bot.handlers import telegram
+
+        telegram.contribute(runtime, parts)
     return parts
 
 

@@ -64,6 +64,9 @@ class Rep(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # When the rep last wrote to the bot in a private chat (so the bot may message them);
+    # cleared when Telegram refuses a private message (never started, or bot blocked).
+    telegram_started_at: Mapped[datetime | None] = mapped_column()
     role: Mapped[str] = mapped_column(String(32), default="sales")
     language: Mapped[str] = mapped_column(String(2), default="de")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

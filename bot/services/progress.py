@@ -8,6 +8,7 @@ partner excluded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -116,6 +117,36 @@ def parse_revenue(text: str) -> Decimal:
     if not value.is_finite() or value < 0 or value >= MAX_REVENUE_EUR:
         raise InvalidInput(f"revenue: {text.strip()!r} is not a plausible amount in euros")
     return value.quantize(Decimal("0.01"))
+
+
+def parse_day(text: str, today: date) -> date:
+    """A follow-up date as people type it: ``2026-03-15``, ``15.03.2026``, ``15.3.``,
+    ``+3d``, ``+1w``, ``today``/``heute``, ``tomorrow``/``morgen``. Raises InvalidInput.
+
+    Only the shape is checked here; :func:`validate_report` refuses past or far dates.
+    """
+    value = text.strip().lower()
+    if value in ("today", "heute"):
+        return today
+    if value in ("tomorrow", "morgen"):
+        return today + timedelta(days=1)
+    relative = re.fullmatch(r"\+\s*(\d{1,3})\s*([dtw])", value)
+    if relative:
+        n = int(relative.group(1))
+        return today + timedelta(days=n * (7 if relative.group(2) == "w" else 1))
+    german = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})?", value)
+    try:
+        if german:
+            year = int(german.group(3)) if german.group(3) else today.year
+            found = date(year, int(german.group(2)), int(german.group(1)))
+            if german.group(3) is None and found < today:
+                found = found.replace(year=year + 1)  # "15.1." in December: next January
+            return found
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"not a date: {text.strip()!r} (use 2026-03-15, 15.03.2026, +3d or tomorrow)"
+        ) from None
 
 
 def validate_report(report: Report, today: date) -> None:

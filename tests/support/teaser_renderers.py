@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.handlers.console.render import render_view
 from bot.handlers.slack.blocks import teaser as slack_teaser
+from bot.handlers.telegram.render import render_teaser
 from bot.notices import TeaserView
 
 
@@ -16,7 +17,15 @@ def _slack(view: TeaserView) -> dict[str, Any]:
     return {"text": message.text, "blocks": message.blocks}
 
 
+def telegram_teaser(view: TeaserView) -> dict[str, Any]:
+    """The message as sent: HTML text and the inline keyboard (button texts and data)."""
+    message = render_teaser(view)
+    buttons = [[b.text, b.data, b.url] for row in message.keyboard for b in row]
+    return {"text": message.text, "keyboard": buttons}
+
+
 TEASER_RENDERERS: dict[str, Callable[[TeaserView], Any]] = {
     "console": render_view,
     "slack": _slack,
+    "telegram": telegram_teaser,
 }

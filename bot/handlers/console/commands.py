@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from bot.services import progress
 from bot.services.errors import InvalidInput
 from bot.services.progress import HAND_BACK_REASONS, LOST_REASONS, parse_revenue
 
@@ -65,24 +66,10 @@ def _int(name: str, value: str, what: str) -> int:
 
 
 def parse_day(text: str, today: date) -> date:
-    value = text.strip().lower()
-    if value in ("today", "heute"):
-        return today
-    if value in ("tomorrow", "morgen"):
-        return today + timedelta(days=1)
-    relative = re.fullmatch(r"\+(\d{1,3})([dw])", value)
-    if relative:
-        n = int(relative.group(1))
-        return today + timedelta(days=n * (7 if relative.group(2) == "w" else 1))
-    german = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", value)
     try:
-        if german:
-            return date(int(german.group(3)), int(german.group(2)), int(german.group(1)))
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"not a date: {text!r} (use 2026-03-15, 15.03.2026, +3d or tomorrow)"
-        ) from None
+        return progress.parse_day(text, today)
+    except InvalidInput as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parse_duration(text: str) -> timedelta:

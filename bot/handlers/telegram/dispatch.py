@@ -1,0 +1,27 @@
+"""From an update to the module that handles it. Holds no rules; only routing."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram.updates import AddedToGroup, CommandIn, PressIn, TextIn, parse_update
+
+
+async def dispatch(tg: TelegramBot, update: Update) -> None:
+    from bot.handlers.telegram import commands, onboarding, presses, status
+
+    incoming = parse_update(update, tg.username)
+    if incoming is None:
+        return
+    if isinstance(incoming, CommandIn | TextIn) and incoming.private:
+        # Writing to the bot opens the private chat: from now on it may write back.
+        await onboarding.mark_reachable(tg.runtime, incoming.person.user_id)
+    if isinstance(incoming, PressIn):
+        await presses.handle_press(tg, incoming)
+    elif isinstance(incoming, CommandIn):
+        await commands.handle_command(tg, incoming)
+    elif isinstance(incoming, TextIn):
+        await status.handle_text(tg, incoming)
+    elif isinstance(incoming, AddedToGroup):
+        await onboarding.announce_chat_id(tg, incoming)

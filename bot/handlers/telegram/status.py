@@ -1,0 +1,206 @@
+"""Progress from the phone: the lead card's buttons, their sub-menus and typed answers.
+
+Contacted / Meeting / Proposal report with one tap. Won asks for the revenue (a
+``ForceReply`` question; a reply that is no amount is asked again). Lost shows the reasons,
+then asks for an optional note (Skip button, or type "skip"). Follow-up offers +1 day,
++3 days, +1 week or a typed date. Hand back shows the reasons. Everything goes through
+``Interactions.report``; the card itself is edited by the lead-card notice the core
+queues, so every platform the rep uses shows the same state.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.content.render import escape_telegram
+from bot.handlers.telegram import inputs
+from bot.handlers.telegram import keyboards as kb
+from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram.presses import Answer
+from bot.handlers.telegram.render import reply_html, reply_plain
+from bot.handlers.telegram.updates import PressIn, TextIn
+from bot.i18n import t
+from bot.interactions import Identity, Reply
+from bot.notices import LeadCardView
+from bot.services.content import local_today
+from bot.services.errors import InvalidInput
+from bot.services.progress import Report, StatusAction, parse_day, parse_revenue
+
+ONE_TAP = frozenset({StatusAction.CONTACTED, StatusAction.MEETING, StatusAction.PROPOSAL})
+SUB_MENUS = {
+    StatusAction.LOST: kb.lost_keyboard,
+    StatusAction.FOLLOW_UP: kb.follow_up_keyboard,
+    StatusAction.HAND_BACK: kb.hand_back_keyboard,
+}
+
+
+async def _card(tg: TelegramBot, who: Identity, lead_id: int) -> LeadCardView | Reply:
+    return await tg.interactions.lead_card(who, lead_id)
+
+
+async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer: Answer) -> None:
+    who = await tg.identify(press.person)
+    language = who.language
+    chat_id = press.chat_id if press.chat_id is not None else press.person.user_id
+    lead_id = cb.id
+    if not who.known:
+        await answer(t(language, "reply.unknown_user"), alert=True)
+        return
+    card = await _card(tg, who, lead_id)
+    if isinstance(card, Reply):
+        await answer(reply_plain(card, language), alert=True)
+        return
+    if cb.kind == kb.BACK:
+        await answer()
+        await _keyboard(tg, press, kb.status_keyboard(lead_id, card.actions, language))
+        return
+    if cb.kind == kb.SKIP:
+        await _skip(tg, who, press, lead_id, answer)
+        return
+    wanted = {
+        kb.STATUS: cb.value,
+        kb.LOST: StatusAction.LOST.value,
+        kb.HAND_BACK: StatusAction.HAND_BACK.value,
+        kb.FOLLOW_UP: StatusAction.FOLLOW_UP.value,
+    }[cb.kind]
+    if wanted not in card.actions:  # a stale card: the lead moved on meanwhile
+        await answer(t(language, "telegram.not_now"), alert=True)
+        await _keyboard(tg, press, kb.status_keyboard(lead_id, card.actions, language))
+        return
+    if cb.kind == kb.STATUS:
+        await _status(tg, who, press, lead_id, StatusAction(wanted), card, answer)
+    elif cb.kind == kb.LOST:
+        await answer()
+        await _keyboard(tg, press, kb.status_keyboard(lead_id, card.actions, language))
+        await inputs.expect(
+            tg.runtime, press.person.user_id, inputs.Pending(inputs.LOST_NOTE, lead_id, cb.value)
+        )
+        reason = t(language, f"lost_reason.{cb.value}")
+        text = t(language, "telegram.prompt.lost_note", lead_id=lead_id, reason=reason)
+        await tg.send(chat_id, escape_telegram(text), kb.skip_keyboard(lead_id, language))
+    elif cb.kind == kb.HAND_BACK:
+        report = Report(StatusAction.HAND_BACK, reason=cb.value)
+        await _report_by_press(tg, who, lead_id, report, answer)
+    elif cb.value == kb.PICK_DATE:
+        await answer()
+        await _ask(tg, press.person.user_id, chat_id, inputs.FOLLOW_UP_DATE, lead_id, language)
+    else:
+        today = local_today(tg.runtime.settings, tg.runtime.clock.now())
+        day = today + timedelta(days=int(cb.value or 0))
+        report = Report(StatusAction.FOLLOW_UP, follow_up_on=day)
+        await _report_by_press(tg, who, lead_id, report, answer)
+        await _keyboard(tg, press, kb.status_keyboard(lead_id, card.actions, language))
+
+
+async def _status(
+    tg: TelegramBot,
+    who: Identity,
+    press: PressIn,
+    lead_id: int,
+    action: StatusAction,
+    card: LeadCardView,
+    answer: Answer,
+) -> None:
+    chat_id = press.chat_id if press.chat_id is not None else press.person.user_id
+    if action in ONE_TAP:
+        await _report_by_press(tg, who, lead_id, Report(action), answer)
+    elif action is StatusAction.WON:
+        await answer()
+        await _ask(tg, press.person.user_id, chat_id, inputs.REVENUE, lead_id, who.language)
+    else:
+        await answer()
+        await _keyboard(tg, press, SUB_MENUS[action](lead_id, who.language))
+
+
+async def _skip(
+    tg: TelegramBot, who: Identity, press: PressIn, lead_id: int, answer: Answer
+) -> None:
+    pending = await inputs.pending_for(tg.runtime, press.person.user_id)
+    if pending is None or pending.kind != inputs.LOST_NOTE or pending.lead_id != lead_id:
+        await answer(t(who.language, "telegram.input_expired"), alert=True)
+        return
+    await inputs.clear(tg.runtime, press.person.user_id)
+    report = Report(StatusAction.LOST, reason=pending.reason)
+    await _report_by_press(tg, who, lead_id, report, answer)
+    if press.chat_id is not None and press.message_id is not None:
+        await tg.edit_keyboard(press.chat_id, press.message_id, ())  # the Skip button is done
+
+
+async def _report_by_press(
+    tg: TelegramBot, who: Identity, lead_id: int, report: Report, answer: Answer
+) -> None:
+    reply = await tg.interactions.report(who, lead_id, report)
+    await answer(reply_plain(reply, who.language), alert=not reply.ok)
+
+
+async def _keyboard(tg: TelegramBot, press: PressIn, keyboard: kb.Keyboard) -> None:
+    if press.chat_id is not None and press.message_id is not None:
+        await tg.edit_keyboard(press.chat_id, press.message_id, keyboard)
+
+
+async def _ask(
+    tg: TelegramBot,
+    user_id: int,
+    chat_id: int,
+    kind: str,
+    lead_id: int,
+    language: str,
+    problem: str | None = None,
+) -> None:
+    """Ask for a typed answer (ForceReply) and remember what it is for."""
+    await inputs.expect(tg.runtime, user_id, inputs.Pending(kind, lead_id))
+    if kind == inputs.REVENUE:
+        question, placeholder = t(language, "reply.revenue_prompt"), "12.500"
+    else:
+        question, placeholder = t(language, "telegram.prompt.follow_up_date"), "15.03.2026"
+    lines = [f"⚠️ {escape_telegram(problem)}"] if problem else []
+    lines.append(f"<b>#{lead_id}</b> · {escape_telegram(question)}")
+    await tg.send(chat_id, "\n".join(lines), force_reply=placeholder)
+
+
+# --- typed answers ------------------------------------------------------------------
+
+
+async def handle_text(tg: TelegramBot, message: TextIn) -> None:
+    """A text in the private chat: the answer to the pending question, if there is one."""
+    if not message.private:
+        return  # groups: the bot reads only what is addressed to it, and answers nothing
+    user_id = message.person.user_id
+    who = await tg.identify(message.person)
+    language = who.language
+    pending = await inputs.pending_for(tg.runtime, user_id)
+    if pending is None:
+        await tg.send(message.chat_id, escape_telegram(t(language, "telegram.use_buttons")))
+        return
+    text = message.text.strip()
+    if text.lower() in inputs.CANCEL_WORDS:
+        await inputs.clear(tg.runtime, user_id)
+        await tg.send(message.chat_id, escape_telegram(t(language, "telegram.cancelled")))
+        return
+    if pending.kind == inputs.REVENUE:
+        try:
+            revenue = parse_revenue(text)
+        except InvalidInput:
+            problem = t(language, "reply.revenue_invalid")
+            await _ask(
+                tg, user_id, message.chat_id, pending.kind, pending.lead_id, language, problem
+            )
+            return
+        report = Report(StatusAction.WON, revenue_eur=revenue)
+    elif pending.kind == inputs.FOLLOW_UP_DATE:
+        today = local_today(tg.runtime.settings, tg.runtime.clock.now())
+        try:
+            day = parse_day(text, today)
+        except InvalidInput:
+            problem = t(language, "telegram.date_invalid")
+            await _ask(
+                tg, user_id, message.chat_id, pending.kind, pending.lead_id, language, problem
+            )
+            return
+        report = Report(StatusAction.FOLLOW_UP, follow_up_on=day)
+    else:
+        note = None if text.lower() in inputs.SKIP_WORDS else text
+        report = Report(StatusAction.LOST, reason=pending.reason, note=note)
+    await inputs.clear(tg.runtime, user_id)
+    reply = await tg.interactions.report(who, pending.lead_id, report)
+    await tg.send(message.chat_id, reply_html(reply, language))

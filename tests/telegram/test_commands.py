@@ -1,0 +1,164 @@
+"""Commands for reps and staff, the staff chat's feed, refusals, and escaping of lead text."""
+
+from __future__ import annotations
+
+from bot.models import LeadStatus
+from tests.support.telegram_world import telegram_settings, telegram_world
+
+STAFF_USER = 9_001
+STAFF_CHAT = -4_242
+
+
+def _staff_settings(make_settings, telegram_emulator):
+    telegram_emulator.add_group(STAFF_CHAT, "Staff")
+    return telegram_settings(
+        make_settings,
+        telegram_emulator,
+        telegram={"staff_chat_id": STAFF_CHAT},
+        staff={"telegram_users": [STAFF_USER], "language": "en"},
+    )
+
+
+async def test_rep_commands_and_lead_text_is_escaped(make_settings, telegram_emulator):
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=2) as world:
+        driver, tg = world.driver, world.tg
+        name = "Müller <b>&</b> Söhne"
+        lead_id = await world.post_lead(
+            **{"company.name": name, "interest.message": "Bitte <i>nicht</i> vor 10 & nach 17"}
+        )
+        await world.teaser(world.groups[0])
+        user = world.users[0]
+        await driver.press(user, "claim:", chat_id=world.groups[0])
+        card = await world.private(user, lambda m: bool(m.button(f"st:{lead_id}:")))
+        assert f"Lead #{lead_id}: {name}" in card.plain_text
+        assert "Bitte <i>nicht</i> vor 10 & nach 17" in card.plain_text
+        assert "&lt;b&gt;&amp;&lt;/b&gt;" in card.text  # sent escaped, shown literally
+        kinds = {e["type"] for e in card.entities}
+        assert kinds <= {"bold", "italic", "url", "phone_number", "email"}
+
+        await world.settled()
+        await driver.command(user, "leads")
+        listing = await world.private(user, lambda m: bool(m.button("open:")))
+        assert name in listing.plain_text
+        await driver.press(user, f"open:{lead_id}", message_id=listing.message_id)
+        fresh = await world.private(
+            user, lambda m: m.message_id > listing.message_id and bool(m.button("st:"))
+        )
+        # The card opened last is the one kept current.
+        await driver.press(user, f"st:{lead_id}:contacted", message_id=fresh.message_id)
+        await world.settled()
+        assert "kontaktiert" in tg.message(user, fresh.message_id).plain_text
+
+        # Details never go to a group; other partners' reps cannot open the lead.
+        await driver.command(user, "lead", str(lead_id), chat_id=world.groups[0], mention_bot=True)
+        pointer = await tg.wait_for_async(
+            lambda: next(
+                (m for m in tg.bot_messages(world.groups[0]) if "privaten" in m.plain_text), None
+            )
+        )
+        assert pointer.buttons()[0]["url"] == "https://t.me/leadbot_test_bot"
+        assert name not in pointer.plain_text
+        other = world.users[1]
+        await driver.command(other, "lead", str(lead_id))
+        refusal = await world.private(other, lambda m: "gehört nicht" in m.plain_text)
+        assert name not in refusal.plain_text
+
+
+async def test_claim_refusals_explain_why(make_settings, telegram_emulator):
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=2) as world:
+        driver, tg = world.driver, world.tg
+        lead_id = await world.post_lead()
+        teaser = await world.teaser(world.groups[0])
+        data = teaser.button("claim:")["callback_data"]
+        stranger = driver.user(5_555, "Sam", language_code="en")
+        await driver.press_button(stranger, teaser, data)
+        [answer] = tg.callback_answers(5_555)
+        assert answer.show_alert and "not linked" in (answer.text or "")
+        # The rep of partner 1 presses partner 0's button (e.g. forwarded teaser).
+        await driver.press_button(world.users[1], teaser, data)
+        [answer] = tg.callback_answers(world.users[1])
+        assert answer.show_alert and "nicht angeboten" in (answer.text or "")
+        forged = await driver.press_button(world.users[0], teaser, "claim:abc")
+        assert forged.status == 200
+        [answer] = tg.callback_answers(world.users[0])
+        assert answer.show_alert
+        assert (await world.lead(lead_id)).status is LeadStatus.OFFERED
+
+
+async def test_staff_commands_and_the_staff_chat_feed(make_settings, telegram_emulator):
+    settings = _staff_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=2) as world:
+        driver, tg = world.driver, world.tg
+        lead_id = await world.post_lead()
+        await world.teaser(world.groups[0])
+        await driver.press(world.users[0], "claim:", chat_id=world.groups[0])
+        claimed = await tg.wait_for_async(
+            lambda: next(
+                (m for m in tg.bot_messages(STAFF_CHAT) if "claimed by" in m.plain_text), None
+            )
+        )
+        assert f"Lead #{lead_id} claimed by Partner 0 (Rep 0)" in claimed.plain_text
+
+        boss = driver.user(STAFF_USER, "Stefanie", language_code="en")
+        await driver.command(boss, "leads", chat_id=STAFF_CHAT, mention_bot=True)
+        pipeline = await tg.wait_for_async(
+            lambda: next(
+                (m for m in tg.bot_messages(STAFF_CHAT) if "Pipeline" in m.plain_text), None
+            )
+        )
+        assert f"#{lead_id} claimed" in pipeline.plain_text and "P0" in pipeline.plain_text
+
+        await driver.command(boss, "explain", str(lead_id))
+        why = await world.private(STAFF_USER, lambda m: f"Lead {lead_id}" in m.plain_text)
+        assert any(e["type"] == "pre" for e in why.entities)
+
+        # A rep may not use staff commands.
+        await driver.command(world.users[1], "recall", str(lead_id))
+        await world.private(
+            world.users[1],
+            lambda m: "staff" in m.plain_text.lower() or "Mitarbeitende" in m.plain_text,
+        )
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+        await driver.command(boss, "recall", str(lead_id))
+        await world.private(STAFF_USER, lambda m: "recalled" in m.plain_text)
+        lead = await world.lead(lead_id)
+        assert lead.status is LeadStatus.OFFERED and lead.owner_partner_id is None
+
+        # Erasure asks first; Cancel keeps the data, Erase removes it.
+        await driver.command(boss, "erase", str(lead_id))
+        confirm = await world.private(STAFF_USER, lambda m: bool(m.button(f"erase:{lead_id}")))
+        await driver.press(boss, f"cancel:{lead_id}", message_id=confirm.message_id)
+        assert (await world.lead(lead_id)).status is LeadStatus.OFFERED
+        await driver.command(boss, "erase", str(lead_id))
+        confirm = await world.private(
+            STAFF_USER, lambda m: m.message_id > confirm.message_id and bool(m.button("erase:"))
+        )
+        await driver.press(boss, f"erase:{lead_id}", message_id=confirm.message_id)
+        await world.private(STAFF_USER, lambda m: "erased" in m.plain_text)
+        assert (await world.lead(lead_id)).status is LeadStatus.ERASED
+
+
+async def test_added_to_a_group_the_bot_tells_its_chat_id(make_settings, telegram_emulator):
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        telegram_emulator.add_group(-1_009_999, "Neuer Partner")
+        bot = {"id": 123456789, "is_bot": True, "first_name": "Leadbot"}
+        admin = {"id": 31, "is_bot": False, "first_name": "Ida", "language_code": "en"}
+        added = await world.driver.deliver(
+            {
+                "my_chat_member": {
+                    "chat": {"id": -1_009_999, "type": "supergroup", "title": "Neuer Partner"},
+                    "from": admin,
+                    "date": 0,
+                    "old_chat_member": {"status": "left", "user": bot},
+                    "new_chat_member": {"status": "member", "user": bot},
+                }
+            }
+        )
+        assert added.status == 200
+        hello = await world.tg.wait_for_async(lambda: world.tg.last_message(-1_009_999))
+        assert "-1009999" in hello.plain_text and "telegram_chat_id" in hello.plain_text
+        assert any(e["type"] == "code" for e in hello.entities)

@@ -1,0 +1,124 @@
+"""Status on the phone: the card's buttons, sub-menus and typed answers, to the end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bot.models import LeadEvent, LeadStatus
+from bot.services.content import local_today
+from tests.emulators.telegram import TgMessage
+from tests.support.telegram_world import World, telegram_settings, telegram_world
+
+
+async def _claimed(world: World) -> tuple[int, int, TgMessage]:
+    """Post a lead, let rep 0 claim it; the lead id, rep 0's user id and their card."""
+    lead_id = await world.post_lead()
+    await world.teaser(world.groups[0])
+    user = world.users[0]
+    await world.driver.press(user, "claim:", chat_id=world.groups[0])
+    card = await world.private(user, lambda m: bool(m.button(f"st:{lead_id}:")))
+    await world.settled()
+    return lead_id, user, card
+
+
+def _card(world: World, user: int, card: TgMessage) -> TgMessage:
+    return world.tg.message(user, card.message_id)
+
+
+async def _status_is(world: World, lead_id: int, status: LeadStatus) -> None:
+    async def reached() -> bool:
+        return (await world.lead(lead_id)).status is status
+
+    for _ in range(500):
+        if await reached():
+            return
+        await world.settled()
+    raise AssertionError(f"lead {lead_id} never reached {status}")
+
+
+async def test_the_full_status_flow_ends_in_won_with_revenue(make_settings, telegram_emulator):
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        tg, driver = world.tg, world.driver
+        lead_id, user, card = await _claimed(world)
+
+        for action, status in (("contacted", "kontaktiert"), ("meeting", "Termin")):
+            await driver.press(user, f"st:{lead_id}:{action}", message_id=card.message_id)
+            await world.settled()
+            assert status.lower() in _card(world, user, card).plain_text.lower()
+        await driver.press(user, f"st:{lead_id}:proposal", message_id=card.message_id)
+        await world.settled()
+        shown = _card(world, user, card)
+        assert f"st:{lead_id}:proposal" not in [b["callback_data"] for b in shown.buttons()]
+
+        # Follow-up: the sub-menu replaces the buttons, +3 days sets the date.
+        await driver.press(user, f"st:{lead_id}:follow_up", message_id=card.message_id)
+        menu = await tg.wait_for_async(lambda: _card(world, user, card).button(f"fu:{lead_id}:3"))
+        assert menu is not None
+        await driver.press(user, f"fu:{lead_id}:3", message_id=card.message_id)
+        await world.settled()
+        today = local_today(world.runtime.settings, world.runtime.clock.now())
+        assert (await world.lead(lead_id)).follow_up_on == today + timedelta(days=3)
+        assert _card(world, user, card).button(f"st:{lead_id}:won") is not None
+
+        # Won: the bot asks for the revenue, refuses nonsense, accepts "12.500,50 €".
+        await driver.press(user, f"st:{lead_id}:won", message_id=card.message_id)
+        question = await world.private(user, lambda m: "Umsatz" in m.plain_text)
+        assert question.reply_markup["force_reply"] is True
+        await driver.send_text(user, "ziemlich viel")
+        again = await world.private(
+            user, lambda m: m.message_id > question.message_id and "Betrag" in m.plain_text
+        )
+        assert again.reply_markup["force_reply"] is True
+        assert (await world.lead(lead_id)).status is LeadStatus.PROPOSAL
+        await driver.send_text(user, "12.500,50 €")
+        await _status_is(world, lead_id, LeadStatus.WON)
+        await world.settled()
+        lead = await world.lead(lead_id)
+        assert lead.revenue_eur == Decimal("12500.50")
+        final = _card(world, user, card)
+        assert final.buttons() == [] and "12.500,50 €" in final.plain_text
+        async with world.runtime.uow() as uow:
+            events = (
+                await uow.session.scalars(
+                    select(LeadEvent.to_status)
+                    .where(LeadEvent.lead_id == lead_id, LeadEvent.to_status.is_not(None))
+                    .order_by(LeadEvent.id)
+                )
+            ).all()
+        assert list(events)[-4:] == ["contacted", "meeting", "proposal", "won"]
+
+
+async def test_lost_with_a_reason_and_a_note_and_hand_back(make_settings, telegram_emulator):
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=2) as world:
+        driver = world.driver
+        lead_id, user, card = await _claimed(world)
+        await driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
+        await world.tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
+        await driver.press(user, f"lost:{lead_id}:competitor", message_id=card.message_id)
+        await world.private(user, lambda m: bool(m.button(f"skip:{lead_id}")))
+        await driver.send_text(user, "Wettbewerber <X> war 10 % günstiger & schneller")
+        await _status_is(world, lead_id, LeadStatus.LOST)
+        await world.settled()
+        lead = await world.lead(lead_id)
+        assert lead.lost_reason == "competitor"
+        async with world.runtime.uow() as uow:
+            event = await uow.session.scalar(
+                select(LeadEvent).where(LeadEvent.lead_id == lead_id, LeadEvent.to_status == "lost")
+            )
+        assert event is not None and event.detail["note"].startswith("Wettbewerber <X>")
+
+        # A second lead, handed back: the card loses its details and buttons.
+        second, _, card2 = await _claimed(world)
+        await driver.press(user, f"st:{second}:hand_back", message_id=card2.message_id)
+        await world.tg.wait_for_async(lambda: _card(world, user, card2).button(f"hb:{second}:"))
+        await driver.press(user, f"hb:{second}:wrong_region", message_id=card2.message_id)
+        await world.settled()
+        lead = await world.lead(second)
+        assert lead.status is LeadStatus.OFFERED and lead.owner_partner_id is None
+        shown = _card(world, user, card2)
+        assert shown.buttons() == [] and "Brauerei" not in shown.plain_text
