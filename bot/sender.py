@@ -36,6 +36,8 @@ from bot.views import resolve
 log = logging.getLogger(__name__)
 
 BASE_BACKOFF_SECONDS = 2.0
+DELAY_ALERT_ATTEMPTS = 6
+"""After this many failed attempts (about two minutes of backoff) staff are told once."""
 
 
 def backoff(attempts: int, cap: float) -> float:
@@ -130,10 +132,23 @@ class OutboxSender:
                 row.sent_at = now if status is OutboxStatus.SENT else None
             if ref is not None and delivery is not None:
                 await self._remember(uow.session, row, ref, delivery)
-            if status is OutboxStatus.FAILED and row.kind != NoticeKind.STAFF.value:
-                await uow.outbox.staff(
-                    "delivery_failed", lead_id=row.lead_id, platform=row.platform, error=error or ""
-                )
+            if row.kind != NoticeKind.STAFF.value:
+                if status is OutboxStatus.FAILED:
+                    await uow.outbox.staff(
+                        "delivery_failed",
+                        lead_id=row.lead_id,
+                        platform=row.platform,
+                        error=error or "",
+                    )
+                elif count_attempt and row.attempts == DELAY_ALERT_ATTEMPTS:
+                    # Still retrying (e.g. a rep who never opened the chat with the bot):
+                    # staff hear of it once, while the notice keeps waiting.
+                    await uow.outbox.staff(
+                        "delivery_delayed",
+                        lead_id=row.lead_id,
+                        platform=row.platform,
+                        error=error or "",
+                    )
             await uow.commit()
 
     async def _remember(

@@ -15,7 +15,7 @@ from bot.intake.schema import LeadIn
 from bot.models import Channel, OutboxMessage, OutboxStatus, Platform
 from bot.notices import Delivery, MessageRef, MessageView, TeaserView
 from bot.runtime import Runtime
-from bot.sender import OutboxSender, backoff
+from bot.sender import DELAY_ALERT_ATTEMPTS, OutboxSender, backoff
 from bot.services.intake import receive
 from bot.transports import DeliveryError, RateLimit
 from tests.support.cli import config_file, leadbot_process
@@ -32,10 +32,13 @@ class FlakyTransport(RecordingTransport):
         self.error = error
         self.attempts = 0
 
+    only: str | None = None  # fail only deliveries to this address
+
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
-        self.attempts += 1
-        if self.attempts <= self.failures:
-            raise self.error
+        if self.only is None or delivery.address == self.only:
+            self.attempts += 1
+            if self.attempts <= self.failures:
+                raise self.error
         return await super().deliver(delivery)
 
 
@@ -78,6 +81,22 @@ async def test_failed_delivery_is_retried_with_backoff_until_it_works(
     rows = await _rows(runtime)
     assert {r.status for r in rows} == {OutboxStatus.SENT}
     assert len(transport.deliveries) == len(rows)  # every notice arrived, none twice
+
+
+async def test_staff_hear_once_of_a_notice_that_keeps_failing(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await _one_lead(runtime)
+    transport = FlakyTransport(DELAY_ALERT_ATTEMPTS + 2, DeliveryError("403 Forbidden"))
+    transport.only = "partner:P1"  # the staff feed itself works
+    sender = OutboxSender(runtime, {Platform.CONSOLE: transport})
+    for _ in range(DELAY_ALERT_ATTEMPTS + 4):
+        await sender.drain()
+        clock.advance(seconds=900)
+    staff = [d.view for d in transport.to("staff") if isinstance(d.view, MessageView)]
+    delayed = [v for v in staff if v.event == "delivery_delayed"]
+    assert len(delayed) == 1 and delayed[0].params["error"] == "403 Forbidden"
+    assert {r.status for r in await _rows(runtime)} == {OutboxStatus.SENT}
 
 
 async def test_retry_after_from_the_platform_is_respected(
