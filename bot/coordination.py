@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import Protocol
 
 import redis.asyncio as aioredis
+
+log = logging.getLogger(__name__)
 
 
 class Coordination(Protocol):
@@ -151,11 +154,15 @@ class RedisCoordination:
     """Shared implementation for several bot processes."""
 
     def __init__(self, url: str, prefix: str = "leadbot:") -> None:
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        # Timeouts: a stalled Redis must surface as an error, never as a hung handler.
+        self._redis = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=10, socket_connect_timeout=5
+        )
         self._prefix = prefix
         self._token = self._redis.register_script(_TOKEN_SCRIPT)
         self._lease = self._redis.register_script(_LEASE_SCRIPT)
         self._local = LocalCoordination()  # wakes waiters in this process at once
+        self._listeners: dict[str, asyncio.Task[None]] = {}
 
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
@@ -181,19 +188,34 @@ class RedisCoordination:
         await self._redis.publish(self._key("wake", topic), "1")
 
     async def wait(self, topic: str, timeout: float) -> None:
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(self._key("wake", topic))
-        try:
-            local = asyncio.create_task(self._local.wait(topic, timeout))
-            remote = asyncio.create_task(
-                pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
-            )
-            _, pending = await asyncio.wait({local, remote}, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-        finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
+        """Wait on the in-process event; one listener per topic relays other processes' wakes.
+
+        A single long-lived subscription per topic (instead of one per wait) keeps the
+        connection count flat and never cancels a read half-way.
+        """
+        listener = self._listeners.get(topic)
+        if listener is None or listener.done():
+            self._listeners[topic] = asyncio.create_task(self._listen(topic))
+        await self._local.wait(topic, timeout)
+
+    async def _listen(self, topic: str) -> None:
+        channel = self._key("wake", topic)
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(channel)
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None:
+                        await self._local.wake(topic)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("redis wake-up subscription for %r lost; re-subscribing", topic)
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
     async def put(self, key: str, value: str, ttl_seconds: int) -> None:
         await self._redis.set(self._key("kv", key), value, ex=ttl_seconds)
@@ -209,6 +231,10 @@ class RedisCoordination:
         return bool(await self._redis.ping())
 
     async def close(self) -> None:
+        for task in self._listeners.values():
+            task.cancel()
+        await asyncio.gather(*self._listeners.values(), return_exceptions=True)
+        self._listeners.clear()
         await self._redis.aclose()
 
 

@@ -58,6 +58,20 @@ async def test_wake_ends_a_wait_early(coordination: Coordination) -> None:
     await asyncio.wait_for(waiter, 5)
 
 
+async def test_a_wake_in_one_process_ends_a_wait_in_another() -> None:
+    prefix = f"leadbot-test:{uuid.uuid4().hex}:"
+    sender, waker = RedisCoordination(REDIS_URL, prefix), RedisCoordination(REDIS_URL, prefix)
+    try:
+        await sender.wait("outbox", 0.2)  # subscribes
+        waiter = asyncio.create_task(sender.wait("outbox", 30))
+        await asyncio.sleep(0.3)
+        await waker.wake("outbox")
+        await asyncio.wait_for(waiter, 10)
+    finally:
+        await sender.close()
+        await waker.close()
+
+
 async def test_redis_processes_share_dedup_and_leases() -> None:
     prefix = f"leadbot-test:{uuid.uuid4().hex}:"
     one, two = RedisCoordination(REDIS_URL, prefix), RedisCoordination(REDIS_URL, prefix)
