@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.content.anonymize import teaser_facts
+from bot.content.explain_text import render_partner, render_summary
 from bot.lifecycle import OWNED, IllegalTransition
 from bot.models import (
     Channel,
@@ -32,6 +33,7 @@ from bot.runtime import Runtime
 from bot.services import staff as staff_services
 from bot.services.claims import ClaimOutcome, claim
 from bot.services.errors import NotAllowed, NotFound, ServiceError
+from bot.services.explanations import explain_stored_lead
 from bot.services.progress import Report, StatusAction, available_actions, report_progress
 from bot.views import lead_details
 
@@ -285,3 +287,24 @@ class Interactions:
             "recall": "reply.recalled",
         }[action]
         return Reply(key, params={"lead_id": lead_id, "status": status}, lead_id=lead_id)
+
+    async def explanation(
+        self, who: Identity, lead_id: int, partner_id: str | None = None, *, limit: int = 20
+    ) -> list[str] | Reply:
+        """Why each partner was or was not offered ``lead_id``, as plain-text lines (staff).
+
+        The lines are unescaped plain text (monospace columns); each platform escapes and
+        wraps them (console as is, Slack and Telegram in a code block).
+        """
+        if not who.is_staff:
+            return Reply("reply.staff_only", ok=False)
+        try:
+            async with self.runtime.uow() as uow:
+                data = await explain_stored_lead(uow, lead_id, partner_id)
+        except NotFound as exc:
+            return Reply("reply.error", ok=False, params={"message": str(exc)}, lead_id=lead_id)
+        if partner_id is not None:
+            item = data.explanation.partner(partner_id)
+            assert item is not None  # explain_stored_lead raised NotFound otherwise
+            return render_partner(data, item)
+        return render_summary(data, limit)

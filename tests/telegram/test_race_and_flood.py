@@ -77,11 +77,12 @@ async def test_a_flood_limit_storm_delivers_everything_eventually(make_settings,
 
 
 async def test_the_buckets_keep_under_telegrams_limits(make_settings, telegram_emulator):
-    """With Telegram's real figures on both sides, a burst to one group gets no 429."""
+    """With Telegram's figures on the platform and the bot set a little below them (two token
+    buckets on two clocks need a margin), a burst to one group gets no 429."""
     settings = telegram_settings(
         make_settings,
         telegram_emulator,
-        telegram={"chat_per_second": 1.0, "chat_burst": 3},
+        telegram={"chat_per_second": 0.9, "chat_burst": 3},
         distribution={"waves": [{"size": 0, "minutes": 60}]},
     )
     async with telegram_world(settings, telegram_emulator, partners=1, real_limits=True) as world:

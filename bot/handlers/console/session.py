@@ -163,10 +163,12 @@ class ConsoleSession:
             )
             self.out(render_reply(reply, lang))
         elif name == "explain":
-            from bot.handlers.console.explain import explain_text
-
             assert command.lead_id is not None
-            self.out(await explain_text(self.runtime, command.lead_id, command.reason))
+            found = await self.interactions.explanation(who, command.lead_id, command.reason)
+            if isinstance(found, Reply):
+                self.out(render_reply(found, lang))
+            else:
+                self.out(escape_console("\n".join(found)))
         elif name == "report":
             from bot.services.reports import pipeline
 

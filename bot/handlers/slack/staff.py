@@ -11,7 +11,6 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.content.explain_text import render_partner, render_summary
 from bot.handlers.slack import blocks
 from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply
 from bot.handlers.slack.kit import Block, Message, esc
@@ -19,8 +18,6 @@ from bot.handlers.slack.lists import explanation_blocks, pipeline_blocks
 from bot.handlers.slack.payloads import button_press, number
 from bot.i18n import t
 from bot.interactions import Identity, Reply
-from bot.services.errors import NotFound
-from bot.services.explanations import explain_stored_lead
 from bot.services.reports import pipeline
 
 EXPLAIN_LIMIT = 20  # partners listed in a summary; `/leads explain <id> <partner>` for one
@@ -39,21 +36,9 @@ async def explanation(
     deps: SlackDeps, who: Identity, lead_id: int, partner_id: str | None = None
 ) -> Message:
     """Why each partner was or was not offered ``lead_id`` (staff only)."""
-    if not who.is_staff:
-        return blocks.reply(Reply("reply.staff_only", ok=False), who.language)
-    try:
-        async with deps.runtime.uow() as uow:
-            data = await explain_stored_lead(uow, lead_id, partner_id)
-    except NotFound as exc:
-        return blocks.reply(
-            Reply("reply.error", ok=False, params={"message": str(exc)}), who.language
-        )
-    if partner_id is not None:
-        item = data.explanation.partner(partner_id)
-        assert item is not None
-        lines = render_partner(data, item)
-    else:
-        lines = render_summary(data, EXPLAIN_LIMIT)
+    lines = await deps.interactions.explanation(who, lead_id, partner_id, limit=EXPLAIN_LIMIT)
+    if isinstance(lines, Reply):
+        return blocks.reply(lines, who.language)
     found: list[Block] = explanation_blocks(lines)
     return Message(esc(lines[0] if lines else f"#{lead_id}"), found)
 

@@ -14,7 +14,6 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.content.explain_text import render_partner, render_summary
 from bot.content.render import escape_telegram, render
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
@@ -27,8 +26,6 @@ from bot.i18n import LANGUAGES, t
 from bot.interactions import Identity, Reply
 from bot.models import Platform
 from bot.notices import MessageRef
-from bot.services.errors import NotFound
-from bot.services.explanations import explain_stored_lead
 from bot.services.reports import pipeline
 
 log = logging.getLogger(__name__)
@@ -143,7 +140,7 @@ async def _staff(tg: TelegramBot, who: Identity, cmd: CommandIn) -> None:
         await _usage(tg, cmd, language, f"/{cmd.name} 17{extra}")
         return
     if cmd.name == "explain":
-        await _explain(tg, cmd, lead_id, cmd.args[1] if len(cmd.args) > 1 else None)
+        await _explain(tg, who, cmd, lead_id, cmd.args[1] if len(cmd.args) > 1 else None)
     elif cmd.name == "erase":
         text = t(language, "telegram.erase_confirm", lead_id=lead_id)
         await tg.send(
@@ -155,19 +152,13 @@ async def _staff(tg: TelegramBot, who: Identity, cmd: CommandIn) -> None:
         await tg.send(cmd.chat_id, reply_html(reply, language))
 
 
-async def _explain(tg: TelegramBot, cmd: CommandIn, lead_id: int, partner_id: str | None) -> None:
-    try:
-        async with tg.runtime.uow() as uow:
-            data = await explain_stored_lead(uow, lead_id, partner_id)
-    except NotFound as exc:
-        await tg.send(cmd.chat_id, "⚠️ " + escape_telegram(str(exc)))
+async def _explain(
+    tg: TelegramBot, who: Identity, cmd: CommandIn, lead_id: int, partner_id: str | None
+) -> None:
+    lines = await tg.interactions.explanation(who, lead_id, partner_id, limit=EXPLAIN_LIMIT)
+    if isinstance(lines, Reply):
+        await tg.send(cmd.chat_id, reply_html(lines, who.language))
         return
-    if partner_id is not None:
-        item = data.explanation.partner(partner_id)
-        assert item is not None
-        lines = render_partner(data, item)
-    else:
-        lines = render_summary(data, EXPLAIN_LIMIT)
     # Monospace keeps the columns; each message is one <pre> block of whole lines.
     chunks = split_html([escape_telegram("\n".join(lines))], limit=3900)
     for chunk in chunks:
