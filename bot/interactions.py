@@ -37,6 +37,14 @@ from bot.services.explanations import explain_stored_lead
 from bot.services.progress import Report, StatusAction, available_actions, report_progress
 from bot.views import lead_details
 
+CONSENT_WORDS = frozenset({"consent", "einwilligung"})
+"""What staff type after ``release <lead>`` to confirm consent, on every platform."""
+
+
+def confirms_consent(words: list[str] | tuple[str, ...]) -> bool:
+    """``release 12 consent`` / ``release 12 Einwilligung``: the first word after the id."""
+    return bool(words) and words[0].lower() in CONSENT_WORDS
+
 
 @dataclass(frozen=True)
 class Identity:

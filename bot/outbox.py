@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxMessage, OutboxStatus, Partner, Platform, Rep
 from bot.notices import Audience, NoticeKind, ToPartner, ToRep, ToStaff
@@ -51,6 +52,15 @@ def rep_addresses(rep: Rep, platforms: Iterable[Platform]) -> dict[Platform, str
         elif platform is Platform.CONSOLE:
             out[platform] = console_rep_address(rep.id)
     return out
+
+
+async def rep_at_address(session: AsyncSession, platform: Platform, address: str) -> Rep | None:
+    """The rep a direct-message address belongs to (the inverse of :func:`rep_addresses`)."""
+    if platform is Platform.CONSOLE:
+        return await session.get(Rep, int(address.split(":", 1)[1]))
+    if platform is Platform.SLACK:
+        return await session.scalar(select(Rep).where(Rep.slack_user_id == address))
+    return await session.scalar(select(Rep).where(Rep.telegram_user_id == int(address)))
 
 
 class OutboxWriter:

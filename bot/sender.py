@@ -26,9 +26,9 @@ from bot.models import (
     OutboxMessage,
     OutboxStatus,
     Platform,
-    Rep,
 )
 from bot.notices import Delivery, LeadCardView, MessageRef, NoticeKind, TeaserView
+from bot.outbox import rep_at_address
 from bot.runtime import OUTBOX_TOPIC, Runtime
 from bot.transports import DeliveryError, Transport
 from bot.views import resolve
@@ -169,7 +169,8 @@ class OutboxSender:
                 )
             )
         elif isinstance(view, LeadCardView):
-            rep_id = await self._rep_id(session, row)
+            rep = await rep_at_address(session, Platform(row.platform), row.address)
+            rep_id = rep.id if rep else None
             session.add(
                 ChatMessage(
                     platform=row.platform,
@@ -180,14 +181,6 @@ class OutboxSender:
                     rep_id=rep_id,
                 )
             )
-
-    async def _rep_id(self, session, row: OutboxMessage) -> int | None:
-        platform = Platform(row.platform)
-        if platform is Platform.CONSOLE:
-            return int(row.address.split(":", 1)[1])
-        column = Rep.slack_user_id if platform is Platform.SLACK else Rep.telegram_user_id
-        value: object = row.address if platform is Platform.SLACK else int(row.address)
-        return await session.scalar(select(Rep.id).where(column == value))
 
     async def _wait_for_rate(self, transport: Transport, address: str) -> float:
         wait = 0.0

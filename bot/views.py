@@ -37,6 +37,7 @@ from bot.notices import (
     TeaserFacts,
     TeaserView,
 )
+from bot.outbox import rep_at_address
 from bot.services.content_views import resolve_content
 from bot.services.news_notices import resolve_news
 from bot.services.progress import available_actions
@@ -82,24 +83,19 @@ async def lead_details(session: AsyncSession, lead: Lead) -> LeadDetails | None:
     )
 
 
-async def language_of(session: AsyncSession, row: OutboxMessage, settings: Settings) -> str:
+_TO_PARTNER = (NoticeKind.TEASER.value, NoticeKind.TEASER_CLOSED.value)
+
+
+async def language_of(
+    session: AsyncSession, row: OutboxMessage, settings: Settings, rep: Rep | None
+) -> str:
     if row.kind == NoticeKind.STAFF.value:
         return settings.staff.language
-    if row.kind in (NoticeKind.TEASER.value, NoticeKind.TEASER_CLOSED.value):
+    if row.kind in _TO_PARTNER:
         offer = await session.get(Offer, row.payload.get("offer_id"))
         partner = await session.get(Partner, offer.partner_id) if offer else None
         return partner.language if partner else "de"
-    rep = await _rep_of(session, row)
     return rep.language if rep and rep.language in ("de", "en") else "de"
-
-
-async def _rep_of(session: AsyncSession, row: OutboxMessage) -> Rep | None:
-    platform = Platform(row.platform)
-    if platform is Platform.CONSOLE:
-        return await session.get(Rep, int(row.address.split(":", 1)[1]))
-    if platform is Platform.SLACK:
-        return await session.scalar(select(Rep).where(Rep.slack_user_id == row.address))
-    return await session.scalar(select(Rep).where(Rep.telegram_user_id == int(row.address)))
 
 
 async def find_ref(
@@ -120,7 +116,9 @@ async def resolve(
     session: AsyncSession, row: OutboxMessage, settings: Settings
 ) -> tuple[NoticeView, MessageRef | None] | None:
     """The view to render and the message to edit (if any); None if the row is obsolete."""
-    language = await language_of(session, row, settings)
+    to_rep = row.kind not in _TO_PARTNER and row.kind != NoticeKind.STAFF.value
+    rep = await rep_at_address(session, Platform(row.platform), row.address) if to_rep else None
+    language = await language_of(session, row, settings, rep)
     kind = NoticeKind(row.kind)
     payload = row.payload
     if kind is NoticeKind.TEASER:
@@ -159,7 +157,6 @@ async def resolve(
         return view, ref
     if kind is NoticeKind.LEAD_CARD:
         lead = await session.get(Lead, row.lead_id)
-        rep = await _rep_of(session, row)
         if lead is None or rep is None:
             return None
         owner = lead.owner_rep_id == rep.id and lead.status is not LeadStatus.ERASED
@@ -175,12 +172,10 @@ async def resolve(
         )
         return view, ref
     if kind is NoticeKind.CONTENT:
-        content = await resolve_content(
-            session, row, settings, language, await _rep_of(session, row)
-        )
+        content = await resolve_content(session, row, settings, language, rep)
         return (content, None) if content is not None else None
     if kind is NoticeKind.NEWS:
-        news = await resolve_news(session, row, language, await _rep_of(session, row))
+        news = await resolve_news(session, row, language, rep)
         return (news, None) if news is not None else None
     params = dict(payload.get("params", {}))
     if row.lead_id is not None:

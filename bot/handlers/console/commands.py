@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from bot.interactions import confirms_consent
 from bot.services import progress
 from bot.services.errors import InvalidInput
 from bot.services.progress import HAND_BACK_REASONS, LOST_REASONS, parse_revenue
@@ -125,7 +126,7 @@ def parse(line: str, today: date) -> Command | None:
             name,
             args,
             lead_id=lead_id,
-            flag=bool(rest) and rest[0].lower() in ("consent", "einwilligung"),
+            flag=confirms_consent(rest),
         )
     if name == "explain":
         return Command(name, args, lead_id=lead_id, reason=rest[0] if rest else None)

@@ -22,11 +22,10 @@ from bot.handlers.slack.kit import MAX_BLOCKS, Block, Message, esc, section
 from bot.handlers.slack.lists import help_blocks, leads_blocks
 from bot.handlers.slack.payloads import number, slash_command
 from bot.i18n import t
-from bot.interactions import Identity, Reply
+from bot.interactions import Identity, Reply, confirms_consent
 
 COMMAND = "/leads"
 STAFF_VERBS = ("explain", "release", "reoffer", "recall", "erase")
-CONSENT_WORDS = ("consent", "einwilligung")
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def parse(text: str) -> LeadsCommand | None:
         return LeadsCommand("show", lead_id)
     if verb == "explain" and len(rest) <= 1:
         return LeadsCommand("explain", lead_id, partner_id=rest[0] if rest else None)
-    if verb == "release" and (not rest or (len(rest) == 1 and rest[0].lower() in CONSENT_WORDS)):
+    if verb == "release" and (not rest or (len(rest) == 1 and confirms_consent(rest))):
         return LeadsCommand("release", lead_id, consent=bool(rest))
     if verb in STAFF_VERBS and not rest:
         return LeadsCommand(verb, lead_id)

@@ -23,7 +23,7 @@ from bot.handlers.telegram.presses import Answer
 from bot.handlers.telegram.render import render_card, reply_html, reply_plain, split_html
 from bot.handlers.telegram.updates import CommandIn, PressIn
 from bot.i18n import LANGUAGES, t
-from bot.interactions import Identity, Reply
+from bot.interactions import Identity, Reply, confirms_consent
 from bot.models import Platform
 from bot.notices import MessageRef
 from bot.services.reports import pipeline
@@ -147,7 +147,7 @@ async def _staff(tg: TelegramBot, who: Identity, cmd: CommandIn) -> None:
             cmd.chat_id, "⚠️ " + escape_telegram(text), kb.erase_keyboard(lead_id, language)
         )
     else:
-        consent = len(cmd.args) > 1 and cmd.args[1].lower() in ("consent", "einwilligung")
+        consent = confirms_consent(cmd.args[1:])
         reply = await tg.interactions.staff_action(who, cmd.name, lead_id, consent=consent)
         await tg.send(cmd.chat_id, reply_html(reply, language))
 
