@@ -13,9 +13,9 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bot.content.feeds import FeedItem
-from bot.content.newsmatch import CompanyMatcher
-from bot.services.news import FeedResult, _Owned, find_matches
+from bot.news.feeds import FeedItem
+from bot.news.match import CompanyMatcher
+from bot.news.service import FeedResult, _Owned, find_matches
 
 WORDS = [
     "alpha",

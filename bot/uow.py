@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.outbox import OutboxWriter
 from bot.models.enums import Platform
-from bot.outbox import OutboxWriter
 
 AfterCommit = Callable[[], Awaitable[None]]
 

@@ -12,12 +12,12 @@ import pytest
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from bot.api import create_app
 from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.migrate import head_revision
 from bot.models import HoldReason, Lead, LeadPersonalData, LeadStatus, OutboxMessage
 from bot.runtime import Runtime
+from bot.web.api import create_app
 from tests.conftest import SettingsFactory
 from tests.support.factories import DELETE, add_partner, lead_payload
 

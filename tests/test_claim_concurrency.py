@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 
 from bot.actors import Actor
 from bot.config import Settings
+from bot.delivery.notices import NoticeKind
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.leads.claims import ClaimOutcome, ClaimResult, claim
 from bot.models import (
     Channel,
     Lead,
@@ -26,10 +29,7 @@ from bot.models import (
     Rep,
     Timer,
 )
-from bot.notices import NoticeKind
 from bot.runtime import Runtime
-from bot.services.claims import ClaimOutcome, ClaimResult, claim
-from bot.services.intake import receive
 from tests.support.databases import PG_HOST, PG_PORT, PG_USER
 from tests.support.factories import add_partner, add_rep, lead_payload
 

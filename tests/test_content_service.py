@@ -21,13 +21,13 @@ from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.content.library import DEFAULT_LIBRARY
+from bot.content.service import sync_library
+from bot.delivery.notices import LeadCardView, NoticeKind
+from bot.delivery.sender import OutboxSender
+from bot.leads.claims import ClaimOutcome, claim
+from bot.leads.progress import Report, StatusAction, report_progress
 from bot.models import Channel, ContentItem, Offer, Platform
-from bot.notices import LeadCardView, NoticeKind
 from bot.runtime import Runtime
-from bot.sender import OutboxSender
-from bot.services.claims import ClaimOutcome, claim
-from bot.services.content import sync_library
-from bot.services.progress import Report, StatusAction, report_progress
 from bot.uow import UnitOfWork
 from tests.conftest import SettingsFactory
 from tests.support.content_fixtures import (

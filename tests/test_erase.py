@@ -8,14 +8,14 @@ from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.config import Settings
+from bot.delivery.notices import LeadCardView
+from bot.delivery.sender import OutboxSender
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.leads.claims import claim
+from bot.leads.progress import Report, StatusAction, report_progress
 from bot.models import Channel, Lead, LeadEvent, LeadPersonalData, LeadStatus, Offer, Platform
-from bot.notices import LeadCardView
 from bot.runtime import Runtime
-from bot.sender import OutboxSender
-from bot.services.claims import claim
-from bot.services.intake import receive
-from bot.services.progress import Report, StatusAction, report_progress
 from tests.support.cli import config_file, leadbot_process
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.recording import RecordingTransport

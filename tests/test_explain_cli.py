@@ -16,9 +16,9 @@ from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
 from bot.models import Channel, LeadExclusion, LeadStatus
 from bot.runtime import Runtime
-from bot.services.intake import receive
 from tests.support.factories import add_partner, lead_payload
 
 CONFIG = """

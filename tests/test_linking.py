@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.directory.linking import LinkOutcome, code_hash, create_invite, redeem
+from bot.errors import NotAllowed, NotFound
 from bot.models import LinkCode, Platform, Rep
-from bot.services.errors import NotAllowed, NotFound
-from bot.services.linking import LinkOutcome, code_hash, create_invite, redeem
 from tests.support.factories import add_partner, add_rep
 
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.leads.distribution import expire_wave
 from bot.models import Channel, Lead, LeadStatus, Offer, Partner
 from bot.runtime import Runtime
-from bot.services.distribution import expire_wave
-from bot.services.intake import receive
 from tests.support.factories import add_partner, lead_payload
 
 

@@ -16,16 +16,16 @@ from sqlalchemy import func, select
 from bot.actors import Actor
 from bot.clock import ManualClock
 from bot.config import ConfigError, load_settings
+from bot.content.service import start_content_and_news
+from bot.delivery.notices import NoticeKind
+from bot.delivery.sender import OutboxSender
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.staff import erase
 from bot.models import Channel, ContentItem, NewsFeed, NewsMatch, OutboxMessage, Platform
-from bot.notices import NoticeKind
+from bot.news.service import poll_news
 from bot.runtime import Runtime
-from bot.sender import OutboxSender
-from bot.services.content import start_content_and_news
-from bot.services.intake import receive
-from bot.services.news import poll_news
-from bot.services.progress import Report, StatusAction, report_progress
-from bot.services.staff import erase
 from tests.conftest import SettingsFactory
 from tests.support.content_fixtures import (
     PRODUCTS,
@@ -246,7 +246,7 @@ async def test_broken_feeds_are_logged_backed_off_and_do_not_stop_the_others(
     runtime = _runtime(make_settings, clock, [*broken, server.url("/press.rss")])
     try:
         await _world(runtime)
-        with caplog.at_level(logging.WARNING, logger="bot.services.news"):
+        with caplog.at_level(logging.WARNING, logger="bot.news.service"):
             summary = await poll_news(runtime)
         assert (summary.feeds_polled, summary.feeds_failed, summary.matches) == (6, 5, 1)
         log = caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.newsmatch import (
+from bot.news.match import (
     Article,
     CompanyIndex,
     CompanyMatcher,

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from bot.actors import Actor
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.delivery.notices import Delivery, MessageRef, MessageView, TeaserView
+from bot.delivery.sender import DELAY_ALERT_ATTEMPTS, OutboxSender, backoff
+from bot.delivery.transports import DeliveryError, RateLimit
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
 from bot.models import Channel, OutboxMessage, OutboxStatus, Platform
-from bot.notices import Delivery, MessageRef, MessageView, TeaserView
 from bot.runtime import Runtime
-from bot.sender import DELAY_ALERT_ATTEMPTS, OutboxSender, backoff
-from bot.services.intake import receive
-from bot.transports import DeliveryError, RateLimit
 from tests.support.cli import config_file, leadbot_process
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.recording import RecordingTransport

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.services.errors import InvalidInput
-from bot.services.progress import parse_day
+from bot.errors import InvalidInput
+from bot.leads.progress import parse_day
 
 TODAY = date(2026, 12, 20)
 

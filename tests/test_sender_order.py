@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.delivery.notices import Delivery, MessageRef, NoticeKind, ToStaff
+from bot.delivery.sender import OutboxSender
+from bot.delivery.transports import DeliveryError
 from bot.models import Platform
-from bot.notices import Delivery, MessageRef, NoticeKind, ToStaff
-from bot.sender import OutboxSender
-from bot.transports import DeliveryError
 from tests.support.recording import RecordingTransport
 
 

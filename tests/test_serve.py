@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from bot.api import create_app
 from bot.runtime import Runtime
+from bot.web.api import create_app
 from tests.support.cli import CONFIG
 from tests.support.factories import lead_payload
 

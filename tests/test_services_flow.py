@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.actors import Actor
+from bot.delivery.notices import LeadCardView, NoticeKind, TeaserView
+from bot.delivery.sender import OutboxSender
 from bot.intake.schema import LeadIn
-from bot.lifecycle import IllegalTransition
+from bot.intake.service import receive
+from bot.leads.claims import ClaimOutcome, claim
+from bot.leads.lifecycle import IllegalTransition
+from bot.leads.progress import Report, StatusAction, report_progress
 from bot.models import Channel, Lead, LeadEvent, LeadStatus, Offer, OfferStatus, Platform
-from bot.notices import LeadCardView, NoticeKind, TeaserView
 from bot.runtime import Runtime
-from bot.sender import OutboxSender
-from bot.services.claims import ClaimOutcome, claim
-from bot.services.intake import receive
-from bot.services.progress import Report, StatusAction, report_progress
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.recording import RecordingTransport
 

@@ -6,12 +6,19 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from bot.chat.interactions import LeadSummary, Reply
+from bot.delivery.notices import (
+    LeadCardView,
+    LeadDetails,
+    MessageView,
+    NoticeKind,
+    TeaserFacts,
+    TeaserView,
+)
 from bot.handlers.slack import blocks, lists
 from bot.handlers.slack.kit import MAX_BLOCKS, MAX_SECTION, chunks, clip, esc
-from bot.interactions import LeadSummary, Reply
 from bot.models import LeadStatus
-from bot.notices import LeadCardView, LeadDetails, MessageView, NoticeKind, TeaserFacts, TeaserView
-from bot.services.reports import CampaignRow, PartnerRow, PipelineReport
+from bot.reports.pipeline import CampaignRow, PartnerRow, PipelineReport
 from tests.emulators.slack.blocks import buttons, text_of
 
 FACTS = TeaserFacts(

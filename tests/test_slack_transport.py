@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.config import SlackSettings
+from bot.delivery.notices import Delivery, LeadCardView, MessageRef
+from bot.delivery.transports import DeliveryError
 from bot.handlers.slack.app import web_client
 from bot.handlers.slack.transport import SlackTransport
 from bot.models import LeadStatus, Platform
-from bot.notices import Delivery, LeadCardView, MessageRef
-from bot.transports import DeliveryError
 from tests.emulators.fixtures import SLACK_TOKEN
 from tests.emulators.slack import SlackEmulator
 from tests.test_slack_blocks import card, content_view, teaser_view

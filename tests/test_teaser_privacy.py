@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.content.anonymize import teaser_facts
+from bot.delivery.notices import TeaserView
 from bot.intake.schema import LeadIn
-from bot.notices import TeaserView
-from bot.services.intake import build_lead
+from bot.intake.service import build_lead
 from tests.support.factories import lead_payload
 from tests.support.teaser_renderers import TEASER_RENDERERS
 

@@ -9,15 +9,15 @@ from sqlalchemy import select
 from bot.actors import Actor
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.delivery.notices import MessageView, NoticeKind, TeaserView
+from bot.delivery.sender import OutboxSender
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.leads.claims import ClaimOutcome, claim
+from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.scheduler import run_due_timers
 from bot.models import Channel, Lead, LeadExclusion, LeadStatus, Offer, Partner, Platform
-from bot.notices import MessageView, NoticeKind, TeaserView
 from bot.runtime import Runtime
-from bot.scheduler import run_due_timers
-from bot.sender import OutboxSender
-from bot.services.claims import ClaimOutcome, claim
-from bot.services.intake import receive
-from bot.services.progress import Report, StatusAction, report_progress
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.recording import RecordingTransport
 

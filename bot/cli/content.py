@@ -9,8 +9,8 @@ import click
 from bot.cli.common import command, fail, pass_settings, run_async
 from bot.config import Settings
 from bot.content.library import LibraryError, library_path, load_library
+from bot.content.service import SyncSummary, sync_library
 from bot.runtime import Runtime
-from bot.services.content import SyncSummary, sync_library
 
 
 @click.group(name="content", context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,6 +1,6 @@
 """``leadbot explain LEAD [--partner ID]``: why partners did or did not get a lead.
 
-Computing is :func:`bot.services.explanations.explain_stored_lead`; this module only
+Computing is :func:`bot.explain.service.explain_stored_lead`; this module only
 renders its result as plain text (or JSON with ``--json``), so a staff chat command can
 render the same data its own way.
 """
@@ -16,10 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.common import command, fail, pass_settings, run_async
 from bot.config import ConfigError, Settings
-from bot.content.explain_text import render_partner, render_summary
+from bot.errors import NotFound
+from bot.explain.service import StoredLeadExplanation, explain_stored_lead
+from bot.explain.text import render_partner, render_summary
 from bot.runtime import Runtime
-from bot.services.errors import NotFound
-from bot.services.explanations import StoredLeadExplanation, explain_stored_lead
 
 
 async def _load(settings: Settings, lead_id: int, partner_id: str | None) -> StoredLeadExplanation:

@@ -16,9 +16,9 @@ from bot.cli.common import command, pass_settings, run_async
 from bot.cli.directory import reps_group
 from bot.cli.importing import fail_with, first_line, require_database
 from bot.config import Settings
+from bot.directory.linking import Invite, create_invite
+from bot.errors import ServiceError
 from bot.runtime import Runtime
-from bot.services.errors import ServiceError
-from bot.services.linking import Invite, create_invite
 
 
 async def _invite(settings: Settings, email: str, hours: int) -> Invite:

@@ -2,7 +2,7 @@
 
 The file is validated completely first (every bad record, with where it is and the field
 path) and nothing is stored if anything is wrong. Then all leads go through
-``bot.services.intake.receive`` in one transaction (see :mod:`bot.intake.importer`).
+``bot.intake.service.receive`` in one transaction (see :mod:`bot.intake.importer`).
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ import uvicorn
 from bot.cli.common import command, pass_settings
 from bot.cli.importing import fail_with, require_database
 from bot.config import ConfigError, Settings
+from bot.delivery.transports import Transport
 from bot.models import Platform
 from bot.runtime import Runtime
-from bot.server import assemble
-from bot.transports import Transport
+from bot.web.server import assemble
 
 GRACEFUL_SECONDS = 10
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -111,7 +111,7 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
         config = uvicorn.Config(
             bot.app,
             lifespan="on",
-            access_log=False,  # our own access log leaves out query strings (bot.api_ops)
+            access_log=False,  # our own access log leaves out query strings (bot.web.ops)
             log_config=None,
             log_level=log_level,
             server_header=False,

@@ -8,13 +8,13 @@ from bot.actors import Actor
 from bot.cli.common import command, fail, pass_settings, run_async
 from bot.cli.leads import leads_group
 from bot.config import Settings
+from bot.errors import ServiceError
 from bot.handlers.console.render import render_report
-from bot.lifecycle import IllegalTransition
+from bot.leads.lifecycle import IllegalTransition
+from bot.leads.staff import erase, release, reoffer, staff_recall
 from bot.models import Channel
+from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
-from bot.services.errors import ServiceError
-from bot.services.reports import pipeline
-from bot.services.staff import erase, release, reoffer, staff_recall
 
 
 @command(name="report")

@@ -8,8 +8,8 @@ fields are shown only when they are one of a known vocabulary. Everything here i
 
 from __future__ import annotations
 
+from bot.delivery.notices import TeaserFacts
 from bot.models import Lead
-from bot.notices import TeaserFacts
 
 EMPLOYEE_BANDS: tuple[tuple[int, str], ...] = (
     (10, "1-9"),

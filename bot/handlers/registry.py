@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter
 from starlette.types import ASGIApp
 
-from bot.api import Background, ContextFactory
+from bot.delivery.transports import Transport
 from bot.models.enums import Platform
 from bot.runtime import Runtime
-from bot.transports import Transport
+from bot.web.api import Background, ContextFactory
 
 
 @dataclass
@@ -40,7 +40,7 @@ def content_and_news(runtime: Runtime) -> ContextFactory:
     async def running() -> AsyncIterator[None]:
         import asyncio
 
-        from bot.services.content import start_content_and_news
+        from bot.content.service import start_content_and_news
 
         tasks = await start_content_and_news(runtime)
         try:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from bot.actors import Actor
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
 from bot.models import LeadStatus
-from bot.services.intake import receive
 from bot.uow import UnitOfWork
 
 

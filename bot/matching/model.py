@@ -1,7 +1,7 @@
 """The data the matching engine works on: plain frozen values, no database objects.
 
 Loading profiles from the database is the service layer's job
-(``bot/services/distribution.py``); matching itself is pure, so it can be tested
+(``bot/leads/distribution.py``); matching itself is pure, so it can be tested
 exhaustively and benchmarked alone.
 """
 

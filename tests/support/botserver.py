@@ -1,6 +1,6 @@
 """The whole bot, served for end-to-end tests: API, chat webhooks, sender, scheduler.
 
-Exactly what ``leadbot serve`` assembles (``bot.server.assemble``), served by uvicorn on a free port in the test's event loop, so
+Exactly what ``leadbot serve`` assembles (``bot.web.server.assemble``), served by uvicorn on a free port in the test's event loop, so
 tests talk to it over real HTTP and the emulators receive its real SDK calls.
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.sender import OutboxSender
 from bot.handlers import registry
 from bot.runtime import Runtime
-from bot.sender import OutboxSender
-from bot.server import assemble
+from bot.web.server import assemble
 from tests.emulators.receiver import serve_asgi
 
 

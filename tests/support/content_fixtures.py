@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.actors import Actor
+from bot.delivery.notices import MessageView, NoticeKind
 from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.leads.claims import ClaimOutcome, claim
 from bot.models import Channel, Offer, OfferStatus, Platform
-from bot.notices import MessageView, NoticeKind
 from bot.runtime import Runtime
-from bot.services.claims import ClaimOutcome, claim
-from bot.services.intake import receive
 from tests.support.factories import lead_payload
 from tests.support.recording import RecordingTransport
 

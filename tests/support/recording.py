@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.delivery.notices import Delivery, MessageRef
+from bot.delivery.transports import RateLimit
 from bot.models import Platform
-from bot.notices import Delivery, MessageRef
-from bot.transports import RateLimit
 
 
 class RecordingTransport:

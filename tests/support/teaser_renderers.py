@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.delivery.notices import TeaserView
 from bot.handlers.console.render import render_view
 from bot.handlers.slack.blocks import teaser as slack_teaser
 from bot.handlers.telegram.render import render_teaser
-from bot.notices import TeaserView
 
 
 def _slack(view: TeaserView) -> dict[str, Any]:

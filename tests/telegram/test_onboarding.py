@@ -8,9 +8,9 @@ import re
 from sqlalchemy import select
 
 from bot.clock import ManualClock
+from bot.directory.linking import create_invite
 from bot.models import LeadStatus, Rep
 from bot.runtime import Runtime
-from bot.services.linking import create_invite
 from tests.emulators.fixtures import TELEGRAM_TOKEN
 from tests.support.cli import leadbot
 from tests.support.factories import add_partner, add_rep

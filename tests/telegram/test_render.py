@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.delivery.notices import LeadCardView, LeadDetails, MessageView, NoticeKind
 from bot.handlers.telegram.render import MAX_MESSAGE, render_card, render_content, split_html
 from bot.handlers.telegram.transport import classify
 from bot.models import LeadStatus
-from bot.notices import LeadCardView, LeadDetails, MessageView, NoticeKind
 from tests.emulators.telegram import html as tg_html
 
 

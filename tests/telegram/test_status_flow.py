@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from bot.content.service import local_today
 from bot.models import LeadEvent, LeadStatus
-from bot.services.content import local_today
 from tests.emulators.telegram import TgMessage
 from tests.support.telegram_world import World, telegram_settings, telegram_world
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot.interactions import confirms_consent
-from bot.services import progress
-from bot.services.errors import InvalidInput
-from bot.services.progress import HAND_BACK_REASONS, LOST_REASONS, parse_revenue
+from bot.chat.interactions import confirms_consent
+from bot.errors import InvalidInput
+from bot.leads import progress
+from bot.leads.progress import HAND_BACK_REASONS, LOST_REASONS, parse_revenue
 
 USAGE: dict[str, str] = {
     "help": "help",

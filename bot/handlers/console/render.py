@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.content.render import escape_console, label, money, render, reply_text
+from bot.chat.interactions import LeadSummary, Reply
+from bot.delivery.notices import LeadCardView, MessageView, NoticeView, TeaserView
+from bot.handlers.text import escape_console, label, money, render, reply_text
 from bot.i18n import t
-from bot.interactions import LeadSummary, Reply
 from bot.models import Platform
-from bot.notices import LeadCardView, MessageView, NoticeView, TeaserView
-from bot.services.reports import PipelineReport
+from bot.reports.pipeline import PipelineReport
 
 _ACTION_COMMANDS = {
     "contacted": "contacted {id}",

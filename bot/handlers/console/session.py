@@ -12,17 +12,17 @@ import sys
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from bot.chat.interactions import Identity, Interactions, Reply, identify
 from bot.clock import OffsetClock
-from bot.content.render import escape_console
+from bot.delivery.sender import OutboxSender
 from bot.handlers.console.commands import STAFF_ONLY, Command, UsageError, parse
 from bot.handlers.console.render import render_leads, render_reply, render_report, render_view
 from bot.handlers.console.transport import ConsoleTransport, Inbox, visible_addresses
-from bot.interactions import Identity, Interactions, Reply, identify
+from bot.handlers.text import escape_console
+from bot.leads.progress import Report, StatusAction
+from bot.leads.scheduler import run_due_timers
 from bot.models import Platform
 from bot.runtime import Runtime
-from bot.scheduler import run_due_timers
-from bot.sender import OutboxSender
-from bot.services.progress import Report, StatusAction
 
 BACKLOG_SHOWN = 6
 STAFF = Identity(Platform.CONSOLE, "staff", name="staff", is_staff=True)
@@ -170,7 +170,7 @@ class ConsoleSession:
             else:
                 self.out(escape_console("\n".join(found)))
         elif name == "report":
-            from bot.services.reports import pipeline
+            from bot.reports.pipeline import pipeline
 
             async with self.runtime.uow() as uow:
                 self.out(render_report(await pipeline(uow), lang))

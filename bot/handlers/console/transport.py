@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from bot.delivery.notices import Delivery, MessageRef
+from bot.delivery.outbox import CONSOLE_STAFF, console_partner_address, console_rep_address
+from bot.delivery.transports import RateLimit
 from bot.handlers.console.render import render_view
 from bot.models import Platform
-from bot.notices import Delivery, MessageRef
-from bot.outbox import CONSOLE_STAFF, console_partner_address, console_rep_address
-from bot.transports import RateLimit
 
 
 class Inbox:

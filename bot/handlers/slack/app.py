@@ -29,13 +29,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.interactions import Interactions
 from bot.config import ConfigError, SlackSettings
 from bot.handlers.slack import claims, commands, home, staff, status
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
 from bot.handlers.slack.payloads import delivery_key
 from bot.handlers.slack.transport import SlackTransport
-from bot.interactions import Interactions
 from bot.models import Platform
 from bot.runtime import Runtime
 

@@ -1,7 +1,7 @@
 """Slack messages from leadbot's platform-neutral views: teasers, lead cards, notices.
 
 Pure functions, one per view type, in the style of Bolt's starter template: a view (or a
-:class:`~bot.interactions.Reply`) goes in, a :class:`~bot.handlers.slack.kit.Message` with
+:class:`~bot.chat.interactions.Reply`) goes in, a :class:`~bot.handlers.slack.kit.Message` with
 Block Kit blocks and a notification text comes out. No I/O, no database, so each is tested
 directly. All lead and user text is escaped (``kit.esc``); the words come from the i18n
 catalogs in the view's language.
@@ -12,7 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.content.render import day, label, moment, money, notice_text, reply_text
+from bot.chat.interactions import Reply
+from bot.delivery.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
 from bot.handlers.slack.kit import (
     Block,
     Message,
@@ -26,9 +27,8 @@ from bot.handlers.slack.kit import (
     section,
     split_messages,
 )
+from bot.handlers.text import day, label, moment, money, notice_text, reply_text
 from bot.i18n import t
-from bot.interactions import Reply
-from bot.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
 
 CLAIM = "lead_claim"  # DESIGN §6: the teaser button's action_id; its value is the offer id
 STATUS_PREFIX = "lead_"  # lead_contacted, lead_won, ... ; the value is the lead id

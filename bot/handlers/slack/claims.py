@@ -12,11 +12,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.interactions import Reply
 from bot.handlers.slack import home
 from bot.handlers.slack.blocks import CLAIM
 from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
 from bot.handlers.slack.payloads import button_press, number
-from bot.interactions import Reply
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.chat.interactions import Identity, Reply, confirms_consent
 from bot.handlers.slack import blocks, staff
 from bot.handlers.slack.deps import Respond, SlackDeps, answer, as_rep, unknown_user
 from bot.handlers.slack.kit import MAX_BLOCKS, Block, Message, esc, section
 from bot.handlers.slack.lists import help_blocks, leads_blocks
 from bot.handlers.slack.payloads import number, slash_command
 from bot.i18n import t
-from bot.interactions import Identity, Reply, confirms_consent
 
 COMMAND = "/leads"
 STAFF_VERBS = ("explain", "release", "reoffer", "recall", "erase")

@@ -16,10 +16,10 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.chat.interactions import Identity, Interactions, Reply, identify
 from bot.handlers.slack import blocks
 from bot.handlers.slack.kit import Message, esc, section
 from bot.i18n import t
-from bot.interactions import Identity, Interactions, Reply, identify
 from bot.models import Platform
 from bot.runtime import Runtime
 

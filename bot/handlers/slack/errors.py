@@ -16,7 +16,7 @@ import asyncio
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.transports import DeliveryError
+from bot.delivery.transports import DeliveryError
 
 TRANSIENT = frozenset(
     {

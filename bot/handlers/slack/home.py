@@ -13,12 +13,12 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.interactions import Identity
 from bot.handlers.slack.deps import SlackDeps, as_rep, unknown_user
 from bot.handlers.slack.lists import HOME_REFRESH, home_view
 from bot.handlers.slack.payloads import button_press, home_opened
-from bot.interactions import Identity
-from bot.services.progress import available_actions
-from bot.services.reports import pipeline
+from bot.leads.progress import available_actions
+from bot.reports.pipeline import pipeline
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.content.render import day, label, moment, money
+from bot.chat.interactions import LeadSummary
 from bot.handlers.slack.blocks import status_buttons
 from bot.handlers.slack.kit import (
     MAX_BLOCKS,
@@ -23,9 +23,9 @@ from bot.handlers.slack.kit import (
     header,
     section,
 )
+from bot.handlers.text import day, label, moment, money
 from bot.i18n import t
-from bot.interactions import LeadSummary
-from bot.services.reports import PipelineReport
+from bot.reports.pipeline import PipelineReport
 
 HOME_REFRESH = "home_refresh"
 HOME_LEADS = 25  # leads shown in App Home (3 blocks each, within Slack's 100 blocks)

@@ -1,7 +1,7 @@
 """The short dialogs behind Won, Lost, Follow-up and Hand back, and reading them back.
 
 A modal remembers which lead it is about (``private_metadata``). When it is submitted,
-:func:`read_report` turns the inputs into a core :class:`~bot.services.progress.Report` —
+:func:`read_report` turns the inputs into a core :class:`~bot.leads.progress.Report` —
 or into Slack's ``errors`` per input block, which the handler returns with
 ``response_action: errors`` so the user fixes the value in the open modal. The rules are
 the core's (``parse_revenue``, ``validate_report``, the reason lists); this module only
@@ -14,11 +14,11 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from bot.content.render import label
+from bot.errors import InvalidInput
 from bot.handlers.slack.kit import Block, context, esc, plain
+from bot.handlers.text import label
 from bot.i18n import t
-from bot.services.errors import InvalidInput
-from bot.services.progress import (
+from bot.leads.progress import (
     HAND_BACK_REASONS,
     LOST_REASONS,
     MAX_FOLLOW_UP_DAYS,

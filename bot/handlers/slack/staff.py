@@ -11,14 +11,14 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.chat.interactions import Identity, Reply
 from bot.handlers.slack import blocks
 from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply
 from bot.handlers.slack.kit import Block, Message, esc
 from bot.handlers.slack.lists import explanation_blocks, pipeline_blocks
 from bot.handlers.slack.payloads import button_press, number
 from bot.i18n import t
-from bot.interactions import Identity, Reply
-from bot.services.reports import pipeline
+from bot.reports.pipeline import pipeline
 
 EXPLAIN_LIMIT = 20  # partners listed in a summary; `/leads explain <id> <partner>` for one
 

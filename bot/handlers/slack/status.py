@@ -16,12 +16,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.interactions import Identity, Reply
 from bot.handlers.slack import blocks, home
 from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
 from bot.handlers.slack.modals import WITH_MODAL, action_of, read_report, report_modal
 from bot.handlers.slack.payloads import ButtonPress, button_press, number, view_submission
-from bot.interactions import Identity, Reply
-from bot.services.progress import Report, StatusAction
+from bot.leads.progress import Report, StatusAction
 
 log = logging.getLogger(__name__)
 

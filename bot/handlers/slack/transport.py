@@ -23,6 +23,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SlackSettings
+from bot.delivery.notices import Delivery, MessageRef, TeaserView
+from bot.delivery.transports import RateLimit
 from bot.handlers.slack.blocks import render
 from bot.handlers.slack.errors import (
     GONE,
@@ -33,8 +35,6 @@ from bot.handlers.slack.errors import (
 )
 from bot.handlers.slack.kit import Message
 from bot.models import Platform
-from bot.notices import Delivery, MessageRef, TeaserView
-from bot.transports import RateLimit
 
 log = logging.getLogger(__name__)
 

@@ -27,14 +27,14 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
+from bot.chat.interactions import Identity, Interactions, identify
 from bot.config import ConfigError, TelegramSettings
+from bot.delivery.transports import RateLimit
 from bot.handlers.telegram.keyboards import Keyboard, markup
 from bot.handlers.telegram.limits import flood_limits, log_failure, seconds
 from bot.handlers.telegram.updates import Person
-from bot.interactions import Identity, Interactions, identify
 from bot.models import Platform
 from bot.runtime import Runtime
-from bot.transports import RateLimit
 
 if TYPE_CHECKING:
     from bot.handlers.registry import PlatformParts

@@ -14,7 +14,8 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.content.render import escape_telegram, render
+from bot.chat.interactions import Identity, Reply, confirms_consent
+from bot.delivery.notices import MessageRef
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
 from bot.handlers.telegram.app import TelegramBot
@@ -22,11 +23,10 @@ from bot.handlers.telegram.onboarding import handle_start, to_private
 from bot.handlers.telegram.presses import Answer
 from bot.handlers.telegram.render import render_card, reply_html, reply_plain, split_html
 from bot.handlers.telegram.updates import CommandIn, PressIn
+from bot.handlers.text import escape_telegram, render
 from bot.i18n import LANGUAGES, t
-from bot.interactions import Identity, Reply, confirms_consent
 from bot.models import Platform
-from bot.notices import MessageRef
-from bot.services.reports import pipeline
+from bot.reports.pipeline import pipeline
 
 log = logging.getLogger(__name__)
 

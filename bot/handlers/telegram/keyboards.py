@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.content.render import label
+from bot.handlers.text import label
 from bot.i18n import t
-from bot.services.progress import HAND_BACK_REASONS, LOST_REASONS, StatusAction
+from bot.leads.progress import HAND_BACK_REASONS, LOST_REASONS, StatusAction
 
 MAX_CALLBACK_BYTES = 64
 FOLLOW_UP_DAYS: tuple[int, ...] = (1, 3, 7)

@@ -14,7 +14,7 @@ import traceback
 from telegram.error import TelegramError
 
 from bot.config import TelegramSettings
-from bot.transports import RateLimit
+from bot.delivery.transports import RateLimit
 
 
 def flood_limits(settings: TelegramSettings, chat_id: str) -> list[RateLimit]:

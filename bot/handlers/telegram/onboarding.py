@@ -6,7 +6,7 @@ before that ``sendMessage`` answers 403. So the bot remembers, per rep, that the
 that reaches their private chat, cleared when Telegram answers 403 there). A claim by a
 rep who never started the bot still stands; their callback answer opens the bot's chat
 (``t.me/<bot>?start=…``), and their ``/start`` sends everything that waited for them at
-once (:func:`bot.outbox.requeue_address`) instead of after the retry backoff.
+once (:func:`bot.delivery.outbox.requeue_address`) instead of after the retry backoff.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import re
 
 from sqlalchemy import select, update
 
-from bot.content.render import escape_telegram
+from bot.delivery.outbox import Requeued, requeue_address
+from bot.directory.linking import LinkOutcome, redeem
 from bot.handlers.telegram.app import TelegramBot
 from bot.handlers.telegram.keyboards import link_keyboard
 from bot.handlers.telegram.updates import AddedToGroup, CommandIn
+from bot.handlers.text import escape_telegram
 from bot.i18n import t
 from bot.models import Platform, Rep
-from bot.outbox import Requeued, requeue_address
 from bot.runtime import Runtime
-from bot.services.linking import LinkOutcome, redeem
 
 log = logging.getLogger(__name__)
 

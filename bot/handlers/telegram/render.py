@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.content.render import escape_telegram, render, reply_text
+from bot.chat.interactions import Reply
+from bot.delivery.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
 from bot.handlers.telegram.keyboards import Keyboard, claim_keyboard, status_keyboard
-from bot.interactions import Reply
+from bot.handlers.text import escape_telegram, render, reply_text
 from bot.models import Platform
-from bot.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
 
 MAX_MESSAGE = 4096
 SAFE_LENGTH = 4000  # below the limit: Telegram counts UTF-16 units after parsing

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.content.render import escape_telegram
+from bot.chat.interactions import Identity, Reply
+from bot.content.service import local_today
+from bot.delivery.notices import LeadCardView
+from bot.errors import InvalidInput
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
 from bot.handlers.telegram.app import TelegramBot
 from bot.handlers.telegram.presses import Answer
 from bot.handlers.telegram.render import reply_html, reply_plain
 from bot.handlers.telegram.updates import PressIn, TextIn
+from bot.handlers.text import escape_telegram
 from bot.i18n import t
-from bot.interactions import Identity, Reply
-from bot.notices import LeadCardView
-from bot.services.content import local_today
-from bot.services.errors import InvalidInput
-from bot.services.progress import Report, StatusAction, parse_day, parse_revenue
+from bot.leads.progress import Report, StatusAction, parse_day, parse_revenue
 
 ONE_TAP = frozenset({StatusAction.CONTACTED, StatusAction.MEETING, StatusAction.PROPOSAL})
 SUB_MENUS = {

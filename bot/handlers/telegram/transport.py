@@ -31,14 +31,14 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.delivery.notices import Delivery, LeadCardView, MessageRef
+from bot.delivery.transports import DeliveryError, RateLimit
 from bot.handlers.telegram.app import NO_PREVIEW, TelegramBot
 from bot.handlers.telegram.keyboards import markup
 from bot.handlers.telegram.limits import seconds
 from bot.handlers.telegram.onboarding import mark_reachable, mark_unreachable
 from bot.handlers.telegram.render import Outgoing, render_view
 from bot.models import Platform
-from bot.notices import Delivery, LeadCardView, MessageRef
-from bot.transports import DeliveryError, RateLimit
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,89 @@
+"""The CONTENT notice as a renderer gets it, built when the message is sent.
+
+The outbox row names items by key and version; here they are read from the last good
+library in the database, in the rep's language. What is no longer worth sending is dropped:
+leads the rep no longer owns, items removed, edited since (their update carries the new
+text) or no longer valid on the day of sending.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.content.packs import item_params
+from bot.content.service import as_item, local_today
+from bot.delivery.notices import MessageView, NoticeKind
+from bot.leads.lifecycle import OWNED
+from bot.models import ContentItem, Lead, OutboxMessage, Rep
+
+
+def send_time(row: OutboxMessage, settings: Settings) -> datetime:
+    """When the sender is sending ``row``, by its clock.
+
+    The sender locks a row (``locked_until = now + lock_seconds``) just before resolving it,
+    so this recovers the sender's "now" (also under a test's manual clock) without a global.
+    """
+    if row.locked_until is not None:
+        return row.locked_until - timedelta(seconds=settings.outbox.lock_seconds)
+    return row.next_attempt_at
+
+
+async def resolve_content(
+    session: AsyncSession,
+    row: OutboxMessage,
+    settings: Settings,
+    language: str,
+    rep: Rep | None,
+) -> MessageView | None:
+    """The CONTENT view at send time; None when nothing in it is still worth sending.
+
+    Leads the rep no longer owns are dropped from it, and so are items that were removed,
+    edited since (their update carries the new text) or are no longer valid today.
+    """
+    payload: dict[str, Any] = row.payload
+    if "items" not in payload:
+        return MessageView(
+            NoticeKind.CONTENT,
+            str(payload.get("event", "content")),
+            language,
+            row.lead_id,
+            dict(payload.get("params", {})),
+        )
+    if rep is None:
+        return None
+    wanted = [int(i) for i in payload.get("lead_ids", [])]
+    leads = (await session.scalars(select(Lead).where(Lead.id.in_(wanted)))).all()
+    owned = sorted(
+        lead.id for lead in leads if lead.owner_rep_id == rep.id and lead.status in OWNED
+    )
+    if not owned:
+        return None
+    keys = [str(i["key"]) for i in payload["items"]]
+    stored = {
+        r.key: r
+        for r in await session.scalars(select(ContentItem).where(ContentItem.key.in_(keys)))
+    }
+    today = local_today(settings, send_time(row, settings))
+    items = []
+    for entry in payload["items"]:
+        found = stored.get(entry["key"])
+        if found is None or found.removed_at is not None or found.version != entry["version"]:
+            continue
+        item = as_item(found)
+        if item.is_current(today):
+            items.append(item_params(item, language, entry.get("change")))
+    if not items:
+        return None
+    products = sorted({p for lead in leads if lead.id in owned for p in lead.products})
+    return MessageView(
+        kind=NoticeKind.CONTENT,
+        event=str(payload.get("event", "pack")),
+        language=language,
+        lead_id=row.lead_id,
+        params={"lead_ids": owned, "products": products, "items": items},
+    )

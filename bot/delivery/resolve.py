@@ -1,0 +1,196 @@
+"""Resolve an outbox row into the view a renderer needs, from the current database state.
+
+Resolution happens when the row is sent, not when it was queued: a late teaser for a lead
+that is already taken is dropped, a lead card always shows the current status, and
+personal data is read only for the rep who owns the lead right now.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.content.anonymize import teaser_facts
+from bot.delivery.content_views import resolve_content
+from bot.delivery.news_views import resolve_news
+from bot.delivery.notices import (
+    LeadCardView,
+    LeadDetails,
+    MessageRef,
+    MessageView,
+    NoticeKind,
+    NoticeView,
+    TeaserFacts,
+    TeaserView,
+)
+from bot.delivery.outbox import rep_at_address
+from bot.leads.progress import available_actions
+from bot.models import (
+    ChatMessage,
+    Lead,
+    LeadPersonalData,
+    LeadStatus,
+    MessageKind,
+    Offer,
+    OfferStatus,
+    OutboxMessage,
+    Partner,
+    Platform,
+    Rep,
+)
+
+
+async def lead_details(session: AsyncSession, lead: Lead) -> LeadDetails | None:
+    """The full lead for its owner or staff; None once erased."""
+    personal = await session.get(LeadPersonalData, lead.id)
+    if personal is None:
+        return None
+    partner = await session.get(Partner, lead.owner_partner_id) if lead.owner_partner_id else None
+    rep = await session.get(Rep, lead.owner_rep_id) if lead.owner_rep_id else None
+    return LeadDetails(
+        id=lead.id,
+        status=lead.status,
+        company_name=personal.company_name,
+        industry=lead.industry,
+        employees=lead.employees,
+        annual_revenue_eur=lead.annual_revenue_eur,
+        domain=personal.domain,
+        ticker=personal.ticker,
+        street=personal.street,
+        postal_code=personal.postal_code,
+        city=personal.city,
+        country=lead.country,
+        contact_name=personal.contact_name,
+        contact_email=personal.contact_email,
+        contact_phone=personal.contact_phone,
+        contact_role=personal.contact_role,
+        products=tuple(lead.products),
+        estimated_value_eur=lead.estimated_value_eur,
+        timeline=lead.timeline,
+        message=personal.message,
+        campaign=lead.campaign,
+        score=lead.score,
+        created_at=lead.created_at,
+        claimed_at=lead.claimed_at,
+        follow_up_on=lead.follow_up_on,
+        revenue_eur=lead.revenue_eur,
+        lost_reason=lead.lost_reason,
+        partner_name=partner.name if partner else None,
+        rep_name=rep.name if rep else None,
+    )
+
+
+_TO_PARTNER = (NoticeKind.TEASER.value, NoticeKind.TEASER_CLOSED.value)
+
+
+async def language_of(
+    session: AsyncSession, row: OutboxMessage, settings: Settings, rep: Rep | None
+) -> str:
+    if row.kind == NoticeKind.STAFF.value:
+        return settings.staff.language
+    if row.kind in _TO_PARTNER:
+        offer = await session.get(Offer, row.payload.get("offer_id"))
+        partner = await session.get(Partner, offer.partner_id) if offer else None
+        return partner.language if partner else "de"
+    return rep.language if rep and rep.language in ("de", "en") else "de"
+
+
+async def find_ref(
+    session: AsyncSession, row: OutboxMessage, kind: MessageKind, **where: object
+) -> MessageRef | None:
+    query = select(ChatMessage).where(
+        ChatMessage.platform == row.platform,
+        ChatMessage.chat_id == row.address,
+        ChatMessage.kind == kind,
+    )
+    for column, value in where.items():
+        query = query.where(getattr(ChatMessage, column) == value)
+    message = await session.scalar(query.order_by(ChatMessage.id.desc()).limit(1))
+    return MessageRef(message.chat_id, message.message_id) if message else None
+
+
+async def resolve(
+    session: AsyncSession, row: OutboxMessage, settings: Settings
+) -> tuple[NoticeView, MessageRef | None] | None:
+    """The view to render and the message to edit (if any); None if the row is obsolete."""
+    to_rep = row.kind not in _TO_PARTNER and row.kind != NoticeKind.STAFF.value
+    rep = await rep_at_address(session, Platform(row.platform), row.address) if to_rep else None
+    language = await language_of(session, row, settings, rep)
+    kind = NoticeKind(row.kind)
+    payload = row.payload
+    if kind is NoticeKind.TEASER:
+        offer = await session.get(Offer, payload["offer_id"])
+        if offer is None or offer.status is not OfferStatus.OPEN:
+            return None
+        expires = payload.get("expires_at")
+        view = TeaserView(
+            offer_id=offer.id,
+            lead_id=offer.lead_id,
+            facts=TeaserFacts.from_json(payload["facts"]),
+            wave=int(payload.get("wave", 1)),
+            expires_at=datetime.fromisoformat(expires) if expires else None,
+            language=language,
+        )
+        return view, None
+    if kind is NoticeKind.TEASER_CLOSED:
+        offer = await session.get(Offer, payload["offer_id"])
+        if offer is None:
+            return None
+        ref = await find_ref(session, row, MessageKind.TEASER, offer_id=offer.id)
+        if ref is None:
+            return None  # the teaser never went out: nothing to edit
+        lead = await session.get(Lead, offer.lead_id)
+        assert lead is not None
+        known = frozenset(p.id for p in settings.products) or None
+        view = TeaserView(
+            offer_id=offer.id,
+            lead_id=lead.id,
+            facts=teaser_facts(lead, known),
+            wave=offer.wave,
+            expires_at=None,
+            language=language,
+            closed=str(payload.get("reason", "taken")),
+        )
+        return view, ref
+    if kind is NoticeKind.LEAD_CARD:
+        lead = await session.get(Lead, row.lead_id)
+        if lead is None or rep is None:
+            return None
+        owner = lead.owner_rep_id == rep.id and lead.status is not LeadStatus.ERASED
+        details = await lead_details(session, lead) if owner else None
+        ref = await find_ref(session, row, MessageKind.LEAD_CARD, lead_id=lead.id, rep_id=rep.id)
+        view = LeadCardView(
+            lead_id=lead.id,
+            status=lead.status,
+            event=str(payload.get("event", "update")),
+            lead=details,
+            actions=tuple(a.value for a in available_actions(lead.status)) if owner else (),
+            language=language,
+        )
+        return view, ref
+    if kind is NoticeKind.CONTENT:
+        content = await resolve_content(session, row, settings, language, rep)
+        return (content, None) if content is not None else None
+    if kind is NoticeKind.NEWS:
+        news = await resolve_news(session, row, language, rep)
+        return (news, None) if news is not None else None
+    params = dict(payload.get("params", {}))
+    if row.lead_id is not None:
+        lead = await session.get(Lead, row.lead_id)
+        if lead is not None:
+            facts = teaser_facts(lead)
+            params.setdefault("region", facts.region)
+            params.setdefault("products", list(facts.products))
+    return (
+        MessageView(
+            kind=kind,
+            event=str(payload.get("event", kind.value)),
+            language=language,
+            lead_id=row.lead_id,
+            params=params,
+        ),
+        None,
+    )

@@ -1,0 +1,250 @@
+"""What matching needs from the database: the lead's profile, the directory, exclusions.
+
+Reading and decoding the whole partner directory for every lead would dominate the cost of
+matching, so the static part of the directory and the built matching index are cached per
+process and reused until a partner changes (this process: at once, via a flush hook; other
+processes: via the partners' count and latest ``updated_at``) or the open-lead and outcome
+counts change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from bot.geo import locate, normalise_postal_code
+from bot.leads.lifecycle import OWNED
+from bot.matching import LeadProfile, PartnerProfile, Ranking, rank
+from bot.matching.index import PartnerIndex, index_for
+from bot.matching.rules import rules_for
+from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Partner
+from bot.uow import UnitOfWork
+
+
+async def lead_profile(uow: UnitOfWork, lead: Lead) -> LeadProfile:
+    """The lead as matching sees it. Region and position are re-derived from the postal
+    code when missing (leads stored before the geography data, or without coordinates)."""
+    personal = await uow.session.get(LeadPersonalData, lead.id)
+    postal_code = normalise_postal_code(lead.country, personal.postal_code if personal else None)
+    lat = personal.lat if personal else None
+    lon = personal.lon if personal else None
+    region = lead.region
+    if postal_code and (region is None or lat is None or lon is None):
+        place = locate(lead.country, postal_code)
+        region = region or place.region
+        if lat is None or lon is None:
+            lat, lon = place.lat, place.lon
+    return LeadProfile(
+        lead_id=lead.id,
+        country=lead.country,
+        region=region,
+        postal_code=postal_code,
+        lat=lat,
+        lon=lon,
+        products=tuple(lead.products),
+        employees=lead.employees,
+        industry=lead.industry,
+        consent_partner_contact=lead.consent_partner_contact,
+        allowed_partners=frozenset(lead.consent_allowed_partners),
+        allowed_tiers=frozenset(lead.consent_allowed_tiers),
+        postal_area=lead.postal_area,
+    )
+
+
+async def open_lead_counts(uow: UnitOfWork) -> dict[str, int]:
+    rows = await uow.session.execute(
+        select(Lead.owner_partner_id, func.count())
+        .where(Lead.status.in_(OWNED), Lead.owner_partner_id.is_not(None))
+        .group_by(Lead.owner_partner_id)
+    )
+    return {pid: n for pid, n in rows.all() if pid is not None}
+
+
+async def outcome_counts(uow: UnitOfWork) -> dict[str, tuple[int, int]]:
+    """Per partner: (won, closed) over all time, for the conversion score."""
+    rows = await uow.session.execute(
+        select(Lead.owner_partner_id, Lead.status, func.count())
+        .where(Lead.status.in_((LeadStatus.WON, LeadStatus.LOST)))
+        .group_by(Lead.owner_partner_id, Lead.status)
+    )
+    out: dict[str, tuple[int, int]] = {}
+    for pid, status, n in rows.all():
+        if pid is None:
+            continue
+        won, closed = out.get(pid, (0, 0))
+        out[pid] = (won + (n if status == LeadStatus.WON else 0), closed + n)
+    return out
+
+
+_PROFILE_COLUMNS = (
+    Partner.id,
+    Partner.name,
+    Partner.tier,
+    Partner.certifications,
+    Partner.country,
+    Partner.postal_code,
+    Partner.lat,
+    Partner.lon,
+    Partner.service_radius_km,
+    Partner.regions,
+    Partner.segments,
+    Partner.products,
+    Partner.max_open_leads,
+    Partner.active,
+    Partner.on_leave_until,
+    Partner.paused_at,
+    Partner.pause_reason,
+)
+
+
+@dataclass(frozen=True)
+class _StaticPartner:
+    """What matching needs of a partner that changes only when the directory changes."""
+
+    row: Any
+    lat: float | None
+    lon: float | None
+
+
+DIRECTORY_CACHE = "matching.directory"
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_directory_on_change(session: Session, _context: Any, _instances: Any) -> None:
+    """A partner written in this process invalidates the snapshot at once.
+
+    Other processes notice through the (count, latest ``updated_at``) key.
+    """
+    cache = session.info.get("cache")
+    if cache is None or DIRECTORY_CACHE not in cache:
+        return
+    if any(isinstance(o, Partner) for o in (*session.new, *session.dirty, *session.deleted)):
+        cache.pop(DIRECTORY_CACHE, None)
+        cache.pop(INDEX_CACHE, None)
+
+
+async def _static_partners(uow: UnitOfWork) -> tuple[Any, list[_StaticPartner]]:
+    """The directory rows, cached per process until a partner is added or changed.
+
+    Reading and decoding every partner (JSON columns, postal-code placement) dominates
+    the cost of matching one lead; the directory changes rarely, so it is read again only
+    when the number of partners or their latest ``updated_at`` differs.
+    """
+    count, latest = (
+        await uow.session.execute(select(func.count(Partner.id), func.max(Partner.updated_at)))
+    ).one()
+    key = (count, latest)
+    cached = uow.cache.get(DIRECTORY_CACHE)
+    if cached is not None and cached[0] == key:
+        return key, cached[1]
+    rows = await uow.session.execute(select(*_PROFILE_COLUMNS).order_by(Partner.id))
+    static = []
+    for p in rows.all():
+        lat, lon = p.lat, p.lon
+        if (lat is None or lon is None) and p.postal_code:
+            place = locate(p.country, p.postal_code)
+            lat, lon = place.lat, place.lon
+        static.append(_StaticPartner(p, lat, lon))
+    uow.cache[DIRECTORY_CACHE] = (key, static)
+    return key, static
+
+
+async def partner_profiles(uow: UnitOfWork) -> list[PartnerProfile]:
+    """Every partner as matching sees it now: load, leave, pause, outcomes."""
+    return (await _directory_state(uow))[1]
+
+
+async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
+    """The partner profiles and a key that changes whenever any of them would.
+
+    The static part comes from a per-process snapshot (see :func:`_static_partners`);
+    open leads and outcomes are counted fresh for every call. A partner without
+    coordinates is placed at its postal code's centroid (offline).
+    """
+    today = uow.clock.now().date()
+    open_counts = await open_lead_counts(uow)
+    outcomes = await outcome_counts(uow)
+    directory_key, static = await _static_partners(uow)
+    key = (directory_key, today, frozenset(open_counts.items()), frozenset(outcomes.items()))
+    profiles = []
+    for item in static:
+        p = item.row
+        on_leave = p.on_leave_until is not None and p.on_leave_until >= today
+        won, closed = outcomes.get(p.id, (0, 0))
+        profiles.append(
+            PartnerProfile(
+                id=p.id,
+                name=p.name,
+                tier=p.tier,
+                certifications=dict(p.certifications or {}),
+                country=p.country,
+                postal_code=p.postal_code,
+                lat=item.lat,
+                lon=item.lon,
+                service_radius_km=p.service_radius_km,
+                regions=tuple(p.regions or ()),
+                segments=tuple(p.segments or ()),
+                products=tuple(p.products or ()),
+                max_open_leads=p.max_open_leads,
+                open_leads=open_counts.get(p.id, 0),
+                active=p.active,
+                on_leave=on_leave,
+                paused=p.paused_at is not None,
+                won=won,
+                closed=closed,
+                on_leave_until=p.on_leave_until if on_leave else None,
+                pause_reason=p.pause_reason if p.paused_at is not None else None,
+            )
+        )
+    return key, profiles
+
+
+INDEX_CACHE = "matching.index"
+
+
+async def partner_index(uow: UnitOfWork) -> PartnerIndex:
+    """The matching index of the directory as it is now, reused while nothing changed.
+
+    Between two claims or closes (e.g. during a bulk import) every lead is ranked against
+    the same index instead of rebuilding it per lead.
+    """
+    today = uow.clock.now().date()
+    open_counts = await open_lead_counts(uow)
+    outcomes = await outcome_counts(uow)
+    directory_key, _static = await _static_partners(uow)
+    key = (directory_key, today, frozenset(open_counts.items()), frozenset(outcomes.items()))
+    rules = rules_for(uow.settings)
+    cached = uow.cache.get(INDEX_CACHE)
+    if cached is not None and cached[0] == key and cached[1].rules is rules:
+        return cached[1]  # type: ignore[no-any-return]
+    _key, profiles = await _directory_state(uow)
+    index = index_for(profiles, rules)
+    uow.cache[INDEX_CACHE] = (key, index)
+    return index
+
+
+async def excluded_partners(uow: UnitOfWork, lead_id: int) -> dict[str, str]:
+    """Partners that must not get ``lead_id`` again, with the reason (returned, ...)."""
+    rows = await uow.session.execute(
+        select(LeadExclusion.partner_id, LeadExclusion.reason).where(
+            LeadExclusion.lead_id == lead_id
+        )
+    )
+    return {pid: reason for pid, reason in rows.all()}
+
+
+async def decide(uow: UnitOfWork, lead: Lead) -> Ranking:
+    """Rank every partner for ``lead`` with the current state of the directory.
+
+    The ranking holds the eligible partners only, best first; ``ranking.checked`` is how
+    many partners were considered. ``bot.explain.service`` says why for the rest.
+    """
+    return rank(
+        await lead_profile(uow, lead),
+        await partner_index(uow),
+        await excluded_partners(uow, lead.id),
+        uow.settings,
+    )

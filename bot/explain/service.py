@@ -1,0 +1,83 @@
+"""Why a stored lead went (or would go) to which partner — for staff, CLI and chat.
+
+Loads the lead, the partner directory and the lead's exclusions exactly as
+:func:`bot.directory.snapshot.decide` does, so the explanation agrees with what the next
+matching run would do. It adds what happened so far: the offers each partner received.
+Read-only: nothing is written, so it is safe to call at any time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.directory.snapshot import excluded_partners, lead_profile, partner_profiles
+from bot.errors import NotFound
+from bot.matching import LeadExplanation, explain_lead
+from bot.models import Lead, LeadStatus, Offer, OfferStatus
+from bot.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFacts:
+    round: int
+    wave: int
+    rank: int
+    status: OfferStatus
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLeadExplanation:
+    status: LeadStatus
+    owner_partner_id: str | None
+    offer_round: int
+    current_wave: int
+    exclusions: dict[str, str]  # partner id -> reason
+    offers: dict[str, tuple[OfferFacts, ...]]  # partner id -> offers, oldest first
+    explanation: LeadExplanation
+
+
+async def explain_stored_lead(
+    uow: UnitOfWork, lead_id: int, partner_id: str | None = None
+) -> StoredLeadExplanation:
+    """Explain matching for ``lead_id`` against the directory as it is now.
+
+    ``partner_id`` limits the per-partner detail to one partner ("why didn't I get this
+    lead?"); ranks still reflect the whole directory. Raises :class:`NotFound`.
+    """
+    lead = await uow.session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"lead {lead_id} does not exist")
+    partners = await partner_profiles(uow)
+    if partner_id is not None and all(p.id != partner_id for p in partners):
+        raise NotFound(f"partner {partner_id} does not exist")
+    excluded = await excluded_partners(uow, lead_id)
+    explanation = explain_lead(
+        await lead_profile(uow, lead),
+        partners,
+        excluded,
+        uow.settings,
+        only=None if partner_id is None else {partner_id},
+    )
+    rows = (
+        await uow.session.scalars(
+            select(Offer)
+            .where(Offer.lead_id == lead_id)
+            .order_by(Offer.round, Offer.wave, Offer.id)
+        )
+    ).all()
+    offers: dict[str, list[OfferFacts]] = {}
+    for offer in rows:
+        offers.setdefault(offer.partner_id, []).append(
+            OfferFacts(offer.round, offer.wave, offer.rank, offer.status)
+        )
+    return StoredLeadExplanation(
+        status=lead.status,
+        owner_partner_id=lead.owner_partner_id,
+        offer_round=lead.offer_round,
+        current_wave=lead.current_wave,
+        exclusions=excluded,
+        offers={pid: tuple(items) for pid, items in offers.items()},
+        explanation=explanation,
+    )

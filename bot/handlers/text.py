@@ -1,0 +1,164 @@
+"""Shared rendering helpers: escaping per target format, number/date formatting, Jinja2.
+
+Every piece of text that came from a lead or a user passes through the escape function of
+its target format (Slack mrkdwn, Telegram HTML, the terminal), so nobody can inject
+mentions, links, markup or terminal control sequences. Templates get the escaping as
+Jinja2's ``finalize`` hook: every ``{{ value }}`` is escaped, template text is not.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.i18n import t
+from bot.models.enums import Platform
+
+HANDLERS = Path(__file__).resolve().parent
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+DISPLAY_TZ = ZoneInfo("Europe/Berlin")
+
+
+def escape_console(value: str) -> str:
+    """Drop terminal control characters (ANSI escapes, bidi overrides) from user text."""
+    return _CONTROL.sub("", value)
+
+
+def escape_slack(value: str) -> str:
+    """Slack mrkdwn: ``&``, ``<``, ``>`` are the control characters (``<!channel>``, links)."""
+    return escape_console(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_telegram(value: str) -> str:
+    """Telegram HTML parse mode."""
+    return html.escape(escape_console(value), quote=False)
+
+
+ESCAPES = {
+    Platform.CONSOLE: escape_console,
+    Platform.SLACK: escape_slack,
+    Platform.TELEGRAM: escape_telegram,
+}
+
+
+def money(value: int | float | Decimal | None, language: str = "de") -> str:
+    if value is None:
+        return "–"
+    amount = Decimal(value)
+    digits = 0 if amount == amount.to_integral_value() else 2
+    text = f"{amount:,.{digits}f}"
+    if language == "de":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return f"{text} €"
+
+
+def day(value: date | datetime | str | None, language: str = "de") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.astimezone(DISPLAY_TZ).date()
+    return value.strftime("%d.%m.%Y") if language == "de" else value.isoformat()
+
+
+def moment(value: datetime | str | None, language: str = "de") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    local = value.astimezone(DISPLAY_TZ)
+    return (
+        local.strftime("%d.%m.%Y %H:%M") if language == "de" else local.strftime("%Y-%m-%d %H:%M")
+    )
+
+
+def label(language: str, group: str, value: str | None) -> str:
+    """Translate a vocabulary value (status, industry, ...) with a readable fallback."""
+    if value is None:
+        return "–"
+    text = t(language, f"{group}.{value}")
+    return value if text == f"{group}.{value}" else text
+
+
+@cache
+def environment(platform: Platform) -> Environment:
+    escape = ESCAPES[platform]
+
+    def finalize(value: Any) -> Any:
+        if value is None:
+            return ""
+        return escape(value) if isinstance(value, str) else value
+
+    env = Environment(
+        loader=FileSystemLoader(str(HANDLERS / platform.value / "templates")),
+        autoescape=False,
+        finalize=finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.globals.update(
+        t=t, money=money, day=day, moment=moment, label=label, notice_text=notice_text
+    )
+    return env
+
+
+def render(platform: Platform, template: str, **context: Any) -> str:
+    return environment(platform).get_template(template).render(**context).strip()
+
+
+def _reason(language: str, value: str) -> str:
+    for group in ("lost_reason", "hand_back_reason", "recall_reason"):
+        text = t(language, f"{group}.{value}")
+        if text != f"{group}.{value}":
+            return text
+    return value
+
+
+def readable_params(language: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Turn raw notice/reply parameters into words: statuses, reasons, lists, money, dates."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            out[key] = "–"
+        elif key == "status" and isinstance(value, str):
+            text = label(language, "status", value)
+            out[key] = label(language, "action", value) if text == value else text
+        elif key == "reason" and isinstance(value, str):
+            out[key] = _reason(language, value)
+        elif key == "products" and isinstance(value, list | tuple):
+            out[key] = ", ".join(str(v) for v in value) or "–"
+        elif key.endswith("_eur") and isinstance(value, int | float | Decimal | str):
+            try:
+                out[key] = money(Decimal(str(value)), language)
+            except ArithmeticError:
+                out[key] = value
+        elif key in ("date", "follow_up_on") and isinstance(value, date | str):
+            out[key] = day(value, language)
+        elif key.endswith("_at") and isinstance(value, datetime | str):
+            out[key] = moment(value, language)
+        else:
+            out[key] = value
+    return out
+
+
+def reply_text(language: str, key: str, params: dict[str, Any]) -> str:
+    """The words of a :class:`bot.chat.interactions.Reply` (unescaped; escape for the target)."""
+    return t(language, key, **readable_params(language, params))
+
+
+def notice_text(
+    language: str, group: str, event: str, lead_id: int | None, params: dict[str, Any]
+) -> str:
+    """The sentence of a staff-feed, reminder or info notice (unescaped)."""
+    return t(language, f"{group}.{event}", lead_id=lead_id, **readable_params(language, params))

@@ -1,0 +1,130 @@
+"""Lead intake: store a validated lead, then hold it, flag it, or send it to matching.
+
+* The same ``external_id`` twice returns the stored lead (idempotent for retrying CRMs).
+* No consent to share with partners: ``held`` until staff release it with consent.
+* Same contact e-mail or company domain as an open lead: ``held`` as a possible duplicate,
+  and staff are told — it is not offered twice.
+* Otherwise the first wave goes out, or the lead is ``unmatched``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from bot.actors import Actor
+from bot.geo import locate
+from bot.intake.schema import LeadIn
+from bot.leads.distribution import start_round
+from bot.leads.events import change_status, record
+from bot.models import HoldReason, Lead, LeadPersonalData, LeadStatus
+from bot.uow import UnitOfWork
+
+TERMINAL = (LeadStatus.WON, LeadStatus.LOST, LeadStatus.ERASED)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    lead_id: int
+    status: LeadStatus
+    created: bool
+
+
+async def find_duplicate(uow: UnitOfWork, email: str | None, domain: str | None) -> int | None:
+    conditions = []
+    if email:
+        conditions.append(LeadPersonalData.contact_email == email)
+    if domain:
+        conditions.append(LeadPersonalData.domain == domain)
+    if not conditions:
+        return None
+    return await uow.session.scalar(
+        select(Lead.id)
+        .join(LeadPersonalData, LeadPersonalData.lead_id == Lead.id)
+        .where(or_(*conditions), Lead.status.not_in(TERMINAL))
+        .order_by(Lead.id)
+        .limit(1)
+    )
+
+
+def build_lead(data: LeadIn, now: datetime) -> tuple[Lead, LeadPersonalData]:
+    """Split validated input into the lead's facts and its personal data (pure)."""
+    address = data.company.address
+    place = locate(address.country, address.postal_code)
+    lead = Lead(
+        external_id=data.external_id,
+        status=LeadStatus.RECEIVED,
+        campaign=data.campaign,
+        source=data.source,
+        score=data.score,
+        industry=data.company.industry,
+        employees=data.company.employees,
+        annual_revenue_eur=data.company.annual_revenue_eur,
+        country=address.country,
+        region=place.region,
+        postal_area=place.postal_area,
+        products=list(dict.fromkeys(data.interest.products)),
+        estimated_value_eur=data.interest.estimated_value_eur,
+        timeline=data.interest.timeline,
+        consent_partner_contact=data.consent.partner_contact,
+        consent_allowed_partners=list(data.consent.allowed_partners),
+        consent_allowed_tiers=list(data.consent.allowed_tiers),
+        consent_given_at=data.consent.given_at,
+        offer_round=0,
+        current_wave=0,
+        created_at=now,
+        updated_at=now,
+    )
+    personal = LeadPersonalData(
+        company_name=data.company.name,
+        domain=data.company.domain,
+        ticker=data.company.ticker,
+        street=address.street,
+        postal_code=address.postal_code,
+        city=address.city,
+        lat=address.lat if address.lat is not None else place.lat,
+        lon=address.lon if address.lon is not None else place.lon,
+        contact_name=data.contact.name,
+        contact_email=data.contact.email.lower() if data.contact.email else None,
+        contact_phone=data.contact.phone,
+        contact_role=data.contact.role,
+        message=data.interest.message,
+        consent_text=data.consent.text,
+    )
+    return lead, personal
+
+
+async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
+    """Store ``data`` and route it. The caller commits."""
+    if data.external_id:
+        existing = await uow.session.scalar(
+            select(Lead).where(Lead.external_id == data.external_id)
+        )
+        if existing is not None:
+            return IntakeResult(existing.id, existing.status, created=False)
+
+    lead, personal = build_lead(data, uow.clock.now())
+    duplicate_of = await find_duplicate(uow, personal.contact_email, personal.domain)
+    uow.session.add(lead)
+    await uow.session.flush()
+    personal.lead_id = lead.id
+    uow.session.add(personal)
+    record(uow, lead, actor, "received", to_status=LeadStatus.RECEIVED, source=data.source)
+    await uow.outbox.staff("new_lead", lead_id=lead.id, campaign=data.campaign, source=data.source)
+
+    if duplicate_of is not None:
+        lead.hold_reason = HoldReason.POSSIBLE_DUPLICATE
+        lead.duplicate_of_id = duplicate_of
+        change_status(
+            uow, lead, LeadStatus.HELD, actor, reason="possible_duplicate", of=duplicate_of
+        )
+        await uow.outbox.staff("duplicate", lead_id=lead.id, duplicate_of=duplicate_of)
+    elif not data.consent.partner_contact:
+        lead.hold_reason = HoldReason.NO_CONSENT
+        change_status(uow, lead, LeadStatus.HELD, actor, reason="no_consent")
+        await uow.outbox.staff("held", lead_id=lead.id)
+    else:
+        await start_round(uow, lead, actor)
+    return IntakeResult(lead.id, lead.status, created=True)

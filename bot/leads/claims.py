@@ -1,0 +1,173 @@
+"""The claim: the first suitable rep to press Claim gets the lead — exactly one, always.
+
+Exactly-one is guaranteed by the database, not by locks in this process: the lead moves
+from ``offered`` to ``claimed`` with one conditional UPDATE (``... WHERE status = 'offered'
+AND offer_round = :round RETURNING id``). Whoever's UPDATE returns the row has won; every
+other claimer, in any process, on any platform, sees no row and is told it is taken. The
+eligibility checks run in the same transaction, so a refused claim changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+
+from bot.actors import Actor
+from bot.content.service import send_content_pack
+from bot.delivery.notices import NoticeKind, ToPartner, ToRep
+from bot.leads.distribution import cancel_timers, close_open_offers
+from bot.leads.events import record
+from bot.leads.lifecycle import OWNED
+from bot.models import (
+    Channel,
+    Lead,
+    LeadStatus,
+    Offer,
+    OfferStatus,
+    Partner,
+    Platform,
+    Rep,
+    Timer,
+    TimerKind,
+)
+from bot.uow import UnitOfWork
+
+
+class ClaimOutcome(StrEnum):
+    WON = "won"
+    ALREADY_YOURS = "already_yours"
+    TAKEN = "taken"
+    CLOSED = "closed"
+    NOT_OFFERED = "not_offered"
+    AT_CAPACITY = "at_capacity"
+    INACTIVE = "inactive"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    outcome: ClaimOutcome
+    offer_id: int
+    lead_id: int | None = None
+
+    @property
+    def won(self) -> bool:
+        return self.outcome is ClaimOutcome.WON
+
+
+def sla_timers(uow: UnitOfWork, lead: Lead, claimed_at: datetime) -> list[Timer]:
+    dist = uow.settings.distribution
+    recall_at = claimed_at + timedelta(hours=dist.claim_sla_hours)
+    payload = {"rep_id": lead.owner_rep_id, "claimed_at": claimed_at.isoformat()}
+    timers = [
+        Timer(kind=TimerKind.CLAIM_SLA_RECALL, lead_id=lead.id, due_at=recall_at, payload=payload)
+    ]
+    if dist.reminder_before_recall_hours > 0:
+        remind_at = recall_at - timedelta(hours=dist.reminder_before_recall_hours)
+        timers.append(
+            Timer(
+                kind=TimerKind.CLAIM_SLA_REMINDER,
+                lead_id=lead.id,
+                due_at=remind_at,
+                payload=payload,
+            )
+        )
+    return timers
+
+
+async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> ClaimResult:
+    """Try to claim the lead behind ``offer_id`` for ``rep_id``; commits on success."""
+    session = uow.session
+    offer = await session.get(Offer, offer_id)
+    if offer is None:
+        return ClaimResult(ClaimOutcome.NOT_FOUND, offer_id)
+    rep = await session.get(Rep, rep_id)
+    partner = await session.get(Partner, offer.partner_id)
+    if rep is None or partner is None or rep.partner_id != offer.partner_id:
+        return ClaimResult(ClaimOutcome.NOT_OFFERED, offer_id, offer.lead_id)
+    if offer.status == OfferStatus.WON:
+        lead_owner = await session.scalar(select(Lead.owner_rep_id).where(Lead.id == offer.lead_id))
+        mine = lead_owner == rep.id
+        return ClaimResult(
+            ClaimOutcome.ALREADY_YOURS if mine else ClaimOutcome.TAKEN, offer_id, offer.lead_id
+        )
+    if offer.status == OfferStatus.TAKEN:
+        return ClaimResult(ClaimOutcome.TAKEN, offer_id, offer.lead_id)
+    if offer.status != OfferStatus.OPEN:
+        return ClaimResult(ClaimOutcome.CLOSED, offer_id, offer.lead_id)
+    if not rep.active or not partner.active or partner.paused_at is not None:
+        return ClaimResult(ClaimOutcome.INACTIVE, offer_id, offer.lead_id)
+    open_leads = await session.scalar(
+        select(func.count())
+        .select_from(Lead)
+        .where(Lead.owner_partner_id == partner.id, Lead.status.in_(OWNED))
+    )
+    if (open_leads or 0) >= partner.max_open_leads:
+        return ClaimResult(ClaimOutcome.AT_CAPACITY, offer_id, offer.lead_id)
+
+    now = uow.clock.now()
+    won = await session.scalar(
+        update(Lead)
+        .where(
+            Lead.id == offer.lead_id,
+            Lead.status == LeadStatus.OFFERED,
+            Lead.offer_round == offer.round,
+        )
+        .values(
+            status=LeadStatus.CLAIMED,
+            owner_partner_id=partner.id,
+            owner_rep_id=rep.id,
+            claimed_at=now,
+            claimed_via=via.value,
+            updated_at=now,
+        )
+        .returning(Lead.id)
+        .execution_options(synchronize_session=False)
+    )
+    if won is None:
+        lead_id = offer.lead_id
+        await uow.rollback()
+        return ClaimResult(ClaimOutcome.TAKEN, offer_id, lead_id)
+
+    lead = await session.get(Lead, offer.lead_id, populate_existing=True)
+    assert lead is not None
+    offer.status = OfferStatus.WON
+    offer.closed_at = now
+    actor = Actor.rep(Channel(via.value), rep.id, partner.id, rep.name)
+    record(
+        uow,
+        lead,
+        actor,
+        "status",
+        from_status=LeadStatus.OFFERED,
+        to_status=LeadStatus.CLAIMED,
+        offer_id=offer.id,
+        wave=offer.wave,
+    )
+    await close_open_offers(uow, lead, OfferStatus.TAKEN, "taken")
+    await uow.outbox.enqueue(  # the winner's own teaser shows "taken" too
+        ToPartner(offer.partner_id),
+        NoticeKind.TEASER_CLOSED,
+        {"offer_id": offer.id, "reason": "taken"},
+        lead_id=lead.id,
+    )
+    await cancel_timers(uow, lead.id, TimerKind.WAVE_EXPIRY)
+    session.add_all(sla_timers(uow, lead, now))
+    await uow.outbox.enqueue(
+        ToRep(rep.id, via), NoticeKind.LEAD_CARD, {"event": "claimed"}, lead_id=lead.id
+    )
+    await send_content_pack(uow, lead, rep.id, via)
+    offered_at = lead.offered_at or now
+    await uow.outbox.staff(
+        "claimed",
+        lead_id=lead.id,
+        partner=partner.name,
+        rep=rep.name,
+        minutes=int((now - offered_at).total_seconds() // 60),
+        wave=offer.wave,
+    )
+    await uow.commit()
+    return ClaimResult(ClaimOutcome.WON, offer_id, lead.id)

@@ -1,0 +1,137 @@
+"""Durable timers: due rows in ``timers`` become service calls.
+
+Timers are database rows, so a restart loses none: the loop simply finds them due. Each
+timer is taken with a conditional UPDATE (a short lock), handled and marked done in one
+transaction, so two processes never fire the same timer and a crash mid-way retries it.
+With Redis configured only the lease holder runs the loop at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from bot.actors import Actor
+from bot.delivery.notices import NoticeKind
+from bot.leads.distribution import expire_wave
+from bot.leads.progress import recall
+from bot.models import Lead, LeadStatus, Timer, TimerKind
+from bot.runtime import Runtime
+from bot.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+LOCK_SECONDS = 120
+LEASE_NAME = "scheduler"
+
+
+async def _fire(uow: UnitOfWork, timer: Timer) -> str:
+    lead = await uow.session.get(Lead, timer.lead_id)
+    if lead is None:
+        return "obsolete"
+    if timer.kind is TimerKind.WAVE_EXPIRY:
+        return await expire_wave(uow, lead, int(timer.payload["round"]), int(timer.payload["wave"]))
+    if timer.kind in (TimerKind.CLAIM_SLA_REMINDER, TimerKind.CLAIM_SLA_RECALL):
+        claimed_at = datetime.fromisoformat(timer.payload["claimed_at"])
+        still_waiting = (
+            lead.status is LeadStatus.CLAIMED
+            and lead.owner_rep_id == timer.payload.get("rep_id")
+            and lead.claimed_at == claimed_at
+        )
+        if not still_waiting:
+            return "obsolete"
+        if timer.kind is TimerKind.CLAIM_SLA_REMINDER:
+            assert lead.owner_rep_id is not None
+            recall_at = claimed_at + timedelta(hours=uow.settings.distribution.claim_sla_hours)
+            await uow.outbox.rep(
+                lead.owner_rep_id,
+                NoticeKind.REMINDER,
+                "claim_sla",
+                lead_id=lead.id,
+                recall_at=recall_at.isoformat(),
+            )
+            await uow.outbox.staff("sla_reminder", lead_id=lead.id)
+            return "fired"
+        await recall(uow, lead, Actor.system(), "sla")
+        return "fired"
+    if timer.kind is TimerKind.FOLLOW_UP:
+        if lead.follow_up_on is None or lead.follow_up_on.isoformat() != timer.payload.get("date"):
+            return "obsolete"
+        if lead.owner_rep_id is None:
+            return "obsolete"
+        await uow.outbox.rep(
+            lead.owner_rep_id,
+            NoticeKind.REMINDER,
+            "follow_up",
+            lead_id=lead.id,
+            date=timer.payload["date"],
+        )
+        return "fired"
+    return "obsolete"
+
+
+async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
+    """Fire every timer that is due now; return how many were handled."""
+    now = runtime.clock.now()
+    async with runtime.uow() as uow:
+        due = (
+            await uow.session.scalars(
+                select(Timer.id)
+                .where(
+                    Timer.done_at.is_(None),
+                    Timer.due_at <= now,
+                    or_(Timer.locked_until.is_(None), Timer.locked_until < now),
+                )
+                .order_by(Timer.due_at, Timer.id)
+                .limit(limit)
+            )
+        ).all()
+    handled = 0
+    for timer_id in due:
+        async with runtime.uow() as uow:
+            taken = await uow.session.scalar(
+                update(Timer)
+                .where(
+                    Timer.id == timer_id,
+                    Timer.done_at.is_(None),
+                    or_(Timer.locked_until.is_(None), Timer.locked_until < now),
+                )
+                .values(locked_until=now + timedelta(seconds=LOCK_SECONDS))
+                .returning(Timer.id)
+                .execution_options(synchronize_session=False)
+            )
+            if taken is None:
+                continue
+            timer = await uow.session.get(Timer, timer_id, populate_existing=True)
+            assert timer is not None
+            try:
+                outcome = await _fire(uow, timer)
+            except Exception:
+                log.exception(
+                    "timer %s (%s) failed; it will be retried", timer.id, timer.kind.value
+                )
+                await uow.rollback()
+                continue
+            timer.done_at = runtime.clock.now()
+            timer.outcome = outcome
+            await uow.commit()
+            handled += 1
+    return handled
+
+
+async def scheduler_loop(runtime: Runtime, interval: float = 5.0) -> None:
+    """Run timers forever; with several processes only the lease holder does the work."""
+    holder = uuid.uuid4().hex
+    while True:
+        try:
+            if await runtime.coordination.hold_lease(LEASE_NAME, holder, interval * 3):
+                await run_due_timers(runtime)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scheduler pass failed; retrying")
+        await asyncio.sleep(interval)

@@ -1,0 +1,132 @@
+"""What the manufacturer's staff do to leads: release, re-offer, recall, erase."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.actors import Actor
+from bot.delivery.news_views import forget_lead_news
+from bot.delivery.notices import NoticeKind, ToRep
+from bot.errors import InvalidInput, NotFound
+from bot.leads.distribution import RoundOutcome, cancel_timers, close_open_offers, start_round
+from bot.leads.events import change_status
+from bot.leads.lifecycle import OWNED, IllegalTransition
+from bot.leads.progress import recall
+from bot.models import (
+    ChatMessage,
+    HoldReason,
+    Lead,
+    LeadEvent,
+    LeadPersonalData,
+    LeadStatus,
+    MessageKind,
+    OfferStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
+from bot.uow import UnitOfWork
+
+FREE_TEXT_DETAIL_KEYS = ("note", "text", "message")
+
+
+async def get_lead(uow: UnitOfWork, lead_id: int) -> Lead:
+    lead = await uow.session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"lead {lead_id} does not exist")
+    return lead
+
+
+async def release(
+    uow: UnitOfWork, lead_id: int, actor: Actor, *, consent: bool = False
+) -> RoundOutcome:
+    """Let a held lead go to matching.
+
+    A lead held for missing consent needs ``consent=True`` (staff confirm that consent to
+    share with partners was obtained meanwhile). A possible duplicate just needs the release.
+    """
+    lead = await get_lead(uow, lead_id)
+    if lead.status is not LeadStatus.HELD:
+        raise IllegalTransition(lead.id, lead.status, LeadStatus.OFFERED)
+    if lead.hold_reason is HoldReason.NO_CONSENT or not lead.consent_partner_contact:
+        if not consent:
+            raise InvalidInput(
+                f"lead {lead_id} has no consent to be shared with partners; release it only "
+                "with consent (console: 'release <id> consent', CLI: --consent)"
+            )
+        lead.consent_partner_contact = True
+        lead.consent_given_at = uow.clock.now()
+    lead.hold_reason = None
+    outcome = await start_round(uow, lead, actor)
+    await uow.commit()
+    return outcome
+
+
+async def reoffer(uow: UnitOfWork, lead_id: int, actor: Actor) -> RoundOutcome:
+    """Send an unmatched or unclaimed lead to matching again (e.g. after new partners)."""
+    lead = await get_lead(uow, lead_id)
+    if lead.status not in (LeadStatus.UNMATCHED, LeadStatus.UNCLAIMED):
+        raise IllegalTransition(lead.id, lead.status, LeadStatus.OFFERED)
+    outcome = await start_round(uow, lead, actor)
+    await uow.commit()
+    return outcome
+
+
+async def staff_recall(uow: UnitOfWork, lead_id: int, actor: Actor) -> RoundOutcome:
+    lead = await get_lead(uow, lead_id)
+    if lead.status not in OWNED:
+        raise IllegalTransition(lead.id, lead.status, LeadStatus.RECALLED)
+    outcome = await recall(uow, lead, actor, "staff")
+    await uow.commit()
+    return outcome
+
+
+async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
+    """Remove the lead's personal data everywhere; keep the anonymous statistics.
+
+    Deletes the personal-data row, scrubs free text from the audit trail, withdraws open
+    teasers, cancels timers and replaces the owner's lead card (which showed the details)
+    with an "erased" card.
+    """
+    lead = await get_lead(uow, lead_id)
+    owner = lead.owner_rep_id
+    change_status(uow, lead, LeadStatus.ERASED, actor)
+    lead.erased_at = uow.clock.now()
+    lead.external_id = None
+    personal = await uow.session.get(LeadPersonalData, lead.id)
+    if personal is not None:
+        await uow.session.delete(personal)
+    events = (
+        await uow.session.scalars(select(LeadEvent).where(LeadEvent.lead_id == lead.id))
+    ).all()
+    for event in events:
+        if any(key in event.detail for key in FREE_TEXT_DETAIL_KEYS):
+            event.detail = {k: v for k, v in event.detail.items() if k not in FREE_TEXT_DETAIL_KEYS}
+    await close_open_offers(uow, lead, OfferStatus.CLOSED, "withdrawn")
+    await cancel_timers(uow, lead.id)
+    await forget_lead_news(uow, lead.id)  # headlines about the company identify it
+    # Queued messages about this lead that were never sent are dropped: they would only
+    # announce a lead that no longer exists.
+    await uow.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.lead_id == lead.id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.kind.not_in((NoticeKind.TEASER_CLOSED.value, NoticeKind.LEAD_CARD.value)),
+        )
+        .values(status=OutboxStatus.SKIPPED, last_error="lead erased")
+        .execution_options(synchronize_session=False)
+    )
+    cards = (
+        await uow.session.scalars(
+            select(ChatMessage.rep_id)
+            .where(ChatMessage.lead_id == lead.id, ChatMessage.kind == MessageKind.LEAD_CARD)
+            .distinct()
+        )
+    ).all()
+    for rep_id in {*cards, owner} - {None}:
+        await uow.outbox.enqueue(
+            ToRep(rep_id), NoticeKind.LEAD_CARD, {"event": "erased"}, lead_id=lead.id
+        )
+    await uow.outbox.staff("erased", lead_id=lead.id)
+    await uow.commit()
+    return lead

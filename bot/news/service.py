@@ -1,0 +1,304 @@
+"""Prospect news: poll the configured feeds, match items to open leads, tell each lead's owner.
+
+One pass (:func:`poll_news`) fetches every due feed concurrently — outside any database
+transaction — and then, in one unit of work, records the feeds' state, matches the items
+against the open, owned leads and queues each new match once for the lead's owner. A match
+is a row keyed on (item, lead), so a second pass or a restart sends nothing twice.
+
+A failing feed (HTTP error, timeout, garbage) is logged with a redacted URL and retried
+after an exponential backoff; it never stops the other feeds or the bot.
+
+Privacy: the headline of an article about a lead's company identifies the prospect, so it
+is kept only in ``news_matches`` (the outbox row holds the match id) and
+``bot.delivery.news_views.forget_lead_news`` removes it when the lead is erased.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import NewsSettings
+from bot.delivery.notices import NoticeKind, ToRep
+from bot.leads.lifecycle import OWNED
+from bot.models import (
+    Lead,
+    LeadPersonalData,
+    NewsFeed,
+    NewsMatch,
+    Platform,
+)
+from bot.news import feeds
+from bot.news.match import Article, CompanyIndex, CompanyMatcher
+from bot.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "news"
+
+
+@dataclass
+class FeedResult:
+    url: str
+    source: str = ""
+    items: list[feeds.FeedItem] = field(default_factory=list)
+    fetched: feeds.Fetched | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PollSummary:
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    items: int = 0
+    matches: int = 0
+
+
+def backoff_minutes(failures: int, settings: NewsSettings) -> float:
+    """poll interval, 2×, 4×, ... up to ``max_backoff_minutes``."""
+    return min(settings.max_backoff_minutes, settings.poll_minutes * 2 ** max(0, failures - 1))
+
+
+async def _fetch_one(
+    http: httpx.AsyncClient, url: str, state: NewsFeed | None, settings: NewsSettings
+) -> FeedResult:
+    result = FeedResult(url)
+    try:
+        fetched = await feeds.fetch(
+            http,
+            url,
+            settings,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+        )
+        result.fetched = fetched
+        if fetched.body is not None:
+            result.source, result.items = await asyncio.to_thread(feeds.parse, fetched.body, url)
+    except feeds.FeedError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # a bug or something unforeseen in a parser: still just this feed
+        result.error = f"unexpected {type(exc).__name__}"
+        # the traceback only at debug level: exception messages may quote the full URL
+        log.debug("news feed %s: unexpected failure", feeds.redact(url), exc_info=True)
+    return result
+
+
+def _update_state(
+    session: AsyncSession,
+    states: dict[str, NewsFeed],
+    result: FeedResult,
+    settings: NewsSettings,
+    now: datetime,
+) -> None:
+    key = feeds.url_hash(result.url)
+    state = states.get(key)
+    if state is None:
+        state = NewsFeed(url_hash=key, display_url=feeds.redact(result.url), failures=0)
+        session.add(state)
+        states[key] = state
+    if result.error is not None:
+        state.failures = (state.failures or 0) + 1
+        state.last_error = result.error[:500]
+        wait = backoff_minutes(state.failures, settings)
+        state.next_poll_at = now + timedelta(minutes=wait)
+        log.warning(
+            "news feed %s failed (%s); attempt %d, next try in %g min",
+            state.display_url,
+            result.error,
+            state.failures,
+            wait,
+        )
+        return
+    state.failures, state.last_error, state.next_poll_at, state.last_ok_at = 0, None, None, now
+    if result.fetched is not None and result.fetched.body is not None:
+        state.etag = (result.fetched.etag or "")[:300] or None
+        state.last_modified = (result.fetched.last_modified or "")[:100] or None
+
+
+@dataclass(frozen=True)
+class _Owned:
+    lead_id: int
+    rep_id: int
+    platform: Platform | None
+    matcher: CompanyMatcher
+
+
+async def _owned_leads(session: AsyncSession) -> list[_Owned]:
+    rows = await session.execute(
+        select(
+            Lead.id,
+            Lead.owner_rep_id,
+            Lead.claimed_via,
+            LeadPersonalData.company_name,
+            LeadPersonalData.domain,
+            LeadPersonalData.ticker,
+        )
+        .join(LeadPersonalData, LeadPersonalData.lead_id == Lead.id)
+        .where(Lead.status.in_(OWNED), Lead.owner_rep_id.is_not(None))
+    )
+    out = []
+    for lead_id, rep_id, via, name, domain, ticker in rows:
+        matcher = CompanyMatcher(name, domain, ticker)
+        if matcher.usable:
+            platform = Platform(via) if via in {p.value for p in Platform} else None
+            out.append(_Owned(lead_id, rep_id, platform, matcher))
+    return out
+
+
+Candidate = tuple[feeds.FeedItem, str, str, _Owned]  # item, matched by, source, lead
+
+
+def find_matches(
+    results: list[FeedResult], leads: list[_Owned], oldest: datetime
+) -> dict[tuple[str, int], Candidate]:
+    """Every (item, lead) pair where the item is about the lead's company. Pure, CPU only."""
+    by_id = {lead.lead_id: lead for lead in leads}
+    index = CompanyIndex((lead.lead_id, lead.matcher) for lead in leads)
+    found: dict[tuple[str, int], Candidate] = {}
+    for result in results:
+        for item in result.items:
+            if item.published is not None and item.published < oldest:
+                continue
+            article = Article.of(item.title, item.summary, item.link)
+            for lead_id, how in index.find(article).items():
+                found.setdefault((item.uid, lead_id), (item, how, result.source, by_id[lead_id]))
+    return found
+
+
+async def _queue(uow: UnitOfWork, candidates: dict[tuple[str, int], Candidate]) -> int:
+    """Store and queue the new matches whose lead is still owned by the same rep."""
+    if not candidates:
+        return 0
+    lead_ids = sorted({lead_id for _, lead_id in candidates})
+    still = {
+        lead_id: rep_id
+        for lead_id, rep_id in await uow.session.execute(
+            select(Lead.id, Lead.owner_rep_id).where(Lead.id.in_(lead_ids), Lead.status.in_(OWNED))
+        )
+    }
+    uids = sorted({uid for uid, _ in candidates})
+    known = set(
+        (
+            await uow.session.execute(
+                select(NewsMatch.item_hash, NewsMatch.lead_id).where(NewsMatch.item_hash.in_(uids))
+            )
+        ).all()
+    )
+    queued = 0
+    for (uid, lead_id), (item, how, source, lead) in candidates.items():
+        if (uid, lead_id) in known or still.get(lead_id) != lead.rep_id:
+            continue
+        match = NewsMatch(
+            item_hash=uid,
+            lead_id=lead_id,
+            rep_id=lead.rep_id,
+            matched_by=how,
+            title=item.title,
+            link=item.link,
+            summary=item.summary or None,
+            source=source[:300] or None,
+            published_at=item.published,
+            created_at=uow.clock.now(),
+        )
+        uow.session.add(match)
+        await uow.session.flush()
+        await uow.outbox.enqueue(
+            ToRep(lead.rep_id, lead.platform),
+            NoticeKind.NEWS,
+            {"event": "item", "match_id": match.id},
+            lead_id=lead_id,
+        )
+        queued += 1
+    return queued
+
+
+async def poll_news(runtime: Runtime) -> PollSummary:
+    """One pass over the due feeds; returns what happened. Never raises for a feed's fault.
+
+    Network I/O and matching run outside any transaction; only the short final write (feed
+    state, new matches, notices) holds one, so a pass never blocks claims for long.
+    """
+    settings = runtime.settings.news
+    if not settings.feeds:
+        return PollSummary()
+    now = runtime.clock.now()
+    urls = list(dict.fromkeys(settings.feeds))
+    hashes = [feeds.url_hash(u) for u in urls]
+    async with runtime.uow() as uow:
+        rows = await uow.session.scalars(select(NewsFeed).where(NewsFeed.url_hash.in_(hashes)))
+        known = {row.url_hash: row for row in rows}
+    due = [
+        u
+        for u in urls
+        if (s := known.get(feeds.url_hash(u))) is None
+        or s.next_poll_at is None
+        or s.next_poll_at <= now
+    ]
+    if not due:
+        return PollSummary()
+    async with feeds.client(settings) as http:
+        results = await asyncio.gather(
+            *(_fetch_one(http, u, known.get(feeds.url_hash(u)), settings) for u in due)
+        )
+    async with runtime.uow() as uow:
+        leads = await _owned_leads(uow.session)
+    oldest = now - timedelta(days=settings.max_age_days)
+    candidates = await asyncio.to_thread(find_matches, results, leads, oldest) if leads else {}
+    for attempt in (1, 2):
+        try:
+            async with runtime.uow() as uow:
+                states = {
+                    row.url_hash: row
+                    for row in await uow.session.scalars(
+                        select(NewsFeed).where(
+                            NewsFeed.url_hash.in_([feeds.url_hash(u) for u in due])
+                        )
+                    )
+                }
+                for result in results:
+                    _update_state(uow.session, states, result, settings, now)
+                matches = await _queue(uow, candidates)
+                await uow.commit()
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            log.info("news pass raced with another process; retrying")  # it has committed now
+    return PollSummary(
+        feeds_polled=len(due),
+        feeds_failed=sum(1 for r in results if r.error is not None),
+        items=sum(len(r.items) for r in results),
+        matches=matches,
+    )
+
+
+async def news_loop(runtime: Runtime) -> None:
+    """Poll every ``[news] poll_minutes``; with Redis only one process (the lease holder) polls."""
+    settings = runtime.settings.news
+    if not settings.feeds:
+        return
+    holder = uuid.uuid4().hex
+    interval = settings.poll_minutes * 60
+    while True:
+        try:
+            if await runtime.coordination.hold_lease(LEASE_NAME, holder, interval * 2):
+                summary = await poll_news(runtime)
+                if summary.matches:
+                    log.info("news: %d new match(es) queued", summary.matches)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("news pass failed; retrying at the next pass")
+        await asyncio.sleep(interval)

@@ -1,0 +1,1 @@
+"""Reports for the manufacturer's staff: the pipeline and campaign ROI."""

@@ -1,0 +1,41 @@
+"""Assembling the whole bot for one process: HTTP app, platforms, sender, scheduler.
+
+``leadbot serve`` and the end-to-end tests build the bot the same way, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from bot.delivery.sender import OutboxSender
+from bot.handlers import registry
+from bot.leads.scheduler import scheduler_loop
+from bot.runtime import Runtime
+from bot.web.api import create_app
+
+
+@dataclass
+class Assembly:
+    app: FastAPI
+    sender: OutboxSender
+    parts: registry.PlatformParts
+
+
+def assemble(runtime: Runtime, *, scheduler_interval: float = 5.0) -> Assembly:
+    """The ASGI app with every enabled platform; the sender and scheduler run in its lifespan."""
+    parts = registry.platform_parts(runtime)
+    sender = OutboxSender(runtime, parts.transports)
+
+    async def scheduler() -> None:
+        await scheduler_loop(runtime, interval=scheduler_interval)
+
+    app = create_app(
+        runtime,
+        routers=parts.routers,
+        mounts=parts.mounts,
+        background=[sender.run_forever, scheduler, *parts.background],
+        contexts=parts.contexts,
+    )
+    return Assembly(app, sender, parts)
