@@ -6,7 +6,9 @@ hands it to services and handlers, so there are no module-level globals to reset
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,7 +17,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.coordination import Coordination, create_coordination
 from bot.db import create_engine_async, session_factory
+from bot.handlers import registry
 from bot.models.enums import Platform
+from bot.platform import ChatPlatform
 from bot.uow import UnitOfWork
 
 OUTBOX_TOPIC = "outbox"
@@ -49,7 +53,7 @@ class Runtime:
             self.sessions,
             self.settings,
             self.clock,
-            self.platforms,
+            self.chats,
             after_commit=self.wake_outbox,
             cache=self.cache,
         )
@@ -57,17 +61,14 @@ class Runtime:
     async def wake_outbox(self) -> None:
         await self.coordination.wake(OUTBOX_TOPIC)
 
+    @cached_property
+    def chats(self) -> Mapping[Platform, ChatPlatform]:
+        """The chat platforms that receive notices: those enabled in the settings."""
+        return registry.enabled(self.settings)
+
     @property
     def platforms(self) -> frozenset[Platform]:
-        """Platforms that receive notices: those enabled in the settings."""
-        enabled = set()
-        if self.settings.slack.enabled:
-            enabled.add(Platform.SLACK)
-        if self.settings.telegram.enabled:
-            enabled.add(Platform.TELEGRAM)
-        if self.settings.console.enabled:
-            enabled.add(Platform.CONSOLE)
-        return frozenset(enabled)
+        return frozenset(self.chats)
 
     async def close(self) -> None:
         await self.coordination.close()

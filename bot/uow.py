@@ -8,7 +8,7 @@ that queued notices, the outbox sender is woken.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.outbox import OutboxWriter
 from bot.models.enums import Platform
+from bot.platform import ChatPlatform
 
 AfterCommit = Callable[[], Awaitable[None]]
 
@@ -28,19 +29,18 @@ class UnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         clock: Clock,
-        platforms: frozenset[Platform],
+        chats: Mapping[Platform, ChatPlatform],
         after_commit: AfterCommit | None = None,
         cache: dict[str, Any] | None = None,
     ) -> None:
         self._sessions = sessions
         self.settings = settings
         self.clock = clock
-        self.platforms = platforms
+        self.chats = chats
         self._after_commit = after_commit
         self.cache: dict[str, Any] = {} if cache is None else cache
         self._session: AsyncSession | None = None
-        self.outbox = OutboxWriter(self)
-        self.outbox_written = False
+        self._outbox: OutboxWriter | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -48,10 +48,17 @@ class UnitOfWork:
             raise RuntimeError("unit of work used outside 'async with'")
         return self._session
 
+    @property
+    def outbox(self) -> OutboxWriter:
+        """Where this transaction's notices go (rows in the same transaction)."""
+        if self._outbox is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._outbox
+
     async def __aenter__(self) -> UnitOfWork:
         self._session = self._sessions()
         self._session.sync_session.info["cache"] = self.cache
-        self.outbox_written = False
+        self._outbox = OutboxWriter(self._session, self.chats, self.settings, self.clock)
         return self
 
     async def __aexit__(
@@ -68,10 +75,10 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
-        if self.outbox_written and self._after_commit is not None:
-            self.outbox_written = False
+        if self.outbox.written and self._after_commit is not None:
+            self.outbox.written = False
             await self._after_commit()
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self.outbox_written = False
+        self.outbox.written = False

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from bot.actors import Actor
 from bot.clock import ManualClock
 from bot.config import ConfigError, load_settings
-from bot.content.service import start_content_and_news
 from bot.delivery.notices import NoticeKind
 from bot.delivery.sender import OutboxSender
 from bot.intake.schema import LeadIn
@@ -26,6 +25,7 @@ from bot.leads.staff import erase
 from bot.models import Channel, ContentItem, NewsFeed, NewsMatch, OutboxMessage, Platform
 from bot.news.service import poll_news
 from bot.runtime import Runtime
+from bot.web.parts import start_content_and_news
 from tests.conftest import SettingsFactory
 from tests.support.content_fixtures import (
     PRODUCTS,

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from bot.config import ConfigError
-from bot.handlers import registry
 from bot.models import Platform
 from bot.runtime import Runtime
+from bot.web.parts import platform_parts
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET, SLACK_TOKEN
 from tests.support.cli import leadbot
 
@@ -25,7 +25,7 @@ async def test_http_mode_needs_bot_token_and_signing_secret(make_settings) -> No
     runtime = slack_runtime(make_settings)
     try:
         with pytest.raises(ConfigError) as caught:
-            registry.platform_parts(runtime)
+            platform_parts(runtime)
         assert "LEADBOT_SLACK__BOT_TOKEN and LEADBOT_SLACK__SIGNING_SECRET" in str(caught.value)
     finally:
         await runtime.close()
@@ -37,7 +37,7 @@ async def test_socket_mode_needs_the_app_token(make_settings) -> None:
     )
     try:
         with pytest.raises(ConfigError, match="LEADBOT_SLACK__APP_TOKEN") as caught:
-            registry.platform_parts(runtime)
+            platform_parts(runtime)
         assert "SIGNING_SECRET" not in str(caught.value)  # Socket Mode needs no signing secret
     finally:
         await runtime.close()
@@ -48,7 +48,7 @@ async def test_http_mode_serves_slack_events(make_settings) -> None:
         make_settings, bot_token=SLACK_TOKEN, signing_secret=SLACK_SIGNING_SECRET
     )
     try:
-        parts = registry.platform_parts(runtime)
+        parts = platform_parts(runtime)
         paths = [route.path for router in parts.routers for route in router.routes]
         assert paths == ["/slack/events"]
         assert Platform.SLACK in parts.transports
@@ -70,7 +70,7 @@ async def test_socket_mode_connects_with_the_app_token_instead(
         api_url=slack_emulator.api_url,
     )
     try:
-        parts = registry.platform_parts(runtime)
+        parts = platform_parts(runtime)
         assert parts.routers == []
         [job] = [j for j in parts.background if j.__name__ == "slack_socket_mode"]
         task = asyncio.create_task(job())

@@ -19,6 +19,7 @@ from bot.delivery.resolve import lead_details
 from bot.errors import NotAllowed, NotFound, ServiceError
 from bot.explain.service import explain_stored_lead
 from bot.explain.text import render_partner, render_summary
+from bot.handlers import registry
 from bot.leads import staff as staff_services
 from bot.leads.claims import ClaimOutcome, claim
 from bot.leads.lifecycle import OWNED, IllegalTransition
@@ -104,20 +105,17 @@ def rep_identity(platform: Platform, user_id: str, rep: Rep, is_staff: bool = Fa
 
 async def identify(runtime: Runtime, platform: Platform, user_id: str) -> Identity:
     """Look up a platform user: a linked rep (active) and/or a configured staff member."""
-    staff = runtime.settings.staff
-    async with runtime.uow() as uow:
-        if platform is Platform.SLACK:
-            rep = await uow.session.scalar(select(Rep).where(Rep.slack_user_id == user_id))
-            is_staff = user_id in staff.slack_users
-        elif platform is Platform.TELEGRAM:
-            rep = await uow.session.scalar(select(Rep).where(Rep.telegram_user_id == int(user_id)))
-            is_staff = int(user_id) in staff.telegram_users
-        else:
-            rep = await uow.session.scalar(select(Rep).where(Rep.email == user_id.lower()))
-            is_staff = user_id == "staff"
+    chat = registry.get(platform)
+    settings = runtime.settings
+    is_staff = chat.is_staff(user_id, settings)
+    condition = chat.user(user_id)
+    rep = None
+    if condition is not None:
+        async with runtime.uow() as uow:
+            rep = await uow.session.scalar(select(Rep).where(condition))
     if rep is not None and rep.active:
         return rep_identity(platform, user_id, rep, is_staff)
-    return Identity(platform, user_id, language=staff.language, is_staff=is_staff)
+    return Identity(platform, user_id, language=settings.staff.language, is_staff=is_staff)
 
 
 class Interactions:

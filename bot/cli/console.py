@@ -9,15 +9,15 @@ import click
 from bot.cli.common import command, fail, pass_settings, run_async
 from bot.clock import OffsetClock
 from bot.config import ConfigError, Settings
-from bot.handlers import registry
-from bot.handlers.console import run_console
+from bot.handlers.console.session import run_console
 from bot.migrate import current_revision
 from bot.runtime import Runtime
+from bot.web.parts import platform_parts
 
 
 async def _console(settings: Settings) -> None:
     runtime = Runtime.create(settings.with_console(), clock=OffsetClock())
-    parts = registry.platform_parts(runtime)
+    parts = platform_parts(runtime)
     try:
         async with contextlib.AsyncExitStack() as stack:
             for context in parts.contexts:

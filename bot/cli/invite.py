@@ -18,6 +18,7 @@ from bot.cli.importing import fail_with, first_line, require_database
 from bot.config import Settings
 from bot.directory.linking import Invite, create_invite
 from bot.errors import ServiceError
+from bot.handlers.telegram.bot import bot_username
 from bot.runtime import Runtime
 
 
@@ -38,8 +39,6 @@ async def _username(settings: Settings) -> tuple[str | None, str | None]:
     token = settings.telegram.token.get_secret_value() if settings.telegram.token else ""
     if not token:
         return None, "set [telegram] bot_username (or LEADBOT_TELEGRAM__TOKEN) to get the link"
-    from bot.handlers.telegram.app import bot_username
-
     try:
         return await bot_username(settings.telegram), None
     except Exception as exc:  # any failure only means "no link printed"

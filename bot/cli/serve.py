@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Mapping
 from types import FrameType
 
 import click
@@ -23,6 +24,7 @@ from bot.cli.importing import fail_with, require_database
 from bot.config import ConfigError, Settings
 from bot.delivery.transports import Transport
 from bot.models import Platform
+from bot.platform import ChatPlatform
 from bot.runtime import Runtime
 from bot.web.server import assemble
 
@@ -42,20 +44,22 @@ def configure_logging(level: str) -> None:
 
 
 def startup_warnings(
-    settings: Settings, platforms: frozenset[Platform], transports: dict[Platform, Transport]
+    settings: Settings,
+    chats: Mapping[Platform, ChatPlatform],
+    transports: Mapping[Platform, Transport],
 ) -> list[str]:
     """What an operator should fix before relying on this process."""
     warnings = []
-    if Platform.CONSOLE in platforms and Platform.CONSOLE not in transports:
-        warnings.append(
-            "the console platform is enabled ([console] enabled = true) but no console runs "
-            "in a server: its notices pile up in the outbox. For a server set "
-            "LEADBOT_CONSOLE__ENABLED=false."
+    for platform in sorted(set(chats) - set(transports)):
+        name = platform.value
+        where = (
+            f"no {name} runs in a server (only in `leadbot {name}`)"
+            if chats[platform].server_module is None
+            else f"this process has no {name} transport"
         )
-    for platform in sorted(platforms - {Platform.CONSOLE} - set(transports)):
         warnings.append(
-            f"{platform.value} is enabled but this build has no {platform.value} transport: "
-            f"its notices stay queued in the outbox."
+            f"the {name} platform is enabled ([{name}] enabled = true) but {where}: its notices "
+            f"pile up in the outbox. For this server set LEADBOT_{name.upper()}__ENABLED=false."
         )
     token = settings.server.api_token
     if token is None or not token.get_secret_value():
@@ -106,7 +110,7 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
     runtime = Runtime.create(settings)
     try:
         bot = assemble(runtime)
-        for warning in startup_warnings(settings, runtime.platforms, bot.parts.transports):
+        for warning in startup_warnings(settings, runtime.chats, bot.parts.transports):
             click.echo(f"leadbot: warning: {warning}", err=True)
         config = uvicorn.Config(
             bot.app,

@@ -18,7 +18,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -39,10 +38,8 @@ from bot.content.packs import OpenLead, Push, lead_context, plan_updates, select
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.leads.lifecycle import OWNED
 from bot.models import ContentDelivery, ContentItem, Lead, Platform
+from bot.runtime import Runtime
 from bot.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -320,24 +317,3 @@ async def content_loop(runtime: Runtime) -> None:
         elif summary.ok and (summary.messages or summary.new or summary.changed):
             log.info("%s", summary)
         last_error = summary.error
-
-
-async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:
-    """What ``serve`` and ``console`` call once at start.
-
-    Syncs the library (a broken library is logged and the last good one stays in use) and
-    starts the two background loops: the periodic library re-check and the news poller.
-    Cancel the returned tasks on shutdown.
-    """
-    from bot.news.service import news_loop  # here, so content does not depend on news
-
-    try:
-        summary = await sync_library(runtime)
-    except Exception:
-        log.exception("content library sync at start failed; continuing without it")
-    else:
-        (log.info if summary.ok else log.error)("%s", summary)
-    return [
-        asyncio.create_task(content_loop(runtime), name="content-loop"),
-        asyncio.create_task(news_loop(runtime), name="news-loop"),
-    ]

@@ -1,98 +1,100 @@
 """Writing notices into the outbox, in the caller's transaction.
 
 A notice is addressed to an audience; here it becomes one row per platform address that
-audience has on the enabled platforms. The sender (``bot/delivery/sender.py``) delivers the rows.
+audience has on the enabled platforms. Where an audience is on a platform is each
+platform's own business (:class:`bot.platform.ChatPlatform`); this module only asks. The
+sender (``bot/delivery/sender.py``) delivers the rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
+from bot.config import Settings
 from bot.delivery.notices import Audience, NoticeKind, ToPartner, ToRep, ToStaff
-from bot.models import OutboxMessage, OutboxStatus, Partner, Platform, Rep
-
-if TYPE_CHECKING:
-    from bot.uow import UnitOfWork
-
-CONSOLE_STAFF = "staff"
+from bot.handlers import registry
+from bot.models import OutboxMessage, Partner, Platform, Rep
+from bot.platform import ChatPlatform
 
 
-def console_partner_address(partner_id: str) -> str:
-    return f"partner:{partner_id}"
+def rep_addresses(rep: Rep, chats: Mapping[Platform, ChatPlatform]) -> dict[Platform, str]:
+    """Where direct messages to ``rep`` go on the given platforms.
 
-
-def console_rep_address(rep_id: int) -> str:
-    return f"rep:{rep_id}"
-
-
-def partner_addresses(partner: Partner, platforms: Iterable[Platform]) -> dict[Platform, str]:
-    out: dict[Platform, str] = {}
-    for platform in platforms:
-        if platform is Platform.SLACK and partner.slack_channel:
-            out[platform] = partner.slack_channel
-        elif platform is Platform.TELEGRAM and partner.telegram_chat_id:
-            out[platform] = str(partner.telegram_chat_id)
-        elif platform is Platform.CONSOLE:
-            out[platform] = console_partner_address(partner.id)
-    return out
-
-
-def rep_addresses(rep: Rep, platforms: Iterable[Platform]) -> dict[Platform, str]:
-    out: dict[Platform, str] = {}
-    for platform in platforms:
-        if platform is Platform.SLACK and rep.slack_user_id:
-            out[platform] = rep.slack_user_id
-        elif platform is Platform.TELEGRAM and rep.telegram_user_id:
-            out[platform] = str(rep.telegram_user_id)
-        elif platform is Platform.CONSOLE:
-            out[platform] = console_rep_address(rep.id)
-    return out
+    A fallback platform (e-mail) is used only while none of the others reaches the rep —
+    a rep with no chat account, or whose Telegram private chat is not open yet.
+    """
+    found = {
+        platform: address
+        for platform, chat in chats.items()
+        if not chat.fallback and (address := chat.rep_address(rep))
+    }
+    if not any(chats[platform].reaches(rep) for platform in found):
+        for platform, chat in chats.items():
+            if chat.fallback and (address := chat.rep_address(rep)):
+                found[platform] = address
+    return found
 
 
 async def rep_at_address(session: AsyncSession, platform: Platform, address: str) -> Rep | None:
     """The rep a direct-message address belongs to (the inverse of :func:`rep_addresses`)."""
-    if platform is Platform.CONSOLE:
-        return await session.get(Rep, int(address.split(":", 1)[1]))
-    if platform is Platform.SLACK:
-        return await session.scalar(select(Rep).where(Rep.slack_user_id == address))
-    return await session.scalar(select(Rep).where(Rep.telegram_user_id == int(address)))
+    condition = registry.get(platform).rep_at(address)
+    if condition is None:
+        return None
+    return await session.scalar(select(Rep).where(condition))
 
 
 class OutboxWriter:
-    """Enqueues notices through a unit of work's session (same transaction)."""
+    """Enqueues notices through one transaction's session."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(
+        self,
+        session: AsyncSession,
+        chats: Mapping[Platform, ChatPlatform],
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        self._session = session
+        self._chats = chats
+        self._settings = settings
+        self._clock = clock
+        self.written = False
+        """Whether rows were queued (the sender is woken after the commit)."""
 
     async def addresses(self, audience: Audience) -> dict[Platform, str]:
-        platforms = self._uow.platforms
-        session = self._uow.session
+        chats = self._chats
         if isinstance(audience, ToPartner):
-            partner = await session.get(Partner, audience.partner_id)
-            return partner_addresses(partner, platforms) if partner else {}
+            partner = await self._session.get(Partner, audience.partner_id)
+            if partner is None:
+                return {}
+            return {
+                platform: address
+                for platform, chat in chats.items()
+                if (address := chat.partner_address(partner))
+            }
         if isinstance(audience, ToRep):
-            rep = await session.get(Rep, audience.rep_id)
+            rep = await self._session.get(Rep, audience.rep_id)
             if rep is None:
                 return {}
-            found = rep_addresses(rep, platforms)
-            if audience.platform is not None and audience.platform in found:
-                return {audience.platform: found[audience.platform]}
-            return found
+            if audience.platform is not None and audience.platform in chats:
+                narrowed = rep_addresses(rep, {audience.platform: chats[audience.platform]})
+                if narrowed and chats[audience.platform].reaches(rep):
+                    return narrowed
+                # The platform they used cannot write to them yet: add the fallback too.
+                fallbacks = {p: c for p, c in chats.items() if c.fallback}
+                return {**narrowed, **rep_addresses(rep, fallbacks)}
+            return rep_addresses(rep, chats)
         assert isinstance(audience, ToStaff)
-        staff = self._uow.settings
-        out: dict[Platform, str] = {}
-        if Platform.SLACK in platforms and staff.slack.staff_channel:
-            out[Platform.SLACK] = staff.slack.staff_channel
-        if Platform.TELEGRAM in platforms and staff.telegram.staff_chat_id:
-            out[Platform.TELEGRAM] = str(staff.telegram.staff_chat_id)
-        if Platform.CONSOLE in platforms:
-            out[Platform.CONSOLE] = CONSOLE_STAFF
-        return out
+        return {
+            platform: address
+            for platform, chat in chats.items()
+            if (address := chat.staff_address(self._settings))
+        }
 
     async def enqueue(
         self,
@@ -102,6 +104,7 @@ class OutboxWriter:
         *,
         lead_id: int | None = None,
     ) -> list[OutboxMessage]:
+        now: datetime = self._clock.now()
         rows = [
             OutboxMessage(
                 platform=platform.value,
@@ -109,14 +112,14 @@ class OutboxWriter:
                 kind=kind.value,
                 payload=dict(payload or {}),
                 lead_id=lead_id,
-                next_attempt_at=self._uow.clock.now(),
-                created_at=self._uow.clock.now(),
+                next_attempt_at=now,
+                created_at=now,
             )
             for platform, address in sorted((await self.addresses(audience)).items())
         ]
-        self._uow.session.add_all(rows)
+        self._session.add_all(rows)
         if rows:
-            self._uow.outbox_written = True
+            self.written = True
         return rows
 
     async def staff(self, event: str, lead_id: int | None = None, **params: Any) -> None:
@@ -137,45 +140,3 @@ class OutboxWriter:
         await self.enqueue(
             ToRep(rep_id, platform), kind, {"event": event, "params": params}, lead_id=lead_id
         )
-
-
-@dataclass(frozen=True)
-class Requeued:
-    """What :func:`requeue_address` did: rows made due now, and rows a sender holds."""
-
-    due_now: int
-    in_flight: int
-
-
-async def requeue_address(uow: UnitOfWork, platform: Platform, address: str) -> Requeued:
-    """Make every pending row for one platform address due now.
-
-    For when the platform says the address can be reached again (a Telegram rep opened
-    the private chat with the bot): rows waiting out a long retry backoff go at once, in
-    their original order. Rows a sender is sending right now are left to it; if one of
-    those fails, its retry is scheduled after this call, so a caller that sees
-    ``in_flight`` should call again once they are done. The caller commits (the sender is
-    woken after the commit).
-    """
-    now = uow.clock.now()
-    mine = (
-        OutboxMessage.platform == platform.value,
-        OutboxMessage.address == address,
-        OutboxMessage.status == OutboxStatus.PENDING,
-    )
-    free = or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
-    result = await uow.session.execute(
-        update(OutboxMessage)
-        .where(*mine, OutboxMessage.next_attempt_at > now, free)
-        .values(next_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    due = await uow.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(*mine, free)
-    )
-    held = await uow.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(*mine, ~free)
-    )
-    if result.rowcount:  # type: ignore[attr-defined]
-        uow.outbox_written = True  # wake the sender after the commit
-    return Requeued(int(due or 0), int(held or 0))

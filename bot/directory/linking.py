@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.handlers import registry
 from bot.models import LinkCode, Partner, Platform, Rep
 from bot.uow import UnitOfWork
 
@@ -71,20 +72,15 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
-def _column(platform: Platform) -> InstrumentedAttribute:
-    if platform is Platform.TELEGRAM:
-        return Rep.telegram_user_id
-    if platform is Platform.SLACK:
-        return Rep.slack_user_id
-    raise InvalidInput(f"accounts on {platform.value} are not linked by code")
-
-
-def _account(platform: Platform, user_id: str) -> int | str:
-    if platform is Platform.TELEGRAM:
-        if not user_id.lstrip("-").isdigit():
-            raise InvalidInput(f"not a Telegram user id: {user_id!r}")
-        return int(user_id)
-    return user_id
+def _account(platform: Platform, user_id: str) -> tuple[InstrumentedAttribute[object], object]:
+    """The ``Rep`` column for accounts on ``platform`` and the value to store there."""
+    try:
+        account = registry.get(platform).account(user_id)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if account is None:
+        raise InvalidInput(f"accounts on {platform.value} are not linked by code")
+    return account
 
 
 async def create_invite(uow: UnitOfWork, email: str, hours: int) -> Invite:
@@ -117,8 +113,7 @@ async def redeem(uow: UnitOfWork, code: str, platform: Platform, user_id: str) -
 
     Commits when linked; a refused code changes nothing.
     """
-    column = _column(platform)
-    account = _account(platform, user_id)
+    column, account = _account(platform, user_id)
     digest = code_hash(code)
     session = uow.session
     now = uow.clock.now()

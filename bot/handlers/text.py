@@ -1,15 +1,17 @@
-"""Shared rendering helpers: escaping per target format, number/date formatting, Jinja2.
+"""Presentation helpers every platform shares: numbers, dates, labels, reply words, Jinja2.
 
-Every piece of text that came from a lead or a user passes through the escape function of
-its target format (Slack mrkdwn, Telegram HTML, the terminal), so nobody can inject
-mentions, links, markup or terminal control sequences. Templates get the escaping as
-Jinja2's ``finalize`` hook: every ``{{ value }}`` is escaped, template text is not.
+Each platform package escapes user and lead text for its own format (Slack mrkdwn,
+Telegram HTML, e-mail HTML, the terminal) and keeps its own templates; what they share is
+here: :func:`strip_control` (the part of escaping every format needs), number and date
+formatting in the reader's language, and :func:`environment`, which gives a platform's
+templates its escape function as Jinja2's ``finalize`` hook, so every ``{{ value }}`` is
+escaped and template text is not.
 """
 
 from __future__ import annotations
 
-import html
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -20,33 +22,14 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.i18n import t
-from bot.models.enums import Platform
 
-HANDLERS = Path(__file__).resolve().parent
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 DISPLAY_TZ = ZoneInfo("Europe/Berlin")
 
 
-def escape_console(value: str) -> str:
-    """Drop terminal control characters (ANSI escapes, bidi overrides) from user text."""
+def strip_control(value: str) -> str:
+    """Drop control characters (ANSI escapes, bidi overrides) from user text."""
     return _CONTROL.sub("", value)
-
-
-def escape_slack(value: str) -> str:
-    """Slack mrkdwn: ``&``, ``<``, ``>`` are the control characters (``<!channel>``, links)."""
-    return escape_console(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def escape_telegram(value: str) -> str:
-    """Telegram HTML parse mode."""
-    return html.escape(escape_console(value), quote=False)
-
-
-ESCAPES = {
-    Platform.CONSOLE: escape_console,
-    Platform.SLACK: escape_slack,
-    Platform.TELEGRAM: escape_telegram,
-}
 
 
 def money(value: int | float | Decimal | None, language: str = "de") -> str:
@@ -90,8 +73,8 @@ def label(language: str, group: str, value: str | None) -> str:
 
 
 @cache
-def environment(platform: Platform) -> Environment:
-    escape = ESCAPES[platform]
+def environment(templates: Path, escape: Callable[[str], str]) -> Environment:
+    """The Jinja2 environment for one platform's templates folder and escape function."""
 
     def finalize(value: Any) -> Any:
         if value is None:
@@ -99,7 +82,7 @@ def environment(platform: Platform) -> Environment:
         return escape(value) if isinstance(value, str) else value
 
     env = Environment(
-        loader=FileSystemLoader(str(HANDLERS / platform.value / "templates")),
+        loader=FileSystemLoader(str(templates)),
         autoescape=False,
         finalize=finalize,
         undefined=StrictUndefined,
@@ -113,8 +96,8 @@ def environment(platform: Platform) -> Environment:
     return env
 
 
-def render(platform: Platform, template: str, **context: Any) -> str:
-    return environment(platform).get_template(template).render(**context).strip()
+def render(env: Environment, template: str, **context: Any) -> str:
+    return env.get_template(template).render(**context).strip()
 
 
 def _reason(language: str, value: str) -> str:

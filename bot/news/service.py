@@ -20,7 +20,6 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy import select
@@ -39,10 +38,8 @@ from bot.models import (
 )
 from bot.news import feeds
 from bot.news.match import Article, CompanyIndex, CompanyMatcher
+from bot.runtime import Runtime
 from bot.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

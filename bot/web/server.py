@@ -10,22 +10,22 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from bot.delivery.sender import OutboxSender
-from bot.handlers import registry
 from bot.leads.scheduler import scheduler_loop
 from bot.runtime import Runtime
 from bot.web.api import create_app
+from bot.web.parts import PlatformParts, platform_parts
 
 
 @dataclass
 class Assembly:
     app: FastAPI
     sender: OutboxSender
-    parts: registry.PlatformParts
+    parts: PlatformParts
 
 
 def assemble(runtime: Runtime, *, scheduler_interval: float = 5.0) -> Assembly:
     """The ASGI app with every enabled platform; the sender and scheduler run in its lifespan."""
-    parts = registry.platform_parts(runtime)
+    parts = platform_parts(runtime)
     sender = OutboxSender(runtime, parts.transports)
 
     async def scheduler() -> None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.sender import OutboxSender
-from bot.handlers import registry
 from bot.runtime import Runtime
+from bot.web.parts import PlatformParts
 from bot.web.server import assemble
 from tests.emulators.receiver import serve_asgi
 
@@ -24,7 +24,7 @@ class RunningBot:
     runtime: Runtime
     url: str  # e.g. http://127.0.0.1:54321 (no trailing slash)
     sender: OutboxSender
-    parts: registry.PlatformParts
+    parts: PlatformParts
 
 
 @asynccontextmanager

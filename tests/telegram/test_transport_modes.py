@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from bot.config import ConfigError
-from bot.handlers import registry
 from bot.models import LeadStatus
 from bot.runtime import Runtime
+from bot.web.parts import platform_parts
 from tests.support.telegram_world import telegram_settings, telegram_world
 
 
@@ -112,7 +112,7 @@ async def test_missing_secrets_fail_at_start_naming_the_variable(
     runtime = Runtime.create(settings)
     try:
         with pytest.raises(ConfigError, match=variable):
-            registry.platform_parts(runtime)
+            platform_parts(runtime)
     finally:
         await runtime.close()
 
@@ -123,7 +123,7 @@ async def test_a_refused_token_stops_the_start(make_settings, telegram_emulator)
     )
     runtime = Runtime.create(settings)
     try:
-        parts = registry.platform_parts(runtime)
+        parts = platform_parts(runtime)
         telegram_context = parts.contexts[-1]
         with pytest.raises(ConfigError, match="LEADBOT_TELEGRAM__TOKEN") as failure:
             async with telegram_context():

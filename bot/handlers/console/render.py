@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from bot.chat.interactions import LeadSummary, Reply
 from bot.delivery.notices import LeadCardView, MessageView, NoticeView, TeaserView
-from bot.handlers.text import escape_console, label, money, render, reply_text
+from bot.handlers import text
+from bot.handlers.console.platform import escape_console
+from bot.handlers.text import label, money, reply_text
 from bot.i18n import t
-from bot.models import Platform
 from bot.reports.pipeline import PipelineReport
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def render(template: str, **context: Any) -> str:
+    """A console template (``templates/``) with control characters dropped from values."""
+    return text.render(text.environment(TEMPLATES, escape_console), template, **context)
+
 
 _ACTION_COMMANDS = {
     "contacted": "contacted {id}",
@@ -26,11 +38,11 @@ def command_for(action: str, lead_id: int) -> str:
 
 def render_view(view: NoticeView) -> str:
     if isinstance(view, TeaserView):
-        return render(Platform.CONSOLE, "teaser.j2", view=view)
+        return render("teaser.j2", view=view)
     if isinstance(view, LeadCardView):
-        return render(Platform.CONSOLE, "lead_card.j2", view=view, command_for=command_for)
+        return render("lead_card.j2", view=view, command_for=command_for)
     assert isinstance(view, MessageView)
-    return render(Platform.CONSOLE, "message.j2", view=view)
+    return render("message.j2", view=view)
 
 
 def render_reply(reply: Reply, language: str) -> str:

@@ -16,12 +16,13 @@ from bot.chat.interactions import Identity, Interactions, Reply, identify
 from bot.clock import OffsetClock
 from bot.delivery.sender import OutboxSender
 from bot.handlers.console.commands import STAFF_ONLY, Command, UsageError, parse
+from bot.handlers.console.platform import escape_console
 from bot.handlers.console.render import render_leads, render_reply, render_report, render_view
 from bot.handlers.console.transport import ConsoleTransport, Inbox, visible_addresses
-from bot.handlers.text import escape_console
 from bot.leads.progress import Report, StatusAction
 from bot.leads.scheduler import run_due_timers
 from bot.models import Platform
+from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
 
 BACKLOG_SHOWN = 6
@@ -170,8 +171,6 @@ class ConsoleSession:
             else:
                 self.out(escape_console("\n".join(found)))
         elif name == "report":
-            from bot.reports.pipeline import pipeline
-
             async with self.runtime.uow() as uow:
                 self.out(render_report(await pipeline(uow), lang))
         elif name == "outbox":

@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from bot.delivery.notices import Delivery, MessageRef
-from bot.delivery.outbox import CONSOLE_STAFF, console_partner_address, console_rep_address
 from bot.delivery.transports import RateLimit
+from bot.handlers.console.platform import STAFF, partner_address, rep_address
 from bot.handlers.console.render import render_view
 from bot.models import Platform
 
@@ -21,7 +21,7 @@ class Inbox:
     def __init__(self, out: Callable[[str], None]) -> None:
         self._out = out
         self._unseen: dict[str, list[str]] = defaultdict(list)
-        self.visible: frozenset[str] = frozenset({CONSOLE_STAFF})
+        self.visible: frozenset[str] = frozenset({STAFF})
 
     def show_to(self, addresses: frozenset[str]) -> list[str]:
         """Switch the visible addresses; return what was waiting for them."""
@@ -39,7 +39,7 @@ class Inbox:
 
 
 def _label(address: str, text: str) -> str:
-    if address == CONSOLE_STAFF:
+    if address == STAFF:
         where = "staff feed"
     elif address.startswith("partner:"):
         where = f"channel {address.split(':', 1)[1]}"
@@ -52,11 +52,11 @@ def _label(address: str, text: str) -> str:
 def visible_addresses(*, partner_id: str | None, rep_id: int | None, staff: bool) -> frozenset[str]:
     addresses = set()
     if partner_id:
-        addresses.add(console_partner_address(partner_id))
+        addresses.add(partner_address(partner_id))
     if rep_id is not None:
-        addresses.add(console_rep_address(rep_id))
+        addresses.add(rep_address(rep_id))
     if staff:
-        addresses.add(CONSOLE_STAFF)
+        addresses.add(STAFF)
     return frozenset(addresses)
 
 

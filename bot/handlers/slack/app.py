@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -38,9 +37,7 @@ from bot.handlers.slack.payloads import delivery_key
 from bot.handlers.slack.transport import SlackTransport
 from bot.models import Platform
 from bot.runtime import Runtime
-
-if TYPE_CHECKING:
-    from bot.handlers.registry import PlatformParts
+from bot.web.parts import PlatformParts
 
 log = logging.getLogger("bot.handlers.slack")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.handlers.text import escape_slack
+from bot.handlers.slack.platform import escape_slack
 
 Block = dict[str, Any]
 

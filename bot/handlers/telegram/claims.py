@@ -12,9 +12,9 @@ answer opens ``t.me/<bot>?start=lead_<id>``, and their ``/start`` delivers the d
 
 from __future__ import annotations
 
-from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram.answer import Answer
+from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.onboarding import lead_payload, may_message
-from bot.handlers.telegram.presses import Answer
 from bot.handlers.telegram.render import reply_plain
 from bot.handlers.telegram.updates import PressIn
 from bot.i18n import t

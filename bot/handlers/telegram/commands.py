@@ -11,36 +11,24 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat
-from telegram.error import TelegramError
-
 from bot.chat.interactions import Identity, Reply, confirms_consent
 from bot.delivery.notices import MessageRef
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
-from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram.answer import Answer
+from bot.handlers.telegram.bot import TelegramBot
+from bot.handlers.telegram.menu import STAFF, help_text
 from bot.handlers.telegram.onboarding import handle_start, to_private
-from bot.handlers.telegram.presses import Answer
-from bot.handlers.telegram.render import render_card, reply_html, reply_plain, split_html
+from bot.handlers.telegram.platform import escape_telegram
+from bot.handlers.telegram.render import render, render_card, reply_html, reply_plain, split_html
 from bot.handlers.telegram.updates import CommandIn, PressIn
-from bot.handlers.text import escape_telegram, render
-from bot.i18n import LANGUAGES, t
-from bot.models import Platform
+from bot.i18n import t
 from bot.reports.pipeline import pipeline
 
 log = logging.getLogger(__name__)
 
-PUBLIC = ("leads", "lead", "help", "start")
-STAFF = ("explain", "release", "reoffer", "recall", "erase")
 PIPELINE_LIMIT = 30
 EXPLAIN_LIMIT = 15
-
-
-def help_text(who: Identity) -> str:
-    parts = [escape_telegram(t(who.language, "telegram.help"))]
-    if who.is_staff:
-        parts.append(escape_telegram(t(who.language, "telegram.help_staff")))
-    return "\n\n".join(parts)
 
 
 def _lead_id(cmd: CommandIn) -> int | None:
@@ -97,7 +85,6 @@ async def _leads(tg: TelegramBot, who: Identity, cmd: CommandIn) -> None:
         async with tg.runtime.uow() as uow:
             report = await pipeline(uow)
         text = render(
-            Platform.TELEGRAM,
             "pipeline.j2",
             report=report,
             leads=leads,
@@ -107,7 +94,7 @@ async def _leads(tg: TelegramBot, who: Identity, cmd: CommandIn) -> None:
         for part in split_html([text]):
             await tg.send(cmd.chat_id, part)
         return
-    text = render(Platform.TELEGRAM, "leads.j2", leads=leads, lang=language)
+    text = render("leads.j2", leads=leads, lang=language)
     buttons = kb.leads_keyboard(((lead.id, lead.company or "–") for lead in leads[:20]), language)
     await tg.send(cmd.chat_id, text, buttons)
 
@@ -185,25 +172,3 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
     await answer(reply_plain(reply, who.language), alert=not reply.ok)
     if reply.ok:
         await tg.send(chat_id, reply_html(reply, who.language))
-
-
-def command_list(language: str, *, staff: bool = False) -> list[BotCommand]:
-    names = PUBLIC + (STAFF if staff else ())
-    return [BotCommand(name, t(language, f"telegram.command.{name}")) for name in names]
-
-
-async def register_commands(tg: TelegramBot) -> None:
-    """Tell Telegram the command list: default (German), German and English; the staff
-    chat gets the staff commands too. Failures are logged; commands work regardless."""
-    try:
-        await tg.bot.set_my_commands(command_list("de"))
-        for language in LANGUAGES:
-            await tg.bot.set_my_commands(command_list(language), language_code=language)
-        if tg.settings.staff_chat_id:
-            staff_language = tg.runtime.settings.staff.language
-            await tg.bot.set_my_commands(
-                command_list(staff_language, staff=True),
-                scope=BotCommandScopeChat(tg.settings.staff_chat_id),
-            )
-    except TelegramError as exc:
-        log.warning("telegram: registering the command list failed: %s", exc)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram import commands, onboarding, presses, status
+from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.updates import AddedToGroup, CommandIn, PressIn, TextIn, parse_update
 
 
 async def dispatch(tg: TelegramBot, update: Update) -> None:
-    from bot.handlers.telegram import commands, onboarding, presses, status
-
     incoming = parse_update(update, tg.username)
     if incoming is None:
         return

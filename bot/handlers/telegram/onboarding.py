@@ -17,12 +17,13 @@ import re
 
 from sqlalchemy import select, update
 
-from bot.delivery.outbox import Requeued, requeue_address
+from bot.delivery.requeue import Requeued, requeue_address
 from bot.directory.linking import LinkOutcome, redeem
-from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.keyboards import link_keyboard
+from bot.handlers.telegram.menu import help_text
+from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.telegram.updates import AddedToGroup, CommandIn
-from bot.handlers.text import escape_telegram
 from bot.i18n import t
 from bot.models import Platform, Rep
 from bot.runtime import Runtime
@@ -100,8 +101,6 @@ async def _requeue_after_flight(runtime: Runtime, user_id: int) -> None:
 
 async def handle_start(tg: TelegramBot, cmd: CommandIn) -> None:
     """``/start [code]``: link with an invitation code, open the chat, say what is next."""
-    from bot.handlers.telegram.commands import help_text
-
     person = cmd.person
     if not cmd.private:
         who = await tg.identify(person)

@@ -15,7 +15,7 @@ import logging
 
 from telegram.error import Conflict, RetryAfter, TelegramError
 
-from bot.handlers.telegram.app import ALLOWED_UPDATES, TelegramBot
+from bot.handlers.telegram.bot import ALLOWED_UPDATES, TelegramBot
 from bot.handlers.telegram.limits import log_failure, seconds
 
 log = logging.getLogger(__name__)

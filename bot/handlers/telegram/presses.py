@@ -9,44 +9,17 @@ from __future__ import annotations
 
 import logging
 
-from telegram.error import TelegramError
-
+from bot.handlers.telegram import claims, commands, status
 from bot.handlers.telegram import keyboards as kb
-from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram.answer import Answer
+from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.updates import PressIn
 from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
 
-class Answer:
-    """Answers one callback query once; later calls do nothing."""
-
-    def __init__(self, tg: TelegramBot, press: PressIn) -> None:
-        self.tg = tg
-        self.press = press
-        self.done = False
-
-    async def __call__(
-        self, text: str | None = None, *, alert: bool = False, url: str | None = None
-    ) -> None:
-        if self.done:
-            return
-        self.done = True
-        try:
-            await self.tg.bot.answer_callback_query(
-                self.press.query_id,
-                text=text[:200] if text else None,
-                show_alert=alert,
-                url=url,
-            )
-        except TelegramError as exc:  # too old (the user waited > 15 s) or answered elsewhere
-            log.info("telegram callback answer failed: %s", exc)
-
-
 async def handle_press(tg: TelegramBot, press: PressIn) -> None:
-    from bot.handlers.telegram import claims, commands, status
-
     answer = Answer(tg, press)
     try:
         found = kb.parse_callback(press.data)

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from bot.chat.interactions import Reply
 from bot.delivery.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
+from bot.handlers import text
 from bot.handlers.telegram.keyboards import Keyboard, claim_keyboard, status_keyboard
-from bot.handlers.text import escape_telegram, render, reply_text
-from bot.models import Platform
+from bot.handlers.telegram.platform import escape_telegram
+from bot.handlers.text import reply_text
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_MESSAGE = 4096
 SAFE_LENGTH = 4000  # below the limit: Telegram counts UTF-16 units after parsing
 _MARKUP = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;")
+
+
+def render(template: str, **context: Any) -> str:
+    """A Telegram template (``templates/``) with every value HTML-escaped."""
+    return text.render(text.environment(TEMPLATES, escape_telegram), template, **context)
 
 
 @dataclass(frozen=True)
@@ -32,13 +41,13 @@ class Outgoing:
 
 
 def render_teaser(view: TeaserView) -> Outgoing:
-    text = render(Platform.TELEGRAM, "teaser.j2", view=view)
+    text = render("teaser.j2", view=view)
     keyboard = () if view.closed else claim_keyboard(view.offer_id, view.language)
     return Outgoing(text, keyboard)
 
 
 def render_card(view: LeadCardView) -> Outgoing:
-    text = render(Platform.TELEGRAM, "lead_card.j2", view=view)
+    text = render("lead_card.j2", view=view)
     keyboard = status_keyboard(view.lead_id, view.actions, view.language) if view.lead else ()
     return Outgoing(text, keyboard)
 
@@ -46,15 +55,15 @@ def render_card(view: LeadCardView) -> Outgoing:
 def render_message(view: MessageView) -> list[Outgoing]:
     if view.kind is NoticeKind.CONTENT and "items" in view.params:
         return [Outgoing(text) for text in render_content(view)]
-    text = render(Platform.TELEGRAM, "message.j2", view=view)
+    text = render("message.j2", view=view)
     return [Outgoing(part) for part in split_html([text])]
 
 
 def render_content(view: MessageView) -> list[str]:
     """A content pack or update: a heading, then the items, in as few messages as fit."""
-    head = render(Platform.TELEGRAM, "content_head.j2", view=view)
+    head = render("content_head.j2", view=view)
     items = [
-        render(Platform.TELEGRAM, "content_item.j2", item=item, lang=view.language)
+        render("content_item.j2", item=item, lang=view.language)
         for item in view.params.get("items", [])
     ]
     return split_html([head, *items])

@@ -18,11 +18,11 @@ from bot.delivery.notices import LeadCardView
 from bot.errors import InvalidInput
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
-from bot.handlers.telegram.app import TelegramBot
-from bot.handlers.telegram.presses import Answer
+from bot.handlers.telegram.answer import Answer
+from bot.handlers.telegram.bot import TelegramBot
+from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.telegram.render import reply_html, reply_plain
 from bot.handlers.telegram.updates import PressIn, TextIn
-from bot.handlers.text import escape_telegram
 from bot.i18n import t
 from bot.leads.progress import Report, StatusAction, parse_day, parse_revenue
 

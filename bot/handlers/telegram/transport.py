@@ -33,7 +33,7 @@ from telegram.error import (
 
 from bot.delivery.notices import Delivery, LeadCardView, MessageRef
 from bot.delivery.transports import DeliveryError, RateLimit
-from bot.handlers.telegram.app import NO_PREVIEW, TelegramBot
+from bot.handlers.telegram.bot import NO_PREVIEW, TelegramBot
 from bot.handlers.telegram.keyboards import markup
 from bot.handlers.telegram.limits import seconds
 from bot.handlers.telegram.onboarding import mark_reachable, mark_unreachable

@@ -16,7 +16,7 @@ import secrets
 from fastapi import APIRouter, Request, Response
 from telegram import Update
 
-from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram.bot import TelegramBot
 
 log = logging.getLogger(__name__)
 

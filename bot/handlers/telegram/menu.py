@@ -1,0 +1,47 @@
+"""The command list Telegram shows (``setMyCommands``) and the help text behind ``/help``."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from bot.chat.interactions import Identity
+from bot.handlers.telegram.bot import TelegramBot
+from bot.handlers.telegram.platform import escape_telegram
+from bot.i18n import LANGUAGES, t
+
+log = logging.getLogger(__name__)
+
+PUBLIC = ("leads", "lead", "help", "start")
+STAFF = ("explain", "release", "reoffer", "recall", "erase")
+
+
+def help_text(who: Identity) -> str:
+    parts = [escape_telegram(t(who.language, "telegram.help"))]
+    if who.is_staff:
+        parts.append(escape_telegram(t(who.language, "telegram.help_staff")))
+    return "\n\n".join(parts)
+
+
+def command_list(language: str, *, staff: bool = False) -> list[BotCommand]:
+    names = PUBLIC + (STAFF if staff else ())
+    return [BotCommand(name, t(language, f"telegram.command.{name}")) for name in names]
+
+
+async def register_commands(tg: TelegramBot) -> None:
+    """Tell Telegram the command list: default (German), German and English; the staff
+    chat gets the staff commands too. Failures are logged; commands work regardless."""
+    try:
+        await tg.bot.set_my_commands(command_list("de"))
+        for language in LANGUAGES:
+            await tg.bot.set_my_commands(command_list(language), language_code=language)
+        if tg.settings.staff_chat_id:
+            staff_language = tg.runtime.settings.staff.language
+            await tg.bot.set_my_commands(
+                command_list(staff_language, staff=True),
+                scope=BotCommandScopeChat(tg.settings.staff_chat_id),
+            )
+    except TelegramError as exc:
+        log.warning("telegram: registering the command list failed: %s", exc)
