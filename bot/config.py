@@ -51,7 +51,24 @@ class RedisSettings(Section):
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = Field(
+        default="", description="base of links leadbot sends out; empty: http://host:port"
+    )
     api_token: SecretStr | None = _secret("LEADBOT_SERVER__API_TOKEN")
+
+    @model_validator(mode="after")
+    def _check_public_url(self) -> ServerSettings:
+        url = self.public_url
+        if url and (not url.startswith(("https://", "http://")) or "://" == url[-3:]):
+            raise ValueError(f"public_url: not an http(s) URL: {url!r}")
+        return self
+
+    def base_url(self) -> str:
+        """Where people reach this server: ``public_url``, else ``http://host:port``."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
 
 class SlackSettings(Section):

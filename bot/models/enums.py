@@ -46,6 +46,7 @@ class Channel(StrEnum):
     SLACK = "slack"
     TELEGRAM = "telegram"
     CONSOLE = "console"
+    EMAIL = "email"
     API = "api"
     CLI = "cli"
     SCHEDULER = "scheduler"
@@ -57,6 +58,7 @@ class Platform(StrEnum):
     SLACK = "slack"
     TELEGRAM = "telegram"
     CONSOLE = "console"
+    EMAIL = "email"
 
 
 class OutboxStatus(StrEnum):
