@@ -59,7 +59,7 @@ class ServerSettings(Section):
     @model_validator(mode="after")
     def _check_public_url(self) -> ServerSettings:
         url = self.public_url
-        if url and (not url.startswith(("https://", "http://")) or "://" == url[-3:]):
+        if url and (not url.startswith(("https://", "http://")) or url[-3:] == "://"):
             raise ValueError(f"public_url: not an http(s) URL: {url!r}")
         return self
 

@@ -62,13 +62,14 @@ def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
         f"claim one\nfrobnicate\nas nobody@example.com\nas {ANNA}\nwon 1 lots\n"
         "lost 1 because\nfollowup 1 31.02.2026\nrelease 8\nlead 2\nquit\n",
     )
-    assert "✖ claim: the offer must be a number, not 'one'" in out
-    assert "✖ unknown command 'frobnicate'" in out
+    # Said in the asker's language (staff and this rep: German), with the usage.
+    assert "✖ claim: die Angebotsnummer muss eine Zahl sein, nicht 'one'" in out
+    assert "✖ unbekannter Befehl 'frobnicate'" in out
     assert "✖ no active rep with e-mail 'nobody@example.com'" in out
-    assert "✖ won: revenue: 'lots' is not an amount in euros" in out
-    assert "✖ lost: unknown reason 'because'" in out
-    assert "✖ not a date: '31.02.2026'" in out
-    assert "✖ only staff may do that" in out
+    assert "✖ won: Umsatz: 'lots' ist kein Betrag in Euro. So geht es: won <lead>" in out
+    assert "✖ lost: unbekannter Grund 'because'" in out
+    assert "✖ kein Datum: '31.02.2026'" in out
+    assert "✖ Das dürfen nur Mitarbeitende des Herstellers." in out
     assert "✖ Lead #2 gehört nicht Ihrem Unternehmen." in out
     later = console(demo, "as staff\nleads\nquit\n")
     assert "#1    angeboten" in later and "#8    zurückgehalten" in later

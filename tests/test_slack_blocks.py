@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from bot.chat.interactions import LeadSummary, Reply
+from bot.chat.results import LeadSummary, Reply
 from bot.delivery.notices import (
     LeadCardView,
     LeadDetails,

@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.handlers.slack import commands, modals, payloads
+from bot.handlers.slack import modals, payloads
 from bot.handlers.slack.errors import delivery_error
 from bot.leads.progress import Report, StatusAction
 from tests.emulators.slack.blocks import state_values
@@ -121,35 +121,6 @@ def test_numbers_and_delivery_keys() -> None:
     assert payloads.delivery_key({"trigger_id": "t"}, "x") == "trigger:t"
     assert payloads.delivery_key({}, "x") == payloads.delivery_key({}, "x")
     assert payloads.delivery_key({}, "x") != payloads.delivery_key({}, "y")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("", commands.LeadsCommand("list")),
-        ("help", commands.LeadsCommand("help")),
-        ("12", commands.LeadsCommand("show", 12)),
-        ("#12", commands.LeadsCommand("show", 12)),
-        ("show 12", commands.LeadsCommand("show", 12)),
-        ("explain 12", commands.LeadsCommand("explain", 12)),
-        ("explain 12 P-7", commands.LeadsCommand("explain", 12, partner_id="P-7")),
-        ("release 12", commands.LeadsCommand("release", 12)),
-        ("release 12 consent", commands.LeadsCommand("release", 12, consent=True)),
-        ("Release 12 Einwilligung", commands.LeadsCommand("release", 12, consent=True)),
-        ("reoffer 12", commands.LeadsCommand("reoffer", 12)),
-        ("recall 12", commands.LeadsCommand("recall", 12)),
-        ("erase 12", commands.LeadsCommand("erase", 12)),
-    ],
-)
-def test_leads_command_syntax(text: str, expected: commands.LeadsCommand) -> None:
-    assert commands.parse(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text", ["erase", "erase twelve", "erase 12 now", "release 12 please", "delete 12", "12 13"]
-)
-def test_leads_command_refuses_what_it_does_not_know(text: str) -> None:
-    assert commands.parse(text) is None
 
 
 def api_error(status: int, body: dict[str, object], headers: dict[str, str] | None = None):

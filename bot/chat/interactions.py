@@ -1,31 +1,40 @@
-"""What a person can do from any chat — the one path shared by console, Slack and Telegram.
+"""What a person can do from any chat — the one path shared by every platform.
 
-Handlers translate platform input into these calls and render the returned data; they
-hold no business rules. Every function here answers with data (a :class:`Reply` with an
-i18n key, or views), never with platform markup, and never raises for a refused request.
+:meth:`Interactions.execute` runs a typed command (:mod:`bot.chat.commands`) for an
+identity: it checks the permission rules (:mod:`bot.chat.permissions`), calls the core and
+answers with data (:mod:`bot.chat.results`), never with platform markup, and never raises
+for a refused request. Handlers parse platform input into commands and render the
+results; they hold no business rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlalchemy import select
 
-from bot.actors import Actor
+from bot.chat import commands as c
+from bot.chat.identity import Identity
+from bot.chat.permissions import refusal, verbs_for
+from bot.chat.results import (
+    Explanation,
+    HelpView,
+    LeadList,
+    LeadSummary,
+    Profile,
+    Reply,
+    Result,
+    TeaserList,
+)
 from bot.content.anonymize import teaser_facts
 from bot.delivery.notices import LeadCardView, MessageRef, TeaserView
 from bot.delivery.resolve import lead_details
-from bot.errors import NotAllowed, NotFound, ServiceError
+from bot.errors import NotFound, ServiceError
 from bot.explain.service import explain_stored_lead
 from bot.explain.text import render_partner, render_summary
-from bot.handlers import registry
 from bot.leads import staff as staff_services
 from bot.leads.claims import ClaimOutcome, claim
 from bot.leads.lifecycle import OWNED, IllegalTransition
 from bot.leads.progress import Report, StatusAction, available_actions, report_progress
 from bot.models import (
-    Channel,
     ChatMessage,
     Lead,
     LeadPersonalData,
@@ -33,94 +42,46 @@ from bot.models import (
     MessageKind,
     Offer,
     OfferStatus,
-    Platform,
-    Rep,
 )
+from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
 
-CONSENT_WORDS = frozenset({"consent", "einwilligung"})
-"""What staff type after ``release <lead>`` to confirm consent, on every platform."""
-
-
-def confirms_consent(words: list[str] | tuple[str, ...]) -> bool:
-    """``release 12 consent`` / ``release 12 Einwilligung``: the first word after the id."""
-    return bool(words) and words[0].lower() in CONSENT_WORDS
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who is talking to the bot on a platform: a rep, staff, both, or nobody we know."""
-
-    platform: Platform
-    user_id: str
-    rep_id: int | None = None
-    partner_id: str | None = None
-    name: str | None = None
-    language: str = "de"
-    is_staff: bool = False
-
-    @property
-    def known(self) -> bool:
-        return self.rep_id is not None or self.is_staff
-
-    def actor(self) -> Actor:
-        channel = Channel(self.platform.value)
-        if self.rep_id is not None and self.partner_id is not None:
-            return Actor.rep(channel, self.rep_id, self.partner_id, self.name)
-        return Actor.staff(channel, self.user_id, self.name)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A short answer to the person who asked: an i18n key with its parameters."""
-
-    key: str
-    ok: bool = True
-    params: dict[str, Any] = field(default_factory=dict)
-    lead_id: int | None = None
-
-
-@dataclass(frozen=True)
-class LeadSummary:
-    id: int
-    status: LeadStatus
-    company: str | None  # None when the asker may not see it
-    region: str | None
-    products: tuple[str, ...]
-    follow_up_on: Any = None
-    partner_id: str | None = None
-
-
-def rep_identity(platform: Platform, user_id: str, rep: Rep, is_staff: bool = False) -> Identity:
-    return Identity(
-        platform=platform,
-        user_id=user_id,
-        rep_id=rep.id,
-        partner_id=rep.partner_id,
-        name=rep.name,
-        language=rep.language if rep.language in ("de", "en") else "de",
-        is_staff=is_staff,
-    )
-
-
-async def identify(runtime: Runtime, platform: Platform, user_id: str) -> Identity:
-    """Look up a platform user: a linked rep (active) and/or a configured staff member."""
-    chat = registry.get(platform)
-    settings = runtime.settings
-    is_staff = chat.is_staff(user_id, settings)
-    condition = chat.user(user_id)
-    rep = None
-    if condition is not None:
-        async with runtime.uow() as uow:
-            rep = await uow.session.scalar(select(Rep).where(condition))
-    if rep is not None and rep.active:
-        return rep_identity(platform, user_id, rep, is_staff)
-    return Identity(platform, user_id, language=settings.staff.language, is_staff=is_staff)
+EXPLAIN_LIMIT = 20
+"""Partners listed in an explanation summary; ``explain <lead> <partner>`` for one."""
 
 
 class Interactions:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+
+    async def execute(self, who: Identity, command: c.Command) -> Result:
+        """Run ``command`` for ``who``: the one entry for typed lines, buttons and links."""
+        refused = refusal(who, command)
+        if refused is not None:
+            return refused
+        match command:
+            case c.Help():
+                return HelpView(verbs_for(who), staff=who.is_staff, rep=who.is_rep)
+            case c.WhoAmI():
+                return Profile(who.name, who.user_id, who.partner_id, who.is_staff)
+            case c.Teasers():
+                return TeaserList(await self.open_teasers(who))
+            case c.Claim(offer_id):
+                return await self.claim(who, offer_id)
+            case c.ListLeads():
+                return await self.lead_list(who)
+            case c.ShowLead(lead_id):
+                return await self.lead_card(who, lead_id)
+            case c.Progress(lead_id, report):
+                return await self.report(who, lead_id, report)
+            case c.Explain(lead_id, partner_id):
+                return await self.explanation(who, lead_id, partner_id)
+            case c.Pipeline():
+                async with self.runtime.uow() as uow:
+                    return await pipeline(uow)
+            case c.Release() | c.Reoffer() | c.Recall() | c.Erase():
+                return await self.staff_action(who, command)
+        raise TypeError(f"no handler for {command!r}")  # pragma: no cover - RULES covers all
 
     # --- reps ----------------------------------------------------------------------
 
@@ -160,6 +121,16 @@ class Interactions:
             params={"lead_id": lead_id, "status": lead.status.value},
             lead_id=lead_id,
         )
+
+    async def lead_list(self, who: Identity) -> LeadList:
+        """A rep's open leads; staff also get every open lead and the pipeline."""
+        mine = await self.my_leads(who.as_rep()) if who.is_rep else []
+        if not who.is_staff:
+            return LeadList(mine)
+        everyone = await self.my_leads(who)
+        async with self.runtime.uow() as uow:
+            report = await pipeline(uow)
+        return LeadList(mine, everyone, report)
 
     async def my_leads(self, who: Identity) -> list[LeadSummary]:
         """A rep's partner's open leads; for staff, every lead that is not closed."""
@@ -262,41 +233,37 @@ class Interactions:
 
     # --- staff ---------------------------------------------------------------------
 
-    async def staff_action(self, who: Identity, action: str, lead_id: int, **options: Any) -> Reply:
-        """release / reoffer / recall / erase, for staff only."""
-        if not who.is_staff:
-            return Reply("reply.staff_only", ok=False)
-        actor = who.actor()
+    async def staff_action(
+        self, who: Identity, command: c.Release | c.Reoffer | c.Recall | c.Erase
+    ) -> Reply:
+        """release / reoffer / recall / erase (staff; :meth:`execute` checked that)."""
+        actor, lead_id = who.actor(), command.lead_id
         try:
             async with self.runtime.uow() as uow:
-                if action == "release":
-                    outcome = await staff_services.release(
-                        uow, lead_id, actor, consent=bool(options.get("consent"))
-                    )
-                    status = outcome.status.value
-                elif action == "reoffer":
-                    status = (await staff_services.reoffer(uow, lead_id, actor)).status.value
-                elif action == "recall":
-                    status = (await staff_services.staff_recall(uow, lead_id, actor)).status.value
-                elif action == "erase":
-                    await staff_services.erase(uow, lead_id, actor)
-                    return Reply("reply.erased", params={"lead_id": lead_id}, lead_id=lead_id)
-                else:
-                    raise NotAllowed(f"unknown staff action {action!r}")
+                match command:
+                    case c.Release(_, consent):
+                        outcome = await staff_services.release(uow, lead_id, actor, consent=consent)
+                        key, status = "reply.released", outcome.status.value
+                    case c.Reoffer():
+                        key = "reply.reoffered"
+                        status = (await staff_services.reoffer(uow, lead_id, actor)).status.value
+                    case c.Recall():
+                        key = "reply.recalled"
+                        status = (
+                            await staff_services.staff_recall(uow, lead_id, actor)
+                        ).status.value
+                    case c.Erase():
+                        await staff_services.erase(uow, lead_id, actor)
+                        return Reply("reply.erased", params={"lead_id": lead_id}, lead_id=lead_id)
         except NotFound:
             return Reply("reply.not_found", ok=False, params={"lead_id": lead_id})
         except (ServiceError, IllegalTransition) as exc:
             return Reply("reply.error", ok=False, params={"message": str(exc)}, lead_id=lead_id)
-        key = {
-            "release": "reply.released",
-            "reoffer": "reply.reoffered",
-            "recall": "reply.recalled",
-        }[action]
         return Reply(key, params={"lead_id": lead_id, "status": status}, lead_id=lead_id)
 
     async def explanation(
-        self, who: Identity, lead_id: int, partner_id: str | None = None, *, limit: int = 20
-    ) -> list[str] | Reply:
+        self, who: Identity, lead_id: int, partner_id: str | None = None
+    ) -> Explanation | Reply:
         """Why each partner was or was not offered ``lead_id``, as plain-text lines (staff).
 
         The lines are unescaped plain text (monospace columns); each platform escapes and
@@ -312,5 +279,5 @@ class Interactions:
         if partner_id is not None:
             item = data.explanation.partner(partner_id)
             assert item is not None  # explain_stored_lead raised NotFound otherwise
-            return render_partner(data, item)
-        return render_summary(data, limit)
+            return Explanation(lead_id, render_partner(data, item))
+        return Explanation(lead_id, render_summary(data, EXPLAIN_LIMIT))

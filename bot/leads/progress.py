@@ -63,6 +63,36 @@ HAND_BACK_REASONS: tuple[str, ...] = (
     "conflict",
     "other",
 )
+REASONS: dict[StatusAction, tuple[str, ...]] = {
+    StatusAction.LOST: LOST_REASONS,
+    StatusAction.HAND_BACK: HAND_BACK_REASONS,
+}
+"""The actions that need a reason, and the reasons each allows."""
+REASON_GROUPS: dict[StatusAction, str] = {
+    StatusAction.LOST: "lost_reason",
+    StatusAction.HAND_BACK: "hand_back_reason",
+}
+"""The i18n group that names each action's reasons."""
+
+
+class Needs(StrEnum):
+    """What a status action needs besides the lead; chats ask for it their own way."""
+
+    NOTHING = "nothing"  # one tap
+    REVENUE = "revenue"
+    REASON = "reason"  # one of REASONS[action], and an optional note
+    DATE = "date"
+
+
+NEEDS: dict[StatusAction, Needs] = {
+    StatusAction.CONTACTED: Needs.NOTHING,
+    StatusAction.MEETING: Needs.NOTHING,
+    StatusAction.PROPOSAL: Needs.NOTHING,
+    StatusAction.WON: Needs.REVENUE,
+    StatusAction.LOST: Needs.REASON,
+    StatusAction.FOLLOW_UP: Needs.DATE,
+    StatusAction.HAND_BACK: Needs.REASON,
+}
 MAX_FOLLOW_UP_DAYS = 366
 MAX_REVENUE_EUR = Decimal("1000000000000")
 

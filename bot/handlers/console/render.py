@@ -5,12 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.chat.interactions import LeadSummary, Reply
+from bot.chat.grammar import ACTION_VERBS, VERBS
+from bot.chat.results import (
+    Explanation,
+    HelpView,
+    LeadList,
+    LeadSummary,
+    Profile,
+    Reply,
+    Result,
+    TeaserList,
+)
 from bot.delivery.notices import LeadCardView, MessageView, NoticeView, TeaserView
 from bot.handlers import text
 from bot.handlers.console.platform import escape_console
 from bot.handlers.text import label, money, reply_text
 from bot.i18n import t
+from bot.leads.progress import StatusAction
 from bot.reports.pipeline import PipelineReport
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -21,19 +32,18 @@ def render(template: str, **context: Any) -> str:
     return text.render(text.environment(TEMPLATES, escape_console), template, **context)
 
 
-_ACTION_COMMANDS = {
-    "contacted": "contacted {id}",
-    "meeting": "meeting {id}",
-    "proposal": "proposal {id}",
-    "won": "won {id} <€>",
-    "lost": "lost {id} <reason>",
-    "follow_up": "followup {id} <date>",
-    "hand_back": "handback {id} <reason>",
-}
-
-
 def command_for(action: str, lead_id: int) -> str:
-    return _ACTION_COMMANDS.get(action, action).format(id=lead_id)
+    """The line a rep types for ``action`` on ``lead_id`` (lead cards show it as a hint)."""
+    verb = ACTION_VERBS[StatusAction(action)]
+    words = verb.args.split(" ", 1)
+    rest = words[1] if len(words) > 1 else ""
+    if rest.startswith("<YYYY"):
+        rest = "<date>"
+    elif rest.startswith("<") and "|" in rest:  # "<price|competitor|…> [note]" -> "<reason>"
+        rest = "<reason>"
+    elif rest.startswith("["):
+        rest = ""
+    return f"{verb.name} {lead_id} {rest}".strip()
 
 
 def render_view(view: NoticeView) -> str:
@@ -97,3 +107,56 @@ def render_report(report: PipelineReport, language: str) -> str:
                 f" · {money(c.revenue_eur, language):>14}{roi}"
             )
     return "\n".join(lines)
+
+
+SESSION_HELP = (
+    ("as staff | as <rep e-mail>", "console.as"),
+    ("wait <30m | 2h | 1d>", "console.wait"),
+    ("outbox", "console.outbox"),
+    ("quit", "console.quit"),
+)
+"""What only the console understands (it has no users of its own, and its own clock)."""
+
+
+def render_help(view: HelpView, language: str) -> str:
+    """Every command this person may type, from the grammar, then the console's own."""
+    usage = {verb.name: verb.usage for verb in VERBS}
+    rows = [(usage[name], t(language, f"verb.{name}")) for name in view.verbs]
+    rows.extend((syntax, t(language, key)) for syntax, key in SESSION_HELP)
+    width = min(28, max(len(u) for u, _ in rows))
+    lines = [t(language, "console.help")]
+    for syntax, what in rows:
+        if len(syntax) <= width:
+            lines.append(f"  {syntax.ljust(width)}  {what}")
+        else:
+            lines.append(f"  {syntax}\n  {' ' * width}  {what}")
+    return "\n".join(lines)
+
+
+def render_profile(profile: Profile, language: str) -> str:
+    if profile.partner_id is None:
+        return t(language, "reply.whoami_staff")
+    words = t(language, "reply.whoami_rep", name=profile.name or "", partner=profile.partner_id)
+    return escape_console(f"{words} ({profile.user_id})")
+
+
+def render_result(result: Result | PipelineReport, language: str) -> str:
+    """What the console prints for any command's answer."""
+    if isinstance(result, Reply):
+        return render_reply(result, language)
+    if isinstance(result, LeadCardView):
+        return render_view(result)
+    if isinstance(result, PipelineReport):
+        return render_report(result, language)
+    if isinstance(result, LeadList):
+        if result.everyone is not None and not result.mine:
+            return render_leads(result.everyone, language, staff=True)
+        return render_leads(result.mine, language, staff=False)
+    if isinstance(result, TeaserList):
+        return "\n".join(render_view(v) for v in result.teasers) or t(language, "reply.no_teasers")
+    if isinstance(result, Explanation):
+        return escape_console("\n".join(result.lines))
+    if isinstance(result, HelpView):
+        return render_help(result, language)
+    assert isinstance(result, Profile)
+    return render_profile(result, language)

@@ -8,49 +8,41 @@ are fired, exactly as the server's sender and scheduler loops would.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.chat.interactions import Identity, Interactions, Reply, identify
+from bot.chat.grammar import UsageError, parse, split
+from bot.chat.identity import Identity, identify
+from bot.chat.interactions import Interactions
+from bot.chat.results import Profile
 from bot.clock import OffsetClock
+from bot.content.service import local_today
 from bot.delivery.sender import OutboxSender
-from bot.handlers.console.commands import STAFF_ONLY, Command, UsageError, parse
 from bot.handlers.console.platform import escape_console
-from bot.handlers.console.render import render_leads, render_reply, render_report, render_view
+from bot.handlers.console.render import render_profile, render_reply, render_result
 from bot.handlers.console.transport import ConsoleTransport, Inbox, visible_addresses
-from bot.leads.progress import Report, StatusAction
 from bot.leads.scheduler import run_due_timers
 from bot.models import Platform
-from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
 
 BACKLOG_SHOWN = 6
 STAFF = Identity(Platform.CONSOLE, "staff", name="staff", is_staff=True)
+SESSION_VERBS = {"as", "wait", "outbox", "quit", "exit"}
+"""What only the console understands; everything else is the shared grammar."""
 
-_REPORTS = {
-    "contacted": StatusAction.CONTACTED,
-    "meeting": StatusAction.MEETING,
-    "proposal": StatusAction.PROPOSAL,
-    "won": StatusAction.WON,
-    "lost": StatusAction.LOST,
-    "followup": StatusAction.FOLLOW_UP,
-    "handback": StatusAction.HAND_BACK,
-}
 
-HELP = """Commands (type them, or pipe a script into `leadbot console`):
-  as staff | as <rep e-mail>   act as the manufacturer's staff or as a partner's rep
-  whoami                       who you are acting as
-  teasers                      open teasers in your partner's channel
-  claim <offer>                claim the lead behind a teaser
-  leads | lead <id>            your open leads (staff: the pipeline) | one lead in full
-  contacted|meeting|proposal <lead> [note]
-  won <lead> <revenue €>       lost <lead> <reason> [note]
-  followup <lead> <date>       handback <lead> <reason> [note]
-  staff only: release <lead> [consent] · reoffer <lead> · recall <lead> · erase <lead>
-              explain <lead> [partner] · report · outbox
-  wait <30m|2h|1d>             let time pass (fires waves, reminders, recalls)
-  help · quit"""
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``2h``, ``1d`` (the console's ``wait``). Raises ValueError."""
+    match = re.fullmatch(r"(\d{1,5})\s*(m|min|h|d)", text.strip().lower())
+    if not match:
+        raise ValueError(f"not a duration: {text!r}")
+    n, unit = int(match.group(1)), match.group(2)
+    if unit in ("m", "min"):
+        return timedelta(minutes=n)
+    return timedelta(hours=n) if unit == "h" else timedelta(days=n)
 
 
 class ConsoleSession:
@@ -109,95 +101,60 @@ class ConsoleSession:
             self.out(text)
 
     def whoami(self) -> str:
-        if self.identity.rep_id is None:
-            return "You are staff (staff feed, all leads)."
-        return (
-            f"You are {escape_console(self.identity.name or '')} ({self.identity.user_id}), "
-            f"rep of partner {self.identity.partner_id}."
-        )
+        who = self.identity
+        profile = Profile(who.name, who.user_id, who.partner_id, who.is_staff)
+        return render_profile(profile, self.language)
 
-    async def execute(self, command: Command) -> bool:
-        """Run one command; False when the session should end."""
-        who, lang = self.identity, self.language
-        name = command.name
-        if name == "quit":
+    async def session_command(self, verb: str, args: list[str]) -> bool:
+        """``as``, ``wait``, ``outbox``, ``quit``; False when the session should end."""
+        if verb in ("quit", "exit"):
             return False
-        if name == "help":
-            self.out(HELP)
-        elif name == "as":
-            await self.switch(command.args[0])
-        elif name == "whoami":
-            self.out(self.whoami())
-        elif name in STAFF_ONLY and not who.is_staff:
-            self.out("✖ only staff may do that; switch with `as staff`")
-        elif name == "teasers":
-            teasers = await self.interactions.open_teasers(who)
-            self.out(
-                "\n".join(render_view(v) for v in teasers) or "No open teasers for your partner."
-            )
-        elif name == "claim":
-            assert command.number is not None
-            self.out(render_reply(await self.interactions.claim(who, command.number), lang))
-        elif name == "leads":
-            leads = await self.interactions.my_leads(who)
-            self.out(render_leads(leads, lang, staff=who.is_staff and who.rep_id is None))
-        elif name == "lead":
-            assert command.lead_id is not None
-            card = await self.interactions.lead_card(who, command.lead_id)
-            self.out(render_reply(card, lang) if isinstance(card, Reply) else render_view(card))
-        elif name in _REPORTS:
-            assert command.lead_id is not None
-            report = Report(
-                _REPORTS[name],
-                revenue_eur=command.revenue,
-                reason=command.reason,
-                note=command.note,
-                follow_up_on=command.day,
-            )
-            self.out(
-                render_reply(await self.interactions.report(who, command.lead_id, report), lang)
-            )
-        elif name in ("release", "reoffer", "recall", "erase"):
-            assert command.lead_id is not None
-            reply = await self.interactions.staff_action(
-                who, name, command.lead_id, consent=command.flag
-            )
-            self.out(render_reply(reply, lang))
-        elif name == "explain":
-            assert command.lead_id is not None
-            found = await self.interactions.explanation(who, command.lead_id, command.reason)
-            if isinstance(found, Reply):
-                self.out(render_reply(found, lang))
+        if verb == "as":
+            if not args:
+                self.out("✖ as: missing argument. Usage: as staff | as <rep e-mail>")
             else:
-                self.out(escape_console("\n".join(found)))
-        elif name == "report":
-            async with self.runtime.uow() as uow:
-                self.out(render_report(await pipeline(uow), lang))
-        elif name == "outbox":
+                await self.switch(args[0])
+        elif verb == "outbox":
             pending = await self.sender.pending()
             self.out(f"{pending} notice(s) waiting in the outbox for the console.")
-        elif name == "wait":
-            assert command.duration is not None
-            clock = self.runtime.clock
-            if not isinstance(clock, OffsetClock):
-                self.out("✖ time can only be moved in the console's own clock")
-            else:
-                now = clock.advance(command.duration)
-                local = now.astimezone(ZoneInfo(self.runtime.settings.distribution.timezone))
-                self.out(f"… time passes: it is now {local:%Y-%m-%d %H:%M}")
-        await self.settle()
+        else:
+            self.wait(" ".join(args))
         return True
 
-    async def handle_line(self, line: str) -> bool:
-        today = self.runtime.clock.now().date()
+    def wait(self, text: str) -> None:
         try:
-            command = parse(line, today)
-        except UsageError as exc:
-            self.out(f"✖ {exc}")
+            duration = parse_duration(text)
+        except ValueError as exc:
+            self.out(f"✖ wait: {exc}. Usage: wait <30m | 2h | 1d>")
+            return
+        clock = self.runtime.clock
+        if not isinstance(clock, OffsetClock):
+            self.out("✖ time can only be moved in the console's own clock")
+            return
+        now = clock.advance(duration)
+        local = now.astimezone(ZoneInfo(self.runtime.settings.distribution.timezone))
+        self.out(f"… time passes: it is now {local:%Y-%m-%d %H:%M}")
+
+    async def handle_line(self, line: str) -> bool:
+        """Run one line; False when the session should end."""
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
             return True
-        if command is None:
-            return True
-        return await self.execute(command)
+        words = split(stripped)
+        if words[0].lower() in SESSION_VERBS:
+            going_on = await self.session_command(words[0].lower(), words[1:])
+        else:
+            today = local_today(self.runtime.settings, self.runtime.clock.now())
+            try:
+                command = parse(stripped, today)
+            except UsageError as exc:
+                self.out(render_reply(exc.reply(), self.language))
+                return True
+            result = await self.interactions.execute(self.identity, command)
+            self.out(render_result(result, self.language))
+            going_on = True
+        await self.settle()
+        return going_on
 
     async def run(self, lines: Iterable[str] | None = None, *, echo: bool | None = None) -> None:
         interactive = lines is None and sys.stdin.isatty()

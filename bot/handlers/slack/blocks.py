@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.chat.interactions import Reply
+from bot.chat.results import Reply
 from bot.delivery.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
 from bot.handlers.slack.kit import (
     Block,

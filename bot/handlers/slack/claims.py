@@ -2,7 +2,7 @@
 
 Slack wants an answer within three seconds, and thirty reps may press at the same moment,
 so the listener acknowledges first and only then claims. The claim itself is the core's
-single conditional UPDATE (``Interactions.claim``): exactly one presser wins. The winner
+single conditional UPDATE (a ``Claim`` command run by ``Interactions.execute``): exactly one presser wins. The winner
 gets an ephemeral confirmation here; the lead card (DM), the content pack and the "taken"
 edits of every other teaser come through the outbox. Everyone else is told why not.
 """
@@ -12,7 +12,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.interactions import Reply
+from bot.chat import commands as c
+from bot.chat.results import Reply
 from bot.handlers.slack import home
 from bot.handlers.slack.blocks import CLAIM
 from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
@@ -33,7 +34,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if offer_id is None:
             reply = Reply("claim.not_found", ok=False)
         else:
-            reply = await deps.interactions.claim(who, offer_id)
+            result = await deps.interactions.execute(who, c.Claim(offer_id))
+            assert isinstance(result, Reply)
+            reply = result
         await answer_reply(respond, reply, who.language)
         if reply.key == "claim.won":
             await home.publish(deps, client, who)

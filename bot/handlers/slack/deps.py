@@ -6,7 +6,6 @@ listeners stay small and free of globals, and a test can build the app around an
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import traceback
@@ -16,7 +15,9 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.chat.interactions import Identity, Interactions, Reply, identify
+from bot.chat.identity import Identity, identify
+from bot.chat.interactions import Interactions
+from bot.chat.results import Reply
 from bot.handlers.slack import blocks
 from bot.handlers.slack.kit import Message, esc, section
 from bot.i18n import t
@@ -63,11 +64,6 @@ class SlackDeps:
         """Today in the manufacturer's time zone (follow-up dates are calendar days)."""
         zone = ZoneInfo(self.runtime.settings.distribution.timezone)
         return self.runtime.clock.now().astimezone(zone).date()
-
-
-def as_rep(who: Identity) -> Identity:
-    """The same person seen only as their partner's rep (staff rights set aside)."""
-    return dataclasses.replace(who, is_staff=False)
 
 
 def unknown_user(who: Identity) -> Message:

@@ -13,12 +13,13 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.interactions import Identity
-from bot.handlers.slack.deps import SlackDeps, as_rep, unknown_user
+from bot.chat import commands as c
+from bot.chat.identity import Identity
+from bot.chat.results import LeadList
+from bot.handlers.slack.deps import SlackDeps, unknown_user
 from bot.handlers.slack.lists import HOME_REFRESH, home_view
 from bot.handlers.slack.payloads import button_press, home_opened
 from bot.leads.progress import available_actions
-from bot.reports.pipeline import pipeline
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +35,17 @@ async def build(deps: SlackDeps, who: Identity, notice: str | None = None) -> di
             notice=unknown_user(who).text,
             now=deps.runtime.clock.now(),
         )
-    leads = actions_for = None
-    if who.rep_id is not None:
-        leads = await deps.interactions.my_leads(as_rep(who))
-        actions_for = {
-            lead.id: tuple(a.value for a in available_actions(lead.status)) for lead in leads
-        }
-    report = None
-    if who.is_staff:
-        async with deps.runtime.uow() as uow:
-            report = await pipeline(uow)
+    listed = await deps.interactions.execute(who, c.ListLeads())
+    assert isinstance(listed, LeadList)
+    leads = listed.mine if who.is_rep else None
+    actions_for = {
+        lead.id: tuple(a.value for a in available_actions(lead.status)) for lead in leads or ()
+    }
     return home_view(
         who.language,
         leads=leads,
-        actions_for=actions_for or {},
-        pipeline=report,
+        actions_for=actions_for,
+        pipeline=listed.pipeline,
         notice=notice,
         now=deps.runtime.clock.now(),
     )

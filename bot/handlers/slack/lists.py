@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.chat.interactions import LeadSummary
+from bot.chat.results import LeadSummary
 from bot.handlers.slack.blocks import status_buttons
 from bot.handlers.slack.kit import (
     MAX_BLOCKS,

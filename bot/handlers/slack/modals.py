@@ -19,9 +19,11 @@ from bot.handlers.slack.kit import Block, context, esc, plain
 from bot.handlers.text import label
 from bot.i18n import t
 from bot.leads.progress import (
-    HAND_BACK_REASONS,
-    LOST_REASONS,
     MAX_FOLLOW_UP_DAYS,
+    NEEDS,
+    REASON_GROUPS,
+    REASONS,
+    Needs,
     Report,
     StatusAction,
     parse_revenue,
@@ -29,12 +31,8 @@ from bot.leads.progress import (
 )
 
 CALLBACK_PREFIX = "report_"
-WITH_MODAL = (
-    StatusAction.WON,
-    StatusAction.LOST,
-    StatusAction.FOLLOW_UP,
-    StatusAction.HAND_BACK,
-)
+WITH_MODAL = tuple(action for action, needs in NEEDS.items() if needs is not Needs.NOTHING)
+"""Actions that need more than a tap (revenue, reason, date): they open a modal."""
 NOTE_MAX = 2000
 
 
@@ -88,22 +86,16 @@ def report_modal(
 ) -> Block:
     """The modal for ``action`` on ``lead_id``; ``origin`` says where to answer afterwards."""
     blocks: list[Block] = [context(esc(t(language, "form.lead", lead_id=lead_id)))]
-    if action is StatusAction.WON:
+    if NEEDS[action] is Needs.REVENUE:
         element = {
             "type": "plain_text_input",
             "action_id": "revenue_input",
             "placeholder": plain(t(language, "form.revenue_hint"), 150),
         }
         blocks.append(_input("revenue", t(language, "form.revenue"), element))
-    elif action in (StatusAction.LOST, StatusAction.HAND_BACK):
-        group, reasons = (
-            ("lost_reason", LOST_REASONS)
-            if action is StatusAction.LOST
-            else ("hand_back_reason", HAND_BACK_REASONS)
-        )
-        blocks.append(
-            _input("reason", t(language, "form.reason"), _reasons(language, group, reasons))
-        )
+    elif NEEDS[action] is Needs.REASON:
+        reasons = _reasons(language, REASON_GROUPS[action], REASONS[action])
+        blocks.append(_input("reason", t(language, "form.reason"), reasons))
         blocks.append(_note(language))
     else:
         element = {
@@ -135,16 +127,15 @@ def read_report(
 ) -> Report | dict[str, str]:
     """The submitted report, or Slack ``errors`` (input block id -> message)."""
     note = str(values.get("note") or "").strip() or None
-    if action is StatusAction.WON:
+    if NEEDS[action] is Needs.REVENUE:
         try:
             revenue = parse_revenue(str(values.get("revenue") or ""))
         except InvalidInput:
             return {"revenue": t(language, "reply.revenue_invalid")}
         report, field = Report(action, revenue_eur=revenue), "revenue"
-    elif action in (StatusAction.LOST, StatusAction.HAND_BACK):
-        allowed = LOST_REASONS if action is StatusAction.LOST else HAND_BACK_REASONS
+    elif NEEDS[action] is Needs.REASON:
         reason = values.get("reason")
-        if reason not in allowed:
+        if reason not in REASONS[action]:
             return {"reason": t(language, "form.reason_missing")}
         report, field = Report(action, reason=str(reason), note=note), "reason"
     else:

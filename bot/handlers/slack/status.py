@@ -3,7 +3,7 @@
 Contacted, Meeting and Proposal are reported at once. Won, Lost, Follow-up and Hand back
 open a short modal first (revenue, reason, date); its inputs are checked before Slack gets
 its answer, so a bad value is shown in the open modal (``response_action: errors``).
-Every report goes through ``Interactions.report``; the core re-queues the lead card, which
+Every report is a ``Progress`` command run by ``Interactions.execute``; the core re-queues the lead card, which
 the transport edits in place, and posts the step to the staff channel.
 """
 
@@ -16,7 +16,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.interactions import Identity, Reply
+from bot.chat import commands as c
+from bot.chat.identity import Identity
+from bot.chat.results import Reply
 from bot.handlers.slack import blocks, home
 from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
 from bot.handlers.slack.modals import WITH_MODAL, action_of, read_report, report_modal
@@ -45,6 +47,12 @@ async def _tell(
         await home.publish(deps, client, who, notice=message.text)
 
 
+async def _report(deps: SlackDeps, who: Identity, lead_id: int, report: Report) -> Reply:
+    result = await deps.interactions.execute(who, c.Progress(lead_id, report))
+    assert isinstance(result, Reply)
+    return result
+
+
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(STATUS_BUTTON)
     @deps.guard
@@ -68,7 +76,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await client.views_open(trigger_id=press.trigger_id, view=modal)  # guard tells failures
             return
         else:
-            reply = await deps.interactions.report(who, lead_id, Report(action))
+            reply = await _report(deps, who, lead_id, Report(action))
         if press.in_home:
             await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
             return
@@ -90,7 +98,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_action="errors", errors=result)
             return
         await ack()
-        reply = await deps.interactions.report(who, lead_id, result)
+        reply = await _report(deps, who, lead_id, result)
         channel = sub.metadata.get("channel")
         if not isinstance(channel, str) or not channel:  # opened from App Home
             await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)

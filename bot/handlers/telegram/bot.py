@@ -27,7 +27,8 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
-from bot.chat.interactions import Identity, Interactions, identify
+from bot.chat.identity import Identity, identify
+from bot.chat.interactions import Interactions
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery.transports import RateLimit
 from bot.handlers.telegram.keyboards import Keyboard, markup

@@ -1,6 +1,6 @@
 """The Claim button under a teaser: ``claim:<offer id>``.
 
-The claim itself is the core's (``Interactions.claim``: one conditional UPDATE, so a Slack
+The claim itself is the core's (a ``Claim`` command: one conditional UPDATE, so a Slack
 rep and a Telegram rep pressing at the same moment get exactly one winner). This module
 only turns its outcome into the answer the presser sees: a short toast for the winner (the
 lead card and content pack follow privately through the outbox; the teasers everywhere are
@@ -12,6 +12,8 @@ answer opens ``t.me/<bot>?start=lead_<id>``, and their ``/start`` delivers the d
 
 from __future__ import annotations
 
+from bot.chat import commands as c
+from bot.chat.results import Reply
 from bot.handlers.telegram.answer import Answer
 from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.onboarding import lead_payload, may_message
@@ -22,7 +24,8 @@ from bot.i18n import t
 
 async def handle_claim(tg: TelegramBot, press: PressIn, offer_id: int, answer: Answer) -> None:
     who = await tg.identify(press.person)
-    reply = await tg.interactions.claim(who, offer_id)
+    reply = await tg.interactions.execute(who, c.Claim(offer_id))
+    assert isinstance(reply, Reply)
     language = who.language
     if not reply.ok:  # taken, closed, not offered to this partner, unknown user, ...
         await answer(reply_plain(reply, language), alert=True)

@@ -1,41 +1,49 @@
-"""Commands: ``/start``, ``/leads``, ``/lead <id>``, ``/help``; staff ``/explain``,
-``/release``, ``/reoffer``, ``/recall``, ``/erase``. And the list Telegram shows for them.
+"""Telegram commands: ``/<verb> <args>`` in the shared grammar, plus ``/start`` and ``/cancel``.
 
-Lead details never go to a group: in a partner group ``/leads`` and ``/lead`` answer with
-a button to the private chat. Staff commands work in a private chat and in the staff chat
-(``[telegram] staff_chat_id``), for users listed in ``[staff] telegram_users`` only.
-Erasing asks for a confirmation tap first: on a phone a slip is easy and erasure is final.
+``/leads``, ``/lead 17``, ``/won 17 12.500``, ``/explain 17 P1``, ``/release 17 consent`` … —
+every verb of :mod:`bot.chat.grammar` works, and the core decides who may do what. What is
+Telegram's own is presentation: lead details never go to a group (in a partner group
+``/leads`` and ``/lead`` answer with a button to the private chat), staff commands work in
+a private chat and in the staff chat (``[telegram] staff_chat_id``), and erasing asks for
+a confirmation tap first (on a phone a slip is easy and erasure is final).
 """
 
 from __future__ import annotations
 
-import logging
-
-from bot.chat.interactions import Identity, Reply, confirms_consent
-from bot.delivery.notices import MessageRef
+from bot.chat import commands as c
+from bot.chat.grammar import UsageError, parse
+from bot.chat.identity import Identity
+from bot.chat.permissions import RULES, Who
+from bot.chat.results import Explanation, LeadList, Reply, Result, TeaserList
+from bot.content.service import local_today
+from bot.delivery.notices import LeadCardView, MessageRef
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
 from bot.handlers.telegram.answer import Answer
 from bot.handlers.telegram.bot import TelegramBot
-from bot.handlers.telegram.menu import STAFF, help_text
+from bot.handlers.telegram.menu import help_text
 from bot.handlers.telegram.onboarding import handle_start, to_private
 from bot.handlers.telegram.platform import escape_telegram
-from bot.handlers.telegram.render import render, render_card, reply_html, reply_plain, split_html
+from bot.handlers.telegram.render import (
+    render,
+    render_card,
+    render_teaser,
+    reply_html,
+    reply_plain,
+    split_html,
+)
 from bot.handlers.telegram.updates import CommandIn, PressIn
+from bot.handlers.text import reply_text
 from bot.i18n import t
-from bot.reports.pipeline import pipeline
-
-log = logging.getLogger(__name__)
+from bot.reports.pipeline import PipelineReport
 
 PIPELINE_LIMIT = 30
-EXPLAIN_LIMIT = 15
+PRIVATE = (c.ListLeads, c.ShowLead, c.Teasers, c.Progress, c.Claim, c.WhoAmI)
+"""Commands whose answer is about one person's leads: only in the private chat."""
 
 
-def _lead_id(cmd: CommandIn) -> int | None:
-    if not cmd.args:
-        return None
-    value = cmd.args[0].lstrip("#")
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+def _staff_chat(tg: TelegramBot, chat_id: int) -> bool:
+    return bool(tg.settings.staff_chat_id) and chat_id == tg.settings.staff_chat_id
 
 
 async def handle_command(tg: TelegramBot, cmd: CommandIn) -> None:
@@ -44,112 +52,107 @@ async def handle_command(tg: TelegramBot, cmd: CommandIn) -> None:
         await handle_start(tg, cmd)
         return
     who = await tg.identify(cmd.person)
-    language = who.language
-    if cmd.name == "help":
-        await tg.send(cmd.chat_id, help_text(who))
-    elif cmd.name in ("leads", "lead") and not cmd.private and not _staff_chat(tg, cmd):
-        await to_private(tg, cmd.chat_id, language)
-    elif cmd.name == "leads":
-        await _leads(tg, who, cmd)
-    elif cmd.name == "lead":
-        lead_id = _lead_id(cmd)
-        if lead_id is None:
-            await _usage(tg, cmd, language, "/lead 17")
-        else:
-            await send_card(tg, who, cmd.chat_id, lead_id)
-    elif cmd.name in STAFF:
-        await _staff(tg, who, cmd)
-    elif cmd.name == "cancel":
-        await tg.send(cmd.chat_id, escape_telegram(t(language, "telegram.cancelled")))
-    elif cmd.private:
-        text = t(language, "telegram.unknown_command", command=f"/{cmd.name}")
-        await tg.send(cmd.chat_id, escape_telegram(text))
-
-
-def _staff_chat(tg: TelegramBot, cmd: CommandIn) -> bool:
-    return bool(tg.settings.staff_chat_id) and cmd.chat_id == tg.settings.staff_chat_id
-
-
-async def _usage(tg: TelegramBot, cmd: CommandIn, language: str, example: str) -> None:
-    text = t(language, "telegram.usage", command=f"/{cmd.name}", example=example)
-    await tg.send(cmd.chat_id, "⚠️ " + escape_telegram(text))
-
-
-async def _leads(tg: TelegramBot, who: Identity, cmd: CommandIn) -> None:
-    language = who.language
-    if not who.known:
-        await tg.send(cmd.chat_id, escape_telegram(t(language, "telegram.not_linked")))
+    if cmd.name == "cancel":
+        await tg.send(cmd.chat_id, escape_telegram(t(who.language, "telegram.cancelled")))
         return
-    leads = await tg.interactions.my_leads(who)
-    if who.is_staff and (who.rep_id is None or _staff_chat(tg, cmd)):
-        async with tg.runtime.uow() as uow:
-            report = await pipeline(uow)
+    today = local_today(tg.runtime.settings, tg.runtime.clock.now())
+    try:
+        command = parse(" ".join((cmd.name, *cmd.args)), today)
+    except UsageError as error:
+        await _not_understood(tg, who, cmd, error)
+        return
+    in_group = not cmd.private and not _staff_chat(tg, cmd.chat_id)
+    if isinstance(command, PRIVATE) and in_group:
+        await to_private(tg, cmd.chat_id, who.language)
+        return
+    if RULES[type(command)] is Who.STAFF and who.is_staff and in_group:
+        await tg.send(cmd.chat_id, "⚠️ " + escape_telegram(t(who.language, "telegram.staff_where")))
+        return
+    if isinstance(command, c.ListLeads) and not who.known:
+        await tg.send(cmd.chat_id, escape_telegram(t(who.language, "telegram.not_linked")))
+        return
+    if isinstance(command, c.Erase) and who.is_staff:
+        text = t(who.language, "telegram.erase_confirm", lead_id=command.lead_id)
+        keyboard = kb.erase_keyboard(command.lead_id, who.language)
+        await tg.send(cmd.chat_id, "⚠️ " + escape_telegram(text), keyboard)
+        return
+    if isinstance(command, c.Help):
+        await tg.send(cmd.chat_id, help_text(who))
+        return
+    result = await tg.interactions.execute(who, command)
+    await show(tg, who, cmd.chat_id, result)
+
+
+async def _not_understood(
+    tg: TelegramBot, who: Identity, cmd: CommandIn, error: UsageError
+) -> None:
+    if error.key == "usage.unknown":
+        if cmd.private:  # in groups, other bots' commands are none of our business
+            text = t(who.language, "telegram.unknown_command", command=f"/{cmd.name}")
+            await tg.send(cmd.chat_id, escape_telegram(text))
+        return
+    detail = reply_text(who.language, error.key, error.params)
+    await tg.send(cmd.chat_id, "⚠️ " + escape_telegram("/" + detail))
+
+
+async def show(tg: TelegramBot, who: Identity, chat_id: int, result: Result) -> None:
+    """Send a command's answer to ``chat_id``."""
+    language = who.language
+    if isinstance(result, LeadCardView):
+        await send_card(tg, who, chat_id, result)
+    elif isinstance(result, LeadList):
+        await _leads(tg, who, chat_id, result)
+    elif isinstance(result, PipelineReport):
+        text = render("pipeline.j2", report=result, leads=[], lang=language, limit=0)
+        for part in split_html([text]):
+            await tg.send(chat_id, part)
+    elif isinstance(result, Explanation):
+        # Monospace keeps the columns; each message is one <pre> block of whole lines.
+        for chunk in split_html([escape_telegram("\n".join(result.lines))], limit=3900):
+            await tg.send(chat_id, f"<pre>{chunk}</pre>")
+    elif isinstance(result, TeaserList):
+        if not result.teasers:
+            await tg.send(chat_id, escape_telegram(t(language, "reply.no_teasers")))
+        for view in result.teasers:
+            message = render_teaser(view)
+            await tg.send(chat_id, message.text, message.keyboard)
+    elif isinstance(result, Reply):
+        await tg.send(chat_id, reply_html(result, language))
+    else:
+        profile = (
+            t(language, "reply.whoami_staff")
+            if result.partner_id is None  # type: ignore[union-attr]
+            else t(language, "reply.whoami_rep", name=who.name or "", partner=who.partner_id)
+        )
+        await tg.send(chat_id, escape_telegram(profile))
+
+
+async def _leads(tg: TelegramBot, who: Identity, chat_id: int, result: LeadList) -> None:
+    language = who.language
+    if result.pipeline is not None and (not who.is_rep or _staff_chat(tg, chat_id)):
         text = render(
             "pipeline.j2",
-            report=report,
-            leads=leads,
+            report=result.pipeline,
+            leads=result.everyone or [],
             lang=language,
             limit=PIPELINE_LIMIT,
         )
         for part in split_html([text]):
-            await tg.send(cmd.chat_id, part)
+            await tg.send(chat_id, part)
         return
+    leads = result.mine
     text = render("leads.j2", leads=leads, lang=language)
     buttons = kb.leads_keyboard(((lead.id, lead.company or "–") for lead in leads[:20]), language)
-    await tg.send(cmd.chat_id, text, buttons)
+    await tg.send(chat_id, text, buttons)
 
 
-async def send_card(tg: TelegramBot, who: Identity, chat_id: int, lead_id: int) -> None:
+async def send_card(tg: TelegramBot, who: Identity, chat_id: int, card: LeadCardView) -> None:
     """The full card, with buttons for its owner (then the card the outbox keeps current)."""
-    card = await tg.interactions.lead_card(who, lead_id)
-    if isinstance(card, Reply):
-        await tg.send(chat_id, reply_html(card, who.language))
-        return
     message = render_card(card)
     sent = await tg.send(chat_id, message.text, message.keyboard)
     if sent is not None and card.actions:
-        await tg.interactions.card_shown(
-            who, lead_id, MessageRef(str(chat_id), str(sent.message_id))
-        )
-
-
-async def _staff(tg: TelegramBot, who: Identity, cmd: CommandIn) -> None:
-    language = who.language
-    if not who.is_staff:
-        await tg.send(cmd.chat_id, "⚠️ " + escape_telegram(t(language, "reply.staff_only")))
-        return
-    if not cmd.private and not _staff_chat(tg, cmd):
-        await tg.send(cmd.chat_id, "⚠️ " + escape_telegram(t(language, "telegram.staff_where")))
-        return
-    lead_id = _lead_id(cmd)
-    if lead_id is None:
-        extra = {"explain": " [P1]", "release": " [consent]"}.get(cmd.name, "")
-        await _usage(tg, cmd, language, f"/{cmd.name} 17{extra}")
-        return
-    if cmd.name == "explain":
-        await _explain(tg, who, cmd, lead_id, cmd.args[1] if len(cmd.args) > 1 else None)
-    elif cmd.name == "erase":
-        text = t(language, "telegram.erase_confirm", lead_id=lead_id)
-        await tg.send(
-            cmd.chat_id, "⚠️ " + escape_telegram(text), kb.erase_keyboard(lead_id, language)
-        )
-    else:
-        consent = confirms_consent(cmd.args[1:])
-        reply = await tg.interactions.staff_action(who, cmd.name, lead_id, consent=consent)
-        await tg.send(cmd.chat_id, reply_html(reply, language))
-
-
-async def _explain(
-    tg: TelegramBot, who: Identity, cmd: CommandIn, lead_id: int, partner_id: str | None
-) -> None:
-    lines = await tg.interactions.explanation(who, lead_id, partner_id, limit=EXPLAIN_LIMIT)
-    if isinstance(lines, Reply):
-        await tg.send(cmd.chat_id, reply_html(lines, who.language))
-        return
-    # Monospace keeps the columns; each message is one <pre> block of whole lines.
-    chunks = split_html([escape_telegram("\n".join(lines))], limit=3900)
-    for chunk in chunks:
-        await tg.send(cmd.chat_id, f"<pre>{chunk}</pre>")
+        ref = MessageRef(str(chat_id), str(sent.message_id))
+        await tg.interactions.card_shown(who, card.lead_id, ref)
 
 
 async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer: Answer) -> None:
@@ -158,7 +161,7 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
     chat_id = press.chat_id if press.chat_id is not None else press.person.user_id
     if cb.kind == kb.OPEN:
         await answer()
-        await send_card(tg, who, chat_id, cb.id)
+        await show(tg, who, chat_id, await tg.interactions.execute(who, c.ShowLead(cb.id)))
         return
     if not who.is_staff:
         await answer(t(who.language, "reply.staff_only"), alert=True)
@@ -168,7 +171,8 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
     if cb.kind == kb.CANCEL:
         await answer(t(who.language, "telegram.cancelled"))
         return
-    reply = await tg.interactions.staff_action(who, "erase", cb.id)
+    reply = await tg.interactions.execute(who, c.Erase(cb.id))
+    assert isinstance(reply, Reply)
     await answer(reply_plain(reply, who.language), alert=not reply.ok)
     if reply.ok:
         await tg.send(chat_id, reply_html(reply, who.language))

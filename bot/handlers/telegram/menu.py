@@ -7,7 +7,9 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.chat.interactions import Identity
+from bot.chat.grammar import VERBS
+from bot.chat.identity import Identity
+from bot.chat.permissions import verbs_for
 from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.platform import escape_telegram
 from bot.i18n import LANGUAGES, t
@@ -19,10 +21,17 @@ STAFF = ("explain", "release", "reoffer", "recall", "erase")
 
 
 def help_text(who: Identity) -> str:
-    parts = [escape_telegram(t(who.language, "telegram.help"))]
-    if who.is_staff:
-        parts.append(escape_telegram(t(who.language, "telegram.help_staff")))
-    return "\n\n".join(parts)
+    """Every command this person may use, as ``/verb <args>`` lines, from the grammar."""
+    language = who.language
+    usage = {verb.name: verb.usage for verb in VERBS}
+    lines = [
+        f"/{escape_telegram(usage[name])} — {escape_telegram(t(language, f'verb.{name}'))}"
+        for name in verbs_for(who)
+    ]
+    if who.is_rep or not who.is_staff:
+        lines.append("")
+        lines.append(escape_telegram(t(language, "telegram.help_claim")))
+    return "\n".join(lines)
 
 
 def command_list(language: str, *, staff: bool = False) -> list[BotCommand]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.chat.interactions import Reply
+from bot.chat.results import Reply
 from bot.delivery.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
 from bot.handlers import text
 from bot.handlers.telegram.keyboards import Keyboard, claim_keyboard, status_keyboard

@@ -3,8 +3,8 @@
 Contacted / Meeting / Proposal report with one tap. Won asks for the revenue (a
 ``ForceReply`` question; a reply that is no amount is asked again). Lost shows the reasons,
 then asks for an optional note (Skip button, or type "skip"). Follow-up offers +1 day,
-+3 days, +1 week or a typed date. Hand back shows the reasons. Everything goes through
-``Interactions.report``; the card itself is edited by the lead-card notice the core
++3 days, +1 week or a typed date. Hand back shows the reasons. Every report is a ``Progress``
+command run by ``Interactions.execute``; the card itself is edited by the lead-card notice the core
 queues, so every platform the rep uses shows the same state.
 """
 
@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.chat.interactions import Identity, Reply
+from bot.chat import commands as c
+from bot.chat.identity import Identity
+from bot.chat.results import Reply
 from bot.content.service import local_today
 from bot.delivery.notices import LeadCardView
 from bot.errors import InvalidInput
@@ -24,10 +26,10 @@ from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.telegram.render import reply_html, reply_plain
 from bot.handlers.telegram.updates import PressIn, TextIn
 from bot.i18n import t
-from bot.leads.progress import Report, StatusAction, parse_day, parse_revenue
+from bot.leads.progress import NEEDS, Needs, Report, StatusAction, parse_day, parse_revenue
 
-ONE_TAP = frozenset({StatusAction.CONTACTED, StatusAction.MEETING, StatusAction.PROPOSAL})
-SUB_MENUS = {
+ONE_TAP = frozenset(action for action, needs in NEEDS.items() if needs is Needs.NOTHING)
+SUB_MENUS = {  # a keyboard of choices instead of typing
     StatusAction.LOST: kb.lost_keyboard,
     StatusAction.FOLLOW_UP: kb.follow_up_keyboard,
     StatusAction.HAND_BACK: kb.hand_back_keyboard,
@@ -35,7 +37,15 @@ SUB_MENUS = {
 
 
 async def _card(tg: TelegramBot, who: Identity, lead_id: int) -> LeadCardView | Reply:
-    return await tg.interactions.lead_card(who, lead_id)
+    card = await tg.interactions.execute(who, c.ShowLead(lead_id))
+    assert isinstance(card, LeadCardView | Reply)
+    return card
+
+
+async def _report(tg: TelegramBot, who: Identity, lead_id: int, report: Report) -> Reply:
+    reply = await tg.interactions.execute(who, c.Progress(lead_id, report))
+    assert isinstance(reply, Reply)
+    return reply
 
 
 async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer: Answer) -> None:
@@ -104,7 +114,7 @@ async def _status(
     chat_id = press.chat_id if press.chat_id is not None else press.person.user_id
     if action in ONE_TAP:
         await _report_by_press(tg, who, lead_id, Report(action), answer)
-    elif action is StatusAction.WON:
+    elif NEEDS[action] is Needs.REVENUE:
         await answer()
         await _ask(tg, press.person.user_id, chat_id, inputs.REVENUE, lead_id, who.language)
     else:
@@ -129,7 +139,7 @@ async def _skip(
 async def _report_by_press(
     tg: TelegramBot, who: Identity, lead_id: int, report: Report, answer: Answer
 ) -> None:
-    reply = await tg.interactions.report(who, lead_id, report)
+    reply = await _report(tg, who, lead_id, report)
     await answer(reply_plain(reply, who.language), alert=not reply.ok)
 
 
@@ -202,5 +212,5 @@ async def handle_text(tg: TelegramBot, message: TextIn) -> None:
         note = None if text.lower() in inputs.SKIP_WORDS else text
         report = Report(StatusAction.LOST, reason=pending.reason, note=note)
     await inputs.clear(tg.runtime, user_id)
-    reply = await tg.interactions.report(who, pending.lead_id, report)
+    reply = await _report(tg, who, pending.lead_id, report)
     await tg.send(message.chat_id, reply_html(reply, language))

@@ -1,0 +1,103 @@
+"""The typed commands a person can give leadbot, from any chat.
+
+One model for every platform: the console parses a line into these, Slack's ``/leads`` and
+Telegram's ``/…`` commands parse their text with the same grammar (:mod:`bot.chat.grammar`),
+and buttons (Claim, the status buttons, staff buttons, e-mail links) build them directly.
+Who may run which command is decided in one place (:mod:`bot.chat.permissions`), and
+:mod:`bot.chat.executor` runs them on the core. Handlers keep only presentation: a Slack
+modal, a Telegram forced reply or a console prompt to collect what a command needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.leads.progress import Report
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    pass
+
+
+@dataclass(frozen=True)
+class Teasers:
+    """The offers open for the rep's partner."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    offer_id: int
+
+
+@dataclass(frozen=True)
+class ListLeads:
+    """The rep's open leads; for staff the pipeline."""
+
+
+@dataclass(frozen=True)
+class ShowLead:
+    lead_id: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A status report: contacted, meeting, proposal, won (revenue), lost (reason),
+    follow-up (date) or hand back (reason) — :class:`~bot.leads.progress.Report` says which."""
+
+    lead_id: int
+    report: Report
+
+
+@dataclass(frozen=True)
+class Release:
+    lead_id: int
+    consent: bool = False
+
+
+@dataclass(frozen=True)
+class Reoffer:
+    lead_id: int
+
+
+@dataclass(frozen=True)
+class Recall:
+    lead_id: int
+
+
+@dataclass(frozen=True)
+class Erase:
+    lead_id: int
+
+
+@dataclass(frozen=True)
+class Explain:
+    lead_id: int
+    partner_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The staff report: leads by status, partners, campaigns."""
+
+
+Command = (
+    Help
+    | WhoAmI
+    | Teasers
+    | Claim
+    | ListLeads
+    | ShowLead
+    | Progress
+    | Release
+    | Reoffer
+    | Recall
+    | Erase
+    | Explain
+    | Pipeline
+)

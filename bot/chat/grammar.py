@@ -1,0 +1,246 @@
+"""The one text grammar of leadbot's commands: ``won 12 61.000``, ``explain 4 P-DE-001``.
+
+The console reads it line by line, Slack's ``/leads <text>`` and Telegram's ``/<verb> <args>``
+use it too, so every chat understands the same words. :func:`parse` turns text into a
+typed command (:mod:`bot.chat.commands`) or raises :class:`UsageError`, which carries an
+i18n key and its parameters: each platform tells the person what is wrong, in their
+language, with the usage of the verb they tried. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.chat import commands as c
+from bot.chat.results import Reply
+from bot.errors import InvalidInput
+from bot.leads.progress import (
+    REASONS,
+    Report,
+    StatusAction,
+    parse_day,
+    parse_revenue,
+)
+
+CONSENT_WORDS = frozenset({"consent", "einwilligung"})
+"""What staff type after ``release <lead>`` to confirm consent."""
+_ID = re.compile(r"#?(\d{1,12})")
+
+
+class UsageError(Exception):
+    """The text could not be understood. ``key``/``params`` say why (i18n ``usage.*``)."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(f"{key}: {params}")
+        self.key = key
+        self.params = params
+
+    def reply(self) -> Reply:
+        """The error as an answer to the person who typed it."""
+        return Reply(self.key, ok=False, params=dict(self.params))
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str
+    kind: type  # the command it makes (permissions are per command type)
+    args: str  # the usage after the verb, e.g. "<lead> <revenue €>"
+    build: Callable[[Words], c.Command]
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        return f"{self.name} {self.args}".strip()
+
+
+@dataclass
+class Words:
+    """The words after a verb, consumed left to right by the verb's builder."""
+
+    verb: Verb
+    rest: list[str]
+    today: date
+    used: int = field(default=0)
+
+    def fail(self, key: str, **params: Any) -> UsageError:
+        return UsageError(key, verb=self.verb.name, usage=self.verb.usage, **params)
+
+    def take(self) -> str:
+        if self.used >= len(self.rest):
+            raise self.fail("usage.missing")
+        self.used += 1
+        return self.rest[self.used - 1]
+
+    def number(self, what: str) -> int:
+        value = self.take()
+        match = _ID.fullmatch(value)
+        if match is None:
+            raise self.fail(f"usage.number_{what}", value=value)
+        return int(match.group(1))
+
+    def optional(self) -> str | None:
+        return self.take() if self.used < len(self.rest) else None
+
+    def remainder(self) -> str | None:
+        """Everything not used yet, as typed (a free-text note)."""
+        text = " ".join(self.rest[self.used :]).strip()
+        self.used = len(self.rest)
+        return text or None
+
+    def done(self) -> None:
+        if self.used < len(self.rest):
+            raise self.fail("usage.extra", value=" ".join(self.rest[self.used :]))
+
+
+def _simple(command: c.Command) -> Callable[[Words], c.Command]:
+    def build(words: Words) -> c.Command:
+        words.done()
+        return command
+
+    return build
+
+
+def _lead(kind: Callable[[int], c.Command]) -> Callable[[Words], c.Command]:
+    def build(words: Words) -> c.Command:
+        lead_id = words.number("lead")
+        words.done()
+        return kind(lead_id)
+
+    return build
+
+
+def _claim(words: Words) -> c.Command:
+    offer_id = words.number("offer")
+    words.done()
+    return c.Claim(offer_id)
+
+
+def _progress(action: StatusAction) -> Callable[[Words], c.Command]:
+    def build(words: Words) -> c.Command:
+        lead_id = words.number("lead")
+        if action is StatusAction.WON:
+            typed = words.remainder()
+            if typed is None:
+                raise words.fail("usage.missing")
+            try:
+                revenue = parse_revenue(typed)
+            except InvalidInput:
+                raise words.fail("usage.revenue", value=typed) from None
+            return c.Progress(lead_id, Report(action, revenue_eur=revenue))
+        if action in REASONS:
+            reason = words.take().lower()
+            if reason not in REASONS[action]:
+                raise words.fail("usage.reason", value=reason, allowed=", ".join(REASONS[action]))
+            return c.Progress(lead_id, Report(action, reason=reason, note=words.remainder()))
+        if action is StatusAction.FOLLOW_UP:
+            typed = words.remainder()
+            if typed is None:
+                raise words.fail("usage.missing")
+            try:
+                day = parse_day(typed, words.today)
+            except InvalidInput:
+                raise words.fail("usage.date", value=typed) from None
+            return c.Progress(lead_id, Report(action, follow_up_on=day))
+        return c.Progress(lead_id, Report(action, note=words.remainder()))
+
+    return build
+
+
+def _release(words: Words) -> c.Command:
+    lead_id = words.number("lead")
+    word = words.optional()
+    if word is not None and word.lower() not in CONSENT_WORDS:
+        raise words.fail("usage.extra", value=word)
+    words.done()
+    return c.Release(lead_id, consent=word is not None)
+
+
+def _explain(words: Words) -> c.Command:
+    lead_id = words.number("lead")
+    partner = words.optional()
+    words.done()
+    return c.Explain(lead_id, partner)
+
+
+_REASON_ARGS = {action: "|".join(reasons) for action, reasons in REASONS.items()}
+
+VERBS: tuple[Verb, ...] = (
+    Verb("help", c.Help, "", _simple(c.Help()), ("?", "hilfe")),
+    Verb("whoami", c.WhoAmI, "", _simple(c.WhoAmI())),
+    Verb("teasers", c.Teasers, "", _simple(c.Teasers())),
+    Verb("claim", c.Claim, "<offer>", _claim),
+    Verb("leads", c.ListLeads, "", _simple(c.ListLeads())),
+    Verb("lead", c.ShowLead, "<lead>", _lead(c.ShowLead), ("show",)),
+    Verb("contacted", c.Progress, "<lead> [note]", _progress(StatusAction.CONTACTED)),
+    Verb("meeting", c.Progress, "<lead> [note]", _progress(StatusAction.MEETING)),
+    Verb("proposal", c.Progress, "<lead> [note]", _progress(StatusAction.PROPOSAL)),
+    Verb("won", c.Progress, "<lead> <revenue €>", _progress(StatusAction.WON)),
+    Verb(
+        "lost",
+        c.Progress,
+        f"<lead> <{_REASON_ARGS[StatusAction.LOST]}> [note]",
+        _progress(StatusAction.LOST),
+    ),
+    Verb(
+        "followup",
+        c.Progress,
+        "<lead> <YYYY-MM-DD | DD.MM.YYYY | +3d | +1w | tomorrow>",
+        _progress(StatusAction.FOLLOW_UP),
+        ("follow-up", "follow_up"),
+    ),
+    Verb(
+        "handback",
+        c.Progress,
+        f"<lead> <{_REASON_ARGS[StatusAction.HAND_BACK]}> [note]",
+        _progress(StatusAction.HAND_BACK),
+        ("hand-back", "hand_back"),
+    ),
+    Verb("release", c.Release, "<lead> [consent]", _release),
+    Verb("reoffer", c.Reoffer, "<lead>", _lead(c.Reoffer)),
+    Verb("recall", c.Recall, "<lead>", _lead(c.Recall)),
+    Verb("erase", c.Erase, "<lead>", _lead(c.Erase)),
+    Verb("explain", c.Explain, "<lead> [partner]", _explain),
+    Verb("report", c.Pipeline, "", _simple(c.Pipeline()), ("pipeline",)),
+)
+_BY_WORD = {word: verb for verb in VERBS for word in (verb.name, *verb.aliases)}
+ACTION_VERBS: dict[StatusAction, Verb] = {
+    StatusAction.CONTACTED: _BY_WORD["contacted"],
+    StatusAction.MEETING: _BY_WORD["meeting"],
+    StatusAction.PROPOSAL: _BY_WORD["proposal"],
+    StatusAction.WON: _BY_WORD["won"],
+    StatusAction.LOST: _BY_WORD["lost"],
+    StatusAction.FOLLOW_UP: _BY_WORD["followup"],
+    StatusAction.HAND_BACK: _BY_WORD["handback"],
+}
+"""The verb that reports each status action (lead cards show it as a hint)."""
+
+
+def verb(word: str) -> Verb | None:
+    return _BY_WORD.get(word.lower())
+
+
+def split(text: str) -> list[str]:
+    """Words as a shell would split them (quotes group), or plainly if quotes are unbalanced
+    (an apostrophe in a note: ``lost 4 other they've moved``)."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def parse(text: str, today: date) -> c.Command:
+    """The command in ``text``. A bare number shows that lead. Raises :class:`UsageError`."""
+    words = split(text.strip())
+    if not words:
+        raise UsageError("usage.empty")
+    if len(words) == 1 and _ID.fullmatch(words[0]):
+        return c.ShowLead(int(words[0].lstrip("#")))
+    found = verb(words[0])
+    if found is None:
+        raise UsageError("usage.unknown", word=words[0])
+    return found.build(Words(found, words[1:], today))

@@ -1,0 +1,80 @@
+"""Who is talking to the bot: a rep, staff, both, or nobody we know — on any platform.
+
+A platform handler turns its user id into an :class:`Identity` with :func:`identify`
+(the platform says which rep a user is and who is staff, see
+:class:`bot.platform.ChatPlatform`); everything after that is platform-neutral.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.actors import Actor
+from bot.handlers import registry
+from bot.models import Channel, Platform, Rep
+from bot.runtime import Runtime
+
+LANGUAGES = ("de", "en")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is talking to the bot on a platform: a rep, staff, both, or nobody we know."""
+
+    platform: Platform
+    user_id: str
+    rep_id: int | None = None
+    partner_id: str | None = None
+    name: str | None = None
+    language: str = "de"
+    is_staff: bool = False
+    role: str | None = None  # the rep's role at their partner ("sales", "manager", ...)
+
+    @property
+    def known(self) -> bool:
+        return self.rep_id is not None or self.is_staff
+
+    @property
+    def is_rep(self) -> bool:
+        return self.rep_id is not None
+
+    def actor(self) -> Actor:
+        channel = Channel(self.platform.value)
+        if self.rep_id is not None and self.partner_id is not None:
+            return Actor.rep(channel, self.rep_id, self.partner_id, self.name)
+        return Actor.staff(channel, self.user_id, self.name)
+
+    def as_rep(self) -> Identity:
+        """The same person seen only as their partner's rep (staff rights set aside)."""
+        return dataclasses.replace(self, is_staff=False)
+
+
+def rep_identity(platform: Platform, user_id: str, rep: Rep, is_staff: bool = False) -> Identity:
+    return Identity(
+        platform=platform,
+        user_id=user_id,
+        rep_id=rep.id,
+        partner_id=rep.partner_id,
+        name=rep.name,
+        language=rep.language if rep.language in LANGUAGES else "de",
+        is_staff=is_staff,
+        role=rep.role,
+    )
+
+
+async def identify(runtime: Runtime, platform: Platform, user_id: str) -> Identity:
+    """Look up a platform user: a linked rep (active) and/or a configured staff member."""
+    chat = registry.get(platform)
+    settings = runtime.settings
+    is_staff = chat.is_staff(user_id, settings)
+    condition = chat.user(user_id)
+    rep = None
+    if condition is not None:
+        async with runtime.uow() as uow:
+            rep = await uow.session.scalar(select(Rep).where(condition))
+    if rep is not None and rep.active:
+        return rep_identity(platform, user_id, rep, is_staff)
+    return Identity(platform, user_id, language=settings.staff.language, is_staff=is_staff)

@@ -1,0 +1,84 @@
+"""What a command answers with: data, never platform markup (Errbot's way).
+
+Each platform renders these its own way — a console line, Slack blocks, Telegram HTML, an
+e-mail page — from the same values, in the asker's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.delivery.notices import LeadCardView, TeaserView
+from bot.models import LeadStatus
+from bot.reports.pipeline import PipelineReport
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A short answer to the person who asked: an i18n key with its parameters."""
+
+    key: str
+    ok: bool = True
+    params: dict[str, Any] = field(default_factory=dict)
+    lead_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LeadSummary:
+    id: int
+    status: LeadStatus
+    company: str | None  # None when the asker may not see it
+    region: str | None
+    products: tuple[str, ...]
+    follow_up_on: date | None = None
+    partner_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LeadList:
+    """``leads``: a rep's own open leads; for staff also every open lead and the pipeline."""
+
+    mine: list[LeadSummary]
+    everyone: list[LeadSummary] | None = None  # staff only
+    pipeline: PipelineReport | None = None  # staff only
+
+
+@dataclass(frozen=True)
+class TeaserList:
+    """``teasers``: what the rep's partner channel shows as claimable right now."""
+
+    teasers: list[TeaserView]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """``explain``: plain-text lines (monospace columns); platforms escape and wrap them."""
+
+    lead_id: int
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class HelpView:
+    """``help``: the verbs this person may use, in the grammar's order."""
+
+    verbs: tuple[str, ...]
+    staff: bool
+    rep: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    """``whoami``: who the bot takes the asker for."""
+
+    name: str | None
+    user_id: str
+    partner_id: str | None
+    is_staff: bool
+
+
+Result = (
+    Reply | LeadCardView | LeadList | TeaserList | Explanation | HelpView | Profile | PipelineReport
+)

@@ -1,0 +1,78 @@
+"""Any command's answer as one Slack message (ephemeral): pure, from the result data."""
+
+from __future__ import annotations
+
+from bot.chat.grammar import VERBS
+from bot.chat.results import (
+    Explanation,
+    HelpView,
+    LeadList,
+    Profile,
+    Reply,
+    Result,
+    TeaserList,
+)
+from bot.delivery.notices import LeadCardView
+from bot.handlers.slack import blocks
+from bot.handlers.slack.kit import MAX_BLOCKS, Block, Message, esc, section
+from bot.handlers.slack.lists import explanation_blocks, leads_blocks, pipeline_blocks
+from bot.i18n import t
+from bot.reports.pipeline import PipelineReport
+
+_USAGE = {verb.name: verb.usage for verb in VERBS}
+
+
+def help_blocks(view: HelpView, language: str, prefix: str) -> list[Block]:
+    """Every command this person may use, as ``/leads <usage>`` lines, from the grammar."""
+    lines = [
+        f"*{esc(prefix + _USAGE[name])}* — {esc(t(language, f'verb.{name}'))}"
+        for name in view.verbs
+    ]
+    found = [section("\n".join(lines))]
+    if view.rep or not view.staff:
+        found.append(section(esc(t(language, "slack.help_claim"))))
+    return found
+
+
+def overview(result: LeadList, language: str) -> Message:
+    """``/leads``: a rep's open leads; for staff the pipeline (both for a rep on staff)."""
+    found: list[Block] = []
+    text = t(language, "reply.my_leads")
+    if result.everyone is None or result.mine:
+        found.extend(leads_blocks(result.mine, language))
+    if result.pipeline is not None:
+        found.extend(pipeline_blocks(result.pipeline, language))
+        text = t(
+            language, "report.title", total=result.pipeline.total, open=result.pipeline.open_leads
+        )
+    return Message(esc(text), found[:MAX_BLOCKS])
+
+
+def result_message(result: Result, language: str, *, prefix: str) -> Message:
+    if isinstance(result, Reply):
+        return blocks.reply(result, language)
+    if isinstance(result, LeadCardView):
+        return blocks.lead_card(result)
+    if isinstance(result, LeadList):
+        return overview(result, language)
+    if isinstance(result, PipelineReport):
+        title = t(language, "report.title", total=result.total, open=result.open_leads)
+        return Message(esc(title), pipeline_blocks(result, language))
+    if isinstance(result, TeaserList):
+        if not result.teasers:
+            words = esc(t(language, "reply.no_teasers"))
+            return Message(words, [section(words)])
+        found = [b for view in result.teasers for b in blocks.teaser(view).blocks]
+        return Message(esc(t(language, "teaser.title")), found[:MAX_BLOCKS])
+    if isinstance(result, Explanation):
+        lines = result.lines
+        return Message(esc(lines[0] if lines else f"#{result.lead_id}"), explanation_blocks(lines))
+    if isinstance(result, HelpView):
+        return Message(esc(prefix.strip()), help_blocks(result, language, prefix))
+    assert isinstance(result, Profile)
+    who = (
+        t(language, "reply.whoami_staff")
+        if result.partner_id is None
+        else t(language, "reply.whoami_rep", name=result.name or "", partner=result.partner_id)
+    )
+    return Message(esc(who), [section(esc(who))])

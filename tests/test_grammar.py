@@ -1,0 +1,128 @@
+"""The one command grammar every chat understands (console lines, ``/leads <text>`` on
+Slack, ``/<verb> <args>`` on Telegram): what people type and what it means."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bot.chat import commands as c
+from bot.chat.grammar import ACTION_VERBS, VERBS, UsageError, parse
+from bot.chat.identity import Identity
+from bot.chat.permissions import RULES, refusal, verbs_for
+from bot.handlers.text import reply_text
+from bot.leads.progress import Report, StatusAction
+from bot.models import Platform
+
+TODAY = date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("leads", c.ListLeads()),
+        ("help", c.Help()),
+        ("Hilfe", c.Help()),
+        ("12", c.ShowLead(12)),
+        ("#12", c.ShowLead(12)),
+        ("show 12", c.ShowLead(12)),
+        ("lead 12", c.ShowLead(12)),
+        ("claim 7", c.Claim(7)),
+        ("explain 12", c.Explain(12)),
+        ("explain 12 P-7", c.Explain(12, "P-7")),
+        ("release 12", c.Release(12)),
+        ("release 12 consent", c.Release(12, consent=True)),
+        ("Release 12 Einwilligung", c.Release(12, consent=True)),
+        ("reoffer 12", c.Reoffer(12)),
+        ("recall 12", c.Recall(12)),
+        ("erase 12", c.Erase(12)),
+        ("report", c.Pipeline()),
+        (
+            "contacted 4 called the CEO",
+            c.Progress(4, Report(StatusAction.CONTACTED, note="called the CEO")),
+        ),
+        ("won 12 61.000", c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("61000")))),
+        (
+            "won 12 12.500,50 €",
+            c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("12500.50"))),
+        ),
+        (
+            "lost 3 price too expensive",
+            c.Progress(3, Report(StatusAction.LOST, reason="price", note="too expensive")),
+        ),
+        (
+            "lost 4 other they've moved",
+            c.Progress(4, Report(StatusAction.LOST, reason="other", note="they've moved")),
+        ),
+        (
+            "follow-up 4 +3d",
+            c.Progress(4, Report(StatusAction.FOLLOW_UP, follow_up_on=date(2026, 3, 5))),
+        ),
+        (
+            "handback 4 no_capacity",
+            c.Progress(4, Report(StatusAction.HAND_BACK, reason="no_capacity")),
+        ),
+    ],
+)
+def test_what_people_type_and_what_it_means(text: str, expected: c.Command) -> None:
+    assert parse(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("erase", "erase: missing argument. Usage: erase <lead>"),
+        ("erase twelve", "erase: the lead must be a number, not 'twelve'. Usage: erase <lead>"),
+        ("erase 12 now", "erase: I did not expect 'now'. Usage: erase <lead>"),
+        (
+            "release 12 please",
+            "release: I did not expect 'please'. Usage: release <lead> [consent]",
+        ),
+        ("delete 12", "unknown command 'delete'; type 'help' for the list"),
+        ("12 13", "unknown command '12'; type 'help' for the list"),
+        (
+            "won 3 lots",
+            "won: revenue: 'lots' is not an amount in euros. Usage: won <lead> <revenue €>",
+        ),
+        (
+            "lost 3 because",
+            "lost: unknown reason 'because'; one of price, competitor, no_budget, no_need, timing, unreachable, other",
+        ),
+        (
+            "followup 3 31.02.2026",
+            "not a date: '31.02.2026' (use 2026-03-15, 15.03.2026, +3d or tomorrow)",
+        ),
+    ],
+)
+def test_what_it_does_not_understand_is_explained_in_the_askers_language(
+    text: str, english: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse(text, TODAY)
+    error = caught.value
+    assert reply_text("en", error.key, error.params) == english
+    german = reply_text("de", error.key, error.params)
+    assert german != english and "{" not in german
+
+
+def test_every_verb_has_words_and_a_rule() -> None:
+    for verb in VERBS:
+        assert verb.kind in RULES
+        for language in ("de", "en"):
+            assert reply_text(language, f"verb.{verb.name}", {}) != f"verb.{verb.name}"
+    assert set(ACTION_VERBS) == set(StatusAction)
+
+
+def test_who_may_do_what_is_decided_once() -> None:
+    rep = Identity(Platform.CONSOLE, "anna@p.example", rep_id=1, partner_id="P1")
+    staff = Identity(Platform.CONSOLE, "staff", is_staff=True)
+    stranger = Identity(Platform.CONSOLE, "nobody")
+    assert refusal(rep, c.Recall(1)).key == "reply.staff_only"  # type: ignore[union-attr]
+    assert refusal(staff, c.Recall(1)) is None
+    assert refusal(staff, c.Claim(1)).key == "claim.unknown_user"  # type: ignore[union-attr]
+    assert refusal(stranger, c.ListLeads()).key == "reply.unknown_user"  # type: ignore[union-attr]
+    assert refusal(stranger, c.Help()) is None
+    assert "explain" in verbs_for(staff) and "explain" not in verbs_for(rep)
+    assert "claim" in verbs_for(rep) and "claim" not in verbs_for(staff)
