@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Protocol
 
 import redis.asyncio as aioredis
+
+from bot.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,19 @@ class Coordination(Protocol):
     async def close(self) -> None: ...
 
 
-class LocalCoordination:
-    """In-process implementation for a single bot process."""
+def _seconds(clock: Clock) -> float:
+    return clock.now().timestamp()
 
-    def __init__(self) -> None:
+
+class LocalCoordination:
+    """In-process implementation for a single bot process.
+
+    Time comes from the runtime's clock, so a test moves rate buckets, leases and expiries
+    forward with a ``ManualClock`` instead of sleeping.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock: Clock = clock or SystemClock()
         self._seen: dict[str, float] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
         self._leases: dict[str, tuple[str, float]] = {}
@@ -61,7 +71,7 @@ class LocalCoordination:
         self._values: dict[str, tuple[str, float]] = {}
 
     async def first_time(self, key: str, ttl_seconds: int = 86_400) -> bool:
-        now = time.monotonic()
+        now = _seconds(self._clock)
         if len(self._seen) > 100_000:
             self._seen = {k: v for k, v in self._seen.items() if v > now}
         expires = self._seen.get(key)
@@ -71,7 +81,7 @@ class LocalCoordination:
         return True
 
     async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
-        now = time.monotonic()
+        now = _seconds(self._clock)
         tokens, last = self._buckets.get(bucket, (float(burst), now))
         tokens = min(float(burst), tokens + (now - last) * rate_per_second)
         if tokens >= 1.0:
@@ -81,7 +91,7 @@ class LocalCoordination:
         return (1.0 - tokens) / rate_per_second
 
     async def hold_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
-        now = time.monotonic()
+        now = _seconds(self._clock)
         current = self._leases.get(name)
         if current is None or current[0] == holder or current[1] <= now:
             self._leases[name] = (holder, now + ttl_seconds)
@@ -104,11 +114,11 @@ class LocalCoordination:
         event.clear()
 
     async def put(self, key: str, value: str, ttl_seconds: int) -> None:
-        self._values[key] = (value, time.monotonic() + ttl_seconds)
+        self._values[key] = (value, _seconds(self._clock) + ttl_seconds)
 
     async def get(self, key: str) -> str | None:
         found = self._values.get(key)
-        if found is None or found[1] <= time.monotonic():
+        if found is None or found[1] <= _seconds(self._clock):
             self._values.pop(key, None)
             return None
         return found[0]
@@ -153,7 +163,8 @@ return 0
 class RedisCoordination:
     """Shared implementation for several bot processes."""
 
-    def __init__(self, url: str, prefix: str = "leadbot:") -> None:
+    def __init__(self, url: str, prefix: str = "leadbot:", clock: Clock | None = None) -> None:
+        self._clock: Clock = clock or SystemClock()
         # Timeouts: a stalled Redis must surface as an error, never as a hung handler.
         self._redis = aioredis.Redis.from_url(
             url, decode_responses=True, socket_timeout=10, socket_connect_timeout=5
@@ -161,7 +172,7 @@ class RedisCoordination:
         self._prefix = prefix
         self._token = self._redis.register_script(_TOKEN_SCRIPT)
         self._lease = self._redis.register_script(_LEASE_SCRIPT)
-        self._local = LocalCoordination()  # wakes waiters in this process at once
+        self._local = LocalCoordination(self._clock)  # wakes waiters in this process at once
         self._listeners: dict[str, asyncio.Task[None]] = {}
 
     def _key(self, *parts: str) -> str:
@@ -171,7 +182,7 @@ class RedisCoordination:
         return bool(await self._redis.set(self._key("seen", key), "1", nx=True, ex=ttl_seconds))
 
     async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
-        now = time.time()
+        now = _seconds(self._clock)  # every process's clock: buckets refill by wall time
         wait = await self._token(
             keys=[self._key("bucket", bucket)], args=[rate_per_second, burst, now]
         )
@@ -238,5 +249,7 @@ class RedisCoordination:
         await self._redis.aclose()
 
 
-def create_coordination(url: str, prefix: str = "leadbot:") -> Coordination:
-    return RedisCoordination(url, prefix) if url else LocalCoordination()
+def create_coordination(
+    url: str, prefix: str = "leadbot:", clock: Clock | None = None
+) -> Coordination:
+    return RedisCoordination(url, prefix, clock) if url else LocalCoordination(clock)

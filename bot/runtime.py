@@ -40,12 +40,14 @@ class Runtime:
         cls, settings: Settings, *, clock: Clock | None = None, pooled: bool = True
     ) -> Runtime:
         engine = create_engine_async(settings.database, pooled=pooled)
+        clock = clock or SystemClock()
+        redis = settings.redis
         return cls(
             settings=settings,
             engine=engine,
             sessions=session_factory(engine),
-            coordination=create_coordination(settings.redis.url, settings.redis.key_prefix),
-            clock=clock or SystemClock(),
+            coordination=create_coordination(redis.url, redis.key_prefix, clock),
+            clock=clock,
         )
 
     def uow(self) -> UnitOfWork:

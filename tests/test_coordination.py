@@ -1,4 +1,8 @@
-"""Coordination behaves the same in-process and on the real Redis server."""
+"""Coordination behaves the same in-process and on the real Redis server.
+
+Time is the runtime's clock: buckets and leases are moved forward with a ``ManualClock``,
+never by sleeping. (Redis expires keys by its own clock; for those the TTL is checked.)
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,19 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.coordination import Coordination, LocalCoordination, RedisCoordination
 from tests.support.databases import REDIS_URL
 
 
 @pytest.fixture(params=["local", "redis"])
-async def coordination(request: pytest.FixtureRequest) -> AsyncIterator[Coordination]:
+async def coordination(
+    request: pytest.FixtureRequest, clock: ManualClock
+) -> AsyncIterator[Coordination]:
     if request.param == "local":
-        impl: Coordination = LocalCoordination()
+        impl: Coordination = LocalCoordination(clock)
     else:
-        impl = RedisCoordination(REDIS_URL, prefix=f"leadbot-test:{uuid.uuid4().hex}:")
+        impl = RedisCoordination(REDIS_URL, f"leadbot-test:{uuid.uuid4().hex}:", clock)
     yield impl
     await impl.close()
 
@@ -28,11 +35,16 @@ async def test_first_time_deduplicates(coordination: Coordination) -> None:
     assert await coordination.first_time("slack:event:Ev2") is True
 
 
-async def test_token_bucket_allows_a_burst_then_asks_to_wait(coordination: Coordination) -> None:
+async def test_token_bucket_allows_a_burst_then_asks_to_wait(
+    coordination: Coordination, clock: ManualClock
+) -> None:
     waits = [await coordination.take_token("slack:C1", 1.0, 3) for _ in range(4)]
     assert waits[:3] == [0.0, 0.0, 0.0]
     assert 0.5 < waits[3] <= 1.0
     assert await coordination.take_token("slack:C2", 1.0, 3) == 0.0  # buckets are separate
+    clock.advance(seconds=waits[3])  # the bucket refills as the clock moves
+    assert await coordination.take_token("slack:C1", 1.0, 3) == 0.0
+    assert await coordination.take_token("slack:C1", 1.0, 3) > 0
 
 
 async def test_lease_has_one_holder(coordination: Coordination) -> None:
@@ -41,19 +53,33 @@ async def test_lease_has_one_holder(coordination: Coordination) -> None:
     assert await coordination.hold_lease("scheduler", "a", 30) is True  # renewal
 
 
-async def test_values_expire(coordination: Coordination) -> None:
+async def test_values_expire(coordination: Coordination, clock: ManualClock) -> None:
     await coordination.put("telegram:await:7", "won:12", 60)
     assert await coordination.get("telegram:await:7") == "won:12"
     await coordination.delete("telegram:await:7")
     assert await coordination.get("telegram:await:7") is None
     await coordination.put("short", "x", 1)
-    await asyncio.sleep(1.1)
-    assert await coordination.get("short") is None
+    assert await coordination.get("short") == "x"
+    if isinstance(coordination, RedisCoordination):  # Redis expires it by its own clock
+        ttl = await coordination._redis.pttl(coordination._key("kv", "short"))
+        assert 0 < ttl <= 1000
+    else:
+        clock.advance(seconds=1)
+        assert await coordination.get("short") is None
+
+
+async def test_leases_end_when_not_renewed(clock: ManualClock) -> None:
+    local = LocalCoordination(clock)
+    assert await local.hold_lease("scheduler", "a", 30) is True
+    clock.advance(seconds=29)
+    assert await local.hold_lease("scheduler", "b", 30) is False
+    clock.advance(seconds=2)
+    assert await local.hold_lease("scheduler", "b", 30) is True
 
 
 async def test_wake_ends_a_wait_early(coordination: Coordination) -> None:
     waiter = asyncio.create_task(coordination.wait("outbox", 30))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0)  # let the waiter start waiting
     await coordination.wake("outbox")
     await asyncio.wait_for(waiter, 5)
 
@@ -62,9 +88,11 @@ async def test_a_wake_in_one_process_ends_a_wait_in_another() -> None:
     prefix = f"leadbot-test:{uuid.uuid4().hex}:"
     sender, waker = RedisCoordination(REDIS_URL, prefix), RedisCoordination(REDIS_URL, prefix)
     try:
-        await sender.wait("outbox", 0.2)  # subscribes
         waiter = asyncio.create_task(sender.wait("outbox", 30))
-        await asyncio.sleep(0.3)
+        channel = f"{prefix}wake:outbox"
+        async with asyncio.timeout(10):  # until the listener has subscribed
+            while not (await waker._redis.pubsub_numsub(channel))[0][1]:
+                await asyncio.sleep(0.01)
         await waker.wake("outbox")
         await asyncio.wait_for(waiter, 10)
     finally:
