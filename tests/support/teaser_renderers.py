@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.delivery.notices import TeaserView
 from bot.handlers.console.render import render_view
