@@ -102,6 +102,9 @@ async def test_forged_tampered_and_foreign_links_are_refused(
             posted = await browser.post({"t": bad, "rep": "1"})
             assert posted.status == status, what
 
+        huge = await browser.post({"t": token, "note": "x" * 20_000})
+        assert huge.status == 413
+
         # A correctly signed link for partner PM1 on PM2's offer (say, a leaked secret).
         foreign = url(sign(new_link(Purpose.CLAIM, their_offer.id, "PM1", _later()), LINK_SECRET))
         page = await browser.open(foreign)

@@ -53,6 +53,18 @@ def browser_language(request: Request) -> str:
     return "de"
 
 
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it grows past ``limit`` (not read to the end)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _form(target: Target, token: str, values: dict[str, str], error: str | None = None) -> Form:
     lang = target.language
     if isinstance(target, ClaimTarget):
@@ -116,9 +128,9 @@ class Act:
         return form_page(target.language, _title(target), _form(target, token, {}))
 
     async def submit(self, request: Request) -> HTMLResponse:
-        body = await request.body()
         lang = browser_language(request)
-        if len(body) > MAX_FORM_BYTES:
+        body = await read_limited(request, MAX_FORM_BYTES)
+        if body is None:
             return message_page(lang, "email.page.malformed", ok=False, status=413)
         try:
             values = parse_body(body)
