@@ -13,6 +13,7 @@ leaning on a settings framework, because three rules matter more than convenienc
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -101,6 +102,41 @@ class TelegramSettings(Section):
     group_burst: int = Field(default=10, ge=1)
     token: SecretStr | None = _secret("LEADBOT_TELEGRAM__TOKEN")
     webhook_secret: SecretStr | None = _secret("LEADBOT_TELEGRAM__WEBHOOK_SECRET")
+
+
+class EmailSettings(Section):
+    """The e-mail channel (docs/email.md): SMTP out, signed one-click links back in.
+
+    Checked when ``leadbot serve`` starts it (``bot.handlers.email.app``): enabled needs a
+    ``from_address`` and ``LEADBOT_EMAIL__LINK_SECRET``.
+    """
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = Field(default=False, description="upgrade the connection with STARTTLS")
+    tls: bool = Field(default=False, description="implicit TLS from the start (port 465)")
+    from_address: str = ""
+    from_name: str = "leadbot"
+    username: str = Field(default="", description="SMTP login; empty: no authentication")
+    timeout_seconds: float = Field(default=30, gt=0)
+    link_days: int = Field(default=14, ge=1, le=365, description="life of a status link")
+    per_second: float = Field(default=2.0, gt=0, description="messages per second to the server")
+    burst: int = Field(default=10, ge=1)
+    password: SecretStr | None = _secret("LEADBOT_EMAIL__PASSWORD")
+    link_secret: SecretStr | None = _secret("LEADBOT_EMAIL__LINK_SECRET")
+
+    @model_validator(mode="after")
+    def _check(self) -> EmailSettings:
+        if self.starttls and self.tls:
+            raise ValueError("starttls and tls: choose one (tls = implicit TLS, port 465)")
+        if self.from_address and not re.fullmatch(
+            r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", self.from_address
+        ):
+            raise ValueError(f"from_address: not an e-mail address: {self.from_address!r}")
+        if any(c in self.from_name for c in "\r\n"):
+            raise ValueError("from_name: must be one line")
+        return self
 
 
 class ConsoleSettings(Section):
@@ -243,6 +279,7 @@ class Settings(Section):
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
     console: ConsoleSettings = ConsoleSettings()
+    email: EmailSettings = EmailSettings()
     staff: StaffSettings = StaffSettings()
     distribution: DistributionSettings = DistributionSettings()
     matching: MatchingSettings = MatchingSettings()

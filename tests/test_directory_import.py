@@ -347,3 +347,29 @@ def test_utf16_and_tab_separated(database_url: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     partner = _partners(database_url)["P-CH-7"]
     assert (partner.name, partner.regions) == ("Zürcher Netz AG", ["CH-ZH", "CH:80"])
+
+
+def test_partner_lead_inbox_column(database_url: str, tmp_path: Path) -> None:
+    """The optional last column ``email``: checked like reps' e-mails, stored lower-case."""
+    header = PARTNER_HEADER + ",email"
+    bad = _write(
+        tmp_path,
+        "bad.csv",
+        f"{header}\nP-M1,Mail GmbH,gold,,,,DE,,,,,,,,,,,,leads@@mail.example\n"
+        "P-M2,Ok GmbH,gold,,,,DE,,,,,,,,,,,,Leads@OK.example\n",
+    )
+    refused = leadbot(database_url, "partners", "import", bad)
+    assert refused.exit_code == 1
+    assert "line 2, email: 'leads@@mail.example' is not an e-mail address" in refused.stderr
+    assert _partners(database_url) == {}
+
+    good = _write(
+        tmp_path,
+        "good.csv",
+        f"{header}\nP-M1,Mail GmbH,gold,,,,DE,,,,,,,,,,,,Leads@Mail.Example\n"
+        "P-M2,Ohne Postfach,gold,,,,DE,,,,,,,,,,,,\n",
+    )
+    assert leadbot(database_url, "partners", "import", good).exit_code == 0
+    partners = _partners(database_url)
+    assert partners["P-M1"].email == "leads@mail.example"
+    assert partners["P-M2"].email is None

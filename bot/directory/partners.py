@@ -7,7 +7,8 @@ Columns other than ``id, name, tier, country`` may be left out of the file: a co
 is absent leaves the stored value alone on re-import (and takes the default for a new
 partner), while a column that is present but empty sets the empty/default value. The chat
 columns are the exception: an empty cell keeps what is stored (a channel may have been
-linked in chat), and ``-`` clears it.
+linked in chat), and ``-`` clears it. ``email`` (last, optional) is the partner's lead
+inbox for the e-mail channel, validated like reps' e-mails; an empty cell means none.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.directory import fields as f
+from bot.directory.reps import normalise_email
 from bot.directory.table import Problem, Table
 
 REQUIRED = ("id", "name", "tier", "country")
@@ -38,6 +40,7 @@ OPTIONAL = (
     "languages",
     "slack_channel",
     "telegram_chat_id",
+    "email",
 )
 COLUMNS = REQUIRED + OPTIONAL
 
@@ -63,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "languages": ["de"],
     "slack_channel": None,
     "telegram_chat_id": None,
+    "email": None,
 }
 
 
@@ -148,6 +152,7 @@ def _parsers(vocab: Vocabulary, country: str | None) -> dict[str, Callable[[str]
         "products": lambda c: f.choices(c, vocab.products, "product id from [[products]]"),
         "max_open_leads": lambda c: f.whole_number(c, minimum=1, maximum=100_000),
         "languages": lambda c: f.choices(c, LANGUAGES, "language"),
+        "email": normalise_email,
     }
 
 

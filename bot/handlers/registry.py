@@ -12,12 +12,13 @@ from collections.abc import Mapping
 
 from bot.config import Settings
 from bot.handlers.console.platform import CONSOLE
+from bot.handlers.email.platform import EMAIL
 from bot.handlers.slack.platform import SLACK
 from bot.handlers.telegram.platform import TELEGRAM
 from bot.models import Platform
 from bot.platform import ChatPlatform
 
-PLATFORMS: tuple[ChatPlatform, ...] = (CONSOLE, SLACK, TELEGRAM)
+PLATFORMS: tuple[ChatPlatform, ...] = (CONSOLE, SLACK, TELEGRAM, EMAIL)
 
 
 def get(platform: Platform) -> ChatPlatform:

@@ -16,6 +16,7 @@ from bot.models.enums import (
     TimerKind,
 )
 from bot.models.lead import Lead, LeadEvent, LeadExclusion, LeadPersonalData
+from bot.models.links import UsedLink
 
 __all__ = [
     "ActorKind",
@@ -43,5 +44,6 @@ __all__ = [
     "Rep",
     "Timer",
     "TimerKind",
+    "UsedLink",
     "utcnow",
 ]

@@ -44,7 +44,7 @@ class ChatMessage(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     platform: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(320))  # e-mail addresses are long
     message_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "message_kind"))
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
@@ -70,7 +70,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     platform: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(320))  # a chat id or an e-mail address
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)

@@ -33,6 +33,7 @@ class Partner(Base):
     languages: Mapped[list[str]] = mapped_column(default=list)
     slack_channel: Mapped[str | None] = mapped_column(String(64))
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    email: Mapped[str | None] = mapped_column(String(320))  # the partner's lead inbox
 
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     on_leave_until: Mapped[date | None] = mapped_column(Date)

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.emulators.base import EmulatorServer
 from tests.emulators.slack import SlackEmulator
+from tests.emulators.smtp import SmtpServer, running_smtp_server
 from tests.emulators.telegram import TelegramEmulator
 
 SLACK_TOKEN = "xoxb-test-token"
@@ -37,6 +38,13 @@ def telegram_emulator() -> Iterator[TelegramEmulator]:
     with TelegramEmulator(token=TELEGRAM_TOKEN) as emulator:
         yield emulator
     _no_internal_errors(emulator)
+
+
+@pytest.fixture
+async def smtp_server() -> AsyncIterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free port, keeping every message it accepts."""
+    async with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

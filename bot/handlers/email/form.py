@@ -1,0 +1,121 @@
+"""The fields of a one-click page's form, read and checked before a link is used up.
+
+A won lead needs its revenue (``12.500``, ``12500,50 €`` — :func:`parse_revenue`), lost and
+hand back a reason from the fixed lists, a follow-up a date (``parse_day``: ``15.03.2026``,
+``2026-03-15`` from a date picker, ``+3d``). A mistake is answered with the form again and
+a message in the rep's language — and the link stays unused, so they can correct it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+from bot.errors import InvalidInput
+from bot.leads.progress import (
+    HAND_BACK_REASONS,
+    LOST_REASONS,
+    MAX_FOLLOW_UP_DAYS,
+    Report,
+    StatusAction,
+    parse_day,
+    parse_revenue,
+    validate_report,
+)
+from bot.runtime import Runtime
+
+MAX_FORM_BYTES = 16_384
+MAX_NOTE = 2000
+
+REASONS: dict[StatusAction, tuple[str, tuple[str, ...]]] = {
+    StatusAction.LOST: ("lost_reason", LOST_REASONS),
+    StatusAction.HAND_BACK: ("hand_back_reason", HAND_BACK_REASONS),
+}
+"""Actions that ask for a reason: the i18n group of the labels and the allowed values."""
+
+
+class FormError(Exception):
+    """A field is missing or wrong; ``key`` is the i18n message for the rep."""
+
+    def __init__(self, key: str, detail: str | None = None) -> None:
+        super().__init__(key)
+        self.key = key
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What the page needs for an action (the same rules render and read the form)."""
+
+    revenue: bool = False
+    reasons: tuple[str, ...] = ()
+    reason_group: str = ""
+    date: bool = False
+    note: bool = False
+
+
+def fields_for(action: StatusAction) -> Fields:
+    if action is StatusAction.WON:
+        return Fields(revenue=True)
+    if action in REASONS:
+        group, values = REASONS[action]
+        return Fields(reasons=tuple(values), reason_group=group, note=True)
+    if action is StatusAction.FOLLOW_UP:
+        return Fields(date=True)
+    return Fields()
+
+
+def parse_body(body: bytes) -> dict[str, str]:
+    """``application/x-www-form-urlencoded`` to the first value of each field."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormError("email.page.malformed") from None
+    values = parse_qs(text, keep_blank_values=True, max_num_fields=20)
+    return {key: items[0].strip() for key, items in values.items() if items}
+
+
+def today(runtime: Runtime) -> date:
+    zone = ZoneInfo(runtime.settings.distribution.timezone)
+    return runtime.clock.now().astimezone(zone).date()
+
+
+def read_report(action: StatusAction, values: Mapping[str, str], day: date) -> Report:
+    """The report the form asks for; raises :class:`FormError` naming what is wrong."""
+    need = fields_for(action)
+    revenue = reason = note = follow_up = None
+    if need.revenue:
+        text = values.get("revenue", "")
+        if not text:
+            raise FormError("email.page.revenue_missing")
+        try:
+            revenue = parse_revenue(text)
+        except InvalidInput:
+            raise FormError("reply.revenue_invalid") from None
+    if need.reasons:
+        reason = values.get("reason", "")
+        if reason not in need.reasons:
+            raise FormError("form.reason_missing")
+    if need.note:
+        note = values.get("note", "")[:MAX_NOTE] or None
+    if need.date:
+        text = values.get("date", "")
+        if not text:
+            raise FormError("form.date_missing")
+        try:
+            follow_up = parse_day(text, day)
+        except InvalidInput:
+            raise FormError("form.date_invalid") from None
+        if follow_up < day:
+            raise FormError("form.date_past")
+        if follow_up > day + timedelta(days=MAX_FOLLOW_UP_DAYS):
+            raise FormError("form.date_too_far")
+    report = Report(action, revenue_eur=revenue, reason=reason, note=note, follow_up_on=follow_up)
+    try:
+        validate_report(report, day)
+    except InvalidInput as exc:
+        raise FormError("reply.error", str(exc)) from None
+    return report

@@ -1,0 +1,133 @@
+"""The outbox's e-mail transport: a notice becomes one multipart mail, sent over SMTP.
+
+Addresses are e-mail addresses: a partner's lead inbox (teasers) or a rep's address
+(cards, content, news, reminders — only while no chat reaches the rep). At send time the
+transport mints the signed links a mail carries: a teaser's **Claim** link (for the partner
+the offer belongs to, valid while the offer can still be claimed, at most ``link_days``)
+and a lead card's status links (for the rep at this address, one per action the card
+allows, ``link_days`` long).
+
+Mail cannot be edited, so the outbox's edits are decided here:
+
+* a teaser closed as taken / expired / withdrawn sends nothing (the link in it answers
+  "no longer available" when used) and keeps the reference;
+* a lead card that changed after it was mailed becomes a short status mail with the next
+  links, threaded under the card mail (``In-Reply-To``).
+
+One SMTP connection per message, through ``aiosmtplib``; a modest token bucket per server
+(``[email] per_second``, ``burst``) keeps a burst of teasers from tripping its limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from bot.config import EmailSettings
+from bot.delivery.notices import Delivery, LeadCardView, MessageRef, NoticeView, TeaserView
+from bot.delivery.outbox import rep_at_address
+from bot.delivery.transports import RateLimit
+from bot.handlers.email.links import Purpose, link_url, new_link, sign
+from bot.handlers.email.mail import build_message, classify, new_message_id
+from bot.handlers.email.render import ActionLink, Links, render_view
+from bot.models import Offer, Platform
+from bot.runtime import Runtime
+
+
+class EmailTransport:
+    platform = Platform.EMAIL
+
+    def __init__(self, runtime: Runtime, link_secret: str) -> None:
+        self.runtime = runtime
+        self.settings: EmailSettings = runtime.settings.email
+        self._secret = link_secret
+        self._base = runtime.settings.server.base_url()
+
+    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+        s = self.settings
+        return [RateLimit(f"email:{s.host}:{s.port}", s.per_second, s.burst)]
+
+    async def deliver(self, delivery: Delivery) -> MessageRef | None:
+        view = delivery.view
+        if isinstance(view, TeaserView) and view.closed:
+            return delivery.edit  # a sent mail cannot be taken back; its link says "closed"
+        update = isinstance(view, LeadCardView) and delivery.edit is not None
+        mail = render_view(view, await self._links(delivery.address, view), update=update)
+        message_id = new_message_id(self.settings.from_address)
+        message = build_message(
+            mail,
+            sender=self.settings.from_address,
+            sender_name=self.settings.from_name,
+            to=delivery.address,
+            message_id=message_id,
+            date=self.runtime.clock.now(),
+            in_reply_to=delivery.edit.message_id if update and delivery.edit else None,
+        )
+        try:
+            await self._send(message)
+        except Exception as exc:
+            raise classify(exc) from exc
+        return MessageRef(delivery.address, message_id)
+
+    async def _send(self, message: EmailMessage) -> None:
+        s = self.settings
+        password = s.password.get_secret_value() if s.password is not None else None
+        await aiosmtplib.send(
+            message,
+            hostname=s.host,
+            port=s.port,
+            username=s.username or None,
+            password=password if s.username else None,
+            use_tls=s.tls,
+            start_tls=s.starttls,
+            timeout=s.timeout_seconds,
+        )
+
+    # --- links ------------------------------------------------------------------------------
+
+    def _url(
+        self,
+        purpose: Purpose,
+        target: int,
+        party: str,
+        expires: datetime,
+        action: str | None = None,
+    ) -> str:
+        token = sign(new_link(purpose, target, party, expires, action), self._secret)
+        return link_url(self._base, token)
+
+    async def _links(self, address: str, view: NoticeView) -> Links:
+        now = self.runtime.clock.now()
+        longest = now + timedelta(days=self.settings.link_days)
+        if isinstance(view, TeaserView):
+            async with self.runtime.uow() as uow:
+                offer = await uow.session.get(Offer, view.offer_id)
+            if offer is None:
+                return Links()
+            expires = min(longest, self._offer_end(view) or longest)
+            url = self._url(Purpose.CLAIM, offer.id, offer.partner_id, expires)
+            return Links(claim=url, expires_at=expires)
+        if isinstance(view, LeadCardView) and view.lead is not None and view.actions:
+            async with self.runtime.uow() as uow:
+                rep = await rep_at_address(uow.session, Platform.EMAIL, address)
+            if rep is None:
+                return Links()
+            actions = tuple(
+                ActionLink(
+                    action, self._url(Purpose.STATUS, view.lead_id, str(rep.id), longest, action)
+                )
+                for action in view.actions
+            )
+            return Links(actions=actions, expires_at=longest)
+        return Links()
+
+    def _offer_end(self, view: TeaserView) -> datetime | None:
+        """When the offer stops being claimable: its wave's end plus the later waves
+        (earlier teasers stay claimable while the next waves run)."""
+        if view.expires_at is None:
+            return None
+        later = self.runtime.settings.distribution.waves[view.wave :]
+        return view.expires_at + timedelta(minutes=sum(w.minutes for w in later))

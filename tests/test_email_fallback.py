@@ -1,0 +1,80 @@
+"""E-mail as the fallback: a rep whose Telegram private chat is not open gets the card by mail.
+
+Telegram refuses to message a user who never started the bot. When such a rep claims in
+their partner's group, the card (and the content pack) must not wait for a chat the rep
+may never open: with e-mail enabled they go to the rep's address as well, with the status
+links. A rep whose private chat is open gets nothing by e-mail.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.models import OutboxMessage, OutboxStatus
+from tests.emulators.smtp import SmtpServer
+from tests.emulators.telegram import TelegramEmulator
+from tests.support.email_world import PUBLIC_URL, Browser, email_section
+from tests.support.telegram_world import telegram_settings, telegram_world
+
+COMPANY = "Brauerei Huber GmbH"
+
+
+def settings_with_email(make_settings, tg: TelegramEmulator, smtp: SmtpServer):
+    return telegram_settings(
+        make_settings,
+        tg,
+        email=email_section(smtp),
+        server={"api_token": "tg-e2e-token", "public_url": PUBLIC_URL},
+    )
+
+
+async def test_rep_without_a_started_private_chat_gets_the_card_by_email(
+    make_settings, telegram_emulator: TelegramEmulator, smtp_server: SmtpServer
+) -> None:
+    settings = settings_with_email(make_settings, telegram_emulator, smtp_server)
+    async with telegram_world(settings, telegram_emulator, partners=1, started=False) as world:
+        lead_id = await world.post_lead()
+        await world.teaser(world.groups[0])
+        assert smtp_server.mails == []  # the group has the teaser; partners have no inbox
+        rep = world.users[0]
+        pressed = await world.driver.press(rep, "claim:", chat_id=world.groups[0])
+        assert pressed.status == 200
+
+        card = await smtp_server.wait_for_mail("rep0@p0.example")
+        assert card.subject == f"Lead #{lead_id}: {COMPANY}"
+        assert "Maria Huber" in card.text and card.link("Kontaktiert")
+        pack = await smtp_server.wait_for_mail("rep0@p0.example", 2)
+        assert "X200" in pack.text
+        assert not any(COMPANY in m.plain_text for m in world.tg.bot_messages(rep))
+        async with world.runtime.uow() as uow:
+            waiting = (
+                await uow.session.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.platform == "telegram",
+                        OutboxMessage.address == str(rep),
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                    )
+                )
+            ).all()
+        assert waiting  # Telegram keeps it for when the rep opens the chat
+
+        # The links in the fallback mail work like any other.
+        browser = Browser(world.bot.url)
+        page = await browser.open(card.link("Kontaktiert"))
+        assert (await browser.submit(page)).status == 200
+        assert (await world.lead(lead_id)).status.value == "contacted"
+        await browser.close()
+
+
+async def test_rep_with_an_open_private_chat_gets_no_email(
+    make_settings, telegram_emulator: TelegramEmulator, smtp_server: SmtpServer
+) -> None:
+    settings = settings_with_email(make_settings, telegram_emulator, smtp_server)
+    async with telegram_world(settings, telegram_emulator, partners=1, started=True) as world:
+        lead_id = await world.post_lead()
+        await world.teaser(world.groups[0])
+        await world.driver.press(world.users[0], "claim:", chat_id=world.groups[0])
+        await world.private(world.users[0], lambda m: COMPANY in m.plain_text)
+        await world.settled()
+        assert (await world.lead(lead_id)).owner_rep_id == world.rep_ids[0]
+        assert smtp_server.mails == []

@@ -1,0 +1,116 @@
+"""What the SMTP server receives: multipart text + HTML, escaped, threaded — and failures.
+
+A lead whose company is called ``<script>…`` must reach the rep as text in both parts,
+never as markup in the HTML part, and a line break in it must not become a mail header.
+A refused recipient (550) fails the notice for good; a "try later" (451) is retried until
+the server takes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.models import OutboxMessage, OutboxStatus
+from bot.runtime import Runtime
+from tests.emulators.smtp import SmtpServer
+from tests.support.botserver import running_bot
+from tests.support.email_world import FROM, Browser
+from tests.test_email_channel import ANNA, INBOX, email_settings, mail_only_partner, post_lead
+
+EVIL = "<script>alert(1)</script> & Söhne\r\nBcc: spy@evil.example"
+
+
+async def test_card_is_multipart_and_escaped(make_settings, smtp_server: SmtpServer) -> None:
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(
+            bot.url,
+            **{
+                "company.name": EVIL,
+                "contact.name": '"><img src=x onerror=alert(2)>',
+                "interest.message": "<a href='javascript:alert(3)'>klick</a>",
+            },
+        )
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        assert "script" not in teaser.subject + teaser.text + teaser.html
+        page = await browser.open(teaser.links()[0])
+        assert "script" not in page.html
+        assert (await browser.submit(page, rep="Anna Albers")).status == 200
+        card = await smtp_server.wait_for_mail(ANNA)
+
+        message = card.message
+        assert message.get_content_type() == "multipart/alternative"
+        parts = [p.get_content_type() for p in message.iter_parts()]
+        assert parts == ["text/plain", "text/html"]
+        assert all(p.get_content_charset() == "utf-8" for p in message.iter_parts())
+        assert message["From"].addresses[0].addr_spec == FROM
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["Bcc"] is None and card.recipients == [ANNA]
+        assert "\n" not in card.subject and card.subject.startswith(f"Lead #{lead_id}: <script>")
+
+        html = card.html
+        for markup in ("<script>", "<img", "<a href='javascript"):
+            assert markup not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Söhne" in html
+        assert "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+        assert "&lt;a href=&#x27;javascript:alert(3)&#x27;&gt;klick&lt;/a&gt;" in html
+        assert "<script>alert(1)</script> & Söhne" in card.text  # plain text stays readable
+        await browser.close()
+
+
+async def outbox_rows(runtime: Runtime, address: str) -> list[OutboxMessage]:
+    async with runtime.uow() as uow:
+        rows = await uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.address == address)
+        )
+        return list(rows.all())
+
+
+async def wait_for_row(runtime: Runtime, address: str, check, timeout: float = 10.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        rows = [r for r in await outbox_rows(runtime, address) if check(r)]
+        if rows:
+            return rows[0]
+        await asyncio.sleep(0.02)
+    raise TimeoutError(
+        f"no matching outbox row for {address}: {await outbox_rows(runtime, address)}"
+    )
+
+
+async def test_refused_mailbox_fails_and_try_later_is_retried(
+    make_settings, smtp_server: SmtpServer, clock: ManualClock
+) -> None:
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    smtp_server.refuse[INBOX] = "451 4.7.1 Greylisted, please try again later"
+    async with running_bot(settings, clock=clock) as bot:
+        await post_lead(bot.url)
+        waiting = await wait_for_row(bot.runtime, INBOX, lambda r: r.attempts >= 1)
+        assert waiting.status is OutboxStatus.PENDING and "451" in (waiting.last_error or "")
+        assert smtp_server.mails == []
+
+        del smtp_server.refuse[INBOX]
+        clock.advance(minutes=5)  # past the backoff
+        await bot.runtime.wake_outbox()
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        assert teaser.links()
+        sent = await wait_for_row(bot.runtime, INBOX, lambda r: r.status is OutboxStatus.SENT)
+        assert sent.attempts == 2
+
+
+async def test_unknown_mailbox_fails_for_good(make_settings, smtp_server: SmtpServer) -> None:
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    smtp_server.refuse[INBOX] = "550 5.1.1 No such user here"
+    async with running_bot(settings) as bot:
+        await post_lead(bot.url)
+        failed = await wait_for_row(bot.runtime, INBOX, lambda r: r.status is OutboxStatus.FAILED)
+        assert failed.attempts == 1 and "550" in (failed.last_error or "")
+        assert smtp_server.mails == []
