@@ -1,0 +1,154 @@
+"""Charts drawn on the server with matplotlib: SVG for the cockpit, PNG for the digest.
+
+Why matplotlib (not pygal): one well-kept library gives both formats we need without a
+system library (pygal needs Cairo for PNG) and without JavaScript (pygal's interactive SVG
+loads scripts from the internet unless switched off). Its SVG draws text as paths, so no
+font is fetched either, and it escapes the comments it writes, so a campaign name cannot
+break out of the inline SVG. We use the object API (``Figure``), never ``pyplot``: no
+global state, safe in a server.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from bot.i18n import t
+from bot.reports.format import money
+from bot.reports.model import CampaignRow, Funnel, PartnerRow, WeekRow
+
+BLUE, GREEN, RED, GREY = "#2f6fb0", "#2e8b57", "#c0392b", "#9aa5b1"
+MAX_LABEL = 28
+matplotlib.rcParams.update(
+    {
+        "svg.hashsalt": "leadbot",  # stable element ids: the same figures, the same SVG
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
+
+
+def short(label: str, limit: int = MAX_LABEL) -> str:
+    """A label that fits beside a bar; the table next to the chart has the full name."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _figure(height: float, width: float = 6.4) -> Figure:
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def svg(fig: Figure) -> str:
+    """The figure as an ``<svg>`` element to put into HTML (no XML prolog, no doctype)."""
+    out = io.StringIO()
+    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    text = out.getvalue()
+    return text[text.index("<svg") :]
+
+
+def png(fig: Figure, dpi: int = 120) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
+    return out.getvalue()
+
+
+def _euro_axis(language: str) -> FuncFormatter:
+    return FuncFormatter(lambda value, _pos: money(Decimal(int(value)), language))
+
+
+def funnel_chart(funnel: Funnel, language: str) -> Figure:
+    steps = funnel.steps()
+    fig = _figure(2.6)
+    ax = fig.add_subplot()
+    labels = [t(language, f"report.stage.{stage}") for stage, _n, _s in steps]
+    counts = [count for _stage, count, _s in steps]
+    colors = [BLUE, BLUE, BLUE, BLUE, GREEN, RED]
+    bars = ax.barh(labels[::-1], counts[::-1], color=colors[::-1])
+    ax.bar_label(bars, padding=3)
+    ax.set_title(t(language, "report.funnel"), loc="left")
+    ax.xaxis.set_visible(False)
+    return fig
+
+
+def trend_chart(weeks: Sequence[WeekRow], language: str, *, height: float = 2.8) -> Figure:
+    """Leads received per week (bars) and revenue won per week (line, right axis)."""
+    fig = _figure(height)
+    ax = fig.add_subplot()
+    labels = [w.start.strftime("%d.%m." if language == "de" else "%m-%d") for w in weeks]
+    ax.bar(labels, [w.leads for w in weeks], color=BLUE, label=t(language, "report.column.leads"))
+    ax.set_ylabel(t(language, "report.column.leads"))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    right = ax.twinx()
+    right.plot(
+        labels,
+        [float(w.revenue_eur) for w in weeks],
+        color=GREEN,
+        marker="o",
+        label=t(language, "report.column.revenue"),
+    )
+    right.yaxis.set_major_formatter(_euro_axis(language))
+    right.set_ylim(bottom=0)
+    right.spines["right"].set_visible(True)
+    ax.set_title(t(language, "report.weeks"), loc="left")
+    if len(labels) > 8:
+        ax.tick_params(axis="x", labelrotation=60)
+    fig.legend(loc="outside upper right", ncols=2, frameon=False)
+    return fig
+
+
+def campaign_chart(rows: Sequence[CampaignRow], language: str, limit: int = 12) -> Figure:
+    """Revenue won and cost per campaign (the ROI table's two money columns)."""
+    shown = list(rows[:limit])
+    fig = _figure(max(1.6, 0.45 * len(shown) + 1.0))
+    ax = fig.add_subplot()
+    names = [short(r.campaign or t(language, "report.no_campaign")) for r in shown][::-1]
+    positions = range(len(names))
+    ax.barh(
+        [p + 0.2 for p in positions],
+        [float(r.revenue_eur) for r in shown][::-1],
+        height=0.4,
+        color=GREEN,
+        label=t(language, "report.column.revenue"),
+    )
+    ax.barh(
+        [p - 0.2 for p in positions],
+        [float(r.cost_eur or 0) for r in shown][::-1],
+        height=0.4,
+        color=GREY,
+        label=t(language, "report.column.cost"),
+    )
+    ax.set_yticks(list(positions), names)
+    ax.xaxis.set_major_formatter(_euro_axis(language))
+    ax.set_title(t(language, "report.campaigns"), loc="left")
+    fig.legend(loc="outside upper right", ncols=2, frameon=False)
+    return fig
+
+
+def partner_chart(rows: Sequence[PartnerRow], language: str, limit: int = 15) -> Figure:
+    """Per partner: claims against everything that went wrong (expired, recalled, handed back,
+    declined), stacked."""
+    shown = list(rows[:limit])
+    fig = _figure(max(1.6, 0.4 * len(shown) + 1.0))
+    ax = fig.add_subplot()
+    names = [short(r.name) for r in shown][::-1]
+    claims = [r.claims for r in shown][::-1]
+    ax.barh(names, claims, color=GREEN, label=t(language, "report.column.claims"))
+    left = list(claims)
+    for key, color in (
+        ("expired", GREY),
+        ("recalls", RED),
+        ("handbacks", "#e67e22"),
+        ("declines", "#8e44ad"),
+    ):
+        values = [getattr(r, key) for r in shown][::-1]
+        ax.barh(names, values, left=left, color=color, label=t(language, f"report.column.{key}"))
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(t(language, "report.partners"), loc="left")
+    fig.legend(loc="outside upper right", ncols=3, frameon=False)
+    return fig
