@@ -18,7 +18,9 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from bot.delivery.notices import DigestView
 from bot.i18n import t
+from bot.reports.digest import digest_lines
 from bot.reports.format import money
 from bot.reports.model import CampaignRow, Funnel, PartnerRow, WeekRow
 
@@ -152,3 +154,11 @@ def partner_chart(rows: Sequence[PartnerRow], language: str, limit: int = 15) ->
     ax.set_title(t(language, "report.partners"), loc="left")
     fig.legend(loc="outside upper right", ncols=3, frameon=False)
     return fig
+
+
+def digest_png(view: DigestView) -> bytes:
+    """The digest image: the last weeks' leads and revenue, titled with the week's figures."""
+    weeks = [WeekRow(start, leads, 0, revenue) for start, leads, revenue in view.weeks]
+    fig = trend_chart(weeks, view.language, height=3.6)
+    fig.suptitle(digest_lines(view)[0], x=0.02, ha="left", fontweight="bold")
+    return png(fig)

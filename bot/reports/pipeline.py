@@ -6,7 +6,11 @@
 
 from __future__ import annotations
 
-from bot.models.base import utcnow
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
 from bot.reports import queries
 from bot.reports.costs import campaign_costs, unknown_cost_warnings
 from bot.reports.model import Report
@@ -26,22 +30,21 @@ def default_period(uow: UnitOfWork) -> Period:
     )
 
 
-async def pipeline(
-    uow: UnitOfWork, period: Period | None = None, *, partners: bool = True
+async def build_report(
+    session: AsyncSession,
+    settings: Settings,
+    period: Period,
+    now: datetime,
+    *,
+    partners: bool = True,
 ) -> Report:
-    """The report for ``period`` (default: :func:`default_period`).
-
-    ``partners=False`` skips the partner reliability queries (the overview page does not
-    show them).
-    """
-    period = period or default_period(uow)
-    session = uow.session
+    """The report for ``period`` from one session (the outbox resolver has no unit of work)."""
     bounds = period.bounds()
     funnel, by_status, revenue, pipeline_value = await queries.funnel_and_status(session, bounds)
-    costs = await campaign_costs(session, uow.settings)
+    costs = await campaign_costs(session, settings)
     return Report(
         period=period,
-        generated_at=uow.clock.now() if uow.clock else utcnow(),
+        generated_at=now,
         funnel=funnel,
         by_status=by_status,
         pipeline_eur=pipeline_value,
@@ -50,4 +53,20 @@ async def pipeline(
         partners=await queries.partners(session, bounds) if partners else [],
         weeks=await queries.weeks(session, period),
         warnings=await unknown_cost_warnings(session, costs),
+    )
+
+
+async def pipeline(
+    uow: UnitOfWork, period: Period | None = None, *, partners: bool = True
+) -> Report:
+    """The report for ``period`` (default: :func:`default_period`).
+
+    ``partners=False`` skips the partner reliability queries (pages that do not show them).
+    """
+    return await build_report(
+        uow.session,
+        uow.settings,
+        period or default_period(uow),
+        uow.clock.now(),
+        partners=partners,
     )

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.chat.interactions import LeadSummary, Reply
-from bot.delivery.notices import LeadCardView, MessageView, NoticeView, TeaserView
+from bot.delivery.notices import DigestView, LeadCardView, MessageView, NoticeView, TeaserView
 from bot.handlers import text
 from bot.handlers.console.platform import escape_console
 from bot.handlers.text import label, money, reply_text
 from bot.i18n import t
+from bot.reports.digest import digest_lines
 from bot.reports.format import duration, pct, report_summary
 from bot.reports.model import Report
 
@@ -38,6 +39,8 @@ def command_for(action: str, lead_id: int) -> str:
 
 
 def render_view(view: NoticeView) -> str:
+    if isinstance(view, DigestView):  # no image in a terminal: the words and the link
+        return "\n".join(escape_console(line) for line in digest_lines(view))
     if isinstance(view, TeaserView):
         return render("teaser.j2", view=view)
     if isinstance(view, LeadCardView):
