@@ -310,11 +310,10 @@ async def partners(session: AsyncSession, bounds: Bounds) -> list[PartnerRow]:
         )
         for partner_id, count in owned.all():
             put(partner_id, open_now=int(count))
-    named = dict(
-        (await session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(list(data)))))
-        .tuples()
-        .all()
+    found = await session.execute(
+        select(Partner.id, Partner.name).where(Partner.id.in_(list(data)))
     )
+    named = {str(pid): str(name) for pid, name in found.all()}
     rows = [
         PartnerRow(partner_id=pid, name=named.get(pid, pid), **values)
         for pid, values in data.items()
