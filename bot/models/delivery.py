@@ -20,7 +20,8 @@ class Offer(Base):
     __table_args__ = (
         UniqueConstraint("lead_id", "partner_id", "round", name="lead_partner_round"),
         Index("ix_offers_partner_created", "partner_id", "created_at"),
-        Index("ix_offers_closed_at", "closed_at"),
+        # Covers the reports' "offers ended in the period" scans (bot/reports/queries.py).
+        Index("ix_offers_closed", "closed_at", "status", "partner_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

@@ -115,7 +115,6 @@ class LeadEvent(Base):
     __tablename__ = "lead_events"
     __table_args__ = (
         Index("ix_lead_events_to_status_at", "to_status", "at"),
-        Index("ix_lead_events_from_status_at", "from_status", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

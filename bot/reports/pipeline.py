@@ -40,16 +40,16 @@ async def build_report(
 ) -> Report:
     """The report for ``period`` from one session (the outbox resolver has no unit of work)."""
     bounds = period.bounds()
-    funnel, by_status, revenue, pipeline_value = await queries.funnel_and_status(session, bounds)
     costs = await campaign_costs(session, settings)
+    leads = await queries.cohort(session, bounds, costs)
     return Report(
         period=period,
         generated_at=now,
-        funnel=funnel,
-        by_status=by_status,
-        pipeline_eur=pipeline_value,
-        revenue_eur=revenue,
-        campaigns=await queries.campaigns(session, bounds, costs),
+        funnel=leads.funnel,
+        by_status=leads.by_status,
+        pipeline_eur=leads.pipeline,
+        revenue_eur=leads.revenue,
+        campaigns=leads.campaigns,
         partners=await queries.partners(session, bounds) if partners else [],
         weeks=await queries.weeks(session, period),
         warnings=await unknown_cost_warnings(session, costs),

@@ -18,6 +18,7 @@ with window functions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -40,7 +41,6 @@ from bot.reports.period import Period
 from bot.reports.sql import minutes_between, week_index
 
 Bounds = tuple[datetime, datetime]
-PROGRESS_STATES = ("contacted", "meeting", "proposal", "won", "lost")
 OWNED_STATES = ("claimed", "contacted", "meeting", "proposal")
 
 
@@ -87,55 +87,59 @@ def _count(value: Any) -> int:
     return int(value or 0)
 
 
-async def funnel_and_status(
-    session: AsyncSession, bounds: Bounds
-) -> tuple[Funnel, dict[str, int], Decimal, Decimal]:
-    """Funnel, status counts, won revenue and open pipeline value of the period's leads."""
+@dataclass(frozen=True)
+class Cohort:
+    """The period's leads, counted once: funnel, status, money, and the same per campaign."""
+
+    funnel: Funnel
+    by_status: dict[str, int]
+    revenue: Decimal
+    pipeline: Decimal
+    campaigns: list[CampaignRow]
+
+
+_STAGES = ("leads", "offered", "claimed", "contacted", "won", "lost")
+
+
+def _zero() -> dict[str, Any]:
+    return {**dict.fromkeys(_STAGES, 0), "revenue": Decimal(0), "pipeline": Decimal(0)}
+
+
+async def cohort(session: AsyncSession, bounds: Bounds, costs: dict[str, Decimal]) -> Cohort:
+    """One grouped query (campaign x status) over the period's leads; the funnel, the status
+    counts and the campaign rows are sums of its few hundred result rows."""
     status = effective_status().label("status")
     rows = (
         await session.execute(
-            select(status, *_stage_columns()).where(_in(Lead.created_at, bounds)).group_by(status)
-        )
-    ).all()
-    totals = dict.fromkeys(("leads", "offered", "claimed", "contacted", "won", "lost"), 0)
-    by_status: dict[str, int] = {}
-    revenue = pipeline = Decimal(0)
-    for row in rows:
-        by_status[str(row.status)] = _count(row.leads)
-        for key in totals:
-            totals[key] += _count(getattr(row, key))
-        revenue += _money(row.revenue)
-        pipeline += _money(row.pipeline)
-    return Funnel(**totals), by_status, revenue, pipeline
-
-
-async def campaigns(
-    session: AsyncSession, bounds: Bounds, costs: dict[str, Decimal]
-) -> list[CampaignRow]:
-    """One row per campaign with leads in the period (costs attached by name)."""
-    rows = (
-        await session.execute(
-            select(Lead.campaign, *_stage_columns())
+            select(Lead.campaign, status, *_stage_columns())
             .where(_in(Lead.created_at, bounds))
-            .group_by(Lead.campaign)
+            .group_by(Lead.campaign, status)
         )
     ).all()
-    found = [
+    total = _zero()
+    by_status: dict[str, int] = {}
+    per_campaign: dict[str | None, dict[str, Any]] = {}
+    for row in rows:
+        by_status[str(row.status)] = by_status.get(str(row.status), 0) + _count(row.leads)
+        campaign = per_campaign.setdefault(row.campaign, _zero())
+        for sums in (total, campaign):
+            for key in _STAGES:
+                sums[key] += _count(getattr(row, key))
+            sums["revenue"] += _money(row.revenue)
+            sums["pipeline"] += _money(row.pipeline)
+    campaigns = [
         CampaignRow(
-            campaign=row.campaign,
-            leads=_count(row.leads),
-            offered=_count(row.offered),
-            claimed=_count(row.claimed),
-            contacted=_count(row.contacted),
-            won=_count(row.won),
-            lost=_count(row.lost),
-            revenue_eur=_money(row.revenue),
-            pipeline_eur=_money(row.pipeline),
-            cost_eur=costs.get(row.campaign) if row.campaign is not None else None,
+            campaign=name,
+            **{key: values[key] for key in _STAGES},
+            revenue_eur=values["revenue"],
+            pipeline_eur=values["pipeline"],
+            cost_eur=costs.get(name) if name is not None else None,
         )
-        for row in rows
+        for name, values in per_campaign.items()
     ]
-    return sorted(found, key=lambda c: (-c.revenue_eur, -c.leads, c.campaign or "\uffff"))
+    campaigns.sort(key=lambda c: (-c.revenue_eur, -c.leads, c.campaign or "\uffff"))
+    funnel = Funnel(**{key: total[key] for key in _STAGES})
+    return Cohort(funnel, by_status, total["revenue"], total["pipeline"], campaigns)
 
 
 async def known_campaigns(session: AsyncSession, names: Sequence[str]) -> set[str]:
@@ -237,26 +241,12 @@ async def partners(session: AsyncSession, bounds: Bounds) -> list[PartnerRow]:
     for row in (await session.execute(_percentiles(claim_times))).all():
         put(row.key, claim_median_minutes=_minutes(row.p50), claim_p90_minutes=_minutes(row.p90))
 
-    claim = Offer.__table__.alias("claim")
-    contact_times = (
-        select(
-            LeadEvent.partner_id.label("key"),
-            minutes_between(LeadEvent.at, claim.c.closed_at).label("minutes"),
-        )
-        .join(
-            claim,
-            and_(
-                claim.c.lead_id == LeadEvent.lead_id,
-                claim.c.partner_id == LeadEvent.partner_id,
-                claim.c.status == OfferStatus.WON.value,
-            ),
-        )
-        .where(
-            LeadEvent.from_status == "claimed",
-            LeadEvent.to_status.in_(PROGRESS_STATES),
-            _in(LeadEvent.at, bounds),
-        )
-    )
+    # First contact: from the claim to the first progress report, as kept on the lead while
+    # its partner has it (a recall or hand-back clears both; the next owner starts anew).
+    contact_times = select(
+        Lead.owner_partner_id.label("key"),
+        minutes_between(Lead.contacted_at, Lead.claimed_at).label("minutes"),
+    ).where(_in(Lead.contacted_at, bounds), Lead.claimed_at.is_not(None))
     for row in (await session.execute(_percentiles(contact_times))).all():
         put(
             row.key,

@@ -22,9 +22,8 @@ depends_on: str | Sequence[str] | None = None
 # scan starts from the column it filters on.
 INDEXES = (
     ("ix_offers_partner_created", "offers", ["partner_id", "created_at"]),
-    ("ix_offers_closed_at", "offers", ["closed_at"]),
+    ("ix_offers_closed", "offers", ["closed_at", "status", "partner_id", "created_at"]),
     ("ix_lead_events_to_status_at", "lead_events", ["to_status", "at"]),
-    ("ix_lead_events_from_status_at", "lead_events", ["from_status", "at"]),
     ("ix_leads_closed_at", "leads", ["closed_at"]),
     ("ix_lead_exclusions_at", "lead_exclusions", ["at"]),
 )
