@@ -113,9 +113,7 @@ class LeadEvent(Base):
     """Append-only audit trail: who did what to a lead, from where, when."""
 
     __tablename__ = "lead_events"
-    __table_args__ = (
-        Index("ix_lead_events_to_status_at", "to_status", "at"),
-    )
+    __table_args__ = (Index("ix_lead_events_to_status_at", "to_status", "at"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
