@@ -2,9 +2,9 @@
 
 Why matplotlib (not pygal): one well-kept library gives both formats we need without a
 system library (pygal needs Cairo for PNG) and without JavaScript (pygal's interactive SVG
-loads scripts from the internet unless switched off). Its SVG draws text as paths, so no
-font is fetched either, and it escapes the comments it writes, so a campaign name cannot
-break out of the inline SVG. We use the object API (``Figure``), never ``pyplot``: no
+loads scripts from the internet unless switched off). Its SVG text names only local font
+families (no font is fetched) and is escaped as XML, so a campaign name cannot break out of
+the inline SVG. We use the object API (``Figure``), never ``pyplot``: no
 global state, safe in a server.
 """
 
@@ -29,6 +29,9 @@ MAX_LABEL = 28
 matplotlib.rcParams.update(
     {
         "svg.hashsalt": "leadbot",  # stable element ids: the same figures, the same SVG
+        # Text as <text> in the system's sans-serif (nothing is fetched): several times
+        # faster to draw and smaller than glyph paths; matplotlib escapes it as XML.
+        "svg.fonttype": "none",
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,

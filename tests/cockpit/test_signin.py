@@ -15,6 +15,7 @@ from bot.cockpit.links import NotStaff, create_login_link
 from bot.models import Channel
 from tests.support.botserver import running_bot
 from tests.support.cli import leadbot
+from tests.support.factories import lead_payload
 
 SECRET = "a-test-secret-of-some-length"
 
@@ -151,3 +152,25 @@ def test_session_hours_is_validated() -> None:
         load_settings(
             "/nonexistent.toml", {"LEADBOT_COCKPIT__SESSION_HOURS": "0"}, must_exist=False
         )
+
+
+async def test_names_from_leads_are_escaped_on_pages_and_in_charts(make_settings: Any) -> None:
+    settings = make_settings(
+        cockpit={"secret": SECRET},
+        server={"api_token": "t0ken", "public_url": "http://leads.example.com"},
+        staff={"language": "en"},
+    )
+    evil = "<script>alert(1)</script> --> <img src=x onerror=alert(2)>"
+    async with running_bot(settings) as bot, httpx.AsyncClient(base_url=bot.url) as http:
+        answer = await http.post(
+            "/api/leads",
+            json=lead_payload(campaign=evil),
+            headers={"Authorization": "Bearer t0ken"},
+        )
+        assert answer.status_code == 201
+        await _sign_in(http, _token(await _link(bot)))
+        pages = [await http.get(path) for path in ("/cockpit/campaigns", "/cockpit/leads")]
+    for page in pages:
+        assert page.status_code == 200
+        assert "<script>" not in page.text and "<img src=x" not in page.text
+        assert "&lt;script&gt;" in page.text
