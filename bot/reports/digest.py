@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery.notices import DigestView, NoticeKind, ToStaff
@@ -104,9 +104,10 @@ async def digest_view(
     """The figures of the payload's week and the trend of the weeks before (at send time)."""
     zone = settings.distribution.timezone
     week = Period(date.fromisoformat(payload["from"]), date.fromisoformat(payload["to"]), zone)
-    report = await build_report(session, settings, week, now)
+    sessions = async_sessionmaker(session.bind, expire_on_commit=False)
+    report = await build_report(sessions, settings, week, now)
     trend_period = Period(week.end - timedelta(days=7 * TREND_WEEKS - 1), week.end, zone)
-    trend = await build_report(session, settings, trend_period, now, partners=False)
+    trend = await build_report(sessions, settings, trend_period, now, partners=False)
     top = sorted((p for p in report.partners if p.claims), key=lambda p: (-p.claims, p.name))
     return DigestView(
         language=settings.staff.language,

@@ -205,15 +205,24 @@ def _minutes(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-async def partners(session: AsyncSession, bounds: Bounds) -> list[PartnerRow]:
-    """Reliability per partner: every partner with any activity in the period appears —
-    also one that was recalled from all its leads and owns none now."""
-    data: dict[str, dict[str, Any]] = {}
+Figures = dict[str, dict[str, Any]]
+"""partner id -> {measure: value}, merged from the two halves below."""
+
+
+def _collector() -> tuple[Figures, Any]:
+    data: Figures = {}
 
     def put(partner_id: str | None, **values: Any) -> None:
         if partner_id is not None:
             data.setdefault(partner_id, {}).update(values)
 
+    return data, put
+
+
+async def partner_offers(session: AsyncSession, bounds: Bounds) -> Figures:
+    """Offers made, claims, time to claim, expired offers; recalls, hand-backs, declines
+    and SLA misses (offers, exclusions and events)."""
+    data, put = _collector()
     offered = await session.execute(
         select(Offer.partner_id, func.count())
         .where(_in(Offer.created_at, bounds))
@@ -241,19 +250,6 @@ async def partners(session: AsyncSession, bounds: Bounds) -> list[PartnerRow]:
     for row in (await session.execute(_percentiles(claim_times))).all():
         put(row.key, claim_median_minutes=_minutes(row.p50), claim_p90_minutes=_minutes(row.p90))
 
-    # First contact: from the claim to the first progress report, as kept on the lead while
-    # its partner has it (a recall or hand-back clears both; the next owner starts anew).
-    contact_times = select(
-        Lead.owner_partner_id.label("key"),
-        minutes_between(Lead.contacted_at, Lead.claimed_at).label("minutes"),
-    ).where(_in(Lead.contacted_at, bounds), Lead.claimed_at.is_not(None))
-    for row in (await session.execute(_percentiles(contact_times))).all():
-        put(
-            row.key,
-            contact_median_minutes=_minutes(row.p50),
-            contact_p90_minutes=_minutes(row.p90),
-        )
-
     exclusions = await session.execute(
         select(LeadExclusion.partner_id, LeadExclusion.reason, func.count())
         .where(_in(LeadExclusion.at, bounds))
@@ -276,6 +272,25 @@ async def partners(session: AsyncSession, bounds: Bounds) -> list[PartnerRow]:
     for partner_id, count in sla.all():
         put(partner_id, sla_misses=int(count))
 
+    return data
+
+
+async def partner_leads(session: AsyncSession, bounds: Bounds) -> Figures:
+    """Time to first contact, deals closed in the period and the load now (the leads)."""
+    data, put = _collector()
+    # First contact: from the claim to the first progress report, as kept on the lead while
+    # its partner has it (a recall or hand-back clears both; the next owner starts anew).
+    contact_times = select(
+        Lead.owner_partner_id.label("key"),
+        minutes_between(Lead.contacted_at, Lead.claimed_at).label("minutes"),
+    ).where(_in(Lead.contacted_at, bounds), Lead.claimed_at.is_not(None))
+    for row in (await session.execute(_percentiles(contact_times))).all():
+        put(
+            row.key,
+            contact_median_minutes=_minutes(row.p50),
+            contact_p90_minutes=_minutes(row.p90),
+        )
+
     status = effective_status()
     closed = await session.execute(
         select(
@@ -291,15 +306,24 @@ async def partners(session: AsyncSession, bounds: Bounds) -> list[PartnerRow]:
         put(row.owner_partner_id, won=_count(row.won), lost=_count(row.lost))
         put(row.owner_partner_id, revenue_eur=_money(row.revenue))
 
-    if data:
-        # Load now (not in the period): only for partners that did something in it.
-        owned = await session.execute(
-            select(Lead.owner_partner_id, func.count())
-            .where(Lead.status.in_(OWNED_STATES), Lead.owner_partner_id.in_(list(data)))
-            .group_by(Lead.owner_partner_id)
-        )
-        for partner_id, count in owned.all():
-            put(partner_id, open_now=int(count))
+    owned = await session.execute(
+        select(Lead.owner_partner_id, func.count())
+        .where(Lead.status.in_(OWNED_STATES), Lead.owner_partner_id.is_not(None))
+        .group_by(Lead.owner_partner_id)
+    )
+    for partner_id, count in owned.all():
+        put(partner_id, open_now=int(count))
+    return data
+
+
+async def partner_rows(session: AsyncSession, *halves: Figures) -> list[PartnerRow]:
+    """Every partner with any activity in the period — also one that was recalled from all
+    its leads and owns none now. The load now alone does not make a partner appear."""
+    data: Figures = {}
+    for half in halves:
+        for partner_id, values in half.items():
+            data.setdefault(partner_id, {}).update(values)
+    data = {pid: values for pid, values in data.items() if set(values) - {"open_now"}}
     found = await session.execute(
         select(Partner.id, Partner.name).where(Partner.id.in_(list(data)))
     )
