@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run test install lint bench bench-matching bench-imports bench-news serve clean
+.PHONY: run test install lint bench bench-matching bench-imports bench-news bench-cockpit serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ serve: $(STAMP)
 	@$(LEADBOT) serve
 
 ## make bench: the benchmarks in bench/ (never part of the test suite).
-bench: bench-matching bench-imports bench-news
+bench: bench-matching bench-imports bench-news bench-cockpit
 
 bench-matching: $(STAMP)
 	@$(BIN)/python bench/matching.py
@@ -49,6 +49,10 @@ bench-imports: $(STAMP)
 
 bench-news: $(STAMP)
 	@$(BIN)/python bench/news_matching.py
+
+## 100,000 leads / 1,000,000 events: the cockpit overview and `leadbot report`, SQLite and PostgreSQL.
+bench-cockpit: $(STAMP)
+	@$(BIN)/python bench/cockpit.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-*

@@ -60,6 +60,11 @@ def sync_url(url: str) -> URL:
     return parsed.set(drivername=f"{backend}+{_SYNC_DRIVERS[backend]}")
 
 
+READ_ONLY = "leadbot_read_only"
+"""Execution option for a session that only reads (``session.connection(execution_options=
+{READ_ONLY: True})`` before its first query): on SQLite it begins without the write lock."""
+
+
 def is_sqlite(url: str) -> bool:
     return _parse(url).get_backend_name() == "sqlite"
 
@@ -78,7 +83,12 @@ def _sqlite_setup(sync_engine: Engine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers that asked for it (the reports) take no write lock: in WAL mode they run
+        # beside the writers and beside each other.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> AsyncEngine:

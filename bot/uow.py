@@ -34,6 +34,9 @@ class UnitOfWork:
         cache: dict[str, Any] | None = None,
     ) -> None:
         self._sessions = sessions
+        self.sessions = sessions
+        """More sessions of the same database, for read-only work that runs side by side
+        (the reports); they never see this unit of work's uncommitted changes."""
         self.settings = settings
         self.clock = clock
         self.chats = chats

@@ -18,7 +18,8 @@ from bot.delivery.notices import (
 from bot.handlers.slack import blocks, lists
 from bot.handlers.slack.kit import MAX_BLOCKS, MAX_SECTION, chunks, clip, esc
 from bot.models import LeadStatus
-from bot.reports.pipeline import CampaignRow, PartnerRow, PipelineReport
+from bot.reports.model import CampaignRow, Funnel, PartnerRow, Report
+from bot.reports.period import Period
 from tests.emulators.slack.blocks import buttons, text_of
 
 FACTS = TeaserFacts(
@@ -315,12 +316,29 @@ def test_home_with_many_leads_stays_within_slack_limits() -> None:
 
 
 def test_pipeline_for_staff() -> None:
-    report = PipelineReport(
-        by_status={"won": 1, "claimed": 2},
-        partners=[PartnerRow("P1", "Huber <IT>", open=2, won=1, revenue_eur=Decimal(5000))],
-        campaigns=[CampaignRow("Messe", leads=3, claimed=3, won=1, cost_eur=1000.0)],
-        total=3,
+    report = Report(
+        period=Period(date(2026, 3, 1), date(2026, 3, 31)),
+        generated_at=datetime(2026, 4, 1, tzinfo=UTC),
+        funnel=Funnel(leads=4, offered=4, claimed=3, contacted=2, won=1),
+        by_status={"won": 1, "claimed": 2, "offered": 1},
+        pipeline_eur=Decimal(100_000),
+        revenue_eur=Decimal(5000),
+        partners=[
+            PartnerRow("P1", "Huber <IT>", offers=3, claims=3, won=1, revenue_eur=Decimal(5000))
+        ],
+        campaigns=[
+            CampaignRow(
+                "Messe",
+                leads=3,
+                claimed=3,
+                won=1,
+                revenue_eur=Decimal(5000),
+                cost_eur=Decimal(1000),
+            )
+        ],
     )
     text = text_of(lists.pipeline_blocks(report, "en"))
-    assert "Pipeline: 3 leads, 2 open" in text
-    assert "Huber &lt;IT&gt;" in text and "5,000 €" in text and "ROI" in text
+    # Open counts every lead not closed: 2 with partners + 1 on offer.
+    assert "2026-03-01 – 2026-03-31: 4 leads received, 3 open" in text
+    assert "1 on offer · 2 with partners · 0 waiting for staff" in text
+    assert "Huber &lt;IT&gt;" in text and "5,000 €" in text and "ROI +400%" in text

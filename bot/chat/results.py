@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.delivery.notices import LeadCardView, TeaserView
 from bot.models import LeadStatus
-from bot.reports.pipeline import PipelineReport
+from bot.reports.model import Report as PipelineReport
 
 
 @dataclass(frozen=True)

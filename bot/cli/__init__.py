@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli.cockpit import campaigns_group, cockpit_group
 from bot.cli.common import config_option
 from bot.cli.console import console_command
 from bot.cli.content import content_group
@@ -34,3 +35,5 @@ main.add_command(erase_command)
 main.add_command(content_group)
 main.add_command(explain_command)
 main.add_command(outbox_group)
+main.add_command(cockpit_group)
+main.add_command(campaigns_group)

@@ -67,6 +67,12 @@ def startup_warnings(
             "no API token: set LEADBOT_SERVER__API_TOKEN, until then POST /api/leads "
             "answers 401 to everyone."
         )
+    secret = settings.cockpit.secret
+    if secret is None or not secret.get_secret_value():
+        warnings.append(
+            "no cockpit secret: set LEADBOT_COCKPIT__SECRET, until then /cockpit explains "
+            "that it is not set up and `leadbot cockpit link` refuses."
+        )
     return warnings
 
 

@@ -1,6 +1,8 @@
-"""Staff commands on the CLI: ``report``, ``erase LEAD``, ``leads release|reoffer|recall LEAD``."""
+"""Staff commands on the CLI: ``report [--from --to --format]``, ``erase LEAD``, ``leads release|reoffer|recall LEAD``."""
 
 from __future__ import annotations
+
+import json
 
 import click
 
@@ -13,24 +15,69 @@ from bot.handlers.console.render import render_report
 from bot.leads.lifecycle import IllegalTransition
 from bot.leads.staff import erase, release, reoffer, staff_recall
 from bot.models import Channel
+from bot.reports.export import TABLES, report_csv, report_json
+from bot.reports.model import Report
+from bot.reports.period import PeriodError, parse_period
 from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
 
 
 @command(name="report")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="First day (default: 90 days ago).")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="Last day, included (default: today).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people (in [staff] language), csv for spreadsheets, json for scripts.",
+)
+@click.option(
+    "--table",
+    type=click.Choice(sorted(TABLES)),
+    default="campaigns",
+    show_default=True,
+    help="Which table --format csv writes.",
+)
 @pass_settings
-def report_command(settings: Settings) -> None:
-    """Pipeline by status, partner and campaign (with ROI where campaign costs are set)."""
+def report_command(
+    settings: Settings, start: str | None, end: str | None, fmt: str, table: str
+) -> None:
+    """Funnel, open pipeline, campaign ROI and partner reliability for a date range.
 
-    async def run() -> str:
-        runtime = Runtime.create(settings)
+    Days are local ([distribution] timezone); both ends are included. Warnings (a cost
+    for an unknown campaign) go to stderr for csv and json.
+    """
+    runtime = Runtime.create(settings)
+    try:
+        period = parse_period(
+            start,
+            end,
+            now=runtime.clock.now(),
+            timezone=settings.distribution.timezone,
+            default_days=settings.cockpit.default_days,
+        )
+    except PeriodError as exc:
+        fail(str(exc), 2)
+
+    async def run() -> Report:
         try:
             async with runtime.uow() as uow:
-                return render_report(await pipeline(uow), settings.staff.language)
+                return await pipeline(uow, period)
         finally:
             await runtime.close()
 
-    click.echo(run_async(run()))
+    report = run_async(run())
+    if fmt == "text":
+        click.echo(render_report(report, settings.staff.language))
+        return
+    for warning in report.warnings:
+        click.echo(f"leadbot: warning: {warning}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report_csv(report, table), nl=False)
 
 
 @command(name="erase")

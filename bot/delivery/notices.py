@@ -27,6 +27,7 @@ class NoticeKind(StrEnum):
     CONTENT = "content"  # sales content for the owner (pack after claim, or an update)
     NEWS = "news"  # news about the prospect, for the owner
     STAFF = "staff"  # the manufacturer's monitoring feed
+    DIGEST = "digest"  # the weekly figures with a chart image, to the staff channel
 
 
 # --- audiences -------------------------------------------------------------------------
@@ -158,7 +159,26 @@ class MessageView:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-NoticeView = TeaserView | LeadCardView | MessageView
+@dataclass(frozen=True)
+class DigestView:
+    """The week's figures for staff; platforms post :func:`bot.cockpit.charts.digest_png` with
+    the words of :func:`bot.reports.digest.digest_lines` (an image plus a caption)."""
+
+    language: str
+    start: date
+    end: date
+    leads: int
+    won: int
+    revenue_eur: Decimal
+    open: int
+    pipeline_eur: Decimal
+    top_partners: tuple[tuple[str, int], ...]  # (name, claims), most claims first
+    weeks: tuple[tuple[date, int, Decimal], ...]  # (monday, leads received, revenue won)
+    cockpit_url: str
+    kind: NoticeKind = NoticeKind.DIGEST
+
+
+NoticeView = TeaserView | LeadCardView | MessageView | DigestView
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from bot.models import (
     Platform,
     Rep,
 )
+from bot.reports.digest import digest_view
 
 
 async def lead_details(session: AsyncSession, lead: Lead) -> LeadDetails | None:
@@ -84,12 +85,13 @@ async def lead_details(session: AsyncSession, lead: Lead) -> LeadDetails | None:
 
 
 _TO_PARTNER = (NoticeKind.TEASER.value, NoticeKind.TEASER_CLOSED.value)
+_TO_STAFF = (NoticeKind.STAFF.value, NoticeKind.DIGEST.value)
 
 
 async def language_of(
     session: AsyncSession, row: OutboxMessage, settings: Settings, rep: Rep | None
 ) -> str:
-    if row.kind == NoticeKind.STAFF.value:
+    if row.kind in _TO_STAFF:
         return settings.staff.language
     if row.kind in _TO_PARTNER:
         offer = await session.get(Offer, row.payload.get("offer_id"))
@@ -116,7 +118,7 @@ async def resolve(
     session: AsyncSession, row: OutboxMessage, settings: Settings
 ) -> tuple[NoticeView, MessageRef | None] | None:
     """The view to render and the message to edit (if any); None if the row is obsolete."""
-    to_rep = row.kind not in _TO_PARTNER and row.kind != NoticeKind.STAFF.value
+    to_rep = row.kind not in _TO_PARTNER and row.kind not in _TO_STAFF
     rep = await rep_at_address(session, Platform(row.platform), row.address) if to_rep else None
     language = await language_of(session, row, settings, rep)
     kind = NoticeKind(row.kind)
@@ -171,6 +173,8 @@ async def resolve(
             language=language,
         )
         return view, ref
+    if kind is NoticeKind.DIGEST:
+        return await digest_view(session, settings, payload, row.created_at), None
     if kind is NoticeKind.CONTENT:
         content = await resolve_content(session, row, settings, language, rep)
         return (content, None) if content is not None else None

@@ -132,7 +132,7 @@ class OutboxSender:
                 row.sent_at = now if status is OutboxStatus.SENT else None
             if ref is not None and delivery is not None:
                 await self._remember(uow.session, row, ref, delivery)
-            if row.kind != NoticeKind.STAFF.value:
+            if row.kind not in (NoticeKind.STAFF.value, NoticeKind.DIGEST.value):
                 if status is OutboxStatus.FAILED:
                     await uow.outbox.staff(
                         "delivery_failed",

@@ -17,40 +17,18 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.i18n import t
+from bot.reports.format import DISPLAY_TZ, day, duration, money, pct, report_summary
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-DISPLAY_TZ = ZoneInfo("Europe/Berlin")
 
 
 def strip_control(value: str) -> str:
     """Drop control characters (ANSI escapes, bidi overrides) from user text."""
     return _CONTROL.sub("", value)
-
-
-def money(value: int | float | Decimal | None, language: str = "de") -> str:
-    if value is None:
-        return "–"
-    amount = Decimal(value)
-    digits = 0 if amount == amount.to_integral_value() else 2
-    text = f"{amount:,.{digits}f}"
-    if language == "de":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return f"{text} €"
-
-
-def day(value: date | datetime | str | None, language: str = "de") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    if isinstance(value, datetime):
-        value = value.astimezone(DISPLAY_TZ).date()
-    return value.strftime("%d.%m.%Y") if language == "de" else value.isoformat()
 
 
 def moment(value: datetime | str | None, language: str = "de") -> str:
@@ -91,7 +69,15 @@ def environment(templates: Path, escape: Callable[[str], str]) -> Environment:
         keep_trailing_newline=False,
     )
     env.globals.update(
-        t=t, money=money, day=day, moment=moment, label=label, notice_text=notice_text
+        t=t,
+        money=money,
+        day=day,
+        moment=moment,
+        label=label,
+        notice_text=notice_text,
+        summary=report_summary,
+        duration=duration,
+        pct=pct,
     )
     return env
 

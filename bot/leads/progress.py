@@ -323,8 +323,14 @@ async def _release_owner(uow: UnitOfWork, lead: Lead, reason: str) -> tuple[str 
 async def _give_back(
     uow: UnitOfWork, lead: Lead, actor: Actor, status: LeadStatus, reason: str, note: str | None
 ) -> Partner | None:
-    """The owner loses the lead: status, exclusion, the owner's card, the staff feed."""
-    change_status(uow, lead, status, actor, reason=reason, note=note)
+    """The owner loses the lead: status, exclusion, the owner's card, the staff feed.
+
+    The event names the partner that lost the lead (also when staff or the SLA timer acted),
+    so partner reliability counts recalls against the right partner.
+    """
+    change_status(
+        uow, lead, status, actor, partner_id=lead.owner_partner_id, reason=reason, note=note
+    )
     partner_id, rep_id = await _release_owner(uow, lead, status.value)
     if rep_id is not None:
         await uow.outbox.enqueue(

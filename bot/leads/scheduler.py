@@ -20,6 +20,7 @@ from bot.delivery.notices import NoticeKind
 from bot.leads.distribution import expire_wave
 from bot.leads.progress import recall
 from bot.models import Lead, LeadStatus, Timer, TimerKind
+from bot.reports.digest import ensure_digest_timer, fire_digest
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
 
@@ -30,6 +31,8 @@ LEASE_NAME = "scheduler"
 
 
 async def _fire(uow: UnitOfWork, timer: Timer) -> str:
+    if timer.kind is TimerKind.DIGEST:
+        return await fire_digest(uow, timer)
     lead = await uow.session.get(Lead, timer.lead_id)
     if lead is None:
         return "obsolete"
@@ -75,7 +78,12 @@ async def _fire(uow: UnitOfWork, timer: Timer) -> str:
 
 
 async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
-    """Fire every timer that is due now; return how many were handled."""
+    """Fire every timer that is due now; return how many were handled.
+
+    Each pass first makes sure the next weekly digest has its timer (when one is set).
+    """
+    async with runtime.uow() as uow:
+        await ensure_digest_timer(uow)
     now = runtime.clock.now()
     async with runtime.uow() as uow:
         due = (

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models. Import from here; the modules group tables by concern."""
 
 from bot.models.base import Base, utcnow
+from bot.models.cockpit import CampaignCost, CockpitLogin
 from bot.models.content import ContentDelivery, ContentItem, NewsFeed, NewsMatch
 from bot.models.delivery import ChatMessage, Offer, OutboxMessage, Timer
 from bot.models.directory import LinkCode, Partner, Rep
@@ -21,8 +22,10 @@ from bot.models.links import UsedLink
 __all__ = [
     "ActorKind",
     "Base",
+    "CampaignCost",
     "Channel",
     "ChatMessage",
+    "CockpitLogin",
     "ContentDelivery",
     "ContentItem",
     "HoldReason",

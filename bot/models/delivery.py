@@ -19,6 +19,9 @@ class Offer(Base):
     __tablename__ = "offers"
     __table_args__ = (
         UniqueConstraint("lead_id", "partner_id", "round", name="lead_partner_round"),
+        Index("ix_offers_partner_created", "partner_id", "created_at"),
+        # Covers the reports' "offers ended in the period" scans (bot/reports/queries.py).
+        Index("ix_offers_closed", "closed_at", "status", "partner_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -92,7 +95,10 @@ class Timer(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     kind: Mapped[TimerKind] = mapped_column(_enum(TimerKind, "timer_kind"))
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """For timers that must exist once (``digest:2026-03-09``): several processes may try to
+    schedule the same one; the unique key lets only the first insert win."""
     due_at: Mapped[datetime] = mapped_column()
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -73,7 +74,7 @@ class Lead(Base):
     follow_up_on: Mapped[date | None] = mapped_column(Date)
     revenue_eur: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     lost_reason: Mapped[str | None] = mapped_column(String(64))
-    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -112,6 +113,7 @@ class LeadEvent(Base):
     """Append-only audit trail: who did what to a lead, from where, when."""
 
     __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_to_status_at", "to_status", "at"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
@@ -135,4 +137,4 @@ class LeadExclusion(Base):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
     reason: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

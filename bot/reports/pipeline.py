@@ -1,111 +1,116 @@
-"""Pipeline and campaign-ROI figures for staff: computed from leads, never from chat state."""
+"""The staff report for a period: every figure from aggregate SQL (:mod:`bot.reports.queries`).
+
+``leadbot report``, the chats' pipeline views, the cockpit and the weekly digest all call
+:func:`pipeline`, so they agree by construction.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal
-from statistics import median
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.leads.lifecycle import OWNED
-from bot.models import Lead, LeadStatus, Partner
+from bot.config import Settings
+from bot.db import READ_ONLY
+from bot.reports import queries
+from bot.reports.costs import campaign_costs, unknown_cost_warnings
+from bot.reports.model import PartnerRow, Report, WeekRow
+from bot.reports.period import Period, parse_period
 from bot.uow import UnitOfWork
 
-
-@dataclass
-class PartnerRow:
-    partner_id: str
-    name: str
-    open: int = 0
-    won: int = 0
-    lost: int = 0
-    revenue_eur: Decimal = Decimal(0)
-    claim_minutes: list[float] = field(default_factory=list)
-
-    @property
-    def conversion(self) -> float | None:
-        closed = self.won + self.lost
-        return self.won / closed if closed else None
-
-    @property
-    def median_claim_minutes(self) -> float | None:
-        return median(self.claim_minutes) if self.claim_minutes else None
+T = TypeVar("T")
+Sessions = async_sessionmaker[AsyncSession]
 
 
-@dataclass
-class CampaignRow:
-    campaign: str
-    leads: int = 0
-    claimed: int = 0
-    won: int = 0
-    lost: int = 0
-    revenue_eur: Decimal = Decimal(0)
-    cost_eur: float | None = None
-
-    @property
-    def conversion(self) -> float | None:
-        closed = self.won + self.lost
-        return self.won / closed if closed else None
-
-    @property
-    def roi(self) -> float | None:
-        """(revenue - cost) / cost, when the campaign's cost is configured."""
-        if not self.cost_eur:
-            return None
-        return (float(self.revenue_eur) - self.cost_eur) / self.cost_eur
+def default_period(uow: UnitOfWork) -> Period:
+    """The last ``[cockpit] default_days`` days up to today."""
+    settings = uow.settings
+    return parse_period(
+        None,
+        None,
+        now=uow.clock.now(),
+        timezone=settings.distribution.timezone,
+        default_days=settings.cockpit.default_days,
+    )
 
 
-@dataclass
-class PipelineReport:
-    by_status: dict[str, int]
-    partners: list[PartnerRow]
-    campaigns: list[CampaignRow]
-    total: int
-
-    @property
-    def open_leads(self) -> int:
-        return sum(self.by_status.get(s.value, 0) for s in OWNED)
+async def _in_session(sessions: Sessions, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """``work`` in a fresh read-only session (on SQLite: without the write lock)."""
+    async with sessions() as session:
+        await session.connection(execution_options={READ_ONLY: True})
+        return await work(session)
 
 
-async def pipeline(uow: UnitOfWork) -> PipelineReport:
-    leads = (await uow.session.scalars(select(Lead))).all()
-    partners = {p.id: p.name for p in (await uow.session.scalars(select(Partner))).all()}
-    costs = uow.settings.reports.campaign_costs
-    by_status: dict[str, int] = defaultdict(int)
-    partner_rows: dict[str, PartnerRow] = {}
-    campaign_rows: dict[str, CampaignRow] = {}
-    for lead in leads:
-        by_status[lead.status.value] += 1
-        name = lead.campaign or "(none)"
-        campaign = campaign_rows.setdefault(name, CampaignRow(name, cost_eur=costs.get(name)))
-        campaign.leads += 1
-        if lead.claimed_at is not None or lead.status in (LeadStatus.WON, LeadStatus.LOST):
-            campaign.claimed += 1
-        if lead.owner_partner_id is None:
-            continue
-        row = partner_rows.setdefault(
-            lead.owner_partner_id,
-            PartnerRow(
-                lead.owner_partner_id, partners.get(lead.owner_partner_id, lead.owner_partner_id)
-            ),
+async def build_report(
+    sessions: Sessions,
+    settings: Settings,
+    period: Period,
+    now: datetime,
+    *,
+    partners: bool = True,
+) -> Report:
+    """The report for ``period``.
+
+    The independent query groups run side by side, each in its own session (connection):
+    the database works on them in parallel (SQLite's reader threads in WAL mode and
+    PostgreSQL's backends can use both cores), and on SQLite the report takes no write lock,
+    so claims are never kept waiting for it.
+    """
+    bounds = period.bounds()
+
+    async def leads(session: AsyncSession) -> tuple[queries.Cohort, list[str]]:
+        costs = await campaign_costs(session, settings)
+        cohort = await queries.cohort(session, bounds, costs)
+        return cohort, await unknown_cost_warnings(session, costs)
+
+    async def weeks(session: AsyncSession) -> list[WeekRow]:
+        return await queries.weeks(session, period)
+
+    async def offers(session: AsyncSession) -> queries.Figures:
+        return await queries.partner_offers(session, bounds) if partners else {}
+
+    async def owners(session: AsyncSession) -> queries.Figures:
+        return await queries.partner_leads(session, bounds) if partners else {}
+
+    (cohort, warnings), trend, by_offers, by_leads = await asyncio.gather(
+        _in_session(sessions, leads),
+        _in_session(sessions, weeks),
+        _in_session(sessions, offers),
+        _in_session(sessions, owners),
+    )
+    rows: list[PartnerRow] = []
+    if partners:
+        rows = await _in_session(
+            sessions, lambda session: queries.partner_rows(session, by_offers, by_leads)
         )
-        if lead.status in OWNED:
-            row.open += 1
-        if lead.claimed_at and lead.offered_at:
-            row.claim_minutes.append((lead.claimed_at - lead.offered_at).total_seconds() / 60)
-        if lead.status is LeadStatus.WON:
-            row.won += 1
-            campaign.won += 1
-            row.revenue_eur += lead.revenue_eur or 0
-            campaign.revenue_eur += lead.revenue_eur or 0
-        elif lead.status is LeadStatus.LOST:
-            row.lost += 1
-            campaign.lost += 1
-    return PipelineReport(
-        by_status=dict(by_status),
-        partners=sorted(partner_rows.values(), key=lambda r: (-r.won, -r.open, r.name)),
-        campaigns=sorted(campaign_rows.values(), key=lambda r: (-r.revenue_eur, r.campaign)),
-        total=len(leads),
+    return Report(
+        period=period,
+        generated_at=now,
+        funnel=cohort.funnel,
+        by_status=cohort.by_status,
+        pipeline_eur=cohort.pipeline,
+        revenue_eur=cohort.revenue,
+        campaigns=cohort.campaigns,
+        partners=rows,
+        weeks=trend,
+        warnings=warnings,
+    )
+
+
+async def pipeline(
+    uow: UnitOfWork, period: Period | None = None, *, partners: bool = True
+) -> Report:
+    """The report for ``period`` (default: :func:`default_period`).
+
+    ``partners=False`` skips the partner reliability queries (pages that do not show them).
+    """
+    return await build_report(
+        uow.sessions,
+        uow.settings,
+        period or default_period(uow),
+        uow.clock.now(),
+        partners=partners,
     )

@@ -40,7 +40,7 @@ from bot.intake.schema import LeadIn
 from bot.intake.service import IntakeResult, receive
 from bot.models import Channel, Lead, LeadStatus
 from bot.runtime import Runtime
-from bot.web import openapi, ops
+from bot.web import cockpit, openapi, ops
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,7 @@ def create_app(
     app.state.api_results = Counter()
     app.include_router(leads_router)
     app.include_router(ops.router)
+    app.include_router(cockpit.router)
     for router in routers:
         app.include_router(router)
     for path, mounted in mounts:

@@ -61,6 +61,7 @@ async def read_params(request: web.Request) -> tuple[dict[str, Any], str]:
                     "filename": value.filename,
                     "content_type": value.content_type,
                     "size": len(data),
+                    "data": data,  # tests check what arrived (e.g. a PNG signature)
                 }
             params[key] = value
         return params, "form" if ctype.endswith("urlencoded") else "multipart"

@@ -16,13 +16,15 @@ from bot.chat.results import (
     Result,
     TeaserList,
 )
-from bot.delivery.notices import LeadCardView, MessageView, NoticeView, TeaserView
+from bot.delivery.notices import DigestView, LeadCardView, MessageView, NoticeView, TeaserView
 from bot.handlers import text
 from bot.handlers.console.platform import escape_console
 from bot.handlers.text import label, money, reply_text
 from bot.i18n import t
 from bot.leads.progress import StatusAction
-from bot.reports.pipeline import PipelineReport
+from bot.reports.digest import digest_lines
+from bot.reports.format import duration, pct, report_summary
+from bot.reports.model import Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -47,6 +49,8 @@ def command_for(action: str, lead_id: int) -> str:
 
 
 def render_view(view: NoticeView) -> str:
+    if isinstance(view, DigestView):  # no image in a terminal: the words and the link
+        return "\n".join(escape_console(line) for line in digest_lines(view))
     if isinstance(view, TeaserView):
         return render("teaser.j2", view=view)
     if isinstance(view, LeadCardView):
@@ -75,38 +79,86 @@ def render_leads(leads: list[LeadSummary], language: str, *, staff: bool) -> str
     return "\n".join(lines)
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+def text_table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Columns as wide as their widest cell (so no name breaks them); numbers right-aligned."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = []
+    for cells in (header, *rows):
+        parts = [
+            cell.ljust(width) if index == 0 else cell.rjust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        lines.append(indent + "  ".join(parts).rstrip())
+    return lines
 
 
-def render_report(report: PipelineReport, language: str) -> str:
-    lines = [f"Pipeline: {report.total} leads, {report.open_leads} open"]
-    lines.append(
-        "  "
-        + " · ".join(
-            f"{label(language, 'status', status)} {count}"
-            for status, count in sorted(report.by_status.items())
-        )
+def _report_tables(report: Report, language: str) -> list[str]:
+    def col(key: str) -> str:
+        return t(language, f"report.column.{key}")
+
+    lines = ["", t(language, "report.funnel")]
+    lines += text_table(
+        [col("stage"), col("count"), col("share")],
+        [
+            [t(language, f"report.stage.{stage}"), str(count), pct(share)]
+            for stage, count, share in report.funnel.steps()
+        ],
     )
-    if report.partners:
-        lines.append("Partner:")
-        for row in report.partners:
-            claim = (
-                "–" if row.median_claim_minutes is None else f"{row.median_claim_minutes:.0f} min"
-            )
-            lines.append(
-                f"  {escape_console(row.name):<32} open {row.open:>3} · won {row.won:>3} · lost {row.lost:>3}"
-                f" · {money(row.revenue_eur, language):>14} · conv. {_pct(row.conversion):>4} · claim {claim}"
-            )
     if report.campaigns:
-        lines.append("Campaigns:")
-        for c in report.campaigns:
-            roi = "" if c.roi is None else f" · ROI {c.roi:+.0%}"
-            lines.append(
-                f"  {escape_console(c.campaign):<32} leads {c.leads:>3} · claimed {c.claimed:>3} · won {c.won:>3}"
-                f" · {money(c.revenue_eur, language):>14}{roi}"
-            )
-    return "\n".join(lines)
+        lines += ["", t(language, "report.campaigns")]
+        lines += text_table(
+            [
+                col(k)
+                for k in ("campaign", "leads", "claimed", "won", "lost", "revenue", "cost", "roi")
+            ],
+            [
+                [
+                    escape_console(c.campaign or t(language, "report.no_campaign")),
+                    str(c.leads),
+                    str(c.claimed),
+                    str(c.won),
+                    str(c.lost),
+                    money(c.revenue_eur, language),
+                    money(c.cost_eur, language),
+                    pct(c.roi, signed=True),
+                ]
+                for c in report.campaigns
+            ],
+        )
+    if report.partners:
+        keys = ("partner", "offers", "claims", "claim_median", "contact_median", "expired")
+        keys += ("sla_misses", "recalls", "handbacks", "declines", "won", "lost", "revenue")
+        lines += ["", t(language, "report.partners")]
+        lines += text_table(
+            [col(k) for k in keys],
+            [
+                [
+                    escape_console(p.name),
+                    str(p.offers),
+                    str(p.claims),
+                    duration(p.claim_median_minutes, language),
+                    duration(p.contact_median_minutes, language),
+                    str(p.expired),
+                    str(p.sla_misses),
+                    str(p.recalls),
+                    str(p.handbacks),
+                    str(p.declines),
+                    str(p.won),
+                    str(p.lost),
+                    money(p.revenue_eur, language),
+                ]
+                for p in report.partners
+            ],
+        )
+    if report.warnings:
+        lines += ["", t(language, "report.warnings")]
+        lines += [f"  ! {escape_console(w)}" for w in report.warnings]
+    return lines
+
+
+def render_report(report: Report, language: str) -> str:
+    """The staff report as text in one language, every table's columns fitted to its cells."""
+    return "\n".join(report_summary(report, language) + _report_tables(report, language))
 
 
 SESSION_HELP = (
@@ -140,13 +192,13 @@ def render_profile(profile: Profile, language: str) -> str:
     return escape_console(f"{words} ({profile.user_id})")
 
 
-def render_result(result: Result | PipelineReport, language: str) -> str:
+def render_result(result: Result, language: str) -> str:
     """What the console prints for any command's answer."""
     if isinstance(result, Reply):
         return render_reply(result, language)
     if isinstance(result, LeadCardView):
         return render_view(result)
-    if isinstance(result, PipelineReport):
+    if isinstance(result, Report):
         return render_report(result, language)
     if isinstance(result, LeadList):
         if result.everyone is not None and not result.mine:

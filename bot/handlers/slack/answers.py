@@ -17,7 +17,7 @@ from bot.handlers.slack import blocks
 from bot.handlers.slack.kit import MAX_BLOCKS, Block, Message, esc, section
 from bot.handlers.slack.lists import explanation_blocks, leads_blocks, pipeline_blocks
 from bot.i18n import t
-from bot.reports.pipeline import PipelineReport
+from bot.reports.model import Report as PipelineReport
 
 _USAGE = {verb.name: verb.usage for verb in VERBS}
 

@@ -13,7 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from bot.chat.results import Reply
-from bot.delivery.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
+from bot.delivery.notices import (
+    DigestView,
+    LeadCardView,
+    MessageView,
+    NoticeKind,
+    NoticeView,
+    TeaserView,
+)
 from bot.handlers.slack.kit import (
     Block,
     Message,
@@ -29,6 +36,7 @@ from bot.handlers.slack.kit import (
 )
 from bot.handlers.text import day, label, moment, money, notice_text, reply_text
 from bot.i18n import t
+from bot.reports.digest import digest_lines
 
 CLAIM = "lead_claim"  # DESIGN §6: the teaser button's action_id; its value is the offer id
 STATUS_PREFIX = "lead_"  # lead_contacted, lead_won, ... ; the value is the lead id
@@ -287,8 +295,17 @@ def message(view: MessageView) -> list[Message]:
     return [Message(esc(words), [section(f"{icon} {esc(words)}")])]
 
 
+def digest(view: DigestView) -> Message:
+    """The digest's words: the ``initial_comment`` of the chart image the transport uploads."""
+    title, *rest = digest_lines(view)
+    text = f":bar_chart: *{esc(title)}*\n" + "\n".join(esc(line) for line in rest)
+    return Message(text, [section(text)])
+
+
 def render(view: NoticeView) -> list[Message]:
     """The Slack messages for any view the outbox sender resolves."""
+    if isinstance(view, DigestView):
+        return [digest(view)]
     if isinstance(view, TeaserView):
         return [teaser(view)]
     if isinstance(view, LeadCardView):

@@ -25,7 +25,8 @@ from bot.handlers.slack.kit import (
 )
 from bot.handlers.text import day, label, moment, money
 from bot.i18n import t
-from bot.reports.pipeline import PipelineReport
+from bot.reports.format import duration, pct, report_summary
+from bot.reports.model import Report
 
 HOME_REFRESH = "home_refresh"
 HOME_LEADS = 25  # leads shown in App Home (3 blocks each, within Slack's 100 blocks)
@@ -85,32 +86,29 @@ def leads_blocks(
     return blocks
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
-def pipeline_blocks(report: PipelineReport, language: str) -> list[Block]:
-    """The staff pipeline: leads by status, partners, campaigns (with ROI when costed)."""
-    title = t(language, "report.title", total=report.total, open=report.open_leads)
-    if not report.total:
-        return [section(f"*{esc(title)}*"), context(esc(t(language, "report.empty")))]
-    statuses = " · ".join(
-        f"{esc(label(language, 'status', status))} {count}"
-        for status, count in sorted(report.by_status.items())
-    )
-    blocks: list[Block] = [section(f":bar_chart: *{esc(title)}*\n{statuses}")]
+def pipeline_blocks(report: Report, language: str) -> list[Block]:
+    """The staff pipeline: totals that add up, partners, campaigns (with ROI when costed)."""
+    head = report_summary(report, language)
+    if not report.total and not report.partners:
+        return [section(f"*{esc(head[0])}*"), context(esc(t(language, "report.empty")))]
+    blocks: list[Block] = [
+        section(
+            f":bar_chart: *{esc(head[0])}*\n" + "\n".join(esc(line.strip()) for line in head[1:])
+        )
+    ]
     lines = []
     for row in report.partners:
-        claim = "–" if row.median_claim_minutes is None else f"{row.median_claim_minutes:.0f} min"
         figures = t(
             language,
             "report.partner_line",
-            open=row.open,
+            claims=row.claims,
+            offers=row.offers,
+            claim=duration(row.claim_median_minutes, language),
             won=row.won,
             lost=row.lost,
             revenue=money(row.revenue_eur, language),
-            conversion=_pct(row.conversion),
-            claim=claim,
+            recalls=row.recalls,
+            handbacks=row.handbacks,
         )
         lines.append(f"• *{esc(row.name)}* — {esc(figures)}")
     if lines:
@@ -127,11 +125,14 @@ def pipeline_blocks(report: PipelineReport, language: str) -> list[Block]:
             revenue=money(c.revenue_eur, language),
         )
         if c.roi is not None:
-            figures += " · " + t(language, "report.roi", roi=f"{c.roi:+.0%}")
-        lines.append(f"• *{esc(c.campaign)}* — {esc(figures)}")
+            figures += " · " + t(language, "report.roi", roi=pct(c.roi, signed=True))
+        name = c.campaign or t(language, "report.no_campaign")
+        lines.append(f"• *{esc(name)}* — {esc(figures)}")
     if lines:
         text = f"*{esc(t(language, 'report.campaigns'))}*\n" + "\n".join(lines)
         blocks.extend(section(piece) for piece in chunks(text))
+    for warning in report.warnings:
+        blocks.append(context(f":warning: {esc(warning)}"))
     return blocks[:MAX_BLOCKS]
 
 
@@ -155,7 +156,7 @@ def home_view(
     *,
     leads: list[LeadSummary] | None,
     actions_for: dict[int, tuple[str, ...]],
-    pipeline: PipelineReport | None,
+    pipeline: Report | None,
     notice: str | None = None,
     now: datetime | None = None,
 ) -> Block:

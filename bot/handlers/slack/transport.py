@@ -19,12 +19,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cockpit.charts import digest_png
 from bot.config import SlackSettings
-from bot.delivery.notices import Delivery, MessageRef, TeaserView
-from bot.delivery.transports import RateLimit
+from bot.delivery.notices import Delivery, DigestView, MessageRef, TeaserView
+from bot.delivery.transports import DeliveryError, RateLimit
 from bot.handlers.slack.blocks import render
 from bot.handlers.slack.errors import (
     GONE,
@@ -35,6 +36,7 @@ from bot.handlers.slack.errors import (
 )
 from bot.handlers.slack.kit import Message
 from bot.models import Platform
+from bot.reports.digest import digest_lines
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class SlackTransport:
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
         messages = render(delivery.view)
         try:
+            if isinstance(delivery.view, DigestView):
+                return await self._upload(delivery, delivery.view, messages[0])
             if delivery.edit is not None:
                 return await self._edit(delivery, messages[0])
             return await self._post(delivery, messages)
@@ -99,6 +103,31 @@ class SlackTransport:
                 self._posted.pop(delivery.outbox_id, None)
                 self._dm.pop(delivery.address, None)  # a stale DM id is opened afresh next time
             raise
+
+    async def _upload(self, delivery: Delivery, view: DigestView, message: Message) -> MessageRef:
+        """The digest chart as a file in the channel, the words as its comment.
+
+        ``files_upload_v2`` is what current slack_sdk offers: files.getUploadURLExternal,
+        a POST of the bytes, files.completeUploadExternal (the old files.upload is gone).
+        """
+        channel = await self.channel_for(delivery.address)
+        image = digest_png(view)
+        name = f"leadbot-{view.start.isoformat()}-{view.end.isoformat()}.png"
+        try:
+            answer = await self._call(
+                "files.completeUploadExternal",
+                lambda: self.client.files_upload_v2(
+                    channel=channel,
+                    file=image,
+                    filename=name,
+                    title=digest_lines(view)[0],
+                    initial_comment=message.text,
+                ),
+            )
+        except SlackRequestError as exc:  # the upload POST itself failed: try again later
+            raise DeliveryError(f"files upload: {exc}") from None
+        files = answer.get("files") or [{}]
+        return MessageRef(delivery.address, f"{channel}:file:{files[0].get('id', '')}")
 
     async def _post(self, delivery: Delivery, messages: list[Message]) -> MessageRef:
         channel = await self.channel_for(delivery.address)

@@ -35,7 +35,7 @@ from bot.handlers.telegram.render import (
 from bot.handlers.telegram.updates import CommandIn, PressIn
 from bot.handlers.text import reply_text
 from bot.i18n import t
-from bot.reports.pipeline import PipelineReport
+from bot.reports.model import Report as PipelineReport
 
 PIPELINE_LIMIT = 30
 PRIVATE = (c.ListLeads, c.ShowLead, c.Teasers, c.Progress, c.Claim, c.WhoAmI)

@@ -15,11 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.chat.results import Reply
-from bot.delivery.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
+from bot.delivery.notices import (
+    DigestView,
+    LeadCardView,
+    MessageView,
+    NoticeKind,
+    NoticeView,
+    TeaserView,
+)
 from bot.handlers import text
 from bot.handlers.telegram.keyboards import Keyboard, claim_keyboard, status_keyboard
 from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.text import reply_text
+from bot.reports.digest import digest_lines
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_MESSAGE = 4096
@@ -69,8 +77,17 @@ def render_content(view: MessageView) -> list[str]:
     return split_html([head, *items])
 
 
+def render_digest(view: DigestView) -> Outgoing:
+    """The caption of the digest photo (Telegram allows 1024 characters there)."""
+    title, *rest = digest_lines(view)
+    lines = [f"📊 <b>{escape_telegram(title)}</b>", *(escape_telegram(line) for line in rest)]
+    return Outgoing("\n".join(lines))
+
+
 def render_view(view: NoticeView) -> list[Outgoing]:
-    """Every message a view becomes (teasers and cards: exactly one)."""
+    """Every message a view becomes (teasers, cards and the digest caption: exactly one)."""
+    if isinstance(view, DigestView):
+        return [render_digest(view)]
     if isinstance(view, TeaserView):
         return [render_teaser(view)]
     if isinstance(view, LeadCardView):

@@ -31,7 +31,8 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.delivery.notices import Delivery, LeadCardView, MessageRef
+from bot.cockpit.charts import digest_png
+from bot.delivery.notices import Delivery, DigestView, LeadCardView, MessageRef
 from bot.delivery.transports import DeliveryError, RateLimit
 from bot.handlers.telegram.bot import NO_PREVIEW, TelegramBot
 from bot.handlers.telegram.keyboards import markup
@@ -89,7 +90,16 @@ class TelegramTransport:
         chat_id = int(delivery.address)
         messages = render_view(delivery.view)
         try:
-            if delivery.edit is not None:
+            if isinstance(delivery.view, DigestView):
+                sent = await self.tg.bot.send_photo(
+                    chat_id,
+                    digest_png(delivery.view),
+                    caption=messages[0].text,
+                    parse_mode=ParseMode.HTML,
+                    filename=f"leadbot-{delivery.view.end.isoformat()}.png",
+                )
+                ref = MessageRef(str(chat_id), str(sent.message_id))
+            elif delivery.edit is not None:
                 ref = await self._edit(delivery, chat_id, messages[0])
             else:
                 ref = await self._send_all(delivery, chat_id, messages)

@@ -170,7 +170,20 @@ def _original(
     return next((e for e in state.ephemerals if e.ts == ts), None)
 
 
+def get_upload_url(state: SlackState, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """Step 1 of files_upload_v2: a URL to POST the bytes to, and the file's id."""
+    upload = state.new_upload(params)
+    return {"upload_url": f"{state.upload_base}/upload/{upload.id}", "file_id": upload.id}
+
+
+def complete_upload(state: SlackState, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """Step 3: share the uploaded files in ``channel_id`` with ``initial_comment``."""
+    return {"files": state.complete_uploads(params)}
+
+
 METHODS: dict[str, Method] = {
+    "files.getUploadURLExternal": get_upload_url,
+    "files.completeUploadExternal": complete_upload,
     "auth.test": auth_test,
     "chat.postMessage": post_message,
     "chat.update": update,

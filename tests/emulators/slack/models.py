@@ -95,6 +95,7 @@ class SlackMessage(_Readable):
     attachments: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
     metadata: dict[str, Any] | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)  # shared with the message
     history: list[Version] = field(default_factory=list)
     deleted: bool = False
     at: float = field(default_factory=time.time)
@@ -121,6 +122,8 @@ class SlackMessage(_Readable):
             data["thread_ts"] = self.thread_ts
         if self.metadata:
             data["metadata"] = self.metadata
+        if self.files:
+            data["files"] = [{k: v for k, v in f.items() if k != "data"} for f in self.files]
         if self.history:
             data["edited"] = {"user": self.user, "ts": self.ts}
         return data
@@ -217,3 +220,14 @@ class ResponseTarget:
     user: str
     message_ts: str | None
     uses: int = 0
+
+
+@dataclass
+class Upload:
+    """A file between files.getUploadURLExternal and files.completeUploadExternal."""
+
+    id: str
+    filename: str
+    length: int
+    data: bytes | None = None  # what was POSTed to the upload URL
+    completed: bool = False

@@ -116,8 +116,20 @@ class SlackEmulator(EmulatorServer):
         async def respond(request: web.Request) -> web.StreamResponse:
             return await self.handle_api(request, RESPONSE_URL, request.match_info["token"])
 
+        async def upload(request: web.Request) -> web.StreamResponse:
+            """files_upload_v2 step 2: the bytes, POSTed to the URL step 1 handed out."""
+            data = await request.read()
+            with self.lock:
+                known = self.state.receive_upload(request.match_info["file_id"], data)
+            self.changed()
+            if not known:
+                return web.Response(status=404, text="unknown upload")
+            return web.Response(text=f"OK - {len(data)}")
+
+        self.state.upload_base = self.base_url
         app.router.add_route("*", "/api/{method}", api)
         app.router.add_post("/response/{token}", respond)
+        app.router.add_post("/upload/{file_id}", upload)
 
     def decode_params(self, params: dict[str, Any]) -> dict[str, Any]:
         decoded = dict(params)
@@ -243,6 +255,12 @@ class SlackEmulator(EmulatorServer):
             return self.state.resolve_channel(channel).id
         except SlackFailure:
             raise LookupError(f"unknown channel {channel!r}; add_channel() it first") from None
+
+    def file_content(self, file_id: str) -> bytes | None:
+        """The bytes uploaded for a file (files_upload_v2), or None."""
+        with self.lock:
+            upload = self.state.uploads.get(file_id)
+            return upload.data if upload else None
 
     def dm_messages(self, user_id: str) -> list[SlackMessage]:
         return self.bot_messages(self.dm_channel(user_id))

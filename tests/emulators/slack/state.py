@@ -21,6 +21,7 @@ from tests.emulators.slack.models import (
     SlackMessage,
     SlackView,
     Trigger,
+    Upload,
     User,
     Version,
 )
@@ -28,6 +29,7 @@ from tests.emulators.slack.views import ViewsMixin
 
 MAX_TEXT = 40_000
 MAX_BLOCKS = 50
+MAX_UPLOAD = 1024 * 1024 * 1024
 
 
 class SlackState(ViewsMixin):
@@ -60,6 +62,8 @@ class SlackState(ViewsMixin):
         self.home_views: dict[str, str] = {}
         self.triggers: dict[str, Trigger] = {}
         self.responses: dict[str, ResponseTarget] = {}
+        self.uploads: dict[str, Upload] = {}
+        self.upload_base = ""  # the emulator's address, set when it starts
         self._last_ts = 0
         self._ids = itertools.count(1)
 
@@ -207,3 +211,68 @@ class SlackState(ViewsMixin):
         )
         self.ephemerals.append(ephemeral)
         return ephemeral
+
+    # ----------------------------------------------------------------- files (upload v2)
+
+    def new_upload(self, params: dict[str, Any]) -> Upload:
+        filename = str(params.get("filename") or "")
+        length = params.get("length")
+        if not filename:
+            raise SlackFailure("invalid_arguments", detail="filename is required")
+        if length is None or not str(length).isdigit() or int(length) <= 0:
+            raise SlackFailure("invalid_arguments", detail="length must be a positive integer")
+        if int(length) > MAX_UPLOAD:
+            raise SlackFailure("file_too_large")
+        upload = Upload(self._id("F"), filename, int(length))
+        self.uploads[upload.id] = upload
+        return upload
+
+    def receive_upload(self, file_id: str, data: bytes) -> bool:
+        """The POST to an upload URL; False for an unknown id."""
+        upload = self.uploads.get(file_id)
+        if upload is None or upload.completed:
+            return False
+        upload.data = data
+        return True
+
+    def complete_uploads(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        files = as_json(params.get("files"), "files")
+        if not isinstance(files, list) or not files:
+            raise SlackFailure("invalid_arguments", detail="files must be a JSON list")
+        found: list[Upload] = []
+        for entry in files:
+            upload = self.uploads.get(str((entry or {}).get("id", "")))
+            if upload is None or upload.data is None:
+                raise SlackFailure("file_not_found")
+            if len(upload.data) != upload.length:
+                raise SlackFailure("file_upload_size_mismatch")
+            found.append(upload)
+        described = [
+            {
+                "id": u.id,
+                "name": u.filename,
+                "title": str(entry.get("title") or u.filename),
+                "size": u.length,
+                "data": u.data,
+            }
+            for u, entry in zip(found, files, strict=True)
+        ]
+        channel_id = params.get("channel_id") or params.get("channels")
+        if channel_id:
+            channel = self.resolve_channel(channel_id)
+            if not channel.bot_member:
+                raise SlackFailure("not_in_channel")
+            comment = str(params.get("initial_comment") or "")
+            message = SlackMessage(
+                channel=channel.id,
+                ts=self.next_ts(),
+                text=comment,
+                blocks=[],
+                user=self.bot_user_id,
+                bot_id=self.bot_id,
+                files=described,
+            )
+            self.messages[channel.id].append(message)
+        for upload in found:
+            upload.completed = True
+        return [{k: v for k, v in f.items() if k != "data"} for f in described]

@@ -70,6 +70,7 @@ class TgMessage:
     entities: list[dict[str, Any]] = field(default_factory=list)
     reply_markup: dict[str, Any] | None = None
     params: dict[str, Any] = field(default_factory=dict)  # everything else that was sent
+    photo: dict[str, Any] | None = None  # sendPhoto: filename, content_type, size, data
     history: list[TgVersion] = field(default_factory=list)
     edit_date: int | None = None
     deleted: bool = False
@@ -117,6 +118,15 @@ class TgMessage:
             data["reply_markup"] = self.reply_markup
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
+        if self.photo is not None:
+            data.pop("text")
+            if self.plain_text:
+                data["caption"] = self.plain_text
+            size = int(self.photo.get("size", 0))
+            data["photo"] = [
+                {"file_id": f"photo-{self.message_id}", "file_unique_id": f"u{self.message_id}",
+                 "width": 800, "height": 400, "file_size": size}
+            ]  # fmt: skip
         return data
 
 

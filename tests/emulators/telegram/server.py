@@ -105,6 +105,7 @@ class TelegramEmulator(TelegramQueries, EmulatorServer):
         self._handlers: dict[str, Handler] = {
             "getMe": lambda p: self.state.bot.as_api() | _bot_flags(),
             "sendMessage": lambda p: self.state.send(p).as_api(),
+            "sendPhoto": lambda p: self.state.send_photo(p).as_api(),
             "editMessageText": lambda p: self.state.edit(p, text_too=True).as_api(),
             "editMessageReplyMarkup": lambda p: self.state.edit(p, text_too=False).as_api(),
             "deleteMessage": lambda p: self.state.delete(p) or True,

@@ -31,6 +31,9 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 
+MAX_CAPTION = 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
 
 class TelegramState(UpdatesMixin):
     """Users, chats and messages as the bot's Bot API sees them."""
@@ -156,6 +159,26 @@ class TelegramState(UpdatesMixin):
             params={k: v for k, v in params.items() if k not in skip},
         )
         self.messages.setdefault(chat.id, []).append(message)
+        return message
+
+    def send_photo(self, params: dict[str, Any]) -> TgMessage:
+        """sendPhoto with an uploaded file: kept as a message whose text is the caption and
+        whose ``photo`` holds the file (name, type, size, bytes)."""
+        photo = params.get("photo")
+        if not isinstance(photo, dict) or not photo.get("size"):
+            raise bad_request("there is no photo in the request")
+        if photo["size"] > MAX_PHOTO_BYTES:
+            raise bad_request("file is too big")
+        caption = str(params.get("caption") or "")
+        if len(caption) > MAX_CAPTION:
+            raise bad_request("message caption is too long")
+        rest = {k: v for k, v in params.items() if k not in ("caption", "photo")}
+        if caption.strip():
+            message = self.send({**rest, "text": caption})
+        else:
+            message = self.send({**rest, "text": "\u200b", "parse_mode": None})
+            message.text = message.plain_text = ""
+        message.photo = dict(photo)
         return message
 
     def add_user_message(self, chat: TgChat, user: TgUser, text: str, entities: list) -> TgMessage:

@@ -1,0 +1,88 @@
+"""``leadbot cockpit link`` (a one-time sign-in URL) and ``leadbot campaigns import costs.csv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.actors import Actor
+from bot.cli.common import command, pass_settings, run_async
+from bot.cli.importing import fail_with, report_problems, require_database
+from bot.cockpit.links import create_login_link
+from bot.cockpit.session import require_secret
+from bot.config import ConfigError, Settings
+from bot.models import Channel
+from bot.reports.costs import CostFileError, parse_costs, store_costs, unknown_cost_warnings
+from bot.runtime import Runtime
+
+
+@click.group(name="cockpit")
+def cockpit_group() -> None:
+    """The staff web cockpit (served by `leadbot serve` at /cockpit)."""
+
+
+@command(cockpit_group, name="link")
+@click.option("--name", default="cli", show_default=True, help="Who the session is for (shown).")
+@pass_settings
+def link_command(settings: Settings, name: str) -> None:
+    """Print a one-time sign-in link (valid for [cockpit] link_minutes, usable once)."""
+    try:
+        require_secret(settings)
+    except ConfigError as exc:
+        fail_with(str(exc), 2)
+    require_database(settings)
+
+    async def run() -> str:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                return await create_login_link(uow, Actor.staff(Channel.CLI, name=name[:100]))
+        finally:
+            await runtime.close()
+
+    click.echo(run_async(run()))
+
+
+@click.group(name="campaigns")
+def campaigns_group() -> None:
+    """Campaign costs for the ROI figures."""
+
+
+@command(campaigns_group, name="import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@pass_settings
+def import_costs(settings: Settings, path: Path) -> None:
+    """Import campaign costs from a CSV with the header ``campaign,cost_eur``.
+
+    A campaign already imported gets the new cost. A file with any bad line imports
+    nothing; a cost for a campaign no lead has named is imported with a warning.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail_with(f"{path}: no such file")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail_with(f"{path}: cannot read it as UTF-8 text: {exc}")
+    try:
+        rows = parse_costs(text)
+    except CostFileError as exc:
+        report_problems(path, exc.problems)
+    require_database(settings)
+
+    async def run() -> list[str]:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                await store_costs(uow.session, rows, uow.clock.now())
+                warnings = await unknown_cost_warnings(
+                    uow.session, {row.campaign: row.cost_eur for row in rows}
+                )
+                await uow.commit()
+                return warnings
+        finally:
+            await runtime.close()
+
+    for warning in run_async(run()):
+        click.echo(f"leadbot: warning: {warning}", err=True)
+    click.echo(f"{path}: {len(rows)} campaign cost(s) imported")

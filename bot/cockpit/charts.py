@@ -1,0 +1,181 @@
+"""Charts drawn on the server with matplotlib: SVG for the cockpit, PNG for the digest.
+
+Why matplotlib (not pygal): one well-kept library gives both formats we need without a
+system library (pygal needs Cairo for PNG) and without JavaScript (pygal's interactive SVG
+loads scripts from the internet unless switched off). Its SVG text names only local font
+families (no font is fetched) and is escaped as XML, so a campaign name cannot break out of
+the inline SVG. We use the object API (``Figure``), never ``pyplot``: no
+global state, safe in a server.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from bot.delivery.notices import DigestView
+from bot.i18n import t
+from bot.reports.digest import digest_lines
+from bot.reports.format import money
+from bot.reports.model import CampaignRow, Funnel, PartnerRow, WeekRow
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+BLUE, GREEN, RED, GREY = "#2f6fb0", "#2e8b57", "#c0392b", "#9aa5b1"
+MAX_LABEL = 28
+
+
+def short(label: str, limit: int = MAX_LABEL) -> str:
+    """A label that fits beside a bar; the table next to the chart has the full name."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+@cache
+def _matplotlib() -> Any:
+    """matplotlib, loaded on the first chart (about 0.3 s) instead of by every CLI command."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    matplotlib.rcParams.update(
+        {
+            "svg.hashsalt": "leadbot",  # stable element ids: the same figures, the same SVG
+            # Text as <text> in the system's sans-serif (nothing is fetched): several times
+            # faster to draw and smaller than glyph paths; matplotlib escapes it as XML.
+            "svg.fonttype": "none",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+    return Figure
+
+
+def _figure(height: float, width: float = 6.4) -> Figure:
+    figure_class = _matplotlib()
+    return figure_class(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def svg(fig: Figure) -> str:
+    """The figure as an ``<svg>`` element to put into HTML (no XML prolog, no doctype)."""
+    out = io.StringIO()
+    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    text = out.getvalue()
+    return text[text.index("<svg") :]
+
+
+def png(fig: Figure, dpi: int = 120) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
+    return out.getvalue()
+
+
+def _euro_axis(language: str) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _pos: money(Decimal(int(value)), language))
+
+
+def funnel_chart(funnel: Funnel, language: str) -> Figure:
+    steps = funnel.steps()
+    fig = _figure(2.6)
+    ax = fig.add_subplot()
+    labels = [t(language, f"report.stage.{stage}") for stage, _n, _s in steps]
+    counts = [count for _stage, count, _s in steps]
+    colors = [BLUE, BLUE, BLUE, BLUE, GREEN, RED]
+    bars = ax.barh(labels[::-1], counts[::-1], color=colors[::-1])
+    ax.bar_label(bars, padding=3)
+    ax.set_title(t(language, "report.funnel"), loc="left")
+    ax.xaxis.set_visible(False)
+    return fig
+
+
+def trend_chart(weeks: Sequence[WeekRow], language: str, *, height: float = 2.8) -> Figure:
+    """Leads received per week (bars) and revenue won per week (line, right axis)."""
+    fig = _figure(height)
+    ax = fig.add_subplot()
+    labels = [w.start.strftime("%d.%m." if language == "de" else "%m-%d") for w in weeks]
+    ax.bar(labels, [w.leads for w in weeks], color=BLUE, label=t(language, "report.column.leads"))
+    ax.set_ylabel(t(language, "report.column.leads"))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    right = ax.twinx()
+    right.plot(
+        labels,
+        [float(w.revenue_eur) for w in weeks],
+        color=GREEN,
+        marker="o",
+        label=t(language, "report.column.revenue"),
+    )
+    right.yaxis.set_major_formatter(_euro_axis(language))
+    right.set_ylim(bottom=0)
+    right.spines["right"].set_visible(True)
+    ax.set_title(t(language, "report.weeks"), loc="left")
+    if len(labels) > 8:
+        ax.tick_params(axis="x", labelrotation=60)
+    fig.legend(loc="outside upper right", ncols=2, frameon=False)
+    return fig
+
+
+def campaign_chart(rows: Sequence[CampaignRow], language: str, limit: int = 12) -> Figure:
+    """Revenue won and cost per campaign (the ROI table's two money columns)."""
+    shown = list(rows[:limit])
+    fig = _figure(max(1.6, 0.45 * len(shown) + 1.0))
+    ax = fig.add_subplot()
+    names = [short(r.campaign or t(language, "report.no_campaign")) for r in shown][::-1]
+    positions = range(len(names))
+    ax.barh(
+        [p + 0.2 for p in positions],
+        [float(r.revenue_eur) for r in shown][::-1],
+        height=0.4,
+        color=GREEN,
+        label=t(language, "report.column.revenue"),
+    )
+    ax.barh(
+        [p - 0.2 for p in positions],
+        [float(r.cost_eur or 0) for r in shown][::-1],
+        height=0.4,
+        color=GREY,
+        label=t(language, "report.column.cost"),
+    )
+    ax.set_yticks(list(positions), names)
+    ax.xaxis.set_major_formatter(_euro_axis(language))
+    ax.set_title(t(language, "report.campaigns"), loc="left")
+    fig.legend(loc="outside upper right", ncols=2, frameon=False)
+    return fig
+
+
+def partner_chart(rows: Sequence[PartnerRow], language: str, limit: int = 15) -> Figure:
+    """Per partner: claims against everything that went wrong (expired, recalled, handed back,
+    declined), stacked."""
+    shown = list(rows[:limit])
+    fig = _figure(max(1.6, 0.4 * len(shown) + 1.0))
+    ax = fig.add_subplot()
+    names = [short(r.name) for r in shown][::-1]
+    claims = [r.claims for r in shown][::-1]
+    ax.barh(names, claims, color=GREEN, label=t(language, "report.column.claims"))
+    left = list(claims)
+    for key, color in (
+        ("expired", GREY),
+        ("recalls", RED),
+        ("handbacks", "#e67e22"),
+        ("declines", "#8e44ad"),
+    ):
+        values = [getattr(r, key) for r in shown][::-1]
+        ax.barh(names, values, left=left, color=color, label=t(language, f"report.column.{key}"))
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(t(language, "report.partners"), loc="left")
+    fig.legend(loc="outside upper right", ncols=3, frameon=False)
+    return fig
+
+
+def digest_png(view: DigestView) -> bytes:
+    """The digest image: the last weeks' leads and revenue, titled with the week's figures."""
+    weeks = [WeekRow(start, leads, 0, revenue) for start, leads, revenue in view.weeks]
+    fig = trend_chart(weeks, view.language, height=3.6)
+    title, figures = digest_lines(view)[:2]
+    fig.suptitle(f"{title}\n{figures}", x=0.02, ha="left", fontweight="bold")
+    return png(fig)

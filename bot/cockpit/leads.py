@@ -1,0 +1,152 @@
+"""The cockpit's lead list (filtered, paged, newest first) and one lead's page data.
+
+The list shows only non-identifying facts, so it (and its CSV) can be handed around; a
+lead's own page adds the prospect's personal data for staff — unless the lead was erased,
+in which case there is none left to show (``erase`` deleted the row and scrubbed the
+free text from the audit trail).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Lead, LeadEvent, LeadPersonalData, LeadStatus, Partner
+from bot.reports.model import OPEN_GROUPS
+from bot.reports.period import Period
+from bot.reports.queries import effective_status
+
+PAGE_SIZE = 50
+STATUS_FILTERS = tuple(s.value for s in LeadStatus) + tuple(OPEN_GROUPS) + ("open",)
+
+
+class FilterError(ValueError):
+    """A lead-list filter that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    status: str = ""  # a status, an open group (on_offer, ...) or "open"
+    campaign: str = ""
+    partner: str = ""
+    page: int = 1
+
+    @classmethod
+    def parse(cls, status: str, campaign: str, partner: str, page: str) -> LeadFilter:
+        status = status.strip()
+        if status and status not in STATUS_FILTERS:
+            raise FilterError(f"status: {status!r} is not one of {', '.join(STATUS_FILTERS)}")
+        try:
+            number = int(page or "1")
+        except ValueError:
+            raise FilterError(f"page: {page!r} is not a number") from None
+        if number < 1 or number > 100_000:
+            raise FilterError("page: must be between 1 and 100000")
+        return cls(status, campaign.strip()[:200], partner.strip()[:64], number)
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    id: int
+    created_at: datetime
+    status: str
+    campaign: str | None
+    partner_id: str | None
+    partner_name: str | None
+    industry: str | None
+    region: str | None
+    estimated_value_eur: int | None
+    revenue_eur: Decimal | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "received": self.created_at.isoformat(),
+            "status": self.status,
+            "campaign": self.campaign,
+            "partner_id": self.partner_id,
+            "industry": self.industry,
+            "region": self.region,
+            "estimated_value_eur": self.estimated_value_eur,
+            "revenue_eur": None if self.revenue_eur is None else float(self.revenue_eur),
+        }
+
+
+LEAD_HEADER = list(LeadRow(0, datetime.min, "", None, None, None, None, None, None, None).to_json())
+
+
+def _conditions(period: Period, wanted: LeadFilter) -> list[Any]:
+    lower, upper = period.bounds()
+    found: list[Any] = [Lead.created_at >= lower, Lead.created_at < upper]
+    status = effective_status()
+    if wanted.status == "open":
+        found.append(status.in_([s for group in OPEN_GROUPS.values() for s in group]))
+    elif wanted.status in OPEN_GROUPS:
+        found.append(status.in_(OPEN_GROUPS[wanted.status]))
+    elif wanted.status:
+        found.append(status == wanted.status)
+    if wanted.campaign:
+        found.append(Lead.campaign == wanted.campaign)
+    if wanted.partner:
+        found.append(Lead.owner_partner_id == wanted.partner)
+    return found
+
+
+async def lead_rows(
+    session: AsyncSession, period: Period, wanted: LeadFilter, *, everything: bool = False
+) -> tuple[list[LeadRow], int]:
+    """One page of matching leads (all of them with ``everything``) and how many match."""
+    where = and_(*_conditions(period, wanted))
+    total = int(await session.scalar(select(func.count()).select_from(Lead).where(where)) or 0)
+    query = (
+        select(
+            Lead.id,
+            Lead.created_at,
+            effective_status().label("status"),
+            Lead.campaign,
+            Lead.owner_partner_id,
+            Partner.name,
+            Lead.industry,
+            Lead.region,
+            Lead.estimated_value_eur,
+            Lead.revenue_eur,
+        )
+        .outerjoin(Partner, Partner.id == Lead.owner_partner_id)
+        .where(where)
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
+    )
+    if not everything:
+        query = query.limit(PAGE_SIZE).offset((wanted.page - 1) * PAGE_SIZE)
+    rows = (await session.execute(query)).all()
+    return [LeadRow(*row) for row in rows], total
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    lead: Lead
+    partner_name: str | None
+    personal: LeadPersonalData | None  # None once erased (or for a lead without any)
+    events: list[LeadEvent]
+
+
+async def lead_page(session: AsyncSession, lead_id: int) -> LeadPage | None:
+    lead = await session.get(Lead, lead_id)
+    if lead is None:
+        return None
+    personal = None
+    if lead.status is not LeadStatus.ERASED and lead.erased_at is None:
+        personal = await session.get(LeadPersonalData, lead.id)
+    partner = await session.get(Partner, lead.owner_partner_id) if lead.owner_partner_id else None
+    events = (
+        await session.scalars(
+            select(LeadEvent)
+            .where(LeadEvent.lead_id == lead.id)
+            .order_by(LeadEvent.at, LeadEvent.id)
+        )
+    ).all()
+    return LeadPage(lead, partner.name if partner else None, personal, list(events))

@@ -1,0 +1,87 @@
+"""One-time sign-in links for the cockpit: made for staff, valid for minutes, usable once.
+
+A link carries a random token (256 bits); the database keeps only its SHA-256, when it
+expires and when it was used. Redeeming is one conditional UPDATE (``… WHERE used_at IS
+NULL AND expires_at > now``), so a link works once even when two browsers open it at the
+same moment. The CLI (``leadbot cockpit link``) and the staff chat commands call
+:func:`create_login_link`; it refuses anyone who is not staff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import quote
+
+from sqlalchemy import update
+
+from bot.actors import Actor
+from bot.cockpit.session import require_secret
+from bot.errors import NotAllowed
+from bot.models import ActorKind, CockpitLogin
+from bot.uow import UnitOfWork
+
+LOGIN_PATH = "/cockpit/login"
+TOKEN_BYTES = 32
+
+
+class NotStaff(NotAllowed):
+    """Only the manufacturer's staff may open the cockpit."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_label(actor: Actor) -> str:
+    """Who the session belongs to, for the page header and the log: ``slack:U123 (Anna)``."""
+    who = f"{actor.channel.value}:{actor.id}" if actor.id else actor.channel.value
+    return f"{who} ({actor.name})" if actor.name and actor.name != actor.id else who
+
+
+async def create_login_link(uow: UnitOfWork, actor: Actor) -> str:
+    """A fresh one-time link ``<public base>/cockpit/login?token=…`` for ``actor`` (committed).
+
+    Raises :class:`NotStaff` for reps and the system, and :class:`bot.config.ConfigError`
+    naming ``LEADBOT_COCKPIT__SECRET`` when sessions cannot be signed on this installation.
+    """
+    if actor.kind is not ActorKind.STAFF:
+        raise NotStaff("the cockpit is for the manufacturer's staff only")
+    require_secret(uow.settings)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = uow.clock.now()
+    uow.session.add(
+        CockpitLogin(
+            token_hash=token_hash(token),
+            actor=actor_label(actor)[:200],
+            created_at=now,
+            expires_at=now + timedelta(minutes=uow.settings.cockpit.link_minutes),
+        )
+    )
+    await uow.commit()
+    return f"{uow.settings.server.base_url()}{LOGIN_PATH}?token={quote(token)}"
+
+
+async def redeem(uow: UnitOfWork, token: str) -> str | None:
+    """The actor label of a valid, unused, unexpired link — and it is used up (committed).
+
+    None for an unknown, used, expired or malformed token (the caller shows why a new link
+    is needed, without saying which of these it was).
+    """
+    if not token or len(token) > 200:
+        return None
+    now = uow.clock.now()
+    actor = await uow.session.scalar(
+        update(CockpitLogin)
+        .where(
+            CockpitLogin.token_hash == token_hash(token),
+            CockpitLogin.used_at.is_(None),
+            CockpitLogin.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(CockpitLogin.actor)
+        .execution_options(synchronize_session=False)
+    )
+    await uow.commit()
+    return actor

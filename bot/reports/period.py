@@ -1,0 +1,88 @@
+"""The date range every report and cockpit page is about: whole local days, both ends included.
+
+``?from=2026-03-01&to=2026-03-31`` (or ``leadbot report --from --to``) means from local
+midnight of the first day to local midnight after the last, in ``[distribution] timezone``
+— the manufacturer's working days, not UTC's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MAX_DAYS = 3660
+"""Ten years: a longer range is a typo (a wrong year), not a question."""
+
+
+class PeriodError(ValueError):
+    """A date range that cannot be used; the message names the bad part."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    timezone: str = "Europe/Berlin"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) as UTC instants: local midnight of ``start`` and after ``end``."""
+        zone = self.zone
+        lower = datetime.combine(self.start, time(0), zone).astimezone(UTC)
+        upper = datetime.combine(self.end + timedelta(days=1), time(0), zone).astimezone(UTC)
+        return lower, upper
+
+    def week_origin(self) -> datetime:
+        """Local midnight of the Monday of the first week (the trend's week 0), in UTC."""
+        monday = self.start - timedelta(days=self.start.weekday())
+        return datetime.combine(monday, time(0), self.zone).astimezone(UTC)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def query(self) -> str:
+        """``from=…&to=…`` for links that keep this range."""
+        return f"from={self.start.isoformat()}&to={self.end.isoformat()}"
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise PeriodError(f"{name}: {text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def parse_period(
+    start: str | None,
+    end: str | None,
+    *,
+    now: datetime,
+    timezone: str,
+    default_days: int = 90,
+) -> Period:
+    """The range from the user's ``from``/``to`` (either may be missing or empty).
+
+    Without ``to`` it ends today (local); without ``from`` it covers ``default_days`` days
+    up to ``to``. Raises :class:`PeriodError` naming the bad value.
+    """
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    last = _day(end, "to") if end and end.strip() else today
+    first = (
+        _day(start, "from") if start and start.strip() else last - timedelta(days=default_days - 1)
+    )
+    if first > last:
+        raise PeriodError(f"from ({first.isoformat()}) is after to ({last.isoformat()})")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise PeriodError(f"the range is longer than {MAX_DAYS} days; pick a shorter one")
+    return Period(first, last, timezone)
+
+
+def last_week(now: datetime, timezone: str) -> Period:
+    """The seven local days before today (what the weekly digest reports)."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    return Period(today - timedelta(days=7), today - timedelta(days=1), timezone)

@@ -1,0 +1,112 @@
+"""Rendering the cockpit's HTML: the Jinja2 environment, headers, and the common context.
+
+Templates live in ``templates/cockpit/``; autoescaping is on for every value, charts are
+inserted as trusted SVG (drawn by :mod:`bot.cockpit.charts`). Every response forbids
+scripts, fonts and frames from anywhere with a Content-Security-Policy — the pages need
+none — and pages with personal data are never cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from bot.i18n import LANGUAGES, t
+from bot.reports.format import DISPLAY_TZ, day, duration, money, pct
+from bot.reports.period import Period
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "cockpit"
+LANG_COOKIE = "leadbot_lang"
+NAV = (
+    ("overview", "/cockpit"),
+    ("campaigns", "/cockpit/campaigns"),
+    ("partners", "/cockpit/partners"),
+    ("leads", "/cockpit/leads"),
+)
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _label(language: str, group: str, value: str | None) -> str:
+    if not value:
+        return "–"
+    key = f"{group}.{value}"
+    text = t(language, key)
+    return value if text == key else text
+
+
+def _moment(value: Any, language: str) -> str:
+    if value is None:
+        return "–"
+    local = value.astimezone(DISPLAY_TZ)
+    return local.strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
+
+
+ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+ENV.globals.update(
+    t=t, money=money, day=day, pct=pct, duration=duration, label=_label, moment=_moment
+)
+
+
+def language(request: Request, default: str) -> tuple[str, bool]:
+    """The page language (``?lang=`` beats the cookie beats ``[staff] language``) and
+    whether ``?lang=`` asked for it (then it is remembered in a cookie)."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGUAGES:
+        return asked, True
+    cookie = request.cookies.get(LANG_COOKIE, "")
+    return (cookie if cookie in LANGUAGES else default), False
+
+
+@dataclass
+class PageContext:
+    """What every page template gets: language, range, who is signed in, the navigation."""
+
+    lang: str
+    period: Period
+    who: str
+    remember_lang: bool = False
+
+    def render(self, template: str, page: str, heading: str, **values: Any) -> HTMLResponse:
+        return html(
+            template,
+            lang=self.lang,
+            remember_lang=self.remember_lang,
+            period=self.period,
+            who=self.who,
+            page=page,
+            heading=heading,
+            nav=NAV,
+            other_lang="de" if self.lang == "en" else "en",
+            **values,
+        )
+
+
+def html(template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+    values.setdefault("nav", ())
+    values.setdefault("period", None)
+    body = ENV.get_template(template).render(**values)
+    response = HTMLResponse(body, status_code=status, headers=HEADERS)
+    if values.get("remember_lang"):
+        response.set_cookie(
+            LANG_COOKIE, values["lang"], max_age=365 * 86400, path="/cockpit", samesite="lax"
+        )
+    return response
+
+
+def trusted_svg(svg: str) -> Markup:
+    """Our own chart SVG (labels already escaped by matplotlib) into the page as is."""
+    return Markup(svg)  # drawn by us, see bot.cockpit.charts

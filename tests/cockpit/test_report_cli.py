@@ -1,0 +1,111 @@
+"""``leadbot report`` and ``leadbot campaigns import`` as a user runs them, on both databases."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from bot.config import load_settings
+from tests.support.cli import CONFIG, leadbot
+from tests.support.factories import lead_payload
+from tests.support.scenario import LONG_CAMPAIGN, load_examples, play_sync
+
+
+def _settings(database_url: str):  # type: ignore[no-untyped-def]
+    return load_settings(CONFIG, {"LEADBOT_DATABASE__URL": database_url})
+
+
+def _with_long_campaign(database_url: str, tmp_path: Path) -> None:
+    file = tmp_path / "long.json"
+    file.write_text(json.dumps([lead_payload(external_id="long-1", campaign=LONG_CAMPAIGN)]))
+    assert leadbot(database_url, "leads", "import", str(file)).exit_code == 0
+
+
+def test_report_counts_add_up_and_keep_a_recalled_partner(
+    database_url: str, tmp_path: Path
+) -> None:
+    load_examples(database_url)
+    _with_long_campaign(database_url, tmp_path)
+    played = play_sync(_settings(database_url))
+    result = leadbot(database_url, "report", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    funnel, open_ = data["funnel"], data["open"]
+    assert funnel["leads"] == 11
+    assert (funnel["won"], funnel["lost"]) == (1, 1)
+    # "open" is every lead not closed — including those on offer (the old report's bug).
+    assert open_["total"] == funnel["leads"] - funnel["won"] - funnel["lost"]
+    assert open_["total"] == open_["on_offer"] + open_["with_partners"] + open_["waiting"]
+    assert sum(data["status"].values()) == funnel["leads"]
+    assert funnel["leads"] >= funnel["offered"] >= funnel["claimed"] >= funnel["contacted"]
+    assert data["revenue_eur"] == 61000.0
+    partners = {p["partner_id"]: p for p in data["partners"]}
+    # The recalled partner owns nothing now and still appears, with its recall.
+    recalled = partners[played.recalled_partner]
+    assert recalled["recalls"] == 1 and recalled["claims"] >= 1
+    assert sum(p["handbacks"] for p in data["partners"]) == 1
+    assert sum(p["won"] for p in data["partners"]) == 1
+    assert all(p["claim_median_minutes"] is not None for p in data["partners"] if p["claims"])
+
+    text = leadbot(database_url, "report", LEADBOT_STAFF__LANGUAGE="en").output
+    head = text.splitlines()[0]
+    assert f"{funnel['leads']} leads received, {open_['total']} open" in head
+    # Long campaign names widen their column instead of pushing the numbers out of line.
+    rows = [line for line in text.splitlines() if LONG_CAMPAIGN in line or "Hannover Messe" in line]
+    assert len(rows) == 2
+    assert len({len(line) for line in rows}) == 1
+    assert "Pipeline" in head and "Kampagne" not in text  # one language only
+
+
+def test_report_range_csv_and_bad_dates(database_url: str, tmp_path: Path) -> None:
+    load_examples(database_url)
+    result = leadbot(database_url, "report", "--format", "csv", "--table", "funnel")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert rows[0] == {"stage": "leads", "count": "10", "share": "1.0"}
+    empty = leadbot(
+        database_url, "report", "--from", "2020-01-01", "--to", "2020-01-31", "--format", "json"
+    )
+    assert json.loads(empty.stdout)["funnel"]["leads"] == 0
+    bad = leadbot(database_url, "report", "--from", "2026-02-30")
+    assert bad.exit_code == 2 and "from: '2026-02-30' is not a date" in bad.output
+    backwards = leadbot(database_url, "report", "--from", "2026-03-02", "--to", "2026-03-01")
+    assert backwards.exit_code == 2 and "is after to" in backwards.output
+
+
+def test_campaign_costs_import_roi_and_unknown_campaign(database_url: str, tmp_path: Path) -> None:
+    load_examples(database_url)
+    play_sync(_settings(database_url))
+    costs = tmp_path / "costs.csv"
+    costs.write_text("campaign,cost_eur\nHannover Messe 2026,20000\nHanover Mese 2026,500\n")
+    result = leadbot(database_url, "campaigns", "import", str(costs))
+    assert result.exit_code == 0, result.output
+    assert "2 campaign cost(s) imported" in result.output
+    assert "'Hanover Mese 2026' names no campaign of any lead" in result.output
+
+    data = json.loads(leadbot(database_url, "report", "--format", "json").stdout)
+    messe = next(c for c in data["campaigns"] if c["campaign"] == "Hannover Messe 2026")
+    assert messe["cost_eur"] == 20000.0
+    expected = round((messe["revenue_eur"] - 20000) / 20000, 4)
+    assert messe["roi"] == expected
+    assert any("Hanover Mese 2026" in w for w in data["warnings"])
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("campaign,cost_eur\nHannover Messe 2026,1.000,00\nX,-5\n")
+    refused = leadbot(database_url, "campaigns", "import", str(bad))
+    assert refused.exit_code == 1
+    assert "line 2: expected 2 fields" in refused.output and "line 3: cost_eur" in refused.output
+    again = json.loads(leadbot(database_url, "report", "--format", "json").stdout)
+    assert (
+        next(c for c in again["campaigns"] if c["campaign"] == "Hannover Messe 2026")["cost_eur"]
+        == 20000.0
+    )  # nothing changed
+
+    header = tmp_path / "header.csv"
+    header.write_text("name,cost\nA,1\n")
+    assert (
+        "header must be campaign,cost_eur"
+        in leadbot(database_url, "campaigns", "import", str(header)).output
+    )

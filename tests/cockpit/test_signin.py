@@ -1,0 +1,176 @@
+"""Signing in to the cockpit: a one-time link works once; reused, expired and forged links
+and cookies are refused with a page that says how to get a link; only staff get links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.actors import Actor
+from bot.clock import ManualClock
+from bot.cockpit.links import NotStaff, create_login_link
+from bot.models import Channel
+from tests.support.botserver import running_bot
+from tests.support.cli import leadbot
+from tests.support.factories import lead_payload
+
+SECRET = "a-test-secret-of-some-length"
+
+
+@pytest.fixture
+def cockpit_settings(make_settings: Any) -> Any:
+    return make_settings(
+        cockpit={"secret": SECRET, "session_hours": 2},
+        server={"public_url": "http://leads.example.com"},
+        staff={"language": "en"},
+    )
+
+
+def _token(link: str) -> str:
+    match = re.fullmatch(r"https?://leads\.example\.com/cockpit/login\?token=([\w-]+)", link)
+    assert match, link
+    return match.group(1)
+
+
+async def _sign_in(http: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await http.post("/cockpit/login", data={"token": token})
+
+
+async def test_link_works_once_and_the_session_ends(cockpit_settings: Any) -> None:
+    clock = ManualClock()
+    async with running_bot(cockpit_settings, clock=clock) as bot:
+        async with bot.runtime.uow() as uow:
+            link = await create_login_link(uow, Actor.staff(Channel.CLI, name="anna"))
+        token = _token(link)
+        async with httpx.AsyncClient(base_url=bot.url) as http:
+            first = await http.get("/cockpit")
+            assert first.status_code == 401
+            assert "leadbot cockpit link" in first.text and "/leads cockpit" in first.text
+            # Opening the link shows a button; a link preview that fetches it uses nothing up.
+            shown = await http.get(f"/cockpit/login?token={token}")
+            assert shown.status_code == 200 and 'name="token"' in shown.text
+            signed = await _sign_in(http, token)
+            assert signed.status_code == 303 and signed.headers["location"] == "/cockpit"
+            cookie = signed.headers["set-cookie"]
+            assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=7200" in cookie
+            assert "Path=/cockpit" in cookie
+            page = await http.get("/cockpit")
+            assert page.status_code == 200 and "Signed in as cli (anna)" in page.text
+            assert page.headers["content-security-policy"].startswith("default-src 'none'")
+
+        async with httpx.AsyncClient(base_url=bot.url) as other:
+            reused = await _sign_in(other, token)
+            assert reused.status_code == 401 and "not valid any more" in reused.text
+            assert "leadbot_cockpit" not in reused.headers.get("set-cookie", "")
+
+        async with httpx.AsyncClient(base_url=bot.url) as http:
+            await _sign_in(http, _token(await _link(bot)))
+            clock.advance(hours=2, seconds=1)  # the session lasts [cockpit] session_hours
+            assert (await http.get("/cockpit")).status_code == 401
+
+
+async def _link(bot: Any) -> str:
+    async with bot.runtime.uow() as uow:
+        return await create_login_link(uow, Actor.staff(Channel.CLI, name="anna"))
+
+
+async def test_expired_and_forged_links_and_cookies_are_refused(cockpit_settings: Any) -> None:
+    clock = ManualClock()
+    async with running_bot(cockpit_settings, clock=clock) as bot:
+        stale = _token(await _link(bot))
+        clock.advance(minutes=15, seconds=1)
+        async with httpx.AsyncClient(base_url=bot.url) as http:
+            assert (await _sign_in(http, stale)).status_code == 401
+            assert (await _sign_in(http, "made-up-token")).status_code == 401
+            assert (await _sign_in(http, "")).status_code == 401
+
+            await _sign_in(http, _token(await _link(bot)))
+            good = http.cookies["leadbot_cockpit"]
+            body, mac = good.split(".")
+            forged = body[:-2] + ("AA" if body[-2:] != "AA" else "BB") + "." + mac
+            for value in (forged, body + "." + "x" * len(mac), "garbage", ""):
+                http.cookies.set("leadbot_cockpit", value, path="/cockpit")
+                refused = await http.get("/cockpit/partners")
+                assert refused.status_code == 401, value
+                assert "one-time link" in refused.text
+
+
+def test_only_staff_get_links_and_the_secret_is_required(
+    database_url: str, cockpit_settings: Any
+) -> None:
+    import asyncio
+
+    from bot.runtime import Runtime
+
+    async def as_rep() -> None:
+        runtime = Runtime.create(cockpit_settings)
+        try:
+            async with runtime.uow() as uow:
+                with pytest.raises(NotStaff):
+                    await create_login_link(uow, Actor.rep(Channel.SLACK, 1, "P1", "rep"))
+        finally:
+            await runtime.close()
+
+    asyncio.run(as_rep())
+
+    refused = leadbot(database_url, "cockpit", "link")
+    assert refused.exit_code == 2 and "LEADBOT_COCKPIT__SECRET" in refused.output
+    made = leadbot(
+        database_url,
+        "cockpit",
+        "link",
+        LEADBOT_COCKPIT__SECRET=SECRET,
+        LEADBOT_SERVER__PUBLIC_URL="https://leads.example.com",
+    )
+    assert made.exit_code == 0
+    _token(made.output.strip())
+
+
+async def test_without_a_secret_the_cockpit_says_what_to_set(make_settings: Any) -> None:
+    settings = make_settings(staff={"language": "en"})
+    async with running_bot(settings) as bot, httpx.AsyncClient(base_url=bot.url) as http:
+        page = await http.get("/cockpit")
+    assert page.status_code == 503 and "LEADBOT_COCKPIT__SECRET" in page.text
+
+
+async def test_behind_https_the_cookie_is_secure(make_settings: Any) -> None:
+    settings = make_settings(
+        cockpit={"secret": SECRET}, server={"public_url": "https://leads.example.com"}
+    )
+    async with running_bot(settings) as bot, httpx.AsyncClient(base_url=bot.url) as http:
+        signed = await _sign_in(http, _token(await _link(bot)))
+    assert "Secure" in signed.headers["set-cookie"]
+
+
+def test_session_hours_is_validated() -> None:
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=r"cockpit\.session_hours"):
+        load_settings(
+            "/nonexistent.toml", {"LEADBOT_COCKPIT__SESSION_HOURS": "0"}, must_exist=False
+        )
+
+
+async def test_names_from_leads_are_escaped_on_pages_and_in_charts(make_settings: Any) -> None:
+    settings = make_settings(
+        cockpit={"secret": SECRET},
+        server={"api_token": "t0ken", "public_url": "http://leads.example.com"},
+        staff={"language": "en"},
+    )
+    evil = "<script>alert(1)</script> --> <img src=x onerror=alert(2)>"
+    async with running_bot(settings) as bot, httpx.AsyncClient(base_url=bot.url) as http:
+        answer = await http.post(
+            "/api/leads",
+            json=lead_payload(campaign=evil),
+            headers={"Authorization": "Bearer t0ken"},
+        )
+        assert answer.status_code == 201
+        await _sign_in(http, _token(await _link(bot)))
+        pages = [await http.get(path) for path in ("/cockpit/campaigns", "/cockpit/leads")]
+    for page in pages:
+        assert page.status_code == 200
+        assert "<script>" not in page.text and "<img src=x" not in page.text
+        assert "&lt;script&gt;" in page.text
