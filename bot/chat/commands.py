@@ -86,6 +86,11 @@ class Pipeline:
     """The staff report: leads by status, partners, campaigns."""
 
 
+@dataclass(frozen=True)
+class CockpitLink:
+    """A one-time sign-in link to the staff web cockpit."""
+
+
 Command = (
     Help
     | WhoAmI
@@ -100,4 +105,5 @@ Command = (
     | Erase
     | Explain
     | Pipeline
+    | CockpitLink
 )

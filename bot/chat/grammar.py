@@ -206,6 +206,7 @@ VERBS: tuple[Verb, ...] = (
     Verb("erase", c.Erase, "<lead>", _lead(c.Erase)),
     Verb("explain", c.Explain, "<lead> [partner]", _explain),
     Verb("report", c.Pipeline, "", _simple(c.Pipeline()), ("pipeline",)),
+    Verb("cockpit", c.CockpitLink, "", _simple(c.CockpitLink())),
 )
 _BY_WORD = {word: verb for verb in VERBS for word in (verb.name, *verb.aliases)}
 ACTION_VERBS: dict[StatusAction, Verb] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.actors import Actor
 from bot.chat import commands as c
 from bot.chat.identity import Identity
 from bot.chat.permissions import refusal, verbs_for
@@ -24,6 +25,8 @@ from bot.chat.results import (
     Result,
     TeaserList,
 )
+from bot.cockpit.links import create_login_link
+from bot.config import ConfigError
 from bot.content.anonymize import teaser_facts
 from bot.delivery.notices import LeadCardView, MessageRef, TeaserView
 from bot.delivery.resolve import lead_details
@@ -35,6 +38,7 @@ from bot.leads.claims import ClaimOutcome, claim
 from bot.leads.lifecycle import OWNED, IllegalTransition
 from bot.leads.progress import Report, StatusAction, available_actions, report_progress
 from bot.models import (
+    Channel,
     ChatMessage,
     Lead,
     LeadPersonalData,
@@ -79,6 +83,8 @@ class Interactions:
             case c.Pipeline():
                 async with self.runtime.uow() as uow:
                     return await pipeline(uow)
+            case c.CockpitLink():
+                return await self.cockpit_link(who)
             case c.Release() | c.Reoffer() | c.Recall() | c.Erase():
                 return await self.staff_action(who, command)
         raise TypeError(f"no handler for {command!r}")  # pragma: no cover - RULES covers all
@@ -121,6 +127,17 @@ class Interactions:
             params={"lead_id": lead_id, "status": lead.status.value},
             lead_id=lead_id,
         )
+
+    async def cockpit_link(self, who: Identity) -> Reply:
+        """A one-time sign-in link to the web cockpit, for staff (also a rep who is staff)."""
+        actor = Actor.staff(Channel(who.platform.value), who.user_id, who.name)
+        try:
+            async with self.runtime.uow() as uow:
+                url = await create_login_link(uow, actor)
+        except ConfigError:
+            return Reply("reply.cockpit_unavailable", ok=False)
+        minutes = self.runtime.settings.cockpit.link_minutes
+        return Reply("reply.cockpit_link", params={"url": url, "minutes": minutes})
 
     async def lead_list(self, who: Identity) -> LeadList:
         """A rep's open leads; staff also get every open lead and the pipeline."""

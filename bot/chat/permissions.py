@@ -37,6 +37,7 @@ RULES: dict[type, Who] = {
     c.Erase: Who.STAFF,
     c.Explain: Who.STAFF,
     c.Pipeline: Who.STAFF,
+    c.CockpitLink: Who.STAFF,
 }
 
 

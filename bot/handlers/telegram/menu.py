@@ -17,7 +17,7 @@ from bot.i18n import LANGUAGES, t
 log = logging.getLogger(__name__)
 
 PUBLIC = ("leads", "lead", "help", "start")
-STAFF = ("explain", "release", "reoffer", "recall", "erase")
+STAFF = ("explain", "release", "reoffer", "recall", "erase", "cockpit")
 
 
 def help_text(who: Identity) -> str:
