@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ServiceError(Exception):
-    """A request that was refused; the message is fit to show to the person who asked."""
+    """A request that was refused. The message is for logs and the CLI (English); ``key``
+    and ``params``, when given, say the same in the asker's language (i18n) for chats."""
+
+    def __init__(self, message: str, *, key: str | None = None, **params: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 class NotFound(ServiceError):

@@ -85,8 +85,9 @@ async def test_mail_only_partner_claims_gets_the_card_and_reports_won(
         for part in (teaser.subject, teaser.text, teaser.html):
             for secret in ("Brauerei", "Huber", "Hopfenweg", "80331", "brauerei-huber", "1234567"):
                 assert secret not in part
-        [claim_link] = teaser.links()
+        claim_link, decline_link = teaser.links()  # Claim, and "Not for us"
         assert teaser.html.count(claim_link.replace("&", "&amp;")) == 1
+        assert teaser.link("Nichts für uns") == decline_link
 
         # Opening the link (as a mail scanner would, twice) changes nothing.
         page = await browser.open(claim_link)

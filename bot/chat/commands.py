@@ -36,6 +36,15 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Decline:
+    """“Not for us”: the rep's partner declines the offer, with a reason."""
+
+    offer_id: int
+    reason: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class ListLeads:
     """The rep's open leads; for staff the pipeline."""
 
@@ -96,6 +105,7 @@ Command = (
     | WhoAmI
     | Teasers
     | Claim
+    | Decline
     | ListLeads
     | ShowLead
     | Progress

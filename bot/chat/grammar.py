@@ -19,6 +19,7 @@ from typing import Any
 from bot.chat import commands as c
 from bot.chat.results import Reply
 from bot.errors import InvalidInput
+from bot.leads.declines import DECLINE_REASONS
 from bot.leads.progress import (
     REASONS,
     Report,
@@ -120,6 +121,14 @@ def _claim(words: Words) -> c.Command:
     return c.Claim(offer_id)
 
 
+def _decline(words: Words) -> c.Command:
+    offer_id = words.number("offer")
+    reason = words.take().lower()
+    if reason not in DECLINE_REASONS:
+        raise words.fail("usage.reason", value=reason, allowed=", ".join(DECLINE_REASONS))
+    return c.Decline(offer_id, reason, words.remainder())
+
+
 def _progress(action: StatusAction) -> Callable[[Words], c.Command]:
     def build(words: Words) -> c.Command:
         lead_id = words.number("lead")
@@ -174,6 +183,13 @@ VERBS: tuple[Verb, ...] = (
     Verb("whoami", c.WhoAmI, "", _simple(c.WhoAmI())),
     Verb("teasers", c.Teasers, "", _simple(c.Teasers())),
     Verb("claim", c.Claim, "<offer>", _claim),
+    Verb(
+        "decline",
+        c.Decline,
+        f"<offer> <{'|'.join(DECLINE_REASONS)}> [note]",
+        _decline,
+        ("ablehnen",),
+    ),
     Verb("leads", c.ListLeads, "", _simple(c.ListLeads())),
     Verb("lead", c.ShowLead, "<lead>", _lead(c.ShowLead), ("show",)),
     Verb("contacted", c.Progress, "<lead> [note]", _progress(StatusAction.CONTACTED)),

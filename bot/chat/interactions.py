@@ -35,6 +35,7 @@ from bot.explain.service import explain_stored_lead
 from bot.explain.text import render_partner, render_summary
 from bot.leads import staff as staff_services
 from bot.leads.claims import ClaimOutcome, claim
+from bot.leads.declines import DeclineOutcome, decline
 from bot.leads.lifecycle import OWNED, IllegalTransition
 from bot.leads.progress import Report, StatusAction, available_actions, report_progress
 from bot.models import (
@@ -52,6 +53,13 @@ from bot.runtime import Runtime
 
 EXPLAIN_LIMIT = 20
 """Partners listed in an explanation summary; ``explain <lead> <partner>`` for one."""
+
+
+def failure(exc: ServiceError, lead_id: int | None = None) -> Reply:
+    """A refused request in the asker's words: the error's i18n key, else its message."""
+    if exc.key is not None:
+        return Reply(exc.key, ok=False, params=dict(exc.params), lead_id=lead_id)
+    return Reply("reply.error", ok=False, params={"message": str(exc)}, lead_id=lead_id)
 
 
 class Interactions:
@@ -72,6 +80,8 @@ class Interactions:
                 return TeaserList(await self.open_teasers(who))
             case c.Claim(offer_id):
                 return await self.claim(who, offer_id)
+            case c.Decline(offer_id, reason, note):
+                return await self.decline(who, offer_id, reason, note)
             case c.ListLeads():
                 return await self.lead_list(who)
             case c.ShowLead(lead_id):
@@ -103,6 +113,16 @@ class Interactions:
             params={"lead_id": result.lead_id},
             lead_id=result.lead_id,
         )
+
+    async def decline(self, who: Identity, offer_id: int, reason: str, note: str | None) -> Reply:
+        assert who.rep_id is not None  # execute checked: reps only
+        try:
+            async with self.runtime.uow() as uow:
+                result = await decline(uow, offer_id, who.rep_id, reason, note, who.platform)
+        except ServiceError as exc:
+            return failure(exc)
+        ok = result.outcome is DeclineOutcome.DECLINED
+        return Reply(f"decline.{result.outcome.value}", ok=ok, lead_id=result.lead_id)
 
     async def report(self, who: Identity, lead_id: int, report: Report) -> Reply:
         if not who.known:

@@ -28,6 +28,7 @@ RULES: dict[type, Who] = {
     c.WhoAmI: Who.ANYONE,
     c.Teasers: Who.REP,
     c.Claim: Who.REP,
+    c.Decline: Who.REP,
     c.ListLeads: Who.KNOWN,
     c.ShowLead: Who.KNOWN,
     c.Progress: Who.KNOWN,
@@ -59,7 +60,7 @@ def refusal(who: Identity, command: c.Command) -> Reply | None:
     need = RULES[type(command)]
     if need is Who.STAFF:
         return Reply("reply.staff_only", ok=False)
-    if isinstance(command, c.Claim):
+    if isinstance(command, c.Claim | c.Decline):
         return Reply("claim.unknown_user", ok=False)
     return Reply("reply.unknown_user", ok=False)
 

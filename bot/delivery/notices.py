@@ -97,7 +97,10 @@ class TeaserView:
     wave: int
     expires_at: datetime | None
     language: str
-    closed: str | None = None  # None while claimable; "taken" / "expired" / "withdrawn"
+    closed: str | None = (
+        None  # None while claimable; "taken" / "expired" / "withdrawn" / "declined"
+    )
+    closed_by: str | None = None  # who declined it (the partner's own rep), for "declined by …"
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,11 @@ async def language_of(
     return rep.language if rep and rep.language in ("de", "en") else "de"
 
 
+async def _rep_name(session: AsyncSession, rep_id: object) -> str | None:
+    rep = await session.get(Rep, rep_id) if isinstance(rep_id, int) else None
+    return rep.name if rep else None
+
+
 async def find_ref(
     session: AsyncSession, row: OutboxMessage, kind: MessageKind, **where: object
 ) -> MessageRef | None:
@@ -155,6 +160,7 @@ async def resolve(
             expires_at=None,
             language=language,
             closed=str(payload.get("reason", "taken")),
+            closed_by=await _rep_name(session, payload.get("rep_id")),
         )
         return view, ref
     if kind is NoticeKind.LEAD_CARD:

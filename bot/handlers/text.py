@@ -87,7 +87,7 @@ def render(env: Environment, template: str, **context: Any) -> str:
 
 
 def _reason(language: str, value: str) -> str:
-    for group in ("lost_reason", "hand_back_reason", "recall_reason"):
+    for group in ("lost_reason", "hand_back_reason", "recall_reason", "decline_reason"):
         text = t(language, f"{group}.{value}")
         if text != f"{group}.{value}":
             return text

@@ -32,6 +32,7 @@ class OfferStatus(StrEnum):
     WON = "won"  # this partner's rep claimed the lead
     TAKEN = "taken"  # another partner claimed it first
     CLOSED = "closed"  # withdrawn: last wave expired, lead erased, ...
+    DECLINED = "declined"  # the partner said "not for us"; it is excluded from the lead
 
 
 class ActorKind(StrEnum):

@@ -15,14 +15,20 @@ def _data(keyboard: kb.Keyboard) -> list[str]:
 
 
 def test_claim_data_is_the_contract_and_round_trips() -> None:
-    [[button]] = kb.claim_keyboard(17, "de")
+    [[button, decline]] = kb.claim_keyboard(17, "de")
     assert button.data == "claim:17" and "Übernehmen" in button.text
     assert kb.parse_callback("claim:17") == kb.Callback("claim", 17)
+    # The second button (DESIGN §6, second round): "Not for us".
+    assert decline.data == "decline:17" and "Nichts für uns" in decline.text
+    assert kb.parse_callback("decline:17") == kb.Callback("decline", 17)
+    assert kb.parse_callback("dr:17:too_far") == kb.Callback("dr", 17, "too_far")
+    assert kb.parse_callback("dr:17:bored") is None
 
 
 def test_every_button_fits_64_bytes_and_parses_back_even_for_huge_ids() -> None:
     keyboards = [
         kb.claim_keyboard(BIGGEST, "en"),
+        kb.decline_keyboard(BIGGEST, "de"),
         kb.status_keyboard(BIGGEST, [a.value for a in StatusAction], "en"),
         kb.lost_keyboard(BIGGEST, "de"),
         kb.hand_back_keyboard(BIGGEST, "de"),

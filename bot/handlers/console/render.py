@@ -164,6 +164,7 @@ def render_report(report: Report, language: str) -> str:
 SESSION_HELP = (
     ("as staff | as <rep e-mail>", "console.as"),
     ("wait <30m | 2h | 1d>", "console.wait"),
+    ("more", "console.more"),
     ("outbox", "console.outbox"),
     ("quit", "console.quit"),
 )

@@ -24,13 +24,14 @@ from bot.delivery.sender import OutboxSender
 from bot.handlers.console.platform import escape_console
 from bot.handlers.console.render import render_profile, render_reply, render_result
 from bot.handlers.console.transport import ConsoleTransport, Inbox, visible_addresses
+from bot.i18n import t
 from bot.leads.scheduler import run_due_timers
 from bot.models import Platform
 from bot.runtime import Runtime
 
 BACKLOG_SHOWN = 6
 STAFF = Identity(Platform.CONSOLE, "staff", name="staff", is_staff=True)
-SESSION_VERBS = {"as", "wait", "outbox", "quit", "exit"}
+SESSION_VERBS = {"as", "wait", "outbox", "more", "quit", "exit"}
 """What only the console understands; everything else is the shared grammar."""
 
 
@@ -53,6 +54,7 @@ class ConsoleSession:
         self.sender = OutboxSender(runtime, {Platform.CONSOLE: ConsoleTransport(self.inbox)})
         self.interactions = Interactions(runtime)
         self.identity = STAFF
+        self.older: list[str] = []  # backlog messages not shown yet (``more``)
 
     @property
     def language(self) -> str:
@@ -94,11 +96,32 @@ class ConsoleSession:
         self.show_backlog(waiting)
 
     def show_backlog(self, waiting: list[str]) -> None:
-        """Messages that arrived while nobody watched: the last few, and how many in all."""
-        if len(waiting) > BACKLOG_SHOWN:
-            self.out(f"({len(waiting)} messages arrived meanwhile; the last {BACKLOG_SHOWN}:)")
+        """Messages that arrived while nobody watched: the newest few at once; ``more``
+        pages back through the older ones, so none is out of reach."""
+        self.older = waiting[:-BACKLOG_SHOWN] if len(waiting) > BACKLOG_SHOWN else []
+        if self.older:
+            self.out(
+                t(
+                    self.language,
+                    "console.backlog",
+                    total=len(waiting),
+                    shown=BACKLOG_SHOWN,
+                    older=len(self.older),
+                )
+            )
         for text in waiting[-BACKLOG_SHOWN:]:
             self.out(text)
+
+    def show_more(self) -> None:
+        """The next page of older messages, newest first page last (in order of arrival)."""
+        if not self.older:
+            self.out(t(self.language, "console.no_more"))
+            return
+        page, self.older = self.older[-BACKLOG_SHOWN:], self.older[:-BACKLOG_SHOWN]
+        for text in page:
+            self.out(text)
+        if self.older:
+            self.out(t(self.language, "console.still_older", older=len(self.older)))
 
     def whoami(self) -> str:
         who = self.identity
@@ -114,6 +137,8 @@ class ConsoleSession:
                 self.out("✖ as: missing argument. Usage: as staff | as <rep e-mail>")
             else:
                 await self.switch(args[0])
+        elif verb == "more":
+            self.show_more()
         elif verb == "outbox":
             pending = await self.sender.pending()
             self.out(f"{pending} notice(s) waiting in the outbox for the console.")

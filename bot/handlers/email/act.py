@@ -20,22 +20,24 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from bot.chat import commands as c
 from bot.handlers.email import nonces
 from bot.handlers.email.form import (
+    DECLINE_FIELDS,
     MAX_FORM_BYTES,
     FormError,
     fields_for,
     parse_body,
+    read_decline,
     read_report,
     today,
 )
-from bot.handlers.email.links import ACT_PATH, LinkError, LinkProblem, verify
+from bot.handlers.email.links import ACT_PATH, LinkError, LinkProblem, Purpose, verify
 from bot.handlers.email.pages import Choice, Form, form_page, message_page, reasons
 from bot.handlers.email.perform import perform
 from bot.handlers.email.targets import ClaimTarget, Refusal, StatusTarget, Target, load
 from bot.handlers.text import label, reply_text
 from bot.i18n import t
-from bot.leads.progress import Report
 from bot.models import Rep
 from bot.runtime import Runtime
 
@@ -67,6 +69,17 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
 
 def _form(target: Target, token: str, values: dict[str, str], error: str | None = None) -> Form:
     lang = target.language
+    if isinstance(target, ClaimTarget) and target.link.purpose is Purpose.DECLINE:
+        return Form(
+            token=token,
+            button=t(lang, "decline.button"),
+            lines=(target.partner_name,),
+            reps=tuple(Choice(str(r.id), r.name) for r in target.reps),
+            fields=DECLINE_FIELDS,
+            reasons=reasons(lang, DECLINE_FIELDS),
+            values=values,
+            error=error,
+        )
     if isinstance(target, ClaimTarget):
         f = target.facts
         facts = t(
@@ -98,6 +111,8 @@ def _form(target: Target, token: str, values: dict[str, str], error: str | None 
 
 def _title(target: Target) -> str:
     lang = target.language
+    if isinstance(target, ClaimTarget) and target.link.purpose is Purpose.DECLINE:
+        return t(lang, "decline.title")
     if isinstance(target, ClaimTarget):
         return t(lang, "email.page.claim_title", lead_id=target.lead_id)
     action = label(lang, "action", target.action.value)
@@ -141,30 +156,35 @@ class Act:
         except Refusal as refusal:
             return _refused(refusal)
         try:
-            rep, report = self._read(target, values)
+            rep, command = self._read(target, values)
         except FormError as exc:
             error = reply_text(target.language, exc.key, {"message": exc.detail or ""})
             return form_page(
                 target.language, _title(target), _form(target, token, values, error), 422
             )
-        return await self._act(target, rep, report)
+        return await self._act(target, rep, command)
 
-    def _read(self, target: Target, values: dict[str, str]) -> tuple[Rep, Report | None]:
+    def _read(self, target: Target, values: dict[str, str]) -> tuple[Rep, c.Command]:
+        """Who acts and the command the form asks for; raises :class:`FormError`."""
         if isinstance(target, ClaimTarget):
             rep = target.rep(values.get("rep", ""))
             if rep is None:
                 raise FormError("email.page.pick_rep")
-            return rep, None
+            if target.link.purpose is Purpose.DECLINE:
+                reason, note = read_decline(values)
+                return rep, c.Decline(target.offer_id, reason, note)
+            return rep, c.Claim(target.offer_id)
         assert isinstance(target, StatusTarget)
-        return target.rep, read_report(target.action, values, today(self.runtime))
+        report = read_report(target.action, values, today(self.runtime))
+        return target.rep, c.Progress(target.lead_id, report)
 
-    async def _act(self, target: Target, rep: Rep, report: Report | None) -> HTMLResponse:
+    async def _act(self, target: Target, rep: Rep, command: c.Command) -> HTMLResponse:
         link = target.link
         lang = rep.language if rep.language in ("de", "en") else target.language
         if not await nonces.use(self.runtime, link):
             return message_page(lang, "email.page.used", ok=False, status=410)
         try:
-            reply = await perform(self.runtime, rep, link.target, report)
+            reply = await perform(self.runtime, rep, command)
         except Exception:
             log.exception("email: the action of a one-click link failed; the link stays usable")
             await nonces.release(self.runtime, link)

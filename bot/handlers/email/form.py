@@ -15,10 +15,13 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
+from bot.leads.declines import DECLINE_REASONS, validate_decline
 from bot.leads.progress import (
-    HAND_BACK_REASONS,
-    LOST_REASONS,
     MAX_FOLLOW_UP_DAYS,
+    NEEDS,
+    REASON_GROUPS,
+    REASONS,
+    Needs,
     Report,
     StatusAction,
     parse_day,
@@ -29,12 +32,6 @@ from bot.runtime import Runtime
 
 MAX_FORM_BYTES = 16_384
 MAX_NOTE = 2000
-
-REASONS: dict[StatusAction, tuple[str, tuple[str, ...]]] = {
-    StatusAction.LOST: ("lost_reason", LOST_REASONS),
-    StatusAction.HAND_BACK: ("hand_back_reason", HAND_BACK_REASONS),
-}
-"""Actions that ask for a reason: the i18n group of the labels and the allowed values."""
 
 
 class FormError(Exception):
@@ -58,14 +55,30 @@ class Fields:
 
 
 def fields_for(action: StatusAction) -> Fields:
-    if action is StatusAction.WON:
+    """What the core says the action needs (``NEEDS``), as form fields."""
+    needs = NEEDS[action]
+    if needs is Needs.REVENUE:
         return Fields(revenue=True)
-    if action in REASONS:
-        group, values = REASONS[action]
-        return Fields(reasons=tuple(values), reason_group=group, note=True)
-    if action is StatusAction.FOLLOW_UP:
+    if needs is Needs.REASON:
+        return Fields(reasons=REASONS[action], reason_group=REASON_GROUPS[action], note=True)
+    if needs is Needs.DATE:
         return Fields(date=True)
     return Fields()
+
+
+DECLINE_FIELDS = Fields(reasons=DECLINE_REASONS, reason_group="decline_reason", note=True)
+"""“Not for us”: a reason, and a note (needed for "other")."""
+
+
+def read_decline(values: Mapping[str, str]) -> tuple[str, str | None]:
+    """The reason and note of a "Not for us" form; raises :class:`FormError`."""
+    reason = values.get("reason", "")
+    note = values.get("note", "")[:MAX_NOTE] or None
+    try:
+        validate_decline(reason, note)
+    except InvalidInput as exc:
+        raise FormError(exc.key or "form.reason_missing") from None
+    return reason, note
 
 
 def parse_body(body: bytes) -> dict[str, str]:

@@ -33,6 +33,7 @@ _SIGNATURE = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 bytes of HMAC-SHA256, unpadd
 
 class Purpose(StrEnum):
     CLAIM = "claim"  # a teaser's Claim link: target = offer id, party = partner id
+    DECLINE = "decline"  # a teaser's "Not for us" link: target = offer id, party = partner id
     STATUS = "status"  # a lead card's action link: target = lead id, party = rep id
 
 

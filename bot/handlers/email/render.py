@@ -42,6 +42,7 @@ class Links:
     """The signed links a mail carries (made by the transport; none in tests of privacy)."""
 
     claim: str | None = None
+    decline: str | None = None
     actions: tuple[ActionLink, ...] = ()
     expires_at: datetime | None = None
 

@@ -26,6 +26,7 @@ _CLOSED_OFFER = {
     OfferStatus.WON: "claim.already_yours",
     OfferStatus.TAKEN: "claim.taken",
     OfferStatus.CLOSED: "claim.closed",
+    OfferStatus.DECLINED: "decline.already",
 }
 
 
@@ -44,7 +45,8 @@ class Refusal(Exception):
 
 @dataclass(frozen=True)
 class ClaimTarget:
-    """A teaser's Claim link: the open offer and the partner's active reps to choose from."""
+    """A teaser's Claim or "Not for us" link: the open offer and the partner's active reps
+    to choose from (who claims, or who declines)."""
 
     link: Link
     offer_id: int
@@ -78,7 +80,7 @@ def _language(value: str | None) -> str:
 
 async def load(runtime: Runtime, link: Link) -> Target:
     """The target of a verified, unexpired link; raises :class:`Refusal`."""
-    if link.purpose is Purpose.CLAIM:
+    if link.purpose in (Purpose.CLAIM, Purpose.DECLINE):
         return await _claim(runtime, link)
     return await _status(runtime, link)
 

@@ -108,8 +108,9 @@ class EmailTransport:
             if offer is None:
                 return Links()
             expires = min(longest, self._offer_end(view) or longest)
-            url = self._url(Purpose.CLAIM, offer.id, offer.partner_id, expires)
-            return Links(claim=url, expires_at=expires)
+            claim = self._url(Purpose.CLAIM, offer.id, offer.partner_id, expires)
+            decline = self._url(Purpose.DECLINE, offer.id, offer.partner_id, expires)
+            return Links(claim=claim, decline=decline, expires_at=expires)
         if isinstance(view, LeadCardView) and view.lead is not None and view.actions:
             async with self.runtime.uow() as uow:
                 rep = await rep_at_address(uow.session, Platform.EMAIL, address)

@@ -30,7 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.interactions import Interactions
 from bot.config import ConfigError, SlackSettings
-from bot.handlers.slack import claims, commands, home, staff, status
+from bot.handlers.slack import claims, commands, declines, home, staff, status
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
 from bot.handlers.slack.payloads import delivery_key
@@ -44,7 +44,7 @@ log = logging.getLogger("bot.handlers.slack")
 EVENTS_PATH = "/slack/events"
 DEDUPE_SECONDS = 24 * 3600
 API_TIMEOUT_SECONDS = 15
-LISTENERS = (claims, status, home, commands, staff)
+LISTENERS = (claims, declines, status, home, commands, staff)
 
 
 def _secret(settings: SlackSettings, name: str) -> str:

@@ -39,6 +39,7 @@ from bot.i18n import t
 from bot.reports.digest import digest_lines
 
 CLAIM = "lead_claim"  # DESIGN §6: the teaser button's action_id; its value is the offer id
+DECLINE = "lead_decline"  # DESIGN §6: "Not for us" under the teaser; its value is the offer id
 STATUS_PREFIX = "lead_"  # lead_contacted, lead_won, ... ; the value is the lead id
 STAFF_REOFFER = "staff_reoffer"
 STAFF_RELEASE = "staff_release"
@@ -88,7 +89,7 @@ def teaser(view: TeaserView) -> Message:
         f"{title}: {label(lang, 'industry', f.industry)} · {f.region} · {', '.join(f.products)}"
     )
     if view.closed:
-        outcome = t(lang, f"teaser.{view.closed}")
+        outcome = t(lang, f"teaser.{view.closed}", rep=view.closed_by or "–")
         return Message(
             esc(f"{title}: {outcome}"),
             [
@@ -101,13 +102,14 @@ def teaser(view: TeaserView) -> Message:
     if view.expires_at is not None:
         when.append(f"{esc(t(lang, 'teaser.expires'))}: {esc(moment(view.expires_at, lang))}")
     claim = button(t(lang, "teaser.claim"), CLAIM, str(view.offer_id), style="primary")
+    decline = button(t(lang, "decline.button"), DECLINE, str(view.offer_id))
     return Message(
         esc(summary),
         [
             section(head),
             fields(_teaser_facts(view)),
             context(" · ".join(when)),
-            actions([claim], block_id=f"offer-{view.offer_id}"),
+            actions([claim, decline], block_id=f"offer-{view.offer_id}"),
         ],
     )
 

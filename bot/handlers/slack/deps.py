@@ -85,6 +85,22 @@ async def answer(respond: Respond, message: Message) -> None:
         log.warning("slack: could not send an ephemeral answer", exc_info=True)
 
 
+async def tell_after_modal(client: Any, who: Identity, reply: Reply, channel: str) -> bool:
+    """Answer after a modal (it has no response URL): ephemeral in ``channel``.
+
+    Returns False when Slack refused, so the caller can show it elsewhere (App Home).
+    """
+    message = blocks.reply(reply, who.language)
+    try:
+        await client.chat_postEphemeral(
+            channel=channel, user=who.user_id, text=message.text, blocks=message.blocks
+        )
+    except Exception:
+        log.warning("slack: could not answer after a modal", exc_info=True)
+        return False
+    return True
+
+
 async def answer_reply(respond: Respond, reply: Reply, language: str) -> None:
     await answer(respond, blocks.reply(reply, language))
 

@@ -18,6 +18,7 @@ from bot.errors import InvalidInput
 from bot.handlers.slack.kit import Block, context, esc, plain
 from bot.handlers.text import label
 from bot.i18n import t
+from bot.leads.declines import DECLINE_REASONS, validate_decline
 from bot.leads.progress import (
     MAX_FOLLOW_UP_DAYS,
     NEEDS,
@@ -152,3 +153,32 @@ def read_report(
     except InvalidInput as exc:
         return {"note" if "note" in str(exc) else field: str(exc)}
     return report
+
+
+DECLINE_CALLBACK = "decline_offer"
+
+
+def decline_modal(offer_id: int, language: str, origin: dict[str, Any]) -> Block:
+    """“Not for us”: the reason (and a note, needed for "other") for declining an offer."""
+    reasons = _reasons(language, "decline_reason", DECLINE_REASONS)
+    return {
+        "type": "modal",
+        "callback_id": DECLINE_CALLBACK,
+        "title": plain(t(language, "decline.title"), 24),
+        "submit": plain(t(language, "form.save"), 24),
+        "close": plain(t(language, "form.cancel"), 24),
+        "private_metadata": json.dumps({"offer_id": offer_id, **origin}),
+        "blocks": [_input("reason", t(language, "form.reason"), reasons), _note(language)],
+    }
+
+
+def read_decline(values: dict[str, Any], language: str) -> tuple[str, str | None] | dict[str, str]:
+    """The reason and note, or Slack ``errors`` per input block (the core's rules)."""
+    reason = str(values.get("reason") or "")
+    note = str(values.get("note") or "").strip() or None
+    try:
+        validate_decline(reason, note)
+    except InvalidInput as exc:
+        field = "reason" if reason not in DECLINE_REASONS else "note"
+        return {field: t(language, exc.key or "form.reason_missing", **exc.params)}
+    return reason, note

@@ -20,7 +20,14 @@ from bot.chat import commands as c
 from bot.chat.identity import Identity
 from bot.chat.results import Reply
 from bot.handlers.slack import blocks, home
-from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
+from bot.handlers.slack.deps import (
+    Respond,
+    SlackDeps,
+    answer,
+    answer_reply,
+    tell_after_modal,
+    unknown_user,
+)
 from bot.handlers.slack.modals import WITH_MODAL, action_of, read_report, report_modal
 from bot.handlers.slack.payloads import ButtonPress, button_press, number, view_submission
 from bot.leads.progress import Report, StatusAction
@@ -36,15 +43,9 @@ MODAL = re.compile(r"^report_")
 async def _tell(
     deps: SlackDeps, client: AsyncWebClient, who: Identity, reply: Reply, channel: str
 ) -> None:
-    """Answer after a modal (it has no response URL): ephemeral where the card is."""
-    message = blocks.reply(reply, who.language)
-    try:
-        await client.chat_postEphemeral(
-            channel=channel, user=who.user_id, text=message.text, blocks=message.blocks
-        )
-    except Exception:
-        log.warning("slack: could not answer after a modal", exc_info=True)
-        await home.publish(deps, client, who, notice=message.text)
+    """Answer after a modal: ephemeral where the card is, else in App Home."""
+    if not await tell_after_modal(client, who, reply, channel):
+        await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
 
 
 async def _report(deps: SlackDeps, who: Identity, lead_id: int, report: Report) -> Reply:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers.telegram import commands, onboarding, presses, status
+from bot.handlers.telegram import commands, declines, inputs, onboarding, presses, status
 from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.updates import AddedToGroup, CommandIn, PressIn, TextIn, parse_update
 
@@ -21,6 +21,10 @@ async def dispatch(tg: TelegramBot, update: Update) -> None:
     elif isinstance(incoming, CommandIn):
         await commands.handle_command(tg, incoming)
     elif isinstance(incoming, TextIn):
-        await status.handle_text(tg, incoming)
+        pending = await inputs.pending_for(tg.runtime, incoming.person.user_id)
+        if pending is not None and pending.kind == inputs.DECLINE_NOTE:
+            await declines.handle_note(tg, incoming, pending)  # also in the partner's group
+        else:
+            await status.handle_text(tg, incoming)
     elif isinstance(incoming, AddedToGroup):
         await onboarding.announce_chat_id(tg, incoming)

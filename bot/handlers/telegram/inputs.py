@@ -21,6 +21,7 @@ SKIP_WORDS = frozenset({"skip", "-", "–", "überspringen", "weiter", "nein", "
 REVENUE = "revenue"  # won: the revenue in euros
 LOST_NOTE = "lost_note"  # lost: an optional note (reason already chosen)
 FOLLOW_UP_DATE = "follow_up_date"  # follow-up: a typed date
+DECLINE_NOTE = "decline_note"  # "not for us", reason other: why (``lead_id`` is the offer)
 
 
 @dataclass(frozen=True)

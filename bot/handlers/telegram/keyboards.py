@@ -19,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.handlers.text import label
 from bot.i18n import t
+from bot.leads.declines import DECLINE_REASONS
 from bot.leads.progress import HAND_BACK_REASONS, LOST_REASONS, StatusAction
 
 MAX_CALLBACK_BYTES = 64
@@ -26,6 +27,9 @@ FOLLOW_UP_DAYS: tuple[int, ...] = (1, 3, 7)
 PICK_DATE = "date"
 
 CLAIM = "claim"  # claim:<offer>
+DECLINE = "decline"  # decline:<offer> (DESIGN §6): "Not for us" -> the reasons
+DECLINE_REASON = "dr"  # dr:<offer>:<reason>
+TEASER_BACK = "tb"  # tb:<offer> (reasons -> Claim / Not for us)
 STATUS = "st"  # st:<lead>:<action>
 LOST = "lost"  # lost:<lead>:<reason>
 HAND_BACK = "hb"  # hb:<lead>:<reason>
@@ -38,6 +42,9 @@ CANCEL = "cancel"  # cancel:<lead> (staff does not erase after all)
 
 _VALUES: dict[str, frozenset[str] | None] = {
     CLAIM: None,
+    DECLINE: None,
+    DECLINE_REASON: frozenset(DECLINE_REASONS),
+    TEASER_BACK: None,
     STATUS: frozenset(a.value for a in StatusAction),
     LOST: frozenset(LOST_REASONS),
     HAND_BACK: frozenset(HAND_BACK_REASONS),
@@ -113,7 +120,25 @@ def _rows(buttons: Sequence[Button], per_row: int = 2) -> Keyboard:
 
 
 def claim_keyboard(offer_id: int, language: str) -> Keyboard:
-    return ((Button(f"✋ {t(language, 'teaser.claim')}", callback_data(CLAIM, offer_id)),),)
+    return (
+        (
+            Button(f"✋ {t(language, 'teaser.claim')}", callback_data(CLAIM, offer_id)),
+            Button(t(language, "decline.button"), callback_data(DECLINE, offer_id)),
+        ),
+    )
+
+
+def decline_keyboard(offer_id: int, language: str) -> Keyboard:
+    """Why "not for us": one button per reason, and back to Claim."""
+    buttons = [
+        Button(
+            label(language, "decline_reason", reason),
+            callback_data(DECLINE_REASON, offer_id, reason),
+        )
+        for reason in DECLINE_REASONS
+    ]
+    back = Button(f"‹ {t(language, 'telegram.button.back')}", callback_data(TEASER_BACK, offer_id))
+    return (*_rows(buttons), (back,))
 
 
 def status_keyboard(lead_id: int, actions: Iterable[str], language: str) -> Keyboard:

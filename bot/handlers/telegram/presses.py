@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.handlers.telegram import claims, commands, status
+from bot.handlers.telegram import claims, commands, declines, status
 from bot.handlers.telegram import keyboards as kb
 from bot.handlers.telegram.answer import Answer
 from bot.handlers.telegram.bot import TelegramBot
@@ -28,6 +28,8 @@ async def handle_press(tg: TelegramBot, press: PressIn) -> None:
             await answer(t(language, "telegram.not_understood"), alert=True)
         elif found.kind == kb.CLAIM:
             await claims.handle_claim(tg, press, found.id, answer)
+        elif found.kind in (kb.DECLINE, kb.DECLINE_REASON, kb.TEASER_BACK):
+            await declines.handle_press(tg, press, found, answer)
         elif found.kind in (kb.OPEN, kb.ERASE, kb.CANCEL):
             await commands.handle_press(tg, press, found, answer)
         else:

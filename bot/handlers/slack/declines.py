@@ -1,0 +1,68 @@
+"""“Not for us” under a teaser: a modal asks for the reason, the core declines.
+
+The press opens a modal (reason, and a note — needed for "other"); its inputs are checked
+by the core's rules before Slack gets its answer, so a missing note is shown in the open
+modal. The decline itself is a ``Decline`` command run by ``Interactions.execute``; the
+teaser is edited to "declined by …" through the outbox, and the rep is told ephemerally.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.chat import commands as c
+from bot.chat.results import Reply
+from bot.handlers.slack.blocks import DECLINE
+from bot.handlers.slack.deps import (
+    Respond,
+    SlackDeps,
+    answer,
+    answer_reply,
+    tell_after_modal,
+    unknown_user,
+)
+from bot.handlers.slack.modals import DECLINE_CALLBACK, decline_modal, read_decline
+from bot.handlers.slack.payloads import button_press, number, view_submission
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    @app.action(DECLINE)
+    @deps.guard
+    async def decline_button(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
+        await ack()
+        press = button_press(body)
+        who = await deps.who(press.user_id)
+        if who.rep_id is None:
+            await answer(respond, unknown_user(who))
+            return
+        offer_id = number(press.value)
+        if offer_id is None or not press.trigger_id:
+            await answer_reply(respond, Reply("decline.not_found", ok=False), who.language)
+            return
+        origin: dict[str, Any] = {"channel": press.channel_id}
+        modal = decline_modal(offer_id, who.language, origin)
+        await client.views_open(trigger_id=press.trigger_id, view=modal)
+
+    @app.view(DECLINE_CALLBACK)
+    @deps.guard
+    async def decline_submitted(ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
+        sub = view_submission(body)
+        who = await deps.who(sub.user_id)
+        offer_id = sub.metadata.get("offer_id")
+        if not isinstance(offer_id, int):
+            await ack()
+            return
+        read = read_decline(sub.values, who.language)
+        if isinstance(read, dict):
+            await ack(response_action="errors", errors=read)
+            return
+        await ack()
+        reason, note = read
+        reply = await deps.interactions.execute(who, c.Decline(offer_id, reason, note))
+        assert isinstance(reply, Reply)
+        channel = sub.metadata.get("channel")
+        if isinstance(channel, str) and channel:
+            await tell_after_modal(client, who, reply, channel)

@@ -1,0 +1,74 @@
+"""“Not for us” under a teaser: ``decline:<offer>`` shows the reasons, a reason declines.
+
+The reasons replace the teaser's buttons (with a Back button); a reason declines at once
+through a ``Decline`` command; "other" asks for a few words first (a forced reply in the
+same chat — Telegram delivers replies to the bot's questions also in groups). The teaser
+itself is edited to "declined by …" by the notice the core queues.
+"""
+
+from __future__ import annotations
+
+from bot.chat import commands as c
+from bot.chat.identity import Identity
+from bot.chat.results import Reply
+from bot.handlers.telegram import inputs
+from bot.handlers.telegram import keyboards as kb
+from bot.handlers.telegram.answer import Answer
+from bot.handlers.telegram.bot import TelegramBot
+from bot.handlers.telegram.platform import escape_telegram
+from bot.handlers.telegram.render import reply_html, reply_plain
+from bot.handlers.telegram.updates import PressIn, TextIn
+from bot.i18n import t
+
+
+async def _decline(
+    tg: TelegramBot, who: Identity, offer_id: int, reason: str, note: str | None
+) -> Reply:
+    reply = await tg.interactions.execute(who, c.Decline(offer_id, reason, note))
+    assert isinstance(reply, Reply)
+    return reply
+
+
+async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer: Answer) -> None:
+    who = await tg.identify(press.person)
+    language = who.language
+    if who.rep_id is None:
+        await answer(t(language, "claim.unknown_user"), alert=True)
+        return
+    chat_id = press.chat_id if press.chat_id is not None else press.person.user_id
+    if cb.kind == kb.DECLINE:
+        await answer()
+        await _keyboard(tg, press, kb.decline_keyboard(cb.id, language))
+    elif cb.kind == kb.TEASER_BACK:
+        await answer()
+        await _keyboard(tg, press, kb.claim_keyboard(cb.id, language))
+    elif cb.value == "other":
+        await answer()
+        await inputs.expect(
+            tg.runtime, press.person.user_id, inputs.Pending(inputs.DECLINE_NOTE, cb.id)
+        )
+        text = escape_telegram(t(language, "decline.prompt_note"))
+        await tg.send(chat_id, text, force_reply=t(language, "decline_reason.other"))
+    else:
+        assert cb.value is not None
+        reply = await _decline(tg, who, cb.id, cb.value, None)
+        await answer(reply_plain(reply, language), alert=not reply.ok)
+        if not reply.ok:
+            await _keyboard(tg, press, ())  # closed meanwhile: nothing left to press
+
+
+async def handle_note(tg: TelegramBot, message: TextIn, pending: inputs.Pending) -> None:
+    """The few words after "other": decline with them."""
+    who = await tg.identify(message.person)
+    await inputs.clear(tg.runtime, message.person.user_id)
+    text = message.text.strip()
+    if text.lower() in inputs.CANCEL_WORDS:
+        await tg.send(message.chat_id, escape_telegram(t(who.language, "telegram.cancelled")))
+        return
+    reply = await _decline(tg, who, pending.lead_id, "other", text)
+    await tg.send(message.chat_id, reply_html(reply, who.language))
+
+
+async def _keyboard(tg: TelegramBot, press: PressIn, keyboard: kb.Keyboard) -> None:
+    if press.chat_id is not None and press.message_id is not None:
+        await tg.edit_keyboard(press.chat_id, press.message_id, keyboard)

@@ -1,0 +1,151 @@
+"""“Not for us”: a partner declines an offer, with a reason.
+
+The partner is excluded from the lead for good (it is never offered the lead again), its
+teaser turns into "declined by <rep>", the decline is an audit event and a staff-feed line
+with the reason, and it counts in the partner statistics (``lead_exclusions`` with reason
+``declined``). When nobody is left who could still claim the lead in this round — every
+partner offered so far has declined — the next wave starts at once instead of waiting out
+the timer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select
+
+from bot.actors import Actor
+from bot.delivery.notices import NoticeKind, ToPartner
+from bot.errors import InvalidInput
+from bot.leads.distribution import cancel_timers, expire_wave
+from bot.leads.events import record
+from bot.models import (
+    Channel,
+    Lead,
+    LeadExclusion,
+    LeadStatus,
+    Offer,
+    OfferStatus,
+    Partner,
+    Platform,
+    Rep,
+    TimerKind,
+)
+from bot.uow import UnitOfWork
+
+DECLINE_REASONS: tuple[str, ...] = (
+    "too_far",
+    "no_capacity",
+    "not_our_segment",
+    "product_not_offered",
+    "other",
+)
+NOTE_MAX = 500
+
+
+class DeclineOutcome(StrEnum):
+    DECLINED = "declined"
+    ALREADY = "already"  # this partner declined the offer before
+    CLOSED = "closed"  # taken, expired or withdrawn meanwhile
+    NOT_OFFERED = "not_offered"  # another partner's offer
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class DeclineResult:
+    outcome: DeclineOutcome
+    offer_id: int
+    lead_id: int | None = None
+
+
+def validate_decline(reason: str, note: str | None) -> None:
+    """The reason must be one of :data:`DECLINE_REASONS`; "other" needs a few words."""
+    allowed = ", ".join(DECLINE_REASONS)
+    if reason not in DECLINE_REASONS:
+        raise InvalidInput(
+            f"reason must be one of {allowed}", key="decline.unknown_reason", allowed=allowed
+        )
+    if reason == "other" and not (note or "").strip():
+        raise InvalidInput(
+            "reason 'other' needs a short note saying why", key="decline.note_needed"
+        )
+    if note is not None and len(note) > NOTE_MAX:
+        raise InvalidInput(
+            f"note: at most {NOTE_MAX} characters", key="decline.note_long", max=NOTE_MAX
+        )
+
+
+async def decline(
+    uow: UnitOfWork, offer_id: int, rep_id: int, reason: str, note: str | None, via: Platform
+) -> DeclineResult:
+    """Decline ``offer_id`` for the rep's partner; commits when it was declined.
+
+    Raises :class:`InvalidInput` (changing nothing) for an unknown reason or a missing note.
+    """
+    validate_decline(reason, note)
+    session = uow.session
+    offer = await session.get(Offer, offer_id)
+    if offer is None:
+        return DeclineResult(DeclineOutcome.NOT_FOUND, offer_id)
+    rep = await session.get(Rep, rep_id)
+    if rep is None or rep.partner_id != offer.partner_id:
+        return DeclineResult(DeclineOutcome.NOT_OFFERED, offer_id, offer.lead_id)
+    if offer.status is OfferStatus.DECLINED:
+        return DeclineResult(DeclineOutcome.ALREADY, offer_id, offer.lead_id)
+    lead = await session.get(Lead, offer.lead_id)
+    if (
+        offer.status is not OfferStatus.OPEN
+        or lead is None
+        or lead.status is not LeadStatus.OFFERED
+    ):
+        return DeclineResult(DeclineOutcome.CLOSED, offer_id, offer.lead_id)
+    partner = await session.get(Partner, offer.partner_id)
+    assert partner is not None
+    now = uow.clock.now()
+    offer.status = OfferStatus.DECLINED
+    offer.closed_at = now
+    if await session.get(LeadExclusion, (lead.id, partner.id)) is None:
+        session.add(
+            LeadExclusion(lead_id=lead.id, partner_id=partner.id, reason="declined", at=now)
+        )
+    actor = Actor.rep(Channel(via.value), rep.id, partner.id, rep.name)
+    record(uow, lead, actor, "declined", offer_id=offer.id, reason=reason, note=note)
+    await uow.outbox.enqueue(
+        ToPartner(partner.id),
+        NoticeKind.TEASER_CLOSED,
+        {"offer_id": offer.id, "reason": "declined", "rep_id": rep.id},
+        lead_id=lead.id,
+    )
+    await uow.outbox.staff(
+        "declined", lead_id=lead.id, partner=partner.name, reason=reason, note=note
+    )
+    await _next_wave_if_nobody_is_left(uow, lead)
+    await uow.commit()
+    return DeclineResult(DeclineOutcome.DECLINED, offer_id, lead.id)
+
+
+async def _open_offers(uow: UnitOfWork, lead: Lead) -> int:
+    return int(
+        await uow.session.scalar(
+            select(func.count())
+            .select_from(Offer)
+            .where(Offer.lead_id == lead.id, Offer.status == OfferStatus.OPEN)
+        )
+        or 0
+    )
+
+
+async def _next_wave_if_nobody_is_left(uow: UnitOfWork, lead: Lead) -> None:
+    """Everyone offered so far declined: open the next wave now (or give up, ``unclaimed``).
+
+    A wave that finds nobody new is passed at once too, so the lead never waits for a
+    timer while no partner can claim it.
+    """
+    await uow.session.flush()
+    while lead.status is LeadStatus.OFFERED and await _open_offers(uow, lead) == 0:
+        await cancel_timers(uow, lead.id, TimerKind.WAVE_EXPIRY)
+        outcome = await expire_wave(uow, lead, lead.offer_round, lead.current_wave)
+        await uow.session.flush()
+        if outcome != "next_wave":
+            return
