@@ -8,38 +8,81 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     field_validator,
     model_validator,
 )
 
+from bot.directory.fields import COUNTRIES
+from bot.plaintext import (
+    LINE_PATTERN,
+    NONBLANK_PATTERN,
+    PARAGRAPH_PATTERN,
+    clean_line,
+    clean_paragraph,
+    required_line,
+)
+
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _POSTAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,11}$")
+_PHONE = re.compile(r"^\+?[0-9(][0-9 ()/\-]{3,38}[0-9]$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+# What the OpenAPI document states for the fields whose server rule is a pattern. Each
+# pattern accepts only what the server accepts (the server may be a little more lenient,
+# e.g. about surrounding spaces or letter case), so a schema-valid body is never refused.
+DOMAIN_PATTERN = (
+    r"^(?:[A-Za-z]+://)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    r"(?:[/:][^\x00-\x1f\x7f-\x9f]*)?$"
+)
+TICKER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,15}$"
+
+MAX_EUR = 999_999_999_999  # below 10**12: fits BIGINT everywhere, above any real deal
+MAX_EMPLOYEES = 9_999_999
+MAX_PRODUCTS = 50
+MAX_LIST = 500
 
 Timeline = Literal["immediate", "3_months", "6_months", "12_months", "later", "unknown"]
 
 
-def _strip(value: str) -> str:
-    return value.strip()
+def _schema(**extra: Any) -> Any:
+    return Field(json_schema_extra=extra)
 
 
-Text = Annotated[str, AfterValidator(_strip)]
+# Text fields: no control characters, trimmed. ``Line`` is one line; ``Paragraph`` may
+# hold line breaks and tabs; ``Name`` must not be blank. An optional blank line is absent.
+Line = Annotated[str, AfterValidator(clean_line), _schema(pattern=LINE_PATTERN)]
+Name = Annotated[str, AfterValidator(required_line), _schema(pattern=NONBLANK_PATTERN)]
+Paragraph = Annotated[str, AfterValidator(clean_paragraph), _schema(pattern=PARAGRAPH_PATTERN)]
+Money = Annotated[StrictInt, Field(ge=0, le=MAX_EUR)]
+
+
+def _timestamp(value: Any) -> Any:
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        raise ValueError(
+            "must be an ISO 8601 timestamp with a time zone, e.g. 2026-03-01T10:00:00+01:00"
+        )
+    return value
 
 
 def normalise_domain(value: str) -> str:
-    """``https://www.Example.de/x`` -> ``example.de``."""
+    """``https://www.Example.de/x`` -> ``example.de`` (``www.de`` stays ``www.de``)."""
     value = value.strip().lower()
-    value = re.sub(r"^[a-z]+://", "", value).split("/")[0].split(":")[0]
-    return value.removeprefix("www.").rstrip(".")
+    value = re.sub(r"^[a-z]+://", "", value).split("/")[0].split(":")[0].rstrip(".")
+    rest = value.removeprefix("www.")
+    return rest if "." in rest else value
 
 
 class Strict(BaseModel):
@@ -47,20 +90,29 @@ class Strict(BaseModel):
 
 
 class AddressIn(Strict):
-    street: Text | None = Field(default=None, max_length=300)
-    postal_code: Text | None = Field(default=None, max_length=16)
-    city: Text | None = Field(default=None, max_length=200)
-    country: Text = Field(description="ISO 3166-1 alpha-2, e.g. DE, AT, CH")
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    street: Line | None = Field(default=None, max_length=300)
+    postal_code: Line | None = Field(
+        default=None, max_length=16, json_schema_extra={"pattern": _POSTAL.pattern}
+    )
+    city: Line | None = Field(default=None, max_length=200)
+    country: str = Field(
+        description="ISO 3166-1 alpha-2, e.g. DE, AT, CH (letter case does not matter)",
+        json_schema_extra={"enum": sorted(COUNTRIES)},
+    )
+    lat: Annotated[StrictFloat, Field(ge=-90, le=90)] | None = Field(
+        default=None, description="Together with lon, or neither."
+    )
+    lon: Annotated[StrictFloat, Field(ge=-180, le=180)] | None = Field(
+        default=None, description="Together with lat, or neither."
+    )
 
     @field_validator("country")
     @classmethod
     def _country(cls, value: str) -> str:
-        value = value.upper()
-        if not _COUNTRY.match(value):
-            raise ValueError("must be a two-letter ISO country code such as DE")
-        return value
+        code = value.strip().upper()
+        if code not in COUNTRIES:
+            raise ValueError("must be a two-letter ISO country code such as DE, AT or CH")
+        return code
 
     @field_validator("postal_code")
     @classmethod
@@ -77,12 +129,16 @@ class AddressIn(Strict):
 
 
 class CompanyIn(Strict):
-    name: Text = Field(min_length=1, max_length=300)
-    industry: Text | None = Field(default=None, max_length=100)
-    employees: int | None = Field(default=None, ge=0, le=10_000_000)
-    annual_revenue_eur: int | None = Field(default=None, ge=0)
-    domain: Text | None = Field(default=None, max_length=253)
-    ticker: Text | None = Field(default=None, max_length=16)
+    name: Name = Field(min_length=1, max_length=300)
+    industry: Line | None = Field(default=None, max_length=100)
+    employees: StrictInt | None = Field(default=None, ge=0, le=MAX_EMPLOYEES)
+    annual_revenue_eur: Money | None = None
+    domain: Line | None = Field(
+        default=None, max_length=253, json_schema_extra={"pattern": DOMAIN_PATTERN}
+    )
+    ticker: Line | None = Field(
+        default=None, max_length=16, json_schema_extra={"pattern": TICKER_PATTERN}
+    )
     address: AddressIn
 
     @field_validator("domain")
@@ -107,15 +163,27 @@ class CompanyIn(Strict):
 
 
 class ContactIn(Strict):
-    name: Text | None = Field(default=None, max_length=200)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "An e-mail address or a phone number (or both) is required.",
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+            ],
+        }
+    )
+
+    name: Line | None = Field(default=None, max_length=200)
     email: EmailStr | None = None
-    phone: Text | None = Field(default=None, max_length=64)
-    role: Text | None = Field(default=None, max_length=200)
+    phone: Line | None = Field(
+        default=None, max_length=41, json_schema_extra={"pattern": _PHONE.pattern}
+    )
+    role: Line | None = Field(default=None, max_length=200)
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value and not re.fullmatch(r"\+?[0-9 ()/\-]{5,40}", value):
+        if value and not _PHONE.match(value):
             raise ValueError("not a phone number")
         return value or None
 
@@ -127,18 +195,26 @@ class ContactIn(Strict):
 
 
 class InterestIn(Strict):
-    products: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1)
-    estimated_value_eur: int | None = Field(default=None, ge=0)
+    products: list[Annotated[Name, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=MAX_PRODUCTS
+    )
+    estimated_value_eur: Money | None = None
     timeline: Timeline | None = None
-    message: Text | None = Field(default=None, max_length=5000)
+    message: Paragraph | None = Field(default=None, max_length=5000)
 
 
 class ConsentIn(Strict):
-    partner_contact: bool = False
-    allowed_partners: list[str] = []
-    allowed_tiers: list[str] = []
-    given_at: datetime | None = None
-    text: Text | None = Field(default=None, max_length=2000)
+    partner_contact: StrictBool = Field(
+        default=False, description="JSON true only when the person agreed; absent means no."
+    )
+    allowed_partners: list[Annotated[Name, Field(max_length=64)]] = Field(
+        default=[], max_length=MAX_LIST
+    )
+    allowed_tiers: list[Annotated[str, Field(max_length=64)]] = Field(
+        default=[], max_length=MAX_LIST
+    )
+    given_at: Annotated[datetime, BeforeValidator(_timestamp)] | None = None
+    text: Paragraph | None = Field(default=None, max_length=2000)
 
     @field_validator("given_at")
     @classmethod
@@ -151,10 +227,10 @@ class ConsentIn(Strict):
 class LeadIn(Strict):
     """A lead as a CRM or marketing-automation tool sends it."""
 
-    external_id: Text | None = Field(default=None, min_length=1, max_length=200)
-    campaign: Text | None = Field(default=None, max_length=200)
-    source: Text | None = Field(default=None, max_length=200)
-    score: int | None = Field(default=None, ge=0, le=100)
+    external_id: Name | None = Field(default=None, min_length=1, max_length=200)
+    campaign: Line | None = Field(default=None, max_length=200)
+    source: Line | None = Field(default=None, max_length=200)
+    score: StrictInt | None = Field(default=None, ge=0, le=100)
     company: CompanyIn
     contact: ContactIn
     interest: InterestIn
