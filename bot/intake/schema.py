@@ -61,11 +61,33 @@ def _schema(**extra: Any) -> Any:
     return Field(json_schema_extra=extra)
 
 
-# Text fields: no control characters, trimmed. ``Line`` is one line; ``Paragraph`` may
-# hold line breaks and tabs; ``Name`` must not be blank. An optional blank line is absent.
-Line = Annotated[str, AfterValidator(clean_line), _schema(pattern=LINE_PATTERN)]
-Name = Annotated[str, AfterValidator(required_line), _schema(pattern=NONBLANK_PATTERN)]
-Paragraph = Annotated[str, AfterValidator(clean_paragraph), _schema(pattern=PARAGRAPH_PATTERN)]
+# Text fields: no control characters, trimmed. ``line`` is one line; ``paragraph`` may
+# hold line breaks and tabs; ``nonblank`` must not be blank. An optional blank line is absent.
+# The length applies to the text as sent (before trimming), as the schema states.
+def line(max_length: int, pattern: str = LINE_PATTERN) -> Any:
+    return Annotated[
+        str, Field(max_length=max_length), AfterValidator(clean_line), _schema(pattern=pattern)
+    ]
+
+
+def nonblank(max_length: int) -> Any:
+    return Annotated[
+        str,
+        Field(min_length=1, max_length=max_length),
+        AfterValidator(required_line),
+        _schema(pattern=NONBLANK_PATTERN),
+    ]
+
+
+def paragraph(max_length: int) -> Any:
+    return Annotated[
+        str,
+        Field(max_length=max_length),
+        AfterValidator(clean_paragraph),
+        _schema(pattern=PARAGRAPH_PATTERN),
+    ]
+
+
 Money = Annotated[StrictInt, Field(ge=0, le=MAX_EUR)]
 
 
@@ -90,11 +112,9 @@ class Strict(BaseModel):
 
 
 class AddressIn(Strict):
-    street: Line | None = Field(default=None, max_length=300)
-    postal_code: Line | None = Field(
-        default=None, max_length=16, json_schema_extra={"pattern": _POSTAL.pattern}
-    )
-    city: Line | None = Field(default=None, max_length=200)
+    street: line(300) | None = None
+    postal_code: line(16, _POSTAL.pattern) | None = None
+    city: line(200) | None = None
     country: str = Field(
         description="ISO 3166-1 alpha-2, e.g. DE, AT, CH (letter case does not matter)",
         json_schema_extra={"enum": sorted(COUNTRIES)},
@@ -129,16 +149,12 @@ class AddressIn(Strict):
 
 
 class CompanyIn(Strict):
-    name: Name = Field(min_length=1, max_length=300)
-    industry: Line | None = Field(default=None, max_length=100)
+    name: nonblank(300)
+    industry: line(100) | None = None
     employees: StrictInt | None = Field(default=None, ge=0, le=MAX_EMPLOYEES)
     annual_revenue_eur: Money | None = None
-    domain: Line | None = Field(
-        default=None, max_length=253, json_schema_extra={"pattern": DOMAIN_PATTERN}
-    )
-    ticker: Line | None = Field(
-        default=None, max_length=16, json_schema_extra={"pattern": TICKER_PATTERN}
-    )
+    domain: line(253, DOMAIN_PATTERN) | None = None
+    ticker: line(16, TICKER_PATTERN) | None = None
     address: AddressIn
 
     @field_validator("domain")
@@ -173,12 +189,10 @@ class ContactIn(Strict):
         }
     )
 
-    name: Line | None = Field(default=None, max_length=200)
+    name: line(200) | None = None
     email: EmailStr | None = None
-    phone: Line | None = Field(
-        default=None, max_length=41, json_schema_extra={"pattern": _PHONE.pattern}
-    )
-    role: Line | None = Field(default=None, max_length=200)
+    phone: line(41, _PHONE.pattern) | None = None
+    role: line(200) | None = None
 
     @field_validator("phone")
     @classmethod
@@ -195,26 +209,22 @@ class ContactIn(Strict):
 
 
 class InterestIn(Strict):
-    products: list[Annotated[Name, Field(min_length=1, max_length=64)]] = Field(
-        min_length=1, max_length=MAX_PRODUCTS
-    )
+    products: list[nonblank(64)] = Field(min_length=1, max_length=MAX_PRODUCTS)
     estimated_value_eur: Money | None = None
     timeline: Timeline | None = None
-    message: Paragraph | None = Field(default=None, max_length=5000)
+    message: paragraph(5000) | None = None
 
 
 class ConsentIn(Strict):
     partner_contact: StrictBool = Field(
         default=False, description="JSON true only when the person agreed; absent means no."
     )
-    allowed_partners: list[Annotated[Name, Field(max_length=64)]] = Field(
-        default=[], max_length=MAX_LIST
-    )
+    allowed_partners: list[nonblank(64)] = Field(default=[], max_length=MAX_LIST)
     allowed_tiers: list[Annotated[str, Field(max_length=64)]] = Field(
         default=[], max_length=MAX_LIST
     )
     given_at: Annotated[datetime, BeforeValidator(_timestamp)] | None = None
-    text: Paragraph | None = Field(default=None, max_length=2000)
+    text: paragraph(2000) | None = None
 
     @field_validator("given_at")
     @classmethod
@@ -227,9 +237,9 @@ class ConsentIn(Strict):
 class LeadIn(Strict):
     """A lead as a CRM or marketing-automation tool sends it."""
 
-    external_id: Name | None = Field(default=None, min_length=1, max_length=200)
-    campaign: Line | None = Field(default=None, max_length=200)
-    source: Line | None = Field(default=None, max_length=200)
+    external_id: nonblank(200) | None = None
+    campaign: line(200) | None = None
+    source: line(200) | None = None
     score: StrictInt | None = Field(default=None, ge=0, le=100)
     company: CompanyIn
     contact: ContactIn
