@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -19,7 +20,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
-    StrictInt,
     field_validator,
     model_validator,
 )
@@ -48,6 +48,12 @@ DOMAIN_PATTERN = (
     r"(?:[/:][^\x00-\x1f\x7f-\x9f]*)?$"
 )
 TICKER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,15}$"
+# e-mail addresses: the validator refuses special-use domains (``.test``, ``.local``, ...).
+EMAIL_PATTERN = (
+    "^(?!.*[.@](?:"
+    + "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in n) for n in SPECIAL_USE_DOMAIN_NAMES)
+    + r")\.?$)"
+)
 
 MAX_EUR = 999_999_999_999  # below 10**12: fits BIGINT everywhere, above any real deal
 MAX_EMPLOYEES = 9_999_999
@@ -88,7 +94,26 @@ def paragraph(max_length: int) -> Any:
     ]
 
 
-Money = Annotated[StrictInt, Field(ge=0, le=MAX_EUR)]
+def _whole_number(value: Any) -> Any:
+    """A JSON number without a fraction (``329`` or ``329.0``, as JSON Schema's "integer"
+    says); never ``true``/``false`` or text, which pydantic would otherwise coerce."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, float):
+        raise ValueError("must be a whole number")
+    if not isinstance(value, int):
+        raise ValueError("must be a whole number (a JSON number, not text)")
+    return value
+
+
+def whole(maximum: int) -> Any:
+    """A whole number from 0 to ``maximum`` (the bounds first, so the schema states them)."""
+    return Annotated[int, Field(ge=0, le=maximum), BeforeValidator(_whole_number)]
+
+
+Money = whole(MAX_EUR)
 
 
 def _timestamp(value: Any) -> Any:
@@ -151,7 +176,7 @@ class AddressIn(Strict):
 class CompanyIn(Strict):
     name: nonblank(300)
     industry: line(100) | None = None
-    employees: StrictInt | None = Field(default=None, ge=0, le=MAX_EMPLOYEES)
+    employees: whole(MAX_EMPLOYEES) | None = None
     annual_revenue_eur: Money | None = None
     domain: line(253, DOMAIN_PATTERN) | None = None
     ticker: line(16, TICKER_PATTERN) | None = None
@@ -190,7 +215,7 @@ class ContactIn(Strict):
     )
 
     name: line(200) | None = None
-    email: EmailStr | None = None
+    email: EmailStr | None = Field(default=None, json_schema_extra={"pattern": EMAIL_PATTERN})
     phone: line(41, _PHONE.pattern) | None = None
     role: line(200) | None = None
 
@@ -240,7 +265,7 @@ class LeadIn(Strict):
     external_id: nonblank(200) | None = None
     campaign: line(200) | None = None
     source: line(200) | None = None
-    score: StrictInt | None = Field(default=None, ge=0, le=100)
+    score: whole(100) | None = None
     company: CompanyIn
     contact: ContactIn
     interest: InterestIn

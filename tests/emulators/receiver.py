@@ -50,6 +50,7 @@ async def serve_asgi(app: Any, path: str = "/") -> AsyncIterator[str]:
     Runs the app's lifespan; yields the URL of ``path``; shuts the server down after.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by connections
     sock.bind(("127.0.0.1", 0))
     server = _QuietServer(uvicorn.Config(app, log_level="warning", lifespan="auto"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
