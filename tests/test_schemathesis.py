@@ -51,7 +51,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         outbox={"poll_seconds": 0.2},
     )
     capture_like_serve(caplog)
-    async with running_bot(settings) as bot:
+    async with running_bot(settings, nodelay=True) as bot:
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).with_name("st")),
             "run",
