@@ -2,19 +2,25 @@
 
 Unknown fields are refused rather than dropped, so a CRM integration with a typo learns of
 it on the first request instead of losing data silently.
+
+Types are strict where the meaning depends on them: consent is the JSON boolean ``true``
+(``"yes"`` or ``1`` is not consent), numbers are JSON numbers — whole numbers without a
+fraction, never ``true``/``false`` or text — within bounds that fit the database, a
+timestamp is an ISO 8601 string, and text is printable, trimmed and, where it names
+something, not blank (:mod:`bot.plaintext`). The file import turns CSV cells into these
+types first (:mod:`bot.intake.files`). Each rule is stated in the OpenAPI document too
+(:mod:`bot.web.openapi`).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -25,20 +31,12 @@ from pydantic import (
 )
 
 from bot.directory.fields import COUNTRIES
-from bot.plaintext import (
-    LINE_PATTERN,
-    NONBLANK_PATTERN,
-    PARAGRAPH_PATTERN,
-    clean_line,
-    clean_paragraph,
-    required_line,
-)
+from bot.intake.types import line, nonblank, paragraph, timestamp, whole
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
 _POSTAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,11}$")
 _PHONE = re.compile(r"^\+?[0-9(][0-9 ()/\-]{3,38}[0-9]$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 # What the OpenAPI document states for the fields whose server rule is a pattern. Each
 # pattern accepts only what the server accepts (the server may be a little more lenient,
@@ -63,65 +61,7 @@ MAX_LIST = 500
 Timeline = Literal["immediate", "3_months", "6_months", "12_months", "later", "unknown"]
 
 
-def _schema(**extra: Any) -> Any:
-    return Field(json_schema_extra=extra)
-
-
-# Text fields: no control characters, trimmed. ``line`` is one line; ``paragraph`` may
-# hold line breaks and tabs; ``nonblank`` must not be blank. An optional blank line is absent.
-# The length applies to the text as sent (before trimming), as the schema states.
-def line(max_length: int, pattern: str = LINE_PATTERN) -> Any:
-    return Annotated[
-        str, Field(max_length=max_length), AfterValidator(clean_line), _schema(pattern=pattern)
-    ]
-
-
-def nonblank(max_length: int) -> Any:
-    return Annotated[
-        str,
-        Field(min_length=1, max_length=max_length),
-        AfterValidator(required_line),
-        _schema(pattern=NONBLANK_PATTERN),
-    ]
-
-
-def paragraph(max_length: int) -> Any:
-    return Annotated[
-        str,
-        Field(max_length=max_length),
-        AfterValidator(clean_paragraph),
-        _schema(pattern=PARAGRAPH_PATTERN),
-    ]
-
-
-def _whole_number(value: Any) -> Any:
-    """A JSON number without a fraction (``329`` or ``329.0``, as JSON Schema's "integer"
-    says); never ``true``/``false`` or text, which pydantic would otherwise coerce."""
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number, not true or false")
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, float):
-        raise ValueError("must be a whole number")
-    if not isinstance(value, int):
-        raise ValueError("must be a whole number (a JSON number, not text)")
-    return value
-
-
-def whole(maximum: int) -> Any:
-    """A whole number from 0 to ``maximum`` (the bounds first, so the schema states them)."""
-    return Annotated[int, Field(ge=0, le=maximum), BeforeValidator(_whole_number)]
-
-
 Money = whole(MAX_EUR)
-
-
-def _timestamp(value: Any) -> Any:
-    if not isinstance(value, str) or not _TIMESTAMP.match(value):
-        raise ValueError(
-            "must be an ISO 8601 timestamp with a time zone, e.g. 2026-03-01T10:00:00+01:00"
-        )
-    return value
 
 
 def normalise_domain(value: str) -> str:
@@ -248,7 +188,7 @@ class ConsentIn(Strict):
     allowed_tiers: list[Annotated[str, Field(max_length=64)]] = Field(
         default=[], max_length=MAX_LIST
     )
-    given_at: Annotated[datetime, BeforeValidator(_timestamp)] | None = None
+    given_at: timestamp() | None = None
     text: paragraph(2000) | None = None
 
     @field_validator("given_at")

@@ -171,7 +171,11 @@ def events_router(app: AsyncApp, settings: SlackSettings) -> APIRouter:
         except shape.Malformed as malformed:
             log.info("slack: refused a signed request that is not Slack's shape (%s)", malformed)
             return Response("malformed Slack request", status_code=400)
-        bolt_request = to_async_bolt_request(request, body, gate.reply_context(payload, origin))
+        try:
+            bolt_request = to_async_bolt_request(request, body, gate.reply_context(payload, origin))
+        except Exception as exc:  # a shape Bolt cannot read that shape.check let through
+            log.info("slack: refused a signed request Bolt cannot read (%s)", type(exc).__name__)
+            return Response("malformed Slack request", status_code=400)
         return to_starlette_response(await app.async_dispatch(bolt_request))
 
     return router
