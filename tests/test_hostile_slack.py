@@ -288,9 +288,10 @@ async def test_signed_press_naming_a_foreign_response_url_is_not_answered_there(
 
 
 async def test_a_real_press_is_still_answered_on_slacks_hooks_host(
-    make_settings, slack_emulator
+    make_settings, slack_emulator, caplog
 ) -> None:
     async with world_with_receiver(make_settings, slack_emulator) as (world, receiver, _, lead):
+        capture_like_serve(caplog)
         trigger, response_url = slack_emulator.new_interaction("UNKNOWN2", "C0001", None)
         press = claim_press(response_url, lead, user="UNKNOWN2") | {"trigger_id": trigger}
         answer = await world.driver.post(form(press), FORM, press)
@@ -298,6 +299,10 @@ async def test_a_real_press_is_still_answered_on_slacks_hooks_host(
         [told] = await slack_emulator.wait_for_async(lambda: slack_emulator.ephemerals())
         assert told.via == "response_url"
         assert receiver.received == []
+        # Bolt configures loggers per request; the access log must keep working after it.
+        await world.post_lead(external_id="crm-after-bolt", **{"contact.email": "a@b.example"})
+    assert "POST /slack/events 200" in caplog.text
+    assert "POST /api/leads 201" in caplog.text.split("POST /slack/events 200")[1]
 
 
 @pytest.mark.parametrize(

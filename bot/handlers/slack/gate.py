@@ -141,9 +141,12 @@ def reply_context(body: Mapping[str, Any], origin: Origin) -> dict[str, Any]:
 
 
 class _Summary(logging.Filter):
-    """Bolt's log records without their payloads: the words before the first detail."""
+    """Bolt's log records without their payloads: WARNING and above, and of each only the
+    words before the first detail."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
         head = re.split(r"[(\n{:]", record.getMessage(), maxsplit=1)[0].strip()[:120]
         if record.exc_info and record.exc_info[0] is not None:
             head += f" ({record.exc_info[0].__name__})"
@@ -155,11 +158,12 @@ class _Summary(logging.Filter):
 def bolt_logger() -> logging.Logger:
     """The logger handed to Bolt: WARNING and above only, each record summarised.
 
-    Bolt copies its level and filters to the loggers it makes for its middleware (such
-    as the request verification's), so they are quiet and summarised as well.
+    Bolt copies this logger's filters to the loggers it makes for its middleware (such as
+    the request verification's) and for each request, so they are quiet and summarised as
+    well. It copies the *level* too — onto ``logging.getLogger(app name)`` among others, the
+    parent of ``leadbot.http`` — so the cap is the filter's, and the level stays unset.
     """
     logger = logging.getLogger("bot.handlers.slack.bolt")
-    logger.setLevel(logging.WARNING)
     if not any(isinstance(f, _Summary) for f in logger.filters):
         logger.addFilter(_Summary())
     return logger
