@@ -103,9 +103,11 @@ def test_teaser_shows_the_facts_and_a_claim_button_carrying_the_offer_id() -> No
     assert "New lead" in message.text and "Wave 2" in text
     for shown in ("Food", "50-249", "DE-BY", "X200", "50-100k €", "within 3 months", "hot (85)"):
         assert shown in text
-    [claim] = buttons(message.blocks)
+    claim, decline = buttons(message.blocks)
     assert claim["action_id"] == "lead_claim" and claim["value"] == "17"
     assert claim["text"]["text"] == "Claim"
+    assert decline["action_id"] == "lead_decline" and decline["value"] == "17"
+    assert decline["text"]["text"] == "Not for us"
 
 
 def test_closed_teaser_has_no_button_and_names_no_winner() -> None:

@@ -15,6 +15,7 @@ import logging
 import socket
 from collections.abc import Mapping
 from types import FrameType
+from urllib.parse import urlsplit
 
 import click
 import uvicorn
@@ -23,6 +24,7 @@ from bot.cli.common import command, pass_settings
 from bot.cli.importing import fail_with, require_database
 from bot.config import ConfigError, Settings
 from bot.delivery.transports import Transport
+from bot.logsafe import RedactSecrets, SafeFormatter, secret_values
 from bot.models import Platform
 from bot.platform import ChatPlatform
 from bot.runtime import Runtime
@@ -31,16 +33,50 @@ from bot.web.server import assemble
 GRACEFUL_SECONDS = 10
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-# Libraries whose chatty levels would log secrets or personal data: aiosqlite's DEBUG lines
-# show each statement with its parameters, httpx/httpcore log request URLs at INFO, and the
-# Telegram Bot API has the bot token in its URL path. They stay at WARNING whatever the level.
-QUIET_LOGGERS = ("aiosqlite", "asyncpg", "httpx", "httpcore", "sqlalchemy.engine")
+# Libraries whose chatty levels would log secrets or personal data stay at WARNING whatever
+# the level: aiosqlite's DEBUG lines show each statement with its parameters, httpx/httpcore
+# log request URLs (the Telegram Bot API has the bot token in its URL path), python-telegram-bot
+# logs its Bot API URL and every call's parameters (a lead's details to the claimer),
+# slack_sdk logs request bodies, slack_bolt request bodies, websockets (Socket Mode) frames.
+QUIET_LOGGERS = (
+    "aiosqlite",
+    "asyncpg",
+    "httpx",
+    "httpcore",
+    "sqlalchemy.engine",
+    "telegram",
+    "slack_sdk",
+    "slack_bolt",
+    "websockets",
+    "aiohttp",
+)
 
 
-def configure_logging(level: str) -> None:
+def _url_password(url: str) -> str | None:
+    """The password in a database or Redis URL (``postgresql://user:pw@host/db``)."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def configure_logging(level: str, settings: Settings | None = None) -> None:
+    """Root logging for ``serve``: one line per record, escaped, with no configured secret.
+
+    Every handler gets :class:`~bot.logsafe.SafeFormatter` (control characters escaped,
+    continuation lines indented) and :class:`~bot.logsafe.RedactSecrets` (each secret in
+    ``settings`` replaced by ``***``), so even a library that logs a URL with a token, at
+    any level, does not put the token into the log.
+    """
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    secrets = secret_values(settings) if settings is not None else []
+    if settings is not None:
+        secrets += [p for p in map(_url_password, (settings.database.url, settings.redis.url)) if p]
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(SafeFormatter(LOG_FORMAT))
+        handler.addFilter(RedactSecrets(secrets))
 
 
 def startup_warnings(
@@ -106,6 +142,9 @@ def _bind(host: str, port: int) -> socket.socket:
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Connections inherit it: uvicorn (h11) writes a response's head and body separately,
+    # and with Nagle's algorithm the body then waits for the client's delayed ACK (~40 ms).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(2048)
     sock.set_inheritable(True)
@@ -153,7 +192,7 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
     require_database(settings)
     host = host or settings.server.host
     port = settings.server.port if port is None else port
-    configure_logging(log_level)
+    configure_logging(log_level, settings)
     try:
         sock = _bind(host, port)
     except OSError as exc:

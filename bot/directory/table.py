@@ -11,7 +11,10 @@ Files come from Excel as often as from scripts, so this accepts:
 * blank rows (Excel leaves them at the end) and unnamed, empty trailing columns.
 
 A row with more or fewer cells than the header is a problem on that line (usually an
-unquoted list in a ``;`` file), never silently shifted.
+unquoted list in a ``;`` file), never silently shifted. A cell with a control character
+(a NUL byte, an escape) is a problem on its line too — line breaks and tabs inside a
+quoted cell are fine. A quote that is never closed swallows the rest of the file; it is
+reported on the line where it opened, which is where the fix is.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from bot.plaintext import bad_character
 
 DELIMITERS = (",", ";", "\t")
 
@@ -116,6 +121,26 @@ def _check_header(
     return keep, problems
 
 
+def _csv_problem(exc: csv.Error, start: int, line_num: int) -> Problem:
+    if "end of data" in str(exc):
+        return Problem(
+            start,
+            'not valid CSV: a quote (") opened in this row is never closed '
+            "(the rest of the file was read as one cell)",
+        )
+    return Problem(line_num or start, f"not valid CSV: {exc}")
+
+
+def _control_character(cells: list[str], header: list[str] | None) -> tuple[str, str] | None:
+    """(column, message) of the first cell with a control character, or None."""
+    for i, cell in enumerate(cells):
+        problem = bad_character(cell, multiline=True)
+        if problem is not None:
+            name = header[i] if header is not None and i < len(header) else ""
+            return name or f"column {i + 1}", problem
+    return None
+
+
 def read_table(
     data: bytes, required: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> tuple[Table | None, list[Problem]]:
@@ -148,8 +173,14 @@ def read_table(
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(Problem(reader.line_num or start, f"not valid CSV: {exc}"))
+            problems.append(_csv_problem(exc, start, reader.line_num))
             break
+        bad = _control_character(cells, header)
+        if bad is not None:
+            problems.append(Problem(start, bad[1], bad[0]))
+            if header is None:
+                return None, problems
+            continue
         if not any(c.strip() for c in cells):
             continue
         if skip_sep_line:

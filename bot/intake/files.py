@@ -6,7 +6,7 @@
   (``company.name``, ``company.address.postal_code``, ``interest.products``). List
   columns (``interest.products``, ``consent.allowed_partners``, ``consent.allowed_tiers``)
   are ``;``-separated; ``consent.partner_contact`` is true/false (also yes/no, ja/nein,
-  1/0); an empty cell is an absent field. Delimiter and encoding as for the directory
+  1/0); number cells become numbers (``12,5`` too); an empty cell is an absent field. Delimiter and encoding as for the directory
   files (see :mod:`bot.directory.table`). Problems name the line and the column.
 
 Every record is validated against the full contract (schema and settings), and a record
@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from bot import safejson
 from bot.config import Settings
 from bot.directory.fields import split_list
 from bot.directory.table import decode, read_table
@@ -70,9 +71,24 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _leaf_types(annotation: Any) -> list[Any]:
+    """The plain types behind ``Annotated[...]`` and unions (``StrictInt | None`` -> int)."""
+    out: list[Any] = []
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        origin = typing.get_origin(current)
+        if origin is typing.Annotated:
+            stack.append(typing.get_args(current)[0])
+        elif origin in (typing.Union, types.UnionType):
+            stack.extend(typing.get_args(current))
+        else:
+            out.append(current)
+    return out
+
+
 def _kind(annotation: Any) -> Kind:
-    args = typing.get_args(annotation) if typing.get_origin(annotation) else ()
-    candidates = [annotation, *args]
+    candidates = _leaf_types(annotation)
     if any(typing.get_origin(a) is list or a is list for a in candidates):
         return "list"
     if bool in candidates:
@@ -109,9 +125,19 @@ def _cell_value(cell: str, kind: Kind) -> Any:
         if word in _FALSE:
             return False
         raise ValueError(f"{cell!r} is not true or false")
-    if kind == "number" and re.fullmatch(r"-?[0-9]+,[0-9]+", cell):
-        return cell.replace(",", ".")  # German decimal comma
+    if kind == "number":
+        return _number(cell)
     return cell
+
+
+def _number(cell: str) -> Any:
+    """A number cell as a number (the contract takes JSON numbers, not strings)."""
+    text = cell.strip()
+    if re.fullmatch(r"[+-]?[0-9]{1,30}", text):
+        return int(text)
+    if re.fullmatch(r"[+-]?[0-9]{1,30}[.,][0-9]{1,30}", text):
+        return float(text.replace(",", "."))  # a German decimal comma too
+    return cell  # refused by the contract with "should be a valid number"
 
 
 def _nest(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -193,10 +219,10 @@ def read_json_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
         where = f"line {problem.line}" if problem.line else ""
         return [], [RecordProblem(where, problem.message, line=problem.line or 0)]
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        return [], [RecordProblem(where, f"not valid JSON: {exc.msg}", line=exc.lineno)]
+        value = safejson.loads(text)
+    except safejson.JsonProblem as exc:
+        where = f"line {exc.line}, column {exc.column}" if exc.line else ""
+        return [], [RecordProblem(where, exc.message, line=exc.line or 0)]
     if isinstance(value, dict):
         return [("lead", 1, value)], []
     if not isinstance(value, list):

@@ -2,6 +2,14 @@
 
 Unknown fields are refused rather than dropped, so a CRM integration with a typo learns of
 it on the first request instead of losing data silently.
+
+Types are strict where the meaning depends on them: consent is the JSON boolean ``true``
+(``"yes"`` or ``1`` is not consent), numbers are JSON numbers — whole numbers without a
+fraction, never ``true``/``false`` or text — within bounds that fit the database, a
+timestamp is an ISO 8601 string, and text is printable, trimmed and, where it names
+something, not blank (:mod:`bot.plaintext`). The file import turns CSV cells into these
+types first (:mod:`bot.intake.files`). Each rule is stated in the OpenAPI document too
+(:mod:`bot.web.openapi`).
 """
 
 from __future__ import annotations
@@ -10,36 +18,58 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
+    StrictFloat,
     field_validator,
     model_validator,
 )
 
+from bot.directory.fields import COUNTRIES
+from bot.intake.types import line, nonblank, paragraph, timestamp, whole
+
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _POSTAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,11}$")
+_PHONE = re.compile(r"^\+?[0-9(][0-9 ()/\-]{3,38}[0-9]$")
+
+# What the OpenAPI document states for the fields whose server rule is a pattern. Each
+# pattern accepts only what the server accepts (the server may be a little more lenient,
+# e.g. about surrounding spaces or letter case), so a schema-valid body is never refused.
+DOMAIN_PATTERN = (
+    r"^(?:[A-Za-z]+://)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    r"(?:[/:][^\x00-\x1f\x7f-\x9f]*)?$"
+)
+TICKER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,15}$"
+# e-mail addresses: the validator refuses special-use domains (``.test``, ``.local``, ...).
+EMAIL_PATTERN = (
+    "^(?!.*[.@](?:"
+    + "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in n) for n in SPECIAL_USE_DOMAIN_NAMES)
+    + r")\.?$)"
+)
+
+MAX_EUR = 999_999_999_999  # below 10**12: fits BIGINT everywhere, above any real deal
+MAX_EMPLOYEES = 9_999_999
+MAX_PRODUCTS = 50
+MAX_LIST = 500
 
 Timeline = Literal["immediate", "3_months", "6_months", "12_months", "later", "unknown"]
 
 
-def _strip(value: str) -> str:
-    return value.strip()
-
-
-Text = Annotated[str, AfterValidator(_strip)]
+Money = whole(MAX_EUR)
 
 
 def normalise_domain(value: str) -> str:
-    """``https://www.Example.de/x`` -> ``example.de``."""
+    """``https://www.Example.de/x`` -> ``example.de`` (``www.de`` stays ``www.de``)."""
     value = value.strip().lower()
-    value = re.sub(r"^[a-z]+://", "", value).split("/")[0].split(":")[0]
-    return value.removeprefix("www.").rstrip(".")
+    value = re.sub(r"^[a-z]+://", "", value).split("/")[0].split(":")[0].rstrip(".")
+    rest = value.removeprefix("www.")
+    return rest if "." in rest else value
 
 
 class Strict(BaseModel):
@@ -47,20 +77,27 @@ class Strict(BaseModel):
 
 
 class AddressIn(Strict):
-    street: Text | None = Field(default=None, max_length=300)
-    postal_code: Text | None = Field(default=None, max_length=16)
-    city: Text | None = Field(default=None, max_length=200)
-    country: Text = Field(description="ISO 3166-1 alpha-2, e.g. DE, AT, CH")
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    street: line(300) | None = None
+    postal_code: line(16, _POSTAL.pattern) | None = None
+    city: line(200) | None = None
+    country: str = Field(
+        description="ISO 3166-1 alpha-2, e.g. DE, AT, CH (letter case does not matter)",
+        json_schema_extra={"enum": sorted(COUNTRIES)},
+    )
+    lat: Annotated[StrictFloat, Field(ge=-90, le=90)] | None = Field(
+        default=None, description="Together with lon, or neither."
+    )
+    lon: Annotated[StrictFloat, Field(ge=-180, le=180)] | None = Field(
+        default=None, description="Together with lat, or neither."
+    )
 
     @field_validator("country")
     @classmethod
     def _country(cls, value: str) -> str:
-        value = value.upper()
-        if not _COUNTRY.match(value):
-            raise ValueError("must be a two-letter ISO country code such as DE")
-        return value
+        code = value.strip().upper()
+        if code not in COUNTRIES:
+            raise ValueError("must be a two-letter ISO country code such as DE, AT or CH")
+        return code
 
     @field_validator("postal_code")
     @classmethod
@@ -77,12 +114,12 @@ class AddressIn(Strict):
 
 
 class CompanyIn(Strict):
-    name: Text = Field(min_length=1, max_length=300)
-    industry: Text | None = Field(default=None, max_length=100)
-    employees: int | None = Field(default=None, ge=0, le=10_000_000)
-    annual_revenue_eur: int | None = Field(default=None, ge=0)
-    domain: Text | None = Field(default=None, max_length=253)
-    ticker: Text | None = Field(default=None, max_length=16)
+    name: nonblank(300)
+    industry: line(100) | None = None
+    employees: whole(MAX_EMPLOYEES) | None = None
+    annual_revenue_eur: Money | None = None
+    domain: line(253, DOMAIN_PATTERN) | None = None
+    ticker: line(16, TICKER_PATTERN) | None = None
     address: AddressIn
 
     @field_validator("domain")
@@ -107,15 +144,25 @@ class CompanyIn(Strict):
 
 
 class ContactIn(Strict):
-    name: Text | None = Field(default=None, max_length=200)
-    email: EmailStr | None = None
-    phone: Text | None = Field(default=None, max_length=64)
-    role: Text | None = Field(default=None, max_length=200)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "An e-mail address or a phone number (or both) is required.",
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+            ],
+        }
+    )
+
+    name: line(200) | None = None
+    email: EmailStr | None = Field(default=None, json_schema_extra={"pattern": EMAIL_PATTERN})
+    phone: line(41, _PHONE.pattern) | None = None
+    role: line(200) | None = None
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value and not re.fullmatch(r"\+?[0-9 ()/\-]{5,40}", value):
+        if value and not _PHONE.match(value):
             raise ValueError("not a phone number")
         return value or None
 
@@ -127,18 +174,22 @@ class ContactIn(Strict):
 
 
 class InterestIn(Strict):
-    products: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1)
-    estimated_value_eur: int | None = Field(default=None, ge=0)
+    products: list[nonblank(64)] = Field(min_length=1, max_length=MAX_PRODUCTS)
+    estimated_value_eur: Money | None = None
     timeline: Timeline | None = None
-    message: Text | None = Field(default=None, max_length=5000)
+    message: paragraph(5000) | None = None
 
 
 class ConsentIn(Strict):
-    partner_contact: bool = False
-    allowed_partners: list[str] = []
-    allowed_tiers: list[str] = []
-    given_at: datetime | None = None
-    text: Text | None = Field(default=None, max_length=2000)
+    partner_contact: StrictBool = Field(
+        default=False, description="JSON true only when the person agreed; absent means no."
+    )
+    allowed_partners: list[nonblank(64)] = Field(default=[], max_length=MAX_LIST)
+    allowed_tiers: list[Annotated[str, Field(max_length=64)]] = Field(
+        default=[], max_length=MAX_LIST
+    )
+    given_at: timestamp() | None = None
+    text: paragraph(2000) | None = None
 
     @field_validator("given_at")
     @classmethod
@@ -151,10 +202,10 @@ class ConsentIn(Strict):
 class LeadIn(Strict):
     """A lead as a CRM or marketing-automation tool sends it."""
 
-    external_id: Text | None = Field(default=None, min_length=1, max_length=200)
-    campaign: Text | None = Field(default=None, max_length=200)
-    source: Text | None = Field(default=None, max_length=200)
-    score: int | None = Field(default=None, ge=0, le=100)
+    external_id: nonblank(200) | None = None
+    campaign: line(200) | None = None
+    source: line(200) | None = None
+    score: whole(100) | None = None
     company: CompanyIn
     contact: ContactIn
     interest: InterestIn

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import traceback
@@ -34,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp
 
+from bot import safejson
 from bot.actors import Actor
 from bot.intake.problems import FieldProblem, validate_lead
 from bot.intake.schema import LeadIn
@@ -131,12 +131,10 @@ def _parse_json(body: bytes) -> tuple[Any, FieldProblem | None]:
     if not body.strip():
         return None, _body_problem("the request body is empty; send one lead as JSON", "missing")
     try:
-        data = json.loads(body)
-    except UnicodeDecodeError:
-        return None, _body_problem("the request body is not UTF-8 text", "json_invalid")
-    except json.JSONDecodeError as exc:
-        message = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        return None, _body_problem(message, "json_invalid")
+        data = safejson.loads(body)
+    except safejson.JsonProblem as exc:
+        where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
+        return None, _body_problem(f"{exc.message}{where}", "json_invalid")
     if not isinstance(data, dict):
         message = "expected one lead as a JSON object (to send many, use 'leadbot leads import')"
         return None, _body_problem(message, "model_type")
@@ -193,10 +191,10 @@ async def post_lead(request: Request, response: Response) -> Any:
     data, problem = _parse_json(await _read_body(request))
     if problem is not None:
         return _invalid(request, [problem])
-    lead, problems = validate_lead(data, runtime.settings)
-    if lead is None:
-        return _invalid(request, problems)
     try:
+        lead, problems = validate_lead(data, runtime.settings)
+        if lead is None:
+            return _invalid(request, problems)
         result = await _store(runtime, lead)
     except Exception as exc:
         # Never the message: database errors quote the statement's parameters (personal data).
@@ -269,5 +267,5 @@ def create_app(
     for path, mounted in mounts:
         app.mount(path, mounted)
     app.add_middleware(ops.AccessLog)
-    openapi.install(app, _version())
+    openapi.install(app, _version(), runtime.settings)
     return app

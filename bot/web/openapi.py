@@ -4,6 +4,13 @@
 even parsed, see :mod:`bot.web.api`), which means FastAPI cannot derive the request schema
 from a parameter. We add the ``LeadIn`` schema to the components here, from the same
 pydantic model that validates requests, so the document cannot drift from the code.
+
+It states every rule the server enforces, so a body that is valid against the document is
+accepted (the server may be a little more lenient, never stricter): text patterns (no
+control characters, not blank), the bounds of every number, the ISO country codes, "an
+e-mail address or a phone number", lat and lon together, and — from the configuration
+of the serving process — the known product ids and partner tiers. :func:`lead_schemas`
+adjusts what pydantic generates where JSON Schema needs the rule written differently.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from bot.config import Settings
 from bot.intake.schema import LeadIn
 
 FULL_EXAMPLE: dict[str, Any] = {
@@ -84,11 +92,74 @@ Hands the manufacturer's hot leads to the right reseller, inside Slack and Teleg
 
 `POST /api/leads` takes one lead (the `LeadIn` schema) with `Authorization: Bearer <token>`.
 `201` for a new lead, `200` with the stored lead when its `external_id` is already known,
-`422` naming each bad field, `401` for a missing or wrong token.
+`422` naming each bad field, `413` for a body over 1 MB, `401` for a missing or wrong token.
+Types are strict: numbers are JSON numbers (not strings or booleans), `consent.partner_contact`
+is a JSON boolean, text carries no control characters and is trimmed; JSON nested deeper
+than 32 levels, `NaN`/`Infinity` and lone surrogates are refused with `422`.
 """
 
 
-def install(app: FastAPI, version: str) -> None:
+def _string_branch(prop: dict[str, Any]) -> dict[str, Any] | None:
+    for branch in prop.get("anyOf", []):
+        if branch.get("type") == "string":
+            return branch
+    return None
+
+
+def _tidy(schema: dict[str, Any]) -> None:
+    """Move keywords pydantic puts beside an ``anyOf`` into its string branch.
+
+    A field-specific pattern (postal code, domain, ticker, phone) replaces the generic
+    no-control-characters one: each of them admits no control character either.
+    """
+    for prop in schema.get("properties", {}).values():
+        branch = _string_branch(prop)
+        if branch is not None and "pattern" in prop:
+            branch["pattern"] = prop.pop("pattern")
+
+
+def _not_null(prop: dict[str, Any]) -> None:
+    """``X | None`` -> ``X``: for fields whose *presence* another rule depends on."""
+    [kept] = [b for b in prop.pop("anyOf") if b.get("type") != "null"]
+    prop.pop("default", None)
+    prop.update(kept)
+
+
+def lead_schemas(settings: Settings | None) -> dict[str, dict[str, Any]]:
+    """``LeadIn`` and its parts as OpenAPI components, with the configuration's rules."""
+    lead = copy.deepcopy(LeadIn.model_json_schema(ref_template="#/components/schemas/{model}"))
+    components: dict[str, dict[str, Any]] = lead.pop("$defs", {})
+    components["LeadIn"] = lead
+    for schema in components.values():
+        _tidy(schema)
+    address = components["AddressIn"]
+    for name in ("lat", "lon"):
+        _not_null(address["properties"][name])
+    address["dependentRequired"] = {"lat": ["lon"], "lon": ["lat"]}
+    if settings is not None:
+        products = sorted({p.id for p in settings.products})
+        if products:
+            item = components["InterestIn"]["properties"]["products"]["items"]
+            item["enum"] = products
+            item["description"] = "A product id from the manufacturer's catalogue."
+        tiers = components["ConsentIn"]["properties"]["allowed_tiers"]["items"]
+        tiers["enum"] = list(settings.matching.tiers)
+    lead["examples"] = list(examples(settings).values())
+    return components
+
+
+def examples(settings: Settings | None) -> dict[str, dict[str, Any]]:
+    """The two example leads, naming a product and tiers the serving process knows."""
+    full, minimal = copy.deepcopy(FULL_EXAMPLE), copy.deepcopy(MINIMAL_EXAMPLE)
+    if settings is not None:
+        products = sorted({p.id for p in settings.products})
+        if products:
+            full["interest"]["products"] = minimal["interest"]["products"] = products[:1]
+        full["consent"]["allowed_tiers"] = list(settings.matching.tiers[:2])
+    return {"full": full, "minimal": minimal}
+
+
+def install(app: FastAPI, version: str, settings: Settings | None = None) -> None:
     """Make ``app.openapi()`` include the ``LeadIn`` schema (and its parts) with examples."""
 
     def openapi() -> dict[str, Any]:
@@ -97,11 +168,10 @@ def install(app: FastAPI, version: str) -> None:
         schema = get_openapi(
             title="leadbot", version=version, description=DESCRIPTION, routes=app.routes
         )
-        lead = copy.deepcopy(LeadIn.model_json_schema(ref_template="#/components/schemas/{model}"))
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(lead.pop("$defs", {}))
-        lead["examples"] = [FULL_EXAMPLE, MINIMAL_EXAMPLE]
-        components["LeadIn"] = lead
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(lead_schemas(settings))
+        body = schema["paths"]["/api/leads"]["post"]["requestBody"]["content"]
+        for name, value in examples(settings).items():
+            body["application/json"]["examples"][name]["value"] = value
         app.openapi_schema = schema
         return schema
 

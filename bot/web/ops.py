@@ -3,7 +3,10 @@
 Nothing here may leak a secret or personal data: health reports name the failing
 dependency and the error *type* only (a connection error's text can carry the URL with
 its password), metrics are counts, and the access log line is method, path (no query
-string), status and duration — never headers or bodies.
+string), status and duration — never headers or bodies. The path comes from the client,
+so it is escaped and capped (:func:`bot.logsafe.printable`): ``/x%0a...`` cannot start a
+forged log line. A client that hangs up before its body arrived is one quiet INFO line,
+not a traceback and not a ``500``.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, inspect, select, text
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.logsafe import printable
 from bot.models import Lead, LeadStatus, OutboxMessage, OutboxStatus, Partner, Rep, Timer
 from bot.runtime import Runtime
 
@@ -40,7 +45,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | str = 500
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
@@ -50,9 +55,18 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, send_and_note)
+        except ClientDisconnect:
+            # Nobody is left to answer; nothing was processed (the body was incomplete).
+            status = "client-disconnected"
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            access_log.info("%s %s %s %.0fms", scope["method"], scope["path"], status, elapsed_ms)
+            access_log.info(
+                "%s %s %s %.0fms",
+                printable(scope["method"], 16),
+                printable(scope["path"]),
+                status,
+                elapsed_ms,
+            )
 
 
 async def _database(runtime: Runtime) -> dict[str, Any]:

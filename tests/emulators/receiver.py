@@ -44,12 +44,17 @@ class _QuietServer(uvicorn.Server):
 
 
 @asynccontextmanager
-async def serve_asgi(app: Any, path: str = "/") -> AsyncIterator[str]:
+async def serve_asgi(app: Any, path: str = "/", *, nodelay: bool = False) -> AsyncIterator[str]:
     """Serve an ASGI ``app`` with uvicorn on 127.0.0.1:<free port> in the current loop.
 
     Runs the app's lifespan; yields the URL of ``path``; shuts the server down after.
+    ``nodelay``: TCP_NODELAY on the connections, as ``leadbot serve`` has it — without it
+    each response waits ~40 ms for the client's delayed ACK (fine for most tests; a test
+    sending a thousand requests wants it).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if nodelay:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by connections
     sock.bind(("127.0.0.1", 0))
     server = _QuietServer(uvicorn.Config(app, log_level="warning", lifespan="auto"))
     task = asyncio.create_task(server.serve(sockets=[sock]))

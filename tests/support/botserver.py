@@ -29,12 +29,16 @@ class RunningBot:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, *, clock: Clock | None = None, scheduler_interval: float = 0.2
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    scheduler_interval: float = 0.2,
+    nodelay: bool = False,
 ) -> AsyncIterator[RunningBot]:
     runtime = Runtime.create(settings, clock=clock)
     bot = assemble(runtime, scheduler_interval=scheduler_interval)
     try:
-        async with serve_asgi(bot.app) as url:
+        async with serve_asgi(bot.app, nodelay=nodelay) as url:
             yield RunningBot(runtime, url.rstrip("/"), bot.sender, bot.parts)
     finally:
         await runtime.close()

@@ -27,8 +27,9 @@ async def test_teasers_reach_exactly_the_eligible_partner_groups(make_settings, 
         for teaser in (first, second):
             assert teaser.parse_mode == "HTML"
             assert "Brauerei" not in teaser.plain_text and "Huber" not in teaser.plain_text
-            [button] = teaser.buttons()
+            button, decline = teaser.buttons()  # Claim, and "Not for us" (DESIGN §6)
             assert button["callback_data"].startswith("claim:")
+            assert decline["callback_data"].startswith("decline:")
             assert len(button["callback_data"].encode()) <= 64
         async with world.runtime.uow() as uow:
             offers = (

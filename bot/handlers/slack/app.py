@@ -5,8 +5,11 @@
 runtime, registers every listener module and adds to ``parts``
 
 * the outbox transport (``parts.transports[Platform.SLACK]``),
-* HTTP mode: a route for ``/slack/events`` (Bolt's Starlette adapter; signatures are
-  verified by Bolt — a bad or stale signature gets 401 and nothing is processed),
+* HTTP mode: a route for ``/slack/events``. Before Bolt sees a request,
+  :mod:`~bot.handlers.slack.gate` bounds its size and verifies its signature (401, and
+  nothing parsed, logged or called) and :mod:`~bot.handlers.slack.shape` checks that a
+  signed body has the shape Slack sends (400 otherwise); a ``response_url`` that is not
+  on Slack's hooks host is never called (also in Socket Mode).
 * Socket Mode (``[slack] socket_mode = true``): a background job that keeps a Socket Mode
   connection open, for installs without a public URL.
 
@@ -19,18 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.interactions import Interactions
 from bot.config import ConfigError, SlackSettings
-from bot.handlers.slack import claims, commands, declines, home, staff, status
+from bot.handlers.slack import claims, commands, declines, gate, home, shape, staff, status
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
 from bot.handlers.slack.payloads import delivery_key
@@ -97,6 +101,23 @@ def once(runtime: Runtime) -> Callable[..., Awaitable[BoltResponse | None]]:
     return process_once
 
 
+def hooks_only(origin: gate.Origin) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Bolt middleware: a ``response_url`` off Slack's hooks host is never called.
+
+    In HTTP mode the route has already done this before Bolt built its context; this
+    covers Socket Mode, whose requests reach Bolt directly.
+    """
+
+    async def only_slack_hooks(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        if context.response_url is not None and not gate.is_hook(context.response_url, origin):
+            context.update(gate.reply_context({"response_url": context.response_url}, origin))
+        return await next()
+
+    return only_slack_hooks
+
+
 def failed(runtime: Runtime) -> Callable[..., Awaitable[None]]:
     """Bolt's error handler, for what fails outside a guarded listener (middleware)."""
 
@@ -120,8 +141,9 @@ def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
         signing_secret=_secret(settings, "signing_secret"),
         request_verification_enabled=not settings.socket_mode,
         ignoring_self_events_enabled=True,
-        logger=log,
+        logger=gate.bolt_logger(),
     )
+    app.middleware(hooks_only(gate.hooks_origin(settings.api_url)))
     app.middleware(once(runtime))
     app.error(failed(runtime))
     deps = SlackDeps(runtime, Interactions(runtime))
@@ -130,14 +152,31 @@ def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
     return app
 
 
-def events_router(app: AsyncApp) -> APIRouter:
+def events_router(app: AsyncApp, settings: SlackSettings) -> APIRouter:
     """``POST /slack/events`` for events, interactivity and the slash command."""
-    handler = AsyncSlackRequestHandler(app)
+    secret = _secret(settings, "signing_secret").encode()
+    origin = gate.hooks_origin(settings.api_url)
     router = APIRouter()
 
     @router.post(EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
+        try:
+            body = await gate.read_body(request)
+            gate.verify(secret, request.headers, body, time.time())
+            payload = shape.parse(body, request.headers.get("content-type"))
+            shape.check(payload)
+        except gate.Refused as refused:
+            log.info("slack: refused a request (%s: %s)", refused.status, refused.reason)
+            return Response(refused.reason, status_code=refused.status)
+        except shape.Malformed as malformed:
+            log.info("slack: refused a signed request that is not Slack's shape (%s)", malformed)
+            return Response("malformed Slack request", status_code=400)
+        try:
+            bolt_request = to_async_bolt_request(request, body, gate.reply_context(payload, origin))
+        except Exception as exc:  # a shape Bolt cannot read that shape.check let through
+            log.info("slack: refused a signed request Bolt cannot read (%s)", type(exc).__name__)
+            return Response("malformed Slack request", status_code=400)
+        return to_starlette_response(await app.async_dispatch(bolt_request))
 
     return router
 
@@ -190,4 +229,4 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     if settings.socket_mode:
         parts.background.append(socket_mode_job(app, _secret(settings, "app_token")))
     else:
-        parts.routers.append(events_router(app))
+        parts.routers.append(events_router(app, settings))

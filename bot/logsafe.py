@@ -1,0 +1,104 @@
+"""Log hygiene: what reaches a log line is escaped, capped and free of configured secrets.
+
+Values that end up in log lines often come from outside — a request path, a header, a
+Slack ``type`` field. A newline in one of them could forge a whole log record
+(``/x%0a2026-01-01 00:00:00,000 INFO leadbot.http: FORGED``), an ANSI escape could
+rewrite the operator's terminal, and a 900 kB value makes one unreadable line. So:
+
+* :func:`printable` escapes every control character (``\\n`` -> ``\\\\n``,
+  ``\\x1b`` -> ``\\\\x1b``) and caps the length — for values a caller logs on purpose;
+* :class:`SafeFormatter` escapes control characters in every rendered message and
+  indents the continuation lines of a multi-line message, so no record can look like a
+  second one; the traceback text of ``exc_info`` keeps its own layout;
+* :class:`RedactSecrets` replaces the configured secrets (API token, bot tokens, signing
+  secrets — every ``SecretStr`` in the settings) wherever they appear, whatever logger
+  or level wrote them: a library that prints a URL with the Telegram bot token in it
+  writes ``bot***`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+CONTINUATION = "\n    "
+REDACTED = "***"
+MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or f"\\x{ord(char):02x}"
+
+
+def printable(value: object, limit: int = 200) -> str:
+    """``value`` as one safe log token: control characters escaped, at most ``limit`` chars."""
+    text = _CONTROL.sub(_escape, str(value))
+    return text if len(text) <= limit else text[:limit] + f"…(+{len(text) - limit} chars)"
+
+
+class SafeFormatter(logging.Formatter):
+    """A formatter whose message part cannot forge a record or carry terminal escapes."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        message = _CONTROL_BUT_NEWLINE.sub(_escape, record.message)
+        record.message = message.replace("\r", "\\r").replace("\n", CONTINUATION)
+        return super().formatMessage(record)
+
+
+def secret_values(settings: BaseModel) -> list[str]:
+    """Every ``SecretStr`` value configured anywhere in ``settings`` (nested too)."""
+    return sorted({s for s in _walk(settings) if len(s) >= MIN_SECRET_LENGTH}, key=len)[::-1]
+
+
+def _walk(value: Any) -> Iterator[str]:
+    if isinstance(value, SecretStr):
+        yield value.get_secret_value().strip()
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk(getattr(value, name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _walk(item)
+
+
+class RedactSecrets(logging.Filter):
+    """A handler filter that replaces each known secret in the rendered record.
+
+    Works on the final text (message with its arguments, and the exception text), so it
+    catches secrets however a library formats them. Install it on the *handlers*: a
+    logger's own filters do not see records propagated from child loggers.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        cleaned = self._clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        return True
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text

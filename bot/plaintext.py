@@ -1,0 +1,61 @@
+"""Text from outside (API bodies, lead and directory files): printable, trimmed, not blank.
+
+A NUL byte is refused by PostgreSQL (a 500 if it got that far), and other control
+characters — escape sequences, backspaces, form feeds — have no business in a company
+name: they garble chat messages, CSV exports and logs. So every text field of the lead
+contract is checked here, with a message naming the character; lone UTF-16 surrogates
+(``"\\ud800"`` in JSON) are refused too, since no database can store them.
+
+The ``*_PATTERN`` constants say the same in the OpenAPI document (ECMA-262 syntax, which
+Python's ``re`` reads too), so a client generated from it learns the rule up front.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROLS = r"\x00-\x1f\x7f-\x9f"
+_SURROGATES = "\ud800-\udfff"
+_BAD_IN_LINE = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
+_BAD_IN_PARAGRAPH = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_SURROGATES}]")
+
+LINE_PATTERN = rf"^[^{_CONTROLS}]*$"
+NONBLANK_PATTERN = rf"^[^\S{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
+PARAGRAPH_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+
+def bad_character(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` is refused (the first bad character), or None when it is fine."""
+    found = (_BAD_IN_PARAGRAPH if multiline else _BAD_IN_LINE).search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    if 0xD800 <= code <= 0xDFFF:
+        return f"contains an invalid character (a lone surrogate U+{code:04X})"
+    allowed = " (line breaks and tabs are fine)" if multiline else ""
+    return f"contains a control character (U+{code:04X}); only printable text is accepted{allowed}"
+
+
+def _checked(text: str, multiline: bool) -> str:
+    problem = bad_character(text, multiline=multiline)
+    if problem is not None:
+        raise ValueError(problem)
+    return text.strip()
+
+
+def clean_line(text: str) -> str | None:
+    """One line of text, trimmed; blank -> None (an optional field left empty)."""
+    return _checked(text, False) or None
+
+
+def required_line(text: str) -> str:
+    """One line of text that must say something: trimmed, not blank."""
+    cleaned = _checked(text, False)
+    if not cleaned:
+        raise ValueError("must not be blank")
+    return cleaned
+
+
+def clean_paragraph(text: str) -> str | None:
+    """Free text that may span lines (a message, a consent text); blank -> None."""
+    return _checked(text, True) or None

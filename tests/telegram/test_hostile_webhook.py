@@ -1,0 +1,71 @@
+"""``/telegram/webhook`` with the right secret but a body that is not an update: 400.
+
+The docs promise 400 for anything that is not an update; a non-update that parsed as JSON
+(``{"update_id": 1, "message": "hello"}``) or deep nesting used to end in a 500 with a
+traceback. Nothing is processed, nothing is sent, nothing of the body is logged.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.models import LeadStatus
+from tests.support.logs import assert_clean_log, capture_like_serve
+from tests.support.telegram_world import telegram_settings, telegram_world
+
+MARKER = "Zebrafink"
+
+NOT_UPDATES = {
+    "message is text": b'{"update_id": 1, "message": "Zebrafink"}',
+    "message is a list": b'{"update_id": 2, "message": ["Zebrafink"]}',
+    "message lacks fields": b'{"update_id": 3, "message": {"message_id": 1, "text": "Zebrafink"}}',
+    "callback lacks fields": b'{"update_id": 4, "callback_query": {"id": "Zebrafink"}}',
+    "no update_id": b'{"message": {"text": "Zebrafink"}}',
+    "update_id is text": b'{"update_id": "Zebrafink"}',
+    "update_id is true": b'{"update_id": true, "x": "Zebrafink"}',
+    "JSON array": b'["Zebrafink"]',
+    "JSON null": b"null",
+    "deep nesting": b'{"update_id": 5, "x": ' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}",
+    "40 levels": b'{"update_id": 6, "x": ' + b"[" * 40 + b"]" * 40 + b"}",
+    "NaN": b'{"update_id": 7, "x": NaN, "y": "Zebrafink"}',
+    "not UTF-8": b'{"update_id": 8, "x": "\xff Zebrafink"}',
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_UPDATES))
+async def test_a_non_update_with_the_right_secret_is_400(
+    make_settings, telegram_emulator, caplog, case: str
+) -> None:
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        lead_id = await world.post_lead()
+        await world.teaser(world.groups[0])
+        sent_before = len(world.tg.calls("sendMessage"))
+        capture_like_serve(caplog)
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{world.bot.url}/telegram/webhook",
+                content=NOT_UPDATES[case],
+                headers={"X-Telegram-Bot-Api-Secret-Token": world.tg.webhook.secret_token},
+            )
+        assert answer.status_code == 400, answer.text
+        assert answer.text == "not a Telegram update"
+        assert (await world.lead(lead_id)).status is LeadStatus.OFFERED
+        assert len(world.tg.calls("sendMessage")) == sent_before
+    assert "telegram webhook: refused a body that is not an update" in caplog.text
+    assert_clean_log(caplog, MARKER)
+
+
+async def test_an_oversized_update_is_413(make_settings, telegram_emulator, caplog) -> None:
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        capture_like_serve(caplog)
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{world.bot.url}/telegram/webhook",
+                content=b'{"update_id": 1, "x": "' + MARKER.encode() * 200_000 + b'"}',
+                headers={"X-Telegram-Bot-Api-Secret-Token": world.tg.webhook.secret_token},
+            )
+        assert answer.status_code == 413
+    assert_clean_log(caplog, MARKER)

@@ -1,0 +1,248 @@
+"""Hostile bodies for ``POST /api/leads``, on SQLite and PostgreSQL.
+
+Every case is refused with a 4xx in the documented shape (``{"detail": [{"loc", "field",
+"msg", "type"}]}`` for 422, ``{"detail": "..."}`` for 413), the database is unchanged,
+and the log carries nothing of the body. Strict types where the meaning depends on them:
+consent is a JSON ``true``, numbers are numbers within their bounds, text is printable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import ManualClock
+from bot.models import Lead, LeadPersonalData, OutboxMessage
+from bot.runtime import Runtime
+from bot.web.api import create_app
+from tests.conftest import SettingsFactory
+from tests.support.factories import lead_payload
+from tests.support.logs import assert_clean_log, capture_like_serve
+
+TOKEN = "hostile-token-5e1b"
+AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+PRODUCTS = [{"id": "X200", "line": "X-series", "min_certification": "basic"}]
+MARKER = "Zebrafink"  # in every hostile body; must never be logged
+
+
+@pytest.fixture
+async def api(make_settings: SettingsFactory, clock: ManualClock) -> AsyncIterator[Any]:
+    runtime = Runtime.create(
+        make_settings(server={"api_token": TOKEN}, products=PRODUCTS), clock=clock
+    )
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+        yield http, runtime
+    await runtime.close()
+
+
+async def _stored(runtime: Runtime) -> tuple[int, int, int]:
+    async with runtime.uow() as uow:
+        count = [
+            await uow.session.scalar(select(func.count()).select_from(table))
+            for table in (Lead, LeadPersonalData, OutboxMessage)
+        ]
+    return (int(count[0]), int(count[1]), int(count[2]))
+
+
+async def refused(api: Any, caplog: pytest.LogCaptureFixture, content: bytes) -> httpx.Response:
+    """POST ``content``; assert a 4xx, nothing stored and a clean log; return the answer."""
+    http, runtime = api
+    capture_like_serve(caplog)
+    response = await http.post("/api/leads", content=content, headers=AUTH)
+    assert 400 <= response.status_code < 500, response.text
+    assert await _stored(runtime) == (0, 0, 0)
+    assert_clean_log(caplog, MARKER, "\\u0000")
+    return response
+
+
+def problems(response: httpx.Response) -> dict[str, dict[str, Any]]:
+    """The documented 422 shape, checked, as ``{field: problem}``."""
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, list) and detail
+    for problem in detail:
+        assert set(problem) == {"loc", "field", "msg", "type"}
+        assert problem["loc"][0] == "body"
+    return {p["field"]: p for p in detail}
+
+
+def body(**overrides: Any) -> bytes:
+    import json
+
+    return json.dumps(lead_payload(**{"company.name": f"{MARKER} GmbH", **overrides})).encode()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"a":' * 5000 + b"1" + b"}" * 5000, "nested too deeply"),
+        (b"[" * 100_000, "nested too deeply"),
+        (
+            b'{"company": {"name": "'
+            + MARKER.encode()
+            + b'", "x": '
+            + b"[" * 40
+            + b"]" * 40
+            + b"}}",
+            "nested too deeply",
+        ),
+        (b'{"score": ' + b"9" * 5000 + b', "n": "' + MARKER.encode() + b'"}', "too many digits"),
+        (
+            b'{"company": {"address": {"lat": NaN}}, "n": "' + MARKER.encode() + b'"}',
+            "NaN is not a JSON value",
+        ),
+        (b'{"score": Infinity, "n": "' + MARKER.encode() + b'"}', "Infinity is not a JSON value"),
+        (b'{"company": {"name": "\\ud800' + MARKER.encode() + b'"}}', "lone surrogate"),
+        (b'{"\\udfff": "' + MARKER.encode() + b'"}', "lone surrogate"),
+    ],
+    ids=[
+        "deep-object",
+        "deep-array",
+        "deep-inside-lead",
+        "5000-digits",
+        "NaN",
+        "Infinity",
+        "surrogate-value",
+        "surrogate-key",
+    ],
+)
+async def test_unparseable_json_is_422_naming_the_body(
+    api: Any, caplog: pytest.LogCaptureFixture, content: bytes, message: str
+) -> None:
+    [(field, problem)] = problems(await refused(api, caplog, content)).items()
+    assert field == "body" and problem["type"] == "json_invalid"
+    assert message in problem["msg"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"interest.estimated_value_eur": 2**63}, "interest.estimated_value_eur"),
+        ({"interest.estimated_value_eur": 10**30}, "interest.estimated_value_eur"),
+        ({"interest.estimated_value_eur": 10**12}, "interest.estimated_value_eur"),
+        ({"interest.estimated_value_eur": -1}, "interest.estimated_value_eur"),
+        ({"company.annual_revenue_eur": 2**63}, "company.annual_revenue_eur"),
+        ({"company.annual_revenue_eur": 10**30}, "company.annual_revenue_eur"),
+        ({"company.employees": 10**7}, "company.employees"),
+        ({"company.employees": 2**31}, "company.employees"),
+        ({"score": 101}, "score"),
+        ({"company.address.lat": 1e300, "company.address.lon": 1.0}, "company.address.lat"),
+    ],
+)
+async def test_numbers_out_of_bounds_are_422(
+    api: Any, caplog: pytest.LogCaptureFixture, overrides: dict[str, Any], field: str
+) -> None:
+    found = problems(await refused(api, caplog, body(**overrides)))
+    assert field in found, found
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "company.name",
+        "interest.message",
+        "external_id",
+        "campaign",
+        "source",
+        "contact.name",
+        "contact.role",
+        "company.industry",
+        "company.address.street",
+        "company.address.city",
+        "consent.text",
+    ],
+)
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x7f", "\x85"])
+async def test_control_characters_in_text_are_422_naming_the_field(
+    api: Any, caplog: pytest.LogCaptureFixture, field: str, character: str
+) -> None:
+    found = problems(await refused(api, caplog, body(**{field: f"A{character}{MARKER}"})))
+    assert list(found) == [field]
+    assert f"control character (U+{ord(character):04X})" in found[field]["msg"]
+
+
+async def test_line_breaks_are_text_only_where_text_may_have_lines(
+    api: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    found = problems(await refused(api, caplog, body(**{"contact.name": f"A\n{MARKER}"})))
+    assert list(found) == ["contact.name"]
+    http, _ = api
+    ok = lead_payload(**{"interest.message": "Line one\n\tLine two\r\n"})
+    assert (await http.post("/api/leads", json=ok, headers=AUTH)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"consent.partner_contact": "yes"}, "consent.partner_contact", "valid boolean"),
+        ({"consent.partner_contact": 1}, "consent.partner_contact", "valid boolean"),
+        ({"consent.partner_contact": "true"}, "consent.partner_contact", "valid boolean"),
+        ({"score": True}, "score", "whole number"),
+        ({"score": 50.5}, "score", "whole number"),
+        ({"score": "50"}, "score", "whole number"),
+        ({"company.employees": False}, "company.employees", "whole number"),
+        ({"company.annual_revenue_eur": True}, "company.annual_revenue_eur", "whole number"),
+        ({"interest.estimated_value_eur": False}, "interest.estimated_value_eur", "whole number"),
+        (
+            {"interest.estimated_value_eur": "60000"},
+            "interest.estimated_value_eur",
+            "a JSON number, not text",
+        ),
+        (
+            {"company.address.lat": True, "company.address.lon": 1.0},
+            "company.address.lat",
+            "valid number",
+        ),
+        ({"consent.given_at": 0}, "consent.given_at", "ISO 8601 timestamp"),
+        ({"consent.given_at": "0"}, "consent.given_at", "ISO 8601 timestamp"),
+        ({"consent.given_at": False}, "consent.given_at", "ISO 8601 timestamp"),
+        ({"consent.given_at": "2026-02-30T10:00:00+01:00"}, "consent.given_at", "datetime"),
+        ({"consent.given_at": "2026-03-01T10:00:00"}, "consent.given_at", "time zone"),
+        ({"company.name": "   "}, "company.name", "must not be blank"),
+        ({"company.name": ""}, "company.name", "at least 1 character"),
+        ({"external_id": " \u3000 "}, "external_id", "must not be blank"),
+        ({"interest.products": [" "]}, "interest.products[0]", "must not be blank"),
+        ({"company.address.country": "XX"}, "company.address.country", "ISO country code"),
+        ({"contact.email": None, "contact.phone": "   "}, "contact", "email or a phone"),
+    ],
+)
+async def test_loose_values_are_refused_where_meaning_depends_on_them(
+    api: Any, caplog: pytest.LogCaptureFixture, overrides: dict[str, Any], field: str, message: str
+) -> None:
+    found = problems(await refused(api, caplog, body(**overrides)))
+    assert field in found, found
+    assert message in found[field]["msg"], found[field]
+
+
+async def test_text_is_trimmed_and_json_true_is_consent(api: Any) -> None:
+    http, runtime = api
+    payload = lead_payload(
+        **{
+            "company.name": "  Brauerei Huber GmbH \u00a0",
+            "contact.phone": "+49 89 1234567",
+            "campaign": "   ",
+            "company.address.country": "de",
+        }
+    )
+    response = await http.post("/api/leads", json=payload, headers=AUTH)
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "unmatched"  # consent (JSON true): not held
+    async with runtime.uow() as uow:
+        lead = await uow.session.get(Lead, response.json()["id"])
+        personal = await uow.session.get(LeadPersonalData, response.json()["id"])
+    assert lead is not None and personal is not None
+    assert personal.company_name == "Brauerei Huber GmbH"
+    assert lead.campaign is None and lead.country == "DE"
+
+
+async def test_oversized_body_is_413_in_the_documented_shape(
+    api: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await refused(api, caplog, body(**{"interest.message": MARKER * 200_000}))
+    assert response.status_code == 413
+    assert response.json() == {"detail": "request body larger than 1000000 bytes"}
