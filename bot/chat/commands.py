@@ -11,6 +11,7 @@ modal, a Telegram forced reply or a console prompt to collect what a command nee
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from bot.leads.progress import Report
 
@@ -85,6 +86,41 @@ class Erase:
 
 
 @dataclass(frozen=True)
+class Assign:
+    """Staff offer a lead to one partner alone (an exclusive offer)."""
+
+    lead_id: int
+    partner_id: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Staff pause a partner: no teasers, through ``until`` (or until resumed)."""
+
+    partner_id: str
+    until: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Resume:
+    partner_id: str
+
+
+@dataclass(frozen=True)
+class Away:
+    """A partner's manager marks their own partner away (paused), through ``until``."""
+
+    until: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Back:
+    """A partner's manager ends their own partner's pause."""
+
+
+@dataclass(frozen=True)
 class Explain:
     lead_id: int
     partner_id: str | None = None
@@ -113,6 +149,11 @@ Command = (
     | Reoffer
     | Recall
     | Erase
+    | Assign
+    | Pause
+    | Resume
+    | Away
+    | Back
     | Explain
     | Pipeline
     | CockpitLink

@@ -169,6 +169,48 @@ def _release(words: Words) -> c.Command:
     return c.Release(lead_id, consent=word is not None)
 
 
+UNTIL_WORDS = frozenset({"until", "bis"})
+
+
+def _until(words: Words) -> date | None:
+    """``until <date>`` / ``bis <date>`` (optional): the last day of a pause."""
+    if words.used < len(words.rest) and words.rest[words.used].lower() in UNTIL_WORDS:
+        words.take()
+        typed = words.take()
+        try:
+            return parse_day(typed, words.today)
+        except InvalidInput:
+            raise words.fail("usage.date", value=typed) from None
+    return None
+
+
+def _pause(words: Words) -> c.Command:
+    partner = words.take()
+    until = _until(words)
+    return c.Pause(partner, until, words.remainder())
+
+
+def _away(words: Words) -> c.Command:
+    until = _until(words)
+    return c.Away(until, words.remainder())
+
+
+def _partner_only(kind: Callable[[str], c.Command]) -> Callable[[Words], c.Command]:
+    def build(words: Words) -> c.Command:
+        partner = words.take()
+        words.done()
+        return kind(partner)
+
+    return build
+
+
+def _assign(words: Words) -> c.Command:
+    lead_id = words.number("lead")
+    partner = words.take()
+    words.done()
+    return c.Assign(lead_id, partner)
+
+
 def _explain(words: Words) -> c.Command:
     lead_id = words.number("lead")
     partner = words.optional()
@@ -220,6 +262,11 @@ VERBS: tuple[Verb, ...] = (
     Verb("reoffer", c.Reoffer, "<lead>", _lead(c.Reoffer)),
     Verb("recall", c.Recall, "<lead>", _lead(c.Recall)),
     Verb("erase", c.Erase, "<lead>", _lead(c.Erase)),
+    Verb("assign", c.Assign, "<lead> <partner>", _assign, ("zuweisen",)),
+    Verb("pause", c.Pause, "<partner> [until <date>] [reason]", _pause),
+    Verb("resume", c.Resume, "<partner>", _partner_only(c.Resume)),
+    Verb("away", c.Away, "[until <date>] [reason]", _away, ("abwesend",)),
+    Verb("back", c.Back, "", _simple(c.Back()), ("zurück",)),
     Verb("explain", c.Explain, "<lead> [partner]", _explain),
     Verb("report", c.Pipeline, "", _simple(c.Pipeline()), ("pipeline",)),
     Verb("cockpit", c.CockpitLink, "", _simple(c.CockpitLink())),

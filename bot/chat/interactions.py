@@ -30,10 +30,12 @@ from bot.config import ConfigError
 from bot.content.anonymize import teaser_facts
 from bot.delivery.notices import LeadCardView, MessageRef, TeaserView
 from bot.delivery.resolve import lead_details
+from bot.directory.availability import pause, resume
 from bot.errors import NotFound, ServiceError
 from bot.explain.service import explain_stored_lead
 from bot.explain.text import render_partner, render_summary
 from bot.leads import staff as staff_services
+from bot.leads.assign import assign
 from bot.leads.claims import ClaimOutcome, claim
 from bot.leads.declines import DeclineOutcome, decline
 from bot.leads.lifecycle import OWNED, IllegalTransition
@@ -53,6 +55,11 @@ from bot.runtime import Runtime
 
 EXPLAIN_LIMIT = 20
 """Partners listed in an explanation summary; ``explain <lead> <partner>`` for one."""
+
+
+def staff_actor(who: Identity) -> Actor:
+    """``who`` acting as the manufacturer's staff (also a rep who is on the staff list)."""
+    return Actor.staff(Channel(who.platform.value), who.user_id, who.name)
 
 
 def failure(exc: ServiceError, lead_id: int | None = None) -> Reply:
@@ -95,6 +102,8 @@ class Interactions:
                     return await pipeline(uow)
             case c.CockpitLink():
                 return await self.cockpit_link(who)
+            case c.Assign() | c.Pause() | c.Resume() | c.Away() | c.Back():
+                return await self.partner_operation(who, command)
             case c.Release() | c.Reoffer() | c.Recall() | c.Erase():
                 return await self.staff_action(who, command)
         raise TypeError(f"no handler for {command!r}")  # pragma: no cover - RULES covers all
@@ -148,12 +157,46 @@ class Interactions:
             lead_id=lead_id,
         )
 
-    async def cockpit_link(self, who: Identity) -> Reply:
-        """A one-time sign-in link to the web cockpit, for staff (also a rep who is staff)."""
-        actor = Actor.staff(Channel(who.platform.value), who.user_id, who.name)
+    async def partner_operation(
+        self, who: Identity, command: c.Assign | c.Pause | c.Resume | c.Away | c.Back
+    ) -> Reply:
+        """Assign a lead; pause or resume a partner (staff: any; a manager: their own)."""
+        actor = who.actor() if not who.is_staff else staff_actor(who)
         try:
             async with self.runtime.uow() as uow:
-                url = await create_login_link(uow, actor)
+                match command:
+                    case c.Assign(lead_id, partner_id):
+                        done = await assign(uow, lead_id, partner_id, actor)
+                        key = "reply.assigned_warn" if done.warnings else "reply.assigned"
+                        params = {
+                            "lead_id": lead_id,
+                            "partner": done.partner_name,
+                            "warnings": "; ".join(done.warnings),
+                        }
+                        return Reply(key, params=params, lead_id=lead_id)
+                    case c.Pause(partner_id, until, reason):
+                        partner = await pause(uow, partner_id, actor, until, reason)
+                        key = "reply.paused_until" if until else "reply.paused"
+                    case c.Away(until, reason):
+                        assert who.partner_id is not None
+                        partner = await pause(uow, who.partner_id, actor, until, reason)
+                        key = "reply.away_until" if until else "reply.away"
+                    case c.Resume(partner_id):
+                        partner = await resume(uow, partner_id, actor)
+                        key, until = "reply.resumed", None
+                    case c.Back():
+                        assert who.partner_id is not None
+                        partner = await resume(uow, who.partner_id, actor)
+                        key, until = "reply.back", None
+        except ServiceError as exc:
+            return failure(exc)
+        return Reply(key, params={"partner": partner.name, "until": until})
+
+    async def cockpit_link(self, who: Identity) -> Reply:
+        """A one-time sign-in link to the web cockpit, for staff (also a rep who is staff)."""
+        try:
+            async with self.runtime.uow() as uow:
+                url = await create_login_link(uow, staff_actor(who))
         except ConfigError:
             return Reply("reply.cockpit_unavailable", ok=False)
         minutes = self.runtime.settings.cockpit.link_minutes

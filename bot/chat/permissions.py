@@ -15,11 +15,15 @@ from bot.chat.grammar import VERBS
 from bot.chat.identity import Identity
 from bot.chat.results import Reply
 
+MANAGER_ROLE = "manager"
+"""The reps CSV ``role`` that may mark their own partner away and back."""
+
 
 class Who(StrEnum):
     ANYONE = "anyone"
     KNOWN = "known"  # a linked rep or staff
     REP = "rep"  # a linked rep (acts for their partner)
+    MANAGER = "manager"  # a rep with role "manager" (acts for their own partner only)
     STAFF = "staff"  # the manufacturer's staff
 
 
@@ -36,6 +40,11 @@ RULES: dict[type, Who] = {
     c.Reoffer: Who.STAFF,
     c.Recall: Who.STAFF,
     c.Erase: Who.STAFF,
+    c.Assign: Who.STAFF,
+    c.Pause: Who.STAFF,
+    c.Resume: Who.STAFF,
+    c.Away: Who.MANAGER,
+    c.Back: Who.MANAGER,
     c.Explain: Who.STAFF,
     c.Pipeline: Who.STAFF,
     c.CockpitLink: Who.STAFF,
@@ -48,6 +57,8 @@ def may(who: Identity, kind: type) -> bool:
         return who.is_staff
     if need is Who.REP:
         return who.rep_id is not None
+    if need is Who.MANAGER:
+        return who.rep_id is not None and who.role == MANAGER_ROLE
     if need is Who.KNOWN:
         return who.known
     return True
@@ -60,6 +71,8 @@ def refusal(who: Identity, command: c.Command) -> Reply | None:
     need = RULES[type(command)]
     if need is Who.STAFF:
         return Reply("reply.staff_only", ok=False)
+    if need is Who.MANAGER and who.rep_id is not None:
+        return Reply("reply.managers_only", ok=False)
     if isinstance(command, c.Claim | c.Decline):
         return Reply("claim.unknown_user", ok=False)
     return Reply("reply.unknown_user", ok=False)

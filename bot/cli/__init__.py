@@ -13,6 +13,7 @@ from bot.cli.directory import partners_group, reps_group
 from bot.cli.explain import explain_command
 from bot.cli.invite import reps_invite  # noqa: F401 - registers `reps invite`
 from bot.cli.leads import leads_group
+from bot.cli.operations import leads_assign  # noqa: F401 - registers the commands
 from bot.cli.outbox import outbox_group
 from bot.cli.serve import serve_command
 from bot.cli.staff import erase_command, report_command

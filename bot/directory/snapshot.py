@@ -172,7 +172,10 @@ async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
     profiles = []
     for item in static:
         p = item.row
-        on_leave = p.on_leave_until is not None and p.on_leave_until >= today
+        paused = p.paused_at is not None and (p.on_leave_until is None or p.on_leave_until >= today)
+        on_leave = (
+            p.paused_at is None and p.on_leave_until is not None and p.on_leave_until >= today
+        )
         won, closed = outcomes.get(p.id, (0, 0))
         profiles.append(
             PartnerProfile(
@@ -192,11 +195,11 @@ async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
                 open_leads=open_counts.get(p.id, 0),
                 active=p.active,
                 on_leave=on_leave,
-                paused=p.paused_at is not None,
+                paused=paused,
                 won=won,
                 closed=closed,
-                on_leave_until=p.on_leave_until if on_leave else None,
-                pause_reason=p.pause_reason if p.paused_at is not None else None,
+                on_leave_until=p.on_leave_until if on_leave or paused else None,
+                pause_reason=p.pause_reason if paused else None,
             )
         )
     return key, profiles

@@ -112,7 +112,7 @@ def readable_params(language: str, params: dict[str, Any]) -> dict[str, Any]:
                 out[key] = money(Decimal(str(value)), language)
             except ArithmeticError:
                 out[key] = value
-        elif key in ("date", "follow_up_on") and isinstance(value, date | str):
+        elif key in ("date", "follow_up_on", "until") and isinstance(value, date | str):
             out[key] = day(value, language)
         elif key.endswith("_at") and isinstance(value, datetime | str):
             out[key] = moment(value, language)

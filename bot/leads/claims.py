@@ -18,12 +18,14 @@ from sqlalchemy import func, select, update
 from bot.actors import Actor
 from bot.content.service import send_content_pack
 from bot.delivery.notices import NoticeKind, ToPartner, ToRep
+from bot.directory.availability import is_paused, local_today
 from bot.leads.distribution import cancel_timers, close_open_offers
 from bot.leads.events import record
 from bot.leads.lifecycle import OWNED
 from bot.models import (
     Channel,
     Lead,
+    LeadEvent,
     LeadStatus,
     Offer,
     OfferStatus,
@@ -78,6 +80,16 @@ def sla_timers(uow: UnitOfWork, lead: Lead, claimed_at: datetime) -> list[Timer]
     return timers
 
 
+async def _assigned(uow: UnitOfWork, offer: Offer) -> bool:
+    """Whether staff assigned this offer's round to the partner (capacity was their call)."""
+    events = await uow.session.scalars(
+        select(LeadEvent).where(LeadEvent.lead_id == offer.lead_id, LeadEvent.kind == "assigned")
+    )
+    return any(
+        e.partner_id == offer.partner_id and e.detail.get("round") == offer.round for e in events
+    )
+
+
 async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> ClaimResult:
     """Try to claim the lead behind ``offer_id`` for ``rep_id``; commits on success."""
     session = uow.session
@@ -98,14 +110,14 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
         return ClaimResult(ClaimOutcome.TAKEN, offer_id, offer.lead_id)
     if offer.status != OfferStatus.OPEN:
         return ClaimResult(ClaimOutcome.CLOSED, offer_id, offer.lead_id)
-    if not rep.active or not partner.active or partner.paused_at is not None:
+    if not rep.active or not partner.active or is_paused(partner, local_today(uow)):
         return ClaimResult(ClaimOutcome.INACTIVE, offer_id, offer.lead_id)
     open_leads = await session.scalar(
         select(func.count())
         .select_from(Lead)
         .where(Lead.owner_partner_id == partner.id, Lead.status.in_(OWNED))
     )
-    if (open_leads or 0) >= partner.max_open_leads:
+    if (open_leads or 0) >= partner.max_open_leads and not await _assigned(uow, offer):
         return ClaimResult(ClaimOutcome.AT_CAPACITY, offer_id, offer.lead_id)
 
     now = uow.clock.now()

@@ -10,7 +10,7 @@ matching, so capacity or pauses that changed meanwhile are respected.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -54,13 +54,10 @@ async def start_round(uow: UnitOfWork, lead: Lead, actor: Actor) -> RoundOutcome
     return RoundOutcome(LeadStatus.OFFERED, tuple(d.partner_id for d in first))
 
 
-async def _open_wave(
-    uow: UnitOfWork, lead: Lead, wave: int, decisions: list[Decision], actor: Actor
+async def _offer(
+    uow: UnitOfWork, lead: Lead, wave: int, decisions: list[Decision], expires_at: datetime
 ) -> None:
-    waves = uow.settings.distribution.waves
-    now = uow.clock.now()
-    expires_at = now + timedelta(minutes=waves[wave - 1].minutes)
-    lead.current_wave = wave
+    """Offers to ``decisions`` in the lead's current round, with their teasers."""
     known = frozenset(p.id for p in uow.settings.products) or None
     facts = teaser_facts(lead, known).to_json()
     already = await uow.session.scalar(
@@ -68,6 +65,7 @@ async def _open_wave(
         .select_from(Offer)
         .where(Offer.lead_id == lead.id, Offer.round == lead.offer_round)
     )
+    now = uow.clock.now()
     offers = [
         Offer(
             lead_id=lead.id,
@@ -95,15 +93,27 @@ async def _open_wave(
             },
             lead_id=lead.id,
         )
-    uow.session.add(
-        Timer(
-            kind=TimerKind.WAVE_EXPIRY,
-            lead_id=lead.id,
-            due_at=expires_at,
-            payload={"round": lead.offer_round, "wave": wave},
-            created_at=now,
-        )
+
+
+def _expiry_timer(uow: UnitOfWork, lead: Lead, expires_at: datetime) -> Timer:
+    payload = {"round": lead.offer_round, "wave": lead.current_wave}
+    return Timer(
+        kind=TimerKind.WAVE_EXPIRY,
+        lead_id=lead.id,
+        due_at=expires_at,
+        payload=payload,
+        created_at=uow.clock.now(),
     )
+
+
+async def _open_wave(
+    uow: UnitOfWork, lead: Lead, wave: int, decisions: list[Decision], actor: Actor
+) -> None:
+    waves = uow.settings.distribution.waves
+    expires_at = uow.clock.now() + timedelta(minutes=waves[wave - 1].minutes)
+    lead.current_wave = wave
+    await _offer(uow, lead, wave, decisions, expires_at)
+    uow.session.add(_expiry_timer(uow, lead, expires_at))
     record(
         uow,
         lead,
@@ -122,6 +132,24 @@ async def _open_wave(
         partners=len(decisions),
         minutes=waves[wave - 1].minutes,
     )
+
+
+async def offer_exclusively(uow: UnitOfWork, lead: Lead, partner_id: str, actor: Actor) -> None:
+    """A new round with one offer, to ``partner_id`` alone (staff's manual assignment).
+
+    The offer is open for the first wave's time; when it expires unclaimed the round ends
+    (``unclaimed``) instead of widening to others, and staff decide again.
+    """
+    waves = uow.settings.distribution.waves
+    await close_open_offers(uow, lead, OfferStatus.CLOSED, "withdrawn")
+    await cancel_timers(uow, lead.id, TimerKind.WAVE_EXPIRY)
+    lead.offer_round += 1
+    lead.current_wave = len(waves)  # the round's last wave: no wider one follows
+    lead.offered_at = uow.clock.now()
+    expires_at = uow.clock.now() + timedelta(minutes=waves[0].minutes)
+    decision = Decision(partner_id=partner_id, eligible=True, score=0.0, components={})
+    await _offer(uow, lead, 1, [decision], expires_at)
+    uow.session.add(_expiry_timer(uow, lead, expires_at))
 
 
 async def expire_wave(uow: UnitOfWork, lead: Lead, round_: int, wave: int) -> str:

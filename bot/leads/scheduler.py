@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 
 from bot.actors import Actor
 from bot.delivery.notices import NoticeKind
+from bot.directory.availability import resume_when_due
 from bot.leads.distribution import expire_wave
 from bot.leads.progress import recall
 from bot.models import Lead, LeadStatus, Timer, TimerKind
@@ -33,6 +34,8 @@ LEASE_NAME = "scheduler"
 async def _fire(uow: UnitOfWork, timer: Timer) -> str:
     if timer.kind is TimerKind.DIGEST:
         return await fire_digest(uow, timer)
+    if timer.kind is TimerKind.PARTNER_RESUME:
+        return await resume_when_due(uow, timer)
     lead = await uow.session.get(Lead, timer.lead_id)
     if lead is None:
         return "obsolete"

@@ -49,8 +49,9 @@ def active(partner: PartnerProfile) -> Check:
         until = f" until {partner.on_leave_until.isoformat()}" if partner.on_leave_until else ""
         return Check("active", False, f"partner is on leave{until}")
     if partner.paused:
+        until = f" until {partner.on_leave_until.isoformat()}" if partner.on_leave_until else ""
         why = f" ({partner.pause_reason})" if partner.pause_reason else ""
-        return Check("active", False, f"partner is paused{why}")
+        return Check("active", False, f"partner is paused{until}{why}")
     return Check("active", True, "active")
 
 

@@ -75,6 +75,7 @@ class TimerKind(StrEnum):
     CLAIM_SLA_RECALL = "claim_sla_recall"
     FOLLOW_UP = "follow_up"
     DIGEST = "digest"  # the weekly staff digest; not about one lead (lead_id is NULL)
+    PARTNER_RESUME = "partner_resume"  # a pause "until <date>" ends (lead_id is NULL)
 
 
 class MessageKind(StrEnum):

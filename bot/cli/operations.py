@@ -1,0 +1,114 @@
+"""Partner operations on the CLI: ``partners pause|resume PARTNER [--until DATE] [--reason
+TEXT]`` and ``leads assign LEAD PARTNER``. The same services as the staff chat commands;
+an unknown id is an error naming it (exit status 1) and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.actors import Actor
+from bot.cli.common import command, fail, pass_settings, run_async
+from bot.cli.directory import partners_group
+from bot.cli.leads import leads_group
+from bot.config import Settings
+from bot.directory.availability import pause, resume
+from bot.errors import InvalidInput, ServiceError
+from bot.leads.assign import Assignment, assign
+from bot.leads.progress import parse_day
+from bot.models import Channel
+from bot.runtime import Runtime
+
+CLI_STAFF = Actor.staff(Channel.CLI, name="cli")
+
+
+def _until(settings: Settings, text: str | None) -> date | None:
+    """``--until`` as people type dates, relative to today in ``[distribution] timezone``."""
+    if text is None:
+        return None
+    today = datetime.now(ZoneInfo(settings.distribution.timezone)).date()
+    try:
+        return parse_day(text, today)
+    except InvalidInput as exc:
+        fail(f"--until: {exc}", 2)
+        raise AssertionError from exc  # not reached: fail() exits
+
+
+@command(partners_group, name="pause")
+@click.argument("partner_id")
+@click.option(
+    "--until", metavar="DATE", help="Last day of the pause (24.12.2026, 2026-12-24, +14d)."
+)
+@click.option("--reason", metavar="TEXT", help="Why (shown to staff and in explain).")
+@pass_settings
+def partners_pause(
+    settings: Settings, partner_id: str, until: str | None, reason: str | None
+) -> None:
+    """No teasers for PARTNER (its open leads stay); ends by itself after --until."""
+    last_day = _until(settings, until)
+
+    async def run() -> str:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                partner = await pause(uow, partner_id, CLI_STAFF, last_day, reason)
+                return partner.name
+        finally:
+            await runtime.close()
+
+    try:
+        name = run_async(run())
+    except ServiceError as exc:
+        fail(str(exc))
+    end = f" through {last_day.isoformat()}" if last_day else " until `leadbot partners resume`"
+    click.echo(f"Partner {partner_id} ({name}) paused{end}: no teasers meanwhile.")
+
+
+@command(partners_group, name="resume")
+@click.argument("partner_id")
+@pass_settings
+def partners_resume(settings: Settings, partner_id: str) -> None:
+    """PARTNER gets teasers again (also after a pause for missed SLAs)."""
+
+    async def run() -> str:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                return (await resume(uow, partner_id, CLI_STAFF)).name
+        finally:
+            await runtime.close()
+
+    try:
+        name = run_async(run())
+    except ServiceError as exc:
+        fail(str(exc))
+    click.echo(f"Partner {partner_id} ({name}) gets teasers again.")
+
+
+@command(leads_group, name="assign")
+@click.argument("lead_id", type=int)
+@click.argument("partner_id")
+@pass_settings
+def leads_assign(settings: Settings, lead_id: int, partner_id: str) -> None:
+    """Offer LEAD to PARTNER alone (from unmatched, unclaimed or offered).
+
+    Filters the partner does not pass are printed as warnings; the offer is made anyway.
+    """
+
+    async def run() -> Assignment:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                return await assign(uow, lead_id, partner_id, CLI_STAFF)
+        finally:
+            await runtime.close()
+
+    try:
+        done = run_async(run())
+    except ServiceError as exc:
+        fail(str(exc))
+    for warning in done.warnings:
+        click.echo(f"leadbot: warning: {partner_id}: {warning}", err=True)
+    click.echo(f"Lead {lead_id} offered to {partner_id} ({done.partner_name}) alone.")

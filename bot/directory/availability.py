@@ -1,0 +1,139 @@
+"""Pausing and resuming partners: staff (`leadbot partners pause|resume`, `pause`/`resume`
+in any staff chat) and a partner's managers for their own partner (`away`/`back`).
+
+A paused partner gets no teasers; its open leads are not touched. A pause may have an end
+(``until``: paused through that day); a durable timer resumes the partner at the start of
+the next day in ``[distribution] timezone``, and staff hear of it. Matching treats a pause
+whose end has passed as over even before the timer fired, so correctness never depends on
+the timer's punctuality. ``explain`` shows the pause with its reason and end.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+
+from bot.actors import Actor
+from bot.errors import InvalidInput, NotFound
+from bot.models import Partner, Timer, TimerKind
+from bot.uow import UnitOfWork
+
+REASON_MAX = 200
+
+
+def is_paused(partner: Partner, today: date) -> bool:
+    """Paused now: a pause without end, or one whose last day is today or later."""
+    if partner.paused_at is None:
+        return False
+    return partner.on_leave_until is None or partner.on_leave_until >= today
+
+
+def local_today(uow: UnitOfWork) -> date:
+    return uow.clock.now().astimezone(ZoneInfo(uow.settings.distribution.timezone)).date()
+
+
+def _resume_at(uow: UnitOfWork, until: date) -> datetime:
+    """The start of the day after ``until``, in the manufacturer's time zone, as UTC."""
+    zone = ZoneInfo(uow.settings.distribution.timezone)
+    return datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone).astimezone(
+        ZoneInfo("UTC")
+    )
+
+
+async def _partner(uow: UnitOfWork, partner_id: str) -> Partner:
+    partner = await uow.session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound(
+            f"no partner with id {partner_id!r}", key="reply.partner_not_found", partner=partner_id
+        )
+    return partner
+
+
+async def pause(
+    uow: UnitOfWork, partner_id: str, actor: Actor, until: date | None, reason: str | None
+) -> Partner:
+    """Pause ``partner_id`` (through ``until``, or until resumed). Commits.
+
+    Raises NotFound for an unknown partner and InvalidInput for an end in the past or an
+    overlong reason; nothing changes then.
+    """
+    partner = await _partner(uow, partner_id)
+    today = local_today(uow)
+    if until is not None and until < today:
+        raise InvalidInput(
+            f"until: {until.isoformat()} is in the past", key="reply.until_past", date=until
+        )
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > REASON_MAX:
+        raise InvalidInput(f"reason: at most {REASON_MAX} characters", key="reply.reason_long")
+    partner.paused_at = uow.clock.now()
+    partner.pause_reason = reason or f"paused by {actor.label}"
+    partner.on_leave_until = until
+    await _cancel_resume(uow, partner.id)
+    if until is not None:
+        uow.session.add(
+            Timer(
+                kind=TimerKind.PARTNER_RESUME,
+                lead_id=None,
+                due_at=_resume_at(uow, until),
+                payload={"partner_id": partner.id, "until": until.isoformat()},
+                created_at=uow.clock.now(),
+            )
+        )
+    await uow.outbox.staff(
+        "partner_paused_by",
+        partner=partner.name,
+        by=actor.label,
+        until=until.isoformat() if until else None,
+        reason=partner.pause_reason,
+    )
+    await uow.commit()
+    return partner
+
+
+async def resume(uow: UnitOfWork, partner_id: str, actor: Actor) -> Partner:
+    """End ``partner_id``'s pause (also one after missed SLAs: the count starts again)."""
+    partner = await _partner(uow, partner_id)
+    was_paused = partner.paused_at is not None
+    _clear(partner)
+    await _cancel_resume(uow, partner.id)
+    if was_paused:
+        await uow.outbox.staff("partner_resumed", partner=partner.name, by=actor.label)
+    await uow.commit()
+    return partner
+
+
+async def resume_when_due(uow: UnitOfWork, timer: Timer) -> str:
+    """The PARTNER_RESUME timer fired: end the pause it was set for (not a newer one)."""
+    partner = await uow.session.get(Partner, timer.payload.get("partner_id"))
+    if partner is None or partner.paused_at is None:
+        return "obsolete"
+    ends = partner.on_leave_until.isoformat() if partner.on_leave_until else None
+    if ends != timer.payload.get("until"):
+        return "obsolete"  # paused again since, with another end
+    _clear(partner)
+    await uow.outbox.staff("partner_resumed", partner=partner.name, by="leadbot")
+    return "fired"
+
+
+def _clear(partner: Partner) -> None:
+    partner.paused_at = None
+    partner.pause_reason = None
+    partner.on_leave_until = None
+    partner.sla_misses = 0
+
+
+async def _cancel_resume(uow: UnitOfWork, partner_id: str) -> None:
+    """Forget a pending automatic resume of this partner (a new pause or a resume)."""
+    await uow.session.execute(
+        update(Timer)
+        .where(
+            Timer.kind == TimerKind.PARTNER_RESUME,
+            Timer.done_at.is_(None),
+            Timer.payload["partner_id"].as_string() == partner_id,
+        )
+        .values(done_at=uow.clock.now(), outcome="cancelled")
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,217 @@
+"""Partner operations: pause/resume by staff, away/back by a partner's managers, manual
+assignment — from the CLI and the chats, with who-may-do-what checked."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.actors import Actor
+from bot.clock import ManualClock
+from bot.handlers.console.session import ConsoleSession
+from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.models import Channel, Lead, LeadStatus, Offer, OfferStatus, Partner
+from bot.runtime import Runtime
+from tests.support.cli import leadbot
+from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
+from tests.support.telegram_world import telegram_settings, telegram_world
+
+
+@pytest.fixture
+def ops_settings(make_settings: Any) -> Any:
+    return make_settings(
+        distribution={"waves": [{"size": 0, "minutes": 60}]},
+        products=[{"id": "X200", "line": "X-series"}],
+        staff={"language": "en"},
+    )
+
+
+async def _directory(runtime: Runtime) -> None:
+    async with runtime.uow() as uow:
+        for pid in ("P1", "P2"):
+            await add_partner(uow, pid, languages=["en"])
+        await add_rep(uow, "P1", "sales@p1.example", role="sales", language="en")
+        await add_rep(uow, "P1", "boss@p1.example", role="manager", language="en")
+        await add_rep(uow, "P2", "boss@p2.example", role="manager", language="en")
+        await uow.commit()
+
+
+async def _lead(runtime: Runtime, n: int, **overrides: Any) -> int:
+    payload = lead_payload(
+        external_id=f"crm-{n}",
+        **{"company.domain": f"firma-{n}.example", "contact.email": f"a@firma-{n}.example"},
+        **overrides,
+    )
+    async with runtime.uow() as uow:
+        result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
+        await uow.commit()
+    return result.lead_id
+
+
+async def _offered_to(runtime: Runtime, lead_id: int) -> dict[str, OfferStatus]:
+    async with runtime.uow() as uow:
+        rows = await uow.session.scalars(select(Offer).where(Offer.lead_id == lead_id))
+        return {o.partner_id: o.status for o in rows}
+
+
+class Console:
+    """The console, in-process: type a line, read what it printed."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.lines: list[str] = []
+        self.session = ConsoleSession(runtime, out=self.lines.append)
+
+    async def __call__(self, line: str) -> str:
+        self.lines.clear()
+        await self.session.handle_line(line)
+        return "\n".join(self.lines)
+
+
+async def test_staff_pause_until_a_date_ends_by_itself_and_reps_may_not(
+    ops_settings: Any, clock: ManualClock
+) -> None:
+    runtime = Runtime.create(ops_settings, clock=clock)
+    await _directory(runtime)
+    console = Console(runtime)
+    before = await _lead(runtime, 1)
+    assert set(await _offered_to(runtime, before)) == {"P1", "P2"}
+
+    await console("as sales@p1.example")
+    assert "Only the manufacturer's staff may do that." in await console("pause P2")
+    assert "Only your company's managers may do that." in await console("away")
+    await console("as boss@p1.example")
+    assert "Only the manufacturer's staff may do that." in await console("pause P2 until +3d")
+    await console("as staff")
+    assert "There is no partner P9." in await console("pause P9")
+    answer = await console("pause P2 until +2d holiday")
+    assert "Partner Partner P2 is paused through" in answer
+    during = await _lead(runtime, 2)
+    assert set(await _offered_to(runtime, during)) == {"P1"}  # no teaser for P2
+    assert (await _offered_to(runtime, before))["P2"] is OfferStatus.OPEN  # open ones stay
+    assert "partner is paused until" in await console(f"explain {during} P2")
+
+    clock.advance(days=3)  # past the last day: the timer resumes P2 and staff hear of it
+    feed = await console("leads")
+    after = await _lead(runtime, 3)
+    assert set(await _offered_to(runtime, after)) == {"P1", "P2"}
+    await console("as staff")
+    feed += await console("more")
+    assert "Partner Partner P2 gets teasers again (leadbot)." in feed
+    async with runtime.uow() as uow:
+        partner = await uow.session.get(Partner, "P2")
+        assert partner is not None and partner.paused_at is None
+    await runtime.close()
+
+
+async def test_managers_mark_their_own_partner_away_and_back(
+    ops_settings: Any, clock: ManualClock
+) -> None:
+    runtime = Runtime.create(ops_settings, clock=clock)
+    await _directory(runtime)
+    console = Console(runtime)
+    await console("as boss@p1.example")
+    assert "Your company is marked away through" in await console("away until +7d trade fair")
+    lead = await _lead(runtime, 1)
+    assert set(await _offered_to(runtime, lead)) == {"P2"}
+    assert "Welcome back" in await console("back")
+    async with runtime.uow() as uow:
+        p1 = await uow.session.get(Partner, "P1")
+        p2 = await uow.session.get(Partner, "P2")
+        assert p1 is not None and p1.paused_at is None
+        assert p2 is not None and p2.paused_at is None  # only their own partner
+    assert set(await _offered_to(runtime, await _lead(runtime, 2))) == {"P1", "P2"}
+    await runtime.close()
+
+
+async def test_cli_pause_resume_and_assign(ops_settings: Any, database_url: str) -> None:
+    runtime = Runtime.create(ops_settings)
+    await _directory(runtime)
+    nowhere = await _lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
+    async with runtime.uow() as uow:
+        stored = await uow.session.get(Lead, nowhere)
+        assert stored is not None and stored.status is LeadStatus.UNMATCHED
+
+    def cli(*args: str) -> Any:
+        return leadbot(database_url, *args)
+
+    paused = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "+3d")
+    assert paused.exit_code == 0 and "paused through" in paused.output
+    unknown = await asyncio.to_thread(cli, "partners", "pause", "NOPE")
+    assert unknown.exit_code == 1 and "no partner with id 'NOPE'" in unknown.output
+    resumed = await asyncio.to_thread(cli, "partners", "resume", "P1")
+    assert resumed.exit_code == 0 and "gets teasers again" in resumed.output
+
+    assigned = await asyncio.to_thread(cli, "leads", "assign", str(nowhere), "P2")
+    assert assigned.exit_code == 0, assigned.output
+    assert "warning: P2: lead in CH" in assigned.output  # the filter it fails, as a warning
+    assert await _offered_to(runtime, nowhere) == {"P2": OfferStatus.OPEN}
+    missing = await asyncio.to_thread(cli, "leads", "assign", "999", "P2")
+    assert missing.exit_code == 1 and "lead 999 does not exist" in missing.output
+    await runtime.close()
+
+
+async def test_an_assigned_lead_can_be_claimed_only_by_that_partner(
+    ops_settings: Any, clock: ManualClock
+) -> None:
+    runtime = Runtime.create(ops_settings, clock=clock)
+    await _directory(runtime)
+    console = Console(runtime)
+    lead = await _lead(runtime, 1)  # offered to P1 and P2
+    async with runtime.uow() as uow:
+        offers = {o.partner_id: o.id for o in await uow.session.scalars(select(Offer))}
+    await console("as staff")
+    answer = await console(f"assign {lead} P2")
+    assert f"Lead #{lead} is offered to Partner P2 alone." in answer
+    statuses = await _offered_to(runtime, lead)
+    assert statuses["P1"] is OfferStatus.CLOSED  # withdrawn
+    await console("as sales@p1.example")
+    assert "no longer available" in await console(f"claim {offers['P1']}")
+    async with runtime.uow() as uow:
+        assigned = await uow.session.scalar(
+            select(Offer).where(Offer.partner_id == "P2", Offer.status == OfferStatus.OPEN)
+        )
+        assert assigned is not None
+    await console("as boss@p2.example")
+    assert f"Lead #{lead} is yours" in await console(f"claim {assigned.id}")
+    await runtime.close()
+
+
+async def test_slack_and_telegram_staff_and_managers(
+    make_settings: Any, slack_emulator: Any, telegram_emulator: Any
+) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    partners = [PartnerSpec("P1", "C0001", "U0001", language="en")]
+    async with slack_world(settings, slack_emulator, partners) as world:
+        async with world.bot.runtime.uow() as uow:
+            await add_rep(uow, "P1", "chief@p1.example", slack_user_id="U0009", role="manager")
+            await uow.commit()
+        slack_emulator.add_user("U0009")
+        await world.driver.slash_command("/leads", "away until +3d", user="U0001")
+        await world.driver.slash_command("/leads", "away until +3d", user="U0009")
+        sales = await slack_emulator.wait_for_async(lambda: slack_emulator.ephemerals(user="U0001"))
+        chief = await slack_emulator.wait_for_async(lambda: slack_emulator.ephemerals(user="U0009"))
+        assert "managers" in sales[0].all_text
+        assert "abwesend" in chief[0].all_text or "away" in chief[0].all_text
+        async with world.bot.runtime.uow() as uow:
+            p1 = await uow.session.get(Partner, "P1")
+            assert p1 is not None and p1.paused_at is not None
+
+    staff_user = 9_001
+    tg_settings = telegram_settings(
+        make_settings,
+        telegram_emulator,
+        staff={"telegram_users": [staff_user], "language": "en"},
+    )
+    async with telegram_world(tg_settings, telegram_emulator, partners=1) as tg_world:
+        boss = tg_world.driver.user(staff_user, "Stefanie", language_code="en")
+        await tg_world.driver.command(boss, "pause", "P0 until +2d")
+        await tg_world.private(staff_user, lambda m: "paused through" in m.plain_text)
+        await tg_world.driver.command(tg_world.users[0], "pause", "P0")
+        await tg_world.private(tg_world.users[0], lambda m: "⚠" in m.plain_text)
+        await tg_world.driver.command(boss, "resume", "P0")
+        await tg_world.private(staff_user, lambda m: "gets teasers again" in m.plain_text)
