@@ -210,6 +210,12 @@ class MatchingSettings(Section):
     conversion_prior_won: float = Field(default=1, ge=0)
     conversion_prior_closed: float = Field(default=4, gt=0)
     weights: MatchingWeights = MatchingWeights()
+    fairness: float = Field(
+        default=1.0,
+        ge=0,
+        description="weight of fairness: fewer recent leads score higher; 0 = off",
+    )
+    fairness_days: int = Field(default=30, ge=1, le=365, description="the window fairness counts")
 
     @model_validator(mode="after")
     def _check(self) -> MatchingSettings:

@@ -52,6 +52,8 @@ def console_settings(make_settings: Any) -> Any:
         distribution={"waves": WAVES},
         products=[{"id": "X200", "line": "X-series"}],
         staff={"language": "en"},
+        # Equal partners would take turns in wave 1 (fairness); here P1 gets every wave 1.
+        matching={"fairness": 0},
     )
 
 

@@ -93,6 +93,7 @@ def test_less_loaded_partner_first() -> None:
 
 def test_score_is_the_weighted_sum_of_components_in_unit_range() -> None:
     weights = {"distance": 2.0, "tier": 0.5, "certification": 1.5, "conversion": 3.0, "load": 1.0}
+    weights["fairness"] = 0.5
     s = matching_settings(weights=weights)
     partners = [
         partner("A", lat=NUREMBERG[0], lon=NUREMBERG[1], tier="silver", won=2, closed=3),

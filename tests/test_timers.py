@@ -188,6 +188,11 @@ async def test_repeated_sla_misses_pause_the_partner(make_settings, clock: Manua
     settings = _settings(
         make_settings, claim_sla_hours=2, reminder_before_recall_hours=0, pause_after_sla_misses=2
     )
+    # The same partner must get (and miss) both leads: without fairness, which would give
+    # the second lead's first wave to a partner that has had less lately.
+    settings = settings.model_copy(
+        update={"matching": settings.matching.model_copy(update={"fairness": 0.0})}
+    )
     runtime = Runtime.create(settings, clock=clock)
     for n in range(2):
         lead_id = await _setup(runtime, partners=5) if n == 0 else await _new_lead(runtime, n)

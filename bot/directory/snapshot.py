@@ -10,6 +10,7 @@ counts change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -17,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from bot.geo import locate, normalise_postal_code
 from bot.leads.lifecycle import OWNED
-from bot.matching import LeadProfile, PartnerProfile, Ranking, rank
+from bot.matching import LeadProfile, PartnerProfile, Ranking, Recent, rank
 from bot.matching.index import PartnerIndex, index_for
 from bot.matching.rules import rules_for
-from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Partner
+from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Offer, Partner
 from bot.uow import UnitOfWork
 
 
@@ -239,6 +240,38 @@ async def excluded_partners(uow: UnitOfWork, lead_id: int) -> dict[str, str]:
     return {pid: reason for pid, reason in rows.all()}
 
 
+async def recent_activity(uow: UnitOfWork) -> dict[str, Recent]:
+    """Per partner, what it got in the last ``[matching] fairness_days``: offers, claimed
+    leads and the time of its latest offer (fairness and the waited-longest tie-break)."""
+    since = uow.clock.now() - timedelta(days=uow.settings.matching.fairness_days)
+    offers = await uow.session.execute(
+        select(Offer.partner_id, func.count(), func.max(Offer.created_at))
+        .where(Offer.created_at >= since)
+        .group_by(Offer.partner_id)
+    )
+    wins = dict(
+        (
+            await uow.session.execute(
+                select(Lead.owner_partner_id, func.count())
+                .where(Lead.claimed_at >= since, Lead.owner_partner_id.is_not(None))
+                .group_by(Lead.owner_partner_id)
+            )
+        ).all()
+    )
+    found: dict[str, Recent] = {}
+    for partner_id, count, latest in offers.all():
+        last = _aware(latest).timestamp() if latest is not None else None
+        found[partner_id] = Recent(int(count), int(wins.pop(partner_id, 0)), last)
+    for partner_id, count in wins.items():
+        found[str(partner_id)] = Recent(0, int(count), None)
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for aggregates; they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 async def decide(uow: UnitOfWork, lead: Lead) -> Ranking:
     """Rank every partner for ``lead`` with the current state of the directory.
 
@@ -250,4 +283,5 @@ async def decide(uow: UnitOfWork, lead: Lead) -> Ranking:
         await partner_index(uow),
         await excluded_partners(uow, lead.id),
         uow.settings,
+        await recent_activity(uow) if uow.settings.matching.fairness > 0 else {},
     )

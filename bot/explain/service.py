@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.directory.snapshot import excluded_partners, lead_profile, partner_profiles
+from bot.directory.snapshot import (
+    excluded_partners,
+    lead_profile,
+    partner_profiles,
+    recent_activity,
+)
 from bot.errors import NotFound
 from bot.matching import LeadExplanation, explain_lead
 from bot.models import Lead, LeadStatus, Offer, OfferStatus
@@ -48,10 +53,14 @@ async def explain_stored_lead(
     """
     lead = await uow.session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"lead {lead_id} does not exist")
+        raise NotFound(f"lead {lead_id} does not exist", key="reply.not_found", lead_id=lead_id)
     partners = await partner_profiles(uow)
     if partner_id is not None and all(p.id != partner_id for p in partners):
-        raise NotFound(f"partner {partner_id} does not exist")
+        raise NotFound(
+            f"partner {partner_id} does not exist",
+            key="reply.partner_not_found",
+            partner=partner_id,
+        )
     excluded = await excluded_partners(uow, lead_id)
     explanation = explain_lead(
         await lead_profile(uow, lead),
@@ -59,6 +68,7 @@ async def explain_stored_lead(
         excluded,
         uow.settings,
         only=None if partner_id is None else {partner_id},
+        recent=await recent_activity(uow) if uow.settings.matching.fairness > 0 else {},
     )
     rows = (
         await uow.session.scalars(

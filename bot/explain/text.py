@@ -15,6 +15,7 @@ SHORT = {
     "certification": "cert",
     "conversion": "conv",
     "load": "load",
+    "fairness": "fair",
 }
 
 

@@ -13,7 +13,7 @@ The rules themselves are in ``filters.py`` (hard filters) and ``scoring.py`` (sc
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from bot.config import Settings
 from bot.matching.explain import (
@@ -25,7 +25,7 @@ from bot.matching.explain import (
 )
 from bot.matching.filters import FILTERS
 from bot.matching.index import PartnerIndex, Ranking, index_for
-from bot.matching.model import Check, Decision, LeadProfile, PartnerProfile
+from bot.matching.model import Check, Decision, LeadProfile, PartnerProfile, Recent
 from bot.matching.rules import COMPONENTS, rules_for
 from bot.matching.waves import next_wave, plan_waves
 
@@ -41,6 +41,7 @@ __all__ = [
     "PartnerIndex",
     "PartnerProfile",
     "Ranking",
+    "Recent",
     "explain",
     "explain_lead",
     "next_wave",
@@ -54,6 +55,7 @@ def rank(
     partners: Sequence[PartnerProfile] | PartnerIndex,
     excluded: Collection[str],
     settings: Settings,
+    recent: Mapping[str, Recent] | None = None,
 ) -> Ranking:
     """The partners eligible for ``lead``, best score first (ties: partner id ascending).
 
@@ -61,4 +63,4 @@ def rank(
     mapping id -> reason works too). Pass a prebuilt :class:`PartnerIndex` to rank many
     leads against one directory snapshot without rebuilding it.
     """
-    return index_for(partners, rules_for(settings)).rank(lead, excluded)
+    return index_for(partners, rules_for(settings)).rank(lead, excluded, recent)

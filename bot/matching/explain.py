@@ -12,14 +12,14 @@ the moment of an earlier offer — capacity, pauses and exclusions may have chan
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.config import Settings
 from bot.matching import filters
 from bot.matching.index import PartnerIndex, Ranking, index_for
-from bot.matching.model import Check, LeadProfile, PartnerProfile
+from bot.matching.model import NO_RECENT, Check, LeadProfile, PartnerProfile, Recent
 from bot.matching.rules import COMPONENTS, Rules, rules_for
 from bot.matching.scoring import components, total
 
@@ -113,9 +113,10 @@ def _explain(
     excluded: Collection[str],
     rules: Rules,
     rank: int | None,
+    recent: Mapping[str, Recent],
 ) -> PartnerExplanation:
     checks = filters.checks(lead, partner, excluded, rules)
-    parts = components(lead, partner, rules)
+    parts = components(lead, partner, rules, recent.get(partner.id, NO_RECENT))
     return PartnerExplanation(
         partner_id=partner.id,
         name=partner.name,
@@ -136,10 +137,11 @@ def explain(
     settings: Settings,
     *,
     ranking: Ranking | None = None,
+    recent: Mapping[str, Recent] | None = None,
 ) -> PartnerExplanation:
     """Every filter and score component for one partner; its rank if ``ranking`` is given."""
     rank = ranking.rank_of(partner.id) if ranking is not None else None
-    return _explain(lead, partner, excluded, rules_for(settings), rank)
+    return _explain(lead, partner, excluded, rules_for(settings), rank, recent or {})
 
 
 def explain_lead(
@@ -149,6 +151,7 @@ def explain_lead(
     settings: Settings,
     *,
     only: Collection[str] | None = None,
+    recent: Mapping[str, Recent] | None = None,
 ) -> LeadExplanation:
     """The whole picture for one lead: eligible partners ranked, then everyone else.
 
@@ -157,9 +160,10 @@ def explain_lead(
     """
     rules = rules_for(settings)
     index = index_for(partners, rules)
-    ranking = index.rank(lead, excluded)
+    recent = recent or {}
+    ranking = index.rank(lead, excluded, recent)
     chosen = [p for p in index.partners if only is None or p.id in only]
-    items = [_explain(lead, p, excluded, rules, ranking.rank_of(p.id)) for p in chosen]
+    items = [_explain(lead, p, excluded, rules, ranking.rank_of(p.id), recent) for p in chosen]
     eligible = sorted(
         (i for i in items if i.eligible),
         key=lambda i: (i.rank is None, i.rank or 0, i.partner_id),

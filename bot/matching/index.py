@@ -15,19 +15,20 @@ A :class:`PartnerIndex` is a snapshot: build it once per directory state
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from bot.config import Settings
-from bot.matching.model import Decision, LeadProfile, PartnerProfile
+from bot.matching.model import Decision, LeadProfile, PartnerProfile, Recent
 from bot.matching.rules import COMPONENTS, Rules, normalise_territory, rules_for, territory_keys
 from bot.matching.scoring import (
     certification_component,
     conversion_component,
     distance_component,
+    fairness_component,
     haversine_km,
     load_component,
 )
@@ -113,7 +114,7 @@ class PartnerIndex:
         self.id_order[sorted(range(n), key=lambda i: ps[i].id)] = np.arange(n)
 
         open_leads = np.fromiter((p.open_leads for p in ps), np.float64, n)
-        max_open = np.fromiter((p.max_open_leads for p in ps), np.float64, n)
+        max_open = self.max_open = np.fromiter((p.max_open_leads for p in ps), np.float64, n)
         available = np.fromiter(
             (p.active and not p.on_leave and not p.paused for p in ps), np.bool_, n
         )
@@ -214,8 +215,26 @@ class PartnerIndex:
                 ok &= self._any_of(self.by_stock, (req.product,))
         return ok
 
-    def rank(self, lead: LeadProfile, excluded: Collection[str] = frozenset()) -> Ranking:
-        """The partners eligible for ``lead``, best score first, ties by partner id."""
+    def _recent(self, recent: Mapping[str, Recent]) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Recent offers, wins and last-offer times as arrays over the index's rows."""
+        offers = np.zeros(self.size)
+        wins = np.zeros(self.size)
+        last = np.full(self.size, -np.inf)  # never offered lately: waited longest
+        for partner_id, seen in recent.items():
+            i = self.position.get(partner_id)
+            if i is not None:
+                offers[i], wins[i] = seen.offers, seen.wins
+                last[i] = -np.inf if seen.last_offer is None else seen.last_offer
+        return offers, wins, last
+
+    def rank(
+        self,
+        lead: LeadProfile,
+        excluded: Collection[str] = frozenset(),
+        recent: Mapping[str, Recent] | None = None,
+    ) -> Ranking:
+        """The partners eligible for ``lead``, best score first; ties: who waited longest
+        since their last offer, then partner id."""
         rules = self.rules
         empty = Ranking(self.ids, _NONE, np.empty(0), np.empty((0, len(COMPONENTS))), self.size)
         if not self.size or not lead.consent_partner_contact:
@@ -251,12 +270,14 @@ class PartnerIndex:
         parts[:, 2] = certification_component(stacked, len(rules.levels))
         parts[:, 3] = self.conversion[chosen]
         parts[:, 4] = self.load[chosen]
+        offers, wins, last = self._recent(recent or {})
+        parts[:, 5] = fairness_component(offers[chosen], wins[chosen], self.max_open[chosen])
         # Summed column by column in COMPONENTS order, like scoring.total: equal components
         # give bit-equal scores, so ties fall to the partner id as documented.
         scores = np.zeros(len(chosen), dtype=np.float64)
         for k, name in enumerate(COMPONENTS):
             scores = scores + parts[:, k] * rules.weights[name]
-        order = np.lexsort((self.id_order[chosen], -scores))
+        order = np.lexsort((self.id_order[chosen], last[chosen], -scores))
         return Ranking(self.ids, chosen[order], scores[order], parts[order], self.size)
 
 

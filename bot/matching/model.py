@@ -70,6 +70,18 @@ class PartnerProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class Recent:
+    """What a partner got lately (``[matching] fairness_days``), for the fairness score."""
+
+    offers: int = 0  # teasers it was sent
+    wins: int = 0  # leads it claimed
+    last_offer: float | None = None  # POSIX time of its latest offer (None: none lately)
+
+
+NO_RECENT = Recent()
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     """One hard filter's verdict, with a human-readable reason."""
 

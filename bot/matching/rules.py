@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.geo import normalise_postal_code
 from bot.matching.model import LeadProfile
 
-COMPONENTS = ("distance", "tier", "certification", "conversion", "load")
+COMPONENTS = ("distance", "tier", "certification", "conversion", "load", "fairness")
 SEGMENTS = ("enterprise", "sme", "public")
 NEUTRAL = 0.5  # a score component that cannot be computed (e.g. distance unknown)
 
@@ -91,7 +91,10 @@ class Rules:
             max_distance_km=m.max_distance_km,
             prior_won=m.conversion_prior_won,
             prior_closed=m.conversion_prior_closed,
-            weights={name: float(getattr(m.weights, name)) for name in COMPONENTS},
+            weights={
+                **{name: float(getattr(m.weights, name)) for name in COMPONENTS[:-1]},
+                "fairness": float(m.fairness),
+            },
         )
 
     def requirements(self, lead: LeadProfile) -> tuple[Requirement, ...]:

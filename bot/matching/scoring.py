@@ -13,7 +13,14 @@ partner's explained score equal to the score it was ranked by.
                     names no known product.
 * ``conversion``    (won + prior_won) / (closed + prior_closed): a new partner starts at
                     the prior (default 1/4) instead of 0, so it is not starved of leads.
-* ``load``          1 - open / max open leads: the less loaded partner first (fairness).
+* ``load``          1 - open / max open leads: the less loaded partner first.
+* ``fairness``      1 / (1 + (offers + 3 × wins) / max open leads) over the last
+                    ``fairness_days``: a partner that lately received or won many leads for
+                    its size scores lower, so comparable partners take turns. 1 for a
+                    partner that got nothing lately. Its weight is ``[matching] fairness``.
+
+Ties (equal scores) go to the partner that waited longest since its last offer, then to
+the partner id.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from bot.geo import EARTH_RADIUS_KM
-from bot.matching.model import LeadProfile, PartnerProfile
+from bot.matching.model import NO_RECENT, LeadProfile, PartnerProfile, Recent
 from bot.matching.rules import COMPONENTS, NEUTRAL, Rules
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
@@ -60,6 +67,19 @@ def load_component(open_leads: Array | float, max_open: Array | float) -> Array:
     return np.where(max_open > 0, np.clip(free, 0.0, 1.0), 0.0)
 
 
+WIN_WEIGHT = 3.0
+"""A claimed lead weighs as much as this many teasers in the fairness pressure."""
+
+
+def fairness_component(
+    offers: Array | float, wins: Array | float, max_open: Array | float
+) -> Array:
+    offers = np.asarray(offers, dtype=np.float64)
+    wins = np.asarray(wins, dtype=np.float64)
+    capacity = np.maximum(np.asarray(max_open, dtype=np.float64), 1.0)
+    return 1.0 / (1.0 + (offers + WIN_WEIGHT * wins) / capacity)  # type: ignore[no-any-return]
+
+
 def haversine_km(lat: float, lon: float, lats: Array, lons: Array) -> Array:
     """Vectorised great-circle distance from one point (degrees) to many (radians)."""
     p1 = np.radians(lat)
@@ -82,7 +102,9 @@ def partner_distance(lead: LeadProfile, partner: PartnerProfile) -> float | None
     return float(haversine_km(lead.lat, lead.lon, lats, lons)[0])
 
 
-def components(lead: LeadProfile, partner: PartnerProfile, rules: Rules) -> dict[str, float]:
+def components(
+    lead: LeadProfile, partner: PartnerProfile, rules: Rules, recent: Recent = NO_RECENT
+) -> dict[str, float]:
     """One partner's score components, in :data:`COMPONENTS` order."""
     km = partner_distance(lead, partner)
     levels = np.array(
@@ -95,4 +117,5 @@ def components(lead: LeadProfile, partner: PartnerProfile, rules: Rules) -> dict
         "certification": float(certification_component(levels, len(rules.levels))[0]),
         "conversion": float(conversion_component(partner.won, partner.closed, rules)),
         "load": float(load_component(partner.open_leads, partner.max_open_leads)),
+        "fairness": float(fairness_component(recent.offers, recent.wins, partner.max_open_leads)),
     }

@@ -23,6 +23,9 @@ BERLIN = (52.520, 13.405)
 
 def matching_settings(products: list[dict[str, Any]] | None = None, **matching: Any) -> Settings:
     data: dict[str, Any] = {"products": PRODUCTS if products is None else products}
+    weights = dict(matching.get("weights") or {})
+    if "fairness" in weights:  # its weight is [matching] fairness, not [matching.weights]
+        matching = {**matching, "weights": weights, "fairness": weights.pop("fairness")}
     if matching:
         data["matching"] = matching
     return Settings.model_validate(data)
