@@ -9,7 +9,7 @@ the database. Time moves only by the test's ``ManualClock``.
 
 Where platforms differ by nature, the scenario asks the driver: a mail cannot be edited
 (``edits_teasers``), e-mail has no staff feed (``has_staff_feed``; staff use ``leadbot
-console``), the console has one keyboard (``races``: its presses come one after another).
+console``), and the console has one keyboard (its "race" is presses one after another).
 
 TODO(decline): "decline a teaser" comes with a later issue; add its scenario here, on all
 four platforms, when the command exists.
@@ -17,12 +17,14 @@ four platforms, when the command exists.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from bot.clock import ManualClock
+from bot.config import Settings
 from bot.models import LeadStatus, OfferStatus
 from tests.support.chat_world import DRIVERS, PLATFORMS, ChatWorld, chat_world
 
@@ -38,7 +40,9 @@ def platform(request: pytest.FixtureRequest) -> tuple[str, Any]:
 
 
 @pytest.fixture
-async def world(platform: tuple[str, Any], make_settings, clock) -> AsyncIterator[ChatWorld]:
+async def world(
+    platform: tuple[str, Any], make_settings: Callable[..., Settings], clock: ManualClock
+) -> AsyncIterator[ChatWorld]:
     name, emulator = platform
     async with chat_world(name, make_settings, clock, emulator) as world:
         yield world

@@ -118,8 +118,6 @@ class ChatDriver(ABC):
     """The platform turns a teaser into "taken" where it is (e-mail cannot take a mail back)."""
     has_staff_feed: bool = True
     """Staff watch a feed on this platform (e-mail has none)."""
-    races: bool = True
-    """Presses can arrive at the same moment (the console has one keyboard)."""
 
     @abstractmethod
     async def teaser(self, member: Member, lead_id: int, offer_id: int) -> Teaser:
@@ -138,7 +136,8 @@ class ChatDriver(ABC):
         """``member`` claims the teaser; what they are told."""
 
     async def race(self, presses: Sequence[tuple[Member, Teaser]]) -> list[str]:
-        """Everyone claims at the same moment; what each is told, in order."""
+        """Everyone claims at the same moment; what each is told, in order. (The console
+        overrides this: it has one keyboard, so its presses come one after another.)"""
         return list(await asyncio.gather(*(self.claim(m, t) for m, t in presses)))
 
     @abstractmethod

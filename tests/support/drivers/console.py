@@ -123,7 +123,6 @@ def command_line(lead_id: int, step: Step) -> str:
 
 class ConsoleChat(ChatDriver):
     name = "console"
-    races = False
 
     def __init__(self, terminal: Terminal) -> None:
         self.terminal = terminal
