@@ -86,7 +86,8 @@ async def test_claim_race_card_progress_and_won(world: ChatWorld) -> None:
 
     # Progress: contacted, a follow-up that comes due when the clock gets there, won. (Some
     # platforms answer a report only by updating the card: the card first, then the DB.)
-    await world.report(winner, lead_id, "contacted")
+    told_contacted = await world.report(winner, lead_id, "contacted")
+    assert f"Lead #{lead_id}: kontaktiert." in told_contacted
     await world.card(winner, lead_id, containing="kontaktiert")
     assert (await world.lead(lead_id)).status is LeadStatus.CONTACTED
 
