@@ -26,6 +26,7 @@ from tests.emulators.telegram import TelegramEmulator
 from tests.support.botserver import running_bot
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.slack_world import PRODUCTS
+from tests.support.world import outbox_settled
 
 PER_PLATFORM = 15
 API_TOKEN = "race-token"
@@ -176,10 +177,7 @@ async def test_30_presses_across_slack_and_telegram_have_one_winner(
             return found
 
         await slack.wait_for_async(lambda: len(hand_overs()) >= 1, 15, "the hand-over")
-        for _ in range(300):  # until the outbox is empty: a second hand-over would be sent by then
-            if not await bot.sender.pending():
-                break
-            await asyncio.sleep(0.05)
+        await outbox_settled(bot.sender, 15)  # a second hand-over would have been sent by now
         assert await bot.sender.pending() == 0
         assert len(hand_overs()) == 1
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import httpx
-
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.models import Lead, LeadStatus
+from bot.models import LeadStatus
 from bot.runtime import Runtime
 from tests.emulators.smtp import SmtpServer
 from tests.support.botserver import running_bot
 from tests.support.email_world import PUBLIC_URL, Browser, email_section
-from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.factories import add_partner, add_rep
 from tests.support.slack_world import PRODUCTS
+from tests.support.world import lead_of, submit_lead
 
 API_TOKEN = "email-token"
 INBOX = "leads@mailonly.example"
@@ -53,21 +52,7 @@ async def mail_only_partner(settings: Settings) -> None:
 
 
 async def post_lead(bot_url: str, **overrides: object) -> int:
-    async with httpx.AsyncClient(base_url=bot_url) as http:
-        created = await http.post(
-            "/api/leads",
-            json=lead_payload(**overrides),
-            headers={"Authorization": f"Bearer {API_TOKEN}"},
-        )
-    assert created.status_code == 201, created.text
-    return int(created.json()["id"])
-
-
-async def lead_of(runtime: Runtime, lead_id: int) -> Lead:
-    async with runtime.uow() as uow:
-        lead = await uow.session.get(Lead, lead_id)
-    assert lead is not None
-    return lead
+    return await submit_lead(bot_url, API_TOKEN, **overrides)
 
 
 async def test_mail_only_partner_claims_gets_the_card_and_reports_won(

@@ -22,6 +22,7 @@ from tests.emulators.telegram import TelegramEmulator
 from tests.support.botserver import running_bot
 from tests.support.email_world import PUBLIC_URL, Browser, email_section
 from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.world import outbox_settled
 from tests.test_cross_platform_race import API_TOKEN, SLACK, TELEGRAM, _directory, both_platforms
 
 PER_PLATFORM = 5
@@ -115,10 +116,7 @@ async def test_email_links_race_slack_and_telegram_presses(
 
         await slack.wait_for_async(lambda: len(slack.ephemerals()) == PER_PLATFORM, 15)
         await tg.wait_for_async(lambda: len(tg.callback_answers()) == PER_PLATFORM, 15)
-        for _ in range(300):  # until the outbox is empty: a second hand-over would be sent by then
-            if not await bot.sender.pending():
-                break
-            await asyncio.sleep(0.05)
+        await outbox_settled(bot.sender, 15)  # a second hand-over would have been sent by now
         assert await bot.sender.pending() == 0
 
         hand_overs = (

@@ -67,14 +67,20 @@ def test_a_wait_that_times_out_says_what_it_waited_for(slack_emulator):
 async def test_wait_for_async_keeps_the_callers_loop_running(slack_emulator):
     slack_emulator.add_channel("C1")
 
+    waiting = asyncio.Event()
+
     async def later() -> None:
-        await asyncio.sleep(0.05)
+        await waiting.wait()  # posts only once the test is already waiting for it
         async with httpx.AsyncClient() as client:
             url = slack_emulator.api_url + "chat.postMessage"
             await client.post(url, headers=AUTH, json={"channel": "C1", "text": "later"})
 
+    def arrived():
+        waiting.set()
+        return slack_emulator.last_message("C1")
+
     task = asyncio.create_task(later())
-    message = await slack_emulator.wait_for_async(lambda: slack_emulator.last_message("C1"))
+    message = await slack_emulator.wait_for_async(arrived)
     await task
     assert message.text == "later"
 
