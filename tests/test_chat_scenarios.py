@@ -11,8 +11,6 @@ Where platforms differ by nature, the scenario asks the driver: a mail cannot be
 (``edits_teasers``), e-mail has no staff feed (``has_staff_feed``; staff use ``leadbot
 console``), and the console has one keyboard (its "race" is presses one after another).
 
-TODO(decline): "decline a teaser" comes with a later issue; add its scenario here, on all
-four platforms, when the command exists.
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.models import LeadStatus, OfferStatus
 from tests.support.chat_world import DRIVERS, PLATFORMS, ChatWorld, chat_world
+from tests.support.world import eventually
 
 COMPANY = "Brauerei Huber GmbH"
 IDENTIFYING = ("Brauerei", "Huber", "Hopfenweg", "80331", "brauerei-", "1234567")
@@ -171,3 +170,31 @@ async def test_staff_release_a_lead_held_without_consent(world: ChatWorld) -> No
     for member in (a, b):
         teaser = await world.teaser(member, lead_id)
         assert not [word for word in IDENTIFYING if word in teaser.text]
+
+
+async def test_decline_excludes_the_partner_and_staff_see_why(world: ChatWorld) -> None:
+    a, b = world.members
+    lead_id = await world.post_lead()
+    teaser = await world.teaser(a, lead_id)
+    await world.teaser(b, lead_id)
+    told = await world.driver.decline(a, teaser, "no_capacity")
+    assert "nicht wieder angeboten" in told, told
+    [declined] = await world.offers(lead_id, a.partner_id)
+    assert declined.status is OfferStatus.DECLINED
+    if world.driver.edits_teasers:  # "declined by <rep>", in the partner's own channel
+
+        async def says_who() -> bool:
+            return a.name in await world.teaser_now(teaser)
+
+        await eventually(says_who, what="the teaser saying who declined")
+    if world.driver.has_staff_feed:
+        await world.staff_sees(f"Lead #{lead_id}: {a.partner_name} lehnt ab (keine Kapazität)")
+
+    # The other partner claims and hands it back: the first is never asked again.
+    again = await world.teaser(b, lead_id)
+    assert f"Lead #{lead_id} gehört Ihnen!" in await world.claim(b, again)
+    await world.card(b, lead_id, containing=COMPANY)
+    await world.report(b, lead_id, ("hand_back", "no_capacity"))
+    await world.settled()
+    assert (await world.lead(lead_id)).status is LeadStatus.UNMATCHED
+    assert [o.id for o in await world.offers(lead_id, a.partner_id)] == [teaser.offer_id]

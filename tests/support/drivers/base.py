@@ -141,6 +141,11 @@ class ChatDriver(ABC):
         return list(await asyncio.gather(*(self.claim(m, t) for m, t in presses)))
 
     @abstractmethod
+    async def decline(self, member: Member, teaser: Teaser, reason: str) -> str:
+        """``member`` says "Not for us" with ``reason`` (a code, e.g. ``no_capacity``);
+        what they are told ("" where the platform answers only by editing the teaser)."""
+
+    @abstractmethod
     async def direct(self, member: Member, lead_id: int, containing: str) -> str:
         """Wait until a direct message (DM, private chat, mail) about the lead shows
         ``containing``: the lead card as it is now, a reminder, the content pack; the text."""

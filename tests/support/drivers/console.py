@@ -153,6 +153,9 @@ class ConsoleChat(ChatDriver):
     async def race(self, presses: Sequence[tuple[Member, Teaser]]) -> list[str]:
         return [await self.claim(member, teaser) for member, teaser in presses]
 
+    async def decline(self, member: Member, teaser: Teaser, reason: str) -> str:
+        return await self.terminal.type(member.email, f"decline {teaser.offer_id} {reason}")
+
     async def direct(self, member: Member, lead_id: int, containing: str) -> str:
         async def shown() -> str | None:
             found = [

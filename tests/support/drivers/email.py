@@ -120,6 +120,14 @@ class EmailChat(ChatDriver):
         )
         return [page.text for page in done]
 
+    async def decline(self, member: Member, teaser: Teaser, reason: str) -> str:
+        mail = next(m for m in self.smtp.to(member.channel) if claim_offer(m) == teaser.offer_id)
+        [link] = [url for url in mail.links() if link_payload(url)["p"] == "decline"]
+        page = await self.browser.open(link)
+        if not page.has_form:
+            return page.text
+        return (await self.browser.submit(page, rep=member.name, reason=reason)).text
+
     def _about(self, member: Member, lead_id: int) -> list[Mail]:
         return [m for m in self.smtp.to(member.user) if mentions(m.subject, lead_id)]
 

@@ -151,6 +151,20 @@ class SlackChat(ChatDriver):
         assert pressed.status == 200, pressed
         return await self._told(member.user, before, f"the answer to {member.user}'s claim")
 
+    async def decline(self, member: Member, teaser: Teaser, reason: str) -> str:
+        before = len(self.slack.ephemerals(user=member.user))
+        pressed = await self.driver.press_button(
+            "lead_decline", user=member.user, channel=member.channel, message_ts=teaser.ref
+        )
+        assert pressed.status == 200, pressed
+        modal = await eventually(lambda: self.slack.modal(member.user), what="the decline modal")
+        assert modal.callback_id == "decline_offer", modal.callback_id
+        submitted = await self.driver.submit_view(
+            user=member.user, values={"reason_select": reason}
+        )
+        assert submitted.status == 200 and not (submitted.json() or {}).get("errors"), submitted
+        return await self._told(member.user, before, f"the answer to {member.user}'s decline")
+
     def _dms(self, member: Member) -> list[SlackMessage]:
         return self.slack.dm_messages(member.user)
 

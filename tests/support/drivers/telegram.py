@@ -199,6 +199,11 @@ class TelegramChat(ChatDriver):
         )
         return answers[0].text or ""
 
+    async def decline(self, member: Member, teaser: Teaser, reason: str) -> str:
+        user, group = int(member.user), int(member.channel)
+        await self._press(user, group, f"decline:{teaser.offer_id}")
+        return await self._press(user, group, f"dr:{teaser.offer_id}:{reason}")
+
     async def direct(self, member: Member, lead_id: int, containing: str) -> str:
         user = int(member.user)
         message = await eventually(
