@@ -195,6 +195,7 @@ async def test_decline_excludes_the_partner_and_staff_see_why(world: ChatWorld) 
     assert f"Lead #{lead_id} gehört Ihnen!" in await world.claim(b, again)
     await world.card(b, lead_id, containing=COMPANY)
     await world.report(b, lead_id, ("hand_back", "no_capacity"))
+    await world.card(b, lead_id, containing="wurde zurückgegeben")  # (Slack: after the ack)
     await world.settled()
     assert (await world.lead(lead_id)).status is LeadStatus.UNMATCHED
     assert [o.id for o in await world.offers(lead_id, a.partner_id)] == [teaser.offer_id]
