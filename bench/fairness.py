@@ -27,19 +27,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from bot.actors import Actor  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.intake.schema import LeadIn  # noqa: E402
-from bot.intake.service import receive  # noqa: E402
-from bot.leads.claims import claim  # noqa: E402
-from bot.leads.progress import Report, StatusAction, report_progress  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
-from bot.models import Channel, Offer, Platform, Rep  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from tests.support.factories import add_partner, add_rep, lead_payload  # noqa: E402
+from bot.actors import Actor
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.leads.claims import claim
+from bot.leads.progress import Report, StatusAction, report_progress
+from bot.migrate import upgrade
+from bot.models import Channel, Offer, Platform, Rep
+from bot.runtime import Runtime
+from tests.support.factories import add_partner, add_rep, lead_payload
 
 MUNICH = (48.137, 11.575)
 

@@ -115,4 +115,11 @@ def test_the_manifest_matches_what_the_app_serves() -> None:
         for line in text.split("bot:\n", 1)[1].split("settings:", 1)[0].splitlines()
         if line.strip().startswith("- ")
     ]
-    assert scopes == ["chat:write", "im:write", "commands"]
+    assert scopes == [
+        "chat:write",
+        "im:write",
+        "commands",
+        "files:write",  # the digest
+        "users:read",  # with users:read.email: linking reps by e-mail
+        "users:read.email",
+    ]

@@ -7,6 +7,7 @@ docs/directory-and-intake.md for the formats.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,27 @@ def reps_import(settings: Settings, file: Path, deactivate_missing: bool, dry_ru
         deactivate=deactivate_missing,
         dry_run=dry_run,
     )
+    if not dry_run:
+        _link_accounts(settings)
+
+
+def _link_accounts(settings: Settings) -> None:
+    """Reps without a chat account: let each enabled platform that can look accounts up by
+    e-mail (Slack's ``users.lookupByEmail``) link them, and report every rep's result."""
+
+    async def run() -> list[Any]:
+        runtime = Runtime.create(settings, pooled=False)
+        try:
+            found: list[Any] = []
+            for chat in runtime.chats.values():
+                if chat.server_module is None:
+                    continue
+                link = getattr(importlib.import_module(chat.server_module), "link_accounts", None)
+                if link is not None:
+                    found.extend(await link(runtime))
+            return found
+        finally:
+            await runtime.close()
+
+    for result in run_async(run()):
+        click.echo(f"  {result.line}")

@@ -21,9 +21,10 @@ double-click; :func:`once` lets each delivery through only the first time
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
@@ -37,10 +38,12 @@ from bot.config import ConfigError, SlackSettings
 from bot.handlers.slack import claims, commands, declines, gate, home, shape, staff, status
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
+from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email
 from bot.handlers.slack.payloads import delivery_key
 from bot.handlers.slack.transport import SlackTransport
 from bot.models import Platform
 from bot.runtime import Runtime
+from bot.web.api import ContextFactory
 from bot.web.parts import PlatformParts
 
 log = logging.getLogger("bot.handlers.slack")
@@ -216,6 +219,37 @@ def socket_mode_job(app: AsyncApp, app_token: str) -> Callable[[], Awaitable[Non
     return slack_socket_mode
 
 
+async def link_accounts(runtime: Runtime) -> list[AccountLink]:
+    """Link reps without a Slack id by their e-mail (``leadbot reps import`` calls this)."""
+    client = web_client(runtime.settings.slack)
+    return await link_by_email(runtime, client)
+
+
+def linking_at_start(runtime: Runtime, identity: BotIdentity) -> ContextFactory:
+    """At ``serve`` start, link reps by e-mail in the background and log every result."""
+
+    @contextlib.asynccontextmanager
+    async def running() -> AsyncIterator[None]:
+        async def link() -> None:
+            try:
+                for result in await link_accounts(runtime):
+                    level = (
+                        logging.INFO if result.outcome is LinkOutcome.LINKED else logging.WARNING
+                    )
+                    log.log(level, "slack account lookup: %s", result.line)
+            except Exception as exc:  # Slack unreachable: the next start tries again
+                log.warning("slack: linking reps by e-mail failed (%s)", type(exc).__name__)
+
+        task = asyncio.create_task(link(), name="slack-link-by-email")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    return running
+
+
 def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     """Add Slack's transport, route or Socket Mode job to ``parts`` (a ``PlatformParts``)."""
     settings = runtime.settings.slack
@@ -225,6 +259,7 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     identity = BotIdentity(web_client(settings, token=False), _secret(settings, "bot_token"))
     app = build_app(runtime, identity)
     parts.contexts.append(identity.warm_up)
+    parts.contexts.append(linking_at_start(runtime, identity))
     parts.transports[Platform.SLACK] = SlackTransport(web_client(settings, retries=False), settings)
     if settings.socket_mode:
         parts.background.append(socket_mode_job(app, _secret(settings, "app_token")))

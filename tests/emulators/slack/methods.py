@@ -86,6 +86,19 @@ def users_info(state: SlackState, params: dict[str, Any], token: str | None) -> 
     return {"user": user.as_api(state.team_id, as_bool(params.get("include_locale")))}
 
 
+def users_lookup_by_email(
+    state: SlackState, params: dict[str, Any], token: str | None
+) -> dict[str, Any]:
+    """Needs the ``users:read.email`` scope (``state.scopes``); ``users_not_found`` else."""
+    if "users:read.email" not in state.scopes:
+        raise SlackFailure("missing_scope", needed="users:read.email", provided="chat:write")
+    wanted = str(params.get("email") or "").strip().lower()
+    for user in state.users.values():
+        if user.email and user.email.lower() == wanted:
+            return {"user": user.as_api(state.team_id, False)}
+    raise SlackFailure("users_not_found")
+
+
 def _view_result(state: SlackState, view: SlackView) -> dict[str, Any]:
     state = state
     return {"view": view.as_api(state.team_id, state.app_id, state.bot_id)}
@@ -191,6 +204,7 @@ METHODS: dict[str, Method] = {
     "chat.postEphemeral": post_ephemeral,
     "conversations.open": conversations_open,
     "users.info": users_info,
+    "users.lookupByEmail": users_lookup_by_email,
     "views.open": views_open,
     "views.push": views_push,
     "views.update": views_update,

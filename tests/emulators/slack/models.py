@@ -29,6 +29,7 @@ class User:
     real_name: str = ""
     locale: str = "en-US"
     tz: str = "Europe/Berlin"
+    email: str = ""
 
     def as_api(self, team_id: str, include_locale: bool) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -39,7 +40,11 @@ class User:
             "tz": self.tz,
             "is_bot": False,
             "deleted": False,
-            "profile": {"real_name": self.real_name or self.name, "display_name": self.name},
+            "profile": {
+                "real_name": self.real_name or self.name,
+                "display_name": self.name,
+                **({"email": self.email} if self.email else {}),
+            },
         }
         if include_locale:
             data["locale"] = self.locale

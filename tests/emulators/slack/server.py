@@ -204,11 +204,13 @@ class SlackEmulator(EmulatorServer):
         locale: str = "en-US",
         tz: str = "Europe/Berlin",
         real_name: str = "",
+        email: str = "",
     ) -> str:
-        """Make a workspace user known (``users.info`` answers with ``locale`` and ``tz``)."""
+        """Make a workspace user known (``users.info`` answers with ``locale`` and ``tz``;
+        ``users.lookupByEmail`` finds them by ``email``)."""
         with self.lock:
             self.state.users[user_id] = User(
-                user_id, name or user_id.lower(), real_name, locale, tz
+                user_id, name or user_id.lower(), real_name, locale, tz, email
             )
         return user_id
 

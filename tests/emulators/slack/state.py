@@ -55,6 +55,8 @@ class SlackState(ViewsMixin):
         self.trigger_ttl = trigger_ttl
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, User] = {}
+        self.scopes: set[str] = {"chat:write", "im:write", "commands", "users:read.email"}
+        """What the bot token may do; a test removes one to see a ``missing_scope``."""
         self.messages: dict[str, list[SlackMessage]] = {}
         self.ephemerals: list[Ephemeral] = []
         self.views: dict[str, SlackView] = {}
