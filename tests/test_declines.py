@@ -181,11 +181,46 @@ async def test_slack_not_for_us_asks_for_the_reason_in_a_modal(
         assert "will not be offered to your company again" in told[0].all_text
         assert not slack_emulator.bot_messages("C0001")[0].button("lead_claim")
 
+        # Every other reason, each on a lead of its own (other: with its few words).
+        for n, reason in enumerate(r for r in DECLINE_REASONS if r != "no_capacity"):
+            lead_n = await world.post_lead(**_prospect(n + 10))
+            await world.bot.sender.flush()
+            [offer] = [o for o in await _all_offers(world.bot.runtime) if o.lead_id == lead_n]
+            await world.driver.press_button(
+                "lead_decline", user="U0001", channel="C0001", value=str(offer.id)
+            )
+            await slack_emulator.wait_for_async(lambda: slack_emulator.modal("U0001"))
+            values = {"reason_select": reason}
+            if reason == "other":
+                values["note_input"] = "we are moving out of Bavaria"
+            answer = await world.driver.submit_view(user="U0001", values=values)
+            assert answer.status == 200 and not (answer.json() or {}).get("errors")
+            await world.teaser("C0002")
+            assert (await _offers(world.bot.runtime, lead_n))["P1"] is OfferStatus.DECLINED
+        async with world.bot.runtime.uow() as uow:
+            events = await uow.session.scalars(
+                select(LeadEvent).where(LeadEvent.kind == "declined")
+            )
+            assert sorted(e.detail["reason"] for e in events) == sorted(DECLINE_REASONS)
+
+
+def _prospect(n: int) -> dict[str, str]:
+    return {
+        "external_id": f"crm-{n}",
+        "company.domain": f"firma-{n}.example",
+        "contact.email": f"a@firma-{n}.example",
+    }
+
 
 async def test_telegram_not_for_us_shows_the_reasons_then_declines(
     make_settings: Any, telegram_emulator: Any
 ) -> None:
-    settings = telegram_settings(make_settings, telegram_emulator, distribution={"waves": WAVES})
+    settings = telegram_settings(
+        make_settings,
+        telegram_emulator,
+        distribution={"waves": WAVES},
+        telegram={"group_per_minute": 6000, "group_burst": 100},  # flood limits: own tests
+    )
     async with telegram_world(settings, telegram_emulator, partners=2) as world:
         driver, tg = world.driver, world.tg
         first = await world.post_lead()
@@ -245,6 +280,35 @@ async def test_telegram_not_for_us_shows_the_reasons_then_declines(
             lambda: "Rep 0" in tg.message(world.groups[0], other.message_id).plain_text
         )
         assert (await _offers(world.runtime, second))["P0"] is OfferStatus.DECLINED
+
+        # The remaining reasons, one lead each.
+        for reason in ("no_capacity", "not_our_segment", "product_not_offered"):
+            lead_n = await world.post_lead()
+            await world.settled()
+            [offer_n] = [o for o in await _all_offers(world.runtime) if o.lead_id == lead_n]
+            message = next(
+                m for m in tg.bot_messages(world.groups[0]) if m.button(f"claim:{offer_n.id}")
+            )
+            await driver.press(
+                world.users[0], "decline:", chat_id=world.groups[0], message_id=message.message_id
+            )
+            await tg.wait_for_async(
+                lambda m=message: tg.message(world.groups[0], m.message_id).button("dr:")
+            )
+            await driver.press(
+                world.users[0],
+                f"dr:{offer_n.id}:{reason}",
+                chat_id=world.groups[0],
+                message_id=message.message_id,
+            )
+            await tg.wait_for_async(
+                lambda m=message: "Rep 0" in tg.message(world.groups[0], m.message_id).plain_text
+            )
+        async with world.runtime.uow() as uow:
+            events = await uow.session.scalars(
+                select(LeadEvent).where(LeadEvent.kind == "declined")
+            )
+            assert sorted(e.detail["reason"] for e in events) == sorted(DECLINE_REASONS)
 
 
 async def test_email_not_for_us_link_and_its_form(make_settings: Any, smtp_server: Any) -> None:
