@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run test install lint bench bench-matching bench-imports bench-news bench-cockpit serve clean
+.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +19,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: migrate the embedded SQLite database, load the samples, start the console chat.
+## make run: the demo — a fresh SQLite database (DEMO_DB) with the samples, then the console.
+## Every run starts from scratch, so the README's demo shows the same each time. With
+## LEADBOT_DATABASE__URL set, that database is used instead (and not wiped).
+DEMO_DB ?= demo.db
 run: $(STAMP)
-	@$(LEADBOT) migrate
-	@$(LEADBOT) partners import examples/partners.csv
-	@$(LEADBOT) reps import examples/reps.csv
-	@$(LEADBOT) leads import examples/leads.json
-	@$(LEADBOT) console
+	@if [ -z "$$LEADBOT_DATABASE__URL" ]; then rm -f "$(DEMO_DB)" "$(DEMO_DB)"-*; fi
+	@export LEADBOT_DATABASE__URL="$${LEADBOT_DATABASE__URL:-sqlite:///$(abspath $(DEMO_DB))}"; \
+	  $(LEADBOT) migrate && \
+	  $(LEADBOT) partners import examples/partners.csv && \
+	  $(LEADBOT) reps import examples/reps.csv && \
+	  $(LEADBOT) leads import examples/leads.json && \
+	  $(LEADBOT) console
+
+## make reset: forget the demo database (make run also starts afresh by itself).
+reset:
+	rm -f "$(DEMO_DB)" "$(DEMO_DB)"-*
 
 ## make test: the whole suite, on SQLite and on the local PostgreSQL, with Redis.
 test: $(STAMP)
@@ -55,4 +64,4 @@ bench-cockpit: $(STAMP)
 	@$(BIN)/python bench/cockpit.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-*
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-* demo.db demo.db-*

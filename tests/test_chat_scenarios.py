@@ -160,7 +160,7 @@ async def test_staff_release_a_lead_held_without_consent(world: ChatWorld) -> No
         await world.staff_sees(f"Lead #{lead_id} wird zurückgehalten: keine Einwilligung")
 
     refused = await world.staff(f"release {lead_id}")
-    assert "no consent" in refused
+    assert "keine Einwilligung zur Weitergabe" in refused  # in the staff's language
     assert (await world.lead(lead_id)).status is LeadStatus.HELD
 
     released = await world.staff(f"release {lead_id} consent")

@@ -89,7 +89,7 @@ async def test_claim_sends_the_fitting_pack_to_the_winner_only(rt: Runtime) -> N
     async with rt.uow() as uow:  # a colleague presses Claim too late
         offer_id = await _offer_of(uow, lead_id)
         late = await claim(uow, offer_id, reps["anton"], Platform.CONSOLE)
-    assert late.outcome is ClaimOutcome.TAKEN
+    assert late.outcome is ClaimOutcome.COLLEAGUE and late.colleague == "anna"  # not a stranger
     await sender.flush()
 
     content = views(transport, NoticeKind.CONTENT)

@@ -24,6 +24,7 @@ from tests.support.email_world import Browser
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.slack_world import STAFF_CHANNEL, PartnerSpec, slack_settings, slack_world
 from tests.support.telegram_world import telegram_settings, telegram_world
+from tests.support.world import eventually
 from tests.test_email_channel import ANNA, INBOX, email_settings, mail_only_partner, post_lead
 
 WAVES = [{"size": 1, "minutes": 60}, {"size": 0, "minutes": 120}]
@@ -196,7 +197,11 @@ async def test_slack_not_for_us_asks_for_the_reason_in_a_modal(
             answer = await world.driver.submit_view(user="U0001", values=values)
             assert answer.status == 200 and not (answer.json() or {}).get("errors")
             await world.teaser("C0002")
-            assert (await _offers(world.bot.runtime, lead_n))["P1"] is OfferStatus.DECLINED
+
+            async def declined(lead: int = lead_n) -> bool:  # decided after Slack's ack
+                return (await _offers(world.bot.runtime, lead))["P1"] is OfferStatus.DECLINED
+
+            await eventually(declined, what=f"lead {lead_n} declined with {reason}")
         async with world.bot.runtime.uow() as uow:
             events = await uow.session.scalars(
                 select(LeadEvent).where(LeadEvent.kind == "declined")

@@ -84,11 +84,10 @@ async def test_serve_links_reps_by_e_mail_at_start(make_settings: Any, slack_emu
 
     slack_emulator.add_user("UBERT0001", email="bert@p1.example")
     settings = slack_settings(make_settings, slack_emulator)
-    async with running_bot(settings) as bot:
-        async with bot.runtime.uow() as uow:
-            await add_partner(uow, "P1")
-            await add_rep(uow, "P1", "bert@p1.example")
-            await uow.commit()
+    async with running_bot(settings) as bot, bot.runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        await add_rep(uow, "P1", "bert@p1.example")
+        await uow.commit()
     async with running_bot(settings) as bot:  # the next start finds and links Bert
 
         async def linked() -> str | None:

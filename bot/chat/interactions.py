@@ -62,7 +62,7 @@ def staff_actor(who: Identity) -> Actor:
     return Actor.staff(Channel(who.platform.value), who.user_id, who.name)
 
 
-def failure(exc: ServiceError, lead_id: int | None = None) -> Reply:
+def failure(exc: ServiceError | IllegalTransition, lead_id: int | None = None) -> Reply:
     """A refused request in the asker's words: the error's i18n key, else its message."""
     if exc.key is not None:
         return Reply(exc.key, ok=False, params=dict(exc.params), lead_id=lead_id)
@@ -111,15 +111,14 @@ class Interactions:
     # --- reps ----------------------------------------------------------------------
 
     async def claim(self, who: Identity, offer_id: int) -> Reply:
-        if who.rep_id is None:
-            return Reply("claim.unknown_user", ok=False)
+        assert who.rep_id is not None  # execute checked: reps only
         async with self.runtime.uow() as uow:
             result = await claim(uow, offer_id, who.rep_id, who.platform)
         ok = result.outcome in (ClaimOutcome.WON, ClaimOutcome.ALREADY_YOURS)
         return Reply(
             f"claim.{result.outcome.value}",
             ok=ok,
-            params={"lead_id": result.lead_id},
+            params={"lead_id": result.lead_id, "colleague": result.colleague},
             lead_id=result.lead_id,
         )
 
@@ -139,10 +138,8 @@ class Interactions:
         try:
             async with self.runtime.uow() as uow:
                 lead = await report_progress(uow, lead_id, who.actor(), report, who.platform)
-        except NotFound:
-            return Reply("reply.not_found", ok=False, params={"lead_id": lead_id}, lead_id=lead_id)
         except (ServiceError, IllegalTransition) as exc:
-            return Reply("reply.error", ok=False, params={"message": str(exc)}, lead_id=lead_id)
+            return failure(exc, lead_id)
         if report.action is StatusAction.FOLLOW_UP:
             return Reply(
                 "reply.follow_up_ok",
@@ -327,6 +324,8 @@ class Interactions:
                     case c.Reoffer():
                         key = "reply.reoffered"
                         status = (await staff_services.reoffer(uow, lead_id, actor)).status.value
+                        if status == LeadStatus.UNMATCHED.value:
+                            return Reply("reply.no_partner", ok=False, params={"lead_id": lead_id})
                     case c.Recall():
                         key = "reply.recalled"
                         status = (
@@ -335,10 +334,8 @@ class Interactions:
                     case c.Erase():
                         await staff_services.erase(uow, lead_id, actor)
                         return Reply("reply.erased", params={"lead_id": lead_id}, lead_id=lead_id)
-        except NotFound:
-            return Reply("reply.not_found", ok=False, params={"lead_id": lead_id})
         except (ServiceError, IllegalTransition) as exc:
-            return Reply("reply.error", ok=False, params={"message": str(exc)}, lead_id=lead_id)
+            return failure(exc, lead_id)
         return Reply(key, params={"lead_id": lead_id, "status": status}, lead_id=lead_id)
 
     async def explanation(
@@ -355,7 +352,7 @@ class Interactions:
             async with self.runtime.uow() as uow:
                 data = await explain_stored_lead(uow, lead_id, partner_id)
         except NotFound as exc:
-            return Reply("reply.error", ok=False, params={"message": str(exc)}, lead_id=lead_id)
+            return failure(exc, lead_id)
         if partner_id is not None:
             item = data.explanation.partner(partner_id)
             assert item is not None  # explain_stored_lead raised NotFound otherwise

@@ -42,6 +42,21 @@ def moment(value: datetime | str | None, language: str = "de") -> str:
     )
 
 
+_UNITS_EN = (("Mrd", "bn"), ("Mio", "M"))
+
+
+def band(language: str, value: str | None, *, euros: bool = False) -> str:
+    """A teaser's size band in the reader's words: ``250 Mio - 1 Mrd €`` (de),
+    ``250 M - 1 bn €`` (en); an unknown band is "unbekannt"/"unknown", without a currency."""
+    if value is None or value == "unknown":
+        return t(language, "teaser.unknown")
+    text = value
+    if language == "en":
+        for german, english in _UNITS_EN:
+            text = text.replace(german, english)
+    return f"{text} €" if euros else text
+
+
 def label(language: str, group: str, value: str | None) -> str:
     """Translate a vocabulary value (status, industry, ...) with a readable fallback."""
     if value is None:
@@ -74,6 +89,7 @@ def environment(templates: Path, escape: Callable[[str], str]) -> Environment:
         day=day,
         moment=moment,
         label=label,
+        band=band,
         notice_text=notice_text,
         summary=report_summary,
         duration=duration,

@@ -2,6 +2,8 @@
 
 Keys are dotted (``claim.won``); values are ``str.format`` templates. A missing key in one
 language falls back to the other, then to the key itself, so a gap never crashes a handler.
+A value that depends on a number is a table ``{by = "<param>", one = "…", other = "…"}``;
+the form is chosen by the language's plural rules (CLDR, through Babel).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from babel import Locale
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -36,12 +40,26 @@ def normalise(language: str | None) -> str:
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def _plural(lang: str, key: str, params: dict[str, Any]) -> str | None:
+    """A plural entry ``key = {by = "n", one = "…", other = "…"}``: the form for the
+    number in ``params[by]``, by the language's plural rules (Babel / CLDR)."""
+    found = catalog(lang)
+    by = found.get(f"{key}.by")
+    if by is None:
+        return None
+    try:
+        form = Locale.parse(lang).plural_form(abs(int(params.get(by, 0))))
+    except (TypeError, ValueError):
+        form = "other"
+    return found.get(f"{key}.{form}") or found.get(f"{key}.other")
+
+
 def t(language: str | None, key: str, /, **params: Any) -> str:
     lang = normalise(language)
-    template = catalog(lang).get(key)
+    template = catalog(lang).get(key) or _plural(lang, key, params)
     if template is None:
         other = "en" if lang == "de" else "de"
-        template = catalog(other).get(key, key)
+        template = catalog(other).get(key) or _plural(other, key, params) or key
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):

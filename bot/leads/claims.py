@@ -41,6 +41,7 @@ from bot.uow import UnitOfWork
 class ClaimOutcome(StrEnum):
     WON = "won"
     ALREADY_YOURS = "already_yours"
+    COLLEAGUE = "colleague"  # a colleague at the same partner has it
     TAKEN = "taken"
     CLOSED = "closed"
     NOT_OFFERED = "not_offered"
@@ -54,6 +55,7 @@ class ClaimResult:
     outcome: ClaimOutcome
     offer_id: int
     lead_id: int | None = None
+    colleague: str | None = None  # the colleague who has the lead (COLLEAGUE)
 
     @property
     def won(self) -> bool:
@@ -80,6 +82,19 @@ def sla_timers(uow: UnitOfWork, lead: Lead, claimed_at: datetime) -> list[Timer]
     return timers
 
 
+async def _taken(uow: UnitOfWork, offer: Offer, rep: Rep) -> ClaimResult:
+    """Somebody has the lead: the presser, a colleague (named: they sit together), or
+    another partner (never named)."""
+    owner = await uow.session.scalar(
+        select(Rep).join(Lead, Lead.owner_rep_id == Rep.id).where(Lead.id == offer.lead_id)
+    )
+    if owner is not None and owner.id == rep.id:
+        return ClaimResult(ClaimOutcome.ALREADY_YOURS, offer.id, offer.lead_id)
+    if owner is not None and owner.partner_id == rep.partner_id:
+        return ClaimResult(ClaimOutcome.COLLEAGUE, offer.id, offer.lead_id, owner.name)
+    return ClaimResult(ClaimOutcome.TAKEN, offer.id, offer.lead_id)
+
+
 async def _assigned(uow: UnitOfWork, offer: Offer) -> bool:
     """Whether staff assigned this offer's round to the partner (capacity was their call)."""
     events = await uow.session.scalars(
@@ -101,11 +116,7 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
     if rep is None or partner is None or rep.partner_id != offer.partner_id:
         return ClaimResult(ClaimOutcome.NOT_OFFERED, offer_id, offer.lead_id)
     if offer.status == OfferStatus.WON:
-        lead_owner = await session.scalar(select(Lead.owner_rep_id).where(Lead.id == offer.lead_id))
-        mine = lead_owner == rep.id
-        return ClaimResult(
-            ClaimOutcome.ALREADY_YOURS if mine else ClaimOutcome.TAKEN, offer_id, offer.lead_id
-        )
+        return await _taken(uow, offer, rep)
     if offer.status == OfferStatus.TAKEN:
         return ClaimResult(ClaimOutcome.TAKEN, offer_id, offer.lead_id)
     if offer.status != OfferStatus.OPEN:
@@ -140,9 +151,8 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
         .execution_options(synchronize_session=False)
     )
     if won is None:
-        lead_id = offer.lead_id
         await uow.rollback()
-        return ClaimResult(ClaimOutcome.TAKEN, offer_id, lead_id)
+        return await _taken(uow, offer, rep)
 
     lead = await session.get(Lead, offer.lead_id, populate_existing=True)
     assert lead is not None

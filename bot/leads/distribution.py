@@ -41,7 +41,10 @@ async def start_round(uow: UnitOfWork, lead: Lead, actor: Actor) -> RoundOutcome
     """Send ``lead`` to matching: offer the first wave, or mark it unmatched."""
     ranking = await decide(uow, lead)
     if not ranking:
-        change_status(uow, lead, LeadStatus.UNMATCHED, actor, partners_checked=ranking.checked)
+        if lead.status is LeadStatus.UNMATCHED:  # matched again (re-offer): still nobody
+            record(uow, lead, actor, "rematched", partners_checked=ranking.checked)
+        else:
+            change_status(uow, lead, LeadStatus.UNMATCHED, actor, partners_checked=ranking.checked)
         await uow.outbox.staff("unmatched", lead_id=lead.id, partners_checked=ranking.checked)
         return RoundOutcome(LeadStatus.UNMATCHED, ())
     lead.offer_round += 1
@@ -110,9 +113,13 @@ async def _open_wave(
     uow: UnitOfWork, lead: Lead, wave: int, decisions: list[Decision], actor: Actor
 ) -> None:
     waves = uow.settings.distribution.waves
-    expires_at = uow.clock.now() + timedelta(minutes=waves[wave - 1].minutes)
+    now = uow.clock.now()
+    expires_at = now + timedelta(minutes=waves[wave - 1].minutes)
+    # Waves widen and earlier teasers stay claimable, so a teaser is open until the round
+    # ends — at the latest when the last wave would expire — not until this wave's end.
+    round_ends = now + timedelta(minutes=sum(w.minutes for w in waves[wave - 1 :]))
     lead.current_wave = wave
-    await _offer(uow, lead, wave, decisions, expires_at)
+    await _offer(uow, lead, wave, decisions, round_ends)
     uow.session.add(_expiry_timer(uow, lead, expires_at))
     record(
         uow,
@@ -125,7 +132,7 @@ async def _open_wave(
         expires_at=expires_at.isoformat(),
     )
     await uow.outbox.staff(
-        "offered",
+        "offered" if decisions else "wave_nobody_new",
         lead_id=lead.id,
         wave=wave,
         waves=len(waves),

@@ -47,6 +47,8 @@ class IllegalTransition(Exception):
 
     def __init__(self, lead_id: int, current: S, wanted: S) -> None:
         self.lead_id, self.current, self.wanted = lead_id, current, wanted
+        self.key = "reply.not_now"  # what a chat says (the asker's language); no list of states
+        self.params = {"lead_id": lead_id, "status": current.value}
         allowed = ", ".join(sorted(s.value for s in _TRANSITIONS[current])) or "none (closed)"
         super().__init__(
             f"lead {lead_id} is {current.value}; it cannot become {wanted.value} "

@@ -182,32 +182,50 @@ def parse_day(text: str, today: date) -> date:
 def validate_report(report: Report, today: date) -> None:
     if report.action is StatusAction.WON:
         if report.revenue_eur is None:
-            raise InvalidInput("won: the revenue in euros is needed")
+            raise InvalidInput("won: the revenue in euros is needed", key="reply.revenue_invalid")
         if report.revenue_eur < 0 or report.revenue_eur >= MAX_REVENUE_EUR:
-            raise InvalidInput("won: the revenue must be a plausible amount in euros")
+            raise InvalidInput(
+                "won: the revenue must be a plausible amount in euros", key="reply.revenue_invalid"
+            )
     if report.action is StatusAction.LOST and report.reason not in LOST_REASONS:
-        raise InvalidInput(f"lost: the reason must be one of {', '.join(LOST_REASONS)}")
+        raise InvalidInput(
+            f"lost: the reason must be one of {', '.join(LOST_REASONS)}", key="form.reason_missing"
+        )
     if report.action is StatusAction.HAND_BACK and report.reason not in HAND_BACK_REASONS:
-        raise InvalidInput(f"hand back: the reason must be one of {', '.join(HAND_BACK_REASONS)}")
+        raise InvalidInput(
+            f"hand back: the reason must be one of {', '.join(HAND_BACK_REASONS)}",
+            key="form.reason_missing",
+        )
     if report.action is StatusAction.FOLLOW_UP:
         if report.follow_up_on is None:
-            raise InvalidInput("follow-up: a date is needed")
+            raise InvalidInput("follow-up: a date is needed", key="form.date_missing")
         if report.follow_up_on < today:
-            raise InvalidInput("follow-up: the date is in the past")
+            raise InvalidInput("follow-up: the date is in the past", key="form.date_past")
         if report.follow_up_on > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
-            raise InvalidInput("follow-up: the date is more than a year ahead")
+            raise InvalidInput(
+                "follow-up: the date is more than a year ahead", key="form.date_too_far"
+            )
     if report.note is not None and len(report.note) > 2000:
-        raise InvalidInput("note: at most 2000 characters")
+        raise InvalidInput("note: at most 2000 characters", key="reply.note_long", max=2000)
 
 
 async def owned_lead(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
     lead = await uow.session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"lead {lead_id} does not exist")
+        raise NotFound(f"lead {lead_id} does not exist", key="reply.not_found", lead_id=lead_id)
     if actor.kind is ActorKind.REP and lead.owner_partner_id != actor.partner_id:
-        raise NotAllowed(f"lead {lead_id} is not one of your partner's leads")
+        raise NotAllowed(
+            f"lead {lead_id} is not one of your partner's leads",
+            key="reply.not_yours",
+            lead_id=lead_id,
+        )
     if actor.kind is ActorKind.REP and lead.status not in OWNED:
-        raise NotAllowed(f"lead {lead_id} is {lead.status.value}; it can no longer be updated")
+        raise NotAllowed(
+            f"lead {lead_id} is {lead.status.value}; it can no longer be updated",
+            key="reply.not_now",
+            lead_id=lead_id,
+            status=lead.status.value,
+        )
     return lead
 
 

@@ -32,7 +32,7 @@ FREE_TEXT_DETAIL_KEYS = ("note", "text", "message")
 async def get_lead(uow: UnitOfWork, lead_id: int) -> Lead:
     lead = await uow.session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"lead {lead_id} does not exist")
+        raise NotFound(f"lead {lead_id} does not exist", key="reply.not_found", lead_id=lead_id)
     return lead
 
 
@@ -51,7 +51,9 @@ async def release(
         if not consent:
             raise InvalidInput(
                 f"lead {lead_id} has no consent to be shared with partners; release it only "
-                "with consent (console: 'release <id> consent', CLI: --consent)"
+                "with consent (console: 'release <id> consent', CLI: --consent)",
+                key="reply.release_needs_consent",
+                lead_id=lead_id,
             )
         lead.consent_partner_contact = True
         lead.consent_given_at = uow.clock.now()

@@ -72,7 +72,8 @@ class ConsoleSession:
             fired = await run_due_timers(self.runtime)
             sent = await self.sender.drain()
             if not fired and not sent:
-                return
+                break
+        self.inbox.flush()
 
     async def switch(self, who: str) -> None:
         if who.lower() == "staff":

@@ -18,24 +18,36 @@ from bot.models import Platform
 
 
 class Inbox:
+    """Per-address inboxes. What arrives for a visible address is held until
+    :meth:`flush` and then printed in the order the notices were queued (outbox id), so
+    the screen does not depend on which address the sender happened to serve first."""
+
     def __init__(self, out: Callable[[str], None]) -> None:
         self._out = out
-        self._unseen: dict[str, list[str]] = defaultdict(list)
+        self._unseen: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self._arrived: list[tuple[int, str]] = []
         self.visible: frozenset[str] = frozenset({STAFF})
 
     def show_to(self, addresses: frozenset[str]) -> list[str]:
-        """Switch the visible addresses; return what was waiting for them."""
+        """Switch the visible addresses; return what was waiting for them, oldest first."""
+        self.flush()
         self.visible = addresses
-        waiting: list[str] = []
-        for address in sorted(addresses):
+        waiting: list[tuple[int, str]] = []
+        for address in addresses:
             waiting.extend(self._unseen.pop(address, []))
-        return waiting
+        return [text for _order, text in sorted(waiting, key=lambda item: item[0])]
 
-    def post(self, address: str, text: str) -> None:
+    def post(self, address: str, text: str, order: int = 0) -> None:
         if address in self.visible:
-            self._out(_label(address, text))
+            self._arrived.append((order, _label(address, text)))
         else:
-            self._unseen[address].append(_label(address, text))
+            self._unseen[address].append((order, _label(address, text)))
+
+    def flush(self) -> None:
+        """Print what arrived for the visible addresses, oldest notice first."""
+        arrived, self._arrived = sorted(self._arrived, key=lambda item: item[0]), []
+        for _order, text in arrived:
+            self._out(text)
 
 
 def _label(address: str, text: str) -> str:
@@ -70,7 +82,7 @@ class ConsoleTransport:
         return ()
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
-        self.inbox.post(delivery.address, render_view(delivery.view))
+        self.inbox.post(delivery.address, render_view(delivery.view), delivery.outbox_id)
         if delivery.edit is not None:
             return delivery.edit
         return MessageRef(delivery.address, f"console-{delivery.outbox_id}")

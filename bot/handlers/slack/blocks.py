@@ -34,7 +34,7 @@ from bot.handlers.slack.kit import (
     section,
     split_messages,
 )
-from bot.handlers.text import day, label, moment, money, notice_text, reply_text
+from bot.handlers.text import band, day, label, moment, money, notice_text, reply_text
 from bot.i18n import t
 from bot.reports.digest import digest_lines
 
@@ -70,11 +70,11 @@ def _teaser_facts(view: TeaserView) -> list[tuple[str, str]]:
         temperature += f" ({f.score})"
     pairs = [
         ("teaser.industry", label(lang, "industry", f.industry)),
-        ("teaser.employees", f.employee_band),
-        ("teaser.revenue", f"{f.revenue_band} €"),
+        ("teaser.employees", band(lang, f.employee_band)),
+        ("teaser.revenue", band(lang, f.revenue_band, euros=True)),
         ("teaser.region", f.region),
         ("teaser.products", ", ".join(f.products) or "–"),
-        ("teaser.value", f"{f.value_band} €"),
+        ("teaser.value", band(lang, f.value_band, euros=True)),
         ("teaser.timeline", label(lang, "timeline", f.timeline)),
         ("teaser.temperature", temperature),
     ]

@@ -43,7 +43,7 @@ STAFF = "staff"
 STAFF_FEED = "[staff feed]"
 DIRECT = "[direct message]"
 HIDDEN = re.compile(r"^\((\d+) messages arrived meanwhile")
-TEASER_OFFER = re.compile(r"\bclaim (\d+)\b|#(\d+):")
+TEASER_OFFER = re.compile(r"\bclaim (\d+)\b|\((?:Angebot|offer) (\d+)\):")
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def _channel_of(member: Member) -> str:
 
 
 def _teaser_offers(text: str) -> set[int]:
-    """Offer ids in a console teaser: ``claim 7`` while open, ``#7:`` once closed."""
+    """Offer ids in a console teaser: ``claim 7`` while open, ``(Angebot 7):`` once closed."""
     return {int(open_ or closed) for open_, closed in TEASER_OFFER.findall(text)}
 
 
