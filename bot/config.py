@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -42,6 +43,27 @@ class DatabaseSettings(Section):
     url: str = "sqlite:///leadbot.db"
     echo: bool = False
     pool_size: int = Field(default=10, ge=1, le=500)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _common_url_forms(cls, data: Any) -> Any:
+        """``postgres://…`` (what many hosts hand out) means ``postgresql://…``."""
+        if isinstance(data, dict) and isinstance(data.get("url"), str):
+            url = data["url"].strip()
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url[len("postgres://") :]
+            data = {**data, "url": url}
+        return data
+
+    @model_validator(mode="after")
+    def _known_database(self) -> DatabaseSettings:
+        scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
+        if scheme.split("+", 1)[0] not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"url: not a database URL leadbot can use: {self.url.split('@')[-1]!r} "
+                "(sqlite:///file.db or postgresql://user@host/db)"
+            )
+        return self
 
 
 class RedisSettings(Section):
@@ -90,6 +112,18 @@ class TelegramSettings(Section):
     staff_chat_id: int = 0
     mode: Literal["webhook", "polling"] = "webhook"
     webhook_url: str = ""
+
+    @model_validator(mode="after")
+    def _https_webhook(self) -> TelegramSettings:
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            if parts.scheme != "https" or not parts.hostname:
+                raise ValueError(
+                    f"webhook_url: Telegram delivers only to an https:// URL with a host, "
+                    f"not {self.webhook_url!r}"
+                )
+        return self
+
     bot_username: str = ""
     link_code_hours: int = Field(default=72, ge=1)
     poll_timeout_seconds: int = Field(default=30, ge=0, le=300, description="getUpdates wait")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from bot.actors import Actor
-from bot.cli.common import command, pass_settings, run_async
+from bot.cli.common import command, config_option, pass_settings, run_async
 from bot.cli.importing import fail_with, report_problems, require_database
 from bot.cockpit.links import create_login_link
 from bot.cockpit.session import require_secret
@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 
 
 @click.group(name="cockpit")
+@config_option
 def cockpit_group() -> None:
     """The staff web cockpit (served by `leadbot serve` at /cockpit)."""
 
@@ -45,6 +46,7 @@ def link_command(settings: Settings, name: str) -> None:
 
 
 @click.group(name="campaigns")
+@config_option
 def campaigns_group() -> None:
     """Campaign costs for the ROI figures."""
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import command, fail, pass_settings, run_async
+from bot.cli.common import command, config_option, fail, pass_settings, run_async
 from bot.config import Settings
 from bot.content.library import LibraryError, library_path, load_library
 from bot.content.service import SyncSummary, sync_library
@@ -14,6 +14,7 @@ from bot.runtime import Runtime
 
 
 @click.group(name="content", context_settings={"help_option_names": ["-h", "--help"]})
+@config_option
 def content_group() -> None:
     """Sales content (arguments, offers, services) sent to the rep who owns a lead."""
 

@@ -12,7 +12,6 @@ from dataclasses import asdict
 from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.common import command, fail, pass_settings, run_async
 from bot.config import ConfigError, Settings
@@ -62,7 +61,7 @@ def explain_command(
     except ConfigError as exc:
         fail(str(exc), 2)
         return
-    except (OSError, SQLAlchemyError) as exc:
+    except OSError as exc:
         fail(f"cannot read the database: {type(exc).__name__}: {exc}")
         return
     if as_json:

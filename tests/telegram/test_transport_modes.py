@@ -131,3 +131,38 @@ async def test_a_refused_token_stops_the_start(make_settings, telegram_emulator)
         assert "WRONG" not in str(failure.value)  # the token itself is never shown
     finally:
         await runtime.close()
+
+
+async def test_a_bot_api_that_answers_nonsense_stops_the_start_with_a_message(make_settings):
+    """``[telegram] api_url`` pointing at something that is not the Bot API: a clear
+    message naming the setting, not a raw TypeError from deep inside the client."""
+    from aiohttp import web
+
+    async def nonsense(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": {"hello": "world"}})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", nonsense)
+    server = web.AppRunner(app)
+    await server.setup()
+    site = web.TCPSite(server, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    settings = make_settings(
+        telegram={
+            "enabled": True,
+            "api_url": f"http://127.0.0.1:{port}/bot",
+            "token": "123:abc",
+            "mode": "polling",
+        },
+        console={"enabled": False},
+    )
+    runtime = Runtime.create(settings)
+    try:
+        parts = platform_parts(runtime)
+        with pytest.raises(ConfigError, match=r"did not answer like the Telegram Bot API"):
+            async with parts.contexts[-1]():
+                pass
+    finally:
+        await runtime.close()
+        await server.cleanup()

@@ -266,6 +266,12 @@ class TelegramBot:
                 "telegram start-up failed (%s): serving anyway; retrying in the background", exc
             )
             self._setup_task = asyncio.create_task(self._setup_later())
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            # PTB could not read getMe's answer: [telegram] api_url is not the Bot API.
+            raise ConfigError(
+                f"[telegram] api_url {self.settings.api_url!r} did not answer like the "
+                f"Telegram Bot API (getMe: {type(exc).__name__}); check the URL"
+            ) from None
         try:
             yield
         finally:
