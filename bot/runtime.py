@@ -20,6 +20,7 @@ from bot.db import create_engine_async, session_factory
 from bot.handlers import registry
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
+from bot.reports.format import use_timezone
 from bot.uow import UnitOfWork
 
 OUTBOX_TOPIC = "outbox"
@@ -41,6 +42,7 @@ class Runtime:
     ) -> Runtime:
         engine = create_engine_async(settings.database, pooled=pooled)
         clock = clock or SystemClock()
+        use_timezone(settings.distribution.timezone)  # how times are shown to people
         redis = settings.redis
         return cls(
             settings=settings,

@@ -9,6 +9,8 @@ results; they hold no business rules.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.actors import Actor
@@ -141,6 +143,18 @@ class Interactions:
         except (ServiceError, IllegalTransition) as exc:
             return failure(exc, lead_id)
         if report.action is StatusAction.FOLLOW_UP:
+            if lead.status is LeadStatus.CLAIMED and lead.claimed_at is not None:
+                # A follow-up is no first contact: say plainly that the deadline still runs.
+                hours = self.runtime.settings.distribution.claim_sla_hours
+                return Reply(
+                    "reply.follow_up_before_contact",
+                    params={
+                        "lead_id": lead_id,
+                        "date": report.follow_up_on,
+                        "recall_at": lead.claimed_at + timedelta(hours=hours),
+                    },
+                    lead_id=lead_id,
+                )
             return Reply(
                 "reply.follow_up_ok",
                 params={"lead_id": lead_id, "date": report.follow_up_on},

@@ -21,7 +21,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.i18n import t
-from bot.reports.format import DISPLAY_TZ, day, duration, money, pct, report_summary
+from bot.reports.format import day, display_zone, duration, money, pct, report_summary
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -36,7 +36,7 @@ def moment(value: datetime | str | None, language: str = "de") -> str:
         return "–"
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    local = value.astimezone(DISPLAY_TZ)
+    local = value.astimezone(display_zone())
     return (
         local.strftime("%d.%m.%Y %H:%M") if language == "de" else local.strftime("%Y-%m-%d %H:%M")
     )

@@ -13,7 +13,17 @@ from zoneinfo import ZoneInfo
 from bot.i18n import t
 from bot.reports.model import OPEN_GROUPS, Report
 
-DISPLAY_TZ = ZoneInfo("Europe/Berlin")
+_display = {"zone": ZoneInfo("Europe/Berlin")}
+
+
+def use_timezone(name: str) -> None:
+    """Show times in ``[distribution] timezone`` (set once per process by the runtime)."""
+    _display["zone"] = ZoneInfo(name)
+
+
+def display_zone() -> ZoneInfo:
+    """The time zone people read times in: ``[distribution] timezone``."""
+    return _display["zone"]
 
 
 def money(value: int | float | Decimal | None, language: str = "de") -> str:
@@ -33,7 +43,7 @@ def day(value: date | datetime | str | None, language: str = "de") -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
-        value = value.astimezone(DISPLAY_TZ).date()
+        value = value.astimezone(display_zone()).date()
     return value.strftime("%d.%m.%Y") if language == "de" else value.isoformat()
 
 

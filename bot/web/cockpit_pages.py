@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot.i18n import LANGUAGES, t
-from bot.reports.format import DISPLAY_TZ, day, duration, money, pct
+from bot.reports.format import day, display_zone, duration, money, pct
 from bot.reports.period import Period
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "cockpit"
@@ -51,7 +51,7 @@ def _label(language: str, group: str, value: str | None) -> str:
 def _moment(value: Any, language: str) -> str:
     if value is None:
         return "–"
-    local = value.astimezone(DISPLAY_TZ)
+    local = value.astimezone(display_zone())
     return local.strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
 
 

@@ -9,6 +9,7 @@ catalogs in the view's language.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +61,13 @@ def status_action_id(action: str) -> str:
     return f"{STATUS_PREFIX}{action}"
 
 
+def local_time(value: datetime, language: str) -> str:
+    """A moment Slack shows in each reader's own time zone (``<!date^…>``); the fallback
+    text (notifications, old clients) is in ``[distribution] timezone``."""
+    fallback = esc(moment(value, language))
+    return f"<!date^{int(value.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
 # --- teasers ----------------------------------------------------------------------------
 
 
@@ -98,9 +106,9 @@ def teaser(view: TeaserView) -> Message:
             ],
         )
     head = f":star: *{esc(title)}* · {esc(t(lang, 'teaser.wave', wave=view.wave))}"
-    when = [f"{esc(t(lang, 'teaser.age'))}: {esc(moment(f.created_at, lang))}"]
+    when = [f"{esc(t(lang, 'teaser.age'))}: {local_time(f.created_at, lang)}"]
     if view.expires_at is not None:
-        when.append(f"{esc(t(lang, 'teaser.expires'))}: {esc(moment(view.expires_at, lang))}")
+        when.append(f"{esc(t(lang, 'teaser.expires'))}: {local_time(view.expires_at, lang)}")
     claim = button(t(lang, "teaser.claim"), CLAIM, str(view.offer_id), style="primary")
     decline = button(t(lang, "decline.button"), DECLINE, str(view.offer_id))
     return Message(
