@@ -16,6 +16,7 @@ from bot.cli.leads import leads_group
 from bot.cli.outbox import outbox_group
 from bot.cli.serve import serve_command
 from bot.cli.staff import erase_command, report_command
+from bot.cli.webhooks import webhooks_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,3 +38,4 @@ main.add_command(explain_command)
 main.add_command(outbox_group)
 main.add_command(cockpit_group)
 main.add_command(campaigns_group)
+main.add_command(webhooks_group)
