@@ -12,6 +12,7 @@ port.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -75,6 +76,19 @@ class WebhookReceiver:
         if self._runner is not None:
             await self._runner.cleanup()
         self._sock.close()
+
+    async def wait_for(self, event_type: str, timeout: float = 10.0) -> Message:
+        """The first accepted message of ``event_type``, waiting (polling) up to ``timeout``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = next((m for m in self.accepted if m.type == event_type), None)
+            if found is not None:
+                return found
+            if loop.time() > deadline:
+                seen = [m.type for m in self.accepted]
+                raise TimeoutError(f"no {event_type} within {timeout}s (accepted: {seen})")
+            await asyncio.sleep(0.02)
 
     def of_lead(self, lead_id: int) -> list[str]:
         return [m.type for m in self.accepted if m.lead_id == lead_id]
