@@ -132,6 +132,7 @@ async def test_offered_claimed_on_slack_contacted_on_telegram_won_reaches_the_cr
                 "lead_claim", user=SLACK_USER, channel=CHANNEL
             )
             assert pressed.status == 200
+            await everything.wait_for("lead.claimed", 15)  # Slack is answered before the claim
 
             # Contacted and won on Telegram, from the lead card the rep opens there.
             tg_driver = tg.driver(webhook_url=f"{bot.url}/telegram/webhook")
