@@ -257,7 +257,7 @@ async def test_retries_end_after_retry_hours(
             }
             first = min(rows, key=lambda r: r.id)
             assert first.last_error and first.last_error.startswith("gave up after")
-            assert "in 1 h: ConnectError" in first.last_error
+            assert "in 1 h: ClientConnectorError" in first.last_error
         finally:
             await sender.close()
             await runtime.close()

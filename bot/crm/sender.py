@@ -30,7 +30,7 @@ from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import httpx
+import aiohttp
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 D = WebhookDelivery
 RETRYABLE = frozenset({408, 429})
 STAFF_NOTICE_EVERY = timedelta(hours=1)
+MAX_REPLY = 2048  # of an error answer's body, for the error message
 
 
 def _user_agent() -> str:
@@ -110,7 +111,6 @@ class WebhookSender:
         *,
         signing_clock: Clock | None = None,
         rng: random.Random | None = None,
-        client: httpx.AsyncClient | None = None,
     ) -> None:
         check_webhooks(runtime.settings)  # every problem at once, before anything starts
         self.runtime = runtime
@@ -121,24 +121,25 @@ class WebhookSender:
         self.signers = {name: signer(hook) for name, hook in self.endpoints.items()}
         self.signing_clock = signing_clock or SystemClock()
         self.rng = rng or random.Random()
-        self._client = client
+        self._client: aiohttp.ClientSession | None = None
         self._limit = asyncio.Semaphore(self.settings.concurrency)
         self._told: dict[str, datetime] = {}
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            size = self.settings.concurrency
-            self._client = httpx.AsyncClient(
-                follow_redirects=False,  # a redirect could hand the signed body to another host
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+    def client(self) -> aiohttp.ClientSession:
+        # aiohttp rather than httpx here: at hundreds of requests per second httpcore's
+        # connection pool costs more CPU than everything else together (bench/webhooks.py).
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.settings.concurrency),
                 headers={"User-Agent": _user_agent()},
+                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as other HTTP clients honour them
             )
         return self._client
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     async def _take(self) -> list[Taken]:
@@ -209,22 +210,30 @@ class WebhookSender:
         }
         async with self._limit:
             try:
-                answer = await self.client.post(
-                    hook.url, content=body.encode(), headers=headers, timeout=hook.timeout_seconds
-                )
-            except httpx.HTTPError as exc:
-                return Outcome(row, False, error=f"{type(exc).__name__}: {printable(exc, 200)}")
-        code = answer.status_code
+                async with self.client.post(
+                    hook.url,
+                    data=body.encode(),
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=hook.timeout_seconds),
+                    allow_redirects=False,  # a redirect could hand the signed body elsewhere
+                ) as answer:
+                    code = answer.status
+                    text = (await answer.content.read(MAX_REPLY)).decode("utf-8", "replace")
+                    location = answer.headers.get("location", "?")
+                    wait_header = answer.headers.get("retry-after")
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                detail = printable(exc, 200) or "no answer in time"
+                return Outcome(row, False, error=f"{type(exc).__name__}: {detail}")
         if 200 <= code < 300:
             return Outcome(row, True, status_code=code)
         error = f"HTTP {code}"
-        reply = printable(answer.text.strip(), 200) if answer.content else ""
+        reply = printable(text.strip(), 200)
         if 300 <= code < 400:
-            error += f" (redirect to {printable(answer.headers.get('location', '?'), 200)}, not followed)"
+            error += f" (redirect to {printable(location, 200)}, not followed)"
         elif reply:
             error += f": {reply}"
         permanent = 400 <= code < 500 and code not in RETRYABLE
-        wait = retry_after(answer.headers.get("retry-after"), self.signing_clock.now())
+        wait = retry_after(wait_header, self.signing_clock.now())
         return Outcome(row, False, permanent, code, error, wait)
 
     def _backoff(self, attempts: int) -> float:
