@@ -148,15 +148,17 @@ class WebhookSender:
             return []
         now = self.runtime.clock.now()
         earlier = aliased(WebhookDelivery)
-        waiting_before = (
-            select(earlier.id)
+        # The head of each lead's queue for an endpoint: its oldest pending row. A scalar
+        # subquery (not NOT EXISTS) so PostgreSQL always probes the index per row; with a
+        # young table's statistics it would otherwise compare every pair of rows.
+        head = (
+            select(func.min(earlier.id))
             .where(
                 earlier.endpoint == D.endpoint,
                 earlier.lead_id == D.lead_id,
                 earlier.status == WebhookStatus.PENDING,
-                earlier.id < D.id,
             )
-            .exists()
+            .scalar_subquery()
         )
         async with self.runtime.uow() as uow:
             ids = (
@@ -167,7 +169,7 @@ class WebhookSender:
                         D.endpoint.in_(list(self.endpoints)),
                         D.next_attempt_at <= now,
                         or_(D.leased_until.is_(None), D.leased_until < now),
-                        ~waiting_before,
+                        D.id == head,
                     )
                     .order_by(D.id)
                     .limit(self.settings.batch_size)
