@@ -102,6 +102,9 @@ async def test_unknown_and_malformed_ids_are_named(client: httpx.AsyncClient) ->
     assert missing.status_code == 404 and missing.json() == {"detail": "lead 999 does not exist"}
     unknown = await client.get("/api/leads", params={"external_id": "nope"}, headers=AUTH)
     assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+    metrics = (await client.get("/metrics")).text.splitlines()
+    assert 'leadbot_api_crm_total{result="not_found"} 2' in metrics
+    assert 'leadbot_api_leads_total{result="invalid"} 0' in metrics  # POST's own counter
     bad = await client.get("/api/leads/abc", headers=AUTH)
     assert bad.status_code == 422
     [problem] = bad.json()["detail"]
@@ -150,6 +153,17 @@ async def test_loose_timeline_and_industry_are_kept_and_teasers_show_a_band(
 
     known = await _post(client, external_id="crm-2", **{"contact.email": "x@brau-2.example"})
     assert known.status_code == 201 and known.json()["warnings"] == []
+
+    # Loose is not lax: the text rules of every field still hold, and nothing is stored.
+    for timeline, problem in (
+        ("Q1\u00002027", "control character"),
+        (2027, "string"),
+        ("x" * 101, "at most 100 characters"),
+    ):
+        refused = await _post(client, external_id="crm-3", **{"interest.timeline": timeline})
+        assert refused.status_code == 422, refused.text
+        [detail] = refused.json()["detail"]
+        assert detail["field"] == "interest.timeline" and problem in detail["msg"], detail
 
 
 def _dump(database_url: str) -> str:

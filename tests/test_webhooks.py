@@ -207,6 +207,37 @@ async def test_an_outage_with_errors_loses_nothing_and_keeps_each_leads_order(
             await runtime.close()
 
 
+async def test_two_processes_share_the_queue_without_sending_anything_twice(
+    make_settings: SettingsFactory, clock: ManualClock
+) -> None:
+    """Two senders (each with its own runtime and connections, as two ``serve`` processes)
+    drain one queue at the same time: every message once, each lead's in order."""
+    async with webhook_receiver(SECRET) as receiver:
+        settings = hook_settings(make_settings, receiver.url)
+        runtimes = [Runtime.create(settings, clock=clock) for _ in range(2)]
+        senders = [WebhookSender(rt) for rt in runtimes]
+        try:
+            reps = await _directory(runtimes[0], 1)
+            leads = [await _lead(runtimes[0], n) for n in range(30)]
+            for lead in leads[::3]:
+                await _claim(runtimes[1], lead, reps[0], "P0")
+            receiver.answer(503, times=10)  # some retries in between
+            for _ in range(60):
+                await asyncio.gather(*(sender.drain() for sender in senders))
+                if await senders[0].pending() == 0:
+                    break
+                clock.advance(seconds=61)
+            assert await senders[0].pending() == 0
+            ids = [m.id for m in receiver.accepted]
+            assert len(ids) == len(set(ids)) == 30 * 2 + 10
+            for lead in leads:
+                assert receiver.of_lead(lead) == await _trail(runtimes[0], lead)
+        finally:
+            for sender, rt in zip(senders, runtimes, strict=True):
+                await sender.close()
+                await rt.close()
+
+
 async def test_a_refused_event_fails_for_good_and_later_ones_still_go(
     make_settings: SettingsFactory, clock: ManualClock
 ) -> None:

@@ -63,10 +63,13 @@ async def require_token(
 
 
 def invalid(
-    request: Request, problems: Sequence[FieldProblem], where: str = "body"
+    request: Request,
+    problems: Sequence[FieldProblem],
+    where: str = "body",
+    outcome: str = "invalid",
 ) -> JSONResponse:
-    """``422`` naming each problem; ``where`` is body, query or path."""
-    request.app.state.api_results["invalid"] += 1
+    """``422`` naming each problem; ``where`` is body, query or path (counted as ``outcome``)."""
+    request.app.state.api_results[outcome] += 1
     detail = [
         {
             "loc": [where, *p.loc],

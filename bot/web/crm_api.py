@@ -164,11 +164,11 @@ async def get_lead(request: Request) -> JSONResponse:
         _only(request, frozenset())
         lead_id = _lead_id(request)
     except BadParameter as exc:
-        return invalid(request, [exc.problem], exc.where)
+        return invalid(request, [exc.problem], exc.where, "crm_invalid")
     found = await _one_lead(runtime, lead_id)
     if found is None:
-        return problem(request, 404, f"lead {lead_id} does not exist", "not_found")
-    request.app.state.api_results["read"] += 1
+        return problem(request, 404, f"lead {lead_id} does not exist", "crm_not_found")
+    request.app.state.api_results["crm_read"] += 1
     return JSONResponse(found)
 
 
@@ -211,14 +211,14 @@ async def list_leads(request: Request) -> JSONResponse:
         external_id = _external_id(values)
         since, limit, cursor = _since(values), _limit(values), _cursor(values)
     except BadParameter as exc:
-        return invalid(request, [exc.problem], exc.where)
+        return invalid(request, [exc.problem], exc.where, "crm_invalid")
     if external_id is not None:
         return await _by_external_id(request, runtime, external_id)
     async with runtime.uow() as uow:
         await _reading(uow)
         page = await changed_leads(uow.session, since, cursor, limit)
         items = await leads_json(uow.session, page.leads)
-    request.app.state.api_results["read"] += 1
+    request.app.state.api_results["crm_read"] += 1
     body = {"items": items, "next_cursor": str(page.next_cursor), "has_more": page.has_more}
     return JSONResponse(body)
 
@@ -238,11 +238,11 @@ async def _find_external_id(
 async def _by_external_id(request: Request, runtime: Runtime, external_id: str) -> JSONResponse:
     found, erased = await _find_external_id(runtime, external_id)
     if found is not None:
-        request.app.state.api_results["read"] += 1
+        request.app.state.api_results["crm_read"] += 1
         return JSONResponse(found)
     if erased is not None:
-        return problem(request, 410, _erased_external_id(external_id, erased), "gone")
-    return problem(request, 404, f"no lead has external_id {external_id!r}", "not_found")
+        return problem(request, 410, _erased_external_id(external_id, erased), "crm_gone")
+    return problem(request, 404, f"no lead has external_id {external_id!r}", "crm_not_found")
 
 
 async def _erase(runtime: Runtime, lead_id: int) -> dict[str, Any]:
@@ -290,12 +290,12 @@ async def delete_lead(request: Request) -> JSONResponse:
         _only(request, frozenset())
         lead_id = _lead_id(request)
     except BadParameter as exc:
-        return invalid(request, [exc.problem], exc.where)
+        return invalid(request, [exc.problem], exc.where, "crm_invalid")
     try:
         erased = await _erase(runtime, lead_id)
     except NotFound as exc:
-        return problem(request, 404, str(exc), "not_found")
-    request.app.state.api_results["erased"] += 1
+        return problem(request, 404, str(exc), "crm_not_found")
+    request.app.state.api_results["crm_erased"] += 1
     return JSONResponse(erased)
 
 
@@ -318,15 +318,15 @@ async def delete_by_external_id(request: Request) -> JSONResponse:
         if external_id is None:
             raise BadParameter("query", "external_id", "required", "missing")
     except BadParameter as exc:
-        return invalid(request, [exc.problem], exc.where)
+        return invalid(request, [exc.problem], exc.where, "crm_invalid")
     found, erased = await _find_external_id(runtime, external_id)
     if found is None and erased is not None:
-        return problem(request, 410, _erased_external_id(external_id, erased), "gone")
+        return problem(request, 410, _erased_external_id(external_id, erased), "crm_gone")
     if found is None:
-        return problem(request, 404, f"no lead has external_id {external_id!r}", "not_found")
+        return problem(request, 404, f"no lead has external_id {external_id!r}", "crm_not_found")
     try:
         view = await _erase(runtime, int(found["id"]))
     except (NotFound, Gone) as exc:
-        return problem(request, 404, str(exc), "not_found")
-    request.app.state.api_results["erased"] += 1
+        return problem(request, 404, str(exc), "crm_not_found")
+    request.app.state.api_results["crm_erased"] += 1
     return JSONResponse(view)
