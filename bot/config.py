@@ -330,7 +330,7 @@ class WebhookSenderSettings(Section):
     batch_size: int = Field(default=200, ge=1, le=5000)
     concurrency: int = Field(default=32, ge=1, le=500, description="requests in flight")
     lease_seconds: float = Field(default=120, gt=0, description="a taken row is reserved")
-    min_backoff_seconds: float = Field(default=5, ge=0)
+    min_backoff_seconds: float = Field(default=5, gt=0)
     max_backoff_seconds: float = Field(default=3600, gt=0)
     max_retry_after_seconds: float = Field(default=86_400, gt=0)
 

@@ -266,6 +266,29 @@ async def test_a_refused_event_fails_for_good_and_later_ones_still_go(
             await runtime.close()
 
 
+async def test_retry_after_is_honoured_and_later_events_of_the_lead_wait(
+    make_settings: SettingsFactory, clock: ManualClock
+) -> None:
+    async with webhook_receiver(SECRET) as receiver:
+        runtime = Runtime.create(hook_settings(make_settings, receiver.url), clock=clock)
+        sender = WebhookSender(runtime)
+        try:
+            await _directory(runtime, 1)
+            receiver.answer(429, **{"Retry-After": "120"})
+            lead = await _lead(runtime, 1)
+            await sender.drain()
+            assert receiver.requests == 1 and receiver.accepted == []
+            clock.advance(seconds=119)
+            await sender.drain()  # too early: neither the retry nor the next event goes
+            assert receiver.requests == 1
+            clock.advance(seconds=2)
+            await sender.drain()
+            assert receiver.of_lead(lead) == ["lead.received", "lead.offered"]
+        finally:
+            await sender.close()
+            await runtime.close()
+
+
 async def test_retries_end_after_retry_hours(
     make_settings: SettingsFactory, clock: ManualClock
 ) -> None:

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 D = WebhookDelivery
 RETRYABLE = frozenset({408, 429})
 STAFF_NOTICE_EVERY = timedelta(hours=1)
+MIN_RETRY_SECONDS = 1.0
 MAX_REPLY = 2048  # of an error answer's body, for the error message
 
 
@@ -271,7 +272,8 @@ class WebhookSender:
         row, hook = outcome.row, self.endpoints[outcome.row.endpoint]
         attempts = row.attempts + 1
         if outcome.wait is not None:
-            delay = min(outcome.wait, self.settings.max_retry_after_seconds)
+            # At least a second: "Retry-After: 0" in a loop would hammer the receiver.
+            delay = min(max(outcome.wait, MIN_RETRY_SECONDS), self.settings.max_retry_after_seconds)
         else:
             delay = self._backoff(attempts)
         next_at = now + timedelta(seconds=delay)
