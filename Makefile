@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit serve clean
+.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,7 @@ serve: $(STAMP)
 	@$(LEADBOT) serve
 
 ## make bench: the benchmarks in bench/ (never part of the test suite).
-bench: bench-matching bench-imports bench-news bench-cockpit
+bench: bench-matching bench-imports bench-news bench-cockpit bench-webhooks
 
 bench-matching: $(STAMP)
 	@$(BIN)/python bench/matching.py
@@ -62,6 +62,10 @@ bench-news: $(STAMP)
 ## 100,000 leads / 1,000,000 events: the cockpit overview and `leadbot report`, SQLite and PostgreSQL.
 bench-cockpit: $(STAMP)
 	@$(BIN)/python bench/cockpit.py
+
+## Webhook deliveries per second from one process to a receiver answering in 10 ms (target >= 200/s).
+bench-webhooks: $(STAMP)
+	@$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-* demo.db demo.db-*

@@ -25,3 +25,7 @@ class NotAllowed(ServiceError):
 
 class InvalidInput(ServiceError):
     pass
+
+
+class Gone(ServiceError):
+    """What was asked for existed once and was erased (the HTTP API answers 410)."""

@@ -24,6 +24,7 @@ from bot.reports.format import use_timezone
 from bot.uow import UnitOfWork
 
 OUTBOX_TOPIC = "outbox"
+WEBHOOK_TOPIC = "webhooks"
 
 
 @dataclass
@@ -60,10 +61,14 @@ class Runtime:
             self.chats,
             after_commit=self.wake_outbox,
             cache=self.cache,
+            after_webhooks=self.wake_webhooks,
         )
 
     async def wake_outbox(self) -> None:
         await self.coordination.wake(OUTBOX_TOPIC)
+
+    async def wake_webhooks(self) -> None:
+        await self.coordination.wake(WEBHOOK_TOPIC)
 
     @cached_property
     def chats(self) -> Mapping[Platform, ChatPlatform]:

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.crm.changes import LeadChanges
+from bot.crm.outbox import WebhookOutbox
 from bot.delivery.outbox import OutboxWriter
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
@@ -32,6 +34,7 @@ class UnitOfWork:
         chats: Mapping[Platform, ChatPlatform],
         after_commit: AfterCommit | None = None,
         cache: dict[str, Any] | None = None,
+        after_webhooks: AfterCommit | None = None,
     ) -> None:
         self._sessions = sessions
         self.sessions = sessions
@@ -41,9 +44,12 @@ class UnitOfWork:
         self.clock = clock
         self.chats = chats
         self._after_commit = after_commit
+        self._after_webhooks = after_webhooks
         self.cache: dict[str, Any] = {} if cache is None else cache
         self._session: AsyncSession | None = None
         self._outbox: OutboxWriter | None = None
+        self._changes: LeadChanges | None = None
+        self._webhooks: WebhookOutbox | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -58,10 +64,26 @@ class UnitOfWork:
             raise RuntimeError("unit of work used outside 'async with'")
         return self._outbox
 
+    @property
+    def changes(self) -> LeadChanges:
+        """The leads this transaction changed (numbered at the commit)."""
+        if self._changes is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._changes
+
+    @property
+    def webhooks(self) -> WebhookOutbox:
+        """The lead events this transaction sends to the configured webhooks."""
+        if self._webhooks is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._webhooks
+
     async def __aenter__(self) -> UnitOfWork:
         self._session = self._sessions()
         self._session.sync_session.info["cache"] = self.cache
         self._outbox = OutboxWriter(self._session, self.chats, self.settings, self.clock)
+        self._changes = LeadChanges(self._session)
+        self._webhooks = WebhookOutbox(self.settings.webhooks)
         return self
 
     async def __aexit__(
@@ -77,11 +99,21 @@ class UnitOfWork:
         await session.close()
 
     async def commit(self) -> None:
+        now = self.clock.now()
+        await self.changes.stamp(now)
+        await self.webhooks.write(self.session, now)
         await self.session.commit()
         if self.outbox.written and self._after_commit is not None:
             self.outbox.written = False
             await self._after_commit()
+        if self.webhooks.written:
+            self.webhooks.written = False
+            if self._after_webhooks is not None:
+                await self._after_webhooks()
 
     async def rollback(self) -> None:
         await self.session.rollback()
         self.outbox.written = False
+        self.changes.forget()
+        self.webhooks.forget()
+        self.webhooks.written = False

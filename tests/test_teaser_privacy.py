@@ -45,6 +45,8 @@ def identifying_leads(draw: st.DrawFn) -> tuple[LeadIn, list[str]]:
     postal = draw(st.integers(min_value=10000, max_value=99999).map(str))
     phone = "+49 " + draw(st.text(alphabet=string.digits, min_size=9, max_size=11))
     industry = draw(st.one_of(st.sampled_from(["food", "it", "retail"]), distinctive("Branche")))
+    # Loose timelines are kept as given (a CRM's own words); teasers must never show them.
+    timeline = draw(st.one_of(st.sampled_from(["3_months", "Q1 2027"]), distinctive("Zeit")))
     payload = lead_payload(
         **{
             "company.name": company,
@@ -61,6 +63,7 @@ def identifying_leads(draw: st.DrawFn) -> tuple[LeadIn, list[str]]:
             "contact.phone": phone,
             "contact.role": role,
             "interest.message": message,
+            "interest.timeline": timeline,
             "consent.text": draw(distinctive("Einwilligung")),
         }
     )
@@ -69,6 +72,8 @@ def identifying_leads(draw: st.DrawFn) -> tuple[LeadIn, list[str]]:
     secrets += [person.lower(), domain.split(".")[0], lead.consent.text or ""]
     if industry.startswith("Branche"):
         secrets.append(industry)
+    if timeline.startswith("Zeit"):
+        secrets.append(timeline)
     return lead, secrets
 
 

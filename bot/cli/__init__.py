@@ -22,6 +22,7 @@ from bot.cli.operations import leads_assign  # noqa: F401 - registers the comman
 from bot.cli.outbox import outbox_group
 from bot.cli.serve import serve_command
 from bot.cli.staff import erase_command, report_command
+from bot.cli.webhooks import webhooks_group
 from bot.config import ConfigError
 
 
@@ -76,3 +77,4 @@ main.add_command(explain_command)
 main.add_command(outbox_group)
 main.add_command(cockpit_group)
 main.add_command(campaigns_group)
+main.add_command(webhooks_group)

@@ -79,18 +79,25 @@ def leads_import(settings: Settings, file: Path, fmt: str | None, dry_run: bool)
 
     JSON: one lead object or a list of them (the API contract). CSV: one lead per row, the
     columns named by the JSON field paths (company.name, company.address.postal_code,
-    interest.products, ...). Leads whose external_id is already stored are skipped. The
-    whole file is checked first; a file with any problem imports nothing. Details:
-    docs/directory-and-intake.md.
+    interest.products, ...). Leads whose external_id is already stored are left as they
+    are; leads whose external_id belonged to an erased lead are skipped, each named. Values
+    of loose fields that teasers cannot show as given (a timeline such as "Q1 2027", an
+    unknown industry) are kept and listed as warnings. The whole file is checked first; a
+    file with any problem imports nothing. Details: docs/directory-and-intake.md.
     """
     kind = _format(file, fmt)
     require_database(settings)
     records, problems = load_leads(file.read_bytes(), kind, settings)
     if problems:
         report_problems(file, problems)
+    for record in records:
+        for warning in record.warnings:
+            click.echo(f"leadbot: warning: {record.where}, {warning}", err=True)
     try:
         summary = run_async(_store(settings, records, dry_run))
     except SQLAlchemyError as exc:
         # Only the first line: the rest of a driver message can quote the lead's data.
         fail_with(f"database error, nothing was imported: {first_line(exc)}")
+    for position, why in summary.skipped:
+        click.echo(f"leadbot: skipped {records[position].where}: {why}", err=True)
     done(file, summary, dry_run)

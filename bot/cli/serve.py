@@ -103,6 +103,12 @@ def startup_warnings(
             "no API token: set LEADBOT_SERVER__API_TOKEN, until then POST /api/leads "
             "answers 401 to everyone."
         )
+    key = settings.server.tombstone_key
+    if key is None or not key.get_secret_value():
+        warnings.append(
+            "no tombstone key: set LEADBOT_SERVER__TOMBSTONE_KEY (and keep it), until then "
+            "the hashes that keep erased leads out are only as strong as plain hashes."
+        )
     secret = settings.cockpit.secret
     if secret is None or not secret.get_secret_value():
         warnings.append(

@@ -3,13 +3,17 @@
 The teaser is seen by every partner in a wave, so it must not let anyone identify the
 prospect: no company name, domain, ticker, contact, street, exact postal code or free text.
 Numbers become bands, the place becomes a state or two-digit postal area, and free-text
-fields are shown only when they are one of a known vocabulary. Everything here is pure.
+fields are shown only as a value of a known vocabulary (:mod:`bot.content.vocabulary` maps
+loose CRM values such as a timeline "Q1 2027" onto it). Everything here is pure.
 """
 
 from __future__ import annotations
 
+from bot.content.vocabulary import KNOWN_INDUSTRIES, TIMELINES, industry_key, timeline_band
 from bot.delivery.notices import TeaserFacts
 from bot.models import Lead
+
+__all__ = ["KNOWN_INDUSTRIES", "TIMELINES", "industry_label", "teaser_facts"]
 
 EMPLOYEE_BANDS: tuple[tuple[int, str], ...] = (
     (10, "1-9"),
@@ -32,38 +36,6 @@ VALUE_BANDS_EUR: tuple[tuple[int, str], ...] = (
     (250_000, "100-250k"),
     (1_000_000, "250k-1 Mio"),
 )
-
-KNOWN_INDUSTRIES: frozenset[str] = frozenset(
-    {
-        "manufacturing",
-        "automotive",
-        "chemicals",
-        "construction",
-        "energy",
-        "finance",
-        "insurance",
-        "healthcare",
-        "pharma",
-        "retail",
-        "wholesale",
-        "logistics",
-        "it",
-        "telecom",
-        "media",
-        "hospitality",
-        "food",
-        "agriculture",
-        "public",
-        "government",
-        "education",
-        "services",
-        "real-estate",
-        "other",
-    }
-)
-"""Industries shown in teasers as given; anything else is shown as ``other``."""
-
-TIMELINES: tuple[str, ...] = ("immediate", "3_months", "6_months", "12_months", "later", "unknown")
 
 
 def _band(value: int | None, bands: tuple[tuple[int, str], ...], top: str) -> str:
@@ -98,10 +70,10 @@ def temperature(score: int | None) -> str:
 
 
 def industry_label(industry: str | None) -> str:
+    """A vocabulary industry (as given or mapped from a synonym), ``other`` for the rest."""
     if not industry:
         return "unknown"
-    key = industry.strip().lower()
-    return key if key in KNOWN_INDUSTRIES else "other"
+    return industry_key(industry) or "other"
 
 
 def region_label(lead: Lead) -> str:
@@ -123,7 +95,9 @@ def teaser_facts(lead: Lead, known_products: frozenset[str] | None = None) -> Te
         region=region_label(lead),
         products=products,
         value_band=value_band(lead.estimated_value_eur),
-        timeline=lead.timeline if lead.timeline in TIMELINES else "unknown",
+        timeline=timeline_band(lead.timeline, lead.created_at.date())
+        if lead.created_at is not None
+        else (lead.timeline if lead.timeline in TIMELINES else "unknown"),
         temperature=temperature(lead.score),
         score=lead.score,
         created_at=lead.created_at,

@@ -19,7 +19,8 @@ import json
 import re
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -28,6 +29,7 @@ from bot import safejson
 from bot.config import Settings
 from bot.directory.fields import split_list
 from bot.directory.table import decode, read_table
+from bot.intake.lenient import lenient_warnings
 from bot.intake.problems import field_path, validate_lead
 from bot.intake.schema import LeadIn
 
@@ -41,6 +43,7 @@ _FALSE = {"false", "no", "nein", "0", "falsch", "n"}
 class LeadRecord:
     where: str  # "line 4" (CSV) or "[2] (line 31)" (JSON)
     lead: LeadIn
+    warnings: list[str] = field(default_factory=list)  # loose values kept as given
 
 
 @dataclass(frozen=True)
@@ -235,9 +238,14 @@ def read_json_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
 
 
 def load_leads(
-    data: bytes, fmt: Literal["json", "csv"], settings: Settings
+    data: bytes, fmt: Literal["json", "csv"], settings: Settings, today: date | None = None
 ) -> tuple[list[LeadRecord], list[RecordProblem]]:
-    """Parse and validate every record; problems for all of them, records for the good ones."""
+    """Parse and validate every record; problems for all of them, records for the good ones.
+
+    Each record carries warnings about loose values kept as given (``today`` is the day
+    the teasers' timeline bands count from).
+    """
+    today = today or datetime.now(UTC).date()
     raw, problems = read_json_leads(data) if fmt == "json" else read_csv_leads(data)
     bad_cells = {p.where for p in problems}
     records: list[LeadRecord] = []
@@ -264,5 +272,6 @@ def load_leads(
                 )
                 continue
             seen_ids[lead.external_id] = where
-        records.append(LeadRecord(where, lead))
+        warnings = [f"{name(w.loc)}: {w.message}" for w in lenient_warnings(lead, today)]
+        records.append(LeadRecord(where, lead, warnings))
     return records, sorted(problems, key=lambda p: p.line)

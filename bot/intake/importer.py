@@ -7,7 +7,8 @@ makes duplicates *within* a file behave exactly like two API calls in a row: the
 lead with the same contact e-mail or company domain is held as a possible duplicate.
 
 Leads whose ``external_id`` is already stored are not touched ("already known"), so
-importing the same file twice is safe.
+importing the same file twice is safe. Leads whose ``external_id`` belonged to an erased
+lead are skipped and named (an erased lead never comes back, :mod:`bot.crm.tombstones`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.actors import Actor
+from bot.errors import Gone
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.models import LeadStatus
@@ -28,16 +30,17 @@ class LeadImportSummary:
     new: int = 0
     known: int = 0
     statuses: Counter[LeadStatus] = field(default_factory=Counter)  # of the new leads
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    """(position in the file, why) of each lead not taken in: it was erased."""
 
     @property
     def total(self) -> int:
-        return self.new + self.known
+        return self.new + self.known + len(self.skipped)
 
     def __str__(self) -> str:
         noun = "lead" if self.total == 1 else "leads"
-        parts = [
-            f"{n} {label}" for n, label in ((self.new, "new"), (self.known, "already known")) if n
-        ]
+        counts = ((self.new, "new"), (self.known, "already known"), (len(self.skipped), "skipped"))
+        parts = [f"{n} {label}" for n, label in counts if n]
         text = f"{self.total} {noun}" + (f": {', '.join(parts)}" if parts else "")
         if self.statuses:
             order = list(LeadStatus)
@@ -54,8 +57,14 @@ async def import_leads(
 ) -> LeadImportSummary:
     """Receive every lead in ``uow``; the caller commits (or rolls back for a dry run)."""
     summary = LeadImportSummary()
-    for lead in leads:
-        result = await receive(uow, lead, actor)
+    for position, lead in enumerate(leads):
+        try:
+            result = await receive(uow, lead, actor)
+        except Gone as exc:  # refused before anything was written for this lead
+            summary.skipped.append((position, str(exc)))
+            if advance:
+                advance()
+            continue
         if result.created:
             summary.new += 1
             summary.statuses[result.status] += 1

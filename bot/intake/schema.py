@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
@@ -58,7 +58,15 @@ MAX_EMPLOYEES = 9_999_999
 MAX_PRODUCTS = 50
 MAX_LIST = 500
 
-Timeline = Literal["immediate", "3_months", "6_months", "12_months", "later", "unknown"]
+TIMELINE_DESCRIPTION = (
+    "When the prospect means to buy: immediate, 3_months, 6_months, 12_months, later or "
+    'unknown — or the CRM\'s own words ("Q1 2027", "2027-03", "in 6 months"), kept as '
+    "given; teasers show the band it falls in, or unknown."
+)
+INDUSTRY_DESCRIPTION = (
+    "The prospect's industry; any text is kept as given. Teasers show a known industry "
+    '(or a known synonym such as "Food & Beverage") and "other" for the rest.'
+)
 
 
 Money = whole(MAX_EUR)
@@ -115,7 +123,7 @@ class AddressIn(Strict):
 
 class CompanyIn(Strict):
     name: nonblank(300)
-    industry: line(100) | None = None
+    industry: line(100) | None = Field(default=None, description=INDUSTRY_DESCRIPTION)
     employees: whole(MAX_EMPLOYEES) | None = None
     annual_revenue_eur: Money | None = None
     domain: line(253, DOMAIN_PATTERN) | None = None
@@ -176,7 +184,11 @@ class ContactIn(Strict):
 class InterestIn(Strict):
     products: list[nonblank(64)] = Field(min_length=1, max_length=MAX_PRODUCTS)
     estimated_value_eur: Money | None = None
-    timeline: Timeline | None = None
+    timeline: line(100) | None = Field(
+        default=None,
+        description=TIMELINE_DESCRIPTION,
+        examples=["3_months", "Q1 2027"],
+    )
     message: paragraph(5000) | None = None
 
 

@@ -1,6 +1,9 @@
 """Lead intake: store a validated lead, then hold it, flag it, or send it to matching.
 
 * The same ``external_id`` twice returns the stored lead (idempotent for retrying CRMs).
+* The ``external_id`` of an erased lead is refused (:class:`~bot.errors.Gone`); a lead with
+  an erased lead's contact e-mail is ``held`` as "previously erased" for staff to decide
+  (:mod:`bot.crm.tombstones`).
 * No consent to share with partners: ``held`` until staff release it with consent.
 * Same contact e-mail or company domain as an open lead: ``held`` as a possible duplicate,
   and staff are told — it is not offered twice.
@@ -15,6 +18,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from bot.actors import Actor
+from bot.crm.tombstones import EMAIL, EXTERNAL_ID, erased_lead
+from bot.errors import Gone
 from bot.geo import locate
 from bot.intake.schema import LeadIn
 from bot.leads.distribution import start_round
@@ -104,8 +109,20 @@ async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
         )
         if existing is not None:
             return IntakeResult(existing.id, existing.status, created=False)
+        erased = await erased_lead(uow.session, uow.settings, EXTERNAL_ID, data.external_id)
+        if erased is not None:
+            raise Gone(
+                f"external_id {data.external_id!r} belonged to lead {erased}, whose personal "
+                "data was erased on request; an erased lead is not taken in again",
+                lead_id=erased,
+            )
 
     lead, personal = build_lead(data, uow.clock.now())
+    was_erased = (
+        await erased_lead(uow.session, uow.settings, EMAIL, personal.contact_email)
+        if personal.contact_email
+        else None
+    )
     duplicate_of = await find_duplicate(uow, personal.contact_email, personal.domain)
     uow.session.add(lead)
     await uow.session.flush()
@@ -114,7 +131,11 @@ async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
     record(uow, lead, actor, "received", to_status=LeadStatus.RECEIVED, source=data.source)
     await uow.outbox.staff("new_lead", lead_id=lead.id, campaign=data.campaign, source=data.source)
 
-    if duplicate_of is not None:
+    if was_erased is not None:
+        lead.hold_reason = HoldReason.PREVIOUSLY_ERASED
+        change_status(uow, lead, LeadStatus.HELD, actor, reason="previously_erased")
+        await uow.outbox.staff("previously_erased", lead_id=lead.id, erased=was_erased)
+    elif duplicate_of is not None:
         lead.hold_reason = HoldReason.POSSIBLE_DUPLICATE
         lead.duplicate_of_id = duplicate_of
         change_status(

@@ -1,4 +1,10 @@
-"""Status changes and the audit trail: every change of ``leads.status`` goes through here."""
+"""Status changes and the audit trail: every change of ``leads.status`` goes through here.
+
+Every event also marks the lead as changed (``updated_at``, the read API's change feed)
+and is handed to the webhook outbox, which sends the lifecycle transitions and
+follow-up dates to the configured ``[[webhooks]]`` when the transaction commits
+(:mod:`bot.crm.outbox`) — so a new way of changing a lead cannot forget its webhook.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +41,9 @@ def record(
         detail={k: v for k, v in detail.items() if v is not None},
     )
     uow.session.add(event)
+    lead.updated_at = event.at
+    uow.changes.touch(lead)
+    uow.webhooks.note(lead, event)
     return event
 
 
@@ -47,6 +56,7 @@ def change_status(
     """
     current = lead.status
     check_transition(lead.id, current, wanted)
+    uow.webhooks.settle(lead)  # earlier events of this transaction show the lead before this
     lead.status = wanted
     lead.updated_at = uow.clock.now()
     return record(uow, lead, actor, "status", from_status=current, to_status=wanted, **detail)

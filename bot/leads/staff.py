@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.actors import Actor
+from bot.crm.outbox import scrub_lead_deliveries
+from bot.crm.tombstones import bury
+from bot.crm.view import FREE_TEXT_DETAIL_KEYS
 from bot.delivery.news_views import forget_lead_news
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.errors import InvalidInput, NotFound
@@ -25,8 +28,6 @@ from bot.models import (
     OutboxStatus,
 )
 from bot.uow import UnitOfWork
-
-FREE_TEXT_DETAIL_KEYS = ("note", "text", "message")
 
 
 async def get_lead(uow: UnitOfWork, lead_id: int) -> Lead:
@@ -85,16 +86,27 @@ async def staff_recall(uow: UnitOfWork, lead_id: int, actor: Actor) -> RoundOutc
 async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
     """Remove the lead's personal data everywhere; keep the anonymous statistics.
 
-    Deletes the personal-data row, scrubs free text from the audit trail, withdraws open
-    teasers, cancels timers and replaces the owner's lead card (which showed the details)
-    with an "erased" card.
+    Deletes the personal-data row, scrubs free text from the audit trail and from stored
+    webhook payloads, withdraws open teasers, cancels timers and replaces the owner's lead
+    card (which showed the details) with an "erased" card. Tombstones (keyed hashes) of
+    the external_id and the contact e-mail keep the lead from coming back
+    (:mod:`bot.crm.tombstones`).
     """
     lead = await get_lead(uow, lead_id)
     owner = lead.owner_rep_id
     change_status(uow, lead, LeadStatus.ERASED, actor)
-    lead.erased_at = uow.clock.now()
-    lead.external_id = None
+    now = uow.clock.now()
+    lead.erased_at = now
     personal = await uow.session.get(LeadPersonalData, lead.id)
+    await bury(
+        uow.session,
+        uow.settings,
+        lead.id,
+        now,
+        external_id=lead.external_id,
+        email=personal.contact_email if personal is not None else None,
+    )
+    lead.external_id = None
     if personal is not None:
         await uow.session.delete(personal)
     events = (
@@ -106,6 +118,7 @@ async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
     await close_open_offers(uow, lead, OfferStatus.CLOSED, "withdrawn")
     await cancel_timers(uow, lead.id)
     await forget_lead_news(uow, lead.id)  # headlines about the company identify it
+    await scrub_lead_deliveries(uow.session, lead.id)
     # Queued messages about this lead that were never sent are dropped: they would only
     # announce a lead that no longer exists.
     await uow.session.execute(

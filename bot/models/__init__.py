@@ -3,6 +3,7 @@
 from bot.models.base import Base, utcnow
 from bot.models.cockpit import CampaignCost, CockpitLogin
 from bot.models.content import ContentDelivery, ContentItem, NewsFeed, NewsMatch
+from bot.models.crm import ChangeCounter, LeadTombstone, WebhookDelivery, WebhookStatus
 from bot.models.delivery import ChatMessage, Offer, OutboxMessage, Timer
 from bot.models.directory import LinkCode, Partner, Rep
 from bot.models.enums import (
@@ -23,6 +24,7 @@ __all__ = [
     "ActorKind",
     "Base",
     "CampaignCost",
+    "ChangeCounter",
     "Channel",
     "ChatMessage",
     "CockpitLogin",
@@ -34,6 +36,7 @@ __all__ = [
     "LeadExclusion",
     "LeadPersonalData",
     "LeadStatus",
+    "LeadTombstone",
     "LinkCode",
     "MessageKind",
     "NewsFeed",
@@ -48,5 +51,7 @@ __all__ = [
     "Timer",
     "TimerKind",
     "UsedLink",
+    "WebhookDelivery",
+    "WebhookStatus",
     "utcnow",
 ]

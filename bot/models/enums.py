@@ -25,6 +25,7 @@ class LeadStatus(StrEnum):
 class HoldReason(StrEnum):
     NO_CONSENT = "no_consent"
     POSSIBLE_DUPLICATE = "possible_duplicate"
+    PREVIOUSLY_ERASED = "previously_erased"  # same contact e-mail as an erased lead
 
 
 class OfferStatus(StrEnum):

@@ -38,6 +38,7 @@ class Lead(Base):
     """A sales lead. Only non-identifying facts live here; see :class:`LeadPersonalData`."""
 
     __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_change", "change_seq", "id"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
@@ -77,8 +78,11 @@ class Lead(Base):
     closed_at: Mapped[datetime | None] = mapped_column(index=True)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     erased_at: Mapped[datetime | None] = mapped_column()
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Number of the transaction that changed the lead last, in commit order
+    (:mod:`bot.crm.changes`); the read API pages by ``(change_seq, id)``."""
 
     personal: Mapped[LeadPersonalData | None] = relationship(
         back_populates="lead", lazy="raise", uselist=False, cascade="all, delete-orphan"

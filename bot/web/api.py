@@ -1,4 +1,7 @@
-"""The ASGI app: ``POST /api/leads``, ``/healthz``, ``/metrics``, and room for chat webhooks.
+"""The ASGI app: ``/api/leads``, ``/healthz``, ``/metrics``, and room for chat webhooks.
+
+``POST /api/leads`` is here; reading and erasing leads (``GET``/``DELETE``) is
+:mod:`bot.web.crm_api`; the token check and error shapes are :mod:`bot.web.common`.
 
 ``create_app(runtime)`` builds a fresh app around one :class:`~bot.runtime.Runtime` — no
 module-level state — so tests, ``leadbot serve`` and several apps in one process do not
@@ -17,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import traceback
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -27,20 +29,23 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp
 
 from bot import safejson
 from bot.actors import Actor
+from bot.errors import Gone
+from bot.intake.lenient import lenient_warnings
 from bot.intake.problems import FieldProblem, validate_lead
 from bot.intake.schema import LeadIn
 from bot.intake.service import IntakeResult, receive
 from bot.models import Channel, Lead, LeadStatus
 from bot.runtime import Runtime
-from bot.web import cockpit, openapi, ops
+from bot.web import cockpit, crm_api, openapi, ops
+from bot.web.common import Detail, ValidationFailed, invalid, require_token
+from bot.web.common import problem as answer
 
 log = logging.getLogger(__name__)
 
@@ -50,65 +55,24 @@ Background = Callable[[], Awaitable[None]]
 ContextFactory = Callable[[], AbstractAsyncContextManager[Any]]
 
 
-class LeadAccepted(BaseModel):
-    id: int
-    status: LeadStatus
-
-
-class Detail(BaseModel):
-    detail: str
-
-
-class FieldError(BaseModel):
-    loc: list[str | int]
+class FieldWarning(BaseModel):
     field: str
     msg: str
     type: str
 
 
-class ValidationFailed(BaseModel):
-    detail: list[FieldError]
-
-
-bearer = HTTPBearer(auto_error=False, description="The API token (LEADBOT_SERVER__API_TOKEN)")
-
-
-def _unauthorized(request: Request, message: str) -> HTTPException:
-    request.app.state.api_results["unauthorized"] += 1
-    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
-
-
-async def require_token(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-) -> None:
-    """Bearer token, compared in constant time. No token configured: nobody gets in."""
-    runtime: Runtime = request.app.state.runtime
-    expected = runtime.settings.server.api_token
-    if expected is None or not expected.get_secret_value():
-        raise _unauthorized(
-            request,
-            "the API token is not configured on this server; "
-            "set LEADBOT_SERVER__API_TOKEN and restart",
-        )
-    if credentials is None:
-        raise _unauthorized(request, "missing token: send 'Authorization: Bearer <API token>'")
-    given = credentials.credentials.encode()
-    if not secrets.compare_digest(given, expected.get_secret_value().encode()):
-        raise _unauthorized(request, "invalid API token")
+class LeadAccepted(BaseModel):
+    id: int
+    status: LeadStatus
+    warnings: list[FieldWarning] = Field(
+        default=[],
+        description="Loose values kept as given (a timeline such as 'Q1 2027', an unknown "
+        "industry) and how teasers show them; empty when every value was understood.",
+    )
 
 
 def _invalid(request: Request, problems: Sequence[FieldProblem]) -> JSONResponse:
-    request.app.state.api_results["invalid"] += 1
-    detail = [
-        {
-            "loc": ["body", *p.loc],
-            "field": p.field if p.loc else "body",
-            "msg": p.message,
-            "type": p.type,
-        }
-        for p in problems
-    ]
-    return JSONResponse({"detail": detail}, status_code=422)
+    return invalid(request, problems, "body")
 
 
 def _body_problem(message: str, kind: str) -> FieldProblem:
@@ -176,6 +140,11 @@ leads_router = APIRouter(tags=["leads"])
         },
         201: {"description": "Stored; the status says what happens next (offered, held, ...)"},
         401: {"model": Detail, "description": "Missing or wrong token, or none configured"},
+        410: {
+            "model": Detail,
+            "description": "The external_id belonged to a lead that was erased; it is not "
+            "taken in again",
+        },
         413: {"model": Detail, "description": "Body larger than 1 MB"},
         422: {"model": ValidationFailed, "description": "Invalid lead: each bad field named"},
     },
@@ -185,7 +154,8 @@ async def post_lead(request: Request, response: Response) -> Any:
     """Store a lead and route it: offered to partners, or held (no consent, possible duplicate).
 
     Idempotent by ``external_id``: sending the same lead again returns the stored one
-    with ``200``, however its status has moved on since.
+    with ``200``, however its status has moved on since. The ``external_id`` of an erased
+    lead gets ``410``; a new lead with an erased lead's contact e-mail is held.
     """
     runtime: Runtime = request.app.state.runtime
     data, problem = _parse_json(await _read_body(request))
@@ -196,6 +166,8 @@ async def post_lead(request: Request, response: Response) -> Any:
         if lead is None:
             return _invalid(request, problems)
         result = await _store(runtime, lead)
+    except Gone as exc:
+        return answer(request, 410, str(exc), "gone")
     except Exception as exc:
         # Never the message: database errors quote the statement's parameters (personal data).
         frames = "".join(traceback.format_tb(exc.__traceback__))
@@ -204,7 +176,15 @@ async def post_lead(request: Request, response: Response) -> Any:
         return JSONResponse({"detail": "internal error; the lead was not stored"}, 500)
     request.app.state.api_results["created" if result.created else "existing"] += 1
     response.status_code = 201 if result.created else 200
-    return LeadAccepted(id=result.lead_id, status=result.status)
+    warnings = (
+        [
+            FieldWarning(field=w.field, msg=w.message, type=w.type)
+            for w in lenient_warnings(lead, runtime.clock.now().date())
+        ]
+        if result.created
+        else []
+    )
+    return LeadAccepted(id=result.lead_id, status=result.status, warnings=warnings)
 
 
 async def _guard(name: str, job: Background) -> None:
@@ -260,6 +240,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.api_results = Counter()
     app.include_router(leads_router)
+    app.include_router(crm_api.router)
     app.include_router(ops.router)
     app.include_router(cockpit.router)
     for router in routers:

@@ -21,8 +21,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from bot.config import Settings
+from bot.config import TEST_EVENT, WEBHOOK_EVENTS, Settings
+from bot.crm.paging import CURSOR_PATTERN
 from bot.intake.schema import LeadIn
+from bot.web.crm_models import LeadPage
 
 FULL_EXAMPLE: dict[str, Any] = {
     "external_id": "crm-2026-0001",
@@ -92,11 +94,71 @@ Hands the manufacturer's hot leads to the right reseller, inside Slack and Teleg
 
 `POST /api/leads` takes one lead (the `LeadIn` schema) with `Authorization: Bearer <token>`.
 `201` for a new lead, `200` with the stored lead when its `external_id` is already known,
-`422` naming each bad field, `413` for a body over 1 MB, `401` for a missing or wrong token.
+`410` when that `external_id` belonged to an erased lead, `422` naming each bad field,
+`413` for a body over 1 MB, `401` for a missing or wrong token.
 Types are strict: numbers are JSON numbers (not strings or booleans), `consent.partner_contact`
 is a JSON boolean, text carries no control characters and is trimmed; JSON nested deeper
-than 32 levels, `NaN`/`Infinity` and lone surrogates are refused with `422`.
+than 32 levels, `NaN`/`Infinity` and lone surrogates are refused with `422`. Loose fields
+(`interest.timeline`, `company.industry`) take the CRM's own words, kept as given; the
+answer's `warnings` say how teasers show them.
+
+`GET /api/leads/{id}`, `GET /api/leads?external_id=…` read a lead (state, owner, outcome,
+audit trail; no personal data); `GET /api/leads?updated_since=…&limit=…&cursor=…` pages
+through the leads changed since a time, in commit order; `DELETE /api/leads/{id}` or
+`DELETE /api/leads?external_id=…` erases a lead's personal data. Outbound, leadbot sends
+signed Standard Webhooks for every lifecycle change (see `webhooks`). Details: docs/crm.md.
 """
+
+LEAD_ID_PARAMETER: dict[str, Any] = {
+    "name": "lead_id",
+    "in": "path",
+    "required": True,
+    "description": "leadbot's id of the lead (the `id` of the 201 answer).",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+}
+EXTERNAL_ID_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": r"\S",
+}
+EXTERNAL_ID_PARAMETER: dict[str, Any] = {
+    "name": "external_id",
+    "in": "query",
+    "required": False,
+    "description": "The CRM's id of the lead: answers with that lead (not a page).",
+    "schema": EXTERNAL_ID_SCHEMA,
+}
+EXTERNAL_ID_PARAMETER_REQUIRED: dict[str, Any] = {
+    **EXTERNAL_ID_PARAMETER,
+    "required": True,
+    "description": "The CRM's id of the lead to erase.",
+}
+LIST_PARAMETERS: list[dict[str, Any]] = [
+    EXTERNAL_ID_PARAMETER,
+    {
+        "name": "updated_since",
+        "in": "query",
+        "required": False,
+        "description": "Only leads changed at or after this time (ISO 8601 with a time zone; "
+        "write `+` as `%2B`). Without it: every lead.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "Leads per page (default 100).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "The `next_cursor` of the previous page (a position, `<change>.<id>`).",
+        "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+    },
+]
 
 
 def _string_branch(prop: dict[str, Any]) -> dict[str, Any] | None:
@@ -168,11 +230,75 @@ def install(app: FastAPI, version: str, settings: Settings | None = None) -> Non
         schema = get_openapi(
             title="leadbot", version=version, description=DESCRIPTION, routes=app.routes
         )
-        schema.setdefault("components", {}).setdefault("schemas", {}).update(lead_schemas(settings))
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(lead_schemas(settings))
+        components.update(page_schemas())
         body = schema["paths"]["/api/leads"]["post"]["requestBody"]["content"]
         for name, value in examples(settings).items():
             body["application/json"]["examples"][name]["value"] = value
+        schema["webhooks"] = webhooks_section()
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def page_schemas() -> dict[str, dict[str, Any]]:
+    """``LeadPage`` (and ``LeadOut`` with its parts), which the list answer refers to."""
+    page = copy.deepcopy(LeadPage.model_json_schema(ref_template="#/components/schemas/{model}"))
+    components: dict[str, dict[str, Any]] = page.pop("$defs", {})
+    components["LeadPage"] = page
+    return components
+
+
+WEBHOOK_HEADERS: dict[str, Any] = {
+    name: {"required": True, "description": text, "schema": {"type": "string"}}
+    for name, text in (
+        ("webhook-id", "The message id: the same on every retry and replay (de-duplicate by it)."),
+        ("webhook-timestamp", "Unix seconds of this attempt; refuse messages older than 5 min."),
+        (
+            "webhook-signature",
+            "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` keyed with the whsec_ secret "
+            "(Standard Webhooks); space-separated when there are several.",
+        ),
+    )
+}
+
+
+def webhooks_section() -> dict[str, Any]:
+    """OpenAPI 3.1 ``webhooks``: one entry per event leadbot sends (docs/crm.md)."""
+    out: dict[str, Any] = {}
+    for event in (*WEBHOOK_EVENTS, TEST_EVENT):
+        about = (
+            "A signed test message (`leadbot webhooks test NAME`); `data` is a made-up lead."
+            if event == TEST_EVENT
+            else f"Sent after the change to every `[[webhooks]]` endpoint subscribed to `{event}`."
+        )
+        out[event] = {
+            "post": {
+                "summary": event,
+                "description": about + " Answer 2xx; 408, 429 and 5xx are retried with "
+                "exponential backoff (Retry-After honoured), other 4xx are final.",
+                "parameters": [
+                    {"name": name, "in": "header", **spec} for name, spec in WEBHOOK_HEADERS.items()
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["type", "timestamp", "data"],
+                                "properties": {
+                                    "type": {"type": "string", "const": event},
+                                    "timestamp": {"type": "string", "format": "date-time"},
+                                    "data": {"$ref": "#/components/schemas/LeadOut"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": {"description": "Received (any 2xx)"}},
+            }
+        }
+    return out

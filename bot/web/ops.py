@@ -24,7 +24,17 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.logsafe import printable
-from bot.models import Lead, LeadStatus, OutboxMessage, OutboxStatus, Partner, Rep, Timer
+from bot.models import (
+    Lead,
+    LeadStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Partner,
+    Rep,
+    Timer,
+    WebhookDelivery,
+    WebhookStatus,
+)
 from bot.runtime import Runtime
 
 access_log = logging.getLogger("leadbot.http")
@@ -168,6 +178,18 @@ async def _gauges(runtime: Runtime, out: _Exposition) -> None:
         timers_due = await session.scalar(
             select(func.count()).where(Timer.done_at.is_(None), Timer.due_at <= now)
         )
+        hooks = (
+            await session.execute(
+                select(WebhookDelivery.endpoint, WebhookDelivery.status, func.count()).group_by(
+                    WebhookDelivery.endpoint, WebhookDelivery.status
+                )
+            )
+        ).all()
+        hooks_oldest = await session.scalar(
+            select(func.min(WebhookDelivery.created_at)).where(
+                WebhookDelivery.status == WebhookStatus.PENDING
+            )
+        )
     out.metric(
         "leadbot_leads",
         "gauge",
@@ -214,6 +236,22 @@ async def _gauges(runtime: Runtime, out: _Exposition) -> None:
     out.metric(
         "leadbot_timers_due", "gauge", "Timers due but not handled yet.", [({}, timers_due or 0)]
     )
+    out.metric(
+        "leadbot_webhook_deliveries",
+        "gauge",
+        "Webhook messages by endpoint and status (failed ones: leadbot webhooks status).",
+        [
+            ({"endpoint": e, "status": WebhookStatus(s).value}, n)
+            for e, s, n in sorted(hooks, key=lambda row: (row[0], str(row[1])))
+        ],
+    )
+    hooks_age = (now - hooks_oldest).total_seconds() if hooks_oldest is not None else 0.0
+    out.metric(
+        "leadbot_webhook_oldest_pending_seconds",
+        "gauge",
+        "Age of the oldest webhook message still waiting.",
+        [({}, max(hooks_age, 0.0))],
+    )
 
 
 @router.get(
@@ -242,7 +280,14 @@ async def metrics(request: Request) -> PlainTextResponse:
         "POST /api/leads requests by result, since this process started.",
         [({"result": r}, counters.get(r, 0)) for r in API_RESULTS],
     )
+    out.metric(
+        "leadbot_api_crm_total",
+        "counter",
+        "GET and DELETE /api/leads requests by result, since this process started.",
+        [({"result": r}, counters.get(f"crm_{r}", 0)) for r in CRM_RESULTS],
+    )
     return PlainTextResponse(out.text(), media_type=PROMETHEUS_CONTENT_TYPE)
 
 
-API_RESULTS = ("created", "existing", "invalid", "unauthorized", "error")
+API_RESULTS = ("created", "existing", "invalid", "gone", "unauthorized", "error")
+CRM_RESULTS = ("read", "erased", "not_found", "gone", "invalid")

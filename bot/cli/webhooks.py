@@ -1,0 +1,142 @@
+"""``leadbot webhooks status|test NAME|replay --since ISO``: the CRM webhooks from the shell."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.cli.common import command, config_option, fail, pass_settings, run_async
+from bot.cli.importing import require_database
+from bot.config import Settings, WebhookEndpoint
+from bot.crm.admin import EndpointStatus, replay, send_test, status
+from bot.crm.signing import secret_problem
+from bot.models import WebhookStatus
+from bot.runtime import Runtime
+
+
+@click.group(name="webhooks")
+@config_option
+def webhooks_group() -> None:
+    """Signed lead events to your CRM ([[webhooks]], docs/crm.md)."""
+
+
+def _endpoint(settings: Settings, name: str) -> WebhookEndpoint:
+    for hook in settings.webhooks:
+        if hook.name == name:
+            return hook
+    known = ", ".join(h.name for h in settings.webhooks) or "none configured"
+    fail(f"no webhook named {name!r} (known: {known})", 2)
+    raise AssertionError  # unreachable: fail() exits
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "–"
+
+
+def _lines(entry: EndpointStatus) -> list[str]:
+    counts = {state: entry.counts.get(state, 0) for state in WebhookStatus}
+    hook = entry.hook
+    if hook is None:
+        head = f"{entry.name}: not configured any more — its pending rows are not sent"
+    else:
+        events = ", ".join(hook.events)
+        secret = secret_problem(hook) or f"secret from {hook.secret_env}"
+        state = "" if hook.enabled else " (disabled)"
+        head = f"{entry.name}{state}: {hook.url}\n  events: {events}; {secret}"
+    lines = [
+        head,
+        "  "
+        + ", ".join(f"{state.value} {counts[state]}" for state in WebhookStatus)
+        + (
+            f"; oldest waiting since {_when(entry.oldest_pending)}, next attempt "
+            f"{_when(entry.next_attempt)}"
+            if counts[WebhookStatus.PENDING]
+            else ""
+        ),
+    ]
+    if entry.last_error:
+        lines.append(f"  retrying: {entry.last_error}")
+    for failure in entry.failures:
+        lines.append(
+            f"  failed #{failure.id} {failure.event_type} (lead {failure.lead_id}, "
+            f"{failure.attempts} attempt(s)): {failure.error}"
+        )
+    return lines
+
+
+@command(webhooks_group, name="status")
+@pass_settings
+def webhooks_status(settings: Settings) -> None:
+    """Each endpoint: deliveries pending, delivered, failed; the latest failures."""
+    require_database(settings)
+
+    async def run() -> list[EndpointStatus]:
+        runtime = Runtime.create(settings)
+        try:
+            return await status(runtime)
+        finally:
+            await runtime.close()
+
+    entries = run_async(run())
+    if not entries:
+        click.echo("No webhooks configured ([[webhooks]] in bot.toml, see docs/crm.md).")
+        return
+    click.echo("\n".join(line for entry in entries for line in _lines(entry)))
+
+
+@command(webhooks_group, name="test")
+@click.argument("name")
+@pass_settings
+def webhooks_test(settings: Settings, name: str) -> None:
+    """Send one signed test event (type webhook.test) to the endpoint NAME now."""
+    hook = _endpoint(settings, name)
+    result = run_async(send_test(hook))
+    if not result.ok:
+        fail(f"{name}: {result.text}")
+    click.echo(f"{name}: {result.text}")
+
+
+def parse_since(text: str, timezone: str) -> datetime:
+    """An ISO date or time; without a zone it is local ([distribution] timezone)."""
+    value = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        value += "T00:00:00"
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO date or time (e.g. 2026-03-01 or 2026-03-01T10:00:00Z)",
+            param_hint="--since",
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(timezone))
+    return when.astimezone(UTC)
+
+
+@command(webhooks_group, name="replay")
+@click.option("--since", required=True, metavar="ISO", help="Deliveries made at or after this.")
+@click.option("--endpoint", "name", metavar="NAME", help="Only this endpoint (default: all).")
+@pass_settings
+def webhooks_replay(settings: Settings, since: str, name: str | None) -> None:
+    """Send the deliveries made since a time again — delivered and failed ones.
+
+    Each keeps its webhook-id, so a receiver that already has it can drop it. Pending
+    deliveries are not touched; a running `leadbot serve` sends the replayed ones in order.
+    """
+    when = parse_since(since, settings.distribution.timezone)
+    if name is not None:
+        _endpoint(settings, name)
+    require_database(settings)
+
+    async def run() -> int:
+        runtime = Runtime.create(settings)
+        try:
+            return await replay(runtime, when, name)
+        finally:
+            await runtime.close()
+
+    count = run_async(run())
+    click.echo(f"{count} deliver{'y' if count == 1 else 'ies'} since {_when(when)} queued again.")

@@ -1,0 +1,1 @@
+"""The CRM integration: read API views, signed outbound webhooks, erasure tombstones."""

@@ -1,0 +1,173 @@
+"""What ``leadbot webhooks status|test|replay`` does, apart from printing.
+
+* :func:`status`: per endpoint, how many deliveries wait, went out, failed, and the last
+  failures with their errors; rows of endpoints no longer configured are counted apart.
+* :func:`send_test`: one signed ``webhook.test`` message, sent at once (not queued).
+* :func:`replay`: deliveries made since a time go back into the queue (with the same
+  ``webhook-id``: receivers that already have one can drop it).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from sqlalchemy import func, select, update
+
+from bot.clock import SystemClock
+from bot.config import TEST_EVENT, WebhookEndpoint
+from bot.crm.sender import body_of
+from bot.crm.signing import secret_problem, signed_headers, signer
+from bot.crm.view import iso
+from bot.logsafe import printable
+from bot.models import WebhookDelivery, WebhookStatus
+from bot.runtime import Runtime
+
+D = WebhookDelivery
+
+
+@dataclass
+class Failure:
+    id: int
+    event_type: str
+    lead_id: int
+    attempts: int
+    error: str | None
+
+
+@dataclass
+class EndpointStatus:
+    name: str
+    hook: WebhookEndpoint | None  # None: rows of an endpoint no longer configured
+    counts: dict[WebhookStatus, int] = field(default_factory=dict)
+    oldest_pending: datetime | None = None
+    next_attempt: datetime | None = None
+    last_error: str | None = None
+    failures: list[Failure] = field(default_factory=list)
+
+
+async def status(runtime: Runtime, failures: int = 10) -> list[EndpointStatus]:
+    hooks = {hook.name: hook for hook in runtime.settings.webhooks}
+    out = {name: EndpointStatus(name, hook) for name, hook in hooks.items()}
+    async with runtime.uow() as uow:
+        session = uow.session
+        rows = await session.execute(
+            select(D.endpoint, D.status, func.count()).group_by(D.endpoint, D.status)
+        )
+        for endpoint, state, count in rows.all():
+            entry = out.setdefault(endpoint, EndpointStatus(endpoint, None))
+            entry.counts[state] = count
+        for entry in out.values():
+            waiting = (
+                await session.execute(
+                    select(func.min(D.created_at), func.min(D.next_attempt_at)).where(
+                        D.endpoint == entry.name, D.status == WebhookStatus.PENDING
+                    )
+                )
+            ).one()
+            entry.oldest_pending, entry.next_attempt = waiting
+            entry.last_error = await session.scalar(
+                select(D.last_error)
+                .where(D.endpoint == entry.name, D.status == WebhookStatus.PENDING)
+                .where(D.last_error.is_not(None))
+                .order_by(D.id)
+                .limit(1)
+            )
+            failed = await session.execute(
+                select(D.id, D.event_type, D.lead_id, D.attempts, D.last_error)
+                .where(D.endpoint == entry.name, D.status == WebhookStatus.FAILED)
+                .order_by(D.id.desc())
+                .limit(failures)
+            )
+            entry.failures = [Failure(*row) for row in failed.all()]
+    return list(out.values())
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    text: str
+
+
+SAMPLE_LEAD = {
+    "id": 0,
+    "external_id": "leadbot-test",
+    "campaign": None,
+    "source": None,
+    "status": "offered",
+    "hold_reason": None,
+    "products": [],
+    "partner": None,
+    "rep": None,
+    "claimed_via": None,
+    "created_at": None,
+    "updated_at": None,
+    "offered_at": None,
+    "claimed_at": None,
+    "contacted_at": None,
+    "closed_at": None,
+    "erased_at": None,
+    "revenue_eur": None,
+    "lost_reason": None,
+    "follow_up_on": None,
+    "events": [],
+}
+
+
+async def send_test(hook: WebhookEndpoint, client: httpx.AsyncClient | None = None) -> TestResult:
+    """Sign and send one ``webhook.test`` message to ``hook`` now."""
+    problem = secret_problem(hook)
+    if problem:
+        return TestResult(False, problem)
+    now = SystemClock().now()
+    body = body_of({"type": TEST_EVENT, "timestamp": iso(now), "data": SAMPLE_LEAD})
+    message = f"msg_lbtest{int(now.timestamp() * 1000)}"
+    headers = {
+        **signed_headers(signer(hook), message, now, body),
+        "Content-Type": "application/json",
+    }
+    own = client is None
+    http = client or httpx.AsyncClient(follow_redirects=False)
+    started = time.perf_counter()
+    try:
+        answer = await http.post(
+            hook.url, content=body.encode(), headers=headers, timeout=hook.timeout_seconds
+        )
+    except httpx.HTTPError as exc:
+        return TestResult(False, f"not delivered: {type(exc).__name__}: {printable(exc, 200)}")
+    finally:
+        if own:
+            await http.aclose()
+    took = (time.perf_counter() - started) * 1000
+    code = answer.status_code
+    if 200 <= code < 300:
+        return TestResult(True, f"delivered: HTTP {code} in {took:.0f} ms (webhook-id {message})")
+    reply = printable(answer.text.strip(), 200)
+    return TestResult(False, f"refused: HTTP {code}" + (f": {reply}" if reply else ""))
+
+
+async def replay(runtime: Runtime, since: datetime, endpoint: str | None = None) -> int:
+    """Queue the deliveries made at or after ``since`` again (delivered and failed ones)."""
+    now = runtime.clock.now()
+    async with runtime.uow() as uow:
+        query = update(D).where(
+            D.created_at >= since, D.status.in_((WebhookStatus.DELIVERED, WebhookStatus.FAILED))
+        )
+        if endpoint is not None:
+            query = query.where(D.endpoint == endpoint)
+        result = await uow.session.execute(
+            query.values(
+                status=WebhookStatus.PENDING,
+                attempts=0,
+                queued_at=now,
+                next_attempt_at=now,
+                leased_until=None,
+                last_error=None,
+                delivered_at=None,
+            ).execution_options(synchronize_session=False)
+        )
+        await uow.commit()
+    await runtime.wake_webhooks()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,362 @@
+"""The webhook sender: drains ``webhook_deliveries`` to the configured endpoints.
+
+* **At least once.** A row leaves the queue only when the receiver answered 2xx (or for
+  good, see below); a crash between sending and recording means it is sent again —
+  receivers de-duplicate by ``webhook-id``, which stays the same on every retry.
+* **In order per lead.** A row is taken only when no earlier row of the same lead for the
+  same endpoint is still pending — being sent, or waiting for its retry.
+* **Retries.** 408, 429, 5xx, redirects and network errors are retried with exponential
+  backoff and jitter (``[webhook_sender] min/max_backoff_seconds``) or after the
+  receiver's ``Retry-After``; other 4xx are final (``failed``), as is a row still failing
+  ``retry_hours`` after it was queued. Failed rows stay for ``leadbot webhooks status``
+  and ``replay``; staff are told in their feed (at most once an hour per endpoint).
+* **Several processes.** Rows are leased with a conditional UPDATE (``leased_until``), so
+  processes share the queue without sending a row twice at once; a process that dies
+  leaves its lease to expire.
+
+Many leads are sent at once (``concurrency``); each pass takes a batch, sends it side by
+side and records the outcomes in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import aiohttp
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from bot.clock import Clock, SystemClock
+from bot.config import WebhookEndpoint
+from bot.crm.signing import check_webhooks, signed_headers, signer
+from bot.logsafe import printable
+from bot.models import WebhookDelivery, WebhookStatus
+from bot.runtime import WEBHOOK_TOPIC, Runtime
+
+log = logging.getLogger(__name__)
+
+D = WebhookDelivery
+RETRYABLE = frozenset({408, 429})
+STAFF_NOTICE_EVERY = timedelta(hours=1)
+MIN_RETRY_SECONDS = 1.0
+MAX_REPLY = 2048  # of an error answer's body, for the error message
+
+
+def _user_agent() -> str:
+    try:
+        return f"leadbot-webhooks/{version('leadbot')}"
+    except PackageNotFoundError:
+        return "leadbot-webhooks"
+
+
+def message_id(row_id: int) -> str:
+    """The ``webhook-id``: one per delivery row, the same on every retry and replay."""
+    return f"msg_lb{row_id}"
+
+
+def body_of(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class Taken:
+    id: int
+    endpoint: str
+    event_type: str
+    lead_id: int
+    payload: dict[str, Any]
+    attempts: int
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row: Taken
+    delivered: bool
+    permanent: bool = False
+    status_code: int | None = None
+    error: str | None = None
+    wait: float | None = None  # the receiver's Retry-After
+
+
+class WebhookSender:
+    """One process's sender; ``run_forever`` runs inside ``leadbot serve``."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        signing_clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        check_webhooks(runtime.settings)  # every problem at once, before anything starts
+        self.runtime = runtime
+        self.settings = runtime.settings.webhook_sender
+        self.endpoints: dict[str, WebhookEndpoint] = {
+            hook.name: hook for hook in runtime.settings.webhooks if hook.enabled
+        }
+        self.signers = {name: signer(hook) for name, hook in self.endpoints.items()}
+        self.signing_clock = signing_clock or SystemClock()
+        self.rng = rng or random.Random()
+        self._client: aiohttp.ClientSession | None = None
+        self._limit = asyncio.Semaphore(self.settings.concurrency)
+        self._told: dict[str, datetime] = {}
+
+    @property
+    def client(self) -> aiohttp.ClientSession:
+        # aiohttp rather than httpx here: at hundreds of requests per second httpcore's
+        # connection pool costs more CPU than everything else together (bench/webhooks.py).
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.settings.concurrency),
+                headers={"User-Agent": _user_agent()},
+                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as other HTTP clients honour them
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def _take(self) -> list[Taken]:
+        """Lease the next due rows: the first pending row of each lead and endpoint."""
+        if not self.endpoints:
+            return []
+        now = self.runtime.clock.now()
+        earlier = aliased(WebhookDelivery)
+        # The head of each lead's queue for an endpoint: its oldest pending row. A scalar
+        # subquery (not NOT EXISTS) so PostgreSQL always probes the index per row; with a
+        # young table's statistics it would otherwise compare every pair of rows.
+        head = (
+            select(func.min(earlier.id))
+            .where(
+                earlier.endpoint == D.endpoint,
+                earlier.lead_id == D.lead_id,
+                earlier.status == WebhookStatus.PENDING,
+            )
+            .scalar_subquery()
+        )
+        async with self.runtime.uow() as uow:
+            ids = (
+                await uow.session.scalars(
+                    select(D.id)
+                    .where(
+                        D.status == WebhookStatus.PENDING,
+                        D.endpoint.in_(list(self.endpoints)),
+                        D.next_attempt_at <= now,
+                        or_(D.leased_until.is_(None), D.leased_until < now),
+                        D.id == head,
+                    )
+                    .order_by(D.id)
+                    .limit(self.settings.batch_size)
+                )
+            ).all()
+            if not ids:
+                return []
+            rows = (
+                await uow.session.execute(
+                    update(D)
+                    .where(
+                        D.id.in_(ids),
+                        D.status == WebhookStatus.PENDING,
+                        or_(D.leased_until.is_(None), D.leased_until < now),
+                    )
+                    .values(leased_until=now + timedelta(seconds=self.settings.lease_seconds))
+                    .returning(
+                        D.id,
+                        D.endpoint,
+                        D.event_type,
+                        D.lead_id,
+                        D.payload,
+                        D.attempts,
+                        D.queued_at,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+            await uow.commit()
+        return sorted((Taken(*row) for row in rows), key=lambda t: t.id)
+
+    async def _attempt(self, row: Taken) -> Outcome:
+        hook = self.endpoints[row.endpoint]
+        body = body_of(row.payload)
+        headers = {
+            **signed_headers(
+                self.signers[row.endpoint], message_id(row.id), self.signing_clock.now(), body
+            ),
+            "Content-Type": "application/json",
+        }
+        async with self._limit:
+            try:
+                async with self.client.post(
+                    hook.url,
+                    data=body.encode(),
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=hook.timeout_seconds),
+                    allow_redirects=False,  # a redirect could hand the signed body elsewhere
+                ) as answer:
+                    code = answer.status
+                    text = (await answer.content.read(MAX_REPLY)).decode("utf-8", "replace")
+                    location = answer.headers.get("location", "?")
+                    wait_header = answer.headers.get("retry-after")
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                detail = printable(exc, 200) or "no answer in time"
+                return Outcome(row, False, error=f"{type(exc).__name__}: {detail}")
+        if 200 <= code < 300:
+            return Outcome(row, True, status_code=code)
+        error = f"HTTP {code}"
+        reply = printable(text.strip(), 200)
+        if 300 <= code < 400:
+            error += f" (redirect to {printable(location, 200)}, not followed)"
+        elif reply:
+            error += f": {reply}"
+        permanent = 400 <= code < 500 and code not in RETRYABLE
+        wait = retry_after(wait_header, self.signing_clock.now())
+        return Outcome(row, False, permanent, code, error, wait)
+
+    def _backoff(self, attempts: int) -> float:
+        low, high = self.settings.min_backoff_seconds, self.settings.max_backoff_seconds
+        delay = min(high, low * 2 ** max(0, attempts - 1))
+        return self.rng.uniform(delay / 2, delay)  # jitter: receivers coming back are not stormed
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        now = self.runtime.clock.now()
+        delivered = [o for o in outcomes if o.delivered]
+        async with self.runtime.uow() as uow:
+            session = uow.session
+            for code in {o.status_code for o in delivered}:
+                await session.execute(
+                    update(D)
+                    .where(D.id.in_([o.row.id for o in delivered if o.status_code == code]))
+                    .values(
+                        status=WebhookStatus.DELIVERED,
+                        delivered_at=now,
+                        attempts=D.attempts + 1,
+                        leased_until=None,
+                        last_status_code=code,
+                        last_error=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            for outcome in outcomes:
+                if not outcome.delivered:
+                    await self._failed_attempt(uow, outcome, now)
+            await uow.commit()
+
+    async def _failed_attempt(self, uow: Any, outcome: Outcome, now: datetime) -> None:
+        row, hook = outcome.row, self.endpoints[outcome.row.endpoint]
+        attempts = row.attempts + 1
+        if outcome.wait is not None:
+            # At least a second: "Retry-After: 0" in a loop would hammer the receiver.
+            delay = min(max(outcome.wait, MIN_RETRY_SECONDS), self.settings.max_retry_after_seconds)
+        else:
+            delay = self._backoff(attempts)
+        next_at = now + timedelta(seconds=delay)
+        final = outcome.permanent or next_at > row.queued_at + timedelta(hours=hook.retry_hours)
+        error = outcome.error or "failed"
+        if final and not outcome.permanent:
+            error = f"gave up after {attempts} attempts in {hook.retry_hours:g} h: {error}"
+        values: dict[str, Any] = {
+            "attempts": D.attempts + 1,
+            "leased_until": None,
+            "last_status_code": outcome.status_code,
+            "last_error": error,
+        }
+        if final:
+            values["status"] = WebhookStatus.FAILED
+            log.warning(
+                "webhook %s: delivery %s (%s) failed: %s",
+                row.endpoint,
+                row.id,
+                row.event_type,
+                error,
+            )
+            told = self._told.get(row.endpoint)
+            if told is None or now - told >= STAFF_NOTICE_EVERY:
+                # Once an hour per endpoint: a wrong URL fails every event, not one.
+                self._told[row.endpoint] = now
+                await uow.outbox.staff(
+                    "webhook_failed",
+                    lead_id=row.lead_id,
+                    endpoint=row.endpoint,
+                    what=row.event_type,
+                    error=error,
+                )
+        else:
+            values["next_attempt_at"] = next_at
+            log.info(
+                "webhook %s: delivery %s: %s; retry in %.1fs", row.endpoint, row.id, error, delay
+            )
+        await uow.session.execute(
+            update(D)
+            .where(D.id == row.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def drain_once(self) -> int:
+        """One batch: lease, send side by side, record; how many rows were taken."""
+        rows = await self._take()
+        if not rows:
+            return 0
+        outcomes = await asyncio.gather(*(self._attempt(row) for row in rows))
+        await self._record(list(outcomes))
+        return len(rows)
+
+    async def drain(self, max_passes: int = 100_000) -> int:
+        """Send until nothing is due right now (tests, the bench, ``serve``'s loop)."""
+        total = 0
+        for _ in range(max_passes):
+            taken = await self.drain_once()
+            total += taken
+            if taken == 0:
+                break
+        return total
+
+    async def pending(self) -> int:
+        async with self.runtime.uow() as uow:
+            count = await uow.session.scalar(
+                select(func.count()).select_from(D).where(D.status == WebhookStatus.PENDING)
+            )
+        return int(count or 0)
+
+    async def run_forever(self) -> None:
+        poll = self.settings.poll_seconds
+        try:
+            while True:
+                try:
+                    taken = await self.drain()
+                    if taken:
+                        log.info("webhooks: %d attempt(s) made", taken)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("webhook pass failed; retrying")
+                await self.runtime.coordination.wait(WEBHOOK_TOPIC, poll)
+        finally:
+            await self.close()

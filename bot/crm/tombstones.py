@@ -1,0 +1,78 @@
+"""Erased stays erased: tombstones of an erased lead's external_id and contact e-mail.
+
+A tombstone is ``HMAC-SHA256(key, "<kind>:<value>")`` — no personal data, and with the key
+kept outside the database (``LEADBOT_SERVER__TOMBSTONE_KEY``) a database dump alone does
+not let anyone test e-mail addresses against it. Intake looks values up by the same hash:
+the same ``external_id`` again is refused (``410 Gone``, skipped by the import); a new
+lead with the same contact e-mail is held as "previously erased" for staff to decide.
+
+Without a configured key leadbot uses a built-in one, so erasure works on a fresh install;
+those tombstones are then only as strong as a plain hash. Lookups try the configured key
+*and* the built-in one, so tombstones written before the key was set keep working.
+Changing the key later makes the tombstones written with the old key unmatchable — keep it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.models import LeadTombstone
+
+BUILTIN_KEY = b"leadbot tombstone key (set LEADBOT_SERVER__TOMBSTONE_KEY)"
+EXTERNAL_ID = "external_id"
+EMAIL = "email"
+
+
+def _keys(settings: Settings) -> list[bytes]:
+    configured = settings.server.tombstone_key
+    keys = []
+    if configured is not None and configured.get_secret_value():
+        keys.append(configured.get_secret_value().encode())
+    keys.append(BUILTIN_KEY)
+    return keys
+
+
+def _normal(kind: str, value: str) -> str:
+    return value.strip().lower() if kind == EMAIL else value
+
+
+def digest(key: bytes, kind: str, value: str) -> str:
+    message = f"{kind}:{_normal(kind, value)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+async def erased_lead(
+    session: AsyncSession, settings: Settings, kind: str, value: str
+) -> int | None:
+    """The id of the erased lead that had this value, or None."""
+    digests = [digest(key, kind, value) for key in _keys(settings)]
+    return await session.scalar(
+        select(LeadTombstone.lead_id)
+        .where(LeadTombstone.digest.in_(digests), LeadTombstone.kind == kind)
+        .limit(1)
+    )
+
+
+async def bury(
+    session: AsyncSession,
+    settings: Settings,
+    lead_id: int,
+    now: datetime,
+    *,
+    external_id: str | None,
+    email: str | None,
+) -> None:
+    """Keep tombstones of what identified the lead (before it is removed)."""
+    key = _keys(settings)[0]
+    for kind, value in ((EXTERNAL_ID, external_id), (EMAIL, email)):
+        if not value:
+            continue
+        hashed = digest(key, kind, value)
+        if await session.get(LeadTombstone, hashed) is None:
+            session.add(LeadTombstone(digest=hashed, kind=kind, lead_id=lead_id, erased_at=now))

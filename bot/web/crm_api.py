@@ -1,0 +1,332 @@
+"""Reading and erasing leads over HTTP: what a CRM needs to follow its leads in leadbot.
+
+* ``GET /api/leads/{id}`` and ``GET /api/leads?external_id=…``: the lead's state, owner,
+  outcome and audit trail (:mod:`bot.crm.view`; no personal data — the CRM has it).
+* ``GET /api/leads?updated_since=…&limit=…&cursor=…``: a page of leads changed since
+  then, in commit order, with ``next_cursor`` (:mod:`bot.crm.paging`).
+* ``DELETE /api/leads/{id}`` and ``DELETE /api/leads?external_id=…``: erasure, exactly as
+  ``leadbot erase`` does it.
+
+Same bearer token as ``POST /api/leads``. Parameters are read and checked here (not by
+FastAPI) so a bad one gets the API's one 422 shape; their rules are stated in the OpenAPI
+document (:mod:`bot.web.openapi`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from bot.actors import Actor
+from bot.crm.paging import DEFAULT_LIMIT, MAX_LIMIT, Position, changed_leads
+from bot.crm.tombstones import EXTERNAL_ID, erased_lead
+from bot.crm.view import leads_json
+from bot.db import READ_ONLY
+from bot.errors import Gone, NotFound
+from bot.intake.problems import FieldProblem
+from bot.leads.staff import erase
+from bot.models import Channel, Lead, LeadStatus
+from bot.runtime import Runtime
+from bot.uow import UnitOfWork
+from bot.web import openapi
+from bot.web.common import Detail, ValidationFailed, invalid, problem, require_token
+from bot.web.crm_models import LeadOut
+
+MAX_ID = 2**63 - 1
+GET_PARAMETERS = frozenset({"external_id", "updated_since", "limit", "cursor"})
+DELETE_PARAMETERS = frozenset({"external_id"})
+
+
+router = APIRouter(tags=["leads"], dependencies=[Depends(require_token)])
+
+COMMON = {
+    401: {"model": Detail, "description": "Missing or wrong token, or none configured"},
+    422: {"model": ValidationFailed, "description": "A bad parameter, named"},
+}
+
+
+class BadParameter(Exception):
+    def __init__(self, where: str, name: str, message: str, kind: str = "value_error") -> None:
+        super().__init__(message)
+        self.where = where
+        self.problem = FieldProblem((name,), message, kind)
+
+
+def _only(request: Request, allowed: frozenset[str]) -> dict[str, str]:
+    """The query parameters, each at most once, none unknown."""
+    values: dict[str, str] = {}
+    for name in request.query_params:
+        given = request.query_params.getlist(name)
+        if name not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise BadParameter("query", name, f"unknown parameter (known: {known})", "extra")
+        if len(given) > 1:
+            raise BadParameter("query", name, "given more than once")
+        values[name] = given[0]
+    return values
+
+
+def _lead_id(request: Request) -> int:
+    text = request.path_params.get("lead_id", "")
+    if not re.fullmatch(r"[0-9]{1,19}", text) or not 1 <= int(text) <= MAX_ID:
+        raise BadParameter("path", "lead_id", "must be a lead id (a whole number from 1)")
+    return int(text)
+
+
+def _external_id(values: dict[str, str]) -> str | None:
+    value = values.get("external_id")
+    if value is None:
+        return None
+    if not value.strip() or len(value) > 200:
+        raise BadParameter("query", "external_id", "must be 1 to 200 characters")
+    return value.strip()
+
+
+def _since(values: dict[str, str]) -> datetime | None:
+    text = values.get("updated_since")
+    if text is None:
+        return None
+    # A "+01:00" offset sent unencoded in a query string arrives as " 01:00".
+    text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", text.strip())
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise BadParameter(
+            "query",
+            "updated_since",
+            "must be an ISO 8601 time with a time zone, e.g. 2026-03-01T10:00:00Z "
+            "(write + as %2B in a URL)",
+        )
+    return value.astimezone(UTC)
+
+
+def _limit(values: dict[str, str]) -> int:
+    text = values.get("limit")
+    if text is None:
+        return DEFAULT_LIMIT
+    if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or not 1 <= int(text) <= MAX_LIMIT:
+        raise BadParameter("query", "limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+def _cursor(values: dict[str, str]) -> Position | None:
+    text = values.get("cursor")
+    if text is None:
+        return None
+    try:
+        return Position.parse(text.strip())
+    except ValueError as exc:
+        raise BadParameter("query", "cursor", str(exc)) from None
+
+
+async def _reading(uow: UnitOfWork) -> None:
+    """A read-only transaction: on SQLite it takes no write lock (readers run beside writers)."""
+    await uow.session.connection(execution_options={READ_ONLY: True})
+
+
+async def _one_lead(runtime: Runtime, lead_id: int) -> dict[str, Any] | None:
+    async with runtime.uow() as uow:
+        await _reading(uow)
+        lead = await uow.session.get(Lead, lead_id)
+        return None if lead is None else (await leads_json(uow.session, [lead]))[0]
+
+
+def _erased_external_id(external_id: str, lead_id: int) -> str:
+    return (
+        f"external_id {external_id!r} belonged to lead {lead_id}, whose personal data was "
+        "erased on request"
+    )
+
+
+@router.get(
+    "/api/leads/{lead_id}",
+    summary="One lead's state and audit trail",
+    responses={
+        200: {"model": LeadOut, "description": "The lead (no personal data)"},
+        404: {"model": Detail, "description": "No lead with this id"},
+        **COMMON,
+    },
+    openapi_extra={"parameters": [openapi.LEAD_ID_PARAMETER]},
+)
+async def get_lead(request: Request) -> JSONResponse:
+    """The lead: status, owner partner and rep, claimed/contacted/closed times, revenue,
+    lost reason, follow-up date and the audit events (who, from where, when, what).
+    An erased lead keeps its statistics and shows status ``erased``."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        _only(request, frozenset())
+        lead_id = _lead_id(request)
+    except BadParameter as exc:
+        return invalid(request, [exc.problem], exc.where, "crm_invalid")
+    found = await _one_lead(runtime, lead_id)
+    if found is None:
+        return problem(request, 404, f"lead {lead_id} does not exist", "crm_not_found")
+    request.app.state.api_results["crm_read"] += 1
+    return JSONResponse(found)
+
+
+@router.get(
+    "/api/leads",
+    summary="A lead by external_id, or a page of leads changed since a time",
+    responses={
+        200: {
+            "description": "With external_id: the lead. Otherwise: a page of leads in the "
+            "order they changed; keep next_cursor to ask for later changes",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/LeadOut"},
+                            {"$ref": "#/components/schemas/LeadPage"},
+                        ]
+                    }
+                }
+            },
+        },
+        404: {"model": Detail, "description": "No lead with this external_id"},
+        410: {"model": Detail, "description": "The external_id belonged to an erased lead"},
+        **COMMON,
+    },
+    openapi_extra={"parameters": openapi.LIST_PARAMETERS},
+)
+async def list_leads(request: Request) -> JSONResponse:
+    """``?external_id=…``: that lead (``404`` unknown, ``410`` erased).
+
+    Otherwise a page: ``{"items": [...], "next_cursor": "...", "has_more": bool}`` of the
+    leads changed at or after ``updated_since`` (all leads without it), oldest change
+    first, at most ``limit`` (default 100, at most 1000). Pass ``next_cursor`` as
+    ``cursor`` for the next page. Paging is stable under concurrent changes: no lead is
+    skipped; a lead that changes again while you page comes once more, with its new state.
+    """
+    runtime: Runtime = request.app.state.runtime
+    try:
+        values = _only(request, GET_PARAMETERS)
+        external_id = _external_id(values)
+        since, limit, cursor = _since(values), _limit(values), _cursor(values)
+    except BadParameter as exc:
+        return invalid(request, [exc.problem], exc.where, "crm_invalid")
+    if external_id is not None:
+        return await _by_external_id(request, runtime, external_id)
+    async with runtime.uow() as uow:
+        await _reading(uow)
+        page = await changed_leads(uow.session, since, cursor, limit)
+        items = await leads_json(uow.session, page.leads)
+    request.app.state.api_results["crm_read"] += 1
+    body = {"items": items, "next_cursor": str(page.next_cursor), "has_more": page.has_more}
+    return JSONResponse(body)
+
+
+async def _find_external_id(
+    runtime: Runtime, external_id: str
+) -> tuple[dict[str, Any] | None, int | None]:
+    """(the lead's view, None) if stored; (None, erased lead id) if erased; else (None, None)."""
+    async with runtime.uow() as uow:
+        await _reading(uow)
+        lead = await uow.session.scalar(select(Lead).where(Lead.external_id == external_id))
+        if lead is not None:
+            return (await leads_json(uow.session, [lead]))[0], None
+        return None, await erased_lead(uow.session, runtime.settings, EXTERNAL_ID, external_id)
+
+
+async def _by_external_id(request: Request, runtime: Runtime, external_id: str) -> JSONResponse:
+    found, erased = await _find_external_id(runtime, external_id)
+    if found is not None:
+        request.app.state.api_results["crm_read"] += 1
+        return JSONResponse(found)
+    if erased is not None:
+        return problem(request, 410, _erased_external_id(external_id, erased), "crm_gone")
+    return problem(request, 404, f"no lead has external_id {external_id!r}", "crm_not_found")
+
+
+async def _erase(runtime: Runtime, lead_id: int) -> dict[str, Any]:
+    """Erase like ``leadbot erase`` (an erased lead stays as it is); the lead's view after."""
+    actor = Actor.staff(Channel.API, name="api")
+    async with runtime.uow() as uow:
+        # Locked: two DELETEs at once erase once (the second sees the erased lead).
+        lead = await uow.session.get(Lead, lead_id, with_for_update=True)
+        if lead is None:
+            raise NotFound(f"lead {lead_id} does not exist")
+        if lead.status is not LeadStatus.ERASED:
+            await erase(uow, lead_id, actor)
+    async with runtime.uow() as uow:
+        await _reading(uow)
+        lead = await uow.session.get(Lead, lead_id)
+        assert lead is not None
+        return (await leads_json(uow.session, [lead]))[0]
+
+
+ERASED = {
+    200: {
+        "model": LeadOut,
+        "description": "Erased (or already erased): the lead's statistics, status erased",
+    },
+}
+
+
+@router.delete(
+    "/api/leads/{lead_id}",
+    summary="Erase a lead's personal data (as leadbot erase)",
+    responses={
+        **ERASED,
+        404: {"model": Detail, "description": "No lead with this id"},
+        **COMMON,
+    },
+    openapi_extra={"parameters": [openapi.LEAD_ID_PARAMETER]},
+)
+async def delete_lead(request: Request) -> JSONResponse:
+    """Remove the lead's personal data everywhere and withdraw its teasers; anonymous
+    statistics stay. Its external_id and contact e-mail are kept only as keyed hashes, so
+    the same lead is refused (410) and the same e-mail is held if they come back.
+    Erasing an erased lead again changes nothing and answers 200."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        _only(request, frozenset())
+        lead_id = _lead_id(request)
+    except BadParameter as exc:
+        return invalid(request, [exc.problem], exc.where, "crm_invalid")
+    try:
+        erased = await _erase(runtime, lead_id)
+    except NotFound as exc:
+        return problem(request, 404, str(exc), "crm_not_found")
+    request.app.state.api_results["crm_erased"] += 1
+    return JSONResponse(erased)
+
+
+@router.delete(
+    "/api/leads",
+    summary="Erase the lead with this external_id",
+    responses={
+        **ERASED,
+        404: {"model": Detail, "description": "No lead with this external_id"},
+        410: {"model": Detail, "description": "The external_id's lead was erased already"},
+        **COMMON,
+    },
+    openapi_extra={"parameters": [openapi.EXTERNAL_ID_PARAMETER_REQUIRED]},
+)
+async def delete_by_external_id(request: Request) -> JSONResponse:
+    """``DELETE /api/leads?external_id=…``: the same erasure, found by the CRM's id."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        external_id = _external_id(_only(request, DELETE_PARAMETERS))
+        if external_id is None:
+            raise BadParameter("query", "external_id", "required", "missing")
+    except BadParameter as exc:
+        return invalid(request, [exc.problem], exc.where, "crm_invalid")
+    found, erased = await _find_external_id(runtime, external_id)
+    if found is None and erased is not None:
+        return problem(request, 410, _erased_external_id(external_id, erased), "crm_gone")
+    if found is None:
+        return problem(request, 404, f"no lead has external_id {external_id!r}", "crm_not_found")
+    try:
+        view = await _erase(runtime, int(found["id"]))
+    except (NotFound, Gone) as exc:
+        return problem(request, 404, str(exc), "crm_not_found")
+    request.app.state.api_results["crm_erased"] += 1
+    return JSONResponse(view)

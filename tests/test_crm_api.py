@@ -1,0 +1,248 @@
+"""The read and erase API, over HTTP (httpx + ASGI) on both databases.
+
+A CRM follows its leads (``GET /api/leads/{id}``, ``?external_id=``), erases them
+(``DELETE``), and an erased lead stays erased: the same external_id is ``410`` for the API
+and skipped by ``leadbot leads import``; the same contact e-mail is held for staff. A dump
+of every table afterwards holds none of the lead's personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import inspect, select, text
+
+from bot.clock import ManualClock
+from bot.db import create_engine_sync
+from bot.delivery.notices import TeaserView
+from bot.delivery.sender import OutboxSender
+from bot.models import Lead, LeadStatus, Platform
+from bot.runtime import Runtime
+from bot.web.api import create_app
+from tests.conftest import SettingsFactory
+from tests.support.cli import config_file, leadbot_process
+from tests.support.factories import add_partner, lead_payload
+from tests.support.recording import RecordingTransport
+from tests.support.teaser_renderers import TEASER_RENDERERS
+
+TOKEN = "crm-token-5b1e"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PRODUCTS = [{"id": "X200", "line": "X-series", "min_certification": "basic"}]
+PERSONAL = (  # every identifying value of lead_payload()
+    "Brauerei Huber",
+    "brauerei-huber.de",
+    "Hopfenweg",
+    "80331",
+    "München",
+    "Maria Huber",
+    "maria.huber",
+    "1234567",
+    "Head of IT",
+    "Please call after 10am",
+    "crm-1001",
+)
+
+
+@pytest.fixture
+async def runtime(make_settings: SettingsFactory, clock: ManualClock) -> AsyncIterator[Runtime]:
+    # A webhook endpoint, so the webhook outbox holds payloads too (nothing is sent here).
+    hook = {"name": "crm", "url": "https://crm.example/hook", "secret_env": "CRM_SECRET"}
+    settings = make_settings(server={"api_token": TOKEN}, products=PRODUCTS, webhooks=[hook])
+    rt = Runtime.create(settings, clock=clock)
+    async with rt.uow() as uow:
+        await add_partner(uow, "P1", name="Alpen IT")
+        await uow.commit()
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+        yield http
+
+
+async def _post(client: httpx.AsyncClient, **overrides: Any) -> httpx.Response:
+    return await client.post("/api/leads", json=lead_payload(**overrides), headers=AUTH)
+
+
+async def test_a_lead_reads_back_with_state_owner_and_trail_but_no_personal_data(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await _post(client)
+    assert created.status_code == 201, created.text
+    lead_id = created.json()["id"]
+
+    by_id = await client.get(f"/api/leads/{lead_id}", headers=AUTH)
+    assert by_id.status_code == 200, by_id.text
+    lead = by_id.json()
+    assert lead["id"] == lead_id and lead["external_id"] == "crm-1001"
+    assert lead["status"] == "offered" and lead["campaign"] == "Hannover Messe 2026"
+    assert lead["partner"] is None and lead["rep"] is None and lead["revenue_eur"] is None
+    trail = [(e["kind"], e["to_status"], e["actor"]["kind"], e["channel"]) for e in lead["events"]]
+    assert trail[:2] == [
+        ("received", "received", "system", "api"),
+        ("status", "offered", "system", "api"),
+    ]
+    assert not [value for value in PERSONAL[:-1] if value in by_id.text]
+
+    by_external = await client.get("/api/leads", params={"external_id": "crm-1001"}, headers=AUTH)
+    assert by_external.status_code == 200 and by_external.json() == lead
+
+
+async def test_unknown_and_malformed_ids_are_named(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/api/leads/999", headers=AUTH)
+    assert missing.status_code == 404 and missing.json() == {"detail": "lead 999 does not exist"}
+    unknown = await client.get("/api/leads", params={"external_id": "nope"}, headers=AUTH)
+    assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+    metrics = (await client.get("/metrics")).text.splitlines()
+    assert 'leadbot_api_crm_total{result="not_found"} 2' in metrics
+    assert 'leadbot_api_leads_total{result="invalid"} 0' in metrics  # POST's own counter
+    bad = await client.get("/api/leads/abc", headers=AUTH)
+    assert bad.status_code == 422
+    [problem] = bad.json()["detail"]
+    assert problem["loc"] == ["path", "lead_id"] and "lead id" in problem["msg"]
+    for params, field in (
+        ({"limit": "0"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"cursor": "xyz"}, "cursor"),
+        ({"updated_since": "yesterday"}, "updated_since"),
+        ({"updated_since": "2026-03-01T10:00:00"}, "updated_since"),  # no time zone
+        ({"status": "won"}, "status"),
+    ):
+        answer = await client.get("/api/leads", params=params, headers=AUTH)
+        assert answer.status_code == 422, (params, answer.text)
+        assert [p["field"] for p in answer.json()["detail"]] == [field]
+    assert (await client.get("/api/leads/1")).status_code == 401
+    assert (await client.delete("/api/leads/1")).status_code == 401
+
+
+async def test_loose_timeline_and_industry_are_kept_and_teasers_show_a_band(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    created = await _post(
+        client, **{"interest.timeline": "Q1 2027", "company.industry": "Craft Brewing"}
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["status"] == "offered"
+    assert [(w["field"], w["type"]) for w in body["warnings"]] == [
+        ("interest.timeline", "kept_as_given"),
+        ("company.industry", "kept_as_given"),
+    ]
+    assert "'12_months'" in body["warnings"][0]["msg"]  # 2026-03-02 -> Q1 2027
+    async with runtime.uow() as uow:
+        lead = await uow.session.get(Lead, body["id"])
+    assert lead is not None and lead.timeline == "Q1 2027" and lead.industry == "Craft Brewing"
+
+    transport = RecordingTransport()
+    await OutboxSender(runtime, {Platform.CONSOLE: transport}).flush()
+    [teaser] = [d.view for d in transport.deliveries if isinstance(d.view, TeaserView)]
+    assert teaser.facts.timeline == "12_months" and teaser.facts.industry == "other"
+    for platform, render in TEASER_RENDERERS.items():
+        shown = json.dumps(render(teaser), ensure_ascii=False)
+        assert "innerhalb 12 Monaten" in shown, platform  # the partner's language: German
+        assert "Q1 2027" not in shown and "Brewing" not in shown, platform
+
+    known = await _post(client, external_id="crm-2", **{"contact.email": "x@brau-2.example"})
+    assert known.status_code == 201 and known.json()["warnings"] == []
+
+    # Loose is not lax: the text rules of every field still hold, and nothing is stored.
+    for timeline, problem in (
+        ("Q1\u00002027", "control character"),
+        (2027, "string"),
+        ("x" * 101, "at most 100 characters"),
+    ):
+        refused = await _post(client, external_id="crm-3", **{"interest.timeline": timeline})
+        assert refused.status_code == 422, refused.text
+        [detail] = refused.json()["detail"]
+        assert detail["field"] == "interest.timeline" and problem in detail["msg"], detail
+
+
+def _dump(database_url: str) -> str:
+    """Every row of every table, as text."""
+    engine = create_engine_sync(database_url)
+    try:
+        with engine.connect() as conn:
+            tables = inspect(conn).get_table_names()
+            rows = [
+                f"{table}: {row}"
+                for table in tables
+                for row in conn.execute(text(f'SELECT * FROM "{table}"')).all()
+            ]
+    finally:
+        engine.dispose()
+    return "\n".join(rows)
+
+
+async def test_erased_by_api_stays_erased_and_no_personal_data_is_stored(
+    client: httpx.AsyncClient, runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    lead_id = (await _post(client)).json()["id"]
+    before = _dump(database_url)
+    assert "maria.huber@brauerei-huber.de" in before and "crm-1001" in before
+    assert "webhook_deliveries: " in before  # lead.received and lead.offered, with crm-1001
+
+    erased = await client.delete(f"/api/leads/{lead_id}", headers=AUTH)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["status"] == "erased" and erased.json()["external_id"] is None
+    assert erased.json()["events"][-1]["to_status"] == "erased"
+    again = await client.delete(f"/api/leads/{lead_id}", headers=AUTH)
+    assert again.status_code == 200 and again.json()["status"] == "erased"
+
+    # The same lead again: refused through the API, skipped by the import.
+    reposted = await _post(client)
+    assert reposted.status_code == 410
+    assert reposted.json()["detail"].startswith(
+        f"external_id 'crm-1001' belonged to lead {lead_id}"
+    )
+    looked_up = await client.get("/api/leads", params={"external_id": "crm-1001"}, headers=AUTH)
+    assert looked_up.status_code == 410
+    by_external = await client.delete(
+        "/api/leads", params={"external_id": "crm-1001"}, headers=AUTH
+    )
+    assert by_external.status_code == 410
+
+    leads_file = tmp_path / "leads.json"
+    leads_file.write_text(json.dumps([lead_payload()]), encoding="utf-8")
+    imported = leadbot_process(
+        "leads", "import", str(leads_file), config=config_file(tmp_path, database_url)
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert f"skipped [0] (line 1): external_id 'crm-1001' belonged to lead {lead_id}" in (
+        imported.stderr
+    )
+    assert "1 lead: 1 skipped" in imported.stdout
+
+    after = _dump(database_url)
+    for value in PERSONAL:
+        assert value.lower() not in after.lower(), f"{value!r} is still stored"
+    async with runtime.uow() as uow:
+        statuses = (await uow.session.scalars(select(Lead.status))).all()
+    assert statuses == [LeadStatus.ERASED]  # nothing came back
+
+    # A new external_id with the erased lead's e-mail: taken in, but held for staff.
+    fresh = await _post(client, external_id="crm-7777", **{"company.domain": "other.example"})
+    assert fresh.status_code == 201 and fresh.json()["status"] == "held"
+    held = (await client.get(f"/api/leads/{fresh.json()['id']}", headers=AUTH)).json()
+    assert held["hold_reason"] == "previously_erased"
+    assert held["events"][-1]["detail"] == {"reason": "previously_erased"}
+
+
+async def test_delete_by_external_id_erases_and_unknown_is_404(client: httpx.AsyncClient) -> None:
+    lead_id = (await _post(client, external_id="crm-55")).json()["id"]
+    missing = await client.delete("/api/leads", params={"external_id": "crm-56"}, headers=AUTH)
+    assert missing.status_code == 404
+    without = await client.delete("/api/leads", headers=AUTH)
+    assert without.status_code == 422 and without.json()["detail"][0]["field"] == "external_id"
+    erased = await client.delete("/api/leads", params={"external_id": "crm-55"}, headers=AUTH)
+    assert erased.status_code == 200 and erased.json()["id"] == lead_id
+    assert erased.json()["status"] == "erased"
+    assert (await client.delete("/api/leads/4242", headers=AUTH)).status_code == 404
