@@ -192,3 +192,12 @@ async def test_cli_errors_are_one_line_not_a_traceback(tmp_path: Any) -> None:
         leadbot, empty, "report", LEADBOT_TELEGRAM__WEBHOOK_URL="htp:/leadbot.example"
     )
     assert wrong.exit_code == 2 and "webhook_url" in wrong.output
+
+
+async def test_the_sample_industries_read_as_industries_on_teaser_and_card(world: Any) -> None:
+    runtime, console = world
+    lead = await _lead(runtime, 1, **{"company.industry": "machinery"})
+    teaser = await console("as anna@p1.example")
+    assert "Branche: Produktion" in teaser and "Sonstige" not in teaser
+    card = await console(f"claim {await _offer(runtime, lead, 'P1')}")
+    assert "Branche: Produktion" in card and "machinery" not in card

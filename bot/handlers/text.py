@@ -20,6 +20,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.content.vocabulary import industry_key
 from bot.i18n import t
 from bot.reports.format import day, display_zone, duration, money, pct, report_summary
 
@@ -58,10 +59,16 @@ def band(language: str, value: str | None, *, euros: bool = False) -> str:
 
 
 def label(language: str, group: str, value: str | None) -> str:
-    """Translate a vocabulary value (status, industry, ...) with a readable fallback."""
+    """Translate a vocabulary value (status, industry, ...) with a readable fallback.
+
+    An industry as a CRM sent it (``Maschinenbau``, ``machinery``) reads as the vocabulary
+    industry it maps to; one that maps to nothing is shown as given."""
     if value is None:
         return "–"
     text = t(language, f"{group}.{value}")
+    if text == f"{group}.{value}" and group == "industry":
+        mapped = industry_key(value)
+        text = t(language, f"industry.{mapped}") if mapped else text
     return value if text == f"{group}.{value}" else text
 
 
