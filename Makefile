@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks serve clean
+.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,7 @@ serve: $(STAMP)
 	@$(LEADBOT) serve
 
 ## make bench: the benchmarks in bench/ (never part of the test suite).
-bench: bench-matching bench-imports bench-news bench-cockpit bench-webhooks
+bench: bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness
 
 bench-matching: $(STAMP)
 	@$(BIN)/python bench/matching.py
@@ -66,6 +66,10 @@ bench-cockpit: $(STAMP)
 ## Webhook deliveries per second from one process to a receiver answering in 10 ms (target >= 200/s).
 bench-webhooks: $(STAMP)
 	@$(BIN)/python bench/webhooks.py
+
+## Fairness: 2,000 leads over 50 comparable partners, spread of offers and wins, off vs on.
+bench-fairness: $(STAMP)
+	@$(BIN)/python bench/fairness.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-* demo.db demo.db-*
