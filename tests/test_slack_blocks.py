@@ -344,3 +344,23 @@ def test_pipeline_for_staff() -> None:
     assert "2026-03-01 – 2026-03-31: 4 leads received, 3 open" in text
     assert "1 on offer · 2 with partners · 0 waiting for staff" in text
     assert "Huber &lt;IT&gt;" in text and "5,000 €" in text and "ROI +400%" in text
+
+
+def test_a_full_card_fits_a_phone_rare_steps_in_the_overflow_menu() -> None:
+    every = ("contacted", "meeting", "proposal", "won", "lost", "follow_up", "hand_back")
+    message = blocks.lead_card(card(actions=every))
+    [row] = [b for b in message.blocks if b["type"] == "actions"]
+    kinds = [(e["type"], e["action_id"]) for e in row["elements"]]
+    assert kinds == [
+        ("button", "lead_contacted"),
+        ("button", "lead_meeting"),
+        ("button", "lead_proposal"),
+        ("button", "lead_won"),
+        ("overflow", "lead_more"),
+    ]
+    menu = row["elements"][-1]
+    assert [(o["text"]["text"], o["value"]) for o in menu["options"]] == [
+        ("Lost", "lost:4"),
+        ("Follow-up", "follow_up:4"),
+        ("Hand back", "hand_back:4"),
+    ]

@@ -32,6 +32,7 @@ from bot.handlers.slack.kit import (
     divider,
     esc,
     fields,
+    overflow,
     section,
     split_messages,
 )
@@ -42,6 +43,8 @@ from bot.reports.digest import digest_lines
 CLAIM = "lead_claim"  # DESIGN §6: the teaser button's action_id; its value is the offer id
 DECLINE = "lead_decline"  # DESIGN §6: "Not for us" under the teaser; its value is the offer id
 STATUS_PREFIX = "lead_"  # lead_contacted, lead_won, ... ; the value is the lead id
+MORE = "lead_more"  # the card's overflow menu; option values "<action>:<lead id>"
+FREQUENT = ("contacted", "meeting", "proposal", "won")  # buttons; the rest go into MORE
 STAFF_REOFFER = "staff_reoffer"
 STAFF_RELEASE = "staff_release"
 STAFF_RELEASE_CONSENT = "staff_release_consent"
@@ -125,22 +128,35 @@ def teaser(view: TeaserView) -> Message:
 # --- lead cards ---------------------------------------------------------------------------
 
 
+def more_value(action: str, lead_id: int) -> str:
+    """The value of an overflow option: ``<action>:<lead id>`` (``lost:12``)."""
+    return f"{action}:{lead_id}"
+
+
 def status_buttons(lead_id: int, available: tuple[str, ...], language: str) -> Block | None:
-    """The buttons of a lead card: only the actions the card's view allows."""
+    """The actions row of a lead card: only the actions the card's view allows.
+
+    Phones show about four buttons in a row, so the frequent steps are buttons and the
+    rare ones (lost, follow-up, hand back) sit in one overflow menu (``lead_more``) at the
+    row's end; a lone rare action stays a button (Slack's menus take two options or more).
+    """
     if not available:
         return None
-    return actions(
-        [
-            button(
-                label(language, "action", action),
-                status_action_id(action),
-                str(lead_id),
-                style="primary" if action == "won" else None,
-            )
-            for action in available
-        ],
-        block_id=f"lead-{lead_id}",
-    )
+    frequent = [a for a in available if a in FREQUENT]
+    rare = [a for a in available if a not in FREQUENT]
+    elements = [
+        button(
+            label(language, "action", action),
+            status_action_id(action),
+            str(lead_id),
+            style="primary" if action == "won" else None,
+        )
+        for action in (frequent if len(rare) > 1 else available)
+    ]
+    if len(rare) > 1:
+        options = [(label(language, "action", a), more_value(a, lead_id)) for a in rare]
+        elements.append(overflow(MORE, options))
+    return actions(elements, block_id=f"lead-{lead_id}")
 
 
 def lead_card(view: LeadCardView) -> Message:
