@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from bot.chat.results import Reply
 from bot.delivery.notices import (
@@ -22,19 +21,17 @@ from bot.delivery.notices import (
     NoticeView,
     TeaserView,
 )
+from bot.handlers.slack import sales_kit
 from bot.handlers.slack.kit import (
     Block,
     Message,
     actions,
     button,
-    chunks,
     context,
-    divider,
     esc,
     fields,
     overflow,
     section,
-    split_messages,
 )
 from bot.handlers.text import band, day, label, moment, money, notice_text, reply_text
 from bot.i18n import t
@@ -268,31 +265,12 @@ def staff_notice(view: MessageView) -> Message:
     return Message(esc(words), blocks)
 
 
-def _content_item(item: dict[str, Any], language: str) -> list[Block]:
-    kind = label(language, "content.kind", item.get("kind"))
-    change = f" ({t(language, 'content.' + item['change'])})" if item.get("change") else ""
-    head = f"*{esc(kind)}{esc(change)}: {esc(item.get('title', ''))}*"
-    if item.get("valid_until"):
-        until = t(language, "content.valid_until", date=day(item["valid_until"], language))
-        head += f" — {esc(until)}"
-    blocks = [section(head)]
-    body = str(item.get("body") or "").strip()
-    if body:
-        blocks.extend(section(piece) for piece in chunks(esc(body)))
-    if item.get("url"):
-        blocks.append(context(esc(item["url"])))
-    return blocks
-
-
 def content(view: MessageView) -> list[Message]:
-    """A sales-content pack or update: one section per item, split over messages if long."""
-    lang = view.language
-    title = t(lang, f"content.{view.event}", lead_id=view.lead_id)
-    blocks: list[Block] = [section(f":paperclip: *{esc(title)}*")]
-    for item in view.params.get("items", []):
-        blocks.append(divider())
-        blocks.extend(_content_item(item, lang))
-    return split_messages(esc(title), blocks)
+    """A sales kit or kit update: a short list with *Show details* (see ``sales_kit``)."""
+    if "items" not in view.params:
+        words = notice_text(view.language, "content", view.event, view.lead_id, view.params)
+        return [Message(esc(words), [section(f":paperclip: {esc(words)}")])]
+    return [sales_kit.summary(view)]
 
 
 def news(view: MessageView) -> Message:
