@@ -181,7 +181,6 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
     await uow.outbox.enqueue(
         ToRep(rep.id, via), NoticeKind.LEAD_CARD, {"event": "claimed"}, lead_id=lead.id
     )
-    await send_content_pack(uow, lead, rep.id, via)
     offered_at = lead.offered_at or now
     await uow.outbox.staff(
         "claimed",
@@ -191,5 +190,6 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
         minutes=int((now - offered_at).total_seconds() // 60),
         wave=offer.wave,
     )
+    await send_content_pack(uow, lead, rep.id, via)  # after "claimed": staff may hear "no kit"
     await uow.commit()
     return ClaimResult(ClaimOutcome.WON, offer_id, lead.id)
