@@ -71,6 +71,7 @@ def test_a_good_file_loads_with_keys_kinds_and_dates(tmp_path: Path) -> None:
 def test_shipped_sample_library_is_valid_for_the_sample_products() -> None:
     settings = load_settings(Path(__file__).resolve().parent.parent / "bot.toml", environ={})
     library = load_library(DEFAULT_LIBRARY, settings.products)
+    assert library.problems == ()
     lines = {item.line for item in library.items}
     assert lines == {"X-series", "Cloud", "Security"}
     for line in lines:
@@ -235,4 +236,4 @@ def test_hidden_files_are_skipped_but_a_hidden_parent_directory_is_fine(tmp_path
     write(root, "food/x-food.toml", GOOD.replace('"x-', '"food-'))
     library = load_library(root, PRODUCTS)
     assert library.files == ("food/x-food.toml", "x.toml")
-    assert len(library.items) == 4
+    assert len(library.items) == 4 and library.problems == ()
