@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -33,12 +32,12 @@ from bot.content.library import (
     Library,
     LibraryError,
     LibraryItem,
-    Problem,
     library_path,
     load_library,
 )
 from bot.content.packs import OpenLead, Push, lead_context, plan_updates, select_pack
 from bot.content.staff_notes import no_kit, report_problems
+from bot.content.summary import SyncSummary
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.leads.lifecycle import OWNED
 from bot.models import ContentDelivery, ContentItem, Lead, Platform
@@ -206,40 +205,6 @@ async def push_updates(uow: UnitOfWork, items: Sequence[LibraryItem]) -> list[Pu
             await _record(uow, push.rep_id, "update", entries)
             queued.append(push)
     return queued
-
-
-@dataclass(frozen=True)
-class SyncSummary:
-    """What a sync did. ``error`` is set (and nothing changed) when there is no library to
-    read; ``problems`` lists what was wrong with the items that were skipped."""
-
-    ok: bool
-    error: str | None = None
-    files: int = 0
-    items: int = 0
-    new: int = 0
-    changed: int = 0
-    removed: int = 0
-    messages: int = 0
-    reps: int = 0
-    problems: tuple[Problem, ...] = ()
-    report: str = ""  # every problem, one a line (English, for the log and the CLI)
-
-    def __str__(self) -> str:
-        if not self.ok:
-            return f"{self.error}\nThe last good library stays in use; nothing was sent."
-        text = (
-            f"Content library: {self.items} item{'s' * (self.items != 1)} in {self.files} "
-            f"file{'s' * (self.files != 1)} "
-            f"({self.new} new, {self.changed} changed, {self.removed} removed); "
-            f"{self.messages} update message(s) queued for {self.reps} rep(s)."
-        )
-        if self.problems:
-            text += (
-                f"\n{self.report}\nThese items were skipped (a version published before "
-                "stays in use); every other item is in use."
-            )
-        return text
 
 
 def _kept(row: ContentItem, library: Library) -> bool:
