@@ -270,7 +270,7 @@ def content(view: MessageView) -> list[Message]:
     if "items" not in view.params:
         words = notice_text(view.language, "content", view.event, view.lead_id, view.params)
         return [Message(esc(words), [section(f":paperclip: {esc(words)}")])]
-    return [sales_kit.summary(view)]
+    return sales_kit.arriving(view)
 
 
 def news(view: MessageView) -> Message:

@@ -51,8 +51,6 @@ def summary(view: MessageView) -> Message:
     """The kit as it arrives: its title, one line per item, and *Show details*."""
     lang, title = view.language, kit_title(view)
     items = kit_items(view)
-    if _ref(view) is None:  # nothing to expand later: show it all now
-        return details(view)[0]
     lines = "\n".join(_line(item, lang) for item in items)
     blocks: list[Block] = [section(f":paperclip: *{esc(title)}*")]
     blocks.extend(section(piece) for piece in chunks(lines))
@@ -61,6 +59,12 @@ def summary(view: MessageView) -> Message:
     if toggle is not None:
         blocks.append(toggle)
     return Message(esc(title), blocks)
+
+
+def arriving(view: MessageView) -> list[Message]:
+    """How a kit arrives: the short list — or, when it cannot be expanded later (no outbox
+    row to read it back from), every item at once."""
+    return [summary(view)] if _ref(view) is not None else details(view)
 
 
 def _line(item: dict[str, Any], language: str) -> str:
