@@ -11,8 +11,11 @@ the same problems are not announced twice; fixing them is announced.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from bot.clock import ManualClock
 from tests.support.chat_world import chat_world
@@ -50,8 +53,9 @@ HEAD = "Content-Bibliothek: 2 Probleme"
 
 
 async def test_valid_items_go_out_problems_are_reported_once_and_their_fix_too(
-    make_settings, clock: ManualClock, tmp_path: Path
+    make_settings, clock: ManualClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.web.parts")
     library = tmp_path / "library"
     library.mkdir()
     (library / "x-series.toml").write_text(X_SERIES, encoding="utf-8")
@@ -60,7 +64,11 @@ async def test_valid_items_go_out_problems_are_reported_once_and_their_fix_too(
     async with chat_world("console", make_settings, clock, partners=1, extra=extra) as world:
         [rep] = world.members
 
-        # The first start published the valid item and told staff what was skipped, in German.
+        # The first start published the valid item and told staff what was skipped, in German
+        # (and the log, in English).
+        assert 'x-series.toml:13: arguments[2] (key "x-z9").products: unknown product' in (
+            caplog.text
+        )
         feed = await world.staff_sees(HEAD)
         assert "die betroffenen Einträge wurden übersprungen" in feed
         assert (
