@@ -37,8 +37,9 @@ def console(config: Path, script: str) -> str:
 def test_waves_widen_with_time_and_staff_can_explain(demo: Path) -> None:
     out = console(demo, "explain 1\nwait 61m\nexplain 1\nquit\n")
     first, second = out.split("… time passes")
-    assert "Eligible, best first" in first and "round 1 wave 1" in first
-    assert "round 1 wave 2" in second
+    # explain speaks the staff language ([staff] language = "de" in bot.toml)
+    assert "Geeignet, die besten zuerst" in first and "Runde 1 Welle 1" in first
+    assert "Runde 1 Welle 2" in second
     assert "Welle 2/3" in second  # the staff feed announces the wider wave
 
 
@@ -50,8 +51,8 @@ def test_hand_back_goes_to_the_next_partner_and_excludes_the_first(demo: Path) -
     )
     assert "✔ Lead #1 wurde zurückgegeben" in out
     assert "Lead #1 wurde zurückgegeben. Die Details sind nicht mehr sichtbar." in out  # the card
-    assert "Excluded from this lead: returned" in out
-    assert "NOT ELIGIBLE" in out
+    assert "Von diesem Lead ausgeschlossen: zurückgegeben" in out  # explain, in German
+    assert "NICHT GEEIGNET" in out
     pipeline = out[out.rindex("Pipeline:") :]
     assert "#1    angeboten" in pipeline  # offered again, to others
 

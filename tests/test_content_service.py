@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.cli import main
@@ -250,26 +250,42 @@ async def test_offer_that_expires_while_queued_is_not_sent(rt: Runtime, clock: M
     assert "x200-spring" not in keys and "x-latency" in keys
 
 
-async def test_broken_library_on_reload_keeps_the_last_good_one(rt: Runtime, library: Path) -> None:
+async def test_problems_skip_only_their_items_and_keep_their_last_good_version(
+    rt: Runtime, library: Path
+) -> None:
     reps = await _directory(rt)
     assert (await sync_library(rt)).ok
     (library / "cloud.toml").write_text('line = "Cloud"\n[[arguments]]\nkey = "c"\n')
-    (library / "x-series.toml").write_text(X_SERIES.replace("2026-03-31", '"31.03.2026"'))
-    summary = await sync_library(rt)
-    assert not summary.ok and summary.error is not None
-    assert 'cloud.toml:2: arguments[1] (key "c"): missing text' in summary.error
-    assert 'x-series.toml:16: offers[1] (key "x200-spring").valid_until: not a date' in (
-        summary.error
+    (library / "x-series.toml").write_text(
+        X_SERIES.replace("2026-03-31", '"31.03.2026"').replace(
+            "Ein Techniker des Herstellers", "Eine Technikerin des Herstellers"
+        )
     )
-    assert "last good library stays in use" in str(summary)
+    summary = await sync_library(rt)
+    assert summary.ok and len(summary.problems) == 2
+    assert 'cloud.toml:2: arguments[1] (key "c"): missing text' in str(summary)
+    assert 'x-series.toml:16: offers[1] (key "x200-spring").valid_until: not a date' in (
+        str(summary)
+    )
+    assert "These items were skipped" in str(summary)
+    # The good edit went out; the hosted-in-Germany argument left the file, so it is removed;
+    # the broken offer is not taken as deleted.
+    assert (summary.changed, summary.removed) == (1, 1)
     async with rt.uow() as uow:
-        stored = await uow.session.scalar(select(func.count()).select_from(ContentItem))
-    assert stored == 7
+        rows = {r.key: r for r in await uow.session.scalars(select(ContentItem))}
+    assert rows["x200-spring"].removed_at is None and rows["c10-hosted-de"].removed_at
+    assert "c" not in rows
 
-    sender, transport = _sender(rt)  # claims keep working, with the last good content
-    await claimed_lead(rt, 50, "P1", reps["anna"])
+    sender, transport = _sender(rt)  # claims bring the published items and the offer's last
+    await claimed_lead(rt, 50, "P1", reps["anna"])  # good version
     await sender.flush()
     assert "x200-spring" in _keys(transport)
+    staff = [v for _, v in views(transport, NoticeKind.STAFF) if v.event == "content.problems"]
+    assert [v.params["count"] for v in staff] == [2]  # told once, with both problems
+    assert (await sync_library(rt)).problems  # the same problems again: not told again
+    await sender.flush()
+    again = [v for _, v in views(transport, NoticeKind.STAFF) if v.event == "content.problems"]
+    assert len(again) == 1
 
 
 def test_cli_check_and_reload_report_problems_and_summaries(
@@ -300,6 +316,8 @@ def test_cli_check_and_reload_report_problems_and_summaries(
     broken = runner.invoke(main, ["content", "reload", "--config", str(config)], env=env)
     assert broken.exit_code == 1
     assert 'x-series.toml:1: line: unknown product line "X"' in broken.output
+    # the other files are published; the x-series items stay as they were (not removed)
+    assert "2 items in 3 files (0 new, 0 changed, 0 removed)" in broken.output
     checked = runner.invoke(main, ["content", "check", "--config", str(config)], env=env)
     assert checked.exit_code == 1 and "x-series.toml:1: line" in checked.output
 

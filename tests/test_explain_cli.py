@@ -25,6 +25,9 @@ CONFIG = """
 [database]
 url = "{url}"
 
+[staff]
+language = "{language}"
+
 [[products]]
 id = "X200"
 line = "X-series"
@@ -67,7 +70,7 @@ async def _seed(settings: Settings) -> int:
 @pytest.fixture
 def seeded(database_url: str, tmp_path: Path) -> tuple[Path, int]:
     config = tmp_path / "bot.toml"
-    config.write_text(CONFIG.format(url=database_url), encoding="utf-8")
+    config.write_text(CONFIG.format(url=database_url, language="en"), encoding="utf-8")
     lead_id = asyncio.run(_seed(load_settings(config, environ={})))
     return config, lead_id
 
@@ -128,6 +131,59 @@ def test_explain_one_partner_shows_every_filter_and_the_score(seeded: tuple[Path
     assert "ELIGIBLE, rank 1" in near.output
     assert re.search(r"✓ region\s+distance \d+(\.\d)? km ≤ radius 50 km", near.output)
     assert "Offers of this lead to the partner: r1 w1 #1 open" in near.output
+
+
+def _columns(lines: list[str], pattern: str) -> set[int]:
+    """Where ``pattern`` ends in each line that has it: one value = one aligned column."""
+    return {m.end() for line in lines if (m := re.search(pattern, line))}
+
+
+def test_explain_speaks_the_staff_language_in_aligned_columns(seeded: tuple[Path, int]) -> None:
+    """Translated since issue 16: the same explanation in German ([staff] language = "de"),
+    numbers as German writes them, the columns as straight as in English."""
+    config, lead_id = seeded
+    german = config.with_name("de.toml")
+    german.write_text(config.read_text().replace('language = "en"', 'language = "de"'))
+    result = _explain(german, str(lead_id))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.startswith(f"Lead {lead_id}: Status angeboten, Runde 1 Welle 1\n")
+    assert "  Ort:            DE-BY, PLZ-Gebiet 80, Position bekannt" in out
+    assert "  Segment:        sme (120 Mitarbeiter)" in out
+    assert "  Ausgeschlossen: GONE (zurückgegeben)" in out
+    assert "  Stand jetzt:    7 Partner geprüft, 2 geeignet, 5 nicht geeignet" in out
+    assert "Geeignet, die besten zuerst (2)" in out and "Nicht geeignet (5)" in out
+    lines = out.splitlines()
+    table = [line for line in lines if re.match(r"\s+(#|\d+)\s", line)]
+    assert "Punkte" in table[0] and "Angebote" in table[0]
+    assert re.search(r"1  NEAR Partner NEAR\s+\d,\d\d(  \s*\d,\d\d){6}  R1 W1 #1 offen", out)
+    # The score column ends where its heading ends; likewise in English.
+    assert len(_columns(table, r"^.{36}\s*(Punkte|\d,\d\d)")) == 1
+    english = _explain(config, str(lead_id)).output.splitlines()
+    en_table = [line for line in english if re.match(r"\s+(#|\d+)\s", line)]
+    assert _columns(en_table, r"^.{36}\s*(score|\d\.\d\d)") == _columns(
+        table, r"^.{36}\s*(Punkte|\d,\d\d)"
+    )
+    assert re.search(r"FAR Partner FAR\s+Region: Entfernung 5\d\d km > Radius 100 km", out)
+    assert "Produkte: X200: X-series basic ≥ basic; X500: X-series basic < verlangt advanced" in out
+    assert "Kapazität: 0 von 0 offenen Leads: ausgelastet" in out
+    assert "nicht ausgeschlossen: hat diesen Lead schon zurückgegeben" in out
+    assert "Ausgeschlossen durch: Region 2, Produkte 1, Kapazität 1, nicht ausgeschlossen 1" in out
+
+    far = _explain(german, str(lead_id), "--partner", "FAR").output
+    assert far.startswith(f"Partner FAR (Partner FAR, gold) für Lead {lead_id}: NICHT GEEIGNET")
+    filters = [line for line in far.splitlines() if line.startswith(("  ✓", "  ✗"))]
+    assert len(filters) == 7 and len(_columns(filters, r"^  . \S+( \S+)?\s+")) == 1
+    assert re.search(r"✗ Region\s+Entfernung 5\d\d km > Radius 100 km", far)
+    assert "Mögliche Punktzahl: 3," in far
+    assert re.search(r"  Entfernung\s+0,00 × 1 =\s+0,00", far)
+    assert "Angebote dieses Leads an den Partner: keine" in far
+    # --json is data: the reasons stay in English there, with their key and parameters.
+    data = json.loads(_explain(german, str(lead_id), "--json").output)
+    far_data = next(p for p in data["explanation"]["ineligible"] if p["partner_id"] == "FAR")
+    region = next(c for c in far_data["checks"] if c["name"] == "region")
+    assert region["detail"].startswith("distance ") and region["key"] == "distance"
+    assert region["params"]["radius"] == 100
 
 
 def test_explain_as_json_gives_the_same_data(seeded: tuple[Path, int]) -> None:

@@ -15,7 +15,7 @@ from bot.delivery.notices import (
     TeaserFacts,
     TeaserView,
 )
-from bot.handlers.slack import blocks, lists
+from bot.handlers.slack import blocks, lists, sales_kit
 from bot.handlers.slack.kit import MAX_BLOCKS, MAX_SECTION, chunks, clip, esc
 from bot.models import LeadStatus
 from bot.reports.model import CampaignRow, Funnel, PartnerRow, Report
@@ -189,7 +189,8 @@ def test_long_text_is_split_into_sections_that_fit() -> None:
     assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
 
 
-def content_view(items: int, body_chars: int) -> MessageView:
+def content_view(items: int, body_chars: int, ref: int | None = None) -> MessageView:
+    extra = {} if ref is None else {"ref": ref}
     return MessageView(
         kind=NoticeKind.CONTENT,
         event="pack",
@@ -206,13 +207,14 @@ def content_view(items: int, body_chars: int) -> MessageView:
                     "change": None,
                 }
                 for i in range(items)
-            ]
+            ],
+            **extra,
         },
     )
 
 
 def test_a_long_content_pack_is_split_within_slack_limits() -> None:
-    messages = blocks.render(content_view(items=12, body_chars=3000))
+    messages = sales_kit.details(content_view(items=16, body_chars=3000))
     assert len(messages) > 1
     for message in messages:
         assert 0 < len(message.blocks) <= MAX_BLOCKS
@@ -227,6 +229,21 @@ def test_a_long_content_pack_is_split_within_slack_limits() -> None:
 def test_a_small_content_pack_is_one_message() -> None:
     [message] = blocks.render(content_view(items=2, body_chars=200))
     assert "Sales kit for lead #4" in message.text
+
+
+def test_a_kit_arrives_as_one_line_per_item_with_show_details() -> None:
+    [message] = blocks.render(content_view(items=12, body_chars=3000, ref=77))
+    text = text_of(message.blocks)
+    assert "Long body line" not in text  # no wall: the bodies come with "Show details"
+    for i in range(12):
+        assert f"• *Offer*: Offer {i} &lt;b&gt; — _valid until 2027-01-31_" in text
+    assert "12 items" in text and len(message.blocks) <= 5
+    [details] = buttons(message.blocks)
+    assert (details["action_id"], details["value"]) == ("kit_details", "77")
+    assert details["text"]["text"] == "Show details"
+    [expanded] = sales_kit.details(content_view(items=2, body_chars=200, ref=77))
+    assert "Long body line" in text_of(expanded.blocks)
+    assert [b["action_id"] for b in buttons(expanded.blocks)] == ["kit_less"]
 
 
 def test_staff_notice_with_buttons_for_what_staff_can_do() -> None:
@@ -344,3 +361,23 @@ def test_pipeline_for_staff() -> None:
     assert "2026-03-01 – 2026-03-31: 4 leads received, 3 open" in text
     assert "1 on offer · 2 with partners · 0 waiting for staff" in text
     assert "Huber &lt;IT&gt;" in text and "5,000 €" in text and "ROI +400%" in text
+
+
+def test_a_full_card_fits_a_phone_rare_steps_in_the_overflow_menu() -> None:
+    every = ("contacted", "meeting", "proposal", "won", "lost", "follow_up", "hand_back")
+    message = blocks.lead_card(card(actions=every))
+    [row] = [b for b in message.blocks if b["type"] == "actions"]
+    kinds = [(e["type"], e["action_id"]) for e in row["elements"]]
+    assert kinds == [
+        ("button", "lead_contacted"),
+        ("button", "lead_meeting"),
+        ("button", "lead_proposal"),
+        ("button", "lead_won"),
+        ("overflow", "lead_more"),
+    ]
+    menu = row["elements"][-1]
+    assert [(o["text"]["text"], o["value"]) for o in menu["options"]] == [
+        ("Lost", "lost:4"),
+        ("Follow-up", "follow_up:4"),
+        ("Hand back", "hand_back:4"),
+    ]

@@ -106,7 +106,19 @@ async def test_status_flow_through_buttons_and_modals_ends_in_won(
         await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
         card = await slack_emulator.wait_for_async(lambda: card_of(world, "U0001"))
         dm = slack_emulator.dm_channel("U0001")
-        assert {b["action_id"] for b in card.buttons()} >= {"lead_contacted", "lead_won"}
+        # A phone shows four buttons in a row: the frequent steps; the rare ones are in "⋯".
+        assert [b["action_id"] for b in card.buttons()] == [
+            "lead_contacted",
+            "lead_meeting",
+            "lead_proposal",
+            "lead_won",
+        ]
+        assert card.menu_options("lead_more") == [
+            f"lost:{lead_id}",
+            f"follow_up:{lead_id}",
+            f"hand_back:{lead_id}",
+        ]
+        assert "Hand back" in card.all_text and "Follow-up" in card.all_text
 
         async def press(action: str, shown: str) -> None:
             answer = await world.driver.press_button(f"lead_{action}", user="U0001", channel=dm)
@@ -123,7 +135,9 @@ async def test_status_flow_through_buttons_and_modals_ends_in_won(
             await press(action, f"Status: *{status}*")
             await world.wait_staff(f"reports “{status.capitalize()}”")
 
-        await world.driver.press_button("lead_follow_up", user="U0001", channel=dm)
+        await world.driver.press_button(
+            "lead_more", user="U0001", channel=dm, option=f"follow_up:{lead_id}"
+        )
         modal = await slack_emulator.wait_for_async(lambda: slack_emulator.modal("U0001"))
         assert modal.callback_id == "report_follow_up"
         day = (world.bot.runtime.clock.now() + timedelta(days=7)).date()
@@ -179,14 +193,19 @@ async def test_lost_and_hand_back_through_their_modals(make_settings, slack_emul
             )
         await slack_emulator.wait_for_async(
             lambda: all(
-                any(m.button("lead_lost", str(lead)) for m in slack_emulator.dm_messages("U0001"))
+                any(
+                    f"lost:{lead}" in m.menu_options("lead_more")
+                    for m in slack_emulator.dm_messages("U0001")
+                )
                 for lead in (first, second)
             ),
             10,
             "both lead cards",
         )
 
-        await world.driver.press_button("lead_lost", user="U0001", channel=dm, value=str(first))
+        await world.driver.press_button(
+            "lead_more", user="U0001", channel=dm, option=f"lost:{first}"
+        )
         await slack_emulator.wait_for_async(lambda: slack_emulator.modal("U0001"))
         missing = await world.driver.submit_view(user="U0001", values={})
         assert missing.json() == {
@@ -199,7 +218,7 @@ async def test_lost_and_hand_back_through_their_modals(make_settings, slack_emul
         await world.wait_staff(f"Lead #{first}: Partner P01 reports “Lost”")
 
         await world.driver.press_button(
-            "lead_hand_back", user="U0001", channel=dm, value=str(second)
+            "lead_more", user="U0001", channel=dm, option=f"hand_back:{second}"
         )
         await slack_emulator.wait_for_async(lambda: slack_emulator.modal("U0001"))
         await world.driver.submit_view(user="U0001", values={"reason_select": "no_capacity"})

@@ -52,7 +52,14 @@ async def test_app_home_is_the_reps_cockpit(make_settings, slack_emulator) -> No
         assert "_contacted_" in slack_emulator.home_view("U0001").all_text
         assert (await world.lead(lead_id)).status is LeadStatus.CONTACTED
 
-        await world.driver.press_view_button("lead_follow_up", user="U0001", value=str(lead_id))
+        assert home.menu_options("lead_more") == [
+            f"lost:{lead_id}",
+            f"follow_up:{lead_id}",
+            f"hand_back:{lead_id}",
+        ]
+        await world.driver.press_view_button(
+            "lead_more", user="U0001", option=f"follow_up:{lead_id}"
+        )
         await slack_emulator.wait_for_async(lambda: slack_emulator.modal("U0001"))
         past = await world.driver.submit_view(user="U0001", values={"date_picker": "2020-01-01"})
         assert past.json()["errors"] == {"date": "The date is in the past."}

@@ -117,7 +117,8 @@ async def test_a_long_pack_interrupted_by_a_rate_limit_continues_without_duplica
 ) -> None:
     slack_emulator.add_user("U7")
     slack = transport(slack_emulator)
-    pack = delivery(content_view(items=12, body_chars=3000), "U7", outbox_id=5)
+    # a kit without an outbox ref is sent in full: 16 long items take several messages
+    pack = delivery(content_view(items=16, body_chars=3000), "U7", outbox_id=5)
     slack_emulator.faults.rate_limit(
         "chat.postMessage", retry_after=1, when=lambda p: "(2/" in str(p.get("text"))
     )

@@ -355,7 +355,8 @@ class Interactions:
     async def explanation(
         self, who: Identity, lead_id: int, partner_id: str | None = None
     ) -> Explanation | Reply:
-        """Why each partner was or was not offered ``lead_id``, as plain-text lines (staff).
+        """Why each partner was or was not offered ``lead_id``, as plain-text lines (staff),
+        in the asker's language (staff: ``[staff] language``).
 
         The lines are unescaped plain text (monospace columns); each platform escapes and
         wraps them (console as is, Slack and Telegram in a code block).
@@ -370,5 +371,5 @@ class Interactions:
         if partner_id is not None:
             item = data.explanation.partner(partner_id)
             assert item is not None  # explain_stored_lead raised NotFound otherwise
-            return Explanation(lead_id, render_partner(data, item))
-        return Explanation(lead_id, render_summary(data, EXPLAIN_LIMIT))
+            return Explanation(lead_id, render_partner(data, item, who.language))
+        return Explanation(lead_id, render_summary(data, EXPLAIN_LIMIT, who.language))

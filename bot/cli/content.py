@@ -8,7 +8,7 @@ import click
 
 from bot.cli.common import command, config_option, fail, pass_settings, run_async
 from bot.config import Settings
-from bot.content.library import LibraryError, library_path, load_library
+from bot.content.library import Library, LibraryError, library_path, load_library
 from bot.content.service import SyncSummary, sync_library
 from bot.runtime import Runtime
 
@@ -19,22 +19,36 @@ def content_group() -> None:
     """Sales content (arguments, offers, services) sent to the rep who owns a lead."""
 
 
+def _counts(library: Library) -> str:
+    kinds: dict[str, int] = {}
+    for item in library.items:
+        kinds[item.kind.value] = kinds.get(item.kind.value, 0) + 1
+    return ", ".join(f"{n} {k}{'s' * (n != 1)}" for k, n in sorted(kinds.items())) or "no items"
+
+
 @command(content_group, name="check")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @pass_settings
 def check_command(settings: Settings, path: Path | None) -> None:
-    """Validate the library (or PATH) without changing anything; exit 1 on problems."""
+    """Validate the library (or PATH) without changing anything; exit 1 on problems.
+
+    Every problem is listed; the items without problems are what reload would publish.
+    """
     where = path or library_path(settings)
     try:
         library = load_library(where, settings.products)
     except LibraryError as exc:
         fail(str(exc))
         return
-    kinds: dict[str, int] = {}
-    for item in library.items:
-        kinds[item.kind.value] = kinds.get(item.kind.value, 0) + 1
-    counts = ", ".join(f"{n} {k}{'s' * (n != 1)}" for k, n in sorted(kinds.items())) or "no items"
-    click.echo(f"{where}: OK — {len(library.files)} files, {counts}.")
+    files = len(library.files)
+    if library.problems:
+        fail(
+            f"{library.report(str(where))}\n"
+            f"Valid: {files} files, {_counts(library)} — `leadbot content reload` (and serve) "
+            "publish these and skip the items above."
+        )
+        return
+    click.echo(f"{where}: OK — {files} files, {_counts(library)}.")
 
 
 async def _reload(settings: Settings) -> SyncSummary:
@@ -48,16 +62,18 @@ async def _reload(settings: Settings) -> SyncSummary:
 @command(content_group, name="reload")
 @pass_settings
 def reload_command(settings: Settings) -> None:
-    """Load the library and send new or changed items to the owners of open leads.
+    """Publish the library's valid items and send new or changed ones to the owners of open
+    leads.
 
-    A library with problems is reported and not used: the last good one stays in effect.
+    Items with a problem are listed and skipped (a version published before stays in use),
+    staff are told in their feed, and the exit status is 1 — after publishing the rest.
     """
     try:
         summary = run_async(_reload(settings))
     except Exception as exc:  # the database is unreachable, not migrated, ...
         fail(f"cannot reload the content library: {type(exc).__name__}: {exc}")
         return
-    if not summary.ok:
+    if not summary.ok or summary.problems:
         fail(str(summary))
         return
     click.echo(str(summary))

@@ -51,7 +51,8 @@ def explain_command(
     """Show why each partner was or was not eligible for LEAD, and how they rank.
 
     The verdicts are computed against the partner directory as it is now (capacity,
-    pauses and exclusions may have changed since the lead was offered).
+    pauses and exclusions may have changed since the lead was offered). The text is in
+    the staff language ([staff] language); --json gives the data, reasons in English.
     """
     try:
         data = run_async(_load(settings, lead_id, partner_id))
@@ -70,7 +71,7 @@ def explain_command(
     if partner_id is not None:
         item = data.explanation.partner(partner_id)
         assert item is not None  # explain_stored_lead raised NotFound otherwise
-        lines = render_partner(data, item)
+        lines = render_partner(data, item, settings.staff.language)
     else:
-        lines = render_summary(data, limit)
+        lines = render_summary(data, limit, settings.staff.language)
     click.echo("\n".join(lines))

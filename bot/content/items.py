@@ -82,36 +82,74 @@ def content_version(item: LibraryItem) -> str:
 
 
 @dataclass(frozen=True)
-class Library:
-    items: tuple[LibraryItem, ...]
-    files: tuple[str, ...] = ()
-
-    def by_key(self) -> dict[str, LibraryItem]:
-        return {item.key: item for item in self.items}
-
-
-@dataclass(frozen=True)
 class Problem:
+    """One problem in the library: where (file, line, item and field) and what.
+
+    ``message`` is English (the log, ``--json``-like uses); ``code`` and ``params`` let a
+    reader's language say the same (``content_problem.<code>`` in the i18n catalogs).
+    """
+
     file: str
     line: int | None
     where: str
     message: str
+    code: str = ""
+    params: Mapping[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def place(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
 
     def __str__(self) -> str:
-        place = f"{self.file}:{self.line}" if self.line else self.file
         return (
-            f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
+            f"{self.place}: {self.where}: {self.message}"
+            if self.where
+            else (f"{self.place}: {self.message}")
         )
 
+    def to_json(self) -> dict[str, object]:
+        """What a staff notice carries (and renders in the staff's language)."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "where": self.where,
+            "message": self.message,
+            "code": self.code,
+            "params": dict(self.params),
+        }
 
-class LibraryError(Exception):
-    """The library cannot be used; ``problems`` lists every problem found, file by file."""
 
-    def __init__(self, problems: Sequence[Problem], root: str = "") -> None:
-        self.problems = list(problems)
+@dataclass(frozen=True)
+class Library:
+    """The valid items of the library, and what was wrong with the rest.
+
+    Items with a problem are not in ``items``. ``held_keys`` (items that have a problem now)
+    and ``held_files`` (files that could not be read as a whole) name what must not be
+    taken as deleted: a version published before stays in use until the file is fixed.
+    """
+
+    items: tuple[LibraryItem, ...]
+    files: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    held_keys: frozenset[str] = frozenset()
+    held_files: frozenset[str] = frozenset()
+
+    def by_key(self) -> dict[str, LibraryItem]:
+        return {item.key: item for item in self.items}
+
+    def report(self, root: str = "") -> str:
+        """Every problem, one a line, under a head naming how many (empty when none)."""
+        if not self.problems:
+            return ""
         count = len(self.problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         where = f" {root}" if root else ""
-        super().__init__(
-            f"content library{where} has {count} problem{'s' * (count != 1)}:\n{lines}"
-        )
+        return f"content library{where} has {count} problem{'s' * (count != 1)}:\n{lines}"
+
+
+class LibraryError(Exception):
+    """The library cannot be read at all (its directory is missing); nothing changes."""
+
+    def __init__(self, problems: Sequence[Problem], root: str = "") -> None:
+        self.problems = list(problems)
+        super().__init__(Library((), problems=tuple(self.problems)).report(root))

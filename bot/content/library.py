@@ -2,9 +2,10 @@
 
 One file per product line (optionally per line and industry) holds ``[[arguments]]``,
 ``[[offers]]`` and ``[[services]]``; each item has a stable ``key`` and German and/or English
-text. Loading is all-or-nothing: every problem of every file is collected and reported
-together, naming the file, the line and the field, and a library with any problem is not
-used at all (the bot keeps the last good one). The format is documented in docs/content.md.
+text. Every problem of every file is collected and reported together, naming the file,
+the line and the field; the items with a problem are left out and every other item is
+used — one bad offer does not silence the whole library. An item that had a good version
+before keeps that version until its problem is fixed. The format is in docs/content.md.
 """
 
 from __future__ import annotations
@@ -48,9 +49,15 @@ def library_path(settings: Settings) -> Path:
 
 
 def load_library(path: Path, products: Sequence[Product]) -> Library:
-    """Read and validate every ``*.toml`` under ``path``; raise :class:`LibraryError`."""
+    """Read and validate every ``*.toml`` under ``path``: the valid items and the problems.
+
+    One bad item does not cost the others: it is left out and reported. Raises
+    :class:`LibraryError` only when there is no library to read (``path`` is missing).
+    """
     if not path.is_dir():
-        raise LibraryError([Problem(str(path), None, "", "directory not found")])
+        raise LibraryError(
+            [Problem(str(path), None, "", "directory not found", "not_found")], str(path)
+        )
     files = sorted(
         p
         for p in path.rglob("*.toml")
@@ -58,6 +65,8 @@ def load_library(path: Path, products: Sequence[Product]) -> Library:
     )
     problems: list[Problem] = []
     items: list[LibraryItem] = []
+    held_keys: set[str] = set()
+    held_files: set[str] = set()
     seen: dict[str, Problem] = {}
     for file in files:
         name = file.relative_to(path).as_posix()
@@ -65,19 +74,34 @@ def load_library(path: Path, products: Sequence[Product]) -> Library:
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(name, None, "", f"cannot read: {exc}"))
+            problems.append(
+                Problem(name, None, "", f"cannot read: {exc}", "unreadable", {"error": str(exc)})
+            )
+            held_files.add(name)
             continue
         found = reader.read(text)
         for key, where in reader.keys:
             if key in seen:
                 first = seen[key]
-                place = f"{first.file}:{first.line}" if first.line else first.file
-                reader.problem(where.line, where.where, f'duplicate key "{key}" (also {place})')
+                reader.problem(
+                    where.line,
+                    where.where,
+                    f'duplicate key "{key}" (also {first.place})',
+                    "duplicate",
+                    {"key": key, "place": first.place},
+                )
                 found = [item for item in found if item.key != key]
             else:
                 seen[key] = where
         items.extend(found)
         problems.extend(reader.problems)
-    if problems:
-        raise LibraryError(problems, str(path))
-    return Library(tuple(items), tuple(f.relative_to(path).as_posix() for f in files))
+        held_keys.update(reader.held_keys)
+        if reader.whole_file:
+            held_files.add(name)
+    return Library(
+        tuple(items),
+        tuple(f.relative_to(path).as_posix() for f in files),
+        tuple(problems),
+        frozenset(held_keys - {item.key for item in items}),
+        frozenset(held_files),
+    )

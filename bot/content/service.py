@@ -1,8 +1,10 @@
 """Sales content for the rep who owns a lead: the pack after the claim, updates while it is open.
 
-The library on disk is validated as a whole and then synced into ``content_items``, which
-is the last good library: the pack at claim time is chosen from that table, so a broken
-file never reaches a rep and every process sends the same content. ``content_deliveries``
+The library on disk is validated and its valid items are synced into ``content_items``
+(an item with a problem keeps the version published before, if any): the pack at claim
+time is chosen from that table, so a broken item never reaches a rep and every process
+sends the same content. Problems, and claims for which no item fits, go to the staff feed
+(:mod:`bot.content.staff_notes`). ``content_deliveries``
 records the version each rep got per lead, so a sync sends only new or changed items, once,
 and never the whole pack again.
 
@@ -16,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,8 @@ from bot.content.library import (
     load_library,
 )
 from bot.content.packs import OpenLead, Push, lead_context, plan_updates, select_pack
+from bot.content.staff_notes import no_kit, report_problems
+from bot.content.summary import SyncSummary
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.leads.lifecycle import OWNED
 from bot.models import ContentDelivery, ContentItem, Lead, Platform
@@ -126,10 +129,12 @@ async def send_content_pack(
 ) -> int:
     """Queue the content pack for the lead's new owner (in the claim's transaction).
 
-    Returns how many items it holds; 0 (and nothing queued) when no content fits the lead.
+    Returns how many items it holds; 0 when no content fits the lead: then nothing goes
+    to the rep, and staff are told (a staff-feed line).
     """
     context = lead_context(lead.products, lead.industry, uow.settings.products)
     if not context.lines:
+        await no_kit(uow, lead)
         return 0
     rows = await uow.session.scalars(
         select(ContentItem).where(
@@ -139,6 +144,7 @@ async def send_content_pack(
     today = local_today(uow.settings, uow.clock.now())
     pack = select_pack(_readable(rows), context, today)
     if not pack:
+        await no_kit(uow, lead)
         return 0
     payload = {
         "event": "pack",
@@ -201,31 +207,12 @@ async def push_updates(uow: UnitOfWork, items: Sequence[LibraryItem]) -> list[Pu
     return queued
 
 
-@dataclass(frozen=True)
-class SyncSummary:
-    """What a sync did; ``error`` is set (and nothing changed) when the library is broken."""
-
-    ok: bool
-    error: str | None = None
-    files: int = 0
-    items: int = 0
-    new: int = 0
-    changed: int = 0
-    removed: int = 0
-    messages: int = 0
-    reps: int = 0
-
-    def __str__(self) -> str:
-        if not self.ok:
-            return f"{self.error}\nThe last good library stays in use; nothing was sent."
-        return (
-            f"Content library: {self.items} items in {self.files} files "
-            f"({self.new} new, {self.changed} changed, {self.removed} removed); "
-            f"{self.messages} update message(s) queued for {self.reps} rep(s)."
-        )
+def _kept(row: ContentItem, library: Library) -> bool:
+    """Whether a stored item missing from ``library`` only has a problem now (keep it)."""
+    return row.key in library.held_keys or row.source in library.held_files
 
 
-async def _apply(uow: UnitOfWork, library: Library) -> SyncSummary:
+async def _apply(uow: UnitOfWork, library: Library, report: str) -> SyncSummary:
     now = uow.clock.now()
     stored = {r.key: r for r in await uow.session.scalars(select(ContentItem))}
     new = changed = removed = 0
@@ -249,11 +236,12 @@ async def _apply(uow: UnitOfWork, library: Library) -> SyncSummary:
             row.source = item.source  # moved to another file: not a change a rep sees
     keys = {i.key for i in library.items}
     for key, row in stored.items():
-        if key not in keys and row.removed_at is None:
+        if key not in keys and row.removed_at is None and not _kept(row, library):
             row.removed_at = now
             removed += 1
     await uow.session.flush()
     pushes = await push_updates(uow, library.items)
+    await report_problems(uow, library.problems)
     return SyncSummary(
         ok=True,
         files=len(library.files),
@@ -263,15 +251,18 @@ async def _apply(uow: UnitOfWork, library: Library) -> SyncSummary:
         removed=removed,
         messages=len(pushes),
         reps=len({p.rep_id for p in pushes}),
+        problems=library.problems,
+        report=report,
     )
 
 
 async def sync_library(runtime: Runtime) -> SyncSummary:
-    """Load the library from disk; if valid, record it and push what changed.
+    """Load the library from disk, record its valid items and push what changed.
 
-    Called at start, by ``leadbot content reload`` and periodically. A library with any
-    problem changes nothing: the summary carries the problems and the last good library
-    (in the database) stays in use.
+    Called at start, by ``leadbot content reload`` and periodically. Items with a problem
+    are skipped (a version of them published before stays in use) and reported: in the
+    summary, and once per distinct set of problems in the staff feed. Only a library that
+    cannot be read at all (no directory) changes nothing.
     """
     settings = runtime.settings
     path = library_path(settings)
@@ -279,10 +270,11 @@ async def sync_library(runtime: Runtime) -> SyncSummary:
         library = await asyncio.to_thread(load_library, path, settings.products)
     except LibraryError as exc:
         return SyncSummary(ok=False, error=str(exc))
+    report = library.report(str(path))
     for attempt in range(1, SYNC_ATTEMPTS + 1):
         try:
             async with runtime.uow() as uow:
-                summary = await _apply(uow, library)
+                summary = await _apply(uow, library, report)
                 await uow.commit()
                 return summary
         except IntegrityError:
@@ -297,12 +289,12 @@ async def sync_library(runtime: Runtime) -> SyncSummary:
 async def content_loop(runtime: Runtime) -> None:
     """Re-sync every ``[content] recheck_minutes``: offers whose start date has come go out.
 
-    A broken library is logged once per distinct problem, not every pass.
+    Problems are logged once per distinct set of problems, not every pass.
     """
     minutes = runtime.settings.content.recheck_minutes
     if minutes <= 0:
         return
-    last_error: str | None = None
+    last: str | None = None
     while True:
         await asyncio.sleep(minutes * 60)
         try:
@@ -312,8 +304,9 @@ async def content_loop(runtime: Runtime) -> None:
         except Exception:
             log.exception("content sync failed; retrying at the next pass")
             continue
-        if not summary.ok and summary.error != last_error:
-            log.error("%s", summary)
+        now = summary.error or summary.report
+        if now and now != last:
+            (log.error if not summary.ok else log.warning)("%s", summary)
         elif summary.ok and (summary.messages or summary.new or summary.changed):
             log.info("%s", summary)
-        last_error = summary.error
+        last = now

@@ -1,7 +1,9 @@
 """Validation of one library file: every problem, with file, line and field, not just the first.
 
-``tomllib`` reports no line numbers for valid TOML, so :class:`_Locator` finds them in the
-text (best effort: the item's ``[[header]]`` line when the field itself is not written).
+``tomllib`` reports no line numbers for valid TOML, so :class:`~bot.content.locate.Locator`
+finds them in the text (best effort: the item's ``[[header]]`` line when the field itself
+is not written). An item with a problem is left out (and its key remembered, so that a
+version published before stays in use); a file that cannot be read as a whole is marked.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from bot.config import Product
 from bot.content.anonymize import KNOWN_INDUSTRIES
 from bot.content.items import LANGUAGES, ItemKind, ItemText, LibraryItem, Problem
+from bot.content.locate import Locator
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_TITLE = 200
@@ -39,39 +42,68 @@ class FileReader:
         self.lines = sorted({p.line for p in products})
         self.problems: list[Problem] = []
         self.keys: list[tuple[str, Problem]] = []  # every key seen, with where it is
-        self.locate = _Locator("")
+        self.held_keys: set[str] = set()  # items with a problem: their last version stays
+        self.whole_file = False  # the file could not be read as a whole: nothing in it counts
+        self.locate = Locator("")
 
-    def problem(self, line: int | None, where: str, message: str) -> None:
-        self.problems.append(Problem(self.name, line, where, message))
+    def problem(
+        self,
+        line: int | None,
+        where: str,
+        message: str,
+        code: str = "",
+        params: dict[str, object] | None = None,
+    ) -> None:
+        """Record a problem: the English ``message``, and ``code``/``params`` for other
+        languages (``content_problem.<code>``)."""
+        self.problems.append(Problem(self.name, line, where, message, code, params or {}))
 
     def read(self, text: str) -> list[LibraryItem]:
-        self.locate = _Locator(text)
+        self.locate = Locator(text)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             line = re.search(r"line (\d+)", str(exc))
-            self.problem(int(line.group(1)) if line else None, "", f"not valid TOML: {exc}")
+            self.whole_file = True
+            self.problem(
+                int(line.group(1)) if line else None,
+                "",
+                f"not valid TOML: {exc}",
+                "toml",
+                {"error": str(exc)},
+            )
             return []
         for key in data:
             if key not in FILE_KEYS:
+                allowed = ", ".join(FILE_KEYS)
                 self.problem(
-                    self.locate.top(key), key, f"unknown key (allowed: {', '.join(FILE_KEYS)})"
+                    self.locate.top(key),
+                    key,
+                    f"unknown key (allowed: {allowed})",
+                    "unknown_key",
+                    {"allowed": allowed},
                 )
         line = data.get("line")
         if not isinstance(line, str) or not line.strip():
+            self.whole_file = True
+            example = self.lines[0] if self.lines else "X-series"
             self.problem(
                 self.locate.top("line"),
                 "line",
-                "missing: the product line, e.g. "
-                f'line = "{self.lines[0] if self.lines else "X-series"}"',
+                f'missing: the product line, e.g. line = "{example}"',
+                "line_missing",
+                {"example": example},
             )
             return []
         if line not in self.lines:
+            self.whole_file = True
+            lines = ", ".join(self.lines) or "none"
             self.problem(
                 self.locate.top("line"),
                 "line",
-                f'unknown product line "{line}" (lines in [[products]]: '
-                f"{', '.join(self.lines) or 'none'})",
+                f'unknown product line "{line}" (lines in [[products]]: {lines})',
+                "line_unknown",
+                {"line": line, "lines": lines},
             )
             return []
         defaults = self._industries(
@@ -81,10 +113,13 @@ class FileReader:
         for section, kind in SECTIONS.items():
             entries = data.get(section, [])
             if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                self.whole_file = True  # which items it held is unknown: keep them all
                 self.problem(
                     self.locate.top(section),
                     section,
                     f"must be a list of tables written [[{section}]]",
+                    "not_tables",
+                    {"section": section},
                 )
                 continue
             for index, entry in enumerate(entries):
@@ -112,16 +147,23 @@ class FileReader:
         if isinstance(key, str):  # duplicates are reported even when the item has other faults
             self.keys.append((key, Problem(self.name, at("key"), f"{label}.key", "")))
 
-        def bad(name: str, message: str) -> None:
-            self.problem(at(name), f"{label}.{name}", message)
+        def bad(
+            name: str, message: str, code: str = "", params: dict[str, object] | None = None
+        ) -> None:
+            self.problem(at(name), f"{label}.{name}", message, code, params)
 
         for name in entry:
             if name not in ITEM_KEYS:
-                bad(name, f"unknown key (allowed: {', '.join(ITEM_KEYS)})")
+                allowed = ", ".join(ITEM_KEYS)
+                bad(name, f"unknown key (allowed: {allowed})", "unknown_key", {"allowed": allowed})
         if not isinstance(key, str) or not key:
-            bad("key", 'missing: a stable key such as "x200-winter-bundle"')
+            bad("key", 'missing: a stable key such as "x200-winter-bundle"', "key_missing")
         elif not KEY_PATTERN.match(key):
-            bad("key", 'use lowercase letters, digits, ".", "_" or "-" (e.g. "x200-winter-bundle")')
+            bad(
+                "key",
+                'use lowercase letters, digits, ".", "_" or "-" (e.g. "x200-winter-bundle")',
+                "key_format",
+            )
         industries = (
             self._industries(entry["industries"], at("industries"), f"{label}.industries")
             if "industries" in entry
@@ -131,14 +173,19 @@ class FileReader:
         valid_from = self._date(entry, "valid_from", bad)
         valid_until = self._date(entry, "valid_until", bad)
         if kind is ItemKind.OFFER and "valid_until" not in entry:
-            bad("valid_until", "missing: every offer needs an end date, e.g. 2026-12-31")
+            bad("valid_until", "missing: every offer needs an end date, e.g. 2026-12-31", "end")
         if valid_from and valid_until and valid_until < valid_from:
-            bad("valid_until", f"{valid_until} is before valid_from {valid_from}")
+            bad(
+                "valid_until",
+                f"{valid_until} is before valid_from {valid_from}",
+                "end_before_start",
+                {"until": valid_until.isoformat(), "start": valid_from.isoformat()},
+            )
         url = entry.get("url")
         if url is not None and (
             not isinstance(url, str) or not re.fullmatch(r"https?://\S{3,490}", url)
         ):
-            bad("url", "must be a web address starting with https://")
+            bad("url", "must be a web address starting with https://", "url")
             url = None
         texts: dict[str, ItemText] = {}
         for lang in LANGUAGES:
@@ -150,13 +197,13 @@ class FileReader:
             self.problem(
                 self.locate.header(section, index),
                 label,
-                "missing text: add ["
-                + section
-                + ".de] and/or ["
-                + section
-                + ".en] with title and body",
+                f"missing text: add [{section}.de] and/or [{section}.en] with title and body",
+                "text_missing",
+                {"section": section},
             )
         if len(self.problems) > before or not isinstance(key, str):
+            if isinstance(key, str):
+                self.held_keys.add(key)
             return None
         item = LibraryItem(
             key=key,
@@ -191,17 +238,25 @@ class FileReader:
     def _products(self, value: Any, line: str, at: int | None, label: str) -> tuple[str, ...]:
         where = f"{label}.products"
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(at, where, 'must be a list of product ids, e.g. ["X500"]')
+            self.problem(at, where, 'must be a list of product ids, e.g. ["X500"]', "products")
             return ()
         for product in value:
             if product not in self.product_lines:
-                self.problem(at, where, f'unknown product "{product}"')
-            elif self.product_lines[product] != line:
                 self.problem(
                     at,
                     where,
-                    f'product "{product}" belongs to line '
-                    f'"{self.product_lines[product]}", not "{line}"',
+                    f'unknown product "{product}"',
+                    "product_unknown",
+                    {"product": product},
+                )
+            elif self.product_lines[product] != line:
+                its = self.product_lines[product]
+                self.problem(
+                    at,
+                    where,
+                    f'product "{product}" belongs to line "{its}", not "{line}"',
+                    "product_line",
+                    {"product": product, "its_line": its, "line": line},
                 )
         return tuple(sorted(set(value)))
 
@@ -210,7 +265,13 @@ class FileReader:
         if value is None:
             return None
         if isinstance(value, datetime):
-            bad(name, f"give a date without a time, e.g. {value.date().isoformat()}")
+            example = value.date().isoformat()
+            bad(
+                name,
+                f"give a date without a time, e.g. {example}",
+                "date_time",
+                {"example": example},
+            )
             return None
         if isinstance(value, date):
             return value
@@ -219,14 +280,20 @@ class FileReader:
                 return date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        bad(name, f"not a date: {value!r} (write it as 2026-12-31)")
+        bad(name, f"not a date: {value!r} (write it as 2026-12-31)", "date", {"value": repr(value)})
         return None
 
     def _text(self, value: Any, section: str, index: int, label: str, lang: str) -> ItemText | None:
         where = f"{label}.{lang}"
         line = self.locate.field(section, index, lang)
         if not isinstance(value, dict):
-            self.problem(line, where, f"must be a table: [{section}.{lang}] with title and body")
+            self.problem(
+                line,
+                where,
+                f"must be a table: [{section}.{lang}] with title and body",
+                "text_table",
+                {"section": section, "lang": lang},
+            )
             return None
         ok = True
         for name in value:
@@ -235,6 +302,8 @@ class FileReader:
                     self.locate.field(section, index, name, lang),
                     f"{where}.{name}",
                     "unknown key (allowed: title, body)",
+                    "unknown_key",
+                    {"allowed": "title, body"},
                 )
                 ok = False
         parts: dict[str, str] = {}
@@ -245,13 +314,17 @@ class FileReader:
                     self.locate.field(section, index, name, lang) or line,
                     f"{where}.{name}",
                     "missing text",
+                    "text_empty",
                 )
                 ok = False
             elif len(text.strip()) > limit:
+                length = len(text.strip())
                 self.problem(
                     self.locate.field(section, index, name, lang),
                     f"{where}.{name}",
-                    f"too long ({len(text.strip())} characters, at most {limit})",
+                    f"too long ({length} characters, at most {limit})",
+                    "too_long",
+                    {"length": length, "limit": limit},
                 )
                 ok = False
             else:
@@ -263,65 +336,3 @@ def _clean(text: str) -> str:
     """Trim each line and the whole text; keep paragraphs (marketing writes multi-line TOML)."""
     lines = [line.strip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
-
-
-class _Locator:
-    """Best-effort line numbers for error messages (tomllib does not report them)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def _find(self, pattern: str, start: int = 0, stop: int | None = None) -> int | None:
-        regex = re.compile(pattern)
-        for number in range(start, len(self.lines) if stop is None else stop):
-            if regex.search(self.lines[number]):
-                return number
-        return None
-
-    def top(self, key: str) -> int | None:
-        first_table = self._find(r"^\s*\[")
-        found = self._find(rf"^\s*{re.escape(key)}\s*=", 0, first_table)
-        if found is None:
-            found = self._find(rf"^\s*\[\[?\s*{re.escape(key)}\s*\]")
-        return None if found is None else found + 1
-
-    def _span(self, section: str, index: int) -> tuple[int, int] | None:
-        header = re.compile(rf"^\s*\[\[\s*{re.escape(section)}\s*\]\]")
-        starts = [n for n, line in enumerate(self.lines) if header.search(line)]
-        if index >= len(starts):
-            return None
-        start = starts[index]
-        nxt = self._find(r"^\s*\[\[", start + 1)
-        return start, len(self.lines) if nxt is None else nxt
-
-    def header(self, section: str, index: int) -> int | None:
-        span = self._span(section, index)
-        return None if span is None else span[0] + 1
-
-    def field(self, section: str, index: int, name: str, lang: str | None = None) -> int | None:
-        span = self._span(section, index)
-        if span is None:
-            return None
-        start, stop = span
-        if lang is not None:
-            dotted = self._find(rf"^\s*{lang}\.{re.escape(name)}\s*=", start, stop)
-            if dotted is not None:
-                return dotted + 1
-            table = self._find(rf"^\s*\[\s*{re.escape(section)}\.{lang}\s*\]", start, stop)
-            if table is None:
-                return None
-            start = table + 1
-            block_end = self._find(r"^\s*\[", start, stop)
-            stop = stop if block_end is None else block_end
-        if lang is None:  # item-level keys come before the item's [section.xx] tables
-            sub = self._find(r"^\s*\[", start + 1, stop)
-            found = self._find(
-                rf"^\s*{re.escape(name)}\s*[=.]", start, stop if sub is None else sub
-            )
-        else:
-            found = self._find(rf"^\s*{re.escape(name)}\s*[=.]", start, stop)
-        if found is None and lang is None:
-            found = self._find(
-                rf"^\s*\[\s*{re.escape(section)}\.{re.escape(name)}\s*\]", start, stop
-            )
-        return None if found is None else found + 1

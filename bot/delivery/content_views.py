@@ -18,8 +18,10 @@ from bot.config import Settings
 from bot.content.packs import item_params
 from bot.content.service import as_item, local_today
 from bot.delivery.notices import MessageView, NoticeKind
+from bot.delivery.outbox import rep_at_address
+from bot.i18n import LANGUAGES
 from bot.leads.lifecycle import OWNED
-from bot.models import ContentItem, Lead, OutboxMessage, Rep
+from bot.models import ContentItem, Lead, OutboxMessage, Platform, Rep
 
 
 def send_time(row: OutboxMessage, settings: Settings) -> datetime:
@@ -39,11 +41,15 @@ async def resolve_content(
     settings: Settings,
     language: str,
     rep: Rep | None,
+    now: datetime | None = None,
 ) -> MessageView | None:
-    """The CONTENT view at send time; None when nothing in it is still worth sending.
+    """The CONTENT view at send time (or at ``now``); None when nothing in it is still worth
+    sending.
 
     Leads the rep no longer owns are dropped from it, and so are items that were removed,
-    edited since (their update carries the new text) or are no longer valid today.
+    edited since (their update carries the new text) or are no longer valid today. The
+    view's ``params["ref"]`` is the outbox row's id: a chat shows the kit as a short list
+    and opens the items from it later (:func:`reopen_content`).
     """
     payload: dict[str, Any] = row.payload
     if "items" not in payload:
@@ -68,7 +74,7 @@ async def resolve_content(
         r.key: r
         for r in await session.scalars(select(ContentItem).where(ContentItem.key.in_(keys)))
     }
-    today = local_today(settings, send_time(row, settings))
+    today = local_today(settings, now or send_time(row, settings))
     items = []
     for entry in payload["items"]:
         found = stored.get(entry["key"])
@@ -85,5 +91,25 @@ async def resolve_content(
         event=str(payload.get("event", "pack")),
         language=language,
         lead_id=row.lead_id,
-        params={"lead_ids": owned, "products": products, "items": items},
+        params={"lead_ids": owned, "products": products, "items": items, "ref": row.id},
     )
+
+
+async def reopen_content(
+    session: AsyncSession, settings: Settings, ref: int, rep_id: int, now: datetime
+) -> MessageView | None:
+    """A sales kit the rep ``rep_id`` got (outbox row ``ref``), as it stands at ``now``.
+
+    What a chat shows when the rep asks for the details of a kit it listed briefly. The
+    row must be a kit sent to this very rep (to their address on its platform), and the
+    same rules as at sending apply: only leads the rep still owns, only items unchanged
+    and valid today. None when any of that fails — a forged or stale button shows nothing.
+    """
+    row = await session.get(OutboxMessage, ref)
+    if row is None or row.kind != NoticeKind.CONTENT.value or "items" not in row.payload:
+        return None
+    rep = await rep_at_address(session, Platform(row.platform), row.address)
+    if rep is None or rep.id != rep_id:
+        return None
+    language = rep.language if rep.language in LANGUAGES else "de"
+    return await resolve_content(session, row, settings, language, rep, now)

@@ -1,99 +1,193 @@
-"""Plain-text rendering of a lead explanation, for the terminal (CLI and console).
+"""Plain-text rendering of a lead explanation, for the terminal (CLI and console) and the
+staff chats (as a monospace block), in the reader's language.
 
-The data comes from :func:`bot.explain.service.explain_stored_lead`; chat platforms
-render the same data their own way.
+The data comes from :func:`bot.explain.service.explain_stored_lead`; the words and numbers
+from :mod:`bot.explain.words`. Columns stay aligned in every language: labels are padded to
+the widest label of that language, numbers have a fixed number of decimals (Babel's
+``0,75`` is as wide as ``0.75``).
 """
 
 from __future__ import annotations
 
 from bot.explain.service import OfferFacts, StoredLeadExplanation
-from bot.matching import COMPONENTS, PartnerExplanation
+from bot.explain.words import check_text, decimal, filter_name, number, segment_basis
+from bot.i18n import has, t
+from bot.matching import COMPONENTS, FILTERS, LeadFacts, PartnerExplanation
 
-SHORT = {
-    "distance": "dist",
-    "tier": "tier",
-    "certification": "cert",
-    "conversion": "conv",
-    "load": "load",
-    "fairness": "fair",
-}
+NAME_WIDTH = 28  # the partner column of the table
+SCORE_WIDTH = 6
+PART_WIDTH = 5
 
 
-def _offers(items: tuple[OfferFacts, ...]) -> str:
-    return ", ".join(f"r{o.round} w{o.wave} #{o.rank} {o.status.value}" for o in items)
+def _word(language: str, key: str, fallback: str) -> str:
+    return t(language, key) if has(language, key) else fallback
+
+
+def _status(value: str, language: str) -> str:
+    return _word(language, f"status.{value}", value)
+
+
+def _reason(value: str, language: str) -> str:
+    return _word(language, f"explain.reason.{value}", value)
+
+
+def _offers(items: tuple[OfferFacts, ...], language: str) -> str:
+    return ", ".join(
+        t(
+            language,
+            "explain.offer",
+            round=o.round,
+            wave=o.wave,
+            rank=o.rank,
+            status=_word(language, f"explain.offer_status.{o.status.value}", o.status.value),
+        )
+        for o in items
+    )
 
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_summary(data: StoredLeadExplanation, limit: int) -> list[str]:
+def _fit(text: str, width: int) -> str:
+    """A column heading, cut to its column's width."""
+    return text[:width]
+
+
+def _consent(facts: LeadFacts, language: str) -> str:
+    data = facts.consent_data
+    kind = data.get("key")
+    if kind == "none":
+        return t(language, "explain.consent.none")
+    if kind != "limited":
+        return t(language, "explain.consent.any") if kind == "any" else facts.consent
+    limits = []
+    if data.get("partners"):
+        limits.append(t(language, "explain.consent.partners", list=", ".join(data["partners"])))
+    if data.get("tiers"):
+        limits.append(t(language, "explain.consent.tiers", list=", ".join(data["tiers"])))
+    return t(language, "explain.consent.only", limits="; ".join(limits))
+
+
+def _where(facts: LeadFacts, language: str) -> str:
+    parts = [facts.region or facts.country or t(language, "explain.country_unknown")]
+    if facts.postal_area:
+        parts.append(t(language, "explain.postal_area", area=facts.postal_area))
+    parts.append(
+        t(
+            language,
+            "explain.position_known" if facts.position_known else "explain.position_unknown",
+        )
+    )
+    return ", ".join(parts)
+
+
+def _state(data: StoredLeadExplanation, language: str) -> str:
+    parts = [t(language, "explain.state", status=_status(data.status.value, language))]
+    if data.offer_round:
+        parts.append(
+            t(language, "explain.state_round", round=data.offer_round, wave=data.current_wave)
+        )
+    if data.owner_partner_id:
+        parts.append(t(language, "explain.state_owner", owner=data.owner_partner_id))
+    return ", ".join(parts)
+
+
+def _labelled(rows: list[tuple[str, str]], language: str) -> list[str]:
+    """``  where:     …`` lines, the values in one column whatever the language's labels."""
+    labels = [f"{t(language, f'explain.label.{key}')}:" for key, _ in rows]
+    width = max(len(label) for label in labels) + 1
+    return [f"  {label:<{width}}{value}" for label, (_, value) in zip(labels, rows, strict=True)]
+
+
+def render_summary(data: StoredLeadExplanation, limit: int, language: str = "en") -> list[str]:
+    lang = language
     ex = data.explanation
     facts = ex.lead
-    where = ", ".join(
-        part
-        for part in (
-            facts.region or facts.country or "country unknown",
-            f"postal area {facts.postal_area}" if facts.postal_area else "",
-            "position known" if facts.position_known else "position unknown",
-        )
-        if part
-    )
-    state = f"status {data.status.value}"
-    if data.offer_round:
-        state += f", round {data.offer_round} wave {data.current_wave}"
-    if data.owner_partner_id:
-        state += f", owner {data.owner_partner_id}"
-    segment = facts.segment or "none"
-    lines = [
-        f"Lead {facts.lead_id}: {state}",
-        f"  where:     {where}",
-        f"  products:  {', '.join(facts.products) or '-'}",
-        f"  segment:   {segment} ({facts.segment_basis})",
-        f"  consent:   {facts.consent}",
+    segment = facts.segment or t(lang, "explain.none")
+    basis = segment_basis(facts.segment_data, lang) if facts.segment_data else facts.segment_basis
+    rows = [
+        ("where", _where(facts, lang)),
+        ("products", ", ".join(facts.products) or "-"),
+        ("segment", f"{segment} ({basis})"),
+        ("consent", _consent(facts, lang)),
     ]
     if data.exclusions:
-        excluded = ", ".join(f"{pid} ({why})" for pid, why in sorted(data.exclusions.items()))
-        lines.append(f"  excluded:  {excluded}")
-    lines.append(
-        f"  as of now: {ex.checked} partners checked, {len(ex.eligible)} eligible, "
-        f"{len(ex.ineligible)} not eligible"
+        excluded = ", ".join(
+            f"{pid} ({_reason(why, lang)})" for pid, why in sorted(data.exclusions.items())
+        )
+        rows.append(("excluded", excluded))
+    rows.append(
+        (
+            "as_of_now",
+            t(
+                lang,
+                "explain.as_of_now",
+                checked=ex.checked,
+                n=number(ex.checked, lang),
+                eligible=number(len(ex.eligible), lang),
+                ineligible=number(len(ex.ineligible), lang),
+            ),
+        )
     )
     weights = ex.eligible[0].weights if ex.eligible else None
     if weights is None and ex.ineligible:
         weights = ex.ineligible[0].weights
     if weights:
-        lines.append(
-            "  weights:   " + ", ".join(f"{name} {weights[name]:g}" for name in COMPONENTS)
+        rows.append(
+            (
+                "weights",
+                ", ".join(
+                    f"{t(lang, f'explain.component.{name}')} {number(weights[name], lang)}"
+                    for name in COMPONENTS
+                ),
+            )
         )
-    lines += ["", f"Eligible, best first ({len(ex.eligible)})"]
+    lines = [t(lang, "explain.lead", lead_id=facts.lead_id, state=_state(data, lang))]
+    lines += _labelled(rows, lang)
+    lines += ["", t(lang, "explain.eligible_head", count=len(ex.eligible))]
     if ex.eligible:
-        header = f"  {'#':>4}  {'partner':<28} {'score':>6}  " + "  ".join(
-            f"{SHORT[n]:>5}" for n in COMPONENTS
+        header = (
+            f"  {'#':>4}  {_fit(t(lang, 'explain.column.partner'), NAME_WIDTH):<{NAME_WIDTH}} "
+            f"{_fit(t(lang, 'explain.column.score'), SCORE_WIDTH):>{SCORE_WIDTH}}  "
+            + "  ".join(
+                f"{_fit(t(lang, f'explain.short.{n}'), PART_WIDTH):>{PART_WIDTH}}"
+                for n in COMPONENTS
+            )
         )
-        lines.append(header + "  offers")
+        lines.append(header + "  " + t(lang, "explain.column.offers"))
         for item in _limited(ex.eligible, limit):
-            name = _cut(f"{item.partner_id} {item.name}", 28)
-            parts = "  ".join(f"{item.components[n]:5.2f}" for n in COMPONENTS)
-            offers = _offers(data.offers.get(item.partner_id, ()))
+            name = _cut(f"{item.partner_id} {item.name}", NAME_WIDTH)
+            parts = "  ".join(
+                f"{decimal(item.components[n], lang):>{PART_WIDTH}}" for n in COMPONENTS
+            )
+            offers = _offers(data.offers.get(item.partner_id, ()), lang)
             rank = str(item.rank) if item.rank is not None else "?"
-            lines.append(f"  {rank:>4}  {name:<28} {item.score:6.2f}  {parts}  {offers}".rstrip())
-        lines += _more(len(ex.eligible), limit)
+            score = decimal(item.score, lang)
+            row = f"  {rank:>4}  {name:<{NAME_WIDTH}} {score:>{SCORE_WIDTH}}  {parts}  {offers}"
+            lines.append(row.rstrip())
+        lines += _more(len(ex.eligible), limit, lang)
     else:
-        lines.append("  none")
-    lines += ["", f"Not eligible ({len(ex.ineligible)})"]
+        lines.append("  " + t(lang, "explain.none"))
+    lines += ["", t(lang, "explain.ineligible_head", count=len(ex.ineligible))]
     if not ex.ineligible:
-        lines.append("  none")
+        lines.append("  " + t(lang, "explain.none"))
     for item in _limited(ex.ineligible, limit):
-        failed = "; ".join(f"{c.name}: {c.detail}" for c in item.failed)
-        lines.append(f"  {_cut(item.partner_id + ' ' + item.name, 28):<28}  {failed}")
-        offers = _offers(data.offers.get(item.partner_id, ()))
+        failed = "; ".join(
+            f"{filter_name(c.name, lang)}: {check_text(c, lang)}" for c in item.failed
+        )
+        lines.append(
+            f"  {_cut(item.partner_id + ' ' + item.name, NAME_WIDTH):<{NAME_WIDTH}}  {failed}"
+        )
+        offers = _offers(data.offers.get(item.partner_id, ()), lang)
         if offers:
-            lines.append(f"  {'':<28}  earlier offers: {offers}")
-    lines += _more(len(ex.ineligible), limit)
+            earlier = t(lang, "explain.earlier_offers", offers=offers)
+            lines.append(f"  {'':<{NAME_WIDTH}}  {earlier}")
+    lines += _more(len(ex.ineligible), limit, lang)
     counts = ex.failure_counts()
     if counts:
-        lines += ["", "Turned away by: " + ", ".join(f"{k} {v}" for k, v in counts.items())]
+        turned = ", ".join(f"{filter_name(k, lang)} {number(v, lang)}" for k, v in counts.items())
+        lines += ["", t(lang, "explain.turned_away", list=turned)]
     return lines
 
 
@@ -101,32 +195,62 @@ def _limited(items: tuple[PartnerExplanation, ...], limit: int) -> tuple[Partner
     return items if limit <= 0 else items[:limit]
 
 
-def _more(total: int, limit: int) -> list[str]:
+def _more(total: int, limit: int, language: str) -> list[str]:
     if 0 < limit < total:
-        return [f"  … and {total - limit} more (--limit 0 shows all)"]
+        return ["  " + t(language, "explain.more", count=total - limit)]
     return []
 
 
-def render_partner(data: StoredLeadExplanation, item: PartnerExplanation) -> list[str]:
-    lead_id = data.explanation.lead.lead_id
-    verdict = f"ELIGIBLE, rank {item.rank}" if item.eligible else "NOT ELIGIBLE"
+def render_partner(
+    data: StoredLeadExplanation, item: PartnerExplanation, language: str = "en"
+) -> list[str]:
+    lang = language
+    ex = data.explanation
+    verdict = (
+        t(lang, "explain.verdict_eligible", rank=item.rank)
+        if item.eligible
+        else t(lang, "explain.verdict_not")
+    )
     lines = [
-        f"Partner {item.partner_id} ({item.name}, {item.tier}) for lead {lead_id}: {verdict}",
-        f"  lead status {data.status.value}; {data.explanation.checked} partners checked, "
-        f"{data.explanation.eligible_count} eligible",
+        t(
+            lang,
+            "explain.partner_head",
+            partner=item.partner_id,
+            name=item.name,
+            tier=item.tier,
+            lead_id=ex.lead.lead_id,
+            verdict=verdict,
+        ),
+        "  "
+        + t(
+            lang,
+            "explain.partner_state",
+            status=_status(data.status.value, lang),
+            checked=ex.checked,
+            n=number(ex.checked, lang),
+            eligible=number(ex.eligible_count, lang),
+        ),
         "",
-        "Filters",
+        t(lang, "explain.filters"),
     ]
+    names = {name: filter_name(name, lang) for name in (*FILTERS, *(c.name for c in item.checks))}
+    width = max(13, *(len(n) + 1 for n in names.values()))
     for check in item.checks:
         mark = "✓" if check.passed else "✗"
-        lines.append(f"  {mark} {check.name:<13} {check.detail}")
-    label = "Score" if item.eligible else "Score it would have"
-    lines += ["", f"{label}: {item.score:.2f}"]
+        lines.append(f"  {mark} {names[check.name]:<{width}} {check_text(check, lang)}")
+    head = "explain.score" if item.eligible else "explain.score_would"
+    lines += ["", t(lang, head, score=decimal(item.score, lang))]
+    components = {n: t(lang, f"explain.component.{n}") for n in COMPONENTS}
+    width = max(13, *(len(c) + 1 for c in components.values()))
     for name in COMPONENTS:
         value, weight = item.components[name], item.weights[name]
-        lines.append(f"  {name:<13} {value:5.2f} × {weight:g} = {value * weight:5.2f}")
-    offers = data.offers.get(item.partner_id, ())
-    lines += ["", "Offers of this lead to the partner: " + (_offers(offers) or "none")]
+        lines.append(
+            f"  {components[name]:<{width}} {decimal(value, lang):>{PART_WIDTH}} × "
+            f"{number(weight, lang)} = {decimal(value * weight, lang):>{PART_WIDTH}}"
+        )
+    offers = _offers(data.offers.get(item.partner_id, ()), lang) or t(lang, "explain.none")
+    lines += ["", t(lang, "explain.offers_to_partner", offers=offers)]
     if item.partner_id in data.exclusions:
-        lines.append(f"Excluded from this lead: {data.exclusions[item.partner_id]}")
+        reason = _reason(data.exclusions[item.partner_id], lang)
+        lines.append(t(lang, "explain.excluded_from", reason=reason))
     return lines

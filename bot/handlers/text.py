@@ -20,6 +20,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.content.problems import problem_lines
 from bot.content.vocabulary import industry_key
 from bot.i18n import t
 from bot.reports.format import day, display_zone, duration, money, pct, report_summary
@@ -128,6 +129,8 @@ def readable_params(language: str, params: dict[str, Any]) -> dict[str, Any]:
             out[key] = label(language, "action", value) if text == value else text
         elif key == "reason" and isinstance(value, str):
             out[key] = _reason(language, value)
+        elif key == "problems" and isinstance(value, dict):  # content library problems
+            out[key] = problem_lines(language, value.get("shown") or [], value.get("more") or 0)
         elif key == "products" and isinstance(value, list | tuple):
             out[key] = ", ".join(str(v) for v in value) or "–"
         elif key.endswith("_eur") and isinstance(value, int | float | Decimal | str):

@@ -82,17 +82,34 @@ def sla_timers(uow: UnitOfWork, lead: Lead, claimed_at: datetime) -> list[Timer]
     return timers
 
 
-async def _taken(uow: UnitOfWork, offer: Offer, rep: Rep) -> ClaimResult:
+@dataclass(frozen=True)
+class _Presser:
+    """Who pressed Claim on which offer, as plain values: read before a rollback, which
+    expires every loaded object (reading one afterwards would need I/O the async session
+    cannot do implicitly)."""
+
+    offer_id: int
+    lead_id: int
+    rep_id: int
+    partner_id: str
+
+
+async def _taken(uow: UnitOfWork, presser: _Presser) -> ClaimResult:
     """Somebody has the lead: the presser, a colleague (named: they sit together), or
     another partner (never named)."""
-    owner = await uow.session.scalar(
-        select(Rep).join(Lead, Lead.owner_rep_id == Rep.id).where(Lead.id == offer.lead_id)
-    )
-    if owner is not None and owner.id == rep.id:
-        return ClaimResult(ClaimOutcome.ALREADY_YOURS, offer.id, offer.lead_id)
-    if owner is not None and owner.partner_id == rep.partner_id:
-        return ClaimResult(ClaimOutcome.COLLEAGUE, offer.id, offer.lead_id, owner.name)
-    return ClaimResult(ClaimOutcome.TAKEN, offer.id, offer.lead_id)
+    owner = (
+        await uow.session.execute(
+            select(Rep.id, Rep.partner_id, Rep.name)
+            .join(Lead, Lead.owner_rep_id == Rep.id)
+            .where(Lead.id == presser.lead_id)
+        )
+    ).first()
+    offer_id, lead_id = presser.offer_id, presser.lead_id
+    if owner is not None and owner.id == presser.rep_id:
+        return ClaimResult(ClaimOutcome.ALREADY_YOURS, offer_id, lead_id)
+    if owner is not None and owner.partner_id == presser.partner_id:
+        return ClaimResult(ClaimOutcome.COLLEAGUE, offer_id, lead_id, owner.name)
+    return ClaimResult(ClaimOutcome.TAKEN, offer_id, lead_id)
 
 
 async def _assigned(uow: UnitOfWork, offer: Offer) -> bool:
@@ -115,8 +132,9 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
     partner = await session.get(Partner, offer.partner_id)
     if rep is None or partner is None or rep.partner_id != offer.partner_id:
         return ClaimResult(ClaimOutcome.NOT_OFFERED, offer_id, offer.lead_id)
+    presser = _Presser(offer.id, offer.lead_id, rep.id, rep.partner_id)
     if offer.status == OfferStatus.WON:
-        return await _taken(uow, offer, rep)
+        return await _taken(uow, presser)
     if offer.status == OfferStatus.TAKEN:
         return ClaimResult(ClaimOutcome.TAKEN, offer_id, offer.lead_id)
     if offer.status != OfferStatus.OPEN:
@@ -152,7 +170,7 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
     )
     if won is None:
         await uow.rollback()
-        return await _taken(uow, offer, rep)
+        return await _taken(uow, presser)
 
     lead = await session.get(Lead, offer.lead_id, populate_existing=True)
     assert lead is not None
@@ -181,7 +199,6 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
     await uow.outbox.enqueue(
         ToRep(rep.id, via), NoticeKind.LEAD_CARD, {"event": "claimed"}, lead_id=lead.id
     )
-    await send_content_pack(uow, lead, rep.id, via)
     offered_at = lead.offered_at or now
     await uow.outbox.staff(
         "claimed",
@@ -191,5 +208,6 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
         minutes=int((now - offered_at).total_seconds() // 60),
         wave=offer.wave,
     )
+    await send_content_pack(uow, lead, rep.id, via)  # after "claimed": staff may hear "no kit"
     await uow.commit()
     return ClaimResult(ClaimOutcome.WON, offer_id, lead.id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.config import Settings
@@ -38,6 +38,10 @@ class LeadFacts:
     segment_basis: str
     consent: str
     excluded: tuple[str, ...]
+    # The same as data, for other languages (bot.explain.words): the segment's basis
+    # (filters.segment_basis) and the consent ("none" / "any" / "limited" with lists).
+    segment_data: dict[str, Any] = field(default_factory=dict)
+    consent_data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,18 @@ class LeadExplanation:
         return asdict(self)
 
 
+def _consent_data(lead: LeadProfile) -> dict[str, Any]:
+    if not lead.consent_partner_contact:
+        return {"key": "none"}
+    if not (lead.allowed_partners or lead.allowed_tiers):
+        return {"key": "any"}
+    return {
+        "key": "limited",
+        "partners": sorted(lead.allowed_partners),
+        "tiers": sorted(lead.allowed_tiers),
+    }
+
+
 def _consent_summary(lead: LeadProfile) -> str:
     if not lead.consent_partner_contact:
         return "no consent to contact by partners"
@@ -104,6 +120,8 @@ def lead_facts(lead: LeadProfile, excluded: Collection[str], rules: Rules) -> Le
         segment_basis=segment.basis,
         consent=_consent_summary(lead),
         excluded=tuple(sorted(excluded)),
+        segment_data=filters.segment_basis(segment),
+        consent_data=_consent_data(lead),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +84,18 @@ NO_RECENT = Recent()
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One hard filter's verdict, with a human-readable reason."""
+    """One hard filter's verdict, with a human-readable reason.
+
+    ``detail`` is the reason in English (``leadbot explain --json``, the log); ``key`` and
+    ``params`` are the same reason as data, so a reader's language can say it
+    (``explain.check.<key>`` in the i18n catalogs; see :mod:`bot.explain.words`).
+    """
 
     name: str
     passed: bool
     detail: str
+    key: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

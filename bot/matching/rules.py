@@ -38,6 +38,9 @@ class Segment:
     name: str | None  # "enterprise", "sme", "public"; None: see ``restricts``
     basis: str  # human-readable: "120 employees", "industry government"
     restricts: bool  # False: size unknown, segments are not checked
+    basis_key: str = ""  # the basis as data: "industry", "employees", "unknown", "small"
+    basis_value: int | str | None = None  # the industry, or the number of employees
+    sme_minimum: int | None = None  # for "small": the SME minimum it is below
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +113,17 @@ class Rules:
     def segment(self, lead: LeadProfile) -> Segment:
         industry = (lead.industry or "").strip().lower()
         if industry and industry in self.public_industries:
-            return Segment("public", f"industry {industry}", True)
+            return Segment("public", f"industry {industry}", True, "industry", industry)
         if lead.employees is None:
-            return Segment(None, "employees unknown", False)
-        basis = f"{lead.employees} employees"
-        if lead.employees >= self.enterprise_min_employees:
-            return Segment("enterprise", basis, True)
-        if lead.employees >= self.sme_min_employees:
-            return Segment("sme", basis, True)
-        return Segment(None, f"{basis}, below the SME minimum {self.sme_min_employees}", True)
+            return Segment(None, "employees unknown", False, "unknown")
+        count = lead.employees
+        basis = f"{count} employees"
+        if count >= self.enterprise_min_employees:
+            return Segment("enterprise", basis, True, "employees", count)
+        if count >= self.sme_min_employees:
+            return Segment("sme", basis, True, "employees", count)
+        small = f"{basis}, below the SME minimum {self.sme_min_employees}"
+        return Segment(None, small, True, "small", count, self.sme_min_employees)
 
     def tier_component(self, tier: str) -> float:
         """1 for the best tier down to 0 for the last; 0 for a tier not in the list."""

@@ -43,7 +43,7 @@ class PlatformParts:
 async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:
     """What ``serve`` and ``console`` call once at start.
 
-    Syncs the library (a broken library is logged and the last good one stays in use) and
+    Syncs the library (its valid items; problems are logged and go to the staff feed) and
     starts the two background loops: the periodic library re-check and the news poller.
     Cancel the returned tasks on shutdown.
     """
@@ -52,7 +52,9 @@ async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:
     except Exception:
         log.exception("content library sync at start failed; continuing without it")
     else:
-        (log.info if summary.ok else log.error)("%s", summary)
+        (log.error if not summary.ok else log.warning if summary.problems else log.info)(
+            "%s", summary
+        )
     return [
         asyncio.create_task(content_loop(runtime), name="content-loop"),
         asyncio.create_task(news_loop(runtime), name="news-loop"),

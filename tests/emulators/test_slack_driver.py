@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -336,3 +337,51 @@ async def test_bolt_behind_starlette_under_uvicorn(slack_emulator):
             await driver.press_button("lead_claim", user="U7", channel="C1", signing="bad")
         ).status == 401
     assert slack_emulator.message("C1", ts).text == "Claimed by <@U7>"
+
+
+def _overflow(*values: str) -> dict:
+    return {
+        "type": "overflow",
+        "action_id": "lead_more",
+        "options": [{"text": {"type": "plain_text", "text": v}, "value": v} for v in values],
+    }
+
+
+async def test_picking_an_overflow_option_among_several_menus(slack_emulator, slack_client):
+    """Two cards, each with its "⋯" menu: the driver picks the menu offering the option and
+    sends what Slack sends — the overflow element with its ``selected_option``."""
+    slack_emulator.add_channel("C1")
+    for lead in ("1", "2"):
+        blocks = [{"type": "actions", "elements": [_overflow(f"lost:{lead}", f"hand_back:{lead}")]}]
+        await slack_client.chat_postMessage(channel="C1", text=f"Lead {lead}", blocks=blocks)
+    first, second = slack_emulator.bot_messages("C1")
+    receiver = Receiver()
+    async with receiver.serve() as url:
+        driver = slack_emulator.driver(url, SLACK_SIGNING_SECRET)
+        response = await driver.press_button("lead_more", user="U7", channel="C1", option="lost:1")
+        with pytest.raises(LookupError, match="no option"):
+            await driver.press_button("lead_more", user="U7", channel="C1", option="won:1")
+    action = response.payload["actions"][0]
+    assert action["type"] == "overflow" and action["action_id"] == "lead_more"
+    assert action["selected_option"] == {
+        "text": {"type": "plain_text", "text": "lost:1"},
+        "value": "lost:1",
+    }
+    assert response.payload["container"]["message_ts"] == first.ts != second.ts
+
+
+@pytest.mark.parametrize(
+    "menu",
+    [
+        _overflow("only-one"),
+        _overflow(*(f"o{n}" for n in range(6))),
+        _overflow("ok", "x" * 76),
+    ],
+    ids=["one option", "six options", "value too long"],
+)
+async def test_overflow_menus_slack_would_refuse_are_refused(slack_emulator, slack_client, menu):
+    slack_emulator.add_channel("C1")
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        blocks = [{"type": "actions", "elements": [menu]}]
+        await slack_client.chat_postMessage(channel="C1", text="x", blocks=blocks)
+    assert slack_emulator.messages("C1") == []

@@ -183,10 +183,12 @@ async def chat_world(
     emulator: Any = None,
     *,
     partners: int = 2,
+    extra: dict[str, Any] | None = None,
 ) -> AsyncIterator[ChatWorld]:
-    """The bot on ``platform`` (against ``emulator``, see :attr:`Setup.fixture`)."""
+    """The bot on ``platform`` (against ``emulator``, see :attr:`Setup.fixture`);
+    ``extra`` adds settings sections (``{"content": {"library": …}}``)."""
     setup = DRIVERS[platform]
-    settings = setup.settings(make_settings, emulator, **sections())
+    settings = setup.settings(make_settings, emulator, **{**sections(), **(extra or {})})
     members = await _directory(settings, setup, emulator, clock, partners)
     async with running_bot(settings, clock=clock) as bot:
         driver = await setup.start(bot, emulator, members)

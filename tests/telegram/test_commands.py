@@ -113,6 +113,9 @@ async def test_staff_commands_and_the_staff_chat_feed(make_settings, telegram_em
         await driver.command(boss, "explain", str(lead_id))
         why = await world.private(STAFF_USER, lambda m: f"Lead {lead_id}" in m.plain_text)
         assert any(e["type"] == "pre" for e in why.entities)
+        # in the staff language (English here), as a monospace table
+        assert f"Lead {lead_id}: status claimed, round 1 wave 1, owner P0" in why.plain_text
+        assert "as of now:" in why.plain_text and "Eligible, best first" in why.plain_text
 
         # A rep may not use staff commands.
         await driver.command(world.users[1], "recall", str(lead_id))

@@ -10,6 +10,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.delivery.notices import LeadCardView, LeadDetails, MessageView, NoticeKind
 from bot.handlers.telegram.render import MAX_MESSAGE, render_card, render_content, split_html
+from bot.handlers.telegram.sales_kit import SCREEN, page, pages, summary
 from bot.handlers.telegram.transport import classify
 from bot.models import LeadStatus
 from tests.emulators.telegram import html as tg_html
@@ -43,6 +44,26 @@ def test_a_long_pack_is_split_into_valid_messages_under_the_limit() -> None:
         assert f"Titel {n}" in seen
     assert seen.count("Zeile 79 mit <Sonderzeichen> & Text") == 6
     assert parts[0].startswith("📎 <b>Verkaufsunterlagen zu Lead #7</b>")
+
+
+def test_a_kit_of_twenty_long_items_is_a_list_and_pages_each_within_a_screen() -> None:
+    body = "\n".join(f"Zeile {i} mit <Sonderzeichen> & Text" for i in range(80))  # ~3000 chars
+    items = [_item(n, body, title="Ein recht langer Titel " * 8) for n in range(20)]
+    view = MessageView(NoticeKind.CONTENT, "pack", "de", 7, {"items": items, "ref": 5})
+    listed = summary(view)
+    plain, _ = tg_html.parse(listed.text)
+    assert len(plain) <= SCREEN and "20 Einträge" in plain
+    shown = plain.count("• Argument: Ein recht langer Titel")
+    assert 5 <= shown < 20 and all(len(line) < 110 for line in plain.splitlines())
+    assert f"… und {20 - shown} weitere Einträge" in plain  # the rest: by paging
+    assert [b.data for row in listed.keyboard for b in row] == ["kit:5:1"]
+    count = len(pages(view))
+    assert count > 20  # each item on its own page(s)
+    for number in range(1, count + 1):
+        shown = page(view, number)
+        tg_html.parse(shown.text)  # valid HTML, Telegram would take it
+        assert len(shown.text) <= SCREEN, number
+    assert page(view, count + 5).text == page(view, count).text  # past the end: the last
 
 
 def test_one_endless_line_is_cut_between_words_never_inside_an_entity() -> None:
@@ -86,11 +107,11 @@ def _details(message: str) -> LeadDetails:
     )
 
 
-def test_the_card_stays_one_message_however_long_the_prospects_text() -> None:
+def test_the_card_fits_one_screen_however_long_the_prospects_text() -> None:
     view = LeadCardView(3, LeadStatus.CLAIMED, "claimed", _details("<x>" * 5000), ("won",), "en")
     card = render_card(view)
     plain, _ = tg_html.parse(card.text)
-    assert len(plain) <= MAX_MESSAGE and "A & B <GmbH>" in plain and plain.count("<x>") < 600
+    assert len(plain) <= SCREEN and "A & B <GmbH>" in plain and plain.count("<x>") < 140
     assert [b.data for row in card.keyboard for b in row] == ["st:3:won"]
 
 

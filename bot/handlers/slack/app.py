@@ -35,7 +35,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.interactions import Interactions
 from bot.config import ConfigError, SlackSettings
-from bot.handlers.slack import claims, commands, declines, gate, home, shape, staff, status
+from bot.handlers.slack import (
+    claims,
+    commands,
+    declines,
+    gate,
+    home,
+    kit_press,
+    shape,
+    staff,
+    status,
+)
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
 from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email
@@ -51,7 +61,7 @@ log = logging.getLogger("bot.handlers.slack")
 EVENTS_PATH = "/slack/events"
 DEDUPE_SECONDS = 24 * 3600
 API_TIMEOUT_SECONDS = 15
-LISTENERS = (claims, declines, status, home, commands, staff)
+LISTENERS = (claims, declines, status, kit_press, home, commands, staff)
 
 
 def _secret(settings: SlackSettings, name: str) -> str:

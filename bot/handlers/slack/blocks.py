@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from bot.chat.results import Reply
 from bot.delivery.notices import (
@@ -22,18 +21,17 @@ from bot.delivery.notices import (
     NoticeView,
     TeaserView,
 )
+from bot.handlers.slack import sales_kit
 from bot.handlers.slack.kit import (
     Block,
     Message,
     actions,
     button,
-    chunks,
     context,
-    divider,
     esc,
     fields,
+    overflow,
     section,
-    split_messages,
 )
 from bot.handlers.text import band, day, label, moment, money, notice_text, reply_text
 from bot.i18n import t
@@ -42,6 +40,8 @@ from bot.reports.digest import digest_lines
 CLAIM = "lead_claim"  # DESIGN §6: the teaser button's action_id; its value is the offer id
 DECLINE = "lead_decline"  # DESIGN §6: "Not for us" under the teaser; its value is the offer id
 STATUS_PREFIX = "lead_"  # lead_contacted, lead_won, ... ; the value is the lead id
+MORE = "lead_more"  # the card's overflow menu; option values "<action>:<lead id>"
+FREQUENT = ("contacted", "meeting", "proposal", "won")  # buttons; the rest go into MORE
 STAFF_REOFFER = "staff_reoffer"
 STAFF_RELEASE = "staff_release"
 STAFF_RELEASE_CONSENT = "staff_release_consent"
@@ -125,22 +125,35 @@ def teaser(view: TeaserView) -> Message:
 # --- lead cards ---------------------------------------------------------------------------
 
 
+def more_value(action: str, lead_id: int) -> str:
+    """The value of an overflow option: ``<action>:<lead id>`` (``lost:12``)."""
+    return f"{action}:{lead_id}"
+
+
 def status_buttons(lead_id: int, available: tuple[str, ...], language: str) -> Block | None:
-    """The buttons of a lead card: only the actions the card's view allows."""
+    """The actions row of a lead card: only the actions the card's view allows.
+
+    Phones show about four buttons in a row, so the frequent steps are buttons and the
+    rare ones (lost, follow-up, hand back) sit in one overflow menu (``lead_more``) at the
+    row's end; a lone rare action stays a button (Slack's menus take two options or more).
+    """
     if not available:
         return None
-    return actions(
-        [
-            button(
-                label(language, "action", action),
-                status_action_id(action),
-                str(lead_id),
-                style="primary" if action == "won" else None,
-            )
-            for action in available
-        ],
-        block_id=f"lead-{lead_id}",
-    )
+    frequent = [a for a in available if a in FREQUENT]
+    rare = [a for a in available if a not in FREQUENT]
+    elements = [
+        button(
+            label(language, "action", action),
+            status_action_id(action),
+            str(lead_id),
+            style="primary" if action == "won" else None,
+        )
+        for action in (frequent if len(rare) > 1 else available)
+    ]
+    if len(rare) > 1:
+        options = [(label(language, "action", a), more_value(a, lead_id)) for a in rare]
+        elements.append(overflow(MORE, options))
+    return actions(elements, block_id=f"lead-{lead_id}")
 
 
 def lead_card(view: LeadCardView) -> Message:
@@ -252,31 +265,12 @@ def staff_notice(view: MessageView) -> Message:
     return Message(esc(words), blocks)
 
 
-def _content_item(item: dict[str, Any], language: str) -> list[Block]:
-    kind = label(language, "content.kind", item.get("kind"))
-    change = f" ({t(language, 'content.' + item['change'])})" if item.get("change") else ""
-    head = f"*{esc(kind)}{esc(change)}: {esc(item.get('title', ''))}*"
-    if item.get("valid_until"):
-        until = t(language, "content.valid_until", date=day(item["valid_until"], language))
-        head += f" — {esc(until)}"
-    blocks = [section(head)]
-    body = str(item.get("body") or "").strip()
-    if body:
-        blocks.extend(section(piece) for piece in chunks(esc(body)))
-    if item.get("url"):
-        blocks.append(context(esc(item["url"])))
-    return blocks
-
-
 def content(view: MessageView) -> list[Message]:
-    """A sales-content pack or update: one section per item, split over messages if long."""
-    lang = view.language
-    title = t(lang, f"content.{view.event}", lead_id=view.lead_id)
-    blocks: list[Block] = [section(f":paperclip: *{esc(title)}*")]
-    for item in view.params.get("items", []):
-        blocks.append(divider())
-        blocks.extend(_content_item(item, lang))
-    return split_messages(esc(title), blocks)
+    """A sales kit or kit update: a short list with *Show details* (see ``sales_kit``)."""
+    if "items" not in view.params:
+        words = notice_text(view.language, "content", view.event, view.lead_id, view.params)
+        return [Message(esc(words), [section(f":paperclip: {esc(words)}")])]
+    return sales_kit.arriving(view)
 
 
 def news(view: MessageView) -> Message:

@@ -21,6 +21,8 @@ MAX_SECTION = 3000  # section text
 MAX_FIELD = 2000  # one section field
 MAX_FIELDS = 10
 MAX_BUTTON = 75  # button label
+MAX_OPTION_VALUE = 75  # an option's value (overflow, selects)
+MAX_OVERFLOW = 5  # options in an overflow menu (and at least 2)
 MAX_TITLE = 24  # modal title
 MAX_FALLBACK = 3000  # the notification text we send alongside blocks
 MAX_CONTEXT = 2000
@@ -110,6 +112,23 @@ def button(
     if confirm:
         element["confirm"] = confirm
     return element
+
+
+def overflow(action_id: str, options: list[tuple[str, str]]) -> Block:
+    """An overflow menu ("⋯"): rare actions next to a row of buttons, as ``(label, value)``.
+
+    Slack takes 2 to 5 options; values of at most 75 characters are the caller's to keep.
+    """
+    if not 2 <= len(options) <= MAX_OVERFLOW:
+        raise ValueError(f"an overflow menu takes 2 to {MAX_OVERFLOW} options, not {len(options)}")
+    for _, value in options:
+        if not value or len(value) > MAX_OPTION_VALUE:
+            raise ValueError(f"overflow option value {value!r} is empty or too long")
+    return {
+        "type": "overflow",
+        "action_id": action_id,
+        "options": [{"text": plain(text, MAX_BUTTON), "value": value} for text, value in options],
+    }
 
 
 def actions(elements: list[Block], block_id: str | None = None) -> Block:

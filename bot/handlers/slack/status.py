@@ -1,10 +1,13 @@
 """Status buttons on the lead card (DM, App Home, ``/leads <id>``) and their modals.
 
-Contacted, Meeting and Proposal are reported at once. Won, Lost, Follow-up and Hand back
-open a short modal first (revenue, reason, date); its inputs are checked before Slack gets
-its answer, so a bad value is shown in the open modal (``response_action: errors``).
-Every report is a ``Progress`` command run by ``Interactions.execute``; the core re-queues the lead card, which
-the transport edits in place, and posts the step to the staff channel.
+The card shows Contacted, Meeting, Proposal and Won as buttons and the rare steps (Lost,
+Follow-up, Hand back) in an overflow menu (``lead_more``, option values ``lost:<lead>``);
+both end in :func:`_pressed`, one flow. Contacted, Meeting and Proposal are reported at
+once. Won, Lost, Follow-up and Hand back open a short modal first (revenue, reason,
+date); its inputs are checked before Slack gets its answer, so a bad value is shown in the
+open modal (``response_action: errors``). Every report is a ``Progress`` command run by
+``Interactions.execute``; the core re-queues the lead card, which the transport edits in
+place, and posts the step to the staff channel.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 STATUS_BUTTON = re.compile(
     "^" + re.escape(blocks.STATUS_PREFIX) + "(" + "|".join(a.value for a in StatusAction) + ")$"
 )
+MORE_OPTION = re.compile("(" + "|".join(a.value for a in StatusAction) + r"):(\d{1,12})")
 MODAL = re.compile(r"^report_")
 
 
@@ -54,6 +58,47 @@ async def _report(deps: SlackDeps, who: Identity, lead_id: int, report: Report) 
     return result
 
 
+async def _pressed(
+    deps: SlackDeps,
+    client: AsyncWebClient,
+    respond: Respond,
+    press: ButtonPress,
+    chosen: tuple[StatusAction, int] | None,
+) -> None:
+    """One status action chosen on a card (a button or the overflow menu): the same flow."""
+    who = await deps.who(press.user_id)
+    if not who.known:
+        if press.in_home:
+            await home.publish(deps, client, who)
+        else:
+            await answer(respond, unknown_user(who))
+        return
+    if chosen is None:
+        reply = Reply("reply.not_found", ok=False, params={"lead_id": press.value})
+    elif chosen[0] in WITH_MODAL and press.trigger_id:
+        action, lead_id = chosen
+        origin: dict[str, Any] = {"channel": None if press.in_home else press.channel_id}
+        modal = report_modal(action, lead_id, who.language, deps.today(), origin)
+        await client.views_open(trigger_id=press.trigger_id, view=modal)  # guard tells failures
+        return
+    else:
+        action, lead_id = chosen
+        reply = await _report(deps, who, lead_id, Report(action))
+    if press.in_home:
+        await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
+        return
+    await answer_reply(respond, reply, who.language)
+    await home.publish(deps, client, who)
+
+
+def chosen_option(value: str) -> tuple[StatusAction, int] | None:
+    """``lost:12`` from the overflow menu -> (LOST, 12); anything else -> None."""
+    match = MORE_OPTION.fullmatch(value)
+    if match is None:
+        return None
+    return StatusAction(match.group(1)), int(match.group(2))
+
+
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(STATUS_BUTTON)
     @deps.guard
@@ -61,28 +106,15 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await ack()
         press: ButtonPress = button_press(body)
         action = StatusAction(press.action_id.removeprefix(blocks.STATUS_PREFIX))
-        who = await deps.who(press.user_id)
         lead_id = number(press.value)
-        if not who.known:
-            if press.in_home:
-                await home.publish(deps, client, who)
-            else:
-                await answer(respond, unknown_user(who))
-            return
-        if lead_id is None:
-            reply = Reply("reply.not_found", ok=False, params={"lead_id": press.value})
-        elif action in WITH_MODAL and press.trigger_id:
-            origin: dict[str, Any] = {"channel": None if press.in_home else press.channel_id}
-            modal = report_modal(action, lead_id, who.language, deps.today(), origin)
-            await client.views_open(trigger_id=press.trigger_id, view=modal)  # guard tells failures
-            return
-        else:
-            reply = await _report(deps, who, lead_id, Report(action))
-        if press.in_home:
-            await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
-            return
-        await answer_reply(respond, reply, who.language)
-        await home.publish(deps, client, who)
+        await _pressed(deps, client, respond, press, None if lead_id is None else (action, lead_id))
+
+    @app.action(blocks.MORE)
+    @deps.guard
+    async def more_menu(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
+        await ack()
+        press = button_press(body)
+        await _pressed(deps, client, respond, press, chosen_option(press.value))
 
     @app.view(MODAL)
     @deps.guard

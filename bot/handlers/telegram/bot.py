@@ -207,6 +207,24 @@ class TelegramBot:
         except TelegramError as exc:
             log.info("telegram keyboard edit in chat %s: %s", chat_id, exc)
 
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard = ()
+    ) -> None:
+        """Replace a message's text and buttons (paging a sales kit); "not modified" — the
+        same page pressed twice — and a message that is gone are harmless."""
+        await self.pace(chat_id)
+        try:
+            await self.bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(keyboard),
+                link_preview_options=NO_PREVIEW,
+            )
+        except TelegramError as exc:
+            log.info("telegram text edit in chat %s: %s", chat_id, exc)
+
     def deep_link(self, payload: str = "") -> str | None:
         """``https://t.me/<bot>?start=<payload>``, or None while the username is unknown."""
         if not self.username:

@@ -39,6 +39,8 @@ SKIP = "skip"  # skip:<lead>  (no note for "lost")
 OPEN = "open"  # open:<lead> (show the card, from /leads)
 ERASE = "erase"  # erase:<lead> (staff confirms an erasure)
 CANCEL = "cancel"  # cancel:<lead> (staff does not erase after all)
+KIT = "kit"  # kit:<outbox id>:<page> (a sales kit: 0 = the short list, 1… = its pages)
+MAX_KIT_PAGES = 99
 
 _VALUES: dict[str, frozenset[str] | None] = {
     CLAIM: None,
@@ -54,6 +56,7 @@ _VALUES: dict[str, frozenset[str] | None] = {
     OPEN: None,
     ERASE: None,
     CANCEL: None,
+    KIT: frozenset(str(page) for page in range(MAX_KIT_PAGES + 1)),
 }
 ICONS = {
     "contacted": "📞",
@@ -202,6 +205,24 @@ def erase_keyboard(lead_id: int, language: str) -> Keyboard:
             Button(t(language, "telegram.button.cancel"), callback_data(CANCEL, lead_id)),
         ),
     )
+
+
+def kit_keyboard(ref: int, page: int, pages: int, language: str) -> Keyboard:
+    """Paging through a sales kit (outbox row ``ref``) on a phone, one item per page.
+
+    The short list (page 0) has *Details ›*; a page has ‹ (back, from the second page on),
+    ≡ (to the list) and › (on, except on the last page).
+    """
+    pages = min(pages, MAX_KIT_PAGES)
+    if pages <= 0:
+        return ()
+    if page <= 0:
+        return ((Button(t(language, "kit.details_tg"), callback_data(KIT, ref, "1")),),)
+    row = [Button("‹", callback_data(KIT, ref, str(page - 1)))] if page > 1 else []
+    row.append(Button(f"≡ {t(language, 'kit.list')}", callback_data(KIT, ref, "0")))
+    if page < pages:
+        row.append(Button("›", callback_data(KIT, ref, str(page + 1))))
+    return (tuple(row),)
 
 
 def leads_keyboard(leads: Iterable[tuple[int, str]], language: str) -> Keyboard:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.handlers.telegram import claims, commands, declines, status
+from bot.handlers.telegram import claims, commands, declines, kit_press, status
 from bot.handlers.telegram import keyboards as kb
 from bot.handlers.telegram.answer import Answer
 from bot.handlers.telegram.bot import TelegramBot
@@ -30,6 +30,8 @@ async def handle_press(tg: TelegramBot, press: PressIn) -> None:
             await claims.handle_claim(tg, press, found.id, answer)
         elif found.kind in (kb.DECLINE, kb.DECLINE_REASON, kb.TEASER_BACK):
             await declines.handle_press(tg, press, found, answer)
+        elif found.kind == kb.KIT:
+            await kit_press.handle_press(tg, press, found, answer)
         elif found.kind in (kb.OPEN, kb.ERASE, kb.CANCEL):
             await commands.handle_press(tg, press, found, answer)
         else:

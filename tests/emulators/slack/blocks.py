@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 _ids = itertools.count(1)
+MAX_ACTIONS = 25  # elements in one actions block
+MAX_OVERFLOW = 5  # options in an overflow menu (and at least 2)
 
 TEXT_INPUTS = {"plain_text_input", "number_input", "email_text_input", "url_text_input"}
 SINGLE_OPTION = {"static_select", "radio_buttons", "overflow", "external_select"}
@@ -68,15 +70,72 @@ def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def find_element(
-    blocks: list[dict[str, Any]], action_id: str, value: str | None = None
+    blocks: list[dict[str, Any]],
+    action_id: str,
+    value: str | None = None,
+    option: Any = None,
 ) -> tuple[str, dict[str, Any]] | None:
-    """The element with this ``action_id`` (and button ``value``, when given)."""
-    for block_id, element in elements(blocks):
-        if element.get("action_id") != action_id:
-            continue
-        if value is not None and element.get("type") == "button" and element.get("value") != value:
-            continue
-        return block_id, element
+    """The element with this ``action_id`` (and button ``value``, when given).
+
+    With ``option``, an element that offers it is preferred: on a message with several
+    overflow menus sharing an action_id (one per lead), the test picks the menu that really
+    offers ``lost:12``. If none offers it, the first match is returned (and choosing the
+    missing option then fails, naming the options there are).
+    """
+    matches = [
+        (block_id, element)
+        for block_id, element in elements(blocks)
+        if element.get("action_id") == action_id
+        and not (
+            value is not None and element.get("type") == "button" and element.get("value") != value
+        )
+    ]
+    if option is not None:
+        offering = [m for m in matches if str(option) in _values(m[1])]
+        if offering:
+            return offering[0]
+    return matches[0] if matches else None
+
+
+def offers(blocks: list[dict[str, Any]], action_id: str, option: Any) -> bool:
+    """Whether a menu ``action_id`` in ``blocks`` has an option with value ``option``."""
+    return any(
+        element.get("action_id") == action_id and str(option) in _values(element)
+        for _, element in elements(blocks)
+    )
+
+
+def check_elements(blocks: list[dict[str, Any]]) -> str | None:
+    """What Slack would refuse in the interactive elements of ``blocks`` (None: fine).
+
+    Checked as Slack documents it: an actions block holds at most 25 elements, action_ids
+    are unique within a block, button labels and option texts are at most 75 characters,
+    an overflow menu has 2 to 5 options with values of at most 75 characters.
+    """
+    for block in blocks:
+        if block.get("type") == "actions" and len(block.get("elements") or []) > MAX_ACTIONS:
+            return "invalid_blocks"
+        seen: set[str] = set()
+        for _, element in _elements_of(block):
+            action_id = element.get("action_id")
+            if isinstance(action_id, str):
+                if action_id in seen:
+                    return "invalid_blocks"
+                seen.add(action_id)
+            kind = element.get("type")
+            if kind == "button" and len(str((element.get("text") or {}).get("text", ""))) > 75:
+                return "invalid_blocks"
+            if kind == "overflow":
+                options = element.get("options")
+                if not isinstance(options, list) or not 2 <= len(options) <= MAX_OVERFLOW:
+                    return "invalid_blocks"
+                for option in options:
+                    text = (option.get("text") or {}) if isinstance(option, dict) else {}
+                    value = option.get("value") if isinstance(option, dict) else None
+                    if text.get("type") != "plain_text" or len(str(text.get("text", ""))) > 75:
+                        return "invalid_blocks"
+                    if not isinstance(value, str) or not value or len(value) > 75:
+                        return "invalid_blocks"
     return None
 
 
@@ -98,6 +157,10 @@ def _texts(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _texts(item)
+
+
+def _values(element: dict[str, Any]) -> set[str]:
+    return {str(o.get("value")) for o in options_of(element)}
 
 
 def options_of(element: dict[str, Any]) -> list[dict[str, Any]]:

@@ -58,11 +58,12 @@ class SlackDriver(SignedSender):
         option: Any = None,
         **delivery: Any,
     ) -> DriverResponse:
-        """Press the button (or pick ``option`` in the select) ``action_id`` on a message.
+        """Press the button (or pick ``option`` in the select or overflow menu) ``action_id``
+        on a message.
 
         Without ``message_ts``: the newest bot message in ``channel`` that has such an
-        element (``value`` picks among buttons sharing an action_id). ``channel`` may be a
-        DM id (``emulator.dm_channel(user)``).
+        element (``value`` picks among buttons sharing an action_id, ``option`` among menus
+        offering it). ``channel`` may be a DM id (``emulator.dm_channel(user)``).
         """
         emulator = self.emulator
         candidates = (
@@ -70,8 +71,11 @@ class SlackDriver(SignedSender):
             if message_ts
             else emulator.bot_messages(channel)
         )
-        for message in reversed(candidates):
-            found = bk.find_element(message.blocks, action_id, value)
+        newest_first = list(reversed(candidates))
+        if option is not None:  # a message whose menu offers the option comes first
+            newest_first.sort(key=lambda m: not bk.offers(m.blocks, action_id, option))
+        for message in newest_first:
+            found = bk.find_element(message.blocks, action_id, value, option)
             if found is None:
                 continue
             trigger, response_url = emulator.new_interaction(user, message.channel, message.ts)
@@ -105,7 +109,7 @@ class SlackDriver(SignedSender):
     ) -> DriverResponse:
         """Press a button on the newest ephemeral message ``user`` sees in ``channel``."""
         for ephemeral in reversed(self.emulator.ephemerals(channel, user)):
-            found = bk.find_element(ephemeral.blocks, action_id, value)
+            found = bk.find_element(ephemeral.blocks, action_id, value, option)
             if found is None:
                 continue
             trigger, response_url = self.emulator.new_interaction(user, channel, ephemeral.ts)
@@ -133,9 +137,10 @@ class SlackDriver(SignedSender):
         option: Any = None,
         **delivery: Any,
     ) -> DriverResponse:
-        """Press a button in a view: ``view_id``, else the top modal, else the App Home."""
+        """Press a button (or pick ``option`` in a menu) in a view: ``view_id``, else the top
+        modal, else the App Home."""
         view = self._view(user, view_id, allow_home=True)
-        found = bk.find_element(view.blocks, action_id, value)
+        found = bk.find_element(view.blocks, action_id, value, option)
         if found is None:
             raise LookupError(f"view {view.id} has no {action_id!r} element")
         trigger, _ = self.emulator.new_interaction(user, None, None)

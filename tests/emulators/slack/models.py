@@ -86,6 +86,15 @@ class _Readable:
             None,
         )
 
+    def menu_options(self, action_id: str) -> list[str]:
+        """The option values of every menu (overflow, select) with ``action_id``."""
+        return [
+            str(option.get("value"))
+            for _, element in bk.elements(self.blocks)
+            if element.get("action_id") == action_id
+            for option in bk.options_of(element)
+        ]
+
 
 @dataclass
 class SlackMessage(_Readable):

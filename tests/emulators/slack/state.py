@@ -126,6 +126,9 @@ class SlackState(ViewsMixin):
                 raise SlackFailure("invalid_blocks")
             if not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks):
                 raise SlackFailure("invalid_blocks")
+            refused = bk.check_elements(blocks)
+            if refused is not None:
+                raise SlackFailure(refused)
             blocks = bk.normalize(copy.deepcopy(blocks))
         if attachments is not None and not isinstance(attachments, list):
             raise SlackFailure("invalid_attachments")

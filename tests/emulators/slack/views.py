@@ -68,6 +68,9 @@ class ViewsMixin:
             raise SlackFailure("invalid_arguments", detail="view.blocks must be a list")
         if kind == "modal" and not isinstance(view.get("title"), dict):
             raise SlackFailure("invalid_arguments", detail="a modal needs a title")
+        refused = bk.check_elements([b for b in view.get("blocks", []) if isinstance(b, dict)])
+        if refused is not None:
+            raise SlackFailure(refused)
         view = copy.deepcopy(view)
         view["blocks"] = bk.normalize(view.get("blocks", []))
         return view

@@ -2,8 +2,8 @@
 
 Partners have a channel, reps a Slack user id; staff are ``STAFF_USER`` and watch
 ``STAFF_CHANNEL``. A rep claims with the teaser's button and reports with the card's
-buttons — Contacted at once, Won / Lost / Follow-up / Hand back through their modal —
-staff type ``/leads <command>``. What people see is what the bot really posted to the
+buttons and its "⋯" menu — Contacted at once, Won / Lost / Follow-up / Hand back through
+their modal — staff type ``/leads <command>``. What people see is what the bot really posted to the
 emulated Web API: channel messages (edited in place), DMs, ephemeral answers, modals.
 """
 
@@ -39,6 +39,8 @@ PRODUCTS = [  # as in bot.toml, so the shipped sales-content library loads
 STAFF_CHANNEL = "CSTAFF0001"
 STAFF_USER = "USTAFF0001"
 CLAIM = "lead_claim"
+MORE = "lead_more"
+FREQUENT = ("contacted", "meeting", "proposal", "won")  # buttons; the other steps are in MORE
 MODAL_VALUES: dict[StatusAction, Callable[[Any], dict[str, str]]] = {
     StatusAction.WON: lambda revenue: {"revenue_input": revenue},
     StatusAction.LOST: lambda reason: {"reason_select": reason},
@@ -189,9 +191,14 @@ class SlackChat(ChatDriver):
         action, value = split_step(step)
         dm = self.slack.dm_channel(member.user)
         before = len(self.slack.ephemerals(user=member.user))
-        pressed = await self.driver.press_button(
-            f"lead_{action.value}", user=member.user, channel=dm, value=str(lead_id)
-        )
+        if action.value in FREQUENT:  # a button on the card
+            pressed = await self.driver.press_button(
+                f"lead_{action.value}", user=member.user, channel=dm, value=str(lead_id)
+            )
+        else:  # the card's overflow menu ("⋯")
+            pressed = await self.driver.press_button(
+                MORE, user=member.user, channel=dm, option=f"{action.value}:{lead_id}"
+            )
         assert pressed.status == 200, pressed
         if action not in MODAL_VALUES:
             return await self._told(member.user, before, f"the answer to {action.value}")

@@ -1,0 +1,98 @@
+"""Every filter reason has German words, and English words that match ``Check.detail``.
+
+The reasons staff read come from the filters' ``key`` and ``params`` (``bot.explain.words``);
+the English ``detail`` stays in the data for ``--json``. A filter reason without a
+catalog entry would fall back to English in a German explanation — this finds any.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.explain.words import check_text
+from bot.matching import FILTERS, Check, explain
+from tests.support.profiles import BERLIN, NUREMBERG, lead, matching_settings, partner
+
+CASES = [
+    (lead(consent_partner_contact=False), partner(), {}),
+    (lead(allowed_partners=frozenset({f"P{n}" for n in range(2, 9)})), partner(), {}),
+    (lead(allowed_tiers=frozenset({"Platinum"})), partner(tier="gold"), {}),
+    (lead(allowed_tiers=frozenset({"gold"})), partner(), {}),
+    (lead(), partner(active=False), {}),
+    (lead(), partner(on_leave=True, on_leave_until=date(2026, 3, 10)), {}),
+    (lead(), partner(paused=True, pause_reason="3 SLA misses"), {}),
+    (lead(), partner(lat=NUREMBERG[0], lon=NUREMBERG[1], service_radius_km=100), {}),
+    (lead(), partner(lat=NUREMBERG[0], lon=NUREMBERG[1], service_radius_km=200), {}),
+    (
+        lead(lat=None, lon=None),
+        partner(lat=BERLIN[0], lon=BERLIN[1], service_radius_km=100, regions=("DE-BY",)),
+        {},
+    ),
+    (lead(), partner(regions=("DE-BW", "DE:70")), {}),
+    (lead(country="AT", region=None), partner(regions=()), {}),
+    (lead(products=("X200", "X500", "Z9")), partner(certifications={"X-series": "basic"}), {}),
+    (lead(products=()), partner(), {}),
+    (lead(products=("C10",)), partner(certifications={}), {}),
+    (lead(), partner(segments=("enterprise",)), {}),
+    (lead(employees=None), partner(segments=("sme",)), {}),
+    (lead(employees=0), partner(segments=("sme",)), {}),
+    (lead(industry="government"), partner(segments=("public",)), {}),
+    (lead(), partner(open_leads=5, max_open_leads=5), {}),
+    (lead(), partner(), {"P1": "declined"}),
+    (lead(), partner(), {"P1": "moved"}),
+]
+
+
+def _checks() -> list[Check]:
+    found = []
+    for settings in (matching_settings(), matching_settings(require_stock=True)):
+        for lead_profile, partner_profile, excluded in CASES:
+            found.extend(explain(lead_profile, partner_profile, excluded, settings).checks)
+    return found
+
+
+def test_every_filter_reason_is_data_with_words_in_both_languages() -> None:
+    checks = _checks()
+    assert {c.name for c in checks} == set(FILTERS)
+    keys = {c.key for c in checks}
+    assert keys == {
+        "consent_none", "consent_partners", "consent_tiers", "consent_named", "consent_any",
+        "deactivated", "on_leave", "paused", "active",
+        "distance", "territory", "outside", "home_country",
+        "product_list", "no_products",
+        "all_segments", "segment_unknown", "segment", "segment_other",
+        "capacity", "at_capacity", "excluded", "not_excluded",
+    }  # fmt: skip
+    for check in checks:
+        assert check_text(check, "en") == check.detail, check
+        notes = {n["key"] for item in check.params.get("items", ()) for n in item["notes"]}
+        if notes == {"level_ok"}:  # "X200: X-series advanced ≥ basic": no words to translate
+            continue
+        assert check_text(check, "de") != check.detail, check
+
+
+@pytest.mark.parametrize(
+    ("case", "german"),
+    [
+        (1, "Einwilligung nur für die Partner P2, P3, P4, P5, P6 und 2 weitere"),
+        (5, "Partner ist abwesend bis 10.03.2026"),
+        (6, "Partner ist pausiert (3 SLA misses)"),
+        (9, "im Gebiet DE-BY (Position des Leads unbekannt, Radius nicht genutzt)"),
+        (10, "Lead in DE-BY, PLZ-Gebiet 80 liegt außerhalb der Gebiete DE-BW, DE:70"),
+        (17, "Segment des Leads: keine (0 Mitarbeiter, unter dem KMU-Minimum 1); der Partner"),
+    ],
+)
+def test_german_reasons_read_as_german(case: int, german: str) -> None:
+    lead_profile, partner_profile, excluded = CASES[case]
+    checks = explain(lead_profile, partner_profile, excluded, matching_settings()).failed
+    checks = checks or explain(lead_profile, partner_profile, excluded, matching_settings()).checks
+    assert any(check_text(c, "de").startswith(german) for c in checks), [
+        check_text(c, "de") for c in checks
+    ]
+
+
+def test_a_check_whose_params_do_not_fit_falls_back_to_english() -> None:
+    odd = Check("region", False, "distance 5 km > radius 1 km", "distance", {"distance": "far"})
+    assert check_text(odd, "de") == "distance 5 km > radius 1 km"
