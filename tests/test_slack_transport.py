@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import SlackSettings
+from bot.coordination import LocalCoordination
 from bot.delivery.notices import Delivery, LeadCardView, MessageRef
 from bot.delivery.transports import DeliveryError
 from bot.handlers.slack.app import web_client
@@ -17,7 +18,7 @@ from tests.test_slack_blocks import card, content_view, teaser_view
 
 def transport(slack: SlackEmulator, **settings: object) -> SlackTransport:
     config = SlackSettings(enabled=True, api_url=slack.api_url, bot_token=SLACK_TOKEN, **settings)
-    return SlackTransport(web_client(config, retries=False), config)
+    return SlackTransport(web_client(config, retries=False), config, LocalCoordination())
 
 
 def delivery(view, address: str, edit: MessageRef | None = None, outbox_id: int = 1) -> Delivery:
@@ -148,5 +149,16 @@ async def test_a_teaser_deleted_in_slack_needs_no_edit_and_a_lost_card_is_posted
 
 
 def test_rate_limits_follow_the_settings(slack_emulator) -> None:
-    [limit] = transport(slack_emulator, per_channel_per_second=0.5, burst=2).rate_limits("C1")
-    assert (limit.per_second, limit.burst) == (0.5, 2) and "C1" in limit.bucket
+    slack = transport(
+        slack_emulator,
+        per_channel_per_second=0.5,
+        burst=2,
+        workspace_per_second=8,
+        workspace_burst=40,
+    )
+    channel, workspace = slack.rate_limits("C1")
+    assert (channel.per_second, channel.burst, channel.shared) == (0.5, 2, False)
+    assert "C1" in channel.bucket
+    # One bucket for the whole workspace, shared by every channel.
+    assert (workspace.per_second, workspace.burst, workspace.shared) == (8, 40, True)
+    assert slack.rate_limits("C2")[1] == workspace

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.lanes import lane_of
 from bot.delivery.notices import Audience, NoticeKind, ToPartner, ToRep, ToStaff
 from bot.handlers import registry
 from bot.models import OutboxMessage, Partner, Platform, Rep
@@ -110,6 +111,7 @@ class OutboxWriter:
                 platform=platform.value,
                 address=address,
                 kind=kind.value,
+                lane=int(lane_of(kind.value)),
                 payload=dict(payload or {}),
                 lead_id=lead_id,
                 next_attempt_at=now,

@@ -120,9 +120,12 @@ async def find_ref(
 
 
 async def resolve(
-    session: AsyncSession, row: OutboxMessage, settings: Settings
+    session: AsyncSession, row: OutboxMessage, settings: Settings, now: datetime
 ) -> tuple[NoticeView, MessageRef | None] | None:
-    """The view to render and the message to edit (if any); None if the row is obsolete."""
+    """The view to render and the message to edit (if any); None if the row is obsolete.
+
+    ``now`` is the moment of sending by the runtime's clock (content valid "today").
+    """
     to_rep = row.kind not in _TO_PARTNER and row.kind not in _TO_STAFF
     rep = await rep_at_address(session, Platform(row.platform), row.address) if to_rep else None
     language = await language_of(session, row, settings, rep)
@@ -182,7 +185,7 @@ async def resolve(
     if kind is NoticeKind.DIGEST:
         return await digest_view(session, settings, payload, row.created_at), None
     if kind is NoticeKind.CONTENT:
-        content = await resolve_content(session, row, settings, language, rep)
+        content = await resolve_content(session, row, settings, language, rep, now)
         return (content, None) if content is not None else None
     if kind is NoticeKind.NEWS:
         news = await resolve_news(session, row, language, rep)

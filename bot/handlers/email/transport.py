@@ -48,7 +48,7 @@ class EmailTransport:
 
     def rate_limits(self, address: str) -> Sequence[RateLimit]:
         s = self.settings
-        return [RateLimit(f"email:{s.host}:{s.port}", s.per_second, s.burst)]
+        return [RateLimit(f"email:{s.host}:{s.port}", s.per_second, s.burst, shared=True)]
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
         view = delivery.view

@@ -225,7 +225,9 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     identity = BotIdentity(web_client(settings, token=False), _secret(settings, "bot_token"))
     app = build_app(runtime, identity)
     parts.contexts.append(identity.warm_up)
-    parts.transports[Platform.SLACK] = SlackTransport(web_client(settings, retries=False), settings)
+    parts.transports[Platform.SLACK] = SlackTransport(
+        web_client(settings, retries=False), settings, runtime.coordination
+    )
     if settings.socket_mode:
         parts.background.append(socket_mode_job(app, _secret(settings, "app_token")))
     else:

@@ -1,0 +1,423 @@
+"""The outbox table as a sender sees it: claim due rows under a lease, renew, record outcomes.
+
+**Claiming** is one short transaction per batch. It reads the due rows that head their
+address (no older row to that address is pending), most urgent lane first and teasers of
+different leads interleaved, takes their rate-limit tokens (a row without one is not
+touched) and marks the rest as held by this process until ``now + [outbox]
+lock_seconds``. Processes split the work instead of all fetching the same rows: on
+PostgreSQL the claim locks its candidates with ``FOR UPDATE SKIP LOCKED`` (another
+process's claim skips them), on SQLite every write transaction begins with ``BEGIN
+IMMEDIATE``, so claims run one after another and each sees the rows the last one took.
+
+**The lease** is renewed by the holder's heartbeat (:meth:`Ledger.renew`). A holder that
+dies stops renewing; within one lease its rows are free again. A row taken over that way
+is ``in_doubt`` (its holder may have sent it before dying), and so is a row whose last
+answer was lost (a timeout): the transport looks on the platform before posting it again.
+
+**Outcomes** are recorded per row in their own short transaction, right after the platform
+answered: the window in which a sent message is not yet marked is one HTTP answer wide.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.db import READ_ONLY
+from bot.delivery.notices import Delivery, LeadCardView, MessageRef, NoticeKind, TeaserView
+from bot.delivery.outbox import rep_at_address
+from bot.delivery.retry import DELAY_ALERT_ATTEMPTS
+from bot.delivery.summary import MAX_GROUP, is_staff_feed
+from bot.models import ChatMessage, MessageKind, OutboxMessage, OutboxStatus, Platform
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Admit = Callable[[Sequence[tuple[str, Row]]], Awaitable[list[Row]]]
+"""Given candidates as (address, row), the ones that got their rate-limit tokens."""
+
+
+@dataclass
+class Claim:
+    """A row this process holds, and (for a staff summary) the rows queued behind it."""
+
+    row: OutboxMessage
+    followers: list[OutboxMessage] = field(default_factory=list)
+    expires: float = 0.0
+    """End of the lease as last confirmed (clock seconds); renewed by the heartbeat."""
+
+    @property
+    def ids(self) -> list[int]:
+        return [self.row.id, *(f.id for f in self.followers)]
+
+
+def _free(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
+
+
+class Ledger:
+    def __init__(self, runtime: Runtime, holder: str) -> None:
+        self.runtime = runtime
+        self.holder = holder
+        self.settings = runtime.settings.outbox
+        self.postgres = runtime.engine.dialect.name == "postgresql"
+
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lock_seconds)
+
+    # --- claiming ------------------------------------------------------------------------
+
+    def _candidates(self, platform: Platform, now: datetime, exclude: Sequence[str], limit: int):  # type: ignore[no-untyped-def]
+        row = OutboxMessage
+        earlier = aliased(OutboxMessage)
+        older_pending = (
+            select(earlier.id)
+            .where(
+                earlier.platform == row.platform,
+                earlier.address == row.address,
+                earlier.status == OutboxStatus.PENDING,
+                earlier.id < row.id,
+            )
+            .exists()
+        )
+        conditions = [
+            row.status == OutboxStatus.PENDING,
+            row.platform == platform.value,
+            row.next_attempt_at <= now,
+            _free(now),
+            ~older_pending,
+        ]
+        if exclude:
+            conditions.append(row.address.not_in(list(exclude)))
+        # Each lead's own sequence number: the first teaser of every lead comes before the
+        # second of any, so leads interleave instead of queueing behind each other.
+        sequence = func.row_number().over(partition_by=row.lead_id, order_by=row.id)
+        due = (
+            select(row.id, row.address, row.kind, row.lane, row.claimed_by, sequence.label("seq"))
+            .where(*conditions)
+            .subquery()
+        )
+        return select(due).order_by(due.c.lane, due.c.seq, due.c.id).limit(limit)
+
+    async def claim(
+        self, platform: Platform, limit: int, exclude: Sequence[str], admit: Admit
+    ) -> list[Claim]:
+        """Take up to ``limit`` due rows of ``platform`` whose rate limits allow a send now."""
+        now = self.runtime.clock.now()
+        until = now + self.lease()
+        async with self.runtime.uow() as uow:
+            session = uow.session
+            found = list(
+                (await session.execute(self._candidates(platform, now, exclude, limit))).all()
+            )
+            if found and self.postgres:
+                lockable = set(
+                    await session.scalars(
+                        select(OutboxMessage.id)
+                        .where(
+                            OutboxMessage.id.in_([c.id for c in found]),
+                            OutboxMessage.status == OutboxStatus.PENDING,
+                            _free(now),
+                        )
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                found = [c for c in found if c.id in lockable]
+            admitted = await admit([(c.address, c) for c in found]) if found else []
+            if not admitted:
+                return []
+            heads = await self._take(session, [c.id for c in admitted], now, until)
+            previous = {c.id: c.claimed_by for c in admitted}
+            order = {c.id: n for n, c in enumerate(admitted)}
+            claims = []
+            for head in sorted(heads, key=lambda r: order[r.id]):
+                followers = await self._summary_group(session, head, previous[head.id], now, until)
+                claims.append(Claim(head, followers, until.timestamp()))
+            await uow.commit()
+            return claims
+
+    async def _take(
+        self, session: AsyncSession, ids: Sequence[int], now: datetime, until: datetime
+    ) -> list[OutboxMessage]:
+        if not ids:
+            return []
+        taken = await session.scalars(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(ids)),
+                OutboxMessage.status == OutboxStatus.PENDING,
+                _free(now),
+            )
+            .values(
+                claimed_by=self.holder,
+                locked_until=until,
+                # Still claimed by someone whose lease ran out: they may have sent it.
+                in_doubt=or_(OutboxMessage.in_doubt, OutboxMessage.claimed_by.is_not(None)),
+            )
+            .returning(OutboxMessage),
+            execution_options={"synchronize_session": False},
+        )
+        return list(taken.all())
+
+    async def _summary_group(
+        self,
+        session: AsyncSession,
+        head: OutboxMessage,
+        previous_holder: str | None,
+        now: datetime,
+        until: datetime,
+    ) -> list[OutboxMessage]:
+        """The staff rows queued right behind ``head`` that one summary should stand for.
+
+        When the feed is behind (``[outbox] staff_summary_after`` rows waiting), every due
+        staff row directly behind the head. When the head is taken over from a dead holder,
+        exactly the rows that holder had grouped with it (its summary may be posted).
+        """
+        threshold = self.settings.staff_summary_after
+        if not is_staff_feed(head.kind) or (threshold == 0 and previous_holder is None):
+            return []
+        behind = (
+            await session.execute(
+                select(
+                    OutboxMessage.id,
+                    OutboxMessage.kind,
+                    OutboxMessage.next_attempt_at,
+                    OutboxMessage.locked_until,
+                    OutboxMessage.claimed_by,
+                )
+                .where(
+                    OutboxMessage.platform == head.platform,
+                    OutboxMessage.address == head.address,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.id > head.id,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(MAX_GROUP - 1)
+            )
+        ).all()
+        run: list[int] = []
+        for row in behind:
+            held = row.locked_until is not None and row.locked_until >= now
+            if not is_staff_feed(row.kind) or row.next_attempt_at > now or held:
+                break
+            if row.claimed_by != previous_holder:
+                break
+            run.append(row.id)
+        if previous_holder is None and len(run) + 1 < threshold:
+            return []
+        if not run:
+            return []
+        return sorted(await self._take(session, run, now, until), key=lambda r: r.id)
+
+    async def renew(self, ids: Sequence[int]) -> int:
+        """Extend the lease of rows this process holds; returns how many it still holds."""
+        if not ids:
+            return 0
+        now = self.runtime.clock.now()
+        async with self.runtime.uow() as uow:
+            result = await uow.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(list(ids)),
+                    OutboxMessage.claimed_by == self.holder,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
+                .values(locked_until=now + self.lease())
+                .execution_options(synchronize_session=False)
+            )
+            await uow.commit()
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def release(self, ids: Sequence[int]) -> None:
+        """Give back rows that were claimed but never sent (a stopping process)."""
+        if not ids:
+            return
+        async with self.runtime.uow() as uow:
+            await uow.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == self.holder)
+                .values(claimed_by=None, locked_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            await uow.commit()
+
+    # --- outcomes ------------------------------------------------------------------------
+
+    def _mine(self, ids: Sequence[int]):  # type: ignore[no-untyped-def]
+        return (
+            OutboxMessage.id.in_(list(ids)),
+            OutboxMessage.claimed_by == self.holder,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+
+    async def sent(self, claim: Claim, ref: MessageRef | None, delivery: Delivery) -> None:
+        """The platform took it: mark it (and the rows a summary stands for) sent."""
+        now = self.runtime.clock.now()
+        async with self.runtime.uow() as uow:
+            result = await uow.session.execute(
+                update(OutboxMessage)
+                .where(*self._mine(claim.ids))
+                .values(
+                    status=OutboxStatus.SENT,
+                    sent_at=now,
+                    attempts=OutboxMessage.attempts + 1,
+                    locked_until=None,
+                    claimed_by=None,
+                    in_doubt=False,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                log.warning(
+                    "outbox %s (%s) was sent after its lease ran out; another sender may "
+                    "have sent it too",
+                    claim.row.id,
+                    claim.row.platform,
+                )
+            if ref is not None:
+                await self._remember(uow.session, claim.row, ref, delivery)
+            await uow.commit()
+
+    async def skipped(self, ids: Sequence[int]) -> None:
+        """Rows that became obsolete before their turn (a teaser of a lead already taken)."""
+        if not ids:
+            return
+        async with self.runtime.uow() as uow:
+            await uow.session.execute(
+                update(OutboxMessage)
+                .where(*self._mine(ids))
+                .values(
+                    status=OutboxStatus.SKIPPED,
+                    last_error="obsolete",
+                    locked_until=None,
+                    claimed_by=None,
+                    in_doubt=False,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            await uow.commit()
+
+    async def retry(
+        self,
+        claim: Claim,
+        *,
+        error: str | None,
+        retry_in: float,
+        count_attempt: bool,
+        in_doubt: bool,
+    ) -> None:
+        """Not sent this time: due again in ``retry_in`` seconds, in doubt or not."""
+        now = self.runtime.clock.now()
+        async with self.runtime.uow() as uow:
+            row = await self._row(uow.session, claim)
+            if row is None:
+                return
+            row.locked_until = None
+            row.claimed_by = None
+            row.in_doubt = in_doubt
+            row.next_attempt_at = now + timedelta(seconds=retry_in)
+            if count_attempt:
+                row.attempts += 1
+                row.last_error = error
+                if row.attempts == DELAY_ALERT_ATTEMPTS and not self._is_staff(row):
+                    # Still retrying (e.g. a rep who never opened the chat with the bot):
+                    # staff hear of it once, while the notice keeps waiting.
+                    await uow.outbox.staff(
+                        "delivery_delayed",
+                        lead_id=row.lead_id,
+                        platform=row.platform,
+                        error=error or "",
+                    )
+            await self._release_followers(uow.session, claim)
+            await uow.commit()
+
+    async def failed(self, claim: Claim, error: str) -> None:
+        """A permanent error: kept as failed, staff are told."""
+        async with self.runtime.uow() as uow:
+            row = await self._row(uow.session, claim)
+            if row is None:
+                return
+            row.status = OutboxStatus.FAILED
+            row.attempts += 1
+            row.last_error = error
+            row.locked_until = None
+            row.claimed_by = None
+            if not self._is_staff(row):
+                await uow.outbox.staff(
+                    "delivery_failed", lead_id=row.lead_id, platform=row.platform, error=error
+                )
+            await self._release_followers(uow.session, claim)
+            await uow.commit()
+
+    async def _row(self, session: AsyncSession, claim: Claim) -> OutboxMessage | None:
+        row = await session.get(OutboxMessage, claim.row.id)
+        if row is None or row.claimed_by != self.holder or row.status is not OutboxStatus.PENDING:
+            log.warning("outbox %s: lease lost before its outcome was recorded", claim.row.id)
+            return None
+        return row
+
+    async def _release_followers(self, session: AsyncSession, claim: Claim) -> None:
+        if claim.followers:
+            await session.execute(
+                update(OutboxMessage)
+                .where(*self._mine([f.id for f in claim.followers]))
+                .values(claimed_by=None, locked_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    @staticmethod
+    def _is_staff(row: OutboxMessage) -> bool:
+        return row.kind in (NoticeKind.STAFF.value, NoticeKind.DIGEST.value)
+
+    async def _remember(
+        self, session: AsyncSession, row: OutboxMessage, ref: MessageRef, delivery: Delivery
+    ) -> None:
+        """Keep where a teaser or lead card went, so it can be edited later."""
+        view = delivery.view
+        if delivery.edit is not None and ref == delivery.edit:
+            return  # edited in place: the stored reference is still right
+        if isinstance(view, TeaserView):
+            session.add(
+                ChatMessage(
+                    platform=row.platform,
+                    chat_id=ref.chat_id,
+                    message_id=ref.message_id,
+                    kind=MessageKind.TEASER,
+                    lead_id=view.lead_id,
+                    offer_id=view.offer_id,
+                )
+            )
+        elif isinstance(view, LeadCardView):
+            rep = await rep_at_address(session, Platform(row.platform), row.address)
+            session.add(
+                ChatMessage(
+                    platform=row.platform,
+                    chat_id=row.address,
+                    message_id=ref.message_id,
+                    kind=MessageKind.LEAD_CARD,
+                    lead_id=view.lead_id,
+                    rep_id=rep.id if rep else None,
+                )
+            )
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def pending(self, platforms: Sequence[Platform]) -> int:
+        async with self.runtime.uow() as uow:
+            await uow.session.connection(execution_options={READ_ONLY: True})
+            count = await uow.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.platform.in_([p.value for p in platforms]),
+                )
+            )
+            return int(count or 0)
