@@ -20,10 +20,12 @@ answered: the window in which a sent message is not yet marked is one HTTP answe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +59,42 @@ class Claim:
         return [self.row.id, *(f.id for f in self.followers)]
 
 
+T = TypeVar("T")
+
+
+class GroupCommit(Generic[T]):
+    """Items written at once, those arriving during a write together in the next one."""
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
+        self._write = write
+        self._waiting: list[tuple[T, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> None:
+        """Write ``item``; returns when it is committed (raises if the write failed)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._run())
+        await asyncio.shield(done)
+
+    async def _run(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self._write([item for item, _ in batch])
+            except BaseException as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+
 def _free(now: datetime):  # type: ignore[no-untyped-def]
     return or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
 
@@ -67,6 +105,9 @@ class Ledger:
         self.holder = holder
         self.settings = runtime.settings.outbox
         self.postgres = runtime.engine.dialect.name == "postgresql"
+        self._sent_marks: GroupCommit[tuple[Claim, MessageRef | None, Delivery]] = GroupCommit(
+            self._write_sent
+        )
 
     def lease(self) -> timedelta:
         return timedelta(seconds=self.settings.lock_seconds)
@@ -257,12 +298,22 @@ class Ledger:
         )
 
     async def sent(self, claim: Claim, ref: MessageRef | None, delivery: Delivery) -> None:
-        """The platform took it: mark it (and the rows a summary stands for) sent."""
+        """The platform took it: mark it (and the rows a summary stands for) sent.
+
+        Returns once the mark is committed. Marks are written at once; the ones that come
+        in while a commit is running share the next transaction (a group commit), so a
+        fast platform costs about one transaction per message or less, and SQLite's
+        single writer is not fought over by every send on its way.
+        """
+        await self._sent_marks.submit((claim, ref, delivery))
+
+    async def _write_sent(self, marks: list[tuple[Claim, MessageRef | None, Delivery]]) -> None:
         now = self.runtime.clock.now()
+        ids = [i for claim, _, _ in marks for i in claim.ids]
         async with self.runtime.uow() as uow:
             result = await uow.session.execute(
                 update(OutboxMessage)
-                .where(*self._mine(claim.ids))
+                .where(*self._mine(ids))
                 .values(
                     status=OutboxStatus.SENT,
                     sent_at=now,
@@ -274,15 +325,17 @@ class Ledger:
                 )
                 .execution_options(synchronize_session=False)
             )
-            if not result.rowcount:  # type: ignore[attr-defined]
+            lost = len(ids) - int(result.rowcount or 0)  # type: ignore[attr-defined]
+            if lost:
                 log.warning(
-                    "outbox %s (%s) was sent after its lease ran out; another sender may "
-                    "have sent it too",
-                    claim.row.id,
-                    claim.row.platform,
+                    "%d outbox row(s) were sent after their lease ran out (%s); another "
+                    "sender may have sent them too",
+                    lost,
+                    ", ".join(str(c.row.id) for c, _, _ in marks[:10]),
                 )
-            if ref is not None:
-                await self._remember(uow.session, claim.row, ref, delivery)
+            for claim, ref, delivery in marks:
+                if ref is not None:
+                    await self._remember(uow.session, claim.row, ref, delivery)
             await uow.commit()
 
     async def skipped(self, ids: Sequence[int]) -> None:

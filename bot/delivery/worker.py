@@ -20,7 +20,7 @@ from bot.db import READ_ONLY
 from bot.delivery.ledger import Claim, Ledger
 from bot.delivery.notices import Delivery, MessageRef, NoticeView
 from bot.delivery.pacing import Pacer
-from bot.delivery.resolve import resolve
+from bot.delivery.resolve import preload, resolve
 from bot.delivery.retry import after_hint, backoff
 from bot.delivery.summary import summary_view
 from bot.delivery.transports import DeliveryError, Transport
@@ -108,6 +108,7 @@ class PlatformWorker:
         out: list[tuple[Claim, Delivery | object | None]] = []
         async with self.runtime.uow() as uow:
             await uow.session.connection(execution_options={READ_ONLY: True})
+            await preload(uow.session, [c.row for c in claims if not c.followers])
             for claim in claims:
                 row = claim.row
                 edit: MessageRef | None = None
