@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Integer, Row, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.db import READ_ONLY
 from bot.delivery.notices import Delivery, LeadCardView, MessageRef, NoticeKind, TeaserView
@@ -115,36 +114,44 @@ class Ledger:
     # --- claiming ------------------------------------------------------------------------
 
     def _candidates(self, platform: Platform, now: datetime, exclude: Sequence[str], limit: int):  # type: ignore[no-untyped-def]
+        """Due rows that head their address, most urgent first.
+
+        Urgency is inherited: an address is as urgent as the most urgent row waiting for
+        it, because its head must go before that row can (a new lead's teaser queued behind
+        the last teaser of a wide wave in the same channel lifts that teaser forward). A
+        row's urgency is its lane, then its turn among its lead's rows queued together
+        (``turn``), so the first teaser of every lead comes before the second of any:
+        leads interleave.
+        """
         row = OutboxMessage
-        earlier = aliased(OutboxMessage)
-        older_pending = (
-            select(earlier.id)
-            .where(
-                earlier.platform == row.platform,
-                earlier.address == row.address,
-                earlier.status == OutboxStatus.PENDING,
-                earlier.id < row.id,
+        pending = (
+            select(
+                row.id,
+                row.address,
+                (cast(row.lane, Integer) * 1_000_000 + row.turn).label("urgency"),
             )
-            .exists()
+            .where(row.status == OutboxStatus.PENDING, row.platform == platform.value)
+            .cte("pending")
         )
-        conditions = [
-            row.status == OutboxStatus.PENDING,
-            row.platform == platform.value,
-            row.next_attempt_at <= now,
-            _free(now),
-            ~older_pending,
-        ]
+        heads = (
+            select(
+                pending.c.address,
+                func.min(pending.c.id).label("head"),
+                func.min(pending.c.urgency).label("urgency"),
+            )
+            .group_by(pending.c.address)
+            .cte("heads")
+        )
+        conditions = [row.next_attempt_at <= now, _free(now)]
         if exclude:
             conditions.append(row.address.not_in(list(exclude)))
-        # Each lead's own sequence number: the first teaser of every lead comes before the
-        # second of any, so leads interleave instead of queueing behind each other.
-        sequence = func.row_number().over(partition_by=row.lead_id, order_by=row.id)
-        due = (
-            select(row.id, row.address, row.kind, row.lane, row.claimed_by, sequence.label("seq"))
+        return (
+            select(row.id, row.address, row.kind, row.claimed_by)
+            .join(heads, heads.c.head == row.id)
             .where(*conditions)
-            .subquery()
+            .order_by(heads.c.urgency, row.id)
+            .limit(limit)
         )
-        return select(due).order_by(due.c.lane, due.c.seq, due.c.id).limit(limit)
 
     async def claim(
         self, platform: Platform, limit: int, exclude: Sequence[str], admit: Admit

@@ -109,7 +109,6 @@ class OutboxSender:
     async def _heartbeat(self) -> None:
         """Renew the leases of the rows on their way, three times per lease."""
         every = self.runtime.settings.outbox.lock_seconds / 3
-        lease = self.runtime.settings.outbox.lock_seconds
         reported = 0
         while True:
             await asyncio.sleep(every)
@@ -117,16 +116,21 @@ class OutboxSender:
             if done != reported:  # progress of bulk sends, for the operator
                 log.info("outbox: %d notice(s) delivered", done - reported)
                 reported = done
-            claims = [c for w in self.workers.values() for c in w.held.values()]
-            if not claims:
-                continue
-            started = self.runtime.clock.now().timestamp()
             try:
-                await self.ledger.renew([i for c in claims for i in c.ids])
+                await self.renew_leases()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox: renewing the leases failed; sends pause until it works")
-                continue
-            for claim in claims:
-                claim.expires = max(claim.expires, started + lease)
+
+    async def renew_leases(self) -> int:
+        """One heartbeat: extend the lease of every row this process holds; how many."""
+        claims = [c for w in self.workers.values() for c in w.held.values()]
+        if not claims:
+            return 0
+        started = self.runtime.clock.now().timestamp()
+        held = await self.ledger.renew([i for c in claims for i in c.ids])
+        lease = self.runtime.settings.outbox.lock_seconds
+        for claim in claims:
+            claim.expires = max(claim.expires, started + lease)
+        return held

@@ -86,7 +86,7 @@ class OutboxMessage(Base):
         # The sender keeps each address's order: "is an older row to this address waiting?"
         Index("ix_outbox_address", "platform", "address", "status", "id"),
         # The sender's claim: pending rows of one platform, most urgent lane first.
-        Index("ix_outbox_claim", "status", "platform", "lane", "next_attempt_at"),
+        Index("ix_outbox_claim", "status", "platform", "address", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -98,6 +98,9 @@ class OutboxMessage(Base):
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     lane: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     """Priority: 0 urgent (cards, edits, staff), 1 teasers, 2 bulk (bot/delivery/lanes.py)."""
+    turn: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Its place among the rows of its lead and lane queued together (a wave's teasers
+    1, 2, 3, ...): the sender serves the first of every lead before the second of any."""
     status: Mapped[OutboxStatus] = mapped_column(
         _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )
