@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run test install lint bench bench-matching bench-imports bench-news bench-cockpit serve clean
+.PHONY: run test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-fanout serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ serve: $(STAMP)
 	@$(LEADBOT) serve
 
 ## make bench: the benchmarks in bench/ (never part of the test suite).
-bench: bench-matching bench-imports bench-news bench-cockpit
+bench: bench-matching bench-imports bench-news bench-cockpit bench-fanout
 
 bench-matching: $(STAMP)
 	@$(BIN)/python bench/matching.py
@@ -53,6 +53,12 @@ bench-news: $(STAMP)
 ## 100,000 leads / 1,000,000 events: the cockpit overview and `leadbot report`, SQLite and PostgreSQL.
 bench-cockpit: $(STAMP)
 	@$(BIN)/python bench/cockpit.py
+
+## Delivery: 500 Slack channels, 500 Telegram groups, both at once, a 600-lead staff burst
+## (leadbot serve in its own process against the emulators), SQLite and PostgreSQL.
+bench-fanout: $(STAMP)
+	@$(BIN)/python bench/fanout.py
+	@$(BIN)/python bench/fanout.py --backend postgresql
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-*
