@@ -28,7 +28,7 @@ PARTNERS = 12
 class SharedLimit(RecordingTransport):
     """Five messages at once for the whole platform, then one every 10 seconds."""
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
         return (RateLimit("test:platform", 0.1, 5, shared=True),)
 
 

@@ -56,7 +56,7 @@ class Slow(RecordingTransport):
 class Shared(RecordingTransport):
     """One bucket for the whole platform: 10 messages at once."""
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
         return (RateLimit("test:shared", 0.01, 10, shared=True),)
 
 

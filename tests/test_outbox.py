@@ -42,7 +42,7 @@ class FlakyTransport(RecordingTransport):
 
 
 class LimitedTransport(RecordingTransport):
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
         return (RateLimit(f"test:{address}", per_second=2.0, burst=1),)
 
 

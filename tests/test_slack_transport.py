@@ -164,6 +164,9 @@ def test_rate_limits_follow_the_settings(slack_emulator) -> None:
     # One bucket for the whole workspace, shared by every channel.
     assert (workspace.per_second, workspace.burst, workspace.shared) == (8, 40, True)
     assert slack.rate_limits("C2")[1] == workspace
+    # Edits (chat.update, Tier 3): about 50 a minute for the workspace, not per channel.
+    [edits] = slack.rate_limits("C1", edit=True)
+    assert (edits.per_second * 60, edits.burst) == (50, 50) and "C1" not in edits.bucket
 
 
 def _outbox_ids(slack_emulator: SlackEmulator, channel: str) -> list[tuple[int, int]]:

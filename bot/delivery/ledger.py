@@ -40,8 +40,8 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-Admit = Callable[[Sequence[tuple[str, Row]]], Awaitable[list[Row]]]
-"""Given candidates as (address, row), the ones that got their rate-limit tokens."""
+Admit = Callable[[Sequence[tuple[str, bool, Row]]], Awaitable[list[Row]]]
+"""Given candidates as (address, is an edit, row), the ones that got their tokens."""
 
 
 @dataclass
@@ -177,7 +177,10 @@ class Ledger:
                     )
                 )
                 found = [c for c in found if c.id in lockable]
-            admitted = await admit([(c.address, c) for c in found]) if found else []
+            edits = NoticeKind.TEASER_CLOSED.value
+            admitted = (
+                await admit([(c.address, c.kind == edits, c) for c in found]) if found else []
+            )
             if not admitted:
                 return []
             heads = await self._take(session, [c.id for c in admitted], now, until)

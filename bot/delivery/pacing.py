@@ -53,13 +53,14 @@ class Pacer:
         upcoming = [t for t in self.not_before.values() if t > now]
         return min(upcoming) - now if upcoming else None
 
-    async def admit(self, candidates: Sequence[tuple[str, T]]) -> list[T]:
-        """The candidates (address, item), in order, that got a token from every bucket."""
+    async def admit(self, candidates: Sequence[tuple[str, bool, T]]) -> list[T]:
+        """The candidates (address, is an edit, item), in order, that got a token from every
+        bucket they need."""
         now = self._now()
         asks: list[tuple[str, T, Sequence[RateLimit]]] = []
-        for address, item in candidates:
+        for address, edit, item in candidates:
             if self.not_before.get(address, 0.0) <= now:
-                asks.append((address, item, self.transport.rate_limits(address)))
+                asks.append((address, item, self.transport.rate_limits(address, edit=edit)))
         limited = [limits for _, _, limits in asks if limits]
         grants = iter(
             await self.coordination.take_tokens(

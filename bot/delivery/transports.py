@@ -57,8 +57,9 @@ class DeliveryError(Exception):
 class Transport(Protocol):
     platform: Platform
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
-        """The buckets a message to ``address`` must take a token from."""
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
+        """The buckets a message to ``address`` must take a token from (``edit``: the
+        notice changes a message already posted, which platforms limit differently)."""
         ...
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:

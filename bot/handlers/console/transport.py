@@ -66,7 +66,7 @@ class ConsoleTransport:
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
         return ()
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:

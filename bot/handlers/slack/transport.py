@@ -65,6 +65,11 @@ def decode_ref(ref: MessageRef) -> tuple[str | None, str]:
     return (channel, ts) if sep else (None, ref.message_id)
 
 
+EDITS = RateLimit("slack:updates", 50 / 60, 50, shared=False)
+"""chat.update is a Tier 3 method: 50+ calls a minute. Not ``shared``: while it is empty,
+edits wait, but posts to every channel go on."""
+
+
 class Unreadable(Exception):
     """Slack answered with success (HTTP 200) in a shape that cannot be read."""
 
@@ -85,9 +90,12 @@ class SlackTransport:
         self._dm: dict[str, str] = {}  # user id -> DM channel id
         self._posted: dict[int, tuple[str, list[str]]] = {}  # outbox id -> channel, ts so far
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
-        """About one message per second per channel with short bursts, and the
-        workspace's ceiling shared by all channels (many channels go in parallel)."""
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
+        """Posts: about one message per second per channel with short bursts, and the
+        workspace's ceiling shared by all channels (many channels go in parallel). Edits
+        (``chat.update``, Tier 3): about 50 a minute for the whole workspace."""
+        if edit:
+            return (EDITS,)
         return (RateLimit(f"slack:channel:{address}", self.per_second, self.burst), self.workspace)
 
     async def _call(self, method: str, call: Callable[[], Awaitable[Any]]) -> Any:

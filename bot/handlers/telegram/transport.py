@@ -90,8 +90,11 @@ class TelegramTransport:
     def __init__(self, tg: TelegramBot) -> None:
         self.tg = tg
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
-        return self.tg.rate_limits(address)
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
+        limits = self.tg.rate_limits(address)
+        if edit:  # edits count towards the bot's and the group's limits, not the chat's
+            return [r for r in limits if not r.bucket.startswith("telegram:chat:")]
+        return limits
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
         if not self.tg.ready.is_set():
