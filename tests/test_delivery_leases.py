@@ -71,9 +71,27 @@ async def _rows(runtime: Runtime) -> list[OutboxMessage]:
         return list((await uow.session.scalars(select(OutboxMessage))).all())
 
 
+@pytest.fixture(params=["in-process", pytest.param("redis", marks=pytest.mark.redis)])
+async def coordinated(
+    request: pytest.FixtureRequest, settings: Settings, clock: ManualClock
+) -> AsyncIterator[Runtime]:
+    """The runtime without Redis, and with it (leases live in the database either way)."""
+    if request.param == "redis":
+        prefix = f"leadbot-test:{uuid.uuid4().hex}:"
+        settings = settings.model_copy(
+            update={
+                "redis": settings.redis.model_copy(update={"url": REDIS_URL, "key_prefix": prefix})
+            }
+        )
+    runtime = Runtime.create(settings, clock=clock)
+    yield runtime
+    await runtime.close()
+
+
 async def test_a_dead_senders_rows_are_taken_over_after_the_lease_in_doubt(
-    runtime: Runtime, clock: ManualClock
+    coordinated: Runtime, clock: ManualClock
 ) -> None:
+    runtime = coordinated
     await _staff_notice(runtime)
     stuck = Stuck()
     dying = asyncio.create_task(OutboxSender(runtime, {Platform.CONSOLE: stuck}).drain())

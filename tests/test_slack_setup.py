@@ -115,4 +115,11 @@ def test_the_manifest_matches_what_the_app_serves() -> None:
         for line in text.split("bot:\n", 1)[1].split("settings:", 1)[0].splitlines()
         if line.strip().startswith("- ")
     ]
-    assert scopes == ["chat:write", "im:write", "commands"]
+    assert scopes == [
+        "chat:write",
+        "im:write",
+        "commands",
+        "channels:history",  # the outbox looks for a message before posting it again
+        "groups:history",
+        "im:history",
+    ]
