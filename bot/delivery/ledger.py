@@ -1,10 +1,10 @@
-"""The outbox table as a sender sees it: claim due rows under a lease, renew, record outcomes.
+"""The outbox table as a sender sees it: claim due rows under a lease, renew the lease.
 
 **Claiming** is one short transaction per batch. It reads the due rows that head their
-address (no older row to that address is pending), most urgent lane first and teasers of
-different leads interleaved, takes their rate-limit tokens (a row without one is not
-touched) and marks the rest as held by this process until ``now + [outbox]
-lock_seconds``. Processes split the work instead of all fetching the same rows: on
+address (no older row to that address is pending), most urgent first (see
+:meth:`Ledger._candidates`), takes their rate-limit tokens and marks the rows that got one
+as held by this process until ``now + [outbox] lock_seconds`` (a row without a token is
+not touched). Processes split the work instead of all fetching the same rows: on
 PostgreSQL the claim locks its candidates with ``FOR UPDATE SKIP LOCKED`` (another
 process's claim skips them), on SQLite every write transaction begins with ``BEGIN
 IMMEDIATE``, so claims run one after another and each sees the rows the last one took.
@@ -14,31 +14,24 @@ dies stops renewing; within one lease its rows are free again. A row taken over 
 is ``in_doubt`` (its holder may have sent it before dying), and so is a row whose last
 answer was lost (a timeout): the transport looks on the platform before posting it again.
 
-**Outcomes** are recorded per row in their own short transaction, right after the platform
-answered: the window in which a sent message is not yet marked is one HTTP answer wide.
+What became of a claimed row is recorded by :mod:`bot.delivery.outcomes`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any
 
-from sqlalchemy import Integer, Row, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Row, Select, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import READ_ONLY
-from bot.delivery.notices import Delivery, LeadCardView, MessageRef, NoticeKind, TeaserView
-from bot.delivery.outbox import rep_at_address
-from bot.delivery.retry import DELAY_ALERT_ATTEMPTS
+from bot.delivery.notices import NoticeKind
 from bot.delivery.summary import MAX_GROUP, is_staff_feed
-from bot.models import ChatMessage, MessageKind, OutboxMessage, OutboxStatus, Platform
+from bot.models import OutboxMessage, OutboxStatus, Platform
 from bot.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 Admit = Callable[[Sequence[tuple[str, bool, Row]]], Awaitable[list[Row]]]
 """Given candidates as (address, is an edit, row), the ones that got their tokens."""
@@ -58,43 +51,7 @@ class Claim:
         return [self.row.id, *(f.id for f in self.followers)]
 
 
-T = TypeVar("T")
-
-
-class GroupCommit(Generic[T]):
-    """Items written at once, those arriving during a write together in the next one."""
-
-    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
-        self._write = write
-        self._waiting: list[tuple[T, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def submit(self, item: T) -> None:
-        """Write ``item``; returns when it is committed (raises if the write failed)."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._run())
-        await asyncio.shield(done)
-
-    async def _run(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                await self._write([item for item, _ in batch])
-            except BaseException as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
-
-
-def _free(now: datetime):  # type: ignore[no-untyped-def]
+def _free(now: datetime) -> ColumnElement[bool]:
     return or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
 
 
@@ -104,16 +61,15 @@ class Ledger:
         self.holder = holder
         self.settings = runtime.settings.outbox
         self.postgres = runtime.engine.dialect.name == "postgresql"
-        self._sent_marks: GroupCommit[tuple[Claim, MessageRef | None, Delivery]] = GroupCommit(
-            self._write_sent
-        )
 
     def lease(self) -> timedelta:
         return timedelta(seconds=self.settings.lock_seconds)
 
     # --- claiming ------------------------------------------------------------------------
 
-    def _candidates(self, platform: Platform, now: datetime, exclude: Sequence[str], limit: int):  # type: ignore[no-untyped-def]
+    def _candidates(
+        self, platform: Platform, now: datetime, exclude: Sequence[str], limit: int
+    ) -> Select[Any]:
         """Due rows that head their address, most urgent first.
 
         Urgency is inherited: an address is as urgent as the most urgent row waiting for
@@ -297,178 +253,6 @@ class Ledger:
                 .execution_options(synchronize_session=False)
             )
             await uow.commit()
-
-    # --- outcomes ------------------------------------------------------------------------
-
-    def _mine(self, ids: Sequence[int]):  # type: ignore[no-untyped-def]
-        return (
-            OutboxMessage.id.in_(list(ids)),
-            OutboxMessage.claimed_by == self.holder,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-
-    async def sent(self, claim: Claim, ref: MessageRef | None, delivery: Delivery) -> None:
-        """The platform took it: mark it (and the rows a summary stands for) sent.
-
-        Returns once the mark is committed. Marks are written at once; the ones that come
-        in while a commit is running share the next transaction (a group commit), so a
-        fast platform costs about one transaction per message or less, and SQLite's
-        single writer is not fought over by every send on its way.
-        """
-        await self._sent_marks.submit((claim, ref, delivery))
-
-    async def _write_sent(self, marks: list[tuple[Claim, MessageRef | None, Delivery]]) -> None:
-        now = self.runtime.clock.now()
-        ids = [i for claim, _, _ in marks for i in claim.ids]
-        async with self.runtime.uow() as uow:
-            result = await uow.session.execute(
-                update(OutboxMessage)
-                .where(*self._mine(ids))
-                .values(
-                    status=OutboxStatus.SENT,
-                    sent_at=now,
-                    attempts=OutboxMessage.attempts + 1,
-                    locked_until=None,
-                    claimed_by=None,
-                    in_doubt=False,
-                    last_error=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            lost = len(ids) - int(result.rowcount or 0)  # type: ignore[attr-defined]
-            if lost:
-                log.warning(
-                    "%d outbox row(s) were sent after their lease ran out (%s); another "
-                    "sender may have sent them too",
-                    lost,
-                    ", ".join(str(c.row.id) for c, _, _ in marks[:10]),
-                )
-            for claim, ref, delivery in marks:
-                if ref is not None:
-                    await self._remember(uow.session, claim.row, ref, delivery)
-            await uow.commit()
-
-    async def skipped(self, ids: Sequence[int]) -> None:
-        """Rows that became obsolete before their turn (a teaser of a lead already taken)."""
-        if not ids:
-            return
-        async with self.runtime.uow() as uow:
-            await uow.session.execute(
-                update(OutboxMessage)
-                .where(*self._mine(ids))
-                .values(
-                    status=OutboxStatus.SKIPPED,
-                    last_error="obsolete",
-                    locked_until=None,
-                    claimed_by=None,
-                    in_doubt=False,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            await uow.commit()
-
-    async def retry(
-        self,
-        claim: Claim,
-        *,
-        error: str | None,
-        retry_in: float,
-        count_attempt: bool,
-        in_doubt: bool,
-    ) -> None:
-        """Not sent this time: due again in ``retry_in`` seconds, in doubt or not."""
-        now = self.runtime.clock.now()
-        async with self.runtime.uow() as uow:
-            row = await self._row(uow.session, claim)
-            if row is None:
-                return
-            row.locked_until = None
-            row.claimed_by = None
-            row.in_doubt = in_doubt
-            row.next_attempt_at = now + timedelta(seconds=retry_in)
-            if count_attempt:
-                row.attempts += 1
-                row.last_error = error
-                if row.attempts == DELAY_ALERT_ATTEMPTS and not self._is_staff(row):
-                    # Still retrying (e.g. a rep who never opened the chat with the bot):
-                    # staff hear of it once, while the notice keeps waiting.
-                    await uow.outbox.staff(
-                        "delivery_delayed",
-                        lead_id=row.lead_id,
-                        platform=row.platform,
-                        error=error or "",
-                    )
-            await self._release_followers(uow.session, claim)
-            await uow.commit()
-
-    async def failed(self, claim: Claim, error: str) -> None:
-        """A permanent error: kept as failed, staff are told."""
-        async with self.runtime.uow() as uow:
-            row = await self._row(uow.session, claim)
-            if row is None:
-                return
-            row.status = OutboxStatus.FAILED
-            row.attempts += 1
-            row.last_error = error
-            row.locked_until = None
-            row.claimed_by = None
-            if not self._is_staff(row):
-                await uow.outbox.staff(
-                    "delivery_failed", lead_id=row.lead_id, platform=row.platform, error=error
-                )
-            await self._release_followers(uow.session, claim)
-            await uow.commit()
-
-    async def _row(self, session: AsyncSession, claim: Claim) -> OutboxMessage | None:
-        row = await session.get(OutboxMessage, claim.row.id)
-        if row is None or row.claimed_by != self.holder or row.status is not OutboxStatus.PENDING:
-            log.warning("outbox %s: lease lost before its outcome was recorded", claim.row.id)
-            return None
-        return row
-
-    async def _release_followers(self, session: AsyncSession, claim: Claim) -> None:
-        if claim.followers:
-            await session.execute(
-                update(OutboxMessage)
-                .where(*self._mine([f.id for f in claim.followers]))
-                .values(claimed_by=None, locked_until=None)
-                .execution_options(synchronize_session=False)
-            )
-
-    @staticmethod
-    def _is_staff(row: OutboxMessage) -> bool:
-        return row.kind in (NoticeKind.STAFF.value, NoticeKind.DIGEST.value)
-
-    async def _remember(
-        self, session: AsyncSession, row: OutboxMessage, ref: MessageRef, delivery: Delivery
-    ) -> None:
-        """Keep where a teaser or lead card went, so it can be edited later."""
-        view = delivery.view
-        if delivery.edit is not None and ref == delivery.edit:
-            return  # edited in place: the stored reference is still right
-        if isinstance(view, TeaserView):
-            session.add(
-                ChatMessage(
-                    platform=row.platform,
-                    chat_id=ref.chat_id,
-                    message_id=ref.message_id,
-                    kind=MessageKind.TEASER,
-                    lead_id=view.lead_id,
-                    offer_id=view.offer_id,
-                )
-            )
-        elif isinstance(view, LeadCardView):
-            rep = await rep_at_address(session, Platform(row.platform), row.address)
-            session.add(
-                ChatMessage(
-                    platform=row.platform,
-                    chat_id=row.address,
-                    message_id=ref.message_id,
-                    kind=MessageKind.LEAD_CARD,
-                    lead_id=view.lead_id,
-                    rep_id=rep.id if rep else None,
-                )
-            )
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Mapping
 
 from bot.delivery.ledger import Ledger
+from bot.delivery.outcomes import Outcomes
 from bot.delivery.retry import DELAY_ALERT_ATTEMPTS, backoff
 from bot.delivery.transports import Transport
 from bot.delivery.worker import PlatformWorker
@@ -52,8 +53,9 @@ class OutboxSender:
         self.transports = dict(transports)
         self.holder = holder_name()
         self.ledger = Ledger(runtime, self.holder)
+        self.outcomes = Outcomes(runtime, self.holder)
         self.workers = {
-            platform: PlatformWorker(runtime, self.ledger, platform, transport)
+            platform: PlatformWorker(runtime, self.ledger, self.outcomes, platform, transport)
             for platform, transport in self.transports.items()
         }
 
@@ -112,7 +114,7 @@ class OutboxSender:
         reported = 0
         while True:
             await asyncio.sleep(every)
-            done = sum(w.outcome.done for w in self.workers.values())
+            done = sum(w.tally.done for w in self.workers.values())
             if done != reported:  # progress of bulk sends, for the operator
                 log.info("outbox: %d notice(s) delivered", done - reported)
                 reported = done

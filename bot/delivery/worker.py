@@ -19,6 +19,7 @@ from typing import Any
 from bot.db import READ_ONLY
 from bot.delivery.ledger import Claim, Ledger
 from bot.delivery.notices import Delivery, MessageRef, NoticeView
+from bot.delivery.outcomes import Outcomes
 from bot.delivery.pacing import Pacer
 from bot.delivery.resolve import preload, resolve
 from bot.delivery.retry import after_hint, backoff
@@ -39,17 +40,23 @@ GATHER_SECONDS = 0.01
 
 
 @dataclass
-class Outcome:
+class Tally:
     done: int = 0
     """Rows that left the queue (sent, skipped as obsolete, or failed for good)."""
 
 
 class PlatformWorker:
     def __init__(
-        self, runtime: Runtime, ledger: Ledger, platform: Platform, transport: Transport
+        self,
+        runtime: Runtime,
+        ledger: Ledger,
+        outcomes: Outcomes,
+        platform: Platform,
+        transport: Transport,
     ) -> None:
         self.runtime = runtime
         self.ledger = ledger
+        self.outcomes = outcomes
         self.platform = platform
         self.transport = transport
         self.settings = runtime.settings.outbox
@@ -59,7 +66,7 @@ class PlatformWorker:
         self.arrived = asyncio.Event()  # new rows were queued
         self.finished = asyncio.Event()  # a send finished (a slot and an address are free)
         self._tasks: set[asyncio.Task[None]] = set()
-        self.outcome = Outcome()
+        self.tally = Tally()
 
     # --- one pass ------------------------------------------------------------------------
 
@@ -88,8 +95,8 @@ class PlatformWorker:
                 started.append(self._spawn(self._send(claim, delivery)))
         if obsolete:
             try:
-                await self.ledger.skipped([i for c in obsolete for i in c.ids])
-                self.outcome.done += sum(len(c.ids) for c in obsolete)
+                await self.outcomes.skipped([i for c in obsolete for i in c.ids])
+                self.tally.done += sum(len(c.ids) for c in obsolete)
             finally:
                 for claim in obsolete:
                     self._let_go(claim)
@@ -137,7 +144,7 @@ class PlatformWorker:
     async def _unreadable(self, claim: Claim) -> None:
         """A row that could not be resolved (a bug or a damaged row): retry with backoff."""
         try:
-            await self.ledger.retry(
+            await self.outcomes.retry(
                 claim,
                 error="could not be read for sending",
                 retry_in=backoff(claim.row.attempts + 1, self.settings.max_backoff_seconds),
@@ -170,7 +177,7 @@ class PlatformWorker:
             except Exception as exc:  # a bug or a network error: retry with backoff
                 retry = backoff(row.attempts + 1, self.settings.max_backoff_seconds)
                 log.exception("outbox %s to %s failed; retry in %.1fs", row.id, row.platform, retry)
-                await self.ledger.retry(
+                await self.outcomes.retry(
                     claim,
                     error=f"{type(exc).__name__}: {exc}",
                     retry_in=retry,
@@ -178,8 +185,8 @@ class PlatformWorker:
                     in_doubt=True,
                 )
                 return
-            await self.ledger.sent(claim, ref, delivery)
-            self.outcome.done += len(claim.ids)
+            await self.outcomes.sent(claim, ref, delivery)
+            self.tally.done += len(claim.ids)
         except asyncio.CancelledError:
             raise
         except Exception:  # recording the outcome failed: the lease runs out, the row is retried
@@ -191,8 +198,8 @@ class PlatformWorker:
         row = claim.row
         if exc.permanent:
             log.warning("outbox %s to %s failed for good: %s", row.id, row.platform, exc)
-            await self.ledger.failed(claim, str(exc))
-            self.outcome.done += 1
+            await self.outcomes.failed(claim, str(exc))
+            self.tally.done += 1
             return
         if exc.retry_after is not None:
             retry = after_hint(exc.retry_after)
@@ -200,7 +207,7 @@ class PlatformWorker:
             retry = backoff(row.attempts + 1, self.settings.max_backoff_seconds)
         log.info("outbox %s to %s: %s; retry in %.1fs", row.id, row.platform, exc, retry)
         in_doubt = row.in_doubt if exc.maybe_sent is None else exc.maybe_sent
-        await self.ledger.retry(
+        await self.outcomes.retry(
             claim, error=str(exc), retry_in=retry, count_attempt=True, in_doubt=in_doubt
         )
 
@@ -213,16 +220,16 @@ class PlatformWorker:
 
     async def drain(self, max_passes: int) -> int:
         """Pass after pass until nothing more can go now; rows that left the queue."""
-        before = self.outcome.done
+        before = self.tally.done
         for _ in range(max_passes):
-            done = self.outcome.done
+            done = self.tally.done
             started = await self.claim_once()
             if started:
                 await asyncio.gather(*started, return_exceptions=True)
             await self._settle()
-            if self.outcome.done == done and not started:
+            if self.tally.done == done and not started:
                 break
-        return self.outcome.done - before
+        return self.tally.done - before
 
     async def _settle(self) -> None:
         """Wait for the small follow-up jobs (retries of unreadable rows) of a pass."""
