@@ -19,6 +19,9 @@ from bot.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
+CLOSE_SECONDS = 2.0
+"""How long closing a Redis subscription may take before it is abandoned."""
+
 
 class Bucket(NamedTuple):
     """A token bucket: ``rate`` tokens a second on average, at most ``burst`` at once."""
@@ -241,6 +244,7 @@ class RedisCoordination:
         self._lease = self._redis.register_script(_LEASE_SCRIPT)
         self._local = LocalCoordination(self._clock)  # wakes waiters in this process at once
         self._listeners: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
 
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
@@ -296,23 +300,31 @@ class RedisCoordination:
         await self._local.wait(topic, timeout)
 
     async def _listen(self, topic: str) -> None:
+        """Relay wakes from Redis until :meth:`close`.
+
+        The loop also ends on ``self._closing``: redis-py can swallow a cancellation that
+        arrives during ``get_message`` (the read's own timeout handling catches it), and a
+        listener that went on reading would hang the shutdown.
+        """
         channel = self._key("wake", topic)
-        while True:
+        while not self._closing:
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(channel)
-                while True:
+                while not self._closing:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is not None:
                         await self._local.wake(topic)
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self._closing:
+                    return
                 log.warning("redis wake-up subscription for %r lost; re-subscribing", topic)
                 await asyncio.sleep(1.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await asyncio.wait_for(pubsub.aclose(), CLOSE_SECONDS)
 
     async def put(self, key: str, value: str, ttl_seconds: int) -> None:
         await self._redis.set(self._key("kv", key), value, ex=ttl_seconds)
@@ -328,9 +340,12 @@ class RedisCoordination:
         return bool(await self._redis.ping())
 
     async def close(self) -> None:
-        for task in self._listeners.values():
+        self._closing = True
+        listeners = list(self._listeners.values())
+        for task in listeners:
             task.cancel()
-        await asyncio.gather(*self._listeners.values(), return_exceptions=True)
+        if listeners:  # each ends within a read's timeout even if a cancel was swallowed
+            await asyncio.wait(listeners, timeout=CLOSE_SECONDS + 2.0)
         self._listeners.clear()
         await self._redis.aclose()
 

@@ -33,6 +33,7 @@ log = logging.getLogger("bot.delivery.sender")
 MIN_PAUSE_SECONDS = 0.2
 """While the platform's shared bucket is empty, wait at least this long: the next claim
 then takes several messages in one transaction instead of one per token."""
+MAX_EXCLUDED = 10_000
 UNREADABLE = object()
 """Marks a claimed row whose view could not be built."""
 GATHER_SECONDS = 0.01
@@ -75,7 +76,11 @@ class PlatformWorker:
         free = self.settings.max_in_flight - len(self.held)
         if free <= 0 or self.pacer.paused_for() > 0:
             return []
-        exclude = sorted(self.busy | set(self.pacer.waiting_addresses()))
+        # Addresses on their way or waiting for their bucket are left out of the read (capped
+        # well below the databases' limit on bound parameters; beyond it the pacer skips
+        # them in memory).
+        waiting = self.pacer.waiting_addresses()[:MAX_EXCLUDED]
+        exclude = sorted(self.busy | set(waiting))
         limit = min(free, self.settings.batch_size)
         claims = await self.ledger.claim(self.platform, limit, exclude, self.pacer.admit)
         if not claims:
