@@ -276,3 +276,13 @@ async def test_a_failed_post_says_whether_it_may_have_gone_through(
     with pytest.raises(DeliveryError) as caught:
         await transport(slack_emulator).deliver(delivery(teaser_view(), "C1"))
     assert caught.value.maybe_sent is maybe_sent
+
+
+async def test_an_edit_whose_answer_cannot_be_read_counts_as_done(slack_emulator) -> None:
+    slack_emulator.add_channel("C1")
+    slack = transport(slack_emulator)
+    ref = await slack.deliver(delivery(teaser_view(), "C1"))
+    slack_emulator.faults.reshape("chat.update", lambda body: {"result": body})
+    again = await slack.deliver(delivery(teaser_view(closed="taken"), "C1", edit=ref))
+    assert again == ref and "Taken" in slack_emulator.last_message("C1").all_text  # type: ignore[union-attr]
+    assert len(slack_emulator.calls("chat.update")) == 1

@@ -106,8 +106,8 @@ def delivery_error(method: str, error: SlackApiError) -> DeliveryError:
     message = f"slack {method}: {code} (HTTP {status})"
     if status == 429 or code in ("ratelimited", "rate_limited"):
         return DeliveryError(message, retry_after=retry_after(error) or 1.0)
-    if status >= 500 or code in TRANSIENT:
-        return DeliveryError(message)
+    if status >= 500 or code in TRANSIENT or is_unreadable_success(error):
+        return DeliveryError(message)  # an answer we could not read is worth another try
     return DeliveryError(message, permanent=True)
 
 

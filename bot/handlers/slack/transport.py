@@ -267,6 +267,13 @@ class SlackTransport:
                 channel=channel, ts=ts, text=message.text, blocks=message.blocks
             )
         except SlackApiError as exc:
+            if is_unreadable_success(exc):
+                log.warning(
+                    "slack took the edit of outbox %s but its answer could not be read; "
+                    "counted as done",
+                    delivery.outbox_id,
+                )
+                return delivery.edit
             if error_code(exc) not in GONE:
                 raise delivery_error("chat.update", exc) from None
             if isinstance(delivery.view, TeaserView):
