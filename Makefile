@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness serve clean
+.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,7 @@ serve: $(STAMP)
 	@$(LEADBOT) serve
 
 ## make bench: the benchmarks in bench/ (never part of the test suite).
-bench: bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness
+bench: bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout
 
 bench-matching: $(STAMP)
 	@$(BIN)/python bench/matching.py
@@ -70,6 +70,12 @@ bench-webhooks: $(STAMP)
 ## Fairness: 2,000 leads over 50 comparable partners, spread of offers and wins, off vs on.
 bench-fairness: $(STAMP)
 	@$(BIN)/python bench/fairness.py
+
+## Delivery: 500 Slack channels, 500 Telegram groups, both at once, a 600-lead staff burst
+## (leadbot serve in its own process against the emulators), SQLite and PostgreSQL.
+bench-fanout: $(STAMP)
+	@$(BIN)/python bench/fanout.py
+	@$(BIN)/python bench/fanout.py --backend postgresql
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-* demo.db demo.db-*

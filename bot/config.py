@@ -105,6 +105,10 @@ class SlackSettings(Section):
     socket_mode: bool = False
     per_channel_per_second: float = Field(default=1.0, gt=0)
     burst: int = Field(default=3, ge=1)
+    # Slack's ceiling for one app in one workspace: "several hundred messages per minute",
+    # with generous bursts (docs/slack.md); shared by every channel.
+    workspace_per_second: float = Field(default=10.0, gt=0)
+    workspace_burst: int = Field(default=600, ge=1)
     bot_token: SecretStr | None = _secret("LEADBOT_SLACK__BOT_TOKEN")
     signing_secret: SecretStr | None = _secret("LEADBOT_SLACK__SIGNING_SECRET")
     app_token: SecretStr | None = _secret("LEADBOT_SLACK__APP_TOKEN")
@@ -278,10 +282,20 @@ class Product(Section):
 
 
 class OutboxSettings(Section):
-    batch_size: int = Field(default=100, ge=1)
+    """The outbox sender (docs/lifecycle.md, "The outbox"; docs/configuration.md)."""
+
+    batch_size: int = Field(default=100, ge=1, description="rows claimed at most per pass")
+    max_in_flight: int = Field(
+        default=32, ge=1, le=1000, description="messages on their way per platform and process"
+    )
     max_backoff_seconds: float = Field(default=900, gt=0)
     poll_seconds: float = Field(default=2.0, gt=0)
-    lock_seconds: float = Field(default=60, gt=0)
+    lock_seconds: float = Field(
+        default=6, ge=1, description="lease of a row being sent; renewed while its holder lives"
+    )
+    staff_summary_after: int = Field(
+        default=20, ge=0, description="staff messages waiting before one summary replaces them"
+    )
 
 
 WEBHOOK_EVENTS: tuple[str, ...] = (

@@ -10,13 +10,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Protocol
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
 
 import redis.asyncio as aioredis
 
 from bot.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
+
+CLOSE_SECONDS = 2.0
+"""How long closing a Redis subscription may take before it is abandoned."""
+
+
+class Bucket(NamedTuple):
+    """A token bucket: ``rate`` tokens a second on average, at most ``burst`` at once."""
+
+    name: str
+    rate: float
+    burst: int
+
+
+class Grant(NamedTuple):
+    """One request's answer: ``wait`` 0 if granted, else seconds until it could be, and
+    the name of the bucket that was short."""
+
+    wait: float
+    short: str | None
 
 
 class Coordination(Protocol):
@@ -26,6 +46,15 @@ class Coordination(Protocol):
 
     async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
         """Take one token; return 0 if taken, else the seconds to wait before trying again."""
+        ...
+
+    async def take_tokens(self, requests: Sequence[Sequence[Bucket]]) -> list[Grant]:
+        """For each request in order: one token from every bucket it names, or from none.
+
+        All requests are answered in one step (one Redis round trip), so the outbox sender
+        can ask for a whole batch of messages before it touches the database. A request
+        short in any bucket takes nothing, not even from its other buckets.
+        """
         ...
 
     async def hold_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
@@ -81,14 +110,30 @@ class LocalCoordination:
         return True
 
     async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
+        return (await self.take_tokens([[Bucket(bucket, rate_per_second, burst)]]))[0].wait
+
+    async def take_tokens(self, requests: Sequence[Sequence[Bucket]]) -> list[Grant]:
         now = _seconds(self._clock)
-        tokens, last = self._buckets.get(bucket, (float(burst), now))
-        tokens = min(float(burst), tokens + (now - last) * rate_per_second)
-        if tokens >= 1.0:
-            self._buckets[bucket] = (tokens - 1.0, now)
-            return 0.0
-        self._buckets[bucket] = (tokens, now)
-        return (1.0 - tokens) / rate_per_second
+        level: dict[str, float] = {}
+        for request in requests:
+            for name, rate, burst in request:
+                if name not in level:
+                    tokens, last = self._buckets.get(name, (float(burst), now))
+                    level[name] = min(float(burst), tokens + max(0.0, now - last) * rate)
+        grants: list[Grant] = []
+        for request in requests:
+            short = [(1.0 - level[b.name]) / b.rate for b in request if level[b.name] < 1.0]
+            if short:
+                worst = max(range(len(short)), key=short.__getitem__)
+                names = [b.name for b in request if level[b.name] < 1.0]
+                grants.append(Grant(short[worst], names[worst]))
+                continue
+            for bucket in request:
+                level[bucket.name] -= 1.0
+            grants.append(Grant(0.0, None))
+        for name, tokens in level.items():
+            self._buckets[name] = (tokens, now)
+        return grants
 
     async def hold_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
         now = _seconds(self._clock)
@@ -130,24 +175,49 @@ class LocalCoordination:
         return None
 
 
-# Token bucket as one atomic script: several processes share a platform's rate limit.
-_TOKEN_SCRIPT = """
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or burst
-local ts = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
-  wait = (1 - tokens) / rate
+# Token buckets as one atomic script: several processes share a platform's rate limits.
+# KEYS: the buckets. ARGV: now, then rate and burst per bucket, then per request the number
+# of its buckets followed by their (1-based) positions in KEYS. Returns, per request, the
+# wait ("0" when granted) and the position of the bucket that was short (0 when none).
+_TOKENS_SCRIPT = """
+local now = tonumber(ARGV[1])
+local n = #KEYS
+local rate, burst, level = {}, {}, {}
+for i = 1, n do
+  rate[i] = tonumber(ARGV[1 + 2 * i - 1])
+  burst[i] = tonumber(ARGV[1 + 2 * i])
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
+  local tokens = tonumber(state[1]) or burst[i]
+  local ts = tonumber(state[2]) or now
+  level[i] = math.min(burst[i], tokens + math.max(0, now - ts) * rate[i])
 end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst / rate) * 1000) + 1000)
-return tostring(wait)
+local out = {}
+local pos = 2 + 2 * n
+while pos <= #ARGV do
+  local count = tonumber(ARGV[pos])
+  local wait, short = 0, 0
+  for j = 1, count do
+    local b = tonumber(ARGV[pos + j])
+    if level[b] < 1 then
+      local w = (1 - level[b]) / rate[b]
+      if w > wait then wait, short = w, b end
+    end
+  end
+  if short == 0 then
+    for j = 1, count do
+      local b = tonumber(ARGV[pos + j])
+      level[b] = level[b] - 1
+    end
+  end
+  table.insert(out, tostring(wait))
+  table.insert(out, short)
+  pos = pos + count + 1
+end
+for i = 1, n do
+  redis.call('HSET', KEYS[i], 'tokens', level[i], 'ts', now)
+  redis.call('PEXPIRE', KEYS[i], math.ceil((burst[i] / rate[i]) * 1000) + 1000)
+end
+return out
 """
 
 _LEASE_SCRIPT = """
@@ -170,10 +240,11 @@ class RedisCoordination:
             url, decode_responses=True, socket_timeout=10, socket_connect_timeout=5
         )
         self._prefix = prefix
-        self._token = self._redis.register_script(_TOKEN_SCRIPT)
+        self._tokens = self._redis.register_script(_TOKENS_SCRIPT)
         self._lease = self._redis.register_script(_LEASE_SCRIPT)
         self._local = LocalCoordination(self._clock)  # wakes waiters in this process at once
         self._listeners: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
 
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
@@ -182,11 +253,30 @@ class RedisCoordination:
         return bool(await self._redis.set(self._key("seen", key), "1", nx=True, ex=ttl_seconds))
 
     async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
+        return (await self.take_tokens([[Bucket(bucket, rate_per_second, burst)]]))[0].wait
+
+    async def take_tokens(self, requests: Sequence[Sequence[Bucket]]) -> list[Grant]:
+        if not requests:
+            return []
+        position: dict[str, int] = {}
+        buckets: list[Bucket] = []
+        for request in requests:
+            for bucket in request:
+                if bucket.name not in position:
+                    buckets.append(bucket)
+                    position[bucket.name] = len(buckets)
         now = _seconds(self._clock)  # every process's clock: buckets refill by wall time
-        wait = await self._token(
-            keys=[self._key("bucket", bucket)], args=[rate_per_second, burst, now]
-        )
-        return float(wait)
+        args: list[float | int] = [now]
+        for bucket in buckets:
+            args += [bucket.rate, bucket.burst]
+        for request in requests:
+            args += [len(request), *(position[b.name] for b in request)]
+        keys = [self._key("bucket", b.name) for b in buckets]
+        flat = await self._tokens(keys=keys, args=args)
+        return [
+            Grant(float(flat[i]), buckets[int(flat[i + 1]) - 1].name if int(flat[i + 1]) else None)
+            for i in range(0, len(flat), 2)
+        ]
 
     async def hold_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
         ok = await self._lease(
@@ -210,23 +300,31 @@ class RedisCoordination:
         await self._local.wait(topic, timeout)
 
     async def _listen(self, topic: str) -> None:
+        """Relay wakes from Redis until :meth:`close`.
+
+        The loop also ends on ``self._closing``: redis-py can swallow a cancellation that
+        arrives during ``get_message`` (the read's own timeout handling catches it), and a
+        listener that went on reading would hang the shutdown.
+        """
         channel = self._key("wake", topic)
-        while True:
+        while not self._closing:
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(channel)
-                while True:
+                while not self._closing:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is not None:
                         await self._local.wake(topic)
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self._closing:
+                    return
                 log.warning("redis wake-up subscription for %r lost; re-subscribing", topic)
                 await asyncio.sleep(1.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await asyncio.wait_for(pubsub.aclose(), CLOSE_SECONDS)
 
     async def put(self, key: str, value: str, ttl_seconds: int) -> None:
         await self._redis.set(self._key("kv", key), value, ex=ttl_seconds)
@@ -242,9 +340,12 @@ class RedisCoordination:
         return bool(await self._redis.ping())
 
     async def close(self) -> None:
-        for task in self._listeners.values():
+        self._closing = True
+        listeners = list(self._listeners.values())
+        for task in listeners:
             task.cancel()
-        await asyncio.gather(*self._listeners.values(), return_exceptions=True)
+        if listeners:  # each ends within a read's timeout even if a cancel was swallowed
+            await asyncio.wait(listeners, timeout=CLOSE_SECONDS + 2.0)
         self._listeners.clear()
         await self._redis.aclose()
 

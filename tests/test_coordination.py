@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.clock import ManualClock
-from bot.coordination import Coordination, LocalCoordination, RedisCoordination
+from bot.coordination import Bucket, Coordination, LocalCoordination, RedisCoordination
 from tests.support.databases import REDIS_URL
 
 
@@ -45,6 +45,27 @@ async def test_token_bucket_allows_a_burst_then_asks_to_wait(
     clock.advance(seconds=waits[3])  # the bucket refills as the clock moves
     assert await coordination.take_token("slack:C1", 1.0, 3) == 0.0
     assert await coordination.take_token("slack:C1", 1.0, 3) > 0
+
+
+async def test_tokens_for_a_batch_are_all_or_nothing_per_request(
+    coordination: Coordination, clock: ManualClock
+) -> None:
+    shared = Bucket("telegram:global", 1.0, 2)
+    grants = await coordination.take_tokens(
+        [
+            [shared, Bucket("chat:A", 1.0, 1)],
+            [shared, Bucket("chat:A", 1.0, 1)],  # chat A is empty now: takes nothing
+            [shared, Bucket("chat:B", 1.0, 1)],
+            [shared, Bucket("chat:C", 1.0, 1)],  # the shared bucket is empty
+        ]
+    )
+    assert [g.short for g in grants] == [None, "chat:A", None, "telegram:global"]
+    assert grants[0].wait == grants[2].wait == 0.0
+    assert 0.9 < grants[1].wait <= 1.0 and 0.9 < grants[3].wait <= 1.0
+    # The refused requests took no token: chat C still has its one.
+    clock.advance(seconds=1)
+    [grant] = await coordination.take_tokens([[shared, Bucket("chat:C", 1.0, 1)]])
+    assert grant == (0.0, None)
 
 
 async def test_lease_has_one_holder(coordination: Coordination) -> None:

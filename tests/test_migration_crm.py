@@ -48,7 +48,7 @@ def test_crm_migration_down_and_up(database_url: str) -> None:
         "false, '[]', '[]', 0, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 7)",
     )
 
-    command.downgrade(alembic_config(database_url), "0006")
+    command.downgrade(alembic_config(database_url), "0007")  # the revision before CRM
     tables, columns, leads = _state(database_url)
     assert not tables & TABLES and "change_seq" not in columns
     assert leads == [("held", "possible_duplicate")]

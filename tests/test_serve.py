@@ -3,84 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import queue
 import signal
 import socket
-import subprocess
-import sys
-import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import uvicorn
 
 from bot.runtime import Runtime
 from bot.web.api import create_app
-from tests.support.cli import CONFIG
 from tests.support.factories import lead_payload
+from tests.support.serveproc import STARTUP_TIMEOUT, serve
 
 TOKEN = "serve-token-51c2"
-STARTUP_TIMEOUT = 60  # generous: only guards against a hang, asserts nothing about speed
-
-
-class Server:
-    """A ``leadbot serve --port 0`` subprocess and the stderr lines it printed."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        self.url = self._wait_for_address()
-
-    def _pump(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def _wait_for_address(self) -> str:
-        while True:
-            line = self._queue.get(timeout=STARTUP_TIMEOUT)
-            if line is None:
-                raise AssertionError("serve exited early:\n" + "\n".join(self.lines))
-            self.lines.append(line)
-            if "serving on " in line:
-                return line.split("serving on ")[1].split()[0]
-
-    def stop(self, sig: int) -> int:
-        self.process.send_signal(sig)
-        code = self.process.wait(timeout=STARTUP_TIMEOUT)
-        while (line := self._queue.get(timeout=STARTUP_TIMEOUT)) is not None:
-            self.lines.append(line)
-        return code
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-
-@contextmanager
-def serve(database_url: str, *args: str, **env: str) -> Iterator[Server]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
-    environ.update(LEADBOT_DATABASE__URL=database_url, PYTHONUNBUFFERED="1", **env)
-    command = Path(sys.executable).with_name("leadbot")
-    process = subprocess.Popen(
-        [str(command), "--config", str(CONFIG), "serve", "--port", "0", *args],
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield Server(process)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_serve_takes_leads_and_stops_cleanly_on_sigterm(database_url: str) -> None:

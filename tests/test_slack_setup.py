@@ -122,4 +122,7 @@ def test_the_manifest_matches_what_the_app_serves() -> None:
         "files:write",  # the digest
         "users:read",  # with users:read.email: linking reps by e-mail
         "users:read.email",
+        "channels:history",  # the outbox looks for a message before posting it again
+        "groups:history",
+        "im:history",
     ]

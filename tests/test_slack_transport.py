@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import SlackSettings
+from bot.coordination import LocalCoordination
 from bot.delivery.notices import Delivery, LeadCardView, MessageRef
 from bot.delivery.transports import DeliveryError
 from bot.handlers.slack.app import web_client
@@ -17,11 +18,13 @@ from tests.test_slack_blocks import card, content_view, teaser_view
 
 def transport(slack: SlackEmulator, **settings: object) -> SlackTransport:
     config = SlackSettings(enabled=True, api_url=slack.api_url, bot_token=SLACK_TOKEN, **settings)
-    return SlackTransport(web_client(config, retries=False), config)
+    return SlackTransport(web_client(config, retries=False), config, LocalCoordination())
 
 
-def delivery(view, address: str, edit: MessageRef | None = None, outbox_id: int = 1) -> Delivery:
-    return Delivery(outbox_id, Platform.SLACK, address, view, edit)
+def delivery(
+    view, address: str, edit: MessageRef | None = None, outbox_id: int = 1, **more: object
+) -> Delivery:
+    return Delivery(outbox_id, Platform.SLACK, address, view, edit, **more)  # type: ignore[arg-type]
 
 
 async def test_teaser_is_posted_and_later_edited_through_its_reference(slack_emulator) -> None:
@@ -149,5 +152,138 @@ async def test_a_teaser_deleted_in_slack_needs_no_edit_and_a_lost_card_is_posted
 
 
 def test_rate_limits_follow_the_settings(slack_emulator) -> None:
-    [limit] = transport(slack_emulator, per_channel_per_second=0.5, burst=2).rate_limits("C1")
-    assert (limit.per_second, limit.burst) == (0.5, 2) and "C1" in limit.bucket
+    slack = transport(
+        slack_emulator,
+        per_channel_per_second=0.5,
+        burst=2,
+        workspace_per_second=8,
+        workspace_burst=40,
+    )
+    channel, workspace = slack.rate_limits("C1")
+    assert (channel.per_second, channel.burst, channel.shared) == (0.5, 2, False)
+    assert "C1" in channel.bucket
+    # One bucket for the whole workspace, shared by every channel.
+    assert (workspace.per_second, workspace.burst, workspace.shared) == (8, 40, True)
+    assert slack.rate_limits("C2")[1] == workspace
+    # Edits (chat.update, Tier 3): about 50 a minute for the workspace, not per channel.
+    [edits] = slack.rate_limits("C1", edit=True)
+    assert (edits.per_second * 60, edits.burst) == (50, 50) and "C1" not in edits.bucket
+
+
+def _outbox_ids(slack_emulator: SlackEmulator, channel: str) -> list[tuple[int, int]]:
+    found = []
+    for message in slack_emulator.bot_messages(channel):
+        assert message.metadata is not None and message.metadata["event_type"] == "leadbot_outbox"
+        payload = message.metadata["event_payload"]
+        found.append((payload["outbox_id"], payload["part"]))
+    return found
+
+
+async def test_every_message_names_its_outbox_row_in_its_metadata(slack_emulator) -> None:
+    slack_emulator.limits.disable()
+    slack_emulator.add_channel("C1")
+    slack_emulator.add_user("U7")
+    slack = transport(slack_emulator)
+    await slack.deliver(delivery(teaser_view(), "C1", outbox_id=11))
+    await slack.deliver(delivery(content_view(items=16, body_chars=3000), "U7", outbox_id=12))
+    assert _outbox_ids(slack_emulator, "C1") == [(11, 0)]
+    parts = _outbox_ids(slack_emulator, slack_emulator.dm_channel("U7"))
+    assert len(parts) >= 2 and parts == [(12, n) for n in range(len(parts))]
+
+
+async def test_a_row_in_doubt_that_reached_slack_is_not_posted_again(slack_emulator) -> None:
+    slack_emulator.add_channel("C1")
+    slack = transport(slack_emulator)
+    first = await slack.deliver(delivery(teaser_view(), "C1", outbox_id=21))
+    await slack.deliver(delivery(teaser_view(), "C1", outbox_id=22))
+    # The process died after Slack took row 22: the next one finds it instead of posting.
+    again = await slack.deliver(delivery(teaser_view(), "C1", outbox_id=22, in_doubt=True))
+    assert _outbox_ids(slack_emulator, "C1") == [(21, 0), (22, 0)]
+    assert again is not None and again != first
+    assert again.message_id.endswith(slack_emulator.last_message("C1").ts)  # type: ignore[union-attr]
+    [history] = slack_emulator.calls("conversations.history")
+    assert history.params["include_all_metadata"] in (True, "true", "1")
+
+
+async def test_a_row_in_doubt_that_never_arrived_is_posted(slack_emulator) -> None:
+    slack_emulator.add_channel("C1")
+    slack = transport(slack_emulator)
+    await slack.deliver(delivery(teaser_view(), "C1", outbox_id=21))
+    ref = await slack.deliver(delivery(teaser_view(), "C1", outbox_id=23, in_doubt=True))
+    assert _outbox_ids(slack_emulator, "C1") == [(21, 0), (23, 0)] and ref is not None
+
+
+async def test_a_long_pack_in_doubt_continues_after_the_parts_slack_has(slack_emulator) -> None:
+    slack_emulator.limits.disable()
+    slack_emulator.add_user("U7")
+    pack = delivery(content_view(items=16, body_chars=3000), "U7", outbox_id=5)
+    slack_emulator.faults.fail("chat.postMessage", when=lambda p: "(2/" in str(p.get("text")))
+    with pytest.raises(DeliveryError):
+        await transport(slack_emulator).deliver(pack)
+    # A new process (nothing in memory) takes the row over, in doubt.
+    ref = await transport(slack_emulator).deliver(
+        delivery(pack.view, "U7", outbox_id=5, in_doubt=True)
+    )
+    dm = slack_emulator.dm_channel("U7")
+    parts = [part for _, part in _outbox_ids(slack_emulator, dm)]
+    assert parts == list(range(len(parts))) and len(parts) >= 2  # each part once, in order
+    assert ref is not None and ref.message_id.endswith(slack_emulator.dm_messages("U7")[0].ts)
+
+
+async def test_a_summary_found_in_the_channel_stands_for_the_rows_it_covers(slack_emulator) -> None:
+    slack_emulator.add_channel("C1")
+    slack = transport(slack_emulator)
+    await slack.deliver(delivery(teaser_view(), "C1", outbox_id=30, through_id=39))
+    await slack.deliver(delivery(teaser_view(), "C1", outbox_id=35, in_doubt=True))
+    assert _outbox_ids(slack_emulator, "C1") == [(30, 0)]
+
+
+async def test_without_the_history_scope_a_row_in_doubt_is_posted_and_that_is_logged(
+    slack_emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack_emulator.add_channel("C1")
+    slack_emulator.faults.error("conversations.history", "missing_scope")
+    ref = await transport(slack_emulator).deliver(
+        delivery(teaser_view(), "C1", outbox_id=40, in_doubt=True)
+    )
+    assert ref is not None and _outbox_ids(slack_emulator, "C1") == [(40, 0)]
+    assert "cannot look for outbox 40" in caplog.text and "history scopes" in caplog.text
+
+
+async def test_a_row_in_doubt_waits_while_the_history_cannot_be_read(slack_emulator) -> None:
+    slack_emulator.add_channel("C1")
+    slack_emulator.faults.rate_limit("conversations.history", retry_after=9)
+    with pytest.raises(DeliveryError) as caught:
+        await transport(slack_emulator).deliver(
+            delivery(teaser_view(), "C1", outbox_id=41, in_doubt=True)
+        )
+    assert caught.value.retry_after == 9 and caught.value.maybe_sent is None  # still in doubt
+    assert slack_emulator.bot_messages("C1") == []
+
+
+@pytest.mark.parametrize(
+    ("arm", "maybe_sent"),
+    [
+        (lambda s: s.faults.error("chat.postMessage", "internal_error"), False),
+        (lambda s: s.faults.rate_limit("chat.postMessage", retry_after=3), False),
+        (lambda s: s.faults.fail("chat.postMessage", status=503), True),
+    ],
+)
+async def test_a_failed_post_says_whether_it_may_have_gone_through(
+    slack_emulator, arm, maybe_sent
+) -> None:
+    slack_emulator.add_channel("C1")
+    arm(slack_emulator)
+    with pytest.raises(DeliveryError) as caught:
+        await transport(slack_emulator).deliver(delivery(teaser_view(), "C1"))
+    assert caught.value.maybe_sent is maybe_sent
+
+
+async def test_an_edit_whose_answer_cannot_be_read_counts_as_done(slack_emulator) -> None:
+    slack_emulator.add_channel("C1")
+    slack = transport(slack_emulator)
+    ref = await slack.deliver(delivery(teaser_view(), "C1"))
+    slack_emulator.faults.reshape("chat.update", lambda body: {"result": body})
+    again = await slack.deliver(delivery(teaser_view(closed="taken"), "C1", edit=ref))
+    assert again == ref and "Taken" in slack_emulator.last_message("C1").all_text  # type: ignore[union-attr]
+    assert len(slack_emulator.calls("chat.update")) == 1

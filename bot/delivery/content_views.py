@@ -8,7 +8,7 @@ text) or no longer valid on the day of sending.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,32 +24,22 @@ from bot.leads.lifecycle import OWNED
 from bot.models import ContentItem, Lead, OutboxMessage, Platform, Rep
 
 
-def send_time(row: OutboxMessage, settings: Settings) -> datetime:
-    """When the sender is sending ``row``, by its clock.
-
-    The sender locks a row (``locked_until = now + lock_seconds``) just before resolving it,
-    so this recovers the sender's "now" (also under a test's manual clock) without a global.
-    """
-    if row.locked_until is not None:
-        return row.locked_until - timedelta(seconds=settings.outbox.lock_seconds)
-    return row.next_attempt_at
-
-
 async def resolve_content(
     session: AsyncSession,
     row: OutboxMessage,
     settings: Settings,
     language: str,
     rep: Rep | None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> MessageView | None:
     """The CONTENT view at send time (or at ``now``); None when nothing in it is still worth
     sending.
 
     Leads the rep no longer owns are dropped from it, and so are items that were removed,
-    edited since (their update carries the new text) or are no longer valid today. The
-    view's ``params["ref"]`` is the outbox row's id: a chat shows the kit as a short list
-    and opens the items from it later (:func:`reopen_content`).
+    edited since (their update carries the new text) or are no longer valid today
+    (``now``: when the sender sends it, by the runtime's clock). The view's
+    ``params["ref"]`` is the outbox row's id: a chat shows the kit as a short list and
+    opens the items from it later (:func:`reopen_content`).
     """
     payload: dict[str, Any] = row.payload
     if "items" not in payload:
@@ -74,7 +64,7 @@ async def resolve_content(
         r.key: r
         for r in await session.scalars(select(ContentItem).where(ContentItem.key.in_(keys)))
     }
-    today = local_today(settings, now or send_time(row, settings))
+    today = local_today(settings, now)
     items = []
     for entry in payload["items"]:
         found = stored.get(entry["key"])

@@ -194,10 +194,17 @@ class MessageRef:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One resolved notice for one platform address."""
+    """One resolved notice for one platform address.
+
+    ``in_doubt``: an earlier attempt may have reached the platform (its sender died or lost
+    the answer). ``through_id``: the notice stands for outbox rows ``outbox_id`` to
+    ``through_id`` (a staff-feed summary); transports that tag messages record both.
+    """
 
     outbox_id: int
     platform: Platform
     address: str
     view: NoticeView
     edit: MessageRef | None = None
+    in_doubt: bool = False
+    through_id: int | None = None

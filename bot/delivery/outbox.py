@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.lanes import lane_of
 from bot.delivery.notices import Audience, NoticeKind, ToPartner, ToRep, ToStaff
 from bot.handlers import registry
 from bot.models import OutboxMessage, Partner, Platform, Rep
@@ -65,6 +66,7 @@ class OutboxWriter:
         self._clock = clock
         self.written = False
         """Whether rows were queued (the sender is woken after the commit)."""
+        self._turns: dict[tuple[int | None, int], int] = {}
 
     async def addresses(self, audience: Audience) -> dict[Platform, str]:
         chats = self._chats
@@ -105,11 +107,17 @@ class OutboxWriter:
         lead_id: int | None = None,
     ) -> list[OutboxMessage]:
         now: datetime = self._clock.now()
+        lane = int(lane_of(kind.value))
+        # Its turn among the notices of this lead and lane queued in this transaction (a
+        # wave's teasers are 1, 2, 3, ...): the sender interleaves leads by it.
+        turn = self._turns[(lead_id, lane)] = self._turns.get((lead_id, lane), 0) + 1
         rows = [
             OutboxMessage(
                 platform=platform.value,
                 address=address,
                 kind=kind.value,
+                lane=lane,
+                turn=turn,
                 payload=dict(payload or {}),
                 lead_id=lead_id,
                 next_attempt_at=now,

@@ -156,4 +156,30 @@ def notice_text(
     language: str, group: str, event: str, lead_id: int | None, params: dict[str, Any]
 ) -> str:
     """The sentence of a staff-feed, reminder or info notice (unescaped)."""
+    if group == "staff" and event == "summary":
+        return summary_text(language, params)
     return t(language, f"{group}.{event}", lead_id=lead_id, **readable_params(language, params))
+
+
+def summary_text(language: str, params: dict[str, Any]) -> str:
+    """A staff-feed summary (``bot.delivery.summary``): a head line, then one line per event
+    with its count and lead numbers."""
+    head = t(
+        language,
+        "staff_summary.head",
+        count=params.get("count", 0),
+        from_at=moment(params.get("from_at"), language),
+        to_at=moment(params.get("to_at"), language),
+    )
+    lines = [head]
+    for entry in params.get("events", []):
+        event = str(entry.get("event", ""))
+        what = label(language, "staff_summary.event", event)
+        leads = ", ".join(f"#{n}" for n in entry.get("leads", [])) or "–"
+        if entry.get("more_leads"):
+            leads += " " + t(language, "staff_summary.more", n=entry["more_leads"])
+        lines.append(
+            "• "
+            + t(language, "staff_summary.line", count=entry.get("count", 0), what=what, leads=leads)
+        )
+    return "\n".join(lines)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, BigIntPK, utcnow
@@ -61,6 +72,12 @@ class OutboxMessage(Base):
 
     The payload holds ids and non-identifying facts only; personal data is read when the
     notice is sent, so ``erase`` never has to hunt through queued messages.
+
+    A sender holds a row while it sends it: ``claimed_by`` names the process and
+    ``locked_until`` is the end of its lease, renewed by the holder's heartbeat. A row whose
+    lease ran out while still claimed (its holder died mid-send) is ``in_doubt``: it may
+    have reached the platform, so the next sender looks before posting where it can
+    (docs/lifecycle.md, "Delivery guarantees").
     """
 
     __tablename__ = "outbox"
@@ -68,6 +85,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # The sender keeps each address's order: "is an older row to this address waiting?"
         Index("ix_outbox_address", "platform", "address", "status", "id"),
+        # The sender's claim: pending rows of one platform, most urgent lane first.
+        Index("ix_outbox_claim", "status", "platform", "address", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -77,12 +96,19 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    lane: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    """Priority: 0 urgent (cards, edits, staff), 1 teasers, 2 bulk (bot/delivery/lanes.py)."""
+    turn: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Its place among the rows of its lead and lane queued together (a wave's teasers
+    1, 2, 3, ...): the sender serves the first of every lead before the second of any."""
     status: Mapped[OutboxStatus] = mapped_column(
         _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column()
 

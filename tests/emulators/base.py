@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import socket
 import threading
 import time
@@ -214,7 +215,7 @@ class EmulatorServer(Waiting):
             call.fault = fault.describe()
             if fault.kind == "hang":
                 await self.sleep(fault.seconds)
-            else:
+            elif not fault.after_the_call:
                 return self.fault_reply(fault, request)
         denied = self.check_auth(request)
         if denied is not None:
@@ -222,7 +223,13 @@ class EmulatorServer(Waiting):
         wait = self.limits.acquire(request.method, request.params)
         if wait is not None:
             return self.rate_limited_reply(wait, request)
-        return await self.call_method(request)
+        reply = await self.call_method(request)
+        if fault is not None and fault.kind == "late":
+            self.changed()  # the call took effect: waiters may look now
+            await self.sleep(fault.seconds)
+        elif fault is not None and fault.reshape is not None and reply.status == 200:
+            reply = Reply(fault.reshape(copy.deepcopy(reply.body)), reply.status, reply.headers)
+        return reply
 
     # ----------------------------------------------------------------- subclass hooks
 

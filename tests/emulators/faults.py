@@ -3,6 +3,11 @@
 Retries, back-off and "nothing is lost when the platform is down" are only testable if the
 platform can be made to misbehave on cue. Each emulator renders a fault in its platform's
 shape (Slack: ``{"ok": false, "error": ...}``; Telegram: ``error_code`` + ``description``).
+
+Two faults let the call *succeed* and spoil only its answer — what a crash or a flaky
+proxy looks like from the bot's side: ``late`` holds a performed call's answer back (the
+message is posted, the bot does not know yet), ``reshape`` answers in a slightly different
+JSON shape than the platform's documented one.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["status", "error", "hang", "rate_limit"]
+FaultKind = Literal["status", "error", "hang", "rate_limit", "late", "reshape"]
 Predicate = Callable[[dict[str, Any]], bool]
+Reshape = Callable[[Any], Any]
 
 
 @dataclass
@@ -25,8 +31,14 @@ class Fault:
     remaining: int
     status: int | None = None  # HTTP status to answer with (None: the platform's default)
     error: str | None = None  # platform error code (Slack) or description (Telegram)
-    seconds: float = 0.0  # hang: delay before answering normally; rate_limit: retry hint
+    seconds: float = 0.0  # hang/late: delay before answering; rate_limit: retry hint
     when: Predicate | None = None
+    reshape: Reshape | None = None  # reshape: turns the success answer's body into another
+
+    @property
+    def after_the_call(self) -> bool:
+        """The call is performed; only its answer is spoiled (held back or reshaped)."""
+        return self.kind in ("late", "reshape")
 
     def applies(self, method: str, params: dict[str, Any]) -> bool:
         if self.remaining <= 0 or self.method not in ("*", method):
@@ -39,6 +51,8 @@ class Fault:
             "error": f"error {self.error!r}",
             "hang": f"hang {self.seconds}s",
             "rate_limit": f"429 retry after {self.seconds}s",
+            "late": f"performed, answer held {self.seconds}s",
+            "reshape": "performed, answer reshaped",
         }[self.kind]
         return f"{self.method}: {detail}"
 
@@ -93,6 +107,26 @@ class FaultInjector:
     ) -> Fault:
         """The next ``times`` calls get the platform's 429 with this retry hint (seconds)."""
         return self._arm(Fault("rate_limit", method, times, seconds=retry_after, when=when))
+
+    def late(
+        self, method: str, seconds: float, *, times: int = 1, when: Predicate | None = None
+    ) -> Fault:
+        """The next ``times`` calls take effect at once, but their answer is held for
+        ``seconds`` (or until the emulator stops): the platform has the message, the bot
+        has not heard so yet. A client with a shorter timeout sees a timeout."""
+        return self._arm(Fault("late", method, times, seconds=seconds, when=when))
+
+    def reshape(
+        self,
+        method: str,
+        reshape: Reshape,
+        *,
+        times: int = 1,
+        when: Predicate | None = None,
+    ) -> Fault:
+        """The next ``times`` successful calls take effect, but their JSON answer is
+        ``reshape(answer)`` — e.g. a field renamed, the result wrapped one level deeper."""
+        return self._arm(Fault("reshape", method, times, when=when, reshape=reshape))
 
     def clear(self) -> None:
         with self._lock:

@@ -199,3 +199,27 @@ async def test_a_stopped_platform_refuses_connections_and_comes_back_with_its_st
         assert [m.text for m in slack.messages("C1")] == ["before", "after"]
     finally:
         slack.stop()
+
+
+def test_a_late_answer_comes_after_the_call_took_effect(slack_emulator):
+    slack_emulator.add_channel("C1")
+    slack_emulator.faults.late("chat.postMessage", seconds=1.0)
+    results: list[dict] = []
+    worker = threading.Thread(target=lambda: results.append(post(slack_emulator, "C1", "x")))
+    worker.start()
+    # The message is in the channel while the caller still waits for the answer.
+    message = slack_emulator.wait_for(lambda: slack_emulator.last_message("C1"))
+    assert message.text == "x" and slack_emulator.calls_in_progress("chat.postMessage")
+    assert results == []
+    worker.join(10)
+    assert results[0]["ok"] and results[0]["ts"] == message.ts
+    assert "answer held" in (slack_emulator.last_call("chat.postMessage").fault or "")
+
+
+def test_a_reshaped_answer_is_what_the_call_returns_after_it_took_effect(slack_emulator):
+    slack_emulator.add_channel("C1")
+    slack_emulator.faults.reshape("chat.postMessage", lambda body: {"result": body})
+    answer = post(slack_emulator, "C1", "x")
+    assert set(answer) == {"result"} and answer["result"]["ok"]
+    assert slack_emulator.last_message("C1").text == "x"
+    assert post(slack_emulator, "C1", "y")["ok"]  # once only

@@ -259,3 +259,79 @@ def test_form_encoded_bodies_and_token_parameters_work(slack_emulator):
         slack_emulator.api_url + "chat.nonsense", headers={"Authorization": f"Bearer {SLACK_TOKEN}"}
     ).json()
     assert unknown == {"ok": False, "error": "unknown_method", "req_method": "chat.nonsense"}
+
+
+async def test_history_returns_messages_newest_first_with_metadata_on_request(
+    slack_emulator, slack_client
+):
+    slack_emulator.limits.disable()
+    slack_emulator.add_channel("C1", "partner-a")
+    for n in range(5):
+        await slack_client.chat_postMessage(
+            channel="C1",
+            text=f"m{n}",
+            metadata={"event_type": "leadbot_outbox", "event_payload": {"outbox_id": n}},
+        )
+    first = await slack_client.conversations_history(
+        channel="C1", limit=2, include_all_metadata=True
+    )
+    assert [m["text"] for m in first["messages"]] == ["m4", "m3"]
+    assert first["messages"][0]["metadata"] == {
+        "event_type": "leadbot_outbox",
+        "event_payload": {"outbox_id": 4},
+    }
+    assert first["has_more"] is True
+    rest = await slack_client.conversations_history(
+        channel="C1", limit=10, cursor=first["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in rest["messages"]] == ["m2", "m1", "m0"]
+    assert rest["has_more"] is False and "metadata" not in rest["messages"][0]  # not asked for
+    latest = slack_emulator.last_message("C1").ts
+    newer = await slack_client.conversations_history(channel="C1", oldest=latest)
+    assert newer["messages"] == []  # oldest is exclusive
+
+
+async def test_history_refuses_unknown_channels_and_channels_without_the_bot(
+    slack_emulator, slack_client
+):
+    slack_emulator.add_channel("C2", "private", bot_member=False)
+    for channel, error in (("C404", "channel_not_found"), ("C2", "not_in_channel")):
+        with pytest.raises(SlackApiError) as raised:
+            await slack_client.conversations_history(channel=channel)
+        assert raised.value.response["error"] == error
+
+
+async def test_metadata_must_have_an_event_type_and_a_payload(slack_emulator, slack_client):
+    slack_emulator.add_channel("C1", "partner-a")
+    for metadata in (
+        {"event_type": "x"},
+        {"event_payload": {}},
+        {"event_type": "", "event_payload": {}},
+    ):
+        with pytest.raises(SlackApiError) as raised:
+            await slack_client.chat_postMessage(channel="C1", text="x", metadata=metadata)
+        assert raised.value.response["error"] == "invalid_metadata_format"
+    assert slack_emulator.messages("C1") == []
+
+
+async def test_history_is_a_tier_3_method(slack_emulator, slack_client):
+    slack_emulator.add_channel("C1", "partner-a")
+    for _ in range(50):
+        await slack_client.conversations_history(channel="C1")
+    with pytest.raises(SlackApiError) as raised:
+        await slack_client.conversations_history(channel="C1")
+    assert raised.value.response.status_code == 429
+
+
+async def test_posting_has_a_workspace_ceiling_with_a_generous_burst():
+    clock = ManualClock()
+    with SlackEmulator(token=SLACK_TOKEN, clock=clock, workspace_burst=3) as slack:
+        slack.add_channels(*(f"C{n}" for n in range(4)))
+        client = AsyncWebClient(token=SLACK_TOKEN, base_url=slack.api_url)
+        for n in range(3):
+            await client.chat_postMessage(channel=f"C{n}", text="x")
+        with pytest.raises(SlackApiError) as raised:
+            await client.chat_postMessage(channel="C3", text="x")  # a fresh channel, all the same
+        assert raised.value.response.status_code == 429
+        clock.now += 0.2  # ten a second
+        await client.chat_postMessage(channel="C3", text="x")

@@ -15,7 +15,7 @@ class RecordingTransport:
         self.deliveries: list[Delivery] = []
         self._next = 0
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
         return ()
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:

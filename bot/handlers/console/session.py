@@ -50,7 +50,7 @@ class ConsoleSession:
     def __init__(self, runtime: Runtime, out: Callable[[str], None] = print) -> None:
         self.runtime = runtime
         self.out = out
-        self.inbox = Inbox(out)
+        self.inbox = Inbox(out, hold=True)
         self.sender = OutboxSender(runtime, {Platform.CONSOLE: ConsoleTransport(self.inbox)})
         self.interactions = Interactions(runtime)
         self.identity = STAFF

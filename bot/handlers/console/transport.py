@@ -18,12 +18,14 @@ from bot.models import Platform
 
 
 class Inbox:
-    """Per-address inboxes. What arrives for a visible address is held until
-    :meth:`flush` and then printed in the order the notices were queued (outbox id), so
-    the screen does not depend on which address the sender happened to serve first."""
+    """Per-address inboxes. With ``hold`` (the console session), what arrives for a visible
+    address is held until :meth:`flush` and then printed in the order the notices were
+    queued (outbox id), so the screen does not depend on which address the sender happened
+    to serve first; without, it is printed at once."""
 
-    def __init__(self, out: Callable[[str], None]) -> None:
+    def __init__(self, out: Callable[[str], None], *, hold: bool = False) -> None:
         self._out = out
+        self._hold = hold
         self._unseen: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self._arrived: list[tuple[int, str]] = []
         self.visible: frozenset[str] = frozenset({STAFF})
@@ -40,6 +42,8 @@ class Inbox:
     def post(self, address: str, text: str, order: int = 0) -> None:
         if address in self.visible:
             self._arrived.append((order, _label(address, text)))
+            if not self._hold:
+                self.flush()
         else:
             self._unseen[address].append((order, _label(address, text)))
 
@@ -78,7 +82,7 @@ class ConsoleTransport:
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
         return ()
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:

@@ -46,9 +46,11 @@ class EmailTransport:
         self._secret = link_secret
         self._base = runtime.settings.server.base_url()
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
+        if edit:
+            return ()  # a closed teaser sends no mail (see deliver)
         s = self.settings
-        return [RateLimit(f"email:{s.host}:{s.port}", s.per_second, s.burst)]
+        return [RateLimit(f"email:{s.host}:{s.port}", s.per_second, s.burst, shared=True)]
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
         view = delivery.view

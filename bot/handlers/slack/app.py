@@ -270,7 +270,9 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     app = build_app(runtime, identity)
     parts.contexts.append(identity.warm_up)
     parts.contexts.append(linking_at_start(runtime, identity))
-    parts.transports[Platform.SLACK] = SlackTransport(web_client(settings, retries=False), settings)
+    parts.transports[Platform.SLACK] = SlackTransport(
+        web_client(settings, retries=False), settings, runtime.coordination
+    )
     if settings.socket_mode:
         parts.background.append(socket_mode_job(app, _secret(settings, "app_token")))
     else:

@@ -87,15 +87,37 @@ def retry_after(error: SlackApiError) -> float | None:
     return None
 
 
+def is_unreadable_success(error: SlackApiError) -> bool:
+    """Slack answered HTTP 2xx without an error code, in a shape slack_sdk could not read
+    (not JSON, no ``ok``): the call went through; only the answer is lost."""
+    if not 200 <= _status(error) < 300:
+        return False
+    response = error.response
+    try:
+        data = response.data if hasattr(response, "data") else None
+    except Exception:
+        data = None
+    return not (isinstance(data, dict) and data.get("error"))
+
+
 def delivery_error(method: str, error: SlackApiError) -> DeliveryError:
     """The outbox's view of one failed Slack Web API call. The message holds no content."""
     status, code = _status(error), error_code(error)
     message = f"slack {method}: {code} (HTTP {status})"
     if status == 429 or code in ("ratelimited", "rate_limited"):
         return DeliveryError(message, retry_after=retry_after(error) or 1.0)
-    if status >= 500 or code in TRANSIENT:
-        return DeliveryError(message)
+    if status >= 500 or code in TRANSIENT or is_unreadable_success(error):
+        return DeliveryError(message)  # an answer we could not read is worth another try
     return DeliveryError(message, permanent=True)
+
+
+def post_error(error: SlackApiError) -> DeliveryError:
+    """A failed ``chat.postMessage``, and whether the message may be in the channel all the
+    same: Slack's own refusals (``ok: false``, 429) posted nothing; a 5xx from a proxy in
+    between may hide a post that went through."""
+    refused = delivery_error("chat.postMessage", error)
+    refused.maybe_sent = _status(error) >= 500
+    return refused
 
 
 def network_error(method: str, error: BaseException) -> DeliveryError:

@@ -11,6 +11,12 @@ teaser or a lead card later.
 A long notice (a content pack) may need several messages. If Slack refuses part-way (a
 429), the parts already posted are remembered by outbox row, so the retry continues
 where it stopped instead of posting them twice.
+
+No duplicates after a crash: every posted message carries metadata naming its outbox row
+(:mod:`~bot.handlers.slack.lookup`). A row in doubt — its sender died or lost the answer
+mid-send — is first looked for in the channel's history; what is found is not posted
+again. An answer Slack sent with HTTP 200 that cannot be read (another JSON shape, no
+``ts``) counts as posted: the reference is unknown, logged, and nothing is posted twice.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cockpit.charts import digest_png
 from bot.config import SlackSettings
+from bot.coordination import Coordination
 from bot.delivery.notices import Delivery, DigestView, MessageRef, TeaserView
 from bot.delivery.transports import DeliveryError, RateLimit
 from bot.handlers.slack.blocks import render
@@ -32,9 +39,12 @@ from bot.handlers.slack.errors import (
     NETWORK_ERRORS,
     delivery_error,
     error_code,
+    is_unreadable_success,
     network_error,
+    post_error,
 )
 from bot.handlers.slack.kit import Message
+from bot.handlers.slack.lookup import HISTORY_BURST, HISTORY_PER_SECOND, metadata, posted_parts
 from bot.models import Platform
 from bot.reports.digest import digest_lines
 
@@ -55,19 +65,38 @@ def decode_ref(ref: MessageRef) -> tuple[str | None, str]:
     return (channel, ts) if sep else (None, ref.message_id)
 
 
+EDITS = RateLimit("slack:updates", 50 / 60, 50, shared=False)
+"""chat.update is a Tier 3 method: 50+ calls a minute. Not ``shared``: while it is empty,
+edits wait, but posts to every channel go on."""
+
+
+class Unreadable(Exception):
+    """Slack answered with success (HTTP 200) in a shape that cannot be read."""
+
+
 class SlackTransport:
     platform = Platform.SLACK
 
-    def __init__(self, client: AsyncWebClient, settings: SlackSettings) -> None:
+    def __init__(
+        self, client: AsyncWebClient, settings: SlackSettings, coordination: Coordination
+    ) -> None:
         self.client = client
+        self.coordination = coordination
         self.per_second = settings.per_channel_per_second
         self.burst = settings.burst
+        self.workspace = RateLimit(
+            "slack:workspace", settings.workspace_per_second, settings.workspace_burst, True
+        )
         self._dm: dict[str, str] = {}  # user id -> DM channel id
         self._posted: dict[int, tuple[str, list[str]]] = {}  # outbox id -> channel, ts so far
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
-        """Slack allows about one message per second per channel, with short bursts."""
-        return (RateLimit(f"slack:channel:{address}", self.per_second, self.burst),)
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
+        """Posts: about one message per second per channel with short bursts, and the
+        workspace's ceiling shared by all channels (many channels go in parallel). Edits
+        (``chat.update``, Tier 3): about 50 a minute for the whole workspace."""
+        if edit:
+            return (EDITS,)
+        return (RateLimit(f"slack:channel:{address}", self.per_second, self.burst), self.workspace)
 
     async def _call(self, method: str, call: Callable[[], Awaitable[Any]]) -> Any:
         try:
@@ -129,21 +158,105 @@ class SlackTransport:
         files = answer.get("files") or [{}]
         return MessageRef(delivery.address, f"{channel}:file:{files[0].get('id', '')}")
 
-    async def _post(self, delivery: Delivery, messages: list[Message]) -> MessageRef:
+    async def _post(self, delivery: Delivery, messages: list[Message]) -> MessageRef | None:
         channel = await self.channel_for(delivery.address)
         channel_id, posted = self._posted.get(delivery.outbox_id, (channel, []))
-        for message in messages[len(posted) :]:
-            answer = await self._call(
-                "chat.postMessage",
-                lambda m=message, c=channel_id: self.client.chat_postMessage(
-                    channel=c, text=m.text, blocks=m.blocks, unfurl_links=False, unfurl_media=False
-                ),
-            )
-            channel_id = str(answer.get("channel") or channel_id)
-            posted.append(str(answer["ts"]))
+        if delivery.in_doubt and not posted:
+            posted = await self._already_posted(delivery, channel_id, len(messages))
+        for part, message in enumerate(messages):
+            if part < len(posted):
+                continue
+            try:
+                answer = await self._call_post(
+                    channel_id, message, metadata(delivery.outbox_id, part, delivery.through_id)
+                )
+            except Unreadable as exc:
+                log.warning(
+                    "slack took outbox %s (part %d) but its answer could not be read (%s); "
+                    "counted as posted, reference unknown",
+                    delivery.outbox_id,
+                    part,
+                    exc,
+                )
+                posted.append("")
+            else:
+                channel_id = str(answer.get("channel") or channel_id)
+                posted.append(str(answer["ts"]))
             self._posted[delivery.outbox_id] = (channel_id, posted)
         self._posted.pop(delivery.outbox_id, None)
-        return encode_ref(delivery.address, channel_id, posted[0])
+        return encode_ref(delivery.address, channel_id, posted[0]) if posted[0] else None
+
+    async def _call_post(self, channel: str, message: Message, meta: dict[str, Any]) -> Any:
+        """``chat.postMessage``; raises :class:`Unreadable` for a success it cannot read."""
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=channel,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=meta,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            if is_unreadable_success(exc):
+                raise Unreadable(str(exc).splitlines()[0][:200]) from None
+            raise post_error(exc) from None
+        except NETWORK_ERRORS as exc:
+            lost = network_error("chat.postMessage", exc)
+            lost.maybe_sent = True  # the request may have arrived; only the answer is lost
+            raise lost from None
+        if not isinstance(answer.get("ts"), str) or not answer.get("ts"):
+            raise Unreadable("no ts in the answer")
+        return answer
+
+    async def _already_posted(self, delivery: Delivery, channel_id: str, parts: int) -> list[str]:
+        """For a row in doubt: the timestamps of its parts already in the channel.
+
+        Raises :class:`DeliveryError` (the row stays in doubt) when the history cannot be
+        read now; posts only after the history said the message is not there, unless the
+        bot may not read it at all (then at most this one message may repeat, logged).
+        """
+        wait = await self.coordination.take_token(
+            "slack:history", HISTORY_PER_SECOND, HISTORY_BURST
+        )
+        if wait > 0:
+            raise DeliveryError("slack conversations.history: paced", retry_after=wait)
+
+        async def page(cursor: str | None) -> dict[str, Any]:
+            answer = await self.client.conversations_history(
+                channel=channel_id, limit=100, include_all_metadata=True, cursor=cursor
+            )
+            return dict(answer.data) if isinstance(answer.data, dict) else {}
+
+        try:
+            found = await posted_parts(page, delivery.outbox_id)
+        except SlackApiError as exc:
+            error = delivery_error("conversations.history", exc)
+            if not error.permanent:
+                raise error from None
+            log.warning(
+                "slack: cannot look for outbox %s in %s before posting it again (%s); "
+                "give leadbot the *:history scopes (docs/slack.md)",
+                delivery.outbox_id,
+                channel_id,
+                error,
+            )
+            return []
+        except NETWORK_ERRORS as exc:
+            raise network_error("conversations.history", exc) from None
+        if found:
+            log.info(
+                "slack: outbox %s was already posted (%d of %d part(s)); not posted again",
+                delivery.outbox_id,
+                len(found),
+                parts,
+            )
+        posted: list[str] = []
+        for part in range(parts):
+            if part not in found:
+                break
+            posted.append(found[part])
+        return posted
 
     async def _edit(self, delivery: Delivery, message: Message) -> MessageRef | None:
         assert delivery.edit is not None
@@ -154,6 +267,13 @@ class SlackTransport:
                 channel=channel, ts=ts, text=message.text, blocks=message.blocks
             )
         except SlackApiError as exc:
+            if is_unreadable_success(exc):
+                log.warning(
+                    "slack took the edit of outbox %s but its answer could not be read; "
+                    "counted as done",
+                    delivery.outbox_id,
+                )
+                return delivery.edit
             if error_code(exc) not in GONE:
                 raise delivery_error("chat.update", exc) from None
             if isinstance(delivery.view, TeaserView):

@@ -31,6 +31,7 @@ from bot.chat.identity import Identity, identify
 from bot.chat.interactions import Interactions
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery.transports import RateLimit
+from bot.handlers.telegram.answered import AnsweredRequest
 from bot.handlers.telegram.keyboards import Keyboard, markup
 from bot.handlers.telegram.limits import flood_limits, log_failure, seconds
 from bot.handlers.telegram.updates import Person
@@ -76,6 +77,7 @@ def build_application(settings: TelegramSettings) -> Application:
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
         .base_url(settings.api_url)
+        .request(AnsweredRequest())
         .updater(None)
         .build()
     )

@@ -20,7 +20,12 @@ from bot.delivery.transports import RateLimit
 def flood_limits(settings: TelegramSettings, chat_id: str) -> list[RateLimit]:
     """The token buckets one message to ``chat_id`` takes from (Telegram's flood limits)."""
     limits = [
-        RateLimit("telegram:global", settings.global_per_second, int(settings.global_per_second)),
+        RateLimit(
+            "telegram:global",
+            settings.global_per_second,
+            max(1, int(settings.global_per_second)),
+            shared=True,
+        ),
         RateLimit(f"telegram:chat:{chat_id}", settings.chat_per_second, settings.chat_burst),
     ]
     if chat_id.startswith("-"):

@@ -13,12 +13,19 @@ failed and tells staff; nothing is dropped:
 * "message is not modified" on an edit — done (the message already shows this);
 * an edit whose message is gone — a lead card is sent anew, a teaser edit is done;
 * network errors, timeouts, 5xx — retry with backoff.
+
+Telegram has no way to look up what a bot sent, so a message whose sender died between
+Telegram's acceptance and the outbox's "sent" mark is sent once more by the next sender:
+at most one duplicate per message that was on its way (docs/lifecycle.md). An answer
+Telegram gave with HTTP 2xx that cannot be read is a sent message with an unknown
+reference (logged), never a reason to send it again (:mod:`~bot.handlers.telegram.answered`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from telegram import Message
 from telegram.constants import ParseMode
@@ -34,6 +41,7 @@ from telegram.error import (
 from bot.cockpit.charts import digest_png
 from bot.delivery.notices import Delivery, DigestView, LeadCardView, MessageRef
 from bot.delivery.transports import DeliveryError, RateLimit
+from bot.handlers.telegram.answered import watching
 from bot.handlers.telegram.bot import NO_PREVIEW, TelegramBot
 from bot.handlers.telegram.keyboards import markup
 from bot.handlers.telegram.limits import seconds
@@ -42,6 +50,7 @@ from bot.handlers.telegram.render import Outgoing, render_view
 from bot.models import Platform
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NOT_READY_RETRY_SECONDS = 5.0
 PARTS_TTL_SECONDS = 7 * 86_400
@@ -71,8 +80,8 @@ def classify(exc: TelegramError, chat_id: int) -> DeliveryError:
             return DeliveryError(text)
         return DeliveryError(f"refused by Telegram: {text}", permanent=True)
     if isinstance(exc, NetworkError):  # includes TimedOut and 5xx answers
-        return DeliveryError(f"network: {text}")
-    return DeliveryError(f"{type(exc).__name__}: {text}")
+        return DeliveryError(f"network: {text}", maybe_sent=True)
+    return DeliveryError(f"{type(exc).__name__}: {text}", maybe_sent=True)
 
 
 class TelegramTransport:
@@ -81,8 +90,11 @@ class TelegramTransport:
     def __init__(self, tg: TelegramBot) -> None:
         self.tg = tg
 
-    def rate_limits(self, address: str) -> Sequence[RateLimit]:
-        return self.tg.rate_limits(address)
+    def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
+        limits = self.tg.rate_limits(address)
+        if edit:  # edits count towards the bot's and the group's limits, not the chat's
+            return [r for r in limits if not r.bucket.startswith("telegram:chat:")]
+        return limits
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
         if not self.tg.ready.is_set():
@@ -91,14 +103,18 @@ class TelegramTransport:
         messages = render_view(delivery.view)
         try:
             if isinstance(delivery.view, DigestView):
-                sent = await self.tg.bot.send_photo(
-                    chat_id,
-                    digest_png(delivery.view),
-                    caption=messages[0].text,
-                    parse_mode=ParseMode.HTML,
-                    filename=f"leadbot-{delivery.view.end.isoformat()}.png",
+                view = delivery.view
+                sent = await self._performed(
+                    delivery,
+                    lambda: self.tg.bot.send_photo(
+                        chat_id,
+                        digest_png(view),
+                        caption=messages[0].text,
+                        parse_mode=ParseMode.HTML,
+                        filename=f"leadbot-{view.end.isoformat()}.png",
+                    ),
                 )
-                ref = MessageRef(str(chat_id), str(sent.message_id))
+                ref = MessageRef(str(chat_id), str(sent.message_id)) if sent else None
             elif delivery.edit is not None:
                 ref = await self._edit(delivery, chat_id, messages[0])
             else:
@@ -111,22 +127,43 @@ class TelegramTransport:
             await mark_reachable(self.tg.runtime, chat_id)
         return ref
 
-    async def _send(self, chat_id: int, message: Outgoing) -> Message:
-        return await self.tg.bot.send_message(
-            chat_id,
-            message.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup(message.keyboard),
-            link_preview_options=NO_PREVIEW,
+    async def _performed(self, delivery: Delivery, call: Callable[[], Awaitable[T]]) -> T | None:
+        """One Bot API call; None when Telegram took it (HTTP 2xx) but its answer could not
+        be read — counted as done, never repeated."""
+        with watching() as answers:
+            try:
+                return await call()
+            except Exception as exc:
+                if not answers.succeeded:
+                    raise
+                log.warning(
+                    "telegram took outbox %s but its answer could not be read (%s: %s); "
+                    "counted as sent, reference unknown",
+                    delivery.outbox_id,
+                    type(exc).__name__,
+                    str(exc)[:200],
+                )
+                return None
+
+    async def _send(self, delivery: Delivery, chat_id: int, message: Outgoing) -> Message | None:
+        return await self._performed(
+            delivery,
+            lambda: self.tg.bot.send_message(
+                chat_id,
+                message.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(message.keyboard),
+                link_preview_options=NO_PREVIEW,
+            ),
         )
 
     async def _send_all(
         self, delivery: Delivery, chat_id: int, messages: list[Outgoing]
-    ) -> MessageRef:
+    ) -> MessageRef | None:
         """Send one or more messages; after a failure, a retry goes on where it stopped."""
         if len(messages) == 1:
-            sent = await self._send(chat_id, messages[0])
-            return MessageRef(str(chat_id), str(sent.message_id))
+            sent = await self._send(delivery, chat_id, messages[0])
+            return MessageRef(str(chat_id), str(sent.message_id)) if sent else None
         coordination = self.tg.runtime.coordination
         key = f"telegram:parts:{delivery.outbox_id}"
         done = int(await coordination.get(key) or 0)
@@ -136,25 +173,28 @@ class TelegramTransport:
                 continue
             if index > done:
                 await self.tg.pace(chat_id)  # the sender paid for the first one of this try
-            sent = await self._send(chat_id, message)
-            first = first or str(sent.message_id)
+            sent = await self._send(delivery, chat_id, message)
+            first = first or (str(sent.message_id) if sent else "")
             await coordination.put(f"{key}:first", first, PARTS_TTL_SECONDS)
             await coordination.put(key, str(index + 1), PARTS_TTL_SECONDS)
         await coordination.delete(key)
         await coordination.delete(f"{key}:first")
-        assert first is not None
-        return MessageRef(str(chat_id), first)
+        return MessageRef(str(chat_id), first) if first else None
 
-    async def _edit(self, delivery: Delivery, chat_id: int, message: Outgoing) -> MessageRef:
+    async def _edit(self, delivery: Delivery, chat_id: int, message: Outgoing) -> MessageRef | None:
         assert delivery.edit is not None
+        edit = delivery.edit
         try:
-            await self.tg.bot.edit_message_text(
-                message.text,
-                chat_id=chat_id,
-                message_id=int(delivery.edit.message_id),
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup(message.keyboard),
-                link_preview_options=NO_PREVIEW,
+            await self._performed(
+                delivery,
+                lambda: self.tg.bot.edit_message_text(
+                    message.text,
+                    chat_id=chat_id,
+                    message_id=int(edit.message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(message.keyboard),
+                    link_preview_options=NO_PREVIEW,
+                ),
             )
         except BadRequest as exc:
             lowered = str(exc).lower()
@@ -164,7 +204,7 @@ class TelegramTransport:
                 raise
             if isinstance(delivery.view, LeadCardView):
                 log.info("lead card %s gone; sending it anew", delivery.edit.message_id)
-                sent = await self._send(chat_id, message)
-                return MessageRef(str(chat_id), str(sent.message_id))
+                sent = await self._send(delivery, chat_id, message)
+                return MessageRef(str(chat_id), str(sent.message_id)) if sent else None
             return delivery.edit  # a teaser someone deleted: nothing left to close
         return delivery.edit

@@ -81,6 +81,12 @@ def conversations_open(
     return {"no_op": existed, "already_open": existed, "channel": channel}
 
 
+def conversations_history(
+    state: SlackState, params: dict[str, Any], token: str | None
+) -> dict[str, Any]:
+    return state.history(params)
+
+
 def users_info(state: SlackState, params: dict[str, Any], token: str | None) -> dict[str, Any]:
     user = state.require_user(params.get("user"))
     return {"user": user.as_api(state.team_id, as_bool(params.get("include_locale")))}
@@ -203,6 +209,7 @@ METHODS: dict[str, Method] = {
     "chat.delete": delete,
     "chat.postEphemeral": post_ephemeral,
     "conversations.open": conversations_open,
+    "conversations.history": conversations_history,
     "users.info": users_info,
     "users.lookupByEmail": users_lookup_by_email,
     "views.open": views_open,

@@ -51,6 +51,8 @@ class SlackEmulator(EmulatorServer):
         trigger_ttl: float = 3.0,
         post_per_second: float = 1.0,
         post_burst: int = 4,
+        workspace_per_second: float = 10.0,
+        workspace_burst: int = 600,
     ) -> None:
         super().__init__(clock=clock)
         self.token = token
@@ -71,6 +73,23 @@ class SlackEmulator(EmulatorServer):
                 post_burst,
                 self._channel_bucket,
                 frozenset({"chat.postMessage"}),
+            )
+        )
+        # Slack's ceiling for an app in a workspace: "several hundred messages per minute",
+        # with generous bursts (api.slack.com/methods/chat.postMessage#rate_limiting).
+        self.limits.add(
+            LimitRule(
+                "workspace",
+                workspace_per_second,
+                workspace_burst,
+                lambda m, p: "team",
+                frozenset({"chat.postMessage"}),
+            )
+        )
+        # conversations.history is a Tier 3 method: 50+ calls a minute, short bursts.
+        self.limits.add(
+            LimitRule(
+                "history", 50 / 60, 50, lambda m, p: "team", frozenset({"conversations.history"})
             )
         )
         self.limits.add(
@@ -236,6 +255,14 @@ class SlackEmulator(EmulatorServer):
         with self.lock:
             found = self.state.messages.get(self._channel_id(channel), [])
             return copy.deepcopy([m for m in found if include_deleted or not m.deleted])
+
+    def bot_message_times(self, channel: str) -> list[float]:
+        """When each bot message in ``channel`` was posted (``time.time()``), oldest first.
+
+        Cheap (no copies), for benchmarks that watch hundreds of channels."""
+        with self.lock:
+            found = self.state.messages.get(self._channel_id(channel), [])
+            return [m.at for m in found if m.user == self.bot_user_id and not m.deleted]
 
     def bot_messages(self, channel: str) -> list[SlackMessage]:
         """Only the messages the bot posted (not the driver's user messages)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.emulators.slack import blocks as bk
-from tests.emulators.slack.errors import SlackFailure, as_json
+from tests.emulators.slack.errors import SlackFailure, as_bool, as_json
 from tests.emulators.slack.models import (
     Channel,
     Ephemeral,
@@ -152,10 +152,55 @@ class SlackState(ViewsMixin):
             user=self.bot_user_id,
             bot_id=self.bot_id,
             thread_ts=params.get("thread_ts") or None,
-            metadata=as_json(params.get("metadata"), "metadata"),
+            metadata=_metadata(params.get("metadata")),
         )
         self.messages[channel.id].append(message)
         return message
+
+    def history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``conversations.history``: the channel's messages, newest first, in pages.
+
+        ``oldest``/``latest`` bound the timestamps (exclusive unless ``inclusive``), the
+        cursor is the position of the next page. Message metadata is included only with
+        ``include_all_metadata``, as on Slack.
+        """
+        channel = self.resolve_channel(params.get("channel"))
+        if not channel.bot_member:
+            raise SlackFailure("not_in_channel")
+        try:
+            limit = int(params.get("limit") or 100)
+            start = int(str(params.get("cursor") or "0").removeprefix("pos:"))
+        except ValueError:
+            raise SlackFailure("invalid_arguments", detail="limit and cursor are numbers") from None
+        limit = max(1, min(limit, 999))
+        inclusive = as_bool(params.get("inclusive"))
+        oldest, latest = params.get("oldest"), params.get("latest")
+
+        def within(ts: str) -> bool:
+            value = float(ts)
+            if oldest and (value < float(oldest) or (value == float(oldest) and not inclusive)):
+                return False
+            return not (
+                latest and (value > float(latest) or (value == float(latest) and not inclusive))
+            )
+
+        found = [m for m in reversed(self.messages.get(channel.id, [])) if not m.deleted]
+        found = [m for m in found if within(m.ts)]
+        page = found[start : start + limit]
+        with_metadata = as_bool(params.get("include_all_metadata"))
+        messages = []
+        for message in page:
+            data = message.as_api(self.team_id)
+            if not with_metadata:
+                data.pop("metadata", None)
+            messages.append(data)
+        more = start + limit < len(found)
+        return {
+            "messages": messages,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": f"pos:{start + limit}" if more else ""},
+        }
 
     def add_user_message(self, channel_id: str, user: str, text: str) -> SlackMessage:
         """A message a user typed (the driver's side), kept so history looks complete."""
@@ -281,3 +326,18 @@ class SlackState(ViewsMixin):
         for upload in found:
             upload.completed = True
         return [{k: v for k, v in f.items() if k != "data"} for f in described]
+
+
+def _metadata(value: Any) -> dict[str, Any] | None:
+    """Message metadata as Slack checks it: an ``event_type`` name and an object payload."""
+    metadata = as_json(value, "metadata")
+    if metadata is None:
+        return None
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not metadata["event_type"]
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise SlackFailure("invalid_metadata_format")
+    return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
