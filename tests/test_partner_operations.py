@@ -215,3 +215,24 @@ async def test_slack_and_telegram_staff_and_managers(
         await tg_world.private(tg_world.users[0], lambda m: "⚠" in m.plain_text)
         await tg_world.driver.command(boss, "resume", "P0")
         await tg_world.private(staff_user, lambda m: "gets teasers again" in m.plain_text)
+
+
+async def test_a_staff_chat_hears_the_assign_warnings_in_its_language(
+    make_settings: Any, clock: ManualClock
+) -> None:
+    settings = make_settings(
+        distribution={"waves": [{"size": 0, "minutes": 60}]},
+        products=[{"id": "X200", "line": "X-series"}],
+        staff={"language": "de"},
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    await _directory(runtime)
+    nowhere = await _lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
+    console = Console(runtime)
+    await console("as staff")
+    answer = await console(f"assign {nowhere} P2")
+    assert f"Lead #{nowhere} wird nur Partner P2 angeboten — Hinweis:" in answer
+    assert "Partner bedient sein eigenes Land" in answer or "außerhalb der Gebiete" in answer
+    assert "lead in CH" not in answer  # not the English detail the CLI prints
+    assert await _offered_to(runtime, nowhere) == {"P2": OfferStatus.OPEN}
+    await runtime.close()

@@ -18,6 +18,7 @@ from bot.directory.availability import pause, resume
 from bot.errors import NotFound, ServiceError
 from bot.explain.service import explain_stored_lead
 from bot.explain.text import render_partner, render_summary
+from bot.explain.words import check_text
 from bot.leads import staff as staff_services
 from bot.leads.assign import assign
 from bot.leads.lifecycle import IllegalTransition
@@ -54,7 +55,7 @@ async def partner_operation(
                     params = {
                         "lead_id": lead_id,
                         "partner": done.partner_name,
-                        "warnings": "; ".join(done.warnings),
+                        "warnings": "; ".join(check_text(ch, who.language) for ch in done.failed),
                     }
                     return Reply(key, params=params, lead_id=lead_id)
                 case c.Pause(partner_id, until, reason):

@@ -18,6 +18,7 @@ from bot.errors import NotAllowed, NotFound
 from bot.explain.service import explain_stored_lead
 from bot.leads.distribution import offer_exclusively
 from bot.leads.events import change_status, record
+from bot.matching.model import Check
 from bot.models import Lead, LeadStatus, Partner
 from bot.uow import UnitOfWork
 
@@ -29,7 +30,12 @@ class Assignment:
     lead_id: int
     partner_id: str
     partner_name: str
-    warnings: tuple[str, ...]  # the filters the partner does not pass, in words
+    failed: tuple[Check, ...]  # the filters the partner does not pass
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The failed filters in English (CLI, event log); chats word them per language."""
+        return tuple(check.detail for check in self.failed)
 
 
 async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -> Assignment:
@@ -58,7 +64,8 @@ async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -
         )
     explained = await explain_stored_lead(uow, lead_id, partner_id)
     item = explained.explanation.partner(partner_id)
-    warnings = tuple(check.detail for check in item.failed) if item is not None else ()
+    failed = tuple(item.failed) if item is not None else ()
+    warnings = [check.detail for check in failed]
     if lead.status is not LeadStatus.OFFERED:
         change_status(uow, lead, LeadStatus.OFFERED, actor, assigned_to=partner_id)
     await offer_exclusively(uow, lead, partner_id, actor)
@@ -69,7 +76,7 @@ async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -
         "assigned",
         partner_id=partner_id,
         round=lead.offer_round,
-        warnings=list(warnings) or None,
+        warnings=warnings or None,
     )
     await uow.outbox.staff(
         "assigned",
@@ -79,4 +86,4 @@ async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -
         warnings="; ".join(warnings) or None,
     )
     await uow.commit()
-    return Assignment(lead.id, partner.id, partner.name, warnings)
+    return Assignment(lead.id, partner.id, partner.name, failed)
