@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -171,3 +172,26 @@ async def test_rate_limited_address_waits_without_dropping(
         await sender.drain()
     assert {r.status for r in await _rows(runtime)} == {OutboxStatus.SENT}
     assert len(transport.deliveries) == len(await _rows(runtime))
+
+
+async def test_status_shows_notices_being_sent_in_doubt_and_the_oldest_waiting(
+    make_settings, database_url: str, tmp_path: Path
+) -> None:
+    settings: Settings = make_settings(products=[{"id": "X200", "line": "X-series"}])
+    runtime = Runtime.create(settings)  # system clock: the CLI below runs in another process
+    await _one_lead(runtime)
+    async with runtime.uow() as uow:  # what a sender that was killed mid-send leaves behind
+        rows = list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        assert len(rows) >= 2
+        now = runtime.clock.now()
+        rows[0].claimed_by, rows[0].locked_until = "worker-1", now + timedelta(minutes=5)
+        rows[1].in_doubt = True
+        for row in rows:
+            row.next_attempt_at = now - timedelta(minutes=12)
+        await uow.commit()
+    status = leadbot_process("outbox", "status", config=config_file(tmp_path, database_url))
+    assert status.returncode == 0, status.stderr
+    assert "1 being sent now" in status.stdout
+    assert "1 in doubt" in status.stdout
+    assert "oldest waiting notice due 12 min ago" in status.stdout
+    await runtime.close()

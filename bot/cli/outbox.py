@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 
 from bot.cli.common import command, config_option, pass_settings, run_async
 from bot.config import Settings
@@ -20,12 +22,25 @@ def outbox_group() -> None:
 @command(outbox_group, name="status")
 @pass_settings
 def outbox_status(settings: Settings) -> None:
-    """Counts per platform and state, and the last error of failed notices."""
+    """Counts per platform and state, notices being sent or in doubt, the oldest waiting
+    notice, and the last error of failed notices."""
 
     async def run() -> list[str]:
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
+                now = runtime.clock.now()
+                pending = OutboxMessage.status == OutboxStatus.PENDING
+                leased = and_(pending, OutboxMessage.locked_until > now)
+                sending, doubtful, oldest = (
+                    await uow.session.execute(
+                        select(
+                            func.count().filter(leased),
+                            func.count().filter(and_(pending, OutboxMessage.in_doubt)),
+                            func.min(OutboxMessage.next_attempt_at).filter(pending),
+                        )
+                    )
+                ).one()
                 counts = (
                     await uow.session.execute(
                         select(OutboxMessage.platform, OutboxMessage.status, func.count())
@@ -46,11 +61,30 @@ def outbox_status(settings: Settings) -> None:
         lines = [f"{platform:<10} {status.value:<8} {n}" for platform, status, n in counts]
         if not lines:
             lines = ["The outbox is empty."]
+        if sending:
+            lines.append(f"  {sending} being sent now (leased by a running sender)")
+        if doubtful:
+            lines.append(
+                f"  {doubtful} in doubt: a sender stopped mid-send; Slack is searched for the "
+                "message before it is posted again, other platforms may show it twice"
+            )
+        if oldest is not None:
+            lines.append(f"  oldest waiting notice due {_ago(now, oldest)}")
         for row_id, platform, error in failed:
             lines.append(f"  failed #{row_id} ({platform}): {error}")
         return lines
 
     click.echo("\n".join(run_async(run())))
+
+
+def _ago(now: datetime, then: datetime) -> str:
+    """``then`` relative to ``now`` in whole minutes (``in 5 min`` for a later retry)."""
+    if then.tzinfo is None:  # SQLite hands back naive UTC
+        then = then.replace(tzinfo=UTC)
+    minutes = round((now - then).total_seconds() / 60)
+    if minutes == 0:
+        return "now"
+    return f"{minutes} min ago" if minutes > 0 else f"in {-minutes} min"
 
 
 @command(outbox_group, name="retry")
