@@ -16,7 +16,7 @@ from bot.chat import commands as c
 from bot.chat.results import Reply
 from bot.handlers.slack import home
 from bot.handlers.slack.blocks import CLAIM
-from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
+from bot.handlers.slack.deps import Respond, SlackDeps, answer_reply
 from bot.handlers.slack.payloads import button_press, number
 
 
@@ -26,9 +26,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def claim(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         await ack()
         press = button_press(body)
-        who = await deps.who(press.user_id)
-        if who.rep_id is None:
-            await answer(respond, unknown_user(who))
+        who = await deps.rep(press.user_id, respond)
+        if who is None:
             return
         offer_id = number(press.value)
         if offer_id is None:

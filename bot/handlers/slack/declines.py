@@ -19,10 +19,8 @@ from bot.handlers.slack.blocks import DECLINE
 from bot.handlers.slack.deps import (
     Respond,
     SlackDeps,
-    answer,
     answer_reply,
     tell_after_modal,
-    unknown_user,
 )
 from bot.handlers.slack.modals import DECLINE_CALLBACK, decline_modal, read_decline
 from bot.handlers.slack.payloads import button_press, number, view_submission
@@ -34,9 +32,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def decline_button(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         await ack()
         press = button_press(body)
-        who = await deps.who(press.user_id)
-        if who.rep_id is None:
-            await answer(respond, unknown_user(who))
+        who = await deps.rep(press.user_id, respond)
+        if who is None:
             return
         offer_id = number(press.value)
         if offer_id is None or not press.trigger_id:

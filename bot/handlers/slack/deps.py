@@ -60,6 +60,14 @@ class SlackDeps:
     async def who(self, user_id: str) -> Identity:
         return await identify(self.runtime, Platform.SLACK, user_id)
 
+    async def rep(self, user_id: str, respond: Respond) -> Identity | None:
+        """The rep behind ``user_id``; anyone else is told how to get linked (``None``)."""
+        who = await self.who(user_id)
+        if who.rep_id is None:
+            await answer(respond, unknown_user(who))
+            return None
+        return who
+
     def today(self) -> date:
         """Today in the manufacturer's time zone (follow-up dates are calendar days)."""
         zone = ZoneInfo(self.runtime.settings.distribution.timezone)

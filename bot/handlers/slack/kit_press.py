@@ -16,7 +16,7 @@ from bot.chat.results import Reply
 from bot.delivery.content_views import reopen_content
 from bot.delivery.notices import MessageView
 from bot.handlers.slack import sales_kit
-from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, unknown_user
+from bot.handlers.slack.deps import Respond, SlackDeps, answer_reply
 from bot.handlers.slack.payloads import ButtonPress, button_press, number
 
 
@@ -44,9 +44,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         body: dict, respond: Respond, client: AsyncWebClient, *, expanded: bool
     ) -> None:
         press = button_press(body)
-        who = await deps.who(press.user_id)
-        if who.rep_id is None:
-            await answer(respond, unknown_user(who))
+        who = await deps.rep(press.user_id, respond)
+        if who is None:
             return
         ref = number(press.value)
         view = await _kit(deps, ref, who.rep_id) if ref is not None else None
