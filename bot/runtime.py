@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.coordination import Coordination, create_coordination
 from bot.db import create_engine_async, session_factory
 from bot.handlers import registry
+from bot.health import HealthBoard
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
 from bot.reports.format import use_timezone
@@ -36,6 +37,8 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     cache: dict[str, Any] = field(default_factory=dict)
     """Process-wide caches of derived data (e.g. the partner directory snapshot)."""
+    health: HealthBoard = field(default_factory=HealthBoard)
+    """What this process's parts report about themselves (shown by ``/healthz``)."""
 
     @classmethod
     def create(
@@ -51,6 +54,7 @@ class Runtime:
             sessions=session_factory(engine),
             coordination=create_coordination(redis.url, redis.key_prefix, clock),
             clock=clock,
+            health=HealthBoard(clock),
         )
 
     def uow(self) -> UnitOfWork:

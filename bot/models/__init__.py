@@ -19,6 +19,7 @@ from bot.models.enums import (
 )
 from bot.models.lead import Lead, LeadEvent, LeadExclusion, LeadPersonalData
 from bot.models.links import UsedLink
+from bot.models.resilience import Lease, SeenDelivery
 
 __all__ = [
     "ActorKind",
@@ -37,6 +38,7 @@ __all__ = [
     "LeadPersonalData",
     "LeadStatus",
     "LeadTombstone",
+    "Lease",
     "LinkCode",
     "MessageKind",
     "NewsFeed",
@@ -48,6 +50,7 @@ __all__ = [
     "Partner",
     "Platform",
     "Rep",
+    "SeenDelivery",
     "Timer",
     "TimerKind",
     "UsedLink",

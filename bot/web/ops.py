@@ -18,11 +18,13 @@ from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, inspect, select, text
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.health import State
 from bot.logsafe import printable
 from bot.models import (
     Lead,
@@ -123,11 +125,15 @@ async def healthz(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
     database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
     ok = database["ok"] and redis["ok"]
-    body = {
-        "status": "ok" if ok else "unavailable",
-        "checks": {"database": database, "redis": redis},
+    parts = {
+        name: {"state": str(report.state), "detail": report.detail, "since": report.since}
+        for name, report in sorted(runtime.health.reports().items())
     }
-    return JSONResponse(body, status_code=200 if ok else 503)
+    worst = runtime.health.worst()
+    ok = ok and worst != State.DOWN
+    status = "unavailable" if not ok else ("degraded" if worst == State.DEGRADED else "ok")
+    body = {"status": status, "checks": {"database": database, "redis": redis}, "parts": parts}
+    return JSONResponse(jsonable_encoder(body), status_code=200 if ok else 503)
 
 
 def _labels(**labels: str) -> str:
