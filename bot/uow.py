@@ -3,7 +3,8 @@
 Services receive a unit of work, change state and write the notices the change causes into
 the outbox through the same session (``uow.outbox``). Nothing is written unless
 ``commit()`` is called, so a service that raises leaves no partial state. After a commit
-that queued notices, the outbox sender is woken.
+that queued notices, the outbox sender is woken. While a platform delivery is being
+applied, the first commit also marks it seen (:mod:`bot.seen`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import seen
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crm.changes import LeadChanges
@@ -102,7 +104,12 @@ class UnitOfWork:
         now = self.clock.now()
         await self.changes.stamp(now)
         await self.webhooks.write(self.session, now)
+        delivery = seen.pending_mark()  # a platform delivery being applied: seen with its work
+        if delivery is not None:
+            await seen.mark_in(self.session, delivery, now)
         await self.session.commit()
+        if delivery is not None:
+            seen.marked(delivery)
         if self.outbox.written and self._after_commit is not None:
             self.outbox.written = False
             await self._after_commit()
