@@ -51,6 +51,7 @@ from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email
 from bot.handlers.slack.transport import SlackTransport
 from bot.models import Platform
 from bot.runtime import Runtime
+from bot.supervisor import named
 from bot.web.api import ContextFactory
 from bot.web.parts import PlatformParts
 
@@ -254,6 +255,7 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
         web_client(settings, retries=False), settings, runtime.coordination
     )
     if settings.socket_mode:
-        parts.background.append(socket_mode_job(app, _secret(settings, "app_token")))
+        job = socket_mode_job(app, _secret(settings, "app_token"))
+        parts.background.append(named("slack-socket-mode", job))
     else:
         parts.routers.append(events_router(app, settings))
