@@ -1,4 +1,4 @@
-"""The Claim button under a teaser: decide who wins, then acknowledge, then answer.
+"""The Claim button under a teaser: decide who wins, answer the presser, then acknowledge.
 
 The press is decided *before* Slack gets its ack, so an acknowledged press is never lost:
 the claim — the core's single conditional UPDATE (a ``Claim`` command run by
@@ -6,12 +6,15 @@ the claim — the core's single conditional UPDATE (a ``Claim`` command run by
 seen in the same transaction, and only then does Slack hear 200. The decision is bounded
 (:data:`~bot.handlers.slack.deps.DECIDE_SECONDS`, inside Slack's 3 s); a database that
 cannot decide in time gets no ack, Slack shows the press failed and the rep presses again
-(safe: a repeated claim is "already yours"). The presser's ephemeral answer follows the
-ack through the response URL; the winner's lead card, the content pack and the "taken"
-edits of every other teaser come through the outbox.
+(safe: a repeated claim is "already yours"). The presser's ephemeral answer (response URL)
+goes out before the ack too, unless it would push the ack past
+:data:`~bot.handlers.slack.deps.ACK_BY_SECONDS` — then it follows. The winner's lead card,
+the content pack and the "taken" edits of every other teaser come through the outbox.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,7 +24,15 @@ from bot.chat.identity import Identity
 from bot.chat.results import Reply
 from bot.handlers.slack import home
 from bot.handlers.slack.blocks import CLAIM
-from bot.handlers.slack.deps import Respond, SlackDeps, answer, answer_reply, decide, unknown_user
+from bot.handlers.slack.deps import (
+    Respond,
+    SlackDeps,
+    answer,
+    answer_reply,
+    answer_then_ack,
+    decide,
+    unknown_user,
+)
 from bot.handlers.slack.payloads import button_press, number
 
 
@@ -40,12 +51,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(CLAIM)
     @deps.guard
     async def claim(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
+        started = asyncio.get_running_loop().time()
         press = button_press(body)
         who, reply = await decide(decision(press.user_id, press.value))
-        await ack()
         if reply is None:
-            await answer(respond, unknown_user(who))
+            await answer_then_ack(ack, answer(respond, unknown_user(who)), started)
             return
-        await answer_reply(respond, reply, who.language)
+        await answer_then_ack(ack, answer_reply(respond, reply, who.language), started)
         if reply.key == "claim.won":
             await home.publish(deps, client, who)

@@ -49,6 +49,22 @@ async def decide(work: Awaitable[T]) -> T:
         raise NotDecided from None
 
 
+ACK_BY_SECONDS = 2.5
+"""When the ack goes out at the latest, answered or not (Slack gives up after 3 s)."""
+
+
+async def answer_then_ack(ack: Any, answering: Awaitable[None], started: float) -> None:
+    """Send the presser's answer, then the ack — so an acknowledged press was answered —
+    unless the answer takes longer than :data:`ACK_BY_SECONDS` after ``started`` (the
+    loop time the press arrived): then the ack goes first and the answer follows."""
+    loop = asyncio.get_running_loop()
+    answer_task = asyncio.ensure_future(answering)
+    remaining = ACK_BY_SECONDS - (loop.time() - started)
+    await asyncio.wait({answer_task}, timeout=max(0.0, remaining))
+    await ack()
+    await answer_task
+
+
 class NotDecided(Exception):
     """The press could not be decided in time: do not acknowledge it (Slack shows the
     user that it failed; pressing again is safe — the claim is idempotent)."""
