@@ -19,7 +19,7 @@ opened the private chat") is kept out of the mark with :func:`aside`.
 
 Inside one process an in-flight map keeps the same delivery from running twice at the same
 moment (a retry arriving while the first attempt still works): the second waits for the
-first and is not processed. Across processes the row's primary key is the judge; two
+first, and is processed only if the first failed. Across processes the row's primary key is the judge; two
 processes applying the same delivery at the very same moment both run it (the insert
 ignores the conflict), which the idempotent services make harmless — see
 docs/architecture.md. Rows older than :data:`KEEP` are purged by the scheduler.
@@ -40,6 +40,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import READ_ONLY
 from bot.models.resilience import SeenDelivery
 
 if TYPE_CHECKING:
@@ -113,10 +114,6 @@ class SeenDeliveries:
     _in_flight: dict[str, asyncio.Future[None]] = field(default_factory=dict)
     _purged_at: datetime | None = None
 
-    def busy(self, key: str) -> bool:
-        """Whether ``key`` is being applied in this process right now."""
-        return key in self._in_flight
-
     async def once(self, runtime: Runtime, key: str, work: Callable[[], Awaitable[None]]) -> bool:
         """Run ``work`` for delivery ``key`` unless it was applied before; True if it ran.
 
@@ -124,10 +121,8 @@ class SeenDeliveries:
         concurrent one in this process), so the caller may acknowledge it. If ``work``
         raises, nothing is marked and the exception propagates: a redelivery tries again.
         """
-        running = self._in_flight.get(key)
-        if running is not None:
-            await asyncio.shield(running)
-            return False
+        while (running := self._in_flight.get(key)) is not None:
+            await asyncio.shield(running)  # then: applied by it (seen), or failed (retry here)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._in_flight[key] = done
         try:
@@ -149,6 +144,8 @@ class SeenDeliveries:
     @staticmethod
     async def was_seen(runtime: Runtime, key: str) -> bool:
         async with runtime.sessions() as session:
+            # Read-only: on SQLite no write lock, so the check never waits behind writers.
+            await session.connection(execution_options={READ_ONLY: True})
             found = await session.scalar(select(SeenDelivery.key).where(SeenDelivery.key == key))
         return found is not None
 

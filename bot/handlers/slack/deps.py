@@ -11,7 +11,7 @@ import inspect
 import json
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -39,14 +39,24 @@ DECIDE_SECONDS = 2.0
 with room for the network both ways."""
 
 
-async def decide(work: Awaitable[T]) -> T:
+async def decide(work: Coroutine[Any, Any, T]) -> T:
     """Run the decision a press asks for before it is acknowledged, bounded by
     :data:`DECIDE_SECONDS`; :class:`NotDecided` if the database cannot answer in time."""
-    try:
-        return await asyncio.wait_for(work, DECIDE_SECONDS)
-    except TimeoutError:
-        log.warning("slack: a press was not decided within %.0fs; not acknowledged", DECIDE_SECONDS)
-        raise NotDecided from None
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DECIDE_SECONDS)
+    if task in done:
+        return task.result()
+    # Cancelled, not awaited: a database call stuck in a driver thread (SQLite) would hold
+    # the answer past Slack's deadline. Its transaction rolls back when it gets to run.
+    task.cancel()
+    task.add_done_callback(_consume)
+    log.warning("slack: a press was not decided within %.0fs; not acknowledged", DECIDE_SECONDS)
+    raise NotDecided
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: no "exception was never retrieved" noise
 
 
 ACK_BY_SECONDS = 2.5
@@ -113,9 +123,6 @@ class SlackDeps:
             }
             kwargs = {name: value for name, value in given.items() if name in wanted}
             key = "slack:" + delivery_key(body, json.dumps(body, sort_keys=True, default=str))
-            if runtime.seen.busy(key):
-                await _repeated(ack, key)
-                return
             try:
                 if not await runtime.seen.once(runtime, key, lambda: listener(**kwargs)):
                     await _repeated(ack, key)
