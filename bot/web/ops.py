@@ -82,6 +82,8 @@ class AccessLog:
 
 
 async def _database(runtime: Runtime) -> dict[str, Any]:
+    """Reach the database within CHECK_TIMEOUT_SECONDS; the health board's "database" part
+    follows this check (a request that met an outage set it down: bot.web.unavailable)."""
     result: dict[str, Any] = {"ok": False, "backend": runtime.engine.dialect.name}
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as conn:
@@ -89,7 +91,9 @@ async def _database(runtime: Runtime) -> dict[str, Any]:
             revision = await conn.run_sync(_revision)
     except Exception as exc:
         result["error"] = type(exc).__name__
+        runtime.health.report("database", State.DOWN, result["error"])
         return result
+    runtime.health.report("database", State.OK)
     if revision is None:
         result["error"] = "no schema; run 'leadbot migrate'"
         return result
