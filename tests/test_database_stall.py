@@ -9,6 +9,7 @@ asserted are hang guards (about 5 s is the goal, 8 s the limit), not speed claim
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 import time
@@ -22,9 +23,11 @@ from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
+from tests.emulators.fixtures import SLACK_SIGNING_SECRET
+from tests.emulators.slack import SlackEmulator
 from tests.support.databases import PG_HOST, PG_PORT, PG_USER, PostgresDatabases, backends
 from tests.support.factories import add_partner, lead_payload
-from tests.support.fanout import API_TOKEN, company, fanout_world
+from tests.support.fanout import API_TOKEN, channel, company, fanout_world, rep_user
 from tests.support.tcpproxy import TcpProxy, tcp_proxy
 
 HANG_GUARD_SECONDS = 8.0
@@ -63,6 +66,14 @@ def wait_until(condition: Callable[[], bool], seconds: float = DELIVERY_WAIT_SEC
     return condition()
 
 
+def press_claim(slack: SlackEmulator, url: str) -> tuple[int, float]:
+    """Partner 0's rep presses Claim on the newest teaser, as Slack sends it."""
+    driver = slack.driver(f"{url}/slack/events", SLACK_SIGNING_SECRET)
+    started = time.monotonic()
+    answer = asyncio.run(driver.press_button("lead_claim", user=rep_user(0), channel=channel(0)))
+    return answer.status, time.monotonic() - started
+
+
 def assert_outage(response: httpx.Response, took: float) -> None:
     assert took < HANG_GUARD_SECONDS, f"answered after {took:.1f} s"
     assert response.status_code == 503, response.text
@@ -96,6 +107,12 @@ def test_frozen_postgres_gives_quick_503s_then_recovers_on_thaw_and_after_a_cut(
         assert health.status_code == 503
         assert health.json()["checks"]["database"]["ok"] is False
         assert health.json()["parts"]["database"]["state"] == "down"
+        assert world.slack is not None
+        pressed, press_took = press_claim(world.slack, server.url)
+        assert pressed == 200 and press_took < HANG_GUARD_SECONDS
+        assert wait_until(
+            lambda: any("try again" in e.text for e in world.slack.ephemerals(user=rep_user(0)))
+        )
 
         proxy.thaw()
         third = http.post("/api/leads", json=lead_payload(**company(3)), headers=AUTH)
@@ -106,6 +123,10 @@ def test_frozen_postgres_gives_quick_503s_then_recovers_on_thaw_and_after_a_cut(
         assert healthy.json()["parts"]["database"]["state"] == "ok"
         # The sender lived through the stall: the lead taken after it reaches Slack.
         assert wait_until(lambda: world.slack_teasers(0) == 2)
+        assert press_claim(world.slack, server.url)[0] == 200  # presses work again too
+        assert wait_until(
+            lambda: any("is yours" in e.text for e in world.slack.ephemerals(user=rep_user(0)))
+        )
 
         assert proxy.drop() > 0
         statuses = []
