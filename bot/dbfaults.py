@@ -90,11 +90,20 @@ def unavailable(error: BaseException) -> str | None:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if _is_unavailable(current):
-            name = type(current).__name__
-            orig = getattr(current, "orig", None)
-            return f"{name}({type(orig).__name__})" if orig is not None else name
+            return _name(current)
         current = current.__cause__
     return None
+
+
+def _name(error: BaseException) -> str:
+    """``DBAPIError(QueryCanceledError)``: SQLAlchemy's type and, if it says more, the
+    driver's own (asyncpg's errors hide behind an adapter class called ``Error``)."""
+    name = type(error).__name__
+    orig = getattr(error, "orig", None)
+    driver = getattr(orig, "__cause__", None) or orig
+    if driver is None or type(driver).__name__ == name:
+        return name
+    return f"{name}({type(driver).__name__})"
 
 
 def _is_unavailable(error: BaseException) -> bool:

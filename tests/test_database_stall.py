@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from bot.clock import ManualClock
@@ -121,6 +122,8 @@ def test_frozen_postgres_gives_quick_503s_then_recovers_on_thaw_and_after_a_cut(
         healthy = http.get("/healthz")
         assert healthy.status_code == 200, healthy.text
         assert healthy.json()["parts"]["database"]["state"] == "ok"
+        metrics = http.get("/metrics").text
+        assert "leadbot_http_database_unavailable_total 2" in metrics  # the POST and the GET
         # The sender lived through the stall: the lead taken after it reaches Slack.
         assert wait_until(lambda: world.slack_teasers(0) == 2)
         assert press_claim(world.slack, server.url)[0] == 200  # presses work again too
@@ -190,3 +193,43 @@ async def test_sqlite_locked_by_another_writer_gives_503_then_works(
     assert after.status_code == 201, after.text
     assert healthy.status_code == 200
     assert healthy.json()["parts"]["database"]["state"] == "ok"
+
+
+@pytest.fixture
+async def pg_runtime(
+    make_settings: SettingsFactory, clock: ManualClock, database_url: str
+) -> AsyncIterator[Runtime]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's statement_timeout")
+    settings = make_settings(
+        server={"api_token": API_TOKEN},
+        database={"url": database_url, "statement_timeout_seconds": 1.0, "pool_size": 2},
+        products=[{"id": "X200", "line": "X-series"}],
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1", products=["X200"])
+        await uow.commit()
+    yield runtime
+    await runtime.close()
+
+
+async def test_statement_held_up_by_a_lock_is_cancelled_by_the_server_and_gives_503(
+    pg_runtime: Runtime, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = httpx.ASGITransport(app=create_app(pg_runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+        created = await http.post("/api/leads", json=lead_payload(), headers=AUTH)
+        lead = created.json()["id"]
+        with psycopg.connect(database_url) as holder:  # e.g. a long maintenance job
+            holder.execute("LOCK TABLE leads IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            blocked = await http.get(f"/api/leads/{lead}", headers=AUTH)
+            took = time.monotonic() - started
+            holder.rollback()
+        again = await http.get(f"/api/leads/{lead}", headers=AUTH)
+
+    assert created.status_code == 201
+    assert_outage(blocked, took)
+    assert "not answering (DBAPIError(QueryCanceledError)); answered 503" in caplog.text
+    assert again.status_code == 200  # the cancelled statement did not spoil its connection

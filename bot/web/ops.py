@@ -296,6 +296,12 @@ async def metrics(request: Request) -> PlainTextResponse:
         "GET and DELETE /api/leads requests by result, since this process started.",
         [({"result": r}, counters.get(f"crm_{r}", 0)) for r in CRM_RESULTS],
     )
+    out.metric(
+        "leadbot_http_database_unavailable_total",
+        "counter",
+        "Requests answered 503 because the database was not answering, since this process started.",
+        [({}, counters.get("database_unavailable", 0))],
+    )
     return PlainTextResponse(out.text(), media_type=PROMETHEUS_CONTENT_TYPE)
 
 

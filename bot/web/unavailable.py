@@ -32,6 +32,8 @@ log = logging.getLogger("leadbot.database")
 
 RETRY_AFTER_SECONDS = 5
 MESSAGE = "the database is not answering; try again shortly"
+COUNTER = "database_unavailable"
+"""Key in ``app.state.api_results``: /metrics shows it as leadbot_http_database_unavailable_total."""
 HANDLED: tuple[type[Exception], ...] = (
     sa_exc.DBAPIError,
     sa_exc.TimeoutError,
@@ -48,6 +50,7 @@ def database_unavailable(request: Request, error: BaseException) -> Response | N
         return None
     runtime: Runtime = request.app.state.runtime
     runtime.health.report("database", State.DOWN, reason)
+    request.app.state.api_results[COUNTER] += 1
     log.warning(
         "%s %s: the database is not answering (%s); answered 503",
         printable(request.method, 16),
