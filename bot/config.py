@@ -46,7 +46,7 @@ class DatabaseSettings(Section):
     """Where the data lives, and how long leadbot waits for it (docs/configuration.md).
 
     The timeouts exist so that a stalled or unreachable database gives a quick, clear
-    ``503`` instead of requests that hang as long as the stall (docs/operations.md).
+    ``503`` instead of requests that hang as long as the stall (docs/database-outages.md).
     """
 
     url: str = "sqlite:///leadbot.db"
