@@ -33,7 +33,10 @@ from bot import dbfaults
 from bot.config import ConfigError, DatabaseSettings
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-"""Default SQLite lock wait (``[database] sqlite_busy_timeout_seconds``) for sync engines."""
+"""The default of ``[database] sqlite_busy_timeout_seconds``: the bot's SQLite lock wait."""
+SQLITE_MAINTENANCE_BUSY_TIMEOUT_MS = 30_000
+"""Migrations and maintenance (sync engines) have nobody waiting for an answer: they may
+wait longer for a running bot's writers than a request should."""
 
 _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
@@ -150,7 +153,7 @@ def create_engine_sync(url: str) -> Engine:
     sync = sync_url(url)
     engine = create_engine(sync, poolclass=NullPool, hide_parameters=True)
     if sync.get_backend_name() == "sqlite":
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, SQLITE_MAINTENANCE_BUSY_TIMEOUT_MS)
     return engine
 
 
