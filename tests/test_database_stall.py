@@ -143,6 +143,9 @@ def test_frozen_postgres_gives_quick_503s_then_recovers_on_thaw_and_after_a_cut(
 
     assert code == 0, server.output
     assert "the database is not answering" in server.output  # the log says what happened
+    assert "slack: handling a block_actions failed: the database is not answering" in (
+        server.output
+    )
     assert "Traceback" not in server.output
     assert "stopped with an error" not in server.output  # no background loop died
     for private in ("Prospect", "contact@prospect", "+49 89"):
