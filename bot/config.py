@@ -73,7 +73,7 @@ class RedisSettings(Section):
     url: str = ""
     key_prefix: str = "leadbot:"
     max_connections: int = Field(
-        default=50, ge=1, le=10_000, description="pool size per process; a burst waits briefly"
+        default=50, ge=4, le=10_000, description="pool size per process; a burst waits briefly"
     )
 
 
