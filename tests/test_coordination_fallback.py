@@ -170,3 +170,18 @@ async def test_more_concurrent_operations_than_pooled_connections_wait_their_tur
     firsts = await answered(asyncio.gather(*(one.coordination.first_time(k) for k in keys)))
     assert all(firsts)
     assert redis_state(one) is State.OK  # no error, no fallback
+
+
+async def test_without_redis_the_leases_are_in_the_database_too(
+    make_settings: SettingsFactory, clock: ManualClock
+) -> None:
+    """Two processes on one database and no Redis still elect one scheduler."""
+    one, two = (Runtime.create(make_settings(), clock=clock) for _ in range(2))
+    try:
+        assert await one.coordination.hold_lease("scheduler", "one", 15) is True
+        assert await two.coordination.hold_lease("scheduler", "two", 15) is False
+        await one.coordination.release_lease("scheduler", "one")
+        assert await two.coordination.hold_lease("scheduler", "two", 15) is True
+    finally:
+        await one.close()
+        await two.close()
