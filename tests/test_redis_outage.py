@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from bot.models import Timer, TimerKind
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET
 from tests.emulators.slack import SlackEmulator
 from tests.support.cli import db_session
-from tests.support.databases import backends
+from tests.support.databases import PostgresDatabases, backends, pg_url
 from tests.support.factories import lead_payload
 from tests.support.fanout import API_TOKEN, FanoutWorld, channel, company, fanout_world, rep_user
 from tests.support.redisproc import redis_server
@@ -44,10 +45,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(params=["postgresql"])
-def database_url(request: pytest.FixtureRequest) -> Any:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Only PostgreSQL: the production shape of several processes."""
-    from tests.support.databases import PostgresDatabases, pg_url
-
     pg: PostgresDatabases = request.getfixturevalue("_pg_databases")
     name = pg.create()
     yield pg_url(name)
@@ -68,7 +67,7 @@ def health(server: Server) -> tuple[int, dict[str, Any]]:
     return response.status_code, response.json()
 
 
-def wait_until(check: Any, timeout: float, what: str) -> None:
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:

@@ -78,7 +78,9 @@ def seen_key(key: str) -> str:
 class DatabaseSeen:
     """``first_time`` on ``seen_deliveries``: insert the key unless a fresh row has it."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None):
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None
+    ) -> None:
         self._sessions = sessions
         self._clock: Clock = clock or SystemClock()
         self._pruned_at: float | None = None
