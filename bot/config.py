@@ -129,6 +129,9 @@ class DatabaseSettings(Section):
 class RedisSettings(Section):
     url: str = ""
     key_prefix: str = "leadbot:"
+    max_connections: int = Field(
+        default=50, ge=4, le=10_000, description="pool size per process; a burst waits briefly"
+    )
 
 
 class ServerSettings(Section):

@@ -108,6 +108,8 @@ def _revision(sync_conn: Any) -> str | None:
 
 
 async def _redis(runtime: Runtime) -> dict[str, Any]:
+    """Redis answers? Without it the bot works on its fallbacks (degraded, not down);
+    the ping also tells the coordination that Redis is back (part ``"redis"``)."""
     if not runtime.settings.redis.url:
         return {"ok": True, "configured": False}
     ping = getattr(runtime.coordination, "ping", None)
@@ -122,18 +124,21 @@ async def _redis(runtime: Runtime) -> dict[str, Any]:
 @router.get(
     "/healthz",
     summary="Is the bot able to work?",
-    responses={503: {"description": "A dependency (database, Redis) is not available"}},
+    responses={503: {"description": "The database is not available, or a part is down"}},
 )
 async def healthz(request: Request) -> JSONResponse:
-    """Checks the database (reachable and migrated) and, when configured, Redis."""
+    """Checks the database (reachable and migrated) and, when configured, Redis (without
+    it the answer is 200 ``"degraded"``: the bot runs on its fallbacks)."""
     runtime: Runtime = request.app.state.runtime
     database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
-    ok = database["ok"] and redis["ok"]
+    ok = database["ok"]  # Redis failing degrades the service (fallbacks), it is not down
     parts = {
         name: {"state": str(report.state), "detail": report.detail, "since": report.since}
         for name, report in sorted(runtime.health.reports().items())
     }
     worst = runtime.health.worst()
+    if not redis["ok"] and worst == State.OK:
+        worst = State.DEGRADED
     ok = ok and worst != State.DOWN
     status = "unavailable" if not ok else ("degraded" if worst == State.DEGRADED else "ok")
     body = {"status": status, "checks": {"database": database, "redis": redis}, "parts": parts}
