@@ -82,6 +82,8 @@ class AccessLog:
 
 
 async def _database(runtime: Runtime) -> dict[str, Any]:
+    """Reach the database within CHECK_TIMEOUT_SECONDS; the health board's "database" part
+    follows this check (a request that met an outage set it down: bot.web.unavailable)."""
     result: dict[str, Any] = {"ok": False, "backend": runtime.engine.dialect.name}
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as conn:
@@ -89,7 +91,9 @@ async def _database(runtime: Runtime) -> dict[str, Any]:
             revision = await conn.run_sync(_revision)
     except Exception as exc:
         result["error"] = type(exc).__name__
+        runtime.health.report("database", State.DOWN, result["error"])
         return result
+    runtime.health.report("database", State.OK)
     if revision is None:
         result["error"] = "no schema; run 'leadbot migrate'"
         return result
@@ -296,6 +300,12 @@ async def metrics(request: Request) -> PlainTextResponse:
         "counter",
         "GET and DELETE /api/leads requests by result, since this process started.",
         [({"result": r}, counters.get(f"crm_{r}", 0)) for r in CRM_RESULTS],
+    )
+    out.metric(
+        "leadbot_http_database_unavailable_total",
+        "counter",
+        "Requests answered 503 because the database was not answering, since this process started.",
+        [({}, counters.get("database_unavailable", 0))],
     )
     return PlainTextResponse(out.text(), media_type=PROMETHEUS_CONTENT_TYPE)
 
