@@ -51,13 +51,22 @@ class Runtime:
         clock = clock or SystemClock()
         use_timezone(settings.distribution.timezone)  # how times are shown to people
         redis = settings.redis
+        sessions = session_factory(engine)
+        health = HealthBoard(clock)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
-            coordination=create_coordination(redis.url, redis.key_prefix, clock),
+            sessions=sessions,
+            coordination=create_coordination(
+                redis.url,
+                redis.key_prefix,
+                clock,
+                sessions=sessions,
+                health=health,
+                max_connections=redis.max_connections,
+            ),
             clock=clock,
-            health=HealthBoard(clock),
+            health=health,
         )
 
     def uow(self) -> UnitOfWork:

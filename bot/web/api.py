@@ -36,6 +36,7 @@ from starlette.types import ASGIApp
 
 from bot import safejson, supervisor
 from bot.actors import Actor
+from bot.dbfaults import unavailable
 from bot.errors import Gone
 from bot.intake.lenient import lenient_warnings
 from bot.intake.problems import FieldProblem, validate_lead
@@ -44,6 +45,7 @@ from bot.intake.service import IntakeResult, receive
 from bot.models import Channel, Lead, LeadStatus
 from bot.runtime import Runtime
 from bot.web import cockpit, crm_api, openapi, ops
+from bot.web import unavailable as outage
 from bot.web.common import Detail, ValidationFailed, invalid, require_token
 from bot.web.common import problem as answer
 
@@ -169,6 +171,8 @@ async def post_lead(request: Request, response: Response) -> Any:
     except Gone as exc:
         return answer(request, 410, str(exc), "gone")
     except Exception as exc:
+        if unavailable(exc):
+            raise  # the app's one answer to an outage: 503 (bot.web.unavailable)
         # Never the message: database errors quote the statement's parameters (personal data).
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("storing a lead failed: %s\n%s", type(exc).__name__, frames)
@@ -234,6 +238,7 @@ def create_app(
         app.include_router(router)
     for path, mounted in mounts:
         app.mount(path, mounted)
+    outage.install(app)
     app.add_middleware(ops.AccessLog)
     openapi.install(app, _version(), runtime.settings)
     return app

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.chat.identity import Identity, identify
 from bot.chat.interactions import Interactions
 from bot.chat.results import Reply
+from bot.dbfaults import unavailable
 from bot.handlers.slack import blocks
 from bot.handlers.slack.kit import Message, esc, section
 from bot.handlers.slack.payloads import delivery_key
@@ -199,8 +200,12 @@ async def report_failure(
     """Log a failed request without the error's message (database errors quote personal
     data) and tell the person who clicked, if Slack gave us a way to answer them."""
     what = body.get("type") or body.get("command") or "request"
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    log.error("slack: handling a %s failed: %s\n%s", what, type(error).__name__, frames)
+    outage = unavailable(error)
+    if outage is not None:  # not a bug: one line, no frames (docs/database-outages.md)
+        log.warning("slack: handling a %s failed: the database is not answering (%s)", what, outage)
+    else:
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error("slack: handling a %s failed: %s\n%s", what, type(error).__name__, frames)
     if respond is not None:
         words = esc(t(runtime.settings.staff.language, "slack.failed"))
         await answer(respond, Message(f":warning: {words}", [section(f":warning: {words}")]))
