@@ -8,6 +8,7 @@ the end-to-end case — Telegram polling restarted after a garbled getUpdates an
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bot.health import HealthBoard, State
 from bot.supervisor import DOWN_AFTER, supervise
@@ -15,7 +16,7 @@ from bot.supervisor import DOWN_AFTER, supervise
 FAST = (0.01, 0.02, 0.05)
 
 
-async def until(check, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "timed out"

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.models import LeadStatus
 from bot.models.resilience import SeenDelivery
-from tests.support.telegram_world import telegram_settings, telegram_world
+from tests.support.telegram_world import World, telegram_settings, telegram_world
 
 
-async def seen_count(world) -> int:  # type: ignore[no-untyped-def]
+async def seen_count(world: World) -> int:
     async with world.bot.runtime.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(SeenDelivery)) or 0)
 
