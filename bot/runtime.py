@@ -22,6 +22,7 @@ from bot.health import HealthBoard
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
 from bot.reports.format import use_timezone
+from bot.seen import SeenDeliveries
 from bot.uow import UnitOfWork
 
 OUTBOX_TOPIC = "outbox"
@@ -39,6 +40,8 @@ class Runtime:
     """Process-wide caches of derived data (e.g. the partner directory snapshot)."""
     health: HealthBoard = field(default_factory=HealthBoard)
     """What this process's parts report about themselves (shown by ``/healthz``)."""
+    seen: SeenDeliveries = field(default_factory=SeenDeliveries)
+    """Platform deliveries applied once, marked seen with their work (``bot/seen.py``)."""
 
     @classmethod
     def create(

@@ -5,6 +5,8 @@ the outbox through the same session (``uow.outbox``). Nothing is written unless
 ``commit()`` is called, so a service that raises leaves no partial state. After a commit
 that queued notices, the outbox sender is woken — best effort: a wake-up that fails is
 logged and forgotten (the sender also polls), it never turns a commit into an error.
+While a platform delivery is being applied, the first commit also marks it seen
+(:mod:`bot.seen`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import seen
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crm.changes import LeadChanges
@@ -114,7 +117,12 @@ class UnitOfWork:
         now = self.clock.now()
         await self.changes.stamp(now)
         await self.webhooks.write(self.session, now)
+        delivery = seen.pending_mark()  # a platform delivery being applied: seen with its work
+        if delivery is not None:
+            await seen.mark_in(self.session, delivery, now)
         await self.session.commit()
+        if delivery is not None:
+            seen.marked(delivery)
         if self.outbox.written and self._after_commit is not None:
             self.outbox.written = False
             await _notify(self._after_commit)

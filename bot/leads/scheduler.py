@@ -84,10 +84,12 @@ async def _fire(uow: UnitOfWork, timer: Timer) -> str:
 async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
     """Fire every timer that is due now; return how many were handled.
 
-    Each pass first makes sure the next weekly digest has its timer (when one is set).
+    Each pass first makes sure the next weekly digest has its timer (when one is set) and
+    forgets seen platform deliveries older than two days (at most hourly, bot/seen.py).
     """
     async with runtime.uow() as uow:
         await ensure_digest_timer(uow)
+    await runtime.seen.purge(runtime)  # housekeeping: old seen deliveries (hourly)
     now = runtime.clock.now()
     async with runtime.uow() as uow:
         due = (
