@@ -9,12 +9,13 @@ afterwards claims the lead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy import select
 
-from bot.db import create_engine_sync
+from bot.config import Settings
+from bot.db import create_engine_async
 from bot.models import Lead, LeadStatus
 from tests.emulators.slack import SlackEmulator
 from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
@@ -23,17 +24,21 @@ REPS = [PartnerSpec("P01", "C0001", "U0001", language="en")]
 HANG_GUARD_SECONDS = 5.0  # only guards against a hang: Slack itself gives up after 3 s
 
 
-@contextmanager
-def lead_locked(database_url: str, lead_id: int) -> Iterator[None]:
-    """Another connection holds the lead's row (on SQLite: the database's write lock)."""
-    engine = create_engine_sync(database_url)
+@asynccontextmanager
+async def lead_locked(settings: Settings, lead_id: int) -> AsyncIterator[None]:
+    """Another connection holds the lead's row (on SQLite: the database's write lock).
+
+    It waits for the lock asynchronously: a blocking wait would stop the bot's own event
+    loop, and with it a transaction of the bot that holds the lock — a deadlock.
+    """
+    engine = create_engine_async(settings.database, pooled=False)
     try:
-        with engine.connect() as connection:
-            connection.execute(select(Lead.id).where(Lead.id == lead_id).with_for_update())
+        async with engine.connect() as connection:
+            await connection.execute(select(Lead.id).where(Lead.id == lead_id).with_for_update())
             yield
-            connection.rollback()
+            await connection.rollback()
     finally:
-        engine.dispose()
+        await engine.dispose()
 
 
 async def test_an_acknowledged_press_is_already_decided_and_answered(
@@ -52,14 +57,14 @@ async def test_an_acknowledged_press_is_already_decided_and_answered(
 
 
 async def test_a_press_the_database_cannot_decide_in_time_is_not_acknowledged(
-    make_settings, slack_emulator: SlackEmulator, database_url: str
+    make_settings, slack_emulator: SlackEmulator
 ) -> None:
     settings = slack_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:
         lead_id = await world.post_lead()
         await world.teaser("C0001")
         await world.settled()
-        with lead_locked(database_url, lead_id):
+        async with lead_locked(settings, lead_id):
             press = await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
         assert not press.ok and press.elapsed < HANG_GUARD_SECONDS
         assert (await world.lead(lead_id)).status is LeadStatus.OFFERED
