@@ -76,6 +76,11 @@ async def answer_then_ack(ack: Any, answering: Awaitable[None], started: float) 
     await answer_task
 
 
+def _press_again(runtime: Runtime) -> Message:
+    words = esc(t(runtime.settings.staff.language, "slack.failed"))
+    return Message(f":warning: {words}", [section(f":warning: {words}")])
+
+
 class NotDecided(Exception):
     """The press could not be decided in time: do not acknowledge it (Slack shows the
     user that it failed; pressing again is safe — the claim is idempotent)."""
@@ -106,7 +111,8 @@ class SlackDeps:
         unhandled request (404) when it comes within its 10 ms polling step; caught here,
         Slack gets its answer and the person who clicked gets an ephemeral "try again".
         :class:`NotDecided` is the exception: raised *before* the ack, it reaches Bolt,
-        which answers 500 — Slack shows the user the press failed, and they press again.
+        which does not answer 200 — Slack shows the user the press failed; the ephemeral
+        "try again" goes out as well, and pressing again is safe.
         """
         wanted = set(inspect.getfullargspec(listener).args)
         runtime = self.runtime
@@ -128,6 +134,10 @@ class SlackDeps:
                 if not await runtime.seen.once(runtime, key, lambda: listener(**kwargs)):
                     await _repeated(ack, key)
             except NotDecided:
+                # Not acknowledged (Slack marks the press failed), and said in words too:
+                # the response URL needs no database.
+                if "respond" in given and respond is not None:
+                    await answer(respond, _press_again(runtime))
                 raise
             except Exception as error:
                 if getattr(ack, "response", None) is None:
@@ -207,5 +217,4 @@ async def report_failure(
         frames = "".join(traceback.format_tb(error.__traceback__))
         log.error("slack: handling a %s failed: %s\n%s", what, type(error).__name__, frames)
     if respond is not None:
-        words = esc(t(runtime.settings.staff.language, "slack.failed"))
-        await answer(respond, Message(f":warning: {words}", [section(f":warning: {words}")]))
+        await answer(respond, _press_again(runtime))
