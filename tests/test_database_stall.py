@@ -110,8 +110,10 @@ def test_frozen_postgres_gives_quick_503s_then_recovers_on_thaw_and_after_a_cut(
         assert health.json()["parts"]["database"]["state"] == "down"
         assert world.slack is not None
         pressed, press_took = press_claim(world.slack, server.url)
-        # Not decided, so not acknowledged (docs/slack.md); the rep is told to press again.
-        assert pressed != 200 and press_took < HANG_GUARD_SECONDS
+        # Not decided: not acknowledged when the database stays silent past 2 s, or
+        # acknowledged as a failure when it fails faster (docs/slack.md); either way the
+        # rep is told to press again.
+        assert pressed in (200, 404, 500) and press_took < HANG_GUARD_SECONDS
         assert wait_until(
             lambda: any("try again" in e.text for e in world.slack.ephemerals(user=rep_user(0)))
         )

@@ -21,6 +21,7 @@ from bot.chat.identity import Identity, identify
 from bot.chat.interactions import Interactions
 from bot.chat.results import Reply
 from bot.dbfaults import unavailable
+from bot.deadline import start_with_deadline
 from bot.handlers.slack import blocks
 from bot.handlers.slack.kit import Message, esc, section
 from bot.handlers.slack.payloads import delivery_key
@@ -43,21 +44,21 @@ with room for the network both ways."""
 async def decide(work: Coroutine[Any, Any, T]) -> T:
     """Run the decision a press asks for before it is acknowledged, bounded by
     :data:`DECIDE_SECONDS`; :class:`NotDecided` if the database cannot answer in time."""
-    task = asyncio.ensure_future(work)
+    task = start_with_deadline(work, DECIDE_SECONDS)
     done, _ = await asyncio.wait({task}, timeout=DECIDE_SECONDS)
     if task in done:
         return task.result()
-    # Cancelled, not awaited: a database call stuck in a driver thread (SQLite) would hold
-    # the answer past Slack's deadline. Its transaction rolls back when it gets to run.
-    task.cancel()
+    # Not cancelled (a database call stuck in a driver thread does not cancel cleanly) and
+    # not awaited: it runs on until the database answers, and its commit is refused
+    # (bot/deadline.py), so nothing changes. Its outcome is collected quietly.
     task.add_done_callback(_consume)
     log.warning("slack: a press was not decided within %.0fs; not acknowledged", DECIDE_SECONDS)
     raise NotDecided
 
 
 def _consume(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()  # retrieved: no "exception was never retrieved" noise
+    if not task.cancelled() and task.exception() is not None:  # retrieved: no noise
+        log.info("slack: a late press decision was dropped (%s)", type(task.exception()).__name__)
 
 
 ACK_BY_SECONDS = 2.5
