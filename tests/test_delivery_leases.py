@@ -49,7 +49,7 @@ class Slow(RecordingTransport):
     """Answers after a short platform round trip, so two senders' passes interleave."""
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0.05)  # long enough to interleave on a busy machine
         return await super().deliver(delivery)
 
 
