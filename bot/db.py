@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import NullPool
 
+from bot import writegate
 from bot.config import ConfigError, DatabaseSettings
+from bot.writegate import WriterGate
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -69,7 +71,7 @@ def is_sqlite(url: str) -> bool:
     return _parse(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_setup(sync_engine: Engine) -> None:
+def _sqlite_setup(sync_engine: Engine, gate: WriterGate | None = None) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
@@ -88,6 +90,8 @@ def _sqlite_setup(sync_engine: Engine) -> None:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
         else:
+            if gate is not None:  # this process's writers queue here, not in SQLite
+                gate.enter(connection.connection.info)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -109,7 +113,9 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        _sqlite_setup(engine.sync_engine)
+        gate = WriterGate(SQLITE_BUSY_TIMEOUT_MS / 1000)
+        writegate.install(engine.sync_engine, gate)
+        _sqlite_setup(engine.sync_engine, gate)
     return engine
 
 

@@ -38,12 +38,15 @@ class LeadChanges:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._leads: dict[int, Lead] = {}
+        self._new: set[int] = set()
+        """The leads this unit of work created (by ``id()``, like ``_leads``)."""
         event.listen(session.sync_session, "before_flush", self._before_flush)
 
     def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
         for obj in session.new:
             if isinstance(obj, Lead):
                 self._leads[id(obj)] = obj
+                self._new.add(id(obj))
         for obj in session.dirty:
             if isinstance(obj, Lead) and session.is_modified(obj, include_collections=False):
                 self._leads[id(obj)] = obj
@@ -54,6 +57,26 @@ class LeadChanges:
 
     def forget(self) -> None:
         self._leads.clear()
+        self._new.clear()
+
+    def is_new(self, lead: Lead) -> bool:
+        """Whether this unit of work created ``lead`` (it has no history: no exclusions,
+        no earlier offers)."""
+        return id(lead) in self._new or lead in self._session.sync_session.new
+
+    def changed_existing(self) -> bool:
+        """Whether this unit of work changed a lead that existed before it, flushed or not.
+
+        Intake only creates leads; a claim, close or hand-back changes existing ones. Caches
+        keyed by the committed state (:func:`bot.directory.snapshot.partner_index`) are
+        only valid for the first kind.
+        """
+        if any(key not in self._new for key in self._leads):
+            return True
+        return any(
+            isinstance(obj, Lead) and id(obj) not in self._new
+            for obj in self._session.sync_session.dirty
+        )
 
     async def stamp(self, now: datetime) -> int | None:
         """Number this transaction's changed leads and set their ``updated_at``; the number."""
@@ -61,6 +84,7 @@ class LeadChanges:
         await session.flush()
         leads = [lead for lead in self._leads.values() if lead in session]
         self._leads.clear()
+        self._new.clear()  # committed from here on: no longer new to a later use of the uow
         if not leads:
             return None
         seq = await next_change(session)

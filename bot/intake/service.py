@@ -147,5 +147,5 @@ async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
         change_status(uow, lead, LeadStatus.HELD, actor, reason="no_consent")
         await uow.outbox.staff("held", lead_id=lead.id)
     else:
-        await start_round(uow, lead, actor)
+        await start_round(uow, lead, actor, personal)
     return IntakeResult(lead.id, lead.status, created=True)
