@@ -23,9 +23,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, update
+from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.models import ChangeCounter, Lead
 
@@ -88,23 +89,35 @@ class LeadChanges:
         if not leads:
             return None
         seq = await next_change(session)
+        # One UPDATE for all of them instead of a flush: the objects get the same values as
+        # already written (so nothing is pending and nothing is read back).
+        await session.execute(_STAMP, {"ids": [lead.id for lead in leads], "seq": seq, "now": now})
         for lead in leads:
-            lead.change_seq = seq
-            lead.updated_at = now
-        await session.flush()
-        self._leads.clear()  # the stamp's own flush is no change of its own
+            set_committed_value(lead, "change_seq", seq)
+            set_committed_value(lead, "updated_at", now)
         return seq
+
+
+_NEXT = (  # built once: every transaction that changes a lead runs it
+    update(ChangeCounter)
+    .where(ChangeCounter.id == COUNTER_ID)
+    .values(value=ChangeCounter.value + 1)
+    .returning(ChangeCounter.value)
+    .execution_options(synchronize_session=False)
+)
+
+
+_STAMP = (
+    update(Lead)
+    .where(Lead.id.in_(bindparam("ids", expanding=True)))
+    .values(change_seq=bindparam("seq"), updated_at=bindparam("now", type_=Lead.updated_at.type))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def next_change(session: AsyncSession) -> int:
     """Take the next change number (locks the counter row until the transaction ends)."""
-    value = await session.scalar(
-        update(ChangeCounter)
-        .where(ChangeCounter.id == COUNTER_ID)
-        .values(value=ChangeCounter.value + 1)
-        .returning(ChangeCounter.value)
-        .execution_options(synchronize_session=False)
-    )
+    value = await session.scalar(_NEXT)
     if value is None:  # a schema made without the migration's first row
         await session.execute(insert(ChangeCounter).values(id=COUNTER_ID, value=1))
         return 1

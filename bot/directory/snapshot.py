@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select, true
+from sqlalchemy import Select, bindparam, event, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.geo import locate, normalise_postal_code
@@ -216,6 +216,23 @@ async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
 INDEX_CACHE = "matching.index"
 
 
+def _stamp_query() -> Select[Any]:
+    owned = (
+        select(func.count().label("leads"), func.max(Lead.change_seq).label("seq"))
+        .where(Lead.owner_partner_id.is_not(None))
+        .subquery()
+    )
+    directory = select(
+        func.count(Partner.id).label("partners"), func.max(Partner.updated_at).label("latest")
+    ).subquery()
+    return select(directory.c.partners, directory.c.latest, owned.c.leads, owned.c.seq).select_from(
+        directory.join(owned, true())  # one row each: no join condition
+    )
+
+
+_STAMP = _stamp_query()  # built once: it runs for every lead
+
+
 async def _state_stamp(uow: UnitOfWork) -> tuple[Any, ...]:
     """A key that changes whenever the matching index could: one cheap statement.
 
@@ -227,21 +244,7 @@ async def _state_stamp(uow: UnitOfWork) -> tuple[Any, ...]:
     loses its owner lowers the count. Only committed changes are seen — callers use this
     key only while their own unit of work changed no existing lead.
     """
-    owned = (
-        select(func.count().label("leads"), func.max(Lead.change_seq).label("seq"))
-        .where(Lead.owner_partner_id.is_not(None))
-        .subquery()
-    )
-    directory = select(
-        func.count(Partner.id).label("partners"), func.max(Partner.updated_at).label("latest")
-    ).subquery()
-    row = (
-        await uow.session.execute(
-            select(
-                directory.c.partners, directory.c.latest, owned.c.leads, owned.c.seq
-            ).select_from(directory.join(owned, true()))  # one row each: no join condition
-        )
-    ).one()
+    row = (await uow.session.execute(_STAMP)).one()
     return ("stamp", *row)
 
 
@@ -291,20 +294,8 @@ async def recent_activity(uow: UnitOfWork) -> dict[str, Recent]:
     """Per partner, what it got in the last ``[matching] fairness_days``: offers, claimed
     leads and the time of its latest offer (fairness and the waited-longest tie-break)."""
     since = uow.clock.now() - timedelta(days=uow.settings.matching.fairness_days)
-    offers = await uow.session.execute(
-        select(Offer.partner_id, func.count(), func.max(Offer.created_at))
-        .where(Offer.created_at >= since)
-        .group_by(Offer.partner_id)
-    )
-    wins = dict(
-        (
-            await uow.session.execute(
-                select(Lead.owner_partner_id, func.count())
-                .where(Lead.claimed_at >= since, Lead.owner_partner_id.is_not(None))
-                .group_by(Lead.owner_partner_id)
-            )
-        ).all()
-    )
+    offers = await uow.session.execute(_RECENT_OFFERS, {"since": since})
+    wins = dict((await uow.session.execute(_RECENT_WINS, {"since": since})).all())
     found: dict[str, Recent] = {}
     for partner_id, count, latest in offers.all():
         last = _aware(latest).timestamp() if latest is not None else None
@@ -312,6 +303,22 @@ async def recent_activity(uow: UnitOfWork) -> dict[str, Recent]:
     for partner_id, count in wins.items():
         found[str(partner_id)] = Recent(0, int(count), None)
     return found
+
+
+# Built once: fairness asks for every lead.
+_RECENT_OFFERS = (
+    select(Offer.partner_id, func.count(), func.max(Offer.created_at))
+    .where(Offer.created_at >= bindparam("since", type_=Offer.created_at.type))
+    .group_by(Offer.partner_id)
+)
+_RECENT_WINS = (
+    select(Lead.owner_partner_id, func.count())
+    .where(
+        Lead.claimed_at >= bindparam("since", type_=Lead.claimed_at.type),
+        Lead.owner_partner_id.is_not(None),
+    )
+    .group_by(Lead.owner_partner_id)
+)
 
 
 def _aware(moment: datetime) -> datetime:
