@@ -26,6 +26,8 @@ from bot.config import ConfigError, DatabaseSettings
 from bot.writegate import WriterGate
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 16
+SQLITE_POOL_OVERFLOW = 48
 
 _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
@@ -67,6 +69,12 @@ READ_ONLY = "leadbot_read_only"
 {READ_ONLY: True})`` before its first query): on SQLite it begins without the write lock."""
 
 
+URGENT = "leadbot_urgent"
+"""Execution option for a short write that finishes something already promised (the
+outbox's bookkeeping): on SQLite it queues ahead of the other writers of this process
+(:mod:`bot.writegate`). Set like :data:`READ_ONLY`, before the session's first query."""
+
+
 def is_sqlite(url: str) -> bool:
     return _parse(url).get_backend_name() == "sqlite"
 
@@ -91,7 +99,8 @@ def _sqlite_setup(sync_engine: Engine, gate: WriterGate | None = None) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             if gate is not None:  # this process's writers queue here, not in SQLite
-                gate.enter(connection.connection.info)
+                urgent = bool(connection.get_execution_options().get(URGENT))
+                gate.enter(connection.connection.info, urgent=urgent)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -102,9 +111,14 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
     kwargs: dict[str, Any] = {"echo": settings.echo, "hide_parameters": not settings.echo}
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        kwargs["poolclass"] = NullPool if not pooled else None
-        if kwargs["poolclass"] is None:
-            del kwargs["poolclass"]
+        if not pooled:
+            kwargs["poolclass"] = NullPool
+        else:
+            # Writers queue at the writer gate (by priority), not for a connection: a queue
+            # for connections would put the outbox's bookkeeping and the readers behind
+            # every waiting writer. A SQLite connection is a file handle and a thread.
+            kwargs["pool_size"] = SQLITE_POOL_SIZE
+            kwargs["max_overflow"] = SQLITE_POOL_OVERFLOW
     elif pooled:
         kwargs["pool_size"] = settings.pool_size
         kwargs["max_overflow"] = settings.pool_size

@@ -19,6 +19,7 @@ from bot.coordination import Coordination, create_coordination
 from bot.db import create_engine_async, session_factory
 from bot.handlers import registry
 from bot.health import HealthBoard
+from bot.intake.slots import SQLITE_SLOTS, IntakeSlots, slots_for
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
 from bot.reports.format import use_timezone
@@ -39,6 +40,8 @@ class Runtime:
     """Process-wide caches of derived data (e.g. the partner directory snapshot)."""
     health: HealthBoard = field(default_factory=HealthBoard)
     """What this process's parts report about themselves (shown by ``/healthz``)."""
+    intake: IntakeSlots = field(default_factory=lambda: IntakeSlots(SQLITE_SLOTS))
+    """How many API leads this process stores at once (:mod:`bot.intake.slots`)."""
 
     @classmethod
     def create(
@@ -55,6 +58,7 @@ class Runtime:
             coordination=create_coordination(redis.url, redis.key_prefix, clock),
             clock=clock,
             health=HealthBoard(clock),
+            intake=IntakeSlots(slots_for(settings.database)),
         )
 
     def uow(self) -> UnitOfWork:
