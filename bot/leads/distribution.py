@@ -207,6 +207,7 @@ async def close_open_offers(
     ).all()
     now = uow.clock.now()
     closed = []
+    await uow.outbox.load_partners([o.partner_id for o in offers if o.id != except_offer])
     for offer in offers:
         if offer.id == except_offer:
             continue
