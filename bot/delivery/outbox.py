@@ -72,7 +72,7 @@ class OutboxWriter:
         """Read these partners in one statement, so that enqueueing a notice to each of
         them (a wave's teasers) finds them in the session instead of one read apiece."""
         if len(partner_ids) > 1:
-            await self._session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))
+            (await self._session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))).all()
 
     async def addresses(self, audience: Audience) -> dict[Platform, str]:
         chats = self._chats
