@@ -43,9 +43,40 @@ class Section(BaseModel):
 
 
 class DatabaseSettings(Section):
+    """Where the data lives, and how long leadbot waits for it (docs/configuration.md).
+
+    The timeouts exist so that a stalled or unreachable database gives a quick, clear
+    ``503`` instead of requests that hang as long as the stall (docs/database-outages.md).
+    """
+
     url: str = "sqlite:///leadbot.db"
     echo: bool = False
-    pool_size: int = Field(default=10, ge=1, le=500)
+    pool_size: int = Field(default=10, ge=1, le=500, description="connections kept open")
+    max_overflow: int | None = Field(
+        default=None, ge=0, le=500, description="extra connections under load; unset: pool_size"
+    )
+    statement_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=86_400,
+        description="PostgreSQL: the server cancels a statement running longer",
+    )
+    command_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=86_400,
+        description="PostgreSQL: leadbot gives up waiting for any answer (a frozen network); "
+        "unset: statement_timeout_seconds + 1",
+    )
+    connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=600, description="PostgreSQL: opening a connection, login included"
+    )
+    pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=600, description="waiting for a free connection of the pool"
+    )
+    sqlite_busy_timeout_seconds: float = Field(
+        default=5.0, ge=0, le=600, description="SQLite: waiting for another writer's lock"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -57,6 +88,32 @@ class DatabaseSettings(Section):
                 url = "postgresql://" + url[len("postgres://") :]
             data = {**data, "url": url}
         return data
+
+    @property
+    def overflow(self) -> int:
+        """Connections allowed beyond ``pool_size``: the pool never holds more than the sum."""
+        return self.pool_size if self.max_overflow is None else self.max_overflow
+
+    @property
+    def command_timeout(self) -> float:
+        """The client-side limit: a little above the server's, so that a merely slow
+        statement is cancelled cleanly by the server first and keeps its connection."""
+        if self.command_timeout_seconds is not None:
+            return self.command_timeout_seconds
+        return self.statement_timeout_seconds + 1.0
+
+    @model_validator(mode="after")
+    def _timeouts(self) -> DatabaseSettings:
+        if (
+            self.command_timeout_seconds is not None
+            and self.command_timeout_seconds < self.statement_timeout_seconds
+        ):
+            raise ValueError(
+                "command_timeout_seconds must not be below statement_timeout_seconds "
+                f"({self.command_timeout_seconds:g} < {self.statement_timeout_seconds:g}): "
+                "the server should cancel a slow statement before leadbot drops the connection"
+            )
+        return self
 
     @model_validator(mode="after")
     def _known_database(self) -> DatabaseSettings:
@@ -72,6 +129,9 @@ class DatabaseSettings(Section):
 class RedisSettings(Section):
     url: str = ""
     key_prefix: str = "leadbot:"
+    max_connections: int = Field(
+        default=50, ge=4, le=10_000, description="pool size per process; a burst waits briefly"
+    )
 
 
 class ServerSettings(Section):

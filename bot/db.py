@@ -8,6 +8,14 @@ SQLite needs care to be a safe default under concurrency: WAL lets readers run b
 writer, ``busy_timeout`` makes writers wait instead of failing, and every transaction starts
 with ``BEGIN IMMEDIATE`` so a read-then-write transaction (the claim) never has to upgrade a
 read lock — the upgrade is what makes SQLite fail with "database is locked" under load.
+
+Every wait on the database is bounded (``[database]`` timeouts, docs/configuration.md):
+a stalled database must cost a request a few seconds and a clear ``503``, not hang it
+for as long as the stall lasts. On PostgreSQL the server cancels long statements
+(``statement_timeout``) and the client gives up a little later whatever the network does
+(asyncpg's ``command_timeout``, which also bounds the pool's pre-ping); opening a
+connection and waiting for a free one are bounded too. :mod:`bot.dbfaults` makes a
+timed-out connection be thrown away at once, so the next request gets a fresh one.
 """
 
 from __future__ import annotations
@@ -21,11 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import NullPool
 
-from bot import writegate
+from bot import dbfaults, writegate
 from bot.config import ConfigError, DatabaseSettings
 from bot.writegate import WriterGate
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+"""The default of ``[database] sqlite_busy_timeout_seconds``: the bot's SQLite lock wait."""
+SQLITE_MAINTENANCE_BUSY_TIMEOUT_MS = 30_000
+"""Migrations and maintenance (sync engines) have nobody waiting for an answer: they may
+wait longer for a running bot's writers than a request should."""
 SQLITE_POOL_SIZE = 16
 SQLITE_POOL_OVERFLOW = 48
 
@@ -79,13 +91,17 @@ def is_sqlite(url: str) -> bool:
     return _parse(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_setup(sync_engine: Engine, gate: WriterGate | None = None) -> None:
+def _sqlite_setup(
+    sync_engine: Engine,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    gate: WriterGate | None = None,
+) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -104,13 +120,25 @@ def _sqlite_setup(sync_engine: Engine, gate: WriterGate | None = None) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _postgres_timeouts(settings: DatabaseSettings) -> dict[str, Any]:
+    """asyncpg's connect arguments that bound every wait on the server."""
+    return {
+        "timeout": settings.connect_timeout_seconds,
+        "command_timeout": settings.command_timeout,
+        "server_settings": {
+            "statement_timeout": str(round(settings.statement_timeout_seconds * 1000)),
+        },
+    }
+
+
 def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> AsyncEngine:
     """The application's engine. ``pooled=False`` gives every session its own connection."""
     url = async_url(settings.url)
     # hide_parameters: error messages and logs must never quote a lead's personal data.
     kwargs: dict[str, Any] = {"echo": settings.echo, "hide_parameters": not settings.echo}
+    busy_ms = round(settings.sqlite_busy_timeout_seconds * 1000)
     if url.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        kwargs["connect_args"] = {"timeout": busy_ms / 1000}
         if not pooled:
             kwargs["poolclass"] = NullPool
         else:
@@ -119,17 +147,29 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
             # every waiting writer. A SQLite connection is a file handle and a thread.
             kwargs["pool_size"] = SQLITE_POOL_SIZE
             kwargs["max_overflow"] = SQLITE_POOL_OVERFLOW
-    elif pooled:
-        kwargs["pool_size"] = settings.pool_size
-        kwargs["max_overflow"] = settings.pool_size
-        kwargs["pool_pre_ping"] = True
+            kwargs["pool_timeout"] = settings.pool_timeout_seconds
     else:
-        kwargs["poolclass"] = NullPool
+        if url.get_driver_name() == "asyncpg":
+            kwargs["connect_args"] = _postgres_timeouts(settings)
+        elif url.get_driver_name() == "psycopg":  # no client-side command limit there
+            kwargs["connect_args"] = {
+                "connect_timeout": max(1, round(settings.connect_timeout_seconds)),
+                "options": f"-c statement_timeout={round(settings.statement_timeout_seconds * 1000)}",
+            }
+        if pooled:
+            kwargs["pool_size"] = settings.pool_size
+            kwargs["max_overflow"] = settings.overflow
+            kwargs["pool_timeout"] = settings.pool_timeout_seconds
+            kwargs["pool_pre_ping"] = True
+        else:
+            kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        gate = WriterGate(SQLITE_BUSY_TIMEOUT_MS / 1000)
+        # This process's writers wait for each other here, as long as for SQLite's lock.
+        gate = WriterGate(busy_ms / 1000)
         writegate.install(engine.sync_engine, gate)
-        _sqlite_setup(engine.sync_engine, gate)
+        _sqlite_setup(engine.sync_engine, busy_ms, gate)
+    dbfaults.install(engine)
     return engine
 
 
@@ -138,7 +178,7 @@ def create_engine_sync(url: str) -> Engine:
     sync = sync_url(url)
     engine = create_engine(sync, poolclass=NullPool, hide_parameters=True)
     if sync.get_backend_name() == "sqlite":
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, SQLITE_MAINTENANCE_BUSY_TIMEOUT_MS)
     return engine
 
 

@@ -23,6 +23,7 @@ from bot.intake.slots import SQLITE_SLOTS, IntakeSlots, slots_for
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
 from bot.reports.format import use_timezone
+from bot.seen import SeenDeliveries
 from bot.uow import UnitOfWork
 
 OUTBOX_TOPIC = "outbox"
@@ -40,6 +41,8 @@ class Runtime:
     """Process-wide caches of derived data (e.g. the partner directory snapshot)."""
     health: HealthBoard = field(default_factory=HealthBoard)
     """What this process's parts report about themselves (shown by ``/healthz``)."""
+    seen: SeenDeliveries = field(default_factory=SeenDeliveries)
+    """Platform deliveries applied once, marked seen with their work (``bot/seen.py``)."""
     intake: IntakeSlots = field(default_factory=lambda: IntakeSlots(SQLITE_SLOTS))
     """How many API leads this process stores at once (:mod:`bot.intake.slots`)."""
 
@@ -51,13 +54,22 @@ class Runtime:
         clock = clock or SystemClock()
         use_timezone(settings.distribution.timezone)  # how times are shown to people
         redis = settings.redis
+        sessions = session_factory(engine)
+        health = HealthBoard(clock)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
-            coordination=create_coordination(redis.url, redis.key_prefix, clock),
+            sessions=sessions,
+            coordination=create_coordination(
+                redis.url,
+                redis.key_prefix,
+                clock,
+                sessions=sessions,
+                health=health,
+                max_connections=redis.max_connections,
+            ),
             clock=clock,
-            health=HealthBoard(clock),
+            health=health,
             intake=IntakeSlots(slots_for(settings.database)),
         )
 

@@ -3,17 +3,22 @@
 Services receive a unit of work, change state and write the notices the change causes into
 the outbox through the same session (``uow.outbox``). Nothing is written unless
 ``commit()`` is called, so a service that raises leaves no partial state. After a commit
-that queued notices, the outbox sender is woken.
+that queued notices, the outbox sender is woken — best effort: a wake-up that fails is
+logged and forgotten (the sender also polls), it never turns a commit into an error.
+While a platform delivery is being applied, the first commit also marks it seen
+(:mod:`bot.seen`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import seen
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crm.changes import LeadChanges
@@ -22,7 +27,17 @@ from bot.delivery.outbox import OutboxWriter
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
 
+log = logging.getLogger(__name__)
+
 AfterCommit = Callable[[], Awaitable[None]]
+
+
+async def _notify(hook: AfterCommit) -> None:
+    """Run an after-commit hook; the commit has happened, so nothing may undo its success."""
+    try:
+        await hook()
+    except Exception as exc:
+        log.warning("waking a sender after a commit failed (%s); it polls", type(exc).__name__)
 
 
 class UnitOfWork:
@@ -102,14 +117,19 @@ class UnitOfWork:
         now = self.clock.now()
         await self.changes.stamp(now)
         await self.webhooks.write(self.session, now)
+        delivery = seen.pending_mark()  # a platform delivery being applied: seen with its work
+        if delivery is not None:
+            await seen.mark_in(self.session, delivery, now)
         await self.session.commit()
+        if delivery is not None:
+            seen.marked(delivery)
         if self.outbox.written and self._after_commit is not None:
             self.outbox.written = False
-            await self._after_commit()
+            await _notify(self._after_commit)
         if self.webhooks.written:
             self.webhooks.written = False
             if self._after_webhooks is not None:
-                await self._after_webhooks()
+                await _notify(self._after_webhooks)
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -60,6 +60,13 @@ def test_file_and_environment_are_merged(tmp_path: Path) -> None:
             "min_certification",
         ),
         ("[server\nport = 1", {}, "not valid TOML"),
+        ("[database]\nstatement_timeout_seconds = 0\n", {}, "database.statement_timeout_seconds"),
+        ("", {"LEADBOT_DATABASE__POOL_TIMEOUT_SECONDS": "soon"}, "database.pool_timeout_seconds"),
+        (
+            "[database]\nstatement_timeout_seconds = 10\ncommand_timeout_seconds = 5\n",
+            {},
+            "command_timeout_seconds must not be below statement_timeout_seconds",
+        ),
     ],
 )
 def test_bad_configuration_names_the_problem(
@@ -97,3 +104,19 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
     assert load_settings(None, {"LEADBOT_CONFIG": str(path)}).server.port == 8181
     with pytest.raises(ConfigError, match="config file not found"):
         load_settings(None, {"LEADBOT_CONFIG": str(tmp_path / "missing.toml")})
+
+
+def test_database_waits_are_bounded_by_default(tmp_path: Path) -> None:
+    """A stalled database costs a request a few seconds, not the length of the stall."""
+    database = load_settings(write(tmp_path, ""), {}).database
+    assert database.statement_timeout_seconds == 3
+    assert database.command_timeout == 4  # the server cancels first; the client gives up after
+    assert database.connect_timeout_seconds == 3
+    assert database.pool_timeout_seconds == 3
+    assert database.sqlite_busy_timeout_seconds == 5
+    assert database.overflow == database.pool_size == 10
+    tuned = load_settings(
+        write(tmp_path, "[database]\npool_size = 4\nmax_overflow = 0\n"),
+        {"LEADBOT_DATABASE__COMMAND_TIMEOUT_SECONDS": "30"},
+    ).database
+    assert (tuned.pool_size, tuned.overflow, tuned.command_timeout) == (4, 0, 30)

@@ -47,7 +47,7 @@ async def test_enabled_email_adds_its_transport_links_and_purge(make_settings) -
     assert Platform.EMAIL in parts.transports
     routes = {(r.path, m) for router in parts.routers for r in router.routes for m in r.methods}
     assert routes == {("/email/act", "GET"), ("/email/act", "POST")}
-    assert [job.__name__ for job in parts.background] == ["purge_used_links"]
+    assert [job.__name__ for job in parts.background] == ["email-link-purge"]  # task:<name>
 
 
 def test_secrets_are_refused_in_the_file(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ async def test_socket_mode_connects_with_the_app_token_instead(
     try:
         parts = platform_parts(runtime)
         assert parts.routers == []
-        [job] = [j for j in parts.background if j.__name__ == "slack_socket_mode"]
+        [job] = [j for j in parts.background if j.__name__ == "slack-socket-mode"]
         task = asyncio.create_task(job())
         calls = await slack_emulator.wait_for_call_async("apps.connections.open", timeout=10)
         assert calls[0].headers["Authorization"] == f"Bearer {APP_TOKEN}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -256,3 +257,21 @@ async def test_follow_up_reminder_on_the_date_set(make_settings, clock: ManualCl
     ]
     assert isinstance(day, date)
     await runtime.close()
+
+
+async def test_two_schedulers_at_once_fire_a_due_timer_once(
+    make_settings, clock: ManualClock
+) -> None:
+    """Two processes' schedulers (e.g. while leases change hands) race for the same timer:
+    each timer is taken by a conditional UPDATE in the transaction that fires it."""
+    settings = _settings(make_settings)
+    one, two = Runtime.create(settings, clock=clock), Runtime.create(settings, clock=clock)
+    try:
+        lead_id = await _setup(one)
+        clock.advance(minutes=61)  # the first wave's expiry is due
+        fired = await asyncio.gather(*(run_due_timers(r) for r in (one, two, one, two)))
+        assert sum(fired) == 1
+        assert [w for _, w in await _offered_to(one, lead_id)] == [1, 2, 2]  # widened once
+    finally:
+        await one.close()
+        await two.close()

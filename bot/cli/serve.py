@@ -23,6 +23,7 @@ import uvicorn
 from bot.cli.common import command, pass_settings
 from bot.cli.importing import fail_with, require_database
 from bot.config import ConfigError, Settings
+from bot.dbfaults import OutageLogLines
 from bot.delivery.transports import Transport
 from bot.logsafe import RedactSecrets, SafeFormatter, secret_values
 from bot.models import Platform
@@ -66,7 +67,8 @@ def configure_logging(level: str, settings: Settings | None = None) -> None:
     Every handler gets :class:`~bot.logsafe.SafeFormatter` (control characters escaped,
     continuation lines indented) and :class:`~bot.logsafe.RedactSecrets` (each secret in
     ``settings`` replaced by ``***``), so even a library that logs a URL with a token, at
-    any level, does not put the token into the log.
+    any level, does not put the token into the log. A record about a database outage
+    becomes one WARNING line without a traceback (:class:`~bot.dbfaults.OutageLogLines`).
     """
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     for name in QUIET_LOGGERS:
@@ -77,6 +79,7 @@ def configure_logging(level: str, settings: Settings | None = None) -> None:
     for handler in logging.getLogger().handlers:
         handler.setFormatter(SafeFormatter(LOG_FORMAT))
         handler.addFilter(RedactSecrets(secrets))
+        handler.addFilter(OutageLogLines())
 
 
 def startup_warnings(

@@ -3,7 +3,7 @@
 Timers are database rows, so a restart loses none: the loop simply finds them due. Each
 timer is taken with a conditional UPDATE (a short lock), handled and marked done in one
 transaction, so two processes never fire the same timer and a crash mid-way retries it.
-With Redis configured only the lease holder runs the loop at all.
+Only the holder of the ``scheduler`` lease (a database row) runs the loop at all.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from bot.actors import Actor
+from bot.coordination import release_quietly
 from bot.delivery.notices import NoticeKind
 from bot.directory.availability import resume_when_due
 from bot.leads.distribution import expire_wave
@@ -83,10 +84,12 @@ async def _fire(uow: UnitOfWork, timer: Timer) -> str:
 async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
     """Fire every timer that is due now; return how many were handled.
 
-    Each pass first makes sure the next weekly digest has its timer (when one is set).
+    Each pass first makes sure the next weekly digest has its timer (when one is set) and
+    forgets seen platform deliveries older than two days (at most hourly, bot/seen.py).
     """
     async with runtime.uow() as uow:
         await ensure_digest_timer(uow)
+    await runtime.seen.purge(runtime)  # housekeeping: old seen deliveries (hourly)
     now = runtime.clock.now()
     async with runtime.uow() as uow:
         due = (
@@ -135,14 +138,22 @@ async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
 
 
 async def scheduler_loop(runtime: Runtime, interval: float = 5.0) -> None:
-    """Run timers forever; with several processes only the lease holder does the work."""
+    """Run timers forever; with several processes only the lease holder does the work.
+
+    The lease is a database row (Redis or not), so a flapping Redis can never make two
+    runners; each timer is still taken with its own conditional UPDATE, so even two
+    runners would fire it once. A clean stop gives the lease up for the next process.
+    """
     holder = uuid.uuid4().hex
-    while True:
-        try:
-            if await runtime.coordination.hold_lease(LEASE_NAME, holder, interval * 3):
-                await run_due_timers(runtime)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("scheduler pass failed; retrying")
-        await asyncio.sleep(interval)
+    try:
+        while True:
+            try:
+                if await runtime.coordination.hold_lease(LEASE_NAME, holder, interval * 3):
+                    await run_due_timers(runtime)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler pass failed; retrying")
+            await asyncio.sleep(interval)
+    finally:
+        await release_quietly(runtime.coordination, LEASE_NAME, holder)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import NewsSettings
+from bot.coordination import release_quietly
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.leads.lifecycle import OWNED
 from bot.models import (
@@ -282,20 +283,26 @@ async def poll_news(runtime: Runtime) -> PollSummary:
 
 
 async def news_loop(runtime: Runtime) -> None:
-    """Poll every ``[news] poll_minutes``; with Redis only one process (the lease holder) polls."""
+    """Poll every ``[news] poll_minutes``; only one process (the lease holder) polls.
+
+    The lease is a database row whether Redis is configured or not (docs/architecture.md).
+    """
     settings = runtime.settings.news
     if not settings.feeds:
         return
     holder = uuid.uuid4().hex
     interval = settings.poll_minutes * 60
-    while True:
-        try:
-            if await runtime.coordination.hold_lease(LEASE_NAME, holder, interval * 2):
-                summary = await poll_news(runtime)
-                if summary.matches:
-                    log.info("news: %d new match(es) queued", summary.matches)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("news pass failed; retrying at the next pass")
-        await asyncio.sleep(interval)
+    try:
+        while True:
+            try:
+                if await runtime.coordination.hold_lease(LEASE_NAME, holder, interval * 2):
+                    summary = await poll_news(runtime)
+                    if summary.matches:
+                        log.info("news: %d new match(es) queued", summary.matches)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("news pass failed; retrying at the next pass")
+            await asyncio.sleep(interval)
+    finally:
+        await release_quietly(runtime.coordination, LEASE_NAME, holder)

@@ -7,7 +7,8 @@
 module-level state — so tests, ``leadbot serve`` and several apps in one process do not
 interfere. Chat platforms add their routes with ``routers=`` / ``mounts=`` (or
 ``app.include_router`` / ``app.mount`` on the returned app), long-running loops with
-``background=`` and startup/shutdown work with ``contexts=``; all of them run inside the
+``background=`` (supervised: restarted after any error, :mod:`bot.supervisor`) and
+startup/shutdown work with ``contexts=``; all of them run inside the
 app's lifespan, so they start when the server starts and stop when it stops.
 
 The lead endpoint checks the bearer token *before* it reads the body, so an anonymous
@@ -17,7 +18,6 @@ caller learns nothing about the contract, and it reads the body itself (at most
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import traceback
@@ -34,8 +34,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp
 
-from bot import safejson
+from bot import safejson, supervisor
 from bot.actors import Actor
+from bot.dbfaults import unavailable
 from bot.errors import Gone
 from bot.intake.lenient import lenient_warnings
 from bot.intake.problems import FieldProblem, validate_lead
@@ -44,6 +45,7 @@ from bot.intake.service import IntakeResult, receive
 from bot.models import Channel, Lead, LeadStatus
 from bot.runtime import Runtime
 from bot.web import cockpit, crm_api, openapi, ops
+from bot.web import unavailable as outage
 from bot.web.common import Detail, ValidationFailed, invalid, require_token
 from bot.web.common import problem as answer
 
@@ -174,6 +176,8 @@ async def post_lead(request: Request, response: Response) -> Any:
     except Gone as exc:
         return answer(request, 410, str(exc), "gone")
     except Exception as exc:
+        if unavailable(exc):
+            raise  # the app's one answer to an outage: 503 (bot.web.unavailable)
         # Never the message: database errors quote the statement's parameters (personal data).
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("storing a lead failed: %s\n%s", type(exc).__name__, frames)
@@ -190,16 +194,6 @@ async def post_lead(request: Request, response: Response) -> Any:
         else []
     )
     return LeadAccepted(id=result.lead_id, status=result.status, warnings=warnings)
-
-
-async def _guard(name: str, job: Background) -> None:
-    """Run a background loop; a crash is logged (the loops themselves retry their errors)."""
-    try:
-        await job()
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("background task %s stopped with an error", name)
 
 
 def _version() -> str:
@@ -219,8 +213,10 @@ def create_app(
 ) -> FastAPI:
     """The bot's HTTP app. The caller owns ``runtime`` (and closes it after the server).
 
-    ``background``: coroutine functions run as tasks for the app's lifetime (the outbox
-    sender, the scheduler); cancelled at shutdown. ``contexts``: factories of async
+    ``background``: coroutine functions run as supervised tasks for the app's lifetime
+    (the outbox sender, the scheduler), restarted with backoff after an error and shown
+    in ``/healthz`` as ``task:<__name__>`` (:mod:`bot.supervisor`; name them with
+    ``supervisor.named``); cancelled at shutdown. ``contexts``: factories of async
     context managers entered at startup, in order, and exited at shutdown, in reverse
     (e.g. a chat SDK's client session).
     """
@@ -230,16 +226,11 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             for factory in contexts:
                 await stack.enter_async_context(factory())
-            tasks = [
-                asyncio.create_task(_guard(getattr(job, "__qualname__", repr(job)), job))
-                for job in background
-            ]
+            tasks = supervisor.start(background, runtime.health)
             try:
                 yield
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await supervisor.stop(tasks)
 
     app = FastAPI(title="leadbot", version=_version(), lifespan=lifespan)
     app.state.runtime = runtime
@@ -252,6 +243,7 @@ def create_app(
         app.include_router(router)
     for path, mounted in mounts:
         app.mount(path, mounted)
+    outage.install(app)
     app.add_middleware(ops.AccessLog)
     openapi.install(app, _version(), runtime.settings)
     return app

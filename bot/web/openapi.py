@@ -237,10 +237,29 @@ def install(app: FastAPI, version: str, settings: Settings | None = None) -> Non
         for name, value in examples(settings).items():
             body["application/json"]["examples"][name]["value"] = value
         schema["webhooks"] = webhooks_section()
+        _document_outages(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+OUTAGE_RESPONSE: dict[str, Any] = {
+    "description": "The database is not answering (stalled, unreachable, locked); nothing "
+    "was changed unless a retry shows otherwise. Try again after Retry-After seconds.",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}},
+}
+
+
+def _document_outages(schema: dict[str, Any]) -> None:
+    """Every ``/api`` operation may answer 503 (bot.web.unavailable), so each one says so."""
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("503", OUTAGE_RESPONSE)
 
 
 def page_schemas() -> dict[str, dict[str, Any]]:

@@ -82,6 +82,8 @@ class AccessLog:
 
 
 async def _database(runtime: Runtime) -> dict[str, Any]:
+    """Reach the database within CHECK_TIMEOUT_SECONDS; the health board's "database" part
+    follows this check (a request that met an outage set it down: bot.web.unavailable)."""
     result: dict[str, Any] = {"ok": False, "backend": runtime.engine.dialect.name}
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as conn:
@@ -89,7 +91,9 @@ async def _database(runtime: Runtime) -> dict[str, Any]:
             revision = await conn.run_sync(_revision)
     except Exception as exc:
         result["error"] = type(exc).__name__
+        runtime.health.report("database", State.DOWN, result["error"])
         return result
+    runtime.health.report("database", State.OK)
     if revision is None:
         result["error"] = "no schema; run 'leadbot migrate'"
         return result
@@ -104,6 +108,8 @@ def _revision(sync_conn: Any) -> str | None:
 
 
 async def _redis(runtime: Runtime) -> dict[str, Any]:
+    """Redis answers? Without it the bot works on its fallbacks (degraded, not down);
+    the ping also tells the coordination that Redis is back (part ``"redis"``)."""
     if not runtime.settings.redis.url:
         return {"ok": True, "configured": False}
     ping = getattr(runtime.coordination, "ping", None)
@@ -118,18 +124,21 @@ async def _redis(runtime: Runtime) -> dict[str, Any]:
 @router.get(
     "/healthz",
     summary="Is the bot able to work?",
-    responses={503: {"description": "A dependency (database, Redis) is not available"}},
+    responses={503: {"description": "The database is not available, or a part is down"}},
 )
 async def healthz(request: Request) -> JSONResponse:
-    """Checks the database (reachable and migrated) and, when configured, Redis."""
+    """Checks the database (reachable and migrated) and, when configured, Redis (without
+    it the answer is 200 ``"degraded"``: the bot runs on its fallbacks)."""
     runtime: Runtime = request.app.state.runtime
     database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
-    ok = database["ok"] and redis["ok"]
+    ok = database["ok"]  # Redis failing degrades the service (fallbacks), it is not down
     parts = {
         name: {"state": str(report.state), "detail": report.detail, "since": report.since}
         for name, report in sorted(runtime.health.reports().items())
     }
     worst = runtime.health.worst()
+    if not redis["ok"] and worst == State.OK:
+        worst = State.DEGRADED
     ok = ok and worst != State.DOWN
     status = "unavailable" if not ok else ("degraded" if worst == State.DEGRADED else "ok")
     body = {"status": status, "checks": {"database": database, "redis": redis}, "parts": parts}
@@ -291,6 +300,12 @@ async def metrics(request: Request) -> PlainTextResponse:
         "counter",
         "GET and DELETE /api/leads requests by result, since this process started.",
         [({"result": r}, counters.get(f"crm_{r}", 0)) for r in CRM_RESULTS],
+    )
+    out.metric(
+        "leadbot_http_database_unavailable_total",
+        "counter",
+        "Requests answered 503 because the database was not answering, since this process started.",
+        [({}, counters.get("database_unavailable", 0))],
     )
     return PlainTextResponse(out.text(), media_type=PROMETHEUS_CONTENT_TYPE)
 

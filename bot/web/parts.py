@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter
 from starlette.types import ASGIApp
 
+from bot import supervisor
 from bot.content.service import content_loop, sync_library
 from bot.delivery.transports import Transport
 from bot.models import Platform
@@ -44,8 +45,9 @@ async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:
     """What ``serve`` and ``console`` call once at start.
 
     Syncs the library (its valid items; problems are logged and go to the staff feed) and
-    starts the two background loops: the periodic library re-check and the news poller.
-    Cancel the returned tasks on shutdown.
+    starts the two background loops, supervised (:mod:`bot.supervisor`): the periodic
+    library re-check (``task:content``) and the news poller (``task:news``). Cancel the
+    returned tasks on shutdown.
     """
     try:
         summary = await sync_library(runtime)
@@ -55,10 +57,13 @@ async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:
         (log.error if not summary.ok else log.warning if summary.problems else log.info)(
             "%s", summary
         )
-    return [
-        asyncio.create_task(content_loop(runtime), name="content-loop"),
-        asyncio.create_task(news_loop(runtime), name="news-loop"),
-    ]
+    return supervisor.start(
+        [
+            supervisor.named("content", lambda: content_loop(runtime)),
+            supervisor.named("news", lambda: news_loop(runtime)),
+        ],
+        runtime.health,
+    )
 
 
 def content_and_news(runtime: Runtime) -> ContextFactory:
@@ -70,9 +75,7 @@ def content_and_news(runtime: Runtime) -> ContextFactory:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await supervisor.stop(tasks)
 
     return running
 

@@ -17,6 +17,7 @@ from bot.crm.sender import WebhookSender
 from bot.delivery.sender import OutboxSender
 from bot.leads.scheduler import scheduler_loop
 from bot.runtime import Runtime
+from bot.supervisor import named
 from bot.web.api import create_app
 from bot.web.parts import PlatformParts, platform_parts
 
@@ -34,7 +35,7 @@ def assemble(runtime: Runtime, *, scheduler_interval: float = 5.0) -> Assembly:
     webhooks = WebhookSender(runtime) if runtime.settings.webhooks else None
     parts = platform_parts(runtime)
     sender = OutboxSender(runtime, parts.transports)
-    extra = [webhooks.run_forever] if webhooks is not None else []
+    extra = [named("webhooks", webhooks.run_forever)] if webhooks is not None else []
 
     async def scheduler() -> None:
         await scheduler_loop(runtime, interval=scheduler_interval)
@@ -43,7 +44,7 @@ def assemble(runtime: Runtime, *, scheduler_interval: float = 5.0) -> Assembly:
         runtime,
         routers=parts.routers,
         mounts=parts.mounts,
-        background=[sender.run_forever, scheduler, *extra, *parts.background],
+        background=[named("sender", sender.run_forever), scheduler, *extra, *parts.background],
         contexts=parts.contexts,
     )
     return Assembly(app, sender, parts, webhooks)

@@ -63,12 +63,20 @@ def rep_user(n: int) -> str:
     return f"U{n:08d}"
 
 
+def telegram_user(n: int) -> int:
+    """The Telegram user id of partner ``n``'s rep (with ``telegram_reps``)."""
+    return 700_000_000 + n
+
+
 def partner_id(n: int) -> str:
     return f"P{n:04d}"
 
 
-def write_directory(directory: Path, partners: int, *, slack: bool, telegram: bool) -> None:
-    """partners.csv and reps.csv: every partner serves all of Germany with the X200."""
+def write_directory(
+    directory: Path, partners: int, *, slack: bool, telegram: bool, telegram_reps: bool = False
+) -> None:
+    """partners.csv and reps.csv: every partner serves all of Germany with the X200.
+    ``telegram_reps``: each rep has a Telegram account too (:func:`telegram_user`)."""
     rows = [PARTNER_COLUMNS]
     reps = ["partner_id,name,email,slack_user_id,telegram_user_id,role,language"]
     for n in range(partners):
@@ -79,7 +87,7 @@ def write_directory(directory: Path, partners: int, *, slack: bool, telegram: bo
         )
         reps.append(
             f"{partner_id(n)},Rep {n},rep{n}@partner{n}.example,"
-            f"{rep_user(n) if slack else ''},,sales,en"
+            f"{rep_user(n) if slack else ''},{telegram_user(n) if telegram_reps else ''},sales,en"
         )
     (directory / "partners.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (directory / "reps.csv").write_text("\n".join(reps) + "\n", encoding="utf-8")
@@ -224,12 +232,14 @@ def fanout_world(
     slack_options: dict[str, Any] | None = None,
     telegram_options: dict[str, Any] | None = None,
     settings: dict[str, dict[str, Any]] | None = None,
+    telegram_reps: bool = False,
 ) -> Iterator[FanoutWorld]:
     """Emulators with ``partners`` channels/groups (and a staff channel), the directory
     imported into ``database_url`` (already migrated), and a config for ``serve``.
 
     ``slack_options``/``telegram_options`` go to the emulators (their rate limits),
-    ``settings`` (section -> keys) into the bot's config file."""
+    ``settings`` (section -> keys) into the bot's config file; ``telegram_reps`` gives
+    every rep a Telegram account (:func:`telegram_user`) besides their Slack one."""
     with ExitStack() as stack:
         slack_emulator = (
             stack.enter_context(SlackEmulator(token=SLACK_TOKEN, **(slack_options or {})))
@@ -250,7 +260,9 @@ def fanout_world(
             telegram_emulator.add_group(STAFF_GROUP, "Staff")
             for n in range(partners):
                 telegram_emulator.add_group(group(n), f"Partner {n}")
-        write_directory(directory, partners, slack=slack, telegram=telegram)
+        write_directory(
+            directory, partners, slack=slack, telegram=telegram, telegram_reps=telegram_reps
+        )
         for what in ("partners", "reps"):
             result = leadbot(database_url, what, "import", str(directory / f"{what}.csv"))
             assert result.exit_code == 0, result.output

@@ -11,6 +11,7 @@ from bot.handlers.email.nonces import purge_job
 from bot.handlers.email.transport import EmailTransport
 from bot.models import Platform
 from bot.runtime import Runtime
+from bot.supervisor import named
 from bot.web.parts import PlatformParts
 
 log = logging.getLogger("bot.handlers.email")
@@ -57,4 +58,4 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     secret = _secret(settings, "link_secret")
     parts.transports[Platform.EMAIL] = EmailTransport(runtime, secret)
     parts.routers.append(act_router(runtime, secret))
-    parts.background.append(purge_job(runtime))
+    parts.background.append(named("email-link-purge", purge_job(runtime)))

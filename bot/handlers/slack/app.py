@@ -14,8 +14,8 @@ runtime, registers every listener module and adds to ``parts``
   connection open, for installs without a public URL.
 
 Slack retries a delivery it thinks we missed (``X-Slack-Retry-Num``) and a user can
-double-click; :func:`once` lets each delivery through only the first time
-(``runtime.coordination.first_time``, shared through Redis between processes).
+double-click; every listener is wrapped by ``SlackDeps.guard``, which applies each delivery
+once and marks it seen with its work in the database (:mod:`bot.seen`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import aiohttp
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -50,17 +49,16 @@ from bot.handlers.slack import (
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
 from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email
-from bot.handlers.slack.payloads import delivery_key
 from bot.handlers.slack.transport import SlackTransport
 from bot.models import Platform
 from bot.runtime import Runtime
+from bot.supervisor import named
 from bot.web.api import ContextFactory
 from bot.web.parts import PlatformParts
 
 log = logging.getLogger("bot.handlers.slack")
 
 EVENTS_PATH = "/slack/events"
-DEDUPE_SECONDS = 24 * 3600
 API_TIMEOUT_SECONDS = 15
 LISTENERS = (claims, declines, status, kit_press, home, commands, staff)
 
@@ -97,22 +95,6 @@ def web_client(
     if not retries:
         client.retry_handlers = []
     return client
-
-
-def once(runtime: Runtime) -> Callable[..., Awaitable[BoltResponse | None]]:
-    """Bolt middleware: process each Slack delivery once, however often it arrives."""
-
-    async def process_once(
-        request: AsyncBoltRequest, body: dict, next: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse | None:
-        key = delivery_key(body, request.raw_body)
-        if await runtime.coordination.first_time(f"slack:{key}", DEDUPE_SECONDS):
-            return await next()
-        retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
-        log.info("slack: ignored a repeated delivery (%s, retry %s)", key.split(":")[0], retry)
-        return BoltResponse(status=200, body="")
-
-    return process_once
 
 
 def hooks_only(origin: gate.Origin) -> Callable[..., Awaitable[BoltResponse | None]]:
@@ -158,7 +140,6 @@ def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
         logger=gate.bolt_logger(),
     )
     app.middleware(hooks_only(gate.hooks_origin(settings.api_url)))
-    app.middleware(once(runtime))
     app.error(failed(runtime))
     deps = SlackDeps(runtime, Interactions(runtime))
     for module in LISTENERS:
@@ -297,6 +278,7 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     parts.contexts.append(kept_alive(outbox_client))
     parts.transports[Platform.SLACK] = SlackTransport(outbox_client, settings, runtime.coordination)
     if settings.socket_mode:
-        parts.background.append(socket_mode_job(app, _secret(settings, "app_token")))
+        job = socket_mode_job(app, _secret(settings, "app_token"))
+        parts.background.append(named("slack-socket-mode", job))
     else:
         parts.routers.append(events_router(app, settings))

@@ -2,7 +2,8 @@
 
 The press opens a modal (reason, and a note — needed for "other"); its inputs are checked
 by the core's rules before Slack gets its answer, so a missing note is shown in the open
-modal. The decline itself is a ``Decline`` command run by ``Interactions.execute``; the
+modal. The decline itself is a ``Decline`` command run by ``Interactions.execute``, decided
+before the submission is acknowledged (bounded like a claim, see ``claims.py``); the
 teaser is edited to "declined by …" through the outbox, and the rep is told ephemerally.
 """
 
@@ -20,6 +21,7 @@ from bot.handlers.slack.deps import (
     Respond,
     SlackDeps,
     answer_reply,
+    decide,
     tell_after_modal,
 )
 from bot.handlers.slack.modals import DECLINE_CALLBACK, decline_modal, read_decline
@@ -56,10 +58,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if isinstance(read, dict):
             await ack(response_action="errors", errors=read)
             return
-        await ack()
         reason, note = read
-        reply = await deps.interactions.execute(who, c.Decline(offer_id, reason, note))
+        # Decided before the ack (bounded): an acknowledged decline is never lost.
+        reply = await decide(deps.interactions.execute(who, c.Decline(offer_id, reason, note)))
         assert isinstance(reply, Reply)
+        await ack()
         channel = sub.metadata.get("channel")
         if isinstance(channel, str) and channel:
             await tell_after_modal(client, who, reply, channel)

@@ -28,6 +28,7 @@ from bot.handlers.slack.deps import (
     SlackDeps,
     answer,
     answer_reply,
+    decide,
     tell_after_modal,
     unknown_user,
 )
@@ -130,8 +131,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if isinstance(result, dict):
             await ack(response_action="errors", errors=result)
             return
+        # Decided before the ack (bounded, like a claim): an acknowledged report is applied.
+        reply = await decide(_report(deps, who, lead_id, result))
         await ack()
-        reply = await _report(deps, who, lead_id, result)
         channel = sub.metadata.get("channel")
         if not isinstance(channel, str) or not channel:  # opened from App Home
             await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)

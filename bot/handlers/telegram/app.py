@@ -12,6 +12,7 @@ from bot.handlers.telegram.transport import TelegramTransport
 from bot.handlers.telegram.webhook import webhook_router
 from bot.models import Platform
 from bot.runtime import Runtime
+from bot.supervisor import named
 from bot.web.parts import PlatformParts
 
 
@@ -25,10 +26,6 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     parts.transports[Platform.TELEGRAM] = TelegramTransport(tg)
     parts.contexts.append(tg.running)
     if settings.mode == "polling":
-
-        async def polling() -> None:
-            await poll_forever(tg)
-
-        parts.background.append(polling)
+        parts.background.append(named("telegram-polling", lambda: poll_forever(tg)))
     else:
         parts.routers.append(webhook_router(tg))

@@ -123,12 +123,16 @@ class TelegramBot:
     # --- updates ---------------------------------------------------------------------
 
     async def handle(self, update: Update) -> bool:
-        """Process one update unless it was seen before (Telegram retries); True if processed."""
+        """Process one update unless it was applied before (Telegram retries); True if
+        processed. Returns once the update is applied — only then may it be confirmed (200
+        to the webhook, the next offset to ``getUpdates``). It is marked seen with its work
+        (:mod:`bot.seen`), so an update lost to a crash is processed when it comes again."""
         key = f"telegram:update:{self.bot_id}:{update.update_id}"
-        if not await self.runtime.coordination.first_time(key):
-            return False
-        await self.application.process_update(update)
-        return True
+
+        async def work() -> None:
+            await self.application.process_update(update)
+
+        return await self.runtime.seen.once(self.runtime, key, work)
 
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert isinstance(update, Update)

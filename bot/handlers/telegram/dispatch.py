@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import seen
 from bot.handlers.telegram import commands, declines, inputs, onboarding, presses, status
 from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.updates import AddedToGroup, CommandIn, PressIn, TextIn, parse_update
@@ -15,7 +16,9 @@ async def dispatch(tg: TelegramBot, update: Update) -> None:
         return
     if isinstance(incoming, CommandIn | TextIn) and incoming.private:
         # Writing to the bot opens the private chat: from now on it may write back.
-        await onboarding.mark_reachable(tg.runtime, incoming.person.user_id)
+        # Idempotent bookkeeping: it does not mark the update seen (bot/seen.py).
+        with seen.aside():
+            await onboarding.mark_reachable(tg.runtime, incoming.person.user_id)
     if isinstance(incoming, PressIn):
         await presses.handle_press(tg, incoming)
     elif isinstance(incoming, CommandIn):

@@ -6,6 +6,7 @@ the sender can produce those on purpose (``signing="bad" | "stale" | "missing"``
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -38,6 +39,7 @@ class DriverResponse:
     payload: dict[str, Any]  # what was sent (the decoded payload / event envelope / form)
     raw: bytes = field(repr=False, default=b"")
     content_type: str = field(repr=False, default="")
+    error: str | None = None  # no answer at all (the bot was unreachable or died): status 0
 
     @property
     def ok(self) -> bool:
@@ -78,6 +80,29 @@ class SignedSender:
             retry_reason=retry_reason,
         )
 
+    def unacknowledged(self) -> list[DriverResponse]:
+        """Requests whose latest delivery got no 2xx (an error status, or no answer at all
+        because the bot died): what Slack retries (or the user presses again)."""
+        latest: dict[bytes, DriverResponse] = {}
+        for response in self.sent:
+            latest[response.raw] = response
+        return [r for r in latest.values() if not r.ok]
+
+    async def redeliver_unacknowledged(
+        self, retry_reason: str = "http_error"
+    ) -> list[DriverResponse]:
+        """Send every :meth:`unacknowledged` request again, at once, with Slack's retry
+        headers; returns the new answers."""
+        pending = self.unacknowledged()
+        retries = [
+            self.resend(r, retry_num=self._attempts(r.raw), retry_reason=retry_reason)
+            for r in pending
+        ]
+        return list(await asyncio.gather(*retries))
+
+    def _attempts(self, raw: bytes) -> int:
+        return sum(1 for r in self.sent if r.raw == raw)
+
     async def post(
         self,
         body: bytes,
@@ -101,8 +126,22 @@ class SignedSender:
             sent["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
         sent.update(headers or {})
         started = time.perf_counter()
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            answer = await client.post(self.request_url, content=body, headers=sent)
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                answer = await client.post(self.request_url, content=body, headers=sent)
+        except httpx.TransportError as exc:
+            failed = DriverResponse(
+                status=0,
+                body="",
+                headers={},
+                elapsed=time.perf_counter() - started,
+                payload=payload,
+                raw=body,
+                content_type=content_type,
+                error=type(exc).__name__,
+            )
+            self.sent.append(failed)
+            return failed
         response = DriverResponse(
             status=answer.status_code,
             body=answer.text,

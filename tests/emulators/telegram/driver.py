@@ -7,6 +7,7 @@ webhook, into the queue the bot's ``getUpdates`` long poll reads.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import secrets
@@ -35,6 +36,7 @@ class Delivered:
     status: int | None = None
     body: str = ""
     elapsed: float = 0.0
+    error: str | None = None  # the webhook could not be reached (e.g. the bot died)
 
     @property
     def update_id(self) -> int:
@@ -43,6 +45,8 @@ class Delivered:
     @property
     def ok(self) -> bool:
         """Webhook: the bot answered 2xx. Polling: always True (it was queued)."""
+        if self.error is not None:
+            return False
         return self.status is None or 200 <= self.status < 300
 
 
@@ -240,13 +244,32 @@ class TelegramDriver:
         """Deliver the same update (same ``update_id``) again, as Telegram's retry does."""
         return await self.deliver(previous.update, **kw)
 
+    def unacknowledged(self) -> list[Delivered]:
+        """Webhook updates whose latest delivery got no 2xx (an error status, or no answer
+        at all because the bot died): what Telegram would deliver again."""
+        latest: dict[int, Delivered] = {}
+        for delivered in self.delivered:
+            if delivered.via == "webhook":
+                latest[delivered.update_id] = delivered
+        return [d for d in latest.values() if not d.ok]
+
+    async def redeliver_unacknowledged(self) -> list[Delivered]:
+        """Deliver every :meth:`unacknowledged` update again (same ``update_id``), at once,
+        as Telegram does after a failed delivery; returns the new deliveries."""
+        pending = self.unacknowledged()
+        return list(await asyncio.gather(*(self.resend(d, via="webhook") for d in pending)))
+
     async def _post(self, url: str, update: dict[str, Any], secret: str | None) -> Delivered:
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
         started = time.perf_counter()
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            answer = await client.post(url, content=json.dumps(update), headers=headers)
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                answer = await client.post(url, content=json.dumps(update), headers=headers)
+        except httpx.TransportError as exc:  # no answer: Telegram keeps the update
+            elapsed = time.perf_counter() - started
+            return Delivered(update, "webhook", elapsed=elapsed, error=type(exc).__name__)
         return Delivered(
             update, "webhook", answer.status_code, answer.text, time.perf_counter() - started
         )

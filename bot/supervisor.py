@@ -1,0 +1,122 @@
+"""Supervised background tasks: restarted with backoff after any error, visible in /healthz.
+
+The server's long-running jobs (the outbox sender, the scheduler, the webhook sender,
+the content and news loops, Telegram long polling, Slack Socket Mode, …) each retry their
+own expected errors. What they do not expect — a bug, a library raising something new, an
+answer nobody foresaw — used to end the task for good while ``/healthz`` stayed green.
+:func:`supervise` runs a job forever instead:
+
+* after any exception it waits 1, 2, 5, 10, then 30 s between
+  attempts (:data:`BACKOFF_SECONDS`) and starts it again; a run that lasted
+  :data:`STABLE_SECONDS` starts the backoff from the beginning;
+* it reports ``task:<name>`` on the runtime's health board: ``ok`` while running (again
+  after :data:`STABLE_SECONDS` without failing), ``degraded`` — "restarting after
+  <ErrorType>" — while it backs off or has just been restarted, and ``down`` once it failed
+  :data:`DOWN_AFTER` times in a row (``/healthz`` answers 503: the process cannot do its
+  job; it keeps retrying every 30 s and turns ``ok`` by itself once the job runs);
+* it logs the error's type and stack frames, never its message (database errors quote
+  personal data).
+
+A job that *returns* has nothing (more) to do (the news poller without feeds): it is not
+restarted and leaves the health board. Cancellation (the server stopping) ends the
+supervisor at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot.health import HealthBoard, State
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[None]]
+
+BACKOFF_SECONDS: Sequence[float] = (1, 2, 5, 10, 30)
+STABLE_SECONDS = 60.0
+"""A run this long counts as healthy: the task is ``ok`` again and the backoff starts over."""
+DOWN_AFTER = 5
+"""Failures in a row (none of the runs lasting :data:`STABLE_SECONDS`) that make it ``down``."""
+
+
+def named(name: str, job: Job) -> Job:
+    """``job`` under the name it has in the log and in ``/healthz`` (``task:<name>``)."""
+
+    async def run() -> None:
+        await job()
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
+def part(name: str) -> str:
+    return f"task:{name}"
+
+
+async def supervise(
+    name: str,
+    job: Job,
+    health: HealthBoard,
+    *,
+    backoff: Sequence[float] = BACKOFF_SECONDS,
+    stable_seconds: float = STABLE_SECONDS,
+) -> None:
+    """Run ``job`` until cancelled, restarting it with backoff after every failure."""
+    loop = asyncio.get_running_loop()
+    failures = 0
+    last_error = ""
+    health.report(part(name), State.OK, "running")
+    while True:
+        started = loop.time()
+        steady = loop.call_later(stable_seconds, _steady, health, name) if failures else None
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            last_error = type(exc).__name__
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("background task %s failed: %s\n%s", name, last_error, frames)
+        else:  # a job that returns has nothing (more) to do, e.g. news without feeds
+            health.forget(part(name))
+            log.info("background task %s has nothing to do; it ended", name)
+            return
+        finally:
+            if steady is not None:
+                steady.cancel()
+        if loop.time() - started >= stable_seconds:
+            failures = 0
+        failures += 1
+        delay = backoff[min(failures - 1, len(backoff) - 1)]
+        if failures >= DOWN_AFTER:
+            health.report(
+                part(name),
+                State.DOWN,
+                f"failed {failures} times in a row (last: {last_error}); retrying every "
+                f"{backoff[-1]:.0f}s",
+            )
+        else:
+            health.report(part(name), State.DEGRADED, f"restarting after {last_error}")
+        log.warning("background task %s restarts in %.0fs", name, delay)
+        await asyncio.sleep(delay)
+
+
+def _steady(health: HealthBoard, name: str) -> None:
+    health.report(part(name), State.OK, "running")
+
+
+def start(jobs: Sequence[Job], health: HealthBoard) -> list[asyncio.Task[None]]:
+    """One supervised task per job, named after the job (see :func:`named`)."""
+    return [
+        asyncio.create_task(supervise(job.__name__, job, health), name=f"task:{job.__name__}")
+        for job in jobs
+    ]
+
+
+async def stop(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,77 @@
+"""One answer for every route when the database is not answering: ``503``, soon, clearly.
+
+Routes do not handle database outages themselves. Whatever a route was doing, an error
+that :func:`bot.dbfaults.unavailable` recognises (a timeout, a lost or refused
+connection, SQLite's busy lock, a statement the server cancelled) reaches the exception
+handlers installed here and becomes::
+
+    503 Service Unavailable
+    Retry-After: 5
+    {"detail": "the database is not answering; try again shortly"}
+
+— never a stack trace, never the driver's message (it can quote the database URL or a
+lead's data). The process's health board marks the database ``down`` with the error type,
+so ``/healthz`` shows it until its own check reaches the database again. Any other error
+of these types is re-raised unchanged and stays the ``500`` it was.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
+
+from bot.dbfaults import unavailable
+from bot.health import State
+from bot.logsafe import printable
+from bot.runtime import Runtime
+
+log = logging.getLogger("leadbot.database")
+
+RETRY_AFTER_SECONDS = 5
+MESSAGE = "the database is not answering; try again shortly"
+COUNTER = "database_unavailable"
+"""Key in ``app.state.api_results``: /metrics shows it as leadbot_http_database_unavailable_total."""
+HANDLED: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    TimeoutError,
+    OSError,
+)
+"""Exception types that can mean an outage; :func:`bot.dbfaults.unavailable` decides."""
+
+
+def database_unavailable(request: Request, error: BaseException) -> Response | None:
+    """The ``503`` for ``error`` if it means the database is not answering, else None."""
+    reason = unavailable(error)
+    if reason is None:
+        return None
+    runtime: Runtime = request.app.state.runtime
+    runtime.health.report("database", State.DOWN, reason)
+    request.app.state.api_results[COUNTER] += 1
+    log.warning(
+        "%s %s: the database is not answering (%s); answered 503",
+        printable(request.method, 16),
+        printable(request.url.path),
+        reason,
+    )
+    return JSONResponse(
+        {"detail": MESSAGE},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _handler(request: Request, error: Exception) -> Response:
+    answer = database_unavailable(request, error)
+    if answer is None:
+        raise error  # not an outage: the usual 500, with its traceback in the log
+    return answer
+
+
+def install(app: FastAPI) -> None:
+    """Answer database outages with ``503`` in every route of ``app`` (mounts included)."""
+    for kind in HANDLED:
+        app.add_exception_handler(kind, _handler)

@@ -1,0 +1,81 @@
+"""Long polling survives what it did not expect: an unreadable update, a strange answer.
+
+The bot polls the Telegram emulator (``[telegram] mode = "polling"``). An update PTB cannot
+read is skipped — the next command is answered and ``/healthz`` tells that one was
+skipped; a ``getUpdates`` answer that is not a list of updates ends the polling task, the
+supervisor restarts it, ``/healthz`` shows it as restarting meanwhile, and the bot answers
+again once Telegram does.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.telegram_world import telegram_settings, telegram_world
+
+POLLING = {"mode": "polling", "webhook_secret": None}
+
+
+async def healthz(url: str) -> tuple[int, dict[str, Any]]:
+    async with httpx.AsyncClient(timeout=5) as http:
+        answer = await http.get(f"{url}/healthz")
+    return answer.status_code, answer.json()
+
+
+async def test_an_unreadable_update_is_skipped_and_the_next_command_answered(
+    make_settings, telegram_emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    settings = telegram_settings(make_settings, telegram_emulator, telegram=POLLING)
+    async with telegram_world(settings, telegram_emulator, partners=1, webhook=False) as world:
+        user = world.users[0]
+        unreadable = {
+            "update_id": telegram_emulator.next_update_id(),
+            "message": "Maria Huber, +49 89 5550123",  # not a Message object
+        }
+        telegram_emulator.enqueue_update(unreadable)
+        typed = await world.driver.command(user, "help")
+        await world.private(user, lambda m: "/leads" in m.plain_text)
+        assert telegram_emulator.was_fetched(typed.update_id)
+
+        status, health = await healthz(world.bot.url)
+        assert status == 200 and health["status"] == "degraded"
+        polling = health["parts"]["telegram:polling"]
+        assert polling["state"] == "degraded"
+        assert polling["detail"] == "skipped 1 unreadable update(s)"
+        assert health["parts"]["task:telegram-polling"]["state"] == "ok"
+    assert telegram_emulator.pending_updates() == []  # the unreadable one is confirmed too
+    skipped = [r.getMessage() for r in caplog.records if "unreadable update" in r.getMessage()]
+    assert skipped == [
+        f"telegram: skipped unreadable update {unreadable['update_id']} (AttributeError)"
+    ]
+    assert "Maria Huber" not in caplog.text and "5550123" not in caplog.text
+
+
+async def test_polling_that_fails_is_restarted_and_shown_as_restarting(
+    make_settings, telegram_emulator
+) -> None:
+    settings = telegram_settings(make_settings, telegram_emulator, telegram=POLLING)
+    async with telegram_world(settings, telegram_emulator, partners=1, webhook=False) as world:
+        user = world.users[0]
+        # Telegram answers getUpdates with an object instead of the list of updates, twice.
+        garbage = telegram_emulator.faults.reshape(
+            "getUpdates",
+            lambda answer: {**answer, "result": {"updates": answer["result"]}},
+            times=2,
+        )
+        await telegram_emulator.wait_for_async(
+            lambda: garbage.remaining == 0, 15, "two garbled getUpdates answers"
+        )
+        status, health = await healthz(world.bot.url)
+        task = health["parts"]["task:telegram-polling"]
+        assert status == 200 and health["status"] == "degraded"
+        assert task == {**task, "state": "degraded", "detail": "restarting after UnexpectedAnswer"}
+
+        typed = await world.driver.command(user, "help")  # polled again by the restarted task
+        await world.private(user, lambda m: "/leads" in m.plain_text, timeout=15)
+        assert telegram_emulator.was_fetched(typed.update_id)

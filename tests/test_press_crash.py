@@ -1,0 +1,185 @@
+"""``leadbot serve`` killed with SIGKILL while Claim presses are in flight, and started again.
+
+The bot runs as a real process against the Slack and Telegram emulators (served from the
+test process, so they outlive the crash like the real platforms). Twenty reps press Claim
+on a lead's teaser in Telegram (webhook) and twenty on another lead's teaser in Slack, all
+at once; the emulators hold the first answers to the pressers (``answerCallbackQuery``,
+the ``response_url``), so those presses are certainly in the middle of being processed
+when the process dies. After the restart the platforms deliver again what got no 200
+(Telegram re-sends the update, Slack retries the request).
+
+What must hold: every press ends up acknowledged; both leads are decided in the database
+(one winner each); and every presser was answered — an answer to their press, or, for
+the winner whose answer died with the process, the lead card through the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.models import Lead, LeadStatus, Offer, Rep
+from tests.emulators.fixtures import SLACK_SIGNING_SECRET, TELEGRAM_WEBHOOK_SECRET
+from tests.emulators.slack import SlackDriver
+from tests.emulators.telegram import TelegramDriver
+from tests.support.cli import db_session
+from tests.support.databases import REDIS_URL
+from tests.support.fanout import (
+    FanoutWorld,
+    channel,
+    fanout_world,
+    group,
+    rep_user,
+    telegram_user,
+)
+
+PARTNERS = 20
+HELD = 3  # answers per platform the emulators hold until after the crash
+HOLD_SECONDS = 600  # longer than the test: a held answer never arrives by itself
+REDELIVERY_ROUNDS = 5
+
+
+def offers(world: FanoutWorld, lead_id: int) -> dict[int, int]:
+    """Partner number -> the id of its offer of ``lead_id``."""
+    with db_session(world.database_url) as session:
+        rows = session.execute(
+            select(Offer.partner_id, Offer.id).where(Offer.lead_id == lead_id)
+        ).all()
+    return {int(partner[1:]): offer_id for partner, offer_id in rows}
+
+
+def owner(world: FanoutWorld, lead_id: int) -> tuple[LeadStatus, int | None]:
+    """The lead's status and the partner number of its owner."""
+    with db_session(world.database_url) as session:
+        lead = session.get(Lead, lead_id)
+        assert lead is not None
+        return lead.status, int(lead.owner_partner_id[1:]) if lead.owner_partner_id else None
+
+
+def in_background(job: Callable[[], Awaitable[Any]]) -> tuple[threading.Thread, list[Any]]:
+    """Run ``job`` in an event loop of its own thread (the presses stay in flight while this
+    thread kills the server); its result lands in the returned list."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(job())), daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    # With Redis, as several processes run: "seen" must not live there apart from the work.
+    redis = {"url": REDIS_URL, "key_prefix": f"leadbot-test:{uuid.uuid4().hex}:"}
+    with fanout_world(
+        database_url, tmp_path, PARTNERS, telegram_reps=True, settings={"redis": redis}
+    ) as world:
+        slack, telegram = world.slack, world.telegram
+        assert slack is not None and telegram is not None
+        for n in range(PARTNERS):  # every rep has opened the private chat with the bot
+            telegram.add_user(telegram_user(n), f"Rep{n}", language_code="en")
+            telegram.start_user(telegram_user(n))
+        with db_session(database_url) as session:
+            session.execute(update(Rep).values(telegram_started_at=datetime.now(UTC)))
+            session.commit()
+
+        with world.serving() as first:
+            slack_lead = world.post_lead(first, 1)
+            slack.wait_for(lambda: world.slack_reached() == PARTNERS, 30, "the Slack teasers")
+            telegram.wait_for(lambda: world.telegram_reached() == PARTNERS, 30, "the teasers")
+            telegram_lead = world.post_lead(first, 2)
+            telegram.wait_for(
+                lambda: all(world.telegram_teasers(n) >= 2 for n in range(PARTNERS)),
+                30,
+                "the second teasers",
+            )
+            slack_offers, telegram_offers = offers(world, slack_lead), offers(world, telegram_lead)
+            tg = TelegramDriver(
+                telegram,
+                webhook_url=f"{first.url}/telegram/webhook",
+                secret_token=TELEGRAM_WEBHOOK_SECRET,
+            )
+            sl = SlackDriver(slack, f"{first.url}/slack/events", SLACK_SIGNING_SECRET)
+
+            async def press_telegram(n: int) -> Any:
+                data = f"claim:{telegram_offers[n]}"
+                teaser = next(
+                    m
+                    for m in telegram.bot_messages(group(n))
+                    if any(b.get("callback_data") == data for b in m.buttons())
+                )
+                return await tg.press_button(telegram_user(n), teaser, data)
+
+            async def press_slack(n: int) -> Any:
+                offer = str(slack_offers[n])
+                return await sl.press_button(
+                    "lead_claim", user=rep_user(n), channel=channel(n), value=offer
+                )
+
+            async def all_of(press: Callable[[int], Awaitable[Any]]) -> list[Any]:
+                return list(await asyncio.gather(*(press(n) for n in range(PARTNERS))))
+
+            telegram_held = telegram.faults.hang("answerCallbackQuery", HOLD_SECONDS, times=HELD)
+            slack_held = slack.faults.hang("response_url", HOLD_SECONDS, times=HELD)
+            tg_thread, _ = in_background(lambda: all_of(press_telegram))
+            telegram.wait_for(lambda: telegram_held.remaining == 0, 30, "held Telegram answers")
+            sl_thread, _ = in_background(lambda: all_of(press_slack))
+            slack.wait_for(lambda: slack_held.remaining == 0, 30, "held Slack answers")
+            world.kill(first)
+            tg_thread.join(30)
+            sl_thread.join(30)
+
+        in_flight = (len(tg.unacknowledged()), len(sl.unacknowledged()))
+        assert in_flight[0] >= HELD and in_flight[1] >= HELD, in_flight
+
+        with world.serving() as second:
+            tg.webhook_url = f"{second.url}/telegram/webhook"
+            sl.request_url = f"{second.url}/slack/events"
+            for _ in range(REDELIVERY_ROUNDS):  # as the platforms do, until acknowledged
+                if not tg.unacknowledged() and not sl.unacknowledged():
+                    break
+                asyncio.run(tg.redeliver_unacknowledged())
+                asyncio.run(sl.redeliver_unacknowledged())
+            assert tg.unacknowledged() == [] and sl.unacknowledged() == []
+            slack.wait_for(
+                lambda: world.pending("slack") + world.pending("telegram") == 0, 30, "outbox"
+            )
+            assert second.stop(signal.SIGTERM) == 0
+
+        slack_status, slack_winner = owner(world, slack_lead)
+        telegram_status, telegram_winner = owner(world, telegram_lead)
+        assert slack_status is telegram_status is LeadStatus.CLAIMED
+        assert slack_winner is not None and telegram_winner is not None
+
+        def slack_answered(n: int) -> bool:
+            if slack.ephemerals(channel(n), rep_user(n)):
+                return True
+            dm = slack.dm_messages(rep_user(n))
+            return n == slack_winner and any("Prospect 1 GmbH" in m.all_text for m in dm)
+
+        def telegram_answered(n: int, query_ids: set[str]) -> bool:
+            answers = telegram.callback_answers(telegram_user(n))
+            if any(a.callback_query_id in query_ids for a in answers):
+                return True
+            private = telegram.bot_messages(telegram_user(n))
+            return n == telegram_winner and any("Prospect 2 GmbH" in m.plain_text for m in private)
+
+        query_ids: dict[int, set[str]] = {}
+        for delivered in tg.delivered:
+            query = delivered.update["callback_query"]
+            query_ids.setdefault(int(query["from"]["id"]) - telegram_user(0), set()).add(
+                query["id"]
+            )
+        unanswered_slack = [n for n in range(PARTNERS) if not slack_answered(n)]
+        unanswered_telegram = [n for n in range(PARTNERS) if not telegram_answered(n, query_ids[n])]
+        assert unanswered_slack == [] and unanswered_telegram == [], (
+            unanswered_slack,
+            unanswered_telegram,
+        )
