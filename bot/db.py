@@ -29,17 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import NullPool
 
-from bot import dbfaults, writegate
+from bot import dbfaults
 from bot.config import ConfigError, DatabaseSettings
-from bot.writegate import WriterGate
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """The default of ``[database] sqlite_busy_timeout_seconds``: the bot's SQLite lock wait."""
 SQLITE_MAINTENANCE_BUSY_TIMEOUT_MS = 30_000
 """Migrations and maintenance (sync engines) have nobody waiting for an answer: they may
 wait longer for a running bot's writers than a request should."""
-SQLITE_POOL_SIZE = 16
-SQLITE_POOL_OVERFLOW = 48
 
 _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
@@ -81,21 +78,11 @@ READ_ONLY = "leadbot_read_only"
 {READ_ONLY: True})`` before its first query): on SQLite it begins without the write lock."""
 
 
-URGENT = "leadbot_urgent"
-"""Execution option for a short write that finishes something already promised (the
-outbox's bookkeeping): on SQLite it queues ahead of the other writers of this process
-(:mod:`bot.writegate`). Set like :data:`READ_ONLY`, before the session's first query."""
-
-
 def is_sqlite(url: str) -> bool:
     return _parse(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_setup(
-    sync_engine: Engine,
-    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
-    gate: WriterGate | None = None,
-) -> None:
+def _sqlite_setup(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
@@ -114,9 +101,6 @@ def _sqlite_setup(
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
         else:
-            if gate is not None:  # this process's writers queue here, not in SQLite
-                urgent = bool(connection.get_execution_options().get(URGENT))
-                gate.enter(connection.connection.info, urgent=urgent)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -139,15 +123,9 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
     busy_ms = round(settings.sqlite_busy_timeout_seconds * 1000)
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": busy_ms / 1000}
-        if not pooled:
-            kwargs["poolclass"] = NullPool
-        else:
-            # Writers queue at the writer gate (by priority), not for a connection: a queue
-            # for connections would put the outbox's bookkeeping and the readers behind
-            # every waiting writer. A SQLite connection is a file handle and a thread.
-            kwargs["pool_size"] = SQLITE_POOL_SIZE
-            kwargs["max_overflow"] = SQLITE_POOL_OVERFLOW
-            kwargs["pool_timeout"] = settings.pool_timeout_seconds
+        kwargs["poolclass"] = NullPool if not pooled else None
+        if kwargs["poolclass"] is None:
+            del kwargs["poolclass"]
     else:
         if url.get_driver_name() == "asyncpg":
             kwargs["connect_args"] = _postgres_timeouts(settings)
@@ -165,10 +143,7 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
             kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        # This process's writers wait for each other here, as long as for SQLite's lock.
-        gate = WriterGate(busy_ms / 1000)
-        writegate.install(engine.sync_engine, gate)
-        _sqlite_setup(engine.sync_engine, busy_ms, gate)
+        _sqlite_setup(engine.sync_engine, busy_ms)
     dbfaults.install(engine)
     return engine
 

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Row, Select, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import READ_ONLY, URGENT
+from bot.db import READ_ONLY
 from bot.delivery.notices import NoticeKind
 from bot.delivery.summary import MAX_GROUP, is_staff_feed
 from bot.models import OutboxMessage, OutboxStatus, Platform
@@ -116,7 +116,6 @@ class Ledger:
         now = self.runtime.clock.now()
         until = now + self.lease()
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={URGENT: True})  # bookkeeping first
             session = uow.session
             found = list(
                 (await session.execute(self._candidates(platform, now, exclude, limit))).all()
@@ -229,7 +228,6 @@ class Ledger:
             return 0
         now = self.runtime.clock.now()
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={URGENT: True})  # bookkeeping first
             result = await uow.session.execute(
                 update(OutboxMessage)
                 .where(
@@ -248,7 +246,6 @@ class Ledger:
         if not ids:
             return
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={URGENT: True})  # bookkeeping first
             await uow.session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == self.holder)

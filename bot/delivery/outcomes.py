@@ -16,7 +16,6 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import URGENT
 from bot.delivery.groupcommit import GroupCommit
 from bot.delivery.ledger import Claim
 from bot.delivery.notices import Delivery, LeadCardView, MessageRef, NoticeKind, TeaserView
@@ -59,7 +58,6 @@ class Outcomes:
         now = self.runtime.clock.now()
         ids = [i for claim, _, _ in marks for i in claim.ids]
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={URGENT: True})  # bookkeeping first
             result = await uow.session.execute(
                 update(OutboxMessage)
                 .where(*self._mine(ids))
@@ -92,7 +90,6 @@ class Outcomes:
         if not ids:
             return
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={URGENT: True})  # bookkeeping first
             await uow.session.execute(
                 update(OutboxMessage)
                 .where(*self._mine(ids))
@@ -119,7 +116,6 @@ class Outcomes:
         """Not sent this time: due again in ``retry_in`` seconds, in doubt or not."""
         now = self.runtime.clock.now()
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={URGENT: True})  # bookkeeping first
             row = await self._row(uow.session, claim)
             if row is None:
                 return
@@ -145,7 +141,6 @@ class Outcomes:
     async def failed(self, claim: Claim, error: str) -> None:
         """A permanent error: kept as failed, staff are told."""
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={URGENT: True})  # bookkeeping first
             row = await self._row(uow.session, claim)
             if row is None:
                 return
