@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout serve clean
+.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout bench-intake bench-claims serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,8 @@ serve: $(STAMP)
 	@$(LEADBOT) serve
 
 ## make bench: the benchmarks in bench/ (never part of the test suite).
-bench: bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout
+bench: bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout \
+	bench-intake bench-claims
 
 bench-matching: $(STAMP)
 	@$(BIN)/python bench/matching.py
@@ -76,6 +77,15 @@ bench-fairness: $(STAMP)
 bench-fanout: $(STAMP)
 	@$(BIN)/python bench/fanout.py
 	@$(BIN)/python bench/fanout.py --backend postgresql
+
+## Intake under load: leads/s at 8 and 32 clients, first-teaser p50/p99 of 200 at once, import
+## leads/s, SQL statements and CPU per lead; SQLite 1 process, PostgreSQL 1 and 3 (BENCH_ARGS=--quick).
+bench-intake: $(STAMP)
+	@$(BIN)/python bench/intake.py $(BENCH_ARGS)
+
+## 200 reps press Claim on one lead at once over Slack: ack p50/p99, errors; same three setups.
+bench-claims: $(STAMP)
+	@$(BIN)/python bench/claims.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-* demo.db demo.db-*

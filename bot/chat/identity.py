@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.actors import Actor
+from bot.db import READ_ONLY
 from bot.handlers import registry
 from bot.models import Channel, Platform, Rep
 from bot.runtime import Runtime
@@ -74,6 +75,8 @@ async def identify(runtime: Runtime, platform: Platform, user_id: str) -> Identi
     rep = None
     if condition is not None:
         async with runtime.uow() as uow:
+            # Only a read: on SQLite it must not queue for the write lock (every press asks).
+            await uow.session.connection(execution_options={READ_ONLY: True})
             rep = await uow.session.scalar(select(Rep).where(condition))
     if rep is not None and rep.active:
         return rep_identity(platform, user_id, rep, is_staff)

@@ -23,9 +23,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, update
+from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.models import ChangeCounter, Lead
 
@@ -38,12 +39,15 @@ class LeadChanges:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._leads: dict[int, Lead] = {}
+        self._new: set[int] = set()
+        """The leads this unit of work created (by ``id()``, like ``_leads``)."""
         event.listen(session.sync_session, "before_flush", self._before_flush)
 
     def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
         for obj in session.new:
             if isinstance(obj, Lead):
                 self._leads[id(obj)] = obj
+                self._new.add(id(obj))
         for obj in session.dirty:
             if isinstance(obj, Lead) and session.is_modified(obj, include_collections=False):
                 self._leads[id(obj)] = obj
@@ -54,6 +58,26 @@ class LeadChanges:
 
     def forget(self) -> None:
         self._leads.clear()
+        self._new.clear()
+
+    def is_new(self, lead: Lead) -> bool:
+        """Whether this unit of work created ``lead`` (it has no history: no exclusions,
+        no earlier offers)."""
+        return id(lead) in self._new or lead in self._session.sync_session.new
+
+    def changed_existing(self) -> bool:
+        """Whether this unit of work changed a lead that existed before it, flushed or not.
+
+        Intake only creates leads; a claim, close or hand-back changes existing ones. Caches
+        keyed by the committed state (:func:`bot.directory.snapshot.partner_index`) are
+        only valid for the first kind.
+        """
+        if any(key not in self._new for key in self._leads):
+            return True
+        return any(
+            isinstance(obj, Lead) and id(obj) not in self._new
+            for obj in self._session.sync_session.dirty
+        )
 
     async def stamp(self, now: datetime) -> int | None:
         """Number this transaction's changed leads and set their ``updated_at``; the number."""
@@ -61,26 +85,39 @@ class LeadChanges:
         await session.flush()
         leads = [lead for lead in self._leads.values() if lead in session]
         self._leads.clear()
+        self._new.clear()  # committed from here on: no longer new to a later use of the uow
         if not leads:
             return None
         seq = await next_change(session)
+        # One UPDATE for all of them instead of a flush: the objects get the same values as
+        # already written (so nothing is pending and nothing is read back).
+        await session.execute(_STAMP, {"ids": [lead.id for lead in leads], "seq": seq, "now": now})
         for lead in leads:
-            lead.change_seq = seq
-            lead.updated_at = now
-        await session.flush()
-        self._leads.clear()  # the stamp's own flush is no change of its own
+            set_committed_value(lead, "change_seq", seq)
+            set_committed_value(lead, "updated_at", now)
         return seq
+
+
+_NEXT = (  # built once: every transaction that changes a lead runs it
+    update(ChangeCounter)
+    .where(ChangeCounter.id == COUNTER_ID)
+    .values(value=ChangeCounter.value + 1)
+    .returning(ChangeCounter.value)
+    .execution_options(synchronize_session=False)
+)
+
+
+_STAMP = (
+    update(Lead)
+    .where(Lead.id.in_(bindparam("ids", expanding=True)))
+    .values(change_seq=bindparam("seq"), updated_at=bindparam("now", type_=Lead.updated_at.type))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def next_change(session: AsyncSession) -> int:
     """Take the next change number (locks the counter row until the transaction ends)."""
-    value = await session.scalar(
-        update(ChangeCounter)
-        .where(ChangeCounter.id == COUNTER_ID)
-        .values(value=ChangeCounter.value + 1)
-        .returning(ChangeCounter.value)
-        .execution_options(synchronize_session=False)
-    )
+    value = await session.scalar(_NEXT)
     if value is None:  # a schema made without the migration's first row
         await session.execute(insert(ChangeCounter).values(id=COUNTER_ID, value=1))
         return 1

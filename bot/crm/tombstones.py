@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -52,11 +52,19 @@ async def erased_lead(
 ) -> int | None:
     """The id of the erased lead that had this value, or None."""
     digests = [digest(key, kind, value) for key in _keys(settings)]
-    return await session.scalar(
-        select(LeadTombstone.lead_id)
-        .where(LeadTombstone.digest.in_(digests), LeadTombstone.kind == kind)
-        .limit(1)
+    return await session.scalar(_ERASED, {"digests": digests, "kind": kind})
+
+
+# Built once: intake asks this for every lead, and building a statement (and its cache
+# key) costs more than running it.
+_ERASED = (
+    select(LeadTombstone.lead_id)
+    .where(
+        LeadTombstone.digest.in_(bindparam("digests", expanding=True)),
+        LeadTombstone.kind == bindparam("kind"),
     )
+    .limit(1)
+)
 
 
 async def bury(

@@ -68,6 +68,12 @@ class OutboxWriter:
         """Whether rows were queued (the sender is woken after the commit)."""
         self._turns: dict[tuple[int | None, int], int] = {}
 
+    async def load_partners(self, partner_ids: list[str]) -> None:
+        """Read these partners in one statement, so that enqueueing a notice to each of
+        them (a wave's teasers) finds them in the session instead of one read apiece."""
+        if len(partner_ids) > 1:
+            (await self._session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))).all()
+
     async def addresses(self, audience: Audience) -> dict[Platform, str]:
         chats = self._chats
         if isinstance(audience, ToPartner):

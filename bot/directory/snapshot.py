@@ -9,11 +9,12 @@ counts change.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Select, bindparam, event, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.geo import locate, normalise_postal_code
@@ -25,10 +26,16 @@ from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Offer,
 from bot.uow import UnitOfWork
 
 
-async def lead_profile(uow: UnitOfWork, lead: Lead) -> LeadProfile:
+async def lead_profile(
+    uow: UnitOfWork, lead: Lead, personal: LeadPersonalData | None = None
+) -> LeadProfile:
     """The lead as matching sees it. Region and position are re-derived from the postal
-    code when missing (leads stored before the geography data, or without coordinates)."""
-    personal = await uow.session.get(LeadPersonalData, lead.id)
+    code when missing (leads stored before the geography data, or without coordinates).
+
+    Intake passes the ``personal`` data it just built: looking it up would flush the
+    session and read back the row it is about to write."""
+    if personal is None:
+        personal = await uow.session.get(LeadPersonalData, lead.id)
     postal_code = normalise_postal_code(lead.country, personal.postal_code if personal else None)
     lat = personal.lat if personal else None
     lon = personal.lon if personal else None
@@ -209,18 +216,61 @@ async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
 INDEX_CACHE = "matching.index"
 
 
+def _stamp_query() -> Select[Any]:
+    owned = (
+        select(func.count().label("leads"), func.max(Lead.change_seq).label("seq"))
+        .where(Lead.owner_partner_id.is_not(None))
+        .subquery()
+    )
+    directory = select(
+        func.count(Partner.id).label("partners"), func.max(Partner.updated_at).label("latest")
+    ).subquery()
+    return select(directory.c.partners, directory.c.latest, owned.c.leads, owned.c.seq).select_from(
+        directory.join(owned, true())  # one row each: no join condition
+    )
+
+
+_STAMP = _stamp_query()  # built once: it runs for every lead
+
+
+async def _state_stamp(uow: UnitOfWork) -> tuple[Any, ...]:
+    """A key that changes whenever the matching index could: one cheap statement.
+
+    The index depends on the directory and on each partner's open leads and outcomes, i.e.
+    on the (owner, status) of every lead that has an owner. Every change of a lead takes a
+    new, larger ``change_seq`` at its commit (:mod:`bot.crm.changes`), so the number of
+    leads with an owner and their largest ``change_seq`` change whenever that set does:
+    a lead that gains an owner or changes while owned raises the maximum; one that only
+    loses its owner lowers the count. Only committed changes are seen — callers use this
+    key only while their own unit of work changed no existing lead.
+    """
+    row = (await uow.session.execute(_STAMP)).one()
+    return ("stamp", *row)
+
+
 async def partner_index(uow: UnitOfWork) -> PartnerIndex:
     """The matching index of the directory as it is now, reused while nothing changed.
 
-    Between two claims or closes (e.g. during a bulk import) every lead is ranked against
-    the same index instead of rebuilding it per lead.
+    Between two claims or closes (e.g. during a bulk import or a burst of API leads)
+    every lead is ranked against the same index instead of rebuilding it per lead. When
+    this unit of work itself changed existing leads (a hand-back that re-offers, a wave
+    expiring after a claim), the key is computed from the counts it sees instead, which
+    include its uncommitted changes.
     """
     today = uow.clock.now().date()
-    open_counts = await open_lead_counts(uow)
-    outcomes = await outcome_counts(uow)
-    directory_key, _static = await _static_partners(uow)
-    key = (directory_key, today, frozenset(open_counts.items()), frozenset(outcomes.items()))
     rules = rules_for(uow.settings)
+    if uow.changes.changed_existing():
+        open_counts = await open_lead_counts(uow)
+        outcomes = await outcome_counts(uow)
+        directory_key, _static = await _static_partners(uow)
+        key: tuple[Any, ...] = (
+            directory_key,
+            today,
+            frozenset(open_counts.items()),
+            frozenset(outcomes.items()),
+        )
+    else:
+        key = (await _state_stamp(uow), today)
     cached = uow.cache.get(INDEX_CACHE)
     if cached is not None and cached[0] == key and cached[1].rules is rules:
         return cached[1]  # type: ignore[no-any-return]
@@ -244,20 +294,8 @@ async def recent_activity(uow: UnitOfWork) -> dict[str, Recent]:
     """Per partner, what it got in the last ``[matching] fairness_days``: offers, claimed
     leads and the time of its latest offer (fairness and the waited-longest tie-break)."""
     since = uow.clock.now() - timedelta(days=uow.settings.matching.fairness_days)
-    offers = await uow.session.execute(
-        select(Offer.partner_id, func.count(), func.max(Offer.created_at))
-        .where(Offer.created_at >= since)
-        .group_by(Offer.partner_id)
-    )
-    wins = dict(
-        (
-            await uow.session.execute(
-                select(Lead.owner_partner_id, func.count())
-                .where(Lead.claimed_at >= since, Lead.owner_partner_id.is_not(None))
-                .group_by(Lead.owner_partner_id)
-            )
-        ).all()
-    )
+    offers = await uow.session.execute(_RECENT_OFFERS, {"since": since})
+    wins = dict((await uow.session.execute(_RECENT_WINS, {"since": since})).all())
     found: dict[str, Recent] = {}
     for partner_id, count, latest in offers.all():
         last = _aware(latest).timestamp() if latest is not None else None
@@ -267,21 +305,59 @@ async def recent_activity(uow: UnitOfWork) -> dict[str, Recent]:
     return found
 
 
+# Built once: fairness asks for every lead.
+_RECENT_OFFERS = (
+    select(Offer.partner_id, func.count(), func.max(Offer.created_at))
+    .where(Offer.created_at >= bindparam("since", type_=Offer.created_at.type))
+    .group_by(Offer.partner_id)
+)
+_RECENT_WINS = (
+    select(Lead.owner_partner_id, func.count())
+    .where(
+        Lead.claimed_at >= bindparam("since", type_=Lead.claimed_at.type),
+        Lead.owner_partner_id.is_not(None),
+    )
+    .group_by(Lead.owner_partner_id)
+)
+
+
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes for aggregates; they are UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def decide(uow: UnitOfWork, lead: Lead) -> Ranking:
+async def decide(uow: UnitOfWork, lead: Lead, personal: LeadPersonalData | None = None) -> Ranking:
     """Rank every partner for ``lead`` with the current state of the directory.
 
     The ranking holds the eligible partners only, best first; ``ranking.checked`` is how
     many partners were considered. ``bot.explain.service`` says why for the rest.
+
+    A lead this unit of work just created (intake) has no exclusions yet, so they are not
+    looked up, and the reads skip flushing what the unit of work wrote so far when none of
+    it is something they read (see :func:`_reads_need_no_flush`).
     """
-    return rank(
-        await lead_profile(uow, lead),
-        await partner_index(uow),
-        await excluded_partners(uow, lead.id),
-        uow.settings,
-        await recent_activity(uow) if uow.settings.matching.fairness > 0 else {},
-    )
+    fresh = uow.changes.is_new(lead) and _reads_need_no_flush(uow)
+    with uow.session.no_autoflush if fresh else contextlib.nullcontext():
+        return rank(
+            await lead_profile(uow, lead, personal),
+            await partner_index(uow),
+            {} if fresh else await excluded_partners(uow, lead.id),
+            uow.settings,
+            await recent_activity(uow) if uow.settings.matching.fairness > 0 else {},
+        )
+
+
+_READ_BY_MATCHING = (Partner, Offer, LeadExclusion)
+
+
+def _reads_need_no_flush(uow: UnitOfWork) -> bool:
+    """Whether all this unit of work holds unflushed is new rows matching does not read.
+
+    Intake's unflushed rows are the new lead's personal data, events and notices; a
+    changed lead, a partner, an offer or an exclusion would change what matching reads,
+    so then the reads flush first as usual. Saves one flush per lead.
+    """
+    session = uow.session.sync_session
+    if session.deleted or uow.changes.changed_existing():
+        return False
+    return not any(isinstance(obj, _READ_BY_MATCHING) for obj in (*session.new, *session.dirty))

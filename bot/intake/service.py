@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 
 from bot.actors import Actor
 from bot.crm.tombstones import EMAIL, EXTERNAL_ID, erased_lead
@@ -37,21 +37,33 @@ class IntakeResult:
     created: bool
 
 
-async def find_duplicate(uow: UnitOfWork, email: str | None, domain: str | None) -> int | None:
-    conditions = []
-    if email:
-        conditions.append(LeadPersonalData.contact_email == email)
-    if domain:
-        conditions.append(LeadPersonalData.domain == domain)
-    if not conditions:
-        return None
-    return await uow.session.scalar(
+def _duplicate_query(*conditions: ColumnElement[bool]) -> Select[tuple[int]]:
+    return (
         select(Lead.id)
         .join(LeadPersonalData, LeadPersonalData.lead_id == Lead.id)
         .where(or_(*conditions), Lead.status.not_in(TERMINAL))
         .order_by(Lead.id)
         .limit(1)
     )
+
+
+# Built once (with parameters): intake runs one of them for every lead, and building a
+# statement and its cache key costs more than running it.
+_SAME_EMAIL = LeadPersonalData.contact_email == bindparam("email")
+_SAME_DOMAIN = LeadPersonalData.domain == bindparam("domain")
+_DUPLICATE = {
+    (True, True): _duplicate_query(_SAME_EMAIL, _SAME_DOMAIN),
+    (True, False): _duplicate_query(_SAME_EMAIL),
+    (False, True): _duplicate_query(_SAME_DOMAIN),
+}
+_BY_EXTERNAL_ID = select(Lead).where(Lead.external_id == bindparam("external_id"))
+
+
+async def find_duplicate(uow: UnitOfWork, email: str | None, domain: str | None) -> int | None:
+    if not email and not domain:
+        return None
+    query = _DUPLICATE[(bool(email), bool(domain))]
+    return await uow.session.scalar(query, {"email": email, "domain": domain})
 
 
 def build_lead(data: LeadIn, now: datetime) -> tuple[Lead, LeadPersonalData]:
@@ -104,9 +116,7 @@ def build_lead(data: LeadIn, now: datetime) -> tuple[Lead, LeadPersonalData]:
 async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
     """Store ``data`` and route it. The caller commits."""
     if data.external_id:
-        existing = await uow.session.scalar(
-            select(Lead).where(Lead.external_id == data.external_id)
-        )
+        existing = await uow.session.scalar(_BY_EXTERNAL_ID, {"external_id": data.external_id})
         if existing is not None:
             return IntakeResult(existing.id, existing.status, created=False)
         erased = await erased_lead(uow.session, uow.settings, EXTERNAL_ID, data.external_id)
@@ -147,5 +157,5 @@ async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
         change_status(uow, lead, LeadStatus.HELD, actor, reason="no_consent")
         await uow.outbox.staff("held", lead_id=lead.id)
     else:
-        await start_round(uow, lead, actor)
+        await start_round(uow, lead, actor, personal)
     return IntakeResult(lead.id, lead.status, created=True)

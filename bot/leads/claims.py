@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actors import Actor
 from bot.content.service import send_content_pack
+from bot.db import READ_ONLY
 from bot.delivery.notices import NoticeKind, ToPartner, ToRep
 from bot.directory.availability import is_paused, local_today
 from bot.leads.distribution import cancel_timers, close_open_offers
@@ -94,11 +96,11 @@ class _Presser:
     partner_id: str
 
 
-async def _taken(uow: UnitOfWork, presser: _Presser) -> ClaimResult:
+async def _taken(session: AsyncSession, presser: _Presser) -> ClaimResult:
     """Somebody has the lead: the presser, a colleague (named: they sit together), or
     another partner (never named)."""
     owner = (
-        await uow.session.execute(
+        await session.execute(
             select(Rep.id, Rep.partner_id, Rep.name)
             .join(Lead, Lead.owner_rep_id == Rep.id)
             .where(Lead.id == presser.lead_id)
@@ -122,9 +124,22 @@ async def _assigned(uow: UnitOfWork, offer: Offer) -> bool:
     )
 
 
-async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> ClaimResult:
-    """Try to claim the lead behind ``offer_id`` for ``rep_id``; commits on success."""
-    session = uow.session
+@dataclass(frozen=True)
+class _Open:
+    """The offer is open to this rep: what the write path goes on with."""
+
+    offer: Offer
+    rep: Rep
+    partner: Partner
+    presser: _Presser
+
+
+async def _settled(session: AsyncSession, offer_id: int, rep_id: int) -> ClaimResult | _Open:
+    """The answer when the offer is gone, not this rep's, or no longer open; else ``_Open``.
+
+    These outcomes are final — an offer that is won, taken or closed never opens again —
+    so they are the same whether read in a write transaction or before one.
+    """
     offer = await session.get(Offer, offer_id)
     if offer is None:
         return ClaimResult(ClaimOutcome.NOT_FOUND, offer_id)
@@ -134,11 +149,34 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
         return ClaimResult(ClaimOutcome.NOT_OFFERED, offer_id, offer.lead_id)
     presser = _Presser(offer.id, offer.lead_id, rep.id, rep.partner_id)
     if offer.status == OfferStatus.WON:
-        return await _taken(uow, presser)
+        return await _taken(session, presser)
     if offer.status == OfferStatus.TAKEN:
         return ClaimResult(ClaimOutcome.TAKEN, offer_id, offer.lead_id)
     if offer.status != OfferStatus.OPEN:
         return ClaimResult(ClaimOutcome.CLOSED, offer_id, offer.lead_id)
+    return _Open(offer, rep, partner, presser)
+
+
+async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> ClaimResult:
+    """Try to claim the lead behind ``offer_id`` for ``rep_id``; commits on success.
+
+    A press on an offer that is already taken (the many losers of a race that has been
+    decided) is answered from a read-only session first: it never waits for the write
+    lock (SQLite) or the winner's row lock (PostgreSQL). Everything else is decided
+    again inside the write transaction. (Not when ``uow`` is already in a transaction: a
+    separate session would not see what it has not committed yet.)
+    """
+    session = uow.session
+    if not session.in_transaction():
+        async with uow.sessions() as reader:
+            await reader.connection(execution_options={READ_ONLY: True})
+            early = await _settled(reader, offer_id, rep_id)
+        if isinstance(early, ClaimResult):
+            return early
+    found = await _settled(session, offer_id, rep_id)
+    if isinstance(found, ClaimResult):
+        return found
+    offer, rep, partner, presser = found.offer, found.rep, found.partner, found.presser
     if not rep.active or not partner.active or is_paused(partner, local_today(uow)):
         return ClaimResult(ClaimOutcome.INACTIVE, offer_id, offer.lead_id)
     open_leads = await session.scalar(
@@ -170,7 +208,7 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
     )
     if won is None:
         await uow.rollback()
-        return await _taken(uow, presser)
+        return await _taken(session, presser)
 
     lead = await session.get(Lead, offer.lead_id, populate_existing=True)
     assert lead is not None

@@ -20,7 +20,7 @@ from bot.delivery.notices import NoticeKind, ToPartner
 from bot.directory.snapshot import decide
 from bot.leads.events import change_status, record
 from bot.matching import Decision, next_wave
-from bot.models import Lead, LeadStatus, Offer, OfferStatus, Timer, TimerKind
+from bot.models import Lead, LeadPersonalData, LeadStatus, Offer, OfferStatus, Timer, TimerKind
 from bot.uow import UnitOfWork
 
 
@@ -37,9 +37,13 @@ async def _offered_this_round(uow: UnitOfWork, lead: Lead) -> set[str]:
     return set(rows.all())
 
 
-async def start_round(uow: UnitOfWork, lead: Lead, actor: Actor) -> RoundOutcome:
-    """Send ``lead`` to matching: offer the first wave, or mark it unmatched."""
-    ranking = await decide(uow, lead)
+async def start_round(
+    uow: UnitOfWork, lead: Lead, actor: Actor, personal: LeadPersonalData | None = None
+) -> RoundOutcome:
+    """Send ``lead`` to matching: offer the first wave, or mark it unmatched.
+
+    ``personal``: the lead's personal data when the caller has it at hand (intake)."""
+    ranking = await decide(uow, lead, personal)
     if not ranking:
         if lead.status is LeadStatus.UNMATCHED:  # matched again (re-offer): still nobody
             record(uow, lead, actor, "rematched", partners_checked=ranking.checked)
@@ -63,10 +67,15 @@ async def _offer(
     """Offers to ``decisions`` in the lead's current round, with their teasers."""
     known = frozenset(p.id for p in uow.settings.products) or None
     facts = teaser_facts(lead, known).to_json()
-    already = await uow.session.scalar(
-        select(func.count())
-        .select_from(Offer)
-        .where(Offer.lead_id == lead.id, Offer.round == lead.offer_round)
+    # The first wave opens a round whose number was just taken: nothing is offered in it yet.
+    already = (
+        0
+        if wave == 1
+        else await uow.session.scalar(
+            select(func.count())
+            .select_from(Offer)
+            .where(Offer.lead_id == lead.id, Offer.round == lead.offer_round)
+        )
     )
     now = uow.clock.now()
     offers = [
@@ -84,6 +93,7 @@ async def _offer(
     ]
     uow.session.add_all(offers)
     await uow.session.flush()
+    await uow.outbox.load_partners([offer.partner_id for offer in offers])
     for offer in offers:
         await uow.outbox.enqueue(
             ToPartner(offer.partner_id),
@@ -197,6 +207,7 @@ async def close_open_offers(
     ).all()
     now = uow.clock.now()
     closed = []
+    await uow.outbox.load_partners([o.partner_id for o in offers if o.id != except_offer])
     for offer in offers:
         if offer.id == except_offer:
             continue

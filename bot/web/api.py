@@ -108,6 +108,11 @@ def _parse_json(body: bytes) -> tuple[Any, FieldProblem | None]:
 
 
 async def _store(runtime: Runtime, lead: LeadIn) -> IntakeResult:
+    async with runtime.intake.hold():  # a bounded number at once, in order (bot.intake.slots)
+        return await _store_now(runtime, lead)
+
+
+async def _store_now(runtime: Runtime, lead: LeadIn) -> IntakeResult:
     try:
         async with runtime.uow() as uow:
             result = await receive(uow, lead, Actor.system(Channel.API))

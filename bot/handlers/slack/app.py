@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -210,6 +211,28 @@ def socket_mode_job(app: AsyncApp, app_token: str) -> Callable[[], Awaitable[Non
     return slack_socket_mode
 
 
+def kept_alive(client: AsyncWebClient) -> ContextFactory:
+    """While the server runs, ``client`` keeps its connections to Slack open.
+
+    Without a session of its own the SDK opens a new HTTP session — a DNS lookup in a
+    thread, a TCP (and TLS) handshake — for every call, and the outbox makes three calls
+    per lead (the teaser and two staff notices): under load that was a large share of the
+    process's CPU. Outside ``serve`` (tests, one-off commands) the client works as before.
+    """
+
+    @contextlib.asynccontextmanager
+    async def running() -> AsyncIterator[None]:
+        session = aiohttp.ClientSession()  # timeouts, proxy and TLS come per request
+        client.session = session
+        try:
+            yield
+        finally:
+            client.session = None
+            await session.close()
+
+    return running
+
+
 async def link_accounts(runtime: Runtime) -> list[AccountLink]:
     """Link reps without a Slack id by their e-mail (``leadbot reps import`` calls this)."""
     client = web_client(runtime.settings.slack)
@@ -251,9 +274,9 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     app = build_app(runtime, identity)
     parts.contexts.append(identity.warm_up)
     parts.contexts.append(linking_at_start(runtime, identity))
-    parts.transports[Platform.SLACK] = SlackTransport(
-        web_client(settings, retries=False), settings, runtime.coordination
-    )
+    outbox_client = web_client(settings, retries=False)
+    parts.contexts.append(kept_alive(outbox_client))
+    parts.transports[Platform.SLACK] = SlackTransport(outbox_client, settings, runtime.coordination)
     if settings.socket_mode:
         job = socket_mode_job(app, _secret(settings, "app_token"))
         parts.background.append(named("slack-socket-mode", job))

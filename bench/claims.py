@@ -1,0 +1,184 @@
+"""Benchmark: 200 reps press Claim on the same lead at the same moment, over Slack.
+
+Run by hand or with ``make bench-claims`` (never part of the test suite)::
+
+    .venv/bin/python bench/claims.py              # SQLite 1 process, PostgreSQL 1 and 3
+    .venv/bin/python bench/claims.py --quick      # one round instead of three
+    .venv/bin/python bench/claims.py --only pg1 --presses 100
+
+Per setup: a fresh database, N partners with one rep and one Slack channel each, one
+wave to everyone, ``leadbot serve`` processes against the Slack emulator (rate limits
+off). Per round a lead is posted, its teaser reaches every channel, then every rep
+presses Claim at once (the presses spread round robin over the processes). Reported over
+all rounds:
+
+* ``ack p50/p99``  seconds until the bot answered the press's HTTP request (Slack's ack)
+* ``errors``       presses answered with anything but 200 (each presser's ephemeral
+                   answer is awaited before the next round)
+* ``winners``      leads claimed (must equal the rounds: exactly one winner each)
+* ``CPU ms/press`` the servers' CPU time from the presses until every presser had their
+                   answer, per press
+
+Target (issue 14): p99 < 0.25 s and 0 errors in every setup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadworld import ALL_AT_ONCE, Setup, cpu_seconds, median, percentile, pick, table, world
+from sqlalchemy import func, select
+
+from bot.models import Lead, LeadStatus
+from tests.emulators.fixtures import SLACK_SIGNING_SECRET
+from tests.emulators.slack import SlackEmulator
+from tests.emulators.slack.driver import SlackDriver
+from tests.emulators.slack.signing import DriverResponse, sign
+from tests.support.cli import db_session
+from tests.support.fanout import FanoutWorld, channel, rep_user
+from tests.support.serveproc import Server
+
+
+def wait_until(what: str, check: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+class SharedClientDriver(SlackDriver):
+    """The emulator's Slack driver, sending over one shared HTTP client.
+
+    The plain driver makes a client per request; making one costs this process
+    milliseconds of CPU, which with 200 presses at once would be counted as the bot's
+    answer time. Signing and payloads are the driver's own."""
+
+    def __init__(self, emulator: SlackEmulator, url: str, http: httpx.AsyncClient) -> None:
+        super().__init__(emulator, url, SLACK_SIGNING_SECRET)
+        self.http = http
+
+    async def post(  # type: ignore[override]
+        self, body: bytes, content_type: str, payload: dict[str, Any], **_delivery: Any
+    ) -> DriverResponse:
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sign(self.signing_secret, timestamp, body),
+        }
+        started = time.perf_counter()
+        answer = await self.http.post(self.request_url, content=body, headers=headers)
+        return DriverResponse(
+            status=answer.status_code,
+            body=answer.text,
+            headers=dict(answer.headers),
+            elapsed=time.perf_counter() - started,
+            payload=payload,
+        )
+
+
+async def press_all(slack: SlackEmulator, servers: list[Server], presses: int) -> list[Any]:
+    limits = httpx.Limits(max_connections=presses, max_keepalive_connections=presses)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        drivers = [SharedClientDriver(slack, f"{s.url}/slack/events", http) for s in servers]
+        return list(
+            await asyncio.gather(
+                *(
+                    drivers[n % len(drivers)].press_button(
+                        "lead_claim", user=rep_user(n), channel=channel(n)
+                    )
+                    for n in range(presses)
+                )
+            )
+        )
+
+
+def claimed(fanout: FanoutWorld) -> int:
+    with db_session(fanout.database_url) as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(Lead).where(Lead.status == LeadStatus.CLAIMED)
+            )
+            or 0
+        )
+
+
+def run_setup(setup: Setup, directory: Path, presses: int, rounds: int) -> list[object]:
+    acks: list[float] = []
+    errors = 0
+    cpu = 0.0  # the servers' CPU seconds from the presses until every presser was answered
+    with world(setup, directory, presses, ALL_AT_ONCE) as (fanout, servers):
+        slack = fanout.slack
+        assert slack is not None
+        time.sleep(1.0)  # start-up work (library sync) out of the way
+        for n in range(rounds):
+            before = [fanout.slack_teasers(k) for k in range(presses)]
+            fanout.post_lead(servers[n % len(servers)], 10_000 + n)
+            wait_until(
+                "a teaser in every channel",
+                lambda before=before: all(
+                    fanout.slack_teasers(k) > before[k] for k in range(presses)
+                ),
+                120,
+            )
+            answered = len(slack.ephemerals())
+            cpu -= cpu_seconds(servers)
+            answers = asyncio.run(press_all(slack, servers, presses))
+            acks += [a.elapsed for a in answers]
+            errors += sum(1 for a in answers if a.status != 200)
+            wait_until(  # every presser told the outcome (the edits of teasers are paced)
+                "every presser's answer",
+                lambda answered=answered: len(slack.ephemerals()) - answered >= presses,
+                120,
+            )
+            cpu += cpu_seconds(servers)
+        winners = claimed(fanout)
+    return [
+        setup.label,
+        f"{median(acks):.3f}",
+        f"{percentile(acks, 0.99):.3f}",
+        f"{max(acks):.3f}",
+        str(errors),
+        f"{winners}/{rounds}",
+        f"{cpu / (presses * rounds) * 1000:.1f}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one round instead of three")
+    parser.add_argument("--presses", type=int, default=200, help="reps pressing at once")
+    parser.add_argument(
+        "--only", nargs="*", default=["sqlite", "pg1", "pg3"], choices=["sqlite", "pg1", "pg3"]
+    )
+    args = parser.parse_args()
+    rounds = 1 if args.quick else 3
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, setup in enumerate(pick(args.only)):
+            directory = Path(tmp) / f"setup{n}"
+            directory.mkdir()
+            rows.append(run_setup(setup, directory, args.presses, rounds))
+            print(f"  ... {setup.label} done", file=sys.stderr)
+    print(
+        table(
+            f"claims: {args.presses} presses at once on one lead, {rounds} round(s), Slack",
+            ["setup", "ack p50 s", "ack p99 s", "ack max s", "errors", "winners", "CPU ms/press"],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""Benchmark: intake under load — POST /api/leads, the first teaser, `leadbot leads import`.
+
+Run by hand or with ``make bench-intake`` (never part of the test suite)::
+
+    .venv/bin/python bench/intake.py              # SQLite 1 process, PostgreSQL 1 and 3
+    .venv/bin/python bench/intake.py --quick      # fewer leads, same table
+    .venv/bin/python bench/intake.py --only sqlite pg3
+
+Per setup (a fresh database, 200 partners with a Slack channel each, the bot's default
+waves, ``leadbot serve`` processes against the Slack emulator with its rate limits off):
+
+* ``leads/s @8``, ``@32``  leads answered per second with 8 and 32 clients posting at
+                           once (round robin over the processes); ``CPU ms/lead``: the
+                           servers' CPU time per lead in the 32-client run.
+* ``teaser p50/p99``      200 leads posted at once, each to its own partner: seconds from
+                           the burst until each lead's teaser is in its Slack channel.
+* ``import/s``            ``leadbot leads import`` of a JSON file (servers stopped), start-up
+                           of the command included.
+
+Then, in this process on SQLite, the intake path itself (``receive`` + commit, as one
+``POST`` does): SQL statements and CPU milliseconds per lead — the figures to compare
+changes by on a busy machine. Targets (issue 14): >= 200 leads/s on SQLite, >= 500 on
+PostgreSQL with three processes, teaser p99 < 1 s, import >= 500 leads/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadworld import (
+    DEFAULT_WAVES,
+    Setup,
+    cpu_seconds,
+    median,
+    percentile,
+    pick,
+    table,
+    world,
+)
+from sqlalchemy import event
+
+from bot.actors import Actor
+from bot.config import load_settings
+from bot.intake.problems import validate_lead
+from bot.intake.service import receive
+from bot.migrate import upgrade
+from bot.models import Channel
+from bot.runtime import Runtime
+from tests.emulators.slack import SlackEmulator
+from tests.support.cli import leadbot
+from tests.support.factories import lead_payload
+from tests.support.fanout import (
+    API_TOKEN,
+    FanoutWorld,
+    channel,
+    company,
+    config_toml,
+    partner_id,
+    write_directory,
+)
+from tests.support.serveproc import Server
+
+PARTNERS = 200
+BURST = 200
+_numbers = itertools.count(1)
+
+
+def lead_for(n: int, partner: int) -> dict[str, object]:
+    """Prospect ``n`` (unique: never held as a duplicate), offered to partner ``partner``."""
+    return lead_payload(**company(n), **{"consent.allowed_partners": [partner_id(partner)]})
+
+
+async def post_many(
+    servers: list[Server], leads: list[dict[str, object]], clients: int, started: list[float]
+) -> float:
+    """Post ``leads`` with ``clients`` concurrent clients; seconds until all were answered.
+
+    The HTTP clients (one connection pool per server) are made first: making one costs
+    milliseconds of this process's CPU, which must not count as the bot's time. The
+    moment the first request goes out is appended to ``started``."""
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    for lead in leads:
+        queue.put_nowait(lead)
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    pools = [
+        httpx.AsyncClient(base_url=s.url, timeout=120, headers=headers, limits=limits)
+        for s in servers
+    ]
+
+    async def client(k: int) -> None:
+        http = pools[k % len(pools)]
+        while not queue.empty():
+            response = await http.post("/api/leads", json=queue.get_nowait())
+            if response.status_code != 201:
+                raise RuntimeError(f"POST /api/leads: {response.status_code} {response.text}")
+
+    try:
+        started.append(time.time())
+        begun = time.perf_counter()
+        await asyncio.gather(*(client(k) for k in range(clients)))
+        return time.perf_counter() - begun
+    finally:
+        for pool in pools:
+            await pool.aclose()
+
+
+def wait_until(what: str, check: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def throughput(fanout: FanoutWorld, servers: list[Server], clients: int, count: int) -> float:
+    leads = [lead_for(next(_numbers), n % PARTNERS) for n in range(count)]
+    elapsed = asyncio.run(post_many(servers, leads, clients, []))
+    wait_until("the outbox", lambda: fanout.pending("slack") == 0, 300)
+    return count / elapsed
+
+
+def first_teasers(fanout: FanoutWorld, servers: list[Server]) -> list[float]:
+    """Post BURST leads at once, lead k to partner k; seconds until each one's teaser."""
+    slack = fanout.slack
+    assert slack is not None
+    before = [len(slack.bot_message_times(channel(k))) for k in range(BURST)]
+    leads = [lead_for(next(_numbers), k) for k in range(BURST)]
+    started: list[float] = []
+    asyncio.run(post_many(servers, leads, BURST, started))
+    sent = started[0]
+
+    def arrived() -> bool:
+        return all(len(slack.bot_message_times(channel(k))) > before[k] for k in range(BURST))
+
+    wait_until("every teaser of the burst", arrived, 120)
+    return [slack.bot_message_times(channel(k))[before[k]] - sent for k in range(BURST)]
+
+
+def import_rate(fanout: FanoutWorld, count: int) -> float:
+    path = fanout.directory / "leads.json"
+    leads = [lead_for(next(_numbers), n % PARTNERS) for n in range(count)]
+    path.write_text(json.dumps(leads), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
+    env["LEADBOT_DATABASE__URL"] = fanout.database_url
+    command = [str(Path(sys.executable).with_name("leadbot")), "--config", str(fanout.config)]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*command, "leads", "import", str(path)], env=env, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"leadbot leads import failed:\n{done.stderr}")
+    return count / elapsed
+
+
+def run_setup(setup: Setup, directory: Path, leads: int, imported: int) -> list[object]:
+    with world(setup, directory, PARTNERS, DEFAULT_WAVES) as (fanout, servers):
+        time.sleep(1.0)  # start-up work (library sync) out of the way
+        throughput(fanout, servers, 8, max(20, leads // 10))  # warm-up: caches, connections
+        at8 = throughput(fanout, servers, 8, leads)
+        cpu = cpu_seconds(servers)
+        at32 = throughput(fanout, servers, 32, leads)
+        cpu_per_lead = (cpu_seconds(servers) - cpu) / leads * 1000
+        teasers = first_teasers(fanout, servers)
+        for server in servers:
+            server.stop(15)  # SIGTERM
+        rate = import_rate(fanout, imported)
+    return [
+        setup.label,
+        f"{at8:.0f}",
+        f"{at32:.0f}",
+        f"{cpu_per_lead:.1f}",
+        f"{median(teasers):.2f}",
+        f"{percentile(teasers, 0.99):.2f}",
+        f"{rate:.0f}",
+    ]
+
+
+async def _in_process(config: Path, count: int) -> tuple[float, float]:
+    settings = load_settings(config)
+    runtime = Runtime.create(settings)
+    statements = 0
+
+    @event.listens_for(runtime.engine.sync_engine, "before_cursor_execute")
+    def _count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    leads = []
+    for n in range(count + 20):
+        lead, _problems = validate_lead(lead_for(n, n % PARTNERS), settings)
+        assert lead is not None
+        leads.append(lead)
+
+    async def one(lead: object) -> None:
+        async with runtime.uow() as uow:
+            await receive(uow, lead, Actor.system(Channel.API))  # type: ignore[arg-type]
+            await uow.commit()
+
+    try:
+        for lead in leads[:20]:  # warm-up
+            await one(lead)
+        statements, cpu = 0, time.process_time()
+        for lead in leads[20:]:
+            await one(lead)
+        return statements / count, (time.process_time() - cpu) / count * 1000
+    finally:
+        await runtime.close()
+
+
+def in_process(directory: Path, count: int) -> tuple[float, float]:
+    """Statements and CPU ms per lead of the intake path alone (SQLite, this process)."""
+    url = f"sqlite:///{directory}/profile.db"
+    upgrade(url)
+    with SlackEmulator(token="xoxb-test-token") as slack:
+        write_directory(directory, PARTNERS, slack=True, telegram=False)
+        for what in ("partners", "reps"):
+            result = leadbot(url, what, "import", str(directory / f"{what}.csv"))
+            assert result.exit_code == 0, result.output
+        config = directory / "profile.toml"
+        waves = {"distribution": {"waves": DEFAULT_WAVES}}
+        config.write_text(config_toml(url, slack, None, waves), encoding="utf-8")
+        os.environ.setdefault("LEADBOT_SLACK__BOT_TOKEN", "xoxb-test-token")
+        os.environ.setdefault("LEADBOT_SLACK__SIGNING_SECRET", "profile-signing-secret")
+        return asyncio.run(_in_process(config, count))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer leads per measurement")
+    parser.add_argument(
+        "--only", nargs="*", default=["sqlite", "pg1", "pg3"], choices=["sqlite", "pg1", "pg3"]
+    )
+    args = parser.parse_args()
+    leads, imported, profiled = (200, 500, 200) if args.quick else (1000, 2000, 1000)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, setup in enumerate(pick(args.only)):
+            directory = Path(tmp) / f"setup{n}"
+            directory.mkdir()
+            rows.append(run_setup(setup, directory, leads, imported))
+            print(f"  ... {setup.label} done", file=sys.stderr)
+        statements, cpu = in_process(Path(tmp), profiled)
+    print(
+        table(
+            f"intake: {PARTNERS} partners, {leads} leads per rate, a burst of {BURST}, "
+            f"import of {imported}",
+            [
+                "setup",
+                "leads/s @8",
+                "leads/s @32",
+                "CPU ms/lead",
+                "teaser p50 s",
+                "teaser p99 s",
+                "import/s",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"intake path in one process (SQLite, {profiled} leads): {statements:.1f} SQL "
+        f"statements and {cpu:.1f} ms CPU per lead"
+    )
+
+
+if __name__ == "__main__":
+    main()
