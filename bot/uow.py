@@ -23,7 +23,6 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crm.changes import LeadChanges
 from bot.crm.outbox import WebhookOutbox
-from bot.deadline import check_deadline
 from bot.delivery.outbox import OutboxWriter
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
@@ -115,7 +114,6 @@ class UnitOfWork:
         await session.close()
 
     async def commit(self) -> None:
-        check_deadline()  # a press whose ack deadline passed must not change anything now
         now = self.clock.now()
         await self.changes.stamp(now)
         await self.webhooks.write(self.session, now)

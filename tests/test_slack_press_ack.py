@@ -1,10 +1,9 @@
 """A Slack Claim press is decided — and answered — before Slack gets its 200.
 
 So an acknowledged press can never be lost to a crash between the ack and the claim (the
-crash itself is tests/test_press_crash.py). When the database cannot decide within about
-two seconds (here: another connection holds the lead locked), the press is not
-acknowledged: Slack shows the rep it failed, nothing changed, and the press retried
-afterwards claims the lead.
+crash itself is tests/test_press_crash.py). When the database cannot decide within two
+seconds (here: another connection holds the lead locked), Slack gets its 200 at that
+deadline and the decision is made, and answered, as soon as the database answers.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ async def test_an_acknowledged_press_is_already_decided_and_answered(
         assert [a.text for a in answers if "is yours" in a.text]
 
 
-async def test_a_press_the_database_cannot_decide_in_time_is_not_acknowledged(
+async def test_a_press_decided_late_is_acknowledged_at_the_deadline_and_answered(
     make_settings, slack_emulator: SlackEmulator
 ) -> None:
     settings = slack_settings(make_settings, slack_emulator)
@@ -66,10 +65,10 @@ async def test_a_press_the_database_cannot_decide_in_time_is_not_acknowledged(
         await world.settled()
         async with lead_locked(settings, lead_id):
             press = await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
-        assert not press.ok and press.elapsed < HANG_GUARD_SECONDS
-        assert (await world.lead(lead_id)).status is LeadStatus.OFFERED
-
-        again = await world.driver.resend(press, retry_num=1)  # the rep presses again
-        assert again.status == 200
+        # Slack got its 200 in time (no failure shown to the rep), while the lead was locked.
+        assert press.status == 200 and press.elapsed < HANG_GUARD_SECONDS
+        # The decision goes on once the database answers, and the rep hears of it.
+        await slack_emulator.wait_for_async(
+            lambda: any("is yours" in a.text for a in slack_emulator.ephemerals("C0001", "U0001"))
+        )
         assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
-        assert any("is yours" in a.text for a in slack_emulator.ephemerals("C0001", "U0001"))

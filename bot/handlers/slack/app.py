@@ -138,6 +138,9 @@ def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
         request_verification_enabled=not settings.socket_mode,
         ignoring_self_events_enabled=True,
         logger=gate.bolt_logger(),
+        # Bolt awaits each listener instead of polling for its ack every 10 ms; our guard
+        # returns at the ack and lets the rest run on (SlackDeps.guard).
+        process_before_response=True,
     )
     app.middleware(hooks_only(gate.hooks_origin(settings.api_url)))
     app.error(failed(runtime))

@@ -3,10 +3,10 @@
 The press is decided *before* Slack gets its ack, so an acknowledged press is never lost:
 the claim — the core's single conditional UPDATE (a ``Claim`` command run by
 ``Interactions.execute``: exactly one presser wins) — commits, with the delivery marked
-seen in the same transaction, and only then does Slack hear 200. The decision is bounded
-(:data:`~bot.handlers.slack.deps.DECIDE_SECONDS`, inside Slack's 3 s); a database that
-cannot decide in time gets no ack, Slack shows the press failed and the rep presses again
-(safe: a repeated claim is "already yours"). The presser's ephemeral answer (response URL)
+seen in the same transaction, and only then does Slack hear 200. A decision that takes
+longer than :data:`~bot.handlers.slack.deps.DECIDE_SECONDS` (inside Slack's 3 s) is
+acknowledged at that deadline and answered when it is made (docs/slack.md has the
+trade-off). The presser's ephemeral answer (response URL)
 goes out before the ack too, unless it would push the ack past
 :data:`~bot.handlers.slack.deps.ACK_BY_SECONDS` — then it follows. The winner's lead card,
 the content pack and the "taken" edits of every other teaser come through the outbox.
@@ -53,7 +53,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def claim(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         started = asyncio.get_running_loop().time()
         press = button_press(body)
-        who, reply = await decide(decision(press.user_id, press.value))
+        who, reply = await decide(decision(press.user_id, press.value), ack)
         if reply is None:
             await answer_then_ack(ack, answer(respond, unknown_user(who)), started)
             return

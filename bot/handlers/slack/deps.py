@@ -12,7 +12,7 @@ import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -21,7 +21,6 @@ from bot.chat.identity import Identity, identify
 from bot.chat.interactions import Interactions
 from bot.chat.results import Reply
 from bot.dbfaults import unavailable
-from bot.deadline import start_with_deadline
 from bot.handlers.slack import blocks
 from bot.handlers.slack.kit import Message, esc, section
 from bot.handlers.slack.payloads import delivery_key
@@ -41,24 +40,28 @@ DECIDE_SECONDS = 2.0
 with room for the network both ways."""
 
 
-async def decide(work: Coroutine[Any, Any, T]) -> T:
-    """Run the decision a press asks for before it is acknowledged, bounded by
-    :data:`DECIDE_SECONDS`; :class:`NotDecided` if the database cannot answer in time."""
-    task = start_with_deadline(work, DECIDE_SECONDS)
+async def decide(work: Coroutine[Any, Any, T], ack: Any) -> T:
+    """Run the decision a press asks for, acknowledging it only once it is decided —
+    unless that takes longer than :data:`DECIDE_SECONDS` (an overloaded process, a slow
+    database): then the ack goes out at the deadline, so Slack does not show the rep a
+    failure, and the decision goes on and is answered when it is made.
+
+    The trade-off (docs/slack.md): a press acknowledged at the deadline and not yet decided
+    is lost if the process dies in that moment. Refusing the ack instead made every press
+    of a 200-rep burst fail on a busy process, the winner's included.
+    """
+    task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=DECIDE_SECONDS)
-    if task in done:
-        return task.result()
-    # Not cancelled (a database call stuck in a driver thread does not cancel cleanly) and
-    # not awaited: it runs on until the database answers, and its commit is refused
-    # (bot/deadline.py), so nothing changes. Its outcome is collected quietly.
-    task.add_done_callback(_consume)
-    log.warning("slack: a press was not decided within %.0fs; not acknowledged", DECIDE_SECONDS)
-    raise NotDecided
+    if task not in done:
+        log.info("slack: a press took over %.0fs to decide; acknowledged first", DECIDE_SECONDS)
+        await ack_once(ack)
+    return await task
 
 
-def _consume(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:  # retrieved: no noise
-        log.info("slack: a late press decision was dropped (%s)", type(task.exception()).__name__)
+async def ack_once(ack: Any) -> None:
+    """Acknowledge unless already done (Bolt's ``ack`` keeps its response once sent)."""
+    if getattr(ack, "response", None) is None:
+        await ack()
 
 
 ACK_BY_SECONDS = 2.5
@@ -73,7 +76,7 @@ async def answer_then_ack(ack: Any, answering: Awaitable[None], started: float) 
     answer_task = asyncio.ensure_future(answering)
     remaining = ACK_BY_SECONDS - (loop.time() - started)
     await asyncio.wait({answer_task}, timeout=max(0.0, remaining))
-    await ack()
+    await ack_once(ack)
     await answer_task
 
 
@@ -82,9 +85,22 @@ def _press_again(runtime: Runtime) -> Message:
     return Message(f":warning: {words}", [section(f":warning: {words}")])
 
 
-class NotDecided(Exception):
-    """The press could not be decided in time: do not acknowledge it (Slack shows the
-    user that it failed; pressing again is safe — the claim is idempotent)."""
+class _AckRelay:
+    """Bolt's ``ack`` that also tells the waiting wrapper the ack was sent."""
+
+    def __init__(self, ack: Any) -> None:
+        self._ack = ack
+        self.sent = asyncio.Event()
+
+    @property
+    def response(self) -> Any:
+        return getattr(self._ack, "response", None)
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await self._ack(*args, **kwargs)
+        finally:
+            self.sent.set()
 
 
 async def _repeated(ack: Any, key: str) -> None:
@@ -98,6 +114,8 @@ async def _repeated(ack: Any, key: str) -> None:
 class SlackDeps:
     runtime: Runtime
     interactions: Interactions
+    _running: set[asyncio.Future[None]] = field(default_factory=set)
+    """Listener work that goes on after its ack (held so it is not garbage-collected)."""
 
     def guard(self, listener: Listener) -> Listener:
         """Wrap a Bolt listener: each delivery is applied once, a failure is told.
@@ -108,17 +126,31 @@ class SlackDeps:
         answers included), so a delivery lost to a crash is processed when it comes again,
         and a repeat of one that was applied is acknowledged and dropped.
 
-        *Failures*: Bolt itself turns an exception raised right after ``ack()`` into an
-        unhandled request (404) when it comes within its 10 ms polling step; caught here,
-        Slack gets its answer and the person who clicked gets an ephemeral "try again".
-        :class:`NotDecided` is the exception: raised *before* the ack, it reaches Bolt,
-        which does not answer 200 — Slack shows the user the press failed; the ephemeral
-        "try again" goes out as well, and pressing again is safe.
+        *Failures*: caught here; Slack gets its answer and the person who clicked gets an
+        ephemeral "try again".
+
+        *The ack*: Bolt runs with ``process_before_response`` and awaits this wrapper, which
+        returns as soon as the listener has acknowledged (an event, :class:`_AckRelay`);
+        the rest of the listener's work goes on in a task. Bolt's other mode polls every
+        10 ms per request for the ack, which cost a quarter of a busy process's CPU when
+        200 reps pressed Claim at once.
         """
         wanted = set(inspect.getfullargspec(listener).args)
         runtime = self.runtime
 
         async def guarded(  # type: ignore[no-untyped-def]
+            ack, body: dict, respond: Respond, client, event, context
+        ) -> None:
+            relay = _AckRelay(ack)
+            work = asyncio.ensure_future(applied(relay, body, respond, client, event, context))
+            acked = asyncio.ensure_future(relay.sent.wait())
+            await asyncio.wait({work, acked}, return_when=asyncio.FIRST_COMPLETED)
+            acked.cancel()
+            if not work.done():
+                self._running.add(work)
+                work.add_done_callback(self._running.discard)
+
+        async def applied(  # type: ignore[no-untyped-def]
             ack, body: dict, respond: Respond, client, event, context
         ) -> None:
             given = {
@@ -134,15 +166,8 @@ class SlackDeps:
             try:
                 if not await runtime.seen.once(runtime, key, lambda: listener(**kwargs)):
                     await _repeated(ack, key)
-            except NotDecided:
-                # Not acknowledged (Slack marks the press failed), and said in words too:
-                # the response URL needs no database.
-                if "respond" in given and respond is not None:
-                    await answer(respond, _press_again(runtime))
-                raise
             except Exception as error:
-                if getattr(ack, "response", None) is None:
-                    await ack()
+                await ack_once(ack)
                 await report_failure(runtime, body or {}, error, respond)
 
         guarded.__name__ = guarded.__qualname__ = listener.__name__

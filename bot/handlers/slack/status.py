@@ -26,6 +26,7 @@ from bot.handlers.slack import blocks, home
 from bot.handlers.slack.deps import (
     Respond,
     SlackDeps,
+    ack_once,
     answer,
     answer_reply,
     decide,
@@ -131,9 +132,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if isinstance(result, dict):
             await ack(response_action="errors", errors=result)
             return
-        # Decided before the ack (bounded, like a claim): an acknowledged report is applied.
-        reply = await decide(_report(deps, who, lead_id, result))
-        await ack()
+        # Decided before the ack (like a claim): an acknowledged report is applied.
+        reply = await decide(_report(deps, who, lead_id, result), ack)
+        await ack_once(ack)
         channel = sub.metadata.get("channel")
         if not isinstance(channel, str) or not channel:  # opened from App Home
             await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
