@@ -36,7 +36,17 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadworld import ALL_AT_ONCE, Setup, cpu_seconds, median, percentile, pick, table, world
+from loadworld import (
+    ALL_AT_ONCE,
+    Setup,
+    cpu_seconds,
+    median,
+    percentile,
+    pick,
+    table,
+    wait_until,
+    world,
+)
 from sqlalchemy import func, select
 
 from bot.models import Lead, LeadStatus
@@ -47,14 +57,6 @@ from tests.emulators.slack.signing import DriverResponse, sign
 from tests.support.cli import db_session
 from tests.support.fanout import FanoutWorld, channel, rep_user
 from tests.support.serveproc import Server
-
-
-def wait_until(what: str, check: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.05)
 
 
 class SharedClientDriver(SlackDriver):

@@ -48,6 +48,7 @@ from loadworld import (
     percentile,
     pick,
     table,
+    wait_until,
     world,
 )
 from sqlalchemy import event
@@ -116,14 +117,6 @@ async def post_many(
     finally:
         for pool in pools:
             await pool.aclose()
-
-
-def wait_until(what: str, check: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.05)
 
 
 def throughput(fanout: FanoutWorld, servers: list[Server], clients: int, count: int) -> float:

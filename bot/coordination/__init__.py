@@ -16,7 +16,14 @@ from bot.clock import Clock, SystemClock
 from bot.coordination.database import DatabaseLeases, DatabaseSeen
 from bot.coordination.fallback import FallbackCoordination
 from bot.coordination.local import LocalCoordination
-from bot.coordination.protocol import Bucket, Coordination, Grant, Leases, release_quietly
+from bot.coordination.protocol import (
+    Bucket,
+    Coordination,
+    Grant,
+    Leases,
+    release_quietly,
+    run_while_leased,
+)
 from bot.coordination.redis_backend import RedisCoordination
 from bot.health import HealthBoard
 
@@ -32,6 +39,7 @@ __all__ = [
     "RedisCoordination",
     "create_coordination",
     "release_quietly",
+    "run_while_leased",
 ]
 
 

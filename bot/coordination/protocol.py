@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import NamedTuple, Protocol
 
 from bot.clock import Clock
@@ -100,3 +101,30 @@ async def release_quietly(leases: Leases, name: str, holder: str) -> None:
             await leases.release_lease(name, holder)
     except Exception as exc:
         log.info("could not release the %s lease (%s); it expires", name, type(exc).__name__)
+
+
+async def run_while_leased(
+    leases: Leases,
+    name: str,
+    ttl_seconds: float,
+    interval: float,
+    work: Callable[[], Awaitable[None]],
+) -> None:
+    """Forever: every ``interval`` seconds, do ``work`` if this process holds lease ``name``.
+
+    The single-runner loop of the scheduler and the news poller. A failed pass is logged
+    and retried at the next one; a clean stop gives the lease up for the next process.
+    """
+    holder = uuid.uuid4().hex
+    try:
+        while True:
+            try:
+                if await leases.hold_lease(name, holder, ttl_seconds):
+                    await work()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s pass failed; retrying at the next pass", name)
+            await asyncio.sleep(interval)
+    finally:
+        await release_quietly(leases, name, holder)

@@ -8,15 +8,13 @@ Only the holder of the ``scheduler`` lease (a database row) runs the loop at all
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
 from bot.actors import Actor
-from bot.coordination import release_quietly
+from bot.coordination import run_while_leased
 from bot.delivery.notices import NoticeKind
 from bot.directory.availability import resume_when_due
 from bot.leads.distribution import expire_wave
@@ -144,16 +142,8 @@ async def scheduler_loop(runtime: Runtime, interval: float = 5.0) -> None:
     runners; each timer is still taken with its own conditional UPDATE, so even two
     runners would fire it once. A clean stop gives the lease up for the next process.
     """
-    holder = uuid.uuid4().hex
-    try:
-        while True:
-            try:
-                if await runtime.coordination.hold_lease(LEASE_NAME, holder, interval * 3):
-                    await run_due_timers(runtime)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("scheduler pass failed; retrying")
-            await asyncio.sleep(interval)
-    finally:
-        await release_quietly(runtime.coordination, LEASE_NAME, holder)
+
+    async def one_pass() -> None:
+        await run_due_timers(runtime)
+
+    await run_while_leased(runtime.coordination, LEASE_NAME, interval * 3, interval, one_pass)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import NewsSettings
-from bot.coordination import release_quietly
+from bot.coordination import run_while_leased
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.leads.lifecycle import OWNED
 from bot.models import (
@@ -290,19 +289,11 @@ async def news_loop(runtime: Runtime) -> None:
     settings = runtime.settings.news
     if not settings.feeds:
         return
-    holder = uuid.uuid4().hex
     interval = settings.poll_minutes * 60
-    try:
-        while True:
-            try:
-                if await runtime.coordination.hold_lease(LEASE_NAME, holder, interval * 2):
-                    summary = await poll_news(runtime)
-                    if summary.matches:
-                        log.info("news: %d new match(es) queued", summary.matches)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("news pass failed; retrying at the next pass")
-            await asyncio.sleep(interval)
-    finally:
-        await release_quietly(runtime.coordination, LEASE_NAME, holder)
+
+    async def one_pass() -> None:
+        summary = await poll_news(runtime)
+        if summary.matches:
+            log.info("news: %d new match(es) queued", summary.matches)
+
+    await run_while_leased(runtime.coordination, LEASE_NAME, interval * 2, interval, one_pass)
