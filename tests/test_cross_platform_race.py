@@ -17,50 +17,18 @@ from bot.models import Lead, LeadStatus
 from bot.runtime import Runtime
 from tests.emulators.fixtures import (
     SLACK_SIGNING_SECRET,
-    SLACK_TOKEN,
-    TELEGRAM_TOKEN,
-    TELEGRAM_WEBHOOK_SECRET,
 )
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.telegram import TelegramEmulator
 from tests.support.botserver import running_bot
 from tests.support.factories import add_partner, add_rep, lead_payload
-from tests.support.slack_world import PRODUCTS
+from tests.support.two_platforms import both_platforms
 from tests.support.world import outbox_settled
 
 PER_PLATFORM = 15
 API_TOKEN = "race-token"
 SLACK = [(f"PS{i:02d}", f"CS{i:04d}", f"US{i:04d}") for i in range(PER_PLATFORM)]
 TELEGRAM = [(f"PT{i:02d}", -2_000_000 - i, 8_000 + i) for i in range(PER_PLATFORM)]
-
-
-def both_platforms(make_settings, slack: SlackEmulator, tg: TelegramEmulator) -> Settings:
-    slack.limits.disable()
-    tg.limits.set("per_chat", per_second=50, burst=50)
-    return make_settings(
-        slack={
-            "enabled": True,
-            "api_url": slack.api_url,
-            "bot_token": SLACK_TOKEN,
-            "signing_secret": SLACK_SIGNING_SECRET,
-            "per_channel_per_second": 100.0,
-            "burst": 100,
-        },
-        telegram={
-            "enabled": True,
-            "api_url": tg.bot_api_url,
-            "token": TELEGRAM_TOKEN,
-            "webhook_secret": TELEGRAM_WEBHOOK_SECRET,
-            "webhook_url": "https://leadbot.example/telegram/webhook",
-            "chat_per_second": 50.0,
-            "chat_burst": 50,
-        },
-        console={"enabled": False},
-        server={"api_token": API_TOKEN},
-        outbox={"poll_seconds": 0.1, "max_backoff_seconds": 30},
-        distribution={"waves": [{"size": 0, "minutes": 60}]},
-        products=PRODUCTS,
-    )
 
 
 async def _directory(settings: Settings, slack: SlackEmulator, tg: TelegramEmulator) -> None:
@@ -91,7 +59,7 @@ async def test_30_presses_across_slack_and_telegram_have_one_winner(
     make_settings, slack_emulator: SlackEmulator, telegram_emulator: TelegramEmulator
 ) -> None:
     slack, tg = slack_emulator, telegram_emulator
-    settings = both_platforms(make_settings, slack, tg)
+    settings = both_platforms(make_settings, slack, tg, api_token=API_TOKEN)
     await _directory(settings, slack, tg)
     async with running_bot(settings) as bot:
         slack_driver = slack.driver(f"{bot.url}/slack/events", SLACK_SIGNING_SECRET)

@@ -22,8 +22,9 @@ from tests.emulators.telegram import TelegramEmulator
 from tests.support.botserver import running_bot
 from tests.support.email_world import PUBLIC_URL, Browser, email_section
 from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.two_platforms import both_platforms
 from tests.support.world import outbox_settled
-from tests.test_cross_platform_race import API_TOKEN, SLACK, TELEGRAM, _directory, both_platforms
+from tests.test_cross_platform_race import API_TOKEN, SLACK, TELEGRAM, _directory
 
 PER_PLATFORM = 5
 SLACK_RACERS = SLACK[:PER_PLATFORM]
@@ -39,7 +40,7 @@ async def test_email_links_race_slack_and_telegram_presses(
     smtp_server: SmtpServer,
 ) -> None:
     slack, tg = slack_emulator, telegram_emulator
-    chat = both_platforms(make_settings, slack, tg)
+    chat = both_platforms(make_settings, slack, tg, api_token=API_TOKEN)
     settings = chat.model_copy(
         update={
             "email": EmailSettings.model_validate(email_section(smtp_server)),

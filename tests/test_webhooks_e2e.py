@@ -20,16 +20,13 @@ from bot.models import Lead, LeadStatus
 from bot.runtime import Runtime
 from tests.emulators.fixtures import (
     SLACK_SIGNING_SECRET,
-    SLACK_TOKEN,
-    TELEGRAM_TOKEN,
-    TELEGRAM_WEBHOOK_SECRET,
 )
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.telegram import TelegramEmulator
 from tests.emulators.webhooks import webhook_receiver
 from tests.support.botserver import running_bot
 from tests.support.factories import add_partner, add_rep, lead_payload
-from tests.support.slack_world import PRODUCTS
+from tests.support.two_platforms import both_platforms
 
 API_TOKEN = "e2e-webhooks-token"
 SECRET_ALL = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -40,31 +37,11 @@ CHANNEL, SLACK_USER, TG_USER = "C0420", "U0420", 7420
 def _settings(
     make_settings: Any, slack: SlackEmulator, tg: TelegramEmulator, hooks: list[dict[str, Any]]
 ) -> Settings:
-    slack.limits.disable()
-    tg.limits.set("per_chat", per_second=50, burst=50)
-    return make_settings(
-        slack={
-            "enabled": True,
-            "api_url": slack.api_url,
-            "bot_token": SLACK_TOKEN,
-            "signing_secret": SLACK_SIGNING_SECRET,
-            "per_channel_per_second": 100.0,
-            "burst": 100,
-        },
-        telegram={
-            "enabled": True,
-            "api_url": tg.bot_api_url,
-            "token": TELEGRAM_TOKEN,
-            "webhook_secret": TELEGRAM_WEBHOOK_SECRET,
-            "webhook_url": "https://leadbot.example/telegram/webhook",
-            "chat_per_second": 50.0,
-            "chat_burst": 50,
-        },
-        console={"enabled": False},
-        server={"api_token": API_TOKEN},
-        outbox={"poll_seconds": 0.1, "max_backoff_seconds": 30},
-        distribution={"waves": [{"size": 0, "minutes": 60}]},
-        products=PRODUCTS,
+    return both_platforms(
+        make_settings,
+        slack,
+        tg,
+        api_token=API_TOKEN,
         webhooks=hooks,
         webhook_sender={"poll_seconds": 0.1},
     )
