@@ -155,15 +155,13 @@ def test_frozen_postgres_gives_quick_503s_then_recovers_on_thaw_and_after_a_cut(
         assert private not in server.output
 
 
-@pytest.fixture
-async def sqlite_runtime(
-    make_settings: SettingsFactory, clock: ManualClock, database_url: str
+async def _api_runtime(
+    make_settings: SettingsFactory, clock: ManualClock, database: dict[str, object]
 ) -> AsyncIterator[Runtime]:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's busy timeout")
+    """A runtime with one partner for the API, on ``database`` (its limits set small)."""
     settings = make_settings(
         server={"api_token": API_TOKEN},
-        database={"url": database_url, "sqlite_busy_timeout_seconds": 1.0},
+        database=database,
         products=[{"id": "X200", "line": "X-series"}],
     )
     runtime = Runtime.create(settings, clock=clock)
@@ -172,6 +170,18 @@ async def sqlite_runtime(
         await uow.commit()
     yield runtime
     await runtime.close()
+
+
+@pytest.fixture
+async def sqlite_runtime(
+    make_settings: SettingsFactory, clock: ManualClock, database_url: str
+) -> AsyncIterator[Runtime]:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's busy timeout")
+    async for runtime in _api_runtime(
+        make_settings, clock, {"url": database_url, "sqlite_busy_timeout_seconds": 1.0}
+    ):
+        yield runtime
 
 
 async def test_sqlite_locked_by_another_writer_gives_503_then_works(
@@ -207,17 +217,9 @@ async def pg_runtime(
 ) -> AsyncIterator[Runtime]:
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL's statement_timeout")
-    settings = make_settings(
-        server={"api_token": API_TOKEN},
-        database={"url": database_url, "statement_timeout_seconds": 1.0, "pool_size": 2},
-        products=[{"id": "X200", "line": "X-series"}],
-    )
-    runtime = Runtime.create(settings, clock=clock)
-    async with runtime.uow() as uow:
-        await add_partner(uow, "P1", products=["X200"])
-        await uow.commit()
-    yield runtime
-    await runtime.close()
+    database = {"url": database_url, "statement_timeout_seconds": 1.0, "pool_size": 2}
+    async for runtime in _api_runtime(make_settings, clock, database):
+        yield runtime
 
 
 async def test_statement_held_up_by_a_lock_is_cancelled_by_the_server_and_gives_503(
