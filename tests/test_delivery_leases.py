@@ -8,6 +8,7 @@ it, never by waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -45,11 +46,24 @@ class Stuck(RecordingTransport):
         return None
 
 
-class Slow(RecordingTransport):
-    """Answers after a short platform round trip, so two senders' passes interleave."""
+class Meeting(RecordingTransport):
+    """Holds its deliveries until every other sender in the meeting has one in hand.
+
+    With at most a few rows in flight per sender, the first sender cannot take the whole
+    queue before the second has started: the passes overlap by construction, not by a
+    sleep that a busy machine may outrun."""
+
+    def __init__(self, everyone: list[asyncio.Event]) -> None:
+        super().__init__(Platform.CONSOLE)
+        self.mine = asyncio.Event()
+        self.everyone = everyone
+        everyone.append(self.mine)
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
-        await asyncio.sleep(0.05)  # long enough to interleave on a busy machine
+        self.mine.set()
+        waiting = asyncio.gather(*(e.wait() for e in self.everyone))
+        with contextlib.suppress(TimeoutError):  # a hang guard: the assertions then fail
+            await asyncio.wait_for(waiting, 10)
         return await super().deliver(delivery)
 
 
@@ -146,7 +160,8 @@ async def _processes(
 
 async def test_two_processes_split_the_due_rows(make_settings: Any, clock: ManualClock) -> None:
     settings = make_settings(
-        distribution={"waves": [{"size": 0, "minutes": 600}]}, outbox={"batch_size": 4}
+        distribution={"waves": [{"size": 0, "minutes": 600}]},
+        outbox={"batch_size": 4, "max_in_flight": 4},
     )
     async with _processes(settings, clock, 2) as (one, two):
         async with one.uow() as uow:
@@ -154,7 +169,8 @@ async def test_two_processes_split_the_due_rows(make_settings: Any, clock: Manua
                 await add_partner(uow, f"P{n:02d}")
             await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
             await uow.commit()
-        transports = [Slow(Platform.CONSOLE), Slow(Platform.CONSOLE)]
+        everyone: list[asyncio.Event] = []
+        transports = [Meeting(everyone), Meeting(everyone)]
         senders = [
             OutboxSender(rt, {Platform.CONSOLE: t})
             for rt, t in zip((one, two), transports, strict=True)
