@@ -108,10 +108,13 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         # close() rolls back anything uncommitted without expiring loaded objects, so values
-        # read inside the unit of work stay readable after it (as detached objects).
+        # read inside the unit of work stay readable after it (as detached objects). The
+        # session's own exit closes it to completion even when the task is cancelled
+        # meanwhile (a shutdown): a plain ``await session.close()`` interrupted during the
+        # pool's rollback leaves the connection half reset and an error traceback in the log.
         session = self.session
         self._session = None
-        await session.close()
+        await session.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         now = self.clock.now()
