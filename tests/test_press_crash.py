@@ -2,10 +2,11 @@
 
 The bot runs as a real process against the Slack and Telegram emulators (served from the
 test process, so they outlive the crash like the real platforms). Twenty reps press Claim
-on a lead's teaser in Telegram (webhook) and twenty on another lead's teaser in Slack, all
-at once; the emulators hold the first answers to the pressers (``answerCallbackQuery``,
-the ``response_url``), so those presses are certainly in the middle of being processed
-when the process dies. After the restart the platforms deliver again what got no 200
+on a lead's teaser in Telegram (webhook), all at once, and the process is killed; after a
+restart twenty more press on another lead's teaser in Slack and it is killed again. The
+emulators hold the first answers to the pressers (``answerCallbackQuery``, the
+``response_url``), so those presses are certainly in the middle of being processed when
+the process dies. After each restart the platform delivers again what got no 200
 (Telegram re-sends the update, Slack retries the request).
 
 What must hold: every press ends up acknowledged; both leads are decided in the database
@@ -40,6 +41,7 @@ from tests.support.fanout import (
     rep_user,
     telegram_user,
 )
+from tests.support.serveproc import Server
 
 PARTNERS = 20
 HELD = 3  # answers per platform the emulators hold (until after the crash)
@@ -71,6 +73,27 @@ def in_background(job: Callable[[], Awaitable[Any]]) -> tuple[threading.Thread, 
     thread = threading.Thread(target=lambda: result.append(asyncio.run(job())), daemon=True)
     thread.start()
     return thread, result
+
+
+def crash_in_flight(
+    world: FanoutWorld,
+    server: Server,
+    presses: Callable[[], Awaitable[Any]],
+    held: Callable[[], None],
+) -> None:
+    """Press in the background, wait until the held answers are being waited for, kill."""
+    thread, _ = in_background(presses)
+    held()
+    world.kill(server)
+    thread.join(30)
+
+
+def redeliver(pending: Callable[[], list[Any]], again: Callable[[], Awaitable[Any]]) -> None:
+    """Deliver what got no 200 again, as the platform does, until it is acknowledged."""
+    for _ in range(REDELIVERY_ROUNDS):
+        if not pending():
+            return
+        asyncio.run(again())
 
 
 def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
@@ -126,35 +149,36 @@ def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
             async def all_of(press: Callable[[int], Awaitable[Any]]) -> list[Any]:
                 return list(await asyncio.gather(*(press(n) for n in range(PARTNERS))))
 
+            # Telegram's presses die with the first process, Slack's with the second: a
+            # held answer keeps its press in flight only so long (the Telegram client's
+            # read timeout, Slack's ack deadline), so each crash follows its own presses.
             telegram_held = telegram.faults.hang("answerCallbackQuery", HOLD_SECONDS, times=HELD)
-            slack_held = slack.faults.hang("response_url", HOLD_SECONDS, times=HELD)
-            # Both platforms press at once and the server dies as soon as answers are held
-            # on both: a held answer keeps its press in flight only so long (the Telegram
-            # client's read timeout, Slack's ack deadline), which a busy machine can outlast.
-            tg_thread, _ = in_background(lambda: all_of(press_telegram))
-            sl_thread, _ = in_background(lambda: all_of(press_slack))
-            telegram.wait_for(lambda: telegram_held.remaining == 0, 30, "held Telegram answers")
-            slack.wait_for(lambda: slack_held.remaining == 0, 30, "held Slack answers")
-            world.kill(first)
-            tg_thread.join(30)
-            sl_thread.join(30)
-
-        in_flight = (len(tg.unacknowledged()), len(sl.unacknowledged()))
-        assert in_flight[0] >= 1 and in_flight[1] >= 1, in_flight  # the crash caught presses
+            crash_in_flight(
+                world, first, lambda: all_of(press_telegram),
+                lambda: telegram.wait_for(lambda: telegram_held.remaining == 0, 30, "held"),
+            )  # fmt: skip
+        assert len(tg.unacknowledged()) >= 1, "the crash caught Telegram presses in flight"
 
         with world.serving() as second:
             tg.webhook_url = f"{second.url}/telegram/webhook"
             sl.request_url = f"{second.url}/slack/events"
-            for _ in range(REDELIVERY_ROUNDS):  # as the platforms do, until acknowledged
-                if not tg.unacknowledged() and not sl.unacknowledged():
-                    break
-                asyncio.run(tg.redeliver_unacknowledged())
-                asyncio.run(sl.redeliver_unacknowledged())
+            redeliver(lambda: tg.unacknowledged(), tg.redeliver_unacknowledged)
+            slack_held = slack.faults.hang("response_url", HOLD_SECONDS, times=HELD)
+            crash_in_flight(
+                world, second, lambda: all_of(press_slack),
+                lambda: slack.wait_for(lambda: slack_held.remaining == 0, 30, "held"),
+            )  # fmt: skip
+        assert len(sl.unacknowledged()) >= 1, "the crash caught Slack presses in flight"
+
+        with world.serving() as third:
+            tg.webhook_url = f"{third.url}/telegram/webhook"
+            sl.request_url = f"{third.url}/slack/events"
+            redeliver(lambda: sl.unacknowledged(), sl.redeliver_unacknowledged)
             assert tg.unacknowledged() == [] and sl.unacknowledged() == []
             slack.wait_for(
                 lambda: world.pending("slack") + world.pending("telegram") == 0, 30, "outbox"
             )
-            assert second.stop(signal.SIGTERM) == 0
+            assert third.stop(signal.SIGTERM) == 0
 
         slack_status, slack_winner = owner(world, slack_lead)
         telegram_status, telegram_winner = owner(world, telegram_lead)

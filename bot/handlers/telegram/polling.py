@@ -90,6 +90,7 @@ class Poller:
         self.skipped += 1
         self._skipped_at = asyncio.get_running_loop().time()
         log.warning("telegram: skipped unreadable update %s (%s)", update_id, why)
+        self._report()  # at once, not after the rest of the batch
 
     async def handle_batch(self, batch: list[Any]) -> None:
         """Apply each readable update in order; move the offset past each one handled."""
