@@ -206,8 +206,11 @@ def _record_lines(text: str) -> list[int]:
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
     lines: list[int] = []
     pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    line, counted = 1, 0  # newlines are counted once, from where the last count stopped
     while pos < len(text) and text[pos] != "]":
-        lines.append(text.count("\n", 0, pos) + 1)
+        line += text.count("\n", counted, pos)
+        counted = pos
+        lines.append(line)
         _, pos = decoder.raw_decode(text, pos)
         pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
         if text[pos] == ",":
