@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import click
 import uvicorn
 
+from bot import geo
 from bot.cli.common import command, pass_settings
 from bot.cli.importing import fail_with, require_database
 from bot.config import ConfigError, Settings
@@ -169,6 +170,7 @@ def _bind(host: str, port: int) -> socket.socket:
 async def _serve(settings: Settings, sock: socket.socket, address: str, log_level: str) -> None:
     runtime = Runtime.create(settings)
     try:
+        geo.preload()  # not in the first lead's request
         bot = assemble(runtime)
         for warning in startup_warnings(settings, runtime.chats, bot.parts.transports):
             click.echo(f"leadbot: warning: {warning}", err=True)

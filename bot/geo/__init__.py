@@ -29,6 +29,7 @@ __all__ = [
     "locate",
     "normalise_postal_code",
     "postal_area",
+    "preload",
 ]
 
 COUNTRIES = frozenset({"DE", "AT", "CH"})  # countries the shipped table covers
@@ -112,6 +113,11 @@ def _table() -> _Table:
         lon = round(sum(e.lon for e in entries) / len(entries), 3)
         areas[key] = _Entry(region, lat, lon)
     return _Table(codes, areas)
+
+
+def preload() -> None:
+    """Read the postal-code table now (about 50 ms) rather than in the first lead's request."""
+    _table()
 
 
 def locate(country: str | None, postal_code: str | None) -> Place:
