@@ -88,6 +88,12 @@ def crash_in_flight(
     thread.join(30)
 
 
+def aim(tg: TelegramDriver, sl: SlackDriver, server: Server) -> None:
+    """Point both platforms' deliveries at the (restarted) server."""
+    tg.webhook_url = f"{server.url}/telegram/webhook"
+    sl.request_url = f"{server.url}/slack/events"
+
+
 def redeliver(pending: Callable[[], list[Any]], again: Callable[[], Awaitable[Any]]) -> None:
     """Deliver what got no 200 again, as the platform does, until it is acknowledged."""
     for _ in range(REDELIVERY_ROUNDS):
@@ -160,8 +166,7 @@ def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
         assert len(tg.unacknowledged()) >= 1, "the crash caught Telegram presses in flight"
 
         with world.serving() as second:
-            tg.webhook_url = f"{second.url}/telegram/webhook"
-            sl.request_url = f"{second.url}/slack/events"
+            aim(tg, sl, second)
             redeliver(lambda: tg.unacknowledged(), tg.redeliver_unacknowledged)
             slack_held = slack.faults.hang("response_url", HOLD_SECONDS, times=HELD)
             crash_in_flight(
@@ -171,8 +176,7 @@ def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
         assert len(sl.unacknowledged()) >= 1, "the crash caught Slack presses in flight"
 
         with world.serving() as third:
-            tg.webhook_url = f"{third.url}/telegram/webhook"
-            sl.request_url = f"{third.url}/slack/events"
+            aim(tg, sl, third)
             redeliver(lambda: sl.unacknowledged(), sl.redeliver_unacknowledged)
             assert tg.unacknowledged() == [] and sl.unacknowledged() == []
             slack.wait_for(
