@@ -29,8 +29,8 @@ from sqlalchemy import select, update
 
 from bot.models import Lead, LeadStatus, Offer, Rep
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET, TELEGRAM_WEBHOOK_SECRET
-from tests.emulators.slack import SlackDriver
-from tests.emulators.telegram import TelegramDriver
+from tests.emulators.slack import SlackDriver, SlackEmulator
+from tests.emulators.telegram import TelegramDriver, TelegramEmulator
 from tests.support.cli import db_session
 from tests.support.databases import REDIS_URL
 from tests.support.fanout import (
@@ -79,11 +79,14 @@ def crash_in_flight(
     world: FanoutWorld,
     server: Server,
     presses: Callable[[], Awaitable[Any]],
-    held: Callable[[], None],
+    platform: SlackEmulator | TelegramEmulator,
+    answer: str,
 ) -> None:
-    """Press in the background, wait until the held answers are being waited for, kill."""
+    """Press in the background while ``platform`` holds the first ``answer`` calls; once
+    they are being waited for, kill the server."""
+    held = platform.faults.hang(answer, HOLD_SECONDS, times=HELD)
     thread, _ = in_background(presses)
-    held()
+    platform.wait_for(lambda: held.remaining == 0, 30, f"held {answer} calls")
     world.kill(server)
     thread.join(30)
 
@@ -94,12 +97,12 @@ def aim(tg: TelegramDriver, sl: SlackDriver, server: Server) -> None:
     sl.request_url = f"{server.url}/slack/events"
 
 
-def redeliver(pending: Callable[[], list[Any]], again: Callable[[], Awaitable[Any]]) -> None:
+def redeliver(driver: TelegramDriver | SlackDriver) -> None:
     """Deliver what got no 200 again, as the platform does, until it is acknowledged."""
     for _ in range(REDELIVERY_ROUNDS):
-        if not pending():
+        if not driver.unacknowledged():
             return
-        asyncio.run(again())
+        asyncio.run(driver.redeliver_unacknowledged())
 
 
 def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
@@ -158,26 +161,20 @@ def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
             # Telegram's presses die with the first process, Slack's with the second: a
             # held answer keeps its press in flight only so long (the Telegram client's
             # read timeout, Slack's ack deadline), so each crash follows its own presses.
-            telegram_held = telegram.faults.hang("answerCallbackQuery", HOLD_SECONDS, times=HELD)
             crash_in_flight(
-                world, first, lambda: all_of(press_telegram),
-                lambda: telegram.wait_for(lambda: telegram_held.remaining == 0, 30, "held"),
-            )  # fmt: skip
+                world, first, lambda: all_of(press_telegram), telegram, "answerCallbackQuery"
+            )
         assert len(tg.unacknowledged()) >= 1, "the crash caught Telegram presses in flight"
 
         with world.serving() as second:
             aim(tg, sl, second)
-            redeliver(lambda: tg.unacknowledged(), tg.redeliver_unacknowledged)
-            slack_held = slack.faults.hang("response_url", HOLD_SECONDS, times=HELD)
-            crash_in_flight(
-                world, second, lambda: all_of(press_slack),
-                lambda: slack.wait_for(lambda: slack_held.remaining == 0, 30, "held"),
-            )  # fmt: skip
+            redeliver(tg)
+            crash_in_flight(world, second, lambda: all_of(press_slack), slack, "response_url")
         assert len(sl.unacknowledged()) >= 1, "the crash caught Slack presses in flight"
 
         with world.serving() as third:
             aim(tg, sl, third)
-            redeliver(lambda: sl.unacknowledged(), sl.redeliver_unacknowledged)
+            redeliver(sl)
             assert tg.unacknowledged() == [] and sl.unacknowledged() == []
             slack.wait_for(
                 lambda: world.pending("slack") + world.pending("telegram") == 0, 30, "outbox"
