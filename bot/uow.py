@@ -11,6 +11,8 @@ While a platform delivery is being applied, the first commit also marks it seen
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -38,6 +40,27 @@ async def _notify(hook: AfterCommit) -> None:
         await hook()
     except Exception as exc:
         log.warning("waking a sender after a commit failed (%s); it polls", type(exc).__name__)
+
+
+CLOSE_GRACE_SECONDS = 2.0
+"""How long a cancelled task still waits for its session's close (see :func:`_close`)."""
+
+
+async def _close(session: AsyncSession) -> None:
+    """Close ``session``; if the task is cancelled meanwhile (a shutdown), let the close
+    finish for a moment first.
+
+    A close interrupted during the pool's rollback leaves the connection half reset and an
+    error traceback in the log; waiting for it without a bound (as SQLAlchemy's own exit
+    does) can keep a cancelled task alive forever when the connection never answers."""
+    closing = asyncio.ensure_future(session.close())
+    try:
+        await asyncio.shield(closing)
+    except asyncio.CancelledError:
+        closing.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(asyncio.shield(closing), CLOSE_GRACE_SECONDS)
+        raise
 
 
 class UnitOfWork:
@@ -108,13 +131,10 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         # close() rolls back anything uncommitted without expiring loaded objects, so values
-        # read inside the unit of work stay readable after it (as detached objects). The
-        # session's own exit closes it to completion even when the task is cancelled
-        # meanwhile (a shutdown): a plain ``await session.close()`` interrupted during the
-        # pool's rollback leaves the connection half reset and an error traceback in the log.
+        # read inside the unit of work stay readable after it (as detached objects).
         session = self.session
         self._session = None
-        await session.__aexit__(exc_type, exc, tb)
+        await _close(session)
 
     async def commit(self) -> None:
         now = self.clock.now()
