@@ -46,6 +46,7 @@ from loadworld import (
     median,
     percentile,
     pick,
+    profiled,
     table,
     wait_until,
     world,
@@ -180,14 +181,15 @@ def run_setup(setup: Setup, directory: Path, presses: int, rounds: int) -> list[
             )
             answered = len(slack.ephemerals())
             cpu -= cpu_seconds(servers)
-            burst, answers = asyncio.run(press_all(slack, servers, presses))
+            with profiled(servers, f"claims-{n}"):
+                burst, answers = asyncio.run(press_all(slack, servers, presses))
+                wait_until(  # every presser told the outcome (the edits of teasers are paced)
+                    "every presser's answer",
+                    lambda answered=answered: len(slack.ephemerals()) - answered >= presses,
+                    120,
+                )
             acks += [a.elapsed for a in answers]
             errors += sum(1 for a in answers if a.status != 200)
-            wait_until(  # every presser told the outcome (the edits of teasers are paced)
-                "every presser's answer",
-                lambda answered=answered: len(slack.ephemerals()) - answered >= presses,
-                120,
-            )
             cpu += cpu_seconds(servers)
             first: dict[tuple[str, str], float] = {}
             for told in slack.ephemerals()[answered:]:

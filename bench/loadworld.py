@@ -10,7 +10,10 @@ processes as in production); a single process runs without Redis, as a small ins
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -101,6 +104,44 @@ def cpu_seconds(servers: Sequence[Server]) -> float:
         fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
     return total / 100.0
+
+
+@contextlib.contextmanager
+def profiled(servers: Sequence[Server], name: str) -> Iterator[None]:
+    """With ``BENCH_PROFILE=DIR`` set: py-spy samples every server while the block runs
+    (``DIR/<name>-<n>.txt``, collapsed stacks for a flame graph or ``bench/hotspots.py``).
+    Without it, nothing happens; py-spy must be installed (``pip install py-spy``)."""
+    target = os.environ.get("BENCH_PROFILE")
+    if not target:
+        yield
+        return
+    Path(target).mkdir(parents=True, exist_ok=True)
+    spies = [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("py-spy")),
+                "record",
+                "-p",
+                str(server.process.pid),
+                "-r",
+                "500",
+                "-f",
+                "raw",
+                "-o",
+                str(Path(target) / f"{name}-{n}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n, server in enumerate(servers)
+    ]
+    time.sleep(0.5)  # py-spy attaches
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
