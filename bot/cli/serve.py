@@ -34,6 +34,8 @@ from bot.platform import ChatPlatform
 from bot.runtime import Runtime
 from bot.web.server import assemble
 
+log = logging.getLogger(__name__)
+
 GRACEFUL_SECONDS = 10
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -185,6 +187,7 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
         server = _Server(config, address)
+        log.debug("event loop: %s", type(asyncio.get_running_loop()).__module__)
         await server.serve(sockets=[sock])
         if not server.started:
             raise StartupFailed("the server did not start; the log above says why")
