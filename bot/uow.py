@@ -11,8 +11,6 @@ While a platform delivery is being applied, the first commit also marks it seen
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -28,6 +26,7 @@ from bot.crm.outbox import WebhookOutbox
 from bot.delivery.outbox import OutboxWriter
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
+from bot.sessions import close_bounded
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +39,6 @@ async def _notify(hook: AfterCommit) -> None:
         await hook()
     except Exception as exc:
         log.warning("waking a sender after a commit failed (%s); it polls", type(exc).__name__)
-
-
-CLOSE_GRACE_SECONDS = 2.0
-"""How long a cancelled task still waits for its session's close (see :func:`_close`)."""
-
-
-async def _close(session: AsyncSession) -> None:
-    """Close ``session``; if the task is cancelled meanwhile (a shutdown), let the close
-    finish for a moment first.
-
-    A close interrupted during the pool's rollback leaves the connection half reset and an
-    error traceback in the log; waiting for it without a bound (as SQLAlchemy's own exit
-    does) can keep a cancelled task alive forever when the connection never answers."""
-    closing = asyncio.ensure_future(session.close())
-    try:
-        await asyncio.shield(closing)
-    except asyncio.CancelledError:
-        closing.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(asyncio.shield(closing), CLOSE_GRACE_SECONDS)
-        raise
 
 
 class UnitOfWork:
@@ -134,7 +112,7 @@ class UnitOfWork:
         # read inside the unit of work stay readable after it (as detached objects).
         session = self.session
         self._session = None
-        await _close(session)
+        await close_bounded(session)
 
     async def commit(self) -> None:
         now = self.clock.now()
