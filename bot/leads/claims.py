@@ -5,22 +5,24 @@ from ``offered`` to ``claimed`` with one conditional UPDATE (``... WHERE status 
 AND offer_round = :round RETURNING id``). Whoever's UPDATE returns the row has won; every
 other claimer, in any process, on any platform, sees no row and is told it is taken. The
 eligibility checks run in the same transaction, so a refused claim changes nothing.
+(Inside one process, presses on the same lead take turns and losers are answered from a
+batched read — :mod:`bot.leads.claim_reads` — which saves work but decides nothing.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actors import Actor
 from bot.content.service import send_content_pack
-from bot.db import READ_ONLY
 from bot.delivery.notices import NoticeKind, ToPartner, ToRep
 from bot.directory.availability import is_paused, local_today
+from bot.leads.claim_outcomes import ClaimOutcome, ClaimResult, Presser, owner_outcome
+from bot.leads.claim_reads import early_outcome, lead_turns, settle
 from bot.leads.distribution import cancel_timers, close_open_offers
 from bot.leads.events import record
 from bot.leads.lifecycle import OWNED
@@ -38,30 +40,6 @@ from bot.models import (
     TimerKind,
 )
 from bot.uow import UnitOfWork
-
-
-class ClaimOutcome(StrEnum):
-    WON = "won"
-    ALREADY_YOURS = "already_yours"
-    COLLEAGUE = "colleague"  # a colleague at the same partner has it
-    TAKEN = "taken"
-    CLOSED = "closed"
-    NOT_OFFERED = "not_offered"
-    AT_CAPACITY = "at_capacity"
-    INACTIVE = "inactive"
-    NOT_FOUND = "not_found"
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    outcome: ClaimOutcome
-    offer_id: int
-    lead_id: int | None = None
-    colleague: str | None = None  # the colleague who has the lead (COLLEAGUE)
-
-    @property
-    def won(self) -> bool:
-        return self.outcome is ClaimOutcome.WON
 
 
 def sla_timers(uow: UnitOfWork, lead: Lead, claimed_at: datetime) -> list[Timer]:
@@ -84,34 +62,16 @@ def sla_timers(uow: UnitOfWork, lead: Lead, claimed_at: datetime) -> list[Timer]
     return timers
 
 
-@dataclass(frozen=True)
-class _Presser:
-    """Who pressed Claim on which offer, as plain values: read before a rollback, which
-    expires every loaded object (reading one afterwards would need I/O the async session
-    cannot do implicitly)."""
-
-    offer_id: int
-    lead_id: int
-    rep_id: int
-    partner_id: str
-
-
-async def _taken(session: AsyncSession, presser: _Presser) -> ClaimResult:
-    """Somebody has the lead: the presser, a colleague (named: they sit together), or
-    another partner (never named)."""
+async def _owner(session: AsyncSession, lead_id: int) -> tuple[int, str, str | None] | None:
+    """Who has the lead: rep id, partner id, name (None: nobody)."""
     owner = (
         await session.execute(
             select(Rep.id, Rep.partner_id, Rep.name)
             .join(Lead, Lead.owner_rep_id == Rep.id)
-            .where(Lead.id == presser.lead_id)
+            .where(Lead.id == lead_id)
         )
     ).first()
-    offer_id, lead_id = presser.offer_id, presser.lead_id
-    if owner is not None and owner.id == presser.rep_id:
-        return ClaimResult(ClaimOutcome.ALREADY_YOURS, offer_id, lead_id)
-    if owner is not None and owner.partner_id == presser.partner_id:
-        return ClaimResult(ClaimOutcome.COLLEAGUE, offer_id, lead_id, owner.name)
-    return ClaimResult(ClaimOutcome.TAKEN, offer_id, lead_id)
+    return None if owner is None else (owner[0], owner[1], owner[2])
 
 
 async def _assigned(uow: UnitOfWork, offer: Offer) -> bool:
@@ -131,48 +91,55 @@ class _Open:
     offer: Offer
     rep: Rep
     partner: Partner
-    presser: _Presser
+    presser: Presser
 
 
 async def _settled(session: AsyncSession, offer_id: int, rep_id: int) -> ClaimResult | _Open:
-    """The answer when the offer is gone, not this rep's, or no longer open; else ``_Open``.
-
-    These outcomes are final — an offer that is won, taken or closed never opens again —
-    so they are the same whether read in a write transaction or before one.
-    """
+    """The answer when the offer is gone, not this rep's, or no longer open; else ``_Open``
+    (decided by :func:`~bot.leads.claim_reads.settle`, as the early read is)."""
     offer = await session.get(Offer, offer_id)
     if offer is None:
         return ClaimResult(ClaimOutcome.NOT_FOUND, offer_id)
     rep = await session.get(Rep, rep_id)
     partner = await session.get(Partner, offer.partner_id)
-    if rep is None or partner is None or rep.partner_id != offer.partner_id:
-        return ClaimResult(ClaimOutcome.NOT_OFFERED, offer_id, offer.lead_id)
-    presser = _Presser(offer.id, offer.lead_id, rep.id, rep.partner_id)
-    if offer.status == OfferStatus.WON:
-        return await _taken(session, presser)
-    if offer.status == OfferStatus.TAKEN:
-        return ClaimResult(ClaimOutcome.TAKEN, offer_id, offer.lead_id)
-    if offer.status != OfferStatus.OPEN:
-        return ClaimResult(ClaimOutcome.CLOSED, offer_id, offer.lead_id)
-    return _Open(offer, rep, partner, presser)
+    owner = await _owner(session, offer.lead_id) if offer.status == OfferStatus.WON else None
+    decided = settle(
+        offer_id,
+        (offer.lead_id, offer.status, offer.partner_id, partner is not None),
+        None if rep is None else (rep.id, rep.partner_id),
+        owner,
+    )
+    if isinstance(decided, ClaimResult):
+        return decided
+    assert rep is not None and partner is not None  # settle said: open to this rep
+    return _Open(offer, rep, partner, Presser(offer.id, offer.lead_id, rep.id, rep.partner_id))
 
 
 async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> ClaimResult:
     """Try to claim the lead behind ``offer_id`` for ``rep_id``; commits on success.
 
     A press on an offer that is already taken (the many losers of a race that has been
-    decided) is answered from a read-only session first: it never waits for the write
-    lock (SQLite) or the winner's row lock (PostgreSQL). Everything else is decided
-    again inside the write transaction. (Not when ``uow`` is already in a transaction: a
+    decided) is answered by the batched read-only early read (:mod:`bot.leads.claim_reads`):
+    it never waits for the write lock (SQLite) or the winner's row lock (PostgreSQL). A
+    press on an open offer waits for its lead's turn in this process, reads again, and is
+    decided inside the write transaction. (Not when ``uow`` is already in a transaction: a
     separate session would not see what it has not committed yet.)
     """
+    if uow.session.in_transaction():
+        return await _decide(uow, offer_id, rep_id, via)
+    early = await early_outcome(uow, offer_id, rep_id)
+    if isinstance(early, ClaimResult):
+        return early
+    async with lead_turns(uow).turn(early.lead_id):
+        again = await early_outcome(uow, offer_id, rep_id)  # the press before may have won
+        if isinstance(again, ClaimResult):
+            return again
+        return await _decide(uow, offer_id, rep_id, via)
+
+
+async def _decide(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> ClaimResult:
+    """The claim inside the write transaction: the conditional UPDATE decides."""
     session = uow.session
-    if not session.in_transaction():
-        async with uow.sessions() as reader:
-            await reader.connection(execution_options={READ_ONLY: True})
-            early = await _settled(reader, offer_id, rep_id)
-        if isinstance(early, ClaimResult):
-            return early
     found = await _settled(session, offer_id, rep_id)
     if isinstance(found, ClaimResult):
         return found
@@ -208,7 +175,7 @@ async def claim(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) -> C
     )
     if won is None:
         await uow.rollback()
-        return await _taken(session, presser)
+        return owner_outcome(presser, await _owner(session, presser.lead_id))
 
     lead = await session.get(Lead, offer.lead_id, populate_existing=True)
     assert lead is not None
