@@ -30,18 +30,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import READ_ONLY
+from bot.batching import Batches
 from bot.models.resilience import SeenDelivery
+from bot.sessions import plain_session
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -96,9 +97,10 @@ def aside() -> Iterator[None]:
             applying.aside -= 1
 
 
-async def mark_in(session: AsyncSession, key: str, now: datetime) -> None:
-    """Insert the mark in ``session``'s transaction; an existing mark is left as it is."""
-    values = {"key": key, "seen_at": now}
+async def mark_in(session: AsyncSession, key: str | Sequence[str], now: datetime) -> None:
+    """Insert the mark(s) in ``session``'s transaction; an existing mark is left as it is."""
+    keys = [key] if isinstance(key, str) else list(key)
+    values = [{"key": one, "seen_at": now} for one in keys]
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         statement = postgresql.insert(SeenDelivery).values(values).on_conflict_do_nothing()
@@ -107,12 +109,40 @@ async def mark_in(session: AsyncSession, key: str, now: datetime) -> None:
     await session.execute(statement)
 
 
+_SEEN_AMONG = select(SeenDelivery.key).where(
+    SeenDelivery.key.in_(bindparam("keys", expanding=True))
+)
+
+
+async def _seen_among(runtime: Runtime, keys: list[str]) -> dict[str, bool]:
+    """Which of ``keys`` are marked seen (one read-only query)."""
+    # Read-only: on SQLite no write lock, so the check never waits behind writers.
+    async with plain_session(runtime.sessions, read_only=True) as session:
+        found = await session.scalars(_SEEN_AMONG, {"keys": keys})
+    return {key: True for key in found}
+
+
+async def _mark_all(runtime: Runtime, keys: list[str]) -> dict[str, bool]:
+    """Mark ``keys`` seen in one transaction of their own."""
+    async with plain_session(runtime.sessions) as session:
+        await mark_in(session, keys, runtime.clock.now())
+        await session.commit()
+    return dict.fromkeys(keys, True)
+
+
 @dataclass
 class SeenDeliveries:
-    """Per process: the deliveries being applied right now, and when rows were last purged."""
+    """Per process: the deliveries being applied right now, and when rows were last purged.
+
+    The checks and the marks of deliveries arriving together (200 reps pressing Claim at
+    once) are batched (:mod:`bot.batching`): one ``SELECT ... IN`` answers every check
+    waiting at that moment, one transaction writes every mark waiting.
+    """
 
     _in_flight: dict[str, asyncio.Future[None]] = field(default_factory=dict)
     _purged_at: datetime | None = None
+    _checks: Batches[str, bool] | None = None
+    _marks: Batches[str, bool] | None = None
 
     async def once(self, runtime: Runtime, key: str, work: Callable[[], Awaitable[None]]) -> bool:
         """Run ``work`` for delivery ``key`` unless it was applied before; True if it ran.
@@ -141,20 +171,16 @@ class SeenDeliveries:
             del self._in_flight[key]
             done.set_result(None)
 
-    @staticmethod
-    async def was_seen(runtime: Runtime, key: str) -> bool:
-        async with runtime.sessions() as session:
-            # Read-only: on SQLite no write lock, so the check never waits behind writers.
-            await session.connection(execution_options={READ_ONLY: True})
-            found = await session.scalar(select(SeenDelivery.key).where(SeenDelivery.key == key))
-        return found is not None
+    async def was_seen(self, runtime: Runtime, key: str) -> bool:
+        if self._checks is None:
+            self._checks = Batches(lambda keys: _seen_among(runtime, keys))
+        return bool(await self._checks.get(key))
 
-    @staticmethod
-    async def _mark_alone(runtime: Runtime, key: str) -> None:
+    async def _mark_alone(self, runtime: Runtime, key: str) -> None:
         """The mark of a delivery that changed nothing in the database, after its answers."""
-        async with runtime.sessions() as session:
-            await mark_in(session, key, runtime.clock.now())
-            await session.commit()
+        if self._marks is None:
+            self._marks = Batches(lambda keys: _mark_all(runtime, keys))
+        await self._marks.get(key)
 
     async def purge(self, runtime: Runtime) -> int:
         """Forget marks older than :data:`KEEP` (at most once per :data:`PURGE_EVERY`)."""
