@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import case, or_, select
 
 from bot.actors import Actor
-from bot.db import READ_ONLY
+from bot.batching import Batches
 from bot.handlers import registry
 from bot.models import Channel, Platform, Rep
 from bot.runtime import Runtime
+from bot.sessions import plain_session
 
 LANGUAGES = ("de", "en")
 
@@ -53,6 +54,34 @@ class Identity:
         return dataclasses.replace(self, is_staff=False)
 
 
+LOOKUPS = "chat.identity.lookups"
+
+
+async def _reps_of(
+    runtime: Runtime, users: list[tuple[Platform, str]]
+) -> dict[tuple[Platform, str], Rep]:
+    """The reps linked to many platform users, in one read-only query (every press asks
+    who pressed; :mod:`bot.batching` gathers the presses arriving together). Each row
+    says which user it was found for: a ``CASE`` over the platforms' conditions. A row
+    can match two users' conditions (the same e-mail written twice) but names only the
+    first, so a user left without a rep is asked again alone."""
+    conditions = [registry.get(platform).user(user_id) for platform, user_id in users]
+    wanted = [(n, c) for n, c in enumerate(conditions) if c is not None]
+    if not wanted:
+        return {}
+    which = case(*[(condition, n) for n, condition in wanted]).label("which")
+    # Only a read: on SQLite it must not queue for the write lock.
+    async with plain_session(runtime.sessions, read_only=True) as session:
+        rows = await session.execute(select(Rep, which).where(or_(*(c for _, c in wanted))))
+        found = {users[n]: rep for rep, n in rows}
+        for n, condition in wanted:
+            if users[n] not in found and (
+                rep := await session.scalar(select(Rep).where(condition))
+            ):
+                found[users[n]] = rep
+    return found
+
+
 def rep_identity(platform: Platform, user_id: str, rep: Rep, is_staff: bool = False) -> Identity:
     return Identity(
         platform=platform,
@@ -71,13 +100,12 @@ async def identify(runtime: Runtime, platform: Platform, user_id: str) -> Identi
     chat = registry.get(platform)
     settings = runtime.settings
     is_staff = chat.is_staff(user_id, settings)
-    condition = chat.user(user_id)
     rep = None
-    if condition is not None:
-        async with runtime.uow() as uow:
-            # Only a read: on SQLite it must not queue for the write lock (every press asks).
-            await uow.session.connection(execution_options={READ_ONLY: True})
-            rep = await uow.session.scalar(select(Rep).where(condition))
+    if chat.user(user_id) is not None:
+        lookups = runtime.cache.get(LOOKUPS)
+        if lookups is None:
+            lookups = runtime.cache[LOOKUPS] = Batches(lambda keys: _reps_of(runtime, keys))
+        rep = await lookups.get((platform, user_id))
     if rep is not None and rep.active:
         return rep_identity(platform, user_id, rep, is_staff)
     return Identity(platform, user_id, language=settings.staff.language, is_staff=is_staff)
