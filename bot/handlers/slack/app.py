@@ -49,6 +49,7 @@ from bot.handlers.slack import (
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
 from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email
+from bot.handlers.slack.respond import kept_alive_answers
 from bot.handlers.slack.transport import SlackTransport
 from bot.models import Platform
 from bot.runtime import Runtime
@@ -123,11 +124,12 @@ def failed(runtime: Runtime) -> Callable[..., Awaitable[None]]:
     return on_error
 
 
-def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
+def build_app(runtime: Runtime, identity: BotIdentity, kept: AsyncWebClient) -> AsyncApp:
     """The Bolt app with every leadbot listener registered.
 
     Its client has no token of its own: Bolt takes the bot token from ``identity`` for
-    each request (and hands listeners a client carrying it).
+    each request (and hands listeners a client carrying it). Answers through a
+    ``response_url`` use ``kept``'s HTTP session while ``serve`` keeps it open.
     """
     settings = runtime.settings.slack
     app = AsyncApp(
@@ -143,6 +145,7 @@ def build_app(runtime: Runtime, identity: BotIdentity) -> AsyncApp:
         process_before_response=True,
     )
     app.middleware(hooks_only(gate.hooks_origin(settings.api_url)))
+    app.middleware(kept_alive_answers(kept))
     app.error(failed(runtime))
     deps = SlackDeps(runtime, Interactions(runtime))
     for module in LISTENERS:
@@ -220,7 +223,8 @@ def kept_alive(client: AsyncWebClient) -> ContextFactory:
     Without a session of its own the SDK opens a new HTTP session — a DNS lookup in a
     thread, a TCP (and TLS) handshake — for every call, and the outbox makes three calls
     per lead (the teaser and two staff notices): under load that was a large share of the
-    process's CPU. Outside ``serve`` (tests, one-off commands) the client works as before.
+    process's CPU. Answers through a ``response_url`` share the session
+    (:mod:`bot.handlers.slack.respond`). Outside ``serve`` (tests, one-off commands) the client works as before.
     """
 
     @contextlib.asynccontextmanager
@@ -274,10 +278,10 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     if not settings.staff_channel:
         log.warning("slack: no [slack] staff_channel set; the staff feed is not posted to Slack")
     identity = BotIdentity(web_client(settings, token=False), _secret(settings, "bot_token"))
-    app = build_app(runtime, identity)
+    outbox_client = web_client(settings, retries=False)
+    app = build_app(runtime, identity, outbox_client)
     parts.contexts.append(identity.warm_up)
     parts.contexts.append(linking_at_start(runtime, identity))
-    outbox_client = web_client(settings, retries=False)
     parts.contexts.append(kept_alive(outbox_client))
     parts.transports[Platform.SLACK] = SlackTransport(outbox_client, settings, runtime.coordination)
     if settings.socket_mode:
