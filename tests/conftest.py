@@ -14,9 +14,12 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime
+from tests.support import loopguard
 from tests.support.databases import PostgresDatabases, SqliteDatabases, backends, pg_url
 
 pytest_plugins = ["tests.emulators.fixtures"]
+
+loopguard.install()  # a task that ignores its cancellation fails the test, naming the task
 
 SettingsFactory = Callable[..., Settings]
 
