@@ -29,8 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import NullPool
 
-from bot import dbfaults
+from bot import aiosqlite_fix, dbfaults
 from bot.config import ConfigError, DatabaseSettings
+
+aiosqlite_fix.apply()  # a second stop() must not hang its closer (bot/aiosqlite_fix.py)
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """The default of ``[database] sqlite_busy_timeout_seconds``: the bot's SQLite lock wait."""
