@@ -77,12 +77,15 @@ async def test_a_flood_limit_storm_delivers_everything_eventually(make_settings,
 
 
 async def test_the_buckets_keep_under_telegrams_limits(make_settings, telegram_emulator):
-    """With Telegram's figures on the platform and the bot set a little below them (two token
-    buckets on two clocks need a margin), a burst to one group gets no 429."""
+    """With Telegram's figures on the platform (1 message a second per chat, a burst of 3)
+    and the bot set below them, a burst to one group gets no 429. Two token buckets on two
+    clocks need a margin for the time between the bot's send and Telegram's count, which
+    a busy machine stretches: one token of the burst and half the rate (0.9/s and the full
+    burst had a tenth of a second, and a loaded test run overstepped it)."""
     settings = telegram_settings(
         make_settings,
         telegram_emulator,
-        telegram={"chat_per_second": 0.9, "chat_burst": 3},
+        telegram={"chat_per_second": 0.5, "chat_burst": 2},
         distribution={"waves": [{"size": 0, "minutes": 60}]},
     )
     async with telegram_world(settings, telegram_emulator, partners=1, real_limits=True) as world:
