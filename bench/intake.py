@@ -5,6 +5,10 @@ Run by hand or with ``make bench-intake`` (never part of the test suite)::
     .venv/bin/python bench/intake.py              # SQLite 1 process, PostgreSQL 1 and 3
     .venv/bin/python bench/intake.py --quick      # fewer leads, same table
     .venv/bin/python bench/intake.py --only sqlite pg3
+    BENCH_PROFILE=/tmp/prof .venv/bin/python bench/intake.py --quick --only sqlite
+
+With ``BENCH_PROFILE=DIR``, py-spy samples the servers during the 32-client run and the
+import command (collapsed stacks in ``DIR``; ``pip install py-spy``).
 
 Per setup (a fresh database, 200 partners with a Slack channel each, the bot's default
 waves, ``leadbot serve`` processes against the Slack emulator with its rate limits off):
@@ -47,6 +51,7 @@ from loadworld import (
     median,
     percentile,
     pick,
+    profiled,
     table,
     wait_until,
     world,
@@ -143,13 +148,21 @@ def first_teasers(fanout: FanoutWorld, servers: list[Server]) -> list[float]:
     return [slack.bot_message_times(channel(k))[before[k]] - sent for k in range(BURST)]
 
 
-def import_rate(fanout: FanoutWorld, count: int) -> float:
+def import_rate(fanout: FanoutWorld, count: int, name: str) -> float:
+    """Leads per second of ``leadbot leads import``; with ``BENCH_PROFILE=DIR`` the command
+    runs under py-spy (``DIR/<name>.txt``, which slows it down a little)."""
     path = fanout.directory / "leads.json"
     leads = [lead_for(next(_numbers), n % PARTNERS) for n in range(count)]
     path.write_text(json.dumps(leads), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
     env["LEADBOT_DATABASE__URL"] = fanout.database_url
     command = [str(Path(sys.executable).with_name("leadbot")), "--config", str(fanout.config)]
+    target = os.environ.get("BENCH_PROFILE")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        output = str(Path(target) / f"{name}.txt")
+        command = [spy, "record", "-r", "500", "-f", "raw", "-o", output, "--", *command]
     started = time.perf_counter()
     done = subprocess.run(
         [*command, "leads", "import", str(path)], env=env, capture_output=True, text=True
@@ -166,12 +179,13 @@ def run_setup(setup: Setup, directory: Path, leads: int, imported: int) -> list[
         throughput(fanout, servers, 8, max(20, leads // 10))  # warm-up: caches, connections
         at8 = throughput(fanout, servers, 8, leads)
         cpu = cpu_seconds(servers)
-        at32 = throughput(fanout, servers, 32, leads)
+        with profiled(servers, f"intake-{setup.backend}-{setup.processes}"):
+            at32 = throughput(fanout, servers, 32, leads)
         cpu_per_lead = (cpu_seconds(servers) - cpu) / leads * 1000
         teasers = first_teasers(fanout, servers)
         for server in servers:
             server.stop(15)  # SIGTERM
-        rate = import_rate(fanout, imported)
+        rate = import_rate(fanout, imported, f"import-{setup.backend}-{setup.processes}")
     return [
         setup.label,
         f"{at8:.0f}",
@@ -239,7 +253,7 @@ def main() -> None:
         "--only", nargs="*", default=["sqlite", "pg1", "pg3"], choices=["sqlite", "pg1", "pg3"]
     )
     args = parser.parse_args()
-    leads, imported, profiled = (200, 500, 200) if args.quick else (1000, 2000, 1000)
+    leads, imported, alone = (200, 500, 200) if args.quick else (1000, 2000, 1000)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, setup in enumerate(pick(args.only)):
@@ -247,7 +261,7 @@ def main() -> None:
             directory.mkdir()
             rows.append(run_setup(setup, directory, leads, imported))
             print(f"  ... {setup.label} done", file=sys.stderr)
-        statements, cpu = in_process(Path(tmp), profiled)
+        statements, cpu = in_process(Path(tmp), alone)
     print(
         table(
             f"intake: {PARTNERS} partners, {leads} leads per rate, a burst of {BURST}, "
@@ -265,7 +279,7 @@ def main() -> None:
         )
     )
     print(
-        f"intake path in one process (SQLite, {profiled} leads): {statements:.1f} SQL "
+        f"intake path in one process (SQLite, {alone} leads): {statements:.1f} SQL "
         f"statements and {cpu:.1f} ms CPU per lead"
     )
 

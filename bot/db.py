@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import NullPool
 
-from bot import aiosqlite_fix, dbfaults
+from bot import aiosqlite_fix, dbfaults, sqlite_hops
 from bot.config import ConfigError, DatabaseSettings
 
 aiosqlite_fix.apply()  # a second stop() must not hang its closer (bot/aiosqlite_fix.py)
@@ -145,6 +145,8 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
             kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
+        if url.get_driver_name() == "aiosqlite":
+            sqlite_hops.install(engine.sync_engine)  # one thread hop per statement
         _sqlite_setup(engine.sync_engine, busy_ms)
     dbfaults.install(engine)
     return engine

@@ -1,35 +1,85 @@
-"""The ``leadbot`` command. One module per command group; this one wires them together."""
+"""The ``leadbot`` command. One module per command group; this one wires them together.
+
+A command's module is imported when the command is run (or listed in a help text), not
+at every start: importing all of them (the web server, the cockpit's charts, the console)
+took about a second and a half before ``leadbot leads import`` read its first lead.
+"""
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
+from collections.abc import MutableMapping
 
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
-from bot.cli.cockpit import campaigns_group, cockpit_group
 from bot.cli.common import config_option
-from bot.cli.console import console_command
-from bot.cli.content import content_group
-from bot.cli.db import migrate_command
-from bot.cli.directory import partners_group, reps_group
-from bot.cli.explain import explain_command
 from bot.cli.importing import first_line
-from bot.cli.invite import reps_invite  # noqa: F401 - registers `reps invite`
-from bot.cli.leads import leads_group
-from bot.cli.operations import leads_assign  # noqa: F401 - registers the commands
-from bot.cli.outbox import outbox_group
-from bot.cli.serve import serve_command
-from bot.cli.staff import erase_command, report_command
-from bot.cli.webhooks import webhooks_group
 from bot.config import ConfigError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "migrate": ("bot.cli.db", "migrate_command"),
+    "partners": ("bot.cli.directory", "partners_group"),
+    "reps": ("bot.cli.directory", "reps_group"),
+    "leads": ("bot.cli.leads", "leads_group"),
+    "serve": ("bot.cli.serve", "serve_command"),
+    "console": ("bot.cli.console", "console_command"),
+    "report": ("bot.cli.staff", "report_command"),
+    "erase": ("bot.cli.staff", "erase_command"),
+    "content": ("bot.cli.content", "content_group"),
+    "explain": ("bot.cli.explain", "explain_command"),
+    "outbox": ("bot.cli.outbox", "outbox_group"),
+    "cockpit": ("bot.cli.cockpit", "cockpit_group"),
+    "campaigns": ("bot.cli.cockpit", "campaigns_group"),
+    "webhooks": ("bot.cli.webhooks", "webhooks_group"),
+}
+"""Each top-level command: the module that defines it and its name there."""
+
+ADDED_BY: dict[str, tuple[str, ...]] = {
+    "partners": ("bot.cli.operations",),  # partners pause / resume
+    "reps": ("bot.cli.invite",),  # reps invite
+    "leads": ("bot.cli.operations", "bot.cli.staff"),  # leads assign / release / reoffer / recall
+}
+"""Modules that add subcommands to a group of another module when they are imported."""
+
+
+def _load(name: str) -> click.Command:
+    module, attribute = COMMANDS[name]
+    for extra in ADDED_BY.get(name, ()):
+        importlib.import_module(extra)
+    return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
 
 
 class LeadbotGroup(click.Group):
     """The ``leadbot`` command: an error a person can act on is said in one line, never as a
     traceback — a setting that cannot be used, a database without (current) tables, a
-    database that cannot be reached."""
+    database that cannot be reached.
+
+    Its commands are loaded when asked for (:data:`COMMANDS`); ``commands`` is all of
+    them, loaded."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        loaded = self.__dict__.setdefault("_loaded", {})
+        if cmd_name not in loaded and cmd_name in COMMANDS:
+            loaded[cmd_name] = _load(cmd_name)
+        return loaded.get(cmd_name)  # type: ignore[no-any-return]
+
+    @property  # type: ignore[override]
+    def commands(self) -> MutableMapping[str, click.Command]:
+        loaded = self.__dict__.setdefault("_loaded", {})
+        for name in COMMANDS:
+            if name not in loaded:
+                loaded[name] = _load(name)
+        return loaded  # type: ignore[no-any-return]
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        self.__dict__.setdefault("_loaded", {}).update(value)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -62,19 +112,3 @@ MISSING_TABLE = re.compile(
 @config_option
 def main() -> None:
     """leadbot: hands the manufacturer's hot leads to the right reseller, in Slack and Telegram."""
-
-
-main.add_command(migrate_command)
-main.add_command(partners_group)
-main.add_command(reps_group)
-main.add_command(leads_group)
-main.add_command(serve_command)
-main.add_command(console_command)
-main.add_command(report_command)
-main.add_command(erase_command)
-main.add_command(content_group)
-main.add_command(explain_command)
-main.add_command(outbox_group)
-main.add_command(cockpit_group)
-main.add_command(campaigns_group)
-main.add_command(webhooks_group)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, update
+from sqlalchemy import bindparam, event, insert, inspect, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -79,9 +79,22 @@ class LeadChanges:
             for obj in self._session.sync_session.dirty
         )
 
+    def _leave_updated_at_to_stamp(self, now: datetime) -> None:
+        """Drop the pending ``updated_at`` of the stored leads about to be stamped.
+
+        The stamp's own UPDATE writes ``updated_at`` (the commit's time) for every one of
+        them; a flush writing the event's time first was a second UPDATE of the same row —
+        the only one, for a lead whose other changes were already flushed (the wave event
+        of intake)."""
+        deleted = self._session.sync_session.deleted
+        for lead in self._leads.values():
+            if inspect(lead).persistent and lead not in deleted:
+                set_committed_value(lead, "updated_at", now)
+
     async def stamp(self, now: datetime) -> int | None:
         """Number this transaction's changed leads and set their ``updated_at``; the number."""
         session = self._session
+        self._leave_updated_at_to_stamp(now)
         await session.flush()
         leads = [lead for lead in self._leads.values() if lead in session]
         self._leads.clear()

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -47,12 +47,30 @@ def digest(key: bytes, kind: str, value: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def digests(settings: Settings, kind: str, value: str | None) -> list[str]:
+    """What a tombstone of this value may be stored as (one digest per key tried); none
+    for no value. For a look-up combined with others (intake's, :mod:`bot.intake.service`)."""
+    return [digest(key, kind, value) for key in _keys(settings)] if value else []
+
+
+def erased_query(kind: str, digests_param: str) -> Select[tuple[int]]:
+    """The erased lead whose tombstone of ``kind`` is one of the digests bound as
+    ``digests_param`` (an expanding parameter: a list), at most one."""
+    return (
+        select(LeadTombstone.lead_id)
+        .where(
+            LeadTombstone.digest.in_(bindparam(digests_param, expanding=True)),
+            LeadTombstone.kind == kind,
+        )
+        .limit(1)
+    )
+
+
 async def erased_lead(
     session: AsyncSession, settings: Settings, kind: str, value: str
 ) -> int | None:
     """The id of the erased lead that had this value, or None."""
-    digests = [digest(key, kind, value) for key in _keys(settings)]
-    return await session.scalar(_ERASED, {"digests": digests, "kind": kind})
+    return await session.scalar(_ERASED, {"digests": digests(settings, kind, value), "kind": kind})
 
 
 # Built once: intake asks this for every lead, and building a statement (and its cache

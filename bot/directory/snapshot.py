@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, event, func, select, true
+from sqlalchemy import Select, event, func, select, true
 from sqlalchemy.orm import Session
 
+from bot.directory.recent import recent_activity
 from bot.geo import locate, normalise_postal_code
 from bot.leads.lifecycle import OWNED
-from bot.matching import LeadProfile, PartnerProfile, Ranking, Recent, rank
+from bot.matching import LeadProfile, PartnerProfile, Ranking
 from bot.matching.index import PartnerIndex, index_for
 from bot.matching.rules import rules_for
 from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Offer, Partner
@@ -290,61 +290,29 @@ async def excluded_partners(uow: UnitOfWork, lead_id: int) -> dict[str, str]:
     return {pid: reason for pid, reason in rows.all()}
 
 
-async def recent_activity(uow: UnitOfWork) -> dict[str, Recent]:
-    """Per partner, what it got in the last ``[matching] fairness_days``: offers, claimed
-    leads and the time of its latest offer (fairness and the waited-longest tie-break)."""
-    since = uow.clock.now() - timedelta(days=uow.settings.matching.fairness_days)
-    offers = await uow.session.execute(_RECENT_OFFERS, {"since": since})
-    wins = dict((await uow.session.execute(_RECENT_WINS, {"since": since})).all())
-    found: dict[str, Recent] = {}
-    for partner_id, count, latest in offers.all():
-        last = _aware(latest).timestamp() if latest is not None else None
-        found[partner_id] = Recent(int(count), int(wins.pop(partner_id, 0)), last)
-    for partner_id, count in wins.items():
-        found[str(partner_id)] = Recent(0, int(count), None)
-    return found
-
-
-# Built once: fairness asks for every lead.
-_RECENT_OFFERS = (
-    select(Offer.partner_id, func.count(), func.max(Offer.created_at))
-    .where(Offer.created_at >= bindparam("since", type_=Offer.created_at.type))
-    .group_by(Offer.partner_id)
-)
-_RECENT_WINS = (
-    select(Lead.owner_partner_id, func.count())
-    .where(
-        Lead.claimed_at >= bindparam("since", type_=Lead.claimed_at.type),
-        Lead.owner_partner_id.is_not(None),
-    )
-    .group_by(Lead.owner_partner_id)
-)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for aggregates; they are UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 async def decide(uow: UnitOfWork, lead: Lead, personal: LeadPersonalData | None = None) -> Ranking:
     """Rank every partner for ``lead`` with the current state of the directory.
 
     The ranking holds the eligible partners only, best first; ``ranking.checked`` is how
     many partners were considered. ``bot.explain.service`` says why for the rest.
 
-    A lead this unit of work just created (intake) has no exclusions yet, so they are not
+    Fairness reads the recent offers of the partners that pass the filters only. A lead
+    this unit of work just created (intake) has no exclusions yet, so they are not
     looked up, and the reads skip flushing what the unit of work wrote so far when none of
     it is something they read (see :func:`_reads_need_no_flush`).
     """
     fresh = uow.changes.is_new(lead) and _reads_need_no_flush(uow)
     with uow.session.no_autoflush if fresh else contextlib.nullcontext():
-        return rank(
-            await lead_profile(uow, lead, personal),
-            await partner_index(uow),
-            {} if fresh else await excluded_partners(uow, lead.id),
-            uow.settings,
-            await recent_activity(uow) if uow.settings.matching.fairness > 0 else {},
+        profile = await lead_profile(uow, lead, personal)
+        index = await partner_index(uow)
+        excluded = {} if fresh else await excluded_partners(uow, lead.id)
+        selection = index.select(profile, excluded)
+        recent = (
+            await recent_activity(uow, index.selected_ids(selection))
+            if uow.settings.matching.fairness > 0
+            else {}
         )
+        return index.rank(profile, excluded, recent, selection)
 
 
 _READ_BY_MATCHING = (Partner, Offer, LeadExclusion)

@@ -12,12 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.directory.snapshot import (
-    excluded_partners,
-    lead_profile,
-    partner_profiles,
-    recent_activity,
-)
+from bot.directory.recent import recent_activity
+from bot.directory.snapshot import excluded_partners, lead_profile, partner_profiles
 from bot.errors import NotFound
 from bot.matching import LeadExplanation, explain_lead
 from bot.models import Lead, LeadStatus, Offer, OfferStatus

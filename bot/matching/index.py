@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -45,6 +45,13 @@ def _positions(groups: dict[str, list[int]]) -> dict[str, IntArray]:
 
 def _floats(values: Iterator[float | None], n: int) -> FloatArray:
     return np.fromiter((np.nan if v is None else v for v in values), np.float64, n)
+
+
+class Selection(NamedTuple):
+    """The partners that pass every filter for one lead: index rows and distances (km)."""
+
+    positions: IntArray
+    km: FloatArray
 
 
 class Ranking:
@@ -227,22 +234,16 @@ class PartnerIndex:
                 last[i] = -np.inf if seen.last_offer is None else seen.last_offer
         return offers, wins, last
 
-    def rank(
-        self,
-        lead: LeadProfile,
-        excluded: Collection[str] = frozenset(),
-        recent: Mapping[str, Recent] | None = None,
-    ) -> Ranking:
-        """The partners eligible for ``lead``, best score first; ties: who waited longest
-        since their last offer, then partner id."""
-        rules = self.rules
-        empty = Ranking(self.ids, _NONE, np.empty(0), np.empty((0, len(COMPONENTS))), self.size)
+    def select(self, lead: LeadProfile, excluded: Collection[str] = frozenset()) -> Selection:
+        """The partners that pass every filter for ``lead`` (region included), unordered.
+
+        What :meth:`rank` scores: the caller can read what scoring needs about just these
+        partners (their recent offers, :func:`bot.directory.snapshot.decide`) first."""
         if not self.size or not lead.consent_partner_contact:
-            return empty
+            return Selection(_NONE, np.empty(0))
         candidates = np.flatnonzero(self._filters(lead, excluded))
         if not len(candidates):
-            return empty
-
+            return Selection(_NONE, np.empty(0))
         in_territory = self._any_of(self.by_territory, territory_keys(lead))
         country = (lead.country or "").strip().upper()
         if country:
@@ -255,8 +256,26 @@ class PartnerIndex:
         else:
             km = np.full(len(candidates), np.nan)
             region_ok = in_territory[candidates]
-        chosen = candidates[region_ok]
-        km = km[region_ok]
+        return Selection(candidates[region_ok], km[region_ok])
+
+    def selected_ids(self, selection: Selection) -> list[str]:
+        return self.ids[selection.positions].tolist()  # type: ignore[no-any-return]
+
+    def rank(
+        self,
+        lead: LeadProfile,
+        excluded: Collection[str] = frozenset(),
+        recent: Mapping[str, Recent] | None = None,
+        selection: Selection | None = None,
+    ) -> Ranking:
+        """The partners eligible for ``lead``, best score first; ties: who waited longest
+        since their last offer, then partner id. ``selection``: :meth:`select` of the same
+        lead and exclusions, if the caller made it already; ``recent`` is read for the
+        selected partners only."""
+        rules = self.rules
+        chosen, km = selection if selection is not None else self.select(lead, excluded)
+        if not len(chosen):
+            return Ranking(self.ids, _NONE, np.empty(0), np.empty((0, len(COMPONENTS))), self.size)
 
         parts = np.empty((len(chosen), len(COMPONENTS)), dtype=np.float64)
         parts[:, 0] = distance_component(km, rules.max_distance_km)

@@ -1,0 +1,126 @@
+"""SQLite statements in one thread hop each, not four.
+
+aiosqlite runs every call on the connection's own thread and hands the result back
+through the event loop: that hand-over (a queue, a wake-up of the loop, the GIL passed
+twice) costs about 60 µs of CPU. SQLAlchemy's adapter makes four of them per statement —
+open a cursor, execute, fetch the rows, close the cursor — so a statement that SQLite runs
+in 10 µs cost about 0.25 ms, and the 20-odd statements of one lead's intake several
+milliseconds (docs/performance.md).
+
+:class:`OneHopConnection` is aiosqlite's connection with a different ``cursor()``: the
+cursor it returns opens a SQLite cursor, executes, fetches every row and closes it in a
+single call on the connection's thread, then answers ``description``, ``rowcount``,
+``lastrowid`` and the fetches from what that call kept. SQLAlchemy's own adapter fetched
+every row right after ``execute`` too (no server-side cursors on SQLite), so the rows,
+the errors (raised by the same ``sqlite3`` calls, on the same thread) and the lock waits
+(SQLite's busy handler on that thread) are what they were.
+
+:func:`install` points an async engine's new connections at it through SQLAlchemy's
+``do_connect`` event, with the arguments the dialect worked out from the URL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import aiosqlite
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+ITER_CHUNK_SIZE = 64  # aiosqlite's default (used only by its own iteration helpers)
+
+
+class OneHopCursor:
+    """A DB-API cursor for SQLAlchemy's asyncio adapter: one thread hop per statement."""
+
+    arraysize = 1
+
+    def __init__(self, connection: OneHopConnection) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self._rows: list[Any] = []
+
+    async def __aenter__(self) -> OneHopCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    def _run(self, sql: str, parameters: Any, many: bool) -> OneHopCursor:
+        """On the connection's thread: the whole statement, rows included."""
+        cursor = self._connection._conn.cursor()
+        try:
+            if many:
+                cursor.executemany(sql, parameters)
+            elif parameters is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(sql, parameters)
+            self.description = cursor.description
+            self._rows = cursor.fetchall() if cursor.description else []
+            self.rowcount = cursor.rowcount
+            self.lastrowid = cursor.lastrowid
+        finally:
+            cursor.close()
+        return self
+
+    async def execute(self, sql: str, parameters: Any = None) -> OneHopCursor:
+        return await self._connection._execute(self._run, sql, parameters, False)  # type: ignore[no-any-return]
+
+    async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneHopCursor:
+        return await self._connection._execute(self._run, sql, parameters, True)  # type: ignore[no-any-return]
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = self.arraysize if size is None else size
+        rows, self._rows = self._rows[:count], self._rows[count:]
+        return rows
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def close(self) -> None:
+        self._rows = []
+
+    async def setinputsizes(self, *_sizes: Any) -> None:
+        return None
+
+    def setoutputsize(self, *_args: Any) -> None:
+        return None
+
+
+class OneHopConnection(aiosqlite.Connection):
+    """aiosqlite's connection (its thread, commit, rollback, close) with one-hop cursors."""
+
+    def cursor(self) -> OneHopCursor:  # type: ignore[override]
+        return OneHopCursor(self)
+
+
+def connect(database: Any, **kwargs: Any) -> OneHopConnection:
+    """What ``aiosqlite.connect`` does, with the one-hop connection (daemon thread, as
+    SQLAlchemy sets it, so an unclosed connection never keeps the process alive)."""
+    connection = OneHopConnection(partial(sqlite3.connect, database, **kwargs), ITER_CHUNK_SIZE)
+    thread = getattr(connection, "_thread", None)  # aiosqlite >= 0.22: a thread of its own
+    if thread is not None:
+        thread.daemon = True
+    else:  # older aiosqlite: the connection is the thread
+        connection.daemon = True  # type: ignore[attr-defined]
+    return connection
+
+
+def install(sync_engine: Engine) -> None:
+    """New connections of this (aiosqlite) engine are one-hop connections."""
+
+    @event.listens_for(sync_engine, "do_connect")
+    def _one_hop(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        # SQLAlchemy's aiosqlite adapter calls this instead of aiosqlite.connect, with the
+        # same arguments (the file name from the URL, the connect_args).
+        params["async_creator_fn"] = connect
