@@ -16,11 +16,12 @@ batch, who then handle the error as they would have their own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Mapping
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Mapping, MutableMapping
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
 
 Fetch = Callable[[list[K]], Awaitable[Mapping[K, V]]]
 
@@ -69,3 +70,13 @@ class Batches(Generic[K, V]):
                 for future in futures:
                     if not future.done():  # a caller that gave up (cancelled) is skipped
                         future.set_result(found.get(key))
+
+
+def per_process(cache: MutableMapping[str, Any], name: str, make: Callable[[], T]) -> T:
+    """The one ``name`` object of this process, kept in the runtime's ``cache`` (made by
+    ``make`` when first asked for): the batches and the per-lead turns live as long as
+    the runtime whose sessions they use."""
+    found = cache.get(name)
+    if found is None:
+        found = cache[name] = make()
+    return found  # type: ignore[no-any-return]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, or_, select
 
 from bot.actors import Actor
-from bot.batching import Batches
+from bot.batching import Batches, per_process
 from bot.handlers import registry
 from bot.models import Channel, Platform, Rep
 from bot.runtime import Runtime
@@ -102,9 +102,9 @@ async def identify(runtime: Runtime, platform: Platform, user_id: str) -> Identi
     is_staff = chat.is_staff(user_id, settings)
     rep = None
     if chat.user(user_id) is not None:
-        lookups = runtime.cache.get(LOOKUPS)
-        if lookups is None:
-            lookups = runtime.cache[LOOKUPS] = Batches(lambda keys: _reps_of(runtime, keys))
+        lookups: Batches[tuple[Platform, str], Rep] = per_process(
+            runtime.cache, LOOKUPS, lambda: Batches(lambda keys: _reps_of(runtime, keys))
+        )
         rep = await lookups.get((platform, user_id))
     if rep is not None and rep.active:
         return rep_identity(platform, user_id, rep, is_staff)

@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.batching import Batches
+from bot.batching import Batches, per_process
 from bot.leads.claim_outcomes import ClaimOutcome, ClaimResult, Presser, owner_outcome
 from bot.models import Lead, Offer, OfferStatus, Partner, Rep
 from bot.sessions import plain_session
@@ -117,10 +117,10 @@ async def _read(
 
 async def early_outcome(uow: UnitOfWork, offer_id: int, rep_id: int) -> Early:
     """The outcome of a press if it is already final, else :class:`StillOpen` (batched)."""
-    reads = uow.cache.get(READS)
-    if reads is None:
-        sessions = uow.sessions
-        reads = uow.cache[READS] = Batches(lambda keys: _read(sessions, keys))
+    sessions = uow.sessions
+    reads: Batches[tuple[int, int], Early] = per_process(
+        uow.cache, READS, lambda: Batches(lambda keys: _read(sessions, keys))
+    )
     answer = await reads.get((offer_id, rep_id))
     assert answer is not None  # every key asked for gets an answer
     return answer
@@ -150,7 +150,4 @@ class LeadTurns:
 
 
 def lead_turns(uow: UnitOfWork) -> LeadTurns:
-    turns = uow.cache.get(TURNS)
-    if turns is None:
-        turns = uow.cache[TURNS] = LeadTurns()
-    return turns
+    return per_process(uow.cache, TURNS, LeadTurns)
