@@ -25,6 +25,7 @@ one WARNING line naming the error type (``serve`` installs it on every handler).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from types import TracebackType
@@ -42,9 +43,28 @@ _DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3.")
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
+class CancelledResetLine(logging.Filter):
+    """The pool's "Exception during reset" for a reset cut short by a cancellation (a
+    task stopped at shutdown while its connection went back to the pool): one WARNING
+    line instead of an ERROR traceback. The pool discards such a connection itself; the
+    traceback only made a normal shutdown look like a failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError):
+            record.msg = "a connection's reset was cut short by a cancellation; it is discarded"
+            record.args = None
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def install(engine: AsyncEngine) -> None:
     """Treat client-side timeouts as lost connections, and drop lost ones without waiting."""
     sync_engine = engine.sync_engine
+    pool_log = logging.getLogger(f"sqlalchemy.pool.impl.{type(sync_engine.pool).__name__}")
+    if not any(isinstance(f, CancelledResetLine) for f in pool_log.filters):
+        pool_log.addFilter(CancelledResetLine())
 
     @event.listens_for(sync_engine, "handle_error")
     def _timeout_is_disconnect(context: ExceptionContext) -> None:
