@@ -19,7 +19,7 @@ from bot.models.enums import (
 )
 from bot.models.lead import Lead, LeadEvent, LeadExclusion, LeadPersonalData
 from bot.models.links import UsedLink
-from bot.models.resilience import Lease, SeenDelivery
+from bot.models.resilience import Lease, PendingPress, SeenDelivery
 
 __all__ = [
     "ActorKind",
@@ -48,6 +48,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Partner",
+    "PendingPress",
     "Platform",
     "Rep",
     "SeenDelivery",

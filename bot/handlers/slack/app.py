@@ -24,7 +24,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 import aiohttp
 from fastapi import APIRouter, Request, Response
@@ -51,6 +52,7 @@ from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
 from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email
 from bot.handlers.slack.respond import kept_alive_answers
 from bot.handlers.slack.transport import SlackTransport
+from bot.inbox import PressInbox
 from bot.models import Platform
 from bot.runtime import Runtime
 from bot.supervisor import named
@@ -124,7 +126,9 @@ def failed(runtime: Runtime) -> Callable[..., Awaitable[None]]:
     return on_error
 
 
-def build_app(runtime: Runtime, identity: BotIdentity, kept: AsyncWebClient) -> AsyncApp:
+def build_app(
+    runtime: Runtime, identity: BotIdentity, kept: AsyncWebClient, deps: SlackDeps
+) -> AsyncApp:
     """The Bolt app with every leadbot listener registered.
 
     Its client has no token of its own: Bolt takes the bot token from ``identity`` for
@@ -147,14 +151,17 @@ def build_app(runtime: Runtime, identity: BotIdentity, kept: AsyncWebClient) -> 
     app.middleware(hooks_only(gate.hooks_origin(settings.api_url)))
     app.middleware(kept_alive_answers(kept))
     app.error(failed(runtime))
-    deps = SlackDeps(runtime, Interactions(runtime))
     for module in LISTENERS:
         module.register(app, deps)
     return app
 
 
-def events_router(app: AsyncApp, settings: SlackSettings) -> APIRouter:
-    """``POST /slack/events`` for events, interactivity and the slash command."""
+def events_router(
+    app: AsyncApp, settings: SlackSettings, first: Callable[[Mapping[str, Any]], Awaitable[bool]]
+) -> APIRouter:
+    """``POST /slack/events`` for events, interactivity and the slash command; a checked
+    request goes to ``first`` (the Claim presses' :func:`~bot.handlers.slack.claims.fast_path`),
+    and to Bolt when ``first`` leaves it."""
     secret = _secret(settings, "signing_secret").encode()
     origin = gate.hooks_origin(settings.api_url)
     router = APIRouter()
@@ -172,6 +179,8 @@ def events_router(app: AsyncApp, settings: SlackSettings) -> APIRouter:
         except shape.Malformed as malformed:
             log.info("slack: refused a signed request that is not Slack's shape (%s)", malformed)
             return Response("malformed Slack request", status_code=400)
+        if await first(payload):
+            return Response(status_code=200)
         try:
             bolt_request = to_async_bolt_request(request, body, gate.reply_context(payload, origin))
         except Exception as exc:  # a shape Bolt cannot read that shape.check let through
@@ -279,7 +288,10 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
         log.warning("slack: no [slack] staff_channel set; the staff feed is not posted to Slack")
     identity = BotIdentity(web_client(settings, token=False), _secret(settings, "bot_token"))
     outbox_client = web_client(settings, retries=False)
-    app = build_app(runtime, identity, outbox_client)
+    deps = SlackDeps(runtime, Interactions(runtime))
+    answers = claims.ClaimAnswers(deps, outbox_client)
+    presses = deps.presses = PressInbox(runtime, answers)
+    app = build_app(runtime, identity, outbox_client, deps)
     parts.contexts.append(identity.warm_up)
     parts.contexts.append(linking_at_start(runtime, identity))
     parts.contexts.append(kept_alive(outbox_client))
@@ -288,4 +300,6 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
         job = socket_mode_job(app, _secret(settings, "app_token"))
         parts.background.append(named("slack-socket-mode", job))
     else:
-        parts.routers.append(events_router(app, settings))
+        origin = gate.hooks_origin(settings.api_url)
+        parts.routers.append(events_router(app, settings, claims.fast_path(answers, origin)))
+    parts.background.append(named("slack-presses", presses.run_forever))

@@ -25,6 +25,7 @@ from bot.handlers.slack import blocks
 from bot.handlers.slack.kit import Message, esc, section
 from bot.handlers.slack.payloads import delivery_key
 from bot.i18n import t
+from bot.inbox import PressInbox
 from bot.models import Platform
 from bot.runtime import Runtime
 
@@ -114,6 +115,8 @@ async def _repeated(ack: Any, key: str) -> None:
 class SlackDeps:
     runtime: Runtime
     interactions: Interactions
+    presses: PressInbox | None = None
+    """Where Claim presses are stored before their ack (:mod:`bot.inbox`)."""
     _running: set[asyncio.Future[None]] = field(default_factory=set)
     """Listener work that goes on after its ack (held so it is not garbage-collected)."""
 

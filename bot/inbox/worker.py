@@ -1,0 +1,181 @@
+"""The inbox of one process: accept presses (stored before the ack), process them, recover.
+
+See :mod:`bot.inbox` for the why. Per process one :class:`PressInbox` per platform; its
+:meth:`~PressInbox.run_forever` runs as a supervised background task (``/healthz`` names
+it), hands each stored press to the platform's :class:`~bot.inbox.press.PressHandler`
+(at most :data:`CONCURRENCY` at once, in the order they were stored), renews the leases
+of the presses it works on and takes up presses whose process died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from bot.batching import Batches
+from bot.dbfaults import unavailable
+from bot.delivery.groupcommit import GroupCommit
+from bot.inbox import store
+from bot.inbox.press import Accepted, Press, PressHandler
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger("bot.inbox")
+
+ACCEPT_SECONDS = 2.0
+"""How long storing a press may take before it is acknowledged anyway: well inside
+Slack's 3 seconds, with room for the network both ways."""
+
+SWEEP_SECONDS = 2.0
+"""How often leases are renewed and presses of dead processes looked for."""
+
+CONCURRENCY = 64
+"""Presses decided at the same time in one process (their reads are batched)."""
+
+MAX_ATTEMPTS = 5
+"""A press that failed this often (the database kept failing) is given up: its presser is
+asked to press again."""
+
+
+class PressInbox:
+    """Accepts presses for one platform and has its handler decide and answer them."""
+
+    def __init__(self, runtime: Runtime, handler: PressHandler) -> None:
+        self.runtime = runtime
+        self.handler = handler
+        self._storing: dict[str, Press] = {}
+        self._stored: Batches[str, int] = Batches(self._store_batch)
+        self._removed: GroupCommit[int] = GroupCommit(self._remove_batch)
+        self._queue: asyncio.Queue[Press] = asyncio.Queue()
+        self._working: set[int] = set()
+        self._late: set[asyncio.Task[Accepted]] = set()
+
+    # --- accepting: before the ack ------------------------------------------------------
+
+    async def accept(self, press: Press) -> Accepted:
+        """Store ``press`` (with its seen mark) and queue it; returns once it is stored, or
+        at :data:`ACCEPT_SECONDS` (``LATE``: storing goes on). Raises if storing failed —
+        then nothing was stored, and the caller tells the presser to press again."""
+        task = asyncio.ensure_future(self._store(press))
+        done, _ = await asyncio.wait({task}, timeout=ACCEPT_SECONDS)
+        if task in done:
+            return task.result()
+        log.info(
+            "inbox: storing a %s press took over %.0fs; acknowledged first",
+            press.platform,
+            ACCEPT_SECONDS,
+        )
+        self._late.add(task)
+        task.add_done_callback(lambda finished: self._late_done(press, finished))
+        return Accepted.LATE
+
+    async def _store(self, press: Press) -> Accepted:
+        self._storing[press.key] = press
+        row_id = await self._stored.get(press.key)
+        if row_id is None or row_id in self._working:  # seen before, or twice in one batch
+            return Accepted.REPEATED
+        self._working.add(row_id)
+        self._queue.put_nowait(press.stored(row_id))
+        return Accepted.STORED
+
+    async def _store_batch(self, keys: list[str]) -> dict[str, int]:
+        presses = [self._storing.pop(key) for key in keys]
+        return await store.store(self.runtime.sessions, presses, self.runtime.clock.now())
+
+    def _late_done(self, press: Press, finished: asyncio.Task[Accepted]) -> None:
+        self._late.discard(finished)
+        if finished.cancelled():
+            return
+        error = finished.exception()
+        if error is not None:  # acknowledged, but never stored: the presser must hear it
+            task = asyncio.ensure_future(self.handler.failed(press, error))
+            self._late.add(task)  # type: ignore[arg-type]
+            task.add_done_callback(self._late.discard)  # type: ignore[arg-type]
+
+    # --- processing: after the ack ------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        """Process stored presses and recover those of dead processes, until cancelled."""
+        loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(CONCURRENCY)
+        running: set[asyncio.Task[None]] = set()
+        next_sweep = loop.time()
+        try:
+            while True:
+                if loop.time() >= next_sweep:
+                    await self._sweep()
+                    next_sweep = loop.time() + SWEEP_SECONDS
+                try:
+                    press = await asyncio.wait_for(
+                        self._queue.get(), timeout=max(0.0, next_sweep - loop.time())
+                    )
+                except TimeoutError:
+                    continue
+                await slots.acquire()
+                task = asyncio.create_task(self._process(press))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                task.add_done_callback(lambda _: slots.release())
+        finally:
+            for task in running:
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.gather(*running, return_exceptions=True), 5)
+
+    async def _process(self, press: Press) -> None:
+        assert press.id is not None
+        try:
+            try:
+                await self.handler.handle(press)
+            except Exception as error:
+                outage = unavailable(error)
+                if outage is not None and press.attempts < MAX_ATTEMPTS:
+                    log.warning(
+                        "inbox: a %s press waits for the database (%s); it is tried again",
+                        press.platform,
+                        outage,
+                    )
+                    return  # the lease runs out, a sweep takes it up again
+                await self.handler.failed(press, error)
+            try:
+                await self._removed.submit(press.id)
+            except Exception as error:  # the press is answered; at worst it is answered twice
+                log.warning("inbox: could not forget an answered press (%s)", type(error).__name__)
+        finally:
+            self._working.discard(press.id)
+
+    async def _remove_batch(self, ids: list[int]) -> None:
+        await store.remove(self.runtime.sessions, ids)
+
+    async def _sweep(self) -> None:
+        """Renew this process's leases, then take up presses whose lease ran out."""
+        sessions, now = self.runtime.sessions, self.runtime.clock.now()
+        try:
+            if self._working:
+                await store.renew(sessions, sorted(self._working), now)
+            found = await store.take_expired(sessions, now)
+        except Exception as error:
+            outage = unavailable(error)
+            if outage is None:
+                raise
+            log.warning("inbox: cannot look for pending presses (%s)", outage)
+            return
+        for press in found:
+            assert press.id is not None
+            if press.id in self._working:
+                continue
+            log.info("inbox: taking up a %s press left by a stopped process", press.platform)
+            if press.attempts > MAX_ATTEMPTS:
+                await self.handler.failed(press, RuntimeError("too many attempts"))
+                await self._removed.submit(press.id)
+                continue
+            self._working.add(press.id)
+            self._queue.put_nowait(press)
+
+    @property
+    def pending(self) -> int:
+        """Presses stored in this process and not yet answered."""
+        return len(self._working)
