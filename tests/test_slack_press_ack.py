@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from bot.config import Settings
 from bot.db import create_engine_async
-from bot.models import Lead, LeadStatus, PendingPress
+from bot.models import Lead, LeadStatus, Offer, PendingPress
 from tests.emulators.slack import SlackEmulator
 from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
 
@@ -94,3 +95,48 @@ async def test_a_press_decided_late_is_acknowledged_at_the_deadline_and_answered
             lambda: any("is yours" in a.text for a in slack_emulator.ephemerals("C0001", "U0001"))
         )
         assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+
+async def test_a_press_left_stored_by_a_stopped_process_is_decided_and_answered(
+    make_settings, slack_emulator: SlackEmulator
+) -> None:
+    """What a process that died after the ack leaves behind: a stored press whose lease
+    has run out. The running bot takes it up, decides it and answers the presser."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await world.post_lead()
+        await world.teaser("C0001")
+        trigger, response_url = slack_emulator.new_interaction("U0001", "C0001", None)
+        now = datetime.now(UTC)
+        engine = create_engine_async(settings.database, pooled=False)
+        try:
+            async with engine.begin() as connection:
+                offer_id = await connection.scalar(select(Offer.id).where(Offer.lead_id == lead_id))
+                await connection.execute(
+                    insert(PendingPress).values(
+                        key=f"slack:trigger:{trigger}",
+                        platform="slack",
+                        user_id="U0001",
+                        action="lead_claim",
+                        value=str(offer_id),
+                        reply_to=response_url,
+                        received_at=now - timedelta(seconds=30),
+                        lease_until=now - timedelta(seconds=1),
+                        attempts=1,
+                    )
+                )
+        finally:
+            await engine.dispose()
+        [told] = await slack_emulator.wait_for_async(
+            lambda: [
+                a for a in slack_emulator.ephemerals("C0001", "U0001") if "is yours" in a.text
+            ],
+            10,
+        )
+        assert told.via == "response_url"
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+        for _ in range(50):
+            if (await inbox_and_status(settings, lead_id))[0] == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert (await inbox_and_status(settings, lead_id))[0] == 0

@@ -75,7 +75,8 @@ async def take_expired(
 
     The conditional UPDATE decides between processes: a row another process took a moment
     ago no longer has an expired lease and is not returned here."""
-    async with plain_session(sessions) as session:
+    # Looking is read-only (on SQLite no write lock every sweep); only taking writes.
+    async with plain_session(sessions, read_only=True) as session:
         ids = list(
             await session.scalars(
                 select(PendingPress.id)
@@ -84,8 +85,9 @@ async def take_expired(
                 .limit(limit)
             )
         )
-        if not ids:
-            return []
+    if not ids:
+        return []
+    async with plain_session(sessions) as session:
         result = await session.execute(
             update(PendingPress)
             .where(PendingPress.id.in_(ids), PendingPress.lease_until < now)

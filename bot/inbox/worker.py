@@ -174,8 +174,3 @@ class PressInbox:
                 continue
             self._working.add(press.id)
             self._queue.put_nowait(press)
-
-    @property
-    def pending(self) -> int:
-        """Presses stored in this process and not yet answered."""
-        return len(self._working)
