@@ -199,7 +199,6 @@ def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
         assert slack_status is telegram_status is LeadStatus.CLAIMED
         assert slack_winner is not None and telegram_winner is not None
 
-
         def telegram_answered(n: int, query_ids: set[str]) -> bool:
             answers = telegram.callback_answers(telegram_user(n))
             if any(a.callback_query_id in query_ids for a in answers):
@@ -219,3 +218,52 @@ def test_presses_in_flight_at_a_crash_are_decided_and_answered_after_a_restart(
             unanswered_slack,
             unanswered_telegram,
         )
+
+
+def test_presses_unfinished_at_a_graceful_stop_are_handed_back_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM (a deploy, a scale-down) while stored presses are being answered: the process
+    hands them back as it stops, and the next process answers them at once — it need not
+    wait for their leases (10 s) to run out."""
+    partners = 3
+    with fanout_world(database_url, tmp_path, partners) as world:
+        slack = world.slack
+        assert slack is not None
+        with world.serving() as first:
+            lead = world.post_lead(first, 1)
+            slack.wait_for(lambda: world.slack_reached() == partners, 30, "the teasers")
+            lead_offers = offers(world, lead)
+            held = slack.faults.hang("response_url", HOLD_SECONDS, times=partners)
+            driver = SlackDriver(slack, f"{first.url}/slack/events", SLACK_SIGNING_SECRET)
+
+            async def press_all() -> list[Any]:
+                return list(
+                    await asyncio.gather(
+                        *(
+                            driver.press_button(
+                                "lead_claim",
+                                user=rep_user(n),
+                                channel=channel(n),
+                                value=str(lead_offers[n]),
+                            )
+                            for n in range(partners)
+                        )
+                    )
+                )
+
+            answers = asyncio.run(press_all())
+            assert [a.status for a in answers] == [200] * partners  # stored, acknowledged
+            slack.wait_for(lambda: held.remaining == 0, 30, "the held answers")
+            assert first.stop(signal.SIGTERM) == 0
+        assert f"handed back {partners} unfinished press(es)" in first.output
+
+        with world.serving() as second:
+            slack.wait_for(
+                lambda: all(slack.ephemerals(channel(n), rep_user(n)) for n in range(partners)),
+                8,  # under the 10 s lease: handed back, not expired
+                "every presser answered by the next process",
+            )
+            assert second.stop(signal.SIGTERM) == 0
+        status, winner = owner(world, lead)
+        assert status is LeadStatus.CLAIMED and winner is not None

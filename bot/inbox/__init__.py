@@ -12,8 +12,9 @@ for all the others. So a Claim press is *persisted first and processed from ther
 2. **process** (:meth:`PressInbox.run_forever`): the process that stored it hands it to its
    handler (decide the claim, answer the presser) and deletes the row;
 3. **recover**: a row whose process died is taken up by any process once the row's lease
-   has run out (:data:`~bot.inbox.store.LEASE`); the core services are idempotent for a
-   repeated press (a second Claim by the winner is "already yours").
+   has run out (:data:`~bot.inbox.store.LEASE`); a process that is stopped hands its
+   unfinished rows back at once. The core services are idempotent for a repeated press
+   (a second Claim by the winner is "already yours").
 
 A repeated delivery (Slack's retry, the same click twice) finds its seen mark and is
 acknowledged without a second row. Storing that takes longer than

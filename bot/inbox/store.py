@@ -130,6 +130,21 @@ async def renew(
         await session.commit()
 
 
+async def release(
+    sessions: async_sessionmaker[AsyncSession], ids: Sequence[int], now: datetime
+) -> None:
+    """End the leases of presses this process will not finish (it is shutting down)."""
+    async with plain_session(sessions) as session:
+        await session.execute(
+            update(PendingPress)
+            .where(PendingPress.id.in_(_IDS))
+            .values(lease_until=now)
+            .execution_options(synchronize_session=False),
+            {"ids": list(ids)},
+        )
+        await session.commit()
+
+
 async def remove(sessions: async_sessionmaker[AsyncSession], ids: Sequence[int]) -> None:
     """Forget processed presses (their seen marks stay, so a retry is still recognised)."""
     async with plain_session(sessions) as session:

@@ -35,6 +35,9 @@ SWEEP_SECONDS = 2.0
 CONCURRENCY = 64
 """Presses decided at the same time in one process (their reads are batched)."""
 
+RELEASE_SECONDS = 2.0
+"""How long a shutdown waits to hand back the presses it did not finish."""
+
 MAX_ATTEMPTS = 5
 """A press that failed this often (the database kept failing) is given up: its presser is
 asked to press again."""
@@ -124,28 +127,53 @@ class PressInbox:
                 task.cancel()
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(asyncio.gather(*running, return_exceptions=True), 5)
+            await self._release()
+
+    async def _release(self) -> None:
+        """At shutdown: the presses this process did not finish are free for another process
+        at once, instead of after their lease (best effort, bounded; after a crash the
+        lease runs out by itself)."""
+        if not self._working:
+            return
+        ids = sorted(self._working)
+        try:
+            await asyncio.wait_for(
+                store.release(self.runtime.sessions, ids, self.runtime.clock.now()),
+                RELEASE_SECONDS,
+            )
+        except Exception as error:  # the database is gone too: the leases run out
+            log.warning(
+                "inbox: could not hand back %d press(es) (%s)", len(ids), type(error).__name__
+            )
+        else:
+            log.info("inbox: handed back %d unfinished press(es) for another process", len(ids))
 
     async def _process(self, press: Press) -> None:
+        """Decide and answer ``press``, then forget it. Cancelled (a shutdown), it stays
+        this process's until :meth:`_release` hands it back."""
         assert press.id is not None
         try:
-            try:
-                await self.handler.handle(press)
-            except Exception as error:
-                outage = unavailable(error)
-                if outage is not None and press.attempts < MAX_ATTEMPTS:
-                    log.warning(
-                        "inbox: a %s press waits for the database (%s); it is tried again",
-                        press.platform,
-                        outage,
-                    )
-                    return  # the lease runs out, a sweep takes it up again
-                await self.handler.failed(press, error)
-            try:
-                await self._removed.submit(press.id)
-            except Exception as error:  # the press is answered; at worst it is answered twice
-                log.warning("inbox: could not forget an answered press (%s)", type(error).__name__)
-        finally:
-            self._working.discard(press.id)
+            await self.handler.handle(press)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            outage = unavailable(error)
+            if outage is not None and press.attempts < MAX_ATTEMPTS:
+                log.warning(
+                    "inbox: a %s press waits for the database (%s); it is tried again",
+                    press.platform,
+                    outage,
+                )
+                self._working.discard(press.id)  # its lease runs out, a sweep takes it up
+                return
+            await self.handler.failed(press, error)
+        try:
+            await self._removed.submit(press.id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the press is answered; at worst it is answered twice
+            log.warning("inbox: could not forget an answered press (%s)", type(error).__name__)
+        self._working.discard(press.id)
 
     async def _remove_batch(self, ids: list[int]) -> None:
         await store.remove(self.runtime.sessions, ids)
