@@ -119,26 +119,24 @@ async def renew(
     sessions: async_sessionmaker[AsyncSession], ids: Sequence[int], now: datetime
 ) -> None:
     """Extend the leases of the presses this process is still working on."""
-    async with plain_session(sessions) as session:
-        await session.execute(
-            update(PendingPress)
-            .where(PendingPress.id.in_(_IDS))
-            .values(lease_until=now + LEASE)
-            .execution_options(synchronize_session=False),
-            {"ids": list(ids)},
-        )
-        await session.commit()
+    await _lease_until(sessions, ids, now + LEASE)
 
 
 async def release(
     sessions: async_sessionmaker[AsyncSession], ids: Sequence[int], now: datetime
 ) -> None:
     """End the leases of presses this process will not finish (it is shutting down)."""
+    await _lease_until(sessions, ids, now)
+
+
+async def _lease_until(
+    sessions: async_sessionmaker[AsyncSession], ids: Sequence[int], until: datetime
+) -> None:
     async with plain_session(sessions) as session:
         await session.execute(
             update(PendingPress)
             .where(PendingPress.id.in_(_IDS))
-            .values(lease_until=now)
+            .values(lease_until=until)
             .execution_options(synchronize_session=False),
             {"ids": list(ids)},
         )
