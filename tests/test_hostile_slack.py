@@ -331,3 +331,21 @@ def test_the_hooks_host_follows_the_configured_api_url() -> None:
     assert hooks_origin("https://slack.com/api/") == ("https", "hooks.slack.com", 443)
     assert hooks_origin("https://slack-gov.com/api/") == ("https", "hooks.slack-gov.com", 443)
     assert hooks_origin("http://127.0.0.1:4321/api/") == ("http", "127.0.0.1", 4321)
+
+
+async def test_a_signed_press_with_an_overlong_trigger_id_is_still_answered(
+    make_settings, slack_emulator, caplog
+) -> None:
+    """The press inbox keys a press by its trigger id; one longer than the key column is
+    hashed, so it neither fails to store nor takes the other presses of its batch along."""
+    async with world_with_receiver(make_settings, slack_emulator) as (world, _receiver, _, lead):
+        _trigger, response_url = slack_emulator.new_interaction("UNKNOWN3", "C0001", None)
+        press = claim_press(response_url, lead, user="UNKNOWN3") | {"trigger_id": "7." * 300}
+        answer = await world.driver.post(form(press), FORM, press)
+        assert answer.status == 200
+        [told] = await slack_emulator.wait_for_async(lambda: slack_emulator.ephemerals())
+        assert told.via == "response_url" and "UNKNOWN3" in told.text
+        again = await world.driver.post(form(press), FORM, press)  # Slack's retry: same key
+        assert again.status == 200
+        await world.settled()
+        assert len(slack_emulator.ephemerals()) == 1
