@@ -60,8 +60,9 @@ async def test_http_mode_serves_slack_events(make_settings) -> None:
 async def test_socket_mode_connects_with_the_app_token_instead(
     make_settings, slack_emulator
 ) -> None:
-    """Socket Mode is not emulated; what can be seen is that it is chosen and asks Slack
-    (at ``[slack] api_url``, with the app token) for a connection — and keeps trying."""
+    """Socket Mode is chosen: the job asks Slack (at ``[slack] api_url``, with the app
+    token) for a connection and keeps it open (the presses over it:
+    tests/test_slack_socket_mode.py)."""
     runtime = slack_runtime(
         make_settings,
         socket_mode=True,
@@ -76,7 +77,8 @@ async def test_socket_mode_connects_with_the_app_token_instead(
         task = asyncio.create_task(job())
         calls = await slack_emulator.wait_for_call_async("apps.connections.open", timeout=10)
         assert calls[0].headers["Authorization"] == f"Bearer {APP_TOKEN}"
-        assert not task.done()  # Slack said no (unknown here): it retries, it does not crash
+        await slack_emulator.wait_for_async(lambda: slack_emulator.socket_mode.connections)
+        assert not task.done()  # connected, and it stays
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     finally:

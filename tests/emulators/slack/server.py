@@ -21,12 +21,17 @@ from tests.emulators.limits import LimitRule, whole_seconds
 from tests.emulators.slack.errors import SlackFailure, as_json
 from tests.emulators.slack.methods import METHODS, RESPONSE_URL
 from tests.emulators.slack.models import Channel, Ephemeral, SlackMessage, SlackView, User
+from tests.emulators.slack.socket_mode import PATH as SOCKET_PATH
+from tests.emulators.slack.socket_mode import SocketModeHub
 from tests.emulators.slack.state import SlackState
 
 if TYPE_CHECKING:
     from tests.emulators.slack.driver import SlackDriver
 
 JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata"})
+
+
+CONNECTIONS_OPEN = "apps.connections.open"
 
 
 class SlackEmulator(EmulatorServer):
@@ -41,6 +46,7 @@ class SlackEmulator(EmulatorServer):
         self,
         token: str = "xoxb-test-token",
         *,
+        app_token: str = "xapp-1-test-app-token",
         team_id: str = "T000000001",
         bot_user_id: str = "U0BOT00001",
         bot_id: str = "B000000001",
@@ -56,6 +62,7 @@ class SlackEmulator(EmulatorServer):
     ) -> None:
         super().__init__(clock=clock)
         self.token = token
+        self.socket_mode = SocketModeHub(self, app_token)
         self.state = SlackState(
             clock=self.clock,
             team_id=team_id,
@@ -147,6 +154,7 @@ class SlackEmulator(EmulatorServer):
 
         self.state.upload_base = self.base_url
         app.router.add_route("*", "/api/{method}", api)
+        app.router.add_get(SOCKET_PATH, self.socket_mode.serve)
         app.router.add_post("/response/{token}", respond)
         app.router.add_post("/upload/{file_id}", upload)
 
@@ -165,11 +173,14 @@ class SlackEmulator(EmulatorServer):
         token = token or str(request.params.get("token", ""))
         if not token:
             return Reply({"ok": False, "error": "not_authed"})
-        if token != self.token:
+        wanted = self.socket_mode.app_token if request.method == CONNECTIONS_OPEN else self.token
+        if token != wanted:
             return Reply({"ok": False, "error": "invalid_auth"})
         return None
 
     async def call_method(self, request: ApiRequest) -> Reply:
+        if request.method == CONNECTIONS_OPEN:  # Socket Mode: where to connect
+            return Reply({"ok": True, "url": self.socket_mode.url})
         handler = METHODS.get(request.method)
         if handler is None:
             return Reply({"ok": False, "error": "unknown_method", "req_method": request.method})
