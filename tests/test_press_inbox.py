@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from bot.clock import ManualClock
 from bot.inbox import Accepted, Press, PressInbox, worker
 from bot.models import PendingPress
 from bot.runtime import Runtime
+from tests.support.world import eventually
 
 
 class FlakyDecider:
@@ -50,20 +51,6 @@ async def pending(runtime: Runtime) -> int:
         return int(await session.scalar(select(func.count()).select_from(PendingPress)) or 0)
 
 
-async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Wait for ``check()`` to be true (awaited when it returns an awaitable)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        assert loop.time() < deadline, f"not within {timeout}s"
-        await asyncio.sleep(0.02)
-
-
 @contextlib.asynccontextmanager
 async def working(inbox: PressInbox) -> AsyncIterator[None]:
     task = asyncio.create_task(inbox.run_forever())
@@ -86,13 +73,13 @@ async def test_a_press_the_database_could_not_decide_is_tried_again_after_its_le
     inbox = PressInbox(runtime, decider)
     async with working(inbox):
         assert await inbox.accept(press("slack:trigger:1")) is Accepted.STORED
-        await until(lambda: decider.handled == [("slack:trigger:1", 1)])
+        await eventually(lambda: decider.handled == [("slack:trigger:1", 1)])
         await asyncio.sleep(0.3)  # several sweeps: the lease still holds, no second try
         assert len(decider.handled) == 1 and await pending(runtime) == 1
         clock.advance(seconds=11)  # the lease (10 s) has run out
-        await until(lambda: len(decider.handled) == 2)
+        await eventually(lambda: len(decider.handled) == 2)
         assert decider.handled[1] == ("slack:trigger:1", 2)
-        await until(lambda: _none_pending(runtime))
+        await eventually(lambda: _none_pending(runtime))
     assert decider.given_up == []
 
 
@@ -108,10 +95,10 @@ async def test_a_press_that_keeps_failing_is_given_up_and_its_presser_told(
     async with working(inbox):
         await inbox.accept(press("slack:trigger:2"))
         for attempt in range(1, worker.MAX_ATTEMPTS + 1):
-            await until(lambda attempt=attempt: len(decider.handled) == attempt)
+            await eventually(lambda attempt=attempt: len(decider.handled) == attempt)
             clock.advance(seconds=11)
-        await until(lambda: decider.given_up == ["slack:trigger:2"])
-        await until(lambda: _none_pending(runtime))
+        await eventually(lambda: decider.given_up == ["slack:trigger:2"])
+        await eventually(lambda: _none_pending(runtime))
     assert [attempts for _, attempts in decider.handled] == [1, 2, 3, 4, 5]
 
 
@@ -122,6 +109,6 @@ async def test_a_repeated_delivery_is_stored_and_decided_once(runtime: Runtime) 
         together = await asyncio.gather(*(inbox.accept(press("slack:trigger:3")) for _ in range(3)))
         assert sorted(together) == sorted([Accepted.STORED, Accepted.REPEATED, Accepted.REPEATED])
         assert await inbox.accept(press("slack:trigger:3")) is Accepted.REPEATED  # a retry
-        await until(lambda: _none_pending(runtime))
+        await eventually(lambda: _none_pending(runtime))
         assert await inbox.accept(press("slack:trigger:3")) is Accepted.REPEATED  # answered
     assert decider.handled == [("slack:trigger:3", 1)]
