@@ -65,22 +65,6 @@ async def ack_once(ack: Any) -> None:
         await ack()
 
 
-ACK_BY_SECONDS = 2.5
-"""When the ack goes out at the latest, answered or not (Slack gives up after 3 s)."""
-
-
-async def answer_then_ack(ack: Any, answering: Awaitable[None], started: float) -> None:
-    """Send the presser's answer, then the ack — so an acknowledged press was answered —
-    unless the answer takes longer than :data:`ACK_BY_SECONDS` after ``started`` (the
-    loop time the press arrived): then the ack goes first and the answer follows."""
-    loop = asyncio.get_running_loop()
-    answer_task = asyncio.ensure_future(answering)
-    remaining = ACK_BY_SECONDS - (loop.time() - started)
-    await asyncio.wait({answer_task}, timeout=max(0.0, remaining))
-    await ack_once(ack)
-    await answer_task
-
-
 def _press_again(runtime: Runtime) -> Message:
     words = esc(t(runtime.settings.staff.language, "slack.failed"))
     return Message(f":warning: {words}", [section(f":warning: {words}")])

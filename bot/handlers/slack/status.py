@@ -132,7 +132,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if isinstance(result, dict):
             await ack(response_action="errors", errors=result)
             return
-        # Decided before the ack (like a claim): an acknowledged report is applied.
+        # Decided before the ack (like a decline): an acknowledged report is applied.
         reply = await decide(_report(deps, who, lead_id, result), ack)
         await ack_once(ack)
         channel = sub.metadata.get("channel")
