@@ -1,4 +1,4 @@
-"""SQLite statements in one thread hop each, not four.
+"""SQLite statements in one thread hop each, not four — or none inside a write transaction.
 
 aiosqlite runs every call on the connection's own thread and hands the result back
 through the event loop: that hand-over (a queue, a wake-up of the loop, the GIL passed
@@ -11,9 +11,17 @@ milliseconds (docs/performance.md).
 cursor it returns opens a SQLite cursor, executes, fetches every row and closes it in a
 single call on the connection's thread, then answers ``description``, ``rowcount``,
 ``lastrowid`` and the fetches from what that call kept. SQLAlchemy's own adapter fetched
-every row right after ``execute`` too (no server-side cursors on SQLite), so the rows,
-the errors (raised by the same ``sqlite3`` calls, on the same thread) and the lock waits
-(SQLite's busy handler on that thread) are what they were.
+every row right after ``execute`` too (no server-side cursors on SQLite), so the rows and
+the errors (raised by the same ``sqlite3`` calls) are what they were.
+
+Inside a write transaction there is no hop at all: once ``BEGIN IMMEDIATE`` has returned
+(on aiosqlite's thread, where SQLite's busy handler may wait for another process's
+lock), the connection holds the database's write lock, and in WAL mode none of its
+statements waits for another connection any more. They run on the event loop's thread,
+which took a third off the CPU of a lead's intake (docs/performance.md). Read-only
+transactions (reports, the sender's reads) and the commit stay on aiosqlite's thread, so
+a long report never holds up the event loop, nor does a bulk statement of more than
+:data:`INLINE_MAX_ROWS` rows.
 
 :func:`install` points an async engine's new connections at it through SQLAlchemy's
 ``do_connect`` event, with the arguments the dialect worked out from the URL.
@@ -31,6 +39,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 ITER_CHUNK_SIZE = 64  # aiosqlite's default (used only by its own iteration helpers)
+BEGIN_WRITE = "BEGIN IMMEDIATE"
+"""How :mod:`bot.db` begins every transaction that may write."""
+INLINE_MAX_ROWS = 500
+"""A bulk statement with more rows than this runs on aiosqlite's thread even inside a write
+transaction, so that the event loop is never held up by one for long."""
 
 
 class OneHopCursor:
@@ -70,9 +83,16 @@ class OneHopCursor:
         return self
 
     async def execute(self, sql: str, parameters: Any = None) -> OneHopCursor:
-        return await self._connection._execute(self._run, sql, parameters, False)  # type: ignore[no-any-return]
+        if self._connection.holds_write_lock():
+            return self._run(sql, parameters, False)
+        await self._connection._execute(self._run, sql, parameters, False)
+        if sql == BEGIN_WRITE:
+            self._connection.writing = True
+        return self
 
     async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneHopCursor:
+        if len(parameters) <= INLINE_MAX_ROWS and self._connection.holds_write_lock():
+            return self._run(sql, parameters, True)
         return await self._connection._execute(self._run, sql, parameters, True)  # type: ignore[no-any-return]
 
     async def fetchone(self) -> Any:
@@ -100,13 +120,35 @@ class OneHopCursor:
 class OneHopConnection(aiosqlite.Connection):
     """aiosqlite's connection (its thread, commit, rollback, close) with one-hop cursors."""
 
+    writing = False
+    """Whether this connection began a write transaction (``BEGIN IMMEDIATE``) that has not
+    ended through :meth:`commit` or :meth:`rollback` yet."""
+
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
+
+    def holds_write_lock(self) -> bool:
+        """Whether statements can run on the caller's thread: inside a write transaction
+        SQLite holds this connection's write lock, and in WAL mode neither its reads nor
+        its writes wait for any other connection."""
+        connection = self._connection
+        return self.writing and connection is not None and connection.in_transaction
+
+    async def commit(self) -> None:
+        self.writing = False
+        await super().commit()
+
+    async def rollback(self) -> None:
+        self.writing = False
+        await super().rollback()
 
 
 def connect(database: Any, **kwargs: Any) -> OneHopConnection:
     """What ``aiosqlite.connect`` does, with the one-hop connection (daemon thread, as
     SQLAlchemy sets it, so an unclosed connection never keeps the process alive)."""
+    # The event loop's thread runs the statements of write transactions (OneHopCursor);
+    # aiosqlite's thread runs everything else, never at the same time for one connection.
+    kwargs["check_same_thread"] = False
     connection = OneHopConnection(partial(sqlite3.connect, database, **kwargs), ITER_CHUNK_SIZE)
     thread = getattr(connection, "_thread", None)  # aiosqlite >= 0.22: a thread of its own
     if thread is not None:

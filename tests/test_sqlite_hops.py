@@ -4,15 +4,31 @@ cursors, and the one-hop connection keeps aiosqlite's stop-once fix (bot/aiosqli
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import sqlite_hops
 from bot.config import DatabaseSettings
-from bot.db import create_engine_async
+from bot.db import READ_ONLY, create_engine_async
 
 METADATA = MetaData()
 ITEMS = Table(
@@ -61,3 +77,84 @@ async def test_a_close_after_a_forced_stop_ends(tmp_path: Path) -> None:
     await asyncio.sleep(0)  # the close has queued its call
     connection.stop()
     await asyncio.wait_for(closing, 10)  # a hang guard: it ends at once
+
+
+def _thread_function(engine: AsyncEngine) -> None:
+    """``thread_id()`` in SQL: the id of the thread that runs the statement."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _add(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection._conn.create_function(
+            "thread_id", 0, threading.get_ident
+        )
+
+
+async def test_a_write_transaction_runs_on_the_event_loops_thread(tmp_path: Path) -> None:
+    """Once ``BEGIN IMMEDIATE`` holds the write lock, statements need no hop; read-only
+    transactions, bulk statements and statements after the transaction ended hop again."""
+    engine = create_engine_async(DatabaseSettings(url=f"sqlite:///{tmp_path / 'inline.db'}"))
+    _thread_function(engine)
+    loop_thread = threading.get_ident()
+    thread_of = text("SELECT thread_id()")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(METADATA.create_all)
+            assert (await conn.execute(thread_of)).scalar() == loop_thread
+            bulk = [{"name": f"n{i}"} for i in range(sqlite_hops.INLINE_MAX_ROWS + 1)]
+            await conn.execute(insert(ITEMS), bulk)  # on aiosqlite's thread: a long one
+            assert (await conn.execute(thread_of)).scalar() == loop_thread
+        async with engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})
+            assert (await conn.execute(thread_of)).scalar() != loop_thread
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                assert (await conn.execute(thread_of)).scalar() == loop_thread
+                await conn.execute(insert(ITEMS).values(name="n0"))
+        async with engine.connect() as conn:  # the rolled-back connection, read-only now
+            await conn.execution_options(**{READ_ONLY: True})
+            assert (await conn.execute(thread_of)).scalar() != loop_thread
+            assert (await conn.execute(select(func.count()).select_from(ITEMS))).scalar() == (
+                sqlite_hops.INLINE_MAX_ROWS + 1
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_waiting_for_another_writer_leaves_the_event_loop_free(tmp_path: Path) -> None:
+    """``BEGIN IMMEDIATE`` waits for another process's write lock on aiosqlite's thread:
+    the event loop keeps running meanwhile, and the transaction goes on once the lock is
+    free."""
+    path = tmp_path / "locked.db"
+    engine = create_engine_async(DatabaseSettings(url=f"sqlite:///{path}"))
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(METADATA.create_all)
+        other.execute("BEGIN IMMEDIATE")
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+
+        async def write() -> None:
+            async with engine.begin() as conn:
+                await conn.execute(insert(ITEMS).values(name="after the lock"))
+
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.5)
+        assert not writing.done()
+        assert ticks >= 20  # the loop ran while the writer waited
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 10)
+        ticker.cancel()
+        async with engine.connect() as conn:
+            names = (await conn.execute(select(ITEMS.c.name))).scalars().all()
+        assert names == ["after the lock"]
+    finally:
+        other.close()
+        await engine.dispose()

@@ -41,9 +41,9 @@ class LeadChanges:
         self._leads: dict[int, Lead] = {}
         self._new: set[int] = set()
         """The leads this unit of work created (by ``id()``, like ``_leads``)."""
-        event.listen(session.sync_session, "before_flush", self._before_flush)
+        session.sync_session.info[_INFO_KEY] = self
 
-    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
+    def _before_flush(self, session: Session) -> None:
         for obj in session.new:
             if isinstance(obj, Lead):
                 self._leads[id(obj)] = obj
@@ -109,6 +109,18 @@ class LeadChanges:
             set_committed_value(lead, "change_seq", seq)
             set_committed_value(lead, "updated_at", now)
         return seq
+
+
+_INFO_KEY = "leadbot_lead_changes"
+
+
+@event.listens_for(Session, "before_flush")
+def _before_any_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """One listener for every session, registered once: listening per unit of work cost
+    a twentieth of a lead's intake (SQLAlchemy's event registry is slow to add to)."""
+    changes = session.info.get(_INFO_KEY)
+    if changes is not None:
+        changes._before_flush(session)
 
 
 _NEXT = (  # built once: every transaction that changes a lead runs it
