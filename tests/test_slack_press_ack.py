@@ -1,29 +1,36 @@
-"""A Slack Claim press is stored before Slack gets its 200, and decided and answered from there.
+"""A Slack Claim press is stored before Slack gets its 200, and decided and answered from there;
+every other press or command that changes a lead is decided before its 200.
 
 So an acknowledged press can never be lost to a crash between the ack and the claim (the
 crash itself is tests/test_press_crash.py): when Slack has its 200, the press is either in
 the inbox (``pending_presses``) or already decided. When storing it takes longer than two
 seconds (here on SQLite: another connection holds the database's write lock), Slack gets
 its 200 at that deadline, and the press is decided, and answered, once the database answers.
+
+A status button, a staff button and ``/leads meeting 12`` are pressed while another
+connection holds the lead for a second: the lead has changed by the time Slack gets its 200.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
 from bot.config import Settings
-from bot.db import create_engine_async
+from bot.db import READ_ONLY, create_engine_async
 from bot.models import Lead, LeadStatus, Offer, PendingPress
 from tests.emulators.slack import SlackEmulator
+from tests.emulators.slack.signing import DriverResponse
+from tests.support.drivers.slack import STAFF_CHANNEL, STAFF_USER
 from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
 
 REPS = [PartnerSpec("P01", "C0001", "U0001", language="en")]
 HANG_GUARD_SECONDS = 5.0  # only guards against a hang: Slack itself gives up after 3 s
+LOCK_SECONDS = 1.0  # another connection holds the lead this long: under the 2 s ack deadline
 
 
 @asynccontextmanager
@@ -140,3 +147,115 @@ async def test_a_press_left_stored_by_a_stopped_process_is_decided_and_answered(
                 break
             await asyncio.sleep(0.1)
         assert (await inbox_and_status(settings, lead_id))[0] == 0
+
+
+async def status_now(settings: Settings, lead_id: int) -> LeadStatus | None:
+    """The lead's status as committed, read without waiting for any writer's lock."""
+    engine = create_engine_async(settings.database, pooled=False)
+    try:
+        async with engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
+            return await connection.scalar(select(Lead.status).where(Lead.id == lead_id))
+    finally:
+        await engine.dispose()
+
+
+async def acknowledged_while_locked(
+    settings: Settings, lead_id: int, act: Callable[[], Awaitable[DriverResponse]]
+) -> tuple[DriverResponse, LeadStatus | None]:
+    """Run ``act`` (a press, a command) while another connection holds the lead for a
+    second; its HTTP answer, and the lead's status the moment that answer came."""
+    locked = asyncio.Event()
+
+    async def hold() -> None:
+        async with lead_locked(settings, lead_id):
+            locked.set()
+            await asyncio.sleep(LOCK_SECONDS)
+
+    holder = asyncio.create_task(hold())
+    await locked.wait()
+    try:
+        response = await act()
+        status = await status_now(settings, lead_id)
+    finally:
+        await holder
+    return response, status
+
+
+async def test_a_status_button_is_applied_when_slack_gets_its_200(
+    make_settings, slack_emulator: SlackEmulator
+) -> None:
+    """Contacted, Meeting and Proposal change the lead at once: decided before the ack, so
+    a crash after the ack cannot lose the report (not acknowledged first, as before)."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await world.post_lead()
+        await world.teaser("C0001")
+        await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
+        dm = slack_emulator.dm_channel("U0001")
+        await slack_emulator.wait_for_async(
+            lambda: any(m.buttons() for m in slack_emulator.bot_messages(dm))
+        )
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+        await world.settled()
+        press, status = await acknowledged_while_locked(
+            settings,
+            lead_id,
+            lambda: world.driver.press_button("lead_contacted", user="U0001", channel=dm),
+        )
+        assert press.status == 200 and press.elapsed < HANG_GUARD_SECONDS
+        assert status is LeadStatus.CONTACTED
+
+
+async def test_a_status_typed_as_a_command_is_applied_when_slack_gets_its_200(
+    make_settings, slack_emulator: SlackEmulator
+) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await world.post_lead()
+        await world.teaser("C0001")
+        await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
+        await slack_emulator.wait_for_async(
+            lambda: any(
+                m.buttons() for m in slack_emulator.bot_messages(slack_emulator.dm_channel("U0001"))
+            )
+        )
+        await world.settled()
+        typed, status = await acknowledged_while_locked(
+            settings,
+            lead_id,
+            lambda: world.driver.slash_command("/leads", f"meeting {lead_id}", user="U0001"),
+        )
+        assert typed.status == 200 and typed.elapsed < HANG_GUARD_SECONDS
+        assert status is LeadStatus.MEETING
+
+
+async def test_a_staff_button_is_applied_when_slack_gets_its_200(
+    make_settings, slack_emulator: SlackEmulator
+) -> None:
+    """Release (with consent) under a held lead's notice in the staff channel."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await world.post_lead(
+            consent={"partner_contact": False, "given_at": "2026-03-01T10:00:00+01:00"}
+        )
+        await slack_emulator.wait_for_async(
+            lambda: any(
+                "staff_release_consent" in [b["action_id"] for b in m.buttons()]
+                for m in slack_emulator.bot_messages(STAFF_CHANNEL)
+            )
+        )
+        assert (await world.lead(lead_id)).status is LeadStatus.HELD
+        await world.settled()
+        press, status = await acknowledged_while_locked(
+            settings,
+            lead_id,
+            lambda: world.driver.press_button(
+                "staff_release_consent",
+                user=STAFF_USER,
+                channel=STAFF_CHANNEL,
+                value=str(lead_id),
+            ),
+        )
+        assert press.status == 200 and press.elapsed < HANG_GUARD_SECONDS
+        assert status is LeadStatus.OFFERED

@@ -15,7 +15,7 @@ from bot.chat import commands as c
 from bot.chat.grammar import UsageError, parse
 from bot.chat.identity import Identity
 from bot.handlers.slack.answers import result_message
-from bot.handlers.slack.deps import Respond, SlackDeps, answer, unknown_user
+from bot.handlers.slack.deps import Respond, SlackDeps, ack_once, answer, decide, unknown_user
 from bot.handlers.slack.kit import Message, context, esc, section
 from bot.handlers.slack.payloads import slash_command
 from bot.handlers.text import reply_text
@@ -47,7 +47,13 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.command(COMMAND)
     @deps.guard
     async def leads(ack, body: dict, respond: Respond) -> None:  # type: ignore[no-untyped-def]
-        await ack()
         typed = slash_command(body)
-        who = await deps.who(typed.user_id)
-        await answer(respond, await run(deps, who, typed.text))
+
+        async def typed_command() -> Message:
+            return await run(deps, await deps.who(typed.user_id), typed.text)
+
+        # Decided before the ack (``/leads won 12``, ``/leads reoffer 12``): an acknowledged
+        # command is applied.
+        message = await decide(typed_command(), ack)
+        await ack_once(ack)
+        await answer(respond, message)

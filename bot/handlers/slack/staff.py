@@ -2,7 +2,8 @@
 
 Each press becomes a typed command (:mod:`bot.chat.commands`) and runs through
 ``Interactions.execute``, which refuses anyone not listed in ``[staff] slack_users`` —
-the same rule as for ``/leads reoffer`` typed by hand.
+the same rule as for ``/leads reoffer`` typed by hand. The command is decided before
+Slack gets its 200 (bounded like every press, :func:`~bot.handlers.slack.deps.decide`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from bot.chat import commands as c
 from bot.handlers.slack import blocks
 from bot.handlers.slack.answers import result_message
 from bot.handlers.slack.commands import COMMAND
-from bot.handlers.slack.deps import Respond, SlackDeps, answer
+from bot.handlers.slack.deps import Respond, SlackDeps, ack_once, answer, decide
+from bot.handlers.slack.kit import Message
 from bot.handlers.slack.payloads import button_press, number
 
 BUTTONS: dict[str, Callable[[int], c.Command]] = {
@@ -31,11 +33,19 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(re.compile("^(" + "|".join(map(re.escape, BUTTONS)) + ")$"))
     @deps.guard
     async def staff_button(ack, body: dict, respond: Respond) -> None:  # type: ignore[no-untyped-def]
-        await ack()
         press = button_press(body)
-        who = await deps.who(press.user_id)
         lead_id = number(press.value)
         if lead_id is None:
+            await ack()
             return
-        result = await deps.interactions.execute(who, BUTTONS[press.action_id](lead_id))
-        await answer(respond, result_message(result, who.language, prefix=f"{COMMAND} "))
+        command = BUTTONS[press.action_id](lead_id)
+
+        async def run() -> Message:
+            who = await deps.who(press.user_id)
+            result = await deps.interactions.execute(who, command)
+            return result_message(result, who.language, prefix=f"{COMMAND} ")
+
+        # Decided before the ack (a re-offer, a release): an acknowledged press is applied.
+        message = await decide(run(), ack)
+        await ack_once(ack)
+        await answer(respond, message)

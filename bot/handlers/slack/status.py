@@ -66,10 +66,16 @@ async def _pressed(
     respond: Respond,
     press: ButtonPress,
     chosen: tuple[StatusAction, int] | None,
+    ack: Any,
 ) -> None:
-    """One status action chosen on a card (a button or the overflow menu): the same flow."""
+    """One status action chosen on a card (a button or the overflow menu): the same flow.
+
+    A step reported at once (Contacted, Meeting, Proposal) is decided before Slack gets its
+    200, like a report from a modal: an acknowledged press is applied. Opening a modal
+    changes nothing, so that press is acknowledged first."""
     who = await deps.who(press.user_id)
     if not who.known:
+        await ack_once(ack)
         if press.in_home:
             await home.publish(deps, client, who)
         else:
@@ -81,11 +87,13 @@ async def _pressed(
         action, lead_id = chosen
         origin: dict[str, Any] = {"channel": None if press.in_home else press.channel_id}
         modal = report_modal(action, lead_id, who.language, deps.today(), origin)
+        await ack_once(ack)
         await client.views_open(trigger_id=press.trigger_id, view=modal)  # guard tells failures
         return
     else:
         action, lead_id = chosen
         reply = await _report(deps, who, lead_id, Report(action))
+    await ack_once(ack)
     if press.in_home:
         await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
         return
@@ -105,18 +113,17 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(STATUS_BUTTON)
     @deps.guard
     async def status_button(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
-        await ack()
         press: ButtonPress = button_press(body)
         action = StatusAction(press.action_id.removeprefix(blocks.STATUS_PREFIX))
         lead_id = number(press.value)
-        await _pressed(deps, client, respond, press, None if lead_id is None else (action, lead_id))
+        chosen = None if lead_id is None else (action, lead_id)
+        await decide(_pressed(deps, client, respond, press, chosen, ack), ack)
 
     @app.action(blocks.MORE)
     @deps.guard
     async def more_menu(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
-        await ack()
         press = button_press(body)
-        await _pressed(deps, client, respond, press, chosen_option(press.value))
+        await decide(_pressed(deps, client, respond, press, chosen_option(press.value), ack), ack)
 
     @app.view(MODAL)
     @deps.guard
