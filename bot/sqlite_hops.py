@@ -14,7 +14,8 @@ single call on the connection's thread, then answers ``description``, ``rowcount
 every row right after ``execute`` too (no server-side cursors on SQLite), so the rows and
 the errors (raised by the same ``sqlite3`` calls) are what they were.
 
-Inside a write transaction there is no hop at all: once ``BEGIN IMMEDIATE`` has returned
+Inside a write transaction there is no hop at all (in WAL mode, the bot's setting): once
+``BEGIN IMMEDIATE`` has returned
 (on aiosqlite's thread, where SQLite's busy handler may wait for another process's
 lock), the connection holds the database's write lock, and in WAL mode none of its
 statements waits for another connection any more. They run on the event loop's thread,
@@ -85,9 +86,12 @@ class OneHopCursor:
     async def execute(self, sql: str, parameters: Any = None) -> OneHopCursor:
         if self._connection.holds_write_lock():
             return self._run(sql, parameters, False)
-        await self._connection._execute(self._run, sql, parameters, False)
+        connection = self._connection
+        if sql == BEGIN_WRITE and connection.wal is None:
+            connection.wal = await connection._execute(_in_wal_mode, connection)
+        await connection._execute(self._run, sql, parameters, False)
         if sql == BEGIN_WRITE:
-            self._connection.writing = True
+            connection.writing = bool(connection.wal)
         return self
 
     async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneHopCursor:
@@ -122,7 +126,12 @@ class OneHopConnection(aiosqlite.Connection):
 
     writing = False
     """Whether this connection began a write transaction (``BEGIN IMMEDIATE``) that has not
-    ended through :meth:`commit` or :meth:`rollback` yet."""
+    ended through :meth:`commit` or :meth:`rollback` yet, in WAL mode."""
+    wal: bool | None = None
+    """Whether the database is in WAL mode (asked at the first write transaction). Without
+    it (a file system that cannot share memory: SQLite falls back to a rollback journal) a
+    writer may have to wait for readers before its transaction ends, so nothing runs on
+    the event loop's thread."""
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
@@ -141,6 +150,12 @@ class OneHopConnection(aiosqlite.Connection):
     async def rollback(self) -> None:
         self.writing = False
         await super().rollback()
+
+
+def _in_wal_mode(connection: OneHopConnection) -> bool:
+    """On the connection's thread: whether its database is in WAL mode."""
+    row = connection._conn.execute("PRAGMA journal_mode").fetchone()
+    return row is not None and str(row[0]).lower() == "wal"
 
 
 def connect(database: Any, **kwargs: Any) -> OneHopConnection:

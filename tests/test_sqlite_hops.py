@@ -158,3 +158,29 @@ async def test_waiting_for_another_writer_leaves_the_event_loop_free(tmp_path: P
     finally:
         other.close()
         await engine.dispose()
+
+
+async def test_without_wal_a_write_transaction_stays_on_aiosqlites_thread(
+    tmp_path: Path,
+) -> None:
+    """A rollback journal (where SQLite cannot use WAL): a writer may wait for readers at
+    any statement, so none runs on the event loop's thread."""
+    engine = create_engine_async(DatabaseSettings(url=f"sqlite:///{tmp_path / 'journal.db'}"))
+    _thread_function(engine)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _rollback_journal(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection._conn.execute("PRAGMA journal_mode = DELETE")
+
+    try:
+        async with engine.begin() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "delete"
+            await conn.run_sync(METADATA.create_all)
+            await conn.execute(insert(ITEMS).values(name="kept"))
+            assert (await conn.execute(text("SELECT thread_id()"))).scalar() != (
+                threading.get_ident()
+            )
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(ITEMS.c.name))).scalars().all() == ["kept"]
+    finally:
+        await engine.dispose()
