@@ -66,9 +66,11 @@ def pick(names: Sequence[str]) -> list[Setup]:
 
 @contextlib.contextmanager
 def world(
-    setup: Setup, directory: Path, partners: int, waves: str
+    setup: Setup, directory: Path, partners: int, waves: str, slack: dict[str, Any] | None = None
 ) -> Iterator[tuple[FanoutWorld, list[Server]]]:
-    """A fresh database with ``partners`` Slack partners, and ``setup.processes`` servers."""
+    """A fresh database with ``partners`` Slack partners, and ``setup.processes`` servers.
+
+    ``slack``: settings of the bot's ``[slack]`` section (e.g. its own pace)."""
     pool = {"pool_size": 5} if setup.processes > 1 else {}  # ~30 connections for three
     with (
         database(setup.backend, directory) as url,
@@ -78,7 +80,7 @@ def world(
             partners,
             telegram=False,
             slack_options=UNLIMITED,
-            settings={"distribution": {"waves": waves}, "database": pool},
+            settings={"distribution": {"waves": waves}, "database": pool, "slack": slack or {}},
         ) as fanout,
         contextlib.ExitStack() as stack,
     ):
