@@ -28,7 +28,7 @@ from bot.models import Lead, LeadStatus, Offer, PendingPress
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.slack.signing import DriverResponse
 from tests.support.drivers.slack import STAFF_CHANNEL, STAFF_USER
-from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
+from tests.support.slack_world import PartnerSpec, SlackWorld, slack_settings, slack_world
 
 REPS = [PartnerSpec("P01", "C0001", "U0001", language="en")]
 HANG_GUARD_SECONDS = 5.0  # only guards against a hang: Slack itself gives up after 3 s
@@ -188,6 +188,20 @@ async def acknowledged_while_locked(
     return response, status
 
 
+async def claimed_with_card(world: SlackWorld, slack_emulator: SlackEmulator) -> tuple[int, str]:
+    """A lead claimed by U0001 whose card is in their DM, everything sent: (lead id, DM)."""
+    lead_id = await world.post_lead()
+    await world.teaser("C0001")
+    await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
+    dm = slack_emulator.dm_channel("U0001")
+    await slack_emulator.wait_for_async(
+        lambda: any(m.buttons() for m in slack_emulator.bot_messages(dm))
+    )
+    assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+    await world.settled()
+    return lead_id, dm
+
+
 async def test_a_status_button_is_applied_when_slack_gets_its_200(
     make_settings, slack_emulator: SlackEmulator
 ) -> None:
@@ -195,15 +209,7 @@ async def test_a_status_button_is_applied_when_slack_gets_its_200(
     a crash after the ack cannot lose the report (not acknowledged first, as before)."""
     settings = slack_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:
-        lead_id = await world.post_lead()
-        await world.teaser("C0001")
-        await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
-        dm = slack_emulator.dm_channel("U0001")
-        await slack_emulator.wait_for_async(
-            lambda: any(m.buttons() for m in slack_emulator.bot_messages(dm))
-        )
-        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
-        await world.settled()
+        lead_id, dm = await claimed_with_card(world, slack_emulator)
         press, status = await acknowledged_while_locked(
             settings,
             lead_id,
@@ -218,15 +224,7 @@ async def test_a_status_typed_as_a_command_is_applied_when_slack_gets_its_200(
 ) -> None:
     settings = slack_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:
-        lead_id = await world.post_lead()
-        await world.teaser("C0001")
-        await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
-        await slack_emulator.wait_for_async(
-            lambda: any(
-                m.buttons() for m in slack_emulator.bot_messages(slack_emulator.dm_channel("U0001"))
-            )
-        )
-        await world.settled()
+        lead_id, _dm = await claimed_with_card(world, slack_emulator)
         typed, status = await acknowledged_while_locked(
             settings,
             lead_id,
@@ -274,14 +272,7 @@ async def test_a_status_button_stalled_past_the_deadline_is_acknowledged_then_ap
     the 2 s deadline (no error shown to the rep), and the report is applied right after."""
     settings = slack_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:
-        lead_id = await world.post_lead()
-        await world.teaser("C0001")
-        await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
-        dm = slack_emulator.dm_channel("U0001")
-        await slack_emulator.wait_for_async(
-            lambda: any(m.buttons() for m in slack_emulator.bot_messages(dm))
-        )
-        await world.settled()
+        lead_id, dm = await claimed_with_card(world, slack_emulator)
         press, status = await acknowledged_while_locked(
             settings,
             lead_id,
