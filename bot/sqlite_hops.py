@@ -15,14 +15,13 @@ every row right after ``execute`` too (no server-side cursors on SQLite), so the
 the errors (raised by the same ``sqlite3`` calls) are what they were.
 
 Inside a write transaction there is no hop at all (in WAL mode, the bot's setting): once
-``BEGIN IMMEDIATE`` has returned
-(on aiosqlite's thread, where SQLite's busy handler may wait for another process's
-lock), the connection holds the database's write lock, and in WAL mode none of its
-statements waits for another connection any more. They run on the event loop's thread,
-which took a third off the CPU of a lead's intake (docs/performance.md). Read-only
-transactions (reports, the sender's reads) and the commit stay on aiosqlite's thread, so
-a long report never holds up the event loop, nor does a bulk statement of more than
-:data:`INLINE_MAX_ROWS` rows.
+``BEGIN IMMEDIATE`` has returned (on aiosqlite's thread, where SQLite's busy handler may
+wait for another process's lock), the connection holds the database's write lock, and in
+WAL mode none of its statements waits for another connection any more. They run on the
+event loop's thread, which took about a quarter off the CPU of a lead's intake
+(docs/performance.md). Read-only transactions (reports, the sender's reads) and the
+commit stay on aiosqlite's thread, so a long report never holds up the event loop, nor
+does a bulk statement of more than :data:`INLINE_MAX_ROWS` rows.
 
 :func:`install` points an async engine's new connections at it through SQLAlchemy's
 ``do_connect`` event, with the arguments the dialect worked out from the URL.
@@ -84,9 +83,9 @@ class OneHopCursor:
         return self
 
     async def execute(self, sql: str, parameters: Any = None) -> OneHopCursor:
-        if self._connection.holds_write_lock():
-            return self._run(sql, parameters, False)
         connection = self._connection
+        if connection.holds_write_lock():
+            return self._run(sql, parameters, False)
         if sql == BEGIN_WRITE and connection.wal is None:
             connection.wal = await connection._execute(_in_wal_mode, connection)
         await connection._execute(self._run, sql, parameters, False)
