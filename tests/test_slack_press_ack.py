@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from bot.config import Settings
@@ -202,36 +203,40 @@ async def claimed_with_card(world: SlackWorld, slack_emulator: SlackEmulator) ->
     return lead_id, dm
 
 
-async def test_a_status_button_is_applied_when_slack_gets_its_200(
-    make_settings, slack_emulator: SlackEmulator
+REPORTED_AT_ONCE: dict[
+    str, tuple[Callable[[SlackWorld, int, str], Awaitable[DriverResponse]], LeadStatus]
+] = {
+    "button": (
+        lambda world, _lead_id, dm: world.driver.press_button(
+            "lead_contacted", user="U0001", channel=dm
+        ),
+        LeadStatus.CONTACTED,
+    ),
+    "typed": (
+        lambda world, lead_id, _dm: world.driver.slash_command(
+            "/leads", f"meeting {lead_id}", user="U0001"
+        ),
+        LeadStatus.MEETING,
+    ),
+}
+"""A step reported at once, by the card's button (Contacted) or typed (``/leads meeting``)."""
+
+
+@pytest.mark.parametrize("how", sorted(REPORTED_AT_ONCE))
+async def test_a_status_report_is_applied_when_slack_gets_its_200(
+    make_settings, slack_emulator: SlackEmulator, how: str
 ) -> None:
     """Contacted, Meeting and Proposal change the lead at once: decided before the ack, so
     a crash after the ack cannot lose the report (not acknowledged first, as before)."""
+    report, applied = REPORTED_AT_ONCE[how]
     settings = slack_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:
         lead_id, dm = await claimed_with_card(world, slack_emulator)
-        press, status = await acknowledged_while_locked(
-            settings,
-            lead_id,
-            lambda: world.driver.press_button("lead_contacted", user="U0001", channel=dm),
+        answer, status = await acknowledged_while_locked(
+            settings, lead_id, lambda: report(world, lead_id, dm)
         )
-        assert press.status == 200 and press.elapsed < HANG_GUARD_SECONDS
-        assert status is LeadStatus.CONTACTED
-
-
-async def test_a_status_typed_as_a_command_is_applied_when_slack_gets_its_200(
-    make_settings, slack_emulator: SlackEmulator
-) -> None:
-    settings = slack_settings(make_settings, slack_emulator)
-    async with slack_world(settings, slack_emulator, REPS) as world:
-        lead_id, _dm = await claimed_with_card(world, slack_emulator)
-        typed, status = await acknowledged_while_locked(
-            settings,
-            lead_id,
-            lambda: world.driver.slash_command("/leads", f"meeting {lead_id}", user="U0001"),
-        )
-        assert typed.status == 200 and typed.elapsed < HANG_GUARD_SECONDS
-        assert status is LeadStatus.MEETING
+        assert answer.status == 200 and answer.elapsed < HANG_GUARD_SECONDS
+        assert status is applied
 
 
 async def test_a_staff_button_is_applied_when_slack_gets_its_200(
