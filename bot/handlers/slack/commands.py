@@ -15,7 +15,7 @@ from bot.chat import commands as c
 from bot.chat.grammar import UsageError, parse
 from bot.chat.identity import Identity
 from bot.handlers.slack.answers import result_message
-from bot.handlers.slack.deps import Respond, SlackDeps, ack_once, answer, decide, unknown_user
+from bot.handlers.slack.deps import Respond, SlackDeps, answer, decide, unknown_user
 from bot.handlers.slack.kit import Message, context, esc, section
 from bot.handlers.slack.payloads import slash_command
 from bot.handlers.text import reply_text
@@ -55,5 +55,4 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         # Decided before the ack (``/leads won 12``, ``/leads reoffer 12``): an acknowledged
         # command is applied.
         message = await decide(typed_command(), ack)
-        await ack_once(ack)
         await answer(respond, message)

@@ -20,7 +20,6 @@ from bot.handlers.slack.blocks import DECLINE
 from bot.handlers.slack.deps import (
     Respond,
     SlackDeps,
-    ack_once,
     answer_reply,
     decide,
     tell_after_modal,
@@ -63,7 +62,6 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         # Decided before the ack (unless it takes over 2 s): the decline is not lost.
         reply = await decide(deps.interactions.execute(who, c.Decline(offer_id, reason, note)), ack)
         assert isinstance(reply, Reply)
-        await ack_once(ack)
         channel = sub.metadata.get("channel")
         if isinstance(channel, str) and channel:
             await tell_after_modal(client, who, reply, channel)

@@ -42,10 +42,12 @@ with room for the network both ways."""
 
 
 async def decide(work: Coroutine[Any, Any, T], ack: Any) -> T:
-    """Run the decision a press asks for, acknowledging it only once it is decided —
-    unless that takes longer than :data:`DECIDE_SECONDS` (an overloaded process, a slow
-    database): then the ack goes out at the deadline, so Slack does not show the rep a
-    failure, and the decision goes on and is answered when it is made.
+    """Run the decision a press asks for and acknowledge it once it is decided (``work``
+    may acknowledge earlier itself) — unless that takes longer than
+    :data:`DECIDE_SECONDS` (an overloaded process, a slow database): then the ack goes out
+    at the deadline, so Slack does not show the rep a failure, and the decision goes on
+    and is answered when it is made. If ``work`` fails, nothing is acknowledged here: the
+    listener's guard acknowledges and tells the rep.
 
     The trade-off (docs/slack.md): a press acknowledged at the deadline and not yet decided
     is lost if the process dies in that moment. Refusing the ack instead made every press
@@ -56,7 +58,9 @@ async def decide(work: Coroutine[Any, Any, T], ack: Any) -> T:
     if task not in done:
         log.info("slack: a press took over %.0fs to decide; acknowledged first", DECIDE_SECONDS)
         await ack_once(ack)
-    return await task
+    decided = await task
+    await ack_once(ack)
+    return decided
 
 
 async def ack_once(ack: Any) -> None:

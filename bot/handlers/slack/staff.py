@@ -17,7 +17,7 @@ from bot.chat import commands as c
 from bot.handlers.slack import blocks
 from bot.handlers.slack.answers import result_message
 from bot.handlers.slack.commands import COMMAND
-from bot.handlers.slack.deps import Respond, SlackDeps, ack_once, answer, decide
+from bot.handlers.slack.deps import Respond, SlackDeps, answer, decide
 from bot.handlers.slack.kit import Message
 from bot.handlers.slack.payloads import button_press, number
 
@@ -47,5 +47,4 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
 
         # Decided before the ack (a re-offer, a release): an acknowledged press is applied.
         message = await decide(run(), ack)
-        await ack_once(ack)
         await answer(respond, message)

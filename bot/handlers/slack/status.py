@@ -141,7 +141,6 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             return
         # Decided before the ack (like a decline): an acknowledged report is applied.
         reply = await decide(_report(deps, who, lead_id, result), ack)
-        await ack_once(ack)
         channel = sub.metadata.get("channel")
         if not isinstance(channel, str) or not channel:  # opened from App Home
             await home.publish(deps, client, who, notice=blocks.reply(reply, who.language).text)
