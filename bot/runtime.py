@@ -19,7 +19,7 @@ from bot.coordination import Coordination, create_coordination
 from bot.db import create_engine_async, session_factory
 from bot.handlers import registry
 from bot.health import HealthBoard
-from bot.intake.slots import SQLITE_SLOTS, IntakeSlots, slots_for
+from bot.intake.batches import SQLITE_SLOTS, IntakeBatches, slots_for
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
 from bot.reports.format import use_timezone
@@ -43,8 +43,8 @@ class Runtime:
     """What this process's parts report about themselves (shown by ``/healthz``)."""
     seen: SeenDeliveries = field(default_factory=SeenDeliveries)
     """Platform deliveries applied once, marked seen with their work (``bot/seen.py``)."""
-    intake: IntakeSlots = field(default_factory=lambda: IntakeSlots(SQLITE_SLOTS))
-    """How many API leads this process stores at once (:mod:`bot.intake.slots`)."""
+    intake: IntakeBatches[Any, Any] = field(default_factory=lambda: IntakeBatches(SQLITE_SLOTS))
+    """API leads queued and stored together (:mod:`bot.intake.batches`)."""
 
     @classmethod
     def create(
@@ -70,7 +70,7 @@ class Runtime:
             ),
             clock=clock,
             health=health,
-            intake=IntakeSlots(slots_for(settings.database)),
+            intake=IntakeBatches(slots_for(settings.database)),
         )
 
     def uow(self) -> UnitOfWork:

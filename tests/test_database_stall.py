@@ -210,6 +210,40 @@ async def test_sqlite_locked_by_another_writer_gives_503_then_works(
     assert healthy.json()["parts"]["database"]["state"] == "ok"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_leads_queued_behind_a_locked_database_all_get_their_503_in_one_wait(
+    make_settings: SettingsFactory, clock: ManualClock, database_url: str
+) -> None:
+    """Leads arriving during a stall queue for their turn (bot/intake/batches.py). When the
+    first transaction gives up, those waiting behind it get their 503 too, instead of
+    each batch of them waiting for its own timeout after it (3 s each here: the third
+    batch of 20 leads would answer after 9 s)."""
+    busy_timeout = 3.0
+    database = {"url": database_url, "sqlite_busy_timeout_seconds": busy_timeout}
+    async for runtime in _api_runtime(make_settings, clock, database):
+        transport = httpx.ASGITransport(app=create_app(runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+            holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+            try:
+                holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+                started = time.monotonic()
+                answers = await asyncio.gather(
+                    *(
+                        http.post("/api/leads", json=lead_payload(**company(n)), headers=AUTH)
+                        for n in range(20)
+                    )
+                )
+                took = time.monotonic() - started
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            after = await http.post("/api/leads", json=lead_payload(), headers=AUTH)
+        for answer in answers:
+            assert_outage(answer, took)
+        assert took < 2 * busy_timeout - 0.5, f"answered after {took:.1f} s: more than one wait"
+        assert after.status_code == 201, after.text
+
+
 @pytest.fixture
 async def pg_runtime(
     make_settings: SettingsFactory, clock: ManualClock, database_url: str

@@ -1,6 +1,6 @@
 """Many writers at once in one process: every lead stored once, nothing stuck, on both databases.
 
-API leads wait for their turn at the intake slots (bot/intake/slots.py) and the matching
+API leads wait for their turn in the intake queue (bot/intake/batches.py) and the matching
 index is reused between leads; these tests pin the behaviour a client sees:
 every lead answered and stored, the teasers offered, a failed transaction not blocking the
 next one, and the matching index following a claim made between two leads.

@@ -24,14 +24,13 @@ import traceback
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp
 
 from bot import safejson, supervisor
@@ -41,8 +40,9 @@ from bot.errors import Gone
 from bot.intake.lenient import lenient_warnings
 from bot.intake.problems import FieldProblem, validate_lead
 from bot.intake.schema import LeadIn
-from bot.intake.service import IntakeResult, receive
-from bot.models import Channel, Lead, LeadStatus
+from bot.intake.service import IntakeResult
+from bot.intake.storing import store_batch
+from bot.models import Channel, LeadStatus
 from bot.runtime import Runtime
 from bot.web import cockpit, crm_api, openapi, ops
 from bot.web import unavailable as outage
@@ -108,27 +108,10 @@ def _parse_json(body: bytes) -> tuple[Any, FieldProblem | None]:
 
 
 async def _store(runtime: Runtime, lead: LeadIn) -> IntakeResult:
-    async with runtime.intake.hold():  # a bounded number at once, in order (bot.intake.slots)
-        return await _store_now(runtime, lead)
-
-
-async def _store_now(runtime: Runtime, lead: LeadIn) -> IntakeResult:
-    try:
-        async with runtime.uow() as uow:
-            result = await receive(uow, lead, Actor.system(Channel.API))
-            await uow.commit()
-            return result
-    except IntegrityError:
-        # Two requests with the same new external_id at once: the loser returns the winner's.
-        if lead.external_id is None:
-            raise
-        async with runtime.uow() as uow:
-            existing = await uow.session.scalar(
-                select(Lead).where(Lead.external_id == lead.external_id)
-            )
-        if existing is None:
-            raise
-        return IntakeResult(existing.id, existing.status, created=False)
+    """Queued with the leads arriving together, stored in one transaction with them
+    (:mod:`bot.intake.batches`)."""
+    actor = Actor.system(Channel.API)
+    return await runtime.intake.store(lead, partial(store_batch, runtime, actor=actor))
 
 
 leads_router = APIRouter(tags=["leads"])

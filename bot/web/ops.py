@@ -296,6 +296,19 @@ async def metrics(request: Request) -> PlainTextResponse:
         [({"result": r}, counters.get(r, 0)) for r in API_RESULTS],
     )
     out.metric(
+        "leadbot_api_lead_batches_total",
+        "counter",
+        "Transactions that stored POST /api/leads leads, since this process started; fewer "
+        "than the leads when leads arrived together and were stored together.",
+        [({}, runtime.intake.transactions)],
+    )
+    out.metric(
+        "leadbot_api_leads_waiting",
+        "gauge",
+        "POST /api/leads leads waiting for their turn to be stored.",
+        [({}, runtime.intake.waiting)],
+    )
+    out.metric(
         "leadbot_api_crm_total",
         "counter",
         "GET and DELETE /api/leads requests by result, since this process started.",
