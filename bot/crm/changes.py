@@ -41,6 +41,10 @@ class LeadChanges:
         self._leads: dict[int, Lead] = {}
         self._new: set[int] = set()
         """The leads this unit of work created (by ``id()``, like ``_leads``)."""
+        self._old: set[int] = set()
+        """The keys of ``_leads`` not in ``_new``: kept as they change, so that
+        :meth:`changed_existing`, asked for every lead, does not go through all the leads
+        of a long unit of work (an import) each time."""
         session.sync_session.info[_INFO_KEY] = self
 
     def _before_flush(self, session: Session) -> None:
@@ -48,17 +52,22 @@ class LeadChanges:
             if isinstance(obj, Lead):
                 self._leads[id(obj)] = obj
                 self._new.add(id(obj))
+                self._old.discard(id(obj))
         for obj in session.dirty:
             if isinstance(obj, Lead) and session.is_modified(obj, include_collections=False):
-                self._leads[id(obj)] = obj
+                self.touch(obj)
 
     def touch(self, lead: Lead) -> None:
         """Count ``lead`` as changed even if only a bulk UPDATE changed its row."""
-        self._leads[id(lead)] = lead
+        key = id(lead)
+        self._leads[key] = lead
+        if key not in self._new:
+            self._old.add(key)
 
     def forget(self) -> None:
         self._leads.clear()
         self._new.clear()
+        self._old.clear()
 
     def is_new(self, lead: Lead) -> bool:
         """Whether this unit of work created ``lead`` (it has no history: no exclusions,
@@ -72,7 +81,7 @@ class LeadChanges:
         keyed by the committed state (:func:`bot.directory.snapshot.partner_index`) are
         only valid for the first kind.
         """
-        if any(key not in self._new for key in self._leads):
+        if self._old:
             return True
         return any(
             isinstance(obj, Lead) and id(obj) not in self._new
@@ -99,6 +108,7 @@ class LeadChanges:
         leads = [lead for lead in self._leads.values() if lead in session]
         self._leads.clear()
         self._new.clear()  # committed from here on: no longer new to a later use of the uow
+        self._old.clear()
         if not leads:
             return None
         seq = await next_change(session)
