@@ -16,6 +16,7 @@ from bot.config import Settings, load_settings
 from bot.runtime import Runtime
 from tests.support import loopguard
 from tests.support.databases import PostgresDatabases, SqliteDatabases, backends, pg_url
+from tests.support.factories import add_partner
 
 pytest_plugins = ["tests.emulators.fixtures"]
 
@@ -88,3 +89,28 @@ async def runtime(settings: Settings, clock: ManualClock) -> AsyncIterator[Runti
     rt = Runtime.create(settings, clock=clock)
     yield rt
     await rt.close()
+
+
+INTAKE_TOKEN = "intake-test-token"
+INTAKE_AUTH = {"Authorization": f"Bearer {INTAKE_TOKEN}"}
+
+
+@pytest.fixture
+async def busy_runtime(
+    make_settings: SettingsFactory, clock: ManualClock
+) -> AsyncIterator[Runtime]:
+    """For many API leads at once: four partners for X200, the API token of
+    :data:`INTAKE_AUTH`, and a pool of three on PostgreSQL (shared: few connections, more
+    waiting; as many intake slots, ``bot.intake.batches.slots_for``)."""
+    settings = make_settings(
+        server={"api_token": INTAKE_TOKEN},
+        products=[{"id": "X200", "line": "X-series", "min_certification": "basic"}],
+        database={"pool_size": 3},
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        for n in range(4):
+            await add_partner(uow, f"P{n}", products=["X200"])
+        await uow.commit()
+    yield runtime
+    await runtime.close()

@@ -18,40 +18,20 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import create_engine_async, is_sqlite
 from bot.models import Lead, LeadPersonalData
 from bot.runtime import Runtime
 from bot.web.api import create_app
-from tests.conftest import SettingsFactory
-from tests.support.factories import add_partner, lead_payload
+from tests.conftest import INTAKE_AUTH as AUTH
+from tests.support.factories import lead_payload
 
-TOKEN = "batch-test-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 HANG_GUARD_SECONDS = 20  # only stops a hang
-POOL = 3  # PostgreSQL: as many batches at once (bot.intake.batches.slots_for)
 
 
 @pytest.fixture
-async def runtime(make_settings: SettingsFactory, clock: ManualClock) -> AsyncIterator[Runtime]:
-    settings = make_settings(
-        server={"api_token": TOKEN},
-        products=[{"id": "X200", "line": "X-series", "min_certification": "basic"}],
-        database={"pool_size": POOL},
-    )
-    rt = Runtime.create(settings, clock=clock)
-    async with rt.uow() as uow:
-        for n in range(4):
-            await add_partner(uow, f"P{n}", products=["X200"])
-        await uow.commit()
-    yield rt
-    await rt.close()
-
-
-@pytest.fixture
-async def http(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(runtime))
+async def http(busy_runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(busy_runtime))
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://leadbot") as client,
         asyncio.timeout(HANG_GUARD_SECONDS),
@@ -132,7 +112,7 @@ async def transactions(http: httpx.AsyncClient) -> int:
 
 
 async def test_leads_posted_together_are_stored_in_one_transaction_each_answered_as_alone(
-    http: httpx.AsyncClient, runtime: Runtime
+    http: httpx.AsyncClient, busy_runtime: Runtime
 ) -> None:
     erased = (await http.post("/api/leads", json=lead(99), headers=AUTH)).json()["id"]
     assert (await http.delete(f"/api/leads/{erased}", headers=AUTH)).status_code == 200
@@ -145,7 +125,7 @@ async def test_leads_posted_together_are_stored_in_one_transaction_each_answered
         lead(4),
     ]
 
-    answers, transactions = await posted_together(http, runtime, payloads)
+    answers, transactions = await posted_together(http, busy_runtime, payloads)
 
     assert transactions == 1
     codes = [a.status_code for a in answers]
@@ -155,11 +135,11 @@ async def test_leads_posted_together_are_stored_in_one_transaction_each_answered
     assert gone["detail"].startswith(f"external_id 'batch-99' belonged to lead {erased}")
     assert same_contact["status"] == "held"
     assert {first["status"], second["status"], last["status"]} == {"offered"}
-    async with runtime.uow() as uow:
+    async with busy_runtime.uow() as uow:
         held = await uow.session.get(Lead, same_contact["id"])
         assert held is not None and held.duplicate_of_id == second["id"]
         stored = await uow.session.scalar(select(func.count()).select_from(Lead))
-    assert stored == 1 + len(codes) + runtime.intake.size - 2  # the erased, the new, fillers
+    assert stored == 1 + len(codes) + busy_runtime.intake.size - 2  # the erased, the new, fillers
 
 
 REFUSE_SQLITE = """
@@ -184,19 +164,19 @@ REFUSE_POSTGRES = (
 
 
 async def test_a_lead_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(
-    http: httpx.AsyncClient, runtime: Runtime
+    http: httpx.AsyncClient, busy_runtime: Runtime
 ) -> None:
-    async with runtime.engine.begin() as connection:
-        sqlite = is_sqlite(runtime.settings.database.url)
+    async with busy_runtime.engine.begin() as connection:
+        sqlite = is_sqlite(busy_runtime.settings.database.url)
         for statement in (REFUSE_SQLITE,) if sqlite else REFUSE_POSTGRES:
             await connection.execute(text(statement))
     payloads = [lead(1), lead(2, **{"company.name": "Boom AG"}), lead(3)]
 
-    answers, _transactions = await posted_together(http, runtime, payloads)
+    answers, _transactions = await posted_together(http, busy_runtime, payloads)
 
     assert [a.status_code for a in answers] == [201, 500, 201]
     assert answers[1].json() == {"detail": "internal error; the lead was not stored"}
-    async with runtime.uow() as uow:
+    async with busy_runtime.uow() as uow:
         names = set(await uow.session.scalars(select(LeadPersonalData.company_name)))
         external_ids = set(await uow.session.scalars(select(Lead.external_id)))
     assert {"Batch 1 GmbH", "Batch 3 GmbH"} <= names and "Boom AG" not in names
@@ -206,19 +186,19 @@ async def test_a_lead_the_database_refuses_fails_alone_and_the_rest_of_its_batch
 
 
 async def test_a_client_that_hangs_up_while_queued_leaves_the_queue_and_nothing_is_stored(
-    http: httpx.AsyncClient, runtime: Runtime
+    http: httpx.AsyncClient, busy_runtime: Runtime
 ) -> None:
-    async with database_held(runtime.settings):
+    async with database_held(busy_runtime.settings):
         fillers = [
             asyncio.create_task(http.post("/api/leads", json=lead(900 + n), headers=AUTH))
-            for n in range(runtime.intake.size)
+            for n in range(busy_runtime.intake.size)
         ]
-        await until(lambda: runtime.intake.transactions == runtime.intake.size)
-        first, gone, last = await post_queued(http, runtime, [lead(1), lead(2), lead(3)])
+        await until(lambda: busy_runtime.intake.transactions == busy_runtime.intake.size)
+        first, gone, last = await post_queued(http, busy_runtime, [lead(1), lead(2), lead(3)])
         gone.cancel()
-        await until(lambda: runtime.intake.waiting == 2)
+        await until(lambda: busy_runtime.intake.waiting == 2)
     answers = await asyncio.gather(first, last, *fillers)
     assert {a.status_code for a in answers} == {201}
-    async with runtime.uow() as uow:
+    async with busy_runtime.uow() as uow:
         external_ids = set(await uow.session.scalars(select(Lead.external_id)))
     assert {"batch-1", "batch-3"} <= external_ids and "batch-2" not in external_ids

@@ -9,7 +9,6 @@ next one, and the matching index following a claim made between two leads.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,31 +22,13 @@ from bot.clock import ManualClock
 from bot.models import Lead, LeadStatus, Offer, OutboxMessage, Platform
 from bot.runtime import Runtime
 from bot.web.api import create_app
-from tests.conftest import SettingsFactory
+from tests.conftest import INTAKE_AUTH, INTAKE_TOKEN, SettingsFactory
 from tests.support.factories import add_partner, add_rep, lead_payload
 
-TOKEN = "load-test-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TOKEN = INTAKE_TOKEN
+AUTH = INTAKE_AUTH
 LEADS = 40
 HANG_GUARD_SECONDS = 30  # generous; only stops a hang, asserts nothing about speed
-
-
-@pytest.fixture
-async def busy_runtime(
-    make_settings: SettingsFactory, clock: ManualClock
-) -> AsyncIterator[Runtime]:
-    settings = make_settings(
-        server={"api_token": TOKEN},
-        products=[{"id": "X200", "line": "X-series", "min_certification": "basic"}],
-        database={"pool_size": 3},  # PostgreSQL is shared: few connections, more waiting
-    )
-    runtime = Runtime.create(settings, clock=clock)
-    async with runtime.uow() as uow:
-        for n in range(4):
-            await add_partner(uow, f"P{n}", products=["X200"])
-        await uow.commit()
-    yield runtime
-    await runtime.close()
 
 
 def _lead(n: int) -> dict[str, Any]:
