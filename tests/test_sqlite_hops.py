@@ -75,8 +75,12 @@ async def test_a_close_after_a_forced_stop_ends(tmp_path: Path) -> None:
     connection = await sqlite_hops.connect(str(tmp_path / "stop.db"))
     closing = asyncio.create_task(connection.close())
     await asyncio.sleep(0)  # the close has queued its call
-    connection.stop()
+    stopped = connection.stop()
     await asyncio.wait_for(closing, 10)  # a hang guard: it ends at once
+    # The worker thread answers the stop last: wait for it, or it would answer a loop
+    # that this test has closed (an "Event loop is closed" in the thread).
+    assert stopped is not None
+    await asyncio.wait_for(stopped, 10)
 
 
 def _thread_function(engine: AsyncEngine) -> None:
