@@ -24,8 +24,9 @@ from bot.matching.explain import (
     explain_lead,
 )
 from bot.matching.filters import FILTERS
-from bot.matching.index import PartnerIndex, Ranking, index_for
+from bot.matching.index import PartnerIndex, index_for
 from bot.matching.model import Check, Decision, LeadProfile, PartnerProfile, Recent
+from bot.matching.ranking import Ranking
 from bot.matching.rules import COMPONENTS, rules_for
 from bot.matching.waves import next_wave, plan_waves
 

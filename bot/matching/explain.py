@@ -18,8 +18,9 @@ from typing import Any
 
 from bot.config import Settings
 from bot.matching import filters
-from bot.matching.index import PartnerIndex, Ranking, index_for
+from bot.matching.index import PartnerIndex, index_for
 from bot.matching.model import NO_RECENT, Check, LeadProfile, PartnerProfile, Recent
+from bot.matching.ranking import Ranking
 from bot.matching.rules import COMPONENTS, Rules, rules_for
 from bot.matching.scoring import components, total
 

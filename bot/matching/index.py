@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from bot.config import Settings
-from bot.matching.model import Decision, LeadProfile, PartnerProfile, Recent
+from bot.matching.model import LeadProfile, PartnerProfile, Recent
+from bot.matching.ranking import FloatArray, IntArray, Ranking
 from bot.matching.rules import COMPONENTS, Rules, normalise_territory, rules_for, territory_keys
 from bot.matching.scoring import (
     certification_component,
@@ -33,8 +33,6 @@ from bot.matching.scoring import (
     load_component,
 )
 
-IntArray = np.ndarray[Any, np.dtype[np.int64]]
-FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 _NONE: IntArray = np.empty(0, dtype=np.int64)
 
@@ -52,60 +50,6 @@ class Selection(NamedTuple):
 
     positions: IntArray
     km: FloatArray
-
-
-class Ranking:
-    """The eligible partners for one lead, best first, with their scores and components."""
-
-    def __init__(
-        self,
-        ids: np.ndarray[Any, np.dtype[np.object_]],
-        positions: IntArray,
-        scores: FloatArray,
-        parts: FloatArray,
-        checked: int,
-    ) -> None:
-        self._ids = ids
-        self.positions = positions  # rows of the index, best first
-        self.scores = scores
-        self.parts = parts  # (eligible, len(COMPONENTS))
-        self.checked = checked  # how many partners were considered
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def __bool__(self) -> bool:
-        return len(self.positions) > 0
-
-    @cached_property
-    def ids(self) -> list[str]:
-        """Eligible partner ids, best first."""
-        return self._ids[self.positions].tolist()  # type: ignore[no-any-return]
-
-    @cached_property
-    def _rank_of(self) -> dict[str, int]:
-        return {pid: i + 1 for i, pid in enumerate(self.ids)}
-
-    def rank_of(self, partner_id: str) -> int | None:
-        """1-based place of an eligible partner; None if it is not eligible."""
-        return self._rank_of.get(partner_id)
-
-    def decision(self, i: int) -> Decision:
-        parts = self.parts[i]
-        return Decision(
-            partner_id=str(self._ids[self.positions[i]]),
-            eligible=True,
-            score=float(self.scores[i]),
-            components={name: float(parts[k]) for k, name in enumerate(COMPONENTS)},
-        )
-
-    def top(self, n: int | None = None) -> list[Decision]:
-        """The best ``n`` decisions (all when ``n`` is None)."""
-        count = len(self) if n is None else min(n, len(self))
-        return [self.decision(i) for i in range(count)]
-
-    def __iter__(self) -> Iterator[Decision]:
-        return (self.decision(i) for i in range(len(self)))
 
 
 class PartnerIndex:
