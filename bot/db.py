@@ -31,6 +31,7 @@ from sqlalchemy.pool import NullPool
 
 from bot import aiosqlite_fix, dbfaults, sqlite_hops
 from bot.config import ConfigError, DatabaseSettings
+from bot.sqlite_hops import BEGIN_SHORT_READS
 
 aiosqlite_fix.apply()  # a second stop() must not hang its closer (bot/aiosqlite_fix.py)
 
@@ -78,6 +79,10 @@ def sync_url(url: str) -> URL:
 READ_ONLY = "leadbot_read_only"
 """Execution option for a session that only reads (``session.connection(execution_options=
 {READ_ONLY: True})`` before its first query): on SQLite it begins without the write lock."""
+SHORT_READS = "leadbot_short_reads"
+"""With :data:`READ_ONLY`: a few short reads that a user is waiting for (the sender's look-up
+of the messages it is about to send). On SQLite in WAL mode they run on the event loop's
+thread instead of waiting for a turn of it after each statement (bot/sqlite_hops.py)."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -100,8 +105,9 @@ def _sqlite_setup(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOU
     def _on_begin(connection: Any) -> None:
         # Readers that asked for it (the reports) take no write lock: in WAL mode they run
         # beside the writers and beside each other.
-        if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN")
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY):
+            connection.exec_driver_sql(BEGIN_SHORT_READS if options.get(SHORT_READS) else "BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 

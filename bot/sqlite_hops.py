@@ -19,9 +19,13 @@ Inside a write transaction there is no hop at all (in WAL mode, the bot's settin
 wait for another process's lock), the connection holds the database's write lock, and in
 WAL mode none of its statements waits for another connection any more. They run on the
 event loop's thread, which took about a quarter off the CPU of a lead's intake
-(docs/performance.md). Read-only transactions (reports, the sender's reads) and the
-commit stay on aiosqlite's thread, so a long report never holds up the event loop, nor
-does a bulk statement of more than :data:`INLINE_MAX_ROWS` rows.
+(docs/performance.md). So do the statements of a transaction of short reads
+(``BEGIN DEFERRED``, ``bot.db.SHORT_READS``: the sender's look-up of what it is about to
+send): in WAL mode a reader does not wait for the writers, and under load each hop waited
+for a turn of the busy event loop — the teasers of a burst went out only after it. Other
+read-only transactions (reports) and the commit stay on aiosqlite's thread, so a long
+report never holds up the event loop, nor does a bulk statement of more than
+:data:`INLINE_MAX_ROWS` rows.
 
 :func:`install` points an async engine's new connections at it through SQLAlchemy's
 ``do_connect`` event, with the arguments the dialect worked out from the URL.
@@ -41,6 +45,9 @@ from sqlalchemy.engine import Engine
 ITER_CHUNK_SIZE = 64  # aiosqlite's default (used only by its own iteration helpers)
 BEGIN_WRITE = "BEGIN IMMEDIATE"
 """How :mod:`bot.db` begins every transaction that may write."""
+BEGIN_SHORT_READS = "BEGIN DEFERRED"
+"""How :mod:`bot.db` begins a read-only transaction of short reads (``SHORT_READS``): the
+same as SQLite's plain ``BEGIN``, told apart here to run its statements inline."""
 INLINE_MAX_ROWS = 500
 """A bulk statement with more rows than this runs on aiosqlite's thread even inside a write
 transaction, so that the event loop is never held up by one for long."""
@@ -84,17 +91,20 @@ class OneHopCursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> OneHopCursor:
         connection = self._connection
-        if connection.holds_write_lock():
+        if connection.runs_inline():
             return self._run(sql, parameters, False)
-        if sql == BEGIN_WRITE and connection.wal is None:
+        begins = sql in (BEGIN_WRITE, BEGIN_SHORT_READS)
+        if begins and connection.wal is None:
             connection.wal = await connection._execute(_in_wal_mode, connection)
         await connection._execute(self._run, sql, parameters, False)
         if sql == BEGIN_WRITE:
             connection.writing = bool(connection.wal)
+        elif sql == BEGIN_SHORT_READS:
+            connection.reading = bool(connection.wal)
         return self
 
     async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneHopCursor:
-        if len(parameters) <= INLINE_MAX_ROWS and self._connection.holds_write_lock():
+        if len(parameters) <= INLINE_MAX_ROWS and self._connection.runs_inline():
             return self._run(sql, parameters, True)
         return await self._connection._execute(self._run, sql, parameters, True)  # type: ignore[no-any-return]
 
@@ -132,22 +142,29 @@ class OneHopConnection(aiosqlite.Connection):
     writer may have to wait for readers before its transaction ends, so nothing runs on
     the event loop's thread."""
 
+    reading = False
+    """Whether this connection began a transaction of short reads (``BEGIN DEFERRED``) that
+    has not ended yet, in WAL mode, where a reader does not wait for the writers."""
+
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
 
-    def holds_write_lock(self) -> bool:
-        """Whether statements can run on the caller's thread: inside a write transaction
-        SQLite holds this connection's write lock, and in WAL mode neither its reads nor
-        its writes wait for any other connection."""
+    def runs_inline(self) -> bool:
+        """Whether statements run on the caller's thread. Inside a write transaction SQLite
+        holds this connection's write lock, and in WAL mode neither its reads nor its
+        writes wait for any other connection; in WAL mode a reader does not wait for the
+        writers either (short reads only: a long report would hold up the loop)."""
         connection = self._connection
-        return self.writing and connection is not None and connection.in_transaction
+        return (
+            (self.writing or self.reading) and connection is not None and connection.in_transaction
+        )
 
     async def commit(self) -> None:
-        self.writing = False
+        self.writing = self.reading = False
         await super().commit()
 
     async def rollback(self) -> None:
-        self.writing = False
+        self.writing = self.reading = False
         await super().rollback()
 
 

@@ -19,9 +19,13 @@ async def test_a_close_overtaken_by_a_stop_still_ends() -> None:
     connection = await aiosqlite.connect(":memory:")
     closing = asyncio.ensure_future(connection.close())  # queued behind nothing: runs first
     await asyncio.sleep(0)
-    connection.stop()  # the forced stop after a cancellation
+    stopped = connection.stop()  # the forced stop after a cancellation
     await asyncio.wait_for(closing, 10)  # a hang guard; it ends at once
     assert closing.done() and closing.exception() is None
+    # The worker thread answers the stop last: wait for it, or it would answer a loop
+    # that this test has closed (an "Event loop is closed" in the thread).
+    assert stopped is not None
+    await asyncio.wait_for(stopped, 10)
 
 
 async def test_stopping_twice_is_harmless() -> None:

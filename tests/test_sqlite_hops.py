@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import sqlite_hops
 from bot.config import DatabaseSettings
-from bot.db import READ_ONLY, create_engine_async
+from bot.db import READ_ONLY, SHORT_READS, create_engine_async
 
 METADATA = MetaData()
 ITEMS = Table(
@@ -94,8 +94,9 @@ def _thread_function(engine: AsyncEngine) -> None:
 
 
 async def test_a_write_transaction_runs_on_the_event_loops_thread(tmp_path: Path) -> None:
-    """Once ``BEGIN IMMEDIATE`` holds the write lock, statements need no hop; read-only
-    transactions, bulk statements and statements after the transaction ended hop again."""
+    """Once ``BEGIN IMMEDIATE`` holds the write lock, statements need no hop, nor do those
+    of a transaction of short reads; other read-only transactions, bulk statements and
+    statements after the transaction ended hop again."""
     engine = create_engine_async(DatabaseSettings(url=f"sqlite:///{tmp_path / 'inline.db'}"))
     _thread_function(engine)
     loop_thread = threading.get_ident()
@@ -110,6 +111,12 @@ async def test_a_write_transaction_runs_on_the_event_loops_thread(tmp_path: Path
         async with engine.connect() as conn:
             await conn.execution_options(**{READ_ONLY: True})
             assert (await conn.execute(thread_of)).scalar() != loop_thread
+        async with engine.connect() as conn:  # short reads (the sender's): no hop either
+            await conn.execution_options(**{READ_ONLY: True, SHORT_READS: True})
+            assert (await conn.execute(thread_of)).scalar() == loop_thread
+            assert (await conn.execute(select(func.count()).select_from(ITEMS))).scalar() == (
+                sqlite_hops.INLINE_MAX_ROWS + 1
+            )
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
                 assert (await conn.execute(thread_of)).scalar() == loop_thread
@@ -168,7 +175,7 @@ async def test_without_wal_a_write_transaction_stays_on_aiosqlites_thread(
     tmp_path: Path,
 ) -> None:
     """A rollback journal (where SQLite cannot use WAL): a writer may wait for readers at
-    any statement, so none runs on the event loop's thread."""
+    any statement and a reader for a writer, so none runs on the event loop's thread."""
     engine = create_engine_async(DatabaseSettings(url=f"sqlite:///{tmp_path / 'journal.db'}"))
     _thread_function(engine)
 
@@ -186,5 +193,10 @@ async def test_without_wal_a_write_transaction_stays_on_aiosqlites_thread(
             )
         async with engine.connect() as conn:
             assert (await conn.execute(select(ITEMS.c.name))).scalars().all() == ["kept"]
+        async with engine.connect() as conn:  # a reader may wait for a writer here too
+            await conn.execution_options(**{READ_ONLY: True, SHORT_READS: True})
+            assert (await conn.execute(text("SELECT thread_id()"))).scalar() != (
+                threading.get_ident()
+            )
     finally:
         await engine.dispose()

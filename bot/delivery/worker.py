@@ -16,7 +16,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import READ_ONLY
+from bot.db import READ_ONLY, SHORT_READS
 from bot.delivery.ledger import Claim, Ledger
 from bot.delivery.notices import Delivery, MessageRef, NoticeView
 from bot.delivery.outcomes import Outcomes
@@ -119,7 +119,7 @@ class PlatformWorker:
         settings = self.runtime.settings
         out: list[tuple[Claim, Delivery | object | None]] = []
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={READ_ONLY: True})
+            await uow.session.connection(execution_options={READ_ONLY: True, SHORT_READS: True})
             await preload(uow.session, [c.row for c in claims if not c.followers])
             for claim in claims:
                 row = claim.row

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -48,6 +49,9 @@ async def store_batch(
                     results.append(await receive(uow, lead, actor))
                 except Gone as exc:
                     results.append(exc)
+                # The statements of a write transaction run on the event loop's thread
+                # (bot/sqlite_hops.py): let the other tasks have a turn between leads.
+                await asyncio.sleep(0)
             await uow.commit()
     except Exception as exc:
         if unavailable(exc):
