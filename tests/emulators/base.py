@@ -5,8 +5,9 @@ That keeps it independent of whoever drives it: sync tests, pytest-asyncio's per
 loops, or a bot running in yet another thread all talk to it over real HTTP, the same way
 the real client libraries talk to Slack and Telegram.
 
-Every API call passes one pipeline: record → injected fault → authentication → rate limit
-→ the method's handler. Handlers run with the emulator's lock held, so tests reading state
+Every API call passes one pipeline: record → injected fault (one that stands in for the
+call) → authentication → rate limit → a fault on the answer (late, reshaped: taken only
+by a call that is performed) → the method's handler. Handlers run with the emulator's lock held, so tests reading state
 from another thread always see a consistent picture.
 """
 
@@ -189,7 +190,8 @@ class EmulatorServer(Waiting):
     async def handle_api(
         self, request: web.Request, method: str, path_token: str | None = None
     ) -> web.StreamResponse:
-        """Serve one API call through record → fault → auth → rate limit → handler."""
+        """Serve one API call through record → fault → auth → rate limit → fault on the
+        answer → handler."""
         headers = CIMultiDict(request.headers)
         try:
             params, body_format = await read_params(request)
@@ -215,7 +217,7 @@ class EmulatorServer(Waiting):
             call.fault = fault.describe()
             if fault.kind == "hang":
                 await self.sleep(fault.seconds)
-            elif not fault.after_the_call:
+            else:
                 return self.fault_reply(fault, request)
         denied = self.check_auth(request)
         if denied is not None:
@@ -223,6 +225,10 @@ class EmulatorServer(Waiting):
         wait = self.limits.acquire(request.method, request.params)
         if wait is not None:
             return self.rate_limited_reply(wait, request)
+        if fault is None:  # a fault on the answer: only for a call that is performed
+            fault = self.faults.take(request.method, request.params, after_the_call=True)
+            if fault is not None:
+                call.fault = fault.describe()
         reply = await self.call_method(request)
         if fault is not None and fault.kind == "late":
             self.changed()  # the call took effect: waiters may look now

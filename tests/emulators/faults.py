@@ -138,11 +138,17 @@ class FaultInjector:
         with self._lock:
             return [f for f in self._faults if f.remaining > 0]
 
-    def take(self, method: str, params: dict[str, Any]) -> Fault | None:
-        """The first armed fault for this call, consuming one of its uses."""
+    def take(
+        self, method: str, params: dict[str, Any], *, after_the_call: bool = False
+    ) -> Fault | None:
+        """The first armed fault for this call, consuming one of its uses: one that stands
+        in for the call, or (``after_the_call``) one that spoils the answer of a call that
+        is performed — asked for only once the call passed authentication and the rate
+        limit, so that a call answered 429 does not use up a "late" post that never took
+        effect."""
         with self._lock:
             for fault in self._faults:
-                if fault.applies(method, params):
+                if fault.after_the_call == after_the_call and fault.applies(method, params):
                     fault.remaining -= 1
                     return fault
             return None

@@ -223,3 +223,17 @@ def test_a_reshaped_answer_is_what_the_call_returns_after_it_took_effect(slack_e
     assert set(answer) == {"result"} and answer["result"]["ok"]
     assert slack_emulator.last_message("C1").text == "x"
     assert post(slack_emulator, "C1", "y")["ok"]  # once only
+
+
+def test_a_call_answered_429_does_not_use_up_a_late_answer(slack_emulator):
+    """A "late" post is one that took effect: a rate-limited call never did (the crash
+    tests count on every held post being on the platform)."""
+    slack_emulator.add_channels("C1", "C2")
+    slack_emulator.limits.set("per_channel", burst=1)
+    assert post(slack_emulator, "C1", "fills the bucket")["ok"]
+    held = slack_emulator.faults.late("chat.postMessage", seconds=0.2)
+    assert post(slack_emulator, "C1", "refused") == {"ok": False, "error": "ratelimited"}
+    assert held.remaining == 1
+    assert post(slack_emulator, "C2", "held, then answered")["ok"]
+    assert held.remaining == 0
+    assert "answer held" in (slack_emulator.last_call("chat.postMessage").fault or "")
