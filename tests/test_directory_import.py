@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.models import Lead, Offer, Partner, Rep
-from tests.support.cli import EXAMPLES, db_session, leadbot
+from tests.support.cli import EXAMPLES, db_session, leadbot, leadbot_process
 
 PARTNER_HEADER = (
     "id,name,tier,certifications,employees,annual_revenue_eur,country,postal_code,lat,lon,"
@@ -373,3 +373,18 @@ def test_partner_lead_inbox_column(database_url: str, tmp_path: Path) -> None:
     partners = _partners(database_url)
     assert partners["P-M1"].email == "leads@mail.example"
     assert partners["P-M2"].email is None
+
+
+def test_a_directory_imported_before_any_products_are_configured_says_so(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A first try with a config file that has no [[products]] yet: the error says what is
+    missing instead of listing an empty "known: " for every cell."""
+    config = tmp_path / "no-products.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    result = leadbot_process("partners", "import", str(EXAMPLES / "partners.csv"), config=config)
+    assert result.returncode == 1
+    expected = "line 2, products: 'X200' is not a product id from [[products]]: none are configured"
+    assert expected in result.stderr
+    assert "(known: )" not in result.stderr
+    assert not _partners(database_url)

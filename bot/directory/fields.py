@@ -146,6 +146,8 @@ def choice(cell: str, allowed: list[str] | tuple[str, ...], what: str) -> str:
     for option in allowed:
         if cell.casefold() == option.casefold():
             return option
+    if not allowed:  # e.g. a directory imported before any [[products]] are configured
+        raise CellError(f"{cell!r} is not a {what}: none are configured yet")
     raise CellError(f"{cell!r} is not a {what} (known: {', '.join(allowed)})")
 
 
