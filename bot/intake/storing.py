@@ -35,12 +35,10 @@ async def store_batch(
     stored by then.)
     """
     if len(leads) == 1:
-        try:
-            return [await store_alone(runtime, leads[0], actor)]
-        except Exception as exc:
-            if unavailable(exc):
-                raise
-            return [exc]
+        result = await _alone_or_error(runtime, leads[0], actor)
+        if isinstance(result, Exception) and unavailable(result):
+            raise result  # the whole batch failed: the leads queued behind it fail too
+        return [result]
     results: list[IntakeResult | BaseException] = []
     try:
         async with runtime.uow() as uow:
