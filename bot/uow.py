@@ -116,6 +116,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         now = self.clock.now()
+        await self.outbox.write_held()
         await self.changes.stamp(now)
         await self.webhooks.write(self.session, now)
         delivery = seen.pending_mark()  # a platform delivery being applied: seen with its work
@@ -134,7 +135,7 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self.outbox.written = False
+        self.outbox.forget()
         self.changes.forget()
         self.webhooks.forget()
         self.webhooks.written = False

@@ -9,7 +9,7 @@ sender (``bot/delivery/sender.py``) delivers the rows.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,47 @@ class OutboxWriter:
         self.written = False
         """Whether rows were queued (the sender is woken after the commit)."""
         self._turns: dict[tuple[int | None, int], int] = {}
+        self._groups = 0
+        self._held: list[dict[str, Any]] = []
+
+    @contextlib.asynccontextmanager
+    async def grouped(self) -> AsyncIterator[None]:
+        """Hold the rows enqueued inside and insert them in one statement at the end.
+
+        A lead's intake queues three notices or more (new lead, teasers, offered); a batch
+        of leads many times that, and each was an INSERT of its own. Only for work that
+        does not read the outbox back before the group ends. Groups nest: the outermost
+        one writes. If the body raises, the rows stay held: :meth:`write_held` (called by
+        the commit) writes them, a rollback forgets them."""
+        self._groups += 1
+        try:
+            yield
+        except BaseException:
+            self._groups -= 1
+            raise
+        self._groups -= 1
+        if not self._groups:
+            await self.write_held()
+
+    async def write_held(self) -> None:
+        """Insert the rows a group held back (before the commit, and at a group's end)."""
+        rows, self._held = self._held, []
+        if rows:
+            await self._insert(rows)
+
+    def forget(self) -> None:
+        """Drop held rows (the transaction was rolled back)."""
+        self._held = []
+        self.written = False
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> None:
+        session = self._session
+        # The rows refer to nothing but their lead: unless a lead is waiting to be
+        # stored, the other pending changes need not be flushed before them.
+        waiting = any(isinstance(o, Lead) for o in session.sync_session.new)
+        with contextlib.nullcontext() if waiting else session.no_autoflush:
+            await session.execute(insert(_OUTBOX), rows)
+        self.written = True
 
     async def load_partners(self, partner_ids: list[str]) -> None:
         """Read these partners in one statement, so that enqueueing a notice to each of
@@ -140,14 +181,10 @@ class OutboxWriter:
             }
             for platform, address in sorted((await self.addresses(audience)).items())
         ]
-        if rows:
-            session = self._session
-            # The rows refer to nothing but their lead: unless a lead is waiting to be
-            # stored, the other pending changes need not be flushed before them.
-            waiting = any(isinstance(o, Lead) for o in session.sync_session.new)
-            with contextlib.nullcontext() if waiting else session.no_autoflush:
-                await session.execute(insert(_OUTBOX), rows)
-            self.written = True
+        if self._groups:
+            self._held.extend(rows)
+        elif rows:
+            await self._insert(rows)
         return len(rows)
 
     async def staff(self, event: str, lead_id: int | None = None, **params: Any) -> None:

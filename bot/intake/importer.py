@@ -57,19 +57,20 @@ async def import_leads(
 ) -> LeadImportSummary:
     """Receive every lead in ``uow``; the caller commits (or rolls back for a dry run)."""
     summary = LeadImportSummary()
-    for position, lead in enumerate(leads):
-        try:
-            result = await receive(uow, lead, actor)
-        except Gone as exc:  # refused before anything was written for this lead
-            summary.skipped.append((position, str(exc)))
+    async with uow.outbox.grouped():  # the notices of all these leads in one statement
+        for position, lead in enumerate(leads):
+            try:
+                result = await receive(uow, lead, actor)
+            except Gone as exc:  # refused before anything was written for this lead
+                summary.skipped.append((position, str(exc)))
+                if advance:
+                    advance()
+                continue
+            if result.created:
+                summary.new += 1
+                summary.statuses[result.status] += 1
+            else:
+                summary.known += 1
             if advance:
                 advance()
-            continue
-        if result.created:
-            summary.new += 1
-            summary.statuses[result.status] += 1
-        else:
-            summary.known += 1
-        if advance:
-            advance()
     return summary

@@ -154,7 +154,14 @@ def build_lead(data: LeadIn, now: datetime) -> tuple[Lead, LeadPersonalData]:
 
 
 async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
-    """Store ``data`` and route it. The caller commits."""
+    """Store ``data`` and route it. The caller commits.
+
+    Its notices (new lead, teasers, offered) go into the outbox in one statement."""
+    async with uow.outbox.grouped():
+        return await _store(uow, data, actor)
+
+
+async def _store(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
     lead, personal = build_lead(data, uow.clock.now())
     known = await _known(uow, data, personal.contact_email, personal.domain)
     if known.existing is not None:

@@ -41,7 +41,7 @@ async def store_batch(
         return [result]
     results: list[IntakeResult | BaseException] = []
     try:
-        async with runtime.uow() as uow:
+        async with runtime.uow() as uow, uow.outbox.grouped():
             for lead in leads:
                 try:
                     results.append(await receive(uow, lead, actor))
