@@ -126,12 +126,15 @@ def _forget_directory_on_change(session: Session, _context: Any, _instances: Any
 
     Other processes notice through the (count, latest ``updated_at``) key.
     """
-    cache = session.info.get("cache")
-    if cache is None or DIRECTORY_CACHE not in cache:
+    info = session.info
+    cache = info.get("cache")
+    if (cache is None or DIRECTORY_CACHE not in cache) and _TRANSACTION_STAMP not in info:
         return
     if any(isinstance(o, Partner) for o in (*session.new, *session.dirty, *session.deleted)):
-        cache.pop(DIRECTORY_CACHE, None)
-        cache.pop(INDEX_CACHE, None)
+        info.pop(_TRANSACTION_STAMP, None)
+        if cache is not None:
+            cache.pop(DIRECTORY_CACHE, None)
+            cache.pop(INDEX_CACHE, None)
 
 
 async def _static_partners(uow: UnitOfWork) -> tuple[Any, list[_StaticPartner]]:
@@ -231,6 +234,7 @@ def _stamp_query() -> Select[Any]:
 
 
 _STAMP = _stamp_query()  # built once: it runs for every lead
+_TRANSACTION_STAMP = "matching.stamp"
 
 
 async def _state_stamp(uow: UnitOfWork) -> tuple[Any, ...]:
@@ -246,6 +250,25 @@ async def _state_stamp(uow: UnitOfWork) -> tuple[Any, ...]:
     """
     row = (await uow.session.execute(_STAMP)).one()
     return ("stamp", *row)
+
+
+async def _transaction_stamp(uow: UnitOfWork) -> tuple[Any, ...]:
+    """:func:`_state_stamp`, read once per transaction while it changes no partner.
+
+    A batch of API leads or an import matches many leads in one transaction; they create
+    leads without owners, which the stamp does not count, so one read serves them all.
+    On SQLite the transaction holds the write lock: nobody else commits meanwhile. On
+    PostgreSQL a claim another process commits during the batch is seen from the next
+    transaction on — as if the batch had run a few milliseconds earlier (a claim checks
+    the partner's capacity itself)."""
+    session = uow.session.sync_session
+    transaction = session.get_transaction()
+    held = session.info.get(_TRANSACTION_STAMP)
+    if held is not None and held[0] is transaction:
+        return held[1]  # type: ignore[no-any-return]
+    stamp = await _state_stamp(uow)
+    session.info[_TRANSACTION_STAMP] = (session.get_transaction(), stamp)
+    return stamp
 
 
 async def partner_index(uow: UnitOfWork) -> PartnerIndex:
@@ -270,7 +293,7 @@ async def partner_index(uow: UnitOfWork) -> PartnerIndex:
             frozenset(outcomes.items()),
         )
     else:
-        key = (await _state_stamp(uow), today)
+        key = (await _transaction_stamp(uow), today)
     cached = uow.cache.get(INDEX_CACHE)
     if cached is not None and cached[0] == key and cached[1].rules is rules:
         return cached[1]  # type: ignore[no-any-return]
