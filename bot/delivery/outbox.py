@@ -54,6 +54,19 @@ async def rep_at_address(session: AsyncSession, platform: Platform, address: str
 _OUTBOX = OutboxMessage.__table__
 
 
+class IdOf:
+    """A payload value: the id of a row that was added but may not be flushed yet.
+
+    Read when the notice is written, after a flush. A wave's teasers name their offers;
+    with this, intake need not flush the offers to learn their ids: they are written
+    with everything else the lead changed (one flush less per lead)."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+
+
 class OutboxWriter:
     """Enqueues notices through one transaction's session."""
 
@@ -106,6 +119,13 @@ class OutboxWriter:
 
     async def _insert(self, rows: list[dict[str, Any]]) -> None:
         session = self._session
+        if any(isinstance(v, IdOf) for row in rows for v in row["payload"].values()):
+            await session.flush()  # the rows named get their ids
+            for row in rows:
+                payload = row["payload"]
+                row["payload"] = {
+                    k: v.row.id if isinstance(v, IdOf) else v for k, v in payload.items()
+                }
         # The rows refer to nothing but their lead: unless a lead is waiting to be
         # stored, the other pending changes need not be flushed before them.
         waiting = any(isinstance(o, Lead) for o in session.sync_session.new)
@@ -113,11 +133,23 @@ class OutboxWriter:
             await session.execute(insert(_OUTBOX), rows)
         self.written = True
 
+    def _lookup(self) -> contextlib.AbstractContextManager[Any]:
+        """Reading a partner or rep flushes nothing, unless one is waiting to be stored.
+
+        What else is pending (a lead's offers and events) does not change the addresses;
+        flushing it here, between a wave's teasers, was a flush per lead."""
+        new = self._session.sync_session.new
+        if any(isinstance(o, (Partner, Rep)) for o in new):
+            return contextlib.nullcontext()
+        return self._session.no_autoflush
+
     async def load_partners(self, partner_ids: list[str]) -> None:
         """Read these partners in one statement, so that enqueueing a notice to each of
         them (a wave's teasers) finds them in the session instead of one read apiece."""
         if len(partner_ids) > 1:
-            (await self._session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))).all()
+            with self._lookup():
+                query = select(Partner).where(Partner.id.in_(partner_ids))
+                (await self._session.scalars(query)).all()
 
     async def addresses(self, audience: Audience) -> dict[Platform, str]:
         chats = self._chats
@@ -149,6 +181,12 @@ class OutboxWriter:
             if (address := chat.staff_address(self._settings))
         }
 
+    async def _addresses(self, audience: Audience) -> dict[Platform, str]:
+        if isinstance(audience, ToStaff):
+            return await self.addresses(audience)
+        with self._lookup():
+            return await self.addresses(audience)
+
     async def enqueue(
         self,
         audience: Audience,
@@ -179,7 +217,7 @@ class OutboxWriter:
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for platform, address in sorted((await self.addresses(audience)).items())
+            for platform, address in sorted((await self._addresses(audience)).items())
         ]
         if self._groups:
             self._held.extend(rows)

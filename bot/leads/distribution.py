@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from bot.actors import Actor
 from bot.content.anonymize import teaser_facts
 from bot.delivery.notices import NoticeKind, ToPartner
+from bot.delivery.outbox import IdOf
 from bot.directory.snapshot import decide
 from bot.leads.events import change_status, record
 from bot.matching import Decision, next_wave
@@ -92,14 +93,13 @@ async def _offer(
         for i, d in enumerate(decisions)
     ]
     uow.session.add_all(offers)
-    await uow.session.flush()
     await uow.outbox.load_partners([offer.partner_id for offer in offers])
     for offer in offers:
         await uow.outbox.enqueue(
             ToPartner(offer.partner_id),
             NoticeKind.TEASER,
             {
-                "offer_id": offer.id,
+                "offer_id": IdOf(offer),  # flushed when the teaser is written
                 "wave": wave,
                 "expires_at": expires_at.isoformat(),
                 "facts": facts,
