@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from bot.matching import Recent
 from bot.models import Lead, Offer
@@ -34,37 +34,42 @@ async def recent_activity(
     if partner_ids is not None and len(partner_ids) <= RECENT_BY_ID_LIMIT:
         if not partner_ids:
             return {}
-        params = {"since": since, "ids": sorted(partner_ids)}
-        offers = await uow.session.execute(_RECENT_OFFERS_OF, params)
-        wins = dict((await uow.session.execute(_RECENT_WINS_OF, params)).all())
+        rows = await uow.session.execute(_RECENT_OF, {"since": since, "ids": sorted(partner_ids)})
     else:
-        offers = await uow.session.execute(_RECENT_OFFERS, {"since": since})
-        wins = dict((await uow.session.execute(_RECENT_WINS, {"since": since})).all())
-    found: dict[str, Recent] = {}
-    for partner_id, count, latest in offers.all():
-        last = _aware(latest).timestamp() if latest is not None else None
-        found[partner_id] = Recent(int(count), int(wins.pop(partner_id, 0)), last)
-    for partner_id, count in wins.items():
-        found[str(partner_id)] = Recent(0, int(count), None)
+        rows = await uow.session.execute(_RECENT, {"since": since})
+    offers: dict[str, tuple[int, float | None]] = {}
+    wins: dict[str, int] = {}
+    for partner_id, count, latest, is_win in rows.all():
+        if is_win:
+            wins[str(partner_id)] = int(count)
+        else:
+            offers[partner_id] = (int(count), _aware(latest).timestamp() if latest else None)
+    found = {pid: Recent(count, wins.pop(pid, 0), last) for pid, (count, last) in offers.items()}
+    found.update((pid, Recent(0, count, None)) for pid, count in wins.items())
     return found
 
 
-# Built once: fairness asks for every lead.
+# Built once: fairness asks for every lead. Offers and wins in one statement (a round
+# trip less per lead); the last column tells the two kinds of row apart.
 _RECENT_OFFERS = (
-    select(Offer.partner_id, func.count(), func.max(Offer.created_at))
+    select(Offer.partner_id, func.count(), func.max(Offer.created_at), literal(False))
     .where(Offer.created_at >= bindparam("since", type_=Offer.created_at.type))
     .group_by(Offer.partner_id)
 )
 _RECENT_WINS = (
-    select(Lead.owner_partner_id, func.count())
+    select(Lead.owner_partner_id, func.count(), null(), literal(True))
     .where(
         Lead.claimed_at >= bindparam("since", type_=Lead.claimed_at.type),
         Lead.owner_partner_id.is_not(None),
     )
     .group_by(Lead.owner_partner_id)
 )
-_RECENT_OFFERS_OF = _RECENT_OFFERS.where(Offer.partner_id.in_(bindparam("ids", expanding=True)))
-_RECENT_WINS_OF = _RECENT_WINS.where(Lead.owner_partner_id.in_(bindparam("ids", expanding=True)))
+_IDS = bindparam("ids", expanding=True)
+_RECENT = union_all(_RECENT_OFFERS, _RECENT_WINS)
+_RECENT_OF = union_all(
+    _RECENT_OFFERS.where(Offer.partner_id.in_(_IDS)),
+    _RECENT_WINS.where(Lead.owner_partner_id.in_(_IDS)),
+)
 
 
 def _aware(moment: datetime) -> datetime:
