@@ -19,10 +19,12 @@ opened the private chat") is kept out of the mark with :func:`aside`.
 
 Inside one process an in-flight map keeps the same delivery from running twice at the same
 moment (a retry arriving while the first attempt still works): the second waits for the
-first, and is processed only if the first failed. Across processes the row's primary key is the judge; two
-processes applying the same delivery at the very same moment both run it (the insert
-ignores the conflict), which the idempotent services make harmless — see
-docs/architecture.md. Rows older than :data:`KEEP` are purged by the scheduler.
+first, and is processed only if the first failed. Across processes the row's primary key is
+the judge: when two processes apply the same delivery at the same moment, the commit that
+carries the mark finds the other's mark (on PostgreSQL it waits for the other transaction
+to end), rolls its own work back and raises :class:`AlreadyApplied`; the delivery counts
+as a repeated one there (see docs/architecture.md). Rows older than :data:`KEEP` are purged
+by the scheduler.
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ KEEP = timedelta(days=2)
 an unanswered update for 24 hours, Slack retries within minutes)."""
 
 PURGE_EVERY = timedelta(hours=1)
+
+
+class AlreadyApplied(Exception):
+    """Another process applied this delivery first; this one's work was rolled back."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"delivery {key} was applied by another process")
+        self.key = key
 
 
 @dataclass
@@ -97,16 +107,18 @@ def aside() -> Iterator[None]:
             applying.aside -= 1
 
 
-async def mark_in(session: AsyncSession, key: str | Sequence[str], now: datetime) -> None:
-    """Insert the mark(s) in ``session``'s transaction; an existing mark is left as it is."""
+async def mark_in(session: AsyncSession, key: str | Sequence[str], now: datetime) -> int:
+    """Insert the mark(s) in ``session``'s transaction; an existing mark is left as it is.
+
+    How many were new. On PostgreSQL a mark another transaction is inserting right now
+    waits for that transaction: it counts as new only if the other one rolled back."""
     keys = [key] if isinstance(key, str) else list(key)
     values = [{"key": one, "seen_at": now} for one in keys]
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(SeenDelivery).values(values).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(SeenDelivery).values(values).on_conflict_do_nothing()
-    await session.execute(statement)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(SeenDelivery).values(values).on_conflict_do_nothing()
+    inserted = await session.scalars(statement.returning(SeenDelivery.key))
+    return len(inserted.all())
 
 
 _SEEN_AMONG = select(SeenDelivery.key).where(
@@ -162,6 +174,8 @@ class SeenDeliveries:
             token = _current.set(applying)
             try:
                 await work()
+            except AlreadyApplied:
+                return False  # another process was first: its work stands, this one's not
             finally:
                 _current.reset(token)
             if not applying.marked:

@@ -120,8 +120,9 @@ class UnitOfWork:
         await self.changes.stamp(now)
         await self.webhooks.write(self.session, now)
         delivery = seen.pending_mark()  # a platform delivery being applied: seen with its work
-        if delivery is not None:
-            await seen.mark_in(self.session, delivery, now)
+        if delivery is not None and not await seen.mark_in(self.session, delivery, now):
+            await self.rollback()  # another process applied it meanwhile: its work stands
+            raise seen.AlreadyApplied(delivery)
         await self.session.commit()
         if delivery is not None:
             seen.marked(delivery)

@@ -37,6 +37,7 @@ from bot.handlers.telegram.limits import flood_limits, log_failure, seconds
 from bot.handlers.telegram.updates import Person
 from bot.models import Platform
 from bot.runtime import Runtime
+from bot.seen import AlreadyApplied
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,9 @@ class TelegramBot:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else "?"
+        if isinstance(context.error, AlreadyApplied):  # not a failure: a repeat, undone
+            log.info("telegram update %s: applied by another process first", update_id)
+            return
         log_failure(log, f"telegram update {update_id}", context.error)
 
     async def identify(self, person: Person) -> Identity:
