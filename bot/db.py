@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
 
 from bot import aiosqlite_fix, dbfaults, sqlite_hops
 from bot.config import ConfigError, DatabaseSettings
@@ -90,6 +91,16 @@ def is_sqlite(url: str) -> bool:
 
 
 def _sqlite_setup(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+    # SQLite numbers the rows of one multi-row INSERT in the order of its VALUES (each new
+    # rowid is the table's largest plus one, or the next of AUTOINCREMENT's sequence), so
+    # the integer primary key can match the RETURNING rows to the objects, as on MySQL.
+    # SQLAlchemy does not assume it for SQLite (RETURNING's row order is unspecified) and
+    # then inserts every new object with an INSERT of its own: a lead's events, a batch's
+    # offers and timers. With it, the objects of one table in one flush are one INSERT.
+    sync_engine.dialect.insertmanyvalues_implicit_sentinel = (
+        InsertmanyvaluesSentinelOpts.AUTOINCREMENT
+    )
+
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
