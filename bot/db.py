@@ -93,11 +93,11 @@ def is_sqlite(url: str) -> bool:
 def _sqlite_setup(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     # SQLite numbers the rows of one multi-row INSERT in the order of its VALUES (each new
     # rowid is the table's largest plus one, or the next of AUTOINCREMENT's sequence; only
-    # a table whose largest rowid reached 2**63 - 1 would get random ones), so
-    # the integer primary key can match the RETURNING rows to the objects, as on MySQL.
-    # SQLAlchemy does not assume it for SQLite (RETURNING's row order is unspecified) and
-    # then inserts every new object with an INSERT of its own: a lead's events, a batch's
-    # offers and timers. With it, the objects of one table in one flush are one INSERT.
+    # a table whose largest rowid reached 2**63 - 1 would get random ones), so the integer
+    # primary key can match the RETURNING rows to the objects, as on MySQL. SQLAlchemy does
+    # not assume it for SQLite (RETURNING's row order is unspecified) and then inserts
+    # every new object with an INSERT of its own: a lead's events, a wave's offers. With
+    # it, the objects of one table in one flush are one INSERT (tests/test_insert_ids.py).
     sync_engine.dialect.insertmanyvalues_implicit_sentinel = (
         InsertmanyvaluesSentinelOpts.AUTOINCREMENT
     )
