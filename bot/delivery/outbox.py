@@ -154,7 +154,8 @@ class OutboxWriter:
     async def addresses(self, audience: Audience) -> dict[Platform, str]:
         chats = self._chats
         if isinstance(audience, ToPartner):
-            partner = await self._session.get(Partner, audience.partner_id)
+            with self._lookup():
+                partner = await self._session.get(Partner, audience.partner_id)
             if partner is None:
                 return {}
             return {
@@ -163,7 +164,8 @@ class OutboxWriter:
                 if (address := chat.partner_address(partner))
             }
         if isinstance(audience, ToRep):
-            rep = await self._session.get(Rep, audience.rep_id)
+            with self._lookup():
+                rep = await self._session.get(Rep, audience.rep_id)
             if rep is None:
                 return {}
             if audience.platform is not None and audience.platform in chats:
@@ -180,12 +182,6 @@ class OutboxWriter:
             for platform, chat in chats.items()
             if (address := chat.staff_address(self._settings))
         }
-
-    async def _addresses(self, audience: Audience) -> dict[Platform, str]:
-        if isinstance(audience, ToStaff):
-            return await self.addresses(audience)
-        with self._lookup():
-            return await self.addresses(audience)
 
     async def enqueue(
         self,
@@ -217,7 +213,7 @@ class OutboxWriter:
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for platform, address in sorted((await self._addresses(audience)).items())
+            for platform, address in sorted((await self.addresses(audience)).items())
         ]
         if self._groups:
             self._held.extend(rows)
