@@ -1,0 +1,142 @@
+"""Settings of what leadbot runs on: database, Redis, its HTTP server, the outbox sender."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+
+from bot.config.base import Section, secret_field
+
+
+class DatabaseSettings(Section):
+    """Where the data lives, and how long leadbot waits for it (docs/configuration.md).
+
+    The timeouts exist so that a stalled or unreachable database gives a quick, clear
+    ``503`` instead of requests that hang as long as the stall (docs/database-outages.md).
+    """
+
+    url: str = "sqlite:///leadbot.db"
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1, le=500, description="connections kept open")
+    max_overflow: int | None = Field(
+        default=None, ge=0, le=500, description="extra connections under load; unset: pool_size"
+    )
+    statement_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=86_400,
+        description="PostgreSQL: the server cancels a statement running longer",
+    )
+    command_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=86_400,
+        description="PostgreSQL: leadbot gives up waiting for any answer (a frozen network); "
+        "unset: statement_timeout_seconds + 1",
+    )
+    connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=600, description="PostgreSQL: opening a connection, login included"
+    )
+    pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=600, description="waiting for a free connection of the pool"
+    )
+    sqlite_busy_timeout_seconds: float = Field(
+        default=5.0, ge=0, le=600, description="SQLite: waiting for another writer's lock"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _common_url_forms(cls, data: Any) -> Any:
+        """``postgres://…`` (what many hosts hand out) means ``postgresql://…``."""
+        if isinstance(data, dict) and isinstance(data.get("url"), str):
+            url = data["url"].strip()
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url[len("postgres://") :]
+            data = {**data, "url": url}
+        return data
+
+    @property
+    def overflow(self) -> int:
+        """Connections allowed beyond ``pool_size``: the pool never holds more than the sum."""
+        return self.pool_size if self.max_overflow is None else self.max_overflow
+
+    @property
+    def command_timeout(self) -> float:
+        """The client-side limit: a little above the server's, so that a merely slow
+        statement is cancelled cleanly by the server first and keeps its connection."""
+        if self.command_timeout_seconds is not None:
+            return self.command_timeout_seconds
+        return self.statement_timeout_seconds + 1.0
+
+    @model_validator(mode="after")
+    def _timeouts(self) -> DatabaseSettings:
+        if (
+            self.command_timeout_seconds is not None
+            and self.command_timeout_seconds < self.statement_timeout_seconds
+        ):
+            raise ValueError(
+                "command_timeout_seconds must not be below statement_timeout_seconds "
+                f"({self.command_timeout_seconds:g} < {self.statement_timeout_seconds:g}): "
+                "the server should cancel a slow statement before leadbot drops the connection"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _known_database(self) -> DatabaseSettings:
+        scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
+        if scheme.split("+", 1)[0] not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"url: not a database URL leadbot can use: {self.url.split('@')[-1]!r} "
+                "(sqlite:///file.db or postgresql://user@host/db)"
+            )
+        return self
+
+
+class RedisSettings(Section):
+    url: str = ""
+    key_prefix: str = "leadbot:"
+    max_connections: int = Field(
+        default=50, ge=4, le=10_000, description="pool size per process; a burst waits briefly"
+    )
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = Field(
+        default="", description="base of links leadbot sends out; empty: http://host:port"
+    )
+    api_token: SecretStr | None = secret_field("LEADBOT_SERVER__API_TOKEN")
+    tombstone_key: SecretStr | None = secret_field("LEADBOT_SERVER__TOMBSTONE_KEY")
+
+    @model_validator(mode="after")
+    def _check_public_url(self) -> ServerSettings:
+        url = self.public_url
+        if url and (not url.startswith(("https://", "http://")) or url[-3:] == "://"):
+            raise ValueError(f"public_url: not an http(s) URL: {url!r}")
+        return self
+
+    def base_url(self) -> str:
+        """Where people reach this server: ``public_url``, else ``http://host:port``."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+
+class OutboxSettings(Section):
+    """The outbox sender (docs/lifecycle.md, "The outbox"; docs/configuration.md)."""
+
+    batch_size: int = Field(default=100, ge=1, description="rows claimed at most per pass")
+    max_in_flight: int = Field(
+        default=32, ge=1, le=1000, description="messages on their way per platform and process"
+    )
+    max_backoff_seconds: float = Field(default=900, gt=0)
+    poll_seconds: float = Field(default=2.0, gt=0)
+    lock_seconds: float = Field(
+        default=6, ge=1, description="lease of a row being sent; renewed while its holder lives"
+    )
+    staff_summary_after: int = Field(
+        default=20, ge=0, description="staff messages waiting before one summary replaces them"
+    )

@@ -1,0 +1,160 @@
+"""Reading the settings: the TOML file, overlaid with the environment, validated."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from bot.config.base import ConfigError
+from bot.config.settings import Settings
+
+ENV_PREFIX = "LEADBOT_"
+CONFIG_ENV = "LEADBOT_CONFIG"
+DEFAULT_CONFIG = "bot.toml"
+
+
+def _secret_fields(model: type[BaseModel]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("secret"):
+            out[name] = str(extra["env"])
+    return out
+
+
+def _section_model(section: str) -> type[BaseModel] | None:
+    field = Settings.model_fields.get(section)
+    if field is None:
+        return None
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _parse_env_value(raw: str, annotation: Any) -> Any:
+    """Environment values are strings; lists and tables are written in TOML syntax."""
+    if annotation in (str, SecretStr, SecretStr | None) or annotation == str | None:
+        return raw
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _overlay_environment(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section, sep, key = rest.partition("__")
+        if not sep:
+            # Not ours (e.g. LEADBOT_TEST_BACKENDS) — unless it looks like a setting with a
+            # single underscore by mistake, such as LEADBOT_SLACK_ENABLED.
+            head = rest.split("_", 1)[0]
+            if _section_model(head) is not None:
+                raise ConfigError(
+                    f"unknown setting in the environment: {name} "
+                    f"(sections and keys are separated by two underscores: "
+                    f"LEADBOT_{head.upper()}__{rest[len(head) + 1 :].upper()})"
+                )
+            continue
+        model = _section_model(section)
+        if model is None or key not in model.model_fields:
+            raise ConfigError(
+                f"unknown setting in the environment: {name} "
+                f"(expected LEADBOT_<SECTION>__<KEY>, e.g. LEADBOT_SLACK__ENABLED)"
+            )
+        annotation = model.model_fields[key].annotation
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"{section}: must be a table")
+        data[section][key] = _parse_env_value(raw, annotation)
+
+
+def _reject_file_secrets(data: Mapping[str, Any], path: Path) -> None:
+    for section, values in data.items():
+        model = _section_model(section)
+        if model is None or not isinstance(values, Mapping):
+            continue
+        for key, env in _secret_fields(model).items():
+            if key in values:
+                raise ConfigError(
+                    f"{path}: {section}.{key} is a secret and must not be in the file; "
+                    f"set the environment variable {env} instead"
+                )
+
+
+def _webhook_secrets(data: dict[str, Any], environ: Mapping[str, str], path: Path) -> None:
+    """Each ``[[webhooks]]`` secret from the variable its ``secret_env`` names, never the file."""
+    hooks = data.get("webhooks")
+    if not isinstance(hooks, list):
+        return
+    for i, hook in enumerate(hooks):
+        if not isinstance(hook, dict):
+            continue
+        if "secret" in hook:
+            raise ConfigError(
+                f"{path}: webhooks[{i}].secret is a secret and must not be in the file; "
+                "name an environment variable with secret_env instead"
+            )
+        name = hook.get("secret_env")
+        if isinstance(name, str) and environ.get(name):
+            hook["secret"] = environ[name]
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration ({source}):"]
+    for problem in err.errors():
+        loc = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"  {loc}: {message}")
+    return "\n".join(lines)
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    must_exist: bool | None = None,
+) -> Settings:
+    """Load and validate settings; raise :class:`ConfigError` naming what is wrong.
+
+    A missing file is fine when no path was asked for explicitly (defaults apply); an
+    explicitly requested file (``--config`` or ``LEADBOT_CONFIG``) must exist.
+    """
+    environ = os.environ if environ is None else environ
+    explicit = path or environ.get(CONFIG_ENV)
+    file = Path(explicit) if explicit else Path(DEFAULT_CONFIG)
+    if must_exist is None:
+        must_exist = bool(explicit)
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+        _reject_file_secrets(data, file)
+    elif must_exist:
+        raise ConfigError(f"config file not found: {file}")
+    _overlay_environment(data, environ)
+    _webhook_secrets(data, environ, file)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, str(file))) from None

@@ -1,0 +1,75 @@
+"""All of leadbot's settings: one section per part, checked against each other."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from bot.config.base import Section
+from bot.config.distribution import DistributionSettings, MatchingSettings, Product
+from bot.config.infrastructure import (
+    DatabaseSettings,
+    OutboxSettings,
+    RedisSettings,
+    ServerSettings,
+)
+from bot.config.platforms import (
+    ConsoleSettings,
+    EmailSettings,
+    SlackSettings,
+    StaffSettings,
+    TelegramSettings,
+)
+from bot.config.staff_tools import (
+    CockpitSettings,
+    ContentSettings,
+    NewsSettings,
+    ReportsSettings,
+)
+from bot.config.webhooks import WebhookEndpoint, WebhookSenderSettings
+
+
+class Settings(Section):
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    server: ServerSettings = ServerSettings()
+    slack: SlackSettings = SlackSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    email: EmailSettings = EmailSettings()
+    staff: StaffSettings = StaffSettings()
+    distribution: DistributionSettings = DistributionSettings()
+    matching: MatchingSettings = MatchingSettings()
+    products: list[Product] = []
+    outbox: OutboxSettings = OutboxSettings()
+    news: NewsSettings = NewsSettings()
+    content: ContentSettings = ContentSettings()
+    reports: ReportsSettings = ReportsSettings()
+    cockpit: CockpitSettings = CockpitSettings()
+    webhooks: list[WebhookEndpoint] = []
+    webhook_sender: WebhookSenderSettings = WebhookSenderSettings()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        names = [hook.name for hook in self.webhooks]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"webhooks[{i}].name: duplicate webhook name {name!r}")
+        levels = [level.lower() for level in self.matching.certification_levels]
+        seen: set[str] = set()
+        for i, product in enumerate(self.products):
+            if product.id in seen:
+                raise ValueError(f"products[{i}].id: duplicate product id {product.id!r}")
+            seen.add(product.id)
+            if product.min_certification.lower() not in levels:
+                raise ValueError(
+                    f"products[{i}].min_certification: {product.min_certification!r} is not "
+                    f"one of matching.certification_levels {levels}"
+                )
+        return self
+
+    def product(self, product_id: str) -> Product | None:
+        return next((p for p in self.products if p.id == product_id), None)
+
+    def with_console(self) -> Settings:
+        """The same settings with the console platform switched on."""
+        return self.model_copy(update={"console": ConsoleSettings(enabled=True)})

@@ -1,0 +1,107 @@
+"""Settings of the signed lead events sent to a CRM (``[[webhooks]]``, docs/crm.md)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+
+from bot.config.base import Section
+from bot.models.enums import LeadStatus
+
+WEBHOOK_EVENTS: tuple[str, ...] = (
+    *(f"lead.{status.value}" for status in LeadStatus),
+    "lead.follow_up_set",
+)
+"""Every event a webhook can subscribe to: one per lifecycle state, plus the follow-up."""
+TEST_EVENT = "webhook.test"
+_WEBHOOK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_webhook_url(url: str) -> str | None:
+    """What is wrong with a webhook URL, or None: https, or http only to this machine."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme not in ("https", "http") or not host:
+        return "must be an https:// URL (http:// only for localhost)"
+    if parts.scheme == "http" and not _loopback(host):
+        return "plain http is allowed only for localhost (127.0.0.1, ::1); use https://"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user name or password; the signature authenticates leadbot"
+    if parts.fragment:
+        return "must not have a #fragment"
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        return "must not contain spaces or control characters"
+    return None
+
+
+class WebhookEndpoint(Section):
+    """One receiver of signed lead events (``[[webhooks]]``, docs/crm.md).
+
+    The signing secret is read from the environment variable named by ``secret_env``
+    (``whsec_`` + base64, as the Standard Webhooks specification has it); ``leadbot serve``
+    refuses to start while it is missing or malformed.
+    """
+
+    name: str
+    url: str
+    events: list[str] = Field(default=["*"], min_length=1)
+    secret_env: str = Field(min_length=1, max_length=200)
+    enabled: bool = True
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+    retry_hours: float = Field(default=72, gt=0, le=24 * 14, description="then: failed")
+    secret: SecretStr | None = Field(default=None, description="from the secret_env variable")
+
+    @model_validator(mode="after")
+    def _check(self) -> WebhookEndpoint:
+        if not _WEBHOOK_NAME.match(self.name):
+            raise ValueError(
+                f"name: {self.name!r} must be 1-32 lower-case letters, digits, '-' or '_'"
+            )
+        problem = check_webhook_url(self.url)
+        if problem:
+            raise ValueError(f"url: {problem}")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.secret_env):
+            raise ValueError(f"secret_env: {self.secret_env!r} is not an environment variable name")
+        for event in self.events:
+            if event != "*" and event not in WEBHOOK_EVENTS:
+                raise ValueError(
+                    f'events: unknown event {event!r} (known: "*", {", ".join(WEBHOOK_EVENTS)})'
+                )
+        return self
+
+    def wants(self, event_type: str) -> bool:
+        return self.enabled and ("*" in self.events or event_type in self.events)
+
+
+class WebhookSenderSettings(Section):
+    """How the webhook sender works through its outbox (one loop per ``serve`` process)."""
+
+    poll_seconds: float = Field(default=2.0, gt=0)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    concurrency: int = Field(default=32, ge=1, le=500, description="requests in flight")
+    lease_seconds: float = Field(default=120, gt=0, description="a taken row is reserved")
+    min_backoff_seconds: float = Field(default=5, gt=0)
+    max_backoff_seconds: float = Field(default=3600, gt=0)
+    max_retry_after_seconds: float = Field(default=86_400, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> WebhookSenderSettings:
+        if self.min_backoff_seconds > self.max_backoff_seconds:
+            raise ValueError("min_backoff_seconds must not exceed max_backoff_seconds")
+        return self
