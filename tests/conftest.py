@@ -15,8 +15,17 @@ from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime
 from tests.support import loopguard
-from tests.support.databases import PostgresDatabases, SqliteDatabases, backends, pg_url
+from tests.support.databases import (
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    PostgresDatabases,
+    SqliteDatabases,
+    backends,
+    pg_url,
+)
 from tests.support.factories import add_partner
+from tests.support.tcpproxy import TcpProxy, tcp_proxy
 
 pytest_plugins = ["tests.emulators.fixtures"]
 
@@ -30,6 +39,17 @@ def _pg_databases() -> Iterator[PostgresDatabases]:
     databases = PostgresDatabases()
     yield databases
     databases.close()
+
+
+@pytest.fixture
+def proxied_pg(_pg_databases: PostgresDatabases) -> Iterator[tuple[TcpProxy, str]]:
+    """A fresh migrated PostgreSQL database and the URL that reaches it through a proxy."""
+    name = _pg_databases.create()
+    try:
+        with tcp_proxy(PG_HOST, PG_PORT) as proxy:
+            yield proxy, f"postgresql://{PG_USER}@127.0.0.1:{proxy.port}/{name}"
+    finally:
+        _pg_databases.drop(name)
 
 
 @pytest.fixture(scope="session")

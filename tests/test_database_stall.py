@@ -13,7 +13,7 @@ import asyncio
 import signal
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -26,10 +26,10 @@ from bot.web.api import create_app
 from tests.conftest import SettingsFactory
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET
 from tests.emulators.slack import SlackEmulator
-from tests.support.databases import PG_HOST, PG_PORT, PG_USER, PostgresDatabases, backends
+from tests.support.databases import backends
 from tests.support.factories import add_partner, lead_payload
 from tests.support.fanout import API_TOKEN, channel, company, fanout_world, rep_user
-from tests.support.tcpproxy import TcpProxy, tcp_proxy
+from tests.support.tcpproxy import TcpProxy
 
 HANG_GUARD_SECONDS = 8.0
 DELIVERY_WAIT_SECONDS = 30.0
@@ -39,17 +39,6 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 needs_postgres = pytest.mark.skipif(
     "postgresql" not in backends(), reason="PostgreSQL is not among LEADBOT_TEST_BACKENDS"
 )
-
-
-@pytest.fixture
-def proxied_pg(_pg_databases: PostgresDatabases) -> Iterator[tuple[TcpProxy, str]]:
-    """A fresh migrated PostgreSQL database and the URL that reaches it through a proxy."""
-    name = _pg_databases.create()
-    try:
-        with tcp_proxy(PG_HOST, PG_PORT) as proxy:
-            yield proxy, f"postgresql://{PG_USER}@127.0.0.1:{proxy.port}/{name}"
-    finally:
-        _pg_databases.drop(name)
 
 
 def timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:

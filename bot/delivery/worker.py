@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.db import READ_ONLY, SHORT_READS
+from bot.dbfaults import unavailable
 from bot.delivery.ledger import Claim, Ledger
 from bot.delivery.notices import Delivery, MessageRef, NoticeView
 from bot.delivery.outcomes import Outcomes
@@ -88,9 +89,19 @@ class PlatformWorker:
         for claim in claims:
             self.held[claim.row.id] = claim
             self.busy.add(claim.row.address)
+        try:
+            resolved = await self._resolve(claims)
+        except BaseException:
+            # The database went away between the claim and the read (or the task was
+            # cancelled): nothing was sent. Letting go stops the heartbeat renewing these
+            # leases and frees the addresses, so the rows are taken again when their lease
+            # ends — by this process once the database answers, or by another.
+            for claim in claims:
+                self._let_go(claim)
+            raise
         started: list[asyncio.Task[None]] = []
         obsolete: list[Claim] = []
-        for claim, delivery in await self._resolve(claims):
+        for claim, delivery in resolved:
             if delivery is UNREADABLE:
                 started.append(self._spawn(self._unreadable(claim)))
             elif delivery is None:
@@ -135,7 +146,9 @@ class PlatformWorker:
                             out.append((claim, None))
                             continue
                         view, edit = resolved
-                except Exception:
+                except Exception as exc:
+                    if unavailable(exc) is not None:
+                        raise  # the database, not this row: the whole pass is retried
                     log.exception("outbox %s: could not be read for sending", row.id)
                     out.append((claim, UNREADABLE))
                     continue
