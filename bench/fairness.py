@@ -35,7 +35,8 @@ from bot.config import Settings
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.leads.claims import claim
-from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.progress import report_progress
+from bot.leads.status_reports import Report, StatusAction
 from bot.migrate import upgrade
 from bot.models import Channel, Offer, Platform, Rep
 from bot.runtime import Runtime

@@ -25,7 +25,8 @@ from bot.content.service import sync_library
 from bot.delivery.notices import LeadCardView, NoticeKind
 from bot.delivery.sender import OutboxSender
 from bot.leads.claims import ClaimOutcome, claim
-from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.progress import report_progress
+from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, ContentItem, Offer, Platform
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork

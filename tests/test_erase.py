@@ -13,7 +13,8 @@ from bot.delivery.sender import OutboxSender
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.leads.claims import claim
-from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.progress import report_progress
+from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, Lead, LeadEvent, LeadPersonalData, LeadStatus, Offer, Platform
 from bot.runtime import Runtime
 from tests.support.cli import config_file, leadbot_process

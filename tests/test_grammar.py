@@ -13,7 +13,7 @@ from bot.chat.grammar import ACTION_VERBS, VERBS, UsageError, parse
 from bot.chat.identity import Identity
 from bot.chat.permissions import RULES, refusal, verbs_for
 from bot.handlers.text import reply_text
-from bot.leads.progress import Report, StatusAction
+from bot.leads.status_reports import Report, StatusAction
 from bot.models import Platform
 
 TODAY = date(2026, 3, 2)

@@ -20,8 +20,9 @@ from bot.delivery.notices import NoticeKind
 from bot.delivery.sender import OutboxSender
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
-from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.progress import report_progress
 from bot.leads.staff import erase
+from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, ContentItem, NewsFeed, NewsMatch, OutboxMessage, Platform
 from bot.news.service import poll_news
 from bot.runtime import Runtime

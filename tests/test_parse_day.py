@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bot.errors import InvalidInput
-from bot.leads.progress import parse_day
+from bot.leads.status_reports import parse_day
 
 TODAY = date(2026, 12, 20)
 

@@ -14,7 +14,8 @@ from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.leads.claims import ClaimOutcome, claim
 from bot.leads.lifecycle import IllegalTransition
-from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.progress import report_progress
+from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, Lead, LeadEvent, LeadStatus, Offer, OfferStatus, Platform
 from bot.runtime import Runtime
 from tests.support.factories import add_partner, add_rep, lead_payload

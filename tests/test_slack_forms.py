@@ -12,7 +12,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.handlers.slack import modals, payloads
 from bot.handlers.slack.errors import delivery_error
-from bot.leads.progress import Report, StatusAction
+from bot.leads.status_reports import Report, StatusAction
 from tests.emulators.slack.blocks import state_values
 
 TODAY = date(2026, 3, 2)

@@ -15,8 +15,9 @@ from bot.delivery.sender import OutboxSender
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.leads.claims import ClaimOutcome, claim
-from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.progress import report_progress
 from bot.leads.scheduler import run_due_timers
+from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, Lead, LeadExclusion, LeadStatus, Offer, Partner, Platform
 from bot.runtime import Runtime
 from tests.support.factories import add_partner, add_rep, lead_payload

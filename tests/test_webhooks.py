@@ -25,8 +25,9 @@ from bot.crm.signing import check_webhooks, signed_headers, signer
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.leads.claims import claim
-from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.progress import report_progress
 from bot.leads.staff import erase
+from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, LeadEvent, Offer, Platform, WebhookDelivery, WebhookStatus
 from bot.runtime import Runtime
 from tests.conftest import SettingsFactory

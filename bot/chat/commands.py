@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.leads.progress import Report
+from bot.leads.status_reports import Report
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,7 @@ from bot.chat import commands as c
 from bot.chat.results import Reply
 from bot.errors import InvalidInput
 from bot.leads.declines import DECLINE_REASONS
-from bot.leads.progress import (
-    REASONS,
-    Report,
-    StatusAction,
-    parse_day,
-    parse_revenue,
-)
+from bot.leads.status_reports import REASONS, Report, StatusAction, parse_day, parse_revenue
 
 CONSENT_WORDS = frozenset({"consent", "einwilligung"})
 """What staff type after ``release <lead>`` to confirm consent."""

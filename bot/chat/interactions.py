@@ -34,7 +34,8 @@ from bot.errors import ServiceError
 from bot.leads.claims import ClaimOutcome, claim
 from bot.leads.declines import DeclineOutcome, decline
 from bot.leads.lifecycle import OWNED, IllegalTransition
-from bot.leads.progress import Report, StatusAction, available_actions, report_progress
+from bot.leads.progress import report_progress
+from bot.leads.status_reports import Report, StatusAction, available_actions
 from bot.models import (
     ChatMessage,
     Lead,

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.directory.availability import pause, resume
 from bot.errors import InvalidInput, ServiceError
 from bot.leads.assign import Assignment, assign
-from bot.leads.progress import parse_day
+from bot.leads.status_reports import parse_day
 from bot.models import Channel
 from bot.runtime import Runtime
 

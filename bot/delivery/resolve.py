@@ -28,7 +28,7 @@ from bot.delivery.notices import (
     TeaserView,
 )
 from bot.delivery.outbox import rep_at_address
-from bot.leads.progress import available_actions
+from bot.leads.status_reports import available_actions
 from bot.models import (
     ChatMessage,
     Lead,

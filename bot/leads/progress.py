@@ -3,26 +3,29 @@
 Reps of the owning partner report from the chat (contacted, meeting, proposal, won with
 revenue, lost with a reason, a follow-up date, or hand the lead back). Staff and the SLA
 timers can recall a lead. A returned or recalled lead goes back to matching with that
-partner excluded.
+partner excluded. What a report may say, and how its values are read and checked, is in
+:mod:`bot.leads.status_reports`.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.delivery.notices import NoticeKind, ToRep
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.errors import NotAllowed, NotFound
 from bot.leads.distribution import RoundOutcome, cancel_timers, start_round
 from bot.leads.events import change_status, record
-from bot.leads.lifecycle import OWNED, IllegalTransition, can_transition
+from bot.leads.lifecycle import OWNED, IllegalTransition
+from bot.leads.status_reports import (
+    TARGET_STATUS,
+    Report,
+    StatusAction,
+    validate_report,
+)
 from bot.models import (
     ActorKind,
     Lead,
@@ -34,179 +37,6 @@ from bot.models import (
     TimerKind,
 )
 from bot.uow import UnitOfWork
-
-
-class StatusAction(StrEnum):
-    CONTACTED = "contacted"
-    MEETING = "meeting"
-    PROPOSAL = "proposal"
-    WON = "won"
-    LOST = "lost"
-    FOLLOW_UP = "follow_up"
-    HAND_BACK = "hand_back"
-
-
-LOST_REASONS: tuple[str, ...] = (
-    "price",
-    "competitor",
-    "no_budget",
-    "no_need",
-    "timing",
-    "unreachable",
-    "other",
-)
-HAND_BACK_REASONS: tuple[str, ...] = (
-    "no_capacity",
-    "wrong_region",
-    "wrong_product",
-    "not_our_segment",
-    "conflict",
-    "other",
-)
-REASONS: dict[StatusAction, tuple[str, ...]] = {
-    StatusAction.LOST: LOST_REASONS,
-    StatusAction.HAND_BACK: HAND_BACK_REASONS,
-}
-"""The actions that need a reason, and the reasons each allows."""
-REASON_GROUPS: dict[StatusAction, str] = {
-    StatusAction.LOST: "lost_reason",
-    StatusAction.HAND_BACK: "hand_back_reason",
-}
-"""The i18n group that names each action's reasons."""
-
-
-class Needs(StrEnum):
-    """What a status action needs besides the lead; chats ask for it their own way."""
-
-    NOTHING = "nothing"  # one tap
-    REVENUE = "revenue"
-    REASON = "reason"  # one of REASONS[action], and an optional note
-    DATE = "date"
-
-
-NEEDS: dict[StatusAction, Needs] = {
-    StatusAction.CONTACTED: Needs.NOTHING,
-    StatusAction.MEETING: Needs.NOTHING,
-    StatusAction.PROPOSAL: Needs.NOTHING,
-    StatusAction.WON: Needs.REVENUE,
-    StatusAction.LOST: Needs.REASON,
-    StatusAction.FOLLOW_UP: Needs.DATE,
-    StatusAction.HAND_BACK: Needs.REASON,
-}
-MAX_FOLLOW_UP_DAYS = 366
-MAX_REVENUE_EUR = Decimal("1000000000000")
-
-_TARGET = {
-    StatusAction.CONTACTED: LeadStatus.CONTACTED,
-    StatusAction.MEETING: LeadStatus.MEETING,
-    StatusAction.PROPOSAL: LeadStatus.PROPOSAL,
-    StatusAction.WON: LeadStatus.WON,
-    StatusAction.LOST: LeadStatus.LOST,
-    StatusAction.HAND_BACK: LeadStatus.RETURNED,
-}
-
-
-def available_actions(status: LeadStatus) -> tuple[StatusAction, ...]:
-    """The actions a lead card offers its owner in ``status``, in display order."""
-    if status not in OWNED:
-        return ()
-    return tuple(
-        action
-        for action in StatusAction
-        if action is StatusAction.FOLLOW_UP or can_transition(status, _TARGET[action])
-    )
-
-
-@dataclass(frozen=True)
-class Report:
-    """A progress report from a rep, already parsed from the platform's input."""
-
-    action: StatusAction
-    revenue_eur: Decimal | None = None
-    reason: str | None = None
-    note: str | None = None
-    follow_up_on: date | None = None
-
-
-def parse_revenue(text: str) -> Decimal:
-    """``"12.500,50 €"``, ``"12500.50"``, ``"12 500"`` -> Decimal. Raises InvalidInput."""
-    cleaned = (
-        text.strip().replace("€", "").replace("EUR", "").replace(" ", "").replace("\u202f", "")
-    )
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif "," in cleaned:
-        head, _, tail = cleaned.rpartition(",")
-        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) <= 2 else cleaned.replace(",", "")
-    elif cleaned.count(".") == 1 and len(cleaned.rpartition(".")[2]) == 3:
-        cleaned = cleaned.replace(".", "")  # German thousands separator: 12.500
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise InvalidInput(f"revenue: {text.strip()!r} is not an amount in euros") from None
-    if not value.is_finite() or value < 0 or value >= MAX_REVENUE_EUR:
-        raise InvalidInput(f"revenue: {text.strip()!r} is not a plausible amount in euros")
-    return value.quantize(Decimal("0.01"))
-
-
-def parse_day(text: str, today: date) -> date:
-    """A follow-up date as people type it: ``2026-03-15``, ``15.03.2026``, ``15.3.``,
-    ``+3d``, ``+1w``, ``today``/``heute``, ``tomorrow``/``morgen``. Raises InvalidInput.
-
-    Only the shape is checked here; :func:`validate_report` refuses past or far dates.
-    """
-    value = text.strip().lower()
-    if value in ("today", "heute"):
-        return today
-    if value in ("tomorrow", "morgen"):
-        return today + timedelta(days=1)
-    relative = re.fullmatch(r"\+\s*(\d{1,3})\s*([dtw])", value)
-    if relative:
-        n = int(relative.group(1))
-        return today + timedelta(days=n * (7 if relative.group(2) == "w" else 1))
-    german = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})?", value)
-    try:
-        if german:
-            year = int(german.group(3)) if german.group(3) else today.year
-            found = date(year, int(german.group(2)), int(german.group(1)))
-            if german.group(3) is None and found < today:
-                found = found.replace(year=year + 1)  # "15.1." in December: next January
-            return found
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"not a date: {text.strip()!r} (use 2026-03-15, 15.03.2026, +3d or tomorrow)"
-        ) from None
-
-
-def validate_report(report: Report, today: date) -> None:
-    if report.action is StatusAction.WON:
-        if report.revenue_eur is None:
-            raise InvalidInput("won: the revenue in euros is needed", key="reply.revenue_invalid")
-        if report.revenue_eur < 0 or report.revenue_eur >= MAX_REVENUE_EUR:
-            raise InvalidInput(
-                "won: the revenue must be a plausible amount in euros", key="reply.revenue_invalid"
-            )
-    if report.action is StatusAction.LOST and report.reason not in LOST_REASONS:
-        raise InvalidInput(
-            f"lost: the reason must be one of {', '.join(LOST_REASONS)}", key="form.reason_missing"
-        )
-    if report.action is StatusAction.HAND_BACK and report.reason not in HAND_BACK_REASONS:
-        raise InvalidInput(
-            f"hand back: the reason must be one of {', '.join(HAND_BACK_REASONS)}",
-            key="form.reason_missing",
-        )
-    if report.action is StatusAction.FOLLOW_UP:
-        if report.follow_up_on is None:
-            raise InvalidInput("follow-up: a date is needed", key="form.date_missing")
-        if report.follow_up_on < today:
-            raise InvalidInput("follow-up: the date is in the past", key="form.date_past")
-        if report.follow_up_on > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
-            raise InvalidInput(
-                "follow-up: the date is more than a year ahead", key="form.date_too_far"
-            )
-    if report.note is not None and len(report.note) > 2000:
-        raise InvalidInput("note: at most 2000 characters", key="reply.note_long", max=2000)
 
 
 async def owned_lead(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
@@ -266,7 +96,7 @@ async def report_progress(
         )
         event = "follow_up"
     else:
-        wanted = _TARGET[report.action]
+        wanted = TARGET_STATUS[report.action]
         change_status(
             uow,
             lead,

@@ -18,8 +18,9 @@ from bot.actors import Actor
 from bot.clock import Clock
 from bot.config import Settings
 from bot.leads.claims import ClaimOutcome, claim
-from bot.leads.progress import Report, StatusAction, report_progress
+from bot.leads.progress import report_progress
 from bot.leads.staff import staff_recall
+from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, Lead, LeadStatus, Offer, OfferStatus, Platform, Rep
 from bot.runtime import Runtime
 from tests.support.cli import EXAMPLES, leadbot

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.handlers.telegram import keyboards as kb
-from bot.leads.progress import HAND_BACK_REASONS, LOST_REASONS, StatusAction
+from bot.leads.status_reports import HAND_BACK_REASONS, LOST_REASONS, StatusAction
 
 BIGGEST = 10**18 - 1  # the largest id the parser accepts (18 digits)
 

@@ -21,7 +21,7 @@ from bot.handlers import text
 from bot.handlers.console.platform import escape_console
 from bot.handlers.text import label, money, reply_text
 from bot.i18n import t
-from bot.leads.progress import StatusAction
+from bot.leads.status_reports import StatusAction
 from bot.reports.digest import digest_lines
 from bot.reports.format import duration, pct, report_summary
 from bot.reports.model import Report

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
 from bot.leads.declines import DECLINE_REASONS, validate_decline
-from bot.leads.progress import (
+from bot.leads.status_reports import (
     MAX_FOLLOW_UP_DAYS,
     NEEDS,
     REASON_GROUPS,

@@ -19,7 +19,7 @@ from bot.delivery.notices import TeaserFacts
 from bot.directory.availability import is_paused
 from bot.handlers.email import nonces
 from bot.handlers.email.links import Link, Purpose
-from bot.leads.progress import StatusAction, available_actions
+from bot.leads.status_reports import StatusAction, available_actions
 from bot.models import Lead, Offer, OfferStatus, Partner, Rep
 from bot.runtime import Runtime
 

@@ -19,7 +19,7 @@ from bot.chat.results import LeadList
 from bot.handlers.slack.deps import SlackDeps, unknown_user
 from bot.handlers.slack.lists import HOME_REFRESH, home_view
 from bot.handlers.slack.payloads import button_press, home_opened
-from bot.leads.progress import available_actions
+from bot.leads.status_reports import available_actions
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from bot.handlers.slack.kit import Block, context, esc, plain
 from bot.handlers.text import label
 from bot.i18n import t
 from bot.leads.declines import DECLINE_REASONS, validate_decline
-from bot.leads.progress import (
+from bot.leads.status_reports import (
     MAX_FOLLOW_UP_DAYS,
     NEEDS,
     REASON_GROUPS,

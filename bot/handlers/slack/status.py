@@ -35,7 +35,7 @@ from bot.handlers.slack.deps import (
 )
 from bot.handlers.slack.modals import WITH_MODAL, action_of, read_report, report_modal
 from bot.handlers.slack.payloads import ButtonPress, button_press, number, view_submission
-from bot.leads.progress import Report, StatusAction
+from bot.leads.status_reports import Report, StatusAction
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.handlers.text import label
 from bot.i18n import t
 from bot.leads.declines import DECLINE_REASONS
-from bot.leads.progress import HAND_BACK_REASONS, LOST_REASONS, StatusAction
+from bot.leads.status_reports import HAND_BACK_REASONS, LOST_REASONS, StatusAction
 
 MAX_CALLBACK_BYTES = 64
 FOLLOW_UP_DAYS: tuple[int, ...] = (1, 3, 7)

@@ -26,7 +26,7 @@ from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.telegram.render import reply_html, reply_plain
 from bot.handlers.telegram.updates import PressIn, TextIn
 from bot.i18n import t
-from bot.leads.progress import NEEDS, Needs, Report, StatusAction, parse_day, parse_revenue
+from bot.leads.status_reports import NEEDS, Needs, Report, StatusAction, parse_day, parse_revenue
 
 ONE_TAP = frozenset(action for action, needs in NEEDS.items() if needs is Needs.NOTHING)
 SUB_MENUS = {  # a keyboard of choices instead of typing

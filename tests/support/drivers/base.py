@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from bot.config import Settings
-from bot.leads.progress import StatusAction
+from bot.leads.status_reports import StatusAction
 from tests.support.botserver import RunningBot
 
 Step = str | tuple[str, str] | tuple[str, date]

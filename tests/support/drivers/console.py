@@ -24,7 +24,7 @@ from typing import Any
 from bot.chat.grammar import ACTION_VERBS
 from bot.config import Settings
 from bot.handlers.console.session import ConsoleSession
-from bot.leads.progress import StatusAction
+from bot.leads.status_reports import StatusAction
 from bot.runtime import Runtime
 from tests.support.botserver import RunningBot
 from tests.support.drivers.base import (

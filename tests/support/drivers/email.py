@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.handlers.text import label
-from bot.leads.progress import StatusAction
+from bot.leads.status_reports import StatusAction
 from bot.runtime import Runtime
 from tests.emulators.smtp import Mail, SmtpServer, token_of
 from tests.support.botserver import RunningBot

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.config import Settings
-from bot.leads.progress import StatusAction
+from bot.leads.status_reports import StatusAction
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET, SLACK_TOKEN
 from tests.emulators.slack import SlackEmulator, SlackMessage
 from tests.emulators.slack import blocks as bk

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import Settings
-from bot.leads.progress import StatusAction
+from bot.leads.status_reports import StatusAction
 from tests.emulators.fixtures import TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_SECRET
 from tests.emulators.telegram import TelegramEmulator, TgMessage
 from tests.support.botserver import RunningBot
