@@ -112,3 +112,35 @@ async def test_a_repeated_delivery_is_stored_and_decided_once(runtime: Runtime) 
         await eventually(lambda: _none_pending(runtime))
         assert await inbox.accept(press("slack:trigger:3")) is Accepted.REPEATED  # answered
     assert decider.handled == [("slack:trigger:3", 1)]
+
+
+class HeldDecider(FlakyDecider):
+    """Decides presses, but the first one hangs until the loop deciding it is stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(failures=0)
+        self.hanging = asyncio.Event()
+
+    async def handle(self, press: Press) -> None:
+        if not self.hanging.is_set():
+            self.hanging.set()
+            await asyncio.Event().wait()  # cancelled when the loop stops
+        await super().handle(press)
+
+
+async def test_a_press_cut_off_by_a_stopped_loop_is_decided_when_the_loop_runs_again(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """The loop ends while a press is being decided (an error in a sweep, which the
+    supervisor answers by starting the loop again, ends it the same way as here); the press
+    is neither lost nor kept for ever by a process that no longer works on it."""
+    decider = HeldDecider()
+    inbox = PressInbox(runtime, decider)
+    async with working(inbox):
+        assert await inbox.accept(press("slack:trigger:4")) is Accepted.STORED
+        await asyncio.wait_for(decider.hanging.wait(), 10)
+    assert decider.handled == [] and await pending(runtime) == 1  # stopped mid-decision
+    async with working(inbox):  # started again
+        clock.advance(seconds=1)
+        await eventually(lambda: decider.handled == [("slack:trigger:4", 2)])
+        await eventually(lambda: _none_pending(runtime))

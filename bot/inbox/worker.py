@@ -130,12 +130,19 @@ class PressInbox:
             await self._release()
 
     async def _release(self) -> None:
-        """At shutdown: the presses this process did not finish are free for another process
-        at once, instead of after their lease (best effort, bounded; after a crash the
-        lease runs out by itself)."""
+        """When the loop ends (a shutdown, or an error the supervisor restarts it after):
+        the presses this process did not finish are free for another process at once,
+        instead of after their lease (best effort, bounded; after a crash the lease runs
+        out by itself).
+
+        Either way this process forgets them. Kept, a restarted loop would renew their
+        leases at every sweep and skip them as its own, and no process would ever decide
+        a press whose deciding was cancelled here. Forgotten, a sweep takes them up —
+        this process's once it runs again, or another's."""
         if not self._working:
             return
         ids = sorted(self._working)
+        self._forget(set(ids))
         try:
             await asyncio.wait_for(
                 store.release(self.runtime.sessions, ids, self.runtime.clock.now()),
@@ -147,6 +154,17 @@ class PressInbox:
             )
         else:
             log.info("inbox: handed back %d unfinished press(es) for another process", len(ids))
+
+    def _forget(self, ids: set[int]) -> None:
+        """Drop ``ids`` from the presses this process works on, queued ones included."""
+        self._working -= ids
+        kept = []
+        while not self._queue.empty():
+            queued = self._queue.get_nowait()
+            if queued.id not in ids:
+                kept.append(queued)
+        for queued in kept:
+            self._queue.put_nowait(queued)
 
     async def _process(self, press: Press) -> None:
         """Decide and answer ``press``, then forget it. Cancelled (a shutdown), it stays
@@ -197,8 +215,18 @@ class PressInbox:
                 continue
             log.info("inbox: taking up a %s press left by a stopped process", press.platform)
             if press.attempts > MAX_ATTEMPTS:
-                await self.handler.failed(press, RuntimeError("too many attempts"))
-                await self._removed.submit(press.id)
+                await self._give_up(press)
                 continue
             self._working.add(press.id)
             self._queue.put_nowait(press)
+
+    async def _give_up(self, press: Press) -> None:
+        """Tell the presser of a press that failed too often to press again, and forget it.
+        If forgetting fails (the database again), its lease runs out and the next sweep
+        gives it up once more — an answer twice rather than none, and the loop goes on."""
+        assert press.id is not None
+        try:
+            await self.handler.failed(press, RuntimeError("too many attempts"))
+            await self._removed.submit(press.id)
+        except Exception as error:
+            log.warning("inbox: could not give up a press (%s)", type(error).__name__)
