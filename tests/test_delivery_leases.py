@@ -25,7 +25,7 @@ from bot.delivery.sender import OutboxSender
 from bot.delivery.transports import RateLimit
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
-from bot.models import Channel, OutboxMessage, OutboxStatus, Platform
+from bot.models import Channel, ChatMessage, OutboxMessage, OutboxStatus, Platform
 from bot.runtime import Runtime
 from tests.support.databases import REDIS_URL
 from tests.support.factories import add_partner, lead_payload
@@ -219,3 +219,64 @@ async def test_processes_share_a_platforms_limit_through_redis(
             await asyncio.gather(*(s.drain() for s in senders))
     # Ten tokens for the platform, however many processes ask.
     assert len(transports[0].deliveries) + len(transports[1].deliveries) == 10
+
+
+class Gated(RecordingTransport):
+    """Delivers teasers at once but answers only when the test opens the gate: a send whose
+    answer comes late. The message of an outbox row is the same whoever sends it — as a
+    sender that checks a row in doubt finds the message an earlier attempt posted."""
+
+    def __init__(self) -> None:
+        super().__init__(Platform.CONSOLE)
+        self.delivered = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def deliver(self, delivery: Delivery) -> MessageRef | None:
+        await super().deliver(delivery)
+        if isinstance(delivery.view, TeaserView):
+            self.delivered.set()
+            await self.gate.wait()
+        return MessageRef(delivery.address, f"m{delivery.outbox_id}")
+
+
+async def _teaser_messages(runtime: Runtime) -> list[ChatMessage]:
+    async with runtime.uow() as uow:
+        return list((await uow.session.scalars(select(ChatMessage))).all())
+
+
+async def test_a_teaser_sent_by_two_senders_is_marked_sent_and_remembered_once(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """A sender whose lease ran out while its platform was answering records nothing: the
+    next holder took the row in doubt and found the same message (both references are
+    message here). The late one used to record where the message went as well, and the
+    holder's mark then broke the unique record of a chat message — its row was never
+    marked sent and went out again after every lease."""
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
+        await uow.commit()
+    late, holder = Gated(), Gated()
+    late_sender = OutboxSender(runtime, {Platform.CONSOLE: late})
+    holder_sender = OutboxSender(runtime, {Platform.CONSOLE: holder})
+    late_pass = asyncio.create_task(late_sender.drain())
+    holder_pass: asyncio.Task[int] | None = None
+    try:
+        await asyncio.wait_for(late.delivered.wait(), 10)
+        clock.advance(seconds=runtime.settings.outbox.lock_seconds + 1)  # its lease is over
+        holder_pass = asyncio.create_task(holder_sender.drain())
+        await asyncio.wait_for(holder.delivered.wait(), 10)
+        late.gate.set()  # the late answer is recorded first ...
+        await asyncio.wait_for(late_pass, 10)
+        holder.gate.set()  # ... then the holder's
+        await asyncio.wait_for(holder_pass, 10)
+    finally:
+        late.gate.set()
+        holder.gate.set()
+        for task in (late_pass, holder_pass):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+    teasers = [r for r in await _rows(runtime) if r.address == "partner:P1"]
+    assert [r.status for r in teasers] == [OutboxStatus.SENT]
+    [message] = await _teaser_messages(runtime)
+    assert (message.chat_id, message.message_id) == ("partner:P1", f"m{teasers[0].id}")

@@ -70,18 +70,23 @@ class Outcomes:
                     in_doubt=False,
                     last_error=None,
                 )
+                .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)
             )
-            lost = len(ids) - int(result.rowcount or 0)  # type: ignore[attr-defined]
+            marked = set(result.scalars())
+            lost = [c.row.id for c, _, _ in marks if c.row.id not in marked]
             if lost:
                 log.warning(
                     "%d outbox row(s) were sent after their lease ran out (%s); another "
                     "sender may have sent them too",
-                    lost,
-                    ", ".join(str(c.row.id) for c, _, _ in marks[:10]),
+                    len(lost),
+                    ", ".join(str(i) for i in lost[:10]),
                 )
             for claim, ref, delivery in marks:
-                if ref is not None:
+                # Where a lost row's message went is the next holder's to remember: it may
+                # find this very message when it checks a row in doubt, and two records of
+                # one message break a unique constraint — its mark would never commit.
+                if ref is not None and claim.row.id in marked:
                     await self._remember(uow.session, claim.row, ref, delivery)
             await uow.commit()
 
