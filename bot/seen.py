@@ -201,12 +201,12 @@ class SeenDeliveries:
         now = runtime.clock.now()
         if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
             return 0
-        self._purged_at = now
         async with runtime.sessions() as session:
             result = await session.execute(
                 delete(SeenDelivery).where(SeenDelivery.seen_at < now - KEEP)
             )
             await session.commit()
+        self._purged_at = now  # only now: a purge that failed is tried at the next pass
         removed = int(getattr(result, "rowcount", 0) or 0)
         if removed:
             log.info("forgot %d seen deliveries older than %s", removed, KEEP)

@@ -263,12 +263,19 @@ class WebhookSender:
                     )
                     .execution_options(synchronize_session=False)
                 )
+            told: dict[str, datetime] = {}
             for outcome in outcomes:
                 if not outcome.delivered:
-                    await self._failed_attempt(uow, outcome, now)
+                    await self._failed_attempt(uow, outcome, now, told)
             await uow.commit()
+        # Only a committed notice counts: one rolled back must not mute the next hour's.
+        self._told.update(told)
 
-    async def _failed_attempt(self, uow: Any, outcome: Outcome, now: datetime) -> None:
+    async def _failed_attempt(
+        self, uow: Any, outcome: Outcome, now: datetime, told: dict[str, datetime]
+    ) -> None:
+        """Record a failed attempt; a delivery given up tells staff (at most once an hour
+        per endpoint: ``told`` holds the notices of this transaction)."""
         row, hook = outcome.row, self.endpoints[outcome.row.endpoint]
         attempts = row.attempts + 1
         if outcome.wait is not None:
@@ -296,10 +303,10 @@ class WebhookSender:
                 row.event_type,
                 error,
             )
-            told = self._told.get(row.endpoint)
-            if told is None or now - told >= STAFF_NOTICE_EVERY:
+            last = told.get(row.endpoint) or self._told.get(row.endpoint)
+            if last is None or now - last >= STAFF_NOTICE_EVERY:
                 # Once an hour per endpoint: a wrong URL fails every event, not one.
-                self._told[row.endpoint] = now
+                told[row.endpoint] = now
                 await uow.outbox.staff(
                     "webhook_failed",
                     lead_id=row.lead_id,

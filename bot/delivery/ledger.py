@@ -222,10 +222,10 @@ class Ledger:
             return []
         return sorted(await self._take(session, run, now, until), key=lambda r: r.id)
 
-    async def renew(self, ids: Sequence[int]) -> int:
-        """Extend the lease of rows this process holds; returns how many it still holds."""
+    async def renew(self, ids: Sequence[int]) -> set[int]:
+        """Extend the lease of rows this process holds; returns the ids it still holds."""
         if not ids:
-            return 0
+            return set()
         now = self.runtime.clock.now()
         async with self.runtime.uow() as uow:
             result = await uow.session.execute(
@@ -236,10 +236,12 @@ class Ledger:
                     OutboxMessage.status == OutboxStatus.PENDING,
                 )
                 .values(locked_until=now + self.lease())
+                .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)
             )
+            renewed = set(result.scalars())
             await uow.commit()
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return renewed
 
     async def release(self, ids: Sequence[int]) -> None:
         """Give back rows that were claimed but never sent (a stopping process)."""

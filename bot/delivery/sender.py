@@ -134,5 +134,9 @@ class OutboxSender:
         held = await self.ledger.renew([i for c in claims for i in c.ids])
         lease = self.runtime.settings.outbox.lock_seconds
         for claim in claims:
-            claim.expires = max(claim.expires, started + lease)
-        return held
+            # Only a lease renewed here is extended. A row another process took meanwhile
+            # (this heartbeat failed for longer than a lease) keeps its old end, so a send
+            # that has not started yet sees it ran out and leaves it to the new holder.
+            if held.issuperset(claim.ids):
+                claim.expires = max(claim.expires, started + lease)
+        return len(held)
