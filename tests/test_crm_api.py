@@ -115,6 +115,10 @@ async def test_unknown_and_malformed_ids_are_named(client: httpx.AsyncClient) ->
         ({"cursor": "xyz"}, "cursor"),
         ({"updated_since": "yesterday"}, "updated_since"),
         ({"updated_since": "2026-03-01T10:00:00"}, "updated_since"),  # no time zone
+        ({"updated_since": "0001-01-01T00:00:00+01:00"}, "updated_since"),  # no UTC time
+        ({"updated_since": "9999-12-31T23:59:59-01:00"}, "updated_since"),
+        ({"external_id": "a\x00b"}, "external_id"),  # PostgreSQL refuses NUL with a 500
+        ({"external_id": "crm\x1b[1m"}, "external_id"),
         ({"status": "won"}, "status"),
     ):
         answer = await client.get("/api/leads", params=params, headers=AUTH)
@@ -242,6 +246,11 @@ async def test_delete_by_external_id_erases_and_unknown_is_404(client: httpx.Asy
     assert missing.status_code == 404
     without = await client.delete("/api/leads", headers=AUTH)
     assert without.status_code == 422 and without.json()["detail"][0]["field"] == "external_id"
+    for bad in ("a\x00b", "crm-55\x00"):
+        refused = await client.delete("/api/leads", params={"external_id": bad}, headers=AUTH)
+        assert refused.status_code == 422, refused.text
+        [problem] = refused.json()["detail"]
+        assert problem["field"] == "external_id" and "U+0000" in problem["msg"]
     erased = await client.delete("/api/leads", params={"external_id": "crm-55"}, headers=AUTH)
     assert erased.status_code == 200 and erased.json()["id"] == lead_id
     assert erased.json()["status"] == "erased"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.clock import ManualClock
+from bot.handlers.email.form import MAX_FIELDS
 from bot.handlers.email.links import Purpose, new_link, sign
 from bot.models import Lead, LeadEvent, LeadStatus, Offer, Rep
 from bot.runtime import Runtime
@@ -104,6 +105,11 @@ async def test_forged_tampered_and_foreign_links_are_refused(
 
         huge = await browser.post({"t": token, "note": "x" * 20_000})
         assert huge.status == 413
+        # More fields than any of our forms has (a script's body): refused, was a 500.
+        anna = await _rep_id(bot.runtime, ANNA)
+        padded = {"t": token, "rep": str(anna), **{f"x{n}": "1" for n in range(MAX_FIELDS)}}
+        crowded = await browser.post(padded)
+        assert crowded.status == 400 and "Dieser Link ist unvollständig." in crowded.text
 
         # A correctly signed link for partner PM1 on PM2's offer (say, a leaked secret).
         foreign = url(sign(new_link(Purpose.CLAIM, their_offer.id, "PM1", _later()), LINK_SECRET))
@@ -111,7 +117,6 @@ async def test_forged_tampered_and_foreign_links_are_refused(
         assert page.status == 403 and "Dieser Link gehört nicht zu diesem Lead." in page.text
         # PM2's own link, posted with a rep of PM1: that rep is not one of PM2's choices.
         other_page = await browser.open(theirs)
-        anna = await _rep_id(bot.runtime, ANNA)
         wrong_rep = await browser.post({"t": token_of(theirs), "rep": str(anna)})
         assert wrong_rep.status == 422 and "Bitte wählen Sie aus, wer Sie sind." in wrong_rep.text
 

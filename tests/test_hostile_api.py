@@ -203,6 +203,9 @@ async def test_line_breaks_are_text_only_where_text_may_have_lines(
         ({"consent.given_at": False}, "consent.given_at", "ISO 8601 timestamp"),
         ({"consent.given_at": "2026-02-30T10:00:00+01:00"}, "consent.given_at", "datetime"),
         ({"consent.given_at": "2026-03-01T10:00:00"}, "consent.given_at", "time zone"),
+        # No UTC time (before year 1, after 9999): was a 500 from the database layer.
+        ({"consent.given_at": "0001-01-01T00:00:00+01:00"}, "consent.given_at", "in UTC"),
+        ({"consent.given_at": "9999-12-31T23:59:59-01:00"}, "consent.given_at", "in UTC"),
         ({"company.name": "   "}, "company.name", "must not be blank"),
         ({"company.name": ""}, "company.name", "at least 1 character"),
         ({"external_id": " \u3000 "}, "external_id", "must not be blank"),

@@ -4,8 +4,8 @@ Why matplotlib (not pygal): one well-kept library gives both formats we need wit
 system library (pygal needs Cairo for PNG) and without JavaScript (pygal's interactive SVG
 loads scripts from the internet unless switched off). Its SVG text names only local font
 families (no font is fetched) and is escaped as XML, so a campaign name cannot break out of
-the inline SVG. We use the object API (``Figure``), never ``pyplot``: no
-global state, safe in a server.
+the inline SVG; mathtext is off, so a ``$`` in a name is drawn as it is. We use the object
+API (``Figure``), never ``pyplot``: no global state, safe in a server.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def _matplotlib() -> Any:
             # Text as <text> in the system's sans-serif (nothing is fetched): several times
             # faster to draw and smaller than glyph paths; matplotlib escapes it as XML.
             "svg.fonttype": "none",
+            # Every label literally: a "$" in a campaign or partner name ("Save $5 or $10")
+            # is a dollar sign, not mathtext (which garbles it or fails on "$\frac{1}$").
+            "text.parse_math": False,
             "font.size": 9,
             "axes.spines.top": False,
             "axes.spines.right": False,

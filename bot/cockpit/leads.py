@@ -8,6 +8,7 @@ free text from the audit trail).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Lead, LeadEvent, LeadPersonalData, LeadStatus, Partner
+from bot.plaintext import bad_character
 from bot.reports.model import OPEN_GROUPS
 from bot.reports.period import Period
 from bot.reports.queries import effective_status
@@ -41,13 +43,32 @@ class LeadFilter:
         status = status.strip()
         if status and status not in STATUS_FILTERS:
             raise FilterError(f"status: {status!r} is not one of {', '.join(STATUS_FILTERS)}")
-        try:
-            number = int(page or "1")
-        except ValueError:
-            raise FilterError(f"page: {page!r} is not a number") from None
+        number = whole_number(page.strip() or "1", 6)
+        if number is None:
+            raise FilterError(f"page: {page!r} is not a number")
         if number < 1 or number > 100_000:
             raise FilterError("page: must be between 1 and 100000")
-        return cls(status, campaign.strip()[:200], partner.strip()[:64], number)
+        return cls(
+            status, _text("campaign", campaign)[:200], _text("partner", partner)[:64], number
+        )
+
+
+def whole_number(text: str, max_digits: int) -> int | None:
+    """``text`` as a number if it is 1 to ``max_digits`` ASCII digits, else None.
+
+    Not ``int()`` or ``str.isdigit()``: they take ``"١"`` (Arabic-Indic one) and ``"1_0"``,
+    and ``isdigit()`` even ``"²"``, which ``int()`` then refuses.
+    """
+    return int(text) if re.fullmatch(f"[0-9]{{1,{max_digits}}}", text) else None
+
+
+def _text(name: str, value: str) -> str:
+    """A filter value, trimmed; control characters are refused as the lead API refuses them
+    (no lead can hold one, and PostgreSQL fails on a NUL byte with a 500)."""
+    refused = bad_character(value)
+    if refused is not None:
+        raise FilterError(f"{name}: {refused}")
+    return value.strip()
 
 
 @dataclass(frozen=True)

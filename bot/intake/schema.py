@@ -15,7 +15,7 @@ types first (:mod:`bot.intake.files`). Each rule is stated in the OpenAPI docume
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
@@ -70,6 +70,24 @@ INDUSTRY_DESCRIPTION = (
 
 
 Money = whole(MAX_EUR)
+
+
+def in_utc(value: datetime) -> datetime:
+    """``value`` as a UTC time, which is how it is stored and compared.
+
+    Raises ``ValueError`` (a 422 naming the field or parameter) when it has no time zone,
+    or when it is so close to year 1 or 9999 that it has no UTC time
+    (``0001-01-01T00:00:00+01:00``): Python cannot convert that, and the database would
+    fail on it with a 500.
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a time zone, e.g. 2026-03-01T10:00:00+01:00")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in UTC"
+        ) from None
 
 
 def normalise_domain(value: str) -> str:
@@ -206,9 +224,7 @@ class ConsentIn(Strict):
     @field_validator("given_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must include a time zone, e.g. 2026-03-01T10:00:00+01:00")
-        return value
+        return None if value is None else in_utc(value)
 
 
 class LeadIn(Strict):

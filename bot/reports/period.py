@@ -14,6 +14,11 @@ from zoneinfo import ZoneInfo
 MAX_DAYS = 3660
 """Ten years: a longer range is a typo (a wrong year), not a question."""
 
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+"""The days a range may cover: before 1970 nothing happened (leads are stamped with the
+clock), and near year 1 or 9999 a day's local midnight has no UTC time (``bounds``)."""
+
 
 class PeriodError(ValueError):
     """A date range that cannot be used; the message names the bad part."""
@@ -52,9 +57,15 @@ class Period:
 
 def _day(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise PeriodError(f"{name}: {text!r} is not a date; use YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PeriodError(
+            f"{name}: {day.isoformat()} is out of range; "
+            f"use a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        )
+    return day
 
 
 def parse_period(
@@ -68,12 +79,15 @@ def parse_period(
     """The range from the user's ``from``/``to`` (either may be missing or empty).
 
     Without ``to`` it ends today (local); without ``from`` it covers ``default_days`` days
-    up to ``to``. Raises :class:`PeriodError` naming the bad value.
+    up to ``to`` (from :data:`FIRST_DAY` at the earliest). Raises :class:`PeriodError`
+    naming the bad value, also for a day outside :data:`FIRST_DAY` … :data:`LAST_DAY`.
     """
     today = now.astimezone(ZoneInfo(timezone)).date()
     last = _day(end, "to") if end and end.strip() else today
     first = (
-        _day(start, "from") if start and start.strip() else last - timedelta(days=default_days - 1)
+        _day(start, "from")
+        if start and start.strip()
+        else max(FIRST_DAY, last - timedelta(days=default_days - 1))
     )
     if first > last:
         raise PeriodError(f"from ({first.isoformat()}) is after to ({last.isoformat()})")

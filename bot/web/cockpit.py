@@ -25,6 +25,7 @@ from bot.cockpit.leads import (
     LeadFilter,
     lead_page,
     lead_rows,
+    whole_number,
 )
 from bot.cockpit.links import redeem
 from bot.cockpit.session import COOKIE, issue, require_secret, verify
@@ -341,9 +342,10 @@ async def lead_detail(request: Request, lead_id: str) -> Response:
         return ctx
     lang = ctx.lang
     found = None
-    if lead_id.isdigit() and len(lead_id) < 19:
+    number = whole_number(lead_id, 18)  # anything else is no lead's id: 404, as an unknown one
+    if number is not None:
         async with _runtime(request).uow() as uow:
-            found = await lead_page(uow.session, int(lead_id))
+            found = await lead_page(uow.session, number)
     if found is None:
         return _problem(lang, 404, t(lang, "cockpit.not_found", id=lead_id))
     return ctx.render("lead.j2", "leads", t(lang, "cockpit.lead_title", id=lead_id), data=found)

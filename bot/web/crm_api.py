@@ -15,7 +15,7 @@ document (:mod:`bot.web.openapi`).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,8 +29,10 @@ from bot.crm.view import leads_json
 from bot.db import READ_ONLY
 from bot.errors import Gone, NotFound
 from bot.intake.problems import FieldProblem
+from bot.intake.schema import in_utc
 from bot.leads.staff import erase
 from bot.models import Channel, Lead, LeadStatus
+from bot.plaintext import bad_character
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
 from bot.web import openapi
@@ -79,11 +81,16 @@ def _lead_id(request: Request) -> int:
 
 
 def _external_id(values: dict[str, str]) -> str | None:
+    """The ``external_id`` to look up, checked as ``POST /api/leads`` checks it (a NUL byte
+    would otherwise reach PostgreSQL, which refuses it with a 500)."""
     value = values.get("external_id")
     if value is None:
         return None
     if not value.strip() or len(value) > 200:
         raise BadParameter("query", "external_id", "must be 1 to 200 characters")
+    refused = bad_character(value)
+    if refused is not None:
+        raise BadParameter("query", "external_id", refused)
     return value.strip()
 
 
@@ -104,7 +111,10 @@ def _since(values: dict[str, str]) -> datetime | None:
             "must be an ISO 8601 time with a time zone, e.g. 2026-03-01T10:00:00Z "
             "(write + as %2B in a URL)",
         )
-    return value.astimezone(UTC)
+    try:
+        return in_utc(value)
+    except ValueError as exc:
+        raise BadParameter("query", "updated_since", str(exc)) from None
 
 
 def _limit(values: dict[str, str]) -> int:

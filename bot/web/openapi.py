@@ -24,6 +24,7 @@ from fastapi.openapi.utils import get_openapi
 from bot.config import TEST_EVENT, WEBHOOK_EVENTS, Settings
 from bot.crm.paging import CURSOR_PATTERN
 from bot.intake.schema import LeadIn
+from bot.plaintext import NONBLANK_PATTERN
 from bot.web.crm_models import LeadPage
 
 FULL_EXAMPLE: dict[str, Any] = {
@@ -120,7 +121,7 @@ EXTERNAL_ID_SCHEMA: dict[str, Any] = {
     "type": "string",
     "minLength": 1,
     "maxLength": 200,
-    "pattern": r"\S",
+    "pattern": NONBLANK_PATTERN,  # as the lead's own external_id: no control characters
 }
 EXTERNAL_ID_PARAMETER: dict[str, Any] = {
     "name": "external_id",

@@ -75,6 +75,28 @@ def test_report_range_csv_and_bad_dates(database_url: str, tmp_path: Path) -> No
     assert backwards.exit_code == 2 and "is after to" in backwards.output
 
 
+def test_report_refuses_days_out_of_range_without_a_traceback(database_url: str) -> None:
+    """Near year 1 or 9999 a local midnight has no UTC time: refused, naming the range."""
+    for args, named in (
+        (("--from", "0001-01-01", "--to", "0001-01-02"), "to: 0001-01-02"),
+        (("--from", "0001-01-01", "--to", "1970-01-10"), "from: 0001-01-01"),
+        (("--to", "0001-01-05"), "to: 0001-01-05"),
+        (("--to", "9999-12-31"), "to: 9999-12-31"),
+    ):
+        refused = leadbot(database_url, "report", *args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert f"{named} is out of range" in refused.output, refused.output
+        assert "use a date from 1970-01-01 to 9998-12-31" in refused.output
+        assert "Traceback" not in refused.output
+    edge = leadbot(
+        database_url, "report", "--from", "9998-12-25", "--to", "9998-12-31", "--format", "json"
+    )
+    assert edge.exit_code == 0, edge.output
+    assert json.loads(edge.stdout)["funnel"]["leads"] == 0
+    earliest = leadbot(database_url, "report", "--to", "1970-01-05", "--format", "json")
+    assert earliest.exit_code == 0, earliest.output  # the default 90 days start at 1970-01-01
+
+
 def test_campaign_costs_import_roi_and_unknown_campaign(database_url: str, tmp_path: Path) -> None:
     load_examples(database_url)
     play_sync(_settings(database_url))

@@ -81,13 +81,20 @@ def read_decline(values: Mapping[str, str]) -> tuple[str, str | None]:
     return reason, note
 
 
+MAX_FIELDS = 20
+"""More fields than any form of ours has: a script, not the page (refused, not parsed)."""
+
+
 def parse_body(body: bytes) -> dict[str, str]:
-    """``application/x-www-form-urlencoded`` to the first value of each field."""
+    """``application/x-www-form-urlencoded`` to the first value of each field.
+
+    A body that is not UTF-8 or has more than :data:`MAX_FIELDS` fields (``parse_qs``
+    raises ``ValueError`` for both) is :class:`FormError` ``email.page.malformed``.
+    """
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
+        values = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:  # UnicodeDecodeError is a ValueError too
         raise FormError("email.page.malformed") from None
-    values = parse_qs(text, keep_blank_values=True, max_num_fields=20)
     return {key: items[0].strip() for key, items in values.items() if items}
 
 

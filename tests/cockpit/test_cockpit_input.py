@@ -1,0 +1,131 @@
+"""Odd names and hostile parameters for the cockpit, over HTTP on SQLite and PostgreSQL.
+
+A ``$`` in a campaign or partner name is drawn as it is (not as mathtext); a date the
+range cannot hold, a lead id in other digits than 0-9 and a control character in a filter
+get a clear 4xx page naming what is wrong — never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.actors import Actor
+from bot.clock import ManualClock
+from bot.cockpit.links import create_login_link
+from bot.models import Channel
+from bot.runtime import Runtime
+from bot.web.api import create_app
+from tests.conftest import SettingsFactory
+from tests.support.factories import add_partner, lead_payload
+
+TOKEN = "cockpit-input-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PRODUCTS = [{"id": "X200", "line": "X-series", "min_certification": "basic"}]
+MATH_CAMPAIGN = "Promo $\\frac{1}$ spring"  # mathtext cannot parse it: was a 500
+DOLLAR_CAMPAIGN = "Save $5 or $10"  # mathtext would draw "5 or " in italics
+MATH_PARTNER = "Partner $\\frac{x}$ GmbH"
+PAGES = ("", "/campaigns", "/partners", "/leads", "/csv/leads", "/csv/campaigns")
+
+
+@pytest.fixture
+async def cockpit(
+    make_settings: SettingsFactory, clock: ManualClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A signed-in client of the app, with one partner whose name holds a ``$``."""
+    settings = make_settings(
+        cockpit={"secret": "a-test-secret-of-some-length"},
+        server={"api_token": TOKEN},
+        staff={"language": "en"},
+        products=PRODUCTS,
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1", name=MATH_PARTNER)
+        await uow.commit()
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+        async with runtime.uow() as uow:
+            link = await create_login_link(uow, Actor.staff(Channel.CLI, name="anna"))
+        token = link.rpartition("token=")[2]
+        signed = await http.post("/cockpit/login", data={"token": token})
+        assert signed.status_code == 303, signed.text
+        yield http
+    await runtime.close()
+
+
+def _svgs(page: httpx.Response) -> str:
+    return "".join(re.findall(r"<svg.*?</svg>", page.text, re.DOTALL))
+
+
+async def test_dollar_signs_in_names_are_drawn_literally(cockpit: httpx.AsyncClient) -> None:
+    for n, campaign in enumerate((MATH_CAMPAIGN, DOLLAR_CAMPAIGN)):
+        lead = lead_payload(
+            campaign=campaign,
+            external_id=f"crm-{n}",
+            **{"company.domain": f"firma-{n}.example", "contact.email": f"c{n}@firma-{n}.de"},
+        )
+        created = await cockpit.post("/api/leads", json=lead, headers=AUTH)
+        assert created.status_code == 201, created.text
+
+    campaigns = await cockpit.get("/cockpit/campaigns")
+    assert campaigns.status_code == 200, campaigns.text
+    assert MATH_CAMPAIGN in _svgs(campaigns) and DOLLAR_CAMPAIGN in _svgs(campaigns)
+    partners = await cockpit.get("/cockpit/partners")
+    assert partners.status_code == 200, partners.text
+    assert MATH_PARTNER in _svgs(partners)
+    assert (await cockpit.get("/cockpit")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("to=9999-12-31", "to: 9999-12-31"),
+        ("from=0001-01-01&to=0001-01-02", "to: 0001-01-02"),
+        ("from=0001-01-01&to=2026-01-02", "from: 0001-01-01"),
+        ("to=0001-01-05", "to: 0001-01-05"),
+        ("from=9999-12-01&to=9999-12-31", "to: 9999-12-31"),
+    ],
+)
+async def test_days_the_range_cannot_hold_are_400_naming_them(
+    cockpit: httpx.AsyncClient, query: str, named: str
+) -> None:
+    for page in PAGES:
+        refused = await cockpit.get(f"/cockpit{page}?{query}")
+        assert refused.status_code == 400, (page, refused.text)
+        assert f"{named} is out of range" in refused.text, page
+        assert "use a date from 1970-01-01 to 9998-12-31" in refused.text, page
+
+
+async def test_a_lead_id_in_other_digits_is_no_lead(cockpit: httpx.AsyncClient) -> None:
+    created = await cockpit.post("/api/leads", json=lead_payload(), headers=AUTH)
+    assert created.status_code == 201 and created.json()["id"] == 1
+    assert (await cockpit.get("/cockpit/leads/1")).status_code == 200
+    for other in ("%C2%B2", "%D9%A1", "%EF%BC%91", "1_0", "+1", " 1"):  # ², ١, １
+        page = await cockpit.get(f"/cockpit/leads/{other}")
+        assert page.status_code == 404, other
+        assert "There is no lead #" in page.text
+    for other in ("%D9%A1", "1_0"):
+        page = await cockpit.get(f"/cockpit/leads?page={other}")
+        assert page.status_code == 400 and "page: " in page.text, other
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cockpit/leads?campaign=a%00b",
+        "/cockpit/leads?partner=a%00b",
+        "/cockpit/csv/leads?campaign=%00",
+        "/cockpit/csv/leads?partner=P1%1B",
+    ],
+)
+async def test_control_characters_in_filters_are_400_naming_the_filter(
+    cockpit: httpx.AsyncClient, path: str
+) -> None:
+    refused = await cockpit.get(path)
+    assert refused.status_code == 400, refused.text
+    name = "partner" if "partner=" in path else "campaign"
+    assert f"{name}: contains a control character" in refused.text
