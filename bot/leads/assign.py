@@ -18,8 +18,9 @@ from bot.errors import NotAllowed, NotFound
 from bot.explain.service import explain_stored_lead
 from bot.leads.distribution import offer_exclusively
 from bot.leads.events import change_status, record
+from bot.leads.locks import lead_for_update
 from bot.matching.model import Check
-from bot.models import Lead, LeadStatus, Partner
+from bot.models import LeadStatus, Partner
 from bot.uow import UnitOfWork
 
 ASSIGNABLE = frozenset({LeadStatus.UNMATCHED, LeadStatus.UNCLAIMED, LeadStatus.OFFERED})
@@ -40,7 +41,7 @@ class Assignment:
 
 async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -> Assignment:
     """Offer ``lead_id`` to ``partner_id`` alone. Commits; refusals change nothing."""
-    lead = await uow.session.get(Lead, lead_id)
+    lead = await lead_for_update(uow.session, lead_id)
     if lead is None:
         raise NotFound(f"lead {lead_id} does not exist", key="reply.not_found", lead_id=lead_id)
     partner = await uow.session.get(Partner, partner_id)

@@ -20,6 +20,7 @@ from bot.delivery.notices import NoticeKind, ToPartner
 from bot.errors import InvalidInput
 from bot.leads.distribution import cancel_timers, expire_wave
 from bot.leads.events import record
+from bot.leads.locks import lead_for_update
 from bot.models import (
     Channel,
     Lead,
@@ -93,7 +94,7 @@ async def decline(
         return DeclineResult(DeclineOutcome.NOT_OFFERED, offer_id, offer.lead_id)
     if offer.status is OfferStatus.DECLINED:
         return DeclineResult(DeclineOutcome.ALREADY, offer_id, offer.lead_id)
-    lead = await session.get(Lead, offer.lead_id)
+    lead = await lead_for_update(session, offer.lead_id)
     if (
         offer.status is not OfferStatus.OPEN
         or lead is None

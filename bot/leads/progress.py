@@ -20,6 +20,7 @@ from bot.errors import NotAllowed, NotFound
 from bot.leads.distribution import RoundOutcome, cancel_timers, start_round
 from bot.leads.events import change_status, record
 from bot.leads.lifecycle import OWNED, IllegalTransition
+from bot.leads.locks import lead_for_update
 from bot.leads.status_reports import (
     TARGET_STATUS,
     Report,
@@ -40,7 +41,7 @@ from bot.uow import UnitOfWork
 
 
 async def owned_lead(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
-    lead = await uow.session.get(Lead, lead_id)
+    lead = await lead_for_update(uow.session, lead_id)
     if lead is None:
         raise NotFound(f"lead {lead_id} does not exist", key="reply.not_found", lead_id=lead_id)
     if actor.kind is ActorKind.REP and lead.owner_partner_id != actor.partner_id:

@@ -18,8 +18,9 @@ from bot.coordination import run_while_leased
 from bot.delivery.notices import NoticeKind
 from bot.directory.availability import resume_when_due
 from bot.leads.distribution import expire_wave
+from bot.leads.locks import lead_for_update
 from bot.leads.progress import recall
-from bot.models import Lead, LeadStatus, Timer, TimerKind
+from bot.models import LeadStatus, Timer, TimerKind
 from bot.reports.digest import ensure_digest_timer, fire_digest
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
@@ -35,7 +36,7 @@ async def _fire(uow: UnitOfWork, timer: Timer) -> str:
         return await fire_digest(uow, timer)
     if timer.kind is TimerKind.PARTNER_RESUME:
         return await resume_when_due(uow, timer)
-    lead = await uow.session.get(Lead, timer.lead_id)
+    lead = await lead_for_update(uow.session, timer.lead_id)
     if lead is None:
         return "obsolete"
     if timer.kind is TimerKind.WAVE_EXPIRY:
@@ -91,8 +92,8 @@ async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
     now = runtime.clock.now()
     async with runtime.uow() as uow:
         due = (
-            await uow.session.scalars(
-                select(Timer.id)
+            await uow.session.execute(
+                select(Timer.id, Timer.lead_id)
                 .where(
                     Timer.done_at.is_(None),
                     Timer.due_at <= now,
@@ -103,8 +104,12 @@ async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
             )
         ).all()
     handled = 0
-    for timer_id in due:
+    for timer_id, lead_id in due:
         async with runtime.uow() as uow:
+            if lead_id is not None:
+                # The lead's row before the timer's: the order a claim takes them in (it
+                # cancels the lead's timers), so the two cannot deadlock (bot/leads/locks.py).
+                await lead_for_update(uow.session, lead_id)
             taken = await uow.session.scalar(
                 update(Timer)
                 .where(

@@ -14,6 +14,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.leads.distribution import RoundOutcome, cancel_timers, close_open_offers, start_round
 from bot.leads.events import change_status
 from bot.leads.lifecycle import OWNED, IllegalTransition
+from bot.leads.locks import lead_for_update
 from bot.leads.progress import recall
 from bot.models import (
     ChatMessage,
@@ -31,7 +32,7 @@ from bot.uow import UnitOfWork
 
 
 async def get_lead(uow: UnitOfWork, lead_id: int) -> Lead:
-    lead = await uow.session.get(Lead, lead_id)
+    lead = await lead_for_update(uow.session, lead_id)
     if lead is None:
         raise NotFound(f"lead {lead_id} does not exist", key="reply.not_found", lead_id=lead_id)
     return lead
