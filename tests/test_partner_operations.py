@@ -236,3 +236,35 @@ async def test_a_staff_chat_hears_the_assign_warnings_in_its_language(
     assert "lead in CH" not in answer  # not the English detail the CLI prints
     assert await _offered_to(runtime, nowhere) == {"P2": OfferStatus.OPEN}
     await runtime.close()
+
+
+async def test_assign_refuses_what_staff_cannot_overrule(
+    ops_settings: Any, clock: ManualClock, database_url: str
+) -> None:
+    """The prospect's consent decides who may contact them, and a paused partner could not
+    claim: assigning past either is refused, naming why, and changes nothing."""
+    runtime = Runtime.create(ops_settings, clock=clock)
+    await _directory(runtime)
+    only_p1 = await _lead(runtime, 1, **{"consent.allowed_partners": ["P1"]})
+    anyone = await _lead(runtime, 2)
+    before = (await _offered_to(runtime, only_p1), await _offered_to(runtime, anyone))
+
+    def cli(*args: str) -> Any:
+        return leadbot(database_url, *args)
+
+    refused = await asyncio.to_thread(cli, "leads", "assign", str(only_p1), "P2")
+    assert refused.exit_code == 1, refused.output
+    assert "consent limited to partners P1" in refused.output
+    assert "Traceback" not in refused.output
+
+    paused = await asyncio.to_thread(cli, "partners", "pause", "P2", "--until", "+3d")
+    assert paused.exit_code == 0, paused.output
+    console = Console(runtime)
+    await console("as staff")
+    answer = await console(f"assign {anyone} P2")
+    assert f"Lead #{anyone} cannot go to Partner P2" in answer and "paused" in answer
+
+    after = (await _offered_to(runtime, only_p1), await _offered_to(runtime, anyone))
+    assert after == before  # nothing withdrawn, nothing offered
+    assert (await console(f"assign {only_p1} P1")).startswith(f"✔ Lead #{only_p1} is offered")
+    await runtime.close()

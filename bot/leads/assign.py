@@ -4,7 +4,9 @@
 an exclusive offer to that partner alone — from ``unmatched``, ``unclaimed`` or ``offered``
 (open offers to others are withdrawn). The filters that would have kept the partner out
 (region, capacity, a decline before …) are reported as warnings, not refusals: staff have
-the last word. The partner claims with the normal Claim button and then has the normal
+the last word — except two (:data:`NOT_OVERRULED`): the prospect's consent decides who may
+contact them, and a partner that is deactivated, on leave or paused could not claim the
+offer (resume it first). The partner claims with the normal Claim button and then has the normal
 claim SLA; any other partner's claim is refused (their offers are closed). A lead that is
 held must be released first (consent); an owned or closed lead cannot be assigned.
 """
@@ -24,6 +26,8 @@ from bot.models import LeadStatus, Partner
 from bot.uow import UnitOfWork
 
 ASSIGNABLE = frozenset({LeadStatus.UNMATCHED, LeadStatus.UNCLAIMED, LeadStatus.OFFERED})
+NOT_OVERRULED = {"consent": "assign.no_consent", "active": "assign.inactive"}
+"""The filters staff cannot overrule, and the message key of each refusal."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,14 @@ async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -
     explained = await explain_stored_lead(uow, lead_id, partner_id)
     item = explained.explanation.partner(partner_id)
     failed = tuple(item.failed) if item is not None else ()
+    for check in failed:
+        if check.name in NOT_OVERRULED:
+            raise NotAllowed(
+                f"lead {lead_id} cannot be assigned to {partner.id}: {check.detail}",
+                key=NOT_OVERRULED[check.name],
+                lead_id=lead_id,
+                partner=partner.name,
+            )
     warnings = [check.detail for check in failed]
     if lead.status is not LeadStatus.OFFERED:
         change_status(uow, lead, LeadStatus.OFFERED, actor, assigned_to=partner_id)
