@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -10,10 +11,12 @@ from bot.actors import Actor
 from bot.config import Settings
 from bot.delivery.notices import LeadCardView
 from bot.delivery.sender import OutboxSender
+from bot.directory.snapshot import partner_profiles
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.leads.claims import claim
 from bot.leads.progress import report_progress
+from bot.leads.staff import erase
 from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, Lead, LeadEvent, LeadPersonalData, LeadStatus, Offer, Platform
 from bot.runtime import Runtime
@@ -106,3 +109,52 @@ async def test_staff_release_of_held_lead_from_the_cli(
     again = leadbot_process("leads", "recall", str(lead_id), config=config)
     assert again.returncode == 1 and "cannot become recalled" in again.stderr
     await runtime.close()
+
+
+async def _claimed_lead(runtime: Runtime, n: int) -> int:
+    """A lead of its own (no duplicate), claimed by P1's rep."""
+    payload = lead_payload(
+        external_id=f"crm-{n}",
+        **{"company.domain": f"firma-{n}.example", "contact.email": f"a@firma-{n}.example"},
+    )
+    async with runtime.uow() as uow:
+        lead_id = (
+            await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
+        ).lead_id
+        await uow.commit()
+    async with runtime.uow() as uow:
+        offer = await uow.session.scalar(select(Offer).where(Offer.lead_id == lead_id))
+        assert offer is not None
+        assert (await claim(uow, offer.id, 1, Platform.CONSOLE)).won
+    return lead_id
+
+
+async def _conversion(runtime: Runtime, partner_id: str) -> tuple[int, int]:
+    """(won, closed) as matching's conversion score sees the partner."""
+    async with runtime.uow() as uow:
+        profile = next(p for p in await partner_profiles(uow) if p.id == partner_id)
+    return profile.won, profile.closed
+
+
+async def test_erasing_closed_leads_keeps_the_partners_conversion(runtime: Runtime) -> None:
+    """DESIGN §4: erasure keeps the anonymous statistics — the outcomes matching ranks by
+    too, as the report keeps them; a lead erased before it closed never counts."""
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        await add_rep(uow, "P1", "anna@p1.example")
+        await uow.commit()
+    rep = Actor.rep(Channel.CONSOLE, 1, "P1")
+    won = await _claimed_lead(runtime, 1)
+    lost = await _claimed_lead(runtime, 2)
+    still_open = await _claimed_lead(runtime, 3)
+    async with runtime.uow() as uow:
+        await report_progress(uow, won, rep, Report(StatusAction.WON, revenue_eur=Decimal(900)))
+    async with runtime.uow() as uow:
+        await report_progress(uow, lost, rep, Report(StatusAction.LOST, reason="price"))
+    assert await _conversion(runtime, "P1") == (1, 2)
+
+    for lead_id in (won, lost, still_open):
+        async with runtime.uow() as uow:
+            await erase(uow, lead_id, Actor.staff(Channel.CONSOLE, "s1", "staff"))
+
+    assert await _conversion(runtime, "P1") == (1, 2)

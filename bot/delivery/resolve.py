@@ -1,8 +1,9 @@
 """Resolve an outbox row into the view a renderer needs, from the current database state.
 
 Resolution happens when the row is sent, not when it was queued: a late teaser for a lead
-that is already taken is dropped, a lead card always shows the current status, and
-personal data is read only for the rep who owns the lead right now.
+that is already taken, or for a partner paused since it was queued, is dropped, a lead card
+always shows the current status, and personal data is read only for the rep who owns the
+lead right now.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.delivery.notices import (
     TeaserView,
 )
 from bot.delivery.outbox import rep_at_address
+from bot.directory.availability import is_paused, local_date
 from bot.leads.status_reports import available_actions
 from bot.models import (
     ChatMessage,
@@ -106,6 +108,17 @@ async def _rep_name(session: AsyncSession, rep_id: object) -> str | None:
     return rep.name if rep else None
 
 
+async def _paused(session: AsyncSession, offer: Offer, settings: Settings, now: datetime) -> bool:
+    """Whether the offer's partner is paused now: "a paused partner gets no teasers" holds
+    for teasers queued before the pause too. The offer stays open (a pause is no decline).
+
+    The partner is already in the session (:func:`preload`, :func:`language_of`), so this
+    asks the database nothing.
+    """
+    partner = await session.get(Partner, offer.partner_id)
+    return partner is not None and is_paused(partner, local_date(settings, now))
+
+
 async def find_ref(
     session: AsyncSession, row: OutboxMessage, kind: MessageKind, **where: object
 ) -> MessageRef | None:
@@ -120,11 +133,17 @@ async def find_ref(
     return MessageRef(message.chat_id, message.message_id) if message else None
 
 
+_PRELOADED = "delivery.preloaded"
+
+
 async def preload(session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
     """Load the offers and partners a batch of rows refers to, two queries for all of them.
 
     :func:`resolve` then finds them in the session (``session.get`` asks no database), so
-    a batch of 100 teasers costs two queries instead of two hundred.
+    a batch of 100 teasers costs two queries instead of several per teaser. The session's
+    identity map holds unchanged objects only weakly, so the loaded rows are kept in
+    ``session.info`` for as long as the session lives; dropped, they would be forgotten at
+    once and every ``session.get`` would read them again.
     """
     offer_ids = {
         int(row.payload["offer_id"])
@@ -135,8 +154,12 @@ async def preload(session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
         return
     offers = (await session.scalars(select(Offer).where(Offer.id.in_(offer_ids)))).all()
     partner_ids = {offer.partner_id for offer in offers}
-    if partner_ids:
-        await session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))
+    partners = (
+        (await session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))).all()
+        if partner_ids
+        else []
+    )
+    session.info[_PRELOADED] = (offers, partners)
 
 
 async def resolve(
@@ -154,6 +177,8 @@ async def resolve(
     if kind is NoticeKind.TEASER:
         offer = await session.get(Offer, payload["offer_id"])
         if offer is None or offer.status is not OfferStatus.OPEN:
+            return None
+        if await _paused(session, offer, settings, now):
             return None
         expires = payload.get("expires_at")
         view = TeaserView(

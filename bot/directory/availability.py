@@ -11,11 +11,13 @@ the timer's punctuality. ``explain`` shows the pause with its reason and end.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
 from bot.actors import Actor
+from bot.config import Settings
 from bot.errors import InvalidInput, NotFound
 from bot.models import Partner, Timer, TimerKind
 from bot.uow import UnitOfWork
@@ -23,15 +25,37 @@ from bot.uow import UnitOfWork
 REASON_MAX = 200
 
 
-def is_paused(partner: Partner, today: date) -> bool:
-    """Paused now: a pause without end, or one whose last day is today or later."""
+class Pausable(Protocol):
+    """What :func:`is_paused` reads: a :class:`Partner`, or a row of its columns (matching)."""
+
+    @property
+    def paused_at(self) -> datetime | None: ...
+
+    @property
+    def on_leave_until(self) -> date | None: ...
+
+
+def is_paused(partner: Pausable, today: date) -> bool:
+    """Paused now: a pause without end, or one whose last day is ``today`` or later.
+
+    ``today`` must be the local day (:func:`local_date`): ``until`` is a day in
+    ``[distribution] timezone``, so the UTC date would end a pause hours early or late.
+    """
     if partner.paused_at is None:
         return False
     return partner.on_leave_until is None or partner.on_leave_until >= today
 
 
+def local_date(settings: Settings, now: datetime) -> date:
+    """The day ``now`` falls on in ``[distribution] timezone``, the calendar pauses count in.
+
+    For callers without a unit of work (the outbox sender, the e-mail link pages)."""
+    return now.astimezone(ZoneInfo(settings.distribution.timezone)).date()
+
+
 def local_today(uow: UnitOfWork) -> date:
-    return uow.clock.now().astimezone(ZoneInfo(uow.settings.distribution.timezone)).date()
+    """Today in ``[distribution] timezone``: every check of a pause's end uses this day."""
+    return local_date(uow.settings, uow.clock.now())
 
 
 def _resume_at(uow: UnitOfWork, until: date) -> datetime:

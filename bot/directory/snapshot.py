@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, event, func, select, true
 from sqlalchemy.orm import Session
 
+from bot.directory.availability import is_paused, local_today
 from bot.directory.recent import recent_activity
 from bot.geo import locate, normalise_postal_code
 from bot.leads.lifecycle import OWNED
@@ -23,6 +24,7 @@ from bot.matching import LeadProfile, PartnerProfile, Ranking
 from bot.matching.index import PartnerIndex, index_for
 from bot.matching.rules import rules_for
 from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Offer, Partner
+from bot.reports.queries import effective_status
 from bot.uow import UnitOfWork
 
 
@@ -71,19 +73,30 @@ async def open_lead_counts(uow: UnitOfWork) -> dict[str, int]:
     return {pid: n for pid, n in rows.all() if pid is not None}
 
 
+_OUTCOME_STATES = (LeadStatus.WON, LeadStatus.LOST, LeadStatus.ERASED)
+
+
 async def outcome_counts(uow: UnitOfWork) -> dict[str, tuple[int, int]]:
-    """Per partner: (won, closed) over all time, for the conversion score."""
+    """Per partner: (won, closed) over all time, for the conversion score.
+
+    Outcomes are read as the reports read them (:func:`effective_status`): erasing a won
+    or lost lead removes personal data, not the partner's track record (DESIGN §4). The
+    plain ``status`` condition lets the database use its index, which the CASE cannot.
+    """
+    outcome = effective_status()
     rows = await uow.session.execute(
-        select(Lead.owner_partner_id, Lead.status, func.count())
-        .where(Lead.status.in_((LeadStatus.WON, LeadStatus.LOST)))
-        .group_by(Lead.owner_partner_id, Lead.status)
+        select(Lead.owner_partner_id, outcome, func.count())
+        .where(
+            Lead.status.in_(_OUTCOME_STATES),
+            Lead.owner_partner_id.is_not(None),
+            outcome.in_(("won", "lost")),
+        )
+        .group_by(Lead.owner_partner_id, outcome)
     )
     out: dict[str, tuple[int, int]] = {}
     for pid, status, n in rows.all():
-        if pid is None:
-            continue
         won, closed = out.get(pid, (0, 0))
-        out[pid] = (won + (n if status == LeadStatus.WON else 0), closed + n)
+        out[pid] = (won + (n if status == "won" else 0), closed + n)
     return out
 
 
@@ -175,7 +188,7 @@ async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
     open leads and outcomes are counted fresh for every call. A partner without
     coordinates is placed at its postal code's centroid (offline).
     """
-    today = uow.clock.now().date()
+    today = local_today(uow)
     open_counts = await open_lead_counts(uow)
     outcomes = await outcome_counts(uow)
     directory_key, static = await _static_partners(uow)
@@ -183,7 +196,7 @@ async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
     profiles = []
     for item in static:
         p = item.row
-        paused = p.paused_at is not None and (p.on_leave_until is None or p.on_leave_until >= today)
+        paused = is_paused(p, today)
         on_leave = (
             p.paused_at is None and p.on_leave_until is not None and p.on_leave_until >= today
         )
@@ -280,7 +293,7 @@ async def partner_index(uow: UnitOfWork) -> PartnerIndex:
     expiring after a claim), the key is computed from the counts it sees instead, which
     include its uncommitted changes.
     """
-    today = uow.clock.now().date()
+    today = local_today(uow)  # pauses end by the local day; part of the key: an end passes
     rules = rules_for(uow.settings)
     if uow.changes.changed_existing():
         open_counts = await open_lead_counts(uow)

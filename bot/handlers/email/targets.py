@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.content.anonymize import teaser_facts
 from bot.delivery.notices import TeaserFacts
-from bot.directory.availability import is_paused
+from bot.directory.availability import is_paused, local_date
 from bot.handlers.email import nonces
 from bot.handlers.email.links import Link, Purpose
 from bot.leads.status_reports import StatusAction, available_actions
@@ -103,7 +103,8 @@ async def _claim(runtime: Runtime, link: Link) -> ClaimTarget:
         params = {"lead_id": lead.id}
         if offer.status is not OfferStatus.OPEN:
             raise Refusal(_CLOSED_OFFER[offer.status], 409, language, params)
-        if not partner.active or is_paused(partner, runtime.clock.now().date()):
+        today = local_date(runtime.settings, runtime.clock.now())
+        if not partner.active or is_paused(partner, today):
             raise Refusal("claim.inactive", 409, language, params)
         reps = (
             await uow.session.scalars(
