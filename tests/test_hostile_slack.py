@@ -21,13 +21,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.handlers.slack.gate import MAX_BODY_BYTES, hooks_origin, is_hook
-from bot.models import LeadStatus, OutboxMessage
+from bot.models import LeadStatus, OutboxMessage, PendingPress, SeenDelivery
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET
 from tests.emulators.receiver import Receiver
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.slack.signing import FORM, sign
 from tests.support.logs import assert_clean_log, capture_like_serve
 from tests.support.slack_world import PartnerSpec, SlackWorld, slack_settings, slack_world
+from tests.support.world import eventually
 
 # Distinctive words in every hostile body: none of them may show up in the log.
 MARKERS = ("Zebrafink", "geheim@opfer.example", "+49 170 5550123", "Lindenallee 99")
@@ -76,6 +77,18 @@ async def world_with_receiver(
 async def _outbox_rows(world: SlackWorld) -> int:
     async with world.bot.runtime.uow() as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(OutboxMessage)))
+
+
+async def _stored(world: SlackWorld) -> tuple[int, ...]:
+    """How many outbox rows, seen marks and stored presses there are: a refused request
+    adds none."""
+    async with world.bot.runtime.uow() as uow:
+        return tuple(
+            [
+                int(await uow.session.scalar(select(func.count()).select_from(table)))
+                for table in (OutboxMessage, SeenDelivery, PendingPress)
+            ]
+        )
 
 
 def assert_clean(caplog: pytest.LogCaptureFixture) -> None:
@@ -158,6 +171,25 @@ def form_text(payload: str) -> bytes:
     return urlencode({"payload": payload}).encode()
 
 
+HOOK = "https://hooks.slack.com/actions/T0001/1/zebrafink"
+
+
+def event(event_id: str, user: str) -> bytes:
+    """An App Home event (leadbot marks its ``event_id`` seen and looks up its ``user``)."""
+    inner = {"type": "app_home_opened", "user": user, "tab": "home"}
+    envelope = {"type": "event_callback", "team_id": "T0001", "event_id": event_id}
+    return json.dumps(envelope | {"event": inner}).encode()
+
+
+def slash(user_id: str) -> bytes:
+    """``/leads help`` as Slack's form (leadbot looks up its ``user_id``)."""
+    fields = {"command": "/leads", "text": "help", "team_id": "T0001", "user_id": user_id}
+    return urlencode(fields | {"channel_id": "D0001", "trigger_id": "1.2.slash"}).encode()
+
+
+CLAIM_VALUE_NUL = {"type": "button", "action_id": "lead_claim", "value": "1\x00"}
+
+
 SIGNED_MALFORMED: dict[str, tuple[bytes, str]] = {
     "payload=garbage": (b"payload=garbage", FORM),
     "array payload": (form([1, 2]), FORM),
@@ -185,6 +217,15 @@ SIGNED_MALFORMED: dict[str, tuple[bytes, str]] = {
     ),
     "view without callback": (form({"type": "view_submission", "view": {"id": "V1"}}), FORM),
     "user is a list": (form({"type": "block_actions", "user": [1]}), FORM),
+    "user.id is a number": (form(claim_press(HOOK, 1) | {"user": {"id": 5}}), FORM),
+    # Slack's ids never hold a control character; PostgreSQL refuses a NUL in text.
+    "NUL in user.id": (form(claim_press(HOOK, 1, user="U0\x001")), FORM),
+    "NUL in trigger_id": (form(claim_press(HOOK, 1) | {"trigger_id": "1.2\x00"}), FORM),
+    "NUL in a button value": (form(claim_press(HOOK, 1) | {"actions": [CLAIM_VALUE_NUL]}), FORM),
+    "escape in team.id": (form(claim_press(HOOK, 1) | {"team": {"id": "T\x1b[2J"}}), FORM),
+    "NUL in event_id": (event("Ev\x00Zebrafink", "U0001"), "application/json"),
+    "NUL in event.user": (event("Ev0002", "U\x00"), "application/json"),
+    "NUL in a command's user_id": (slash("U\x00"), FORM),
 }
 
 
@@ -195,13 +236,15 @@ async def test_signed_but_malformed_is_400_never_500(
     capture_like_serve(caplog)
     body, content_type = SIGNED_MALFORMED[case]
     async with world_with_receiver(make_settings, slack_emulator) as (world, receiver, _, lead):
-        rows = await _outbox_rows(world)
+        stored = await _stored(world)
         answer = await world.driver.post(body, content_type, {})
         assert answer.status == 400, answer.body
+        assert answer.body == "malformed Slack request"
         assert receiver.received == []
         assert (await world.lead(lead)).status is LeadStatus.OFFERED
-        assert await _outbox_rows(world) == rows
-    assert "slack: refused a signed request that is not Slack's shape" in caplog.text
+        assert await _stored(world) == stored
+    refused = [r for r in caplog.records if "not Slack's shape" in r.getMessage()]
+    assert [r.levelname for r in refused] == ["INFO"]
     assert_clean(caplog)
 
 
@@ -349,3 +392,72 @@ async def test_a_signed_press_with_an_overlong_trigger_id_is_still_answered(
         assert again.status == 200
         await world.settled()
         assert len(slack_emulator.ephemerals()) == 1
+
+
+async def _claimed(world: SlackWorld, lead_id: int) -> bool:
+    return (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+
+async def _state(world: SlackWorld, lead_id: int) -> tuple[object, ...]:
+    """The lead's and its offer's status, and the rows a change would add."""
+    [offer] = await world.offers(lead_id)
+    outbox, _seen, presses = await _stored(world)
+    return (await world.lead(lead_id)).status, offer.status, outbox, presses
+
+
+def submission(callback: str, metadata: dict[str, Any], reason: str) -> dict[str, Any]:
+    """U0001 submits a modal (a reason chosen) that names ``metadata`` as its
+    ``private_metadata`` — which Slack echoes from when leadbot opened the modal."""
+    chosen = {"type": "static_select", "selected_option": {"value": reason}}
+    return {
+        "type": "view_submission",
+        "user": {"id": "U0001", "name": "Zebrafink"},
+        "team": {"id": "T0001"},
+        "api_app_id": "A000000001",
+        "trigger_id": f"1.2.{callback}",
+        "view": {
+            "id": "V0000FORGED",
+            "type": "modal",
+            "callback_id": callback,
+            "private_metadata": json.dumps(metadata),
+            "state": {"values": {"reason": {"reason_select": chosen}}},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("callback", "key", "reason", "forged"),
+    [
+        ("report_lost", "lead_id", "competitor", 10**20),
+        ("report_lost", "lead_id", "competitor", True),
+        ("decline_offer", "offer_id", "no_capacity", 10**20),
+        ("decline_offer", "offer_id", "no_capacity", True),
+    ],
+    ids=["lead beyond 64 bits", "lead true", "offer beyond 64 bits", "offer true"],
+)
+async def test_a_modal_naming_an_id_no_row_can_have_changes_nothing(
+    make_settings, slack_emulator, caplog, callback: str, key: str, reason: str, forged: object
+) -> None:
+    """An id beyond 64 bits in a modal's ``private_metadata`` made the database driver raise
+    (a traceback), and JSON's ``true`` counted as id 1: the modal is closed, nothing else."""
+    capture_like_serve(caplog)
+    async with world_with_receiver(make_settings, slack_emulator) as (world, receiver, _, lead):
+        [offer] = await world.offers(lead)
+        assert lead == offer.id == 1  # what `true` would name
+        if callback == "report_lost":  # a lead is reported on by the rep who claimed it
+            await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
+            await eventually(lambda: _claimed(world, lead), 10, "the claim")
+        await world.settled()
+        before = await _state(world, lead)
+        told = len(slack_emulator.ephemerals())
+        caplog.clear()
+
+        metadata = {key: forged, "channel": "C0001"}
+        answer = await world.driver.send_payload(submission(callback, metadata, reason))
+
+        assert answer.status == 200 and answer.body == ""  # Slack closes the modal
+        await world.settled()
+        assert await _state(world, lead) == before
+        assert len(slack_emulator.ephemerals()) == told and receiver.received == []
+    assert f"slack: a modal submission names no valid {key}; nothing changed" in caplog.text
+    assert_clean(caplog)

@@ -117,10 +117,18 @@ def test_button_press_payloads() -> None:
 def test_numbers_and_delivery_keys() -> None:
     assert payloads.number("17") == 17 and payloads.number("#17") == 17
     assert payloads.number("17; drop") is None and payloads.number("") is None
+    assert payloads.number("0") is None and payloads.number("#0") is None  # no row has id 0
     assert payloads.delivery_key({"event_id": "Ev1", "trigger_id": "t"}, "x") == "event:Ev1"
     assert payloads.delivery_key({"trigger_id": "t"}, "x") == "trigger:t"
     assert payloads.delivery_key({}, "x") == payloads.delivery_key({}, "x")
     assert payloads.delivery_key({}, "x") != payloads.delivery_key({}, "y")
+
+
+def test_private_metadata_that_is_no_sane_json_is_a_payload_error() -> None:
+    """Deep nesting made ``json.loads`` raise ``RecursionError``, which no guard expected."""
+    view = {"id": "V1", "callback_id": "report_lost", "private_metadata": "[" * 5000}
+    with pytest.raises(payloads.PayloadError, match="private_metadata is not JSON"):
+        payloads.view_submission({"user": {"id": "U7"}, "view": view})
 
 
 def api_error(status: int, body: dict[str, object], headers: dict[str, str] | None = None):

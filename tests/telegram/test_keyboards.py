@@ -72,6 +72,7 @@ def test_sub_menus_carry_every_reason_and_a_way_back() -> None:
         "claim:",
         "claim:abc",
         "claim:-1",
+        "claim:0",  # no row has id 0
         "claim:1:extra",
         "st:1",
         "st:1:dance",

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.logs import assert_clean_log, capture_like_serve
 from tests.support.telegram_world import telegram_settings, telegram_world
 
 POLLING = {"mode": "polling", "webhook_secret": None}
@@ -54,6 +55,31 @@ async def test_an_unreadable_update_is_skipped_and_the_next_command_answered(
         f"telegram: skipped unreadable update {unreadable['update_id']} (AttributeError)"
     ]
     assert "Maria Huber" not in caplog.text and "5550123" not in caplog.text
+
+
+async def test_an_update_with_an_id_beyond_64_bits_is_skipped_without_a_traceback(
+    make_settings, telegram_emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A user id no 64-bit column holds used to reach the database and fail there
+    (``OverflowError``/``DBAPIError`` with a traceback); it is an unreadable update."""
+    capture_like_serve(caplog)
+    settings = telegram_settings(make_settings, telegram_emulator, telegram=POLLING)
+    async with telegram_world(settings, telegram_emulator, partners=1, webhook=False) as world:
+        user, huge = world.users[0], 2**70
+        sender = {"id": huge, "is_bot": False, "first_name": "Zebrafink"}
+        message = {"message_id": 1, "date": 1_700_000_000, "from": sender, "text": "hello"}
+        message["chat"] = {"id": huge, "type": "private", "first_name": "Zebrafink"}
+        update_id = telegram_emulator.next_update_id()
+        telegram_emulator.enqueue_update({"update_id": update_id, "message": message})
+        typed = await world.driver.command(user, "help")
+        await world.private(user, lambda m: "/leads" in m.plain_text)
+        assert telegram_emulator.was_fetched(typed.update_id)
+    assert telegram_emulator.pending_updates() == []
+    skipped = [r.getMessage() for r in caplog.records if "unreadable update" in r.getMessage()]
+    assert skipped == [
+        f"telegram: skipped unreadable update {update_id} (a number wider than 64 bits)"
+    ]
+    assert_clean_log(caplog, "Zebrafink")
 
 
 async def test_polling_that_fails_is_restarted_and_shown_as_restarting(

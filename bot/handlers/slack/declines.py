@@ -50,8 +50,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def decline_submitted(ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         sub = view_submission(body)
         who = await deps.who(sub.user_id)
-        offer_id = sub.metadata.get("offer_id")
-        if not isinstance(offer_id, int):
+        offer_id = sub.row_id("offer_id")
+        if offer_id is None:
             await ack()
             return
         read = read_decline(sub.values, who.language)

@@ -10,11 +10,16 @@ refused in one place, with a clear message, and changes nothing.
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot import safejson
+from bot.chat.ids import database_id
+
+log = logging.getLogger("bot.handlers.slack")
 
 _NUMBER = re.compile(r"#?(\d{1,12})")
 
@@ -46,6 +51,19 @@ class Submission:
     view_id: str
     metadata: dict[str, Any]
     values: dict[str, Any] = field(default_factory=dict)  # block_id -> what the user chose
+
+    def row_id(self, key: str) -> int | None:
+        """The lead or offer the modal was opened for (``key`` in its ``private_metadata``),
+        or None — logged — when it names none the database could hold.
+
+        leadbot wrote that id itself when it opened the modal, so a missing, non-integer or
+        out-of-range one is a forged or broken request: the caller closes the modal and
+        changes nothing.
+        """
+        found = database_id(self.metadata.get(key))
+        if found is None:
+            log.info("slack: a modal submission names no valid %s; nothing changed", key)
+        return found
 
 
 @dataclass(frozen=True)
@@ -115,8 +133,8 @@ def view_submission(body: Mapping[str, Any]) -> Submission:
     if not isinstance(view, Mapping):
         raise PayloadError("the Slack request has no view")
     try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+        metadata = safejson.loads(view.get("private_metadata") or "{}")
+    except safejson.JsonProblem:
         raise PayloadError("the view's private_metadata is not JSON") from None
     values: dict[str, Any] = {}
     state = (
@@ -152,9 +170,10 @@ def home_opened(event: Mapping[str, Any]) -> HomeOpened:
 
 
 def number(value: str) -> int | None:
-    """An offer or lead id from a button value or a command word (``12`` or ``#12``)."""
+    """An offer or lead id from a button value or a command word (``12`` or ``#12``);
+    None for anything else, including ids no row can have (:func:`database_id`)."""
     match = _NUMBER.fullmatch(value.strip())
-    return int(match.group(1)) if match else None
+    return database_id(int(match.group(1))) if match else None
 
 
 def delivery_key(body: Mapping[str, Any], raw: str) -> str:

@@ -9,6 +9,12 @@ command's form), with :mod:`bot.safejson`'s limits, and :func:`check` holds it a
 the shape Slack documents for the fields Bolt and leadbot's parsers
 (:mod:`bot.handlers.slack.payloads`) rely on. A body that fails gets ``400`` and is not
 logged.
+
+The fields :data:`TYPES` names as text are Slack's ids and constants (``user.id``,
+``trigger_id``, ``event_id``, a button's ``value``): Slack never puts a control character
+in them, and leadbot uses them as keys in the database, where PostgreSQL refuses a NUL.
+So they are held to :mod:`bot.plaintext`'s rule for one line of text — no control
+characters, no lone surrogates — like every other text from outside.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bot import safejson
+from bot.plaintext import bad_character
 
 MAX_FORM_FIELDS = 100
 
@@ -52,6 +59,8 @@ TYPES: dict[str, tuple[type, ...]] = {
             "function_execution_id",
             "bot_access_token",
             "id",
+            "value",  # a button's: leadbot's own digits (the Claim press stores it as sent)
+            "private_metadata",  # a view's: leadbot's own JSON, escaped
         ),
         _TEXT,
     ),
@@ -106,8 +115,14 @@ def parse(body: bytes, content_type: str | None) -> dict[str, Any]:
 def _typed(node: Mapping[str, Any], where: str) -> None:
     for key, allowed in TYPES.items():
         value = node.get(key)
-        if value is not None and not isinstance(value, allowed):
+        if value is None:
+            continue
+        if not isinstance(value, allowed):
             raise Malformed(f"{where}{key} has the wrong type")
+        if isinstance(value, str) and (problem := bad_character(value)) is not None:
+            raise Malformed(f"{where}{key} {problem}")
+        if allowed is _ID and isinstance(value, dict):  # {"id": "U1", ...}: its id too
+            _typed(value, f"{where}{key}.")
     for key in LISTS_OF_OBJECTS:
         value = node.get(key)
         if value is not None and (
@@ -123,10 +138,11 @@ def _require_text(node: Mapping[str, Any], key: str, where: str = "") -> None:
 
 
 def check(body: dict[str, Any]) -> None:
-    """Refuse a body whose fields have types Slack never sends, or that lacks what Bolt
-    needs to route its ``type``. Unknown types pass (Bolt answers them as unhandled); a
-    routed request that lacks what a listener needs (a user id) is told "something went
-    wrong" by the listener's guard (:class:`bot.handlers.slack.payloads.PayloadError`)."""
+    """Refuse a body whose fields have types (or characters) Slack never sends, or that
+    lacks what Bolt needs to route its ``type``. Unknown types pass (Bolt answers them as
+    unhandled); a routed request that lacks what a listener needs (a user id) is told
+    "something went wrong" by the listener's guard
+    (:class:`bot.handlers.slack.payloads.PayloadError`)."""
     _typed(body, "")
     for key in NESTED:
         if isinstance(body.get(key), dict):

@@ -104,9 +104,10 @@ async def _pressed(
 def chosen_option(value: str) -> tuple[StatusAction, int] | None:
     """``lost:12`` from the overflow menu -> (LOST, 12); anything else -> None."""
     match = MORE_OPTION.fullmatch(value)
-    if match is None:
+    lead_id = number(match.group(2)) if match else None
+    if match is None or lead_id is None:
         return None
-    return StatusAction(match.group(1)), int(match.group(2))
+    return StatusAction(match.group(1)), lead_id
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -131,8 +132,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         sub = view_submission(body)
         action = action_of(sub.callback_id)
         who = await deps.who(sub.user_id)
-        lead_id = sub.metadata.get("lead_id")
-        if action is None or not isinstance(lead_id, int):
+        lead_id = sub.row_id("lead_id")
+        if action is None or lead_id is None:
             await ack()
             return
         result = read_report(action, sub.values, who.language, deps.today())

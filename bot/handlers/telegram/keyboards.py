@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.chat.ids import database_id
 from bot.handlers.text import label
 from bot.i18n import t
 from bot.leads.declines import DECLINE_REASONS
@@ -109,8 +110,8 @@ def parse_callback(data: str | None) -> Callback | None:
     match = _DATA.fullmatch(data)
     if match is None:
         return None
-    kind, number, value = match.group(1), int(match.group(2)), match.group(3)
-    if kind not in _VALUES:
+    kind, number, value = match.group(1), database_id(int(match.group(2))), match.group(3)
+    if kind not in _VALUES or number is None:
         return None
     allowed = _VALUES[kind]
     if (allowed is None) != (value is None) or (allowed is not None and value not in allowed):

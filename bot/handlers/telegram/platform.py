@@ -10,13 +10,17 @@ HTML. Accounts are linked by invitation code (``/start <code>``).
 from __future__ import annotations
 
 import html
+import re
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.chat.ids import fits_int64
 from bot.config import Settings
 from bot.handlers.text import strip_control
 from bot.models import Partner, Platform, Rep
+
+_CHAT_ID = re.compile(r"-?[0-9]{1,19}")
 
 
 def escape_telegram(value: str) -> str:
@@ -25,8 +29,12 @@ def escape_telegram(value: str) -> str:
 
 
 def _chat_id(value: str) -> int | None:
+    """A Telegram user or chat id written as text, if it is one a 64-bit column holds."""
     text = value.strip()
-    return int(text) if text.lstrip("-").isdigit() and len(text) <= 20 else None
+    if _CHAT_ID.fullmatch(text) is None:  # ASCII digits: str.isdigit() also takes "²"
+        return None
+    number = int(text)
+    return number if fits_int64(number) else None
 
 
 class TelegramPlatform:

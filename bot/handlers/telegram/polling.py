@@ -7,10 +7,12 @@ next offset — only after it was applied.
 
 One bad update never stops the loop. The raw batch is read and each update parsed on its
 own (PTB's ``get_updates`` parses the whole batch and fails on one unreadable update — and
-logs the batch, personal data included): an update that cannot be read is skipped with a
-log line (its id and the error type, nothing of its content), its offset is confirmed so it
-is not fetched forever, and ``/healthz`` shows ``telegram:polling`` as degraded ("skipped N
-unreadable update(s)") for :data:`SKIP_REPORT_SECONDS`. Telegram errors back off and retry;
+logs the batch, personal data included): an update that cannot be read
+(:func:`~bot.handlers.telegram.updates.read_update`: a wrong field type, a user id wider
+than 64 bits) is skipped with a log line (its id and the reason, nothing of its content),
+its offset is confirmed so it is not fetched forever, and ``/healthz`` shows
+``telegram:polling`` as degraded ("skipped N unreadable update(s)") for
+:data:`SKIP_REPORT_SECONDS`. Telegram errors back off and retry;
 a 409 means another process polls with the same token (or a webhook is set): it is logged
 and retried, since only one of them can receive updates. An answer that is not a list of
 updates, or an update whose processing fails for lack of the database, ends the job with
@@ -25,12 +27,12 @@ import logging
 import warnings
 from typing import Any
 
-from telegram import Update
 from telegram.error import Conflict, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.handlers.telegram.bot import ALLOWED_UPDATES, TelegramBot
 from bot.handlers.telegram.limits import seconds
+from bot.handlers.telegram.updates import Unreadable, read_update
 from bot.health import State
 
 log = logging.getLogger(__name__)
@@ -95,18 +97,15 @@ class Poller:
     async def handle_batch(self, batch: list[Any]) -> None:
         """Apply each readable update in order; move the offset past each one handled."""
         for raw in batch:
-            update_id = raw.get("update_id") if isinstance(raw, dict) else None
-            if type(update_id) is not int:
-                self._skip("?", "no update_id")
-                continue
             try:
-                update = Update.de_json(raw, self.tg.bot)
-            except Exception as exc:  # PTB raises whatever a wrong field type causes
-                self._skip(update_id, type(exc).__name__)
-                self.offset = max(self.offset or 0, update_id + 1)
+                update = read_update(raw, self.tg.bot)
+            except Unreadable as exc:
+                self._skip("?" if exc.update_id is None else exc.update_id, str(exc))
+                if exc.update_id is not None:
+                    self.offset = max(self.offset or 0, exc.update_id + 1)
                 continue
             await self.tg.handle(update)  # raises only if it could not be applied at all
-            self.offset = max(self.offset or 0, update_id + 1)
+            self.offset = max(self.offset or 0, update.update_id + 1)
 
     async def run(self) -> None:
         tg = self.tg

@@ -3,15 +3,64 @@
 Everything after this module works with these small frozen dataclasses, never with PTB's
 ``Update``: the handlers stay testable and the rest of the code does not care whether the
 update came by webhook or by long polling. An update we do not handle parses to None.
+
+Before that, :func:`read_update` turns the JSON both ways deliver into PTB's ``Update``,
+or refuses it (:class:`Unreadable`) when it is not an update this bot can read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import Chat, Update, User
+from telegram import Bot, Chat, Update, User
 
+from bot.chat.ids import fits_int64
 from bot.i18n import LANGUAGES
+
+
+class Unreadable(ValueError):
+    """Not an update this bot can read: the reason, nothing of the content, and its
+    ``update_id`` when it has a usable one (polling confirms it, so it is not fetched again)."""
+
+    def __init__(self, reason: str, update_id: int | None = None) -> None:
+        super().__init__(reason)
+        self.update_id = update_id
+
+
+def _numbers_fit(data: Any) -> bool:
+    """Whether every integer in ``data`` fits 64 bits. Iterative: no depth can exhaust it."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif type(node) is int and not fits_int64(node):
+            return False
+    return True
+
+
+def read_update(data: Any, bot: Bot) -> Update:
+    """``data`` — one JSON object from the webhook or ``getUpdates`` — as PTB's ``Update``.
+
+    Raises :class:`Unreadable` for anything else: no integer ``update_id``, fields that are
+    not what the Bot API sends, or a number wider than 64 bits. The Bot API has no such
+    number (user and chat ids fit in 52 bits), and one would reach the database as a user
+    or chat id, whose driver raises on it instead of finding nothing.
+    """
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if type(update_id) is not int:
+        raise Unreadable("no update_id")
+    if not _numbers_fit(data):
+        usable = update_id if fits_int64(update_id) else None
+        raise Unreadable("a number wider than 64 bits", usable)
+    try:
+        return Update.de_json(data, bot)
+    except Exception as exc:  # PTB raises whatever a wrong field type causes
+        raise Unreadable(type(exc).__name__, update_id) from None
+
 
 GROUP_TYPES = frozenset({Chat.GROUP, Chat.SUPERGROUP})
 

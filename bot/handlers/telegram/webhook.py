@@ -4,11 +4,13 @@ The secret registered with ``setWebhook`` comes back in ``X-Telegram-Bot-Api-Sec
 and is compared in constant time before anything is read: a wrong or missing secret gets
 403 and nothing is processed. A body over 1 MB gets 413 (read no further than that). A body
 that is not an update gets 400: not JSON, JSON nested deeper than
-:data:`bot.safejson.MAX_DEPTH`, not an object, no integer ``update_id``, or fields that are
+:data:`bot.safejson.MAX_DEPTH`, not an object, no integer ``update_id``, fields that are
 not what the Bot API sends (``{"update_id": 1, "message": "hello"}``) — whatever
-python-telegram-bot cannot turn into an ``Update``. Nothing of the body is logged. While
-the bot is still starting (Telegram unreachable at start), updates get 503 and Telegram
-delivers them again later. Repeated ``update_id``s (Telegram retries) are processed once.
+python-telegram-bot cannot turn into an ``Update`` — or a number (a user or chat id) wider
+than 64 bits (:func:`~bot.handlers.telegram.updates.read_update`). Nothing of the body is
+logged. While the bot is still starting (Telegram unreachable at start), updates get 503
+and Telegram delivers them again later. Repeated ``update_id``s (Telegram retries) are
+processed once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from telegram import Update
 
 from bot import safejson
 from bot.handlers.telegram.bot import TelegramBot
+from bot.handlers.telegram.updates import Unreadable, read_update
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +51,10 @@ def as_update(body: bytes, tg: TelegramBot) -> tuple[Update | None, str]:
         data: Any = safejson.loads(body)
     except safejson.JsonProblem as exc:
         return None, exc.message.split(":")[0]
-    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
-        return None, "no update_id"
     try:
-        update = Update.de_json(data, tg.bot)
-    except Exception as exc:  # PTB raises whatever a wrong field type causes
-        return None, f"not an update ({type(exc).__name__})"
-    return update, ""
+        return read_update(data, tg.bot), ""
+    except Unreadable as exc:
+        return None, str(exc)
 
 
 def webhook_router(tg: TelegramBot) -> APIRouter:
