@@ -237,3 +237,68 @@ def test_hidden_files_are_skipped_but_a_hidden_parent_directory_is_fine(tmp_path
     library = load_library(root, PRODUCTS)
     assert library.files == ("food/x-food.toml", "x.toml")
     assert len(library.items) == 4 and library.problems == ()
+
+
+def _argument(fields: str, body: str = '"B"', key: str = '"a"') -> str:
+    return f'line = "X-series"\n[[arguments]]\nkey = {key}\n{fields}[arguments.en]\ntitle = "T"\nbody = {body}\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (r'"Fast\u0000er"', "contains a control character (U+0000)"),
+        (r'"\u001b[31mred"', "contains a control character (U+001B)"),
+        (r'"bell\u0007"', "contains a control character (U+0007)"),
+    ],
+)
+def test_control_characters_in_a_body_are_refused(tmp_path: Path, body: str, expected: str) -> None:
+    """A NUL or an escape sequence would go out to every rep's chat: the item is held."""
+    write(tmp_path, "f.toml", _argument("", body))
+    library = load_library(tmp_path, PRODUCTS)
+    assert library.items == () and library.held_keys == {"a"}
+    found = [str(p) for p in library.problems]
+    assert any(
+        p.startswith(f'f.toml:6: arguments[1] (key "a").en.body: {expected}') for p in found
+    ), found
+
+
+def test_line_breaks_and_tabs_in_a_body_are_fine_but_not_in_a_title(tmp_path: Path) -> None:
+    write(tmp_path, "f.toml", _argument("", '"""\nFirst line.\n\tIndented.\r\nLast."""'))
+    (item,) = load_library(tmp_path, PRODUCTS).items
+    assert item.texts["en"].body == "First line.\nIndented.\nLast."
+    write(tmp_path, "f.toml", _argument("").replace('title = "T"', r'title = "T\u001bx"'))
+    found = problems(tmp_path)
+    assert any(
+        p.startswith('f.toml:5: arguments[1] (key "a").en.title: contains a control character')
+        for p in found
+    ), found
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows editors save UTF-8 with a BOM; it is no "Invalid statement"."""
+    (tmp_path / "x.toml").write_bytes("\ufeff".encode() + GOOD.encode())
+    library = load_library(tmp_path, PRODUCTS)
+    assert library.problems == () and set(library.by_key()) == {"x-latency", "x-winter"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            _argument("", key="5"),
+            "f.toml:3: arguments[1].key: must be text in quotes, not a TOML integer value",
+        ),
+        (
+            _argument("", body="5"),
+            'f.toml:6: arguments[1] (key "a").en.body: must be text in quotes, not a TOML integer',
+        ),
+        ("line = 5\n", "f.toml:1: line: must be text in quotes, not a TOML integer"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_named_as_such(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    write(tmp_path, "f.toml", text)
+    found = problems(tmp_path)
+    assert any(p.startswith(expected) for p in found), found
+    assert not any("missing" in p for p in found), found

@@ -158,6 +158,52 @@ def test_bad_csv_rows_name_line_and_column(database_url: str, tmp_path: Path) ->
     assert _lead_count(database_url) == 0
 
 
+def test_csv_whole_numbers_refuse_thousands_separators_and_fractions(
+    database_url: str, tmp_path: Path
+) -> None:
+    """``25.000`` is 25 thousand to a German reader: refused like in the partners file,
+    never stored as 25 €. Decimal columns (lat/lon) keep their decimal comma."""
+    _directory(database_url)
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "external_id;score;company.name;company.employees;company.annual_revenue_eur;"
+        "company.address.country;company.address.lat;company.address.lon;contact.email;"
+        "interest.products;interest.estimated_value_eur\n"
+        "c-1;50;Firma A;12;;DE;48,137;11,575;a@a.example;X200;25.000\n"
+        "c-2;50;Firma B;1.5;1,200,000;DE;;;b@b.example;X200;25000\n"
+        "c-3;7,5;Firma C;12;;DE;;;c@c.example;X200;25000.0\n"
+        "c-4;50;Firma D;12;1200000;DE;48.1;11.5;d@d.example;X200;25000\n",
+        encoding="utf-8",
+    )
+    result = leadbot(database_url, "leads", "import", str(path))
+    assert result.exit_code == 1
+    err = result.stderr
+    for expected in (
+        "line 2, interest.estimated_value_eur: '25.000': write whole numbers without "
+        "thousands separators",
+        "line 3, company.employees: '1.5' is not a whole number",
+        "line 3, company.annual_revenue_eur: '1,200,000': write whole numbers without "
+        "thousands separators",
+        "line 4, score: '7,5' is not a whole number",
+        "line 4, interest.estimated_value_eur: '25000.0' is not a whole number",
+    ):
+        assert expected in err, f"{expected!r} not in:\n{err}"
+    assert "line 2, company.address" not in err and "line 5" not in err
+    assert _lead_count(database_url) == 0  # a file with a problem imports nothing
+
+    path.write_text(
+        path.read_text(encoding="utf-8").splitlines()[0]
+        + "\n"
+        + ("c-4;50;Firma D;12;1200000;DE;48,137;11,575;d@d.example;X200;25000\n"),
+        encoding="utf-8",
+    )
+    result = leadbot(database_url, "leads", "import", str(path))
+    assert result.exit_code == 0, result.output
+    with db_session(database_url) as session:
+        lead = session.scalar(select(Lead).where(Lead.external_id == "c-4"))
+        assert lead is not None and lead.estimated_value_eur == 25000
+
+
 def test_csv_header_problems(database_url: str, tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text("company.name,company.adress.country,interest.products\n", encoding="utf-8")

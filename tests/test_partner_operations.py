@@ -268,3 +268,71 @@ async def test_assign_refuses_what_staff_cannot_overrule(
     assert after == before  # nothing withdrawn, nothing offered
     assert (await console(f"assign {only_p1} P1")).startswith(f"✔ Lead #{only_p1} is offered")
     await runtime.close()
+
+
+async def _pause_state(runtime: Runtime, partner_id: str) -> tuple[Any, ...]:
+    async with runtime.uow() as uow:
+        partner = await uow.session.get(Partner, partner_id)
+        assert partner is not None
+        return partner.paused_at, partner.on_leave_until, partner.pause_reason
+
+
+async def test_cli_pause_refuses_a_far_end_and_control_characters_in_the_reason(
+    ops_settings: Any, database_url: str
+) -> None:
+    """A year 9999 end was an OverflowError traceback; a newline in the reason forged a
+    line in ``explain``. Both are refused naming what is wrong, and nothing changes."""
+    runtime = Runtime.create(ops_settings)
+    await _directory(runtime)
+
+    def cli(*args: str) -> Any:
+        return leadbot(database_url, *args)
+
+    far = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "9999-12-31")
+    assert far.exit_code == 1, far.output
+    assert "until: 9999-12-31 is more than 366 days ahead" in far.output
+    for reason, code in (("holiday\nP9: paused by staff", "U+000A"), ("\x1b[31mred", "U+001B")):
+        refused = await asyncio.to_thread(cli, "partners", "pause", "P1", "--reason", reason)
+        assert refused.exit_code == 1, refused.output
+        assert f"reason: contains a control character ({code})" in refused.output
+    assert await _pause_state(runtime, "P1") == (None, None, None)
+
+    near = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "+366d")
+    assert near.exit_code == 0, near.output
+    await runtime.close()
+
+
+async def test_console_pause_and_away_refusals_keep_the_session(
+    ops_settings: Any, clock: ManualClock
+) -> None:
+    """``pause P until 9999-12-31`` and a NUL in the reason ended the console session (an
+    OverflowError; PostgreSQL refusing the NUL): now they are answers, and it goes on.
+    (The CLI's ``--reason`` is checked by the pause itself: test_cli_pause_refuses_….)"""
+    runtime = Runtime.create(ops_settings, clock=clock)
+    await _directory(runtime)
+    console = Console(runtime)
+    await console("as staff")
+    assert "9999-12-31 is more than a year ahead." in await console("pause P1 until 9999-12-31")
+    for typed in ("pause P1 holiday\x00forged", "pause P1 until +2d \x1b[2J", "resume P1\x00"):
+        assert "control character" in await console(typed)  # refused as typed (grammar)
+    await console("as boss@p1.example")
+    assert "is more than a year ahead." in await console("away until +400d trade fair")
+    assert "control character" in await console("away bye\x00")
+    assert await _pause_state(runtime, "P1") == (None, None, None)
+    assert "Your company is marked away through" in await console("away until +366d fair")
+    await runtime.close()
+
+
+async def test_a_command_with_a_control_character_is_refused_and_the_session_goes_on(
+    ops_settings: Any, clock: ManualClock
+) -> None:
+    """PostgreSQL refuses a NUL byte: typed into a partner id it ended the console."""
+    runtime = Runtime.create(ops_settings, clock=clock)
+    await _directory(runtime)
+    lead = await _lead(runtime, 1)
+    console = Console(runtime)
+    await console("as staff")
+    for typed in (f"assign {lead} P2\x00", "pause P1\x1b[2J", f"lost {lead} other \x00"):
+        assert "control character" in await console(typed)
+    assert f"Lead #{lead} is offered to Partner P2 alone." in await console(f"assign {lead} P2")
+    await runtime.close()

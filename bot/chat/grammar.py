@@ -21,6 +21,7 @@ from bot.chat.results import Reply
 from bot.errors import InvalidInput
 from bot.leads.declines import DECLINE_REASONS
 from bot.leads.status_reports import REASONS, Report, StatusAction, parse_day, parse_revenue
+from bot.plaintext import bad_character
 
 CONSENT_WORDS = frozenset({"consent", "einwilligung"})
 """What staff type after ``release <lead>`` to confirm consent."""
@@ -292,7 +293,13 @@ def split(text: str) -> list[str]:
 
 
 def parse(text: str, today: date) -> c.Command:
-    """The command in ``text``. A bare number shows that lead. Raises :class:`UsageError`."""
+    """The command in ``text``. A bare number shows that lead. Raises :class:`UsageError`.
+
+    Text with a control character (other than a line break or tab) is refused whole: no
+    command has a use for one, and a NUL in a partner id or a note reached PostgreSQL,
+    which refuses it — the console's session ended there."""
+    if bad_character(text, multiline=True) is not None:
+        raise UsageError("usage.control_character")
     words = split(text.strip())
     if not words:
         raise UsageError("usage.empty")

@@ -72,7 +72,7 @@ def load_library(path: Path, products: Sequence[Product]) -> Library:
         name = file.relative_to(path).as_posix()
         reader = FileReader(name, products)
         try:
-            text = file.read_text(encoding="utf-8")
+            text = file.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is no TOML
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(
                 Problem(name, None, "", f"cannot read: {exc}", "unreadable", {"error": str(exc)})

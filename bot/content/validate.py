@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from bot.config import Product
 from bot.content.anonymize import KNOWN_INDUSTRIES
 from bot.content.items import LANGUAGES, ItemKind, ItemText, LibraryItem, Problem
 from bot.content.locate import Locator
+from bot.plaintext import bad_character
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_TITLE = 200
@@ -31,6 +32,23 @@ SECTIONS: dict[str, ItemKind] = {
 FILE_KEYS = ("line", "industries", *SECTIONS)
 ITEM_KEYS = ("key", "industries", "products", "valid_from", "valid_until", "url", *LANGUAGES)
 TEXT_KEYS = ("title", "body")
+
+# TOML's own names for its value types, most specific first (a bool is an int in Python).
+_TOML_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "float"),
+    (datetime, "datetime"),
+    (date, "date"),
+    (time, "time"),
+    (list, "array"),
+    (dict, "table"),
+)
+
+
+def toml_type(value: object) -> str:
+    """The TOML type of a parsed value, for "must be text, not a TOML integer value"."""
+    return next((name for kind, name in _TOML_TYPES if isinstance(value, kind)), "other")
 
 
 class FileReader:
@@ -58,6 +76,17 @@ class FileReader:
         languages (``content_problem.<code>``)."""
         self.problems.append(Problem(self.name, line, where, message, code, params or {}))
 
+    def _not_text(self, line: int | None, where: str, value: object) -> None:
+        """``key = 5``: a value of the wrong type is named as such, not as missing."""
+        found = toml_type(value)
+        self.problem(
+            line,
+            where,
+            f"must be text in quotes, not a TOML {found} value",
+            "not_text",
+            {"found": found},
+        )
+
     def read(self, text: str) -> list[LibraryItem]:
         self.locate = Locator(text)
         try:
@@ -84,6 +113,10 @@ class FileReader:
                     {"allowed": allowed},
                 )
         line = data.get("line")
+        if line is not None and not isinstance(line, str):
+            self.whole_file = True
+            self._not_text(self.locate.top("line"), "line", line)
+            return []
         if not isinstance(line, str) or not line.strip():
             self.whole_file = True
             example = self.lines[0] if self.lines else "X-series"
@@ -156,7 +189,9 @@ class FileReader:
             if name not in ITEM_KEYS:
                 allowed = ", ".join(ITEM_KEYS)
                 bad(name, f"unknown key (allowed: {allowed})", "unknown_key", {"allowed": allowed})
-        if not isinstance(key, str) or not key:
+        if key is not None and not isinstance(key, str):
+            self._not_text(at("key"), f"{label}.key", key)
+        elif not key:
             bad("key", 'missing: a stable key such as "x200-winter-bundle"', "key_missing")
         elif not KEY_PATTERN.match(key):
             bad(
@@ -309,13 +344,16 @@ class FileReader:
         parts: dict[str, str] = {}
         for name, limit in (("title", MAX_TITLE), ("body", MAX_BODY)):
             text = value.get(name)
-            if not isinstance(text, str) or not text.strip():
-                self.problem(
-                    self.locate.field(section, index, name, lang) or line,
-                    f"{where}.{name}",
-                    "missing text",
-                    "text_empty",
-                )
+            at = self.locate.field(section, index, name, lang) or line
+            if text is not None and not isinstance(text, str):
+                self._not_text(at, f"{where}.{name}", text)
+                ok = False
+            elif not text or not text.strip():
+                self.problem(at, f"{where}.{name}", "missing text", "text_empty")
+                ok = False
+            elif (unprintable := _unprintable(text, multiline=name == "body")) is not None:
+                problem, char = unprintable
+                self.problem(at, f"{where}.{name}", problem, "control_character", {"char": char})
                 ok = False
             elif len(text.strip()) > limit:
                 length = len(text.strip())
@@ -330,6 +368,21 @@ class FileReader:
             else:
                 parts[name] = _clean(text)
         return ItemText(parts["title"], parts["body"]) if ok else None
+
+
+def _unprintable(text: str, *, multiline: bool) -> tuple[str, str] | None:
+    """Why ``text`` goes out to no rep, and the character (``U+001B``); None when fine.
+
+    The shared rule of :func:`bot.plaintext.bad_character`: a body may hold line breaks and
+    tabs (marketing writes multi-line TOML), a title is one line; a NUL, an escape sequence
+    or a backspace would reach every rep's chat. Surrounding white space is trimmed anyway.
+    """
+    text = text.strip()
+    problem = bad_character(text, multiline=multiline)
+    if problem is None:
+        return None
+    char = next(c for c in text if bad_character(c, multiline=multiline) is not None)
+    return problem, f"U+{ord(char):04X}"
 
 
 def _clean(text: str) -> str:

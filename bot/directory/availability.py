@@ -20,9 +20,14 @@ from bot.actors import Actor
 from bot.config import Settings
 from bot.errors import InvalidInput, NotFound
 from bot.models import Partner, Timer, TimerKind
+from bot.plaintext import bad_character
 from bot.uow import UnitOfWork
 
 REASON_MAX = 200
+MAX_PAUSE_DAYS = 366
+"""How far ahead a pause may end: a year, like a follow-up date
+(:data:`bot.leads.status_reports.MAX_FOLLOW_UP_DAYS`). A longer absence is a pause without
+end; a far date is a typo (``2062`` for ``2026``), and year 9999 has no next day to resume on."""
 
 
 class Pausable(Protocol):
@@ -67,6 +72,9 @@ def _resume_at(uow: UnitOfWork, until: date) -> datetime:
 
 
 async def _partner(uow: UnitOfWork, partner_id: str) -> Partner:
+    if bad_character(partner_id) is not None:  # no partner's id, and PostgreSQL fails on a NUL
+        shown = repr(partner_id)  # escaped, as it is echoed to chats and terminals
+        raise NotFound(f"no partner with id {shown}", key="reply.partner_not_found", partner=shown)
     partner = await uow.session.get(Partner, partner_id)
     if partner is None:
         raise NotFound(
@@ -75,23 +83,50 @@ async def _partner(uow: UnitOfWork, partner_id: str) -> Partner:
     return partner
 
 
+def _check_until(until: date | None, today: date) -> None:
+    """A pause ends today at the earliest and :data:`MAX_PAUSE_DAYS` ahead at the latest."""
+    if until is None:
+        return
+    if until < today:
+        raise InvalidInput(
+            f"until: {until.isoformat()} is in the past", key="reply.until_past", date=until
+        )
+    if until > today + timedelta(days=MAX_PAUSE_DAYS):
+        raise InvalidInput(
+            f"until: {until.isoformat()} is more than {MAX_PAUSE_DAYS} days ahead "
+            f"(a longer pause has no end: leave out the date)",
+            key="reply.until_far",
+            date=until,
+        )
+
+
+def _checked_reason(reason: str | None) -> str | None:
+    """The reason trimmed, or None. It is shown on one line to staff and in ``explain``:
+    a line break would forge a line there, an escape sequence repaint a terminal, and
+    PostgreSQL refuses a NUL — so control characters are refused, as in every other field."""
+    if reason is None:
+        return None
+    problem = bad_character(reason)
+    if problem is not None:
+        raise InvalidInput(f"reason: {problem}", key="reply.reason_bad")
+    reason = reason.strip() or None
+    if reason is not None and len(reason) > REASON_MAX:
+        raise InvalidInput(f"reason: at most {REASON_MAX} characters", key="reply.reason_long")
+    return reason
+
+
 async def pause(
     uow: UnitOfWork, partner_id: str, actor: Actor, until: date | None, reason: str | None
 ) -> Partner:
     """Pause ``partner_id`` (through ``until``, or until resumed). Commits.
 
-    Raises NotFound for an unknown partner and InvalidInput for an end in the past or an
-    overlong reason; nothing changes then.
+    Raises NotFound for an unknown partner and InvalidInput for an end in the past or more
+    than :data:`MAX_PAUSE_DAYS` ahead, or a reason that is overlong or holds a control
+    character; nothing changes then.
     """
     partner = await _partner(uow, partner_id)
-    today = local_today(uow)
-    if until is not None and until < today:
-        raise InvalidInput(
-            f"until: {until.isoformat()} is in the past", key="reply.until_past", date=until
-        )
-    reason = (reason or "").strip() or None
-    if reason is not None and len(reason) > REASON_MAX:
-        raise InvalidInput(f"reason: at most {REASON_MAX} characters", key="reply.reason_long")
+    _check_until(until, local_today(uow))
+    reason = _checked_reason(reason)
     partner.paused_at = uow.clock.now()
     partner.pause_reason = reason or f"paused by {actor.label}"
     partner.on_leave_until = until

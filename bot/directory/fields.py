@@ -70,6 +70,12 @@ def split_list(cell: str) -> list[str]:
 
 
 def whole_number(cell: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    """A whole number written plainly (``25000``, ``25_000``).
+
+    ``25.000`` is twenty-five thousand to a German reader and ``25,000`` to an English one,
+    so a grouped number is refused with that hint instead of being guessed; a fraction
+    (``1.5``) is refused too. Shared by every CSV import with whole-number cells.
+    """
     text = cell.replace("_", "")
     if not re.fullmatch(r"[+-]?[0-9]+", text):
         if re.fullmatch(r"[0-9]{1,3}([.,' ][0-9]{3})+", text):

@@ -6,8 +6,11 @@
   (``company.name``, ``company.address.postal_code``, ``interest.products``). List
   columns (``interest.products``, ``consent.allowed_partners``, ``consent.allowed_tiers``)
   are ``;``-separated; ``consent.partner_contact`` is true/false (also yes/no, ja/nein,
-  1/0); number cells become numbers (``12,5`` too); an empty cell is an absent field. Delimiter and encoding as for the directory
-  files (see :mod:`bot.directory.table`). Problems name the line and the column.
+  1/0); whole-number cells (``score``, ``company.employees``, the ``*_eur`` amounts) follow
+  the directory files' rule (:func:`bot.directory.fields.whole_number`: ``25.000`` is
+  refused, not read as 25), decimal cells (``lat``/``lon``) take a decimal comma too; an
+  empty cell is an absent field. Delimiter and encoding as for the directory files (see
+  :mod:`bot.directory.table`). Problems name the line and the column.
 
 Every record is validated against the full contract (schema and settings), and a record
 that repeats another's ``external_id`` in the same file is a problem too.
@@ -27,13 +30,13 @@ from pydantic import BaseModel
 
 from bot import safejson
 from bot.config import Settings
-from bot.directory.fields import split_list
+from bot.directory.fields import INT64_MAX, CellError, split_list, whole_number
 from bot.directory.table import decode, read_table
 from bot.intake.lenient import lenient_warnings
 from bot.intake.problems import field_path, validate_lead
 from bot.intake.schema import LeadIn
 
-Kind = Literal["text", "list", "bool", "number"]
+Kind = Literal["text", "list", "bool", "whole", "decimal"]
 
 _TRUE = {"true", "yes", "ja", "1", "x", "wahr", "y", "j"}
 _FALSE = {"false", "no", "nein", "0", "falsch", "n"}
@@ -96,8 +99,10 @@ def _kind(annotation: Any) -> Kind:
         return "list"
     if bool in candidates:
         return "bool"
-    if any(a in (int, float) for a in candidates):
-        return "number"
+    if int in candidates:
+        return "whole"
+    if float in candidates:
+        return "decimal"
     return "text"
 
 
@@ -128,13 +133,25 @@ def _cell_value(cell: str, kind: Kind) -> Any:
         if word in _FALSE:
             return False
         raise ValueError(f"{cell!r} is not true or false")
-    if kind == "number":
-        return _number(cell)
+    if kind == "whole":
+        return _whole(cell)
+    if kind == "decimal":
+        return _decimal(cell)
     return cell
 
 
-def _number(cell: str) -> Any:
-    """A number cell as a number (the contract takes JSON numbers, not strings)."""
+def _whole(cell: str) -> int:
+    """A whole-number cell, by the directory files' rule: ``25.000`` or ``1,200,000`` is a
+    German or English thousands separator, never 25 or 1.2, so it is refused with that hint,
+    and so is a fraction (``1.5``). The contract checks the field's own bounds."""
+    try:
+        return whole_number(cell.strip(), minimum=-INT64_MAX)
+    except CellError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _decimal(cell: str) -> Any:
+    """A decimal cell as a number (the contract takes JSON numbers, not strings)."""
     text = cell.strip()
     if re.fullmatch(r"[+-]?[0-9]{1,30}", text):
         return int(text)

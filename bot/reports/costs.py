@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.models import CampaignCost
+from bot.plaintext import bad_character
 from bot.reports.queries import known_campaigns
 
 COLUMNS = ("campaign", "cost_eur")
@@ -61,6 +63,44 @@ class CostFileError(ValueError):
         self.problems = problems
 
 
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,2})?")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:[.,' ][0-9]{3})+(?:[.,][0-9]{1,2})?")
+AMOUNT_FORMS = "e.g. 25000, 25000.50 or 25000,50"
+
+
+def parse_amount(text: str) -> Decimal:
+    """A cost in euros as a spreadsheet writes it: ``25000``, ``25000.5``, ``25000,50``.
+
+    One separator followed by one or two digits is the decimal mark, point or comma. Three
+    digits after it (``25.000``, ``25,000``) are thousands to a German or English reader
+    alike, so such a value is refused as ambiguous rather than read as 25 €; so is anything
+    with more than two decimals, a sign or an exponent. Raises ValueError saying which.
+    """
+    if _AMOUNT.fullmatch(text):
+        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
+    if _GROUPED.fullmatch(text):
+        raise ValueError(
+            f"{text!r} is ambiguous (a thousands separator?); write euros without "
+            f"thousands separators, {AMOUNT_FORMS}"
+        )
+    raise ValueError(
+        f"{text!r} is not an amount in euros (digits with at most two decimals after a "
+        f"point or comma, {AMOUNT_FORMS})"
+    )
+
+
+def _campaign_problem(campaign: str) -> str | None:
+    """What is wrong with a campaign name (as written in the file), or None."""
+    problem = bad_character(campaign)  # a NUL: PostgreSQL cannot store it
+    if problem is not None:
+        return problem
+    if not campaign.strip():
+        return "empty"
+    if len(campaign.strip()) > MAX_NAME:
+        return f"longer than {MAX_NAME} characters"
+    return None
+
+
 def parse_costs(text: str) -> list[CostRow]:
     """Rows of a ``campaign,cost_eur`` CSV; raises :class:`CostFileError` listing every bad
     line (nothing is imported from a file with errors)."""
@@ -82,28 +122,22 @@ def parse_costs(text: str) -> list[CostRow]:
         if len(fields) != 2:
             problems.append(f"line {number}: expected 2 fields, found {len(fields)}")
             continue
-        campaign, raw = fields[0].strip(), fields[1].strip()
-        if not campaign:
-            problems.append(f"line {number}: campaign: empty")
-        elif len(campaign) > MAX_NAME:
-            problems.append(f"line {number}: campaign: longer than {MAX_NAME} characters")
+        campaign = fields[0].strip()
+        named = _campaign_problem(fields[0])
+        if named is not None:
+            problems.append(f"line {number}: campaign: {named}")
         elif campaign in seen:
             problems.append(
                 f"line {number}: campaign {campaign!r} already on line {seen[campaign]}"
             )
         try:
-            cost = Decimal(raw)
-            if not cost.is_finite() or cost < 0 or cost >= Decimal("1e12"):
-                raise InvalidOperation
-        except InvalidOperation:
-            problems.append(
-                f"line {number}: cost_eur: {raw!r} is not an amount in euros "
-                f"(digits with an optional decimal point, e.g. 25000 or 1999.90)"
-            )
+            cost = parse_amount(fields[1].strip())
+        except ValueError as exc:
+            problems.append(f"line {number}: cost_eur: {exc}")
             continue
-        if campaign and campaign not in seen and len(campaign) <= MAX_NAME:
+        if named is None and campaign not in seen:
             seen[campaign] = number
-            rows.append(CostRow(number, campaign, cost.quantize(Decimal("0.01"))))
+            rows.append(CostRow(number, campaign, cost))
     if problems:
         raise CostFileError(problems)
     return rows

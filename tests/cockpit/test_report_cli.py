@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.config import load_settings
-from tests.support.cli import CONFIG, leadbot
+from bot.models import CampaignCost
+from tests.support.cli import CONFIG, db_session, leadbot
 from tests.support.factories import lead_payload
 from tests.support.scenario import LONG_CAMPAIGN, load_examples, play_sync
 
@@ -131,3 +135,46 @@ def test_campaign_costs_import_roi_and_unknown_campaign(database_url: str, tmp_p
         "header must be campaign,cost_eur"
         in leadbot(database_url, "campaigns", "import", str(header)).output
     )
+
+
+def _imported_costs(database_url: str) -> dict[str, Decimal]:
+    with db_session(database_url) as session:
+        return {
+            row.campaign: Decimal(row.cost_eur) for row in session.scalars(select(CampaignCost))
+        }
+
+
+def test_campaign_costs_refuse_ambiguous_separators_and_control_characters(
+    database_url: str, tmp_path: Path
+) -> None:
+    """``25.000`` is 25 thousand to a German reader and 25 to Python: refused, never read
+    as 25 €. A NUL in a name is refused on its line (PostgreSQL cannot store it)."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        'campaign,cost_eur\nX,25.000\nY,"25,000"\nZ,1999.999\nX\0Y,100\n"E\x1b[31m",5\n',
+        encoding="utf-8",
+    )
+    refused = leadbot(database_url, "campaigns", "import", str(bad))
+    assert refused.exit_code == 1
+    for expected in (
+        "line 2: cost_eur: '25.000' is ambiguous",
+        "line 3: cost_eur: '25,000' is ambiguous",
+        "line 4: cost_eur: '1999.999' is not an amount in euros",
+        "line 5: campaign: contains a control character (U+0000)",
+        "line 6: campaign: contains a control character (U+001B)",
+    ):
+        assert expected in refused.output, refused.output
+    assert _imported_costs(database_url) == {}  # nothing imported
+
+    good = tmp_path / "good.csv"
+    good.write_text(
+        'campaign,cost_eur\nA,25000\nB,25000.5\nC,"25000,50"\nD,0.99\n', encoding="utf-8"
+    )
+    result = leadbot(database_url, "campaigns", "import", str(good))
+    assert result.exit_code == 0, result.output
+    assert _imported_costs(database_url) == {
+        "A": Decimal("25000.00"),
+        "B": Decimal("25000.50"),
+        "C": Decimal("25000.50"),
+        "D": Decimal("0.99"),
+    }
