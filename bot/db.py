@@ -51,8 +51,8 @@ _SYNC_CAPABLE = {("sqlite", "pysqlite"), ("postgresql", "psycopg"), ("postgresql
 def _parse(url: str) -> URL:
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise ConfigError(f"database.url: not a database URL: {url!r}") from None
+    except (ArgumentError, ValueError):  # not quoted: the URL may hold the password
+        raise ConfigError("database.url: not a database URL") from None
     backend = parsed.get_backend_name()
     if backend not in _ASYNC_DRIVERS:
         raise ConfigError(
@@ -64,9 +64,19 @@ def _parse(url: str) -> URL:
 def async_url(url: str) -> URL:
     parsed = _parse(url)
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
-    if (backend, driver) in _ASYNC_CAPABLE and "+" in parsed.drivername:
-        return parsed
-    return parsed.set(drivername=f"{backend}+{_ASYNC_DRIVERS[backend]}")
+    if not ((backend, driver) in _ASYNC_CAPABLE and "+" in parsed.drivername):
+        parsed = parsed.set(drivername=f"{backend}+{_ASYNC_DRIVERS[backend]}")
+    return _asyncpg_ssl(parsed)
+
+
+def _asyncpg_ssl(url: URL) -> URL:
+    """libpq's ``sslmode`` (what users write, and what psycopg reads for migrations) as
+    asyncpg's ``ssl``: SQLAlchemy hands the query to ``asyncpg.connect`` as keywords, and
+    asyncpg has no ``sslmode`` keyword but takes the same mode names for ``ssl``."""
+    mode = url.query.get("sslmode")
+    if url.get_driver_name() != "asyncpg" or mode is None:
+        return url
+    return url.difference_update_query(["sslmode"]).update_query_dict({"ssl": mode})
 
 
 def sync_url(url: str) -> URL:

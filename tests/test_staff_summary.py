@@ -5,6 +5,8 @@ Shown through the console platform's real transport and renderer: what staff rea
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +15,8 @@ from bot.actors import Actor
 from bot.clock import ManualClock
 from bot.delivery.sender import OutboxSender
 from bot.handlers.console.transport import ConsoleTransport, Inbox
+from bot.handlers.text import summary_text
+from bot.i18n import LANGUAGES, has
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.models import Channel, OutboxMessage, OutboxStatus, Platform
@@ -110,3 +114,61 @@ async def test_a_short_queue_is_sent_message_by_message(
     await runtime.close()
     staff = _staff(shown)
     assert len(staff) == 8 and not any("catching up" in line for line in staff)
+
+
+BOT = Path(__file__).resolve().parent.parent / "bot"
+COMPUTED_EVENTS = {("bot/leads/progress.py", "status.value"): {"returned", "recalled"}}
+"""Staff events whose name the code computes: (file, expression) -> the names it can be."""
+
+
+def _is_staff_call(node: ast.AST) -> bool:
+    """``<...>.outbox.staff(...)``: how the code queues a message for the staff feed."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "staff"
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "outbox"
+    )
+
+
+def _staff_events() -> set[str]:
+    """Every event the code queues for the staff feed, read from the source, so that a
+    new event cannot be forgotten in the catalogs. An event name the test cannot read
+    fails it until ``COMPUTED_EVENTS`` lists what the name can be."""
+    events: set[str] = set()
+    for path in sorted(BOT.rglob("*.py")):
+        file = path.relative_to(BOT.parent).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"), file)
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for call in filter(_is_staff_call, ast.walk(tree)):
+            first = call.args[0]
+            computed = COMPUTED_EVENTS.get((file, ast.unparse(first)))
+            if computed is not None:
+                events |= computed
+                continue
+            for branch in [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]:
+                if isinstance(branch, ast.Constant):
+                    events.add(branch.value)
+                elif isinstance(branch, ast.Name) and branch.id in constants:
+                    events.add(constants[branch.id])
+                else:
+                    raise AssertionError(f"{file}:{call.lineno}: add its events to COMPUTED_EVENTS")
+    return events
+
+
+def test_every_staff_event_has_a_summary_line_in_both_languages() -> None:
+    """A summary line without its wording showed the raw key ("4 × partner_paused_by")."""
+    events = _staff_events()
+    assert {"new_lead", "returned", "partner_paused_by", "content.fixed"} <= events
+    for language in LANGUAGES:
+        missing = sorted(e for e in events if not has(language, f"staff_summary.event.{e}"))
+        assert not missing, f"{language}.toml [staff_summary.event] lacks {missing}"
+    line = summary_text("de", {"events": [{"event": "partner_paused_by", "count": 4}]})
+    assert "4 × Partner manuell pausiert: –" in line

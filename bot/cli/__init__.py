@@ -13,11 +13,13 @@ import sys
 from collections.abc import MutableMapping
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from bot.cli.common import config_option
 from bot.cli.importing import first_line
 from bot.config import ConfigError
+from bot.dbfaults import unavailable
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("bot.cli.db", "migrate_command"),
@@ -96,11 +98,29 @@ class LeadbotGroup(click.Group):
                     err=True,
                 )
             else:
-                click.echo(f"leadbot: database error: {text}", err=True)
+                click.echo(f"leadbot: database error: {_no_password(ctx, text)}", err=True)
             sys.exit(1)
         except DBAPIError as exc:
-            click.echo(f"leadbot: cannot use the database: {first_line(exc)}", err=True)
+            text = _no_password(ctx, first_line(exc))
+            click.echo(f"leadbot: cannot use the database: {text}", err=True)
             sys.exit(1)
+        except OSError as exc:  # TimeoutError included
+            # asyncpg raises socket errors (unknown host, refused port, no TLS) as they are,
+            # not wrapped by SQLAlchemy; any other OSError is not ours to explain.
+            if unavailable(exc) is None:
+                raise
+            text = _no_password(ctx, first_line(exc))
+            click.echo(
+                f"leadbot: cannot reach the database: {type(exc).__name__}: {text}", err=True
+            )
+            sys.exit(1)
+
+
+def _no_password(ctx: click.Context, text: str) -> str:
+    """``text`` without the database password, should a driver's message ever quote it."""
+    settings = ctx.meta.get("leadbot.settings")
+    password = make_url(settings.database.url).password if settings is not None else None
+    return text.replace(password, "***") if password else text
 
 
 MISSING_TABLE = re.compile(

@@ -15,6 +15,11 @@ from bot.config import ConfigError, Settings, load_settings
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
+LEAD_ID = click.IntRange(1, 2**63 - 1)
+"""The type of every lead id argument: ids are positive 64-bit integers in both databases,
+so a larger number is refused by click, naming the argument, before it reaches a driver
+(SQLite's overflows with a traceback, PostgreSQL's with a misleading database error)."""
+
 
 def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bot.cli.common import command, fail, pass_settings, run_async
+from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
 from bot.config import ConfigError, Settings
 from bot.errors import NotFound
 from bot.explain.service import StoredLeadExplanation, explain_stored_lead
@@ -38,10 +38,14 @@ def _json(data: StoredLeadExplanation) -> str:
 
 
 @command(name="explain")
-@click.argument("lead_id", metavar="LEAD", type=int)
+@click.argument("lead_id", metavar="LEAD", type=LEAD_ID)
 @click.option("--partner", "partner_id", metavar="ID", help="Only this partner, in full detail.")
 @click.option(
-    "--limit", default=50, show_default=True, help="Partners listed per section (0 = all)."
+    "--limit",
+    default=50,
+    type=click.IntRange(min=0),
+    show_default=True,
+    help="Partners listed per section (0 = all).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the data as JSON instead.")
 @pass_settings
@@ -61,9 +65,6 @@ def explain_command(
         return
     except ConfigError as exc:
         fail(str(exc), 2)
-        return
-    except OSError as exc:
-        fail(f"cannot read the database: {type(exc).__name__}: {exc}")
         return
     if as_json:
         click.echo(_json(data))

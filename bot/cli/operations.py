@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.actors import Actor
-from bot.cli.common import command, fail, pass_settings, run_async
+from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
 from bot.cli.directory import partners_group
 from bot.cli.leads import leads_group
 from bot.config import Settings
@@ -88,7 +88,7 @@ def partners_resume(settings: Settings, partner_id: str) -> None:
 
 
 @command(leads_group, name="assign")
-@click.argument("lead_id", type=int)
+@click.argument("lead_id", metavar="LEAD", type=LEAD_ID)
 @click.argument("partner_id")
 @pass_settings
 def leads_assign(settings: Settings, lead_id: int, partner_id: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, select, update
 
 from bot.cli.common import command, config_option, pass_settings, run_async
 from bot.config import Settings
-from bot.models import OutboxMessage, OutboxStatus
+from bot.models import OutboxMessage, OutboxStatus, Platform
 from bot.runtime import Runtime
 
 
@@ -88,7 +88,11 @@ def _ago(now: datetime, then: datetime) -> str:
 
 
 @command(outbox_group, name="retry")
-@click.option("--platform", help="Only notices for this platform (slack, telegram, console).")
+@click.option(
+    "--platform",
+    type=click.Choice([p.value for p in Platform]),
+    help="Only notices for this platform.",
+)
 @pass_settings
 def outbox_retry(settings: Settings, platform: str | None) -> None:
     """Put failed notices back into the queue (e.g. after inviting the bot to a channel)."""
@@ -98,7 +102,7 @@ def outbox_retry(settings: Settings, platform: str | None) -> None:
         try:
             async with runtime.uow() as uow:
                 query = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
-                if platform:
+                if platform is not None:
                     query = query.where(OutboxMessage.platform == platform)
                 result = await uow.session.execute(
                     query.values(

@@ -7,7 +7,7 @@ import json
 import click
 
 from bot.actors import Actor
-from bot.cli.common import command, fail, pass_settings, run_async
+from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
 from bot.cli.leads import leads_group
 from bot.config import Settings
 from bot.errors import ServiceError
@@ -81,7 +81,7 @@ def report_command(
 
 
 @command(name="erase")
-@click.argument("lead_id", type=int)
+@click.argument("lead_id", metavar="LEAD", type=LEAD_ID)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_settings
 def erase_command(settings: Settings, lead_id: int, yes: bool) -> None:
@@ -132,7 +132,7 @@ def _staff_action(settings: Settings, action: str, lead_id: int, consent: bool =
 
 
 @command(leads_group, name="release")
-@click.argument("lead_id", metavar="LEAD", type=int)
+@click.argument("lead_id", metavar="LEAD", type=LEAD_ID)
 @click.option("--consent", is_flag=True, help="Confirm the prospect consented to partner contact.")
 @pass_settings
 def release_command(settings: Settings, lead_id: int, consent: bool) -> None:
@@ -142,7 +142,7 @@ def release_command(settings: Settings, lead_id: int, consent: bool) -> None:
 
 
 @command(leads_group, name="reoffer")
-@click.argument("lead_id", metavar="LEAD", type=int)
+@click.argument("lead_id", metavar="LEAD", type=LEAD_ID)
 @pass_settings
 def reoffer_command(settings: Settings, lead_id: int) -> None:
     """Send an unmatched or unclaimed lead to matching again."""
@@ -150,7 +150,7 @@ def reoffer_command(settings: Settings, lead_id: int) -> None:
 
 
 @command(leads_group, name="recall")
-@click.argument("lead_id", metavar="LEAD", type=int)
+@click.argument("lead_id", metavar="LEAD", type=LEAD_ID)
 @pass_settings
 def recall_command(settings: Settings, lead_id: int) -> None:
     """Take a lead away from its partner and offer it to others."""

@@ -13,6 +13,7 @@ from bot.cli.importing import require_database
 from bot.config import Settings, WebhookEndpoint
 from bot.crm.admin import EndpointStatus, replay, send_test, status
 from bot.crm.signing import secret_problem
+from bot.intake.schema import in_utc
 from bot.models import WebhookStatus
 from bot.runtime import Runtime
 
@@ -113,7 +114,10 @@ def parse_since(text: str, timezone: str) -> datetime:
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(timezone))
-    return when.astimezone(UTC)
+    try:
+        return in_utc(when)
+    except ValueError as exc:  # a time next to year 1 or 9999 that has no UTC time
+        raise click.BadParameter(f"{text!r} {exc}", param_hint="--since") from None
 
 
 @command(webhooks_group, name="replay")

@@ -19,6 +19,10 @@ def secret_field(env: str) -> Any:
 
 class Section(BaseModel):
     """A settings table: an unknown key is an error (a typo must not pass silently), and
-    settings never change after loading (one ``Settings`` is shared by every task)."""
+    settings never change after loading (one ``Settings`` is shared by every task).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    No number may be ``inf`` or ``nan`` (TOML has both): no setting means "forever", and
+    either one passed every ``ge``/``le`` check only to crash a timer, a report's decimal
+    arithmetic or the ranking at run time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

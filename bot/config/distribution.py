@@ -3,28 +3,56 @@
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.config.base import Section
+
+MAX_WAVE_MINUTES = 366 * 24 * 60
+"""A wave lasts at most a year: its end is a date, and an end beyond year 9999 crashed
+every import that offered a lead."""
+MAX_WAVES = 50
+"""Waves of a lead: the round's end (now + all waves) must stay a date too."""
+MAX_SLA_HOURS = 365 * 24
+"""The claim SLA and its reminder are timers; a year is far beyond any sensible SLA."""
+MAX_WEIGHT = 1000.0
+"""A score weight: only the ratios matter, so 1000 : 1 is more than any tuning needs,
+and the weighted sum stays a finite number."""
 
 
 class Wave(Section):
     size: int = Field(ge=0, description="partners in this wave; 0 = everyone eligible")
-    minutes: int = Field(gt=0)
+    minutes: int = Field(gt=0, le=MAX_WAVE_MINUTES)
 
 
 class DistributionSettings(Section):
-    waves: list[Wave] = [
-        Wave(size=1, minutes=60),
-        Wave(size=5, minutes=120),
-        Wave(size=0, minutes=1440),
-    ]
-    claim_sla_hours: float = Field(default=24, gt=0)
-    reminder_before_recall_hours: float = Field(default=4, ge=0)
+    waves: list[Wave] = Field(
+        default=[
+            Wave(size=1, minutes=60),
+            Wave(size=5, minutes=120),
+            Wave(size=0, minutes=1440),
+        ],
+        max_length=MAX_WAVES,
+    )
+    claim_sla_hours: float = Field(default=24, gt=0, le=MAX_SLA_HOURS)
+    reminder_before_recall_hours: float = Field(default=4, ge=0, le=MAX_SLA_HOURS)
     pause_after_sla_misses: int = Field(default=3, ge=0, description="0 = never pause")
     timezone: str = "Europe/Berlin"
     follow_up_hour: int = Field(default=9, ge=0, le=23)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        """An unknown zone passed loading and then crashed every report, import and pause
+        that showed a local time; ask the zone database once, here."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"{value!r} is not a time zone of the IANA database, e.g. Europe/Berlin"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> DistributionSettings:
@@ -39,11 +67,17 @@ class MatchingWeights(Section):
     """How much each score component counts. Each component is in [0, 1]; the score is
     the weighted sum, so only the ratios between weights matter. 0 switches one off."""
 
-    distance: float = Field(default=1.0, ge=0, description="closer is better")
-    tier: float = Field(default=1.0, ge=0, description="higher tier (order of `tiers`)")
-    certification: float = Field(default=1.0, ge=0, description="level for the lead's lines")
-    conversion: float = Field(default=1.0, ge=0, description="historic won / closed, smoothed")
-    load: float = Field(default=1.0, ge=0, description="free capacity (fairness)")
+    distance: float = Field(default=1.0, ge=0, le=MAX_WEIGHT, description="closer is better")
+    tier: float = Field(
+        default=1.0, ge=0, le=MAX_WEIGHT, description="higher tier (order of `tiers`)"
+    )
+    certification: float = Field(
+        default=1.0, ge=0, le=MAX_WEIGHT, description="level for the lead's lines"
+    )
+    conversion: float = Field(
+        default=1.0, ge=0, le=MAX_WEIGHT, description="historic won / closed, smoothed"
+    )
+    load: float = Field(default=1.0, ge=0, le=MAX_WEIGHT, description="free capacity (fairness)")
 
 
 class MatchingSettings(Section):
@@ -68,6 +102,7 @@ class MatchingSettings(Section):
     fairness: float = Field(
         default=1.0,
         ge=0,
+        le=MAX_WEIGHT,
         description="weight of fairness: fewer recent leads score higher; 0 = off",
     )
     fairness_days: int = Field(default=30, ge=1, le=365, description="the window fairness counts")

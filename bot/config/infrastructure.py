@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.config.base import Section, secret_field
 
@@ -84,13 +87,57 @@ class DatabaseSettings(Section):
 
     @model_validator(mode="after")
     def _known_database(self) -> DatabaseSettings:
+        """Parse the URL as the engines will, so a wrong one stops leadbot at start instead
+        of every command later. No message quotes the URL: it may hold the password."""
         scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
         if scheme.split("+", 1)[0] not in ("sqlite", "postgresql"):
             raise ValueError(
-                f"url: not a database URL leadbot can use: {self.url.split('@')[-1]!r} "
-                "(sqlite:///file.db or postgresql://user@host/db)"
+                f"url: not a database URL leadbot can use (scheme {scheme!r}): "
+                "sqlite:///file.db or postgresql://user@host/db"
             )
+        try:
+            url = make_url(self.url)
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise ValueError(
+                "url: cannot be parsed (a port that is not a number? a password with "
+                "'@' not written as %40?)"
+            ) from None
+        if url.get_backend_name() == "postgresql":
+            _check_postgresql_url(url)
         return self
+
+
+PG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+"""libpq's ``sslmode`` values; asyncpg takes the same names as its ``ssl`` (bot/db.py)."""
+
+
+def _check_postgresql_url(url: URL) -> None:
+    """Host, port and database the drivers can use; of the query only ``sslmode``: the
+    bot's driver (asyncpg) is no libpq and fails on any other parameter at run time."""
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise ValueError("url: the port must be between 1 and 65535")
+    if url.host is not None and any(
+        c == "@" or c.isspace() or not c.isprintable() for c in url.host
+    ):
+        raise ValueError(
+            "url: the host contains '@', a space or a control character (write an '@' of "
+            "the password as %40)"
+        )
+    if not url.database:
+        raise ValueError(
+            "url: names no database; put it after the host, e.g. postgresql://user@host/leadbot"
+        )
+    unknown = sorted(set(url.query) - {"sslmode"})
+    if unknown:
+        raise ValueError(
+            f"url: unsupported query parameter(s) {', '.join(unknown)}; only sslmode is "
+            "understood by both of leadbot's drivers (see docs/configuration.md)"
+        )
+    mode = url.query.get("sslmode")
+    if isinstance(mode, tuple):
+        raise ValueError("url: sslmode is given more than once")
+    if mode is not None and mode not in PG_SSLMODES:
+        raise ValueError(f"url: sslmode must be one of {', '.join(PG_SSLMODES)}")
 
 
 class RedisSettings(Section):
@@ -112,9 +159,14 @@ class ServerSettings(Section):
 
     @model_validator(mode="after")
     def _check_public_url(self) -> ServerSettings:
+        """Every link leadbot sends out starts with it: a link with a space, or without a
+        host, reaches nobody, and paths are appended to it, so a ?query or #fragment
+        would end up in the middle of each link."""
         url = self.public_url
-        if url and (not url.startswith(("https://", "http://")) or url[-3:] == "://"):
-            raise ValueError(f"public_url: not an http(s) URL: {url!r}")
+        problem = _public_url_problem(url) if url else None
+        if problem:
+            shown = "" if "@" in url else f": {url!r}"  # a user:password@ stays unsaid
+            raise ValueError(f"public_url: {problem}{shown}")
         return self
 
     def base_url(self) -> str:
@@ -125,6 +177,26 @@ class ServerSettings(Section):
         return f"http://{host}:{self.port}"
 
 
+def _public_url_problem(url: str) -> str | None:
+    """What keeps ``url`` from being the base of links, or None."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or too large
+    except ValueError:
+        return "not a URL (is the port a number up to 65535?)"
+    if parts.scheme not in ("https", "http"):
+        return "not an http(s) URL"
+    if not parts.hostname:
+        return "has no host"
+    if "@" in parts.netloc:
+        return "must not carry a user name or password: every recipient of a link would see it"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "must not have a ?query or #fragment (paths are appended to it)"
+    return None
+
+
 class OutboxSettings(Section):
     """The outbox sender (docs/lifecycle.md, "The outbox"; docs/configuration.md)."""
 
@@ -132,10 +204,13 @@ class OutboxSettings(Section):
     max_in_flight: int = Field(
         default=32, ge=1, le=1000, description="messages on their way per platform and process"
     )
-    max_backoff_seconds: float = Field(default=900, gt=0)
+    max_backoff_seconds: float = Field(default=900, gt=0, le=86_400)
     poll_seconds: float = Field(default=2.0, gt=0)
     lock_seconds: float = Field(
-        default=6, ge=1, description="lease of a row being sent; renewed while its holder lives"
+        default=6,
+        ge=1,
+        le=3600,
+        description="lease of a row being sent; renewed while its holder lives",
     )
     staff_summary_after: int = Field(
         default=20, ge=0, description="staff messages waiting before one summary replaces them"

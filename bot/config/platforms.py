@@ -46,7 +46,9 @@ class TelegramSettings(Section):
         return self
 
     bot_username: str = ""
-    link_code_hours: int = Field(default=72, ge=1)
+    link_code_hours: int = Field(
+        default=72, ge=1, le=24 * 90, description="a reps invite code is valid"
+    )
     poll_timeout_seconds: int = Field(default=30, ge=0, le=300, description="getUpdates wait")
     # Flood limits (docs/telegram.md): Telegram allows about 30 messages per second in all,
     # about one per second per chat and 20 per minute per group; stay a little below.

@@ -16,7 +16,7 @@ class NewsSettings(Section):
     poll_minutes: float = Field(default=30, gt=0)
     timeout_seconds: float = Field(default=10, gt=0)
     max_bytes: int = Field(default=2_000_000, ge=1024, description="largest feed accepted")
-    max_age_days: int = Field(default=30, ge=1, description="older items are not pushed")
+    max_age_days: int = Field(default=30, ge=1, le=3650, description="older items are not pushed")
     max_backoff_minutes: float = Field(default=720, gt=0)
     user_agent: str = "leadbot-news/0.1 (+https://example.com/leadbot)"
 
@@ -58,6 +58,11 @@ def parse_digest(value: str) -> tuple[int, int, int] | None:
     return _WEEKDAYS.index(match.group(1)), hour, minute
 
 
+MAX_CAMPAIGN_COST = 1e12
+"""Euros: a campaign cost above a trillion is a typo, and a cost near the float limit
+overflowed the report's decimal arithmetic (its ROI) with a traceback."""
+
+
 class ReportsSettings(Section):
     """Campaign costs and the weekly digest (docs/cockpit.md).
 
@@ -77,6 +82,10 @@ class ReportsSettings(Section):
                 raise ValueError("campaign_costs: a campaign name is empty")
             if cost < 0:
                 raise ValueError(f"campaign_costs: cost of {name!r} is negative")
+            if cost > MAX_CAMPAIGN_COST:
+                raise ValueError(
+                    f"campaign_costs: cost of {name!r} is above {MAX_CAMPAIGN_COST:,.0f} €"
+                )
         parse_digest(self.digest)
         return self
 

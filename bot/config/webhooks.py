@@ -95,10 +95,13 @@ class WebhookSenderSettings(Section):
     poll_seconds: float = Field(default=2.0, gt=0)
     batch_size: int = Field(default=200, ge=1, le=5000)
     concurrency: int = Field(default=32, ge=1, le=500, description="requests in flight")
-    lease_seconds: float = Field(default=120, gt=0, description="a taken row is reserved")
+    lease_seconds: float = Field(
+        default=120, gt=0, le=86_400, description="a taken row is reserved"
+    )
+    # Waits are at most retry_hours' own limit (14 days): a longer one never comes.
     min_backoff_seconds: float = Field(default=5, gt=0)
-    max_backoff_seconds: float = Field(default=3600, gt=0)
-    max_retry_after_seconds: float = Field(default=86_400, gt=0)
+    max_backoff_seconds: float = Field(default=3600, gt=0, le=14 * 86_400)
+    max_retry_after_seconds: float = Field(default=86_400, gt=0, le=14 * 86_400)
 
     @model_validator(mode="after")
     def _check(self) -> WebhookSenderSettings:

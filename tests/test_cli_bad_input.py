@@ -1,0 +1,89 @@
+"""Mistakes on the command line get one clear line naming what is wrong, and change nothing.
+
+Each case here once printed a Python traceback (or, worse, did something else than asked):
+a lead number beyond 64 bits, a ``--since`` time without a UTC equivalent, a platform
+name that matched nothing (or, empty, every platform), a database that cannot be reached.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import OutboxMessage, OutboxStatus
+from tests.support.cli import db_session, leadbot
+
+TOO_BIG = "99999999999999999999"  # beyond 2**63 - 1, the largest id either database stores
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("explain", TOO_BIG),
+        ("erase", "--yes", TOO_BIG),
+        ("leads", "assign", TOO_BIG, "P1"),
+        ("leads", "recall", TOO_BIG),
+        ("leads", "release", TOO_BIG),
+        ("leads", "reoffer", TOO_BIG),
+        ("explain", "0"),
+    ],
+)
+def test_a_lead_number_out_of_range_is_refused_naming_the_argument(
+    database_url: str, args: tuple[str, ...]
+) -> None:
+    result = leadbot(database_url, *args)
+    assert result.exit_code == 2
+    assert "Invalid value for 'LEAD'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("since", ["0001-01-01", "9999-12-31T23:59:59-01:00"])
+def test_a_since_time_without_a_utc_equivalent_is_refused(database_url: str, since: str) -> None:
+    result = leadbot(database_url, "webhooks", "replay", "--since", since)
+    assert result.exit_code == 2
+    assert "--since" in result.stderr and "between 0001-01-01" in result.stderr
+
+
+@pytest.mark.parametrize("platform", ["nope", ""])
+def test_outbox_retry_refuses_an_unknown_platform_and_changes_nothing(
+    database_url: str, platform: str
+) -> None:
+    with db_session(database_url) as session:
+        session.add(
+            OutboxMessage(
+                platform="console",
+                address="staff",
+                kind="staff",
+                payload={"event": "erased", "params": {}},
+                status=OutboxStatus.FAILED,
+                last_error="channel_not_found",
+            )
+        )
+        session.commit()
+    result = leadbot(database_url, "outbox", "retry", "--platform", platform)
+    assert result.exit_code == 2
+    assert "'--platform'" in result.stderr and "console" in result.stderr
+    with db_session(database_url) as session:
+        assert session.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.FAILED]
+    retried = leadbot(database_url, "outbox", "retry", "--platform", "console")
+    assert "1 failed notice(s) queued again." in retried.output
+
+
+@pytest.mark.parametrize(
+    "args", [("report",), ("outbox", "status"), ("erase", "--yes", "1"), ("explain", "1")]
+)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://leaduser:S3cretPassw0rd@127.0.0.1:1/leads",  # refused
+        "postgresql://leaduser:S3cretPassw0rd@no-such-host.invalid/leads",  # not resolved
+    ],
+)
+def test_an_unreachable_database_is_one_line_without_the_password(
+    url: str, args: tuple[str, ...]
+) -> None:
+    result = leadbot(url, *args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("leadbot: cannot reach the database: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "S3cretPassw0rd" not in result.output
