@@ -12,33 +12,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.actors import Actor
 from bot.handlers.console.session import ConsoleSession
-from bot.intake.schema import LeadIn
-from bot.intake.service import receive
 from bot.leads.declines import DECLINE_REASONS
 from bot.models import Channel, LeadEvent, LeadExclusion, LeadStatus, Offer, OfferStatus
 from bot.runtime import Runtime
 from tests.support.cli import leadbot
 from tests.support.email_world import Browser
-from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.factories import add_partner, add_rep, store_lead
 from tests.support.slack_world import STAFF_CHANNEL, PartnerSpec, slack_settings, slack_world
 from tests.support.telegram_world import telegram_settings, telegram_world
 from tests.support.world import eventually
 from tests.test_email_channel import ANNA, INBOX, email_settings, mail_only_partner, post_lead
 
 WAVES = [{"size": 1, "minutes": 60}, {"size": 0, "minutes": 120}]
-
-
-async def _lead(runtime: Runtime, n: int) -> int:
-    payload = lead_payload(
-        external_id=f"crm-{n}",
-        **{"company.domain": f"firma-{n}.example", "contact.email": f"a@firma-{n}.example"},
-    )
-    async with runtime.uow() as uow:
-        result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
-        await uow.commit()
-    return result.lead_id
 
 
 async def _offers(runtime: Runtime, lead_id: int) -> dict[str, OfferStatus]:
@@ -67,7 +53,7 @@ async def test_console_declines_with_each_reason_and_the_next_wave_starts_at_onc
             await add_partner(uow, pid, languages=["en"])
             await add_rep(uow, pid, f"rep@{pid.lower()}.example", name=f"Rep {pid}", language="en")
         await uow.commit()
-    leads = [await _lead(runtime, n) for n in range(len(DECLINE_REASONS))]
+    leads = [await store_lead(runtime, n) for n in range(len(DECLINE_REASONS))]
     lines: list[str] = []
     session = ConsoleSession(runtime, out=lines.append)
     await session.handle_line("as rep@p1.example")
@@ -135,7 +121,7 @@ async def test_last_decline_of_the_last_wave_leaves_the_lead_unclaimed(
         await add_partner(uow, "P1")
         await add_rep(uow, "P1", "rep@p1.example", language="en")
         await uow.commit()
-    lead = await _lead(runtime, 1)
+    lead = await store_lead(runtime, 1)
     session = ConsoleSession(runtime, out=lambda _line: None)
     await session.handle_line("as rep@p1.example")
     [offer_id] = [o.id for o in await _all_offers(runtime)]

@@ -14,12 +14,10 @@ from sqlalchemy import select
 from bot.actors import Actor
 from bot.clock import ManualClock
 from bot.handlers.console.session import ConsoleSession
-from bot.intake.schema import LeadIn
-from bot.intake.service import receive
 from bot.models import Channel, Offer
 from bot.runtime import Runtime
 from tests.support.cli import leadbot
-from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.factories import add_partner, add_rep, store_lead
 
 
 class Console:
@@ -52,18 +50,6 @@ async def world(make_settings: Any, clock: ManualClock) -> Any:
     await runtime.close()
 
 
-async def _lead(runtime: Runtime, n: int, **fields: Any) -> int:
-    payload = lead_payload(
-        external_id=f"crm-{n}",
-        **{"company.domain": f"f{n}.example", "contact.email": f"a@f{n}.example"},
-        **fields,
-    )
-    async with runtime.uow() as uow:
-        result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
-        await uow.commit()
-    return result.lead_id
-
-
 async def _offer(runtime: Runtime, lead_id: int, partner_id: str) -> int:
     async with runtime.uow() as uow:
         offer = await uow.session.scalar(
@@ -77,7 +63,7 @@ async def test_staff_reach_every_message_that_arrived_meanwhile(world: Any) -> N
     runtime, console = world
     await console("as anna@p1.example")
     for n in range(8):  # staff are away: their feed fills up
-        await _lead(runtime, n)
+        await store_lead(runtime, n)
     await console("leads")
     shown = await console("as staff")
     assert "die neuesten 6 folgen — more zeigt die" in shown
@@ -92,10 +78,10 @@ async def test_staff_reach_every_message_that_arrived_meanwhile(world: Any) -> N
 
 async def test_closed_teasers_name_the_offer_not_a_lead_number(world: Any) -> None:
     runtime, console = world
-    first = await _lead(runtime, 1)
+    first = await store_lead(runtime, 1)
     await console("as anna@p1.example")
     await console(f"decline {await _offer(runtime, first, 'P1')} too_far")  # P2: offer 2
-    second = await _lead(runtime, 2)
+    second = await store_lead(runtime, 2)
     offer = await _offer(runtime, second, "P1")
     assert offer != second  # offer and lead numbers differ now
     await console("as cleo@p2.example")
@@ -108,8 +94,8 @@ async def test_closed_teasers_name_the_offer_not_a_lead_number(world: Any) -> No
 
 async def test_errors_are_in_the_askers_language_and_say_what_to_do(world: Any) -> None:
     runtime, console = world
-    nowhere = await _lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
-    lead = await _lead(runtime, 2)
+    nowhere = await store_lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
+    lead = await store_lead(runtime, 2)
     await console("as anna@p1.example")
     await console(f"claim {await _offer(runtime, lead, 'P1')}")
     await console(f"contacted {lead}")
@@ -127,10 +113,10 @@ async def test_errors_are_in_the_askers_language_and_say_what_to_do(world: Any) 
 
 async def test_teasers_show_bands_in_the_readers_words(world: Any) -> None:
     runtime, console = world
-    await _lead(
+    await store_lead(
         runtime, 1, **{"company.annual_revenue_eur": None, "interest.estimated_value_eur": None}
     )
-    lead = await _lead(runtime, 2, **{"company.annual_revenue_eur": 400_000_000})
+    lead = await store_lead(runtime, 2, **{"company.annual_revenue_eur": 400_000_000})
     await console("as anna@p1.example")
     teasers = await console("teasers")
     assert "unbekannt" in teasers and "unknown €" not in teasers
@@ -146,7 +132,7 @@ async def test_teasers_show_bands_in_the_readers_words(world: Any) -> None:
 
 async def test_a_teaser_is_open_until_the_round_ends_and_staff_read_plurals(world: Any) -> None:
     runtime, console = world
-    await _lead(runtime, 1)
+    await store_lead(runtime, 1)
     teaser = await console("as anna@p1.example")  # the teaser waiting in P1's channel
     # wave 1 (60 min) + wave 2 (120 min): open until 10:00 on the clock's day (08:00 UTC
     # = 09:00 Berlin, + 3 h), not until wave 1's end.
@@ -157,7 +143,7 @@ async def test_a_teaser_is_open_until_the_round_ends_and_staff_read_plurals(worl
 
 async def test_a_follow_up_before_first_contact_says_the_deadline_still_runs(world: Any) -> None:
     runtime, console = world
-    lead = await _lead(runtime, 1)
+    lead = await store_lead(runtime, 1)
     await console("as anna@p1.example")
     await console(f"claim {await _offer(runtime, lead, 'P1')}")
     answer = await console(f"followup {lead} +3d")
@@ -167,7 +153,7 @@ async def test_a_follow_up_before_first_contact_says_the_deadline_still_runs(wor
 
 async def test_a_colleague_is_told_who_has_the_lead(world: Any) -> None:
     runtime, console = world
-    lead = await _lead(runtime, 1)
+    lead = await store_lead(runtime, 1)
     offer = await _offer(runtime, lead, "P1")
     await console("as anna@p1.example")
     await console(f"claim {offer}")
@@ -196,7 +182,7 @@ async def test_cli_errors_are_one_line_not_a_traceback(tmp_path: Any) -> None:
 
 async def test_the_sample_industries_read_as_industries_on_teaser_and_card(world: Any) -> None:
     runtime, console = world
-    lead = await _lead(runtime, 1, **{"company.industry": "machinery"})
+    lead = await store_lead(runtime, 1, **{"company.industry": "machinery"})
     teaser = await console("as anna@p1.example")
     assert "Branche: Produktion" in teaser and "Sonstige" not in teaser
     card = await console(f"claim {await _offer(runtime, lead, 'P1')}")

@@ -9,15 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.actors import Actor
 from bot.clock import ManualClock
 from bot.handlers.console.session import ConsoleSession
-from bot.intake.schema import LeadIn
-from bot.intake.service import receive
-from bot.models import Channel, Lead, LeadStatus, Offer, OfferStatus, Partner
+from bot.models import Lead, LeadStatus, Offer, OfferStatus, Partner
 from bot.runtime import Runtime
 from tests.support.cli import leadbot
-from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.factories import add_partner, add_rep, store_lead
 from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
 from tests.support.telegram_world import telegram_settings, telegram_world
 
@@ -39,18 +36,6 @@ async def _directory(runtime: Runtime) -> None:
         await add_rep(uow, "P1", "boss@p1.example", role="manager", language="en")
         await add_rep(uow, "P2", "boss@p2.example", role="manager", language="en")
         await uow.commit()
-
-
-async def _lead(runtime: Runtime, n: int, **overrides: Any) -> int:
-    payload = lead_payload(
-        external_id=f"crm-{n}",
-        **{"company.domain": f"firma-{n}.example", "contact.email": f"a@firma-{n}.example"},
-        **overrides,
-    )
-    async with runtime.uow() as uow:
-        result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
-        await uow.commit()
-    return result.lead_id
 
 
 async def _offered_to(runtime: Runtime, lead_id: int) -> dict[str, OfferStatus]:
@@ -78,7 +63,7 @@ async def test_staff_pause_until_a_date_ends_by_itself_and_reps_may_not(
     runtime = Runtime.create(ops_settings, clock=clock)
     await _directory(runtime)
     console = Console(runtime)
-    before = await _lead(runtime, 1)
+    before = await store_lead(runtime, 1)
     assert set(await _offered_to(runtime, before)) == {"P1", "P2"}
 
     await console("as sales@p1.example")
@@ -90,14 +75,14 @@ async def test_staff_pause_until_a_date_ends_by_itself_and_reps_may_not(
     assert "There is no partner P9." in await console("pause P9")
     answer = await console("pause P2 until +2d holiday")
     assert "Partner Partner P2 is paused through" in answer
-    during = await _lead(runtime, 2)
+    during = await store_lead(runtime, 2)
     assert set(await _offered_to(runtime, during)) == {"P1"}  # no teaser for P2
     assert (await _offered_to(runtime, before))["P2"] is OfferStatus.OPEN  # open ones stay
     assert "Partner ist pausiert bis" in await console(f"explain {during} P2")  # German staff
 
     clock.advance(days=3)  # past the last day: the timer resumes P2 and staff hear of it
     feed = await console("leads")
-    after = await _lead(runtime, 3)
+    after = await store_lead(runtime, 3)
     assert set(await _offered_to(runtime, after)) == {"P1", "P2"}
     await console("as staff")
     feed += await console("more")
@@ -116,7 +101,7 @@ async def test_managers_mark_their_own_partner_away_and_back(
     console = Console(runtime)
     await console("as boss@p1.example")
     assert "Your company is marked away through" in await console("away until +7d trade fair")
-    lead = await _lead(runtime, 1)
+    lead = await store_lead(runtime, 1)
     assert set(await _offered_to(runtime, lead)) == {"P2"}
     assert "Welcome back" in await console("back")
     async with runtime.uow() as uow:
@@ -124,14 +109,14 @@ async def test_managers_mark_their_own_partner_away_and_back(
         p2 = await uow.session.get(Partner, "P2")
         assert p1 is not None and p1.paused_at is None
         assert p2 is not None and p2.paused_at is None  # only their own partner
-    assert set(await _offered_to(runtime, await _lead(runtime, 2))) == {"P1", "P2"}
+    assert set(await _offered_to(runtime, await store_lead(runtime, 2))) == {"P1", "P2"}
     await runtime.close()
 
 
 async def test_cli_pause_resume_and_assign(ops_settings: Any, database_url: str) -> None:
     runtime = Runtime.create(ops_settings)
     await _directory(runtime)
-    nowhere = await _lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
+    nowhere = await store_lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
     async with runtime.uow() as uow:
         stored = await uow.session.get(Lead, nowhere)
         assert stored is not None and stored.status is LeadStatus.UNMATCHED
@@ -161,7 +146,7 @@ async def test_an_assigned_lead_can_be_claimed_only_by_that_partner(
     runtime = Runtime.create(ops_settings, clock=clock)
     await _directory(runtime)
     console = Console(runtime)
-    lead = await _lead(runtime, 1)  # offered to P1 and P2
+    lead = await store_lead(runtime, 1)  # offered to P1 and P2
     async with runtime.uow() as uow:
         offers = {o.partner_id: o.id for o in await uow.session.scalars(select(Offer))}
     await console("as staff")
@@ -227,7 +212,7 @@ async def test_a_staff_chat_hears_the_assign_warnings_in_its_language(
     )
     runtime = Runtime.create(settings, clock=clock)
     await _directory(runtime)
-    nowhere = await _lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
+    nowhere = await store_lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
     console = Console(runtime)
     await console("as staff")
     answer = await console(f"assign {nowhere} P2")
@@ -245,8 +230,8 @@ async def test_assign_refuses_what_staff_cannot_overrule(
     claim: assigning past either is refused, naming why, and changes nothing."""
     runtime = Runtime.create(ops_settings, clock=clock)
     await _directory(runtime)
-    only_p1 = await _lead(runtime, 1, **{"consent.allowed_partners": ["P1"]})
-    anyone = await _lead(runtime, 2)
+    only_p1 = await store_lead(runtime, 1, **{"consent.allowed_partners": ["P1"]})
+    anyone = await store_lead(runtime, 2)
     before = (await _offered_to(runtime, only_p1), await _offered_to(runtime, anyone))
 
     def cli(*args: str) -> Any:
@@ -329,7 +314,7 @@ async def test_a_command_with_a_control_character_is_refused_and_the_session_goe
     """PostgreSQL refuses a NUL byte: typed into a partner id it ended the console."""
     runtime = Runtime.create(ops_settings, clock=clock)
     await _directory(runtime)
-    lead = await _lead(runtime, 1)
+    lead = await store_lead(runtime, 1)
     console = Console(runtime)
     await console("as staff")
     for typed in (f"assign {lead} P2\x00", "pause P1\x1b[2J", f"lost {lead} other \x00"):

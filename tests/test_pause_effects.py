@@ -22,11 +22,9 @@ from bot.delivery.sender import OutboxSender
 from bot.directory.availability import pause
 from bot.handlers.email.links import Purpose, new_link
 from bot.handlers.email.targets import ClaimTarget, Refusal, load
-from bot.intake.schema import LeadIn
-from bot.intake.service import receive
 from bot.models import Channel, Offer, OfferStatus, OutboxMessage, OutboxStatus, Platform
 from bot.runtime import Runtime
-from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.factories import add_partner, add_rep, store_lead
 from tests.support.recording import RecordingTransport
 
 STAFF = Actor.staff(Channel.CONSOLE, "s1", "staff")
@@ -56,17 +54,6 @@ async def _directory(runtime: Runtime) -> None:
         await uow.commit()
 
 
-async def _lead(runtime: Runtime, n: int) -> int:
-    payload = lead_payload(
-        external_id=f"crm-{n}",
-        **{"company.domain": f"firma-{n}.example", "contact.email": f"a@firma-{n}.example"},
-    )
-    async with runtime.uow() as uow:
-        result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
-        await uow.commit()
-    return result.lead_id
-
-
 async def _offers(runtime: Runtime, lead_id: int) -> dict[str, Offer]:
     async with runtime.uow() as uow:
         rows = await uow.session.scalars(select(Offer).where(Offer.lead_id == lead_id))
@@ -84,10 +71,10 @@ async def test_a_pause_lasts_through_its_last_local_day(new_york: Any, clock: Ma
     await _pause_p1(runtime)
 
     clock.set(LAST_EVENING)  # already 2026-03-11 in UTC
-    assert set(await _offers(runtime, await _lead(runtime, 1))) == {"P2"}
+    assert set(await _offers(runtime, await store_lead(runtime, 1))) == {"P2"}
 
     clock.set(NEXT_MORNING)  # the pause is over, though its timer has not run
-    assert set(await _offers(runtime, await _lead(runtime, 2))) == {"P1", "P2"}
+    assert set(await _offers(runtime, await store_lead(runtime, 2))) == {"P1", "P2"}
     await runtime.close()
 
 
@@ -96,7 +83,7 @@ async def test_a_claim_link_is_refused_through_the_last_local_day(
 ) -> None:
     runtime = Runtime.create(new_york, clock=clock)
     await _directory(runtime)
-    offer = (await _offers(runtime, await _lead(runtime, 1)))["P1"]  # offered before the pause
+    offer = (await _offers(runtime, await store_lead(runtime, 1)))["P1"]  # offered before the pause
     await _pause_p1(runtime)
     link = new_link(Purpose.CLAIM, offer.id, "P1", clock.now() + timedelta(days=7))
 
@@ -115,7 +102,7 @@ async def test_teasers_queued_before_a_pause_are_not_sent(
 ) -> None:
     runtime = Runtime.create(new_york, clock=clock)
     await _directory(runtime)
-    lead_id = await _lead(runtime, 1)  # teasers to P1 and P2 queued, not sent yet
+    lead_id = await store_lead(runtime, 1)  # teasers to P1 and P2 queued, not sent yet
     await _pause_p1(runtime)
 
     transport = RecordingTransport()
@@ -143,7 +130,7 @@ async def test_checking_for_pauses_reads_nothing_per_teaser(
     runtime = Runtime.create(new_york, clock=clock)
     await _directory(runtime)
     for n in range(3):
-        await _lead(runtime, n)
+        await store_lead(runtime, n)
     await _pause_p1(runtime)
     statements: list[str] = []
 

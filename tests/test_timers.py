@@ -20,7 +20,7 @@ from bot.leads.scheduler import run_due_timers
 from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, Lead, LeadExclusion, LeadStatus, Offer, Partner, Platform
 from bot.runtime import Runtime
-from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.factories import add_partner, add_rep, lead_payload, store_lead
 from tests.support.recording import RecordingTransport
 
 WAVES = [{"size": 1, "minutes": 60}, {"size": 2, "minutes": 120}, {"size": 0, "minutes": 1440}]
@@ -197,7 +197,7 @@ async def test_repeated_sla_misses_pause_the_partner(make_settings, clock: Manua
     )
     runtime = Runtime.create(settings, clock=clock)
     for n in range(2):
-        lead_id = await _setup(runtime, partners=5) if n == 0 else await _new_lead(runtime, n)
+        lead_id = await _setup(runtime, partners=5) if n == 0 else await store_lead(runtime, n)
         _rep_id, partner_id = await _claim_first(runtime, lead_id)
         assert partner_id == "P0"
         clock.advance(hours=2, minutes=1)
@@ -210,20 +210,9 @@ async def test_repeated_sla_misses_pause_the_partner(make_settings, clock: Manua
     events = [d.view.event for d in transport.to("staff") if isinstance(d.view, MessageView)]
     assert "partner_paused" in events
     # A paused partner gets no new leads.
-    lead_id = await _new_lead(runtime, 9)
+    lead_id = await store_lead(runtime, 9)
     assert "P0" not in [p for p, _ in await _offered_to(runtime, lead_id)]
     await runtime.close()
-
-
-async def _new_lead(runtime: Runtime, n: int) -> int:
-    payload = lead_payload(
-        external_id=f"crm-{n}",
-        **{"contact.email": f"buyer{n}@firm{n}.example", "company.domain": f"firm{n}.example"},
-    )
-    async with runtime.uow() as uow:
-        result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
-        await uow.commit()
-    return result.lead_id
 
 
 async def test_follow_up_reminder_on_the_date_set(make_settings, clock: ManualClock) -> None:

@@ -22,8 +22,6 @@ from bot.clock import ManualClock
 from bot.config import ConfigError, Settings, WebhookEndpoint, load_settings
 from bot.crm.sender import WebhookSender
 from bot.crm.signing import check_webhooks, signed_headers, signer
-from bot.intake.schema import LeadIn
-from bot.intake.service import receive
 from bot.leads.claims import claim
 from bot.leads.progress import report_progress
 from bot.leads.staff import erase
@@ -33,7 +31,7 @@ from bot.runtime import Runtime
 from tests.conftest import SettingsFactory
 from tests.emulators.webhooks import webhook_receiver
 from tests.support.cli import config_file
-from tests.support.factories import add_partner, add_rep, lead_payload
+from tests.support.factories import add_partner, add_rep, store_lead
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the specification's example secret
 PRODUCTS = [{"id": "X200", "line": "X-series", "min_certification": "basic"}]
@@ -58,17 +56,6 @@ async def _directory(runtime: Runtime, partners: int = 2) -> list[int]:
             reps.append((await add_rep(uow, f"P{i}", f"rep{i}@p{i}.example", name=f"Rep {i}")).id)
         await uow.commit()
     return reps
-
-
-async def _lead(runtime: Runtime, n: int) -> int:
-    payload = lead_payload(
-        external_id=f"crm-{n}",
-        **{"company.domain": f"firma-{n}.example", "contact.email": f"a@firma-{n}.example"},
-    )
-    async with runtime.uow() as uow:
-        result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
-        await uow.commit()
-    return result.lead_id
 
 
 async def _claim(runtime: Runtime, lead_id: int, rep_id: int, partner: str) -> None:
@@ -139,7 +126,7 @@ async def test_an_outage_with_errors_loses_nothing_and_keeps_each_leads_order(
         sender = WebhookSender(runtime)
         try:
             reps = await _directory(runtime)
-            leads = [await _lead(runtime, n) for n in range(8)]
+            leads = [await store_lead(runtime, n) for n in range(8)]
             await sender.drain()  # the CRM is down: connection refused
             assert receiver.requests == 0 and await sender.pending() == 16
 
@@ -219,7 +206,7 @@ async def test_two_processes_share_the_queue_without_sending_anything_twice(
         senders = [WebhookSender(rt) for rt in runtimes]
         try:
             reps = await _directory(runtimes[0], 1)
-            leads = [await _lead(runtimes[0], n) for n in range(30)]
+            leads = [await store_lead(runtimes[0], n) for n in range(30)]
             for lead in leads[::3]:
                 await _claim(runtimes[1], lead, reps[0], "P0")
             receiver.answer(503, times=10)  # some retries in between
@@ -248,7 +235,7 @@ async def test_a_refused_event_fails_for_good_and_later_ones_still_go(
         try:
             await _directory(runtime, 1)
             receiver.answer(404)  # lead.received: this endpoint does not want it
-            lead = await _lead(runtime, 1)
+            lead = await store_lead(runtime, 1)
             await _settle(sender, clock)
             assert receiver.of_lead(lead) == ["lead.offered"]
             async with runtime.uow() as uow:
@@ -276,7 +263,7 @@ async def test_retry_after_is_honoured_and_later_events_of_the_lead_wait(
         try:
             await _directory(runtime, 1)
             receiver.answer(429, **{"Retry-After": "120"})
-            lead = await _lead(runtime, 1)
+            lead = await store_lead(runtime, 1)
             await sender.drain()
             assert receiver.requests == 1 and receiver.accepted == []
             clock.advance(seconds=119)
@@ -299,7 +286,7 @@ async def test_retries_end_after_retry_hours(
         sender = WebhookSender(runtime)
         try:
             await _directory(runtime, 1)
-            await _lead(runtime, 1)
+            await store_lead(runtime, 1)
             for _ in range(200):
                 await sender.drain()
                 clock.advance(seconds=61)
@@ -386,7 +373,7 @@ async def test_cli_status_test_and_replay(
         try:
             await _directory(runtime, 1)
             receiver.answer(410)
-            lead = await _lead(runtime, 1)
+            lead = await store_lead(runtime, 1)
             await _settle(sender, clock)
 
             code, out, err = await _leadbot("webhooks", "status", config=config, env=env)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.models import Partner, Rep
+from bot.actors import Actor
+from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.models import Channel, Partner, Rep
+from bot.runtime import Runtime
 from bot.uow import UnitOfWork
 
 
@@ -85,3 +89,19 @@ async def add_rep(uow: UnitOfWork, partner_id: str, email: str, **fields: Any) -
     uow.session.add(rep)
     await uow.session.flush()
     return rep
+
+
+async def store_lead(runtime: Runtime, n: int, **overrides: Any) -> int:
+    """Lead ``n`` as a CRM posts it, stored and routed (offered, held, …); its id.
+
+    Each ``n`` has its own ``external_id``, contact e-mail and company domain, so the leads
+    of one test are not held as duplicates of each other."""
+    payload = lead_payload(
+        external_id=f"crm-{n}",
+        **{"company.domain": f"firma-{n}.example", "contact.email": f"a@firma-{n}.example"},
+        **overrides,
+    )
+    async with runtime.uow() as uow:
+        result = await receive(uow, LeadIn.model_validate(payload), Actor.system(Channel.API))
+        await uow.commit()
+    return result.lead_id
