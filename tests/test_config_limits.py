@@ -67,6 +67,8 @@ def refused(tmp_path: Path, text: str, environ: dict[str, str] | None = None) ->
         ('[server]\npublic_url = "https://leads example.com"\n', "public_url"),
         ('[server]\npublic_url = "https://"\n', "public_url: has no host"),
         ('[server]\npublic_url = "https://leads.example.com/?a=b"\n', "public_url"),
+        ('[news]\nfeeds = ["https://news.example.com/a feed"]\n', "feeds[0]: must not contain"),
+        ('[news]\nfeeds = ["https:///rss"]\n', "feeds[0]: has no host"),
     ],
 )
 def test_values_that_would_crash_later_are_refused_by_name(

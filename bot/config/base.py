@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,3 +27,20 @@ class Section(BaseModel):
     arithmetic or the ranking at run time."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def http_url_problem(url: str) -> str | None:
+    """What keeps ``url`` from being an http(s) URL leadbot can call or link to, or None:
+    a space or control character, a port that is no number, another scheme, no host."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or too large
+    except ValueError:
+        return "not a URL (is the port a number up to 65535?)"
+    if parts.scheme not in ("https", "http"):
+        return "not an http(s) URL"
+    if not parts.hostname:
+        return "has no host"
+    return None

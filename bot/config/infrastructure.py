@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config.base import Section, secret_field
+from bot.config.base import Section, http_url_problem, secret_field
 
 
 class DatabaseSettings(Section):
@@ -179,17 +179,10 @@ class ServerSettings(Section):
 
 def _public_url_problem(url: str) -> str | None:
     """What keeps ``url`` from being the base of links, or None."""
-    if any(c.isspace() or not c.isprintable() for c in url):
-        return "must not contain spaces or control characters"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is no number or too large
-    except ValueError:
-        return "not a URL (is the port a number up to 65535?)"
-    if parts.scheme not in ("https", "http"):
-        return "not an http(s) URL"
-    if not parts.hostname:
-        return "has no host"
+    problem = http_url_problem(url)
+    if problem:
+        return problem
+    parts = urlsplit(url)
     if "@" in parts.netloc:
         return "must not carry a user name or password: every recipient of a link would see it"
     if parts.query or parts.fragment or url.endswith(("?", "#")):

@@ -6,7 +6,7 @@ import re
 
 from pydantic import Field, SecretStr, model_validator
 
-from bot.config.base import Section, secret_field
+from bot.config.base import Section, http_url_problem, secret_field
 
 
 class NewsSettings(Section):
@@ -23,8 +23,9 @@ class NewsSettings(Section):
     @model_validator(mode="after")
     def _feeds(self) -> NewsSettings:
         for i, url in enumerate(self.feeds):
-            if not url.startswith(("https://", "http://")):
-                raise ValueError(f"feeds[{i}]: not an http(s) URL")
+            problem = http_url_problem(url)
+            if problem:
+                raise ValueError(f"feeds[{i}]: {problem}")
         return self
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +37,7 @@ from bot.content.packs import OpenLead, Push, lead_context, plan_updates, select
 from bot.content.staff_notes import no_kit, report_problems
 from bot.content.summary import SyncSummary
 from bot.delivery.notices import NoticeKind, ToRep
+from bot.directory.availability import local_today
 from bot.leads.lifecycle import OWNED
 from bot.models import ContentDelivery, ContentItem, Lead, Platform
 from bot.runtime import Runtime
@@ -47,11 +46,6 @@ from bot.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 SYNC_ATTEMPTS = 3
-
-
-def local_today(settings: Settings, now: datetime) -> date:
-    """Offers are valid per calendar day in the manufacturer's time zone."""
-    return now.astimezone(ZoneInfo(settings.distribution.timezone)).date()
 
 
 def as_item(row: ContentItem) -> LibraryItem:
@@ -141,7 +135,7 @@ async def send_content_pack(
             ContentItem.line.in_(sorted(context.lines)), ContentItem.removed_at.is_(None)
         )
     )
-    today = local_today(uow.settings, uow.clock.now())
+    today = local_today(uow)  # offers are valid per day in the manufacturer's time zone
     pack = select_pack(_readable(rows), context, today)
     if not pack:
         await no_kit(uow, lead)
@@ -182,7 +176,7 @@ async def push_updates(uow: UnitOfWork, items: Sequence[LibraryItem]) -> list[Pu
             .where(Lead.status.in_(OWNED), Lead.owner_rep_id == ContentDelivery.rep_id)
         )
     }
-    today = local_today(uow.settings, uow.clock.now())
+    today = local_today(uow)  # offers are valid per day in the manufacturer's time zone
     queued = []
     for push in plan_updates(items, leads, delivered, today):
         payload = {

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.content.packs import item_params
-from bot.content.service import as_item, local_today
+from bot.content.service import as_item
 from bot.delivery.notices import MessageView, NoticeKind
 from bot.delivery.outbox import rep_at_address
+from bot.directory.availability import local_date
 from bot.i18n import LANGUAGES
 from bot.leads.lifecycle import OWNED
 from bot.models import ContentItem, Lead, OutboxMessage, Platform, Rep
@@ -64,7 +65,7 @@ async def resolve_content(
         r.key: r
         for r in await session.scalars(select(ContentItem).where(ContentItem.key.in_(keys)))
     }
-    today = local_today(settings, now)
+    today = local_date(settings, now)
     items = []
     for entry in payload["items"]:
         found = stored.get(entry["key"])

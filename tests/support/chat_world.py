@@ -30,7 +30,7 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.content.service import local_today
+from bot.directory.availability import local_date
 from bot.models import OfferStatus
 from bot.runtime import Runtime
 from tests.support.botserver import RunningBot, running_bot
@@ -150,7 +150,7 @@ class ChatWorld(BotWorld):
 
     def today_plus(self, days: int) -> date:
         """The date ``days`` after today where the partners are (the distribution's zone)."""
-        return local_today(self.runtime.settings, self.clock.now()) + timedelta(days=days)
+        return local_date(self.runtime.settings, self.clock.now()) + timedelta(days=days)
 
 
 async def _directory(

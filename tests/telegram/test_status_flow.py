@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bot.content.service import local_today
+from bot.directory.availability import local_date
 from bot.models import LeadEvent, LeadStatus
 from tests.emulators.telegram import TgMessage
 from tests.support.telegram_world import World, telegram_settings, telegram_world
@@ -60,7 +60,7 @@ async def test_the_full_status_flow_ends_in_won_with_revenue(make_settings, tele
         assert menu is not None
         await driver.press(user, f"fu:{lead_id}:3", message_id=card.message_id)
         await world.settled()
-        today = local_today(world.runtime.settings, world.runtime.clock.now())
+        today = local_date(world.runtime.settings, world.runtime.clock.now())
         assert (await world.lead(lead_id)).follow_up_on == today + timedelta(days=3)
         assert _card(world, user, card).button(f"st:{lead_id}:won") is not None
 

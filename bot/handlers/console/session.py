@@ -19,8 +19,8 @@ from bot.chat.identity import Identity, identify
 from bot.chat.interactions import Interactions
 from bot.chat.results import Profile
 from bot.clock import OffsetClock
-from bot.content.service import local_today
 from bot.delivery.sender import OutboxSender
+from bot.directory.availability import local_date
 from bot.handlers.console.platform import escape_console
 from bot.handlers.console.render import render_profile, render_reply, render_result
 from bot.handlers.console.transport import ConsoleTransport, Inbox, visible_addresses
@@ -170,7 +170,7 @@ class ConsoleSession:
         if words[0].lower() in SESSION_VERBS:
             going_on = await self.session_command(words[0].lower(), words[1:])
         else:
-            today = local_today(self.runtime.settings, self.runtime.clock.now())
+            today = local_date(self.runtime.settings, self.runtime.clock.now())
             try:
                 command = parse(stripped, today)
             except UsageError as exc:

@@ -15,8 +15,8 @@ from bot.chat.grammar import UsageError, parse
 from bot.chat.identity import Identity
 from bot.chat.permissions import RULES, Who
 from bot.chat.results import Explanation, LeadList, Reply, Result, TeaserList
-from bot.content.service import local_today
 from bot.delivery.notices import LeadCardView, MessageRef
+from bot.directory.availability import local_date
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
 from bot.handlers.telegram.answer import Answer
@@ -55,7 +55,7 @@ async def handle_command(tg: TelegramBot, cmd: CommandIn) -> None:
     if cmd.name == "cancel":
         await tg.send(cmd.chat_id, escape_telegram(t(who.language, "telegram.cancelled")))
         return
-    today = local_today(tg.runtime.settings, tg.runtime.clock.now())
+    today = local_date(tg.runtime.settings, tg.runtime.clock.now())
     try:
         command = parse(" ".join((cmd.name, *cmd.args)), today)
     except UsageError as error:

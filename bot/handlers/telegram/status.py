@@ -15,8 +15,8 @@ from datetime import timedelta
 from bot.chat import commands as c
 from bot.chat.identity import Identity
 from bot.chat.results import Reply
-from bot.content.service import local_today
 from bot.delivery.notices import LeadCardView
+from bot.directory.availability import local_date
 from bot.errors import InvalidInput
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
@@ -95,7 +95,7 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
         await answer()
         await _ask(tg, press.person.user_id, chat_id, inputs.FOLLOW_UP_DATE, lead_id, language)
     else:
-        today = local_today(tg.runtime.settings, tg.runtime.clock.now())
+        today = local_date(tg.runtime.settings, tg.runtime.clock.now())
         day = today + timedelta(days=int(cb.value or 0))
         report = Report(StatusAction.FOLLOW_UP, follow_up_on=day)
         await _report_by_press(tg, who, lead_id, report, answer)
@@ -198,7 +198,7 @@ async def handle_text(tg: TelegramBot, message: TextIn) -> None:
             return
         report = Report(StatusAction.WON, revenue_eur=revenue)
     elif pending.kind == inputs.FOLLOW_UP_DATE:
-        today = local_today(tg.runtime.settings, tg.runtime.clock.now())
+        today = local_date(tg.runtime.settings, tg.runtime.clock.now())
         try:
             day = parse_day(text, today)
         except InvalidInput:
