@@ -22,7 +22,18 @@ from bot.delivery.sender import OutboxSender
 from bot.directory.availability import pause
 from bot.handlers.email.links import Purpose, new_link
 from bot.handlers.email.targets import ClaimTarget, Refusal, load
-from bot.models import Channel, Offer, OfferStatus, OutboxMessage, OutboxStatus, Platform
+from bot.leads.declines import DeclineOutcome, decline
+from bot.models import (
+    Channel,
+    Lead,
+    LeadStatus,
+    Offer,
+    OfferStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Platform,
+    Rep,
+)
 from bot.runtime import Runtime
 from tests.support.factories import add_partner, add_rep, store_lead
 from tests.support.recording import RecordingTransport
@@ -150,4 +161,25 @@ async def test_checking_for_pauses_reads_nothing_per_teaser(
     assert len(rows) == 6 and len(statements) == 2  # offers, partners
     sent_to = sorted(row.address for row, view in zip(rows, views, strict=True) if view)
     assert sent_to == ["partner:P2"] * 3
+    await runtime.close()
+
+
+async def test_a_lead_moves_on_when_only_paused_partners_are_left_to_claim(
+    new_york: Any, clock: ManualClock
+) -> None:
+    """P2 declines; P1 still has an open offer but was paused since: nobody who could claim
+    is left, so the lead does not wait for its wave timer (the only wave: unclaimed)."""
+    runtime = Runtime.create(new_york, clock=clock)
+    await _directory(runtime)
+    lead_id = await store_lead(runtime, 1)
+    offers = await _offers(runtime, lead_id)
+    await _pause_p1(runtime)
+    async with runtime.uow() as uow:
+        rep = await uow.session.scalar(select(Rep).where(Rep.partner_id == "P2"))
+        assert rep is not None
+        declined = await decline(uow, offers["P2"].id, rep.id, "too_far", None, Platform.CONSOLE)
+    assert declined.outcome is DeclineOutcome.DECLINED
+    async with runtime.uow() as uow:
+        lead = await uow.session.get(Lead, lead_id)
+        assert lead is not None and lead.status is LeadStatus.UNCLAIMED
     await runtime.close()

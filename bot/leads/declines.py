@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.delivery.notices import NoticeKind, ToPartner
+from bot.directory.availability import is_paused, local_today
 from bot.errors import InvalidInput
 from bot.leads.distribution import cancel_timers, expire_wave
 from bot.leads.events import record
@@ -127,14 +128,16 @@ async def decline(
 
 
 async def _open_offers(uow: UnitOfWork, lead: Lead) -> int:
-    return int(
-        await uow.session.scalar(
-            select(func.count())
-            .select_from(Offer)
-            .where(Offer.lead_id == lead.id, Offer.status == OfferStatus.OPEN)
-        )
-        or 0
+    """Open offers someone can still claim: a partner deactivated or paused since its
+    offer was made cannot (its offer stays open for when it is back, but the lead does not
+    wait for it)."""
+    today = local_today(uow)
+    partners = await uow.session.execute(
+        select(Partner.active, Partner.paused_at, Partner.on_leave_until)
+        .join(Offer, Offer.partner_id == Partner.id)
+        .where(Offer.lead_id == lead.id, Offer.status == OfferStatus.OPEN)
     )
+    return sum(1 for p in partners if p.active and not is_paused(p, today))
 
 
 async def _next_wave_if_nobody_is_left(uow: UnitOfWork, lead: Lead) -> None:
