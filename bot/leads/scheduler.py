@@ -20,7 +20,7 @@ from bot.directory.availability import resume_when_due
 from bot.leads.distribution import expire_wave
 from bot.leads.locks import lead_for_update
 from bot.leads.progress import recall
-from bot.models import LeadStatus, Timer, TimerKind
+from bot.models import Lead, LeadStatus, Timer, TimerKind
 from bot.reports.digest import ensure_digest_timer, fire_digest
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
@@ -31,12 +31,12 @@ LOCK_SECONDS = 120
 LEASE_NAME = "scheduler"
 
 
-async def _fire(uow: UnitOfWork, timer: Timer) -> str:
+async def _fire(uow: UnitOfWork, timer: Timer, lead: Lead | None) -> str:
+    """Fire ``timer``; ``lead`` is its lead, read and locked by the caller (None: gone)."""
     if timer.kind is TimerKind.DIGEST:
         return await fire_digest(uow, timer)
     if timer.kind is TimerKind.PARTNER_RESUME:
         return await resume_when_due(uow, timer)
-    lead = await lead_for_update(uow.session, timer.lead_id)
     if lead is None:
         return "obsolete"
     if timer.kind is TimerKind.WAVE_EXPIRY:
@@ -106,10 +106,11 @@ async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
     handled = 0
     for timer_id, lead_id in due:
         async with runtime.uow() as uow:
+            lead = None
             if lead_id is not None:
                 # The lead's row before the timer's: the order a claim takes them in (it
                 # cancels the lead's timers), so the two cannot deadlock (bot/leads/locks.py).
-                await lead_for_update(uow.session, lead_id)
+                lead = await lead_for_update(uow.session, lead_id)
             taken = await uow.session.scalar(
                 update(Timer)
                 .where(
@@ -126,7 +127,7 @@ async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
             timer = await uow.session.get(Timer, timer_id, populate_existing=True)
             assert timer is not None
             try:
-                outcome = await _fire(uow, timer)
+                outcome = await _fire(uow, timer, lead)
             except Exception:
                 log.exception(
                     "timer %s (%s) failed; it will be retried", timer.id, timer.kind.value
