@@ -61,8 +61,12 @@ class LeadChanges:
         """Count ``lead`` as changed even if only a bulk UPDATE changed its row."""
         key = id(lead)
         self._leads[key] = lead
-        if key not in self._new:
+        if key in self._new:
+            return
+        if inspect(lead).has_identity:
             self._old.add(key)
+        else:  # not written yet (leads received together are written every so often)
+            self._new.add(key)
 
     def forget(self) -> None:
         self._leads.clear()
@@ -72,7 +76,7 @@ class LeadChanges:
     def is_new(self, lead: Lead) -> bool:
         """Whether this unit of work created ``lead`` (it has no history: no exclusions,
         no earlier offers)."""
-        return id(lead) in self._new or lead in self._session.sync_session.new
+        return id(lead) in self._new or inspect(lead).pending
 
     def changed_existing(self) -> bool:
         """Whether this unit of work changed a lead that existed before it, flushed or not.

@@ -62,6 +62,7 @@ def erased_query(kind: str, digests_param: str) -> Select[tuple[int]]:
             LeadTombstone.digest.in_(bindparam(digests_param, expanding=True)),
             LeadTombstone.kind == kind,
         )
+        .order_by(LeadTombstone.lead_id)  # the first, as intake's look-up for many leads
         .limit(1)
     )
 

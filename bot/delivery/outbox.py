@@ -23,6 +23,7 @@ from bot.delivery.notices import Audience, NoticeKind, ToPartner, ToRep, ToStaff
 from bot.handlers import registry
 from bot.models import Lead, OutboxMessage, Partner, Platform, Rep
 from bot.platform import ChatPlatform
+from bot.unwritten import any_unwritten
 
 
 def rep_addresses(rep: Rep, chats: Mapping[Platform, ChatPlatform]) -> dict[Platform, str]:
@@ -86,6 +87,10 @@ class OutboxWriter:
         self._turns: dict[tuple[int | None, int], int] = {}
         self._groups = 0
         self._held: list[dict[str, Any]] = []
+        self._partners: dict[str, Partner] = {}
+        """The partners read so far. The session's identity map holds objects weakly: a
+        partner nothing else refers to was gone again by the next teaser to it, and read
+        anew for each (a statement per lead of an import). Kept here, it stays."""
 
     @contextlib.asynccontextmanager
     async def grouped(self) -> AsyncIterator[None]:
@@ -128,7 +133,7 @@ class OutboxWriter:
                 }
         # The rows refer to nothing but their lead: unless a lead is waiting to be
         # stored, the other pending changes need not be flushed before them.
-        waiting = any(isinstance(o, Lead) for o in session.sync_session.new)
+        waiting = any_unwritten(session, Lead)
         with contextlib.nullcontext() if waiting else session.no_autoflush:
             await session.execute(insert(_OUTBOX), rows)
         self.written = True
@@ -138,18 +143,19 @@ class OutboxWriter:
 
         What else is pending (a lead's offers and events) does not change the addresses;
         flushing it here, between a wave's teasers, was a flush per lead."""
-        new = self._session.sync_session.new
-        if any(isinstance(o, (Partner, Rep)) for o in new):
+        if any_unwritten(self._session, Partner, Rep):
             return contextlib.nullcontext()
         return self._session.no_autoflush
 
     async def load_partners(self, partner_ids: list[str]) -> None:
         """Read these partners in one statement, so that enqueueing a notice to each of
         them (a wave's teasers) finds them in the session instead of one read apiece."""
-        if len(partner_ids) > 1:
+        missing = [pid for pid in partner_ids if pid not in self._partners]
+        if len(missing) > 1:
             with self._lookup():
-                query = select(Partner).where(Partner.id.in_(partner_ids))
-                (await self._session.scalars(query)).all()
+                query = select(Partner).where(Partner.id.in_(missing))
+                for partner in (await self._session.scalars(query)).all():
+                    self._partners[partner.id] = partner
 
     async def addresses(self, audience: Audience) -> dict[Platform, str]:
         chats = self._chats
@@ -158,6 +164,7 @@ class OutboxWriter:
                 partner = await self._session.get(Partner, audience.partner_id)
             if partner is None:
                 return {}
+            self._partners[partner.id] = partner
             return {
                 platform: address
                 for platform, chat in chats.items()

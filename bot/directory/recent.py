@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from bot.matching import Recent
 from bot.models import Lead, Offer
+from bot.unwritten import unwritten
 from bot.uow import UnitOfWork
 
 RECENT_BY_ID_LIMIT = 500
@@ -44,6 +45,7 @@ async def recent_activity(
             wins[str(partner_id)] = int(count)
         else:
             offers[partner_id] = (int(count), _aware(latest).timestamp() if latest else None)
+    _add_unwritten(uow, offers, since, partner_ids)
     found = {pid: Recent(count, wins.pop(pid, 0), last) for pid, (count, last) in offers.items()}
     found.update((pid, Recent(0, count, None)) for pid, count in wins.items())
     return found
@@ -70,6 +72,26 @@ _RECENT_OF = union_all(
     _RECENT_OFFERS.where(Offer.partner_id.in_(_IDS)),
     _RECENT_WINS.where(Lead.owner_partner_id.in_(_IDS)),
 )
+
+
+def _add_unwritten(
+    uow: UnitOfWork,
+    offers: dict[str, tuple[int, float | None]],
+    since: datetime,
+    partner_ids: Collection[str] | None,
+) -> None:
+    """Count the offers this unit of work made but has not written yet.
+
+    A query flushes them first, unless it ran without autoflush — as it does for leads
+    received together (:mod:`bot.intake.together`), whose offers are written every so
+    many leads. Either way, what is still pending after the query is what it missed."""
+    for obj in unwritten(uow.session, Offer):
+        created = obj.created_at or uow.clock.now()  # the default it will be written with
+        if created < since or (partner_ids is not None and obj.partner_id not in partner_ids):
+            continue
+        count, latest = offers.get(obj.partner_id, (0, None))
+        at = _aware(created).timestamp()
+        offers[obj.partner_id] = (count + 1, at if latest is None else max(latest, at))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -23,8 +23,9 @@ from bot.leads.lifecycle import OWNED
 from bot.matching import LeadProfile, PartnerProfile, Ranking
 from bot.matching.index import PartnerIndex, index_for
 from bot.matching.rules import rules_for
-from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Offer, Partner
+from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Partner
 from bot.reports.queries import effective_status
+from bot.unwritten import any_unwritten
 from bot.uow import UnitOfWork
 
 
@@ -351,17 +352,22 @@ async def decide(uow: UnitOfWork, lead: Lead, personal: LeadPersonalData | None 
         return index.rank(profile, excluded, recent, selection)
 
 
-_READ_BY_MATCHING = (Partner, Offer, LeadExclusion)
+_READ_BY_MATCHING = (Partner, LeadExclusion)
 
 
 def _reads_need_no_flush(uow: UnitOfWork) -> bool:
-    """Whether all this unit of work holds unflushed is new rows matching does not read.
+    """Whether all this unit of work holds unflushed is new rows matching does not read,
+    or reads from memory.
 
-    Intake's unflushed rows are the new lead's personal data, events and notices; a
-    changed lead, a partner, an offer or an exclusion would change what matching reads,
-    so then the reads flush first as usual. Saves one flush per lead.
+    Intake's unflushed rows are the new lead's personal data, events and notices, and —
+    for leads received together — the offers of the leads before it, which fairness
+    counts from memory (:func:`bot.directory.recent.recent_activity`). A changed lead, a
+    partner or an exclusion would change what matching reads, so then the reads flush
+    first as usual. Saves one flush per lead.
     """
     session = uow.session.sync_session
     if session.deleted or uow.changes.changed_existing():
         return False
-    return not any(isinstance(obj, _READ_BY_MATCHING) for obj in (*session.new, *session.dirty))
+    if any_unwritten(session, *_READ_BY_MATCHING):
+        return False
+    return not any(isinstance(obj, _READ_BY_MATCHING) for obj in session.dirty)

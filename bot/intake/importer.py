@@ -21,6 +21,7 @@ from bot.actors import Actor
 from bot.errors import Gone
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
+from bot.intake.together import LeadsTogether
 from bot.models import LeadStatus
 from bot.uow import UnitOfWork
 
@@ -57,10 +58,11 @@ async def import_leads(
 ) -> LeadImportSummary:
     """Receive every lead in ``uow``; the caller commits (or rolls back for a dry run)."""
     summary = LeadImportSummary()
+    together = LeadsTogether(uow, leads)  # written a hundred leads at a time
     async with uow.outbox.grouped():  # the notices of all these leads in one statement
         for position, lead in enumerate(leads):
             try:
-                result = await receive(uow, lead, actor)
+                result = await receive(uow, lead, actor, together)
             except Gone as exc:  # refused before anything was written for this lead
                 summary.skipped.append((position, str(exc)))
                 if advance:

@@ -15,19 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, or_, select
-
 from bot.actors import Actor
-from bot.crm.tombstones import EMAIL, EXTERNAL_ID, digests, erased_query
 from bot.errors import Gone
 from bot.geo import locate
+from bot.intake.lookups import Known, contact_keys, known_one
 from bot.intake.schema import LeadIn
+from bot.intake.together import LeadsTogether
 from bot.leads.distribution import start_round
 from bot.leads.events import change_status, record
 from bot.models import HoldReason, Lead, LeadPersonalData, LeadStatus
 from bot.uow import UnitOfWork
-
-TERMINAL = (LeadStatus.WON, LeadStatus.LOST, LeadStatus.ERASED)
 
 
 @dataclass(frozen=True)
@@ -37,73 +34,12 @@ class IntakeResult:
     created: bool
 
 
-# An open lead with the same contact e-mail or company domain (a missing value is bound
-# as NULL, which matches nothing).
-_DUPLICATE = (
-    select(Lead.id)
-    .join(LeadPersonalData, LeadPersonalData.lead_id == Lead.id)
-    .where(
-        or_(
-            LeadPersonalData.contact_email == bindparam("email"),
-            LeadPersonalData.domain == bindparam("domain"),
-        ),
-        Lead.status.not_in(TERMINAL),
-    )
-    .order_by(Lead.id)
-    .limit(1)
-)
-
-
-def _lookups_query() -> Select[tuple[int | None, str | None, int | None, int | None, int | None]]:
-    """Everything intake must know before it stores a lead, in one statement.
-
-    The stored lead with the same ``external_id`` (id and status), the erased lead of that
-    ``external_id``, the erased lead of the contact e-mail, and the open lead with the same
-    e-mail or domain — each a scalar subquery that is NULL when a value is missing (a
-    NULL parameter matches nothing; an empty digest list neither). Four round trips were a
-    sixth of a lead's statements."""
-    by_external_id = select(Lead.id).where(Lead.external_id == bindparam("external_id")).limit(1)
-    return select(
-        by_external_id.scalar_subquery(),
-        by_external_id.with_only_columns(Lead.status).scalar_subquery(),
-        erased_query(EXTERNAL_ID, "external_id_digests").scalar_subquery(),
-        erased_query(EMAIL, "email_digests").scalar_subquery(),
-        _DUPLICATE.scalar_subquery(),
-    )
-
-
-_LOOKUPS = _lookups_query()  # built once: building a statement costs more than running it
-
-
-@dataclass(frozen=True)
-class _Known:
-    """What the database already knows about a lead about to be stored."""
-
-    existing: IntakeResult | None
-    erased_external_id: int | None
-    erased_email: int | None
-    duplicate_of: int | None
-
-
-async def _known(uow: UnitOfWork, data: LeadIn, email: str | None, domain: str | None) -> _Known:
-    settings = uow.settings
-    row = (
-        await uow.session.execute(
-            _LOOKUPS,
-            {
-                "external_id": data.external_id or None,
-                "external_id_digests": digests(settings, EXTERNAL_ID, data.external_id),
-                "email_digests": digests(settings, EMAIL, email),
-                "email": email or None,
-                "domain": domain or None,
-            },
-        )
-    ).one()
-    lead_id, status, erased_external_id, erased_email, duplicate_of = row
-    existing = (
-        IntakeResult(lead_id, LeadStatus(status), created=False) if lead_id is not None else None
-    )
-    return _Known(existing, erased_external_id, erased_email, duplicate_of)
+async def _known(
+    uow: UnitOfWork, data: LeadIn, personal: LeadPersonalData, together: LeadsTogether | None
+) -> Known:
+    if together is None:
+        return await known_one(uow, data, personal.contact_email, personal.domain)
+    return await together.known(data)
 
 
 def build_lead(data: LeadIn, now: datetime) -> tuple[Lead, LeadPersonalData]:
@@ -144,7 +80,7 @@ def build_lead(data: LeadIn, now: datetime) -> tuple[Lead, LeadPersonalData]:
         lat=address.lat if address.lat is not None else place.lat,
         lon=address.lon if address.lon is not None else place.lon,
         contact_name=data.contact.name,
-        contact_email=data.contact.email.lower() if data.contact.email else None,
+        contact_email=contact_keys(data)[0],
         contact_phone=data.contact.phone,
         contact_role=data.contact.role,
         message=data.interest.message,
@@ -153,19 +89,26 @@ def build_lead(data: LeadIn, now: datetime) -> tuple[Lead, LeadPersonalData]:
     return lead, personal
 
 
-async def receive(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
+async def receive(
+    uow: UnitOfWork, data: LeadIn, actor: Actor, together: LeadsTogether | None = None
+) -> IntakeResult:
     """Store ``data`` and route it. The caller commits.
 
-    Its notices (new lead, teasers, offered) go into the outbox in one statement."""
+    Its notices (new lead, teasers, offered) go into the outbox in one statement.
+    ``together``: one of many leads of this transaction, written with the others
+    (:mod:`bot.intake.together`)."""
     async with uow.outbox.grouped():
-        return await _store(uow, data, actor)
+        return await _store(uow, data, actor, together)
 
 
-async def _store(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
+async def _store(
+    uow: UnitOfWork, data: LeadIn, actor: Actor, together: LeadsTogether | None
+) -> IntakeResult:
     lead, personal = build_lead(data, uow.clock.now())
-    known = await _known(uow, data, personal.contact_email, personal.domain)
+    known = await _known(uow, data, personal, together)
     if known.existing is not None:
-        return known.existing
+        lead_id, status = known.existing
+        return IntakeResult(lead_id, status, created=False)
     if known.erased_external_id is not None:
         raise Gone(
             f"external_id {data.external_id!r} belonged to lead {known.erased_external_id}, "
@@ -173,8 +116,12 @@ async def _store(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
             lead_id=known.erased_external_id,
         )
     was_erased, duplicate_of = known.erased_email, known.duplicate_of
-    uow.session.add(lead)
-    await uow.session.flush()
+    if together is None:
+        uow.session.add(lead)
+        await uow.session.flush()
+    else:
+        lead.id = await together.next_id()
+        uow.session.add(lead)
     personal.lead_id = lead.id
     uow.session.add(personal)
     record(uow, lead, actor, "received", to_status=LeadStatus.RECEIVED, source=data.source)
@@ -197,4 +144,6 @@ async def _store(uow: UnitOfWork, data: LeadIn, actor: Actor) -> IntakeResult:
         await uow.outbox.staff("held", lead_id=lead.id)
     else:
         await start_round(uow, lead, actor, personal)
+    if together is not None:
+        await together.received(lead, personal)
     return IntakeResult(lead.id, lead.status, created=True)

@@ -16,6 +16,7 @@ from bot.dbfaults import unavailable
 from bot.errors import Gone
 from bot.intake.schema import LeadIn
 from bot.intake.service import IntakeResult, receive
+from bot.intake.together import LeadsTogether
 from bot.models import Lead
 from bot.runtime import Runtime
 
@@ -42,9 +43,10 @@ async def store_batch(
     results: list[IntakeResult | BaseException] = []
     try:
         async with runtime.uow() as uow, uow.outbox.grouped():
+            together = LeadsTogether(uow, leads)
             for lead in leads:
                 try:
-                    results.append(await receive(uow, lead, actor))
+                    results.append(await receive(uow, lead, actor, together))
                 except Gone as exc:
                     results.append(exc)
                 # The statements of a write transaction run on the event loop's thread

@@ -17,11 +17,11 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.models.base import Base, BigIntPK, utcnow
 from bot.models.enums import MessageKind, OfferStatus, OutboxStatus, TimerKind
-from bot.models.lead import _enum
+from bot.models.lead import Lead, _enum
 
 
 class Offer(Base):
@@ -45,6 +45,11 @@ class Offer(Base):
     status: Mapped[OfferStatus] = mapped_column(_enum(OfferStatus, "offer_status"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
+
+    lead: Mapped[Lead] = relationship(lazy="raise")
+    """Never read: it tells a flush to write a new lead before its offers. Without a
+    relationship SQLAlchemy orders the tables of a flush as it likes, and leads received
+    together are written with everything else (:mod:`bot.intake.together`)."""
 
 
 class ChatMessage(Base):
@@ -131,3 +136,6 @@ class Timer(Base):
     locked_until: Mapped[datetime | None] = mapped_column()
     done_at: Mapped[datetime | None] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(String(32))  # fired / cancelled / obsolete
+
+    lead: Mapped[Lead | None] = relationship(lazy="raise")
+    """Never read: a flush writes a new lead before its timers (:class:`Offer`)."""

@@ -132,6 +132,10 @@ class LeadEvent(Base):
     partner_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+    lead: Mapped[Lead] = relationship(lazy="raise")
+    """Never read: it tells a flush to write a new lead before its events (leads received
+    together are written with everything else, :mod:`bot.intake.together`)."""
+
 
 class LeadExclusion(Base):
     """A partner that must not be offered this lead again (returned, recalled, declined)."""
