@@ -1,5 +1,5 @@
 """``python -m bot`` is the same as the ``leadbot`` command."""
 
-from bot.cli import main
+from bot.cli import run
 
-main()
+run()

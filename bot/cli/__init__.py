@@ -7,6 +7,7 @@ took about a second and a half before ``leadbot leads import`` read its first le
 
 from __future__ import annotations
 
+import gc
 import importlib
 import re
 import sys
@@ -132,3 +133,14 @@ MISSING_TABLE = re.compile(
 @config_option
 def main() -> None:
     """leadbot: hands the manufacturer's hot leads to the right reseller, in Slack and Telegram."""
+
+
+def run() -> None:
+    """The ``leadbot`` command as a process of its own (the console script, ``python -m bot``).
+
+    What starting made — modules, classes, mappers, compiled statements — lives as long as
+    the process. Frozen out of the cyclic garbage collector's generations, it is no longer
+    walked through at every full collection: a tenth of ``leadbot leads import``'s time
+    went to walking it while the leads' objects piled up."""
+    gc.freeze()
+    main()

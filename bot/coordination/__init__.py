@@ -10,11 +10,12 @@ runtime's sessions are given, so Redis coming and going can never make two leade
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.coordination.database import DatabaseLeases, DatabaseSeen
-from bot.coordination.fallback import FallbackCoordination
 from bot.coordination.local import LocalCoordination
 from bot.coordination.protocol import (
     Bucket,
@@ -24,8 +25,11 @@ from bot.coordination.protocol import (
     release_quietly,
     run_while_leased,
 )
-from bot.coordination.redis_backend import RedisCoordination
 from bot.health import HealthBoard
+
+if TYPE_CHECKING:
+    from bot.coordination.fallback import FallbackCoordination
+    from bot.coordination.redis_backend import RedisCoordination
 
 __all__ = [
     "Bucket",
@@ -41,6 +45,20 @@ __all__ = [
     "release_quietly",
     "run_while_leased",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The Redis-backed classes, imported when first asked for: importing the Redis client
+    took a tenth of a second of every ``leadbot`` command, most of which never use it."""
+    if name == "RedisCoordination":
+        from bot.coordination.redis_backend import RedisCoordination
+
+        return RedisCoordination
+    if name == "FallbackCoordination":
+        from bot.coordination.fallback import FallbackCoordination
+
+        return FallbackCoordination
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_coordination(
@@ -61,6 +79,9 @@ def create_coordination(
     leases = DatabaseLeases(sessions, clock) if sessions is not None else None
     if not url:
         return LocalCoordination(clock, leases)
+    from bot.coordination.fallback import FallbackCoordination
+    from bot.coordination.redis_backend import RedisCoordination
+
     local = LocalCoordination(clock)
     redis = RedisCoordination(url, prefix, clock, max_connections=max_connections, local=local)
     if sessions is None or leases is None:
