@@ -65,7 +65,7 @@ def _tally(rows: Sequence[Row[Any]]) -> tuple[dict[str, tuple[int, float | None]
 _MADE = "fairness.made"
 """``session.info``: per partner, the offers this transaction added (count, latest time)."""
 _OTHERS = "fairness.others"
-"""``session.info``: (transaction, per partner: offers not made by this session, the time
+"""``session.info``: (transaction, per partner: offers not made by this transaction, the time
 of the latest offer, wins) as read in that transaction."""
 
 

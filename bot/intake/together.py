@@ -106,8 +106,9 @@ class LeadsTogether:
         if not self._ids:
             wanted = max(1, len(self._leads) - self._received)
             with session.no_autoflush:
-                self._ids = list((await session.scalars(_NEXT_IDS, {"n": wanted})).all())
-            self._ids.reverse()
+                taken = (await session.scalars(_NEXT_IDS, {"n": wanted})).all()
+            # Ascending, as one by one: the first of two duplicates has the smaller id.
+            self._ids = sorted(taken, reverse=True)
         return self._ids.pop()
 
     async def received(self, lead: Lead, personal: LeadPersonalData) -> None:
