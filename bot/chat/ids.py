@@ -7,7 +7,7 @@ bits wide, and a larger number does not simply find nothing: the driver raises
 (``OverflowError`` on SQLite, ``DBAPIError`` on PostgreSQL) and the request ends as a
 failure with a traceback. Slack and Telegram never send such numbers, so one that does not
 fit is malformed input, refused where the payload is read. The bound lives here, once, for
-both platforms.
+both platforms (and for the lead ids in the CRM API's paths).
 """
 
 from __future__ import annotations

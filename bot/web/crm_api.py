@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bot.actors import Actor
+from bot.chat.ids import database_id
 from bot.crm.paging import DEFAULT_LIMIT, MAX_LIMIT, Position, changed_leads
 from bot.crm.tombstones import EXTERNAL_ID, erased_lead
 from bot.crm.view import leads_json
@@ -39,7 +40,6 @@ from bot.web import openapi
 from bot.web.common import Detail, ValidationFailed, invalid, problem, require_token
 from bot.web.crm_models import LeadOut
 
-MAX_ID = 2**63 - 1
 GET_PARAMETERS = frozenset({"external_id", "updated_since", "limit", "cursor"})
 DELETE_PARAMETERS = frozenset({"external_id"})
 
@@ -75,9 +75,10 @@ def _only(request: Request, allowed: frozenset[str]) -> dict[str, str]:
 
 def _lead_id(request: Request) -> int:
     text = request.path_params.get("lead_id", "")
-    if not re.fullmatch(r"[0-9]{1,19}", text) or not 1 <= int(text) <= MAX_ID:
+    lead_id = database_id(int(text)) if re.fullmatch(r"[0-9]{1,19}", text) else None
+    if lead_id is None:
         raise BadParameter("path", "lead_id", "must be a lead id (a whole number from 1)")
-    return int(text)
+    return lead_id
 
 
 def _external_id(values: dict[str, str]) -> str | None:
