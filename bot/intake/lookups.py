@@ -128,6 +128,21 @@ def _many_query() -> Select[tuple[str, str, int, str | None]]:
 _MANY = _many_query()
 
 
+@dataclass(frozen=True)
+class _Questions:
+    """What is asked about one lead, each a (what, value) key of the answers."""
+
+    stored: tuple[str, str]
+    email: tuple[str, str]
+    domain: tuple[str, str]
+    erased_external_id: tuple[tuple[str, str], ...]
+    erased_email: tuple[tuple[str, str], ...]
+
+    def all(self) -> list[tuple[str, str]]:
+        keys = [self.stored, self.email, self.domain, *self.erased_external_id]
+        return [key for key in [*keys, *self.erased_email] if key[1]]
+
+
 class KnownMany:
     """The answers for many leads, read in one statement (:meth:`load`)."""
 
@@ -135,28 +150,33 @@ class KnownMany:
         self._uow = uow
         self._asked: set[tuple[str, str]] = set()
         self._found: dict[tuple[str, str], tuple[int, str | None]] = {}
+        self._questions_of: dict[int, tuple[LeadIn, _Questions]] = {}
+        """Per lead (by ``id()``, with the lead kept so the id stays its own): its questions,
+        made once — a tombstone digest is an HMAC per key and kind."""
 
-    def _digests(self, kind: str, value: str | None) -> list[str]:
-        return digests(self._uow.settings, kind, value)
-
-    def _questions(self, data: LeadIn) -> list[tuple[str, str]]:
+    def _questions(self, data: LeadIn) -> _Questions:
+        held = self._questions_of.get(id(data))
+        if held is not None and held[0] is data:
+            return held[1]
+        settings = self._uow.settings
         email, domain = contact_keys(data)
-        asked = [
+        questions = _Questions(
             ("stored", data.external_id or ""),
             ("email", email or ""),
             ("domain", domain or ""),
-        ]
-        asked += [("erased", d) for d in self._digests(EXTERNAL_ID, data.external_id)]
-        asked += [("erased", d) for d in self._digests(EMAIL, email)]
-        return [(what, value) for what, value in asked if value]
+            tuple(("erased", d) for d in digests(settings, EXTERNAL_ID, data.external_id)),
+            tuple(("erased", d) for d in digests(settings, EMAIL, email)),
+        )
+        self._questions_of[id(data)] = (data, questions)
+        return questions
 
     def covers(self, data: LeadIn) -> bool:
-        return all(q in self._asked for q in self._questions(data))
+        return all(q in self._asked for q in self._questions(data).all())
 
     async def load(self, leads: Iterable[LeadIn]) -> None:
         """Ask the database about these leads (without writing what is pending: the leads
         received together answer for themselves, :mod:`bot.intake.together`)."""
-        questions = {q for data in leads for q in self._questions(data)} - self._asked
+        questions = {q for data in leads for q in self._questions(data).all()} - self._asked
         values: dict[str, list[str]] = {"stored": [], "erased": [], "email": [], "domain": []}
         for what, value in sorted(questions):
             values[what].append(value)
@@ -177,19 +197,15 @@ class KnownMany:
 
     def known(self, data: LeadIn) -> Known:
         """The answers for ``data`` (:meth:`load` asked about it)."""
-        email, domain = contact_keys(data)
-        stored = self._found.get(("stored", data.external_id or ""))
+        asked = self._questions(data)
+        found = self._found.get
+        stored = found(asked.stored)
         return Known(
             (stored[0], LeadStatus(stored[1])) if stored else None,
-            self._erased(self._digests(EXTERNAL_ID, data.external_id)),
-            self._erased(self._digests(EMAIL, email)),
-            _first(
-                self._found.get(("email", email or "")), self._found.get(("domain", domain or ""))
-            ),
+            _first(*(found(key) for key in asked.erased_external_id)),
+            _first(*(found(key) for key in asked.erased_email)),
+            _first(found(asked.email), found(asked.domain)),
         )
-
-    def _erased(self, of: list[str]) -> int | None:
-        return _first(*(self._found.get(("erased", d)) for d in of))
 
 
 def _first(*found: tuple[int, str | None] | None) -> int | None:
