@@ -21,37 +21,19 @@ docs/performance.md: about 0.6 s on SQLite, most teasers going out after the bur
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import intake
 from loadworld import median, percentile, pick, wait_until, world
 from sqlalchemy import text
 
 from bot.db import create_engine_sync
-from tests.support.fanout import API_TOKEN, channel
+from tests.support.fanout import channel
 
 BURSTS = 2
-
-
-async def post_at_once(url: str, leads: list[dict[str, object]]) -> tuple[float, list[float]]:
-    """Post every lead at once; the start, and seconds until each answer."""
-    limits = httpx.Limits(max_connections=len(leads), max_keepalive_connections=len(leads))
-    headers = {"Authorization": f"Bearer {API_TOKEN}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as http:
-        started = time.time()
-
-        async def one(lead: dict[str, object]) -> float:
-            answer = await http.post("/api/leads", json=lead)
-            if answer.status_code != 201:
-                raise RuntimeError(f"POST /api/leads: {answer.status_code} {answer.text}")
-            return time.time() - started
-
-        return started, list(await asyncio.gather(*(one(lead) for lead in leads)))
 
 
 def _seconds(moment: datetime | str) -> float:
@@ -100,7 +82,8 @@ def main() -> None:
             for burst in range(1, BURSTS + 1):
                 before = [len(slack.bot_message_times(channel(k))) for k in range(intake.BURST)]
                 leads = [intake.lead_for(next(intake._numbers), k) for k in range(intake.BURST)]
-                started, answered = asyncio.run(post_at_once(servers[0].url, leads))
+                posted = intake.post_many(servers[:1], leads, len(leads))
+                started, answered = posted.started, posted.answered
                 wait_until(
                     "every teaser of the burst",
                     lambda before=before, slack=slack: all(

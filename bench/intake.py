@@ -42,10 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from loadclient import Posted, post
 from loadworld import (
     DEFAULT_WAVES,
     Setup,
@@ -98,44 +97,15 @@ def lead_for(n: int, partner: int) -> dict[str, object]:
     return lead_payload(**company(n), **{"consent.allowed_partners": [partner_id(partner)]})
 
 
-async def post_many(
-    servers: list[Server], leads: list[dict[str, object]], clients: int, started: list[float]
-) -> float:
-    """Post ``leads`` with ``clients`` concurrent clients; seconds until all were answered.
-
-    The HTTP clients (one connection pool per server) are made first: making one costs
-    milliseconds of this process's CPU, which must not count as the bot's time. The
-    moment the first request goes out is appended to ``started``."""
-    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-    for lead in leads:
-        queue.put_nowait(lead)
-    headers = {"Authorization": f"Bearer {API_TOKEN}"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    pools = [
-        httpx.AsyncClient(base_url=s.url, timeout=120, headers=headers, limits=limits)
-        for s in servers
-    ]
-
-    async def client(k: int) -> None:
-        http = pools[k % len(pools)]
-        while not queue.empty():
-            response = await http.post("/api/leads", json=queue.get_nowait())
-            if response.status_code != 201:
-                raise RuntimeError(f"POST /api/leads: {response.status_code} {response.text}")
-
-    try:
-        started.append(time.time())
-        begun = time.perf_counter()
-        await asyncio.gather(*(client(k) for k in range(clients)))
-        return time.perf_counter() - begun
-    finally:
-        for pool in pools:
-            await pool.aclose()
+def post_many(servers: list[Server], leads: list[dict[str, object]], clients: int) -> Posted:
+    """Post ``leads`` with ``clients`` concurrent clients, from the load client's own process
+    (``bench/loadclient.py``: in this one it slowed down the Slack emulator's thread)."""
+    return post([s.url for s in servers], leads, clients, API_TOKEN)
 
 
 def throughput(fanout: FanoutWorld, servers: list[Server], clients: int, count: int) -> float:
     leads = [lead_for(next(_numbers), n % PARTNERS) for n in range(count)]
-    elapsed = asyncio.run(post_many(servers, leads, clients, []))
+    elapsed = post_many(servers, leads, clients).elapsed
     wait_until("the outbox", lambda: fanout.pending("slack") == 0, 300)
     return count / elapsed
 
@@ -146,9 +116,7 @@ def first_teasers(fanout: FanoutWorld, servers: list[Server]) -> list[float]:
     assert slack is not None
     before = [len(slack.bot_message_times(channel(k))) for k in range(BURST)]
     leads = [lead_for(next(_numbers), k) for k in range(BURST)]
-    started: list[float] = []
-    asyncio.run(post_many(servers, leads, BURST, started))
-    sent = started[0]
+    sent = post_many(servers, leads, BURST).started
 
     def arrived() -> bool:
         return all(len(slack.bot_message_times(channel(k))) > before[k] for k in range(BURST))

@@ -64,13 +64,18 @@ def pick(names: Sequence[str]) -> list[Setup]:
     return [table[n] for n in names]
 
 
+TRY_PREFIX = "BENCH_LEADBOT_"
+
+
 @contextlib.contextmanager
 def world(
     setup: Setup, directory: Path, partners: int, waves: str, slack: dict[str, Any] | None = None
 ) -> Iterator[tuple[FanoutWorld, list[Server]]]:
     """A fresh database with ``partners`` Slack partners, and ``setup.processes`` servers.
 
-    ``slack``: settings of the bot's ``[slack]`` section (e.g. its own pace)."""
+    ``slack``: settings of the bot's ``[slack]`` section (e.g. its own pace). A variable
+    ``BENCH_LEADBOT_<NAME>`` of the benchmark's environment reaches the servers as
+    ``LEADBOT_<NAME>`` (e.g. ``BENCH_LEADBOT_OUTBOX__MAX_IN_FLIGHT=64``), to try a setting."""
     pool = {"pool_size": 5} if setup.processes > 1 else {}  # ~30 connections for three
     with (
         database(setup.backend, directory) as url,
@@ -89,6 +94,9 @@ def world(
             "LEADBOT_SLACK__BOT_TOKEN": SLACK_TOKEN,
             "LEADBOT_SLACK__SIGNING_SECRET": SLACK_SIGNING_SECRET,
         }
+        env.update(
+            {k.removeprefix("BENCH_"): v for k, v in os.environ.items() if k.startswith(TRY_PREFIX)}
+        )
         if setup.processes > 1:
             env["LEADBOT_REDIS__URL"] = REDIS
             env["LEADBOT_REDIS__KEY_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}:"
