@@ -25,6 +25,7 @@ from bot.platform import ChatPlatform
 from bot.reports.format import use_timezone
 from bot.seen import SeenDeliveries
 from bot.uow import UnitOfWork
+from bot.writegate import Turn, WriteGate
 
 OUTBOX_TOPIC = "outbox"
 WEBHOOK_TOPIC = "webhooks"
@@ -45,6 +46,8 @@ class Runtime:
     """Platform deliveries applied once, marked seen with their work (``bot/seen.py``)."""
     intake: IntakeBatches[Any, Any] = field(default_factory=lambda: IntakeBatches(SQLITE_SLOTS))
     """API leads queued and stored together (:mod:`bot.intake.batches`)."""
+    write_gate: WriteGate | None = None
+    """On SQLite: this process's busiest writers one at a time (:mod:`bot.writegate`)."""
 
     @classmethod
     def create(
@@ -71,9 +74,12 @@ class Runtime:
             clock=clock,
             health=health,
             intake=IntakeBatches(slots_for(settings.database)),
+            write_gate=WriteGate() if engine.dialect.name == "sqlite" else None,
         )
 
-    def uow(self) -> UnitOfWork:
+    def uow(self, turn: Turn | None = None) -> UnitOfWork:
+        """A unit of work; ``turn``: a writer that waits at the :attr:`write_gate` first."""
+        gate = self.write_gate
         return UnitOfWork(
             self.sessions,
             self.settings,
@@ -82,6 +88,7 @@ class Runtime:
             after_commit=self.wake_outbox,
             cache=self.cache,
             after_webhooks=self.wake_webhooks,
+            gate=None if gate is None or turn is None else gate.turn(turn),
         )
 
     async def wake_outbox(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any
 
@@ -51,8 +52,11 @@ class UnitOfWork:
         after_commit: AfterCommit | None = None,
         cache: dict[str, Any] | None = None,
         after_webhooks: AfterCommit | None = None,
+        gate: AbstractAsyncContextManager[None] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._gate = gate
+        """Taken before the session's connection, given back after it (bot/writegate.py)."""
         self.sessions = sessions
         """More sessions of the same database, for read-only work that runs side by side
         (the reports); they never see this unit of work's uncommitted changes."""
@@ -95,6 +99,8 @@ class UnitOfWork:
         return self._webhooks
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._gate is not None:
+            await self._gate.__aenter__()
         self._session = self._sessions()
         self._session.sync_session.info["cache"] = self.cache
         self._outbox = OutboxWriter(self._session, self.chats, self.settings, self.clock)
@@ -112,7 +118,11 @@ class UnitOfWork:
         # read inside the unit of work stay readable after it (as detached objects).
         session = self.session
         self._session = None
-        await close_bounded(session)
+        try:
+            await close_bounded(session)
+        finally:
+            if self._gate is not None:
+                await self._gate.__aexit__(None, None, None)
 
     async def commit(self) -> None:
         now = self.clock.now()

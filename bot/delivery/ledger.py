@@ -32,6 +32,7 @@ from bot.delivery.notices import NoticeKind
 from bot.delivery.summary import MAX_GROUP, is_staff_feed
 from bot.models import OutboxMessage, OutboxStatus, Platform
 from bot.runtime import Runtime
+from bot.writegate import Turn
 
 Admit = Callable[[Sequence[tuple[str, bool, Row]]], Awaitable[list[Row]]]
 """Given candidates as (address, is an edit, row), the ones that got their tokens."""
@@ -115,7 +116,7 @@ class Ledger:
         """Take up to ``limit`` due rows of ``platform`` whose rate limits allow a send now."""
         now = self.runtime.clock.now()
         until = now + self.lease()
-        async with self.runtime.uow() as uow:
+        async with self.runtime.uow(Turn.SENDER) as uow:
             session = uow.session
             found = list(
                 (await session.execute(self._candidates(platform, now, exclude, limit))).all()

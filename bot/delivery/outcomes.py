@@ -23,6 +23,7 @@ from bot.delivery.outbox import rep_at_address
 from bot.delivery.retry import DELAY_ALERT_ATTEMPTS
 from bot.models import ChatMessage, MessageKind, OutboxMessage, OutboxStatus, Platform
 from bot.runtime import Runtime
+from bot.writegate import Turn
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class Outcomes:
     async def _write_sent(self, marks: list[Mark]) -> None:
         now = self.runtime.clock.now()
         ids = [i for claim, _, _ in marks for i in claim.ids]
-        async with self.runtime.uow() as uow:
+        async with self.runtime.uow(Turn.SENDER) as uow:
             result = await uow.session.execute(
                 update(OutboxMessage)
                 .where(*self._mine(ids))
@@ -94,7 +95,7 @@ class Outcomes:
         """Rows that became obsolete before their turn (a teaser of a lead already taken)."""
         if not ids:
             return
-        async with self.runtime.uow() as uow:
+        async with self.runtime.uow(Turn.SENDER) as uow:
             await uow.session.execute(
                 update(OutboxMessage)
                 .where(*self._mine(ids))

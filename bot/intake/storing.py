@@ -19,6 +19,7 @@ from bot.intake.service import IntakeResult, receive
 from bot.intake.together import LeadsTogether
 from bot.models import Lead
 from bot.runtime import Runtime
+from bot.writegate import Turn
 
 
 async def store_batch(
@@ -42,7 +43,7 @@ async def store_batch(
         return [result]
     results: list[IntakeResult | BaseException] = []
     try:
-        async with runtime.uow() as uow, uow.outbox.grouped():
+        async with runtime.uow(Turn.INTAKE) as uow, uow.outbox.grouped():
             together = LeadsTogether(uow, leads)
             for lead in leads:
                 try:
@@ -72,7 +73,7 @@ async def _alone_or_error(
 async def store_alone(runtime: Runtime, lead: LeadIn, actor: Actor) -> IntakeResult:
     """Store one lead in its own transaction."""
     try:
-        async with runtime.uow() as uow:
+        async with runtime.uow(Turn.INTAKE) as uow:
             result = await receive(uow, lead, actor)
             await uow.commit()
             return result

@@ -1,0 +1,109 @@
+"""The SQLite write gate (bot/writegate.py): this process's busiest writers one at a time,
+the sender's claims and outcomes before intake's batches, nobody stuck after a cancel."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from bot.writegate import Turn, WriteGate
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_waiters_are_served_by_turn_then_in_order_of_arrival() -> None:
+    gate = WriteGate()
+    served: list[str] = []
+
+    async def writer(name: str, who: Turn) -> None:
+        async with gate.turn(who):
+            served.append(name)
+            await asyncio.sleep(0)
+
+    async with gate.turn(Turn.INTAKE):
+        tasks = [
+            asyncio.create_task(writer("batch 1", Turn.INTAKE)),
+            asyncio.create_task(writer("batch 2", Turn.INTAKE)),
+            asyncio.create_task(writer("claim", Turn.SENDER)),
+            asyncio.create_task(writer("outcome", Turn.SENDER)),
+        ]
+        await _settle()
+        assert served == []  # all wait while the gate is held
+    await asyncio.gather(*tasks)
+    assert served == ["claim", "outcome", "batch 1", "batch 2"]
+    assert not gate.held
+
+
+async def test_a_writer_cancelled_while_waiting_is_skipped() -> None:
+    gate = WriteGate()
+    served: list[str] = []
+
+    async def writer(name: str) -> None:
+        async with gate.turn(Turn.SENDER):
+            served.append(name)
+
+    async with gate.turn(Turn.INTAKE):
+        leaving = asyncio.create_task(writer("leaving"))
+        staying = asyncio.create_task(writer("staying"))
+        await _settle()
+        leaving.cancel()
+        await _settle()
+    await asyncio.wait_for(staying, 5)
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    assert served == ["staying"]
+    assert not gate.held
+
+
+async def test_a_writer_cancelled_as_its_turn_comes_passes_the_turn_on() -> None:
+    gate = WriteGate()
+    served: list[str] = []
+
+    async def writer(name: str) -> None:
+        async with gate.turn(Turn.INTAKE):
+            served.append(name)
+
+    first = asyncio.create_task(writer("first"))
+    second = asyncio.create_task(writer("second"))
+    async with gate.turn(Turn.INTAKE):
+        await _settle()
+    # The turn was handed to "first" as the holder left; "first" is cancelled before it
+    # could run: the turn must go on to "second", not stay with a task that is gone.
+    first.cancel()
+    await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 5)
+    assert served == ["second"]
+    assert not gate.held
+
+
+async def test_a_unit_of_work_with_a_turn_holds_the_gate_until_it_ends(runtime: Runtime) -> None:
+    gate = runtime.write_gate
+    if runtime.engine.dialect.name != "sqlite":
+        assert gate is None  # PostgreSQL locks rows: no gate
+        return
+    assert gate is not None
+    order: list[str] = []
+
+    async def second_writer() -> None:
+        async with runtime.uow(Turn.INTAKE) as uow:
+            order.append("second began")
+            await uow.session.execute(text("SELECT 1"))
+
+    with pytest.raises(RuntimeError):
+        async with runtime.uow(Turn.INTAKE) as uow:
+            await uow.session.execute(text("SELECT 1"))
+            waiting = asyncio.create_task(second_writer())
+            await _settle()
+            order.append("first ends")
+            raise RuntimeError("the first writer fails")
+    await asyncio.wait_for(waiting, 5)
+    assert order == ["first ends", "second began"]
+    async with runtime.uow() as uow:  # without a turn: never waits at the gate
+        async with gate.turn(Turn.SENDER):
+            await uow.session.execute(text("SELECT 1"))
+    assert not gate.held
