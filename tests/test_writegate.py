@@ -103,7 +103,7 @@ async def test_a_unit_of_work_with_a_turn_holds_the_gate_until_it_ends(runtime: 
             raise RuntimeError("the first writer fails")
     await asyncio.wait_for(waiting, 5)
     assert order == ["first ends", "second began"]
-    async with runtime.uow() as uow:  # without a turn: never waits at the gate
-        async with gate.turn(Turn.SENDER):
-            await uow.session.execute(text("SELECT 1"))
+    # Without a turn, a unit of work never waits at the gate.
+    async with gate.turn(Turn.SENDER), runtime.uow() as uow:
+        await uow.session.execute(text("SELECT 1"))
     assert not gate.held
