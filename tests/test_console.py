@@ -36,7 +36,7 @@ def console(config: Path, script: str) -> str:
 
 def test_waves_widen_with_time_and_staff_can_explain(demo: Path) -> None:
     out = console(demo, "explain 1\nwait 61m\nexplain 1\nquit\n")
-    first, second = out.split("… time passes")
+    first, second = out.split("… Zeit vergeht: es ist jetzt")
     # explain speaks the staff language ([staff] language = "de" in bot.toml)
     assert "Geeignet, die besten zuerst" in first and "Runde 1 Welle 1" in first
     assert "Runde 1 Welle 2" in second
@@ -66,7 +66,7 @@ def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
     # Said in the asker's language (staff and this rep: German), with the usage.
     assert "✖ claim: die Angebotsnummer muss eine Zahl sein, nicht 'one'" in out
     assert "✖ unbekannter Befehl 'frobnicate'" in out
-    assert "✖ no active rep with e-mail 'nobody@example.com'" in out
+    assert "✖ kein aktiver Vertrieb mit der E-Mail 'nobody@example.com'" in out
     assert "✖ won: Umsatz: 'lots' ist kein Betrag in Euro. So geht es: won <lead>" in out
     assert "✖ lost: unbekannter Grund 'because'" in out
     assert "✖ kein Datum: '31.02.2026'" in out
@@ -74,6 +74,24 @@ def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
     assert "✖ Lead #2 gehört nicht Ihrem Unternehmen." in out
     later = console(demo, "as staff\nleads\nquit\n")
     assert "#1    angeboten" in later and "#8    zurückgehalten" in later
+
+
+def test_the_console_s_own_commands_speak_the_session_s_language(demo: Path) -> None:
+    out = console(demo, "as\nwait soon\nwait 2h\noutbox\nquit\n")
+    assert out.startswith("leadbot-Konsole — help zeigt die Befehle, quit beendet.")
+    assert "✖ as: Angabe fehlt. Aufruf: as staff | as <E-Mail des Vertriebs>" in out
+    assert "✖ wait: keine Dauer: 'soon'. Aufruf: wait <30m | 2h | 1d>" in out
+    assert "… Zeit vergeht: es ist jetzt " in out
+    assert "Nachrichten warten im Postausgang auf die Konsole." in out or (
+        "Nachricht wartet im Postausgang auf die Konsole." in out
+    )
+    assert out.rstrip().endswith("Tschüss.")
+    english = demo.read_text(encoding="utf-8").replace('language = "de"', 'language = "en"')
+    assert english != demo.read_text(encoding="utf-8")
+    demo.write_text(english, encoding="utf-8")
+    out = console(demo, "wait soon\nwait 2h\nquit\n")
+    assert "✖ wait: not a duration: 'soon'. Usage: wait <30m | 2h | 1d>" in out
+    assert "… time passes: it is now " in out
 
 
 def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:

@@ -81,9 +81,7 @@ class ConsoleSession:
         else:
             found = await identify(self.runtime, Platform.CONSOLE, who.lower())
             if found.rep_id is None:
-                self.out(
-                    f"✖ no active rep with e-mail {escape_console(who)!r} (see `leadbot reps import`)"
-                )
+                self.out(t(self.language, "console.no_rep", who=repr(escape_console(who))))
                 return
             self.identity = found
         waiting = self.inbox.show_to(
@@ -135,14 +133,14 @@ class ConsoleSession:
             return False
         if verb == "as":
             if not args:
-                self.out("✖ as: missing argument. Usage: as staff | as <rep e-mail>")
+                self.out(t(self.language, "console.as_missing"))
             else:
                 await self.switch(args[0])
         elif verb == "more":
             self.show_more()
         elif verb == "outbox":
             pending = await self.sender.pending()
-            self.out(f"{pending} notice(s) waiting in the outbox for the console.")
+            self.out(t(self.language, "console.outbox_waiting", count=pending))
         else:
             self.wait(" ".join(args))
         return True
@@ -150,16 +148,16 @@ class ConsoleSession:
     def wait(self, text: str) -> None:
         try:
             duration = parse_duration(text)
-        except ValueError as exc:
-            self.out(f"✖ wait: {exc}. Usage: wait <30m | 2h | 1d>")
+        except ValueError:
+            self.out(t(self.language, "console.wait_usage", text=repr(escape_console(text))))
             return
         clock = self.runtime.clock
         if not isinstance(clock, OffsetClock):
-            self.out("✖ time can only be moved in the console's own clock")
+            self.out(t(self.language, "console.wait_clock"))
             return
         now = clock.advance(duration)
         local = now.astimezone(ZoneInfo(self.runtime.settings.distribution.timezone))
-        self.out(f"… time passes: it is now {local:%Y-%m-%d %H:%M}")
+        self.out(t(self.language, "console.time_passes", moment=f"{local:%Y-%m-%d %H:%M}"))
 
     async def handle_line(self, line: str) -> bool:
         """Run one line; False when the session should end."""
@@ -185,7 +183,7 @@ class ConsoleSession:
     async def run(self, lines: Iterable[str] | None = None, *, echo: bool | None = None) -> None:
         interactive = lines is None and sys.stdin.isatty()
         echo = (not interactive) if echo is None else echo
-        self.out("leadbot console — type 'help' for commands, 'quit' to leave.")
+        self.out(t(self.language, "console.banner"))
         self.inbox.show_to(frozenset())  # collect what queued up while the console was off
         await self.settle()
         self.out(self.whoami())
@@ -212,7 +210,7 @@ class ConsoleSession:
                 self.out(f"\n{self.prompt}{line}")
             if not await self.handle_line(line):
                 break
-        self.out("bye.")
+        self.out(t(self.language, "console.bye"))
 
 
 async def run_console(runtime: Runtime, lines: Iterable[str] | None = None) -> None:
