@@ -87,3 +87,20 @@ def test_an_unreachable_database_is_one_line_without_the_password(
     assert result.stderr.startswith("leadbot: cannot reach the database: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "S3cretPassw0rd" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql://leaduser:S3cretPassw0rd@127.0.0.1:1/leads", "Connection refused"),
+        ("postgresql://root:S3cretPassw0rd@127.0.0.1:5432/no_such_db", '"no_such_db"'),
+        ("sqlite:////no/such/directory/leads.db", "unable to open database file"),
+    ],
+)
+def test_migrate_says_in_one_line_why_it_cannot_use_the_database(url: str, says: str) -> None:
+    result = leadbot(url, "migrate")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("leadbot: database error: ")
+    assert says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1  # no SQL, no "Background on this error"
+    assert "S3cretPassw0rd" not in result.output

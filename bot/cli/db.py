@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from bot.cli.common import command, fail, pass_settings
+from bot.cli.importing import first_line
 from bot.config import ConfigError, Settings
 from bot.migrate import current_revision, upgrade
 
@@ -21,8 +23,10 @@ def migrate_command(settings: Settings) -> None:
     except ConfigError as exc:
         fail(str(exc), 2)
         return
-    except Exception as exc:  # connection refused, permissions, ...
-        fail(f"cannot migrate the database: {type(exc).__name__}: {exc}")
+    except DBAPIError:
+        raise  # refused, unknown database, no permission: the group says it in one line
+    except Exception as exc:
+        fail(f"cannot migrate the database: {type(exc).__name__}: {first_line(exc)}")
         return
     if before == after:
         click.echo(f"Database is up to date (revision {after}).")
