@@ -6,6 +6,11 @@ name: they garble chat messages, CSV exports and logs. So every text field of th
 contract is checked here, with a message naming the character; lone UTF-16 surrogates
 (``"\\ud800"`` in JSON) are refused too, since no database can store them.
 
+Text is trimmed of white space and of the invisible format characters — zero-width space
+and joiners, word joiner, byte order mark, soft hyphen, direction marks — at its ends, so
+a value of nothing but those (a zero-width space pasted as a company name) is blank.
+Inside text they stay: joiners build emoji and some scripts need them.
+
 The ``*_PATTERN`` constants say the same in the OpenAPI document (ECMA-262 syntax, which
 Python's ``re`` reads too), so a client generated from it learns the rule up front.
 """
@@ -16,11 +21,13 @@ import re
 
 _CONTROLS = r"\x00-\x1f\x7f-\x9f"
 _SURROGATES = "\ud800-\udfff"
+_INVISIBLE = r"\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff"
+_EDGES = re.compile(rf"^[\s{_INVISIBLE}]+|[\s{_INVISIBLE}]+$")
 _BAD_IN_LINE = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
 _BAD_IN_PARAGRAPH = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_SURROGATES}]")
 
 LINE_PATTERN = rf"^[^{_CONTROLS}]*$"
-NONBLANK_PATTERN = rf"^[^\S{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
+NONBLANK_PATTERN = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}{_INVISIBLE}][^{_CONTROLS}]*$"
 PARAGRAPH_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 
@@ -36,11 +43,16 @@ def bad_character(text: str, *, multiline: bool = False) -> str | None:
     return f"contains a control character (U+{code:04X}); only printable text is accepted{allowed}"
 
 
+def trim(text: str) -> str:
+    """``text`` without white space and invisible format characters at its ends."""
+    return _EDGES.sub("", text)
+
+
 def _checked(text: str, multiline: bool) -> str:
     problem = bad_character(text, multiline=multiline)
     if problem is not None:
         raise ValueError(problem)
-    return text.strip()
+    return trim(text)
 
 
 def clean_line(text: str) -> str | None:

@@ -112,6 +112,7 @@ def test_every_bad_row_is_reported_and_nothing_changes(database_url: str, tmp_pa
         "P-X4,,gold,X-series:basic;X-series:expert,,,CH,80331,,,,,,,,,C0SAME0001,",
         "P-X5,Kanal doppelt,gold,,,,CH,8001,,,,,,,,,C0SAME0001,",
         "P-X6,Zu viele Werte,gold,,,,DE,,,,,,,,,,,,extra",
+        "P-X7,\u200b\ufeff,gold,,,,DE,,,,,,,,,,,",  # a name of nothing visible
     ]
     path = _write(tmp_path, "bad.csv", "\n".join(rows) + "\n")
     result = leadbot(database_url, "partners", "import", path)
@@ -146,6 +147,7 @@ def test_every_bad_row_is_reported_and_nothing_changes(database_url: str, tmp_pa
         "line 9, postal_code: '80331' is not a CH postal code (4 digits)",
         "line 10, slack_channel: C0SAME0001 is already the channel of the partner on line 9",
         "line 11: 19 values, but the header has 18 columns",
+        "line 12, name: required",
     ]
     for text in expected:
         assert text in err, f"{text!r} not reported in:\n{err}"

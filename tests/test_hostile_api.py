@@ -207,6 +207,8 @@ async def test_line_breaks_are_text_only_where_text_may_have_lines(
         ({"consent.given_at": "0001-01-01T00:00:00+01:00"}, "consent.given_at", "in UTC"),
         ({"consent.given_at": "9999-12-31T23:59:59-01:00"}, "consent.given_at", "in UTC"),
         ({"company.name": "   "}, "company.name", "must not be blank"),
+        # Nothing visible: zero-width space, word joiner, byte order mark, soft hyphen.
+        ({"company.name": "\u200b\u2060 \ufeff\u00ad"}, "company.name", "must not be blank"),
         ({"company.name": ""}, "company.name", "at least 1 character"),
         ({"external_id": " \u3000 "}, "external_id", "must not be blank"),
         ({"interest.products": [" "]}, "interest.products[0]", "must not be blank"),
@@ -226,7 +228,7 @@ async def test_text_is_trimmed_and_json_true_is_consent(api: Any) -> None:
     http, runtime = api
     payload = lead_payload(
         **{
-            "company.name": "  Brauerei Huber GmbH \u00a0",
+            "company.name": "\ufeff Brauerei Huber GmbH \u00a0\u200b",
             "contact.phone": "+49 89 1234567",
             "campaign": "   ",
             "company.address.country": "de",

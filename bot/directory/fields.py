@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from bot.plaintext import trim
+
 LIST_SEPARATOR = ";"
 
 
@@ -66,7 +68,7 @@ CLEAR_MARK = "-"
 
 def split_list(cell: str) -> list[str]:
     """``"a; b;;c"`` -> ``["a", "b", "c"]`` (empty items are ignored)."""
-    return [item.strip() for item in cell.split(LIST_SEPARATOR) if item.strip()]
+    return [trim(item) for item in cell.split(LIST_SEPARATOR) if trim(item)]
 
 
 def whole_number(cell: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> int:

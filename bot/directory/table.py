@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.plaintext import bad_character
+from bot.plaintext import bad_character, trim
 
 DELIMITERS = (",", ";", "\t")
 
@@ -209,7 +209,7 @@ def read_table(
             continue
         row: dict[str, str] = {}
         for i in keep:
-            value = cells[i].strip()
+            value = trim(cells[i])  # a cell of only invisible characters is empty
             if not header[i]:
                 if value:
                     problems.append(Problem(start, f"a value in column {i + 1}, which has no name"))
