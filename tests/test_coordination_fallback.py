@@ -129,6 +129,43 @@ async def test_a_frozen_redis_is_given_up_quickly_and_used_again_when_it_answers
     assert (await answered(two.coordination.take_tokens(third)))[0].wait > 0
 
 
+async def test_a_value_deleted_while_redis_was_away_does_not_come_back_with_it(
+    processes: tuple[Runtime, Runtime], redis: RedisServer
+) -> None:
+    """A Telegram question cancelled during an outage stays cancelled when Redis returns
+    (its key was still in Redis for the rest of its time to live)."""
+    one, two = processes
+    await answered(one.coordination.put("telegram:await:7", "lost:12", 900))
+    await answered(one.coordination.put("telegram:await:8", "won:13", 900))
+    assert await answered(two.coordination.get("telegram:await:7")) == "lost:12"
+    redis.freeze()
+    await answered(one.coordination.delete("telegram:await:7"))
+    await answered(one.coordination.delete("telegram:await:8"))
+    assert await answered(one.coordination.get("telegram:await:7")) is None
+    await answered(one.coordination.put("telegram:await:8", "won:14", 900))  # asked anew
+    assert redis_state(one) is State.DEGRADED
+
+    redis.thaw()
+
+    async def back() -> bool:
+        await one.coordination.first_time("slack:event:probe")  # lets the probe start
+        await two.coordination.first_time("slack:event:probe")
+        return redis_state(one) is State.OK and redis_state(two) is State.OK
+
+    await eventually(back, "redis used again")
+
+    async def deleted_everywhere() -> bool:
+        return await two.coordination.get("telegram:await:7") is None
+
+    await eventually(deleted_everywhere, "the delete done in Redis")
+    assert await answered(one.coordination.get("telegram:await:7")) is None
+    # The value put again during the outage is this process's; Redis's old one is gone.
+    assert await answered(one.coordination.get("telegram:await:8")) == "won:14"
+    assert await answered(two.coordination.get("telegram:await:8")) is None
+    await answered(one.coordination.put("telegram:await:8", "won:15", 900))
+    assert await answered(two.coordination.get("telegram:await:8")) == "won:15"
+
+
 async def test_leases_have_one_holder_in_the_database_whatever_redis_does(
     processes: tuple[Runtime, Runtime], redis: RedisServer, clock: ManualClock
 ) -> None:

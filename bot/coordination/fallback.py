@@ -15,8 +15,17 @@ operation                 while Redis does not answer
                           poll (``[outbox] poll_seconds``)
 ``put`` / ``get``         this process's memory: a Telegram multi-step input started on
                           another process is forgotten (the user starts it again)
+``delete``                this process's memory; Redis's copy is deleted once Redis
+                          answers again (until then this process ignores it)
 ``hold_lease``            always the database (:mod:`bot.coordination.database`)
 ========================  =============================================================
+
+A value deleted while Redis was away would otherwise come back with it: a Telegram
+question the user cancelled during the outage was asked again by its key, still in Redis
+for the rest of its 15 minutes. Such deletes are remembered (the newest
+:data:`MAX_PENDING_DELETES`) and done when Redis answers again — at once when the breaker
+sees it back, and before any ``get`` or ``put`` of the key. A value another process put
+under the same key in that moment may be deleted with it: the user starts that input again.
 
 A circuit breaker keeps a dead Redis from costing every request a timeout: after a
 failure Redis is skipped for ``retry_seconds``, then a background probe (one ``PING``)
@@ -58,6 +67,10 @@ client's own timeouts normally end it sooner)."""
 RETRY_SECONDS = 3.0
 """After a failure, how long Redis is skipped before a probe asks whether it is back."""
 
+MAX_PENDING_DELETES = 10_000
+"""Deletes kept for Redis while it is away; the oldest are dropped first (their keys, put
+with a time to live of minutes, have expired in Redis by then)."""
+
 REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 """What counts as "Redis is not answering" (connection refused or reset, timeouts, a pool
 without a free connection, an error reply such as OOM or READONLY)."""
@@ -85,6 +98,9 @@ class FallbackCoordination:
         self._state: State | None = None  # None until Redis first answered or failed
         self._skip_until = 0.0
         self._probe: asyncio.Task[None] | None = None
+        self._pending_deletes: dict[str, None] = {}
+        """Keys deleted while Redis was away, oldest first: still to delete there."""
+        self._replay: asyncio.Task[None] | None = None
 
     # --- the breaker ------------------------------------------------------------------
 
@@ -111,6 +127,8 @@ class FallbackCoordination:
         if self._state is State.DEGRADED:
             log.info("redis answers again; coordination is shared through it")
         self._state = State.OK
+        if self._pending_deletes and (self._replay is None or self._replay.done()):
+            self._replay = asyncio.create_task(self._delete_pending(), name="redis-deletes")
         if self._health is not None:
             self._health.report(PART, State.OK)
 
@@ -186,22 +204,55 @@ class FallbackCoordination:
         await self.redis.wait(topic, timeout)  # its listener survives Redis going away
 
     async def put(self, key: str, value: str, ttl_seconds: int) -> None:
-        await self._redis_or(
-            lambda: self.redis.put(key, value, ttl_seconds),
-            lambda: self.local.put(key, value, ttl_seconds),
-        )
+        async def in_redis() -> bool:
+            await self.redis.put(key, value, ttl_seconds)
+            return True
+
+        async def here() -> bool:
+            await self.local.put(key, value, ttl_seconds)
+            return False
+
+        if await self._redis_or(in_redis, here):
+            self._pending_deletes.pop(key, None)  # Redis holds the new value now
 
     async def get(self, key: str) -> str | None:
+        if key in self._pending_deletes and not await self._delete_in_redis(key):
+            return await self.local.get(key)  # Redis's copy was deleted here
         found = await self._redis_or(lambda: self.redis.get(key), lambda: self.local.get(key))
         # A value put while Redis was away lives here until it expires or is deleted.
         return found if found is not None else await self.local.get(key)
 
     async def delete(self, key: str) -> None:
         await self.local.delete(key)
-        await self._redis_or(lambda: self.redis.delete(key), self._nothing)
+        self._pending_deletes.pop(key, None)
+        self._pending_deletes[key] = None
+        if not await self._delete_in_redis(key) and len(self._pending_deletes) > (
+            MAX_PENDING_DELETES
+        ):
+            del self._pending_deletes[next(iter(self._pending_deletes))]
+
+    async def _delete_in_redis(self, key: str) -> bool:
+        """Delete ``key`` in Redis; False (and still pending) if Redis does not answer."""
+
+        async def in_redis() -> bool:
+            await self.redis.delete(key)
+            self._pending_deletes.pop(key, None)
+            return True
+
+        async def later() -> bool:
+            return False
+
+        return await self._redis_or(in_redis, later)
+
+    async def _delete_pending(self) -> None:
+        """Redis is back: delete there what was deleted while it was away."""
+        for key in list(self._pending_deletes):
+            if key in self._pending_deletes and not await self._delete_in_redis(key):
+                return  # away again: the next recovery goes on
 
     async def close(self) -> None:
-        if self._probe is not None:
-            self._probe.cancel()
-            await asyncio.gather(self._probe, return_exceptions=True)
+        for task in (self._probe, self._replay):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.redis.close()
