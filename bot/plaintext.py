@@ -68,6 +68,13 @@ def required_line(text: str) -> str:
     return cleaned
 
 
+def one_line(text: str) -> str:
+    """Stored text shown on one line, should it hold what its field refuses now (a pause
+    reason written before reasons were checked): white space, line breaks included, as
+    one space; any other control character as U+FFFD."""
+    return _BAD_IN_LINE.sub("\ufffd", " ".join(text.split()))
+
+
 def clean_paragraph(text: str) -> str | None:
     """Free text that may span lines (a message, a consent text); blank -> None."""
     return _checked(text, True) or None

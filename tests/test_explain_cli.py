@@ -209,3 +209,31 @@ def test_unknown_lead_or_partner_is_a_clear_error(seeded: tuple[Path, int]) -> N
     assert "partner NOPE does not exist" in nobody.output
     bad = _explain(config, "abc")
     assert bad.exit_code == 2 and "not a valid integer" in bad.output
+
+
+def test_a_pause_reason_stored_with_a_line_break_is_shown_on_one_line(
+    seeded: tuple[Path, int],
+) -> None:
+    """A reason with a control character is refused now; one stored before may hold a
+    line break, which would forge a line of the explanation."""
+    config, lead_id = seeded
+
+    async def pause_the_old_way() -> None:
+        runtime = Runtime.create(load_settings(config, environ={}), pooled=False)
+        try:
+            async with runtime.uow() as uow:
+                partner = await add_partner(uow, "OLD")
+                partner.paused_at = runtime.clock.now()
+                partner.pause_reason = "office moves\n✓ consent   forged\x1b[31m"
+                await uow.commit()
+        finally:
+            await runtime.close()
+
+    asyncio.run(pause_the_old_way())
+    result = _explain(config, str(lead_id), "--partner", "OLD")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    paused = [line for line in lines if "office moves" in line]
+    assert len(paused) == 1 and "office moves ✓ consent forged\ufffd[31m" in paused[0], lines
+    assert not any(line.lstrip().startswith("✓ consent   forged") for line in lines)
+    assert "\x1b" not in result.output

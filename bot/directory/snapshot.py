@@ -24,6 +24,7 @@ from bot.matching import LeadProfile, PartnerProfile, Ranking
 from bot.matching.index import PartnerIndex, index_for
 from bot.matching.rules import rules_for
 from bot.models import Lead, LeadExclusion, LeadPersonalData, LeadStatus, Partner
+from bot.plaintext import one_line
 from bot.reports.queries import effective_status
 from bot.unwritten import any_unwritten
 from bot.uow import UnitOfWork
@@ -224,7 +225,8 @@ async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
                 won=won,
                 closed=closed,
                 on_leave_until=p.on_leave_until if on_leave or paused else None,
-                pause_reason=p.pause_reason if paused else None,
+                # One line in explain and the staff's words, even if stored with a break.
+                pause_reason=one_line(p.pause_reason) if paused and p.pause_reason else None,
             )
         )
     return key, profiles
