@@ -69,6 +69,15 @@ def redis_state(runtime: Runtime) -> State | None:
     return None if report is None else report.state
 
 
+async def both_use_redis_again(one: Runtime, two: Runtime) -> None:
+    async def back() -> bool:
+        await one.coordination.first_time("slack:event:probe")  # lets the probe start
+        await two.coordination.first_time("slack:event:probe")
+        return redis_state(one) is State.OK and redis_state(two) is State.OK
+
+    await eventually(back, "redis used again")
+
+
 async def test_with_redis_killed_every_operation_answers_from_a_fallback(
     processes: tuple[Runtime, Runtime], redis: RedisServer
 ) -> None:
@@ -116,13 +125,7 @@ async def test_a_frozen_redis_is_given_up_quickly_and_used_again_when_it_answers
     assert "TimeoutError" in one.health.reports()["redis"].detail
 
     redis.thaw()
-
-    async def back() -> bool:
-        await one.coordination.first_time("slack:event:probe")  # lets the probe start
-        await two.coordination.first_time("slack:event:probe")
-        return redis_state(one) is State.OK and redis_state(two) is State.OK
-
-    await eventually(back, "redis used again")
+    await both_use_redis_again(one, two)
     # Shared again: a new bucket's one token goes to one process only.
     third = [[Bucket("telegram:third", 0.001, 1)]]
     assert (await answered(one.coordination.take_tokens(third)))[0].wait == 0.0
@@ -146,13 +149,7 @@ async def test_a_value_deleted_while_redis_was_away_does_not_come_back_with_it(
     assert redis_state(one) is State.DEGRADED
 
     redis.thaw()
-
-    async def back() -> bool:
-        await one.coordination.first_time("slack:event:probe")  # lets the probe start
-        await two.coordination.first_time("slack:event:probe")
-        return redis_state(one) is State.OK and redis_state(two) is State.OK
-
-    await eventually(back, "redis used again")
+    await both_use_redis_again(one, two)
 
     async def deleted_everywhere() -> bool:
         return await two.coordination.get("telegram:await:7") is None
