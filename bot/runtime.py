@@ -79,7 +79,6 @@ class Runtime:
 
     def uow(self, turn: Turn | None = None) -> UnitOfWork:
         """A unit of work; ``turn``: a writer that waits at the :attr:`write_gate` first."""
-        gate = self.write_gate
         return UnitOfWork(
             self.sessions,
             self.settings,
@@ -88,7 +87,8 @@ class Runtime:
             after_commit=self.wake_outbox,
             cache=self.cache,
             after_webhooks=self.wake_webhooks,
-            gate=None if gate is None or turn is None else gate.turn(turn),
+            gate=self.write_gate,
+            turn=turn,
         )
 
     async def wake_outbox(self) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any
 
@@ -28,6 +27,7 @@ from bot.delivery.outbox import OutboxWriter
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
 from bot.sessions import close_bounded
+from bot.writegate import Turn, WriteGate
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,15 @@ class UnitOfWork:
         after_commit: AfterCommit | None = None,
         cache: dict[str, Any] | None = None,
         after_webhooks: AfterCommit | None = None,
-        gate: AbstractAsyncContextManager[None] | None = None,
+        gate: WriteGate | None = None,
+        turn: Turn | None = None,
     ) -> None:
         self._sessions = sessions
-        self._gate = gate
-        """Taken before the session's connection, given back after it (bot/writegate.py)."""
+        self._gate = gate if turn is not None else None
+        self._turn = turn
+        self._holds_gate = False
+        """A turn at the gate, taken before the session's connection and given back at the
+        commit or the end (bot/writegate.py)."""
         self.sessions = sessions
         """More sessions of the same database, for read-only work that runs side by side
         (the reports); they never see this unit of work's uncommitted changes."""
@@ -99,14 +103,24 @@ class UnitOfWork:
         return self._webhooks
 
     async def __aenter__(self) -> UnitOfWork:
-        if self._gate is not None:
-            await self._gate.__aenter__()
-        self._session = self._sessions()
-        self._session.sync_session.info["cache"] = self.cache
-        self._outbox = OutboxWriter(self._session, self.chats, self.settings, self.clock)
-        self._changes = LeadChanges(self._session)
-        self._webhooks = WebhookOutbox(self.settings.webhooks)
+        if self._gate is not None and self._turn is not None:
+            await self._gate.acquire(self._turn)
+            self._holds_gate = True
+        try:
+            self._session = self._sessions()
+            self._session.sync_session.info["cache"] = self.cache
+            self._outbox = OutboxWriter(self._session, self.chats, self.settings, self.clock)
+            self._changes = LeadChanges(self._session)
+            self._webhooks = WebhookOutbox(self.settings.webhooks)
+        except BaseException:
+            self._let_gate_go()
+            raise
         return self
+
+    def _let_gate_go(self) -> None:
+        if self._holds_gate and self._gate is not None:
+            self._holds_gate = False
+            self._gate.release()
 
     async def __aexit__(
         self,
@@ -121,8 +135,7 @@ class UnitOfWork:
         try:
             await close_bounded(session)
         finally:
-            if self._gate is not None:
-                await self._gate.__aexit__(None, None, None)
+            self._let_gate_go()
 
     async def commit(self) -> None:
         now = self.clock.now()
@@ -134,6 +147,7 @@ class UnitOfWork:
             await self.rollback()  # another process applied it meanwhile: its work stands
             raise seen.AlreadyApplied(delivery)
         await self.session.commit()
+        self._let_gate_go()  # the database's lock is free: the wake-ups below need no turn
         if delivery is not None:
             seen.marked(delivery)
         if self.outbox.written and self._after_commit is not None:

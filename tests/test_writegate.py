@@ -1,5 +1,6 @@
 """The SQLite write gate (bot/writegate.py): this process's busiest writers one at a time,
-the sender's claims and outcomes before intake's batches, nobody stuck after a cancel."""
+the sender's claims and outcomes before intake's batches (but never starving them), nobody
+stuck after a cancel or a failure."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.runtime import Runtime
-from bot.writegate import Turn, WriteGate
+from bot.writegate import SENDER_STREAK, Turn, WriteGate
 
 
 async def _settle() -> None:
@@ -38,6 +39,24 @@ async def test_waiters_are_served_by_turn_then_in_order_of_arrival() -> None:
     await asyncio.gather(*tasks)
     assert served == ["claim", "outcome", "batch 1", "batch 2"]
     assert not gate.held
+
+
+async def test_a_backlog_of_sender_turns_lets_a_waiting_batch_of_leads_through() -> None:
+    gate = WriteGate()
+    served: list[str] = []
+
+    async def writer(name: str, who: Turn) -> None:
+        async with gate.turn(who):
+            served.append(name)
+
+    senders = SENDER_STREAK + 2
+    async with gate.turn(Turn.INTAKE):
+        tasks = [asyncio.create_task(writer("batch", Turn.INTAKE))]
+        tasks += [asyncio.create_task(writer(f"s{n}", Turn.SENDER)) for n in range(senders)]
+        await _settle()
+    await asyncio.wait_for(asyncio.gather(*tasks), 5)
+    streak = [f"s{n}" for n in range(SENDER_STREAK)]
+    assert served == [*streak, "batch", *(f"s{n}" for n in range(SENDER_STREAK, senders))]
 
 
 async def test_a_writer_cancelled_while_waiting_is_skipped() -> None:
@@ -81,7 +100,7 @@ async def test_a_writer_cancelled_as_its_turn_comes_passes_the_turn_on() -> None
     assert not gate.held
 
 
-async def test_a_unit_of_work_with_a_turn_holds_the_gate_until_it_ends(runtime: Runtime) -> None:
+async def test_a_unit_of_work_with_a_turn_holds_the_gate_until_its_commit_or_end(runtime: Runtime) -> None:
     gate = runtime.write_gate
     if runtime.engine.dialect.name != "sqlite":
         assert gate is None  # PostgreSQL locks rows: no gate
@@ -103,7 +122,18 @@ async def test_a_unit_of_work_with_a_turn_holds_the_gate_until_it_ends(runtime: 
             raise RuntimeError("the first writer fails")
     await asyncio.wait_for(waiting, 5)
     assert order == ["first ends", "second began"]
-    # Without a turn, a unit of work never waits at the gate.
-    async with gate.turn(Turn.SENDER), runtime.uow() as uow:
+
+    async def without_a_turn() -> None:
+        async with gate.turn(Turn.SENDER), runtime.uow() as uow:
+            await uow.session.execute(text("SELECT 1"))
+
+    await asyncio.wait_for(without_a_turn(), 5)  # never waits at the gate
+    assert not gate.held
+
+    # The turn is given back at the commit: what follows it (the wake-ups) waits for nobody.
+    async with runtime.uow(Turn.INTAKE) as uow:
         await uow.session.execute(text("SELECT 1"))
+        assert gate.held
+        await uow.commit()
+        assert not gate.held
     assert not gate.held
