@@ -79,6 +79,7 @@ def test_reimport_updates_by_id_and_leaves_leads_alone(database_url: str, tmp_pa
         "P-DE-012,Frankfurter Systemintegration AG,platinum,",
     )
     text += "P-DE-099,Neuer Partner GmbH,registered,,,,DE,,,,,DE-BY,,,,,,\n"
+    text += "\u200b,,,, \ufeff,,,,,,,,,,,,,\n"  # nothing visible: a blank row, ignored
     result = leadbot(database_url, "partners", "import", _write(tmp_path, "p.csv", text))
     assert result.exit_code == 0, result.output
     assert "21 partners: 1 new, 1 updated, 19 unchanged" in result.stdout

@@ -181,7 +181,7 @@ def read_table(
             if header is None:
                 return None, problems
             continue
-        if not any(c.strip() for c in cells):
+        if not any(trim(c) for c in cells):
             continue
         if skip_sep_line:
             skip_sep_line = False

@@ -33,7 +33,7 @@ from bot.intake.problems import FieldProblem
 from bot.intake.schema import in_utc
 from bot.leads.staff import erase
 from bot.models import Channel, Lead, LeadStatus
-from bot.plaintext import bad_character
+from bot.plaintext import bad_character, trim
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
 from bot.web import openapi
@@ -87,12 +87,12 @@ def _external_id(values: dict[str, str]) -> str | None:
     value = values.get("external_id")
     if value is None:
         return None
-    if not value.strip() or len(value) > 200:
+    if not trim(value) or len(value) > 200:
         raise BadParameter("query", "external_id", "must be 1 to 200 characters")
     refused = bad_character(value)
     if refused is not None:
         raise BadParameter("query", "external_id", refused)
-    return value.strip()
+    return trim(value)  # as stored: without invisible characters at its ends
 
 
 def _since(values: dict[str, str]) -> datetime | None:
