@@ -100,7 +100,7 @@ def test_an_unreachable_database_is_one_line_without_the_password(
 def test_migrate_says_in_one_line_why_it_cannot_use_the_database(url: str, says: str) -> None:
     result = leadbot(url, "migrate")
     assert result.exit_code == 1
-    assert result.stderr.startswith("leadbot: database error: ")
+    assert result.stderr.startswith("leadbot: cannot migrate the database: ")
     assert says in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1  # no SQL, no "Background on this error"
     assert "S3cretPassw0rd" not in result.output

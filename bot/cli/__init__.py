@@ -14,10 +14,9 @@ import sys
 from collections.abc import MutableMapping
 
 import click
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
-from bot.cli.common import config_option
+from bot.cli.common import config_option, without_password
 from bot.cli.importing import first_line
 from bot.config import ConfigError
 from bot.dbfaults import unavailable
@@ -120,8 +119,7 @@ class LeadbotGroup(click.Group):
 def _no_password(ctx: click.Context, text: str) -> str:
     """``text`` without the database password, should a driver's message ever quote it."""
     settings = ctx.meta.get("leadbot.settings")
-    password = make_url(settings.database.url).password if settings is not None else None
-    return text.replace(password, "***") if password else text
+    return without_password(settings.database.url, text) if settings is not None else text
 
 
 MISSING_TABLE = re.compile(

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -56,6 +57,13 @@ def settings_from(ctx: click.Context) -> Settings:
 
 def run_async(coro: Awaitable[T]) -> T:
     return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def without_password(url: str, text: str) -> str:
+    """``text`` without the password of database ``url``, should a driver's message ever
+    quote it."""
+    password = make_url(url).password
+    return text.replace(password, "***") if password else text
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import DBAPIError
 
-from bot.cli.common import command, fail, pass_settings
+from bot.cli.common import command, fail, pass_settings, without_password
 from bot.cli.importing import first_line
 from bot.config import ConfigError, Settings
 from bot.migrate import current_revision, upgrade
@@ -23,10 +23,11 @@ def migrate_command(settings: Settings) -> None:
     except ConfigError as exc:
         fail(str(exc), 2)
         return
-    except DBAPIError:
-        raise  # refused, unknown database, no permission: the group says it in one line
-    except Exception as exc:
-        fail(f"cannot migrate the database: {type(exc).__name__}: {first_line(exc)}")
+    except Exception as exc:  # refused, unknown database, no permission, a failed step
+        # One line: the driver's message, not the SQL, its parameters or a help link.
+        text = without_password(url, first_line(exc))
+        kind = "" if isinstance(exc, DBAPIError) else f"{type(exc).__name__}: "
+        fail(f"cannot migrate the database: {kind}{text}")
         return
     if before == after:
         click.echo(f"Database is up to date (revision {after}).")
