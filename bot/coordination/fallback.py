@@ -68,8 +68,8 @@ RETRY_SECONDS = 3.0
 """After a failure, how long Redis is skipped before a probe asks whether it is back."""
 
 MAX_PENDING_DELETES = 10_000
-"""Deletes kept for Redis while it is away; the oldest are dropped first (their keys, put
-with a time to live of minutes, have expired in Redis by then)."""
+"""Deletes kept for Redis while it is away; beyond that the oldest are dropped (their keys
+are put with a time to live of minutes, so most have expired in Redis by then)."""
 
 REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 """What counts as "Redis is not answering" (connection refused or reset, timeouts, a pool
@@ -101,6 +101,7 @@ class FallbackCoordination:
         self._pending_deletes: dict[str, None] = {}
         """Keys deleted while Redis was away, oldest first: still to delete there."""
         self._replay: asyncio.Task[None] | None = None
+        self._closed = False
 
     # --- the breaker ------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class FallbackCoordination:
     def _usable(self) -> bool:
         if self._state is not State.DEGRADED:
             return True
-        due = time.monotonic() >= self._skip_until
+        due = time.monotonic() >= self._skip_until and not self._closed
         if due and (self._probe is None or self._probe.done()):
             self._probe = asyncio.create_task(self._probe_once(), name="redis-probe")
         return False
@@ -127,10 +128,11 @@ class FallbackCoordination:
         if self._state is State.DEGRADED:
             log.info("redis answers again; coordination is shared through it")
         self._state = State.OK
-        if self._pending_deletes and (self._replay is None or self._replay.done()):
-            self._replay = asyncio.create_task(self._delete_pending(), name="redis-deletes")
         if self._health is not None:
             self._health.report(PART, State.OK)
+        idle = self._replay is None or self._replay.done()
+        if self._pending_deletes and idle and not self._closed:
+            self._replay = asyncio.create_task(self._delete_pending(), name="redis-deletes")
 
     def _failed(self, exc: BaseException) -> None:
         self._skip_until = time.monotonic() + self._retry_seconds
@@ -251,6 +253,7 @@ class FallbackCoordination:
                 return  # away again: the next recovery goes on
 
     async def close(self) -> None:
+        self._closed = True  # no new probe or replay from here on
         for task in (self._probe, self._replay):
             if task is not None:
                 task.cancel()
