@@ -10,6 +10,7 @@ from bot.cli.common import command, fail, pass_settings, run_async
 from bot.clock import OffsetClock
 from bot.config import ConfigError, Settings
 from bot.handlers.console.session import run_console
+from bot.i18n import t
 from bot.migrate import current_revision
 from bot.runtime import Runtime
 from bot.web.parts import platform_parts
@@ -44,5 +45,5 @@ def console_command(settings: Settings) -> None:
         run_async(_console(settings))
     except ConfigError as exc:  # a platform cannot start as configured (e.g. a missing token)
         fail(str(exc), 2)
-    except KeyboardInterrupt:
-        click.echo("\nbye.")
+    except KeyboardInterrupt:  # Ctrl-C: said in the staff's language, as the session starts
+        click.echo("\n" + t(settings.staff.language, "console.bye"))
