@@ -94,12 +94,15 @@ def world(
             "LEADBOT_SLACK__BOT_TOKEN": SLACK_TOKEN,
             "LEADBOT_SLACK__SIGNING_SECRET": SLACK_SIGNING_SECRET,
         }
-        env.update(
-            {k.removeprefix("BENCH_"): v for k, v in os.environ.items() if k.startswith(TRY_PREFIX)}
-        )
         if setup.processes > 1:
             env["LEADBOT_REDIS__URL"] = REDIS
             env["LEADBOT_REDIS__KEY_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}:"
+        tried = {
+            k.removeprefix("BENCH_"): v for k, v in os.environ.items() if k.startswith(TRY_PREFIX)
+        }
+        if "LEADBOT_DATABASE__URL" in tried:
+            raise SystemExit("BENCH_LEADBOT_DATABASE__URL: each setup makes its own database")
+        env.update(tried)  # last: what is tried wins over the setup's own values
         servers = [
             stack.enter_context(serve(url, config=fanout.config, **env))
             for _ in range(setup.processes)
