@@ -18,89 +18,83 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
-async def test_waiters_are_served_by_turn_then_in_order_of_arrival() -> None:
-    gate = WriteGate()
-    served: list[str] = []
+class Writers:
+    """Writers at one gate, and the order in which they got their turn."""
 
-    async def writer(name: str, who: Turn) -> None:
-        async with gate.turn(who):
-            served.append(name)
+    def __init__(self) -> None:
+        self.gate = WriteGate()
+        self.served: list[str] = []
+
+    def start(self, name: str, who: Turn) -> asyncio.Task[None]:
+        return asyncio.create_task(self._write(name, who))
+
+    async def _write(self, name: str, who: Turn) -> None:
+        async with self.gate.turn(who):
+            self.served.append(name)
             await asyncio.sleep(0)
 
-    async with gate.turn(Turn.INTAKE):
+
+async def test_waiters_are_served_by_turn_then_in_order_of_arrival() -> None:
+    writers = Writers()
+    async with writers.gate.turn(Turn.INTAKE):
         tasks = [
-            asyncio.create_task(writer("batch 1", Turn.INTAKE)),
-            asyncio.create_task(writer("batch 2", Turn.INTAKE)),
-            asyncio.create_task(writer("claim", Turn.SENDER)),
-            asyncio.create_task(writer("outcome", Turn.SENDER)),
+            writers.start("batch 1", Turn.INTAKE),
+            writers.start("batch 2", Turn.INTAKE),
+            writers.start("claim", Turn.SENDER),
+            writers.start("outcome", Turn.SENDER),
         ]
         await _settle()
-        assert served == []  # all wait while the gate is held
-    await asyncio.gather(*tasks)
-    assert served == ["claim", "outcome", "batch 1", "batch 2"]
-    assert not gate.held
+        assert writers.served == []  # all wait while the gate is held
+    await asyncio.wait_for(asyncio.gather(*tasks), 5)
+    assert writers.served == ["claim", "outcome", "batch 1", "batch 2"]
+    assert not writers.gate.held
 
 
 async def test_a_backlog_of_sender_turns_lets_a_waiting_batch_of_leads_through() -> None:
-    gate = WriteGate()
-    served: list[str] = []
-
-    async def writer(name: str, who: Turn) -> None:
-        async with gate.turn(who):
-            served.append(name)
-
+    writers = Writers()
     senders = SENDER_STREAK + 2
-    async with gate.turn(Turn.INTAKE):
-        tasks = [asyncio.create_task(writer("batch", Turn.INTAKE))]
-        tasks += [asyncio.create_task(writer(f"s{n}", Turn.SENDER)) for n in range(senders)]
+    async with writers.gate.turn(Turn.INTAKE):
+        tasks = [writers.start("batch", Turn.INTAKE)]
+        tasks += [writers.start(f"s{n}", Turn.SENDER) for n in range(senders)]
         await _settle()
     await asyncio.wait_for(asyncio.gather(*tasks), 5)
     streak = [f"s{n}" for n in range(SENDER_STREAK)]
-    assert served == [*streak, "batch", *(f"s{n}" for n in range(SENDER_STREAK, senders))]
+    rest = [f"s{n}" for n in range(SENDER_STREAK, senders)]
+    assert writers.served == [*streak, "batch", *rest]
 
 
 async def test_a_writer_cancelled_while_waiting_is_skipped() -> None:
-    gate = WriteGate()
-    served: list[str] = []
-
-    async def writer(name: str) -> None:
-        async with gate.turn(Turn.SENDER):
-            served.append(name)
-
-    async with gate.turn(Turn.INTAKE):
-        leaving = asyncio.create_task(writer("leaving"))
-        staying = asyncio.create_task(writer("staying"))
+    writers = Writers()
+    async with writers.gate.turn(Turn.INTAKE):
+        leaving = writers.start("leaving", Turn.SENDER)
+        staying = writers.start("staying", Turn.SENDER)
         await _settle()
         leaving.cancel()
         await _settle()
     await asyncio.wait_for(staying, 5)
     with pytest.raises(asyncio.CancelledError):
         await leaving
-    assert served == ["staying"]
-    assert not gate.held
+    assert writers.served == ["staying"]
+    assert not writers.gate.held
 
 
 async def test_a_writer_cancelled_as_its_turn_comes_passes_the_turn_on() -> None:
-    gate = WriteGate()
-    served: list[str] = []
-
-    async def writer(name: str) -> None:
-        async with gate.turn(Turn.INTAKE):
-            served.append(name)
-
-    first = asyncio.create_task(writer("first"))
-    second = asyncio.create_task(writer("second"))
-    async with gate.turn(Turn.INTAKE):
+    writers = Writers()
+    first = writers.start("first", Turn.INTAKE)
+    second = writers.start("second", Turn.INTAKE)
+    async with writers.gate.turn(Turn.INTAKE):
         await _settle()
     # The turn was handed to "first" as the holder left; "first" is cancelled before it
     # could run: the turn must go on to "second", not stay with a task that is gone.
     first.cancel()
     await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 5)
-    assert served == ["second"]
-    assert not gate.held
+    assert writers.served == ["second"]
+    assert not writers.gate.held
 
 
-async def test_a_unit_of_work_with_a_turn_holds_the_gate_until_its_commit_or_end(runtime: Runtime) -> None:
+async def test_a_unit_of_work_with_a_turn_holds_the_gate_until_its_commit_or_end(
+    runtime: Runtime,
+) -> None:
     gate = runtime.write_gate
     if runtime.engine.dialect.name != "sqlite":
         assert gate is None  # PostgreSQL locks rows: no gate
