@@ -228,10 +228,10 @@ class FallbackCoordination:
         await self.local.delete(key)
         self._pending_deletes.pop(key, None)
         self._pending_deletes[key] = None
-        if not await self._delete_in_redis(key) and len(self._pending_deletes) > (
-            MAX_PENDING_DELETES
-        ):
-            del self._pending_deletes[next(iter(self._pending_deletes))]
+        if await self._delete_in_redis(key):
+            return
+        if len(self._pending_deletes) > MAX_PENDING_DELETES:
+            del self._pending_deletes[next(iter(self._pending_deletes))]  # the oldest
 
     async def _delete_in_redis(self, key: str) -> bool:
         """Delete ``key`` in Redis; False (and still pending) if Redis does not answer."""
