@@ -1,8 +1,9 @@
 """The door of ``POST /slack/events``: size, signature and reply address, before Bolt.
 
-Bolt verifies signatures too, but only after it has parsed the body — and when the
+Bolt can verify signatures too, but only after it has parsed the body — and when the
 timestamp header is not a number it raises, its error handler runs, and leadbot posted
-"something went wrong" to whatever ``response_url`` the unsigned body named. So the
+"something went wrong" to whatever ``response_url`` the unsigned body named. So the gate
+verifies instead of Bolt (whose own check is switched off, in ``app.build_app``): the
 route checks, in this order and before anything is parsed or logged:
 
 1. size: at most :data:`MAX_BODY_BYTES` (``413``; a larger ``Content-Length`` is refused
