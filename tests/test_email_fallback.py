@@ -8,24 +8,39 @@ links. A rep whose private chat is open gets nothing by e-mail.
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
+from bot.clock import ManualClock
+from bot.delivery.retry import DELAY_ALERT_ATTEMPTS
 from bot.models import OutboxMessage, OutboxStatus
+from bot.runtime import Runtime
 from tests.emulators.smtp import SmtpServer
 from tests.emulators.telegram import TelegramEmulator
 from tests.support.email_world import PUBLIC_URL, Browser, email_section
 from tests.support.telegram_world import telegram_settings, telegram_world
 
 COMPANY = "Brauerei Huber GmbH"
+STAFF_CHAT = -100777
 
 
-def settings_with_email(make_settings, tg: TelegramEmulator, smtp: SmtpServer):
+def settings_with_email(make_settings, tg: TelegramEmulator, smtp: SmtpServer, **sections):
     return telegram_settings(
         make_settings,
         tg,
         email=email_section(smtp),
         server={"api_token": "tg-e2e-token", "public_url": PUBLIC_URL},
+        **sections,
     )
+
+
+async def telegram_rows(runtime: Runtime, user: int) -> list[OutboxMessage]:
+    async with runtime.uow() as uow:
+        query = select(OutboxMessage).where(
+            OutboxMessage.platform == "telegram", OutboxMessage.address == str(user)
+        )
+        return list((await uow.session.scalars(query)).all())
 
 
 async def test_rep_without_a_started_private_chat_gets_the_card_by_email(
@@ -78,3 +93,49 @@ async def test_rep_with_an_open_private_chat_gets_no_email(
         await world.settled()
         assert (await world.lead(lead_id)).owner_rep_id == world.rep_ids[0]
         assert smtp_server.mails == []
+
+
+async def test_staff_hear_the_card_went_by_email_not_that_it_is_delayed(
+    make_settings,
+    telegram_emulator: TelegramEmulator,
+    smtp_server: SmtpServer,
+    clock: ManualClock,
+) -> None:
+    """The Telegram copy keeps waiting for the rep's /start; when staff hear of it, they
+    hear that the rep has the card by e-mail, not that its delivery is delayed."""
+    settings = settings_with_email(
+        make_settings,
+        telegram_emulator,
+        smtp_server,
+        telegram={"staff_chat_id": STAFF_CHAT},
+        staff={"language": "en"},
+    )
+    telegram_emulator.add_group(STAFF_CHAT, "leadbot staff")
+    async with telegram_world(
+        settings, telegram_emulator, partners=1, started=False, clock=clock
+    ) as world:
+        lead_id = await world.post_lead()
+        await world.teaser(world.groups[0])
+        rep = world.users[0]
+        await world.driver.press(rep, "claim:", chat_id=world.groups[0])
+        await smtp_server.wait_for_mail("rep0@p0.example")
+
+        async def attempts() -> int:
+            return max((r.attempts for r in await telegram_rows(world.runtime, rep)), default=0)
+
+        for _ in range(DELAY_ALERT_ATTEMPTS * 20):
+            if await attempts() >= DELAY_ALERT_ATTEMPTS:
+                break
+            clock.advance(seconds=60)  # past the longest backoff (30 s here)
+            await world.runtime.wake_outbox()
+            await asyncio.sleep(0.05)
+        assert await attempts() >= DELAY_ALERT_ATTEMPTS
+
+        def told() -> list[str]:
+            texts = [m.plain_text for m in world.tg.bot_messages(STAFF_CHAT)]
+            return [t for t in texts if "copy on telegram" in t or "delayed" in t]
+
+        await world.tg.wait_for_async(told, timeout=10)
+        (notice,) = told()
+        assert f"Lead #{lead_id}: sent by email; the copy on telegram still waits" in notice
+        assert "delayed" not in notice

@@ -13,13 +13,13 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.groupcommit import GroupCommit
 from bot.delivery.ledger import Claim
 from bot.delivery.notices import Delivery, LeadCardView, MessageRef, NoticeKind, TeaserView
-from bot.delivery.outbox import rep_at_address
+from bot.delivery.outbox import OutboxWriter, rep_at_address
 from bot.delivery.retry import DELAY_ALERT_ATTEMPTS
 from bot.models import ChatMessage, MessageKind, OutboxMessage, OutboxStatus, Platform
 from bot.runtime import Runtime
@@ -133,14 +133,7 @@ class Outcomes:
                 row.attempts += 1
                 row.last_error = error
                 if row.attempts == DELAY_ALERT_ATTEMPTS and not self._is_staff(row):
-                    # Still retrying (e.g. a rep who never opened the chat with the bot):
-                    # staff hear of it once, while the notice keeps waiting.
-                    await uow.outbox.staff(
-                        "delivery_delayed",
-                        lead_id=row.lead_id,
-                        platform=row.platform,
-                        error=error or "",
-                    )
+                    await self._alert_delay(uow.session, uow.outbox, row, error or "")
             await self._release_followers(uow.session, claim)
             await uow.commit()
 
@@ -161,6 +154,37 @@ class Outcomes:
                 )
             await self._release_followers(uow.session, claim)
             await uow.commit()
+
+    async def _alert_delay(
+        self, session: AsyncSession, outbox: OutboxWriter, row: OutboxMessage, error: str
+    ) -> None:
+        """Still retrying (e.g. a rep who never opened the chat with the bot): staff hear of
+        it once, while the notice keeps waiting. If the same notice already reached its
+        reader on another platform (the e-mail fallback of a rep whose Telegram chat is not
+        open), it is not delayed: staff are told where it went and what still waits."""
+        sent_on = await self._sent_elsewhere(session, row)
+        event = "delivery_waiting" if sent_on else "delivery_delayed"
+        params = {"platform": row.platform, "error": error}
+        if sent_on:
+            params["sent_on"] = ", ".join(sent_on)
+        await outbox.staff(event, lead_id=row.lead_id, **params)
+
+    @staticmethod
+    async def _sent_elsewhere(session: AsyncSession, row: OutboxMessage) -> list[str]:
+        """The platforms on which ``row``'s notice was sent. One notice's rows are written
+        by one ``enqueue``: same lead, kind, lane, turn and time, one per platform."""
+        if row.lead_id is None:
+            return []
+        query = select(OutboxMessage.platform).where(
+            OutboxMessage.lead_id == row.lead_id,
+            OutboxMessage.kind == row.kind,
+            OutboxMessage.lane == row.lane,
+            OutboxMessage.turn == row.turn,
+            OutboxMessage.created_at == row.created_at,
+            OutboxMessage.platform != row.platform,
+            OutboxMessage.status == OutboxStatus.SENT,
+        )
+        return sorted(set((await session.scalars(query)).all()))
 
     async def _row(self, session: AsyncSession, claim: Claim) -> OutboxMessage | None:
         row = await session.get(OutboxMessage, claim.row.id)
