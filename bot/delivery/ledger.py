@@ -2,7 +2,7 @@
 
 **Claiming** is one short transaction per batch. It reads the due rows that head their
 address (no older row to that address is pending), most urgent first (see
-:meth:`Ledger._candidates`), takes their rate-limit tokens and marks the rows that got one
+:func:`_candidates`), takes their rate-limit tokens and marks the rows that got one
 as held by this process until ``now + [outbox] lock_seconds`` (a row without a token is
 not touched). Processes split the work instead of all fetching the same rows: on
 PostgreSQL the claim locks its candidates with ``FOR UPDATE SKIP LOCKED`` (another
@@ -24,7 +24,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, cast, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import READ_ONLY
@@ -52,8 +64,99 @@ class Claim:
         return [self.row.id, *(f.id for f in self.followers)]
 
 
-def _free(now: datetime) -> ColumnElement[bool]:
+def _free(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     return or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
+
+
+# The claim's statements are built once, with parameters: building them anew for every
+# claim cost about a millisecond of CPU per claim (the candidates' CTEs the most), and a
+# busy sender claims several times per lead.
+_NOW = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
+_IDS = bindparam("ids", expanding=True, type_=OutboxMessage.id.type)
+
+
+def _candidates(excluding: bool) -> Select[Any]:
+    """Due rows of platform ``:platform`` that head their address, most urgent first, at
+    most ``:limit``; with ``excluding``, none to the addresses in ``:exclude``.
+
+    Urgency is inherited: an address is as urgent as the most urgent row waiting for it,
+    because its head must go before that row can (a new lead's teaser queued behind the
+    last teaser of a wide wave in the same channel lifts that teaser forward). A row's
+    urgency is its lane, then its turn among its lead's rows queued together (``turn``), so
+    the first teaser of every lead comes before the second of any: leads interleave.
+    """
+    row = OutboxMessage
+    pending = (
+        select(
+            row.id,
+            row.address,
+            (cast(row.lane, Integer) * 1_000_000 + row.turn).label("urgency"),
+        )
+        .where(
+            row.status == OutboxStatus.PENDING,
+            row.platform == bindparam("platform", type_=row.platform.type),
+        )
+        .cte("pending")
+    )
+    heads = (
+        select(
+            pending.c.address,
+            func.min(pending.c.id).label("head"),
+            func.min(pending.c.urgency).label("urgency"),
+        )
+        .group_by(pending.c.address)
+        .cte("heads")
+    )
+    conditions = [row.next_attempt_at <= _NOW, _free(_NOW)]
+    if excluding:
+        conditions.append(row.address.not_in(bindparam("exclude", expanding=True)))
+    return (
+        select(row.id, row.address, row.kind, row.claimed_by)
+        .join(heads, heads.c.head == row.id)
+        .where(*conditions)
+        .order_by(heads.c.urgency, row.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+_CANDIDATES = {False: _candidates(False), True: _candidates(True)}
+_LOCKABLE = (
+    select(OutboxMessage.id)
+    .where(OutboxMessage.id.in_(_IDS), OutboxMessage.status == OutboxStatus.PENDING, _free(_NOW))
+    .with_for_update(skip_locked=True)
+)
+"""PostgreSQL: the candidates no other process's claim holds (``FOR UPDATE SKIP LOCKED``)."""
+_TAKE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(_IDS), OutboxMessage.status == OutboxStatus.PENDING, _free(_NOW))
+    .values(
+        claimed_by=bindparam("holder", type_=OutboxMessage.claimed_by.type),
+        locked_until=bindparam("until", type_=OutboxMessage.locked_until.type),
+        # Still claimed by someone whose lease ran out: they may have sent it.
+        in_doubt=or_(OutboxMessage.in_doubt, OutboxMessage.claimed_by.is_not(None)),
+    )
+    .returning(OutboxMessage)
+    .execution_options(synchronize_session=False)
+)
+
+_BEHIND = (
+    select(
+        OutboxMessage.id,
+        OutboxMessage.kind,
+        OutboxMessage.next_attempt_at,
+        OutboxMessage.locked_until,
+        OutboxMessage.claimed_by,
+    )
+    .where(
+        OutboxMessage.platform == bindparam("platform", type_=OutboxMessage.platform.type),
+        OutboxMessage.address == bindparam("address", type_=OutboxMessage.address.type),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.id > bindparam("head", type_=OutboxMessage.id.type),
+    )
+    .order_by(OutboxMessage.id)
+    .limit(MAX_GROUP - 1)
+)
+"""The rows queued behind a staff row (``:head``) to its address, oldest first."""
 
 
 class Ledger:
@@ -68,48 +171,6 @@ class Ledger:
 
     # --- claiming ------------------------------------------------------------------------
 
-    def _candidates(
-        self, platform: Platform, now: datetime, exclude: Sequence[str], limit: int
-    ) -> Select[Any]:
-        """Due rows that head their address, most urgent first.
-
-        Urgency is inherited: an address is as urgent as the most urgent row waiting for
-        it, because its head must go before that row can (a new lead's teaser queued behind
-        the last teaser of a wide wave in the same channel lifts that teaser forward). A
-        row's urgency is its lane, then its turn among its lead's rows queued together
-        (``turn``), so the first teaser of every lead comes before the second of any:
-        leads interleave.
-        """
-        row = OutboxMessage
-        pending = (
-            select(
-                row.id,
-                row.address,
-                (cast(row.lane, Integer) * 1_000_000 + row.turn).label("urgency"),
-            )
-            .where(row.status == OutboxStatus.PENDING, row.platform == platform.value)
-            .cte("pending")
-        )
-        heads = (
-            select(
-                pending.c.address,
-                func.min(pending.c.id).label("head"),
-                func.min(pending.c.urgency).label("urgency"),
-            )
-            .group_by(pending.c.address)
-            .cte("heads")
-        )
-        conditions = [row.next_attempt_at <= now, _free(now)]
-        if exclude:
-            conditions.append(row.address.not_in(list(exclude)))
-        return (
-            select(row.id, row.address, row.kind, row.claimed_by)
-            .join(heads, heads.c.head == row.id)
-            .where(*conditions)
-            .order_by(heads.c.urgency, row.id)
-            .limit(limit)
-        )
-
     async def claim(
         self, platform: Platform, limit: int, exclude: Sequence[str], admit: Admit
     ) -> list[Claim]:
@@ -118,21 +179,13 @@ class Ledger:
         until = now + self.lease()
         async with self.runtime.uow(Turn.SENDER) as uow:
             session = uow.session
-            found = list(
-                (await session.execute(self._candidates(platform, now, exclude, limit))).all()
-            )
+            params: dict[str, Any] = {"platform": platform.value, "now": now, "limit": limit}
+            if exclude:
+                params["exclude"] = list(exclude)
+            found = list((await session.execute(_CANDIDATES[bool(exclude)], params)).all())
             if found and self.postgres:
-                lockable = set(
-                    await session.scalars(
-                        select(OutboxMessage.id)
-                        .where(
-                            OutboxMessage.id.in_([c.id for c in found]),
-                            OutboxMessage.status == OutboxStatus.PENDING,
-                            _free(now),
-                        )
-                        .with_for_update(skip_locked=True)
-                    )
-                )
+                ids = [c.id for c in found]
+                lockable = set(await session.scalars(_LOCKABLE, {"ids": ids, "now": now}))
                 found = [c for c in found if c.id in lockable]
             edits = NoticeKind.TEASER_CLOSED.value
             admitted = (
@@ -155,22 +208,8 @@ class Ledger:
     ) -> list[OutboxMessage]:
         if not ids:
             return []
-        taken = await session.scalars(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(list(ids)),
-                OutboxMessage.status == OutboxStatus.PENDING,
-                _free(now),
-            )
-            .values(
-                claimed_by=self.holder,
-                locked_until=until,
-                # Still claimed by someone whose lease ran out: they may have sent it.
-                in_doubt=or_(OutboxMessage.in_doubt, OutboxMessage.claimed_by.is_not(None)),
-            )
-            .returning(OutboxMessage),
-            execution_options={"synchronize_session": False},
-        )
+        params = {"ids": list(ids), "now": now, "holder": self.holder, "until": until}
+        taken = await session.scalars(_TAKE, params)
         return list(taken.all())
 
     async def _summary_group(
@@ -190,25 +229,8 @@ class Ledger:
         threshold = self.settings.staff_summary_after
         if not is_staff_feed(head.kind) or (threshold == 0 and previous_holder is None):
             return []
-        behind = (
-            await session.execute(
-                select(
-                    OutboxMessage.id,
-                    OutboxMessage.kind,
-                    OutboxMessage.next_attempt_at,
-                    OutboxMessage.locked_until,
-                    OutboxMessage.claimed_by,
-                )
-                .where(
-                    OutboxMessage.platform == head.platform,
-                    OutboxMessage.address == head.address,
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.id > head.id,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(MAX_GROUP - 1)
-            )
-        ).all()
+        params = {"platform": head.platform, "address": head.address, "head": head.id}
+        behind = (await session.execute(_BEHIND, params)).all()
         run: list[int] = []
         for row in behind:
             held = row.locked_until is not None and row.locked_until >= now

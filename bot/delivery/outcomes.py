@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.groupcommit import GroupCommit
@@ -28,6 +28,28 @@ from bot.writegate import Turn
 log = logging.getLogger(__name__)
 
 Mark = tuple[Claim, MessageRef | None, Delivery]
+
+
+_SENT = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(bindparam("ids", expanding=True, type_=OutboxMessage.id.type)),
+        OutboxMessage.claimed_by == bindparam("holder", type_=OutboxMessage.claimed_by.type),
+        OutboxMessage.status == OutboxStatus.PENDING,
+    )
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("now", type_=OutboxMessage.sent_at.type),
+        attempts=OutboxMessage.attempts + 1,
+        locked_until=None,
+        claimed_by=None,
+        in_doubt=False,
+        last_error=None,
+    )
+    .returning(OutboxMessage.id)
+    .execution_options(synchronize_session=False)
+)
+"""Rows this process holds (``:holder``), sent: built once, as every send marks one."""
 
 
 class Outcomes:
@@ -59,22 +81,8 @@ class Outcomes:
         now = self.runtime.clock.now()
         ids = [i for claim, _, _ in marks for i in claim.ids]
         async with self.runtime.uow(Turn.SENDER) as uow:
-            result = await uow.session.execute(
-                update(OutboxMessage)
-                .where(*self._mine(ids))
-                .values(
-                    status=OutboxStatus.SENT,
-                    sent_at=now,
-                    attempts=OutboxMessage.attempts + 1,
-                    locked_until=None,
-                    claimed_by=None,
-                    in_doubt=False,
-                    last_error=None,
-                )
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            )
-            marked = set(result.scalars())
+            params = {"ids": ids, "holder": self.holder, "now": now}
+            marked = set((await uow.session.execute(_SENT, params)).scalars())
             lost = [c.row.id for c, _, _ in marks if c.row.id not in marked]
             if lost:
                 log.warning(
