@@ -89,9 +89,11 @@ def test_the_console_s_own_commands_speak_the_session_s_language(demo: Path) -> 
     english = demo.read_text(encoding="utf-8").replace('language = "de"', 'language = "en"')
     assert english != demo.read_text(encoding="utf-8")
     demo.write_text(english, encoding="utf-8")
-    out = console(demo, "wait soon\nwait 2h\nquit\n")
+    out = console(demo, "wait soon\nwait 2h\nwait 99999d\nwait 89d\nwait 2d\nquit\n")
     assert "✖ wait: not a duration: 'soon'. Usage: wait <30m | 2h | 1d>" in out
-    assert "… time passes: it is now " in out
+    assert out.count("… time passes: it is now ") == 2  # 2h and 89d
+    too_far = "✖ the console's clock may run at most 90 days ahead of real time (now {} days"
+    assert too_far.format("0.1") in out and too_far.format("89.1") in out
 
 
 def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:

@@ -46,6 +46,14 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(hours=n) if unit == "h" else timedelta(days=n)
 
 
+MAX_AHEAD = timedelta(days=90)
+"""How far the console's clock may run ahead of the real time, all ``wait``s together."""
+
+
+def _days(offset: timedelta) -> str:
+    return f"{offset / timedelta(days=1):.1f}".removesuffix(".0")
+
+
 class ConsoleSession:
     def __init__(self, runtime: Runtime, out: Callable[[str], None] = print) -> None:
         self.runtime = runtime
@@ -154,6 +162,12 @@ class ConsoleSession:
         clock = self.runtime.clock
         if not isinstance(clock, OffsetClock):
             self.out(t(self.language, "console.wait_clock"))
+            return
+        if clock.offset + duration > MAX_AHEAD:
+            # What fires meanwhile is written with the console's time (offers, timers,
+            # events): bounded, so a slip of the keyboard cannot date rows centuries ahead.
+            days = MAX_AHEAD.days
+            self.out(t(self.language, "console.wait_too_far", days=days, ahead=_days(clock.offset)))
             return
         now = clock.advance(duration)
         local = now.astimezone(ZoneInfo(self.runtime.settings.distribution.timezone))
