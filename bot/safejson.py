@@ -3,8 +3,10 @@
 ``json.loads`` alone lets through what breaks later: 1,000 nested brackets raise
 ``RecursionError`` (not a ``ValueError``), a 5,000-digit number raises a ``ValueError``
 that is not a ``JSONDecodeError``, ``NaN``/``Infinity`` are accepted although JSON has
-no such values, and ``"\\ud800"`` becomes a lone surrogate that no database and no UTF-8
-encoder accepts. :func:`loads` turns each of these into one :class:`JsonProblem` with a
+no such values, ``"\\ud800"`` becomes a lone surrogate that no database and no UTF-8
+encoder accepts, and a key given twice in one object silently keeps its last value (two
+``partner_contact`` answers in one consent: the sender meant one of them, we cannot know
+which). :func:`loads` turns each of these into one :class:`JsonProblem` with a
 message a sender can act on; every caller (the lead API, the Slack and Telegram
 webhooks, ``leadbot leads import``) refuses the input with it and changes nothing.
 """
@@ -29,10 +31,20 @@ def _no_constant(name: str) -> Any:
     raise JsonProblem(f"{name} is not a JSON value (use a number or null)")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        # ASCII-escaped and cut short: the key is the sender's text, shown back to them.
+        raise JsonProblem(f"the key {json.dumps(twice[:64])} appears twice in one object")
+    return found
+
+
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse ``text``; raises :class:`JsonProblem` for anything but plain, sane JSON."""
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except JsonProblem:
         raise
     except json.JSONDecodeError as exc:

@@ -252,6 +252,18 @@ def test_deactivate_missing_and_dry_run(database_url: str, tmp_path: Path) -> No
     assert "20 partners: 18 updated, 2 unchanged" in back.stdout
     assert all(p.active for p in _partners(database_url).values())
 
+    # A header alone (an export gone wrong) would have switched off the whole directory.
+    header = _write(tmp_path, "header.csv", lines[0] + "\n")
+    for dry_run in (("--dry-run",), ()):
+        empty = leadbot(
+            database_url, "partners", "import", header, "--deactivate-missing", *dry_run
+        )
+        assert empty.exit_code == 1
+        assert "no partners in the file; with --deactivate-missing every stored one" in (
+            empty.stderr
+        )
+    assert all(p.active for p in _partners(database_url).values())
+
 
 def test_reps_import_and_reimport(database_url: str, tmp_path: Path) -> None:
     assert (

@@ -99,6 +99,12 @@ def body(**overrides: Any) -> bytes:
         (b'{"score": Infinity, "n": "' + MARKER.encode() + b'"}', "Infinity is not a JSON value"),
         (b'{"company": {"name": "\\ud800' + MARKER.encode() + b'"}}', "lone surrogate"),
         (b'{"\\udfff": "' + MARKER.encode() + b'"}', "lone surrogate"),
+        (
+            b'{"consent": {"partner_contact": false, "partner_contact": true}, "n": "'
+            + MARKER.encode()
+            + b'"}',
+            'the key "partner_contact" appears twice in one object',
+        ),
     ],
     ids=[
         "deep-object",
@@ -109,6 +115,7 @@ def body(**overrides: Any) -> bytes:
         "Infinity",
         "surrogate-value",
         "surrogate-key",
+        "duplicate-key",
     ],
 )
 async def test_unparseable_json_is_422_naming_the_body(
@@ -243,6 +250,23 @@ async def test_text_is_trimmed_and_json_true_is_consent(api: Any) -> None:
     assert lead is not None and personal is not None
     assert personal.company_name == "Brauerei Huber GmbH"
     assert lead.campaign is None and lead.country == "DE"
+
+
+async def test_a_blank_email_is_absent_and_a_short_phone_is_a_phone(api: Any) -> None:
+    """The documented rules: a blank optional field counts as absent; a phone number is
+    5-40 characters, starting with ``+``, a digit or ``(``, ending with a digit."""
+    http, runtime = api
+    payload = lead_payload(**{"contact.email": " \u200b", "contact.phone": "+49 1"})
+    response = await http.post("/api/leads", json=payload, headers=AUTH)
+    assert response.status_code == 201, response.text
+    async with runtime.uow() as uow:
+        personal = await uow.session.get(LeadPersonalData, response.json()["id"])
+    assert personal is not None
+    assert personal.contact_email is None and personal.contact_phone == "+49 1"
+    for phone in ("+491", "1" * 41, "+49 1-"):
+        payload = lead_payload(**{"contact.email": None, "contact.phone": phone})
+        found = problems(await http.post("/api/leads", json=payload, headers=AUTH))
+        assert "contact.phone" in found, (phone, found)
 
 
 async def test_oversized_body_is_413_in_the_documented_shape(

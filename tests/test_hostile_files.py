@@ -44,6 +44,20 @@ def test_a_control_character_in_a_partner_is_refused_with_its_line(
     assert _count(database_url, Partner) == 0
 
 
+@pytest.mark.parametrize("character", ["\n", "\r", "\t"])
+def test_a_line_break_or_tab_in_a_name_is_refused_even_when_quoted(
+    database_url: str, tmp_path: Path, character: str
+) -> None:
+    """A name is one line: with a line break it split reports, explanations and sentences."""
+    lines = list(PARTNERS[:3])
+    partner_id, name, rest = lines[2].split(",", 2)
+    lines[2] = f'{partner_id},"{name[:8]}{character}{name[8:]}",{rest}'
+    result = leadbot(database_url, "partners", "import", _file(tmp_path, "p.csv", lines))
+    assert result.exit_code == 1
+    assert f"line 3, name: contains a control character (U+{ord(character):04X})" in (result.stderr)
+    assert _count(database_url, Partner) == 0
+
+
 def test_an_unterminated_quote_is_reported_where_it_opened(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -101,6 +115,12 @@ def test_lead_files_follow_the_strict_contract(database_url: str, tmp_path: Path
     deep.write_text("[" * 10_000 + "]" * 10_000, encoding="utf-8")
     result = leadbot(database_url, "leads", "import", str(deep))
     assert result.exit_code == 1 and "nested too deeply" in result.stderr
+    twice = tmp_path / "twice.json"
+    text = json.dumps(leads[:1]).replace('"partner_contact": "yes"', '"partner_contact": false')
+    twice.write_text(text.replace("{", '{"campaign": "a", "campaign": "b", ', 1), encoding="utf-8")
+    result = leadbot(database_url, "leads", "import", str(twice))
+    assert result.exit_code == 1
+    assert 'the key "campaign" appears twice in one object' in result.stderr, result.stderr
     assert _count(database_url, Lead) == 0
 
 

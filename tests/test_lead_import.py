@@ -158,6 +158,28 @@ def test_bad_csv_rows_name_line_and_column(database_url: str, tmp_path: Path) ->
     assert _lead_count(database_url) == 0
 
 
+def test_csv_message_may_span_lines_but_a_name_may_not(database_url: str, tmp_path: Path) -> None:
+    """Running text keeps its line breaks (a quoted cell); a name is one line."""
+    header = "external_id;company.name;company.address.country;contact.email;"
+    header += "interest.products;interest.message\n"
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        header + 'c-1;Firma A;DE;a@a.example;X200;"Bitte anrufen.\nAb 14 Uhr\terreichbar."\n',
+        encoding="utf-8",
+    )
+    result = leadbot(database_url, "leads", "import", str(path))
+    assert result.exit_code == 0, result.output
+    with db_session(database_url) as session:
+        personal = session.scalars(select(LeadPersonalData)).one()
+    assert personal.message == "Bitte anrufen.\nAb 14 Uhr\terreichbar."
+
+    path.write_text(header + 'c-2;"Firma\nB";DE;b@b.example;X200;\n', encoding="utf-8")
+    result = leadbot(database_url, "leads", "import", str(path))
+    assert result.exit_code == 1
+    assert "line 2, company.name: contains a control character (U+000A)" in result.stderr
+    assert _lead_count(database_url) == 1
+
+
 def test_csv_whole_numbers_refuse_thousands_separators_and_fractions(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -115,6 +115,12 @@ def _run_import(
         report_problems(file, problems)
     rows, row_problems = parse(table)
     problems = [*problems, *row_problems]
+    if deactivate and not rows and not problems:
+        # A header alone (an export that went wrong) would switch off the whole directory.
+        fail_with(
+            f"{file}: no {label.split()[-1]} in the file; with --deactivate-missing every "
+            "stored one would be deactivated. Nothing was changed."
+        )
     try:
         summary, problems = run_async(
             _check_and_write(

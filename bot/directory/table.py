@@ -12,8 +12,9 @@ Files come from Excel as often as from scripts, so this accepts:
 
 A row with more or fewer cells than the header is a problem on that line (usually an
 unquoted list in a ``;`` file), never silently shifted. A cell with a control character
-(a NUL byte, an escape) is a problem on its line too — line breaks and tabs inside a
-quoted cell are fine. A quote that is never closed swallows the rest of the file; it is
+(a NUL byte, an escape, a line break or a tab) is a problem on its line too; line breaks
+and tabs are fine inside a quoted cell of a column that holds running text (a lead's
+message). A quote that is never closed swallows the rest of the file; it is
 reported on the line where it opened, which is where the fix is.
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from bot.plaintext import bad_character, trim
@@ -131,20 +132,28 @@ def _csv_problem(exc: csv.Error, start: int, line_num: int) -> Problem:
     return Problem(line_num or start, f"not valid CSV: {exc}")
 
 
-def _control_character(cells: list[str], header: list[str] | None) -> tuple[str, str] | None:
-    """(column, message) of the first cell with a control character, or None."""
+def _control_character(
+    cells: list[str], header: list[str] | None, multiline: Collection[str]
+) -> tuple[str, str] | None:
+    """(column, message) of the first cell with a control character, or None. Line breaks
+    and tabs only in the ``multiline`` columns: a name or an id is one line, and one with
+    a line break broke every table and sentence it was printed in."""
     for i, cell in enumerate(cells):
-        problem = bad_character(cell, multiline=True)
+        name = header[i] if header is not None and i < len(header) else ""
+        problem = bad_character(cell, multiline=name in multiline)
         if problem is not None:
-            name = header[i] if header is not None and i < len(header) else ""
             return name or f"column {i + 1}", problem
     return None
 
 
 def read_table(
-    data: bytes, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    data: bytes,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    multiline: Collection[str] = (),
 ) -> tuple[Table | None, list[Problem]]:
-    """Parse ``data``; the table is None when the file as a whole cannot be read."""
+    """Parse ``data``; the table is None when the file as a whole cannot be read.
+    ``multiline``: the columns whose (quoted) cells may hold line breaks and tabs."""
     text, problem = decode(data)
     if text is None:
         assert problem is not None
@@ -175,7 +184,7 @@ def read_table(
         except csv.Error as exc:
             problems.append(_csv_problem(exc, start, reader.line_num))
             break
-        bad = _control_character(cells, header)
+        bad = _control_character(cells, header, multiline)
         if bad is not None:
             problems.append(Problem(start, bad[1], bad[0]))
             if header is None:

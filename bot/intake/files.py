@@ -189,11 +189,13 @@ def _csv_column(loc: tuple[str | int, ...]) -> str:
 
 
 Raw = list[tuple[str, int, Any]]  # (where, line, decoded record)
+MULTILINE_COLUMNS = ("interest.message", "consent.text")
+"""The columns of running text (``paragraph`` in the lead schema): line breaks are fine."""
 
 
 def read_csv_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
     optional = tuple(c for c in COLUMNS if c not in REQUIRED_COLUMNS)
-    table, problems = read_table(data, REQUIRED_COLUMNS, optional)
+    table, problems = read_table(data, REQUIRED_COLUMNS, optional, MULTILINE_COLUMNS)
     out = [
         RecordProblem(f"line {p.line}" if p.line else "", p.message, p.column, p.line or 0)
         for p in problems

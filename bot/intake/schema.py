@@ -32,11 +32,12 @@ from pydantic import (
 
 from bot.directory.fields import COUNTRIES
 from bot.intake.types import line, nonblank, paragraph, timestamp, whole
+from bot.plaintext import trim
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
 _POSTAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,11}$")
-_PHONE = re.compile(r"^\+?[0-9(][0-9 ()/\-]{3,38}[0-9]$")
+_PHONE = re.compile(r"^(?=.{5,40}$)\+?[0-9(][0-9 ()/\-]*[0-9]$")
 
 # What the OpenAPI document states for the fields whose server rule is a pattern. Each
 # pattern accepts only what the server accepts (the server may be a little more lenient,
@@ -182,8 +183,14 @@ class ContactIn(Strict):
 
     name: line(200) | None = None
     email: EmailStr | None = Field(default=None, json_schema_extra={"pattern": EMAIL_PATTERN})
-    phone: line(41, _PHONE.pattern) | None = None
+    phone: line(40, _PHONE.pattern) | None = None
     role: line(200) | None = None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _blank_email(cls, value: object) -> object:
+        """A blank optional field counts as absent, the e-mail too (a phone may reach them)."""
+        return None if isinstance(value, str) and not trim(value) else value
 
     @field_validator("phone")
     @classmethod
