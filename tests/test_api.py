@@ -279,6 +279,8 @@ async def test_healthz_ok(client: httpx.AsyncClient, api_runtime: Runtime) -> No
     assert database["ok"] is True and database["revision"] == head_revision()
     assert database["backend"] == api_runtime.engine.dialect.name
     assert body["checks"]["redis"] == {"ok": True, "configured": False}
+    head = await client.head("/healthz")  # as some load balancers ask
+    assert head.status_code == 200 and head.content == b""
 
 
 @pytest.mark.redis

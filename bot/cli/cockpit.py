@@ -13,8 +13,11 @@ from bot.cockpit.links import create_login_link
 from bot.cockpit.session import require_secret
 from bot.config import ConfigError, Settings
 from bot.models import Channel
+from bot.plaintext import bad_character, trim
 from bot.reports.costs import CostFileError, parse_costs, store_costs, unknown_cost_warnings
 from bot.runtime import Runtime
+
+MAX_NAME = 100
 
 
 @click.group(name="cockpit")
@@ -32,13 +35,20 @@ def link_command(settings: Settings, name: str) -> None:
         require_secret(settings)
     except ConfigError as exc:
         fail_with(str(exc), 2)
+    name = trim(name)
+    problem = bad_character(name) or (
+        f"at most {MAX_NAME} characters" if len(name) > MAX_NAME else None
+    )
+    if problem or not name:
+        # The name is shown in the cockpit's header and kept with the login.
+        fail_with(f"--name: {problem or 'must not be blank'}", 2)
     require_database(settings)
 
     async def run() -> str:
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
-                return await create_login_link(uow, Actor.staff(Channel.CLI, name=name[:100]))
+                return await create_login_link(uow, Actor.staff(Channel.CLI, name=name))
         finally:
             await runtime.close()
 
@@ -55,7 +65,7 @@ def campaigns_group() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @pass_settings
 def import_costs(settings: Settings, path: Path) -> None:
-    """Import campaign costs from a CSV with the header ``campaign,cost_eur``.
+    """Import campaign costs from a CSV with the header: campaign,cost_eur
 
     A campaign already imported gets the new cost. A file with any bad line imports
     nothing; a cost for a campaign no lead has named is imported with a warning.

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import func, inspect, select, text
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -143,6 +143,12 @@ async def healthz(request: Request) -> JSONResponse:
     status = "unavailable" if not ok else ("degraded" if worst == State.DEGRADED else "ok")
     body = {"status": status, "checks": {"database": database, "redis": redis}, "parts": parts}
     return JSONResponse(jsonable_encoder(body), status_code=200 if ok else 503)
+
+
+@router.head("/healthz", include_in_schema=False)
+async def healthz_head(request: Request) -> Response:
+    """The same check for load balancers that ask with ``HEAD``: the status, no body."""
+    return Response(status_code=(await healthz(request)).status_code)
 
 
 def _labels(**labels: str) -> str:

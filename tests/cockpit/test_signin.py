@@ -127,6 +127,15 @@ def test_only_staff_get_links_and_the_secret_is_required(
     )
     assert made.exit_code == 0
     _token(made.output.strip())
+    for name, problem in (
+        ("x\x1b[31m", "contains a control character (U+001B)"),
+        ("a" * 101, "at most 100 characters"),
+        (" \u200b", "must not be blank"),
+    ):
+        bad = leadbot(
+            database_url, "cockpit", "link", "--name", name, LEADBOT_COCKPIT__SECRET=SECRET
+        )
+        assert bad.exit_code == 2 and f"--name: {problem}" in bad.output, bad.output
 
 
 async def test_without_a_secret_the_cockpit_says_what_to_set(make_settings: Any) -> None:
