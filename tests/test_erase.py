@@ -78,6 +78,11 @@ async def test_erase_removes_personal_data_and_replaces_the_card(
         and card.view.event == "erased"
     )
     assert card.edit is not None  # the old card (with the details) was replaced in place
+    again = leadbot_process(
+        "erase", str(lead_id), "--yes", config=config_file(tmp_path, database_url)
+    )
+    assert again.returncode == 0, again.stderr  # fulfilled, as the CRM API's DELETE says
+    assert f"Lead {lead_id} was erased before: nothing left to remove." in again.stdout
     await runtime.close()
 
 

@@ -130,7 +130,8 @@ MISSING_TABLE = re.compile(
 @click.group(cls=LeadbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @config_option
 def main() -> None:
-    """leadbot: hands the manufacturer's hot leads to the right reseller, in Slack and Telegram."""
+    """leadbot: hands the manufacturer's hot leads to the right reseller, in Slack, Telegram
+    or by e-mail."""
 
 
 def run() -> None:

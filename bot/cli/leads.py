@@ -37,7 +37,7 @@ Format = Literal["json", "csv"]
 @click.group(name="leads")
 @config_option
 def leads_group() -> None:
-    """Leads: import from files."""
+    """Leads: import from files; release, re-offer, assign or recall one."""
 
 
 def _format(file: Path, given: str | None) -> Format:

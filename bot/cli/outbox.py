@@ -16,7 +16,7 @@ from bot.runtime import Runtime
 @click.group(name="outbox")
 @config_option
 def outbox_group() -> None:
-    """Notices queued for Slack, Telegram and the console."""
+    """Notices queued for Slack, Telegram, e-mail and the console."""
 
 
 @command(outbox_group, name="status")

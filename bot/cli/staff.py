@@ -14,7 +14,7 @@ from bot.errors import ServiceError
 from bot.handlers.console.render import render_report
 from bot.leads.lifecycle import IllegalTransition
 from bot.leads.staff import erase, release, reoffer, staff_recall
-from bot.models import Channel
+from bot.models import Channel, Lead, LeadStatus
 from bot.reports.export import TABLES, report_csv, report_json
 from bot.reports.model import Report
 from bot.reports.period import PeriodError, parse_period
@@ -91,19 +91,28 @@ def erase_command(settings: Settings, lead_id: int, yes: bool) -> None:
             f"Erase the personal data of lead {lead_id}? This cannot be undone", abort=True
         )
 
-    async def run() -> None:
+    async def run() -> bool:
+        """Whether this erased it; False when it was erased before (as the CRM API's
+        ``DELETE`` answers: the request is fulfilled either way)."""
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
+                lead = await uow.session.get(Lead, lead_id)
+                if lead is not None and lead.status is LeadStatus.ERASED:
+                    return False
                 await erase(uow, lead_id, Actor.staff(Channel.CLI, name="cli"))
+                return True
         finally:
             await runtime.close()
 
     try:
-        run_async(run())
+        erased_now = run_async(run())
     except (ServiceError, IllegalTransition) as exc:
         fail(str(exc))
-    click.echo(f"Lead {lead_id} erased: personal data removed, open teasers withdrawn.")
+    if erased_now:
+        click.echo(f"Lead {lead_id} erased: personal data removed, open teasers withdrawn.")
+    else:
+        click.echo(f"Lead {lead_id} was erased before: nothing left to remove.")
 
 
 def _staff_action(settings: Settings, action: str, lead_id: int, consent: bool = False) -> str:
