@@ -78,6 +78,22 @@ def test_bad_configuration_names_the_problem(
     assert named in str(err.value)
 
 
+def test_a_bad_value_from_the_environment_is_named_by_its_variable(tmp_path: Path) -> None:
+    """Not blamed on the file; and a validator's message without pydantic's prefix."""
+    path = write(tmp_path, "[server]\nport = 8080\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, {"LEADBOT_SERVER__PORT": "70000"})
+    assert "server.port (from LEADBOT_SERVER__PORT): " in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, {"LEADBOT_DISTRIBUTION__TIMEZONE": "Mars/Olympus"})
+    message = str(err.value)
+    assert "distribution.timezone (from LEADBOT_DISTRIBUTION__TIMEZONE): " in message
+    assert "Value error" not in message
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path / "none.toml", {"LEADBOT_SERVER__PORT": "0"}, must_exist=False)
+    assert str(err.value).startswith("invalid configuration (environment; no config file):")
+
+
 def test_secret_in_file_is_refused_without_echoing_it(tmp_path: Path) -> None:
     path = write(tmp_path, '[telegram]\ntoken = "123:very-secret"\n')
     with pytest.raises(ConfigError) as err:

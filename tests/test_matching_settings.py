@@ -39,7 +39,10 @@ def test_weights_and_lists_from_the_environment() -> None:
     ("environ", "message"),
     [
         ({"weights": "{distance = -1}"}, "matching.weights.distance"),
-        ({"weights": "{speed = 1}"}, "matching.weights.speed: unknown key"),
+        (
+            {"weights": "{speed = 1}"},
+            r"matching.weights.speed \(from LEADBOT_MATCHING__WEIGHTS\): unknown key",
+        ),
         ({"sme_min_employees": "5000"}, "sme_min_employees must be below"),
         ({"tiers": "[]"}, "tiers: needs at least one"),
         ({"tiers": '["gold", "Gold"]'}, "tiers: names must be unique"),

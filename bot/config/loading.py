@@ -47,7 +47,12 @@ def _parse_env_value(raw: str, annotation: Any) -> Any:
         return raw
 
 
-def _overlay_environment(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+def _overlay_environment(
+    data: dict[str, Any], environ: Mapping[str, str]
+) -> dict[tuple[str, str], str]:
+    """Put the ``LEADBOT_<SECTION>__<KEY>`` values over the file's; which variable set
+    which key (an error then names the variable, not the file)."""
+    from_env: dict[tuple[str, str], str] = {}
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
             continue
@@ -75,6 +80,8 @@ def _overlay_environment(data: dict[str, Any], environ: Mapping[str, str]) -> No
         if not isinstance(data[section], dict):
             raise ConfigError(f"{section}: must be a table")
         data[section][key] = _parse_env_value(raw, annotation)
+        from_env[(section, key)] = name
+    return from_env
 
 
 def _reject_file_secrets(data: Mapping[str, Any], path: Path) -> None:
@@ -108,11 +115,18 @@ def _webhook_secrets(data: dict[str, Any], environ: Mapping[str, str], path: Pat
             hook["secret"] = environ[name]
 
 
-def _format_validation_error(err: ValidationError, source: str) -> str:
+def _format_validation_error(
+    err: ValidationError, source: str, from_env: Mapping[tuple[str, str], str]
+) -> str:
     lines = [f"invalid configuration ({source}):"]
     for problem in err.errors():
-        loc = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        message = problem["msg"]
+        parts = [str(part) for part in problem["loc"]]
+        loc = ".".join(parts) or "(top level)"
+        variable = from_env.get((parts[0], parts[1])) if len(parts) >= 2 else None
+        if variable:
+            loc = f"{loc} (from {variable})"
+        # Pydantic prefixes the message of a validator's ValueError; ours say it all.
+        message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key"
         lines.append(f"  {loc}: {message}")
@@ -157,9 +171,10 @@ def load_settings(
         _reject_file_secrets(data, file)
     elif must_exist:
         raise ConfigError(f"config file not found: {file}")
-    _overlay_environment(data, environ)
+    from_env = _overlay_environment(data, environ)
     _webhook_secrets(data, environ, file)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, str(file))) from None
+        source = str(file) if file.exists() else "environment; no config file"
+        raise ConfigError(_format_validation_error(exc, source, from_env)) from None
