@@ -52,6 +52,7 @@ async def test_link_works_once_and_the_session_ends(cockpit_settings: Any) -> No
             # Opening the link shows a button; a link preview that fetches it uses nothing up.
             shown = await http.get(f"/cockpit/login?token={token}")
             assert shown.status_code == 200 and 'name="token"' in shown.text
+            assert "<title>leadbot cockpit</title>" in shown.text  # its name once
             signed = await _sign_in(http, token)
             assert signed.status_code == 303 and signed.headers["location"] == "/cockpit"
             cookie = signed.headers["set-cookie"]
