@@ -13,7 +13,7 @@ from bot.cockpit.links import create_login_link
 from bot.cockpit.session import require_secret
 from bot.config import ConfigError, Settings
 from bot.models import Channel
-from bot.plaintext import bad_character, trim
+from bot.plaintext import required_line
 from bot.reports.costs import CostFileError, parse_costs, store_costs, unknown_cost_warnings
 from bot.runtime import Runtime
 
@@ -35,13 +35,12 @@ def link_command(settings: Settings, name: str) -> None:
         require_secret(settings)
     except ConfigError as exc:
         fail_with(str(exc), 2)
-    name = trim(name)
-    problem = bad_character(name) or (
-        f"at most {MAX_NAME} characters" if len(name) > MAX_NAME else None
-    )
-    if problem or not name:
-        # The name is shown in the cockpit's header and kept with the login.
-        fail_with(f"--name: {problem or 'must not be blank'}", 2)
+    try:  # shown in the cockpit's header and kept with the login: one line of text
+        name = required_line(name)
+    except ValueError as exc:
+        fail_with(f"--name: {exc}", 2)
+    if len(name) > MAX_NAME:
+        fail_with(f"--name: at most {MAX_NAME} characters", 2)
     require_database(settings)
 
     async def run() -> str:

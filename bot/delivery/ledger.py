@@ -25,8 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
     Integer,
     Row,
     Select,
@@ -64,15 +62,13 @@ class Claim:
         return [self.row.id, *(f.id for f in self.followers)]
 
 
-def _free(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
-    return or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
-
-
 # The claim's statements are built once, with parameters: building them anew for every
 # claim cost about a millisecond of CPU per claim (the candidates' CTEs the most), and a
 # busy sender claims several times per lead.
 _NOW = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
 _IDS = bindparam("ids", expanding=True, type_=OutboxMessage.id.type)
+_FREE = or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < _NOW)
+"""Not held by anyone at ``:now`` (never claimed, or the holder's lease has run out)."""
 
 
 def _candidates(excluding: bool) -> Select[Any]:
@@ -107,7 +103,7 @@ def _candidates(excluding: bool) -> Select[Any]:
         .group_by(pending.c.address)
         .cte("heads")
     )
-    conditions = [row.next_attempt_at <= _NOW, _free(_NOW)]
+    conditions = [row.next_attempt_at <= _NOW, _FREE]
     if excluding:
         conditions.append(row.address.not_in(bindparam("exclude", expanding=True)))
     return (
@@ -122,13 +118,13 @@ def _candidates(excluding: bool) -> Select[Any]:
 _CANDIDATES = {False: _candidates(False), True: _candidates(True)}
 _LOCKABLE = (
     select(OutboxMessage.id)
-    .where(OutboxMessage.id.in_(_IDS), OutboxMessage.status == OutboxStatus.PENDING, _free(_NOW))
+    .where(OutboxMessage.id.in_(_IDS), OutboxMessage.status == OutboxStatus.PENDING, _FREE)
     .with_for_update(skip_locked=True)
 )
 """PostgreSQL: the candidates no other process's claim holds (``FOR UPDATE SKIP LOCKED``)."""
 _TAKE = (
     update(OutboxMessage)
-    .where(OutboxMessage.id.in_(_IDS), OutboxMessage.status == OutboxStatus.PENDING, _free(_NOW))
+    .where(OutboxMessage.id.in_(_IDS), OutboxMessage.status == OutboxStatus.PENDING, _FREE)
     .values(
         claimed_by=bindparam("holder", type_=OutboxMessage.claimed_by.type),
         locked_until=bindparam("until", type_=OutboxMessage.locked_until.type),
