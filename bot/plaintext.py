@@ -7,10 +7,15 @@ contract is checked here, with a message naming the character; lone UTF-16 surro
 (``"\\ud800"`` in JSON) are refused too, since no database can store them.
 
 Text is trimmed of white space and of the invisible characters — zero-width space and
-joiners, word joiner, byte order mark, soft hyphen, direction marks and isolates, Hangul
-fillers — at its ends, so
-a value of nothing but those (a zero-width space pasted as a company name) is blank.
-Inside text they stay: joiners build emoji and some scripts need them.
+joiners, word joiner, byte order mark, soft hyphen, direction marks, Hangul fillers — at
+its ends, so a value of nothing but those (a zero-width space pasted as a company name) is
+blank. Inside text they stay: joiners build emoji and some scripts need them.
+
+The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are
+refused wherever they are: they reorder the text around them, so ``"Good\u202eliveE"``
+shows as "GoodEvil" in the cockpit, a chat or a terminal. Right-to-left names need none
+of them. One line of text refuses the line and paragraph separators (U+2028, U+2029)
+too, as it refuses line breaks.
 
 The ``*_PATTERN`` constants say the same in the OpenAPI document (ECMA-262 syntax, which
 Python's ``re`` reads too), so a client generated from it learns the rule up front.
@@ -44,12 +49,17 @@ _INVISIBLE = "".join(f"\\u{ord(c):04x}" for c in _INVISIBLE_CHARS)  # for patter
 _TRIMMED = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + _INVISIBLE_CHARS
 """What :func:`trim` takes off the ends: ``str.strip`` with it is linear (a regular
 expression anchored at the end backtracks over a long run of blanks inside the text)."""
-_BAD_IN_LINE = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
-_BAD_IN_PARAGRAPH = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_SURROGATES}]")
+_BIDI = r"\u202a-\u202e\u2066-\u2069"
+_IN_LINE = _CONTROLS + _BIDI + r"\u2028\u2029"
+"""What one line of text refuses (as pattern ranges)."""
+_IN_PARAGRAPH = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _BIDI
+"""What text that may span lines refuses: line breaks and tabs are fine."""
+_BAD_IN_LINE = re.compile(f"[{_IN_LINE}{_SURROGATES}]")
+_BAD_IN_PARAGRAPH = re.compile(f"[{_IN_PARAGRAPH}{_SURROGATES}]")
 
-LINE_PATTERN = rf"^[^{_CONTROLS}]*$"
-NONBLANK_PATTERN = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}{_INVISIBLE}][^{_CONTROLS}]*$"
-PARAGRAPH_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+LINE_PATTERN = rf"^[^{_IN_LINE}]*$"
+NONBLANK_PATTERN = rf"^[^{_IN_LINE}]*[^\s{_IN_LINE}{_INVISIBLE}][^{_IN_LINE}]*$"
+PARAGRAPH_PATTERN = rf"^[^{_IN_PARAGRAPH}]*$"
 
 
 def bad_character(text: str, *, multiline: bool = False) -> str | None:
@@ -60,6 +70,11 @@ def bad_character(text: str, *, multiline: bool = False) -> str | None:
     code = ord(found.group())
     if 0xD800 <= code <= 0xDFFF:
         return f"contains an invalid character (a lone surrogate U+{code:04X})"
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        return (
+            f"contains a bidirectional control character (U+{code:04X}), which would "
+            "reorder how the text around it is shown"
+        )
     allowed = " (line breaks and tabs are fine)" if multiline else ""
     return f"contains a control character (U+{code:04X}); only printable text is accepted{allowed}"
 

@@ -221,6 +221,19 @@ async def test_line_breaks_are_text_only_where_text_may_have_lines(
         ({"interest.products": [" "]}, "interest.products[0]", "must not be blank"),
         ({"company.address.country": "XX"}, "company.address.country", "ISO country code"),
         ({"contact.email": None, "contact.phone": "   "}, "contact", "email or a phone"),
+        # Shown as "GoodEvil": direction overrides and isolates reorder what staff read.
+        (
+            {"company.name": "Good\u202eliveE"},
+            "company.name",
+            "bidirectional control character (U+202E)",
+        ),
+        (
+            {"contact.name": "Maria \u2067reberH"},
+            "contact.name",
+            "bidirectional control character (U+2067)",
+        ),
+        ({"interest.message": "Hi\n\u202dx"}, "interest.message", "bidirectional control"),
+        ({"company.address.street": "Markt 1\u2028"}, "company.address.street", "(U+2028)"),
     ],
 )
 async def test_loose_values_are_refused_where_meaning_depends_on_them(

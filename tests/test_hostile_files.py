@@ -58,6 +58,18 @@ def test_a_line_break_or_tab_in_a_name_is_refused_even_when_quoted(
     assert _count(database_url, Partner) == 0
 
 
+def test_a_direction_override_in_a_partner_name_is_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    """ "Alpen\u202eTI" would read "AlpenIT" backwards in every table and chat."""
+    lines = list(PARTNERS[:3])
+    lines[2] = lines[2].replace("Rheinland", "Rhein\u202eland", 1)
+    result = leadbot(database_url, "partners", "import", _file(tmp_path, "p.csv", lines))
+    assert result.exit_code == 1
+    assert "line 3, name: contains a bidirectional control character (U+202E)" in result.stderr
+    assert _count(database_url, Partner) == 0
+
+
 def test_an_unterminated_quote_is_reported_where_it_opened(
     database_url: str, tmp_path: Path
 ) -> None:
