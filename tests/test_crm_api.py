@@ -133,6 +133,33 @@ async def test_unknown_and_malformed_ids_are_named(client: httpx.AsyncClient) ->
     assert (await client.delete("/api/leads/1")).status_code == 401
 
 
+async def test_an_unmatched_lead_names_the_allowed_partners_that_are_not_partners(
+    client: httpx.AsyncClient,
+) -> None:
+    """A typo in the CRM's consent mapping would leave the lead unmatched without a word."""
+    typo = await _post(
+        client, external_id="crm-t1", **{"consent.allowed_partners": ["P1-typo", "P1"]}
+    )
+    assert typo.status_code == 201, typo.text
+    assert typo.json()["status"] == "offered"  # P1 is named and fits: no warning needed
+    assert typo.json()["warnings"] == []
+    nobody = await _post(
+        client,
+        external_id="crm-t2",
+        **{
+            "consent.allowed_partners": ["P9"],
+            "contact.email": "y@brau-9.example",
+            "company.domain": "brau-9.example",
+            "company.name": "Brauerei Neun GmbH",
+        },
+    )
+    assert nobody.status_code == 201 and nobody.json()["status"] == "unmatched"
+    [warning] = nobody.json()["warnings"]
+    assert warning["field"] == "consent.allowed_partners"
+    assert warning["type"] == "unknown_partner"
+    assert warning["msg"].startswith("'P9': not an active partner; the lead may go to")
+
+
 async def test_loose_timeline_and_industry_are_kept_and_teasers_show_a_band(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from starlette.types import ASGIApp
 
 from bot import safejson, supervisor
@@ -42,7 +43,7 @@ from bot.intake.problems import FieldProblem, validate_lead
 from bot.intake.schema import LeadIn
 from bot.intake.service import IntakeResult
 from bot.intake.storing import store_batch
-from bot.models import Channel, LeadStatus
+from bot.models import Channel, LeadStatus, Partner
 from bot.runtime import Runtime
 from bot.web import cockpit, crm_api, openapi, ops
 from bot.web import unavailable as outage
@@ -69,7 +70,8 @@ class LeadAccepted(BaseModel):
     warnings: list[FieldWarning] = Field(
         default=[],
         description="Loose values kept as given (a timeline such as 'Q1 2027', an unknown "
-        "industry) and how teasers show them; empty when every value was understood.",
+        "industry) and how teasers show them; for an unmatched lead, the partners its "
+        "consent names that are not active partners. Empty when every value was understood.",
     )
 
 
@@ -171,12 +173,43 @@ async def post_lead(request: Request, response: Response) -> Any:
     warnings = (
         [
             FieldWarning(field=w.field, msg=w.message, type=w.type)
-            for w in lenient_warnings(lead, runtime.clock.now().date())
+            for w in [
+                *lenient_warnings(lead, runtime.clock.now().date()),
+                *await _unknown_partners(runtime, lead, result.status),
+            ]
         ]
         if result.created
         else []
     )
     return LeadAccepted(id=result.lead_id, status=result.status, warnings=warnings)
+
+
+async def _unknown_partners(
+    runtime: Runtime, lead: LeadIn, status: LeadStatus
+) -> list[FieldProblem]:
+    """An unmatched lead whose consent names partners that are not active partners (a typo
+    in the CRM's mapping, a partner not imported yet): said, since the lead may go to the
+    partners named only. Asked only of unmatched leads, so intake's usual path reads
+    nothing more."""
+    named = lead.consent.allowed_partners
+    if status is not LeadStatus.UNMATCHED or not named:
+        return []
+    async with runtime.sessions() as session:
+        query = select(Partner.id).where(Partner.id.in_(named), Partner.active.is_(True))
+        active = set((await session.scalars(query)).all())
+    unknown = [pid for pid in named if pid not in active]
+    if not unknown:
+        return []
+    listed = ", ".join(repr(pid) for pid in unknown[:10])
+    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+    return [
+        FieldProblem(
+            ("consent", "allowed_partners"),
+            f"{listed}{more}: not an active partner; the lead may go to the partners named "
+            "only, and went to none",
+            "unknown_partner",
+        )
+    ]
 
 
 def _version() -> str:
