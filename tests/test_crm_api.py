@@ -218,6 +218,16 @@ def _dump(database_url: str) -> str:
     return "\n".join(rows)
 
 
+async def test_an_erased_lead_is_no_longer_shown_as_held(client: httpx.AsyncClient) -> None:
+    await _post(client)
+    held = (await _post(client, external_id="crm-1002")).json()  # the same prospect again
+    assert held["status"] == "held"
+    shown = (await client.get(f"/api/leads/{held['id']}", headers=AUTH)).json()
+    assert shown["hold_reason"] == "possible_duplicate"
+    gone = (await client.delete(f"/api/leads/{held['id']}", headers=AUTH)).json()
+    assert gone["status"] == "erased" and gone["hold_reason"] is None
+
+
 async def test_erased_by_api_stays_erased_and_no_personal_data_is_stored(
     client: httpx.AsyncClient, runtime: Runtime, database_url: str, tmp_path: Path
 ) -> None:

@@ -98,6 +98,7 @@ async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
     change_status(uow, lead, LeadStatus.ERASED, actor)
     now = uow.clock.now()
     lead.erased_at = now
+    lead.hold_reason = None  # erased, no longer held: the CRM API showed the old reason
     personal = await uow.session.get(LeadPersonalData, lead.id)
     await bury(
         uow.session,
