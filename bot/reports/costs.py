@@ -65,6 +65,7 @@ class CostFileError(ValueError):
 
 _AMOUNT = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,2})?")
 _GROUPED = re.compile(r"[0-9]{1,3}(?:[.,' ][0-9]{3})+(?:[.,][0-9]{1,2})?")
+_TOO_MANY_DIGITS = re.compile(r"[0-9]{13,}(?:[.,][0-9]{1,2})?")
 AMOUNT_FORMS = "e.g. 25000, 25000.50 or 25000,50"
 
 
@@ -78,6 +79,9 @@ def parse_amount(text: str) -> Decimal:
     """
     if _AMOUNT.fullmatch(text):
         return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
+    if _TOO_MANY_DIGITS.fullmatch(text):
+        shown = repr(text) if len(text) <= 20 else f"{text[:20]!r}…"
+        raise ValueError(f"{shown} is too large: at most 12 digits before the decimal mark")
     if _GROUPED.fullmatch(text):
         raise ValueError(
             f"{text!r} is ambiguous (a thousands separator?); write euros without "

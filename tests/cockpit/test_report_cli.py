@@ -151,7 +151,8 @@ def test_campaign_costs_refuse_ambiguous_separators_and_control_characters(
     as 25 €. A NUL in a name is refused on its line (PostgreSQL cannot store it)."""
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        'campaign,cost_eur\nX,25.000\nY,"25,000"\nZ,1999.999\nX\0Y,100\n"E\x1b[31m",5\n',
+        'campaign,cost_eur\nX,25.000\nY,"25,000"\nZ,1999.999\nX\0Y,100\n"E\x1b[31m",5\n'
+        "W,1000000000001\n",
         encoding="utf-8",
     )
     refused = leadbot(database_url, "campaigns", "import", str(bad))
@@ -162,6 +163,7 @@ def test_campaign_costs_refuse_ambiguous_separators_and_control_characters(
         "line 4: cost_eur: '1999.999' is not an amount in euros",
         "line 5: campaign: contains a control character (U+0000)",
         "line 6: campaign: contains a control character (U+001B)",
+        "line 7: cost_eur: '1000000000001' is too large: at most 12 digits before the decimal",
     ):
         assert expected in refused.output, refused.output
     assert _imported_costs(database_url) == {}  # nothing imported
