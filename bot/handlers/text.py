@@ -23,7 +23,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bot.content.problems import problem_lines
 from bot.content.vocabulary import industry_key
 from bot.i18n import t
-from bot.reports.format import day, display_zone, duration, money, pct, report_summary
+from bot.reports.format import (
+    day,
+    display_zone,
+    duration,
+    money,
+    pct,
+    report_summary,
+    report_warnings,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -100,6 +108,7 @@ def environment(templates: Path, escape: Callable[[str], str]) -> Environment:
         band=band,
         notice_text=notice_text,
         summary=report_summary,
+        report_warnings=report_warnings,
         duration=duration,
         pct=pct,
     )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.models import CampaignCost
 from bot.plaintext import bad_character
+from bot.reports.model import unknown_cost_warning
 from bot.reports.queries import known_campaigns
 
 COLUMNS = ("campaign", "cost_eur")
@@ -38,14 +39,15 @@ async def campaign_costs(session: AsyncSession, settings: Settings) -> dict[str,
     return costs
 
 
-async def unknown_cost_warnings(session: AsyncSession, costs: dict[str, Decimal]) -> list[str]:
-    """One warning per cost whose campaign no lead has ever named."""
+async def unknown_cost_campaigns(session: AsyncSession, costs: dict[str, Decimal]) -> list[str]:
+    """The campaigns with a cost that no lead has ever named, sorted."""
     known = await known_campaigns(session, sorted(costs))
-    return [
-        f"campaign cost for {name!r} names no campaign of any lead (typo?)"
-        for name in sorted(costs)
-        if name not in known
-    ]
+    return [name for name in sorted(costs) if name not in known]
+
+
+async def unknown_cost_warnings(session: AsyncSession, costs: dict[str, Decimal]) -> list[str]:
+    """One warning per cost whose campaign no lead has ever named (English: the CLI)."""
+    return [unknown_cost_warning(n) for n in await unknown_cost_campaigns(session, costs)]
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,9 @@ def report_summary(report: Report, language: str) -> list[str]:
             "  " + t(language, "report.roi_total", cost=money(report.cost_eur, language), roi=roi)
         )
     return lines
+
+
+def report_warnings(report: Report, language: str) -> list[str]:
+    """What a report warns of, in the reader's language (a campaign cost that names no
+    campaign of any lead)."""
+    return [t(language, "report.unknown_cost", campaign=c) for c in report.unknown_cost_campaigns]

@@ -12,6 +12,12 @@ from decimal import Decimal
 
 from bot.reports.period import Period
 
+
+def unknown_cost_warning(campaign: str) -> str:
+    """A campaign cost that names no campaign of any lead, said in English."""
+    return f"campaign cost for {campaign!r} names no campaign of any lead (typo?)"
+
+
 OPEN_GROUPS: dict[str, tuple[str, ...]] = {
     "waiting": ("received", "held", "unmatched", "unclaimed", "returned", "recalled"),
     "on_offer": ("offered",),
@@ -130,7 +136,14 @@ class Report:
     campaigns: list[CampaignRow] = field(default_factory=list)
     partners: list[PartnerRow] = field(default_factory=list)
     weeks: list[WeekRow] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    unknown_cost_campaigns: list[str] = field(default_factory=list)
+    """Campaigns with a cost that no lead has named (a typo in the costs file?). The
+    renderers word them in the reader's language (``bot.reports.format.report_warnings``)."""
+
+    @property
+    def warnings(self) -> list[str]:
+        """The same in English: the CLI's warning lines and the JSON export."""
+        return [unknown_cost_warning(name) for name in self.unknown_cost_campaigns]
 
     @property
     def total(self) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.db import READ_ONLY
 from bot.reports import queries
-from bot.reports.costs import campaign_costs, unknown_cost_warnings
+from bot.reports.costs import campaign_costs, unknown_cost_campaigns
 from bot.reports.model import PartnerRow, Report, WeekRow
 from bot.reports.period import Period, parse_period
 from bot.uow import UnitOfWork
@@ -64,7 +64,7 @@ async def build_report(
     async def leads(session: AsyncSession) -> tuple[queries.Cohort, list[str]]:
         costs = await campaign_costs(session, settings)
         cohort = await queries.cohort(session, bounds, costs)
-        return cohort, await unknown_cost_warnings(session, costs)
+        return cohort, await unknown_cost_campaigns(session, costs)
 
     async def weeks(session: AsyncSession) -> list[WeekRow]:
         return await queries.weeks(session, period)
@@ -75,7 +75,7 @@ async def build_report(
     async def owners(session: AsyncSession) -> queries.Figures:
         return await queries.partner_leads(session, bounds) if partners else {}
 
-    (cohort, warnings), trend, by_offers, by_leads = await asyncio.gather(
+    (cohort, unknown_costs), trend, by_offers, by_leads = await asyncio.gather(
         _in_session(sessions, leads),
         _in_session(sessions, weeks),
         _in_session(sessions, offers),
@@ -96,7 +96,7 @@ async def build_report(
         campaigns=cohort.campaigns,
         partners=rows,
         weeks=trend,
-        warnings=warnings,
+        unknown_cost_campaigns=unknown_costs,
     )
 
 

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot.i18n import LANGUAGES, t
-from bot.reports.format import day, display_zone, duration, money, pct
+from bot.reports.format import day, display_zone, duration, money, pct, report_warnings
 from bot.reports.period import Period
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "cockpit"
@@ -57,7 +57,14 @@ def _moment(value: Any, language: str) -> str:
 
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
 ENV.globals.update(
-    t=t, money=money, day=day, pct=pct, duration=duration, label=_label, moment=_moment
+    t=t,
+    money=money,
+    day=day,
+    pct=pct,
+    duration=duration,
+    label=_label,
+    moment=_moment,
+    report_warnings=report_warnings,
 )
 
 

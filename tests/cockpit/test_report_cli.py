@@ -117,6 +117,8 @@ def test_campaign_costs_import_roi_and_unknown_campaign(database_url: str, tmp_p
     expected = round((messe["revenue_eur"] - 20000) / 20000, 4)
     assert messe["roi"] == expected
     assert any("Hanover Mese 2026" in w for w in data["warnings"])
+    text = leadbot(database_url, "report").stdout  # in the staff's language, German here
+    assert "Die Kampagnenkosten für „Hanover Mese 2026“ nennen keine Kampagne" in text, text
 
     bad = tmp_path / "bad.csv"
     bad.write_text("campaign,cost_eur\nHannover Messe 2026,1.000,00\nX,-5\n")

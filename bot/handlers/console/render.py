@@ -23,7 +23,7 @@ from bot.handlers.text import label, money, reply_text
 from bot.i18n import t
 from bot.leads.status_reports import StatusAction
 from bot.reports.digest import digest_lines
-from bot.reports.format import duration, pct, report_summary
+from bot.reports.format import duration, pct, report_summary, report_warnings
 from bot.reports.model import Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -150,9 +150,10 @@ def _report_tables(report: Report, language: str) -> list[str]:
                 for p in report.partners
             ],
         )
-    if report.warnings:
+    warnings = report_warnings(report, language)
+    if warnings:
         lines += ["", t(language, "report.warnings")]
-        lines += [f"  ! {escape_console(w)}" for w in report.warnings]
+        lines += [f"  ! {escape_console(w)}" for w in warnings]
     return lines
 
 

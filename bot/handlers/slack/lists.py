@@ -25,7 +25,7 @@ from bot.handlers.slack.kit import (
 )
 from bot.handlers.text import day, label, moment, money
 from bot.i18n import t
-from bot.reports.format import duration, pct, report_summary
+from bot.reports.format import duration, pct, report_summary, report_warnings
 from bot.reports.model import Report
 
 HOME_REFRESH = "home_refresh"
@@ -131,7 +131,7 @@ def pipeline_blocks(report: Report, language: str) -> list[Block]:
     if lines:
         text = f"*{esc(t(language, 'report.campaigns'))}*\n" + "\n".join(lines)
         blocks.extend(section(piece) for piece in chunks(text))
-    for warning in report.warnings:
+    for warning in report_warnings(report, language):
         blocks.append(context(f":warning: {esc(warning)}"))
     return blocks[:MAX_BLOCKS]
 
