@@ -11,11 +11,12 @@ joiners, word joiner, byte order mark, soft hyphen, direction marks, Hangul fill
 its ends, so a value of nothing but those (a zero-width space pasted as a company name) is
 blank. Inside text they stay: joiners build emoji and some scripts need them.
 
-The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are
-refused wherever they are: they reorder the text around them, so ``"Good\u202eliveE"``
-shows as "GoodEvil" in the cockpit, a chat or a terminal. Right-to-left names need none
-of them. One line of text refuses the line and paragraph separators (U+2028, U+2029)
-too, as it refuses line breaks.
+The direction overrides (U+202D, U+202E) are refused inside text: they show what follows
+backwards, so ``"Good\u202eliveE"`` reads "GoodEvil" in the cockpit, a chat or a
+terminal. At the ends they are trimmed like the other direction marks (phones wrap a
+copied number in them), and embeddings and isolates stay: right-to-left text uses them,
+and they cannot turn Latin letters around. One line of text refuses the line and
+paragraph separators (U+2028, U+2029) too, as it refuses line breaks.
 
 The ``*_PATTERN`` constants say the same in the OpenAPI document (ECMA-262 syntax, which
 Python's ``re`` reads too), so a client generated from it learns the rule up front.
@@ -49,31 +50,45 @@ _INVISIBLE = "".join(f"\\u{ord(c):04x}" for c in _INVISIBLE_CHARS)  # for patter
 _TRIMMED = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + _INVISIBLE_CHARS
 """What :func:`trim` takes off the ends: ``str.strip`` with it is linear (a regular
 expression anchored at the end backtracks over a long run of blanks inside the text)."""
-_BIDI = r"\u202a-\u202e\u2066-\u2069"
-_IN_LINE = _CONTROLS + _BIDI + r"\u2028\u2029"
-"""What one line of text refuses (as pattern ranges)."""
-_IN_PARAGRAPH = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _BIDI
+_OVERRIDES = r"\u202d\u202e"
+_IN_LINE = _CONTROLS + r"\u2028\u2029"
+"""What one line of text refuses anywhere (as pattern ranges)."""
+_IN_PARAGRAPH = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 """What text that may span lines refuses: line breaks and tabs are fine."""
 _BAD_IN_LINE = re.compile(f"[{_IN_LINE}{_SURROGATES}]")
 _BAD_IN_PARAGRAPH = re.compile(f"[{_IN_PARAGRAPH}{_SURROGATES}]")
+_OVERRIDE = re.compile(f"[{_OVERRIDES}]")
 
-LINE_PATTERN = rf"^[^{_IN_LINE}]*$"
-NONBLANK_PATTERN = rf"^[^{_IN_LINE}]*[^\s{_IN_LINE}{_INVISIBLE}][^{_IN_LINE}]*$"
-PARAGRAPH_PATTERN = rf"^[^{_IN_PARAGRAPH}]*$"
+# The patterns refuse the overrides at the ends too (stricter than the server, which trims
+# them there): what the document calls valid, the server accepts.
+LINE_PATTERN = rf"^[^{_IN_LINE}{_OVERRIDES}]*$"
+NONBLANK_PATTERN = (
+    rf"^[^{_IN_LINE}{_OVERRIDES}]*[^\s{_IN_LINE}{_OVERRIDES}{_INVISIBLE}]"
+    rf"[^{_IN_LINE}{_OVERRIDES}]*$"
+)
+PARAGRAPH_PATTERN = rf"^[^{_IN_PARAGRAPH}{_OVERRIDES}]*$"
+
+
+def refused_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first character that makes ``text`` refused, or None when it is fine."""
+    found = (_BAD_IN_PARAGRAPH if multiline else _BAD_IN_LINE).search(text)
+    if found is None:
+        found = _OVERRIDE.search(trim(text))  # at the ends an override is trimmed
+    return found.group() if found is not None else None
 
 
 def bad_character(text: str, *, multiline: bool = False) -> str | None:
     """Why ``text`` is refused (the first bad character), or None when it is fine."""
-    found = (_BAD_IN_PARAGRAPH if multiline else _BAD_IN_LINE).search(text)
-    if found is None:
+    char = refused_character(text, multiline=multiline)
+    if char is None:
         return None
-    code = ord(found.group())
+    code = ord(char)
     if 0xD800 <= code <= 0xDFFF:
         return f"contains an invalid character (a lone surrogate U+{code:04X})"
-    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+    if char in "\u202d\u202e":
         return (
-            f"contains a bidirectional control character (U+{code:04X}), which would "
-            "reorder how the text around it is shown"
+            f"contains a direction override (U+{code:04X}), which would show the text "
+            "after it backwards"
         )
     allowed = " (line breaks and tabs are fine)" if multiline else ""
     return f"contains a control character (U+{code:04X}); only printable text is accepted{allowed}"

@@ -221,18 +221,9 @@ async def test_line_breaks_are_text_only_where_text_may_have_lines(
         ({"interest.products": [" "]}, "interest.products[0]", "must not be blank"),
         ({"company.address.country": "XX"}, "company.address.country", "ISO country code"),
         ({"contact.email": None, "contact.phone": "   "}, "contact", "email or a phone"),
-        # Shown as "GoodEvil": direction overrides and isolates reorder what staff read.
-        (
-            {"company.name": "Good\u202eliveE"},
-            "company.name",
-            "bidirectional control character (U+202E)",
-        ),
-        (
-            {"contact.name": "Maria \u2067reberH"},
-            "contact.name",
-            "bidirectional control character (U+2067)",
-        ),
-        ({"interest.message": "Hi\n\u202dx"}, "interest.message", "bidirectional control"),
+        # Shown as "GoodEvil": a direction override turns what follows around.
+        ({"company.name": "Good\u202eliveE"}, "company.name", "direction override (U+202E)"),
+        ({"interest.message": "Hi\n\u202dx"}, "interest.message", "direction override (U+202D)"),
         ({"company.address.street": "Markt 1\u2028"}, "company.address.street", "(U+2028)"),
     ],
 )
@@ -263,6 +254,23 @@ async def test_text_is_trimmed_and_json_true_is_consent(api: Any) -> None:
     assert lead is not None and personal is not None
     assert personal.company_name == "Brauerei Huber GmbH"
     assert lead.campaign is None and lead.country == "DE"
+
+
+async def test_direction_marks_around_a_copied_value_are_trimmed(api: Any) -> None:
+    """Phones wrap a copied number in direction marks; right-to-left text uses isolates."""
+    http, runtime = api
+    payload = lead_payload(
+        **{
+            "contact.phone": "\u202d+49 30 1234567\u202c",
+            "contact.name": "Dr. \u2067שלום\u2069 Cohen",
+        }
+    )
+    response = await http.post("/api/leads", json=payload, headers=AUTH)
+    assert response.status_code == 201, response.text
+    async with runtime.uow() as uow:
+        personal = await uow.session.get(LeadPersonalData, response.json()["id"])
+    assert personal is not None and personal.contact_phone == "+49 30 1234567"
+    assert personal.contact_name == "Dr. \u2067שלום\u2069 Cohen"
 
 
 async def test_a_blank_email_is_absent_and_a_short_phone_is_a_phone(api: Any) -> None:

@@ -18,7 +18,7 @@ from bot.config import Product
 from bot.content.anonymize import KNOWN_INDUSTRIES
 from bot.content.items import LANGUAGES, ItemKind, ItemText, LibraryItem, Problem
 from bot.content.locate import Locator
-from bot.plaintext import bad_character
+from bot.plaintext import bad_character, refused_character
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_TITLE = 200
@@ -381,7 +381,8 @@ def _unprintable(text: str, *, multiline: bool) -> tuple[str, str] | None:
     problem = bad_character(text, multiline=multiline)
     if problem is None:
         return None
-    char = next(c for c in text if bad_character(c, multiline=multiline) is not None)
+    char = refused_character(text, multiline=multiline)
+    assert char is not None
     return problem, f"U+{ord(char):04X}"
 
 

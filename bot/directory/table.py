@@ -140,7 +140,9 @@ def _control_character(
     a line break broke every table and sentence it was printed in."""
     for i, cell in enumerate(cells):
         name = header[i] if header is not None and i < len(header) else ""
-        problem = bad_character(cell, multiline=name in multiline)
+        # Trimmed first: white space at a cell's ends (a trailing Alt+Enter or tab) is
+        # dropped with the rest of the trimming, not refused.
+        problem = bad_character(trim(cell), multiline=name in multiline)
         if problem is not None:
             return name or f"column {i + 1}", problem
     return None
