@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Lead, LeadEvent, Partner, Rep
+from bot.models import Lead, LeadEvent, LeadStatus, Partner, Rep
 
 FREE_TEXT_DETAIL_KEYS = ("note", "text", "message")
 """Detail keys that hold people's free text; erasure removes them (trail and webhooks)."""
@@ -61,7 +61,10 @@ def state_of(lead: Lead) -> LeadState:
         campaign=lead.campaign,
         source=lead.source,
         status=lead.status.value,
-        hold_reason=lead.hold_reason.value if lead.hold_reason else None,
+        # Only while held: an erased (or released) lead is not held for any reason.
+        hold_reason=lead.hold_reason.value
+        if lead.hold_reason and lead.status is LeadStatus.HELD
+        else None,
         products=tuple(lead.products or ()),
         owner_partner_id=lead.owner_partner_id,
         owner_rep_id=lead.owner_rep_id,

@@ -26,6 +26,7 @@ from bot.runtime import Runtime
 from bot.writegate import Turn
 
 log = logging.getLogger(__name__)
+_TO_PARTNER = (NoticeKind.TEASER.value, NoticeKind.TEASER_CLOSED.value)
 
 Mark = tuple[Claim, MessageRef | None, Delivery]
 
@@ -179,9 +180,10 @@ class Outcomes:
 
     @staticmethod
     async def _sent_elsewhere(session: AsyncSession, row: OutboxMessage) -> list[str]:
-        """The platforms on which ``row``'s notice was sent. One notice's rows are written
-        by one ``enqueue``: same lead, kind, lane, turn and time, one per platform."""
-        if row.lead_id is None:
+        """The platforms on which ``row``'s notice to a rep was sent. One notice's rows are
+        written by one ``enqueue``: same lead, kind, lane, turn and time, one per platform.
+        Not for a partner's notices: its channel, group and inbox are different readers."""
+        if row.lead_id is None or row.kind in _TO_PARTNER:
             return []
         query = select(OutboxMessage.platform).where(
             OutboxMessage.lead_id == row.lead_id,

@@ -194,9 +194,13 @@ async def _unknown_partners(
     named = lead.consent.allowed_partners
     if status is not LeadStatus.UNMATCHED or not named:
         return []
-    async with runtime.sessions() as session:
-        query = select(Partner.id).where(Partner.id.in_(named), Partner.active.is_(True))
-        active = set((await session.scalars(query)).all())
+    try:  # the lead is stored: a failing read costs the warning, never the answer
+        async with runtime.sessions() as session:
+            query = select(Partner.id).where(Partner.id.in_(named), Partner.active.is_(True))
+            active = set((await session.scalars(query)).all())
+    except Exception as exc:
+        log.warning("the partners of lead warnings could not be read: %s", type(exc).__name__)
+        return []
     unknown = [pid for pid in named if pid not in active]
     if not unknown:
         return []
