@@ -35,8 +35,9 @@ from bot.directory.table import decode, read_table
 from bot.intake.lenient import lenient_warnings
 from bot.intake.problems import field_path, validate_lead
 from bot.intake.schema import LeadIn
+from bot.plaintext import clean_paragraph
 
-Kind = Literal["text", "list", "bool", "whole", "decimal"]
+Kind = Literal["text", "paragraph", "list", "bool", "whole", "decimal"]
 
 _TRUE = {"true", "yes", "ja", "1", "x", "wahr", "y", "j"}
 _FALSE = {"false", "no", "nein", "0", "falsch", "n"}
@@ -103,7 +104,17 @@ def _kind(annotation: Any) -> Kind:
         return "whole"
     if float in candidates:
         return "decimal"
-    return "text"
+    return "paragraph" if _is_paragraph(annotation) else "text"
+
+
+def _is_paragraph(annotation: Any) -> bool:
+    """Running text (the schema's ``paragraph``): a quoted cell may hold line breaks."""
+    return any(
+        getattr(meta, "func", None) is clean_paragraph
+        for arg in (annotation, *typing.get_args(annotation))
+        if typing.get_origin(arg) is typing.Annotated
+        for meta in arg.__metadata__
+    )
 
 
 def csv_columns(model: type[BaseModel] = LeadIn, prefix: str = "") -> dict[str, Kind]:
@@ -121,6 +132,7 @@ def csv_columns(model: type[BaseModel] = LeadIn, prefix: str = "") -> dict[str, 
 COLUMNS = csv_columns()
 REQUIRED_COLUMNS = ("company.name", "company.address.country", "interest.products")
 CONTACT_COLUMNS = ("contact.email", "contact.phone")
+PARAGRAPH_COLUMNS = tuple(name for name, kind in COLUMNS.items() if kind == "paragraph")
 
 
 def _cell_value(cell: str, kind: Kind) -> Any:
@@ -189,13 +201,11 @@ def _csv_column(loc: tuple[str | int, ...]) -> str:
 
 
 Raw = list[tuple[str, int, Any]]  # (where, line, decoded record)
-MULTILINE_COLUMNS = ("interest.message", "consent.text")
-"""The columns of running text (``paragraph`` in the lead schema): line breaks are fine."""
 
 
 def read_csv_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
     optional = tuple(c for c in COLUMNS if c not in REQUIRED_COLUMNS)
-    table, problems = read_table(data, REQUIRED_COLUMNS, optional, MULTILINE_COLUMNS)
+    table, problems = read_table(data, REQUIRED_COLUMNS, optional, PARAGRAPH_COLUMNS)
     out = [
         RecordProblem(f"line {p.line}" if p.line else "", p.message, p.column, p.line or 0)
         for p in problems
