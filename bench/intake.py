@@ -16,7 +16,10 @@ the bot's workspace-wide Slack pace lifted, :data:`BOT_PACE`):
 
 * ``leads/s @8``, ``@32``  leads answered per second with 8 and 32 clients posting at
                            once (round robin over the processes); ``CPU ms/lead``: the
-                           servers' CPU time per lead in the 32-client run.
+                           servers' CPU time per lead in the 32-client run; ``db CPU
+                           ms/lead``: PostgreSQL's (its ``postgres`` processes); ``all CPU
+                           ms/lead``: the whole machine's busy CPU time per lead in that
+                           run (servers, database, load client, emulator: all cores).
 * ``teaser p50/p99``      200 leads posted at once, each to its own partner: seconds from
                            the burst until each lead's teaser is in its Slack channel.
 * ``import/s``            ``leadbot leads import`` of a JSON file (servers stopped), start-up
@@ -49,7 +52,9 @@ from loadworld import (
     DEFAULT_WAVES,
     Setup,
     cpu_seconds,
+    machine_cpu_seconds,
     median,
+    named_cpu_seconds,
     percentile,
     pick,
     profiled,
@@ -155,10 +160,13 @@ def run_setup(setup: Setup, directory: Path, leads: int, imported: int) -> list[
         time.sleep(1.0)  # start-up work (library sync) out of the way
         throughput(fanout, servers, 8, max(20, leads // 10))  # warm-up: caches, connections
         at8 = throughput(fanout, servers, 8, leads)
-        cpu = cpu_seconds(servers)
+        cpu, machine = cpu_seconds(servers), machine_cpu_seconds()
+        database = named_cpu_seconds("postgres")
         with profiled(servers, f"intake-{setup.backend}-{setup.processes}"):
             at32 = throughput(fanout, servers, 32, leads)
         cpu_per_lead = (cpu_seconds(servers) - cpu) / leads * 1000
+        machine_per_lead = (machine_cpu_seconds() - machine) / leads * 1000
+        database_per_lead = (named_cpu_seconds("postgres") - database) / leads * 1000
         teasers = first_teasers(fanout, servers)
         for server in servers:
             server.stop(15)  # SIGTERM
@@ -168,6 +176,8 @@ def run_setup(setup: Setup, directory: Path, leads: int, imported: int) -> list[
         f"{at8:.0f}",
         f"{at32:.0f}",
         f"{cpu_per_lead:.1f}",
+        f"{database_per_lead:.1f}" if setup.backend == "postgresql" else "-",
+        f"{machine_per_lead:.1f}",
         f"{median(teasers):.2f}",
         f"{percentile(teasers, 0.99):.2f}",
         f"{rate:.0f}",
@@ -266,6 +276,8 @@ def main() -> None:
                 "leads/s @8",
                 "leads/s @32",
                 "CPU ms/lead",
+                "db CPU ms/lead",
+                "all CPU ms/lead",
                 "teaser p50 s",
                 "teaser p99 s",
                 "import/s",

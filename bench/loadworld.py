@@ -119,6 +119,31 @@ def cpu_seconds(servers: Sequence[Server]) -> float:
     return total / 100.0
 
 
+def named_cpu_seconds(name: str) -> float:
+    """CPU time (user + system) of the running processes called ``name`` (``postgres``: the
+    database server's backends, which live as long as the servers' pooled connections)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        head, _, rest = text.rpartition(")")
+        if head.partition("(")[2] == name:
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / 100.0
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine spent busy so far, all cores (Linux ``/proc/stat``): the
+    servers, PostgreSQL, the load client, the emulator and anything else running. Beside
+    :func:`cpu_seconds` it shows how much of the machine the bot leaves to the rest."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / 100.0
+
+
 @contextlib.contextmanager
 def profiled(servers: Sequence[Server], name: str) -> Iterator[None]:
     """With ``BENCH_PROFILE=DIR`` set: py-spy samples every server while the block runs
