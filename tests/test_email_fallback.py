@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from tests.emulators.smtp import SmtpServer
 from tests.emulators.telegram import TelegramEmulator
 from tests.support.email_world import PUBLIC_URL, Browser, email_section
-from tests.support.telegram_world import telegram_settings, telegram_world
+from tests.support.telegram_world import group_of, telegram_settings, telegram_world
 
 COMPANY = "Brauerei Huber GmbH"
 STAFF_CHAT = -100777
@@ -139,3 +139,49 @@ async def test_staff_hear_the_card_went_by_email_not_that_it_is_delayed(
         (notice,) = told()
         assert f"Lead #{lead_id}: sent by email; the copy on telegram still waits" in notice
         assert "delayed" not in notice
+
+
+async def test_a_partner_teaser_stuck_on_telegram_is_delayed_though_its_inbox_has_it(
+    make_settings,
+    telegram_emulator: TelegramEmulator,
+    smtp_server: SmtpServer,
+    clock: ManualClock,
+) -> None:
+    """A partner's group and its inbox are different readers: the teaser in the inbox does
+    not reach the people in the group, so staff hear that the group's copy is delayed."""
+    settings = settings_with_email(
+        make_settings,
+        telegram_emulator,
+        smtp_server,
+        telegram={"staff_chat_id": STAFF_CHAT},
+        staff={"language": "en"},
+    )
+    telegram_emulator.add_group(STAFF_CHAT, "leadbot staff")
+    group = group_of(0)
+    telegram_emulator.faults.fail(
+        "sendMessage", times=10_000, status=502, when=lambda p: str(p.get("chat_id")) == str(group)
+    )
+    async with telegram_world(
+        settings, telegram_emulator, partners=1, clock=clock, inboxes=True
+    ) as world:
+        lead_id = await world.post_lead()
+        await smtp_server.wait_for_mail("leads@p0.example")
+
+        async def attempts() -> int:
+            return max((r.attempts for r in await telegram_rows(world.runtime, group)), default=0)
+
+        for _ in range(DELAY_ALERT_ATTEMPTS * 20):
+            if await attempts() >= DELAY_ALERT_ATTEMPTS:
+                break
+            clock.advance(seconds=60)
+            await world.runtime.wake_outbox()
+            await asyncio.sleep(0.05)
+        assert await attempts() >= DELAY_ALERT_ATTEMPTS
+
+        def told() -> list[str]:
+            texts = [m.plain_text for m in world.tg.bot_messages(STAFF_CHAT)]
+            return [t for t in texts if "still waits" in t or "delayed" in t]
+
+        await world.tg.wait_for_async(told, timeout=10)
+        (notice,) = told()
+        assert f"Delivery to telegram is delayed (lead #{lead_id})" in notice

@@ -98,9 +98,11 @@ async def telegram_world(
     webhook: bool = True,
     real_limits: bool = False,
     clock: Clock | None = None,
+    inboxes: bool = False,
 ) -> AsyncIterator[World]:
     """Partners P0..Pn-1 with groups and one linked rep each (``started``: the reps have
-    opened the private chat with the bot). Then the bot runs.
+    opened the private chat with the bot; ``inboxes``: each partner has a lead inbox too,
+    ``leads@p<i>.example``). Then the bot runs.
 
     Unless ``real_limits``, the emulator's per-chat limit is raised to match the settings'
     (the functional tests are not about flood limits)."""
@@ -112,7 +114,10 @@ async def telegram_world(
     try:
         async with setup.uow() as uow:
             for i in range(partners):
-                await add_partner(uow, f"P{i}", name=f"Partner {i}", telegram_chat_id=group_of(i))
+                inbox = {"email": f"leads@p{i}.example"} if inboxes else {}
+                await add_partner(
+                    uow, f"P{i}", name=f"Partner {i}", telegram_chat_id=group_of(i), **inbox
+                )
                 rep = await add_rep(
                     uow,
                     f"P{i}",
