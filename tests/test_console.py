@@ -100,3 +100,12 @@ def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:
     out = console(demo, "release 8\nrelease 8 consent\nquit\n")
     assert "keine Einwilligung" in out or "no consent" in out
     assert "✔ Lead #8 freigegeben" in out
+
+
+def test_staff_erase_of_an_erased_lead_is_fulfilled(demo: Path) -> None:
+    """As ``leadbot erase`` and the CRM API's ``DELETE``: erasing again is no error (it
+    answered "Lead #8 ist gelöscht — das geht jetzt nicht"), it says nothing was left."""
+    out = console(demo, "erase 8\nerase 8\nquit\n")
+    assert "✔ Lead #8 gelöscht. Personenbezogene Daten wurden entfernt." in out
+    assert "✔ Lead #8 war bereits gelöscht: Es gibt nichts mehr zu entfernen." in out
+    assert "✖" not in out

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from bot.actors import Actor
 from bot.config import Settings
@@ -15,12 +17,13 @@ from bot.directory.snapshot import partner_profiles
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.leads.claims import claim
+from bot.leads.locks import lead_for_update
 from bot.leads.progress import report_progress
 from bot.leads.staff import erase
 from bot.leads.status_reports import Report, StatusAction
 from bot.models import Channel, Lead, LeadEvent, LeadPersonalData, LeadStatus, Offer, Platform
 from bot.runtime import Runtime
-from tests.support.cli import config_file, leadbot_process
+from tests.support.cli import config_file, db_session, leadbot, leadbot_process
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.recording import RecordingTransport
 
@@ -83,6 +86,58 @@ async def test_erase_removes_personal_data_and_replaces_the_card(
     )
     assert again.returncode == 0, again.stderr  # fulfilled, as the CRM API's DELETE says
     assert f"Lead {lead_id} was erased before: nothing left to remove." in again.stdout
+    await runtime.close()
+
+
+async def _someone_waits_for_a_row_lock(database_url: str) -> None:
+    """Until another connection to this database waits for a lock (PostgreSQL)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(1200):
+        with db_session(database_url) as session:
+            if session.scalar(waiting):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("leadbot erase never waited for the lead's lock")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_an_erasure_committed_while_the_cli_waits_is_a_success(
+    settings: Settings, database_url: str
+) -> None:
+    """``leadbot erase`` beside a CRM ``DELETE`` of the same lead: the CLI waits for the
+    lead's lock while the other erasure commits, then finds the lead erased — fulfilled,
+    as the ``DELETE`` would answer. It looked for "already erased" before taking the lock
+    and failed with "it cannot become erased". (PostgreSQL: on SQLite the two writing
+    transactions never overlap.)"""
+    runtime = Runtime.create(settings)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        lead_id = (
+            await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
+        ).lead_id
+        await uow.commit()
+    async with runtime.uow() as uow:
+        await lead_for_update(uow.session, lead_id)  # the DELETE has the lead locked
+        cli = asyncio.create_task(
+            asyncio.to_thread(leadbot, database_url, "erase", "--yes", str(lead_id))
+        )
+        await _someone_waits_for_a_row_lock(database_url)
+        assert await erase(uow, lead_id, Actor.staff(Channel.API, name="api"))  # commits
+    result = await cli
+    assert result.exit_code == 0, result.output
+    assert f"Lead {lead_id} was erased before: nothing left to remove." in result.stdout
+    async with runtime.uow() as uow:
+        events = (
+            await uow.session.scalars(
+                select(LeadEvent).where(
+                    LeadEvent.lead_id == lead_id, LeadEvent.to_status == LeadStatus.ERASED.value
+                )
+            )
+        ).all()
+    assert len(events) == 1  # erased once, by the DELETE
     await runtime.close()
 
 

@@ -108,8 +108,11 @@ async def staff_action(
                     key = "reply.recalled"
                     status = (await staff_services.staff_recall(uow, lead_id, actor)).status.value
                 case c.Erase():
-                    await staff_services.erase(uow, lead_id, actor)
-                    return Reply("reply.erased", params={"lead_id": lead_id}, lead_id=lead_id)
+                    # Erased before: the request is fulfilled all the same (as in the CLI
+                    # and the CRM API), so it is a success that says nothing was left.
+                    erased_now = await staff_services.erase(uow, lead_id, actor)
+                    key = "reply.erased" if erased_now else "reply.erased_before"
+                    return Reply(key, params={"lead_id": lead_id}, lead_id=lead_id)
     except (ServiceError, IllegalTransition) as exc:
         return failure(exc, lead_id)
     return Reply(key, params={"lead_id": lead_id, "status": status}, lead_id=lead_id)

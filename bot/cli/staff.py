@@ -14,7 +14,7 @@ from bot.errors import ServiceError
 from bot.handlers.console.render import render_report
 from bot.leads.lifecycle import IllegalTransition
 from bot.leads.staff import erase, release, reoffer, staff_recall
-from bot.models import Channel, Lead, LeadStatus
+from bot.models import Channel
 from bot.reports.export import TABLES, report_csv, report_json
 from bot.reports.model import Report
 from bot.reports.period import PeriodError, parse_period
@@ -92,16 +92,12 @@ def erase_command(settings: Settings, lead_id: int, yes: bool) -> None:
         )
 
     async def run() -> bool:
-        """Whether this erased it; False when it was erased before (as the CRM API's
-        ``DELETE`` answers: the request is fulfilled either way)."""
+        """Whether this erased it; False when it was erased before (the service decides
+        under the lead's lock, as for the CRM API's ``DELETE``)."""
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
-                lead = await uow.session.get(Lead, lead_id)
-                if lead is not None and lead.status is LeadStatus.ERASED:
-                    return False
-                await erase(uow, lead_id, Actor.staff(Channel.CLI, name="cli"))
-                return True
+                return await erase(uow, lead_id, Actor.staff(Channel.CLI, name="cli"))
         finally:
             await runtime.close()
 

@@ -84,16 +84,24 @@ async def staff_recall(uow: UnitOfWork, lead_id: int, actor: Actor) -> RoundOutc
     return outcome
 
 
-async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
-    """Remove the lead's personal data everywhere; keep the anonymous statistics.
+async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> bool:
+    """Remove the lead's personal data everywhere; keep the anonymous statistics. Commits.
 
     Deletes the personal-data row, scrubs free text from the audit trail and from stored
     webhook payloads, withdraws open teasers, cancels timers and replaces the owner's lead
     card (which showed the details) with an "erased" card. Tombstones (keyed hashes) of
     the external_id and the contact e-mail keep the lead from coming back
     (:mod:`bot.crm.tombstones`).
+
+    Returns whether this call erased the lead: False when it was erased before, and then
+    nothing changes. An erasure request is fulfilled either way, so the CLI, the chat verb
+    and the CRM API's ``DELETE`` all answer it as a success. The status is read under the
+    lead's lock: an erasure committed meanwhile by another process (two ``DELETE`` requests,
+    or ``leadbot erase`` beside one) is seen here, never refused as an illegal transition.
     """
     lead = await get_lead(uow, lead_id)
+    if lead.status is LeadStatus.ERASED:
+        return False
     owner = lead.owner_rep_id
     change_status(uow, lead, LeadStatus.ERASED, actor)
     now = uow.clock.now()
@@ -146,4 +154,4 @@ async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> Lead:
         )
     await uow.outbox.staff("erased", lead_id=lead.id)
     await uow.commit()
-    return lead
+    return True

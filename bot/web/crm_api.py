@@ -32,7 +32,7 @@ from bot.errors import Gone, NotFound
 from bot.intake.problems import FieldProblem
 from bot.intake.schema import in_utc
 from bot.leads.staff import erase
-from bot.models import Channel, Lead, LeadStatus
+from bot.models import Channel, Lead
 from bot.plaintext import bad_character, trim
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
@@ -257,15 +257,13 @@ async def _by_external_id(request: Request, runtime: Runtime, external_id: str) 
 
 
 async def _erase(runtime: Runtime, lead_id: int) -> dict[str, Any]:
-    """Erase like ``leadbot erase`` (an erased lead stays as it is); the lead's view after."""
+    """Erase like ``leadbot erase`` (an erased lead stays as it is); the lead's view after.
+
+    Two DELETEs at once erase once: :func:`erase` decides under the lead's lock, so the
+    second sees the erased lead and changes nothing. NotFound for an unknown id."""
     actor = Actor.staff(Channel.API, name="api")
     async with runtime.uow() as uow:
-        # Locked: two DELETEs at once erase once (the second sees the erased lead).
-        lead = await uow.session.get(Lead, lead_id, with_for_update=True)
-        if lead is None:
-            raise NotFound(f"lead {lead_id} does not exist")
-        if lead.status is not LeadStatus.ERASED:
-            await erase(uow, lead_id, actor)
+        await erase(uow, lead_id, actor)
     async with runtime.uow() as uow:
         await _reading(uow)
         lead = await uow.session.get(Lead, lead_id)
