@@ -37,6 +37,31 @@ def test_a_lead_number_out_of_range_is_refused_naming_the_argument(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("command", "typed", "after"),
+    [
+        (("explain",), "abc", ()),
+        (("erase", "--yes"), "1.5", ()),
+        (("leads", "assign"), "#7", ("P1",)),
+        (("leads", "recall"), "seven", ()),
+        (("leads", "release"), "", ()),
+        (("leads", "reoffer"), "x1", ()),
+    ],
+)
+def test_a_lead_number_that_is_no_number_is_refused_saying_what_to_give(
+    database_url: str, command: tuple[str, ...], typed: str, after: tuple[str, ...]
+) -> None:
+    """click's own words were "'abc' is not a valid integer range": neither a lead nor
+    what to type."""
+    result = leadbot(database_url, *command, typed, *after)
+    assert result.exit_code == 2
+    assert (
+        f"Invalid value for 'LEAD': {typed!r} is not a lead number: give the lead's id, "
+        "a whole number such as 17." in result.stderr
+    )
+    assert "integer range" not in result.output
+
+
 @pytest.mark.parametrize("since", ["0001-01-01", "9999-12-31T23:59:59-01:00"])
 def test_a_since_time_without_a_utc_equivalent_is_refused(database_url: str, since: str) -> None:
     result = leadbot(database_url, "webhooks", "replay", "--since", since)

@@ -208,7 +208,8 @@ def test_unknown_lead_or_partner_is_a_clear_error(seeded: tuple[Path, int]) -> N
     assert nobody.exit_code == 1
     assert "partner NOPE does not exist" in nobody.output
     bad = _explain(config, "abc")
-    assert bad.exit_code == 2 and "not a valid integer" in bad.output
+    assert bad.exit_code == 2
+    assert "Invalid value for 'LEAD': 'abc' is not a lead number: give the lead's id" in bad.output
 
 
 def test_a_pause_reason_stored_with_a_line_break_is_shown_on_one_line(

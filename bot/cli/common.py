@@ -16,10 +16,47 @@ from bot.config import ConfigError, Settings, load_settings
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
-LEAD_ID = click.IntRange(1, 2**63 - 1)
-"""The type of every lead id argument: ids are positive 64-bit integers in both databases,
-so a larger number is refused by click, naming the argument, before it reaches a driver
-(SQLite's overflows with a traceback, PostgreSQL's with a misleading database error)."""
+LEAD_ID_MAX = 2**63 - 1
+"""The largest lead id: ids are positive 64-bit integers in both databases."""
+
+
+class LeadIdType(click.ParamType):
+    """A lead's number, refused by click (naming the argument, exit status 2) unless it is
+    a whole number from 1 to :data:`LEAD_ID_MAX`.
+
+    Its own type rather than ``click.IntRange``, whose words for ``abc`` ("not a valid
+    integer range") name neither a lead nor what to type. A larger number must not reach
+    a driver: SQLite's overflows with a traceback, PostgreSQL's gives a misleading database
+    error.
+    """
+
+    name = "lead number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(
+                    f"{value!r} is not a lead number: give the lead's id, a whole number "
+                    "such as 17.",
+                    param,
+                    ctx,
+                )
+        if not 1 <= number <= LEAD_ID_MAX:
+            self.fail(
+                f"{number} is not a lead number: lead ids are whole numbers from 1 to "
+                f"{LEAD_ID_MAX}.",
+                param,
+                ctx,
+            )
+        return number
+
+
+LEAD_ID = LeadIdType()
+"""The type of every lead id argument (``explain``, ``erase``, ``leads …``)."""
 
 
 def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
