@@ -274,8 +274,11 @@ async def test_cli_pause_refuses_a_far_end_and_control_characters_in_the_reason(
         return leadbot(database_url, *args)
 
     far = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "9999-12-31")
-    assert far.exit_code == 1, far.output
-    assert "until: 9999-12-31 is more than 366 days ahead" in far.output
+    assert far.exit_code == 2, far.output
+    assert (
+        "Invalid value for '--until': the pause's end 9999-12-31 is more than 366 days ahead"
+        in far.output
+    )
     for reason, code in (("holiday\nP9: paused by staff", "U+000A"), ("\x1b[31mred", "U+001B")):
         refused = await asyncio.to_thread(cli, "partners", "pause", "P1", "--reason", reason)
         assert refused.exit_code == 1, refused.output
@@ -284,6 +287,32 @@ async def test_cli_pause_refuses_a_far_end_and_control_characters_in_the_reason(
 
     near = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "+366d")
     assert near.exit_code == 0, near.output
+    await runtime.close()
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("2020-01-01", "the pause's end 2020-01-01 is in the past"),
+        ("1.1.2020", "the pause's end 2020-01-01 is in the past"),
+        ("31.02.2026", "not a date: '31.02.2026'"),
+        ("next friday", "not a date: 'next friday'"),
+    ],
+)
+async def test_cli_pause_until_in_the_past_is_a_usage_error_like_a_malformed_date(
+    ops_settings: Any, database_url: str, typed: str, says: str
+) -> None:
+    """Both are a bad value of ``--until``: a past date exited 1 (as if refused by the
+    database), a malformed one 2. Now both are click's usage error naming the option, as
+    for every other bad option value, and nothing changes."""
+    runtime = Runtime.create(ops_settings)
+    await _directory(runtime)
+    refused = await asyncio.to_thread(
+        leadbot, database_url, "partners", "pause", "P1", "--until", typed
+    )
+    assert refused.exit_code == 2, refused.output
+    assert f"Invalid value for '--until': {says}" in refused.stderr
+    assert await _pause_state(runtime, "P1") == (None, None, None)
     await runtime.close()
 
 

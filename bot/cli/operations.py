@@ -14,7 +14,7 @@ from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
 from bot.cli.directory import partners_group
 from bot.cli.leads import leads_group
 from bot.config import Settings
-from bot.directory.availability import pause, resume
+from bot.directory.availability import check_until, pause, resume
 from bot.errors import InvalidInput, ServiceError
 from bot.leads.assign import Assignment, assign
 from bot.leads.status_reports import parse_day
@@ -25,15 +25,20 @@ CLI_STAFF = Actor.staff(Channel.CLI, name="cli")
 
 
 def _until(settings: Settings, text: str | None) -> date | None:
-    """``--until`` as people type dates, relative to today in ``[distribution] timezone``."""
+    """``--until`` as people type dates, relative to today in ``[distribution] timezone``.
+
+    A malformed date, one in the past and one too far ahead are all bad values of the
+    option: a usage error naming ``--until`` (exit status 2), before anything is read or
+    changed — as click refuses any other bad option value."""
     if text is None:
         return None
     today = datetime.now(ZoneInfo(settings.distribution.timezone)).date()
     try:
-        return parse_day(text, today)
+        day = parse_day(text, today)
+        check_until(day, today)
     except InvalidInput as exc:
-        fail(f"--until: {exc}", 2)
-        raise AssertionError from exc  # not reached: fail() exits
+        raise click.BadParameter(str(exc), param_hint="'--until'") from None
+    return day
 
 
 @command(partners_group, name="pause")

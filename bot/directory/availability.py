@@ -83,17 +83,25 @@ async def _partner(uow: UnitOfWork, partner_id: str) -> Partner:
     return partner
 
 
-def _check_until(until: date | None, today: date) -> None:
-    """A pause ends today at the earliest and :data:`MAX_PAUSE_DAYS` ahead at the latest."""
+def check_until(until: date | None, today: date) -> None:
+    """A pause ends today at the earliest and :data:`MAX_PAUSE_DAYS` ahead at the latest.
+
+    Public so that the CLI refuses a bad ``--until`` as the usage error it is (exit status
+    2, like a malformed date) before it opens the database; :func:`pause` checks again.
+    The message names the pause's end, so it reads right after any field name.
+    """
     if until is None:
         return
     if until < today:
         raise InvalidInput(
-            f"until: {until.isoformat()} is in the past", key="reply.until_past", date=until
+            f"the pause's end {until.isoformat()} is in the past (the last day of a pause "
+            "is today or later)",
+            key="reply.until_past",
+            date=until,
         )
     if until > today + timedelta(days=MAX_PAUSE_DAYS):
         raise InvalidInput(
-            f"until: {until.isoformat()} is more than {MAX_PAUSE_DAYS} days ahead "
+            f"the pause's end {until.isoformat()} is more than {MAX_PAUSE_DAYS} days ahead "
             f"(a longer pause has no end: leave out the date)",
             key="reply.until_far",
             date=until,
@@ -125,7 +133,7 @@ async def pause(
     character; nothing changes then.
     """
     partner = await _partner(uow, partner_id)
-    _check_until(until, local_today(uow))
+    check_until(until, local_today(uow))
     reason = _checked_reason(reason)
     partner.paused_at = uow.clock.now()
     partner.pause_reason = reason or f"paused by {actor.label}"
