@@ -97,9 +97,14 @@ def test_the_console_s_own_commands_speak_the_session_s_language(demo: Path) -> 
 
 
 def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:
-    out = console(demo, "release 8\nrelease 8 consent\nquit\n")
+    out = console(demo, "release 8\nrelease 8 consent\nrelease 1\nquit\n")
     assert "keine Einwilligung" in out or "no consent" in out
     assert "✔ Lead #8 freigegeben" in out
+    # Lead 1 was offered, never held: said plainly, with its state (not "das geht jetzt nicht").
+    assert (
+        "✖ Lead #1 wird nicht zurückgehalten (Status: angeboten): Freigeben lässt sich nur "
+        "ein zurückgehaltener Lead." in out
+    )
 
 
 def test_staff_erase_of_an_erased_lead_is_fulfilled(demo: Path) -> None:

@@ -166,6 +166,12 @@ async def test_staff_release_of_held_lead_from_the_cli(
     released = leadbot_process("leads", "release", str(lead_id), "--consent", config=config)
     assert released.returncode == 0, released.stderr
     assert f"Lead {lead_id} released: offered." in released.stdout
+    twice = leadbot_process("leads", "release", str(lead_id), "--consent", config=config)
+    assert twice.returncode == 1  # it said "it cannot become offered"
+    assert (
+        f"leadbot: lead {lead_id} is not held (it is offered): only a held lead can be released"
+        in twice.stderr
+    )
     again = leadbot_process("leads", "recall", str(lead_id), config=config)
     assert again.returncode == 1 and "cannot become recalled" in again.stderr
     await runtime.close()

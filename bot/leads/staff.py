@@ -10,7 +10,7 @@ from bot.crm.tombstones import bury
 from bot.crm.view import FREE_TEXT_DETAIL_KEYS
 from bot.delivery.news_views import forget_lead_news
 from bot.delivery.notices import NoticeKind, ToRep
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.leads.distribution import RoundOutcome, cancel_timers, close_open_offers, start_round
 from bot.leads.events import change_status
 from bot.leads.lifecycle import OWNED, IllegalTransition
@@ -41,14 +41,25 @@ async def get_lead(uow: UnitOfWork, lead_id: int) -> Lead:
 async def release(
     uow: UnitOfWork, lead_id: int, actor: Actor, *, consent: bool = False
 ) -> RoundOutcome:
-    """Let a held lead go to matching.
+    """Let a held lead go to matching. Commits.
+
+    Refused (NotAllowed, key ``reply.not_held``) for a lead that is not held: the CLI
+    prints the message, the chats say the key in the asker's language.
 
     A lead held for missing consent needs ``consent=True`` (staff confirm that consent to
     share with partners was obtained meanwhile). A possible duplicate just needs the release.
     """
     lead = await get_lead(uow, lead_id)
     if lead.status is not LeadStatus.HELD:
-        raise IllegalTransition(lead.id, lead.status, LeadStatus.OFFERED)
+        # Said as what it is — the lead is not held — rather than as the lifecycle's
+        # "it cannot become offered", which names a state staff never asked for.
+        raise NotAllowed(
+            f"lead {lead_id} is not held (it is {lead.status.value}): only a held lead can "
+            "be released",
+            key="reply.not_held",
+            lead_id=lead_id,
+            status=lead.status.value,
+        )
     if lead.hold_reason is HoldReason.NO_CONSENT or not lead.consent_partner_contact:
         if not consent:
             raise InvalidInput(
