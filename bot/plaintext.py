@@ -129,3 +129,19 @@ def one_line(text: str) -> str:
 def clean_paragraph(text: str) -> str | None:
     """Free text that may span lines (a message, a consent text); blank -> None."""
     return _checked(text, True) or None
+
+
+_SHOWN_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_control(value: str) -> str:
+    """``value`` without control characters (ANSI escapes, bidi overrides), for showing it.
+
+    The output side of the rules above, for every renderer (chats, the terminal, the web
+    cockpit and its CSV): text stored before those rules got stricter can still hold an
+    escape sequence or a direction override (``"Good\u202eliveE"`` would read "GoodEvil").
+    Line breaks and tabs stay. Embeddings and isolates go too, although input keeps them:
+    a value cut out of its sentence cannot leave one open for the text after it; the
+    letters of right-to-left text stay, only their explicit direction hints are lost.
+    """
+    return _SHOWN_CONTROL.sub("", value)

@@ -1,16 +1,15 @@
 """Presentation helpers every platform shares: numbers, dates, labels, reply words, Jinja2.
 
 Each platform package escapes user and lead text for its own format (Slack mrkdwn,
-Telegram HTML, e-mail HTML, the terminal) and keeps its own templates; what they share is
-here: :func:`strip_control` (the part of escaping every format needs), number and date
-formatting in the reader's language, and :func:`environment`, which gives a platform's
-templates its escape function as Jinja2's ``finalize`` hook, so every ``{{ value }}`` is
-escaped and template text is not.
+Telegram HTML, e-mail HTML, the terminal) and keeps its own templates; the part of escaping
+every format needs is :func:`bot.plaintext.strip_control` (core code, so the web cockpit
+uses it too). What they share is here: number and date formatting in the reader's language,
+and :func:`environment`, which gives a platform's templates its escape function as Jinja2's
+``finalize`` hook, so every ``{{ value }}`` is escaped and template text is not.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,13 +31,6 @@ from bot.reports.format import (
     report_summary,
     report_warnings,
 )
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def strip_control(value: str) -> str:
-    """Drop control characters (ANSI escapes, bidi overrides) from user text."""
-    return _CONTROL.sub("", value)
 
 
 def moment(value: datetime | str | None, language: str = "de") -> str:

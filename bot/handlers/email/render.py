@@ -21,8 +21,9 @@ from typing import Any
 from bot.delivery.notices import LeadCardView, MessageView, NoticeKind, NoticeView, TeaserView
 from bot.handlers import text
 from bot.handlers.email.platform import escape_html
-from bot.handlers.text import label, strip_control
+from bot.handlers.text import label
 from bot.i18n import t
+from bot.plaintext import strip_control
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_SUBJECT = 140

@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.config import Settings
-from bot.handlers.text import strip_control
 from bot.models import Partner, Platform, Rep
+from bot.plaintext import strip_control
 
 
 def escape_slack(value: str) -> str:

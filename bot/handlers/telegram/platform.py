@@ -17,8 +17,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.chat.ids import fits_int64
 from bot.config import Settings
-from bot.handlers.text import strip_control
 from bot.models import Partner, Platform, Rep
+from bot.plaintext import strip_control
 
 _CHAT_ID = re.compile(r"-?[0-9]{1,19}")
 
