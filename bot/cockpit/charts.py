@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.delivery.notices import DigestView
 from bot.i18n import t
+from bot.plaintext import strip_control
 from bot.reports.digest import digest_lines
 from bot.reports.format import money
 from bot.reports.model import CampaignRow, Funnel, PartnerRow, WeekRow
@@ -30,7 +31,10 @@ MAX_LABEL = 28
 
 
 def short(label: str, limit: int = MAX_LABEL) -> str:
-    """A label that fits beside a bar; the table next to the chart has the full name."""
+    """A name as a label that fits beside a bar (the table next to the chart has the full
+    name), without control characters: the SVG goes into the page as it is, so the template
+    cannot strip a stored direction override from it (:func:`bot.plaintext.strip_control`)."""
+    label = strip_control(label)
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 

@@ -1,7 +1,8 @@
 """Rendering the cockpit's HTML: the Jinja2 environment, headers, and the common context.
 
-Templates live in ``templates/cockpit/``; autoescaping is on for every value, charts are
-inserted as trusted SVG (drawn by :mod:`bot.cockpit.charts`). Every response forbids
+Templates live in ``templates/cockpit/``; autoescaping is on for every value, which first
+loses its control characters (:func:`shown`); charts are inserted as trusted SVG (drawn by
+:mod:`bot.cockpit.charts`, which strips their labels). Every response forbids
 scripts, fonts and frames from anywhere with a Content-Security-Policy — the pages need
 none — and pages with personal data are never cached.
 """
@@ -18,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot.i18n import LANGUAGES, t
+from bot.plaintext import strip_control
 from bot.reports.format import day, display_zone, duration, money, pct, report_warnings
 from bot.reports.period import Period
 
@@ -55,7 +57,26 @@ def _moment(value: Any, language: str) -> str:
     return local.strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
 
 
-ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+def shown(value: Any) -> Any:
+    """A value as a template prints it, without control characters (Jinja2's ``finalize``,
+    applied before autoescaping).
+
+    Text stored before the input rules got stricter can hold a direction override
+    (``"Good\u202eliveE"`` reads "GoodEvil"); the chat renderers strip it, so the cockpit
+    does too — for every value, also one a sentence of the catalogue took in (``who``).
+    HTML we made (:class:`~markupsafe.Markup`: a chart, a macro's output) is left as is.
+    """
+    if hasattr(value, "__html__"):
+        return value
+    return strip_control(value if isinstance(value, str) else str(value))
+
+
+ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=StrictUndefined,
+    finalize=shown,
+)
 ENV.globals.update(
     t=t,
     money=money,
