@@ -13,6 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from bot.plaintext import strip_control
 from bot.reports.model import OPEN_GROUPS, CampaignRow, PartnerRow, Report, WeekRow
 
 
@@ -134,9 +135,12 @@ HEADERS: dict[str, list[str]] = {
 
 
 def _cell(value: Any) -> str:
+    """One CSV cell. Text loses its control characters, as on the cockpit's pages (a stored
+    direction override would turn a name around in the spreadsheet too) — before the
+    formula check, so an override cannot hide a leading ``=`` from it."""
     if value is None:
         return ""
-    text = str(value)
+    text = strip_control(value) if isinstance(value, str) else str(value)
     # A cell starting with = + - @ is a formula to a spreadsheet: keep names inert.
     if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text

@@ -1,13 +1,15 @@
 """Text stored before the input rules got stricter is shown without control characters.
 
 The API now refuses a direction override inside a value, but older rows can hold one:
-``"Good\\u202eliveE"`` would read "GoodEvil". The cockpit's pages and charts drop such
-characters, as the chat renderers do, and keep the rest — umlauts and right-to-left
-letters included. The rows are written with SQLAlchemy, past the API.
+``"Good\\u202eliveE"`` would read "GoodEvil". The cockpit's pages, charts and CSV downloads
+drop such characters, as the chat renderers do, and keep the rest — umlauts and
+right-to-left letters included. The rows are written with SQLAlchemy, past the API.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -33,7 +35,7 @@ PRODUCTS = [{"id": "X200", "line": "X-series", "min_certification": "basic"}]
 
 PARTNER = ("Good\u202eliveE", "GoodliveE")  # (stored, shown)
 CAMPAIGN = ("Grüße aus \u202dKöln\x1b", "Grüße aus Köln")
-FORMULA = ("\u202e=1+2", "=1+2")
+FORMULA = ("\u202e=1+2", "=1+2")  # a formula once stripped: a CSV cell must keep it inert
 COMPANY = ("Brauerei \u202eHuber\u0085 GmbH", "Brauerei Huber GmbH")
 CONTACT = "דוד כהן"  # right-to-left letters, nothing to strip
 UNKNOWN_COST = ("Messe\u202e 2025", "Messe 2025")
@@ -98,6 +100,10 @@ def _svgs(page: str) -> str:
     return "".join(re.findall(r"<svg.*?</svg>", page, re.DOTALL))
 
 
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
 async def test_pages_and_charts_show_stored_text_without_control_characters(
     cockpit: httpx.AsyncClient,
 ) -> None:
@@ -121,3 +127,19 @@ async def test_pages_and_charts_show_stored_text_without_control_characters(
     lead = await _get(cockpit, "/cockpit/leads/1")
     assert f"<dd>{CAMPAIGN[1]}</dd>" in lead and f"<dd>{PARTNER[1]}</dd>" in lead
     assert COMPANY[1] in lead and CONTACT in lead
+
+
+async def test_csv_downloads_show_stored_text_without_control_characters(
+    cockpit: httpx.AsyncClient,
+) -> None:
+    partners = _csv(await _get(cockpit, "/cockpit/csv/partners"))
+    assert [row["name"] for row in partners] == [PARTNER[1]]
+
+    campaigns = _csv(await _get(cockpit, "/cockpit/csv/campaigns"))
+    assert sorted(row["campaign"] for row in campaigns) == sorted([CAMPAIGN[1], "'" + FORMULA[1]])
+
+    leads = _csv(await _get(cockpit, "/cockpit/csv/leads"))
+    assert {row["id"]: row["campaign"] for row in leads} == {
+        "1": CAMPAIGN[1],
+        "2": "'" + FORMULA[1],
+    }
