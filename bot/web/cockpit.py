@@ -4,7 +4,9 @@ Every page takes ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` and every table has a CSV do
 (``/cockpit/csv/<table>`` with the same range). Pages need the signed session cookie a
 one-time link sets (:mod:`bot.cockpit.links`); without it they answer 401 with a page
 that says how to get a link. Figures come from :func:`bot.reports.pipeline.pipeline` —
-the same as ``leadbot report`` — and charts are SVG drawn on the server.
+the same as ``leadbot report`` — and charts are SVG drawn on the server. Errors (a bad
+date or filter, an unknown lead or table) are pages too, in the reader's language,
+titled with what went wrong.
 """
 
 from __future__ import annotations
@@ -76,8 +78,11 @@ def _not_configured(lang: str, exc: ConfigError) -> Response:
     )
 
 
-def _problem(ctx_lang: str, status: int, text: str) -> Response:
-    return html("message.j2", status=status, lang=ctx_lang, heading=text, lines=[], how=[],
+def _problem(lang: str, status: int, text: str) -> Response:
+    """An error page: what went wrong (``cockpit.error_<status>``) as its heading and the
+    browser's title, so both are in the reader's language; the particulars below."""
+    heading = t(lang, f"cockpit.error_{status}")
+    return html("message.j2", status=status, lang=lang, heading=heading, lines=[text], how=[],
                 form_token="")  # fmt: skip
 
 
@@ -102,7 +107,7 @@ async def _open(request: Request) -> PageContext | Response:
             default_days=settings.cockpit.default_days,
         )
     except PeriodError as exc:
-        return _problem(lang, 400, t(lang, "cockpit.period_error", error=str(exc)))
+        return _problem(lang, 400, str(exc))
     return PageContext(lang, period, session.actor, remember)
 
 
@@ -297,7 +302,7 @@ async def leads_page(request: Request) -> Response:
     try:
         wanted = _filter(request)
     except FilterError as exc:
-        return _problem(lang, 400, t(lang, "cockpit.period_error", error=str(exc)))
+        return _problem(lang, 400, str(exc))
     async with _runtime(request).uow() as uow:
         rows, total = await lead_rows(uow.session, ctx.period, wanted)
         report = await pipeline(uow, ctx.period, partners=False)
@@ -357,9 +362,8 @@ async def csv_download(request: Request, table: str) -> Response:
     if isinstance(ctx, Response):
         return ctx
     if table not in (*TABLES, "leads"):
-        return _problem(
-            ctx.lang, 404, f"no table {table!r}; tables: {', '.join((*TABLES, 'leads'))}"
-        )
+        tables = ", ".join((*TABLES, "leads"))
+        return _problem(ctx.lang, 404, t(ctx.lang, "cockpit.no_table", table=table, tables=tables))
     if table == "leads":
         try:
             wanted = _filter(request)

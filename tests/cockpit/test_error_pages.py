@@ -1,0 +1,86 @@
+"""The cockpit's error pages speak the page's language, title included.
+
+The language is ``?lang=``, else the cookie the language link sets, else ``[staff]
+language``. Here the setting is English and the reader switched to German: an unknown
+lead or table and a bad date or filter answer with a German page whose title says what
+went wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.actors import Actor
+from bot.clock import ManualClock
+from bot.cockpit.links import create_login_link
+from bot.models import Channel
+from bot.runtime import Runtime
+from bot.web.api import create_app
+from tests.conftest import SettingsFactory
+
+SECRET = "a-test-secret-of-some-length"
+
+
+@pytest.fixture
+async def app(make_settings: SettingsFactory, clock: ManualClock) -> AsyncIterator[Runtime]:
+    settings = make_settings(cockpit={"secret": SECRET}, staff={"language": "en"})
+    runtime = Runtime.create(settings, clock=clock)
+    yield runtime
+    await runtime.close()
+
+
+def _client(runtime: Runtime) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    return httpx.AsyncClient(transport=transport, base_url="http://leadbot")
+
+
+async def _sign_in(runtime: Runtime, http: httpx.AsyncClient) -> None:
+    async with runtime.uow() as uow:
+        link = await create_login_link(uow, Actor.staff(Channel.CLI, name="anna"))
+    signed = await http.post("/cockpit/login", data={"token": link.rpartition("token=")[2]})
+    assert signed.status_code == 303, signed.text
+
+
+def _shown(page: httpx.Response) -> tuple[str, str, list[str]]:
+    """The page's language, its title and its section's heading and paragraphs."""
+    lang = re.search(r'<html lang="(\w+)">', page.text)
+    title = re.search(r"<title>(.*?)</title>", page.text)
+    assert lang and title, page.text[:300]
+    texts = re.findall(r"<(?:h2|p)>(.*?)</(?:h2|p)>", page.text)
+    return lang.group(1), title.group(1), texts
+
+
+NOT_FOUND = "Nicht gefunden"
+BAD = "Das lässt sich nicht anzeigen"
+TABLES = "funnel, status, campaigns, partners, weeks, leads"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "heading", "text"),
+    [
+        ("GET", "/cockpit/leads/999", 404, NOT_FOUND, "Es gibt keinen Lead #999."),
+        ("GET", "/cockpit/csv/umsatz", 404, NOT_FOUND, f"Es gibt keine Tabelle „umsatz“; Tabellen: {TABLES}."),
+        ("GET", "/cockpit?from=2026-13-01", 400, BAD, None),
+        ("GET", "/cockpit/csv/leads?page=x", 400, BAD, None),
+    ],
+)  # fmt: skip
+async def test_error_pages_on_a_german_page_are_german(
+    app: Runtime, method: str, path: str, status: int, heading: str, text: str | None
+) -> None:
+    async with _client(app) as http:
+        await _sign_in(app, http)
+        switched = await http.get("/cockpit?lang=de")
+        assert switched.status_code == 200 and _shown(switched)[0] == "de"
+
+        page = await http.request(method, path)
+        assert page.status_code == status, page.text[:300]
+        assert page.headers["content-type"].startswith("text/html")
+        lang, title, texts = _shown(page)
+        assert (lang, title) == ("de", f"{heading} · leadbot-Cockpit")
+        assert texts[0] == heading
+        if text is not None:
+            assert texts[1:] == [text]
