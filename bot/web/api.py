@@ -259,6 +259,7 @@ def create_app(
     app.include_router(crm_api.router)
     app.include_router(ops.router)
     app.include_router(cockpit.router)
+    cockpit.install(app)
     for router in routers:
         app.include_router(router)
     for path, mounted in mounts:

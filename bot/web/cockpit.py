@@ -5,8 +5,8 @@ Every page takes ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` and every table has a CSV do
 one-time link sets (:mod:`bot.cockpit.links`); without it they answer 401 with a page
 that says how to get a link. Figures come from :func:`bot.reports.pipeline.pipeline` —
 the same as ``leadbot report`` — and charts are SVG drawn on the server. Errors (a bad
-date or filter, an unknown lead or table) are pages too, in the reader's language,
-titled with what went wrong.
+date or filter, an unknown lead, table or address) are pages too, in the reader's
+language, titled with what went wrong.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import math
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.cockpit import charts
 from bot.cockpit.leads import (
@@ -84,6 +86,29 @@ def _problem(lang: str, status: int, text: str) -> Response:
     heading = t(lang, f"cockpit.error_{status}")
     return html("message.j2", status=status, lang=lang, heading=heading, lines=[text], how=[],
                 form_token="")  # fmt: skip
+
+
+def _in_cockpit(path: str) -> bool:
+    return path == router.prefix or path.startswith(router.prefix + "/")
+
+
+async def _no_such_page(request: Request, exc: Exception) -> Response:
+    """An address under ``/cockpit`` that no route takes (404) or not with this method (405):
+    the cockpit's own page in the reader's language, not the API's ``{"detail": …}``."""
+    if not isinstance(exc, StarletteHTTPException):  # installed for that class only
+        raise exc
+    if exc.status_code not in (404, 405) or not _in_cockpit(request.url.path):
+        return await http_exception_handler(request, exc)  # FastAPI's own answer
+    lang, _ = language(request, _runtime(request).settings.staff.language)
+    text = t(lang, "cockpit.no_page" if exc.status_code == 404 else "cockpit.no_method")
+    response = _problem(lang, exc.status_code, text)
+    response.headers.update(exc.headers or {})  # a 405's Allow
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Answer unknown cockpit addresses with a cockpit page (every other path as before)."""
+    app.add_exception_handler(StarletteHTTPException, _no_such_page)
 
 
 async def _open(request: Request) -> PageContext | Response:

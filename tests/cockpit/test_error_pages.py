@@ -2,8 +2,9 @@
 
 The language is ``?lang=``, else the cookie the language link sets, else ``[staff]
 language``. Here the setting is English and the reader switched to German: an unknown
-lead or table and a bad date or filter answer with a German page whose title says what
-went wrong.
+lead or table, an address no page has, a bad date and a wrong method all answer with a
+German page whose title says what went wrong — an address outside the cockpit keeps the
+API's JSON answer.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def _shown(page: httpx.Response) -> tuple[str, str, list[str]]:
 
 NOT_FOUND = "Nicht gefunden"
 BAD = "Das lässt sich nicht anzeigen"
+NO_PAGE = "Diese Seite gibt es im Cockpit nicht."
 TABLES = "funnel, status, campaigns, partners, weeks, leads"
 
 
@@ -64,8 +66,11 @@ TABLES = "funnel, status, campaigns, partners, weeks, leads"
     [
         ("GET", "/cockpit/leads/999", 404, NOT_FOUND, "Es gibt keinen Lead #999."),
         ("GET", "/cockpit/csv/umsatz", 404, NOT_FOUND, f"Es gibt keine Tabelle „umsatz“; Tabellen: {TABLES}."),
+        ("GET", "/cockpit/kampagnen", 404, NOT_FOUND, NO_PAGE),
+        ("GET", "/cockpit/leads/1/x", 404, NOT_FOUND, NO_PAGE),
         ("GET", "/cockpit?from=2026-13-01", 400, BAD, None),
         ("GET", "/cockpit/csv/leads?page=x", 400, BAD, None),
+        ("POST", "/cockpit/leads", 405, "So nicht aufrufbar", "Diese Seite lässt sich so nicht aufrufen."),
     ],
 )  # fmt: skip
 async def test_error_pages_on_a_german_page_are_german(
@@ -84,3 +89,22 @@ async def test_error_pages_on_a_german_page_are_german(
         assert texts[0] == heading
         if text is not None:
             assert texts[1:] == [text]
+        if status == 405:
+            assert page.headers["allow"] == "GET"
+
+
+async def test_unknown_addresses_need_no_session_and_follow_the_language(app: Runtime) -> None:
+    async with _client(app) as http:
+        page = await http.get("/cockpit/kampagnen?lang=de")
+        assert page.status_code == 404
+        assert _shown(page) == (
+            "de",
+            f"{NOT_FOUND} · leadbot-Cockpit",
+            [NOT_FOUND, NO_PAGE],
+        )
+        page = await http.get("/cockpit/leads/1/x")  # [staff] language
+        assert page.status_code == 404
+        assert _shown(page)[:2] == ("en", "Not found · leadbot cockpit")
+
+        outside = await http.get("/api/nowhere")
+        assert outside.status_code == 404 and outside.json() == {"detail": "Not Found"}
