@@ -107,6 +107,20 @@ def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:
     )
 
 
+def test_staff_reoffer_and_recall_in_the_wrong_state_say_what_they_need(demo: Path) -> None:
+    """Lead 1 is offered: neither offered again nor recalled, and the answer says which
+    leads can be (it said "Lead #1 ist angeboten — das geht jetzt nicht")."""
+    out = console(demo, "reoffer 1\nrecall 1\nquit\n")
+    assert (
+        "✖ Lead #1 ist angeboten: Neu anbieten lässt sich nur ein Lead ohne passenden Partner "
+        "oder einer, den niemand angenommen hat." in out
+    )
+    assert (
+        "✖ Lead #1 ist angeboten: Zurückrufen lässt sich nur ein Lead, den ein Partner "
+        "angenommen und noch nicht abgeschlossen hat." in out
+    )
+
+
 def test_staff_erase_of_an_erased_lead_is_fulfilled(demo: Path) -> None:
     """As ``leadbot erase`` and the CRM API's ``DELETE``: erasing again is no error (it
     answered "Lead #8 ist gelöscht — das geht jetzt nicht"), it says nothing was left."""

@@ -173,7 +173,17 @@ async def test_staff_release_of_held_lead_from_the_cli(
         in twice.stderr
     )
     again = leadbot_process("leads", "recall", str(lead_id), config=config)
-    assert again.returncode == 1 and "cannot become recalled" in again.stderr
+    assert again.returncode == 1  # it said "it cannot become recalled"
+    assert (
+        f"leadbot: lead {lead_id} is offered: only a lead a partner has claimed and not "
+        "closed can be recalled" in again.stderr
+    )
+    reoffered = leadbot_process("leads", "reoffer", str(lead_id), config=config)
+    assert reoffered.returncode == 1
+    assert (
+        f"leadbot: lead {lead_id} is offered: only an unmatched or unclaimed lead can be "
+        "offered again" in reoffered.stderr
+    )
     await runtime.close()
 
 

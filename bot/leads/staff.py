@@ -13,7 +13,7 @@ from bot.delivery.notices import NoticeKind, ToRep
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.leads.distribution import RoundOutcome, cancel_timers, close_open_offers, start_round
 from bot.leads.events import change_status
-from bot.leads.lifecycle import OWNED, IllegalTransition
+from bot.leads.lifecycle import OWNED
 from bot.leads.locks import lead_for_update
 from bot.leads.progress import recall
 from bot.models import (
@@ -38,6 +38,19 @@ async def get_lead(uow: UnitOfWork, lead_id: int) -> Lead:
     return lead
 
 
+def _wrong_state(lead: Lead, key: str, english: str) -> NotAllowed:
+    """A staff action refused for the lead's state, said as what the action needs (the
+    lifecycle's "it cannot become offered" names a state staff never asked for). The CLI
+    prints the English sentence; the chats say ``key`` in the asker's language."""
+    status = lead.status.value
+    return NotAllowed(
+        f"lead {lead.id} " + english.format(status=status),
+        key=key,
+        lead_id=lead.id,
+        status=status,
+    )
+
+
 async def release(
     uow: UnitOfWork, lead_id: int, actor: Actor, *, consent: bool = False
 ) -> RoundOutcome:
@@ -51,14 +64,8 @@ async def release(
     """
     lead = await get_lead(uow, lead_id)
     if lead.status is not LeadStatus.HELD:
-        # Said as what it is — the lead is not held — rather than as the lifecycle's
-        # "it cannot become offered", which names a state staff never asked for.
-        raise NotAllowed(
-            f"lead {lead_id} is not held (it is {lead.status.value}): only a held lead can "
-            "be released",
-            key="reply.not_held",
-            lead_id=lead_id,
-            status=lead.status.value,
+        raise _wrong_state(
+            lead, "reply.not_held", "is not held (it is {status}): only a held lead can be released"
         )
     if lead.hold_reason is HoldReason.NO_CONSENT or not lead.consent_partner_contact:
         if not consent:
@@ -80,7 +87,11 @@ async def reoffer(uow: UnitOfWork, lead_id: int, actor: Actor) -> RoundOutcome:
     """Send an unmatched or unclaimed lead to matching again (e.g. after new partners)."""
     lead = await get_lead(uow, lead_id)
     if lead.status not in (LeadStatus.UNMATCHED, LeadStatus.UNCLAIMED):
-        raise IllegalTransition(lead.id, lead.status, LeadStatus.OFFERED)
+        raise _wrong_state(
+            lead,
+            "reply.not_reofferable",
+            "is {status}: only an unmatched or unclaimed lead can be offered again",
+        )
     outcome = await start_round(uow, lead, actor)
     await uow.commit()
     return outcome
@@ -89,7 +100,11 @@ async def reoffer(uow: UnitOfWork, lead_id: int, actor: Actor) -> RoundOutcome:
 async def staff_recall(uow: UnitOfWork, lead_id: int, actor: Actor) -> RoundOutcome:
     lead = await get_lead(uow, lead_id)
     if lead.status not in OWNED:
-        raise IllegalTransition(lead.id, lead.status, LeadStatus.RECALLED)
+        raise _wrong_state(
+            lead,
+            "reply.not_recallable",
+            "is {status}: only a lead a partner has claimed and not closed can be recalled",
+        )
     outcome = await recall(uow, lead, actor, "staff")
     await uow.commit()
     return outcome
