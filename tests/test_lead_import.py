@@ -127,6 +127,30 @@ def test_json_syntax_error_names_line_and_column(database_url: str, tmp_path: Pa
     assert "line 2, column 23: not valid JSON" in result.stderr
 
 
+def test_a_key_given_twice_names_its_record(database_url: str, tmp_path: Path) -> None:
+    """The parser refuses a key twice without knowing where; the problem still names the
+    record, as every other problem of a lead file does."""
+    records = [lead_payload(external_id=f"twice-{i}") for i in range(3)]
+    text = json.dumps(records, indent=2)
+    marker = '"external_id": "twice-2"'
+    at = text.index(marker)
+    line = text.count("\n", 0, text.rindex("{", 0, at)) + 1  # where record [2] starts
+    text = text[:at] + '"external_id": "x",\n    ' + text[at:]
+    path = tmp_path / "twice.json"
+    path.write_text(text, encoding="utf-8")
+    result = leadbot(database_url, "leads", "import", str(path))
+    assert result.exit_code == 1
+    expected = f'[2] (line {line}): the key "external_id" appears twice in one object'
+    assert expected in result.stderr, result.stderr
+    assert _lead_count(database_url) == 0
+
+    single = tmp_path / "single.json"
+    single.write_text('{"score": 1, "score": 2}', encoding="utf-8")
+    result = leadbot(database_url, "leads", "import", str(single))
+    assert result.exit_code == 1
+    assert 'lead: the key "score" appears twice in one object' in result.stderr, result.stderr
+
+
 def test_single_object_json(database_url: str, tmp_path: Path) -> None:
     result = leadbot(database_url, "leads", "import", _write_json(tmp_path, lead_payload()))
     assert result.exit_code == 0, result.output

@@ -22,6 +22,7 @@ import json
 import re
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -229,22 +230,45 @@ def read_csv_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
 _WS = re.compile(r"\s*")
 
 
-def _record_lines(text: str) -> list[int]:
-    """The line each element of a top-level JSON list starts on (text is valid JSON)."""
+def _record_spans(text: str) -> Iterator[tuple[int, int, int]]:
+    """Where each element of a top-level JSON list starts and ends, and its first line.
+
+    Decoded with the standard decoder, which takes what :func:`bot.safejson.loads` refuses
+    (a key twice, ``NaN``), so it also walks a file with such a problem; a syntax error or
+    a record nested too deeply stops it (``ValueError``, ``RecursionError``).
+    """
     decoder = json.JSONDecoder()
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
-    lines: list[int] = []
     pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     line, counted = 1, 0  # newlines are counted once, from where the last count stopped
     while pos < len(text) and text[pos] != "]":
         line += text.count("\n", counted, pos)
         counted = pos
-        lines.append(line)
-        _, pos = decoder.raw_decode(text, pos)
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-        if text[pos] == ",":
+        _, end = decoder.raw_decode(text, pos)
+        yield pos, end, line
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if pos < len(text) and text[pos] == ",":
             pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
-    return lines
+
+
+def _unplaced(text: str, problem: safejson.JsonProblem) -> RecordProblem:
+    """A problem the parser finds without knowing where (a key given twice, ``NaN``, a lone
+    surrogate, too deep), named by its record like every other problem of a lead file.
+
+    Only on this error path: the records are checked one by one until one fails the same
+    way. A problem no single record has (or a file too broken to walk) stays unplaced.
+    """
+    if text.lstrip().startswith("{"):
+        return RecordProblem("lead", problem.message, line=1)
+    try:
+        for index, (start, end, line) in enumerate(_record_spans(text)):
+            try:  # one level less: the file's list is one level of the whole text
+                safejson.loads(text[start:end], max_depth=safejson.MAX_DEPTH - 1)
+            except safejson.JsonProblem as found:
+                return RecordProblem(f"[{index}] (line {line})", found.message, line=line)
+    except (ValueError, RecursionError):
+        pass
+    return RecordProblem("", problem.message)
 
 
 def read_json_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
@@ -256,13 +280,16 @@ def read_json_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
     try:
         value = safejson.loads(text)
     except safejson.JsonProblem as exc:
-        where = f"line {exc.line}, column {exc.column}" if exc.line else ""
-        return [], [RecordProblem(where, exc.message, line=exc.line or 0)]
+        if exc.line is None:
+            return [], [_unplaced(text, exc)]
+        return [], [
+            RecordProblem(f"line {exc.line}, column {exc.column}", exc.message, line=exc.line)
+        ]
     if isinstance(value, dict):
         return [("lead", 1, value)], []
     if not isinstance(value, list):
         return [], [RecordProblem("", "expected a lead object or a list of lead objects")]
-    lines = _record_lines(text)
+    lines = [line for _, _, line in _record_spans(text)]
     return [(f"[{i}] (line {lines[i]})", lines[i], item) for i, item in enumerate(value)], []
 
 
