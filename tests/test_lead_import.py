@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -149,6 +150,25 @@ def test_a_key_given_twice_names_its_record(database_url: str, tmp_path: Path) -
     result = leadbot(database_url, "leads", "import", str(single))
     assert result.exit_code == 1
     assert 'lead: the key "score" appears twice in one object' in result.stderr, result.stderr
+
+
+def test_consent_given_in_the_future_is_a_problem_of_its_record(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The API's rule, against the time of the import: a few minutes ahead are clock skew."""
+    now = datetime.now(UTC)
+    soon, tomorrow = (now + timedelta(minutes=2)).isoformat(), (now + timedelta(days=1)).isoformat()
+    records = [
+        lead_payload(external_id="c-1", **{"consent.given_at": soon}),
+        lead_payload(external_id="c-2", **{"consent.given_at": tomorrow}),
+    ]
+    result = leadbot(database_url, "leads", "import", _write_json(tmp_path, records))
+    assert result.exit_code == 1
+    assert "has 1 problem; nothing was imported" in result.stderr, result.stderr
+    assert "[1] (line " in result.stderr
+    assert "consent.given_at: must not be in the future:" in result.stderr
+    assert "ahead of now (up to 5 minutes are allowed" in result.stderr
+    assert _lead_count(database_url) == 0
 
 
 def test_single_object_json(database_url: str, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -297,14 +297,15 @@ def read_json_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
 
 
 def load_leads(
-    data: bytes, fmt: Literal["json", "csv"], settings: Settings, today: date | None = None
+    data: bytes, fmt: Literal["json", "csv"], settings: Settings, now: datetime | None = None
 ) -> tuple[list[LeadRecord], list[RecordProblem]]:
     """Parse and validate every record; problems for all of them, records for the good ones.
 
-    Each record carries warnings about loose values kept as given (``today`` is the day
-    the teasers' timeline bands count from).
+    ``now`` is the time of the import: a consent given after it is refused, and the
+    teasers' timeline bands count from its day. Each record carries warnings about loose
+    values kept as given.
     """
-    today = today or datetime.now(UTC).date()
+    now = now or datetime.now(UTC)
     raw, problems = read_json_leads(data) if fmt == "json" else read_csv_leads(data)
     bad_cells = {p.where for p in problems}
     records: list[LeadRecord] = []
@@ -314,7 +315,7 @@ def load_leads(
         if not isinstance(item, dict):
             problems.append(RecordProblem(where, "expected a lead object", line=line))
             continue
-        lead, field_problems = validate_lead(item, settings)
+        lead, field_problems = validate_lead(item, settings, now)
         problems += [RecordProblem(where, p.message, name(p.loc), line) for p in field_problems]
         if lead is None or where in bad_cells:
             continue
@@ -331,6 +332,6 @@ def load_leads(
                 )
                 continue
             seen_ids[lead.external_id] = where
-        warnings = [f"{name(w.loc)}: {w.message}" for w in lenient_warnings(lead, today)]
+        warnings = [f"{name(w.loc)}: {w.message}" for w in lenient_warnings(lead, now.date())]
         records.append(LeadRecord(where, lead, warnings))
     return records, sorted(problems, key=lambda p: p.line)

@@ -154,7 +154,7 @@ async def post_lead(request: Request, response: Response) -> Any:
     if problem is not None:
         return _invalid(request, [problem])
     try:
-        lead, problems = validate_lead(data, runtime.settings)
+        lead, problems = validate_lead(data, runtime.settings, runtime.clock.now())
         if lead is None:
             return _invalid(request, problems)
         result = await _store(runtime, lead)
@@ -266,5 +266,5 @@ def create_app(
         app.mount(path, mounted)
     outage.install(app)
     app.add_middleware(ops.AccessLog)
-    openapi.install(app, _version(), runtime.settings)
+    openapi.install(app, _version(), runtime.settings, runtime.clock)
     return app
