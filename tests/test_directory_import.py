@@ -324,6 +324,7 @@ def test_bad_reps_are_all_reported(database_url: str, tmp_path: Path) -> None:
         "P-DE-002,Fremde Id,fremd@rheinland-netzwerk.example,U0ALPEN0001,100000002,,\n"
         "P-DE-002,Gleiche Id,gleich@rheinland-netzwerk.example,,100000099,,\n"
         "P-DE-002,Gleiche Id 2,gleich2@rheinland-netzwerk.example,,100000099,,\n"
+        f"P-DE-002,Zu Lang,{'z' * 65}@rheinland-netzwerk.example,,,,\n"
     )
     result = leadbot(database_url, "reps", "import", _write(tmp_path, "r.csv", text))
     assert result.exit_code == 1
@@ -340,6 +341,9 @@ def test_bad_reps_are_all_reported(database_url: str, tmp_path: Path) -> None:
         "line 7, slack_user_id: U0ALPEN0001 already belongs to rep maximilian.huber@",
         "line 7, telegram_user_id: 100000002 already belongs to rep lena.kraemer@",
         "line 9, telegram_user_id: 100000099 appears twice (first on line 8)",
+        "line 10, email: ",
+        " is not an e-mail address: the part before the @ has 65 characters; at most 64 are "
+        "allowed (RFC 5321)",
     ):
         assert expected in err, f"{expected!r} not reported in:\n{err}"
     assert {e: (r.name, r.slack_user_id) for e, r in _reps(database_url).items()} == before

@@ -63,6 +63,9 @@ def test_secrets_are_refused_in_the_file(tmp_path: Path) -> None:
 def test_bad_email_settings_are_named(tmp_path: Path) -> None:
     cases = {
         'from_address = "not-an-address"': "from_address: not an e-mail address",
+        f'from_address = "{"l" * 65}@mail.example"': (
+            "email: from_address: the part before the @ has 65 characters; at most 64"
+        ),
         "starttls = true\ntls = true": "starttls and tls: choose one",
         "port = 0": "email.port",
         "link_days = 0": "email.link_days",

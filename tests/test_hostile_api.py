@@ -222,6 +222,12 @@ async def test_line_breaks_are_text_only_where_text_may_have_lines(
         ({"interest.products": [" "]}, "interest.products[0]", "must not be blank"),
         ({"company.address.country": "XX"}, "company.address.country", "ISO country code"),
         ({"contact.email": None, "contact.phone": "   "}, "contact", "email or a phone"),
+        # RFC 5321: 64 characters before the @ (email_validator alone lets 65 through).
+        (
+            {"contact.email": "m" * 65 + "@brauerei-huber.de"},
+            "contact.email",
+            "the part before the @ has 65 characters; at most 64 are allowed (RFC 5321)",
+        ),
         # Shown as "GoodEvil": a direction override turns what follows around.
         ({"company.name": "Good\u202eliveE"}, "company.name", "direction override (U+202E)"),
         ({"interest.message": "Hi\n\u202dx"}, "interest.message", "direction override (U+202D)"),
@@ -300,6 +306,24 @@ async def test_direction_marks_around_a_copied_value_are_trimmed(api: Any) -> No
         personal = await uow.session.get(LeadPersonalData, response.json()["id"])
     assert personal is not None and personal.contact_phone == "+49 30 1234567"
     assert personal.contact_name == "Dr. \u2067שלום\u2069 Cohen"
+
+
+async def test_an_email_of_the_longest_lengths_rfc_5321_allows_is_stored(api: Any) -> None:
+    """64 characters before the @, 254 in all: the limits themselves are fine."""
+    http, runtime = api
+    longest = "m" * 64 + "@" + ".".join(["d" * 62] * 3) + ".brauerei-huber.de"
+    longest = longest[: 254 - len(".de")] + ".de"
+    assert len(longest) == 254 and longest.index("@") == 64
+    for email in ("m" * 64 + "@brauerei-huber.de", longest):
+        response = await http.post(
+            "/api/leads",
+            json=lead_payload(external_id=email[-20:], **{"contact.email": email}),
+            headers=AUTH,
+        )
+        assert response.status_code == 201, response.text
+        async with runtime.uow() as uow:
+            personal = await uow.session.get(LeadPersonalData, response.json()["id"])
+        assert personal is not None and personal.contact_email == email
 
 
 async def test_a_blank_email_is_absent_and_a_short_phone_is_a_phone(api: Any) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 
 from bot.config.base import Section, secret_field
+from bot.mailaddress import length_problem
 
 
 class SlackSettings(Section):
@@ -91,6 +92,9 @@ class EmailSettings(Section):
             r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", self.from_address
         ):
             raise ValueError(f"from_address: not an e-mail address: {self.from_address!r}")
+        too_long = self.from_address and length_problem(self.from_address)
+        if too_long:
+            raise ValueError(f"from_address: {too_long}")
         if any(c in self.from_name for c in "\r\n"):
             raise ValueError("from_name: must be one line")
         return self

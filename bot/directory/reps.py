@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from bot.directory import fields as f
 from bot.directory.table import Problem, Table
+from bot.mailaddress import email_address
 
 REQUIRED = ("partner_id", "name", "email")
 OPTIONAL = ("slack_user_id", "telegram_user_id", "role", "language")
@@ -33,11 +32,11 @@ class RepRow:
 
 
 def normalise_email(cell: str) -> str:
+    """The address in lower case; the rules are :func:`bot.mailaddress.email_address`'s."""
     try:
-        result = validate_email(cell, check_deliverability=False)
-    except EmailNotValidError as exc:
+        return email_address(cell).lower()
+    except ValueError as exc:
         raise f.CellError(f"{cell!r} is not an e-mail address: {exc}") from None
-    return result.normalized.lower()
 
 
 def _parse_row(line: int, cells: dict[str, str]) -> tuple[RepRow | None, list[Problem]]:

@@ -20,6 +20,7 @@ from typing import Annotated
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -33,6 +34,7 @@ from pydantic import (
 
 from bot.directory.fields import COUNTRIES
 from bot.intake.types import line, nonblank, paragraph, timestamp, whole
+from bot.mailaddress import MAX_LOCAL_PART, within_limits
 from bot.plaintext import trim
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -48,9 +50,10 @@ DOMAIN_PATTERN = (
     r"(?:[/:][^\x00-\x1f\x7f-\x9f]*)?$"
 )
 TICKER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,15}$"
-# e-mail addresses: the validator refuses special-use domains (``.test``, ``.local``, ...).
+# e-mail addresses: at most 64 characters before the @ (bot.mailaddress), and the
+# validator refuses special-use domains (``.test``, ``.local``, ...).
 EMAIL_PATTERN = (
-    "^(?!.*[.@](?:"
+    f"^(?=[^@]{{1,{MAX_LOCAL_PART}}}@)(?!.*[.@](?:"
     + "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in n) for n in SPECIAL_USE_DOMAIN_NAMES)
     + r")\.?$)"
 )
@@ -213,7 +216,9 @@ class ContactIn(Strict):
     )
 
     name: line(200) | None = None
-    email: EmailStr | None = Field(default=None, json_schema_extra={"pattern": EMAIL_PATTERN})
+    email: Annotated[EmailStr, AfterValidator(within_limits)] | None = Field(
+        default=None, json_schema_extra={"pattern": EMAIL_PATTERN}
+    )
     phone: line(40, _PHONE.pattern) | None = None
     role: line(200) | None = None
 
