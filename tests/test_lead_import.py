@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -169,6 +170,48 @@ def test_consent_given_in_the_future_is_a_problem_of_its_record(
     assert "consent.given_at: must not be in the future:" in result.stderr
     assert "ahead of now (up to 5 minutes are allowed" in result.stderr
     assert _lead_count(database_url) == 0
+
+
+def test_unknown_allowed_partners_are_warned_about_per_lead(
+    database_url: str, tmp_path: Path
+) -> None:
+    """As the API's ``unknown_partner`` warning: the lead is stored, the import goes on,
+    and whoever maintains the CRM mapping learns of the typo."""
+    _directory(database_url)
+
+    def lead(n: int, partners: list[str]) -> dict[str, object]:
+        return lead_payload(
+            external_id=f"up-{n}",
+            **{
+                "consent.allowed_partners": partners,
+                "contact.email": f"kontakt@firma-{n}.example",
+                "company.domain": f"firma-{n}.example",
+            },
+        )
+
+    many = [f"P-GONE-{i:02}" for i in range(12)]
+    records = [lead(0, []), lead(1, ["P-DE-01"]), lead(2, many)]
+    result = leadbot(database_url, "leads", "import", _write_json(tmp_path, records))
+    assert result.exit_code == 0, result.output
+    assert "3 leads: 3 new" in result.stdout and "; 2 naming unknown partners" in result.stdout
+    warnings = [
+        re.sub(r"\(line \d+\)", "(line N)", line)
+        for line in result.stderr.splitlines()
+        if "allowed_partners" in line
+    ]
+    assert warnings == [
+        "leadbot: warning: [1] (line N), consent.allowed_partners: 'P-DE-01': not an active "
+        "partner; the lead may go to the partners named only, and went to none",
+        "leadbot: warning: [2] (line N), consent.allowed_partners: "
+        + ", ".join(repr(p) for p in many[:10])
+        + " and 2 more: not an active partner; the lead may go to the partners named only, "
+        "and went to none",
+    ], result.stderr
+    assert _lead_count(database_url) == 3
+
+    again = leadbot(database_url, "leads", "import", _write_json(tmp_path, records))
+    assert "3 leads: 3 already known" in again.stdout  # stored before: no new warning
+    assert "allowed_partners" not in again.stderr
 
 
 def test_single_object_json(database_url: str, tmp_path: Path) -> None:

@@ -82,7 +82,8 @@ def leads_import(settings: Settings, file: Path, fmt: str | None, dry_run: bool)
     interest.products, ...). Leads whose external_id is already stored are left as they
     are; leads whose external_id belonged to an erased lead are skipped, each named. Values
     of loose fields that teasers cannot show as given (a timeline such as "Q1 2027", an
-    unknown industry) are kept and listed as warnings. The whole file is checked first; a
+    unknown industry) are kept and listed as warnings, and so are unmatched leads whose
+    consent names partners that are not active partners. The whole file is checked first; a
     file with any problem imports nothing. Details: docs/directory-and-intake.md.
     """
     kind = _format(file, fmt)
@@ -100,4 +101,7 @@ def leads_import(settings: Settings, file: Path, fmt: str | None, dry_run: bool)
         fail_with(f"database error, nothing was imported: {first_line(exc)}")
     for position, why in summary.skipped:
         click.echo(f"leadbot: skipped {records[position].where}: {why}", err=True)
+    for position, warning in summary.unknown_partners:
+        where = records[position].where
+        click.echo(f"leadbot: warning: {where}, {warning.field}: {warning.message}", err=True)
     done(file, summary, dry_run)

@@ -7,7 +7,8 @@ makes duplicates *within* a file behave exactly like two API calls in a row: the
 lead with the same contact e-mail or company domain is held as a possible duplicate.
 
 Leads whose ``external_id`` is already stored are not touched ("already known"), so
-importing the same file twice is safe. Leads whose ``external_id`` belonged to an erased
+importing the same file twice is safe. New unmatched leads whose consent names partners
+that are not active partners are listed with the API's warning (``unknown_partners``). Leads whose ``external_id`` belonged to an erased
 lead are skipped and named (an erased lead never comes back, :mod:`bot.crm.tombstones`).
 """
 
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 
 from bot.actors import Actor
 from bot.errors import Gone
+from bot.intake.partner_warnings import unknown_partner_warnings
+from bot.intake.problems import FieldProblem
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
 from bot.intake.together import LeadsTogether
@@ -33,6 +36,9 @@ class LeadImportSummary:
     statuses: Counter[LeadStatus] = field(default_factory=Counter)  # of the new leads
     skipped: list[tuple[int, str]] = field(default_factory=list)
     """(position in the file, why) of each lead not taken in: it was erased."""
+    unknown_partners: list[tuple[int, FieldProblem]] = field(default_factory=list)
+    """(position in the file, warning) of each new unmatched lead whose consent names
+    partners that are not active partners (:mod:`bot.intake.partner_warnings`)."""
 
     @property
     def total(self) -> int:
@@ -47,6 +53,8 @@ class LeadImportSummary:
             order = list(LeadStatus)
             states = sorted(self.statuses.items(), key=lambda kv: order.index(kv[0]))
             text += " (" + ", ".join(f"{n} {status.value}" for status, n in states) + ")"
+        if self.unknown_partners:
+            text += f"; {len(self.unknown_partners)} naming unknown partners"
         return text
 
 
@@ -59,6 +67,7 @@ async def import_leads(
     """Receive every lead in ``uow``; the caller commits (or rolls back for a dry run)."""
     summary = LeadImportSummary()
     together = LeadsTogether(uow, leads)  # written a hundred leads at a time
+    created: list[tuple[int, LeadStatus]] = []
     async with uow.outbox.grouped():  # the notices of all these leads in one statement
         for position, lead in enumerate(leads):
             try:
@@ -71,8 +80,18 @@ async def import_leads(
             if result.created:
                 summary.new += 1
                 summary.statuses[result.status] += 1
+                created.append((position, result.status))
             else:
                 summary.known += 1
             if advance:
                 advance()
+    # As the API answers a new lead: once, after all of them, in a few statements.
+    warnings = await unknown_partner_warnings(
+        uow.session, [(leads[position], status) for position, status in created]
+    )
+    summary.unknown_partners = [
+        (position, warning)
+        for (position, _), warning in zip(created, warnings, strict=True)
+        if warning is not None
+    ]
     return summary

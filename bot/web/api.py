@@ -31,7 +31,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from starlette.types import ASGIApp
 
 from bot import safejson, supervisor
@@ -39,11 +38,12 @@ from bot.actors import Actor
 from bot.dbfaults import unavailable
 from bot.errors import Gone
 from bot.intake.lenient import lenient_warnings
+from bot.intake.partner_warnings import may_warn, unknown_partner_warnings
 from bot.intake.problems import FieldProblem, validate_lead
 from bot.intake.schema import LeadIn
 from bot.intake.service import IntakeResult
 from bot.intake.storing import store_batch
-from bot.models import Channel, LeadStatus, Partner
+from bot.models import Channel, LeadStatus
 from bot.runtime import Runtime
 from bot.web import cockpit, crm_api, openapi, ops
 from bot.web import unavailable as outage
@@ -187,33 +187,17 @@ async def post_lead(request: Request, response: Response) -> Any:
 async def _unknown_partners(
     runtime: Runtime, lead: LeadIn, status: LeadStatus
 ) -> list[FieldProblem]:
-    """An unmatched lead whose consent names partners that are not active partners (a typo
-    in the CRM's mapping, a partner not imported yet): said, since the lead may go to the
-    partners named only. Asked only of unmatched leads, so intake's usual path reads
-    nothing more."""
-    named = lead.consent.allowed_partners
-    if status is not LeadStatus.UNMATCHED or not named:
+    """The partners an unmatched lead's consent names that are not active partners
+    (:mod:`bot.intake.partner_warnings`), read after the lead was stored."""
+    if not may_warn(lead, status):
         return []
     try:  # the lead is stored: a failing read costs the warning, never the answer
         async with runtime.sessions() as session:
-            query = select(Partner.id).where(Partner.id.in_(named), Partner.active.is_(True))
-            active = set((await session.scalars(query)).all())
+            [warning] = await unknown_partner_warnings(session, [(lead, status)])
     except Exception as exc:
         log.warning("the partners of lead warnings could not be read: %s", type(exc).__name__)
         return []
-    unknown = [pid for pid in named if pid not in active]
-    if not unknown:
-        return []
-    listed = ", ".join(repr(pid) for pid in unknown[:10])
-    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-    return [
-        FieldProblem(
-            ("consent", "allowed_partners"),
-            f"{listed}{more}: not an active partner; the lead may go to the partners named "
-            "only, and went to none",
-            "unknown_partner",
-        )
-    ]
+    return [warning] if warning else []
 
 
 def _version() -> str:
