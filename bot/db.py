@@ -32,6 +32,7 @@ from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
 
 from bot import aiosqlite_fix, dbfaults, sqlite_hops
 from bot.config import ConfigError, DatabaseSettings
+from bot.plaintext import quoted
 from bot.sqlite_hops import BEGIN_SHORT_READS
 
 aiosqlite_fix.apply()  # a second stop() must not hang its closer (bot/aiosqlite_fix.py)
@@ -56,7 +57,7 @@ def _parse(url: str) -> URL:
     backend = parsed.get_backend_name()
     if backend not in _ASYNC_DRIVERS:
         raise ConfigError(
-            f"database.url: unsupported database {backend!r}; use sqlite:/// or postgresql://"
+            f"database.url: unsupported database {quoted(backend)}; use sqlite:/// or postgresql://"
         )
     return parsed
 

@@ -145,3 +145,25 @@ def strip_control(value: str) -> str:
     letters of right-to-left text stay, only their explicit direction hints are lost.
     """
     return _SHOWN_CONTROL.sub("", value)
+
+
+QUOTED_WHOLE = 64
+"""Values up to this long are quoted whole by :func:`quoted` — every id of the contract
+(partner, product, tier: at most 64 characters) is; longer ones are cut."""
+QUOTED_CUT = 60
+
+
+def quoted(value: object) -> str:
+    """``value`` as an error message quotes it back to whoever sent it: ``repr`` (so control
+    characters and quotes are escaped), and a string longer than :data:`QUOTED_WHOLE`
+    cut to its first :data:`QUOTED_CUT` characters with its length —
+    ``'PPPPPPPP'… (500 characters)``. A 500-character value printed back whole buries
+    the message in a terminal line, a 422 body or a chat reply, and tells its sender
+    nothing they do not have; the start and the length say which value it was.
+
+    Every error that quotes a value from outside (the API, lead and directory files, the
+    configuration, the CLI) does it with this.
+    """
+    if isinstance(value, str) and len(value) > QUOTED_WHOLE:
+        return f"{value[:QUOTED_CUT]!r}… ({len(value)} characters)"
+    return repr(value)

@@ -297,3 +297,18 @@ async def test_delete_by_external_id_erases_and_unknown_is_404(client: httpx.Asy
     assert erased.status_code == 200 and erased.json()["id"] == lead_id
     assert erased.json()["status"] == "erased"
     assert (await client.delete("/api/leads/4242", headers=AUTH)).status_code == 404
+
+
+async def test_a_long_external_id_is_quoted_back_shortened(client: httpx.AsyncClient) -> None:
+    """An error names the value it refers to by its start and length, not all of it."""
+    long_id = "crm-" + "7" * 196
+    for method in ("GET", "DELETE"):
+        missing = await client.request(
+            method, "/api/leads", params={"external_id": long_id}, headers=AUTH
+        )
+        assert missing.status_code == 404, missing.text
+        assert missing.json()["detail"] == (
+            f"no lead has external_id {long_id[:60]!r}… (200 characters)"
+        )
+    short = await client.get("/api/leads", params={"external_id": "crm-9"}, headers=AUTH)
+    assert short.json()["detail"] == "no lead has external_id 'crm-9'"  # short: whole

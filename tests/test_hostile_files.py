@@ -109,6 +109,35 @@ def test_a_control_character_in_a_rep_or_header_is_refused(
     assert _count(database_url, Rep) == 0
 
 
+def test_a_long_value_is_quoted_back_by_its_start_and_length(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A 500-character id printed back whole buries the report; its start and length name
+    it as well. Values up to 64 characters (every id the contract allows) stay whole."""
+    long_id = "P-" + "x" * 498
+    lines = list(PARTNERS[:3])
+    lines[2] = long_id + lines[2][lines[2].index(",") :]
+    result = leadbot(database_url, "partners", "import", _file(tmp_path, "p.csv", lines))
+    assert result.exit_code == 1
+    shown = f"{long_id[:60]!r}… (500 characters)"
+    assert f"line 3, id: {shown}: use up to 64 letters" in result.stderr, result.stderr
+    assert long_id not in result.stderr
+    assert _count(database_url, Partner) == 0
+
+    csv_lines = list(LEADS_CSV[:3])
+    header = csv_lines[0].split(",")
+    cells = csv_lines[2].split(",")
+    cells[header.index("consent.partner_contact")] = "vielleicht " * 50
+    csv_lines[2] = ",".join(cells)
+    result = leadbot(database_url, "leads", "import", _file(tmp_path, "l.csv", csv_lines))
+    assert result.exit_code == 1
+    shown = f"{('vielleicht ' * 50)[:60]!r}… (549 characters)"
+    assert f"line 3, consent.partner_contact: {shown} is not true or false" in result.stderr, (
+        result.stderr
+    )
+    assert _count(database_url, Lead) == 0
+
+
 def test_lead_files_follow_the_strict_contract(database_url: str, tmp_path: Path) -> None:
     csv_lines = list(LEADS_CSV[:4])
     csv_lines[2] = csv_lines[2].replace("Apotheken-Verbund", "Apotheken\x00Verbund", 1)

@@ -15,6 +15,7 @@ from bot.crm.admin import EndpointStatus, replay, send_test, status
 from bot.crm.signing import secret_problem
 from bot.intake.schema import in_utc
 from bot.models import WebhookStatus
+from bot.plaintext import quoted
 from bot.runtime import Runtime
 
 
@@ -29,7 +30,7 @@ def _endpoint(settings: Settings, name: str) -> WebhookEndpoint:
         if hook.name == name:
             return hook
     known = ", ".join(h.name for h in settings.webhooks) or "none configured"
-    fail(f"no webhook named {name!r} (known: {known})", 2)
+    fail(f"no webhook named {quoted(name)} (known: {known})", 2)
     raise AssertionError  # unreachable: fail() exits
 
 
@@ -109,7 +110,7 @@ def parse_since(text: str, timezone: str) -> datetime:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
-            f"{text!r} is not an ISO date or time (e.g. 2026-03-01 or 2026-03-01T10:00:00Z)",
+            f"{quoted(text)} is not an ISO date or time (e.g. 2026-03-01 or 2026-03-01T10:00:00Z)",
             param_hint="--since",
         ) from None
     if when.tzinfo is None:
@@ -117,7 +118,7 @@ def parse_since(text: str, timezone: str) -> datetime:
     try:
         return in_utc(when)
     except ValueError as exc:  # a time next to year 1 or 9999 that has no UTC time
-        raise click.BadParameter(f"{text!r} {exc}", param_hint="--since") from None
+        raise click.BadParameter(f"{quoted(text)} {exc}", param_hint="--since") from None
 
 
 @command(webhooks_group, name="replay")

@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Lead, LeadEvent, LeadPersonalData, LeadStatus, Partner
-from bot.plaintext import bad_character
+from bot.plaintext import bad_character, quoted
 from bot.reports.model import OPEN_GROUPS
 from bot.reports.period import Period
 from bot.reports.queries import effective_status
@@ -42,10 +42,10 @@ class LeadFilter:
     def parse(cls, status: str, campaign: str, partner: str, page: str) -> LeadFilter:
         status = status.strip()
         if status and status not in STATUS_FILTERS:
-            raise FilterError(f"status: {status!r} is not one of {', '.join(STATUS_FILTERS)}")
+            raise FilterError(f"status: {quoted(status)} is not one of {', '.join(STATUS_FILTERS)}")
         number = whole_number(page.strip() or "1", 6)
         if number is None:
-            raise FilterError(f"page: {page!r} is not a number")
+            raise FilterError(f"page: {quoted(page)} is not a number")
         if number < 1 or number > 100_000:
             raise FilterError("page: must be between 1 and 100000")
         return cls(

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from bot.config.base import Section
+from bot.plaintext import quoted
 
 MAX_WAVE_MINUTES = 366 * 24 * 60
 """A wave lasts at most a year: its end is a date, and an end beyond year 9999 crashed
@@ -50,7 +51,7 @@ class DistributionSettings(Section):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(
-                f"{value!r} is not a time zone of the IANA database, e.g. Europe/Berlin"
+                f"{quoted(value)} is not a time zone of the IANA database, e.g. Europe/Berlin"
             ) from None
         return value
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config.base import Section, http_url_problem, secret_field
+from bot.plaintext import quoted
 
 
 class DatabaseSettings(Section):
@@ -92,7 +93,7 @@ class DatabaseSettings(Section):
         scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
         if scheme.split("+", 1)[0] not in ("sqlite", "postgresql"):
             raise ValueError(
-                f"url: not a database URL leadbot can use (scheme {scheme!r}): "
+                f"url: not a database URL leadbot can use (scheme {quoted(scheme)}): "
                 "sqlite:///file.db or postgresql://user@host/db"
             )
         try:
@@ -165,7 +166,7 @@ class ServerSettings(Section):
         url = self.public_url
         problem = _public_url_problem(url) if url else None
         if problem:
-            shown = "" if "@" in url else f": {url!r}"  # a user:password@ stays unsaid
+            shown = "" if "@" in url else f": {quoted(url)}"  # a user:password@ stays unsaid
             raise ValueError(f"public_url: {problem}{shown}")
         return self
 

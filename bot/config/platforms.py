@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from bot.config.base import Section, secret_field
 from bot.mailaddress import length_problem
+from bot.plaintext import quoted
 
 
 class SlackSettings(Section):
@@ -42,7 +43,7 @@ class TelegramSettings(Section):
             if parts.scheme != "https" or not parts.hostname:
                 raise ValueError(
                     f"webhook_url: Telegram delivers only to an https:// URL with a host, "
-                    f"not {self.webhook_url!r}"
+                    f"not {quoted(self.webhook_url)}"
                 )
         return self
 
@@ -91,7 +92,7 @@ class EmailSettings(Section):
         if self.from_address and not re.fullmatch(
             r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", self.from_address
         ):
-            raise ValueError(f"from_address: not an e-mail address: {self.from_address!r}")
+            raise ValueError(f"from_address: not an e-mail address: {quoted(self.from_address)}")
         too_long = self.from_address and length_problem(self.from_address)
         if too_long:
             raise ValueError(f"from_address: {too_long}")

@@ -26,6 +26,7 @@ from bot.config.staff_tools import (
     ReportsSettings,
 )
 from bot.config.webhooks import WebhookEndpoint, WebhookSenderSettings
+from bot.plaintext import quoted
 
 
 class Settings(Section):
@@ -53,16 +54,16 @@ class Settings(Section):
         names = [hook.name for hook in self.webhooks]
         for i, name in enumerate(names):
             if name in names[:i]:
-                raise ValueError(f"webhooks[{i}].name: duplicate webhook name {name!r}")
+                raise ValueError(f"webhooks[{i}].name: duplicate webhook name {quoted(name)}")
         levels = [level.lower() for level in self.matching.certification_levels]
         seen: set[str] = set()
         for i, product in enumerate(self.products):
             if product.id in seen:
-                raise ValueError(f"products[{i}].id: duplicate product id {product.id!r}")
+                raise ValueError(f"products[{i}].id: duplicate product id {quoted(product.id)}")
             seen.add(product.id)
             if product.min_certification.lower() not in levels:
                 raise ValueError(
-                    f"products[{i}].min_certification: {product.min_certification!r} is not "
+                    f"products[{i}].min_certification: {quoted(product.min_certification)} is not "
                     f"one of matching.certification_levels {levels}"
                 )
         return self

@@ -7,6 +7,7 @@ import re
 from pydantic import Field, SecretStr, model_validator
 
 from bot.config.base import Section, http_url_problem, secret_field
+from bot.plaintext import quoted
 
 
 class NewsSettings(Section):
@@ -50,12 +51,12 @@ def parse_digest(value: str) -> tuple[int, int, int] | None:
     match = re.fullmatch(r"([a-z]{3})\s+(\d{1,2}):(\d{2})", text)
     if match is None or match.group(1) not in _WEEKDAYS:
         raise ValueError(
-            f'digest: {value!r} is not a weekday and time such as "mon 08:00" '
+            f'digest: {quoted(value)} is not a weekday and time such as "mon 08:00" '
             f"(days: {', '.join(_WEEKDAYS)}; empty = no digest)"
         )
     hour, minute = int(match.group(2)), int(match.group(3))
     if hour > 23 or minute > 59:
-        raise ValueError(f"digest: {value!r} has no valid time of day (00:00 to 23:59)")
+        raise ValueError(f"digest: {quoted(value)} has no valid time of day (00:00 to 23:59)")
     return _WEEKDAYS.index(match.group(1)), hour, minute
 
 
@@ -82,10 +83,10 @@ class ReportsSettings(Section):
             if not name.strip():
                 raise ValueError("campaign_costs: a campaign name is empty")
             if cost < 0:
-                raise ValueError(f"campaign_costs: cost of {name!r} is negative")
+                raise ValueError(f"campaign_costs: cost of {quoted(name)} is negative")
             if cost > MAX_CAMPAIGN_COST:
                 raise ValueError(
-                    f"campaign_costs: cost of {name!r} is above {MAX_CAMPAIGN_COST:,.0f} €"
+                    f"campaign_costs: cost of {quoted(name)} is above {MAX_CAMPAIGN_COST:,.0f} €"
                 )
         parse_digest(self.digest)
         return self

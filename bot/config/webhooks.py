@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from bot.config.base import Section
 from bot.models.enums import LeadStatus
+from bot.plaintext import quoted
 
 WEBHOOK_EVENTS: tuple[str, ...] = (
     *(f"lead.{status.value}" for status in LeadStatus),
@@ -71,17 +72,19 @@ class WebhookEndpoint(Section):
     def _check(self) -> WebhookEndpoint:
         if not _WEBHOOK_NAME.match(self.name):
             raise ValueError(
-                f"name: {self.name!r} must be 1-32 lower-case letters, digits, '-' or '_'"
+                f"name: {quoted(self.name)} must be 1-32 lower-case letters, digits, '-' or '_'"
             )
         problem = check_webhook_url(self.url)
         if problem:
             raise ValueError(f"url: {problem}")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.secret_env):
-            raise ValueError(f"secret_env: {self.secret_env!r} is not an environment variable name")
+            raise ValueError(
+                f"secret_env: {quoted(self.secret_env)} is not an environment variable name"
+            )
         for event in self.events:
             if event != "*" and event not in WEBHOOK_EVENTS:
                 raise ValueError(
-                    f'events: unknown event {event!r} (known: "*", {", ".join(WEBHOOK_EVENTS)})'
+                    f'events: unknown event {quoted(event)} (known: "*", {", ".join(WEBHOOK_EVENTS)})'
                 )
         return self
 

@@ -18,7 +18,7 @@ from bot.config import Product
 from bot.content.anonymize import KNOWN_INDUSTRIES
 from bot.content.items import LANGUAGES, ItemKind, ItemText, LibraryItem, Problem
 from bot.content.locate import Locator
-from bot.plaintext import bad_character, refused_character
+from bot.plaintext import bad_character, quoted, refused_character
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_TITLE = 200
@@ -315,7 +315,12 @@ class FileReader:
                 return date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        bad(name, f"not a date: {value!r} (write it as 2026-12-31)", "date", {"value": repr(value)})
+        bad(
+            name,
+            f"not a date: {quoted(value)} (write it as 2026-12-31)",
+            "date",
+            {"value": quoted(value)},
+        )
         return None
 
     def _text(self, value: Any, section: str, index: int, label: str, lang: str) -> ItemText | None:

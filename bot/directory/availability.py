@@ -20,7 +20,7 @@ from bot.actors import Actor
 from bot.config import Settings
 from bot.errors import InvalidInput, NotFound
 from bot.models import Partner, Timer, TimerKind
-from bot.plaintext import bad_character
+from bot.plaintext import bad_character, quoted
 from bot.uow import UnitOfWork
 
 REASON_MAX = 200
@@ -73,12 +73,14 @@ def _resume_at(uow: UnitOfWork, until: date) -> datetime:
 
 async def _partner(uow: UnitOfWork, partner_id: str) -> Partner:
     if bad_character(partner_id) is not None:  # no partner's id, and PostgreSQL fails on a NUL
-        shown = repr(partner_id)  # escaped, as it is echoed to chats and terminals
+        shown = quoted(partner_id)  # escaped, as it is echoed to chats and terminals
         raise NotFound(f"no partner with id {shown}", key="reply.partner_not_found", partner=shown)
     partner = await uow.session.get(Partner, partner_id)
     if partner is None:
         raise NotFound(
-            f"no partner with id {partner_id!r}", key="reply.partner_not_found", partner=partner_id
+            f"no partner with id {quoted(partner_id)}",
+            key="reply.partner_not_found",
+            partner=partner_id,
         )
     return partner
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from bot.plaintext import trim
+from bot.plaintext import quoted, trim
 
 LIST_SEPARATOR = ";"
 
@@ -81,8 +81,8 @@ def whole_number(cell: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> in
     text = cell.replace("_", "")
     if not re.fullmatch(r"[+-]?[0-9]+", text):
         if re.fullmatch(r"[0-9]{1,3}([.,' ][0-9]{3})+", text):
-            raise CellError(f"{cell!r}: write whole numbers without thousands separators")
-        raise CellError(f"{cell!r} is not a whole number")
+            raise CellError(f"{quoted(cell)}: write whole numbers without thousands separators")
+        raise CellError(f"{quoted(cell)} is not a whole number")
     value = int(text)
     if not minimum <= value <= maximum:
         raise CellError(f"{value} is out of range ({minimum} to {maximum})")
@@ -97,7 +97,7 @@ def decimal_number(cell: str, *, minimum: float, maximum: float) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise CellError(f"{cell!r} is not a number") from None
+        raise CellError(f"{quoted(cell)} is not a number") from None
     if value != value or not minimum <= value <= maximum:  # NaN or out of range
         raise CellError(f"{cell} is out of range ({minimum:g} to {maximum:g})")
     return value
@@ -106,7 +106,7 @@ def decimal_number(cell: str, *, minimum: float, maximum: float) -> float:
 def country(cell: str) -> str:
     code = cell.upper()
     if code not in COUNTRIES:
-        raise CellError(f"{cell!r} is not an ISO 3166 country code such as DE, AT or CH")
+        raise CellError(f"{quoted(cell)} is not an ISO 3166 country code such as DE, AT or CH")
     return code
 
 
@@ -114,10 +114,10 @@ def postal_code(cell: str, country_code: str | None) -> str:
     digits = POSTAL_CODE_DIGITS.get(country_code or "")
     if digits is not None:
         if not re.fullmatch(rf"[0-9]{{{digits}}}", cell):
-            raise CellError(f"{cell!r} is not a {country_code} postal code ({digits} digits)")
+            raise CellError(f"{quoted(cell)} is not a {country_code} postal code ({digits} digits)")
         return cell
     if not _POSTAL_LOOSE.match(cell):
-        raise CellError(f"{cell!r} is not a postal code")
+        raise CellError(f"{quoted(cell)} is not a postal code")
     return cell.upper()
 
 
@@ -133,7 +133,7 @@ def territory(item: str) -> str:
         known = SUBDIVISIONS.get(cc)
         if known is not None and sub not in known:
             listed = ", ".join(f"{cc}-{s}" for s in sorted(known))
-            raise CellError(f"{item!r} is not a subdivision of {cc} (known: {listed})")
+            raise CellError(f"{quoted(item)} is not a subdivision of {cc} (known: {listed})")
         return text
     match = _POSTAL_PREFIX.match(text)
     if match:
@@ -141,10 +141,10 @@ def territory(item: str) -> str:
         country(cc)
         digits = POSTAL_CODE_DIGITS.get(cc)
         if digits is not None and not (prefix.isdigit() and len(prefix) <= digits):
-            raise CellError(f"{item!r}: a {cc} postal prefix has 1 to {digits} digits")
+            raise CellError(f"{quoted(item)}: a {cc} postal prefix has 1 to {digits} digits")
         return text
     raise CellError(
-        f"{item!r} is not a territory; write a country (DE), a state (DE-BY) "
+        f"{quoted(item)} is not a territory; write a country (DE), a state (DE-BY) "
         f"or a postal code prefix (DE:80)"
     )
 
@@ -155,8 +155,8 @@ def choice(cell: str, allowed: list[str] | tuple[str, ...], what: str) -> str:
         if cell.casefold() == option.casefold():
             return option
     if not allowed:  # e.g. a directory imported before any [[products]] are configured
-        raise CellError(f"{cell!r} is not a {what}: none are configured yet")
-    raise CellError(f"{cell!r} is not a {what} (known: {', '.join(allowed)})")
+        raise CellError(f"{quoted(cell)} is not a {what}: none are configured yet")
+    raise CellError(f"{quoted(cell)} is not a {what} (known: {', '.join(allowed)})")
 
 
 def choices(cell: str, allowed: list[str] | tuple[str, ...], what: str) -> list[str]:
@@ -182,7 +182,7 @@ def slack_channel(cell: str) -> str | Keep | None:
     if cell == CLEAR_MARK:
         return None
     if not SLACK_CHANNEL.match(cell):
-        raise CellError(f"{cell!r} is not a Slack channel id such as C0123456789")
+        raise CellError(f"{quoted(cell)} is not a Slack channel id such as C0123456789")
     return cell
 
 
@@ -192,7 +192,7 @@ def slack_user(cell: str) -> str | Keep | None:
     if cell == CLEAR_MARK:
         return None
     if not SLACK_USER.match(cell):
-        raise CellError(f"{cell!r} is not a Slack user id such as U0123456789")
+        raise CellError(f"{quoted(cell)} is not a Slack user id such as U0123456789")
     return cell
 
 
@@ -203,7 +203,7 @@ def telegram_chat(cell: str) -> int | Keep | None:
     if cell == CLEAR_MARK:
         return None
     if not re.fullmatch(r"-?[0-9]{1,19}", cell) or int(cell) == 0 or abs(int(cell)) > INT64_MAX:
-        raise CellError(f"{cell!r} is not a Telegram chat id such as -1001234567890")
+        raise CellError(f"{quoted(cell)} is not a Telegram chat id such as -1001234567890")
     return int(cell)
 
 
@@ -214,5 +214,5 @@ def telegram_user(cell: str) -> int | Keep | None:
     if cell == CLEAR_MARK:
         return None
     if not re.fullmatch(r"[0-9]{1,19}", cell) or int(cell) == 0 or int(cell) > INT64_MAX:
-        raise CellError(f"{cell!r} is not a Telegram user id (a positive number)")
+        raise CellError(f"{quoted(cell)} is not a Telegram user id (a positive number)")
     return int(cell)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.handlers import registry
 from bot.models import LinkCode, Partner, Platform, Rep
+from bot.plaintext import quoted
 from bot.uow import UnitOfWork
 
 CODE_BYTES = 16  # 22 URL-safe characters: fits Telegram's 64-character start payload
@@ -94,7 +95,7 @@ async def create_invite(uow: UnitOfWork, email: str, hours: int) -> Invite:
     address = email.strip().lower()
     rep = await uow.session.scalar(select(Rep).where(func.lower(Rep.email) == address))
     if rep is None:
-        raise NotFound(f"no rep with e-mail {email.strip()!r} (see `leadbot reps import`)")
+        raise NotFound(f"no rep with e-mail {quoted(email.strip())} (see `leadbot reps import`)")
     partner = await uow.session.get(Partner, rep.partner_id)
     if not rep.active or partner is None or not partner.active:
         raise NotAllowed(f"rep {rep.email} or their partner is inactive; activate them first")

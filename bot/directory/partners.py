@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.directory import fields as f
 from bot.directory.reps import normalise_email
 from bot.directory.table import Problem, Table
+from bot.plaintext import quoted
 
 REQUIRED = ("id", "name", "tier", "country")
 OPTIONAL = (
@@ -102,7 +103,7 @@ def _certifications(cell: str, vocab: Vocabulary) -> dict[str, str]:
     for item in f.split_list(cell):
         line, sep, level = (part.strip() for part in item.partition(":"))
         if not sep or not line or not level:
-            problems.append(f"{item!r} is not line:level, e.g. X-series:advanced")
+            problems.append(f"{quoted(item)} is not line:level, e.g. X-series:advanced")
             continue
         try:
             canonical = f.choice(line, vocab.lines, "product line from [[products]]")
@@ -111,7 +112,7 @@ def _certifications(cell: str, vocab: Vocabulary) -> dict[str, str]:
             problems.append(str(exc))
             continue
         if canonical in out:
-            problems.append(f"{canonical!r} is certified twice")
+            problems.append(f"{quoted(canonical)} is certified twice")
         out[canonical] = level
     if problems:
         raise f.CellError("; ".join(problems))
@@ -182,7 +183,7 @@ def _parse_row(
         problems.append(Problem(line, "required", "id"))
     elif not _ID.match(pid):
         problems.append(
-            Problem(line, f"{pid!r}: use up to 64 letters, digits, '.', '_' or '-'", "id")
+            Problem(line, f"{quoted(pid)}: use up to 64 letters, digits, '.', '_' or '-'", "id")
         )
     country: str | None = None
     with contextlib.suppress(f.CellError):  # a bad country is reported with the other cells
@@ -240,7 +241,9 @@ def parse_partners(table: Table, settings: Settings) -> tuple[list[PartnerRow], 
         key = pid.casefold()
         if pid and key in first_line:
             problems.append(
-                Problem(line, f"{pid!r} appears twice (first on line {first_line[key]})", "id")
+                Problem(
+                    line, f"{quoted(pid)} appears twice (first on line {first_line[key]})", "id"
+                )
             )
         elif pid:
             first_line[key] = line

@@ -13,6 +13,7 @@ from typing import Any
 from bot.directory import fields as f
 from bot.directory.table import Problem, Table
 from bot.mailaddress import email_address
+from bot.plaintext import quoted
 
 REQUIRED = ("partner_id", "name", "email")
 OPTIONAL = ("slack_user_id", "telegram_user_id", "role", "language")
@@ -36,7 +37,7 @@ def normalise_email(cell: str) -> str:
     try:
         return email_address(cell).lower()
     except ValueError as exc:
-        raise f.CellError(f"{cell!r} is not an e-mail address: {exc}") from None
+        raise f.CellError(f"{quoted(cell)} is not an e-mail address: {exc}") from None
 
 
 def _parse_row(line: int, cells: dict[str, str]) -> tuple[RepRow | None, list[Problem]]:

@@ -26,6 +26,7 @@ from bot.directory.partners import DEFAULTS, PartnerRow
 from bot.directory.reps import PARTNER_LANGUAGE, RepRow
 from bot.directory.table import Problem
 from bot.models import Partner, Rep
+from bot.plaintext import quoted
 from bot.uow import UnitOfWork
 
 Advance = Callable[[], None]
@@ -84,7 +85,11 @@ async def check_partners(uow: UnitOfWork, rows: Iterable[PartnerRow]) -> list[Pr
         other = by_fold.get(row.id.casefold())
         if other is not None and other != row.id:
             problems.append(
-                Problem(row.line, f"{row.id!r} differs only in case from partner {other!r}", "id")
+                Problem(
+                    row.line,
+                    f"{quoted(row.id)} differs only in case from partner {quoted(other)}",
+                    "id",
+                )
             )
     return problems
 
@@ -151,7 +156,7 @@ async def check_reps(uow: UnitOfWork, rows: list[RepRow]) -> list[Problem]:
             problems.append(
                 Problem(
                     row.line,
-                    f"unknown partner {row.partner_id!r} (import it with "
+                    f"unknown partner {quoted(row.partner_id)} (import it with "
                     f"'leadbot partners import' first)",
                     "partner_id",
                 )

@@ -26,7 +26,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from bot.plaintext import bad_character, trim
+from bot.plaintext import bad_character, quoted, trim
 
 DELIMITERS = (",", ";", "\t")
 
@@ -102,7 +102,8 @@ def _check_header(
         if name in seen:
             problems.append(
                 Problem(
-                    line, f"column {name!r} appears twice (columns {seen[name] + 1} and {i + 1})"
+                    line,
+                    f"column {quoted(name)} appears twice (columns {seen[name] + 1} and {i + 1})",
                 )
             )
             continue
@@ -113,7 +114,7 @@ def _check_header(
         keep.append(i)
     if unknown:
         known = ", ".join((*required, *optional))
-        names = ", ".join(repr(n) for n in unknown)
+        names = ", ".join(quoted(n) for n in unknown)
         plural = "s" if len(unknown) > 1 else ""
         problems.append(Problem(line, f"unknown column{plural} {names} (known columns: {known})"))
     missing = [c for c in required if c not in seen]

@@ -36,7 +36,7 @@ from bot.directory.table import decode, read_table
 from bot.intake.lenient import lenient_warnings
 from bot.intake.problems import field_path, validate_lead
 from bot.intake.schema import LeadIn
-from bot.plaintext import clean_paragraph
+from bot.plaintext import clean_paragraph, quoted
 
 Kind = Literal["text", "paragraph", "list", "bool", "whole", "decimal"]
 
@@ -145,7 +145,7 @@ def _cell_value(cell: str, kind: Kind) -> Any:
             return True
         if word in _FALSE:
             return False
-        raise ValueError(f"{cell!r} is not true or false")
+        raise ValueError(f"{quoted(cell)} is not true or false")
     if kind == "whole":
         return _whole(cell)
     if kind == "decimal":
@@ -324,7 +324,7 @@ def load_leads(
                 problems.append(
                     RecordProblem(
                         where,
-                        f"{lead.external_id!r} repeats the external_id of "
+                        f"{quoted(lead.external_id)} repeats the external_id of "
                         f"{seen_ids[lead.external_id]}",
                         "external_id",
                         line,

@@ -13,6 +13,7 @@ from datetime import date
 from bot.content.vocabulary import TIMELINES, industry_key, timeline_band
 from bot.intake.problems import FieldProblem
 from bot.intake.schema import LeadIn
+from bot.plaintext import quoted
 
 KEPT = "kept_as_given"
 
@@ -26,7 +27,7 @@ def lenient_warnings(lead: LeadIn, received: date) -> list[FieldProblem]:
         warnings.append(
             FieldProblem(
                 ("interest", "timeline"),
-                f"{timeline!r} is not one of {', '.join(TIMELINES)}; kept as given, "
+                f"{quoted(timeline)} is not one of {', '.join(TIMELINES)}; kept as given, "
                 f"teasers show {shown!r}",
                 KEPT,
             )
@@ -36,7 +37,7 @@ def lenient_warnings(lead: LeadIn, received: date) -> list[FieldProblem]:
         warnings.append(
             FieldProblem(
                 ("company", "industry"),
-                f"{industry!r} is not a known industry; kept as given, teasers show 'other'",
+                f"{quoted(industry)} is not a known industry; kept as given, teasers show 'other'",
                 KEPT,
             )
         )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.intake.problems import FieldProblem
 from bot.intake.schema import LeadIn
 from bot.models import LeadStatus, Partner
+from bot.plaintext import quoted
 
 UNKNOWN_PARTNER = "unknown_partner"
 SHOWN = 10
@@ -60,7 +61,7 @@ def _warning(lead: LeadIn, active: set[str]) -> FieldProblem | None:
     unknown = [pid for pid in lead.consent.allowed_partners if pid not in active]
     if not unknown:
         return None
-    listed = ", ".join(repr(pid) for pid in unknown[:SHOWN])
+    listed = ", ".join(quoted(pid) for pid in unknown[:SHOWN])
     more = f" and {len(unknown) - SHOWN} more" if len(unknown) > SHOWN else ""
     return FieldProblem(
         ("consent", "allowed_partners"),

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.intake.schema import LeadIn, check_against_settings
+from bot.plaintext import quoted
 
 Loc = tuple[str | int, ...]
 
@@ -77,11 +78,11 @@ def _raw_settings_problems(data: object, settings: Settings) -> list[FieldProble
     for i, value in enumerate(_strings_at(data, "interest", "products")):
         if isinstance(value, str) and products and value not in products:
             known = ", ".join(sorted(products))
-            message = f"unknown product {value!r} (known: {known})"
+            message = f"unknown product {quoted(value)} (known: {known})"
             problems.append(FieldProblem(("interest", "products", i), message, "unknown_value"))
     for i, value in enumerate(_strings_at(data, "consent", "allowed_tiers")):
         if isinstance(value, str) and value not in tiers:
-            message = f"unknown tier {value!r} (known: {', '.join(tiers)})"
+            message = f"unknown tier {quoted(value)} (known: {', '.join(tiers)})"
             problems.append(FieldProblem(("consent", "allowed_tiers", i), message, "unknown_value"))
     return problems
 

@@ -35,7 +35,7 @@ from pydantic import (
 from bot.directory.fields import COUNTRIES
 from bot.intake.types import line, nonblank, paragraph, timestamp, whole
 from bot.mailaddress import MAX_LOCAL_PART, within_limits
-from bot.plaintext import trim
+from bot.plaintext import quoted, trim
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
@@ -304,14 +304,14 @@ def check_against_settings(
         if products and product not in products:
             known = ", ".join(sorted(products))
             problems.append(
-                (("interest", "products", i), f"unknown product {product!r} (known: {known})")
+                (("interest", "products", i), f"unknown product {quoted(product)} (known: {known})")
             )
     for i, tier in enumerate(lead.consent.allowed_tiers):
         if tier not in tiers:
             problems.append(
                 (
                     ("consent", "allowed_tiers", i),
-                    f"unknown tier {tier!r} (known: {', '.join(tiers)})",
+                    f"unknown tier {quoted(tier)} (known: {', '.join(tiers)})",
                 )
             )
     return problems

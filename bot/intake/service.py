@@ -24,6 +24,7 @@ from bot.intake.together import LeadsTogether
 from bot.leads.distribution import start_round
 from bot.leads.events import change_status, record
 from bot.models import HoldReason, Lead, LeadPersonalData, LeadStatus
+from bot.plaintext import quoted
 from bot.uow import UnitOfWork
 
 
@@ -111,7 +112,7 @@ async def _store(
         return IntakeResult(lead_id, status, created=False)
     if known.erased_external_id is not None:
         raise Gone(
-            f"external_id {data.external_id!r} belonged to lead {known.erased_external_id}, "
+            f"external_id {quoted(data.external_id)} belonged to lead {known.erased_external_id}, "
             "whose personal data was erased on request; an erased lead is not taken in again",
             lead_id=known.erased_external_id,
         )

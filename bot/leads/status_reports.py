@@ -16,6 +16,7 @@ from enum import StrEnum
 from bot.errors import InvalidInput
 from bot.leads.lifecycle import OWNED, can_transition
 from bot.models import LeadStatus
+from bot.plaintext import quoted
 
 
 class StatusAction(StrEnum):
@@ -126,9 +127,9 @@ def parse_revenue(text: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise InvalidInput(f"revenue: {text.strip()!r} is not an amount in euros") from None
+        raise InvalidInput(f"revenue: {quoted(text.strip())} is not an amount in euros") from None
     if not value.is_finite() or value < 0 or value >= MAX_REVENUE_EUR:
-        raise InvalidInput(f"revenue: {text.strip()!r} is not a plausible amount in euros")
+        raise InvalidInput(f"revenue: {quoted(text.strip())} is not a plausible amount in euros")
     return value.quantize(Decimal("0.01"))
 
 
@@ -158,7 +159,7 @@ def parse_day(text: str, today: date) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            f"not a date: {text.strip()!r} (use 2026-03-15, 15.03.2026, +3d or tomorrow)"
+            f"not a date: {quoted(text.strip())} (use 2026-03-15, 15.03.2026, +3d or tomorrow)"
         ) from None
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.models import CampaignCost
-from bot.plaintext import bad_character
+from bot.plaintext import bad_character, quoted
 from bot.reports.model import unknown_cost_warning
 from bot.reports.queries import known_campaigns
 
@@ -82,15 +82,14 @@ def parse_amount(text: str) -> Decimal:
     if _AMOUNT.fullmatch(text):
         return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
     if _TOO_MANY_DIGITS.fullmatch(text):
-        shown = repr(text) if len(text) <= 20 else f"{text[:20]!r}…"
-        raise ValueError(f"{shown} is too large: at most 12 digits before the decimal mark")
+        raise ValueError(f"{quoted(text)} is too large: at most 12 digits before the decimal mark")
     if _GROUPED.fullmatch(text):
         raise ValueError(
-            f"{text!r} is ambiguous (a thousands separator?); write euros without "
+            f"{quoted(text)} is ambiguous (a thousands separator?); write euros without "
             f"thousands separators, {AMOUNT_FORMS}"
         )
     raise ValueError(
-        f"{text!r} is not an amount in euros (digits with at most two decimals after a "
+        f"{quoted(text)} is not an amount in euros (digits with at most two decimals after a "
         f"point or comma, {AMOUNT_FORMS})"
     )
 
@@ -134,7 +133,7 @@ def parse_costs(text: str) -> list[CostRow]:
             problems.append(f"line {number}: campaign: {named}")
         elif campaign in seen:
             problems.append(
-                f"line {number}: campaign {campaign!r} already on line {seen[campaign]}"
+                f"line {number}: campaign {quoted(campaign)} already on line {seen[campaign]}"
             )
         try:
             cost = parse_amount(fields[1].strip())

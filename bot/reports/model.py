@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from bot.plaintext import quoted
 from bot.reports.period import Period
 
 
 def unknown_cost_warning(campaign: str) -> str:
     """A campaign cost that names no campaign of any lead, said in English."""
-    return f"campaign cost for {campaign!r} names no campaign of any lead (typo?)"
+    return f"campaign cost for {quoted(campaign)} names no campaign of any lead (typo?)"
 
 
 OPEN_GROUPS: dict[str, tuple[str, ...]] = {

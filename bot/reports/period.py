@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.plaintext import quoted
+
 MAX_DAYS = 3660
 """Ten years: a longer range is a typo (a wrong year), not a question."""
 
@@ -59,7 +61,7 @@ def _day(text: str, name: str) -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise PeriodError(f"{name}: {text!r} is not a date; use YYYY-MM-DD") from None
+        raise PeriodError(f"{name}: {quoted(text)} is not a date; use YYYY-MM-DD") from None
     if not FIRST_DAY <= day <= LAST_DAY:
         raise PeriodError(
             f"{name}: {day.isoformat()} is out of range; "

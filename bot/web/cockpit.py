@@ -36,6 +36,7 @@ from bot.cockpit.session import COOKIE, issue, require_secret, verify
 from bot.config import ConfigError, Settings
 from bot.i18n import t
 from bot.models import LeadStatus
+from bot.plaintext import quoted
 from bot.reports.export import HEADERS, TABLES, table_csv
 from bot.reports.format import duration, money, pct, report_summary
 from bot.reports.model import OPEN_GROUPS, Report
@@ -388,7 +389,9 @@ async def csv_download(request: Request, table: str) -> Response:
         return ctx
     if table not in (*TABLES, "leads"):
         tables = ", ".join((*TABLES, "leads"))
-        return _problem(ctx.lang, 404, t(ctx.lang, "cockpit.no_table", table=table, tables=tables))
+        return _problem(
+            ctx.lang, 404, t(ctx.lang, "cockpit.no_table", table=quoted(table), tables=tables)
+        )
     if table == "leads":
         try:
             wanted = _filter(request)

@@ -33,7 +33,7 @@ from bot.intake.problems import FieldProblem
 from bot.intake.schema import in_utc
 from bot.leads.staff import erase
 from bot.models import Channel, Lead
-from bot.plaintext import bad_character, trim
+from bot.plaintext import bad_character, quoted, trim
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
 from bot.web import openapi
@@ -151,7 +151,7 @@ async def _one_lead(runtime: Runtime, lead_id: int) -> dict[str, Any] | None:
 
 def _erased_external_id(external_id: str, lead_id: int) -> str:
     return (
-        f"external_id {external_id!r} belonged to lead {lead_id}, whose personal data was "
+        f"external_id {quoted(external_id)} belonged to lead {lead_id}, whose personal data was "
         "erased on request"
     )
 
@@ -253,7 +253,7 @@ async def _by_external_id(request: Request, runtime: Runtime, external_id: str) 
         return JSONResponse(found)
     if erased is not None:
         return problem(request, 410, _erased_external_id(external_id, erased), "crm_gone")
-    return problem(request, 404, f"no lead has external_id {external_id!r}", "crm_not_found")
+    return problem(request, 404, f"no lead has external_id {quoted(external_id)}", "crm_not_found")
 
 
 async def _erase(runtime: Runtime, lead_id: int) -> dict[str, Any]:
@@ -332,7 +332,9 @@ async def delete_by_external_id(request: Request) -> JSONResponse:
     if found is None and erased is not None:
         return problem(request, 410, _erased_external_id(external_id, erased), "crm_gone")
     if found is None:
-        return problem(request, 404, f"no lead has external_id {external_id!r}", "crm_not_found")
+        return problem(
+            request, 404, f"no lead has external_id {quoted(external_id)}", "crm_not_found"
+        )
     try:
         view = await _erase(runtime, int(found["id"]))
     except (NotFound, Gone) as exc:

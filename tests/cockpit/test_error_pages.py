@@ -9,6 +9,7 @@ API's JSON answer.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 
@@ -52,7 +53,8 @@ def _shown(page: httpx.Response) -> tuple[str, str, list[str]]:
     title = re.search(r"<title>(.*?)</title>", page.text)
     assert lang and title, page.text[:300]
     texts = re.findall(r"<(?:h2|p)>(.*?)</(?:h2|p)>", page.text)
-    return lang.group(1), title.group(1), texts
+    # As a reader sees them: HTML's entities (&#39; for a quote) resolved.
+    return lang.group(1), html.unescape(title.group(1)), [html.unescape(t) for t in texts]
 
 
 NOT_FOUND = "Nicht gefunden"
@@ -65,7 +67,7 @@ TABLES = "funnel, status, campaigns, partners, weeks, leads"
     ("method", "path", "status", "heading", "text"),
     [
         ("GET", "/cockpit/leads/999", 404, NOT_FOUND, "Es gibt keinen Lead #999."),
-        ("GET", "/cockpit/csv/umsatz", 404, NOT_FOUND, f"Es gibt keine Tabelle „umsatz“; Tabellen: {TABLES}."),
+        ("GET", "/cockpit/csv/umsatz", 404, NOT_FOUND, f"Es gibt keine Tabelle 'umsatz'; Tabellen: {TABLES}."),
         ("GET", "/cockpit/kampagnen", 404, NOT_FOUND, NO_PAGE),
         ("GET", "/cockpit/leads/1/x", 404, NOT_FOUND, NO_PAGE),
         ("GET", "/cockpit?from=2026-13-01", 400, BAD, None),

@@ -27,6 +27,7 @@ from bot.handlers.console.transport import ConsoleTransport, Inbox, visible_addr
 from bot.i18n import t
 from bot.leads.scheduler import run_due_timers
 from bot.models import Platform
+from bot.plaintext import quoted
 from bot.runtime import Runtime
 
 BACKLOG_SHOWN = 6
@@ -39,7 +40,7 @@ def parse_duration(text: str) -> timedelta:
     """``30m``, ``2h``, ``1d`` (the console's ``wait``). Raises ValueError."""
     match = re.fullmatch(r"(\d{1,5})\s*(m|min|h|d)", text.strip().lower())
     if not match:
-        raise ValueError(f"not a duration: {text!r}")
+        raise ValueError(f"not a duration: {quoted(text)}")
     n, unit = int(match.group(1)), match.group(2)
     if unit in ("m", "min"):
         return timedelta(minutes=n)
@@ -89,7 +90,7 @@ class ConsoleSession:
         else:
             found = await identify(self.runtime, Platform.CONSOLE, who.lower())
             if found.rep_id is None:
-                self.out(t(self.language, "console.no_rep", who=repr(escape_console(who))))
+                self.out(t(self.language, "console.no_rep", who=quoted(escape_console(who))))
                 return
             self.identity = found
         waiting = self.inbox.show_to(
@@ -157,7 +158,7 @@ class ConsoleSession:
         try:
             duration = parse_duration(text)
         except ValueError:
-            self.out(t(self.language, "console.wait_usage", text=repr(escape_console(text))))
+            self.out(t(self.language, "console.wait_usage", text=quoted(escape_console(text))))
             return
         clock = self.runtime.clock
         if not isinstance(clock, OffsetClock):

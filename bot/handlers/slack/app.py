@@ -54,6 +54,7 @@ from bot.handlers.slack.respond import kept_alive_answers
 from bot.handlers.slack.transport import SlackTransport
 from bot.inbox import PressInbox
 from bot.models import Platform
+from bot.plaintext import quoted
 from bot.runtime import Runtime
 from bot.supervisor import named
 from bot.web.api import ContextFactory
@@ -82,7 +83,7 @@ def check_settings(settings: SlackSettings) -> None:
             "(see docs/slack.md); or set LEADBOT_SLACK__ENABLED=false"
         )
     if not settings.api_url.startswith(("https://", "http://")):
-        raise ConfigError(f"slack.api_url: not an http(s) URL: {settings.api_url!r}")
+        raise ConfigError(f"slack.api_url: not an http(s) URL: {quoted(settings.api_url)}")
 
 
 def web_client(

@@ -36,6 +36,7 @@ from bot.handlers.telegram.keyboards import Keyboard, markup
 from bot.handlers.telegram.limits import flood_limits, log_failure, seconds
 from bot.handlers.telegram.updates import Person
 from bot.models import Platform
+from bot.plaintext import quoted
 from bot.runtime import Runtime
 from bot.seen import AlreadyApplied
 
@@ -297,7 +298,7 @@ class TelegramBot:
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
             # PTB could not read getMe's answer: [telegram] api_url is not the Bot API.
             raise ConfigError(
-                f"[telegram] api_url {self.settings.api_url!r} did not answer like the "
+                f"[telegram] api_url {quoted(self.settings.api_url)} did not answer like the "
                 f"Telegram Bot API (getMe: {type(exc).__name__}); check the URL"
             ) from None
         try:
