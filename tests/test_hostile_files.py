@@ -138,6 +138,21 @@ def test_a_long_value_is_quoted_back_by_its_start_and_length(
     assert _count(database_url, Lead) == 0
 
 
+def test_a_number_of_thousands_of_digits_is_out_of_range(database_url: str, tmp_path: Path) -> None:
+    """Python's int() refuses more than 4,300 digits with an error no import expected."""
+    lines = list(PARTNERS[:3])
+    header = lines[0].split(",")
+    cells = lines[2].split(",")
+    cells[header.index("employees")] = "9" * 5000
+    lines[2] = ",".join(cells)
+    result = leadbot(database_url, "partners", "import", _file(tmp_path, "p.csv", lines))
+    assert result.exit_code == 1, result.output
+    shown = f"{'9' * 60!r}… (5000 characters)"
+    assert f"line 3, employees: {shown} is out of range (0 to 10000000)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _count(database_url, Partner) == 0
+
+
 def test_lead_files_follow_the_strict_contract(database_url: str, tmp_path: Path) -> None:
     csv_lines = list(LEADS_CSV[:4])
     csv_lines[2] = csv_lines[2].replace("Apotheken-Verbund", "Apotheken\x00Verbund", 1)
