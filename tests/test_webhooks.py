@@ -319,13 +319,23 @@ def test_webhook_urls_and_names_are_checked_when_settings_load(tmp_path: Path) -
     ):
         with pytest.raises(ConfigError) as err:
             load(good + f'url = "{url}"\n')
-        assert "webhooks.0.url" in str(err.value) or "webhooks.0" in str(err.value)
-        assert message in str(err.value)
+        # Named as the file names it: by the webhook's name, and the key.
+        assert f'webhooks["crm"].url: {message}' in str(err.value), str(err.value)
     assert load(good + 'url = "http://127.0.0.1:9000/h"\n').webhooks[0].secret is not None
     with pytest.raises(ConfigError, match=r"unknown event .lead\.sold."):
         load(good + 'url = "https://crm.example/h"\nevents = ["lead.sold"]\n')
-    with pytest.raises(ConfigError, match="must not be in the file"):
+    with pytest.raises(ConfigError, match=r'webhooks\["crm"\]\.secret .*must not be in the file'):
         load(good + 'url = "https://crm.example/h"\nsecret = "whsec_x"\n')
+    with pytest.raises(ConfigError) as err:  # no usable name: its position, and every problem
+        load(
+            'name = "CRM!"\nsecret_env = "1X"\nurl = "https://crm.example/h"\ntimeout_seconds = 0\n'
+        )
+    for expected in (
+        "webhooks[0].name: 'CRM!' must be 1-32 lower-case letters",
+        "webhooks[0].secret_env: '1X' is not an environment variable name",
+        "webhooks[0].timeout_seconds: Input should be greater than 0",
+    ):
+        assert expected in str(err.value), str(err.value)
 
 
 def test_a_missing_or_malformed_secret_stops_the_start(make_settings: SettingsFactory) -> None:
@@ -420,4 +430,4 @@ async def test_serve_refuses_to_start_without_the_webhook_secret(
     )
     code, _out, err = await _leadbot("serve", "--port", "0", config=config, env={})
     assert code == 2
-    assert "webhooks[0] (crm): the environment variable CRM_SECRET" in err
+    assert 'webhooks["crm"]: the environment variable CRM_SECRET' in err

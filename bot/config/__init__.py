@@ -51,6 +51,7 @@ from bot.config.webhooks import (
     WebhookEndpoint,
     WebhookSenderSettings,
     check_webhook_url,
+    webhook_label,
 )
 
 __all__ = [
@@ -86,4 +87,5 @@ __all__ = [
     "config_path",
     "load_settings",
     "parse_digest",
+    "webhook_label",
 ]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.config.base import ConfigError
 from bot.config.settings import Settings
+from bot.config.webhooks import webhook_label
 
 ENV_PREFIX = "LEADBOT_"
 CONFIG_ENV = "LEADBOT_CONFIG"
@@ -107,7 +108,8 @@ def _webhook_secrets(data: dict[str, Any], environ: Mapping[str, str], path: Pat
             continue
         if "secret" in hook:
             raise ConfigError(
-                f"{path}: webhooks[{i}].secret is a secret and must not be in the file; "
+                f"{path}: {webhook_label(i, hook.get('name'))}.secret is a secret and must not "
+                "be in the file; "
                 "name an environment variable with secret_env instead"
             )
         name = hook.get("secret_env")
@@ -115,13 +117,27 @@ def _webhook_secrets(data: dict[str, Any], environ: Mapping[str, str], path: Pat
             hook["secret"] = environ[name]
 
 
+def _place(loc: tuple[str | int, ...], data: Mapping[str, Any]) -> str:
+    """Where a problem is, as the file says it: ``server.port``; a ``[[webhooks]]`` table by
+    its name (``webhooks["crm"].url``), since its position means nothing in the file."""
+    if len(loc) >= 2 and loc[0] == "webhooks" and isinstance(loc[1], int):
+        hooks = data.get("webhooks")
+        hook = hooks[loc[1]] if isinstance(hooks, list) and loc[1] < len(hooks) else None
+        name = hook.get("name") if isinstance(hook, dict) else None
+        return "".join([webhook_label(loc[1], name), *(f".{part}" for part in loc[2:])])
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
 def _format_validation_error(
-    err: ValidationError, source: str, from_env: Mapping[tuple[str, str], str]
+    err: ValidationError,
+    source: str,
+    from_env: Mapping[tuple[str, str], str],
+    data: Mapping[str, Any],
 ) -> str:
     lines = [f"invalid configuration ({source}):"]
     for problem in err.errors():
         parts = [str(part) for part in problem["loc"]]
-        loc = ".".join(parts) or "(top level)"
+        loc = _place(tuple(problem["loc"]), data)
         variable = from_env.get((parts[0], parts[1])) if len(parts) >= 2 else None
         if variable:
             loc = f"{loc} (from {variable})"
@@ -177,4 +193,4 @@ def load_settings(
         return Settings.model_validate(data)
     except ValidationError as exc:
         source = str(file) if file.exists() else "environment; no config file"
-        raise ConfigError(_format_validation_error(exc, source, from_env)) from None
+        raise ConfigError(_format_validation_error(exc, source, from_env, data)) from None

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.config.base import Section
 from bot.models.enums import LeadStatus
@@ -51,6 +51,15 @@ def check_webhook_url(url: str) -> str | None:
     return None
 
 
+def webhook_label(index: int, name: object) -> str:
+    """How an error names the ``index``-th ``[[webhooks]]`` table: by its name, as the TOML
+    says it (``webhooks["crm"]``), or by its position (``webhooks[0]``) while it has no
+    usable name — an index means nothing to someone reading the file."""
+    if isinstance(name, str) and _WEBHOOK_NAME.match(name):
+        return f'webhooks["{name}"]'
+    return f"webhooks[{index}]"
+
+
 class WebhookEndpoint(Section):
     """One receiver of signed lead events (``[[webhooks]]``, docs/crm.md).
 
@@ -68,25 +77,38 @@ class WebhookEndpoint(Section):
     retry_hours: float = Field(default=72, gt=0, le=24 * 14, description="then: failed")
     secret: SecretStr | None = Field(default=None, description="from the secret_env variable")
 
-    @model_validator(mode="after")
-    def _check(self) -> WebhookEndpoint:
-        if not _WEBHOOK_NAME.match(self.name):
-            raise ValueError(
-                f"name: {quoted(self.name)} must be 1-32 lower-case letters, digits, '-' or '_'"
-            )
-        problem = check_webhook_url(self.url)
+    # One validator per field, so an error's place names the field: webhooks["crm"].url.
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _WEBHOOK_NAME.match(value):
+            raise ValueError(f"{quoted(value)} must be 1-32 lower-case letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        problem = check_webhook_url(value)
         if problem:
-            raise ValueError(f"url: {problem}")
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.secret_env):
-            raise ValueError(
-                f"secret_env: {quoted(self.secret_env)} is not an environment variable name"
-            )
-        for event in self.events:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(f"{quoted(value)} is not an environment variable name")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str]) -> list[str]:
+        for event in value:
             if event != "*" and event not in WEBHOOK_EVENTS:
-                raise ValueError(
-                    f'events: unknown event {quoted(event)} (known: "*", {", ".join(WEBHOOK_EVENTS)})'
-                )
-        return self
+                known = ", ".join(WEBHOOK_EVENTS)
+                raise ValueError(f'unknown event {quoted(event)} (known: "*", {known})')
+        return value
 
     def wants(self, event_type: str) -> bool:
         return self.enabled and ("*" in self.events or event_type in self.events)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
-from bot.config import ConfigError, Settings, WebhookEndpoint
+from bot.config import ConfigError, Settings, WebhookEndpoint, webhook_label
 
 PREFIX = "whsec_"
 MIN_SECRET_BYTES = 24  # the specification's lower bound (192 bits)
@@ -42,7 +42,7 @@ def secret_problem(hook: WebhookEndpoint) -> str | None:
 def check_webhooks(settings: Settings) -> None:
     """At start (``serve``): every enabled endpoint has a usable secret, or ConfigError."""
     problems = [
-        f"webhooks[{i}] ({hook.name}): {problem}"
+        f"{webhook_label(i, hook.name)}: {problem}"
         for i, hook in enumerate(settings.webhooks)
         if hook.enabled and (problem := secret_problem(hook))
     ]
