@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,32 @@ async def test_an_unmatched_lead_names_the_allowed_partners_that_are_not_partner
     assert warning["field"] == "consent.allowed_partners"
     assert warning["type"] == "unknown_partner"
     assert warning["msg"].startswith("'P9': not an active partner; the lead may go to")
+
+
+async def test_consent_given_in_the_future_is_kept_and_said(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """A German time sent as UTC (``Z``) is an hour after the lead arrived: stored as given
+    (the consent is the person's, only its time is off) and the answer says so; a clock a
+    few minutes ahead is no mistake of the sender."""
+    now = runtime.clock.now()
+    local = now.astimezone(timezone(timedelta(hours=1))).replace(tzinfo=None)
+    created = await _post(client, **{"consent.given_at": local.isoformat() + "Z"})
+    assert created.status_code == 201, created.text
+    [warning] = created.json()["warnings"]
+    assert (warning["field"], warning["type"]) == ("consent.given_at", "kept_as_given")
+    assert warning["msg"] == (
+        f"{local:%Y-%m-%dT%H:%M:%S}Z is 60 minutes after the lead arrived; kept as given — "
+        "is the time zone right?"
+    )
+    async with runtime.uow() as uow:
+        lead = await uow.session.get(Lead, created.json()["id"])
+    assert lead is not None and lead.consent_given_at == local.replace(tzinfo=UTC)
+
+    skew = (now + timedelta(minutes=5)).isoformat()
+    other = {"contact.email": "y@brau-2.example", "company.domain": "brau-2.example"}
+    fine = await _post(client, external_id="crm-2", **other, **{"consent.given_at": skew})
+    assert fine.status_code == 201 and fine.json()["warnings"] == [], fine.text
 
 
 async def test_loose_timeline_and_industry_are_kept_and_teasers_show_a_band(

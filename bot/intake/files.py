@@ -301,9 +301,9 @@ def load_leads(
 ) -> tuple[list[LeadRecord], list[RecordProblem]]:
     """Parse and validate every record; problems for all of them, records for the good ones.
 
-    ``now`` is the time of the import: a consent given after it is refused, and the
-    teasers' timeline bands count from its day. Each record carries warnings about loose
-    values kept as given.
+    Each record carries warnings about values kept as given (``now``, the time of the
+    import: the teasers' timeline bands count from its day, and a consent given after it
+    is said to be in the future).
     """
     now = now or datetime.now(UTC)
     raw, problems = read_json_leads(data) if fmt == "json" else read_csv_leads(data)
@@ -315,7 +315,7 @@ def load_leads(
         if not isinstance(item, dict):
             problems.append(RecordProblem(where, "expected a lead object", line=line))
             continue
-        lead, field_problems = validate_lead(item, settings, now)
+        lead, field_problems = validate_lead(item, settings)
         problems += [RecordProblem(where, p.message, name(p.loc), line) for p in field_problems]
         if lead is None or where in bad_cells:
             continue
@@ -332,6 +332,6 @@ def load_leads(
                 )
                 continue
             seen_ids[lead.external_id] = where
-        warnings = [f"{name(w.loc)}: {w.message}" for w in lenient_warnings(lead, now.date())]
+        warnings = [f"{name(w.loc)}: {w.message}" for w in lenient_warnings(lead, now)]
         records.append(LeadRecord(where, lead, warnings))
     return records, sorted(problems, key=lambda p: p.line)

@@ -8,7 +8,6 @@ name the same field the same way: ``company.address.postal_code``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -87,16 +86,10 @@ def _raw_settings_problems(data: object, settings: Settings) -> list[FieldProble
     return problems
 
 
-def validate_lead(
-    data: object, settings: Settings, now: datetime | None = None
-) -> tuple[LeadIn | None, list[FieldProblem]]:
-    """The whole contract: the schema, then the settings-dependent checks (all reported).
-
-    ``now`` is what "not in the future" means (``consent.given_at``): the server's clock
-    for the API, the time of the import for a file; the system's time when not given.
-    """
+def validate_lead(data: object, settings: Settings) -> tuple[LeadIn | None, list[FieldProblem]]:
+    """The whole contract: the schema, then the settings-dependent checks (all reported)."""
     try:
-        lead = LeadIn.model_validate(data, context={"now": now} if now else None)
+        lead = LeadIn.model_validate(data)
     except ValidationError as exc:
         problems = from_validation_error(exc)
         reported = {p.loc for p in problems}

@@ -15,7 +15,7 @@ types first (:mod:`bot.intake.files`). Each rule is stated in the OpenAPI docume
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
@@ -27,7 +27,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -57,12 +56,6 @@ EMAIL_PATTERN = (
     + "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in n) for n in SPECIAL_USE_DOMAIN_NAMES)
     + r")\.?$)"
 )
-
-CONSENT_CLOCK_SKEW = timedelta(minutes=5)
-"""How far ``consent.given_at`` may lie ahead of this server's clock. Consent given in the
-future is nonsense — most likely the CRM sent a local time with the wrong offset (``Z``
-for a German time is an hour or two ahead in winter) — so it is refused; only the few
-minutes by which two correctly set clocks may differ are let through."""
 
 MAX_EUR = 999_999_999_999  # below 10**12: fits BIGINT everywhere, above any real deal
 MAX_EMPLOYEES = 9_999_999
@@ -99,30 +92,6 @@ def in_utc(value: datetime) -> datetime:
         raise ValueError(
             "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in UTC"
         ) from None
-
-
-def _duration(delta: timedelta) -> str:
-    """``timedelta(hours=30)`` -> ``30 hours``: how far off a time is, for a message."""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 120:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} hours"
-    return f"{minutes // (24 * 60)} days"
-
-
-def not_in_future(value: datetime, now: datetime) -> datetime:
-    """``value`` (UTC) unless it is later than ``now`` by more than
-    :data:`CONSENT_CLOCK_SKEW`; a ``ValueError`` (a 422 naming the field) says by how much."""
-    ahead = value - now
-    if ahead > CONSENT_CLOCK_SKEW:
-        skew = _duration(CONSENT_CLOCK_SKEW)
-        raise ValueError(
-            f"must not be in the future: {value:%Y-%m-%dT%H:%M:%SZ} is {_duration(ahead)} "
-            f"ahead of now (up to {skew} are allowed for clocks that differ); is the time "
-            "zone right?"
-        )
-    return value
 
 
 def normalise_domain(value: str) -> str:
@@ -261,22 +230,13 @@ class ConsentIn(Strict):
     allowed_tiers: list[Annotated[str, Field(max_length=64)]] = Field(
         default=[], max_length=MAX_LIST
     )
-    given_at: timestamp() | None = Field(
-        default=None,
-        description="When the person agreed: ISO 8601 with a time zone, not in the future "
-        "(up to 5 minutes ahead of the server's clock are allowed for clocks that differ).",
-    )
+    given_at: timestamp() | None = None
     text: paragraph(2000) | None = None
 
     @field_validator("given_at")
     @classmethod
-    def _aware(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        """In UTC and not in the future: "now" is the ``now`` of the validation context
-        (the server's clock, so tests can set it), else the system's time."""
-        if value is None:
-            return None
-        now = (info.context or {}).get("now") or datetime.now(UTC)
-        return not_in_future(in_utc(value), now)
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else in_utc(value)
 
 
 class LeadIn(Strict):

@@ -154,7 +154,7 @@ async def post_lead(request: Request, response: Response) -> Any:
     if problem is not None:
         return _invalid(request, [problem])
     try:
-        lead, problems = validate_lead(data, runtime.settings, runtime.clock.now())
+        lead, problems = validate_lead(data, runtime.settings)
         if lead is None:
             return _invalid(request, problems)
         result = await _store(runtime, lead)
@@ -174,7 +174,7 @@ async def post_lead(request: Request, response: Response) -> Any:
         [
             FieldWarning(field=w.field, msg=w.message, type=w.type)
             for w in [
-                *lenient_warnings(lead, runtime.clock.now().date()),
+                *lenient_warnings(lead, runtime.clock.now()),
                 *await _unknown_partners(runtime, lead, result.status),
             ]
         ]
@@ -250,5 +250,5 @@ def create_app(
         app.mount(path, mounted)
     outage.install(app)
     app.add_middleware(ops.AccessLog)
-    openapi.install(app, _version(), runtime.settings, runtime.clock)
+    openapi.install(app, _version(), runtime.settings)
     return app

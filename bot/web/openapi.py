@@ -8,23 +8,19 @@ pydantic model that validates requests, so the document cannot drift from the co
 It states every rule the server enforces, so a body that is valid against the document is
 accepted (the server may be a little more lenient, never stricter): text patterns (no
 control characters, not blank), the bounds of every number, the ISO country codes, "an
-e-mail address or a phone number", lat and lon together, a consent not given in the
-future (dates up to two days before the document was made, :func:`past_dates`), and —
-from the configuration of the serving process — the known product ids and partner
-tiers. :func:`lead_schemas`
+e-mail address or a phone number", lat and lon together, and — from the configuration
+of the serving process — the known product ids and partner tiers. :func:`lead_schemas`
 adjusts what pydantic generates where JSON Schema needs the rule written differently.
 """
 
 from __future__ import annotations
 
 import copy
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from bot.clock import Clock
 from bot.config import TEST_EVENT, WEBHOOK_EVENTS, Settings
 from bot.crm.paging import CURSOR_PATTERN
 from bot.intake.schema import LeadIn
@@ -192,36 +188,8 @@ def _not_null(prop: dict[str, Any]) -> None:
     prop.update(kept)
 
 
-def dates_until(day: date) -> str:
-    """A pattern for the timestamps whose date (``YYYY-MM-DD``, as written) is ``day`` or
-    earlier: one alternative per digit that can be lower than ``day``'s, then any digits."""
-
-    def written(positions: list[str]) -> str:  # the eight digit positions, dashes between
-        return "".join(positions[:4]) + "-" + "".join(positions[4:6]) + "-" + "".join(positions[6:])
-
-    bound = day.isoformat().replace("-", "")  # strftime writes year 1 as "1"
-    alternatives = [
-        written([*bound[:i], "0" if d == "1" else f"[0-{int(d) - 1}]", *["\\d"] * (7 - i)])
-        for i, d in enumerate(bound)
-        if d != "0"
-    ]
-    return "^(?:" + "|".join([*alternatives, written(list(bound))]) + ")"
-
-
-def past_dates(now: datetime) -> str:
-    """How the document states "not in the future" (``consent.given_at``). JSON Schema has
-    no "now", so the pattern admits the dates up to two days before the document was made:
-    whatever its offset (at most 23:59), a time on such a date is past. The server takes
-    more (up to :data:`bot.intake.schema.CONSENT_CLOCK_SKEW` ahead), never less."""
-    return dates_until(now.astimezone(UTC).date() - timedelta(days=2))
-
-
-def lead_schemas(
-    settings: Settings | None, now: datetime | None = None
-) -> dict[str, dict[str, Any]]:
-    """``LeadIn`` and its parts as OpenAPI components, with the configuration's rules and
-    ``now`` (the serving process's clock) for the timestamps that must not be in the future.
-    """
+def lead_schemas(settings: Settings | None) -> dict[str, dict[str, Any]]:
+    """``LeadIn`` and its parts as OpenAPI components, with the configuration's rules."""
     lead = copy.deepcopy(LeadIn.model_json_schema(ref_template="#/components/schemas/{model}"))
     components: dict[str, dict[str, Any]] = lead.pop("$defs", {})
     components["LeadIn"] = lead
@@ -231,9 +199,6 @@ def lead_schemas(
     for name in ("lat", "lon"):
         _not_null(address["properties"][name])
     address["dependentRequired"] = {"lat": ["lon"], "lon": ["lat"]}
-    given_at = _string_branch(components["ConsentIn"]["properties"]["given_at"])
-    assert given_at is not None
-    given_at["pattern"] = past_dates(now or datetime.now(UTC))
     if settings is not None:
         products = sorted({p.id for p in settings.products})
         if products:
@@ -242,17 +207,13 @@ def lead_schemas(
             item["description"] = "A product id from the manufacturer's catalogue."
         tiers = components["ConsentIn"]["properties"]["allowed_tiers"]["items"]
         tiers["enum"] = list(settings.matching.tiers)
-    lead["examples"] = list(examples(settings, now).values())
+    lead["examples"] = list(examples(settings).values())
     return components
 
 
-def examples(settings: Settings | None, now: datetime | None = None) -> dict[str, dict[str, Any]]:
-    """The two example leads, naming a product and tiers the serving process knows, and a
-    consent given in the past of its clock (a test's clock may stand before the example's)."""
+def examples(settings: Settings | None) -> dict[str, dict[str, Any]]:
+    """The two example leads, naming a product and tiers the serving process knows."""
     full, minimal = copy.deepcopy(FULL_EXAMPLE), copy.deepcopy(MINIMAL_EXAMPLE)
-    latest = (now or datetime.now(UTC)) - timedelta(days=3)
-    if datetime.fromisoformat(full["consent"]["given_at"]) > latest:
-        full["consent"]["given_at"] = latest.replace(microsecond=0).isoformat()
     if settings is not None:
         products = sorted({p.id for p in settings.products})
         if products:
@@ -261,14 +222,8 @@ def examples(settings: Settings | None, now: datetime | None = None) -> dict[str
     return {"full": full, "minimal": minimal}
 
 
-def install(
-    app: FastAPI, version: str, settings: Settings | None = None, clock: Clock | None = None
-) -> None:
-    """Make ``app.openapi()`` include the ``LeadIn`` schema (and its parts) with examples.
-
-    The document is made once, at the first request, with ``clock``'s time (the system's
-    when not given); its bound for past timestamps only grows stricter as time goes on.
-    """
+def install(app: FastAPI, version: str, settings: Settings | None = None) -> None:
+    """Make ``app.openapi()`` include the ``LeadIn`` schema (and its parts) with examples."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -277,11 +232,10 @@ def install(
             title="leadbot", version=version, description=DESCRIPTION, routes=app.routes
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        now = clock.now() if clock else datetime.now(UTC)
-        components.update(lead_schemas(settings, now))
+        components.update(lead_schemas(settings))
         components.update(page_schemas())
         body = schema["paths"]["/api/leads"]["post"]["requestBody"]["content"]
-        for name, value in examples(settings, now).items():
+        for name, value in examples(settings).items():
             body["application/json"]["examples"][name]["value"] = value
         schema["webhooks"] = webhooks_section()
         _document_outages(schema)
