@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from tests.emulators.smtp import SmtpServer
 from tests.emulators.telegram import TelegramEmulator
 from tests.support.email_world import PUBLIC_URL, Browser, email_section
-from tests.support.telegram_world import group_of, telegram_settings, telegram_world
+from tests.support.telegram_world import World, group_of, telegram_settings, telegram_world
 
 COMPANY = "Brauerei Huber GmbH"
 STAFF_CHAT = -100777
@@ -41,6 +41,34 @@ async def telegram_rows(runtime: Runtime, user: int) -> list[OutboxMessage]:
             OutboxMessage.platform == "telegram", OutboxMessage.address == str(user)
         )
         return list((await uow.session.scalars(query)).all())
+
+
+async def retry_until_staff_hear(world: World, clock: ManualClock, chat: int) -> None:
+    """Let the clock run past each backoff (30 s at most here) until the Telegram rows to
+    ``chat`` were tried as often as it takes for staff to hear of the delay."""
+
+    async def attempts() -> int:
+        return max((r.attempts for r in await telegram_rows(world.runtime, chat)), default=0)
+
+    for _ in range(DELAY_ALERT_ATTEMPTS * 20):
+        if await attempts() >= DELAY_ALERT_ATTEMPTS:
+            break
+        clock.advance(seconds=60)
+        await world.runtime.wake_outbox()
+        await asyncio.sleep(0.05)
+    assert await attempts() >= DELAY_ALERT_ATTEMPTS
+
+
+async def staff_alert(world: World) -> str:
+    """The one notice in the staff chat about a delivery that waits or is delayed."""
+
+    def told() -> list[str]:
+        texts = [m.plain_text for m in world.tg.bot_messages(STAFF_CHAT)]
+        return [t for t in texts if "still waits" in t or "delayed" in t]
+
+    await world.tg.wait_for_async(told, timeout=10)
+    (notice,) = told()
+    return notice
 
 
 async def test_rep_without_a_started_private_chat_gets_the_card_by_email(
@@ -120,23 +148,8 @@ async def test_staff_hear_the_card_went_by_email_not_that_it_is_delayed(
         await world.driver.press(rep, "claim:", chat_id=world.groups[0])
         await smtp_server.wait_for_mail("rep0@p0.example")
 
-        async def attempts() -> int:
-            return max((r.attempts for r in await telegram_rows(world.runtime, rep)), default=0)
-
-        for _ in range(DELAY_ALERT_ATTEMPTS * 20):
-            if await attempts() >= DELAY_ALERT_ATTEMPTS:
-                break
-            clock.advance(seconds=60)  # past the longest backoff (30 s here)
-            await world.runtime.wake_outbox()
-            await asyncio.sleep(0.05)
-        assert await attempts() >= DELAY_ALERT_ATTEMPTS
-
-        def told() -> list[str]:
-            texts = [m.plain_text for m in world.tg.bot_messages(STAFF_CHAT)]
-            return [t for t in texts if "copy on telegram" in t or "delayed" in t]
-
-        await world.tg.wait_for_async(told, timeout=10)
-        (notice,) = told()
+        await retry_until_staff_hear(world, clock, rep)
+        notice = await staff_alert(world)
         assert f"Lead #{lead_id}: sent by email; the copy on telegram still waits" in notice
         assert "delayed" not in notice
 
@@ -167,21 +180,6 @@ async def test_a_partner_teaser_stuck_on_telegram_is_delayed_though_its_inbox_ha
         lead_id = await world.post_lead()
         await smtp_server.wait_for_mail("leads@p0.example")
 
-        async def attempts() -> int:
-            return max((r.attempts for r in await telegram_rows(world.runtime, group)), default=0)
-
-        for _ in range(DELAY_ALERT_ATTEMPTS * 20):
-            if await attempts() >= DELAY_ALERT_ATTEMPTS:
-                break
-            clock.advance(seconds=60)
-            await world.runtime.wake_outbox()
-            await asyncio.sleep(0.05)
-        assert await attempts() >= DELAY_ALERT_ATTEMPTS
-
-        def told() -> list[str]:
-            texts = [m.plain_text for m in world.tg.bot_messages(STAFF_CHAT)]
-            return [t for t in texts if "still waits" in t or "delayed" in t]
-
-        await world.tg.wait_for_async(told, timeout=10)
-        (notice,) = told()
+        await retry_until_staff_hear(world, clock, group)
+        notice = await staff_alert(world)
         assert f"Delivery to telegram is delayed (lead #{lead_id})" in notice

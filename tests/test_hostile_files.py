@@ -32,6 +32,16 @@ def _file(tmp_path: Path, name: str, lines: list[str]) -> str:
     return str(path)
 
 
+def _with_cell(lines: list[str], column: str, value: str) -> list[str]:
+    """``lines`` (a header and data lines, ``,``-separated) with ``column`` of the second
+    data line set to ``value``."""
+    changed = list(lines)
+    cells = changed[2].split(",")
+    cells[changed[0].split(",").index(column)] = value
+    changed[2] = ",".join(cells)
+    return changed
+
+
 @pytest.mark.parametrize("character", ["\x00", "\x1b", "\x08", "\x85"])
 def test_a_control_character_in_a_partner_is_refused_with_its_line(
     database_url: str, tmp_path: Path, character: str
@@ -124,11 +134,7 @@ def test_a_long_value_is_quoted_back_by_its_start_and_length(
     assert long_id not in result.stderr
     assert _count(database_url, Partner) == 0
 
-    csv_lines = list(LEADS_CSV[:3])
-    header = csv_lines[0].split(",")
-    cells = csv_lines[2].split(",")
-    cells[header.index("consent.partner_contact")] = "vielleicht " * 50
-    csv_lines[2] = ",".join(cells)
+    csv_lines = _with_cell(LEADS_CSV[:3], "consent.partner_contact", "vielleicht " * 50)
     result = leadbot(database_url, "leads", "import", _file(tmp_path, "l.csv", csv_lines))
     assert result.exit_code == 1
     shown = f"{('vielleicht ' * 50)[:60]!r}… (549 characters)"
@@ -140,11 +146,7 @@ def test_a_long_value_is_quoted_back_by_its_start_and_length(
 
 def test_a_number_of_thousands_of_digits_is_out_of_range(database_url: str, tmp_path: Path) -> None:
     """Python's int() refuses more than 4,300 digits with an error no import expected."""
-    lines = list(PARTNERS[:3])
-    header = lines[0].split(",")
-    cells = lines[2].split(",")
-    cells[header.index("employees")] = "9" * 5000
-    lines[2] = ",".join(cells)
+    lines = _with_cell(PARTNERS[:3], "employees", "9" * 5000)
     result = leadbot(database_url, "partners", "import", _file(tmp_path, "p.csv", lines))
     assert result.exit_code == 1, result.output
     shown = f"{'9' * 60!r}… (5000 characters)"

@@ -13,13 +13,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.actors import Actor
 from bot.clock import ManualClock
-from bot.cockpit.links import create_login_link
-from bot.models import Channel
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
+from tests.support.cockpit_session import sign_in
 from tests.support.factories import add_partner, lead_payload
 
 TOKEN = "cockpit-input-token"
@@ -48,11 +46,7 @@ async def cockpit(
         await uow.commit()
     transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
-        async with runtime.uow() as uow:
-            link = await create_login_link(uow, Actor.staff(Channel.CLI, name="anna"))
-        token = link.rpartition("token=")[2]
-        signed = await http.post("/cockpit/login", data={"token": token})
-        assert signed.status_code == 303, signed.text
+        await sign_in(http, runtime)
         yield http
     await runtime.close()
 

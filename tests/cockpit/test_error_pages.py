@@ -16,13 +16,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.actors import Actor
 from bot.clock import ManualClock
-from bot.cockpit.links import create_login_link
-from bot.models import Channel
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
+from tests.support.cockpit_session import sign_in
 
 SECRET = "a-test-secret-of-some-length"
 
@@ -41,10 +39,7 @@ def _client(runtime: Runtime) -> httpx.AsyncClient:
 
 
 async def _sign_in(runtime: Runtime, http: httpx.AsyncClient) -> None:
-    async with runtime.uow() as uow:
-        link = await create_login_link(uow, Actor.staff(Channel.CLI, name="anna"))
-    signed = await http.post("/cockpit/login", data={"token": link.rpartition("token=")[2]})
-    assert signed.status_code == 303, signed.text
+    await sign_in(http, runtime)
 
 
 def _shown(page: httpx.Response) -> tuple[str, str, list[str]]:

@@ -18,14 +18,13 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from bot.actors import Actor
 from bot.clock import ManualClock
-from bot.cockpit.links import create_login_link
-from bot.models import Channel, Lead, LeadPersonalData
+from bot.models import Lead, LeadPersonalData
 from bot.models.cockpit import CampaignCost
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
+from tests.support.cockpit_session import sign_in
 from tests.support.factories import add_partner, lead_payload
 from tests.support.html_tables import tables
 
@@ -81,10 +80,7 @@ async def cockpit(
             )
             session.add(CampaignCost(campaign=UNKNOWN_COST[0], cost_eur=Decimal(500)))
             await uow.commit()
-        async with runtime.uow() as uow:
-            link = await create_login_link(uow, Actor.staff(Channel.CLI, name=STAFF[0]))
-        signed = await http.post("/cockpit/login", data={"token": link.rpartition("token=")[2]})
-        assert signed.status_code == 303, signed.text
+        await sign_in(http, runtime, STAFF[0])
         yield http
     await runtime.close()
 
