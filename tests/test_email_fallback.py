@@ -35,6 +35,14 @@ def settings_with_email(make_settings, tg: TelegramEmulator, smtp: SmtpServer, *
     )
 
 
+def settings_with_staff_chat(make_settings, tg: TelegramEmulator, smtp: SmtpServer):
+    """E-mail set up, and an English staff chat on Telegram that hears of delays."""
+    tg.add_group(STAFF_CHAT, "leadbot staff")
+    return settings_with_email(
+        make_settings, tg, smtp, telegram={"staff_chat_id": STAFF_CHAT}, staff={"language": "en"}
+    )
+
+
 async def telegram_rows(runtime: Runtime, user: int) -> list[OutboxMessage]:
     async with runtime.uow() as uow:
         query = select(OutboxMessage).where(
@@ -131,14 +139,7 @@ async def test_staff_hear_the_card_went_by_email_not_that_it_is_delayed(
 ) -> None:
     """The Telegram copy keeps waiting for the rep's /start; when staff hear of it, they
     hear that the rep has the card by e-mail, not that its delivery is delayed."""
-    settings = settings_with_email(
-        make_settings,
-        telegram_emulator,
-        smtp_server,
-        telegram={"staff_chat_id": STAFF_CHAT},
-        staff={"language": "en"},
-    )
-    telegram_emulator.add_group(STAFF_CHAT, "leadbot staff")
+    settings = settings_with_staff_chat(make_settings, telegram_emulator, smtp_server)
     async with telegram_world(
         settings, telegram_emulator, partners=1, started=False, clock=clock
     ) as world:
@@ -162,14 +163,7 @@ async def test_a_partner_teaser_stuck_on_telegram_is_delayed_though_its_inbox_ha
 ) -> None:
     """A partner's group and its inbox are different readers: the teaser in the inbox does
     not reach the people in the group, so staff hear that the group's copy is delayed."""
-    settings = settings_with_email(
-        make_settings,
-        telegram_emulator,
-        smtp_server,
-        telegram={"staff_chat_id": STAFF_CHAT},
-        staff={"language": "en"},
-    )
-    telegram_emulator.add_group(STAFF_CHAT, "leadbot staff")
+    settings = settings_with_staff_chat(make_settings, telegram_emulator, smtp_server)
     group = group_of(0)
     telegram_emulator.faults.fail(
         "sendMessage", times=10_000, status=502, when=lambda p: str(p.get("chat_id")) == str(group)

@@ -14,11 +14,10 @@ import httpx
 import pytest
 
 from bot.clock import ManualClock
-from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
-from tests.support.cockpit_session import sign_in
-from tests.support.factories import add_partner, lead_payload
+from tests.support.cockpit_session import cockpit_runtime, sign_in
+from tests.support.factories import lead_payload
 
 TOKEN = "cockpit-input-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -34,16 +33,9 @@ async def cockpit(
     make_settings: SettingsFactory, clock: ManualClock
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A signed-in client of the app, with one partner whose name holds a ``$``."""
-    settings = make_settings(
-        cockpit={"secret": "a-test-secret-of-some-length"},
-        server={"api_token": TOKEN},
-        staff={"language": "en"},
-        products=PRODUCTS,
+    runtime = await cockpit_runtime(
+        make_settings, clock, api_token=TOKEN, products=PRODUCTS, partner=MATH_PARTNER
     )
-    runtime = Runtime.create(settings, clock=clock)
-    async with runtime.uow() as uow:
-        await add_partner(uow, "P1", name=MATH_PARTNER)
-        await uow.commit()
     transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
         await sign_in(http, runtime)

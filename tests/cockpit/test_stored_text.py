@@ -21,11 +21,10 @@ from sqlalchemy import update
 from bot.clock import ManualClock
 from bot.models import Lead, LeadPersonalData
 from bot.models.cockpit import CampaignCost
-from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
-from tests.support.cockpit_session import sign_in
-from tests.support.factories import add_partner, lead_payload
+from tests.support.cockpit_session import cockpit_runtime, sign_in
+from tests.support.factories import lead_payload
 from tests.support.html_tables import tables
 
 TOKEN = "stored-text-token"
@@ -48,16 +47,9 @@ async def cockpit(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client signed in as a staff member with an override in the name, and two leads
     offered to a partner whose stored name, campaigns and company hold control characters."""
-    settings = make_settings(
-        cockpit={"secret": "a-test-secret-of-some-length"},
-        server={"api_token": TOKEN},
-        staff={"language": "en"},
-        products=PRODUCTS,
+    runtime = await cockpit_runtime(
+        make_settings, clock, api_token=TOKEN, products=PRODUCTS, partner=PARTNER[0]
     )
-    runtime = Runtime.create(settings, clock=clock)
-    async with runtime.uow() as uow:
-        await add_partner(uow, "P1", name=PARTNER[0])
-        await uow.commit()
     transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
         for n in (1, 2):

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from bot.actors import Actor
+from bot.clock import Clock
 from bot.cockpit.links import create_login_link
 from bot.models import Channel
 from bot.runtime import Runtime
+from tests.support.factories import add_partner
+
+COCKPIT_SECRET = "a-test-secret-of-some-length"
+
+
+async def cockpit_runtime(
+    make_settings: Any,
+    clock: Clock,
+    *,
+    api_token: str,
+    products: list[dict[str, Any]],
+    partner: str,
+) -> Runtime:
+    """A runtime with the cockpit set up (in English), the lead API open to ``api_token``
+    and one partner, ``P1``, called ``partner``."""
+    settings = make_settings(
+        cockpit={"secret": COCKPIT_SECRET},
+        server={"api_token": api_token},
+        staff={"language": "en"},
+        products=products,
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1", name=partner)
+        await uow.commit()
+    return runtime
 
 
 async def sign_in(http: httpx.AsyncClient, runtime: Runtime, name: str = "anna") -> None:
