@@ -62,6 +62,35 @@ def test_a_lead_number_that_is_no_number_is_refused_saying_what_to_give(
     assert "integer range" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("explain", "--limit", "x", "1"), "'--limit': 'x' is not a whole number (0 or more)."),
+        (
+            ("explain", "--limit", "-1", "1"),
+            "'--limit': -1 is out of range: give a whole number 0 or more.",
+        ),
+        (
+            ("reps", "invite", "--hours", "0", "rep@example.com"),
+            "'--hours': 0 is out of range: give a whole number from 1 to 2160.",
+        ),
+        (
+            ("serve", "--port", "99999"),
+            "'--port': 99999 is out of range: give a whole number from 0 to 65535.",
+        ),
+    ],
+)
+def test_a_bad_number_option_is_refused_saying_what_to_give(
+    database_url: str, args: tuple[str, ...], said: str
+) -> None:
+    """click's own words were "'x' is not a valid integer range" and "-1 is not in the
+    range x>=0"."""
+    result = leadbot(database_url, *args)
+    assert result.exit_code == 2
+    assert f"Invalid value for {said}" in result.stderr, result.stderr
+    assert "integer range" not in result.output and "x>=" not in result.output
+
+
 @pytest.mark.parametrize("since", ["0001-01-01", "9999-12-31T23:59:59-01:00"])
 def test_a_since_time_without_a_utc_equivalent_is_refused(database_url: str, since: str) -> None:
     result = leadbot(database_url, "webhooks", "replay", "--since", since)

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
+from bot.cli.common import LEAD_ID, WholeNumber, command, fail, pass_settings, run_async
 from bot.config import ConfigError, Settings
 from bot.errors import NotFound
 from bot.explain.service import StoredLeadExplanation, explain_stored_lead
@@ -43,7 +43,7 @@ def _json(data: StoredLeadExplanation) -> str:
 @click.option(
     "--limit",
     default=50,
-    type=click.IntRange(min=0),
+    type=WholeNumber(0),
     show_default=True,
     help="Partners listed per section (0 = all).",
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.cli.common import command, pass_settings, run_async
+from bot.cli.common import WholeNumber, command, pass_settings, run_async
 from bot.cli.directory import reps_group
 from bot.cli.importing import fail_with, first_line, require_database
 from bot.config import Settings
@@ -49,7 +49,7 @@ async def _username(settings: Settings) -> tuple[str | None, str | None]:
 @click.argument("email")
 @click.option(
     "--hours",
-    type=click.IntRange(1, 24 * 90),
+    type=WholeNumber(1, 24 * 90),
     help="How long the code is valid (default: [telegram] link_code_hours).",
 )
 @pass_settings

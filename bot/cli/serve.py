@@ -23,7 +23,7 @@ import uvicorn
 import uvloop
 
 from bot import geo
-from bot.cli.common import command, pass_settings
+from bot.cli.common import WholeNumber, command, pass_settings
 from bot.cli.importing import fail_with, require_database
 from bot.config import ConfigError, Settings
 from bot.dbfaults import OutageLogLines
@@ -198,7 +198,7 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
 @command(name="serve")
 @click.option("--host", help="Address to listen on (default: [server] host).")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), help="Port (default: [server] port; 0 = any free)."
+    "--port", type=WholeNumber(0, 65535), help="Port (default: [server] port; 0 = any free)."
 )
 @click.option(
     "--log-level",
