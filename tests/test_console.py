@@ -96,6 +96,21 @@ def test_the_console_s_own_commands_speak_the_session_s_language(demo: Path) -> 
     assert too_far.format("0.1") in out and too_far.format("89.1") in out
 
 
+def test_a_line_that_is_not_utf8_is_said_to_be_so(demo: Path) -> None:
+    """Latin-1 from an old terminal or file: said as the encoding it is, not as a control
+    character (as before), and the console goes on."""
+    proc = leadbot_process(
+        "console", config=demo, stdin="Gr\u00fc\u00dfe\nwhoami\nquit\n".encode("latin-1")
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "✖ Ihre Nachricht ist kein UTF-8-Text (das Terminal oder die Datei verwendet eine "
+        "andere Kodierung); bitte den Befehl neu eingeben." in proc.stdout
+    )
+    assert "Steuerzeichen" not in proc.stdout
+    assert "Sie gehören zum Team des Herstellers." in proc.stdout  # whoami still answered
+
+
 def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:
     out = console(demo, "release 8\nrelease 8 consent\nrelease 1\nquit\n")
     assert "keine Einwilligung" in out or "no consent" in out

@@ -57,18 +57,23 @@ def config_file(tmp_path: Path, database_url: str, extra: str = "") -> Path:
 
 
 def leadbot_process(
-    *args: str, config: Path, stdin: str | None = None, env: dict[str, str] | None = None
+    *args: str,
+    config: Path,
+    stdin: str | bytes | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m bot ARGS --config CONFIG`` in a subprocess, as a user would run it."""
+    """``python -m bot ARGS --config CONFIG`` in a subprocess, as a user would run it.
+    ``stdin`` as bytes is sent as it is (e.g. text that is not UTF-8)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
     environ.update(env or {})
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "bot", *args, "--config", str(config)],
-        input=stdin,
+        input=stdin.encode() if isinstance(stdin, str) else stdin,
         capture_output=True,
-        text=True,
         env=environ,
         cwd=config.parent,
         timeout=120,
         check=False,
     )
+    out, err = (stream.decode("utf-8", "replace") for stream in (done.stdout, done.stderr))
+    return subprocess.CompletedProcess(done.args, done.returncode, out, err)
