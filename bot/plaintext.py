@@ -167,3 +167,12 @@ def quoted(value: object) -> str:
     if isinstance(value, str) and len(value) > QUOTED_WHOLE:
         return f"{value[:QUOTED_CUT]!r}… ({len(value)} characters)"
     return repr(value)
+
+
+def shortened(value: str) -> str:
+    """``value`` for a chat reply that names it in a sentence of its own ("There is no
+    partner P9."): as it is up to :data:`QUOTED_WHOLE` characters, else cut like
+    :func:`quoted` (the chat's renderer escapes it for its format)."""
+    if len(value) > QUOTED_WHOLE:
+        return f"{value[:QUOTED_CUT]}… ({len(value)} characters)"
+    return value

@@ -111,6 +111,15 @@ def test_a_line_that_is_not_utf8_is_said_to_be_so(demo: Path) -> None:
     assert "Sie gehören zum Team des Herstellers." in proc.stdout  # whoami still answered
 
 
+def test_an_unknown_partner_named_at_length_is_named_by_its_start(demo: Path) -> None:
+    """A 500-character id pasted by mistake is not printed back whole in the reply."""
+    long_id = "P" * 500
+    out = console(demo, f"pause {long_id}\nassign 1 {long_id}\nquit\n")
+    said = f"Einen Partner {'P' * 60}… (500 characters) gibt es nicht."
+    assert out.count(said) == 2, out
+    assert out.count(long_id) == 2  # only where the console echoes the two commands
+
+
 def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:
     out = console(demo, "release 8\nrelease 8 consent\nrelease 1\nquit\n")
     assert "keine Einwilligung" in out or "no consent" in out

@@ -206,7 +206,7 @@ def test_unknown_lead_or_partner_is_a_clear_error(seeded: tuple[Path, int]) -> N
     assert "lead 999999 does not exist" in missing.output
     nobody = _explain(config, str(lead_id), "--partner", "NOPE")
     assert nobody.exit_code == 1
-    assert "partner NOPE does not exist" in nobody.output
+    assert "partner 'NOPE' does not exist" in nobody.output
     bad = _explain(config, "abc")
     assert bad.exit_code == 2
     assert "Invalid value for 'LEAD': 'abc' is not a lead number: give the lead's id" in bad.output

@@ -20,7 +20,7 @@ from bot.actors import Actor
 from bot.config import Settings
 from bot.errors import InvalidInput, NotFound
 from bot.models import Partner, Timer, TimerKind
-from bot.plaintext import bad_character, quoted
+from bot.plaintext import bad_character, quoted, shortened
 from bot.uow import UnitOfWork
 
 REASON_MAX = 200
@@ -80,7 +80,7 @@ async def _partner(uow: UnitOfWork, partner_id: str) -> Partner:
         raise NotFound(
             f"no partner with id {quoted(partner_id)}",
             key="reply.partner_not_found",
-            partner=partner_id,
+            partner=shortened(partner_id),
         )
     return partner
 

@@ -17,6 +17,7 @@ from bot.directory.snapshot import excluded_partners, lead_profile, partner_prof
 from bot.errors import NotFound
 from bot.matching import LeadExplanation, explain_lead
 from bot.models import Lead, LeadStatus, Offer, OfferStatus
+from bot.plaintext import quoted, shortened
 from bot.uow import UnitOfWork
 
 
@@ -53,9 +54,9 @@ async def explain_stored_lead(
     partners = await partner_profiles(uow)
     if partner_id is not None and all(p.id != partner_id for p in partners):
         raise NotFound(
-            f"partner {partner_id} does not exist",
+            f"partner {quoted(partner_id)} does not exist",
             key="reply.partner_not_found",
-            partner=partner_id,
+            partner=shortened(partner_id),
         )
     excluded = await excluded_partners(uow, lead_id)
     explanation = explain_lead(

@@ -23,7 +23,7 @@ from bot.leads.events import change_status, record
 from bot.leads.locks import lead_for_update
 from bot.matching.model import Check
 from bot.models import LeadStatus, Partner
-from bot.plaintext import quoted
+from bot.plaintext import quoted, shortened
 from bot.uow import UnitOfWork
 
 ASSIGNABLE = frozenset({LeadStatus.UNMATCHED, LeadStatus.UNCLAIMED, LeadStatus.OFFERED})
@@ -54,7 +54,7 @@ async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -
         raise NotFound(
             f"no partner with id {quoted(partner_id)}",
             key="reply.partner_not_found",
-            partner=partner_id,
+            partner=shortened(partner_id),
         )
     if lead.status is LeadStatus.HELD:
         raise NotAllowed(
