@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import t
+
 
 class ServiceError(Exception):
     """A request that was refused. The message is for logs and the CLI (English); ``key``
@@ -13,6 +15,12 @@ class ServiceError(Exception):
         super().__init__(message)
         self.key = key
         self.params = params
+
+    def said(self, language: str) -> str:
+        """The refusal in ``language`` (its ``key``), or the English message without one."""
+        if self.key is None:
+            return str(self)
+        return t(language, self.key, **self.params)
 
 
 class NotFound(ServiceError):

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import InvalidInput
 from bot.models import Lead, LeadEvent, LeadPersonalData, LeadStatus, Partner
-from bot.plaintext import bad_character, quoted
+from bot.plaintext import bad_character, quoted, refused_character
 from bot.reports.model import OPEN_GROUPS
 from bot.reports.period import Period
 from bot.reports.queries import effective_status
@@ -27,8 +28,9 @@ PAGE_SIZE = 50
 STATUS_FILTERS = tuple(s.value for s in LeadStatus) + tuple(OPEN_GROUPS) + ("open",)
 
 
-class FilterError(ValueError):
-    """A lead-list filter that cannot be used; the message names it."""
+class FilterError(InvalidInput, ValueError):
+    """A lead-list filter that cannot be used; the message names it (English), its key says
+    it in the cockpit reader's language (``filters.*``)."""
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,20 @@ class LeadFilter:
     def parse(cls, status: str, campaign: str, partner: str, page: str) -> LeadFilter:
         status = status.strip()
         if status and status not in STATUS_FILTERS:
-            raise FilterError(f"status: {quoted(status)} is not one of {', '.join(STATUS_FILTERS)}")
+            known = ", ".join(STATUS_FILTERS)
+            raise FilterError(
+                f"status: {quoted(status)} is not one of {known}",
+                key="filters.status",
+                value=quoted(status),
+                known=known,
+            )
         number = whole_number(page.strip() or "1", 6)
         if number is None:
-            raise FilterError(f"page: {quoted(page)} is not a number")
+            raise FilterError(
+                f"page: {quoted(page)} is not a number", key="filters.page", value=quoted(page)
+            )
         if number < 1 or number > 100_000:
-            raise FilterError("page: must be between 1 and 100000")
+            raise FilterError("page: must be between 1 and 100000", key="filters.page_range")
         return cls(
             status, _text("campaign", campaign)[:200], _text("partner", partner)[:64], number
         )
@@ -65,9 +75,11 @@ def whole_number(text: str, max_digits: int) -> int | None:
 def _text(name: str, value: str) -> str:
     """A filter value, trimmed; control characters are refused as the lead API refuses them
     (no lead can hold one, and PostgreSQL fails on a NUL byte with a 500)."""
-    refused = bad_character(value)
+    refused = refused_character(value)
     if refused is not None:
-        raise FilterError(f"{name}: {refused}")
+        problem = bad_character(value)
+        code = f"U+{ord(refused):04X}"
+        raise FilterError(f"{name}: {problem}", key="filters.character", name=name, code=code)
     return value.strip()
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.errors import InvalidInput
 from bot.plaintext import quoted
 
 MAX_DAYS = 3660
@@ -22,8 +24,9 @@ LAST_DAY = date(9998, 12, 31)
 clock), and near year 1 or 9999 a day's local midnight has no UTC time (``bounds``)."""
 
 
-class PeriodError(ValueError):
-    """A date range that cannot be used; the message names the bad part."""
+class PeriodError(InvalidInput, ValueError):
+    """A date range that cannot be used; the message names the bad part (English, for the
+    CLI), its key says it in the cockpit reader's language (``period.*``)."""
 
 
 @dataclass(frozen=True)
@@ -57,15 +60,23 @@ class Period:
         return f"from={self.start.isoformat()}&to={self.end.isoformat()}"
 
 
-def _day(text: str, name: str) -> date:
+def _day(text: str, name: Literal["from", "to"]) -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise PeriodError(f"{name}: {quoted(text)} is not a date; use YYYY-MM-DD") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
         raise PeriodError(
-            f"{name}: {day.isoformat()} is out of range; "
-            f"use a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+            f"{name}: {quoted(text)} is not a date; use YYYY-MM-DD",
+            key=f"period.not_a_date_{name}",
+            value=quoted(text),
+        ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        first, last = FIRST_DAY.isoformat(), LAST_DAY.isoformat()
+        raise PeriodError(
+            f"{name}: {day.isoformat()} is out of range; use a date from {first} to {last}",
+            key=f"period.out_of_range_{name}",
+            day=day.isoformat(),
+            first=first,
+            last=last,
         )
     return day
 
@@ -92,9 +103,18 @@ def parse_period(
         else max(FIRST_DAY, last - timedelta(days=default_days - 1))
     )
     if first > last:
-        raise PeriodError(f"from ({first.isoformat()}) is after to ({last.isoformat()})")
+        raise PeriodError(
+            f"from ({first.isoformat()}) is after to ({last.isoformat()})",
+            key="period.reversed",
+            first=first.isoformat(),
+            last=last.isoformat(),
+        )
     if (last - first).days + 1 > MAX_DAYS:
-        raise PeriodError(f"the range is longer than {MAX_DAYS} days; pick a shorter one")
+        raise PeriodError(
+            f"the range is longer than {MAX_DAYS} days; pick a shorter one",
+            key="period.too_long",
+            days=MAX_DAYS,
+        )
     return Period(first, last, timezone)
 
 

@@ -133,7 +133,7 @@ async def _open(request: Request) -> PageContext | Response:
             default_days=settings.cockpit.default_days,
         )
     except PeriodError as exc:
-        return _problem(lang, 400, str(exc))
+        return _problem(lang, 400, exc.said(lang))
     return PageContext(lang, period, session.actor, remember)
 
 
@@ -328,7 +328,7 @@ async def leads_page(request: Request) -> Response:
     try:
         wanted = _filter(request)
     except FilterError as exc:
-        return _problem(lang, 400, str(exc))
+        return _problem(lang, 400, exc.said(lang))
     async with _runtime(request).uow() as uow:
         rows, total = await lead_rows(uow.session, ctx.period, wanted)
         report = await pipeline(uow, ctx.period, partners=False)
@@ -396,7 +396,7 @@ async def csv_download(request: Request, table: str) -> Response:
         try:
             wanted = _filter(request)
         except FilterError as exc:
-            return _problem(ctx.lang, 400, str(exc))
+            return _problem(ctx.lang, 400, exc.said(ctx.lang))
         async with _runtime(request).uow() as uow:
             rows, _total = await lead_rows(uow.session, ctx.period, wanted, everything=True)
         text = table_csv([r.to_json() for r in rows], LEAD_HEADER)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from bot.clock import ManualClock
+from bot.cockpit.leads import STATUS_FILTERS
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
@@ -56,6 +57,7 @@ NOT_FOUND = "Nicht gefunden"
 BAD = "Das lässt sich nicht anzeigen"
 NO_PAGE = "Diese Seite gibt es im Cockpit nicht."
 TABLES = "funnel, status, campaigns, partners, weeks, leads"
+STATUSES = ", ".join(STATUS_FILTERS)
 
 
 @pytest.mark.parametrize(
@@ -65,8 +67,14 @@ TABLES = "funnel, status, campaigns, partners, weeks, leads"
         ("GET", "/cockpit/csv/umsatz", 404, NOT_FOUND, f"Es gibt keine Tabelle 'umsatz'; Tabellen: {TABLES}."),
         ("GET", "/cockpit/kampagnen", 404, NOT_FOUND, NO_PAGE),
         ("GET", "/cockpit/leads/1/x", 404, NOT_FOUND, NO_PAGE),
-        ("GET", "/cockpit?from=2026-13-01", 400, BAD, None),
-        ("GET", "/cockpit/csv/leads?page=x", 400, BAD, None),
+        ("GET", "/cockpit?from=2026-13-01", 400, BAD, "Von: '2026-13-01' ist kein Datum; bitte als JJJJ-MM-TT schreiben"),
+        ("GET", "/cockpit?from=1900-01-01", 400, BAD, "Von: 1900-01-01 liegt außerhalb; bitte ein Datum von 1970-01-01 bis 9998-12-31"),
+        ("GET", "/cockpit?from=2026-03-02&to=2026-03-01", 400, BAD, "Von (2026-03-02) liegt nach Bis (2026-03-01)"),
+        ("GET", "/cockpit?from=1970-01-01&to=2026-03-01", 400, BAD, "der Zeitraum ist länger als 3660 Tage; bitte einen kürzeren wählen"),
+        ("GET", "/cockpit/csv/leads?page=x", 400, BAD, "page: 'x' ist keine Zahl"),
+        ("GET", "/cockpit/leads?page=0", 400, BAD, "page: muss zwischen 1 und 100000 liegen"),
+        ("GET", "/cockpit/leads?status=neu", 400, BAD, f"status: 'neu' ist keiner von {STATUSES}"),
+        ("GET", "/cockpit/leads?campaign=a%00b", 400, BAD, "campaign: enthält ein Steuerzeichen (U+0000); nur druckbarer Text ist erlaubt"),
         ("POST", "/cockpit/leads", 405, "So nicht aufrufbar", "Diese Seite lässt sich so nicht aufrufen."),
     ],
 )  # fmt: skip
