@@ -32,7 +32,7 @@ from bot.cockpit.leads import (
     whole_number,
 )
 from bot.cockpit.links import redeem
-from bot.cockpit.session import COOKIE, issue, require_secret, verify
+from bot.cockpit.session import COOKIE, MIN_SECRET, SECRET_ENV, issue, require_secret, verify
 from bot.config import ConfigError, Settings
 from bot.i18n import t
 from bot.models import LeadStatus
@@ -69,13 +69,15 @@ def _refused(lang: str, settings: Settings, lines: list[str] | None = None) -> R
     )
 
 
-def _not_configured(lang: str, exc: ConfigError) -> Response:
+def _not_configured(lang: str) -> Response:
+    """503 while the signing secret is missing: what to set, in the reader's language (the
+    log and ``leadbot cockpit link`` say it in English, from :func:`require_secret`)."""
     return html(
         "message.j2",
         status=503,
         lang=lang,
         heading=t(lang, "cockpit.not_configured_title"),
-        lines=[str(exc)],
+        lines=[t(lang, "cockpit.not_configured", minimum=MIN_SECRET, variable=SECRET_ENV)],
         how=[],
         form_token="",
     )
@@ -119,8 +121,8 @@ async def _open(request: Request) -> PageContext | Response:
     lang, remember = language(request, settings.staff.language)
     try:
         require_secret(settings)
-    except ConfigError as exc:
-        return _not_configured(lang, exc)
+    except ConfigError:
+        return _not_configured(lang)
     session = verify(settings, request.cookies.get(COOKIE), runtime.clock.now())
     if session is None:
         return _refused(lang, settings)
@@ -152,8 +154,8 @@ async def login_page(request: Request, token: str = "") -> Response:
     lang, _ = language(request, settings.staff.language)
     try:
         require_secret(settings)
-    except ConfigError as exc:
-        return _not_configured(lang, exc)
+    except ConfigError:
+        return _not_configured(lang)
     if not token:
         return _refused(lang, settings)
     hours = f"{settings.cockpit.session_hours:g}"
@@ -174,8 +176,8 @@ async def login(request: Request) -> Response:
     lang, _ = language(request, settings.staff.language)
     try:
         require_secret(settings)
-    except ConfigError as exc:
-        return _not_configured(lang, exc)
+    except ConfigError:
+        return _not_configured(lang)
     form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0]
     async with runtime.uow() as uow:

@@ -140,10 +140,18 @@ def test_only_staff_get_links_and_the_secret_is_required(
 
 
 async def test_without_a_secret_the_cockpit_says_what_to_set(make_settings: Any) -> None:
+    """In the reader's language (the details were English on German pages)."""
     settings = make_settings(staff={"language": "en"})
     async with running_bot(settings) as bot, httpx.AsyncClient(base_url=bot.url) as http:
         page = await http.get("/cockpit")
+        german = await http.get("/cockpit?lang=de")
     assert page.status_code == 503 and "LEADBOT_COCKPIT__SECRET" in page.text
+    assert "needs a signing secret of at least 16 characters" in page.text
+    assert german.status_code == 503
+    assert (
+        "Das Cockpit braucht ein Signier-Geheimnis von mindestens 16 Zeichen in der Umgebung: "
+        "LEADBOT_COCKPIT__SECRET setzen" in german.text
+    )
 
 
 async def test_behind_https_the_cookie_is_secure(make_settings: Any) -> None:
