@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.plaintext import QUOTED_CUT, QUOTED_WHOLE
+
 MAX_DEPTH = 32  # a lead is 4 levels deep, a Slack payload or a Telegram update ~10
 
 
@@ -36,8 +38,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(found) < len(pairs):
         seen: set[str] = set()
         twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        # ASCII-escaped and cut short: the key is the sender's text, shown back to them.
-        raise JsonProblem(f"the key {json.dumps(twice[:64])} appears twice in one object")
+        # ASCII-escaped and cut short (saying so): the key is the sender's text, shown back.
+        cut = len(twice) > QUOTED_WHOLE
+        shown = json.dumps(twice[:QUOTED_CUT] if cut else twice)
+        shown += f"… ({len(twice)} characters)" if cut else ""
+        raise JsonProblem(f"the key {shown} appears twice in one object")
     return found
 
 

@@ -105,6 +105,16 @@ def body(**overrides: Any) -> bytes:
             + b'"}',
             'the key "partner_contact" appears twice in one object',
         ),
+        (
+            b'{"'
+            + b"k" * 300
+            + b'": 1, "'
+            + b"k" * 300
+            + b'": 2, "n": "'
+            + MARKER.encode()
+            + b'"}',
+            f'the key "{"k" * 60}"… (300 characters) appears twice in one object',
+        ),
     ],
     ids=[
         "deep-object",
@@ -116,6 +126,7 @@ def body(**overrides: Any) -> bytes:
         "surrogate-value",
         "surrogate-key",
         "duplicate-key",
+        "long-duplicate-key",
     ],
 )
 async def test_unparseable_json_is_422_naming_the_body(
