@@ -154,6 +154,12 @@ def test_a_number_of_thousands_of_digits_is_out_of_range(database_url: str, tmp_
     assert "Traceback" not in result.stderr
     assert _count(database_url, Partner) == 0
 
+    # int() counts leading zeros towards its limit too: 0…07 is seven, not a traceback.
+    zeros = _with_cell(PARTNERS[:3], "employees", "0" * 5000 + "7")
+    result = leadbot(database_url, "partners", "import", _file(tmp_path, "z.csv", zeros))
+    assert result.exit_code == 0, result.output
+    assert _count(database_url, Partner) == 2
+
 
 def test_lead_files_follow_the_strict_contract(database_url: str, tmp_path: Path) -> None:
     csv_lines = list(LEADS_CSV[:4])

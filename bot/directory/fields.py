@@ -83,11 +83,13 @@ def whole_number(cell: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> in
         if re.fullmatch(r"[0-9]{1,3}([.,' ][0-9]{3})+", text):
             raise CellError(f"{quoted(cell)}: write whole numbers without thousands separators")
         raise CellError(f"{quoted(cell)} is not a whole number")
-    if len(text.lstrip("+-0")) > len(str(INT64_MAX)):
+    sign, digits = (text[0], text[1:]) if text[0] in "+-" else ("", text)
+    digits = digits.lstrip("0") or "0"  # int() counts leading zeros towards its limit too
+    if len(digits) > len(str(INT64_MAX)):
         # Out of every range here; and int() refuses more than 4,300 digits with a
         # ValueError, which no caller expects (the import stopped with a traceback).
         raise CellError(f"{quoted(cell)} is out of range ({minimum} to {maximum})")
-    value = int(text)
+    value = int(sign + digits)
     if not minimum <= value <= maximum:
         raise CellError(f"{value} is out of range ({minimum} to {maximum})")
     return value
