@@ -99,14 +99,14 @@ def test_the_console_s_own_commands_speak_the_session_s_language(demo: Path) -> 
 def test_a_line_that_is_not_utf8_is_said_to_be_so(demo: Path) -> None:
     """Latin-1 from an old terminal or file: said as the encoding it is, not as a control
     character (as before), and the console goes on."""
-    proc = leadbot_process(
-        "console", config=demo, stdin="Gr\u00fc\u00dfe\nwhoami\nquit\n".encode("latin-1")
-    )
+    script = "Gr\u00fc\u00dfe\nas caf\u00e9@example.com\nwait 2\u00e9h\nwhoami\nquit\n"
+    proc = leadbot_process("console", config=demo, stdin=script.encode("latin-1"))
     assert proc.returncode == 0, proc.stderr
-    assert (
+    said = (
         "✖ Ihre Nachricht ist kein UTF-8-Text (das Terminal oder die Datei verwendet eine "
-        "andere Kodierung); bitte den Befehl neu eingeben." in proc.stdout
+        "andere Kodierung); bitte den Befehl neu eingeben."
     )
+    assert proc.stdout.count(said) == 3, proc.stdout  # `as` and `wait` too (`as` crashed)
     assert "Steuerzeichen" not in proc.stdout
     assert "Sie gehören zum Team des Herstellers." in proc.stdout  # whoami still answered
 

@@ -296,17 +296,24 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")
 """What Python's ``surrogateescape`` makes of a byte that is not UTF-8 (standard input)."""
 
 
-def parse(text: str, today: date) -> c.Command:
-    """The command in ``text``. A bare number shows that lead. Raises :class:`UsageError`.
+def check_text(text: str) -> None:
+    """Refuse (:class:`UsageError`) text no command can take, before any word is read.
 
     Text with a control character (other than a line break or tab) is refused whole: no
     command has a use for one, and a NUL in a partner id or a note reached PostgreSQL,
     which refuses it — the console's session ended there. Bytes that are not UTF-8 (a
-    terminal or file in another encoding, read by the console) are said as such."""
+    terminal or file in another encoding, read by the console) are said as such. The
+    console's own verbs (``as``, ``wait``) are checked with this too."""
     if _UNDECODABLE.search(text):
         raise UsageError("usage.not_utf8")
     if bad_character(text, multiline=True) is not None:
         raise UsageError("usage.control_character")
+
+
+def parse(text: str, today: date) -> c.Command:
+    """The command in ``text``. A bare number shows that lead. Raises :class:`UsageError`
+    (:func:`check_text` first)."""
+    check_text(text)
     words = split(text.strip())
     if not words:
         raise UsageError("usage.empty")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.chat.grammar import UsageError, parse, split
+from bot.chat.grammar import UsageError, check_text, parse, split
 from bot.chat.identity import Identity, identify
 from bot.chat.interactions import Interactions
 from bot.chat.results import Profile
@@ -178,6 +178,11 @@ class ConsoleSession:
         """Run one line; False when the session should end."""
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
+            return True
+        try:
+            check_text(stripped)  # the session's verbs too: `as caf\udce9@…` reached the driver
+        except UsageError as exc:
+            self.out(render_reply(exc.reply(), self.language))
             return True
         words = split(stripped)
         if words[0].lower() in SESSION_VERBS:
