@@ -153,7 +153,7 @@ QUOTED_WHOLE = 64
 QUOTED_CUT = 60
 
 
-def quoted(value: object) -> str:
+def quoted(value: object, *, counted: bool = True) -> str:
     """``value`` as an error message quotes it back to whoever sent it: ``repr`` (so control
     characters and quotes are escaped), and a string longer than :data:`QUOTED_WHOLE`
     cut to its first :data:`QUOTED_CUT` characters with its length —
@@ -162,17 +162,20 @@ def quoted(value: object) -> str:
     nothing they do not have; the start and the length say which value it was.
 
     Every error that quotes a value from outside (the API, lead and directory files, the
-    configuration, the CLI) does it with this.
+    configuration, the CLI) does it with this. ``counted=False`` leaves out the length,
+    which is English: for a text in the reader's language (a chat reply, a cockpit page).
     """
     if isinstance(value, str) and len(value) > QUOTED_WHOLE:
-        return f"{value[:QUOTED_CUT]!r}… ({len(value)} characters)"
+        count = f" ({len(value)} characters)" if counted else ""
+        return f"{value[:QUOTED_CUT]!r}…{count}"
     return repr(value)
 
 
 def shortened(value: str) -> str:
-    """``value`` for a chat reply that names it in a sentence of its own ("There is no
-    partner P9."): as it is up to :data:`QUOTED_WHOLE` characters, else cut like
-    :func:`quoted` (the chat's renderer escapes it for its format)."""
+    """``value`` for a sentence in the reader's language that names it ("Einen Partner P9
+    gibt es nicht."): as it is up to :data:`QUOTED_WHOLE` characters, else its first
+    :data:`QUOTED_CUT` and "…" (no length: the words for it would be English). The chat's
+    renderer escapes it for its format."""
     if len(value) > QUOTED_WHOLE:
-        return f"{value[:QUOTED_CUT]}… ({len(value)} characters)"
+        return f"{value[:QUOTED_CUT]}…"
     return value

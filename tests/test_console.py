@@ -115,7 +115,7 @@ def test_an_unknown_partner_named_at_length_is_named_by_its_start(demo: Path) ->
     """A 500-character id pasted by mistake is not printed back whole in the reply."""
     long_id = "P" * 500
     out = console(demo, f"pause {long_id}\nassign 1 {long_id}\nquit\n")
-    said = f"Einen Partner {'P' * 60}… (500 characters) gibt es nicht."
+    said = f"Einen Partner {'P' * 60}… gibt es nicht."  # no English "(500 characters)"
     assert out.count(said) == 2, out
     assert out.count(long_id) == 2  # only where the console echoes the two commands
 

@@ -48,13 +48,15 @@ class LeadFilter:
             raise FilterError(
                 f"status: {quoted(status)} is not one of {known}",
                 key="filters.status",
-                value=quoted(status),
+                value=quoted(status, counted=False),
                 known=known,
             )
         number = whole_number(page.strip() or "1", 6)
         if number is None:
             raise FilterError(
-                f"page: {quoted(page)} is not a number", key="filters.page", value=quoted(page)
+                f"page: {quoted(page)} is not a number",
+                key="filters.page",
+                value=quoted(page, counted=False),
             )
         if number < 1 or number > 100_000:
             raise FilterError("page: must be between 1 and 100000", key="filters.page_range")

@@ -319,7 +319,7 @@ class FileReader:
             name,
             f"not a date: {quoted(value)} (write it as 2026-12-31)",
             "date",
-            {"value": quoted(value)},
+            {"value": quoted(value, counted=False)},
         )
         return None
 

@@ -73,8 +73,12 @@ def _resume_at(uow: UnitOfWork, until: date) -> datetime:
 
 async def _partner(uow: UnitOfWork, partner_id: str) -> Partner:
     if bad_character(partner_id) is not None:  # no partner's id, and PostgreSQL fails on a NUL
-        shown = quoted(partner_id)  # escaped, as it is echoed to chats and terminals
-        raise NotFound(f"no partner with id {shown}", key="reply.partner_not_found", partner=shown)
+        shown = quoted(partner_id, counted=False)  # escaped: echoed to chats and terminals
+        raise NotFound(
+            f"no partner with id {quoted(partner_id)}",
+            key="reply.partner_not_found",
+            partner=shown,
+        )
     partner = await uow.session.get(Partner, partner_id)
     if partner is None:
         raise NotFound(

@@ -67,7 +67,7 @@ def _day(text: str, name: Literal["from", "to"]) -> date:
         raise PeriodError(
             f"{name}: {quoted(text)} is not a date; use YYYY-MM-DD",
             key=f"period.not_a_date_{name}",
-            value=quoted(text),
+            value=quoted(text, counted=False),
         ) from None
     if not FIRST_DAY <= day <= LAST_DAY:
         first, last = FIRST_DAY.isoformat(), LAST_DAY.isoformat()

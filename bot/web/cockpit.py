@@ -392,7 +392,9 @@ async def csv_download(request: Request, table: str) -> Response:
     if table not in (*TABLES, "leads"):
         tables = ", ".join((*TABLES, "leads"))
         return _problem(
-            ctx.lang, 404, t(ctx.lang, "cockpit.no_table", table=quoted(table), tables=tables)
+            ctx.lang,
+            404,
+            t(ctx.lang, "cockpit.no_table", table=quoted(table, counted=False), tables=tables),
         )
     if table == "leads":
         try:

@@ -68,6 +68,7 @@ STATUSES = ", ".join(STATUS_FILTERS)
         ("GET", "/cockpit/kampagnen", 404, NOT_FOUND, NO_PAGE),
         ("GET", "/cockpit/leads/1/x", 404, NOT_FOUND, NO_PAGE),
         ("GET", "/cockpit?from=2026-13-01", 400, BAD, "Von: '2026-13-01' ist kein Datum; bitte als JJJJ-MM-TT schreiben"),
+        ("GET", "/cockpit?from=" + "9" * 100, 400, BAD, "Von: '" + "9" * 60 + "'… ist kein Datum; bitte als JJJJ-MM-TT schreiben"),
         ("GET", "/cockpit?from=1900-01-01", 400, BAD, "Von: 1900-01-01 liegt außerhalb; bitte ein Datum von 1970-01-01 bis 9998-12-31"),
         ("GET", "/cockpit?from=2026-03-02&to=2026-03-01", 400, BAD, "Von (2026-03-02) liegt nach Bis (2026-03-01)"),
         ("GET", "/cockpit?from=1970-01-01&to=2026-03-01", 400, BAD, "der Zeitraum ist länger als 3660 Tage; bitte einen kürzeren wählen"),

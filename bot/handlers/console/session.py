@@ -90,7 +90,13 @@ class ConsoleSession:
         else:
             found = await identify(self.runtime, Platform.CONSOLE, who.lower())
             if found.rep_id is None:
-                self.out(t(self.language, "console.no_rep", who=quoted(escape_console(who))))
+                self.out(
+                    t(
+                        self.language,
+                        "console.no_rep",
+                        who=quoted(escape_console(who), counted=False),
+                    )
+                )
                 return
             self.identity = found
         waiting = self.inbox.show_to(
@@ -158,7 +164,13 @@ class ConsoleSession:
         try:
             duration = parse_duration(text)
         except ValueError:
-            self.out(t(self.language, "console.wait_usage", text=quoted(escape_console(text))))
+            self.out(
+                t(
+                    self.language,
+                    "console.wait_usage",
+                    text=quoted(escape_console(text), counted=False),
+                )
+            )
             return
         clock = self.runtime.clock
         if not isinstance(clock, OffsetClock):
