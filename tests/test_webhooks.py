@@ -336,6 +336,9 @@ def test_webhook_urls_and_names_are_checked_when_settings_load(tmp_path: Path) -
         "webhooks[0].timeout_seconds: Input should be greater than 0",
     ):
         assert expected in str(err.value), str(err.value)
+    with pytest.raises(ConfigError) as err:  # a name that ends in a line break is no name
+        load('name = "crm\\n"\nsecret_env = "CRM_SECRET"\nurl = "https://crm.example/h"\n')
+    assert "webhooks[0].name: 'crm\\n' must be 1-32 lower-case letters" in str(err.value)
 
 
 def test_a_missing_or_malformed_secret_stops_the_start(make_settings: SettingsFactory) -> None:

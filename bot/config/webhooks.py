@@ -55,7 +55,7 @@ def webhook_label(index: int, name: object) -> str:
     """How an error names the ``index``-th ``[[webhooks]]`` table: by its name, as the TOML
     says it (``webhooks["crm"]``), or by its position (``webhooks[0]``) while it has no
     usable name — an index means nothing to someone reading the file."""
-    if isinstance(name, str) and _WEBHOOK_NAME.match(name):
+    if isinstance(name, str) and _WEBHOOK_NAME.fullmatch(name):
         return f'webhooks["{name}"]'
     return f"webhooks[{index}]"
 
@@ -82,7 +82,7 @@ class WebhookEndpoint(Section):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _WEBHOOK_NAME.match(value):
+        if not _WEBHOOK_NAME.fullmatch(value):
             raise ValueError(f"{quoted(value)} must be 1-32 lower-case letters, digits, '-' or '_'")
         return value
 
