@@ -24,3 +24,15 @@ def test_every_command_documents_config() -> None:
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
         assert "--config" in result.output, f"`leadbot {' '.join(path)} --help` lacks --config"
+
+
+def test_number_options_show_their_range() -> None:
+    """As click's ``IntRange`` showed it (``[0<=x<=65535]``), in fewer characters."""
+    runner = CliRunner()
+    for path, shown in (
+        (("serve",), "--port 0-65535"),
+        (("explain",), "--limit 0+"),
+        (("reps", "invite"), "--hours 1-2160"),
+    ):
+        result = runner.invoke(main, [*path, "--help"])
+        assert shown in result.output, result.output

@@ -66,6 +66,12 @@ class WholeNumber(click.ParamType):
     def __init__(self, low: int | None = None, high: int | None = None) -> None:
         self.low, self.high = low, high
 
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        """The range in ``--help`` (``--port 0-65535``), as ``IntRange`` showed it."""
+        if self.low is not None and self.high is not None:
+            return f"{self.low}-{self.high}"
+        return f"{self.low}+" if self.low is not None else None
+
     def bounds(self) -> str:
         """``from 1 to 2160``, ``0 or more``, ``up to 9``."""
         if self.low is not None and self.high is not None:
