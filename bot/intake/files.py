@@ -264,8 +264,10 @@ def _unplaced(text: str, problem: safejson.JsonProblem) -> RecordProblem:
         for index, (start, end, line) in enumerate(_record_spans(text)):
             try:  # one level less: the file's list is one level of the whole text
                 safejson.loads(text[start:end], max_depth=safejson.MAX_DEPTH - 1)
-            except safejson.JsonProblem as found:
-                return RecordProblem(f"[{index}] (line {line})", found.message, line=line)
+            except safejson.JsonProblem:
+                # The whole file's message: the record, one level less deep, would say
+                # "at most 31 levels" of a limit that is 32 for the file.
+                return RecordProblem(f"[{index}] (line {line})", problem.message, line=line)
     except (ValueError, RecursionError):
         pass
     return RecordProblem("", problem.message)
