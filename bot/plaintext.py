@@ -165,10 +165,10 @@ def quoted(value: object, *, counted: bool = True) -> str:
     configuration, the CLI) does it with this. ``counted=False`` leaves out the length,
     which is English: for a text in the reader's language (a chat reply, a cockpit page).
     """
-    if isinstance(value, str) and len(value) > QUOTED_WHOLE:
-        count = f" ({len(value)} characters)" if counted else ""
-        return f"{value[:QUOTED_CUT]!r}…{count}"
-    return repr(value)
+    if not isinstance(value, str):
+        return repr(value)
+    head, tail = cut(value, counted=counted)
+    return repr(head) + tail
 
 
 def shortened(value: str) -> str:
@@ -176,6 +176,16 @@ def shortened(value: str) -> str:
     gibt es nicht."): as it is up to :data:`QUOTED_WHOLE` characters, else its first
     :data:`QUOTED_CUT` and "…" (no length: the words for it would be English). The chat's
     renderer escapes it for its format."""
-    if len(value) > QUOTED_WHOLE:
-        return f"{value[:QUOTED_CUT]}…"
-    return value
+    head, tail = cut(value, counted=False)
+    return head + tail
+
+
+def cut(value: str, *, counted: bool = True) -> tuple[str, str]:
+    """``value`` as its shown part and what follows it: the whole value and ``""`` up to
+    :data:`QUOTED_WHOLE` characters, else its first :data:`QUOTED_CUT` and ``"…"`` — with
+    `` (500 characters)`` when ``counted``. The one rule behind :func:`quoted`,
+    :func:`shortened` and the JSON reader's duplicate-key message, each quoting the shown
+    part in its own way."""
+    if len(value) <= QUOTED_WHOLE:
+        return value, ""
+    return value[:QUOTED_CUT], "…" + (f" ({len(value)} characters)" if counted else "")

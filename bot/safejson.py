@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.plaintext import QUOTED_CUT, QUOTED_WHOLE
+from bot.plaintext import cut
 
 MAX_DEPTH = 32  # a lead is 4 levels deep, a Slack payload or a Telegram update ~10
 
@@ -39,9 +39,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         twice = next(key for key, _ in pairs if key in seen or seen.add(key))
         # ASCII-escaped and cut short (saying so): the key is the sender's text, shown back.
-        cut = len(twice) > QUOTED_WHOLE
-        shown = json.dumps(twice[:QUOTED_CUT] if cut else twice)
-        shown += f"… ({len(twice)} characters)" if cut else ""
+        head, tail = cut(twice)
+        shown = json.dumps(head) + tail
         raise JsonProblem(f"the key {shown} appears twice in one object")
     return found
 

@@ -21,41 +21,6 @@ LEAD_ID_MAX = 2**63 - 1
 """The largest lead id: ids are positive 64-bit integers in both databases."""
 
 
-class LeadIdType(click.ParamType):
-    """A lead's number, refused by click (naming the argument, exit status 2) unless it is
-    a whole number from 1 to :data:`LEAD_ID_MAX`.
-
-    Its own type rather than ``click.IntRange``, whose words for ``abc`` ("not a valid
-    integer range") name neither a lead nor what to type. A larger number must not reach
-    a driver: SQLite's overflows with a traceback, PostgreSQL's gives a misleading database
-    error.
-    """
-
-    name = "lead number"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        number = _whole(value)
-        if number is None:
-            self.fail(
-                f"{quoted(value)} is not a lead number: give the lead's id, a whole number "
-                "such as 17.",
-                param,
-                ctx,
-            )
-        if not 1 <= number <= LEAD_ID_MAX:
-            self.fail(
-                f"{number} is not a lead number: lead ids are whole numbers from 1 to "
-                f"{LEAD_ID_MAX}.",
-                param,
-                ctx,
-            )
-        return number
-
-
-LEAD_ID = LeadIdType()
-"""The type of every lead id argument (``explain``, ``erase``, ``leads …``)."""
-
-
 class WholeNumber(click.ParamType):
     """A whole number from ``low`` to ``high`` (``None``: unbounded on that side), refused by
     click naming the option (exit status 2) in words a person reads: ``click.IntRange``
@@ -80,15 +45,47 @@ class WholeNumber(click.ParamType):
             return f"{self.low} or more"
         return f"up to {self.high}" if self.high is not None else "of any size"
 
+    def not_a_number(self, value: Any) -> str:
+        return f"{quoted(value)} is not a whole number ({self.bounds()})."
+
+    def out_of_range(self, number: int) -> str:
+        return f"{number} is out of range: give a whole number {self.bounds()}."
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         number = _whole(value)
         if number is None:
-            self.fail(f"{quoted(value)} is not a whole number ({self.bounds()}).", param, ctx)
+            self.fail(self.not_a_number(value), param, ctx)
         if (self.low is not None and number < self.low) or (
             self.high is not None and number > self.high
         ):
-            self.fail(f"{number} is out of range: give a whole number {self.bounds()}.", param, ctx)
+            self.fail(self.out_of_range(number), param, ctx)
         return number
+
+
+class LeadIdType(WholeNumber):
+    """A lead's number: a whole number from 1 to :data:`LEAD_ID_MAX`, refused in words that
+    name a lead and what to type. A larger number must not reach a driver: SQLite's
+    overflows with a traceback, PostgreSQL's gives a misleading database error."""
+
+    name = "lead number"
+
+    def __init__(self) -> None:
+        super().__init__(1, LEAD_ID_MAX)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        return None  # the argument's own metavar (LEAD)
+
+    def not_a_number(self, value: Any) -> str:
+        return (
+            f"{quoted(value)} is not a lead number: give the lead's id, a whole number such as 17."
+        )
+
+    def out_of_range(self, number: int) -> str:
+        return f"{number} is not a lead number: lead ids are whole numbers from 1 to {LEAD_ID_MAX}."
+
+
+LEAD_ID = LeadIdType()
+"""The type of every lead id argument (``explain``, ``erase``, ``leads …``)."""
 
 
 def _whole(value: Any) -> int | None:
