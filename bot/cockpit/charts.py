@@ -160,9 +160,11 @@ def partner_chart(rows: Sequence[PartnerRow], language: str, limit: int = 15) ->
     shown = list(rows[:limit])
     fig = _figure(max(1.6, 0.4 * len(shown) + 1.0))
     ax = fig.add_subplot()
-    names = [short(r.name) for r in shown][::-1]
+    # One bar per row by position, labelled afterwards: bars placed by name would put two
+    # partners of the same (shortened) name on one bar, adding up their figures.
+    positions = list(range(len(shown)))
     claims = [r.claims for r in shown][::-1]
-    ax.barh(names, claims, color=GREEN, label=t(language, "report.column.claims"))
+    ax.barh(positions, claims, color=GREEN, label=t(language, "report.column.claims"))
     left = list(claims)
     for key, color in (
         ("expired", GREY),
@@ -171,8 +173,12 @@ def partner_chart(rows: Sequence[PartnerRow], language: str, limit: int = 15) ->
         ("declines", "#8e44ad"),
     ):
         values = [getattr(r, key) for r in shown][::-1]
-        ax.barh(names, values, left=left, color=color, label=t(language, f"report.column.{key}"))
+        ax.barh(
+            positions, values, left=left, color=color, label=t(language, f"report.column.{key}")
+        )
         left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_yticks(positions, [short(r.name) for r in shown][::-1])
+    ax.set_xlim(0, max(ax.get_xlim()[1], 1))  # counts: no negative or fractional axis at 0
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(t(language, "report.partners"), loc="left")
     fig.legend(loc="outside upper right", ncols=3, frameon=False)

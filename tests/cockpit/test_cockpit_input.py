@@ -17,7 +17,7 @@ from bot.clock import ManualClock
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
 from tests.support.cockpit_session import cockpit_runtime, sign_in
-from tests.support.factories import lead_payload
+from tests.support.factories import add_partner, lead_payload
 
 TOKEN = "cockpit-input-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -25,6 +25,7 @@ PRODUCTS = [{"id": "X200", "line": "X-series", "min_certification": "basic"}]
 MATH_CAMPAIGN = "Promo $\\frac{1}$ spring"  # mathtext cannot parse it: was a 500
 DOLLAR_CAMPAIGN = "Save $5 or $10"  # mathtext would draw "5 or " in italics
 MATH_PARTNER = "Partner $\\frac{x}$ GmbH"
+TWIN = "Elektro Berger GmbH"
 PAGES = ("", "/campaigns", "/partners", "/leads", "/csv/leads", "/csv/campaigns")
 
 
@@ -64,6 +65,34 @@ async def test_dollar_signs_in_names_are_drawn_literally(cockpit: httpx.AsyncCli
     assert partners.status_code == 200, partners.text
     assert MATH_PARTNER in _svgs(partners)
     assert (await cockpit.get("/cockpit")).status_code == 200
+
+
+async def test_partners_of_the_same_name_get_a_bar_each(
+    make_settings: SettingsFactory, clock: ManualClock
+) -> None:
+    """Two partners called alike (two branches of one dealer) are two rows in the table and
+    two bars in the chart — not one bar adding up both."""
+    runtime = await cockpit_runtime(
+        make_settings,
+        clock,
+        api_token=TOKEN,
+        products=PRODUCTS,
+        partner=TWIN,
+        distribution={"waves": [{"size": 0, "minutes": 60}]},  # both get the teaser
+    )
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P2", name=TWIN)
+        await uow.commit()
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+        await sign_in(http, runtime)
+        created = await http.post("/api/leads", json=lead_payload(), headers=AUTH)
+        assert created.status_code == 201, created.text
+        partners = await http.get("/cockpit/partners")
+    await runtime.close()
+    assert partners.status_code == 200, partners.text
+    drawn = re.findall(r"<text\b[^>]*>([^<]*)</text>", _svgs(partners))
+    assert drawn.count(TWIN) == 2, drawn
 
 
 @pytest.mark.parametrize(

@@ -23,14 +23,16 @@ async def cockpit_runtime(
     api_token: str,
     products: list[dict[str, Any]],
     partner: str,
+    **sections: Any,
 ) -> Runtime:
     """A runtime with the cockpit set up (in English), the lead API open to ``api_token``
-    and one partner, ``P1``, called ``partner``."""
+    and one partner, ``P1``, called ``partner``; ``sections`` as for ``make_settings``."""
     settings = make_settings(
         cockpit={"secret": COCKPIT_SECRET},
         server={"api_token": api_token},
         staff={"language": "en"},
         products=products,
+        **sections,
     )
     runtime = Runtime.create(settings, clock=clock)
     async with runtime.uow() as uow:
