@@ -266,7 +266,12 @@ async def test_cli_pause_refuses_a_far_end_and_control_characters_in_the_reason(
     ops_settings: Any, database_url: str
 ) -> None:
     """A year 9999 end was an OverflowError traceback; a newline in the reason forged a
-    line in ``explain``. Both are refused naming what is wrong, and nothing changes."""
+    line in ``explain``. Both are refused naming what is wrong, and nothing changes.
+
+    A bad reason is a bad value of ``--reason``, like a bad ``--until``: click's usage
+    error naming the option (exit status 2), in the words the pause itself uses — it
+    exited 1 with the service's ``reason: …``. Checked before the partner is looked up:
+    an unknown partner with a bad reason is the usage error too."""
     runtime = Runtime.create(ops_settings)
     await _directory(runtime)
 
@@ -279,11 +284,21 @@ async def test_cli_pause_refuses_a_far_end_and_control_characters_in_the_reason(
         "Invalid value for '--until': the pause's end 9999-12-31 is more than 366 days ahead"
         in far.output
     )
-    for reason, code in (("holiday\nP9: paused by staff", "U+000A"), ("\x1b[31mred", "U+001B")):
-        refused = await asyncio.to_thread(cli, "partners", "pause", "P1", "--reason", reason)
-        assert refused.exit_code == 1, refused.output
-        assert f"reason: contains a control character ({code})" in refused.output
+    for partner, reason, says in (
+        ("P1", "holiday\nP9: paused by staff", "contains a control character (U+000A)"),
+        ("P1", "\x1b[31mred", "contains a control character (U+001B)"),
+        ("P9", "bye\x00", "contains a control character (U+0000)"),  # before the lookup
+        ("P1", "x" * 201, "at most 200 characters"),
+    ):
+        refused = await asyncio.to_thread(cli, "partners", "pause", partner, "--reason", reason)
+        assert refused.exit_code == 2, refused.output
+        assert f"Invalid value for '--reason': {says}" in refused.stderr
+        assert "partners pause [OPTIONS] PARTNER_ID" in refused.stderr  # the usage line
     assert await _pause_state(runtime, "P1") == (None, None, None)
+
+    longest = await asyncio.to_thread(cli, "partners", "pause", "P1", "--reason", "x" * 200)
+    assert longest.exit_code == 0, longest.output
+    assert (await _pause_state(runtime, "P1"))[2] == "x" * 200
 
     near = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "+366d")
     assert near.exit_code == 0, near.output
@@ -321,7 +336,7 @@ async def test_console_pause_and_away_refusals_keep_the_session(
 ) -> None:
     """``pause P until 9999-12-31`` and a NUL in the reason ended the console session (an
     OverflowError; PostgreSQL refusing the NUL): now they are answers, and it goes on.
-    (The CLI's ``--reason`` is checked by the pause itself: test_cli_pause_refuses_….)"""
+    (The CLI refuses a bad ``--reason`` as a usage error: test_cli_pause_refuses_….)"""
     runtime = Runtime.create(ops_settings, clock=clock)
     await _directory(runtime)
     console = Console(runtime)

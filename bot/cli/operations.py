@@ -1,6 +1,7 @@
 """Partner operations on the CLI: ``partners pause|resume PARTNER [--until DATE] [--reason
 TEXT]`` and ``leads assign LEAD PARTNER``. The same services as the staff chat commands;
-an unknown id is an error naming it (exit status 1) and changes nothing."""
+an unknown id is an error naming it (exit status 1) and changes nothing; a bad ``--until`` or
+``--reason`` is click's usage error naming the option (exit status 2), before anything is read."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
 from bot.cli.directory import partners_group
 from bot.cli.leads import leads_group
 from bot.config import Settings
-from bot.directory.availability import check_until, pause, resume
+from bot.directory.availability import REASON_MAX, check_reason, check_until, pause, resume
 from bot.errors import InvalidInput, ServiceError
 from bot.leads.assign import Assignment, assign
 from bot.leads.status_reports import parse_day
@@ -41,12 +42,29 @@ def _until(settings: Settings, text: str | None) -> date | None:
     return day
 
 
+def _reason(_ctx: click.Context, _param: click.Parameter, text: str | None) -> str | None:
+    """``--reason`` checked by the rule the pause itself applies (one line of printable
+    text, :data:`~bot.directory.availability.REASON_MAX` characters at most), so a line
+    break or an overlong reason is a bad value of the option: a usage error naming
+    ``--reason`` (exit status 2) while the command line is read, before anything is read
+    or changed — as ``--until`` is, and not a refused action (exit status 1)."""
+    try:
+        return check_reason(text)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @command(partners_group, name="pause")
 @click.argument("partner_id")
 @click.option(
     "--until", metavar="DATE", help="Last day of the pause (24.12.2026, 2026-12-24, +14d)."
 )
-@click.option("--reason", metavar="TEXT", help="Why (shown to staff and in explain).")
+@click.option(
+    "--reason",
+    metavar="TEXT",
+    callback=_reason,
+    help=f"Why, one line of at most {REASON_MAX} characters (shown to staff and in explain).",
+)
 @pass_settings
 def partners_pause(
     settings: Settings, partner_id: str, until: str | None, reason: str | None

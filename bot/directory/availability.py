@@ -114,19 +114,33 @@ def check_until(until: date | None, today: date) -> None:
         )
 
 
-def _checked_reason(reason: str | None) -> str | None:
+def check_reason(reason: str | None) -> str | None:
     """The reason trimmed, or None. It is shown on one line to staff and in ``explain``:
     a line break would forge a line there, an escape sequence repaint a terminal, and
-    PostgreSQL refuses a NUL — so control characters are refused, as in every other field."""
+    PostgreSQL refuses a NUL — so control characters are refused, as in every other field,
+    and so is a reason over :data:`REASON_MAX` characters.
+
+    Public so that the CLI refuses a bad ``--reason`` as the usage error it is (exit status
+    2) before it opens the database, with the same words; :func:`pause` checks again for
+    the chats. The message names no field, so it reads right after any field name.
+    """
     if reason is None:
         return None
     problem = bad_character(reason)
     if problem is not None:
-        raise InvalidInput(f"reason: {problem}", key="reply.reason_bad")
+        raise InvalidInput(problem, key="reply.reason_bad")
     reason = reason.strip() or None
     if reason is not None and len(reason) > REASON_MAX:
-        raise InvalidInput(f"reason: at most {REASON_MAX} characters", key="reply.reason_long")
+        raise InvalidInput(f"at most {REASON_MAX} characters", key="reply.reason_long")
     return reason
+
+
+def _checked_reason(reason: str | None) -> str | None:
+    """:func:`check_reason`, its refusal naming the field (``reason: …``) for logs."""
+    try:
+        return check_reason(reason)
+    except InvalidInput as exc:
+        raise InvalidInput(f"reason: {exc}", key=exc.key, **exc.params) from None
 
 
 async def pause(
