@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import click
 
@@ -17,9 +18,30 @@ from bot.leads.staff import erase, release, reoffer, staff_recall
 from bot.models import Channel
 from bot.reports.export import TABLES, report_csv, report_json
 from bot.reports.model import Report
-from bot.reports.period import PeriodError, parse_period
+from bot.reports.period import Period, PeriodError, parse_period
 from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
+
+
+def _period(settings: Settings, start: str | None, end: str | None) -> Period:
+    """``--from``/``--to`` as the range to report, today being the local day.
+
+    A bad date, or a range that is reversed or too long, is a bad value of the options it
+    is about: click's usage error naming them (``Invalid value for '--from': …``, exit
+    status 2) before the database is opened, as for every other bad option value. A range
+    names only the options given (``--from`` after today without ``--to``)."""
+    try:
+        return parse_period(
+            start,
+            end,
+            now=datetime.now(UTC),
+            timezone=settings.distribution.timezone,
+            default_days=settings.cockpit.default_days,
+        )
+    except PeriodError as exc:
+        given = {"from": start, "to": end}
+        named = [name for name in exc.fields if (given[name] or "").strip()] or list(exc.fields)
+        raise click.BadParameter(exc.detail, param_hint=[f"--{name}" for name in named]) from None
 
 
 @command(name="report")
@@ -49,17 +71,8 @@ def report_command(
     Days are local ([distribution] timezone); both ends are included. Warnings (a cost
     for an unknown campaign) go to stderr for csv and json.
     """
+    period = _period(settings, start, end)
     runtime = Runtime.create(settings)
-    try:
-        period = parse_period(
-            start,
-            end,
-            now=runtime.clock.now(),
-            timezone=settings.distribution.timezone,
-            default_days=settings.cockpit.default_days,
-        )
-    except PeriodError as exc:
-        fail(str(exc), 2)
 
     async def run() -> Report:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
@@ -24,9 +24,26 @@ LAST_DAY = date(9998, 12, 31)
 clock), and near year 1 or 9999 a day's local midnight has no UTC time (``bounds``)."""
 
 
+PeriodField = Literal["from", "to"]
+
+
 class PeriodError(InvalidInput, ValueError):
-    """A date range that cannot be used; the message names the bad part (English, for the
-    CLI), its key says it in the cockpit reader's language (``period.*``)."""
+    """A date range that cannot be used; the message names the bad part (English), its
+    key says it in the cockpit reader's language (``period.*``).
+
+    ``fields`` are the values it is about (``from``, ``to``, or both for a range that is
+    reversed or too long) and ``detail`` says what is wrong without naming one of them: the
+    CLI refuses it as a bad value of those options (``Invalid value for '--from': …``),
+    as click names an option, rather than by this message's ``from: …``.
+    """
+
+    def __init__(
+        self, detail: str, *, fields: tuple[PeriodField, ...], key: str, **params: Any
+    ) -> None:
+        named = f"{fields[0]}: {detail}" if len(fields) == 1 else detail
+        super().__init__(named, key=key, **params)
+        self.detail = detail
+        self.fields = fields
 
 
 @dataclass(frozen=True)
@@ -60,19 +77,21 @@ class Period:
         return f"from={self.start.isoformat()}&to={self.end.isoformat()}"
 
 
-def _day(text: str, name: Literal["from", "to"]) -> date:
+def _day(text: str, name: PeriodField) -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise PeriodError(
-            f"{name}: {quoted(text)} is not a date; use YYYY-MM-DD",
+            f"{quoted(text)} is not a date; use YYYY-MM-DD",
+            fields=(name,),
             key=f"period.not_a_date_{name}",
             value=quoted(text, counted=False),
         ) from None
     if not FIRST_DAY <= day <= LAST_DAY:
         first, last = FIRST_DAY.isoformat(), LAST_DAY.isoformat()
         raise PeriodError(
-            f"{name}: {day.isoformat()} is out of range; use a date from {first} to {last}",
+            f"{day.isoformat()} is out of range; use a date from {first} to {last}",
+            fields=(name,),
             key=f"period.out_of_range_{name}",
             day=day.isoformat(),
             first=first,
@@ -105,6 +124,7 @@ def parse_period(
     if first > last:
         raise PeriodError(
             f"from ({first.isoformat()}) is after to ({last.isoformat()})",
+            fields=("from", "to"),
             key="period.reversed",
             first=first.isoformat(),
             last=last.isoformat(),
@@ -112,6 +132,7 @@ def parse_period(
     if (last - first).days + 1 > MAX_DAYS:
         raise PeriodError(
             f"the range is longer than {MAX_DAYS} days; pick a shorter one",
+            fields=("from", "to"),
             key="period.too_long",
             days=MAX_DAYS,
         )

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.config import load_settings
@@ -63,7 +64,7 @@ def test_report_counts_add_up_and_keep_a_recalled_partner(
     assert "Pipeline" in head and "Kampagne" not in text  # one language only
 
 
-def test_report_range_csv_and_bad_dates(database_url: str, tmp_path: Path) -> None:
+def test_report_range_and_csv(database_url: str, tmp_path: Path) -> None:
     load_examples(database_url)
     result = leadbot(database_url, "report", "--format", "csv", "--table", "funnel")
     assert result.exit_code == 0
@@ -73,23 +74,51 @@ def test_report_range_csv_and_bad_dates(database_url: str, tmp_path: Path) -> No
         database_url, "report", "--from", "2020-01-01", "--to", "2020-01-31", "--format", "json"
     )
     assert json.loads(empty.stdout)["funnel"]["leads"] == 0
-    bad = leadbot(database_url, "report", "--from", "2026-02-30")
-    assert bad.exit_code == 2 and "from: '2026-02-30' is not a date" in bad.output
-    backwards = leadbot(database_url, "report", "--from", "2026-03-02", "--to", "2026-03-01")
-    assert backwards.exit_code == 2 and "is after to" in backwards.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ("--from", "2026-02-30"),
+            "Invalid value for '--from': '2026-02-30' is not a date; use YYYY-MM-DD",
+        ),
+        (("--to", "31.03.2026"), "Invalid value for '--to': '31.03.2026' is not a date"),
+        (
+            ("--from", "2026-03-02", "--to", "2026-03-01"),
+            "Invalid value for '--from' / '--to': from (2026-03-02) is after to (2026-03-01)",
+        ),
+        (("--from", "9998-01-01"), "Invalid value for '--from': from (9998-01-01) is after to ("),
+        (
+            ("--from", "1990-01-01", "--to", "2026-01-01"),
+            "Invalid value for '--from' / '--to': the range is longer than 3660 days",
+        ),
+    ],
+)
+def test_report_bad_dates_are_usage_errors_naming_the_option(
+    database_url: str, args: tuple[str, ...], says: str
+) -> None:
+    """A bad ``--from`` or ``--to`` is click's usage error naming the option, with the usage
+    line (exit status 2), as for any bad option value — it was a bare ``leadbot: from: …``.
+    A range names both options, or the one given (``--from`` after today, no ``--to``)."""
+    refused = leadbot(database_url, "report", *args)
+    assert refused.exit_code == 2, refused.output
+    assert says in refused.stderr, refused.stderr
+    assert "report [OPTIONS]" in refused.stderr  # the usage line
+    assert refused.stdout == ""
 
 
 def test_report_refuses_days_out_of_range_without_a_traceback(database_url: str) -> None:
     """Near year 1 or 9999 a local midnight has no UTC time: refused, naming the range."""
     for args, named in (
-        (("--from", "0001-01-01", "--to", "0001-01-02"), "to: 0001-01-02"),
-        (("--from", "0001-01-01", "--to", "1970-01-10"), "from: 0001-01-01"),
-        (("--to", "0001-01-05"), "to: 0001-01-05"),
-        (("--to", "9999-12-31"), "to: 9999-12-31"),
+        (("--from", "0001-01-01", "--to", "0001-01-02"), "'--to': 0001-01-02"),
+        (("--from", "0001-01-01", "--to", "1970-01-10"), "'--from': 0001-01-01"),
+        (("--to", "0001-01-05"), "'--to': 0001-01-05"),
+        (("--to", "9999-12-31"), "'--to': 9999-12-31"),
     ):
         refused = leadbot(database_url, "report", *args)
         assert refused.exit_code == 2, (args, refused.output)
-        assert f"{named} is out of range" in refused.output, refused.output
+        assert f"Invalid value for {named} is out of range" in refused.output, refused.output
         assert "use a date from 1970-01-01 to 9998-12-31" in refused.output
         assert "Traceback" not in refused.output
     edge = leadbot(
