@@ -341,6 +341,31 @@ def test_webhook_urls_and_names_are_checked_when_settings_load(tmp_path: Path) -
     assert "webhooks[0].name: 'crm\\n' must be 1-32 lower-case letters" in str(err.value)
 
 
+def test_a_webhook_name_given_twice_is_named_by_that_name(tmp_path: Path) -> None:
+    """It was named by its position (``(top level): webhooks[2].name: duplicate webhook
+    name 'crm'``), unlike every other webhook error, which names the endpoint as the file
+    does: ``webhooks["crm"]…``."""
+
+    def refused(*names: str) -> list[str]:
+        path = tmp_path / "bot.toml"
+        path.write_text(
+            "".join(
+                f'[[webhooks]]\nname = "{name}"\nsecret_env = "CRM_SECRET"\n'
+                f'url = "https://{name}.example/h"\n'
+                for name in names
+            ),
+            encoding="utf-8",
+        )
+        with pytest.raises(ConfigError) as err:
+            load_settings(path, {"CRM_SECRET": SECRET})
+        return str(err.value).splitlines()[1:]
+
+    assert refused("crm", "erp", "crm") == ['  webhooks["crm"]: the name "crm" is given twice']
+    assert refused("erp", "erp", "crm", "erp") == [
+        '  webhooks["erp"]: the name "erp" is given 3 times'
+    ]
+
+
 def test_a_missing_or_malformed_secret_stops_the_start(make_settings: SettingsFactory) -> None:
     hook = {"name": "crm", "url": "https://crm.example/h", "secret_env": "CRM_SECRET"}
     with pytest.raises(ConfigError, match=r"CRM_SECRET .* is not set"):

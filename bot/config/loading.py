@@ -145,6 +145,9 @@ def _format_validation_error(
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key"
+        if not problem["loc"] and problem["type"] == "value_error":
+            lines.append(f"  {message}")  # a cross-check: its message names its place
+            continue
         lines.append(f"  {loc}: {message}")
     return "\n".join(lines)
 

@@ -25,7 +25,7 @@ from bot.config.staff_tools import (
     NewsSettings,
     ReportsSettings,
 )
-from bot.config.webhooks import WebhookEndpoint, WebhookSenderSettings
+from bot.config.webhooks import WebhookEndpoint, WebhookSenderSettings, webhook_label
 from bot.plaintext import quoted
 
 
@@ -51,10 +51,9 @@ class Settings(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
-        names = [hook.name for hook in self.webhooks]
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                raise ValueError(f"webhooks[{i}].name: duplicate webhook name {quoted(name)}")
+        """Checks across sections and tables. Each message starts with the place it is
+        about, as the file says it (the loader shows it without a place of its own)."""
+        _unique_webhook_names(self.webhooks)
         levels = [level.lower() for level in self.matching.certification_levels]
         seen: set[str] = set()
         for i, product in enumerate(self.products):
@@ -74,3 +73,17 @@ class Settings(Section):
     def with_console(self) -> Settings:
         """The same settings with the console platform switched on."""
         return self.model_copy(update={"console": ConsoleSettings(enabled=True)})
+
+
+def _unique_webhook_names(hooks: list[WebhookEndpoint]) -> None:
+    """Each ``[[webhooks]]`` name once: ``leadbot webhooks test NAME`` and the deliveries
+    name an endpoint by it. The error names the endpoint by that name, as the file does
+    and as every other webhook error does (``webhooks["crm"]: the name "crm" is given
+    twice``) — its position, counted from 0, means nothing to someone reading the file.
+    The names are valid here (checked first), so they need no escaping."""
+    names = [hook.name for hook in hooks]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            count = names.count(name)
+            times = "twice" if count == 2 else f"{count} times"
+            raise ValueError(f'{webhook_label(i, name)}: the name "{name}" is given {times}')
