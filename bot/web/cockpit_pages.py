@@ -4,7 +4,8 @@ Templates live in ``templates/cockpit/``; autoescaping is on for every value, wh
 loses its control characters (:func:`shown`); charts are inserted as trusted SVG (drawn by
 :mod:`bot.cockpit.charts`, which strips their labels). Every response forbids
 scripts, fonts and frames from anywhere with a Content-Security-Policy — the pages need
-none — and pages with personal data are never cached.
+none — and pages with personal data are never cached. The page language is
+:func:`language`'s: ``?lang=``, the cookie, ``Accept-Language``, ``[staff] language``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.i18n import LANGUAGES, t
 from bot.plaintext import strip_control
 from bot.reports.format import day, display_zone, duration, money, pct, report_warnings
 from bot.reports.period import Period
+from bot.web.languages import best_language
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "cockpit"
 LANG_COOKIE = "leadbot_lang"
@@ -90,13 +92,18 @@ ENV.globals.update(
 
 
 def language(request: Request, default: str) -> tuple[str, bool]:
-    """The page language (``?lang=`` beats the cookie beats ``[staff] language``) and
-    whether ``?lang=`` asked for it (then it is remembered in a cookie)."""
+    """The page language and whether ``?lang=`` asked for it (then it is remembered in a
+    cookie): ``?lang=`` beats the cookie beats the browser's ``Accept-Language`` beats
+    ``default`` (``[staff] language``). Every cockpit page — sign-in, refusals and error
+    pages too — is in the language this picks."""
     asked = request.query_params.get("lang", "")
     if asked in LANGUAGES:
         return asked, True
     cookie = request.cookies.get(LANG_COOKIE, "")
-    return (cookie if cookie in LANGUAGES else default), False
+    if cookie in LANGUAGES:
+        return cookie, False
+    accepted = ", ".join(request.headers.getlist("accept-language"))  # several lines: one list
+    return best_language(accepted, prefer=default) or default, False
 
 
 @dataclass

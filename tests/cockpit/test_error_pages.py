@@ -1,6 +1,7 @@
 """The cockpit's error pages speak the page's language, title included.
 
-The language is ``?lang=``, else the cookie the language link sets, else ``[staff]
+The language is ``?lang=``, else the cookie the language link sets, else the browser's
+``Accept-Language`` (httpx sends none; see ``test_accept_language.py``), else ``[staff]
 language``. Here the setting is English and the reader switched to German: an unknown
 lead or table, an address no page has, a bad date and a wrong method all answer with a
 German page whose title says what went wrong — an address outside the cockpit keeps the
