@@ -41,6 +41,9 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
+    # The language comes from the cookie or Accept-Language (see language()), the data
+    # from the session cookie: say so, for any cache that would keep a page despite no-store.
+    "Vary": "Accept-Language, Cookie",
 }
 
 

@@ -4,7 +4,8 @@ The page language is ``?lang=`` (remembered in a cookie), else that cookie, else
 of German and English by the header's q-values (RFC 9110), else ``[staff] language``. So
 a German browser gets German pages on an install set to English — the sign-in page, the
 refusals and the error pages too — and a header that accepts neither language, or is
-malformed, changes nothing. Every page says which language it picked in ``<html lang>``.
+malformed, changes nothing. Every page says which language it picked in ``<html lang>``
+and that it depends on ``Accept-Language`` and ``Cookie`` (``Vary``).
 """
 
 from __future__ import annotations
@@ -188,3 +189,17 @@ async def test_a_header_that_accepts_neither_language_changes_nothing(
         assert page.status_code == 401 and _language(page) == "en"
         nowhere = await http.get("/cockpit/nowhere")
         assert nowhere.status_code == 404 and _language(nowhere) == "en"
+
+
+async def test_pages_say_they_vary_by_language_and_cookie(
+    runtimes: Callable[..., Runtime],
+) -> None:
+    runtime = runtimes("en")
+    async with _client(runtime, GERMAN) as http:
+        pages = [await http.get("/cockpit"), await http.get("/cockpit/nowhere")]
+        await sign_in(http, runtime)
+        pages += [await http.get("/cockpit"), await http.get("/cockpit/leads/999")]
+    for page in pages:
+        assert page.headers["cache-control"] == "no-store"
+        vary = {v.strip().lower() for v in page.headers["vary"].split(",")}
+        assert {"accept-language", "cookie"} <= vary, page.headers
