@@ -57,8 +57,10 @@ async def _browse(settings: Any, artifacts: Path, erased: int) -> dict[str, Any]
         link = link.replace(settings.server.base_url(), bot.url)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            # English pages are expected: the install says so and so does the browser
+            # (its Accept-Language would win over [staff] language).
             context = await browser.new_context(
-                viewport={"width": 1280, "height": 900}, accept_downloads=True
+                viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="en-US"
             )
             page = await context.new_page()
             external: list[str] = []
@@ -125,7 +127,10 @@ async def _browse(settings: Any, artifacts: Path, erased: int) -> dict[str, Any]
             seen["german"] = await page.inner_text("header")
 
             phone = await browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2
+                viewport={"width": 390, "height": 844},
+                is_mobile=True,
+                device_scale_factor=2,
+                locale="en-US",
             )
             await phone.add_cookies(await context.cookies())
             small = await phone.new_page()
