@@ -103,6 +103,14 @@ async def test_forged_tampered_and_foreign_links_are_refused(
             posted = await browser.post({"t": bad, "rep": "1"})
             assert posted.status == status, what
 
+        for accepted, said in (  # before a link is trusted: the browser's best by q-value
+            ("en;q=0.1, de", "Dieser Link ist ungültig."),
+            ("de;q=0.5, en-GB", "This link is not valid."),
+            ("fr", "Dieser Link ist ungültig."),
+        ):
+            page = await browser.open(url(flip_signature(token)), accept_language=accepted)
+            assert page.status == 403 and said in page.text, accepted
+
         huge = await browser.post({"t": token, "note": "x" * 20_000})
         assert huge.status == 413
         # More fields than any of our forms has (a script's body): refused, was a 500.

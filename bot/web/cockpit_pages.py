@@ -20,10 +20,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot.i18n import LANGUAGES, t
+from bot.i18n.accept_language import best_language
 from bot.plaintext import strip_control
 from bot.reports.format import day, display_zone, duration, money, pct, report_warnings
 from bot.reports.period import Period
-from bot.web.languages import best_language
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "cockpit"
 LANG_COOKIE = "leadbot_lang"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.web.languages import best_language
+from bot.i18n.accept_language import best_language
 
 
 @pytest.mark.parametrize(

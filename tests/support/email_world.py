@@ -106,8 +106,10 @@ class Browser:
         assert url.startswith(PUBLIC_URL + "/email/act?t="), url
         return url.removeprefix(PUBLIC_URL)
 
-    async def open(self, url: str) -> Page:
-        response = await self.http.get(self._path(url))
+    async def open(self, url: str, accept_language: str | None = None) -> Page:
+        """GET ``url`` (as a browser whose language is ``accept_language``, if given)."""
+        headers = {} if accept_language is None else {"Accept-Language": accept_language}
+        response = await self.http.get(self._path(url), headers=headers)
         return self._page(response)
 
     async def submit(self, page: Page, *, rep: str | None = None, **fields: str) -> Page:

@@ -38,6 +38,7 @@ from bot.handlers.email.perform import perform
 from bot.handlers.email.targets import ClaimTarget, Refusal, StatusTarget, Target, load
 from bot.handlers.text import label, reply_text
 from bot.i18n import t
+from bot.i18n.accept_language import best_language
 from bot.models import Rep
 from bot.runtime import Runtime
 
@@ -47,12 +48,10 @@ _LINK_STATUS = {LinkProblem.MALFORMED: 400, LinkProblem.FORGED: 403, LinkProblem
 
 
 def browser_language(request: Request) -> str:
-    """Before a link is trusted there is no rep to ask: the browser's first of de/en."""
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in ("de", "en"):
-            return code
-    return "de"
+    """Before a link is trusted there is no rep to ask: the browser's best of de/en by
+    its ``Accept-Language`` q-values (the cockpit's rule), German when it names neither."""
+    accepted = ", ".join(request.headers.getlist("accept-language"))
+    return best_language(accepted, prefer="de") or "de"
 
 
 async def read_limited(request: Request, limit: int) -> bytes | None:
