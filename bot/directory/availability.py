@@ -20,7 +20,7 @@ from bot.actors import Actor
 from bot.config import Settings
 from bot.errors import InvalidInput, NotFound
 from bot.models import Partner, Timer, TimerKind
-from bot.plaintext import bad_character, quoted, shortened
+from bot.plaintext import bad_character, quoted, shortened, trim
 from bot.uow import UnitOfWork
 
 REASON_MAX = 200
@@ -129,7 +129,7 @@ def check_reason(reason: str | None) -> str | None:
     problem = bad_character(reason)
     if problem is not None:
         raise InvalidInput(problem, key="reply.reason_bad")
-    reason = reason.strip() or None
+    reason = trim(reason) or None  # invisible format characters alone are no reason
     if reason is not None and len(reason) > REASON_MAX:
         raise InvalidInput(f"at most {REASON_MAX} characters", key="reply.reason_long")
     return reason
