@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
@@ -245,3 +247,32 @@ async def test_a_link_is_used_once_even_by_two_clicks_at_the_same_moment(
 async def _events(uow, lead_id: int) -> list[str]:
     rows = await uow.session.scalars(select(LeadEvent).where(LeadEvent.lead_id == lead_id))
     return [e.to_status or "" for e in rows.all()]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's busy timeout
+async def test_a_database_that_does_not_answer_gets_a_page_and_the_link_works_after(
+    make_settings, smtp_server: SmtpServer, database_url: str
+) -> None:
+    """A rep presses Claim while the database does not answer (another writer holds
+    SQLite's lock past the busy timeout): a page in the browser's language says so — not a
+    line of JSON — and the same link claims the lead once the database answers again."""
+    database = {"url": database_url, "sqlite_busy_timeout_seconds": 0.3}
+    settings = email_settings(make_settings, smtp_server, database=database)
+    await mail_only_partner(settings)
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(bot.url)
+        page = await browser.open((await smtp_server.wait_for_mail(INBOX)).links()[0])
+        path = database_url.removeprefix("sqlite:///")
+        holder = sqlite3.connect(path, isolation_level=None, timeout=30)  # the bot writes too
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            refused = await browser.submit(page, rep="Anna Albers")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        claimed = await browser.submit(page, rep="Anna Albers")
+        await browser.close()
+    assert refused.status == 503, refused.html[:300]
+    assert "leadbot erreicht seine Datenbank gerade nicht." in refused.text
+    assert claimed.status == 200 and f"Lead #{lead_id}" in claimed.text

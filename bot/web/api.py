@@ -22,7 +22,7 @@ import contextlib
 import logging
 import traceback
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
@@ -49,6 +49,7 @@ from bot.web import cockpit, crm_api, openapi, ops
 from bot.web import unavailable as outage
 from bot.web.common import Detail, ValidationFailed, invalid, require_token
 from bot.web.common import problem as answer
+from bot.web.unavailable import OutagePage
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,7 @@ def create_app(
     mounts: Sequence[tuple[str, ASGIApp]] = (),
     background: Sequence[Background] = (),
     contexts: Sequence[ContextFactory] = (),
+    outage_pages: Mapping[str, OutagePage] | None = None,
 ) -> FastAPI:
     """The bot's HTTP app. The caller owns ``runtime`` (and closes it after the server).
 
@@ -222,7 +224,8 @@ def create_app(
     in ``/healthz`` as ``task:<__name__>`` (:mod:`bot.supervisor`; name them with
     ``supervisor.named``); cancelled at shutdown. ``contexts``: factories of async
     context managers entered at startup, in order, and exited at shutdown, in reverse
-    (e.g. a chat SDK's client session).
+    (e.g. a chat SDK's client session). ``outage_pages``: pages for people that say the
+    database is not answering, per path prefix (the cockpit's is always there).
     """
 
     @asynccontextmanager
@@ -248,7 +251,7 @@ def create_app(
         app.include_router(router)
     for path, mounted in mounts:
         app.mount(path, mounted)
-    outage.install(app)
+    outage.install(app, {cockpit.router.prefix: cockpit.outage_page, **(outage_pages or {})})
     app.add_middleware(ops.AccessLog)
     openapi.install(app, _version(), runtime.settings)
     return app

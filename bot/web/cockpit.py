@@ -114,6 +114,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _no_such_page)
 
 
+def outage_page(request: Request) -> Response:
+    """The database is not answering (:mod:`bot.web.unavailable` sends 503 with it): a
+    cockpit page in the reader's language instead of the API's line of JSON."""
+    lang, _ = language(request, _runtime(request).settings.staff.language)
+    return _problem(lang, 503, t(lang, "cockpit.database_down"))
+
+
 async def _open(request: Request) -> PageContext | Response:
     """The signed-in page context, or the page that explains why not (503/401/400)."""
     runtime = _runtime(request)

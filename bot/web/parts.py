@@ -3,9 +3,10 @@
 ``leadbot serve`` (through :func:`bot.web.server.assemble`) asks :func:`platform_parts`
 once at start. Every enabled platform's ``server_module`` (see
 :mod:`bot.handlers.registry`) exposes ``contribute(runtime, parts)`` and adds its outbound
-transport (for the outbox sender), its HTTP routes (webhooks), background jobs (long
-polling, Socket Mode) and async contexts (SDK sessions) to one :class:`PlatformParts`. A
-platform that cannot start as configured (a missing token) raises
+transport (for the outbox sender), its HTTP routes (webhooks) and the pages they show
+while the database is not answering, background jobs (long polling, Socket Mode) and async
+contexts (SDK sessions) to one :class:`PlatformParts`. A platform that cannot start as
+configured (a missing token) raises
 :class:`bot.config.ConfigError` from ``contribute``; ``serve`` shows its message and exits.
 """
 
@@ -28,6 +29,7 @@ from bot.models import Platform
 from bot.news.service import news_loop
 from bot.runtime import Runtime
 from bot.web.api import Background, ContextFactory
+from bot.web.unavailable import OutagePage
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class PlatformParts:
     mounts: list[tuple[str, ASGIApp]] = field(default_factory=list)
     background: list[Background] = field(default_factory=list)
     contexts: list[ContextFactory] = field(default_factory=list)
+    outage_pages: dict[str, OutagePage] = field(default_factory=dict)
 
 
 async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:

@@ -46,5 +46,6 @@ def assemble(runtime: Runtime, *, scheduler_interval: float = 5.0) -> Assembly:
         mounts=parts.mounts,
         background=[named("sender", sender.run_forever), scheduler, *extra, *parts.background],
         contexts=parts.contexts,
+        outage_pages=parts.outage_pages,
     )
     return Assembly(app, sender, parts, webhooks)

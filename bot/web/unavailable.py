@@ -10,7 +10,9 @@ handlers installed here and becomes::
     {"detail": "the database is not answering; try again shortly"}
 
 — never a stack trace, never the driver's message (it can quote the database URL or a
-lead's data). The process's health board marks the database ``down`` with the error type,
+lead's data). Pages people open in a browser (the cockpit, the e-mail links' pages)
+register an :data:`OutagePage` for their path instead: the same 503 and ``Retry-After``
+as a page in the reader's language, not a line of JSON. The process's health board marks the database ``down`` with the error type,
 so ``/healthz`` shows it until its own check reaches the database again. Any other error
 of these types is re-raised unchanged and stays the ``500`` it was.
 """
@@ -18,6 +20,7 @@ of these types is re-raised unchanged and stays the ``500`` it was.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -42,6 +45,10 @@ HANDLED: tuple[type[Exception], ...] = (
 )
 """Exception types that can mean an outage; :func:`bot.dbfaults.unavailable` decides."""
 
+OutagePage = Callable[[Request], Response]
+"""A page saying the database is not answering, for people; it must not need the database
+(the settings say its language). Registered per path prefix with :func:`install`."""
+
 
 def database_unavailable(request: Request, error: BaseException) -> Response | None:
     """The ``503`` for ``error`` if it means the database is not answering, else None."""
@@ -57,11 +64,19 @@ def database_unavailable(request: Request, error: BaseException) -> Response | N
         printable(request.url.path),
         reason,
     )
-    return JSONResponse(
-        {"detail": MESSAGE},
-        status_code=503,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    page = _page_for(request)
+    answer = JSONResponse({"detail": MESSAGE}, status_code=503) if page is None else page(request)
+    answer.status_code = 503
+    answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return answer
+
+
+def _page_for(request: Request) -> OutagePage | None:
+    """The page registered for the longest prefix of the request's path, if any."""
+    pages: Mapping[str, OutagePage] = getattr(request.app.state, "outage_pages", {})
+    path = request.url.path
+    found = [p for p in pages if path == p or path.startswith(p.rstrip("/") + "/")]
+    return pages[max(found, key=len)] if found else None
 
 
 async def _handler(request: Request, error: Exception) -> Response:
@@ -71,7 +86,9 @@ async def _handler(request: Request, error: Exception) -> Response:
     return answer
 
 
-def install(app: FastAPI) -> None:
-    """Answer database outages with ``503`` in every route of ``app`` (mounts included)."""
+def install(app: FastAPI, pages: Mapping[str, OutagePage] | None = None) -> None:
+    """Answer database outages with ``503`` in every route of ``app`` (mounts included);
+    under a path prefix of ``pages`` with that page, elsewhere with the JSON above."""
+    app.state.outage_pages = dict(pages or {})
     for kind in HANDLED:
         app.add_exception_handler(kind, _handler)

@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
+from bot.actors import Actor
 from bot.clock import ManualClock
 from bot.cockpit.leads import STATUS_FILTERS
+from bot.cockpit.links import create_login_link
+from bot.models import Channel
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
 from tests.support.cockpit_session import sign_in
+from tests.support.factories import lead_payload
 
 SECRET = "a-test-secret-of-some-length"
 
@@ -115,3 +120,50 @@ async def test_unknown_addresses_need_no_session_and_follow_the_language(app: Ru
 
         outside = await http.get("/api/nowhere")
         assert outside.status_code == 404 and outside.json() == {"detail": "Not Found"}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's busy timeout
+async def test_a_database_that_does_not_answer_gets_a_page_not_json(
+    make_settings: SettingsFactory, clock: ManualClock, database_url: str
+) -> None:
+    """Signing in writes; while another writer holds SQLite's lock past the busy timeout the
+    database does not answer. The browser gets the cockpit's 503 page in its language with
+    ``Retry-After`` — the API beside it keeps its JSON — and the link still works after."""
+    settings = make_settings(
+        cockpit={"secret": SECRET},
+        staff={"language": "en"},
+        server={"api_token": "outage-token"},
+        database={"url": database_url, "sqlite_busy_timeout_seconds": 0.3},
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        link = await create_login_link(uow, Actor.staff(Channel.CLI, name="anna"))
+    token = link.rpartition("token=")[2]
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        async with _client(runtime) as http:
+            holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            german = {"Accept-Language": "de-DE,de;q=0.9"}
+            page = await http.post("/cockpit/login", data={"token": token}, headers=german)
+            api = await http.post(
+                "/api/leads", json=lead_payload(), headers={"Authorization": "Bearer outage-token"}
+            )
+            holder.execute("ROLLBACK")
+            signed = await http.post("/cockpit/login", data={"token": token})
+    finally:
+        holder.close()
+        await runtime.close()
+
+    assert page.status_code == 503, page.text[:300]
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["retry-after"].isdigit()
+    heading = "Gerade nicht erreichbar"
+    assert _shown(page) == (
+        "de",
+        f"{heading} · leadbot-Cockpit",
+        [heading, "Die Datenbank antwortet nicht. Bitte versuchen Sie es in einigen Sekunden "
+         "noch einmal."],
+    )  # fmt: skip
+    assert api.status_code == 503
+    assert api.json() == {"detail": "the database is not answering; try again shortly"}
+    assert signed.status_code == 303, signed.text[:300]

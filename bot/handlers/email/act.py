@@ -198,6 +198,13 @@ def _refused(refusal: Refusal) -> HTMLResponse:
     )
 
 
+def outage_page(request: Request) -> HTMLResponse:
+    """The database is not answering (:mod:`bot.web.unavailable` sends 503 with it): the
+    link page says so in the browser's language, instead of a line of JSON."""
+    return message_page(browser_language(request), "email.page.database_down", ok=False,
+                        status=503)  # fmt: skip
+
+
 def act_router(runtime: Runtime, secret: str) -> APIRouter:
     """The routes for ``/email/act`` (added to ``leadbot serve`` by ``app.contribute``)."""
     act = Act(runtime, secret)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from bot.config import ConfigError, EmailSettings
-from bot.handlers.email.act import act_router
+from bot.handlers.email.act import act_router, outage_page
+from bot.handlers.email.links import ACT_PATH
 from bot.handlers.email.nonces import purge_job
 from bot.handlers.email.transport import EmailTransport
 from bot.models import Platform
@@ -58,4 +59,5 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     secret = _secret(settings, "link_secret")
     parts.transports[Platform.EMAIL] = EmailTransport(runtime, secret)
     parts.routers.append(act_router(runtime, secret))
+    parts.outage_pages[ACT_PATH] = outage_page
     parts.background.append(named("email-link-purge", purge_job(runtime)))
