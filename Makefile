@@ -20,12 +20,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make run: the demo — a fresh SQLite database (DEMO_DB) with the samples, then the console.
-## Every run starts from scratch, so the README's demo shows the same each time. With
-## LEADBOT_DATABASE__URL set, that database is used instead (and not wiped).
+## Every run starts from scratch, so the README's demo shows the same each time. It never
+## takes settings from the environment: every LEADBOT_* variable (LEADBOT_DATABASE__URL,
+## LEADBOT_CONFIG, chat tokens, ...) is dropped, so the demo runs on bot.toml and DEMO_DB alone
+## and can neither fill an operator's database with samples nor post to a real Slack.
 DEMO_DB ?= demo.db
 run: $(STAMP)
-	@if [ -z "$$LEADBOT_DATABASE__URL" ]; then rm -f "$(DEMO_DB)" "$(DEMO_DB)"-*; fi
-	@export LEADBOT_DATABASE__URL="$${LEADBOT_DATABASE__URL:-sqlite:///$(abspath $(DEMO_DB))}"; \
+	@rm -f "$(DEMO_DB)" "$(DEMO_DB)"-*
+	@for name in $$(env | sed -n 's/^\(LEADBOT_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$$name"; done; \
+	  export LEADBOT_DATABASE__URL="sqlite:///$(abspath $(DEMO_DB))"; \
 	  $(LEADBOT) migrate && \
 	  $(LEADBOT) partners import examples/partners.csv && \
 	  $(LEADBOT) reps import examples/reps.csv && \
