@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from click.testing import CliRunner
 
@@ -36,3 +38,29 @@ def test_number_options_show_their_range() -> None:
     ):
         result = runner.invoke(main, [*path, "--help"])
         assert shown in result.output, result.output
+
+
+def _help(*path: str) -> str:
+    result = CliRunner().invoke(main, [*path, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())
+
+
+def test_the_import_help_names_every_column_the_file_may_have() -> None:
+    from bot.directory import partners, reps
+
+    for path, columns in (
+        (("partners", "import"), partners.REQUIRED + partners.OPTIONAL),
+        (("reps", "import"), reps.REQUIRED + reps.OPTIONAL),
+    ):
+        shown = _help(*path)
+        listed = shown[shown.index("Columns:") : shown.index("Options:")]
+        assert "email" in columns
+        for column in columns:
+            assert re.search(rf"(?<![\w-]){column}(?![\w-])", listed), (path, column, listed)
+
+
+def test_report_help_gives_the_default_range_from_the_settings() -> None:
+    shown = _help("report")
+    assert "[cockpit] default_days days, 90" in shown
+    assert "90 days ago" not in shown

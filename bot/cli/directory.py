@@ -153,8 +153,9 @@ def partners_import(
 
     Columns: id, name, tier, certifications, employees, annual_revenue_eur, country,
     postal_code, lat, lon, service_radius_km, regions, segments, products, max_open_leads,
-    languages, slack_channel, telegram_chat_id. Lists are separated by ';'. The whole file
-    is checked first; a file with any problem imports nothing. Details:
+    languages, slack_channel, telegram_chat_id, email (the partner's lead inbox; optional,
+    like every column but id, name, tier and country). Lists are separated by ';'. The
+    whole file is checked first; a file with any problem imports nothing. Details:
     docs/directory-and-intake.md.
     """
     _run_import(

@@ -45,7 +45,12 @@ def _period(settings: Settings, start: str | None, end: str | None) -> Period:
 
 
 @command(name="report")
-@click.option("--from", "start", metavar="YYYY-MM-DD", help="First day (default: 90 days ago).")
+@click.option(
+    "--from",
+    "start",
+    metavar="YYYY-MM-DD",
+    help="First day (default: the range covers [cockpit] default_days days, 90, up to --to).",
+)
 @click.option("--to", "end", metavar="YYYY-MM-DD", help="Last day, included (default: today).")
 @click.option(
     "--format",
