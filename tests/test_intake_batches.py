@@ -202,3 +202,22 @@ async def test_a_client_that_hangs_up_while_queued_leaves_the_queue_and_nothing_
     async with busy_runtime.uow() as uow:
         external_ids = set(await uow.session.scalars(select(Lead.external_id)))
     assert {"batch-1", "batch-3"} <= external_ids and "batch-2" not in external_ids
+
+
+async def test_every_batch_counts_whatever_became_of_its_leads_and_metrics_says_so(
+    http: httpx.AsyncClient, busy_runtime: Runtime
+) -> None:
+    """``leadbot_api_lead_batches_total`` counts batches (transactions), not leads stored:
+    a lead already known goes through a batch too; an invalid body never reaches one."""
+    before = await transactions(http)
+    assert (await http.post("/api/leads", json=lead(1), headers=AUTH)).status_code == 201
+    assert (await http.post("/api/leads", json=lead(1), headers=AUTH)).status_code == 200
+    assert (await http.post("/api/leads", json={"colour": 1}, headers=AUTH)).status_code == 422
+    assert await transactions(http) == before + 2
+    metrics = (await http.get("/metrics")).text
+    [help_line] = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("# HELP leadbot_api_lead_batches_total ")
+    ]
+    assert "whatever their outcome (new, already known, erased or failed)" in help_line

@@ -304,7 +304,8 @@ async def metrics(request: Request) -> PlainTextResponse:
     out.metric(
         "leadbot_api_lead_batches_total",
         "counter",
-        "Transactions that stored POST /api/leads leads, since this process started; fewer "
+        "Batches of valid POST /api/leads leads, one transaction each, whatever their "
+        "outcome (new, already known, erased or failed), since this process started; fewer "
         "than the leads when leads arrived together and were stored together.",
         [({}, runtime.intake.transactions)],
     )
