@@ -91,6 +91,16 @@ def test_a_bad_number_option_is_refused_saying_what_to_give(
     assert "integer range" not in result.output and "x>=" not in result.output
 
 
+def test_a_bad_since_is_named_like_every_other_bad_option(database_url: str) -> None:
+    """As click names an option (``Invalid value for '--port': …``), and as the README shows."""
+    result = leadbot(database_url, "webhooks", "replay", "--since", "gestern")
+    assert result.exit_code == 2
+    assert (
+        "Error: Invalid value for '--since': 'gestern' is not an ISO date or time "
+        "(e.g. 2026-03-01 or 2026-03-01T10:00:00Z)" in result.stderr
+    ), result.stderr
+
+
 @pytest.mark.parametrize("since", ["0001-01-01", "9999-12-31T23:59:59-01:00"])
 def test_a_since_time_without_a_utc_equivalent_is_refused(database_url: str, since: str) -> None:
     result = leadbot(database_url, "webhooks", "replay", "--since", since)

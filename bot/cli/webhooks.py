@@ -111,14 +111,14 @@ def parse_since(text: str, timezone: str) -> datetime:
     except ValueError:
         raise click.BadParameter(
             f"{quoted(text)} is not an ISO date or time (e.g. 2026-03-01 or 2026-03-01T10:00:00Z)",
-            param_hint="--since",
+            param_hint=["--since"],
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(timezone))
     try:
         return in_utc(when)
     except ValueError as exc:  # a time next to year 1 or 9999 that has no UTC time
-        raise click.BadParameter(f"{quoted(text)} {exc}", param_hint="--since") from None
+        raise click.BadParameter(f"{quoted(text)} {exc}", param_hint=["--since"]) from None
 
 
 @command(webhooks_group, name="replay")
