@@ -1,8 +1,8 @@
 """Engines and sessions. Users write plain SQLAlchemy URLs; we pick the drivers.
 
 The bot runs on asyncio, so the application uses an async driver (aiosqlite, asyncpg);
-Alembic and a few CLI tasks use a sync driver (sqlite3, psycopg). A URL that already names
-a driver is respected where that driver fits.
+Alembic (``leadbot migrate``) uses a sync driver (sqlite3, psycopg). A URL that already
+names a driver is respected where that driver fits.
 
 SQLite needs care to be a safe default under concurrency: WAL lets readers run beside the
 writer, ``busy_timeout`` makes writers wait instead of failing, and every transaction starts
@@ -20,6 +20,7 @@ timed-out connection be thrown away at once, so the next request gets a fresh on
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -162,7 +163,7 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
             kwargs["connect_args"] = _postgres_timeouts(settings)
         elif url.get_driver_name() == "psycopg":  # no client-side command limit there
             kwargs["connect_args"] = {
-                "connect_timeout": max(1, round(settings.connect_timeout_seconds)),
+                "connect_timeout": libpq_connect_timeout(settings.connect_timeout_seconds),
                 "options": f"-c statement_timeout={round(settings.statement_timeout_seconds * 1000)}",
             }
         if pooled:
@@ -181,10 +182,27 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
     return engine
 
 
-def create_engine_sync(url: str) -> Engine:
-    """A synchronous engine for migrations and maintenance tasks."""
+def libpq_connect_timeout(seconds: float) -> int:
+    """``connect_timeout`` for libpq's drivers (psycopg): whole seconds, at least 2 (libpq
+    and psycopg treat anything smaller as 2; 0 would mean no limit at all)."""
+    return max(2, math.ceil(seconds))
+
+
+def create_engine_sync(url: str, limits: DatabaseSettings | None = None) -> Engine:
+    """A synchronous engine for migrations and maintenance tasks.
+
+    Their statements may run as long as they need (a migration rewriting a large table),
+    and SQLite waits longer for a lock than the bot does; but opening a PostgreSQL
+    connection is bounded by ``limits.connect_timeout_seconds`` (default 3 s, in whole
+    seconds of at least 2): without it psycopg waits 130 s for a server that accepts the
+    connection and never answers.
+    """
     sync = sync_url(url)
-    engine = create_engine(sync, poolclass=NullPool, hide_parameters=True)
+    connect_timeout = (limits or DatabaseSettings()).connect_timeout_seconds
+    kwargs: dict[str, Any] = {}
+    if sync.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": libpq_connect_timeout(connect_timeout)}
+    engine = create_engine(sync, poolclass=NullPool, hide_parameters=True, **kwargs)
     if sync.get_backend_name() == "sqlite":
         _sqlite_setup(engine, SQLITE_MAINTENANCE_BUSY_TIMEOUT_MS)
     return engine

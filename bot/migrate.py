@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
 
+from bot.config import DatabaseSettings
 from bot.db import create_engine_sync
 
 if TYPE_CHECKING:
@@ -19,23 +20,26 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, limits: DatabaseSettings | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = url
+    if limits is not None:  # migrations/env.py: how long opening the connection may take
+        config.attributes["limits"] = limits
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head", limits: DatabaseSettings | None = None) -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url, limits), revision)
 
 
-def current_revision(url: str) -> str | None:
-    engine = create_engine_sync(url)
+def current_revision(url: str, limits: DatabaseSettings | None = None) -> str | None:
+    """The schema's revision. Only opening the connection is bounded (bot/db.py)."""
+    engine = create_engine_sync(url, limits)
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from bot.config import DatabaseSettings
 from bot.db import create_engine_sync, is_sqlite
 from bot.models import Base
 
@@ -15,19 +16,22 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _url() -> str:
+def _database() -> tuple[str, DatabaseSettings | None]:
+    """The URL, and the ``[database]`` limits of which only the connect timeout applies:
+    from ``leadbot migrate``, else from the settings file."""
     url = config.attributes.get("url")
     if url:
-        return str(url)
+        return str(url), config.attributes.get("limits")
     from bot.config import load_settings
 
-    return load_settings().database.url
+    database = load_settings().database
+    return database.url, database
 
 
 def run_migrations_offline() -> None:
     from bot.db import sync_url
 
-    url = _url()
+    url = _database()[0]
     context.configure(
         url=sync_url(url).render_as_string(hide_password=False),
         target_metadata=target_metadata,
@@ -39,8 +43,8 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    url = _url()
-    engine = create_engine_sync(url)
+    url, limits = _database()
+    engine = create_engine_sync(url, limits)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -16,10 +16,10 @@ from bot.migrate import current_revision, upgrade
 def migrate_command(settings: Settings) -> None:
     """Apply the database migrations (safe to run repeatedly)."""
     url = settings.database.url
-    try:
-        before = current_revision(url)
-        upgrade(url)
-        after = current_revision(url)
+    try:  # only opening the connection is bounded: a migration may run long statements
+        before = current_revision(url, settings.database)
+        upgrade(url, limits=settings.database)
+        after = current_revision(url, settings.database)
     except ConfigError as exc:
         fail(str(exc), 2)
         return
