@@ -274,6 +274,7 @@ CONNECT_LIMIT = 2  # seconds; psycopg (migrate) counts whole seconds, at least 2
 WAIT_GUARD_SECONDS = 3 * CONNECT_LIMIT  # a hang guard, not a speed claim
 NEVER_SECONDS = 30  # without a bound a command would wait 130 s (psycopg) or forever
 PASSWORD = "S3cretPassw0rd"
+NO_ANSWER = f"leadbot: cannot reach the database: no answer within {CONNECT_LIMIT} s (TimeoutError)"
 
 
 def frozen_url(proxied_pg: tuple[TcpProxy, str]) -> str:
@@ -332,10 +333,11 @@ def finished(process: subprocess.Popen[str], since: float) -> tuple[int, str, fl
 @pytest.mark.parametrize(
     ("args", "says"),
     [
+        (("report",), NO_ANSWER),  # it always gave up; it said "TimeoutError: TimeoutError"
         # Statements of a migration may run long; opening its connection may not.
         (("migrate",), "leadbot: cannot migrate the database: connection timeout expired"),
     ],
-    ids=["migrate"],
+    ids=["report", "migrate"],
 )
 def test_a_command_gives_up_on_a_database_that_never_answers(
     proxied_pg: tuple[TcpProxy, str], args: tuple[str, ...], says: str

@@ -17,7 +17,7 @@ import click
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from bot.cli.common import config_option, without_password
-from bot.cli.importing import first_line
+from bot.cli.importing import first_line, unreachable
 from bot.config import ConfigError
 from bot.dbfaults import unavailable
 
@@ -109,10 +109,9 @@ class LeadbotGroup(click.Group):
             # not wrapped by SQLAlchemy; any other OSError is not ours to explain.
             if unavailable(exc) is None:
                 raise
-            text = _no_password(ctx, first_line(exc))
-            click.echo(
-                f"leadbot: cannot reach the database: {type(exc).__name__}: {text}", err=True
-            )
+            settings = ctx.meta.get("leadbot.settings")
+            reason = unreachable(exc, settings.database if settings is not None else None)
+            click.echo(f"leadbot: cannot reach the database: {reason}", err=True)
             sys.exit(1)
 
 

@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, Settings
+from bot.cli.common import without_password
+from bot.config import ConfigError, DatabaseSettings, Settings
 from bot.migrate import current_revision
 
 PROGRESS_FROM_ROWS = 200  # smaller files finish before a bar would be worth drawing
@@ -43,6 +44,34 @@ def require_database(settings: Settings) -> None:
         fail_with(f"cannot open the database: {type(exc).__name__}: {first_line(exc)}")
     if revision is None:
         fail_with("the database has no schema yet; run 'leadbot migrate' first")
+
+
+def unreachable(exc: OSError, database: DatabaseSettings | None) -> str:
+    """Why the database cannot be reached, in one line without the URL's password: the
+    error type and the driver's first line, or for a timeout (asyncpg's says nothing) how
+    long leadbot waited, e.g. ``no answer within 3 s (TimeoutError)``."""
+    kind = type(exc).__name__
+    if not str(exc).strip() and isinstance(exc, TimeoutError):
+        if database is None:
+            return f"no answer in time ({kind})"
+        connecting = _while_connecting(exc)
+        limit = database.connect_timeout_seconds if connecting else database.command_timeout
+        return f"no answer within {limit:g} s ({kind})"
+    text = first_line(exc)
+    return f"{kind}: {without_password(database.url, text) if database is not None else text}"
+
+
+def _while_connecting(exc: BaseException) -> bool:
+    """Was ``exc`` raised while the pool opened a new connection (the connect timeout), not
+    while a statement or the pool's ping waited for an answer (the command timeout)?"""
+    traceback = exc.__traceback__
+    while traceback is not None:
+        frame = traceback.tb_frame
+        module = frame.f_globals.get("__name__", "")
+        if frame.f_code.co_name == "__connect" and module.startswith("sqlalchemy.pool"):
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def first_line(exc: BaseException) -> str:
