@@ -195,7 +195,8 @@ def create_engine_sync(url: str, limits: DatabaseSettings | None = None) -> Engi
     and SQLite waits longer for a lock than the bot does; but opening a PostgreSQL
     connection is bounded by ``limits.connect_timeout_seconds`` (default 3 s, in whole
     seconds of at least 2): without it psycopg waits 130 s for a server that accepts the
-    connection and never answers.
+    connection and never answers. The commands other than ``migrate`` read the schema's
+    revision on the bot's own engine, every wait bounded (:func:`bot.migrate.schema_revision`).
     """
     sync = sync_url(url)
     connect_timeout = (limits or DatabaseSettings()).connect_timeout_seconds

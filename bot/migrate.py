@@ -1,7 +1,7 @@
 """Apply the Alembic migrations in ``migrations/`` to the configured database.
 
 Alembic is imported only where it is used: every command that needs the schema asks for
-:func:`current_revision`, and importing Alembic took about a tenth of such a command's
+:func:`schema_revision`, and importing Alembic took about a tenth of such a command's
 start-up (``leadbot leads import``)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect
 
 from bot.config import DatabaseSettings
-from bot.db import create_engine_sync
+from bot.db import READ_ONLY, create_engine_async, create_engine_sync
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -37,16 +37,36 @@ def upgrade(url: str, revision: str = "head", limits: DatabaseSettings | None = 
     command.upgrade(alembic_config(url, limits), revision)
 
 
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
 def current_revision(url: str, limits: DatabaseSettings | None = None) -> str | None:
-    """The schema's revision. Only opening the connection is bounded (bot/db.py)."""
+    """The schema's revision, on the migrations' own (synchronous) engine: for ``leadbot
+    migrate`` and tests. Only opening the connection is bounded (bot/db.py)."""
     engine = create_engine_sync(url, limits)
     try:
         with engine.connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
-                return None
-            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            return _revision(conn)
     finally:
         engine.dispose()
+
+
+async def schema_revision(database: DatabaseSettings) -> str | None:
+    """The schema's revision, read on the bot's own engine within all the ``[database]``
+    limits (connect, command and statement timeouts, SQLite's busy timeout), as any of the
+    bot's reads: what every command but ``migrate`` checks before it starts. A database
+    that accepts connections and never answers ends it in seconds, with the same error as
+    any other read (docs/database-outages.md)."""
+    engine = create_engine_async(database, pooled=False)
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})  # SQLite: no write lock
+            return await conn.run_sync(_revision)
+    finally:
+        await engine.dispose()
 
 
 def head_revision() -> str | None:

@@ -29,7 +29,7 @@ from bot.web.api import create_app
 from tests.conftest import SettingsFactory
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET
 from tests.emulators.slack import SlackEmulator
-from tests.support.cli import CONFIG
+from tests.support.cli import CONFIG, EXAMPLES
 from tests.support.databases import PG_USER, backends
 from tests.support.factories import add_partner, lead_payload
 from tests.support.fanout import API_TOKEN, channel, company, fanout_world, rep_user
@@ -333,11 +333,24 @@ def finished(process: subprocess.Popen[str], since: float) -> tuple[int, str, fl
 @pytest.mark.parametrize(
     ("args", "says"),
     [
+        (("serve", "--port", "0"), NO_ANSWER),
+        (("leads", "import", str(EXAMPLES / "leads.csv")), NO_ANSWER),
+        (("partners", "import", str(EXAMPLES / "partners.csv")), NO_ANSWER),
+        (("cockpit", "link"), NO_ANSWER),
+        (("console",), NO_ANSWER),
         (("report",), NO_ANSWER),  # it always gave up; it said "TimeoutError: TimeoutError"
         # Statements of a migration may run long; opening its connection may not.
         (("migrate",), "leadbot: cannot migrate the database: connection timeout expired"),
     ],
-    ids=["report", "migrate"],
+    ids=[
+        "serve",
+        "leads-import",
+        "partners-import",
+        "cockpit-link",
+        "console",
+        "report",
+        "migrate",
+    ],
 )
 def test_a_command_gives_up_on_a_database_that_never_answers(
     proxied_pg: tuple[TcpProxy, str], args: tuple[str, ...], says: str
@@ -349,3 +362,24 @@ def test_a_command_gives_up_on_a_database_that_never_answers(
     assert err.strip() == says  # one line, nothing else (no "serving on", no traceback)
     assert waited < WAIT_GUARD_SECONDS, f"gave up {waited:.1f} s after connecting"
     assert PASSWORD not in err
+
+
+@needs_postgres
+def test_ctrl_c_stops_serve_while_it_waits_for_the_database(
+    proxied_pg: tuple[TcpProxy, str],
+) -> None:
+    url = frozen_url(proxied_pg)
+    # The child takes SIGINT as the parent has it: pytest run in the background may
+    # ignore it, and then so would leadbot.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        # A limit far off: what stops it must be the signal.
+        process = leadbot_popen(url, "serve", "--port", "0", connect_limit=NEVER_SECONDS)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    waiting_since(process, proxied_pg[0])
+    process.send_signal(signal.SIGINT)
+    code, err, took = finished(process, time.monotonic())
+    assert code != 0, err  # it never served
+    assert took < HANG_GUARD_SECONDS, f"stopped {took:.1f} s after Ctrl+C"
+    assert "serving on" not in err and "Traceback" not in err

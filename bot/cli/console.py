@@ -7,11 +7,11 @@ import contextlib
 import click
 
 from bot.cli.common import command, fail, pass_settings, run_async
+from bot.cli.importing import require_database
 from bot.clock import OffsetClock
 from bot.config import ConfigError, Settings
 from bot.handlers.console.session import run_console
 from bot.i18n import t
-from bot.migrate import current_revision
 from bot.runtime import Runtime
 from bot.web.parts import platform_parts
 
@@ -36,11 +36,7 @@ def console_command(settings: Settings) -> None:
     Reads commands from stdin, so a script can drive it:
     printf 'as anna@example.de\\nteasers\\nquit\\n' | leadbot console
     """
-    try:
-        if current_revision(settings.database.url) is None:
-            fail("the database has no tables yet; run `leadbot migrate` first")
-    except Exception as exc:
-        fail(f"cannot open the database: {type(exc).__name__}: {exc}")
+    require_database(settings)
     try:
         run_async(_console(settings))
     except ConfigError as exc:  # a platform cannot start as configured (e.g. a missing token)

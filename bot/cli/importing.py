@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.common import without_password
 from bot.config import ConfigError, DatabaseSettings, Settings
-from bot.migrate import current_revision
+from bot.dbfaults import unavailable
+from bot.migrate import schema_revision
 
 PROGRESS_FROM_ROWS = 200  # smaller files finish before a bar would be worth drawing
 
@@ -29,7 +31,12 @@ DRY_RUN_OPTION = click.option(
 
 
 def require_database(settings: Settings) -> None:
-    """Stop with a hint when the schema is missing, instead of a 'no such table' trace."""
+    """Stop with a hint when the schema is missing, instead of a 'no such table' trace,
+    and with one line when the database cannot be reached.
+
+    The check reads on the command's own engine, within every ``[database]`` limit: a
+    database that accepts connections and never answers stops the command after about
+    the connect (or command) timeout instead of hanging it (docs/database-outages.md)."""
     url = make_url(settings.database.url) if "://" in settings.database.url else None
     if url is not None and url.get_backend_name() == "sqlite":
         path = url.database or ""
@@ -37,11 +44,16 @@ def require_database(settings: Settings) -> None:
             # Opening it would leave an empty file behind; say what to do instead.
             fail_with(f"no database at {path}; run 'leadbot migrate' first")
     try:
-        revision = current_revision(settings.database.url)
+        revision = asyncio.run(schema_revision(settings.database))
     except ConfigError as exc:
         fail_with(str(exc), 2)
+    except OSError as exc:  # TimeoutError included: asyncpg raises them unwrapped
+        if unavailable(exc) is None:
+            raise
+        fail_with(f"cannot reach the database: {unreachable(exc, settings.database)}")
     except SQLAlchemyError as exc:
-        fail_with(f"cannot open the database: {type(exc).__name__}: {first_line(exc)}")
+        text = without_password(settings.database.url, first_line(exc))
+        fail_with(f"cannot open the database: {type(exc).__name__}: {text}")
     if revision is None:
         fail_with("the database has no schema yet; run 'leadbot migrate' first")
 
