@@ -274,7 +274,10 @@ CONNECT_LIMIT = 2  # seconds; psycopg (migrate) counts whole seconds, at least 2
 WAIT_GUARD_SECONDS = 3 * CONNECT_LIMIT  # a hang guard, not a speed claim
 NEVER_SECONDS = 30  # without a bound a command would wait 130 s (psycopg) or forever
 PASSWORD = "S3cretPassw0rd"
-NO_ANSWER = f"leadbot: cannot reach the database: no answer within {CONNECT_LIMIT} s (TimeoutError)"
+NO_ANSWER = (  # statement timeout 1 s: command timeout 2 s
+    "leadbot: cannot reach the database: no answer in time (TimeoutError; limits: connect "
+    f"{CONNECT_LIMIT} s, command 2 s)"
+)
 
 
 def frozen_url(proxied_pg: tuple[TcpProxy, str]) -> str:

@@ -60,30 +60,17 @@ def require_database(settings: Settings) -> None:
 
 def unreachable(exc: OSError, database: DatabaseSettings | None) -> str:
     """Why the database cannot be reached, in one line without the URL's password: the
-    error type and the driver's first line, or for a timeout (asyncpg's says nothing) how
-    long leadbot waited, e.g. ``no answer within 3 s (TimeoutError)``."""
+    error type and the driver's first line, or for a timeout (asyncpg's says nothing) the
+    limits leadbot waited within, e.g. ``no answer in time (TimeoutError; limits: connect
+    3 s, command 4 s)`` — which of them ran out the error does not say."""
     kind = type(exc).__name__
     if not str(exc).strip() and isinstance(exc, TimeoutError):
         if database is None:
             return f"no answer in time ({kind})"
-        connecting = _while_connecting(exc)
-        limit = database.connect_timeout_seconds if connecting else database.command_timeout
-        return f"no answer within {limit:g} s ({kind})"
+        connect, command = database.connect_timeout_seconds, database.command_timeout
+        return f"no answer in time ({kind}; limits: connect {connect:g} s, command {command:g} s)"
     text = first_line(exc)
     return f"{kind}: {without_password(database.url, text) if database is not None else text}"
-
-
-def _while_connecting(exc: BaseException) -> bool:
-    """Was ``exc`` raised while the pool opened a new connection (the connect timeout), not
-    while a statement or the pool's ping waited for an answer (the command timeout)?"""
-    traceback = exc.__traceback__
-    while traceback is not None:
-        frame = traceback.tb_frame
-        module = frame.f_globals.get("__name__", "")
-        if frame.f_code.co_name == "__connect" and module.startswith("sqlalchemy.pool"):
-            return True
-        traceback = traceback.tb_next
-    return False
 
 
 def first_line(exc: BaseException) -> str:
