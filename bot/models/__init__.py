@@ -3,7 +3,13 @@
 from bot.models.base import Base, utcnow
 from bot.models.cockpit import CampaignCost, CockpitLogin
 from bot.models.content import ContentDelivery, ContentItem, NewsFeed, NewsMatch
-from bot.models.crm import ChangeCounter, LeadTombstone, WebhookDelivery, WebhookStatus
+from bot.models.crm import (
+    ChangeCounter,
+    LeadTombstone,
+    TombstoneKey,
+    WebhookDelivery,
+    WebhookStatus,
+)
 from bot.models.delivery import ChatMessage, Offer, OutboxMessage, Timer
 from bot.models.directory import LinkCode, Partner, Rep
 from bot.models.enums import (
@@ -54,6 +60,7 @@ __all__ = [
     "SeenDelivery",
     "Timer",
     "TimerKind",
+    "TombstoneKey",
     "UsedLink",
     "WebhookDelivery",
     "WebhookStatus",

@@ -5,6 +5,8 @@
   back one never has), drained by :mod:`bot.crm.sender`.
 * ``lead_tombstones``: keyed hashes of an erased lead's ``external_id`` and contact e-mail,
   so the same lead cannot come back through the API or an import (:mod:`bot.crm.tombstones`).
+* ``tombstone_key``: at most one row, the fingerprint of the key the tombstones are made
+  with, so a process with another key refuses instead of missing them.
 * ``lead_change_counter``: one row whose value every lead-changing transaction increments
   just before it commits; the row lock makes the numbers follow commit order, which the
   read API's cursor relies on (:mod:`bot.crm.changes`).
@@ -69,6 +71,18 @@ class LeadTombstone(Base):
     kind: Mapped[str] = mapped_column(String(16))  # external_id | email
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
     erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TombstoneKey(Base):
+    """The one key tombstones are made with, as a fingerprint: ``HMAC-SHA256(key, …)`` of a
+    fixed text, never the key. A single row (id 1), recorded by the first process that uses
+    tombstones with a configured key (:func:`bot.crm.tombstones.settle_key`)."""
+
+    __tablename__ = "tombstone_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ChangeCounter(Base):
