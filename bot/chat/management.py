@@ -8,12 +8,14 @@ the cockpit sign-in link and the matching explanation. Each answers with data
 
 from __future__ import annotations
 
+import logging
+
 from bot.actors import Actor
 from bot.chat import commands as c
 from bot.chat.identity import Identity
 from bot.chat.results import Explanation, Reply
 from bot.cockpit.links import create_login_link
-from bot.config import ConfigError
+from bot.config import ConfigError, TombstoneKeyMismatch
 from bot.directory.availability import pause, resume
 from bot.errors import NotFound, ServiceError
 from bot.explain.service import explain_stored_lead
@@ -24,6 +26,8 @@ from bot.leads.assign import assign
 from bot.leads.lifecycle import IllegalTransition
 from bot.models import Channel, LeadStatus
 from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 EXPLAIN_LIMIT = 20
 """Partners listed in an explanation summary; ``explain <lead> <partner>`` for one."""
@@ -115,6 +119,9 @@ async def staff_action(
                     return Reply(key, params={"lead_id": lead_id}, lead_id=lead_id)
     except (ServiceError, IllegalTransition) as exc:
         return failure(exc, lead_id)
+    except TombstoneKeyMismatch as exc:  # only erase looks at the tombstones
+        log.error("erasing lead %s refused: %s", lead_id, exc)
+        return Reply("reply.erase_key_mismatch", ok=False, params={"lead_id": lead_id})
     return Reply(key, params={"lead_id": lead_id, "status": status}, lead_id=lead_id)
 
 

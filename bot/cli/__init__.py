@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from bot.cli.common import config_option, without_password
 from bot.cli.importing import first_line, unreachable
-from bot.config import ConfigError
+from bot.config import ConfigError, TombstoneKeyMismatch
 from bot.dbfaults import unavailable
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -56,8 +56,8 @@ def _load(name: str) -> click.Command:
 
 class LeadbotGroup(click.Group):
     """The ``leadbot`` command: an error a person can act on is said in one line, never as a
-    traceback — a setting that cannot be used, a database without (current) tables, a
-    database that cannot be reached.
+    traceback — a setting that cannot be used, a tombstone key that does not fit the
+    database, a database without (current) tables, a database that cannot be reached.
 
     Its commands are loaded when asked for (:data:`COMMANDS`); ``commands`` is all of
     them, loaded."""
@@ -86,6 +86,9 @@ class LeadbotGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except TombstoneKeyMismatch as exc:  # raised before anything was written
+            click.echo(f"leadbot: {exc} Nothing was changed.", err=True)
+            sys.exit(1)
         except ConfigError as exc:
             click.echo(f"leadbot: {exc}", err=True)
             sys.exit(2)

@@ -25,7 +25,8 @@ from bot.cli.importing import (
     report_problems,
     require_database,
 )
-from bot.config import Settings
+from bot.config import Settings, TombstoneKeyMismatch
+from bot.crm.tombstones import settle_key
 from bot.intake.files import LeadRecord, load_leads
 from bot.intake.importer import LeadImportSummary, import_leads
 from bot.models import Channel
@@ -52,6 +53,9 @@ def _format(file: Path, given: str | None) -> Format:
 async def _store(settings: Settings, records: list[LeadRecord], dry_run: bool) -> LeadImportSummary:
     runtime = Runtime.create(settings, pooled=False)
     try:
+        # Before anything: with another tombstone key than the database's, erased leads
+        # would be imported again (a dry run records no key, it only checks).
+        await settle_key(runtime.sessions, settings, runtime.clock.now(), record=not dry_run)
         async with runtime.uow() as uow:
             with progress(len(records), "Importing leads") as advance:
                 summary = await import_leads(
@@ -84,7 +88,9 @@ def leads_import(settings: Settings, file: Path, fmt: str | None, dry_run: bool)
     of loose fields that teasers cannot show as given (a timeline such as "Q1 2027", an
     unknown industry) are kept and listed as warnings, and so are unmatched leads whose
     consent names partners that are not active partners. The whole file is checked first; a
-    file with any problem imports nothing. Details: docs/directory-and-intake.md.
+    file with any problem imports nothing. With another LEADBOT_SERVER__TOMBSTONE_KEY than
+    the database's (or none when it has one) nothing is imported either: exit status 1.
+    Details: docs/directory-and-intake.md.
     """
     kind = _format(file, fmt)
     require_database(settings)
@@ -99,6 +105,8 @@ def leads_import(settings: Settings, file: Path, fmt: str | None, dry_run: bool)
     except SQLAlchemyError as exc:
         # Only the first line: the rest of a driver message can quote the lead's data.
         fail_with(f"database error, nothing was imported: {first_line(exc)}")
+    except TombstoneKeyMismatch as exc:
+        fail_with(f"{exc} Nothing was imported.")
     for position, why in summary.skipped:
         click.echo(f"leadbot: skipped {records[position].where}: {why}", err=True)
     for position, warning in summary.unknown_partners:

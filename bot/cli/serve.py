@@ -6,6 +6,10 @@ they start with the server and stop with it. On SIGINT or SIGTERM uvicorn stops 
 connections, finishes running requests (up to :data:`GRACEFUL_SECONDS`), the loops are
 cancelled between two steps (their work is in the database, nothing is lost), and the
 command exits with status 0.
+
+It does not start (exit status 1) when ``LEADBOT_SERVER__TOMBSTONE_KEY`` is not the key the
+database's tombstones are made with: it would take erased leads in again
+(:mod:`bot.crm.tombstones`). The first server with a key records it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import uvloop
 from bot import geo
 from bot.cli.common import WholeNumber, command, pass_settings
 from bot.cli.importing import fail_with, require_database
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, TombstoneKeyMismatch
+from bot.crm.tombstones import settle_key
 from bot.dbfaults import OutageLogLines
 from bot.delivery.transports import Transport
 from bot.logsafe import RedactSecrets, SafeFormatter, secret_values
@@ -114,8 +119,9 @@ def startup_warnings(
     key = settings.server.tombstone_key
     if key is None or not key.get_secret_value():
         warnings.append(
-            "no tombstone key: set LEADBOT_SERVER__TOMBSTONE_KEY (and keep it), until then "
-            "the hashes that keep erased leads out are only as strong as plain hashes."
+            "no tombstone key: set LEADBOT_SERVER__TOMBSTONE_KEY (and keep it; every leadbot "
+            "process needs the same one), until then the hashes that keep erased leads out "
+            "are only as strong as plain hashes."
         )
     secret = settings.cockpit.secret
     if secret is None or not secret.get_secret_value():
@@ -173,6 +179,9 @@ def _bind(host: str, port: int) -> socket.socket:
 async def _serve(settings: Settings, sock: socket.socket, address: str, log_level: str) -> None:
     runtime = Runtime.create(settings)
     try:
+        # A key that does not fit the database's tombstones would let erased leads back in
+        # through the API: refuse to start (the first server with a key records it).
+        await settle_key(runtime.sessions, settings, runtime.clock.now())
         geo.preload()  # not in the first lead's request
         bot = assemble(runtime)
         for warning in startup_warnings(settings, runtime.chats, bot.parts.transports):
@@ -229,6 +238,8 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
         fail_with(str(exc), 2)
     except StartupFailed as exc:
         fail_with(str(exc))
+    except TombstoneKeyMismatch as exc:
+        fail_with(f"not starting: {exc}")
     finally:
         sock.close()
     click.echo("leadbot: stopped", err=True)

@@ -15,7 +15,7 @@ One module per group of sections (:mod:`~bot.config.infrastructure`,
 :mod:`~bot.config.loading` reads them; everything is imported from ``bot.config``.
 """
 
-from bot.config.base import ConfigError, Section
+from bot.config.base import ConfigError, Section, TombstoneKeyMismatch
 from bot.config.distribution import (
     DistributionSettings,
     MatchingSettings,
@@ -80,6 +80,7 @@ __all__ = [
     "SlackSettings",
     "StaffSettings",
     "TelegramSettings",
+    "TombstoneKeyMismatch",
     "Wave",
     "WebhookEndpoint",
     "WebhookSenderSettings",

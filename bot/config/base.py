@@ -12,6 +12,14 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message names the offending key."""
 
 
+class TombstoneKeyMismatch(Exception):
+    """``LEADBOT_SERVER__TOMBSTONE_KEY`` (or its absence) does not fit the database: its
+    tombstones are made with another key, so this process would miss them and let erased
+    leads back in. Raised before anything is written; the message never shows a key
+    (:mod:`bot.crm.tombstones`). The CLI ends with exit status 1, ``leadbot serve`` does
+    not start."""
+
+
 def secret_field(env: str) -> Any:
     """A secret setting: accepted only from the environment variable ``env`` (the loader
     refuses it in the file, naming the variable), and ``SecretStr`` so no repr shows it."""

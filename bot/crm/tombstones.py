@@ -9,7 +9,20 @@ lead with the same contact e-mail is held as "previously erased" for staff to de
 Without a configured key leadbot uses a built-in one, so erasure works on a fresh install;
 those tombstones are then only as strong as a plain hash. Lookups try the configured key
 *and* the built-in one, so tombstones written before the key was set keep working.
-Changing the key later makes the tombstones written with the old key unmatchable — keep it.
+
+**One key per database.** A process with another key (or none) would compute other hashes,
+miss every tombstone and take erased leads in again. So the database remembers the key's
+fingerprint (``HMAC-SHA256(key, FINGERPRINT_TEXT)``, never the key) in ``tombstone_key``:
+the first process that uses tombstones with a configured key records it
+(:func:`check_key`: ``leadbot serve`` at its start, ``leadbot leads import``, an erasure).
+From then on a process whose key differs — or that has none — refuses
+(:class:`~bot.config.TombstoneKeyMismatch`) before it writes anything: serve does not start,
+a command ends with exit status 1, and a process that was already running when the key
+was recorded finds out in its next intake or erasure (intake asks in the statement it
+runs anyway, :func:`other_key_query`: no extra round trip). The built-in key is never
+recorded: every lookup tries it, so its tombstones fit any key. Tombstones cannot be
+hashed again under a new key (they are one-way): changing the key means losing them,
+which only :func:`reset_key` (``leadbot tombstones reset-key``) does, on purpose.
 """
 
 from __future__ import annotations
@@ -17,25 +30,140 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ScalarSelect, Select, bindparam, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.models import LeadTombstone
+from bot.config import Settings, TombstoneKeyMismatch
+from bot.models import LeadTombstone, TombstoneKey
+from bot.sessions import plain_session
 
 BUILTIN_KEY = b"leadbot tombstone key (set LEADBOT_SERVER__TOMBSTONE_KEY)"
 EXTERNAL_ID = "external_id"
 EMAIL = "email"
+KEY_ENV = "LEADBOT_SERVER__TOMBSTONE_KEY"
+FINGERPRINT_TEXT = b"leadbot tombstone key fingerprint"
+KEY_PARAM = "tombstone_key"
+"""The bound parameter of :func:`other_key_query`: this process's :func:`own_fingerprint`."""
+_KEY_ROW = 1
+
+
+def _configured(settings: Settings) -> bytes | None:
+    configured = settings.server.tombstone_key
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value().encode()
+    return None
 
 
 def _keys(settings: Settings) -> list[bytes]:
-    configured = settings.server.tombstone_key
-    keys = []
-    if configured is not None and configured.get_secret_value():
-        keys.append(configured.get_secret_value().encode())
-    keys.append(BUILTIN_KEY)
-    return keys
+    configured = _configured(settings)
+    return [BUILTIN_KEY] if configured is None else [configured, BUILTIN_KEY]
+
+
+@lru_cache(maxsize=8)
+def fingerprint(key: bytes) -> str:
+    """What the database keeps of a key: an HMAC of a fixed text under it (one-way)."""
+    return hmac.new(key, FINGERPRINT_TEXT, hashlib.sha256).hexdigest()
+
+
+def own_fingerprint(settings: Settings) -> str:
+    """The fingerprint of the key this process writes tombstones with (the built-in key's
+    when none is configured: never recorded, so it matches no recorded key)."""
+    return fingerprint(_keys(settings)[0])
+
+
+def key_mismatch(settings: Settings) -> TombstoneKeyMismatch:
+    """The refusal, saying which setting to fix and never a key."""
+    if _configured(settings) is None:
+        first = (
+            f"{KEY_ENV} is not set, but this database records its erased leads with a "
+            "tombstone key: without it they could come back"
+        )
+    else:
+        first = (
+            f"{KEY_ENV} is not the tombstone key of this database: its erased leads are "
+            "recorded with another key, and with this one they could come back"
+        )
+    return TombstoneKeyMismatch(
+        f"{first}. Every leadbot process (serve and each command) needs the same key: set "
+        "the one the database's tombstones are made with (the key your `leadbot serve` runs "
+        "with); if it is lost, see `leadbot tombstones reset-key` (docs/crm.md, 'The "
+        "tombstone key')."
+    )
+
+
+def other_key_query() -> ScalarSelect[str]:
+    """The recorded key's fingerprint if it is not this process's (bound as
+    :data:`KEY_PARAM`), else NULL: a subquery for the statements that look tombstones up,
+    so every look-up checks the key without a round trip of its own."""
+    return (
+        select(TombstoneKey.fingerprint)
+        .where(TombstoneKey.fingerprint != bindparam(KEY_PARAM))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_RECORDED = select(TombstoneKey.fingerprint).where(TombstoneKey.id == _KEY_ROW)
+
+
+async def check_key(
+    session: AsyncSession, settings: Settings, now: datetime, *, record: bool = True
+) -> None:
+    """Raise :class:`~bot.config.TombstoneKeyMismatch` if the database's tombstones are made
+    with another key. If none is recorded yet and this process has a configured key, record
+    it (``record``; in ``session``'s transaction: the caller commits) — the first process
+    decides, and one that records at the same moment with another key then finds it."""
+    recorded = await session.scalar(_RECORDED)
+    own = own_fingerprint(settings)
+    if recorded is None and record and _configured(settings) is not None:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        await session.execute(
+            dialect.insert(TombstoneKey)
+            .values(id=_KEY_ROW, fingerprint=own, recorded_at=now)
+            .on_conflict_do_nothing()
+        )
+        recorded = await session.scalar(_RECORDED)
+    if recorded is not None and recorded != own:
+        raise key_mismatch(settings)
+
+
+async def settle_key(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: datetime,
+    *,
+    record: bool = True,
+) -> None:
+    """:func:`check_key` in a transaction of its own: for ``leadbot serve``'s start and the
+    commands that use tombstones, before they do anything else."""
+    async with plain_session(sessions) as session:
+        await check_key(session, settings, now, record=record)
+        await session.commit()
+
+
+async def reset_key(session: AsyncSession, settings: Settings, now: datetime) -> None:
+    """Make this process's key the database's (none configured: no key recorded, the next
+    process with one records its own). The tombstones made with the old key are not
+    matched by the new one any more: the leads they keep out can come back. The caller
+    commits."""
+    await session.execute(delete(TombstoneKey))
+    if _configured(settings) is not None:
+        session.add(
+            TombstoneKey(id=_KEY_ROW, fingerprint=own_fingerprint(settings), recorded_at=now)
+        )
+
+
+async def key_state(session: AsyncSession, settings: Settings) -> tuple[str, int]:
+    """(``"none"`` recorded, ``"same"`` as this process's, or ``"other"``; the number of
+    tombstones) — for ``leadbot tombstones check``."""
+    recorded = await session.scalar(_RECORDED)
+    count = await session.scalar(select(func.count()).select_from(LeadTombstone)) or 0
+    if recorded is None:
+        return "none", count
+    return ("same" if recorded == own_fingerprint(settings) else "other"), count
 
 
 def _normal(kind: str, value: str) -> str:
@@ -70,19 +198,27 @@ def erased_query(kind: str, digests_param: str) -> Select[tuple[int]]:
 async def erased_lead(
     session: AsyncSession, settings: Settings, kind: str, value: str
 ) -> int | None:
-    """The id of the erased lead that had this value, or None."""
-    return await session.scalar(_ERASED, {"digests": digests(settings, kind, value), "kind": kind})
+    """The id of the erased lead that had this value, or None. Refuses (as
+    :func:`check_key`) when the database's tombstones are made with another key."""
+    params = {"digests": digests(settings, kind, value), "kind": kind}
+    lead_id, other_key = (
+        await session.execute(_ERASED, {**params, KEY_PARAM: own_fingerprint(settings)})
+    ).one()
+    if other_key is not None:
+        raise key_mismatch(settings)
+    return lead_id  # type: ignore[no-any-return]
 
 
-# Built once: intake asks this for every lead, and building a statement (and its cache
-# key) costs more than running it.
-_ERASED = (
+# Built once: building a statement (and its cache key) costs more than running it.
+_ERASED = select(
     select(LeadTombstone.lead_id)
     .where(
         LeadTombstone.digest.in_(bindparam("digests", expanding=True)),
         LeadTombstone.kind == bindparam("kind"),
     )
     .limit(1)
+    .scalar_subquery(),
+    other_key_query(),
 )
 
 
@@ -95,7 +231,9 @@ async def bury(
     external_id: str | None,
     email: str | None,
 ) -> None:
-    """Keep tombstones of what identified the lead (before it is removed)."""
+    """Keep tombstones of what identified the lead (before it is removed), after
+    :func:`check_key` (which records this process's key if it is the first)."""
+    await check_key(session, settings, now)
     key = _keys(settings)[0]
     for kind, value in ((EXTERNAL_ID, external_id), (EMAIL, email)):
         if not value:

@@ -6,6 +6,10 @@ first open lead with the same contact e-mail or company domain (held as a possib
 duplicate). A lead arriving alone asks in one statement (:func:`known_one`); leads
 received together ask once for a hundred of them (:class:`KnownMany`), which is the
 same questions as sets — the answers are the same.
+
+Both also ask whether the database's tombstones are made with this process's key
+(:func:`bot.crm.tombstones.other_key_query`), in the same statement: with another key the
+tombstones would not be found, so intake refuses (``TombstoneKeyMismatch``) instead.
 """
 
 from __future__ import annotations
@@ -15,9 +19,18 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, String, bindparam, cast, func, literal, null, or_, select, union_all
 
-from bot.crm.tombstones import EMAIL, EXTERNAL_ID, digests, erased_query
+from bot.crm.tombstones import (
+    EMAIL,
+    EXTERNAL_ID,
+    KEY_PARAM,
+    digests,
+    erased_query,
+    key_mismatch,
+    other_key_query,
+    own_fingerprint,
+)
 from bot.intake.schema import LeadIn
-from bot.models import Lead, LeadPersonalData, LeadStatus, LeadTombstone
+from bot.models import Lead, LeadPersonalData, LeadStatus, LeadTombstone, TombstoneKey
 from bot.uow import UnitOfWork
 
 TERMINAL = (LeadStatus.WON, LeadStatus.LOST, LeadStatus.ERASED)
@@ -57,10 +70,13 @@ _DUPLICATE = (
 )
 
 
-def _one_query() -> Select[tuple[int | None, str | None, int | None, int | None, int | None]]:
+def _one_query() -> Select[
+    tuple[int | None, str | None, int | None, int | None, int | None, str | None]
+]:
     """Everything about one lead in one statement: each a scalar subquery that is NULL when
-    a value is missing (a NULL parameter matches nothing; an empty digest list neither).
-    Four round trips were a sixth of a lead's statements."""
+    a value is missing (a NULL parameter matches nothing; an empty digest list neither),
+    and last another key's fingerprint if the tombstones are made with one. Four round
+    trips were a sixth of a lead's statements."""
     by_external_id = select(Lead.id).where(Lead.external_id == bindparam("external_id")).limit(1)
     return select(
         by_external_id.scalar_subquery(),
@@ -68,6 +84,7 @@ def _one_query() -> Select[tuple[int | None, str | None, int | None, int | None,
         erased_query(EXTERNAL_ID, "external_id_digests").scalar_subquery(),
         erased_query(EMAIL, "email_digests").scalar_subquery(),
         _DUPLICATE.scalar_subquery(),
+        other_key_query(),
     )
 
 
@@ -85,10 +102,13 @@ async def known_one(uow: UnitOfWork, data: LeadIn, email: str | None, domain: st
                 "email_digests": digests(settings, EMAIL, email),
                 "email": email or None,
                 "domain": domain or None,
+                KEY_PARAM: own_fingerprint(settings),
             },
         )
     ).one()
-    lead_id, status, erased_external_id, erased_email, duplicate_of = row
+    lead_id, status, erased_external_id, erased_email, duplicate_of, other_key = row
+    if other_key is not None:
+        raise key_mismatch(settings)
     existing = (lead_id, LeadStatus(status)) if lead_id is not None else None
     return Known(existing, erased_external_id, erased_email, duplicate_of)
 
@@ -96,7 +116,8 @@ async def known_one(uow: UnitOfWork, data: LeadIn, email: str | None, domain: st
 def _many_query() -> Select[tuple[str, str, int, str | None]]:
     """The same questions for sets of values, in one statement of (what, value, lead, status)
     rows: stored external_ids, tombstones (any kind: the digest says which value it was),
-    and the first open lead per contact e-mail and per domain."""
+    the first open lead per contact e-mail and per domain, and another key's fingerprint
+    if the tombstones are made with one (``other_key``)."""
     open_leads = (
         select(Lead.id, LeadPersonalData.contact_email, LeadPersonalData.domain)
         .join(LeadPersonalData, LeadPersonalData.lead_id == Lead.id)
@@ -122,6 +143,9 @@ def _many_query() -> Select[tuple[str, str, int, str | None]]:
         select(
             literal("domain", text), by_domain.c.domain, func.min(by_domain.c.id), null()
         ).group_by(by_domain.c.domain),
+        select(literal("other_key", text), TombstoneKey.fingerprint, null(), null()).where(
+            TombstoneKey.fingerprint != bindparam(KEY_PARAM)
+        ),
     )  # type: ignore[return-value]
 
 
@@ -189,9 +213,13 @@ class KnownMany:
                     "digests": values["erased"],
                     "emails": values["email"],
                     "domains": values["domain"],
+                    KEY_PARAM: own_fingerprint(self._uow.settings),
                 },
             )
-        for what, value, lead_id, status in rows.all():
+        found = rows.all()
+        if any(what == "other_key" for what, *_ in found):
+            raise key_mismatch(self._uow.settings)
+        for what, value, lead_id, status in found:
             self._found[(what, value)] = (lead_id, status)
         self._asked |= questions
 

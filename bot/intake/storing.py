@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.actors import Actor
+from bot.config import TombstoneKeyMismatch
 from bot.dbfaults import unavailable
 from bot.errors import Gone
 from bot.intake.schema import LeadIn
@@ -54,6 +55,8 @@ async def store_batch(
                 # (bot/sqlite_hops.py): let the other tasks have a turn between leads.
                 await asyncio.sleep(0)
             await uow.commit()
+    except TombstoneKeyMismatch:
+        raise  # nothing was stored, and alone each lead would be refused the same way
     except Exception as exc:
         if unavailable(exc):
             raise

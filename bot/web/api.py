@@ -35,6 +35,7 @@ from starlette.types import ASGIApp
 
 from bot import safejson, supervisor
 from bot.actors import Actor
+from bot.config import TombstoneKeyMismatch
 from bot.dbfaults import unavailable
 from bot.errors import Gone
 from bot.intake.lenient import lenient_warnings
@@ -56,7 +57,23 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000
 
 Background = Callable[[], Awaitable[None]]
+
 ContextFactory = Callable[[], AbstractAsyncContextManager[Any]]
+
+KEY_MISMATCH = (
+    "leadbot cannot check this request against its erased leads: its tombstone key does "
+    "not fit the database (LEADBOT_SERVER__TOMBSTONE_KEY, see the server's log); nothing "
+    "was changed"
+)
+
+
+def _key_mismatch(request: Request, error: TombstoneKeyMismatch) -> JSONResponse:
+    """``503`` for a request that needs the tombstones while this process's key does not
+    fit them (recorded by another process after this one started, or changed on purpose):
+    refused, not stored without the check. The log says what to fix; the caller gets no
+    more than that the server is not set up right."""
+    log.error("%s %s refused: %s", request.method, request.url.path, error)
+    return JSONResponse({"detail": KEY_MISMATCH}, status_code=503)
 
 
 class FieldWarning(BaseModel):
@@ -161,6 +178,9 @@ async def post_lead(request: Request, response: Response) -> Any:
         result = await _store(runtime, lead)
     except Gone as exc:
         return answer(request, 410, str(exc), "gone")
+    except TombstoneKeyMismatch as exc:
+        request.app.state.api_results["error"] += 1
+        return _key_mismatch(request, exc)
     except Exception as exc:
         if unavailable(exc):
             raise  # the app's one answer to an outage: 503 (bot.web.unavailable)
@@ -252,6 +272,7 @@ def create_app(
     for path, mounted in mounts:
         app.mount(path, mounted)
     outage.install(app, {cockpit.router.prefix: cockpit.outage_page, **(outage_pages or {})})
+    app.add_exception_handler(TombstoneKeyMismatch, _key_mismatch)  # type: ignore[arg-type]
     app.add_middleware(ops.AccessLog)
     openapi.install(app, _version(), runtime.settings)
     return app

@@ -1,0 +1,245 @@
+"""One tombstone key per database: a process with another key (or none) refuses.
+
+Tombstones are keyed hashes (``LEADBOT_SERVER__TOMBSTONE_KEY``). A process with another key
+computes other hashes and finds none of them: ``leads import`` from a shell without the
+server's key took an erased lead in again, personal data and all ("1 new"). Now the
+database records the key's fingerprint and every path that needs the tombstones refuses
+with another key — the import, ``erase``, ``serve`` at its start, and the API of a server
+that was already running — changing nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import Result
+from sqlalchemy import func, select
+
+from bot.clock import ManualClock
+from bot.models import Lead, LeadPersonalData, LeadStatus, LeadTombstone, TombstoneKey
+from bot.runtime import Runtime
+from bot.web.api import create_app
+from tests.conftest import SettingsFactory
+from tests.support.cli import CONFIG, db_session, leadbot
+from tests.support.factories import lead_payload
+from tests.support.serveproc import serve
+
+ENV = "LEADBOT_SERVER__TOMBSTONE_KEY"
+KEY_A = "tombstone-key-A-7f3c9e21d4b8a650"
+KEY_B = "tombstone-key-B-0c2d84e6f19b3a77"
+A = {ENV: KEY_A}
+B = {ENV: KEY_B}
+NO_KEY: dict[str, str] = {}
+TOKEN = "tomb-token-33ad"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _leads_file(tmp_path: Path, *payloads: dict[str, object]) -> Path:
+    path = tmp_path / "leads.json"
+    path.write_text(json.dumps(list(payloads) or [lead_payload()]), encoding="utf-8")
+    return path
+
+
+def _two_leads() -> tuple[dict[str, object], dict[str, object]]:
+    return lead_payload(), lead_payload(
+        external_id="crm-2002",
+        **{"company.domain": "kessler.example", "contact.email": "frank@kessler.example"},
+    )
+
+
+def _import(database_url: str, file: Path, env: dict[str, str], *args: str) -> Result:
+    return leadbot(database_url, "leads", "import", str(file), *args, **env)
+
+
+def _erase(database_url: str, lead_id: int, env: dict[str, str]) -> Result:
+    return leadbot(database_url, "erase", "--yes", str(lead_id), **env)
+
+
+def _stored(database_url: str) -> tuple[list[tuple[int, LeadStatus, str | None]], int, int]:
+    """(every lead's id, status and external_id; personal-data rows; tombstones)."""
+    with db_session(database_url) as session:
+        leads = session.execute(select(Lead.id, Lead.status, Lead.external_id).order_by(Lead.id))
+        personal = session.scalar(select(func.count()).select_from(LeadPersonalData))
+        tombstones = session.scalar(select(func.count()).select_from(LeadTombstone))
+        return [tuple(row) for row in leads], personal or 0, tombstones or 0  # type: ignore[misc]
+
+
+def _assert_refused(result: Result) -> None:
+    assert result.exit_code == 1, result.output
+    assert f"{ENV} is not" in result.stderr
+    assert "erased leads" in result.stderr
+    assert "Every leadbot process (serve and each command) needs the same key" in result.stderr
+    for key in (KEY_A, KEY_B):
+        assert key not in result.output
+
+
+def test_an_import_with_another_key_or_none_is_refused_and_stores_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The reviewer's case: erased with the server's key A, imported again from a shell
+    with key B or with no key — refused; with key A — skipped, as before."""
+    file = _leads_file(tmp_path)
+    assert _import(database_url, file, A).exit_code == 0
+    [(lead_id, _, _)], _, _ = _stored(database_url)
+    assert _erase(database_url, lead_id, A).exit_code == 0
+    erased = _stored(database_url)
+    assert erased == ([(lead_id, LeadStatus.ERASED, None)], 0, 2)
+
+    for env in (B, NO_KEY):
+        refused = _import(database_url, file, env)
+        _assert_refused(refused)
+        assert "Nothing was imported." in refused.stderr
+        assert "new" not in refused.stdout
+        _assert_refused(_import(database_url, file, env, "--dry-run"))
+        assert _stored(database_url) == erased  # nothing came back
+
+    skipped = _import(database_url, file, A)
+    assert skipped.exit_code == 0, skipped.output
+    assert f"external_id 'crm-1001' belonged to lead {lead_id}" in skipped.stderr
+    assert "1 lead: 1 skipped" in skipped.stdout
+    assert _stored(database_url) == erased
+    assert KEY_A not in skipped.output
+
+
+def test_an_erasure_with_another_key_or_none_is_refused(database_url: str, tmp_path: Path) -> None:
+    """Tombstones made with another key would be missed by the server: the erasure is
+    refused and changes nothing (the lead keeps its data until it is erased properly)."""
+    assert _import(database_url, _leads_file(tmp_path, *_two_leads()), A).exit_code == 0
+    [(first, _, _), (second, _, _)], _, _ = _stored(database_url)
+    assert _erase(database_url, first, A).exit_code == 0
+    before = _stored(database_url)
+    assert before[1:] == (1, 2)
+
+    for env in (B, NO_KEY):
+        refused = _erase(database_url, second, env)
+        _assert_refused(refused)
+        assert "Nothing was changed." in refused.stderr
+        assert _stored(database_url) == before
+
+    assert _erase(database_url, second, A).exit_code == 0
+    assert _stored(database_url)[1:] == (0, 4)
+
+
+def test_a_key_set_later_keeps_the_earlier_tombstones_and_is_then_required(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Before a key is recorded any key is accepted: tombstones made without a key (the
+    built-in one) still keep their lead out once a key is set, and from then on that key
+    is needed — a shell without it would miss the new tombstones."""
+    file = _leads_file(tmp_path, *_two_leads())
+    assert _import(database_url, file, NO_KEY).exit_code == 0
+    [(first, _, _), (second, _, _)], _, _ = _stored(database_url)
+    assert _erase(database_url, first, NO_KEY).exit_code == 0  # the built-in key
+
+    with_key = _import(database_url, file, A)  # the key is set now
+    assert with_key.exit_code == 0, with_key.output
+    assert f"belonged to lead {first}" in with_key.stderr  # found under the built-in key
+    assert "2 leads: 1 already known, 1 skipped" in with_key.stdout
+    assert _erase(database_url, second, A).exit_code == 0
+    erased = _stored(database_url)
+    assert erased[1:] == (0, 4)
+
+    _assert_refused(_import(database_url, file, NO_KEY))
+    _assert_refused(_import(database_url, file, B))
+    assert _stored(database_url) == erased
+
+
+def test_the_first_process_with_a_key_records_it(database_url: str, tmp_path: Path) -> None:
+    """Recorded at its first use, before any lead is erased: otherwise a shell with key B
+    could erase while the server with key A runs, and A would never find B's tombstones."""
+    file = _leads_file(tmp_path)
+    assert _import(database_url, file, A, "--dry-run").exit_code == 0  # a dry run records none
+    with db_session(database_url) as session:
+        assert session.scalar(select(func.count()).select_from(TombstoneKey)) == 0
+    assert _import(database_url, file, A).exit_code == 0
+    with db_session(database_url) as session:
+        [fingerprint] = session.scalars(select(TombstoneKey.fingerprint)).all()
+    assert KEY_A not in fingerprint and len(fingerprint) == 64
+    _assert_refused(_import(database_url, file, B))
+    assert _import(database_url, file, A).exit_code == 0
+
+
+def _serve_briefly(database_url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``leadbot serve`` that must refuse to start (a timeout fails the test)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
+    environ.update(LEADBOT_DATABASE__URL=database_url, LEADBOT_SERVER__API_TOKEN=TOKEN, **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(CONFIG), "serve", "--port", "0"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_with_another_key_or_none_does_not_start(database_url: str, tmp_path: Path) -> None:
+    assert _import(database_url, _leads_file(tmp_path), A).exit_code == 0
+    [(lead_id, _, _)], _, _ = _stored(database_url)
+    assert _erase(database_url, lead_id, A).exit_code == 0
+
+    for env in (B, NO_KEY):
+        refused = _serve_briefly(database_url, env)
+        assert refused.returncode == 1, refused.stderr
+        assert f"leadbot: not starting: {ENV} is not" in refused.stderr
+        assert "serving on" not in refused.stderr and "Traceback" not in refused.stderr
+        assert KEY_A not in refused.stderr and KEY_B not in refused.stderr
+
+    with serve(database_url, LEADBOT_SERVER__API_TOKEN=TOKEN, **A) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            again = http.post("/api/leads", json=lead_payload(), headers=AUTH)
+        code = server.stop(2)  # SIGINT
+    assert again.status_code == 410, again.text
+    assert code == 0, server.output
+    assert KEY_A not in server.output
+
+
+@pytest.fixture
+async def keyless_client(
+    make_settings: SettingsFactory, clock: ManualClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API of a server that started without a key (none was recorded then)."""
+    runtime = Runtime.create(make_settings(server={"api_token": TOKEN}), clock=clock)
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+        yield http
+    await runtime.close()
+
+
+async def test_a_running_server_refuses_once_another_process_recorded_its_key(
+    keyless_client: httpx.AsyncClient, database_url: str
+) -> None:
+    """A server started before any key was recorded cannot have checked it at its start:
+    its intake and erasure find out in the statements they run anyway (``503``, nothing
+    stored) instead of taking in the lead that ``leadbot erase`` with a key just erased."""
+    created = await keyless_client.post("/api/leads", json=lead_payload(), headers=AUTH)
+    assert created.status_code == 201, created.text
+    lead_id = created.json()["id"]
+    erased = await asyncio.to_thread(_erase, database_url, lead_id, A)
+    assert erased.exit_code == 0, erased.output
+    before = _stored(database_url)
+
+    again = await keyless_client.post("/api/leads", json=lead_payload(), headers=AUTH)
+    assert again.status_code == 503, again.text
+    assert "tombstone key" in again.json()["detail"] and KEY_A not in again.text
+    others = [
+        lead_payload(external_id=f"crm-30{n}", **{"contact.email": f"x{n}@other{n}.example"})
+        for n in range(3)
+    ]  # arriving together: looked up as a batch
+    answers = await asyncio.gather(
+        *(keyless_client.post("/api/leads", json=body, headers=AUTH) for body in others)
+    )
+    assert [a.status_code for a in answers] == [503, 503, 503]
+    looked_up = await keyless_client.get(
+        "/api/leads", params={"external_id": "crm-1001"}, headers=AUTH
+    )
+    assert looked_up.status_code == 503
+    assert _stored(database_url) == before
