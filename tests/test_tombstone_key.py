@@ -167,6 +167,34 @@ def test_the_first_process_with_a_key_records_it(database_url: str, tmp_path: Pa
     assert _import(database_url, file, A).exit_code == 0
 
 
+def test_check_and_a_deliberate_reset_of_the_key(database_url: str, tmp_path: Path) -> None:
+    """``tombstones check`` says whether a shell has the key; ``tombstones reset-key``
+    replaces a lost key on purpose, and says what that costs."""
+    file = _leads_file(tmp_path)
+    fresh = leadbot(database_url, "tombstones", "check", **A)
+    assert fresh.exit_code == 0 and "No tombstone key recorded yet" in fresh.stdout
+    assert _import(database_url, file, A).exit_code == 0
+    [(lead_id, _, _)], _, _ = _stored(database_url)
+    assert _erase(database_url, lead_id, A).exit_code == 0
+
+    fits = leadbot(database_url, "tombstones", "check", **A)
+    assert fits.exit_code == 0 and "The tombstone key fits" in fits.stdout
+    assert "2 tombstones" in fits.stdout
+    _assert_refused(leadbot(database_url, "tombstones", "check", **B))
+    _assert_refused(leadbot(database_url, "tombstones", "check"))
+
+    asked = leadbot(database_url, "tombstones", "reset-key", **B)  # no answer: not reset
+    assert asked.exit_code == 1 and "can come back" in asked.output
+    _assert_refused(leadbot(database_url, "tombstones", "check", **B))
+
+    reset = leadbot(database_url, "tombstones", "reset-key", "--yes", **B)
+    assert reset.exit_code == 0, reset.output
+    assert KEY_B not in reset.output
+    assert leadbot(database_url, "tombstones", "check", **B).exit_code == 0
+    _assert_refused(_import(database_url, file, A))
+    assert _stored(database_url)[0] == [(lead_id, LeadStatus.ERASED, None)]
+
+
 def _serve_briefly(database_url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``leadbot serve`` that must refuse to start (a timeout fails the test)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}

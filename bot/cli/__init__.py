@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cockpit": ("bot.cli.cockpit", "cockpit_group"),
     "campaigns": ("bot.cli.cockpit", "campaigns_group"),
     "webhooks": ("bot.cli.webhooks", "webhooks_group"),
+    "tombstones": ("bot.cli.tombstones", "tombstones_group"),
 }
 """Each top-level command: the module that defines it and its name there."""
 
