@@ -251,6 +251,8 @@ async def test_a_running_server_refuses_once_another_process_recorded_its_key(
     created = await keyless_client.post("/api/leads", json=lead_payload(), headers=AUTH)
     assert created.status_code == 201, created.text
     lead_id = created.json()["id"]
+    second = lead_payload(external_id="crm-2002", **{"contact.email": "frank@kessler.example"})
+    other_id = (await keyless_client.post("/api/leads", json=second, headers=AUTH)).json()["id"]
     erased = await asyncio.to_thread(_erase, database_url, lead_id, A)
     assert erased.exit_code == 0, erased.output
     before = _stored(database_url)
@@ -270,4 +272,6 @@ async def test_a_running_server_refuses_once_another_process_recorded_its_key(
         "/api/leads", params={"external_id": "crm-1001"}, headers=AUTH
     )
     assert looked_up.status_code == 503
+    not_erased = await keyless_client.delete(f"/api/leads/{other_id}", headers=AUTH)
+    assert not_erased.status_code == 503  # its tombstones would be made with another key
     assert _stored(database_url) == before

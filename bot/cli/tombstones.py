@@ -48,7 +48,7 @@ def tombstones_check(settings: Settings) -> None:
     state, count = run_async(run())
     erased = f"{count} tombstone{'' if count == 1 else 's'} of erased leads"
     if state == "other":
-        fail_with(f"{key_mismatch(settings)} ({erased})")
+        fail_with(f"{key_mismatch(settings)} The database holds {erased}.")
     if state == "same":
         click.echo(f"The tombstone key fits: {KEY_ENV} is this database's key ({erased}).")
     elif _configured(settings):
