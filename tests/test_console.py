@@ -43,6 +43,25 @@ def test_waves_widen_with_time_and_staff_can_explain(demo: Path) -> None:
     assert "Welle 2/3" in second  # the staff feed announces the wider wave
 
 
+def test_explain_speaks_the_staff_language_set_in_the_environment(demo: Path) -> None:
+    """``LEADBOT_STAFF__LANGUAGE=en``: the console's staff read ``explain`` in English, as
+    everything else the console says to them (it was German: the console's own staff
+    identity did not take ``[staff] language``)."""
+    proc = leadbot_process(
+        "console",
+        config=demo,
+        stdin="explain 7\nexplain 7 P-CH-001\nquit\n",
+        env={"LEADBOT_STAFF__LANGUAGE": "en"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Lead 7: status offered, round 1 wave 1" in out, out
+    assert "Eligible, best first (1)" in out and "Not eligible (19)" in out
+    assert "Partner P-CH-001 (Helvetia Integration AG, " in out and "for lead 7: ELIGIBLE" in out
+    for german in ("Status angeboten", "Geeignet", "Runde", "Mitarbeit", "Filter\n  ✓ Einw"):
+        assert german not in out, german
+
+
 def test_hand_back_goes_to_the_next_partner_and_excludes_the_first(demo: Path) -> None:
     out = console(
         demo,

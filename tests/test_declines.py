@@ -104,7 +104,7 @@ async def test_console_declines_with_each_reason_and_the_next_wave_starts_at_onc
     # Never again: after a recall the lead goes to others, P1 stays excluded.
     lines.clear()
     await session.handle_line(f"explain {leads[0]} P1")
-    assert "hat diesen Lead schon abgelehnt" in "\n".join(lines)  # explain, in German
+    assert "declined this lead before" in "\n".join(lines)  # explain, in [staff] language
     await runtime.close()
 
     report = await asyncio.to_thread(leadbot, database_url, "report", "--format", "json")

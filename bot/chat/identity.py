@@ -14,6 +14,7 @@ from sqlalchemy import case, or_, select
 
 from bot.actors import Actor
 from bot.batching import Batches, per_process
+from bot.config import Settings
 from bot.handlers import registry
 from bot.models import Channel, Platform, Rep
 from bot.runtime import Runtime
@@ -95,6 +96,17 @@ def rep_identity(platform: Platform, user_id: str, rep: Rep, is_staff: bool = Fa
     )
 
 
+def staff_identity(
+    settings: Settings, platform: Platform, user_id: str, name: str | None = None
+) -> Identity:
+    """A staff member who is no rep: they read and are answered in ``[staff] language``.
+
+    Every platform's staff identity comes from here (through :func:`identify`, or directly
+    for the console's own ``staff``), so what the core says to them in their language — an
+    explanation, an assignment's warnings — is in the same language as the rest."""
+    return Identity(platform, user_id, name=name, language=settings.staff.language, is_staff=True)
+
+
 async def identify(runtime: Runtime, platform: Platform, user_id: str) -> Identity:
     """Look up a platform user: a linked rep (active) and/or a configured staff member."""
     chat = registry.get(platform)
@@ -108,4 +120,6 @@ async def identify(runtime: Runtime, platform: Platform, user_id: str) -> Identi
         rep = await lookups.get((platform, user_id))
     if rep is not None and rep.active:
         return rep_identity(platform, user_id, rep, is_staff)
-    return Identity(platform, user_id, language=settings.staff.language, is_staff=is_staff)
+    if is_staff:
+        return staff_identity(settings, platform, user_id)
+    return Identity(platform, user_id, language=settings.staff.language)

@@ -15,13 +15,13 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.chat.grammar import UsageError, check_text, parse, split
-from bot.chat.identity import Identity, identify
+from bot.chat.identity import Identity, identify, staff_identity
 from bot.chat.interactions import Interactions
 from bot.chat.results import Profile
 from bot.clock import OffsetClock
 from bot.delivery.sender import OutboxSender
 from bot.directory.availability import local_date
-from bot.handlers.console.platform import escape_console
+from bot.handlers.console.platform import STAFF, escape_console
 from bot.handlers.console.render import render_profile, render_reply, render_result
 from bot.handlers.console.transport import ConsoleTransport, Inbox, visible_addresses
 from bot.i18n import t
@@ -31,7 +31,6 @@ from bot.plaintext import quoted
 from bot.runtime import Runtime
 
 BACKLOG_SHOWN = 6
-STAFF = Identity(Platform.CONSOLE, "staff", name="staff", is_staff=True)
 SESSION_VERBS = {"as", "wait", "outbox", "more", "quit", "exit"}
 """What only the console understands; everything else is the shared grammar."""
 
@@ -62,14 +61,18 @@ class ConsoleSession:
         self.inbox = Inbox(out, hold=True)
         self.sender = OutboxSender(runtime, {Platform.CONSOLE: ConsoleTransport(self.inbox)})
         self.interactions = Interactions(runtime)
-        self.identity = STAFF
+        self.identity = self.staff()
         self.older: list[str] = []  # backlog messages not shown yet (``more``)
+
+    def staff(self) -> Identity:
+        """Staff at the console: the core's staff identity, so the core answers them in
+        ``[staff] language`` as it does on Slack and Telegram (an ``explain`` too)."""
+        return staff_identity(self.runtime.settings, Platform.CONSOLE, STAFF, name=STAFF)
 
     @property
     def language(self) -> str:
-        return (
-            self.identity.language if self.identity.rep_id else self.runtime.settings.staff.language
-        )
+        """The language of whoever is at the console: a rep's own, staff ``[staff] language``."""
+        return self.identity.language
 
     @property
     def prompt(self) -> str:
@@ -85,8 +88,8 @@ class ConsoleSession:
         self.inbox.flush()
 
     async def switch(self, who: str) -> None:
-        if who.lower() == "staff":
-            self.identity = STAFF
+        if who.lower() == STAFF:
+            self.identity = self.staff()
         else:
             found = await identify(self.runtime, Platform.CONSOLE, who.lower())
             if found.rep_id is None:
