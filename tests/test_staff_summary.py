@@ -102,7 +102,7 @@ async def test_the_summary_speaks_the_staff_language(
     shown, _, runtime = await _run(settings, clock, 3)
     await runtime.close()
     [summary] = _staff(shown)
-    assert "Der Staff-Feed holt auf: 6 Meldungen" in summary
+    assert "Der Feed holt auf: 6 Meldungen" in summary
     assert "3 × neuer Lead: #1, #2, #3" in summary
 
 

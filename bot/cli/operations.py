@@ -22,7 +22,7 @@ from bot.leads.status_reports import parse_day
 from bot.models import Channel
 from bot.runtime import Runtime
 
-CLI_STAFF = Actor.staff(Channel.CLI, name="cli")
+CLI_STAFF = Actor.tool(Channel.CLI, "cli")
 
 
 def _until(settings: Settings, text: str | None) -> date | None:

@@ -115,7 +115,7 @@ def erase_command(settings: Settings, lead_id: int, yes: bool) -> None:
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
-                return await erase(uow, lead_id, Actor.staff(Channel.CLI, name="cli"))
+                return await erase(uow, lead_id, Actor.tool(Channel.CLI, "cli"))
         finally:
             await runtime.close()
 
@@ -134,7 +134,7 @@ def _staff_action(settings: Settings, action: str, lead_id: int, consent: bool =
 
     async def run() -> str:
         runtime = Runtime.create(settings)
-        actor = Actor.staff(Channel.CLI, name="cli")
+        actor = Actor.tool(Channel.CLI, "cli")
         try:
             async with runtime.uow() as uow:
                 if action == "release":

@@ -169,12 +169,13 @@ async def pause(
                 created_at=uow.clock.now(),
             )
         )
+    # The feed says the reason given, not the stored default ("paused by …", in English).
     await uow.outbox.staff(
-        "partner_paused_by",
+        "partner_paused_by" if until else "partner_paused_by_open",
         partner=partner.name,
-        by=actor.label,
+        by=actor.shown,
         until=until.isoformat() if until else None,
-        reason=partner.pause_reason,
+        reason=reason,
     )
     await uow.commit()
     return partner
@@ -187,7 +188,7 @@ async def resume(uow: UnitOfWork, partner_id: str, actor: Actor) -> Partner:
     _clear(partner)
     await _cancel_resume(uow, partner.id)
     if was_paused:
-        await uow.outbox.staff("partner_resumed", partner=partner.name, by=actor.label)
+        await uow.outbox.staff("partner_resumed", partner=partner.name, by=actor.shown)
     await uow.commit()
     return partner
 
@@ -201,7 +202,7 @@ async def resume_when_due(uow: UnitOfWork, timer: Timer) -> str:
     if ends != timer.payload.get("until"):
         return "obsolete"  # paused again since, with another end
     _clear(partner)
-    await uow.outbox.staff("partner_resumed", partner=partner.name, by="leadbot")
+    await uow.outbox.staff("partner_resumed", partner=partner.name, by=Actor.system().shown)
     return "fired"
 
 

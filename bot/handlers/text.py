@@ -19,6 +19,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.actors import STAFF_NAME
 from bot.content.problems import problem_lines
 from bot.content.vocabulary import industry_key
 from bot.i18n import t
@@ -119,11 +120,18 @@ def _reason(language: str, value: str) -> str:
     return value
 
 
+_UNNAMED_STAFF = (None, STAFF_NAME, "cli")
+"""A notice's ``by`` that names nobody: staff known by no name (``None``; ``staff`` or
+``cli`` in notices queued before :attr:`bot.actors.Actor.shown`)."""
+
+
 def readable_params(language: str, params: dict[str, Any]) -> dict[str, Any]:
     """Turn raw notice/reply parameters into words: statuses, reasons, lists, money, dates."""
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if value is None:
+        if key == "by" and value in _UNNAMED_STAFF:
+            out[key] = t(language, "actor.staff")  # "von Mitarbeitenden", "by staff"
+        elif value is None:
             out[key] = "–"
         elif key == "status" and isinstance(value, str):
             text = label(language, "status", value)

@@ -98,7 +98,7 @@ async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -
         "assigned",
         lead_id=lead.id,
         partner=partner.name,
-        by=actor.label,
+        by=actor.shown,
         warnings="; ".join(warnings) or None,
     )
     await uow.commit()

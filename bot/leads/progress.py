@@ -140,7 +140,7 @@ async def _card_and_feed(
         lead_id=lead.id,
         status=event,
         partner=partner.name if partner else None,
-        by=actor.label,
+        by=actor.shown,
         revenue_eur=str(report.revenue_eur) if report.revenue_eur is not None else None,
         reason=report.reason,
         follow_up_on=report.follow_up_on.isoformat() if report.follow_up_on else None,

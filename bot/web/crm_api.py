@@ -261,7 +261,7 @@ async def _erase(runtime: Runtime, lead_id: int) -> dict[str, Any]:
 
     Two DELETEs at once erase once: :func:`erase` decides under the lead's lock, so the
     second sees the erased lead and changes nothing. NotFound for an unknown id."""
-    actor = Actor.staff(Channel.API, name="api")
+    actor = Actor.tool(Channel.API, "api")
     async with runtime.uow() as uow:
         await erase(uow, lead_id, actor)
     async with runtime.uow() as uow:

@@ -67,7 +67,7 @@ class ConsoleSession:
     def staff(self) -> Identity:
         """Staff at the console: the core's staff identity, so the core answers them in
         ``[staff] language`` as it does on Slack and Telegram (an ``explain`` too)."""
-        return staff_identity(self.runtime.settings, Platform.CONSOLE, STAFF, name=STAFF)
+        return staff_identity(self.runtime.settings, Platform.CONSOLE, STAFF)
 
     @property
     def language(self) -> str:
