@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def console(config: Path, script: str) -> str:
 
 def test_waves_widen_with_time_and_staff_can_explain(demo: Path) -> None:
     out = console(demo, "explain 1\nwait 61m\nexplain 1\nquit\n")
-    first, second = out.split("… Zeit vergeht: es ist jetzt")
+    first, second = out.split("… Zeit vergeht: Es ist jetzt")
     # explain speaks the staff language ([staff] language = "de" in bot.toml)
     assert "Geeignet, die besten zuerst" in first and "Runde 1 Welle 1" in first
     assert "Runde 1 Welle 2" in second
@@ -83,12 +84,14 @@ def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
         "lost 1 because\nfollowup 1 31.02.2026\nrelease 8\nlead 2\nquit\n",
     )
     # Said in the asker's language (staff and this rep: German), with the usage.
-    assert "✖ claim: die Angebotsnummer muss eine Zahl sein, nicht 'one'" in out
-    assert "✖ unbekannter Befehl 'frobnicate'" in out
-    assert "✖ kein aktiver Vertrieb mit der E-Mail 'nobody@example.com'" in out
-    assert "✖ won: Umsatz: 'lots' ist kein Betrag in Euro. So geht es: won <lead>" in out
-    assert "✖ lost: unbekannter Grund 'because'" in out
-    assert "✖ kein Datum: '31.02.2026'" in out
+    assert (
+        "✖ claim: Die Angebotsnummer muss eine Zahl sein, nicht 'one'. Aufruf: claim <offer>" in out
+    )
+    assert "✖ Unbekannter Befehl 'frobnicate'; 'help' zeigt alle Befehle." in out
+    assert "✖ Niemand aktiv im Vertrieb mit der E-Mail 'nobody@example.com'" in out
+    assert "✖ won: Umsatz: 'lots' ist kein Betrag in Euro. Aufruf: won <lead>" in out
+    assert "✖ lost: Unbekannter Grund 'because'" in out
+    assert "✖ Kein Datum: '31.02.2026'" in out
     assert "✖ Das dürfen nur Mitarbeitende des Herstellers." in out
     assert "✖ Lead #2 gehört nicht Ihrem Unternehmen." in out
     later = console(demo, "as staff\nleads\nquit\n")
@@ -99,8 +102,9 @@ def test_the_console_s_own_commands_speak_the_session_s_language(demo: Path) -> 
     out = console(demo, "as\nwait soon\nwait 2h\noutbox\nquit\n")
     assert out.startswith("leadbot-Konsole — help zeigt die Befehle, quit beendet.")
     assert "✖ as: Angabe fehlt. Aufruf: as staff | as <E-Mail des Vertriebs>" in out
-    assert "✖ wait: keine Dauer: 'soon'. Aufruf: wait <30m | 2h | 1d>" in out
-    assert "… Zeit vergeht: es ist jetzt " in out
+    assert "✖ wait: Keine Dauer: 'soon'. Aufruf: wait <30m | 2h | 1d>" in out
+    # The time as German writes it everywhere else (it was 2026-11-30 19:42, ISO)
+    assert re.search(r"… Zeit vergeht: Es ist jetzt \d\d\.\d\d\.\d{4} \d\d:\d\d\.\n", out), out
     assert "Nachrichten warten im Postausgang auf die Konsole." in out or (
         "Nachricht wartet im Postausgang auf die Konsole." in out
     )
@@ -109,9 +113,11 @@ def test_the_console_s_own_commands_speak_the_session_s_language(demo: Path) -> 
     assert english != demo.read_text(encoding="utf-8")
     demo.write_text(english, encoding="utf-8")
     out = console(demo, "wait soon\nwait 2h\nwait 99999d\nwait 89d\nwait 2d\nquit\n")
-    assert "✖ wait: not a duration: 'soon'. Usage: wait <30m | 2h | 1d>" in out
-    assert out.count("… time passes: it is now ") == 2  # 2h and 89d
-    too_far = "✖ the console's clock may run at most 90 days ahead of real time (now {} days"
+    assert "✖ wait: Not a duration: 'soon'. Usage: wait <30m | 2h | 1d>" in out
+    assert out.count("… Time passes: it is now ") == 2  # 2h and 89d
+    assert re.search(r"it is now \d{4}-\d\d-\d\d \d\d:\d\d\.\n", out), out
+    assert out.rstrip().endswith("Bye.")
+    too_far = "✖ The console's clock may run at most 90 days ahead of real time (now {} days"
     assert too_far.format("0.1") in out and too_far.format("89.1") in out
 
 

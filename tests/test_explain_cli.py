@@ -149,7 +149,7 @@ def test_explain_speaks_the_staff_language_in_aligned_columns(seeded: tuple[Path
     out = result.output
     assert out.startswith(f"Lead {lead_id}: Status angeboten, Runde 1 Welle 1\n")
     assert "  Ort:            DE-BY, PLZ-Gebiet 80, Position bekannt" in out
-    assert "  Segment:        sme (120 Mitarbeiter)" in out
+    assert "  Segment:        sme (Mitarbeitende: 120)" in out
     assert "  Ausgeschlossen: GONE (zurückgegeben)" in out
     assert "  Stand jetzt:    7 Partner geprüft, 2 geeignet, 5 nicht geeignet" in out
     assert "Geeignet, die besten zuerst (2)" in out and "Nicht geeignet (5)" in out
@@ -175,6 +175,8 @@ def test_explain_speaks_the_staff_language_in_aligned_columns(seeded: tuple[Path
     filters = [line for line in far.splitlines() if line.startswith(("  ✓", "  ✗"))]
     assert len(filters) == 7 and len(_columns(filters, r"^  . \S+( \S+)?\s+")) == 1
     assert re.search(r"✗ Region\s+Entfernung 5\d\d km > Radius 100 km", far)
+    # The segment's words do not repeat its label (was "Segment  Segment des Leads: sme …").
+    assert re.search(r"✓ Segment\s+der Lead ist sme \(Mitarbeitende: 120\)\n", far), far
     assert "Mögliche Punktzahl: 3," in far
     assert re.search(r"  Entfernung\s+0,00 × 1 =\s+0,00", far)
     assert "Angebote dieses Leads an den Partner: keine" in far

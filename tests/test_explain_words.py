@@ -7,11 +7,13 @@ catalog entry would fall back to English in a German explanation — this finds 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
 from bot.explain.words import check_text
+from bot.i18n import catalog
 from bot.matching import FILTERS, Check, explain
 from tests.support.profiles import BERLIN, NUREMBERG, lead, matching_settings, partner
 
@@ -81,7 +83,7 @@ def test_every_filter_reason_is_data_with_words_in_both_languages() -> None:
         (6, "Partner ist pausiert (3 SLA misses)"),
         (9, "im Gebiet DE-BY (Position des Leads unbekannt, Radius nicht genutzt)"),
         (10, "Lead in DE-BY, PLZ-Gebiet 80 liegt außerhalb der Gebiete DE-BW, DE:70"),
-        (17, "Segment des Leads: keine (0 Mitarbeiter, unter dem KMU-Minimum 1); der Partner"),
+        (17, "der Lead ist keine (Mitarbeitende: 0, unter dem KMU-Minimum 1); der Partner"),
     ],
 )
 def test_german_reasons_read_as_german(case: int, german: str) -> None:
@@ -96,3 +98,14 @@ def test_german_reasons_read_as_german(case: int, german: str) -> None:
 def test_a_check_whose_params_do_not_fit_falls_back_to_english() -> None:
     odd = Check("region", False, "distance 5 km > radius 1 km", "distance", {"distance": "far"})
     assert check_text(odd, "de") == "distance 5 km > radius 1 km"
+
+
+def test_german_has_one_word_for_staff_and_employees() -> None:
+    """Teasers said "Mitarbeitende", explain "Mitarbeiter", the cockpit "Mitarbeiter des
+    Herstellers": German texts now use "Mitarbeitende" (also in compounds) throughout."""
+    old = {k: v for k, v in catalog("de").items() if re.search(r"[Mm]itarbeiter(?!nde)", v)}
+    assert not old, old
+    segment = explain(*CASES[15], matching_settings()).failed[0]  # partner serves enterprise
+    assert check_text(segment, "de") == (
+        "der Lead ist sme (Mitarbeitende: 120); der Partner bedient enterprise"
+    )

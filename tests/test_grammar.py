@@ -73,26 +73,26 @@ def test_what_people_type_and_what_it_means(text: str, expected: c.Command) -> N
 @pytest.mark.parametrize(
     ("text", "english"),
     [
-        ("erase", "erase: missing argument. Usage: erase <lead>"),
-        ("erase twelve", "erase: the lead must be a number, not 'twelve'. Usage: erase <lead>"),
+        ("erase", "erase: Missing argument. Usage: erase <lead>"),
+        ("erase twelve", "erase: The lead must be a number, not 'twelve'. Usage: erase <lead>"),
         ("erase 12 now", "erase: I did not expect 'now'. Usage: erase <lead>"),
         (
             "release 12 please",
             "release: I did not expect 'please'. Usage: release <lead> [consent]",
         ),
-        ("delete 12", "unknown command 'delete'; type 'help' for the list"),
-        ("12 13", "unknown command '12'; type 'help' for the list"),
+        ("delete 12", "Unknown command 'delete'; type 'help' for the list."),
+        ("12 13", "Unknown command '12'; type 'help' for the list."),
         (
             "won 3 lots",
-            "won: revenue: 'lots' is not an amount in euros. Usage: won <lead> <revenue €>",
+            "won: Revenue: 'lots' is not an amount in euros. Usage: won <lead> <revenue €>",
         ),
         (
             "lost 3 because",
-            "lost: unknown reason 'because'; one of price, competitor, no_budget, no_need, timing, unreachable, other",
+            "lost: Unknown reason 'because'; one of price, competitor, no_budget, no_need, timing, unreachable, other.",
         ),
         (
             "followup 3 31.02.2026",
-            "not a date: '31.02.2026' (use 2026-03-15, 15.03.2026, +3d or tomorrow)",
+            "Not a date: '31.02.2026' (use 2026-03-15, 15.03.2026, +3d or tomorrow).",
         ),
     ],
 )
@@ -105,6 +105,11 @@ def test_what_it_does_not_understand_is_explained_in_the_askers_language(
     assert reply_text("en", error.key, error.params) == english
     german = reply_text("de", error.key, error.params)
     assert german != english and "{" not in german
+    # A sentence, after the verb it is about: capitalised, and one phrase for the usage.
+    sentence = german.removeprefix(f"{text.split()[0]}: ")
+    assert sentence[0].isupper() or sentence.startswith("'"), german  # or the quoted word
+    assert "So geht" not in german and "Usage" not in german
+    assert ("Aufruf: " in german) == ("Usage: " in english)
 
 
 def test_every_verb_has_words_and_a_rule() -> None:

@@ -215,16 +215,16 @@ def segment(lead: LeadProfile, partner: PartnerProfile, rules: Rules) -> Check:
         return Check(
             "segment",
             True,
-            f"lead segment unknown ({seg.basis}): not checked",
+            f"unknown ({seg.basis}): not checked",
             "segment_unknown",
             basis,
         )
     if seg.name in served:
-        return Check("segment", True, f"lead segment {seg.name} ({seg.basis})", "segment", basis)
+        return Check("segment", True, f"lead is {seg.name} ({seg.basis})", "segment", basis)
     return Check(
         "segment",
         False,
-        f"lead segment {seg.name or 'none'} ({seg.basis}); partner serves {_listing(served)}",
+        f"lead is {seg.name or 'none'} ({seg.basis}); partner serves {_listing(served)}",
         "segment_other",
         {**basis, "served": sorted(served)},
     )

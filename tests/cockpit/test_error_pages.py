@@ -77,7 +77,7 @@ STATUSES = ", ".join(STATUS_FILTERS)
         ("GET", "/cockpit?from=" + "9" * 100, 400, BAD, "Von: '" + "9" * 60 + "'… ist kein Datum; bitte als JJJJ-MM-TT schreiben"),
         ("GET", "/cockpit?from=1900-01-01", 400, BAD, "Von: 1900-01-01 liegt außerhalb; bitte ein Datum von 1970-01-01 bis 9998-12-31"),
         ("GET", "/cockpit?from=2026-03-02&to=2026-03-01", 400, BAD, "Von (2026-03-02) liegt nach Bis (2026-03-01)"),
-        ("GET", "/cockpit?from=1970-01-01&to=2026-03-01", 400, BAD, "der Zeitraum ist länger als 3660 Tage; bitte einen kürzeren wählen"),
+        ("GET", "/cockpit?from=1970-01-01&to=2026-03-01", 400, BAD, "Der Zeitraum ist länger als 3660 Tage; bitte einen kürzeren wählen."),
         ("GET", "/cockpit/csv/leads?page=x", 400, BAD, "page: 'x' ist keine Zahl"),
         ("GET", "/cockpit/leads?page=0", 400, BAD, "page: muss zwischen 1 und 100000 liegen"),
         ("GET", "/cockpit/leads?status=neu", 400, BAD, f"status: 'neu' ist keiner von {STATUSES}"),

@@ -83,7 +83,7 @@ async def test_invite_links_a_rep_once_and_refuses_reuse_expiry_and_unknown_code
         rep0 = world.users[0]
         await driver.start(rep0, fresh.code)
         refusal = await world.private(rep0, lambda m: "anderen" in m.plain_text)
-        assert "Vertriebsmitarbeiter" in refusal.plain_text
+        assert "einer anderen Person im Vertrieb" in refusal.plain_text
         assert (await _rep(world, "zweit@p0.example")).telegram_user_id is None
         assert (await _rep(world, "rep0@p0.example")).telegram_user_id == rep0
         async with world.runtime.uow() as uow:

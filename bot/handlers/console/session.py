@@ -12,7 +12,6 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from bot.chat.grammar import UsageError, check_text, parse, split
 from bot.chat.identity import Identity, identify, staff_identity
@@ -24,6 +23,7 @@ from bot.directory.availability import local_date
 from bot.handlers.console.platform import STAFF, escape_console
 from bot.handlers.console.render import render_profile, render_reply, render_result
 from bot.handlers.console.transport import ConsoleTransport, Inbox, visible_addresses
+from bot.handlers.text import moment
 from bot.i18n import t
 from bot.leads.scheduler import run_due_timers
 from bot.models import Platform
@@ -185,9 +185,8 @@ class ConsoleSession:
             days = MAX_AHEAD.days
             self.out(t(self.language, "console.wait_too_far", days=days, ahead=_days(clock.offset)))
             return
-        now = clock.advance(duration)
-        local = now.astimezone(ZoneInfo(self.runtime.settings.distribution.timezone))
-        self.out(t(self.language, "console.time_passes", moment=f"{local:%Y-%m-%d %H:%M}"))
+        now = clock.advance(duration)  # said as every time is (30.11.2026 19:42 in German)
+        self.out(t(self.language, "console.time_passes", moment=moment(now, self.language)))
 
     async def handle_line(self, line: str) -> bool:
         """Run one line; False when the session should end."""
