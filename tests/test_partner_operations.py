@@ -140,6 +140,44 @@ async def test_cli_pause_resume_and_assign(ops_settings: Any, database_url: str)
     await runtime.close()
 
 
+async def test_resuming_a_partner_that_is_not_paused_says_so_and_changes_nothing(
+    ops_settings: Any, clock: ManualClock, database_url: str
+) -> None:
+    """``partners resume P1`` / ``resume P1`` / ``back`` for a partner that is not paused
+    said "… gets teasers again" (and reset its SLA-miss count): now it says it was not
+    paused, exits 0, writes no feed line and keeps the count."""
+    runtime = Runtime.create(ops_settings, clock=clock)
+    await _directory(runtime)
+    async with runtime.uow() as uow:
+        partner = await uow.session.get(Partner, "P1")
+        assert partner is not None
+        partner.sla_misses = 2
+        await uow.commit()
+
+    resumed = await asyncio.to_thread(leadbot, database_url, "partners", "resume", "P1")
+    assert resumed.exit_code == 0, resumed.output
+    assert resumed.output == "Partner P1 (Partner P1) was not paused: nothing changed.\n"
+
+    console = Console(runtime)
+    answer = await console("resume P1")
+    assert answer == "✔ Partner Partner P1 was not paused: nothing changed.", answer
+    await console("as boss@p1.example")
+    assert await console("back") == "✔ Your company was not marked away: nothing changed."
+    feed = await console("as staff")
+    assert "gets teasers again" not in feed and "resumed by" not in feed, feed
+    async with runtime.uow() as uow:
+        partner = await uow.session.get(Partner, "P1")
+        assert partner is not None and partner.sla_misses == 2  # kept
+        assert partner.paused_at is None
+
+    await console("pause P1")  # and a paused one is resumed as before
+    assert "Partner Partner P1 gets teasers again." in await console("resume P1")
+    assert "Partner Partner P1 was not paused" in await console("resume P1")
+    again = await asyncio.to_thread(leadbot, database_url, "partners", "resume", "P1")
+    assert "was not paused: nothing changed." in again.output and again.exit_code == 0
+    await runtime.close()
+
+
 async def test_an_assigned_lead_can_be_claimed_only_by_that_partner(
     ops_settings: Any, clock: ManualClock
 ) -> None:

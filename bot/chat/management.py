@@ -70,12 +70,14 @@ async def partner_operation(
                     partner = await pause(uow, who.partner_id, actor, until, reason)
                     key = "reply.away_until" if until else "reply.away"
                 case c.Resume(partner_id):
-                    partner = await resume(uow, partner_id, actor)
-                    key, until = "reply.resumed", None
+                    resumed = await resume(uow, partner_id, actor)
+                    partner, until = resumed.partner, None
+                    key = "reply.resumed" if resumed.was_paused else "reply.not_paused"
                 case c.Back():
                     assert who.partner_id is not None
-                    partner = await resume(uow, who.partner_id, actor)
-                    key, until = "reply.back", None
+                    resumed = await resume(uow, who.partner_id, actor)
+                    partner, until = resumed.partner, None
+                    key = "reply.back" if resumed.was_paused else "reply.not_away"
     except ServiceError as exc:
         return failure(exc)
     return Reply(key, params={"partner": partner.name, "until": until})

@@ -15,7 +15,14 @@ from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
 from bot.cli.directory import partners_group
 from bot.cli.leads import leads_group
 from bot.config import Settings
-from bot.directory.availability import REASON_MAX, check_reason, check_until, pause, resume
+from bot.directory.availability import (
+    REASON_MAX,
+    Resumed,
+    check_reason,
+    check_until,
+    pause,
+    resume,
+)
 from bot.errors import InvalidInput, ServiceError
 from bot.leads.assign import Assignment, assign
 from bot.leads.status_reports import parse_day
@@ -95,18 +102,22 @@ def partners_pause(
 def partners_resume(settings: Settings, partner_id: str) -> None:
     """PARTNER gets teasers again (also after a pause for missed SLAs)."""
 
-    async def run() -> str:
+    async def run() -> Resumed:
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
-                return (await resume(uow, partner_id, CLI_STAFF)).name
+                return await resume(uow, partner_id, CLI_STAFF)
         finally:
             await runtime.close()
 
     try:
-        name = run_async(run())
+        done = run_async(run())
     except ServiceError as exc:
         fail(str(exc))
+    name = done.partner.name
+    if not done.was_paused:  # not an error: what was asked for is so already
+        click.echo(f"Partner {partner_id} ({name}) was not paused: nothing changed.")
+        return
     click.echo(f"Partner {partner_id} ({name}) gets teasers again.")
 
 

@@ -10,6 +10,7 @@ the timer's punctuality. ``explain`` shows the pause with its reason and end.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -181,16 +182,27 @@ async def pause(
     return partner
 
 
-async def resume(uow: UnitOfWork, partner_id: str, actor: Actor) -> Partner:
-    """End ``partner_id``'s pause (also one after missed SLAs: the count starts again)."""
+@dataclass(frozen=True)
+class Resumed:
+    """What :func:`resume` did: ``was_paused`` False means nothing changed."""
+
+    partner: Partner
+    was_paused: bool
+
+
+async def resume(uow: UnitOfWork, partner_id: str, actor: Actor) -> Resumed:
+    """End ``partner_id``'s pause (also one after missed SLAs: the count starts again).
+
+    A partner that is not paused (nor away) is left as it is — no feed line, its SLA-miss
+    count kept — and the answer says so (``was_paused`` False); it is no error."""
     partner = await _partner(uow, partner_id)
-    was_paused = partner.paused_at is not None
+    if partner.paused_at is None and partner.on_leave_until is None:
+        return Resumed(partner, was_paused=False)
     _clear(partner)
     await _cancel_resume(uow, partner.id)
-    if was_paused:
-        await uow.outbox.staff("partner_resumed", partner=partner.name, by=actor.shown)
+    await uow.outbox.staff("partner_resumed", partner=partner.name, by=actor.shown)
     await uow.commit()
-    return partner
+    return Resumed(partner, was_paused=True)
 
 
 async def resume_when_due(uow: UnitOfWork, timer: Timer) -> str:
