@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import InvalidInput
 from bot.models import Lead, LeadEvent, LeadPersonalData, LeadStatus, Partner
 from bot.plaintext import bad_character, quoted, refused_character
+from bot.reports.export import euros
 from bot.reports.model import OPEN_GROUPS
 from bot.reports.period import Period
 from bot.reports.queries import effective_status
@@ -99,6 +100,8 @@ class LeadRow:
     revenue_eur: Decimal | None
 
     def to_json(self) -> dict[str, Any]:
+        """The lead's row for the CSV download; money as Decimal, written with two places
+        (:func:`bot.reports.export.table_csv`)."""
         return {
             "id": self.id,
             "received": self.created_at.isoformat(),
@@ -107,8 +110,8 @@ class LeadRow:
             "partner_id": self.partner_id,
             "industry": self.industry,
             "region": self.region,
-            "estimated_value_eur": self.estimated_value_eur,
-            "revenue_eur": None if self.revenue_eur is None else float(self.revenue_eur),
+            "estimated_value_eur": euros(self.estimated_value_eur),
+            "revenue_eur": euros(self.revenue_eur),
         }
 
 

@@ -1,8 +1,13 @@
 """A report as JSON and as CSV tables — one shape for ``leadbot report --format json|csv``
 and the cockpit's downloads, so a spreadsheet and a script see the same numbers.
 
-Keys are stable English names; money is euros with two decimals, ratios are fractions
+Keys are stable English names (money keys end in ``_eur``); ratios are fractions
 (0.25 = 25 %), times are minutes. Empty values are ``null`` (JSON) or empty cells (CSV).
+
+Money is euros rounded to the cent, kept exact (:class:`~decimal.Decimal`) up to the
+output: in CSV a decimal with two places, a dot and no thousands separators
+(``450000.00``, ``0.00``); in JSON always a number (``450000.0``, ``12500.5``; JSON
+numbers keep no trailing zeros), never a string — as the CRM API's ``revenue_eur``.
 """
 
 from __future__ import annotations
@@ -16,9 +21,23 @@ from typing import Any
 from bot.plaintext import strip_control
 from bot.reports.model import OPEN_GROUPS, CampaignRow, PartnerRow, Report, WeekRow
 
+CENT = Decimal("0.01")
 
-def _eur(value: Decimal | None) -> float | None:
-    return None if value is None else float(value.quantize(Decimal("0.01")))
+
+def euros(value: Decimal | int | None) -> Decimal | None:
+    """Euros to the cent, exact: a float only when written as JSON (:func:`plain`)."""
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
+def plain(value: Any) -> Any:
+    """``value`` with its money as JSON numbers (Decimal → float), for ``json.dumps``."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 def _ratio(value: float | None) -> float | None:
@@ -35,11 +54,11 @@ def campaign_json(row: CampaignRow) -> dict[str, Any]:
         "won": row.won,
         "lost": row.lost,
         "conversion": _ratio(row.conversion),
-        "revenue_eur": _eur(row.revenue_eur),
-        "pipeline_eur": _eur(row.pipeline_eur),
-        "cost_eur": _eur(row.cost_eur),
+        "revenue_eur": euros(row.revenue_eur),
+        "pipeline_eur": euros(row.pipeline_eur),
+        "cost_eur": euros(row.cost_eur),
         "roi": _ratio(row.roi),
-        "cost_per_lead_eur": _eur(row.cost_per_lead),
+        "cost_per_lead_eur": euros(row.cost_per_lead),
     }
 
 
@@ -62,7 +81,7 @@ def partner_json(row: PartnerRow) -> dict[str, Any]:
         "won": row.won,
         "lost": row.lost,
         "conversion": _ratio(row.conversion),
-        "revenue_eur": _eur(row.revenue_eur),
+        "revenue_eur": euros(row.revenue_eur),
         "open_now": row.open_now,
     }
 
@@ -72,11 +91,16 @@ def week_json(row: WeekRow) -> dict[str, Any]:
         "week": row.start.isoformat(),
         "leads": row.leads,
         "won": row.won,
-        "revenue_eur": _eur(row.revenue_eur),
+        "revenue_eur": euros(row.revenue_eur),
     }
 
 
 def report_json(report: Report) -> dict[str, Any]:
+    """The whole report as JSON data: money as numbers (see the module's docstring)."""
+    return plain(_report_data(report))
+
+
+def _report_data(report: Report) -> dict[str, Any]:
     funnel = report.funnel
     return {
         "period": {
@@ -96,9 +120,9 @@ def report_json(report: Report) -> dict[str, Any]:
         },
         "status": dict(sorted(report.by_status.items())),
         "open": {"total": report.open_leads, **{g: report.group(g) for g in OPEN_GROUPS}},
-        "revenue_eur": _eur(report.revenue_eur),
-        "pipeline_eur": _eur(report.pipeline_eur),
-        "cost_eur": _eur(report.cost_eur),
+        "revenue_eur": euros(report.revenue_eur),
+        "pipeline_eur": euros(report.pipeline_eur),
+        "cost_eur": euros(report.cost_eur),
         "roi": _ratio(report.roi),
         "campaigns": [campaign_json(c) for c in report.campaigns],
         "partners": [partner_json(p) for p in report.partners],
@@ -140,6 +164,8 @@ def _cell(value: Any) -> str:
     formula check, so an override cannot hide a leading ``=`` from it."""
     if value is None:
         return ""
+    if isinstance(value, Decimal):  # money: two places, a dot, no separators
+        return f"{value.quantize(CENT):f}"
     text = strip_control(value) if isinstance(value, str) else str(value)
     # A cell starting with = + - @ is a formula to a spreadsheet: keep names inert.
     if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):

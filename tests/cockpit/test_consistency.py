@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,10 @@ def _csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def _same(cell: str, value: Any) -> bool:
+def _same(cell: str, value: Any, key: str = "") -> bool:
+    """A CSV cell says the JSON value; money (``*_eur``) with two places in CSV."""
+    if key.endswith("_eur") and value is not None:
+        return cell == f"{Decimal(str(value)):.2f}"
     return cell == ("" if value is None else str(value))
 
 
@@ -61,6 +65,7 @@ def test_cockpit_equals_report_json(database_url: str, tmp_path: Path) -> None:
     query = f"from={data['period']['from']}&to={data['period']['to']}"
     paths = [f"/cockpit?{query}", f"/cockpit/campaigns?{query}", f"/cockpit/partners?{query}"]
     paths += [f"/cockpit/csv/{name}?{query}" for name in ("funnel", "campaigns", "partners")]
+    paths.append(f"/cockpit/csv/leads?{query}")
     pages = asyncio.run(_cockpit(settings, paths))
 
     shown, texts = tables(pages[paths[0]])
@@ -89,11 +94,17 @@ def test_cockpit_equals_report_json(database_url: str, tmp_path: Path) -> None:
             str(partner[k]) for k in ("offers", "claims", "recalls", "handbacks", "won", "lost")
         ]
 
-    for name, path in zip(("funnel", "campaigns", "partners"), paths[3:], strict=True):
+    # The lead list's money too: two places, a dot (it was 61000.0 and whole euros).
+    leads = _csv(pages[paths[-1]])
+    assert [r["revenue_eur"] for r in leads if r["status"] == "won"] == ["61000.00"]
+    assert all(r["estimated_value_eur"].endswith(".00") for r in leads if r["estimated_value_eur"])
+    assert any(r["estimated_value_eur"] for r in leads)
+
+    for name, path in zip(("funnel", "campaigns", "partners"), paths[3:6], strict=True):
         rows = _csv(pages[path])
         expected = (
             [{"stage": k, "count": funnel[k]} for k in keys] if name == "funnel" else data[name]
         )
         assert len(rows) == len(expected)
         for got, want in zip(rows, expected, strict=True):
-            assert all(_same(got[key], value) for key, value in want.items()), (got, want)
+            assert all(_same(got[key], value, key) for key, value in want.items()), (got, want)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -211,3 +212,48 @@ def test_campaign_costs_refuse_ambiguous_separators_and_control_characters(
         "C": Decimal("25000.50"),
         "D": Decimal("0.99"),
     }
+
+
+def _money(data: object, key: str = "") -> list[tuple[str, object]]:
+    """Every ``*_eur`` value in a JSON document, with its key."""
+    if isinstance(data, dict):
+        return [m for k, v in data.items() for m in _money(v, k)]
+    if isinstance(data, list):
+        return [m for v in data for m in _money(v, key)]
+    return [(key, data)] if key.endswith("_eur") else []
+
+
+def test_money_is_two_decimals_in_csv_and_a_number_in_json(
+    database_url: str, tmp_path: Path
+) -> None:
+    """CSV money was Python's float text (``450000.0``, ``0.0``): now a decimal with two
+    places, a dot and no thousands separators. JSON money is always a number."""
+    load_examples(database_url)
+    play_sync(_settings(database_url))  # one lead won for 61000 €
+    costs = tmp_path / "costs.csv"
+    costs.write_text('campaign,cost_eur\nHannover Messe 2026,"20000,5"\n', encoding="utf-8")
+    assert leadbot(database_url, "campaigns", "import", str(costs)).exit_code == 0
+
+    result = leadbot(database_url, "report", "--format", "csv", "--table", "campaigns")
+    assert result.exit_code == 0, result.output
+    rows = {r["campaign"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    messe = rows["Hannover Messe 2026"]
+    assert (messe["revenue_eur"], messe["cost_eur"]) == ("61000.00", "20000.50")
+    assert messe["cost_per_lead_eur"] == "10000.25" and messe["pipeline_eur"].endswith(".00")
+    money = [
+        cell
+        for name in ("campaigns", "partners", "weeks")
+        for row in csv.DictReader(
+            io.StringIO(leadbot(database_url, "report", "--format", "csv", "--table", name).output)
+        )
+        for key, cell in row.items()
+        if key.endswith("_eur") and cell
+    ]
+    assert "0.00" in money and "61000.00" in money
+    assert all(re.fullmatch(r"\d+\.\d\d", cell) for cell in money), money
+
+    data = json.loads(leadbot(database_url, "report", "--format", "json").stdout)
+    found = _money(data)
+    assert {k for k, _ in found} >= {"revenue_eur", "pipeline_eur", "cost_eur"}
+    assert all(v is None or type(v) is float for _, v in found), found
+    assert data["revenue_eur"] == 61000.0
