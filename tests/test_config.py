@@ -65,7 +65,7 @@ def test_file_and_environment_are_merged(tmp_path: Path) -> None:
         (
             "[database]\nstatement_timeout_seconds = 10\ncommand_timeout_seconds = 5\n",
             {},
-            "command_timeout_seconds must not be below statement_timeout_seconds",
+            "database.command_timeout_seconds: 5 must not be below statement_timeout_seconds (10)",
         ),
     ],
 )
@@ -92,6 +92,61 @@ def test_a_bad_value_from_the_environment_is_named_by_its_variable(tmp_path: Pat
     with pytest.raises(ConfigError) as err:
         load_settings(tmp_path / "none.toml", {"LEADBOT_SERVER__PORT": "0"}, must_exist=False)
     assert str(err.value).startswith("invalid configuration (environment; no config file):")
+
+
+@pytest.mark.parametrize(
+    ("environ", "said"),
+    [
+        (
+            {"LEADBOT_REPORTS__DIGEST": "monday 8"},
+            "reports.digest (from LEADBOT_REPORTS__DIGEST): 'monday 8' is not a weekday",
+        ),
+        (
+            {"LEADBOT_EMAIL__FROM_ADDRESS": "l" * 65 + "@mail.example"},
+            "email.from_address (from LEADBOT_EMAIL__FROM_ADDRESS): the part before the @ "
+            "has 65 characters",
+        ),
+        (
+            {"LEADBOT_NEWS__FEEDS": '["https:///rss"]'},
+            "news.feeds[0] (from LEADBOT_NEWS__FEEDS): has no host",
+        ),
+        (
+            {"LEADBOT_DISTRIBUTION__REMINDER_BEFORE_RECALL_HOURS": "30"},
+            "distribution.reminder_before_recall_hours"
+            " (from LEADBOT_DISTRIBUTION__REMINDER_BEFORE_RECALL_HOURS):"
+            " 30 must be below claim_sla_hours (24)",
+        ),
+        (
+            {"LEADBOT_DISTRIBUTION__CLAIM_SLA_HOURS": "2.5"},
+            "distribution.reminder_before_recall_hours"
+            " (claim_sla_hours from LEADBOT_DISTRIBUTION__CLAIM_SLA_HOURS):"
+            " 4 must be below claim_sla_hours (2.5)",
+        ),
+        (
+            {"LEADBOT_MATCHING__SME_MIN_EMPLOYEES": "2000"},
+            "matching.sme_min_employees (from LEADBOT_MATCHING__SME_MIN_EMPLOYEES):"
+            " 2000 must be below enterprise_min_employees (1000)",
+        ),
+        (
+            {"LEADBOT_EMAIL__STARTTLS": "true"},
+            "email.tls (starttls from LEADBOT_EMAIL__STARTTLS): choose starttls or tls",
+        ),
+    ],
+)
+def test_a_section_check_names_the_variables_of_the_values_it_checked(
+    tmp_path: Path, environ: dict[str, str], said: str
+) -> None:
+    """A section's own checks (one key's form, or keys checked together) said
+    ``reports: digest: …`` or ``distribution: reminder_before_recall_hours must be below
+    claim_sla_hours``: not which variable the value came from, nor the values."""
+    path = write(tmp_path, "[distribution]\nclaim_sla_hours = 24\n[email]\ntls = true\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, environ)
+    assert f"\n  {said}" in str(err.value), str(err.value)
+    from_file = write(tmp_path, '[reports]\ndigest = "monday 8"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(from_file, {})
+    assert "\n  reports.digest: 'monday 8' is not a weekday" in str(err.value)  # the file's
 
 
 def test_secret_in_file_is_refused_without_echoing_it(tmp_path: Path) -> None:

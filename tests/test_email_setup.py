@@ -64,9 +64,9 @@ def test_bad_email_settings_are_named(tmp_path: Path) -> None:
     cases = {
         'from_address = "not-an-address"': "from_address: not an e-mail address",
         f'from_address = "{"l" * 65}@mail.example"': (
-            "email: from_address: the part before the @ has 65 characters; at most 64"
+            "email.from_address: the part before the @ has 65 characters; at most 64"
         ),
-        "starttls = true\ntls = true": "starttls and tls: choose one",
+        "starttls = true\ntls = true": "email.tls: choose starttls or tls, not both",
         "port = 0": "email.port",
         "link_days = 0": "email.link_days",
     }

@@ -43,10 +43,21 @@ def test_weights_and_lists_from_the_environment() -> None:
             {"weights": "{speed = 1}"},
             r"matching.weights.speed \(from LEADBOT_MATCHING__WEIGHTS\): unknown key",
         ),
-        ({"sme_min_employees": "5000"}, "sme_min_employees must be below"),
-        ({"tiers": "[]"}, "tiers: needs at least one"),
-        ({"tiers": '["gold", "Gold"]'}, "tiers: names must be unique"),
-        ({"conversion_prior_won": "5"}, "conversion_prior_won must not exceed"),
+        (
+            {"sme_min_employees": "5000"},
+            r"matching.sme_min_employees \(from LEADBOT_MATCHING__SME_MIN_EMPLOYEES\): "
+            r"5000 must be below enterprise_min_employees \(1000\)",
+        ),
+        ({"tiers": "[]"}, r"matching.tiers \(from LEADBOT_MATCHING__TIERS\): needs at least one"),
+        (
+            {"tiers": '["gold", "Gold"]'},
+            r"tiers \(from LEADBOT_MATCHING__TIERS\): names must be unique",
+        ),
+        (
+            {"conversion_prior_won": "5"},
+            r"conversion_prior_won \(from LEADBOT_MATCHING__CONVERSION_PRIOR_WON\): 5 must "
+            r"not exceed conversion_prior_closed \(4\)",
+        ),
         ({"unknown_products": '"drop"'}, "matching.unknown_products"),
         ({"max_distance_km": "0"}, "matching.max_distance_km"),
     ],

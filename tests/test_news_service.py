@@ -364,4 +364,4 @@ def test_feed_urls_must_be_web_addresses() -> None:
             {"LEADBOT_NEWS__FEEDS": '["https://ok.example/rss", "file:///etc/passwd"]'},
             must_exist=False,
         )
-    assert "news" in str(err.value) and "feeds[1]: not an http(s) URL" in str(err.value)
+    assert "news.feeds[1] (from LEADBOT_NEWS__FEEDS): not an http(s) URL" in str(err.value)

@@ -20,6 +20,20 @@ class TombstoneKeyMismatch(Exception):
     not start."""
 
 
+class Mismatch(ValueError):
+    """Keys of one section that do not fit together, raised by its validator.
+
+    Said as ``"<key>: <why, with the values>"`` like any section check about one key
+    (``"digest: 'monday 8' is not …"``); ``others`` are the other keys it names. Loading
+    puts ``key`` into the error's place and names the environment variable of each key
+    whose value came from there (``distribution.reminder_before_recall_hours (from
+    LEADBOT_DISTRIBUTION__REMINDER_BEFORE_RECALL_HOURS): 30 must be below …``)."""
+
+    def __init__(self, key: str, why: str, *others: str) -> None:
+        super().__init__(f"{key}: {why}")
+        self.others = others
+
+
 def secret_field(env: str) -> Any:
     """A secret setting: accepted only from the environment variable ``env`` (the loader
     refuses it in the file, naming the variable), and ``SecretStr`` so no repr shows it."""

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.config.base import Section
+from bot.config.base import Mismatch, Section
 from bot.plaintext import quoted
 
 MAX_WAVE_MINUTES = 366 * 24 * 60
@@ -60,7 +60,12 @@ class DistributionSettings(Section):
         if not self.waves:
             raise ValueError("waves: at least one wave is needed")
         if self.reminder_before_recall_hours >= self.claim_sla_hours:
-            raise ValueError("reminder_before_recall_hours must be below claim_sla_hours")
+            raise Mismatch(
+                "reminder_before_recall_hours",
+                f"{self.reminder_before_recall_hours:g} must be below claim_sla_hours "
+                f"({self.claim_sla_hours:g})",
+                "claim_sla_hours",
+            )
         return self
 
 
@@ -117,9 +122,19 @@ class MatchingSettings(Section):
             if len(set(values)) != len(values):
                 raise ValueError(f"{name}: names must be unique (case-insensitive)")
         if self.sme_min_employees >= self.enterprise_min_employees:
-            raise ValueError("sme_min_employees must be below enterprise_min_employees")
+            raise Mismatch(
+                "sme_min_employees",
+                f"{self.sme_min_employees} must be below enterprise_min_employees "
+                f"({self.enterprise_min_employees})",
+                "enterprise_min_employees",
+            )
         if self.conversion_prior_won > self.conversion_prior_closed:
-            raise ValueError("conversion_prior_won must not exceed conversion_prior_closed")
+            raise Mismatch(
+                "conversion_prior_won",
+                f"{self.conversion_prior_won:g} must not exceed conversion_prior_closed "
+                f"({self.conversion_prior_closed:g})",
+                "conversion_prior_closed",
+            )
         return self
 
 

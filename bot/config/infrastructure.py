@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config.base import Section, http_url_problem, secret_field
+from bot.config.base import Mismatch, Section, http_url_problem, secret_field
 from bot.plaintext import quoted
 
 
@@ -79,10 +79,12 @@ class DatabaseSettings(Section):
             self.command_timeout_seconds is not None
             and self.command_timeout_seconds < self.statement_timeout_seconds
         ):
-            raise ValueError(
-                "command_timeout_seconds must not be below statement_timeout_seconds "
-                f"({self.command_timeout_seconds:g} < {self.statement_timeout_seconds:g}): "
-                "the server should cancel a slow statement before leadbot drops the connection"
+            raise Mismatch(
+                "command_timeout_seconds",
+                f"{self.command_timeout_seconds:g} must not be below statement_timeout_seconds "
+                f"({self.statement_timeout_seconds:g}): the server should cancel a slow "
+                "statement before leadbot drops the connection",
+                "statement_timeout_seconds",
             )
         return self
 

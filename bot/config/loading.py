@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -128,6 +129,33 @@ def _place(loc: tuple[str | int, ...], data: Mapping[str, Any]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
+_KEYED = re.compile(r"(?P<key>[a-z][a-z0-9_]*)(?P<index>(?:\[\d+\])*): (?P<why>.*)", re.DOTALL)
+"""A section check's message about one of its keys: ``digest: …``, ``feeds[0]: …``."""
+
+
+def _section_check(
+    problem: Any, message: str, from_env: Mapping[tuple[str, str], str]
+) -> str | None:
+    """A section validator's error about its own keys, said as a key's own error is:
+    ``reports.digest (from LEADBOT_REPORTS__DIGEST): 'monday 8' is not …`` — with the
+    variable of every key it names that came from the environment; None for others."""
+    loc = problem["loc"]
+    model = _section_model(str(loc[0])) if len(loc) == 1 else None
+    found = _KEYED.fullmatch(message)
+    if model is None or found is None or found["key"] not in model.model_fields:
+        return None
+    section, key = str(loc[0]), found["key"]
+    error = (problem.get("ctx") or {}).get("error")
+    named = []
+    if (section, key) in from_env:
+        named.append(f"from {from_env[(section, key)]}")
+    for other in getattr(error, "others", ()):  # a Mismatch: the other keys it names
+        if (section, other) in from_env:
+            named.append(f"{other} from {from_env[(section, other)]}")
+    where = f"{section}.{key}{found['index']}" + (f" ({'; '.join(named)})" if named else "")
+    return f"{where}: {found['why']}"
+
+
 def _format_validation_error(
     err: ValidationError,
     source: str,
@@ -145,6 +173,11 @@ def _format_validation_error(
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key"
+        if problem["type"] == "value_error":
+            said = _section_check(problem, message, from_env)
+            if said is not None:
+                lines.append(f"  {said}")
+                continue
         if not problem["loc"] and problem["type"] == "value_error":
             lines.append(f"  {message}")  # a cross-check: its message names its place
             continue

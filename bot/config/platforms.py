@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 
-from bot.config.base import Section, secret_field
+from bot.config.base import Mismatch, Section, secret_field
 from bot.mailaddress import length_problem
 from bot.plaintext import quoted
 
@@ -88,7 +88,9 @@ class EmailSettings(Section):
     @model_validator(mode="after")
     def _check(self) -> EmailSettings:
         if self.starttls and self.tls:
-            raise ValueError("starttls and tls: choose one (tls = implicit TLS, port 465)")
+            raise Mismatch(
+                "tls", "choose starttls or tls, not both (tls = implicit TLS, port 465)", "starttls"
+            )
         if self.from_address and not re.fullmatch(
             r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", self.from_address
         ):

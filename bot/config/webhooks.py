@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bot.config.base import Section
+from bot.config.base import Mismatch, Section
 from bot.models.enums import LeadStatus
 from bot.plaintext import quoted
 
@@ -131,5 +131,10 @@ class WebhookSenderSettings(Section):
     @model_validator(mode="after")
     def _check(self) -> WebhookSenderSettings:
         if self.min_backoff_seconds > self.max_backoff_seconds:
-            raise ValueError("min_backoff_seconds must not exceed max_backoff_seconds")
+            raise Mismatch(
+                "min_backoff_seconds",
+                f"{self.min_backoff_seconds:g} must not exceed max_backoff_seconds "
+                f"({self.max_backoff_seconds:g})",
+                "max_backoff_seconds",
+            )
         return self
