@@ -13,7 +13,7 @@ import click
 from bot.cli.common import command, config_option, pass_settings, run_async
 from bot.cli.importing import fail_with, require_database
 from bot.config import Settings
-from bot.crm.tombstones import KEY_ENV, key_mismatch, key_state, reset_key
+from bot.crm.tombstones import KEY_ENV, configured_key, key_mismatch, key_state, reset_key
 from bot.runtime import Runtime
 from bot.sessions import plain_session
 
@@ -22,11 +22,6 @@ from bot.sessions import plain_session
 @config_option
 def tombstones_group() -> None:
     """The tombstone key that keeps erased leads out (LEADBOT_SERVER__TOMBSTONE_KEY)."""
-
-
-def _configured(settings: Settings) -> bool:
-    key = settings.server.tombstone_key
-    return key is not None and bool(key.get_secret_value())
 
 
 @command(tombstones_group, name="check")
@@ -51,7 +46,7 @@ def tombstones_check(settings: Settings) -> None:
         fail_with(f"{key_mismatch(settings)} The database holds {erased}.")
     if state == "same":
         click.echo(f"The tombstone key fits: {KEY_ENV} is this database's key ({erased}).")
-    elif _configured(settings):
+    elif configured_key(settings) is not None:
         click.echo(
             f"No tombstone key recorded yet ({erased}): the first leadbot process that uses "
             f"them with a key records it, and this {KEY_ENV} would do."
@@ -91,7 +86,7 @@ def tombstones_reset_key(settings: Settings, yes: bool) -> None:
             await runtime.close()
 
     run_async(run())
-    if _configured(settings):
+    if configured_key(settings) is not None:
         click.echo(
             f"The tombstone key is now this {KEY_ENV}; give every leadbot process the same key."
         )

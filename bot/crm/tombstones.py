@@ -50,7 +50,8 @@ KEY_PARAM = "tombstone_key"
 _KEY_ROW = 1
 
 
-def _configured(settings: Settings) -> bytes | None:
+def configured_key(settings: Settings) -> bytes | None:
+    """``LEADBOT_SERVER__TOMBSTONE_KEY`` as bytes, or None when it is not set."""
     configured = settings.server.tombstone_key
     if configured is not None and configured.get_secret_value():
         return configured.get_secret_value().encode()
@@ -58,7 +59,7 @@ def _configured(settings: Settings) -> bytes | None:
 
 
 def _keys(settings: Settings) -> list[bytes]:
-    configured = _configured(settings)
+    configured = configured_key(settings)
     return [BUILTIN_KEY] if configured is None else [configured, BUILTIN_KEY]
 
 
@@ -76,7 +77,7 @@ def own_fingerprint(settings: Settings) -> str:
 
 def key_mismatch(settings: Settings) -> TombstoneKeyMismatch:
     """The refusal, saying which setting to fix and never a key."""
-    if _configured(settings) is None:
+    if configured_key(settings) is None:
         first = (
             f"{KEY_ENV} is not set, but this database records its erased leads with a "
             "tombstone key: without it they could come back"
@@ -118,7 +119,7 @@ async def check_key(
     decides, and one that records at the same moment with another key then finds it."""
     recorded = await session.scalar(_RECORDED)
     own = own_fingerprint(settings)
-    if recorded is None and record and _configured(settings) is not None:
+    if recorded is None and record and configured_key(settings) is not None:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         await session.execute(
             dialect.insert(TombstoneKey)
@@ -150,7 +151,7 @@ async def reset_key(session: AsyncSession, settings: Settings, now: datetime) ->
     matched by the new one any more: the leads they keep out can come back. The caller
     commits."""
     await session.execute(delete(TombstoneKey))
-    if _configured(settings) is not None:
+    if configured_key(settings) is not None:
         session.add(
             TombstoneKey(id=_KEY_ROW, fingerprint=own_fingerprint(settings), recorded_at=now)
         )
