@@ -5,16 +5,15 @@ connections (open, no bytes: the stall that used to hang requests for as long as
 lasted), thaws them, and cuts them (a restart or failover). The bot is a real ``leadbot
 serve`` process with the Slack emulator attached, as an operator runs it. The timings
 asserted are hang guards (about 5 s is the goal, 8 s the limit), not speed claims.
+
+Commands started while the database does not answer: tests/test_command_stall.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -29,8 +28,7 @@ from bot.web.api import create_app
 from tests.conftest import SettingsFactory
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET
 from tests.emulators.slack import SlackEmulator
-from tests.support.cli import CONFIG, EXAMPLES
-from tests.support.databases import PG_USER, backends
+from tests.support.databases import backends
 from tests.support.factories import add_partner, lead_payload
 from tests.support.fanout import API_TOKEN, channel, company, fanout_world, rep_user
 from tests.support.tcpproxy import TcpProxy
@@ -266,123 +264,3 @@ async def test_statement_held_up_by_a_lock_is_cancelled_by_the_server_and_gives_
     assert_outage(blocked, took)
     assert "not answering (DBAPIError(QueryCanceledError)); answered 503" in caplog.text
     assert again.status_code == 200  # the cancelled statement did not spoil its connection
-
-
-# --- the commands, as a process each, when the database does not answer at all ----------
-
-CONNECT_LIMIT = 2  # seconds; psycopg (migrate) counts whole seconds, at least 2
-WAIT_GUARD_SECONDS = 3 * CONNECT_LIMIT  # a hang guard, not a speed claim
-NEVER_SECONDS = 30  # without a bound a command would wait 130 s (psycopg) or forever
-PASSWORD = "S3cretPassw0rd"
-NO_ANSWER = (  # statement timeout 1 s: command timeout 2 s
-    "leadbot: cannot reach the database: no answer in time (TimeoutError; limits: connect "
-    f"{CONNECT_LIMIT} s, command 2 s)"
-)
-
-
-def frozen_url(proxied_pg: tuple[TcpProxy, str]) -> str:
-    """The proxied database's URL, with a password, its proxy frozen: connections are
-    accepted and then never get a byte."""
-    proxy, url = proxied_pg
-    proxy.freeze()
-    return url.replace(f"//{PG_USER}@", f"//{PG_USER}:{PASSWORD}@", 1)
-
-
-def leadbot_popen(
-    url: str, *args: str, connect_limit: float = CONNECT_LIMIT
-) -> subprocess.Popen[str]:
-    """``leadbot ARGS`` as an operator runs it, with small ``[database]`` limits."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
-    environ.update(
-        LEADBOT_DATABASE__URL=url,
-        LEADBOT_DATABASE__CONNECT_TIMEOUT_SECONDS=str(connect_limit),
-        LEADBOT_DATABASE__STATEMENT_TIMEOUT_SECONDS="1",
-        LEADBOT_COCKPIT__SECRET="s" * 40,
-        PYTHONUNBUFFERED="1",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(CONFIG), *args],
-        env=environ,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def waiting_since(process: subprocess.Popen[str], proxy: TcpProxy) -> float:
-    """When the process first connected to the frozen database (its start-up, which may
-    take seconds on a busy machine, is not part of the wait being bounded)."""
-    deadline = time.monotonic() + NEVER_SECONDS
-    while proxy.accepted == 0 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert proxy.accepted > 0, "it never tried the database"
-    return time.monotonic()
-
-
-def finished(process: subprocess.Popen[str], since: float) -> tuple[int, str, float]:
-    """Exit status, stderr and seconds since ``since``; a process still waiting after
-    :data:`NEVER_SECONDS` is killed and fails the test (instead of hanging it)."""
-    try:
-        _out, err = process.communicate(timeout=NEVER_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _out, err = process.communicate()
-        pytest.fail(f"still waiting for the database after {NEVER_SECONDS} s:\n{err}")
-    return process.returncode, err, time.monotonic() - since
-
-
-@needs_postgres
-@pytest.mark.parametrize(
-    ("args", "says"),
-    [
-        (("serve", "--port", "0"), NO_ANSWER),
-        (("leads", "import", str(EXAMPLES / "leads.csv")), NO_ANSWER),
-        (("partners", "import", str(EXAMPLES / "partners.csv")), NO_ANSWER),
-        (("cockpit", "link"), NO_ANSWER),
-        (("console",), NO_ANSWER),
-        (("report",), NO_ANSWER),  # it always gave up; it said "TimeoutError: TimeoutError"
-        # Statements of a migration may run long; opening its connection may not.
-        (("migrate",), "leadbot: cannot migrate the database: connection timeout expired"),
-    ],
-    ids=[
-        "serve",
-        "leads-import",
-        "partners-import",
-        "cockpit-link",
-        "console",
-        "report",
-        "migrate",
-    ],
-)
-def test_a_command_gives_up_on_a_database_that_never_answers(
-    proxied_pg: tuple[TcpProxy, str], args: tuple[str, ...], says: str
-) -> None:
-    url = frozen_url(proxied_pg)
-    process = leadbot_popen(url, *args)
-    code, err, waited = finished(process, waiting_since(process, proxied_pg[0]))
-    assert code == 1, err
-    assert err.strip() == says  # one line, nothing else (no "serving on", no traceback)
-    assert waited < WAIT_GUARD_SECONDS, f"gave up {waited:.1f} s after connecting"
-    assert PASSWORD not in err
-
-
-@needs_postgres
-def test_ctrl_c_stops_serve_while_it_waits_for_the_database(
-    proxied_pg: tuple[TcpProxy, str],
-) -> None:
-    url = frozen_url(proxied_pg)
-    # The child takes SIGINT as the parent has it: pytest run in the background may
-    # ignore it, and then so would leadbot.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        # A limit far off: what stops it must be the signal.
-        process = leadbot_popen(url, "serve", "--port", "0", connect_limit=NEVER_SECONDS)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    waiting_since(process, proxied_pg[0])
-    process.send_signal(signal.SIGINT)
-    code, err, took = finished(process, time.monotonic())
-    assert code != 0, err  # it never served
-    assert took < HANG_GUARD_SECONDS, f"stopped {took:.1f} s after Ctrl+C"
-    assert "serving on" not in err and "Traceback" not in err
