@@ -1,5 +1,7 @@
 """Partner operations: pause/resume by staff, away/back by a partner's managers, manual
-assignment — from the CLI and the chats, with who-may-do-what checked."""
+assignment — from the chats (the console, Slack, Telegram), with who-may-do-what checked,
+and the CLI where a test sets it beside the console. The CLI alone:
+tests/test_partner_operations_cli.py."""
 
 from __future__ import annotations
 
@@ -11,37 +13,21 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.handlers.console.session import ConsoleSession
-from bot.models import Lead, LeadStatus, Offer, OfferStatus, Partner
+from bot.models import Offer, OfferStatus, Partner
 from bot.runtime import Runtime
 from tests.support.cli import leadbot
 from tests.support.factories import add_partner, add_rep, store_lead
+from tests.support.partner_ops import directory as _directory
+from tests.support.partner_ops import offered_to as _offered_to
+from tests.support.partner_ops import ops_settings_for
+from tests.support.partner_ops import pause_state as _pause_state
 from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
 from tests.support.telegram_world import telegram_settings, telegram_world
 
 
 @pytest.fixture
 def ops_settings(make_settings: Any) -> Any:
-    return make_settings(
-        distribution={"waves": [{"size": 0, "minutes": 60}]},
-        products=[{"id": "X200", "line": "X-series"}],
-        staff={"language": "en"},
-    )
-
-
-async def _directory(runtime: Runtime) -> None:
-    async with runtime.uow() as uow:
-        for pid in ("P1", "P2"):
-            await add_partner(uow, pid, languages=["en"])
-        await add_rep(uow, "P1", "sales@p1.example", role="sales", language="en")
-        await add_rep(uow, "P1", "boss@p1.example", role="manager", language="en")
-        await add_rep(uow, "P2", "boss@p2.example", role="manager", language="en")
-        await uow.commit()
-
-
-async def _offered_to(runtime: Runtime, lead_id: int) -> dict[str, OfferStatus]:
-    async with runtime.uow() as uow:
-        rows = await uow.session.scalars(select(Offer).where(Offer.lead_id == lead_id))
-        return {o.partner_id: o.status for o in rows}
+    return ops_settings_for(make_settings)
 
 
 class Console:
@@ -110,33 +96,6 @@ async def test_managers_mark_their_own_partner_away_and_back(
         assert p1 is not None and p1.paused_at is None
         assert p2 is not None and p2.paused_at is None  # only their own partner
     assert set(await _offered_to(runtime, await store_lead(runtime, 2))) == {"P1", "P2"}
-    await runtime.close()
-
-
-async def test_cli_pause_resume_and_assign(ops_settings: Any, database_url: str) -> None:
-    runtime = Runtime.create(ops_settings)
-    await _directory(runtime)
-    nowhere = await store_lead(runtime, 1, **{"company.address.country": "CH"})  # nobody serves CH
-    async with runtime.uow() as uow:
-        stored = await uow.session.get(Lead, nowhere)
-        assert stored is not None and stored.status is LeadStatus.UNMATCHED
-
-    def cli(*args: str) -> Any:
-        return leadbot(database_url, *args)
-
-    paused = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "+3d")
-    assert paused.exit_code == 0 and "paused through" in paused.output
-    unknown = await asyncio.to_thread(cli, "partners", "pause", "NOPE")
-    assert unknown.exit_code == 1 and "no partner with id 'NOPE'" in unknown.output
-    resumed = await asyncio.to_thread(cli, "partners", "resume", "P1")
-    assert resumed.exit_code == 0 and "gets teasers again" in resumed.output
-
-    assigned = await asyncio.to_thread(cli, "leads", "assign", str(nowhere), "P2")
-    assert assigned.exit_code == 0, assigned.output
-    assert "warning: P2: lead in CH" in assigned.output  # the filter it fails, as a warning
-    assert await _offered_to(runtime, nowhere) == {"P2": OfferStatus.OPEN}
-    missing = await asyncio.to_thread(cli, "leads", "assign", "999", "P2")
-    assert missing.exit_code == 1 and "lead 999 does not exist" in missing.output
     await runtime.close()
 
 
@@ -348,85 +307,6 @@ async def test_assign_refuses_what_staff_cannot_overrule(
     after = (await _offered_to(runtime, only_p1), await _offered_to(runtime, anyone))
     assert after == before  # nothing withdrawn, nothing offered
     assert (await console(f"assign {only_p1} P1")).startswith(f"✔ Lead #{only_p1} is offered")
-    await runtime.close()
-
-
-async def _pause_state(runtime: Runtime, partner_id: str) -> tuple[Any, ...]:
-    async with runtime.uow() as uow:
-        partner = await uow.session.get(Partner, partner_id)
-        assert partner is not None
-        return partner.paused_at, partner.on_leave_until, partner.pause_reason
-
-
-async def test_cli_pause_refuses_a_far_end_and_control_characters_in_the_reason(
-    ops_settings: Any, database_url: str
-) -> None:
-    """A year 9999 end was an OverflowError traceback; a newline in the reason forged a
-    line in ``explain``. Both are refused naming what is wrong, and nothing changes.
-
-    A bad reason is a bad value of ``--reason``, like a bad ``--until``: click's usage
-    error naming the option (exit status 2), in the words the pause itself uses — it
-    exited 1 with the service's ``reason: …``. Checked before the partner is looked up:
-    an unknown partner with a bad reason is the usage error too."""
-    runtime = Runtime.create(ops_settings)
-    await _directory(runtime)
-
-    def cli(*args: str) -> Any:
-        return leadbot(database_url, *args)
-
-    far = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "9999-12-31")
-    assert far.exit_code == 2, far.output
-    assert (
-        "Invalid value for '--until': the pause's end 9999-12-31 is more than 366 days ahead"
-        in far.output
-    )
-    for partner, reason, says in (
-        ("P1", "holiday\nP9: paused by staff", "contains a control character (U+000A)"),
-        ("P1", "\x1b[31mred", "contains a control character (U+001B)"),
-        ("P9", "bye\x00", "contains a control character (U+0000)"),  # before the lookup
-        ("P1", "x" * 201, "at most 200 characters"),
-    ):
-        refused = await asyncio.to_thread(cli, "partners", "pause", partner, "--reason", reason)
-        assert refused.exit_code == 2, refused.output
-        assert f"Invalid value for '--reason': {says}" in refused.stderr
-        assert "partners pause [OPTIONS] PARTNER_ID" in refused.stderr  # the usage line
-    assert await _pause_state(runtime, "P1") == (None, None, None)
-
-    longest = await asyncio.to_thread(cli, "partners", "pause", "P1", "--reason", "x" * 200)
-    assert longest.exit_code == 0, longest.output
-    assert (await _pause_state(runtime, "P1"))[2] == "x" * 200
-    blank = await asyncio.to_thread(cli, "partners", "pause", "P1", "--reason", " \u200b\u2060 ")
-    assert blank.exit_code == 0, blank.output  # nothing visible: the default reason
-    assert (await _pause_state(runtime, "P1"))[2] == "paused by cli"
-
-    near = await asyncio.to_thread(cli, "partners", "pause", "P1", "--until", "+366d")
-    assert near.exit_code == 0, near.output
-    await runtime.close()
-
-
-@pytest.mark.parametrize(
-    ("typed", "says"),
-    [
-        ("2020-01-01", "the pause's end 2020-01-01 is in the past"),
-        ("1.1.2020", "the pause's end 2020-01-01 is in the past"),
-        ("31.02.2026", "not a date: '31.02.2026'"),
-        ("next friday", "not a date: 'next friday'"),
-    ],
-)
-async def test_cli_pause_until_in_the_past_is_a_usage_error_like_a_malformed_date(
-    ops_settings: Any, database_url: str, typed: str, says: str
-) -> None:
-    """Both are a bad value of ``--until``: a past date exited 1 (as if refused by the
-    database), a malformed one 2. Now both are click's usage error naming the option, as
-    for every other bad option value, and nothing changes."""
-    runtime = Runtime.create(ops_settings)
-    await _directory(runtime)
-    refused = await asyncio.to_thread(
-        leadbot, database_url, "partners", "pause", "P1", "--until", typed
-    )
-    assert refused.exit_code == 2, refused.output
-    assert f"Invalid value for '--until': {says}" in refused.stderr
-    assert await _pause_state(runtime, "P1") == (None, None, None)
     await runtime.close()
 
 
