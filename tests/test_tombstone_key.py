@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -193,6 +194,87 @@ def test_check_and_a_deliberate_reset_of_the_key(database_url: str, tmp_path: Pa
     assert leadbot(database_url, "tombstones", "check", **B).exit_code == 0
     _assert_refused(_import(database_url, file, A))
     assert _stored(database_url)[0] == [(lead_id, LeadStatus.ERASED, None)]
+
+
+UNVERIFIED = "could not be verified against the 2 tombstones of erased leads made before"
+
+
+def _tombstones_without_a_recorded_key(database_url: str, tmp_path: Path) -> Path:
+    """An upgraded database: two tombstones (of one erased lead), no key recorded. Made
+    without a key here; which key made them is unknown either way."""
+    file = _leads_file(tmp_path)
+    assert _import(database_url, file, NO_KEY).exit_code == 0
+    [(lead_id, _, _)], _, _ = _stored(database_url)
+    assert _erase(database_url, lead_id, NO_KEY).exit_code == 0
+    with db_session(database_url) as session:
+        assert session.scalar(select(func.count()).select_from(TombstoneKey)) == 0
+    assert _stored(database_url)[2] == 2
+    return file
+
+
+def test_check_cannot_vouch_for_a_key_over_tombstones_it_cannot_verify(
+    database_url: str, tmp_path: Path
+) -> None:
+    """No key recorded but tombstones there (a database upgraded to 0011): a key — even a
+    mistyped one — cannot be tested against them (one-way hashes of values that are gone),
+    so ``check`` says so instead of "this key would do"."""
+    _tombstones_without_a_recorded_key(database_url, tmp_path)
+    checked = leadbot(database_url, "tombstones", "check", **B)
+    assert checked.exit_code == 0, checked.output
+    assert "would do" not in checked.stdout
+    assert (
+        f"No tombstone key recorded yet, and this {ENV} cannot be verified against the 2 "
+        "tombstones of erased leads already here" in checked.stdout
+    )
+    assert "Use the key your leadbot processes used before" in checked.stdout
+    assert KEY_B not in checked.output
+
+
+def test_serve_recording_its_key_over_existing_tombstones_warns(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The first process to record its key over tombstones warns that it could not verify
+    it against them: ``serve`` among its start-up warnings (and in its log); a later start
+    with the recorded key has nothing to warn about."""
+    _tombstones_without_a_recorded_key(database_url, tmp_path)
+    with serve(database_url, LEADBOT_SERVER__API_TOKEN=TOKEN, **A) as server:
+        code = server.stop(2)
+    assert code == 0, server.output
+    assert f"leadbot: warning: {ENV} is now recorded as this database's tombstone key, " in (
+        server.output
+    )
+    assert UNVERIFIED in server.output
+    assert "WARNING bot.crm.tombstones:" in server.output  # the log line
+    assert "`leadbot tombstones reset-key`" in server.output
+    assert KEY_A not in server.output
+    fits = leadbot(database_url, "tombstones", "check", **A)
+    assert fits.exit_code == 0 and "The tombstone key fits" in fits.stdout
+
+    with serve(database_url, LEADBOT_SERVER__API_TOKEN=TOKEN, **A) as again:
+        assert again.stop(2) == 0
+    assert "verified" not in again.output
+
+
+def test_an_import_recording_its_key_over_existing_tombstones_warns(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Any process that records the key warns (here ``leads import``); over no tombstones
+    there is nothing it could not verify, and nothing is said."""
+    file = _tombstones_without_a_recorded_key(database_url, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="bot.crm.tombstones"):
+        imported = _import(database_url, file, A)
+    assert imported.exit_code == 0, imported.output
+    [warning] = [r for r in caplog.records if r.name == "bot.crm.tombstones"]
+    assert warning.levelno == logging.WARNING and UNVERIFIED in warning.getMessage()
+    assert KEY_A not in warning.getMessage()
+
+
+def test_recording_a_key_over_no_tombstones_says_nothing(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.crm.tombstones"):
+        assert _import(database_url, _leads_file(tmp_path), A).exit_code == 0
+    assert not [r for r in caplog.records if r.name == "bot.crm.tombstones"]
 
 
 def _serve_briefly(database_url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -30,7 +30,7 @@ from bot import geo
 from bot.cli.common import WholeNumber, command, pass_settings
 from bot.cli.importing import fail_with, require_database
 from bot.config import ConfigError, Settings, TombstoneKeyMismatch
-from bot.crm.tombstones import settle_key
+from bot.crm.tombstones import settle_key, unverified_warning
 from bot.dbfaults import OutageLogLines
 from bot.delivery.transports import Transport
 from bot.logsafe import RedactSecrets, SafeFormatter, secret_values
@@ -96,9 +96,15 @@ def startup_warnings(
     settings: Settings,
     chats: Mapping[Platform, ChatPlatform],
     transports: Mapping[Platform, Transport],
+    *,
+    unverified_tombstones: int = 0,
 ) -> list[str]:
-    """What an operator should fix before relying on this process."""
+    """What an operator should fix before relying on this process. ``unverified_tombstones``:
+    the tombstones this process's start found when it recorded its tombstone key (they
+    cannot be checked against it, :func:`bot.crm.tombstones.check_key`)."""
     warnings = []
+    if unverified_tombstones:
+        warnings.append(unverified_warning(unverified_tombstones))
     for platform in sorted(set(chats) - set(transports)):
         name = platform.value
         where = (
@@ -181,10 +187,13 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
     try:
         # A key that does not fit the database's tombstones would let erased leads back in
         # through the API: refuse to start (the first server with a key records it).
-        await settle_key(runtime.sessions, settings, runtime.clock.now())
+        unverified = await settle_key(runtime.sessions, settings, runtime.clock.now())
         geo.preload()  # not in the first lead's request
         bot = assemble(runtime)
-        for warning in startup_warnings(settings, runtime.chats, bot.parts.transports):
+        warnings = startup_warnings(
+            settings, runtime.chats, bot.parts.transports, unverified_tombstones=unverified
+        )
+        for warning in warnings:
             click.echo(f"leadbot: warning: {warning}", err=True)
         config = uvicorn.Config(
             bot.app,

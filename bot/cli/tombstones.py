@@ -28,8 +28,9 @@ def tombstones_group() -> None:
 @pass_settings
 def tombstones_check(settings: Settings) -> None:
     """Check that LEADBOT_SERVER__TOMBSTONE_KEY is the database's tombstone key: exit
-    status 0 if it is (or none is recorded yet), 1 if not. Changes nothing; the key is
-    never shown."""
+    status 0 if it is (or none is recorded yet), 1 if not. With none recorded yet and
+    tombstones already there it says that the key cannot be verified against them
+    (still 0). Changes nothing; the key is never shown."""
     require_database(settings)
 
     async def run() -> tuple[str, int]:
@@ -46,6 +47,14 @@ def tombstones_check(settings: Settings) -> None:
         fail_with(f"{key_mismatch(settings)} The database holds {erased}.")
     if state == "same":
         click.echo(f"The tombstone key fits: {KEY_ENV} is this database's key ({erased}).")
+    elif configured_key(settings) is not None and count:
+        click.echo(
+            f"No tombstone key recorded yet, and this {KEY_ENV} cannot be verified against "
+            f"the {erased} already here: a tombstone is a one-way hash of a value leadbot no "
+            "longer has. Those made without a key fit any key; those made with a key fit only "
+            "that key. Use the key your leadbot processes used before: the first leadbot "
+            "process that uses tombstones with a key records it."
+        )
     elif configured_key(settings) is not None:
         click.echo(
             f"No tombstone key recorded yet ({erased}): the first leadbot process that uses "

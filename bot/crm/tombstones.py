@@ -23,12 +23,19 @@ runs anyway, :func:`other_key_query`: no extra round trip). The built-in key is 
 recorded: every lookup tries it, so its tombstones fit any key. Tombstones cannot be
 hashed again under a new key (they are one-way): changing the key means losing them,
 which only :func:`reset_key` (``leadbot tombstones reset-key``) does, on purpose.
+
+**The first key cannot be verified.** A database from before the fingerprint (migration
+0011) may hold tombstones made with a key nobody recorded. A tombstone is an HMAC of a
+value leadbot no longer has, so no process can tell which key made it: the first process
+to record its key over existing tombstones logs a WARNING (:func:`unverified_warning`;
+``leadbot serve`` repeats it among its start-up warnings) instead of pretending it checked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from datetime import datetime
 from functools import lru_cache
 
@@ -48,6 +55,8 @@ FINGERPRINT_TEXT = b"leadbot tombstone key fingerprint"
 KEY_PARAM = "tombstone_key"
 """The bound parameter of :func:`other_key_query`: this process's :func:`own_fingerprint`."""
 _KEY_ROW = 1
+
+log = logging.getLogger(__name__)
 
 
 def configured_key(settings: Settings) -> bytes | None:
@@ -95,6 +104,20 @@ def key_mismatch(settings: Settings) -> TombstoneKeyMismatch:
     )
 
 
+def unverified_warning(count: int) -> str:
+    """What to say when this process recorded its key over ``count`` tombstones it could
+    not verify it against (:func:`check_key`)."""
+    tombstones = f"{count} tombstone{'' if count == 1 else 's'} of erased leads"
+    return (
+        f"{KEY_ENV} is now recorded as this database's tombstone key, but it could not be "
+        f"verified against the {tombstones} made before it was recorded: a tombstone is a "
+        "one-way hash of a value leadbot no longer has. Those made without a key fit any key; "
+        "those made with a key fit only that key. If this is not the key your leadbot "
+        "processes used before, set that one and run `leadbot tombstones reset-key` with it, "
+        "or the leads erased under it can come back (docs/crm.md, 'The tombstone key')."
+    )
+
+
 def other_key_query() -> ScalarSelect[str]:
     """The recorded key's fingerprint if it is not this process's (bound as
     :data:`KEY_PARAM`), else NULL: a subquery for the statements that look tombstones up,
@@ -110,25 +133,38 @@ def other_key_query() -> ScalarSelect[str]:
 _RECORDED = select(TombstoneKey.fingerprint).where(TombstoneKey.id == _KEY_ROW)
 
 
+_TOMBSTONES = select(func.count()).select_from(LeadTombstone)
+
+
 async def check_key(
     session: AsyncSession, settings: Settings, now: datetime, *, record: bool = True
-) -> None:
+) -> int:
     """Raise :class:`~bot.config.TombstoneKeyMismatch` if the database's tombstones are made
     with another key. If none is recorded yet and this process has a configured key, record
     it (``record``; in ``session``'s transaction: the caller commits) — the first process
-    decides, and one that records at the same moment with another key then finds it."""
+    decides, and one that records at the same moment with another key then finds it.
+
+    Returns how many tombstones were there already when this call recorded the key (0 if it
+    recorded none): the key could not be verified against them, and a WARNING says so
+    (:func:`unverified_warning`)."""
     recorded = await session.scalar(_RECORDED)
     own = own_fingerprint(settings)
+    unverified = 0
     if recorded is None and record and configured_key(settings) is not None:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        await session.execute(
+        inserted = await session.execute(
             dialect.insert(TombstoneKey)
             .values(id=_KEY_ROW, fingerprint=own, recorded_at=now)
             .on_conflict_do_nothing()
         )
         recorded = await session.scalar(_RECORDED)
+        if inserted.rowcount == 1:  # type: ignore[attr-defined]  # this process recorded it
+            unverified = await session.scalar(_TOMBSTONES) or 0
+            if unverified:
+                log.warning("%s", unverified_warning(unverified))
     if recorded is not None and recorded != own:
         raise key_mismatch(settings)
+    return unverified
 
 
 async def settle_key(
@@ -137,12 +173,13 @@ async def settle_key(
     now: datetime,
     *,
     record: bool = True,
-) -> None:
+) -> int:
     """:func:`check_key` in a transaction of its own: for ``leadbot serve``'s start and the
-    commands that use tombstones, before they do anything else."""
+    commands that use tombstones, before they do anything else. Returns what it returns."""
     async with plain_session(sessions) as session:
-        await check_key(session, settings, now, record=record)
+        unverified = await check_key(session, settings, now, record=record)
         await session.commit()
+    return unverified
 
 
 async def reset_key(session: AsyncSession, settings: Settings, now: datetime) -> None:
@@ -161,7 +198,7 @@ async def key_state(session: AsyncSession, settings: Settings) -> tuple[str, int
     """(``"none"`` recorded, ``"same"`` as this process's, or ``"other"``; the number of
     tombstones) — for ``leadbot tombstones check``."""
     recorded = await session.scalar(_RECORDED)
-    count = await session.scalar(select(func.count()).select_from(LeadTombstone)) or 0
+    count = await session.scalar(_TOMBSTONES) or 0
     if recorded is None:
         return "none", count
     return ("same" if recorded == own_fingerprint(settings) else "other"), count

@@ -5,7 +5,8 @@ Revises: 0010
 
 One row at most. It starts empty: tombstones made before this revision were made with a
 key leadbot did not record, and the first process that uses tombstones with a configured
-key records its own (bot/crm/tombstones.py, docs/crm.md).
+key records its own, warning that it could not verify it against them (bot/crm/tombstones.py,
+docs/crm.md).
 """
 
 from __future__ import annotations
