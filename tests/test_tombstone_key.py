@@ -357,3 +357,54 @@ async def test_a_running_server_refuses_once_another_process_recorded_its_key(
     not_erased = await keyless_client.delete(f"/api/leads/{other_id}", headers=AUTH)
     assert not_erased.status_code == 503  # its tombstones would be made with another key
     assert _stored(database_url) == before
+
+
+def _metric(text: str, sample: str) -> float:
+    [value] = [line.split()[-1] for line in text.splitlines() if line.startswith(sample + " ")]
+    return float(value)
+
+
+async def test_a_key_that_stops_fitting_shows_in_healthz_and_metrics(
+    keyless_client: httpx.AsyncClient, database_url: str
+) -> None:
+    """The running server cannot take or erase leads once its key does not fit: /healthz
+    says so (part ``tombstone_key`` down, 503) until the key fits again, and /metrics
+    counts each refused request as ``key_mismatch`` — POST, GET and DELETE alike."""
+    healthy = await keyless_client.get("/healthz")
+    assert healthy.status_code == 200, healthy.text
+    assert healthy.json()["parts"]["tombstone_key"]["state"] == "ok"
+    created = await keyless_client.post("/api/leads", json=lead_payload(), headers=AUTH)
+    lead_id = created.json()["id"]
+
+    recorded = await asyncio.to_thread(
+        leadbot, database_url, "tombstones", "reset-key", "--yes", **A
+    )
+    assert recorded.exit_code == 0, recorded.output
+    down = await keyless_client.get("/healthz")  # before any request met the mismatch
+    assert down.status_code == 503, down.text
+    assert down.json()["status"] == "unavailable"
+    assert down.json()["parts"]["tombstone_key"]["state"] == "down"
+    assert down.json()["parts"]["tombstone_key"]["detail"] == f"{ENV} does not fit the database"
+    assert down.json()["checks"]["database"]["ok"] is True
+    assert (await keyless_client.head("/healthz")).status_code == 503
+
+    refused = [
+        await keyless_client.post("/api/leads", json=lead_payload(), headers=AUTH),
+        await keyless_client.get("/api/leads", params={"external_id": "crm-9"}, headers=AUTH),
+        await keyless_client.delete(f"/api/leads/{lead_id}", headers=AUTH),
+    ]
+    assert [r.status_code for r in refused] == [503, 503, 503]  # GET: not stored; erased?
+    assert all("retry-after" not in r.headers for r in refused)  # retrying does not help
+    metrics = (await keyless_client.get("/metrics")).text
+    assert _metric(metrics, 'leadbot_api_leads_total{result="key_mismatch"}') == 1
+    assert _metric(metrics, 'leadbot_api_leads_total{result="error"}') == 0
+    assert _metric(metrics, 'leadbot_api_crm_total{result="key_mismatch"}') == 2
+
+    # The key fits again (here: none recorded any more): healthy again, intake works.
+    cleared = await asyncio.to_thread(leadbot, database_url, "tombstones", "reset-key", "--yes")
+    assert cleared.exit_code == 0, cleared.output
+    again = await keyless_client.get("/healthz")
+    assert again.status_code == 200, again.text
+    assert again.json()["parts"]["tombstone_key"]["state"] == "ok"
+    second = lead_payload(external_id="crm-2002", **{"contact.email": "frank@kessler.example"})
+    assert (await keyless_client.post("/api/leads", json=second, headers=AUTH)).status_code == 201

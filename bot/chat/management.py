@@ -16,11 +16,13 @@ from bot.chat.identity import Identity
 from bot.chat.results import Explanation, Reply
 from bot.cockpit.links import create_login_link
 from bot.config import ConfigError, TombstoneKeyMismatch
+from bot.crm.tombstones import HEALTH_DOWN, HEALTH_PART
 from bot.directory.availability import pause, resume
 from bot.errors import NotFound, ServiceError
 from bot.explain.service import explain_stored_lead
 from bot.explain.text import render_partner, render_summary
 from bot.explain.words import check_text
+from bot.health import State
 from bot.leads import staff as staff_services
 from bot.leads.assign import assign
 from bot.leads.lifecycle import IllegalTransition
@@ -123,6 +125,7 @@ async def staff_action(
         return failure(exc, lead_id)
     except TombstoneKeyMismatch as exc:  # only erase looks at the tombstones
         log.error("erasing lead %s refused: %s", lead_id, exc)
+        runtime.health.report(HEALTH_PART, State.DOWN, HEALTH_DOWN)  # /healthz shows it
         return Reply("reply.erase_key_mismatch", ok=False, params={"lead_id": lead_id})
     return Reply(key, params={"lead_id": lead_id, "status": status}, lead_id=lead_id)
 

@@ -41,7 +41,7 @@ from functools import lru_cache
 
 from sqlalchemy import ScalarSelect, Select, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, TombstoneKeyMismatch
 from bot.models import LeadTombstone, TombstoneKey
@@ -52,6 +52,9 @@ EXTERNAL_ID = "external_id"
 EMAIL = "email"
 KEY_ENV = "LEADBOT_SERVER__TOMBSTONE_KEY"
 FINGERPRINT_TEXT = b"leadbot tombstone key fingerprint"
+HEALTH_PART = "tombstone_key"
+"""The part of ``/healthz`` that says whether this process's key fits the database."""
+HEALTH_DOWN = f"{KEY_ENV} does not fit the database"
 KEY_PARAM = "tombstone_key"
 """The bound parameter of :func:`other_key_query`: this process's :func:`own_fingerprint`."""
 _KEY_ROW = 1
@@ -180,6 +183,13 @@ async def settle_key(
         unverified = await check_key(session, settings, now, record=record)
         await session.commit()
     return unverified
+
+
+async def key_fits(connection: AsyncConnection, settings: Settings) -> bool:
+    """Whether this process may use the tombstones: no key recorded, or its own — for
+    ``/healthz``, which asks on every check (one row by its primary key)."""
+    recorded = await connection.scalar(_RECORDED)
+    return recorded is None or recorded == own_fingerprint(settings)
 
 
 async def reset_key(session: AsyncSession, settings: Settings, now: datetime) -> None:

@@ -36,8 +36,10 @@ from starlette.types import ASGIApp
 from bot import safejson, supervisor
 from bot.actors import Actor
 from bot.config import TombstoneKeyMismatch
+from bot.crm.tombstones import HEALTH_DOWN, HEALTH_PART
 from bot.dbfaults import unavailable
 from bot.errors import Gone
+from bot.health import State
 from bot.intake.lenient import lenient_warnings
 from bot.intake.partner_warnings import may_warn, unknown_partner_warnings
 from bot.intake.problems import FieldProblem, validate_lead
@@ -71,8 +73,18 @@ def _key_mismatch(request: Request, error: TombstoneKeyMismatch) -> JSONResponse
     """``503`` for a request that needs the tombstones while this process's key does not
     fit them (recorded by another process after this one started, or changed on purpose):
     refused, not stored without the check. The log says what to fix; the caller gets no
-    more than that the server is not set up right."""
+    more than that the server is not set up right.
+
+    No ``Retry-After``: trying again does not help until the process runs with the right
+    key. ``/healthz`` shows part ``tombstone_key`` down (503: this process cannot take
+    leads), and /metrics counts the request as ``key_mismatch`` — ``POST`` in
+    leadbot_api_leads_total, ``GET``/``DELETE`` in leadbot_api_crm_total."""
     log.error("%s %s refused: %s", request.method, request.url.path, error)
+    runtime: Runtime = request.app.state.runtime
+    runtime.health.report(HEALTH_PART, State.DOWN, HEALTH_DOWN)
+    if request.url.path.startswith("/api/leads"):  # the lead and CRM endpoints
+        crm = "" if request.method == "POST" else "crm_"
+        request.app.state.api_results[f"{crm}key_mismatch"] += 1
     return JSONResponse({"detail": KEY_MISMATCH}, status_code=503)
 
 
@@ -179,7 +191,6 @@ async def post_lead(request: Request, response: Response) -> Any:
     except Gone as exc:
         return answer(request, 410, str(exc), "gone")
     except TombstoneKeyMismatch as exc:
-        request.app.state.api_results["error"] += 1
         return _key_mismatch(request, exc)
     except Exception as exc:
         if unavailable(exc):

@@ -24,6 +24,8 @@ from sqlalchemy import func, inspect, select, text
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.crm import tombstones
+from bot.crm.tombstones import key_fits
 from bot.health import State
 from bot.logsafe import printable
 from bot.models import (
@@ -98,7 +100,26 @@ async def _database(runtime: Runtime) -> dict[str, Any]:
         result["error"] = "no schema; run 'leadbot migrate'"
         return result
     result.update(ok=True, revision=revision)
+    await _tombstone_key(runtime)
     return result
+
+
+async def _tombstone_key(runtime: Runtime) -> None:
+    """Part ``tombstone_key``: ``down`` while this process's key does not fit the database
+    (another process recorded its own after this one started, or ``leadbot tombstones
+    reset-key`` ran): every intake and erasure is refused with 503 then, so the process
+    cannot do its work. Asked on every check, so it comes back ``ok`` once the key fits
+    again; a request refused meanwhile sets it ``down`` at once (bot.web.api)."""
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as conn:
+            fits = await key_fits(conn, runtime.settings)
+    except Exception as exc:  # the database check above answered for the database
+        access_log.warning("healthz: the tombstone key was not checked: %s", type(exc).__name__)
+        return
+    if fits:
+        runtime.health.report(tombstones.HEALTH_PART, State.OK)
+    else:
+        runtime.health.report(tombstones.HEALTH_PART, State.DOWN, tombstones.HEALTH_DOWN)
 
 
 def _revision(sync_conn: Any) -> str | None:
@@ -127,8 +148,9 @@ async def _redis(runtime: Runtime) -> dict[str, Any]:
     responses={503: {"description": "The database is not available, or a part is down"}},
 )
 async def healthz(request: Request) -> JSONResponse:
-    """Checks the database (reachable and migrated) and, when configured, Redis (without
-    it the answer is 200 ``"degraded"``: the bot runs on its fallbacks)."""
+    """Checks the database (reachable and migrated), that this process's tombstone key fits
+    it (part ``tombstone_key``; down: 503) and, when configured, Redis (without it the
+    answer is 200 ``"degraded"``: the bot runs on its fallbacks)."""
     runtime: Runtime = request.app.state.runtime
     database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
     ok = database["ok"]  # Redis failing degrades the service (fallbacks), it is not down
@@ -330,5 +352,5 @@ async def metrics(request: Request) -> PlainTextResponse:
     return PlainTextResponse(out.text(), media_type=PROMETHEUS_CONTENT_TYPE)
 
 
-API_RESULTS = ("created", "existing", "invalid", "gone", "unauthorized", "error")
-CRM_RESULTS = ("read", "erased", "not_found", "gone", "invalid")
+API_RESULTS = ("created", "existing", "invalid", "gone", "unauthorized", "key_mismatch", "error")
+CRM_RESULTS = ("read", "erased", "not_found", "gone", "invalid", "key_mismatch")
