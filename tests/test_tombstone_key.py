@@ -17,21 +17,26 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import Result
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.clock import ManualClock
+from bot.config import Settings
+from bot.db import create_engine_async, is_sqlite
 from bot.models import Lead, LeadPersonalData, LeadStatus, LeadTombstone, TombstoneKey
 from bot.runtime import Runtime
 from bot.web.api import create_app
-from tests.conftest import SettingsFactory
+from tests.conftest import INTAKE_AUTH, SettingsFactory
 from tests.support.cli import CONFIG, db_session, leadbot
 from tests.support.factories import lead_payload
 from tests.support.serveproc import serve
+from tests.test_intake_batches import HANG_GUARD_SECONDS, post_queued, transactions, until
+from tests.test_intake_batches import lead as batch_lead
 
 ENV = "LEADBOT_SERVER__TOMBSTONE_KEY"
 KEY_A = "tombstone-key-A-7f3c9e21d4b8a650"
@@ -345,7 +350,7 @@ async def test_a_running_server_refuses_once_another_process_recorded_its_key(
     others = [
         lead_payload(external_id=f"crm-30{n}", **{"contact.email": f"x{n}@other{n}.example"})
         for n in range(3)
-    ]  # arriving together: looked up as a batch
+    ]  # together, perhaps in one batch: test_leads_stored_together_are_refused_too makes sure
     answers = await asyncio.gather(
         *(keyless_client.post("/api/leads", json=body, headers=AUTH) for body in others)
     )
@@ -408,3 +413,55 @@ async def test_a_key_that_stops_fitting_shows_in_healthz_and_metrics(
     assert again.json()["parts"]["tombstone_key"]["state"] == "ok"
     second = lead_payload(external_id="crm-2002", **{"contact.email": "frank@kessler.example"})
     assert (await keyless_client.post("/api/leads", json=second, headers=AUTH)).status_code == 201
+
+
+@asynccontextmanager
+async def _intake_held(settings: Settings) -> AsyncIterator[None]:
+    """Another connection keeps every intake transaction waiting until the block ends: on
+    SQLite the write lock (intake begins with it), on PostgreSQL ``tombstone_key`` (intake's
+    first statement reads it)."""
+    engine = create_engine_async(settings.database, pooled=False)
+    try:
+        async with engine.connect() as connection:
+            if is_sqlite(settings.database.url):
+                await connection.execute(select(1))  # BEGIN IMMEDIATE: the write lock
+            else:
+                await connection.execute(text("LOCK TABLE tombstone_key IN ACCESS EXCLUSIVE MODE"))
+            yield
+            await connection.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_leads_stored_together_are_refused_too(
+    busy_runtime: Runtime, database_url: str
+) -> None:
+    """Leads that queued while the database was busy are stored in one transaction and
+    looked up together (``KnownMany``, not each alone): that look-up asks for the key too,
+    and refuses the whole batch. /metrics shows they were one transaction."""
+    recorded = await asyncio.to_thread(
+        leadbot, database_url, "tombstones", "reset-key", "--yes", **A
+    )
+    assert recorded.exit_code == 0, recorded.output
+    transport = httpx.ASGITransport(app=create_app(busy_runtime))
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http,
+        asyncio.timeout(HANG_GUARD_SECONDS),
+    ):
+        slots = busy_runtime.intake.size
+        before = await transactions(http)
+        async with _intake_held(busy_runtime.settings):
+            fillers = [  # one alone in each slot, waiting: the others queue behind them
+                asyncio.create_task(
+                    http.post("/api/leads", json=batch_lead(900 + n), headers=INTAKE_AUTH)
+                )
+                for n in range(slots)
+            ]
+            await until(lambda: busy_runtime.intake.transactions == before + slots)
+            queued = await post_queued(http, busy_runtime, [batch_lead(n) for n in range(3)])
+        answers = await asyncio.gather(*fillers, *queued)
+        together = await transactions(http) - before - slots
+    assert together == 1  # the three leads in one transaction: the batched look-up
+    assert [a.status_code for a in answers] == [503] * (slots + 3)
+    assert all("tombstone key" in a.json()["detail"] for a in answers)
+    assert _stored(database_url) == ([], 0, 0)
