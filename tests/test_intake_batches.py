@@ -50,15 +50,18 @@ def lead(n: int, **overrides: Any) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def database_held(settings: Settings) -> AsyncIterator[None]:
-    """Another connection keeps the bot from writing new leads until the block ends."""
+async def database_held(
+    settings: Settings, pg_lock: str = "LOCK TABLE leads IN SHARE ROW EXCLUSIVE MODE"
+) -> AsyncIterator[None]:
+    """Another connection keeps the bot from writing new leads until the block ends: on
+    SQLite the write lock (intake begins with it), on PostgreSQL ``pg_lock``."""
     engine = create_engine_async(settings.database, pooled=False)
     try:
         async with engine.connect() as connection:
             if is_sqlite(settings.database.url):
                 await connection.execute(select(1))  # BEGIN IMMEDIATE: the write lock
             else:
-                await connection.execute(text("LOCK TABLE leads IN SHARE ROW EXCLUSIVE MODE"))
+                await connection.execute(text(pg_lock))
             yield
             await connection.rollback()
     finally:

@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 from bot.db import create_engine_sync
 from bot.migrate import alembic_config, current_revision, upgrade
 from bot.models import Base
+from tests.support.migrations import table_names
 
 CONTENT_TABLES = {"content_items", "content_deliveries", "news_feeds", "news_matches"}
 
@@ -36,18 +37,9 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
     )
 
 
-def _tables(url: str) -> set[str]:
-    engine = create_engine_sync(url)
-    try:
-        with engine.connect() as conn:
-            return set(inspect(conn).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def test_content_migration_downgrades_and_upgrades_again(database_url: str) -> None:
     command.downgrade(alembic_config(database_url), "0001")
-    assert not _tables(database_url) & CONTENT_TABLES
-    assert "leads" in _tables(database_url)
+    assert not table_names(database_url) & CONTENT_TABLES
+    assert "leads" in table_names(database_url)
     upgrade(database_url)
-    assert _tables(database_url) >= CONTENT_TABLES
+    assert table_names(database_url) >= CONTENT_TABLES

@@ -4,10 +4,11 @@ before it get the lane of their kind."""
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from bot.db import create_engine_sync
 from bot.migrate import alembic_config, current_revision, head_revision, upgrade
+from tests.support.migrations import sql_rows
 
 NEW_COLUMNS = {"lane", "turn", "claimed_by", "in_doubt"}
 
@@ -21,22 +22,12 @@ def _columns(url: str) -> set[str]:
         engine.dispose()
 
 
-def _execute(url: str, sql: str) -> list[tuple]:
-    engine = create_engine_sync(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(sql))
-            return [tuple(r) for r in result] if result.returns_rows else []
-    finally:
-        engine.dispose()
-
-
 def test_delivery_migration_down_and_up(database_url: str) -> None:
     assert _columns(database_url) >= NEW_COLUMNS
     command.downgrade(alembic_config(database_url), "0006")
     assert not NEW_COLUMNS & _columns(database_url)
     for kind in ("teaser", "lead_card", "staff", "content"):
-        _execute(
+        sql_rows(
             database_url,
             "INSERT INTO outbox (created_at, platform, address, kind, payload, status, attempts,"
             f" next_attempt_at) VALUES (CURRENT_TIMESTAMP, 'slack', 'C1', '{kind}', '{{}}',"
@@ -44,12 +35,12 @@ def test_delivery_migration_down_and_up(database_url: str) -> None:
         )
     upgrade(database_url)
     assert current_revision(database_url) == head_revision()
-    rows = _execute(database_url, "SELECT kind, lane, turn, claimed_by FROM outbox ORDER BY id")
+    rows = sql_rows(database_url, "SELECT kind, lane, turn, claimed_by FROM outbox ORDER BY id")
     assert [(kind, lane, turn, holder) for kind, lane, turn, holder in rows] == [
         ("teaser", 1, 1, None),
         ("lead_card", 0, 1, None),
         ("staff", 0, 1, None),
         ("content", 2, 1, None),
     ]
-    in_doubt = _execute(database_url, "SELECT in_doubt FROM outbox")
+    in_doubt = sql_rows(database_url, "SELECT in_doubt FROM outbox")
     assert {bool(v) for (v,) in in_doubt} == {False}

@@ -13,34 +13,14 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
 
 from bot.crm.tombstones import fingerprint
-from bot.db import create_engine_sync
 from bot.migrate import alembic_config, current_revision, head_revision, upgrade
 from tests.support.cli import leadbot
 from tests.support.factories import lead_payload
+from tests.support.migrations import sql_rows, table_names
 
 KEY = "tombstone-key-migration-5e1a09c3"
-
-
-def _tables(url: str) -> set[str]:
-    engine = create_engine_sync(url)
-    try:
-        with engine.connect() as conn:
-            return set(inspect(conn).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
-    engine = create_engine_sync(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(sql))
-            return [tuple(r) for r in result] if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 TOMBSTONES = "SELECT digest, kind, lead_id FROM lead_tombstones ORDER BY digest"
@@ -52,26 +32,26 @@ def test_tombstone_key_migration_down_and_up(
     leads = tmp_path / "leads.json"
     leads.write_text(json.dumps([lead_payload()]), encoding="utf-8")
     assert leadbot(database_url, "leads", "import", str(leads)).exit_code == 0
-    [(lead_id,)] = _rows(database_url, "SELECT id FROM leads")
+    [(lead_id,)] = sql_rows(database_url, "SELECT id FROM leads")
     assert leadbot(database_url, "erase", "--yes", str(lead_id)).exit_code == 0
-    tombstones = _rows(database_url, TOMBSTONES)
+    tombstones = sql_rows(database_url, TOMBSTONES)
     assert len(tombstones) == 2  # external_id and e-mail, of the erased lead
-    assert "tombstone_key" in _tables(database_url)
-    _rows(
+    assert "tombstone_key" in table_names(database_url)
+    sql_rows(
         database_url,
         "INSERT INTO tombstone_key (id, fingerprint, recorded_at) "
         f"VALUES (1, '{'a' * 64}', CURRENT_TIMESTAMP)",
     )
 
     command.downgrade(alembic_config(database_url), "0010")
-    tables = _tables(database_url)
+    tables = table_names(database_url)
     assert "tombstone_key" not in tables and "lead_tombstones" in tables
-    assert _rows(database_url, TOMBSTONES) == tombstones
+    assert sql_rows(database_url, TOMBSTONES) == tombstones
 
     upgrade(database_url)
     assert current_revision(database_url) == head_revision() == "0011"
-    assert _rows(database_url, "SELECT id, fingerprint FROM tombstone_key") == []
-    assert _rows(database_url, TOMBSTONES) == tombstones
+    assert sql_rows(database_url, "SELECT id, fingerprint FROM tombstone_key") == []
+    assert sql_rows(database_url, TOMBSTONES) == tombstones
 
     # The first process with a key records it, and cannot vouch for it over the tombstones.
     env = {"LEADBOT_SERVER__TOMBSTONE_KEY": KEY}
@@ -81,9 +61,9 @@ def test_tombstone_key_migration_down_and_up(
         imported = leadbot(database_url, "leads", "import", str(leads), **env)
     assert imported.exit_code == 0, imported.output
     assert "1 lead: 1 skipped" in imported.stdout  # made without a key: they fit any key
-    assert _rows(database_url, "SELECT id, fingerprint FROM tombstone_key") == [
+    assert sql_rows(database_url, "SELECT id, fingerprint FROM tombstone_key") == [
         (1, fingerprint(KEY.encode()))
     ]
     [warning] = [r for r in caplog.records if r.name == "bot.crm.tombstones"]
     assert "could not be verified against the 2 tombstones" in warning.getMessage()
-    assert _rows(database_url, TOMBSTONES) == tombstones
+    assert sql_rows(database_url, TOMBSTONES) == tombstones

@@ -17,17 +17,16 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import Result
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.db import create_engine_async, is_sqlite
 from bot.models import Lead, LeadPersonalData, LeadStatus, LeadTombstone, TombstoneKey
 from bot.runtime import Runtime
 from bot.web.api import create_app
@@ -35,7 +34,13 @@ from tests.conftest import INTAKE_AUTH, SettingsFactory
 from tests.support.cli import CONFIG, db_session, leadbot
 from tests.support.factories import lead_payload
 from tests.support.serveproc import serve
-from tests.test_intake_batches import HANG_GUARD_SECONDS, post_queued, transactions, until
+from tests.test_intake_batches import (
+    HANG_GUARD_SECONDS,
+    database_held,
+    post_queued,
+    transactions,
+    until,
+)
 from tests.test_intake_batches import lead as batch_lead
 
 ENV = "LEADBOT_SERVER__TOMBSTONE_KEY"
@@ -415,22 +420,11 @@ async def test_a_key_that_stops_fitting_shows_in_healthz_and_metrics(
     assert (await keyless_client.post("/api/leads", json=second, headers=AUTH)).status_code == 201
 
 
-@asynccontextmanager
-async def _intake_held(settings: Settings) -> AsyncIterator[None]:
+def _intake_held(settings: Settings) -> AbstractAsyncContextManager[None]:
     """Another connection keeps every intake transaction waiting until the block ends: on
-    SQLite the write lock (intake begins with it), on PostgreSQL ``tombstone_key`` (intake's
-    first statement reads it)."""
-    engine = create_engine_async(settings.database, pooled=False)
-    try:
-        async with engine.connect() as connection:
-            if is_sqlite(settings.database.url):
-                await connection.execute(select(1))  # BEGIN IMMEDIATE: the write lock
-            else:
-                await connection.execute(text("LOCK TABLE tombstone_key IN ACCESS EXCLUSIVE MODE"))
-            yield
-            await connection.rollback()
-    finally:
-        await engine.dispose()
+    SQLite the write lock, on PostgreSQL ``tombstone_key`` (intake's first statement
+    reads it)."""
+    return database_held(settings, "LOCK TABLE tombstone_key IN ACCESS EXCLUSIVE MODE")
 
 
 async def test_leads_stored_together_are_refused_too(
