@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from bot.actors import STAFF_NAME
 from bot.i18n import LANGUAGES, t
 from bot.i18n.accept_language import best_language
 from bot.plaintext import strip_control
@@ -55,6 +56,14 @@ def _label(language: str, group: str, value: str | None) -> str:
     return value if text == key else text
 
 
+def _actor(language: str, kind: str, name: str | None) -> str:
+    """Who acted, for the timeline: the kind in the reader's words ("Mitarbeitende", "rep",
+    "leadbot"), then the recorded name — unless it only repeats the kind (``staff``, the
+    stand-in of staff known by no name; ``leadbot`` itself)."""
+    shown = _label(language, "actor_kind", kind)
+    return f"{shown}: {name}" if name and name not in (STAFF_NAME, shown) else shown
+
+
 def _moment(value: Any, language: str) -> str:
     if value is None:
         return "–"
@@ -89,6 +98,7 @@ ENV.globals.update(
     pct=pct,
     duration=duration,
     label=_label,
+    actor=_actor,
     moment=_moment,
     report_warnings=report_warnings,
 )

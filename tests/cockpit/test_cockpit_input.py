@@ -13,11 +13,15 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from bot.actors import Actor
 from bot.clock import ManualClock
+from bot.leads.assign import assign
+from bot.models import Channel
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
 from tests.support.cockpit_session import cockpit_runtime, sign_in
 from tests.support.factories import add_partner, lead_payload
+from tests.support.html_tables import tables
 
 TOKEN = "cockpit-input-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -93,6 +97,24 @@ async def test_partners_of_the_same_name_get_a_bar_each(
     assert partners.status_code == 200, partners.text
     drawn = re.findall(r"<text\b[^>]*>([^<]*)</text>", _svgs(partners))
     assert drawn.count(TWIN) == 2, drawn
+
+
+async def test_the_timeline_says_who_acted_in_the_readers_words(
+    cockpit: httpx.AsyncClient,
+) -> None:
+    """A lead's timeline names who acted in the page's language: staff known by no name
+    are "Mitarbeitende", not the stored stand-in "staff: staff"."""
+    created = await cockpit.post("/api/leads", json=lead_payload(), headers=AUTH)
+    assert created.status_code == 201, created.text
+    runtime = cockpit._transport.app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.uow() as uow:  # commits
+        await assign(uow, 1, "P1", Actor.staff(Channel.SLACK, user_id="U0STAFF"))
+
+    page = await cockpit.get("/cockpit/leads/1?lang=de")
+    assert page.status_code == 200, page.text[:300]
+    who = {row[2] for row in tables(page.text)[0]["timeline"][1:]}
+    assert "Mitarbeitende" in who, who
+    assert not any("staff" in cell for cell in who), who
 
 
 @pytest.mark.parametrize(
