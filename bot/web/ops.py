@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -91,6 +92,7 @@ async def _database(runtime: Runtime) -> dict[str, Any]:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
             revision = await conn.run_sync(_revision)
+            fits = await _key_fits(conn, runtime) if revision is not None else None
     except Exception as exc:
         result["error"] = type(exc).__name__
         runtime.health.report("database", State.DOWN, result["error"])
@@ -100,26 +102,25 @@ async def _database(runtime: Runtime) -> dict[str, Any]:
         result["error"] = "no schema; run 'leadbot migrate'"
         return result
     result.update(ok=True, revision=revision)
-    await _tombstone_key(runtime)
+    if fits is True:
+        runtime.health.report(tombstones.HEALTH_PART, State.OK)
+    elif fits is False:
+        runtime.health.report(tombstones.HEALTH_PART, State.DOWN, tombstones.HEALTH_DOWN)
     return result
 
 
-async def _tombstone_key(runtime: Runtime) -> None:
-    """Part ``tombstone_key``: ``down`` while this process's key does not fit the database
-    (another process recorded its own after this one started, or ``leadbot tombstones
-    reset-key`` ran): every intake and erasure is refused with 503 then, so the process
-    cannot do its work. Asked on every check, so it comes back ``ok`` once the key fits
-    again; a request refused meanwhile sets it ``down`` at once (bot.web.api)."""
+async def _key_fits(conn: AsyncConnection, runtime: Runtime) -> bool | None:
+    """Part ``tombstone_key``, asked on the database check's own connection: ``down`` while
+    this process's key does not fit the database (another process recorded its own after
+    this one started, or ``leadbot tombstones reset-key`` ran): every intake and erasure is
+    refused with 503 then, so the process cannot do its work. Asked on every check, so it
+    comes back ``ok`` once the key fits again; a request refused meanwhile sets it ``down``
+    at once (bot.web.api). None: not checked (the database check answers for the database)."""
     try:
-        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as conn:
-            fits = await key_fits(conn, runtime.settings)
-    except Exception as exc:  # the database check above answered for the database
+        return await key_fits(conn, runtime.settings)
+    except Exception as exc:
         access_log.warning("healthz: the tombstone key was not checked: %s", type(exc).__name__)
-        return
-    if fits:
-        runtime.health.report(tombstones.HEALTH_PART, State.OK)
-    else:
-        runtime.health.report(tombstones.HEALTH_PART, State.DOWN, tombstones.HEALTH_DOWN)
+        return None
 
 
 def _revision(sync_conn: Any) -> str | None:
