@@ -112,6 +112,18 @@ async def test_claim_race_card_progress_and_won(world: ChatWorld) -> None:
             await world.staff_sees(f"Lead #{lead_id}: {winner.partner_name} meldet „{step}“")
 
 
+async def test_won_in_english_notation_is_read_as_written(world: ChatWorld) -> None:
+    """ "12,500.00" is twelve thousand five hundred euros, on every platform — not 12.50."""
+    a = world.members[0]
+    lead_id = await world.post_lead()
+    teaser = await world.teaser(a, lead_id)
+    assert f"Lead #{lead_id} gehört Ihnen!" in await world.claim(a, teaser)
+    await world.card(a, lead_id, containing=COMPANY)
+    await world.report(a, lead_id, ("won", "1,212,500.50"))
+    await world.card(a, lead_id, containing="1.212.500,50 €")
+    assert (await world.lead(lead_id)).revenue_eur == Decimal("1212500.50")
+
+
 async def test_hand_back_offers_the_lead_again_but_never_to_the_first(world: ChatWorld) -> None:
     a, b = world.members
     lead_id = await world.post_lead()

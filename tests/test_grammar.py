@@ -48,6 +48,19 @@ TODAY = date(2026, 3, 2)
             "won 12 12.500,50 €",
             c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("12500.50"))),
         ),
+        (  # English notation: the last mark is the decimal one, whatever the language
+            "won 12 12,500.00",
+            c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("12500.00"))),
+        ),
+        (
+            "won 12 1.000.000",
+            c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("1000000"))),
+        ),
+        (
+            "won 12 1,000,000.50",
+            c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("1000000.50"))),
+        ),
+        ("won 12 12,5", c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("12.50")))),
         (
             "lost 3 price too expensive",
             c.Progress(3, Report(StatusAction.LOST, reason="price", note="too expensive")),
@@ -85,6 +98,19 @@ def test_what_people_type_and_what_it_means(text: str, expected: c.Command) -> N
         (
             "won 3 lots",
             "won: Revenue: 'lots' is not an amount in euros. Usage: won <lead> <revenue €>",
+        ),
+        (  # grouped wrongly, or cents to a tenth: refused, never guessed at
+            "won 3 12.50.000",
+            "won: Revenue: '12.50.000' is not an amount in euros. Usage: won <lead> <revenue €>",
+        ),
+        (
+            "won 3 12500.505",
+            "won: Revenue: '12500.505' is not an amount in euros. Usage: won <lead> <revenue €>",
+        ),
+        (
+            "won 3 1.000.000.000.000",
+            "won: Revenue: '1.000.000.000.000' is too large; it must stay below "
+            "1,000,000,000,000 euros.",
         ),
         (
             "lost 3 because",

@@ -19,8 +19,9 @@ from typing import Any
 from bot.chat import commands as c
 from bot.chat.results import Reply
 from bot.errors import InvalidInput
+from bot.leads.amounts import parse_revenue
 from bot.leads.declines import DECLINE_REASONS
-from bot.leads.status_reports import REASONS, Report, StatusAction, parse_day, parse_revenue
+from bot.leads.status_reports import REASONS, Report, StatusAction, parse_day
 from bot.plaintext import bad_character
 
 CONSENT_WORDS = frozenset({"consent", "einwilligung"})
@@ -133,8 +134,11 @@ def _progress(action: StatusAction) -> Callable[[Words], c.Command]:
                 raise words.fail("usage.missing")
             try:
                 revenue = parse_revenue(typed)
-            except InvalidInput:
-                raise words.fail("usage.revenue", value=typed) from None
+            except InvalidInput as error:
+                large = error.key == "reply.revenue_too_large"
+                raise words.fail(
+                    "usage.revenue_too_large" if large else "usage.revenue", value=typed
+                ) from None
             return c.Progress(lead_id, Report(action, revenue_eur=revenue))
         if action in REASONS:
             reason = words.take().lower()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from bot.errors import InvalidInput
+from bot.leads.amounts import MAX_REVENUE_EUR
 from bot.leads.lifecycle import OWNED, can_transition
 from bot.models import LeadStatus
 from bot.plaintext import quoted
@@ -77,7 +78,6 @@ NEEDS: dict[StatusAction, Needs] = {
     StatusAction.HAND_BACK: Needs.REASON,
 }
 MAX_FOLLOW_UP_DAYS = 366
-MAX_REVENUE_EUR = Decimal("1000000000000")
 
 TARGET_STATUS: dict[StatusAction, LeadStatus] = {
     StatusAction.CONTACTED: LeadStatus.CONTACTED,
@@ -110,27 +110,6 @@ class Report:
     reason: str | None = None
     note: str | None = None
     follow_up_on: date | None = None
-
-
-def parse_revenue(text: str) -> Decimal:
-    """``"12.500,50 €"``, ``"12500.50"``, ``"12 500"`` -> Decimal. Raises InvalidInput."""
-    cleaned = (
-        text.strip().replace("€", "").replace("EUR", "").replace(" ", "").replace("\u202f", "")
-    )
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif "," in cleaned:
-        head, _, tail = cleaned.rpartition(",")
-        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) <= 2 else cleaned.replace(",", "")
-    elif cleaned.count(".") == 1 and len(cleaned.rpartition(".")[2]) == 3:
-        cleaned = cleaned.replace(".", "")  # German thousands separator: 12.500
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise InvalidInput(f"revenue: {quoted(text.strip())} is not an amount in euros") from None
-    if not value.is_finite() or value < 0 or value >= MAX_REVENUE_EUR:
-        raise InvalidInput(f"revenue: {quoted(text.strip())} is not a plausible amount in euros")
-    return value.quantize(Decimal("0.01"))
 
 
 def parse_day(text: str, today: date) -> date:

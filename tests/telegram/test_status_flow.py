@@ -73,6 +73,10 @@ async def test_the_full_status_flow_ends_in_won_with_revenue(make_settings, tele
             user, lambda m: m.message_id > question.message_id and "Betrag" in m.plain_text
         )
         assert again.reply_markup["force_reply"] is True
+        await driver.send_text(user, "1.000.000.000.000")
+        await world.private(
+            user, lambda m: m.message_id > again.message_id and "zu hoch" in m.plain_text
+        )
         assert (await world.lead(lead_id)).status is LeadStatus.PROPOSAL
         await driver.send_text(user, "12.500,50 €")
         await _status_is(world, lead_id, LeadStatus.WON)

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
+from bot.leads.amounts import parse_revenue
 from bot.leads.declines import DECLINE_REASONS, validate_decline
 from bot.leads.status_reports import (
     MAX_FOLLOW_UP_DAYS,
@@ -25,7 +26,6 @@ from bot.leads.status_reports import (
     Report,
     StatusAction,
     parse_day,
-    parse_revenue,
     validate_report,
 )
 from bot.runtime import Runtime
@@ -113,8 +113,8 @@ def read_report(action: StatusAction, values: Mapping[str, str], day: date) -> R
             raise FormError("email.page.revenue_missing")
         try:
             revenue = parse_revenue(text)
-        except InvalidInput:
-            raise FormError("reply.revenue_invalid") from None
+        except InvalidInput as error:
+            raise FormError(error.key or "reply.revenue_invalid") from None
     if need.reasons:
         reason = values.get("reason", "")
         if reason not in need.reasons:

@@ -18,6 +18,7 @@ from bot.errors import InvalidInput
 from bot.handlers.slack.kit import Block, context, esc, plain
 from bot.handlers.text import label
 from bot.i18n import t
+from bot.leads.amounts import parse_revenue
 from bot.leads.declines import DECLINE_REASONS, validate_decline
 from bot.leads.status_reports import (
     MAX_FOLLOW_UP_DAYS,
@@ -27,7 +28,6 @@ from bot.leads.status_reports import (
     Needs,
     Report,
     StatusAction,
-    parse_revenue,
     validate_report,
 )
 
@@ -131,8 +131,8 @@ def read_report(
     if NEEDS[action] is Needs.REVENUE:
         try:
             revenue = parse_revenue(str(values.get("revenue") or ""))
-        except InvalidInput:
-            return {"revenue": t(language, "reply.revenue_invalid")}
+        except InvalidInput as error:
+            return {"revenue": error.said(language)}
         report, field = Report(action, revenue_eur=revenue), "revenue"
     elif NEEDS[action] is Needs.REASON:
         reason = values.get("reason")

@@ -26,7 +26,8 @@ from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.telegram.render import reply_html, reply_plain
 from bot.handlers.telegram.updates import PressIn, TextIn
 from bot.i18n import t
-from bot.leads.status_reports import NEEDS, Needs, Report, StatusAction, parse_day, parse_revenue
+from bot.leads.amounts import parse_revenue
+from bot.leads.status_reports import NEEDS, Needs, Report, StatusAction, parse_day
 
 ONE_TAP = frozenset(action for action, needs in NEEDS.items() if needs is Needs.NOTHING)
 SUB_MENUS = {  # a keyboard of choices instead of typing
@@ -190,8 +191,8 @@ async def handle_text(tg: TelegramBot, message: TextIn) -> None:
     if pending.kind == inputs.REVENUE:
         try:
             revenue = parse_revenue(text)
-        except InvalidInput:
-            problem = t(language, "reply.revenue_invalid")
+        except InvalidInput as error:
+            problem = error.said(language)
             await _ask(
                 tg, user_id, message.chat_id, pending.kind, pending.lead_id, language, problem
             )
