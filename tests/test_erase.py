@@ -147,6 +147,52 @@ async def test_erase_of_unknown_lead_fails_clearly(database_url: str, tmp_path: 
     assert "lead 999 does not exist" in proc.stderr
 
 
+async def test_erase_asks_first_and_a_script_without_yes_erases_nothing(
+    settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    """Without --yes, ``leadbot erase`` asks; "n" or no answer at all (a script) erases
+    nothing and says so, "y" erases. An unknown or already erased lead is said at once,
+    without a question that could only lead to that answer."""
+    runtime = Runtime.create(settings)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        lead_id = (
+            await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
+        ).lead_id
+        await uow.commit()
+    config = config_file(tmp_path, database_url)
+
+    async def status() -> LeadStatus:
+        async with runtime.uow() as uow:
+            return (await uow.session.get_one(Lead, lead_id)).status
+
+    for answer in ("n\n", ""):
+        refused = leadbot_process("erase", str(lead_id), config=config, stdin=answer)
+        assert refused.returncode == 1, refused.stderr
+        assert f"Erase the personal data of lead {lead_id}? This cannot be undone" in (
+            refused.stdout
+        )
+        assert (
+            f"leadbot: lead {lead_id} was not erased (not confirmed; in a script, add --yes)"
+            in refused.stderr
+        )
+        assert "Aborted" not in refused.stdout + refused.stderr
+        assert await status() is LeadStatus.OFFERED
+
+    unknown = leadbot_process("erase", "999", config=config, stdin="y\n")
+    assert unknown.returncode == 1 and "lead 999 does not exist" in unknown.stderr
+    assert "Erase the personal data" not in unknown.stdout
+
+    agreed = leadbot_process("erase", str(lead_id), config=config, stdin="y\n")
+    assert agreed.returncode == 0, agreed.stderr
+    assert f"Lead {lead_id} erased: personal data removed" in agreed.stdout
+    assert await status() is LeadStatus.ERASED
+    again = leadbot_process("erase", str(lead_id), config=config, stdin="")
+    assert again.returncode == 0 and "Erase the personal data" not in again.stdout
+    assert f"Lead {lead_id} was erased before: nothing left to remove." in again.stdout
+    await runtime.close()
+
+
 async def test_staff_release_of_held_lead_from_the_cli(
     settings: Settings, database_url: str, tmp_path: Path
 ) -> None:

@@ -6,16 +6,17 @@ import json
 from datetime import UTC, datetime
 
 import click
+from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
 from bot.cli.leads import leads_group
 from bot.config import Settings
-from bot.errors import ServiceError
+from bot.errors import NotFound, ServiceError
 from bot.handlers.console.render import render_report
 from bot.leads.lifecycle import IllegalTransition
 from bot.leads.staff import erase, release, reoffer, staff_recall
-from bot.models import Channel
+from bot.models import Channel, Lead, LeadStatus
 from bot.reports.export import TABLES, report_csv, report_json
 from bot.reports.model import Report
 from bot.reports.period import Period, PeriodError, parse_period
@@ -100,14 +101,19 @@ def report_command(
 
 @command(name="erase")
 @click.argument("lead_id", metavar="LEAD", type=LEAD_ID)
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
 @pass_settings
 def erase_command(settings: Settings, lead_id: int, yes: bool) -> None:
-    """Remove a lead's personal data everywhere (GDPR request); keep anonymous statistics."""
+    """Remove a lead's personal data everywhere (GDPR request); keep anonymous statistics.
+    Asks for confirmation first, unless --yes is given; a lead that does not exist or was
+    erased before is said at once, without asking."""
     if not yes:
-        click.confirm(
-            f"Erase the personal data of lead {lead_id}? This cannot be undone", abort=True
-        )
+        try:
+            status = run_async(_status_of(settings, lead_id))
+        except ServiceError as exc:
+            fail(str(exc))
+        if status is not LeadStatus.ERASED:
+            _confirm_erasure(lead_id)
 
     async def run() -> bool:
         """Whether this erased it; False when it was erased before (the service decides
@@ -127,6 +133,32 @@ def erase_command(settings: Settings, lead_id: int, yes: bool) -> None:
         click.echo(f"Lead {lead_id} erased: personal data removed, open teasers withdrawn.")
     else:
         click.echo(f"Lead {lead_id} was erased before: nothing left to remove.")
+
+
+async def _status_of(settings: Settings, lead_id: int) -> LeadStatus:
+    """The lead's status, to ask only about a lead there is something to erase of."""
+    runtime = Runtime.create(settings)
+    try:
+        async with runtime.uow() as uow:
+            status = await uow.session.scalar(select(Lead.status).where(Lead.id == lead_id))
+    finally:
+        await runtime.close()
+    if status is None:
+        raise NotFound(f"lead {lead_id} does not exist")
+    return status
+
+
+def _confirm_erasure(lead_id: int) -> None:
+    """Ask; a "no", or no answer at all (a script without --yes), erases nothing."""
+    try:
+        agreed = click.confirm(
+            f"Erase the personal data of lead {lead_id}? This cannot be undone", default=False
+        )
+    except click.Abort:  # end of input: nobody there to answer
+        agreed = False
+        click.echo("", err=True)
+    if not agreed:
+        fail(f"lead {lead_id} was not erased (not confirmed; in a script, add --yes)")
 
 
 def _staff_action(settings: Settings, action: str, lead_id: int, consent: bool = False) -> str:
