@@ -22,7 +22,7 @@ from bot.clock import ManualClock
 from bot.db import create_engine_sync
 from bot.delivery.notices import TeaserView
 from bot.delivery.sender import OutboxSender
-from bot.models import Lead, LeadStatus, Platform
+from bot.models import Lead, LeadStatus, Offer, Platform
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
@@ -159,6 +159,21 @@ async def test_an_unmatched_lead_names_the_allowed_partners_that_are_not_partner
     assert warning["field"] == "consent.allowed_partners"
     assert warning["type"] == "unknown_partner"
     assert warning["msg"].startswith("'P9': not an active partner; the lead may go to")
+
+
+async def test_consent_names_partners_regardless_of_case(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Partner ids are unique regardless of case (the partners import says so): a CRM that
+    writes "p1" for P1 means P1 — the lead goes to it, without a warning."""
+    named = await _post(client, external_id="crm-c1", **{"consent.allowed_partners": ["p1"]})
+    assert named.status_code == 201, named.text
+    assert (named.json()["status"], named.json()["warnings"]) == ("offered", [])
+    async with runtime.uow() as uow:
+        offered = await uow.session.scalars(
+            select(Offer.partner_id).where(Offer.lead_id == named.json()["id"])
+        )
+        assert offered.all() == ["P1"]
 
 
 async def test_consent_given_in_the_future_is_kept_and_said(

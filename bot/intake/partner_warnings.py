@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.intake.problems import FieldProblem
@@ -52,13 +52,15 @@ async def unknown_partner_warnings(
     active: set[str] = set()
     for start in range(0, len(named), _IDS_PER_QUERY):
         chunk = named[start : start + _IDS_PER_QUERY]
-        query = select(Partner.id).where(Partner.id.in_(chunk), Partner.active.is_(True))
-        active.update((await session.scalars(query)).all())
+        query = select(Partner.id).where(
+            func.lower(Partner.id).in_([pid.lower() for pid in chunk]), Partner.active.is_(True)
+        )
+        active.update(pid.lower() for pid in (await session.scalars(query)).all())
     return [_warning(lead, active) if may_warn(lead, status) else None for lead, status in leads]
 
 
 def _warning(lead: LeadIn, active: set[str]) -> FieldProblem | None:
-    unknown = [pid for pid in lead.consent.allowed_partners if pid not in active]
+    unknown = [pid for pid in lead.consent.allowed_partners if pid.lower() not in active]
     if not unknown:
         return None
     listed = ", ".join(quoted(pid) for pid in unknown[:SHOWN])

@@ -42,7 +42,8 @@ def consent(lead: LeadProfile, partner: PartnerProfile) -> Check:
         return Check(
             "consent", False, "the lead did not consent to contact by partners", "consent_none"
         )
-    if lead.allowed_partners and partner.id not in lead.allowed_partners:
+    named = {pid.casefold() for pid in lead.allowed_partners}  # ids are unique regardless of case
+    if named and partner.id.casefold() not in named:
         partners = sorted(lead.allowed_partners)
         return Check(
             "consent",

@@ -61,6 +61,8 @@ class PartnerIndex:
         n = self.size = len(ps)
         self.ids = np.array([p.id for p in ps], dtype=object)
         self.position = {p.id: i for i, p in enumerate(ps)}
+        # Partner ids are unique regardless of case, and a lead's consent may name them so.
+        self.position_folded = {p.id.casefold(): i for i, p in enumerate(ps)}
         self.id_order = np.empty(n, dtype=np.int64)  # tie-break: partner id, ascending
         self.id_order[sorted(range(n), key=lambda i: ps[i].id)] = np.arange(n)
 
@@ -137,7 +139,10 @@ class PartnerIndex:
         rules = self.rules
         ok = self.base.copy()
         if lead.allowed_partners:
-            allowed = [self.position[p] for p in lead.allowed_partners if p in self.position]
+            folded = self.position_folded
+            allowed = [
+                folded[p.casefold()] for p in lead.allowed_partners if p.casefold() in folded
+            ]
             mask = np.zeros(self.size, dtype=np.bool_)
             mask[np.asarray(allowed, dtype=np.int64)] = True
             ok &= mask
