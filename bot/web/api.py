@@ -282,7 +282,7 @@ def create_app(
         app.include_router(router)
     for path, mounted in mounts:
         app.mount(path, mounted)
-    outage.install(app, {cockpit.router.prefix: cockpit.outage_page, **(outage_pages or {})})
+    outage.install(app, {cockpit.PREFIX: cockpit.outage_page, **(outage_pages or {})})
     app.add_exception_handler(TombstoneKeyMismatch, _key_mismatch)  # type: ignore[arg-type]
     app.add_middleware(ops.AccessLog)
     openapi.install(app, _version(), runtime.settings)

@@ -1,0 +1,123 @@
+"""Whether a request may see a cockpit page, and the pages the cockpit answers instead.
+
+Every cockpit page first asks :func:`open_page`: the signing secret must be set (else
+503, what to set), the signed session cookie valid (else 401, how to get a one-time
+link), the ``?from=``/``?to=`` range readable (else 400). Errors are pages too — an
+unknown address (404/405) and a database that does not answer (503) — in the reader's
+language, titled with what went wrong, so a person never sees the API's line of JSON.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.cockpit.session import COOKIE, MIN_SECRET, SECRET_ENV, require_secret, verify
+from bot.config import ConfigError, Settings
+from bot.i18n import t
+from bot.reports.period import PeriodError, parse_period
+from bot.runtime import Runtime
+from bot.web.cockpit_pages import PageContext, html, language
+
+PREFIX = "/cockpit"
+"""Where the cockpit lives: every route of it, its cookies' path, its own error pages."""
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def _how(lang: str) -> list[str]:
+    return [t(lang, f"cockpit.how_{where}") for where in ("cli", "slack", "telegram", "console")]
+
+
+def refused_page(lang: str, settings: Settings, lines: list[str] | None = None) -> Response:
+    """401: not signed in (or the link was spent); how to get a one-time link."""
+    minutes = f"{settings.cockpit.link_minutes:g}"
+    return html(
+        "message.j2",
+        status=401,
+        lang=lang,
+        heading=t(lang, "cockpit.unauthorized_title"),
+        lines=lines or [t(lang, "cockpit.unauthorized", minutes=minutes)],
+        how=_how(lang),
+        form_token="",
+    )
+
+
+def not_configured_page(lang: str) -> Response:
+    """503 while the signing secret is missing: what to set, in the reader's language (the
+    log and ``leadbot cockpit link`` say it in English, from :func:`require_secret`)."""
+    return html(
+        "message.j2",
+        status=503,
+        lang=lang,
+        heading=t(lang, "cockpit.not_configured_title"),
+        lines=[t(lang, "cockpit.not_configured", minimum=MIN_SECRET, variable=SECRET_ENV)],
+        how=[],
+        form_token="",
+    )
+
+
+def problem_page(lang: str, status: int, text: str) -> Response:
+    """An error page: what went wrong (``cockpit.error_<status>``) as its heading and the
+    browser's title, so both are in the reader's language; the particulars below."""
+    heading = t(lang, f"cockpit.error_{status}")
+    return html("message.j2", status=status, lang=lang, heading=heading, lines=[text], how=[],
+                form_token="")  # fmt: skip
+
+
+def _in_cockpit(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+async def _no_such_page(request: Request, exc: Exception) -> Response:
+    """An address under ``/cockpit`` that no route takes (404) or not with this method (405):
+    the cockpit's own page in the reader's language, not the API's ``{"detail": …}``."""
+    if not isinstance(exc, StarletteHTTPException):  # installed for that class only
+        raise exc
+    if exc.status_code not in (404, 405) or not _in_cockpit(request.url.path):
+        return await http_exception_handler(request, exc)  # FastAPI's own answer
+    lang, _ = language(request, runtime_of(request).settings.staff.language)
+    text = t(lang, "cockpit.no_page" if exc.status_code == 404 else "cockpit.no_method")
+    response = problem_page(lang, exc.status_code, text)
+    response.headers.update(exc.headers or {})  # a 405's Allow
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Answer unknown cockpit addresses with a cockpit page (every other path as before)."""
+    app.add_exception_handler(StarletteHTTPException, _no_such_page)
+
+
+def outage_page(request: Request) -> Response:
+    """The database is not answering (:mod:`bot.web.unavailable` sends 503 with it): a
+    cockpit page in the reader's language instead of the API's line of JSON."""
+    lang, _ = language(request, runtime_of(request).settings.staff.language)
+    return problem_page(lang, 503, t(lang, "cockpit.database_down"))
+
+
+async def open_page(request: Request) -> PageContext | Response:
+    """The signed-in page context, or the page that explains why not (503/401/400)."""
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    lang, remember = language(request, settings.staff.language)
+    try:
+        require_secret(settings)
+    except ConfigError:
+        return not_configured_page(lang)
+    session = verify(settings, request.cookies.get(COOKIE), runtime.clock.now())
+    if session is None:
+        return refused_page(lang, settings)
+    try:
+        period = parse_period(
+            request.query_params.get("from"),
+            request.query_params.get("to"),
+            now=runtime.clock.now(),
+            timezone=settings.distribution.timezone,
+            default_days=settings.cockpit.default_days,
+        )
+    except PeriodError as exc:
+        return problem_page(lang, 400, exc.said(lang))
+    return PageContext(lang, period, session.actor, remember)

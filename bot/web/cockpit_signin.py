@@ -1,0 +1,81 @@
+"""Signing in to the cockpit with a one-time link, and signing out.
+
+The link (``leadbot cockpit link``, ``/leads cockpit``, ``/cockpit``, ``cockpit``) opens a
+page with a button; only pressing it (POST) spends the token, so a chat's link preview
+that fetches the URL uses nothing up. The session is a signed cookie
+(:mod:`bot.cockpit.session`) for ``/cockpit`` only.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from bot.cockpit.links import redeem
+from bot.cockpit.session import COOKIE, issue, require_secret
+from bot.config import ConfigError
+from bot.i18n import t
+from bot.web.cockpit_access import PREFIX, not_configured_page, refused_page, runtime_of
+from bot.web.cockpit_pages import html, language
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+@router.get("/login")
+async def login_page(request: Request, token: str = "") -> Response:
+    """Shows a button that signs in (POST): link previews that fetch the URL use nothing up."""
+    settings = runtime_of(request).settings
+    lang, _ = language(request, settings.staff.language)
+    try:
+        require_secret(settings)
+    except ConfigError:
+        return not_configured_page(lang)
+    if not token:
+        return refused_page(lang, settings)
+    hours = f"{settings.cockpit.session_hours:g}"
+    return html(
+        "message.j2",
+        lang=lang,
+        heading=t(lang, "cockpit.title"),
+        lines=[t(lang, "cockpit.sign_in_intro", hours=hours)],
+        how=[],
+        form_token=token,
+    )
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    lang, _ = language(request, settings.staff.language)
+    try:
+        require_secret(settings)
+    except ConfigError:
+        return not_configured_page(lang)
+    form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0]
+    async with runtime.uow() as uow:
+        actor = await redeem(uow, token)
+    if actor is None:
+        return refused_page(lang, settings, [t(lang, "cockpit.link_invalid")])
+    value, seconds = issue(settings, actor, runtime.clock.now())
+    response = RedirectResponse(PREFIX, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=seconds,
+        path=PREFIX,
+        httponly=True,
+        samesite="lax",
+        secure=settings.server.base_url().startswith("https://"),
+    )
+    return response
+
+
+@router.get("/logout")
+async def logout() -> Response:
+    response = RedirectResponse(PREFIX, status_code=303)
+    response.delete_cookie(COOKIE, path=PREFIX)
+    return response
