@@ -13,22 +13,11 @@ from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.clock import ManualClock
-from bot.handlers.console.session import ConsoleSession
 from bot.models import Channel, Offer
 from bot.runtime import Runtime
 from tests.support.cli import leadbot
+from tests.support.console import Console
 from tests.support.factories import add_partner, add_rep, store_lead
-
-
-class Console:
-    def __init__(self, runtime: Runtime) -> None:
-        self.lines: list[str] = []
-        self.session = ConsoleSession(runtime, out=self.lines.append)
-
-    async def __call__(self, line: str) -> str:
-        self.lines.clear()
-        await self.session.handle_line(line)
-        return "\n".join(self.lines)
 
 
 @pytest.fixture

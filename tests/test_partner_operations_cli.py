@@ -1,6 +1,7 @@
 """Partner operations from the command line: ``leadbot partners pause`` / ``resume`` and
 ``leads assign``, and a bad ``--until`` or ``--reason`` of ``partners pause`` refused as a
-usage error that changes nothing. The same from the chats: tests/test_partner_operations.py."""
+usage error that changes nothing. The same from the chats:
+tests/test_partner_operations_pause.py and tests/test_partner_operations_assign.py."""
 
 from __future__ import annotations
 

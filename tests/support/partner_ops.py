@@ -1,6 +1,6 @@
 """Two partners and their reps for the partner-operation tests (pause/resume, away/back,
-assign): tests/test_partner_operations.py from the chats, tests/test_partner_operations_cli.py
-from the command line."""
+assign): tests/test_partner_operations_pause.py and tests/test_partner_operations_assign.py
+from the chats, tests/test_partner_operations_cli.py from the command line."""
 
 from __future__ import annotations
 
