@@ -2,7 +2,8 @@
 refused when the settings load or the secrets are checked, named as the file names the
 endpoint (``webhooks["crm"]…``, or by its position when it has no usable name).
 
-Sending webhooks, and ``serve`` refusing to start without the secret: tests/test_webhooks.py.
+Sending webhooks: tests/test_webhooks_delivery.py and tests/test_webhooks_retries.py;
+``serve`` refusing to start without the secret: tests/test_webhooks_cli.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,109 @@
+"""``leadbot webhooks status | test NAME | replay --since``, run as a user would (a
+subprocess against a real receiver), and ``leadbot serve`` refusing to start without an
+endpoint's secret.
+
+Sending webhooks: tests/test_webhooks_delivery.py and tests/test_webhooks_retries.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.clock import ManualClock
+from bot.crm.sender import WebhookSender
+from bot.runtime import Runtime
+from tests.conftest import SettingsFactory
+from tests.emulators.webhooks import webhook_receiver
+from tests.support.cli import config_file
+from tests.support.factories import store_lead
+from tests.support.webhooks import SECRET, hook_settings
+from tests.support.webhooks import directory as _directory
+from tests.support.webhooks import settle as _settle
+
+
+async def _leadbot(*args: str, config: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """The ``leadbot`` command in a subprocess, without blocking this test's event loop."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        "--config",
+        str(config),
+        env={**environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=config.parent,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_cli_status_test_and_replay(
+    make_settings: SettingsFactory, clock: ManualClock, database_url: str, tmp_path: Path
+) -> None:
+    async with webhook_receiver(SECRET) as receiver:
+        runtime = Runtime.create(hook_settings(make_settings, receiver.url), clock=clock)
+        sender = WebhookSender(runtime)
+        config = config_file(
+            tmp_path,
+            database_url,
+            f'[[webhooks]]\nname = "crm"\nurl = "{receiver.url}"\nsecret_env = "CRM_SECRET"\n',
+        )
+        env = {"CRM_SECRET": SECRET}
+        try:
+            await _directory(runtime, 1)
+            receiver.answer(410)
+            lead = await store_lead(runtime, 1)
+            await _settle(sender, clock)
+
+            code, out, err = await _leadbot("webhooks", "status", config=config, env=env)
+            assert code == 0, err
+            assert f"crm: {receiver.url}" in out
+            assert "pending 0, delivered 1, failed 1" in out
+            assert f"failed #1 lead.received (lead {lead}, 1 attempt(s)): HTTP 410" in out
+
+            code, out, err = await _leadbot("webhooks", "test", "crm", config=config, env=env)
+            assert code == 0, err
+            assert out.startswith("crm: delivered: HTTP 200")
+            assert receiver.accepted[-1].type == "webhook.test"
+            code, out, err = await _leadbot("webhooks", "test", "erp", config=config, env=env)
+            assert code == 2 and "no webhook named 'erp' (known: crm)" in err
+            receiver.answer(503)
+            code, out, err = await _leadbot("webhooks", "test", "crm", config=config, env=env)
+            assert code == 1 and "refused: HTTP 503" in err
+
+            code, out, err = await _leadbot(
+                "webhooks", "replay", "--since", "2026-03-01", config=config, env=env
+            )
+            assert code == 0, err
+            assert "2 deliveries since 2026-02-28 23:00:00 UTC queued again." in out
+            code, out, err = await _leadbot(
+                "webhooks", "replay", "--since", "yesterday", config=config, env=env
+            )
+            assert code == 2 and "'yesterday' is not an ISO date or time" in err
+            clock.set(datetime.now(UTC) + timedelta(seconds=1))  # replay queued at wall time
+            await _settle(sender, clock)
+            assert receiver.of_lead(lead) == ["lead.offered", "lead.received", "lead.offered"]
+            assert [m.id for m in receiver.accepted][-2:] == ["msg_lb1", "msg_lb2"]  # same ids
+        finally:
+            await sender.close()
+            await runtime.close()
+
+
+async def test_serve_refuses_to_start_without_the_webhook_secret(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = config_file(
+        tmp_path,
+        database_url,
+        '[[webhooks]]\nname = "crm"\nurl = "https://crm.example/h"\nsecret_env = "CRM_SECRET"\n',
+    )
+    code, _out, err = await _leadbot("serve", "--port", "0", config=config, env={})
+    assert code == 2
+    assert 'webhooks["crm"]: the environment variable CRM_SECRET' in err
