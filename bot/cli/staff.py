@@ -64,19 +64,21 @@ def _period(settings: Settings, start: str | None, end: str | None) -> Period:
 @click.option(
     "--table",
     type=click.Choice(sorted(TABLES)),
-    default="campaigns",
-    show_default=True,
-    help="Which table --format csv writes.",
+    help="Which table --format csv writes (default: campaigns); only with --format csv.",
 )
 @pass_settings
 def report_command(
-    settings: Settings, start: str | None, end: str | None, fmt: str, table: str
+    settings: Settings, start: str | None, end: str | None, fmt: str, table: str | None
 ) -> None:
     """Funnel, open pipeline, campaign ROI and partner reliability for a date range.
 
     Days are local ([distribution] timezone); both ends are included. Warnings (a cost
     for an unknown campaign) go to stderr for csv and json.
     """
+    if table is not None and fmt != "csv":  # text and json show every table
+        raise click.BadParameter(
+            f"only with --format csv (--format {fmt} shows every table)", param_hint="'--table'"
+        )
     period = _period(settings, start, end)
     runtime = Runtime.create(settings)
 
@@ -96,7 +98,7 @@ def report_command(
     if fmt == "json":
         click.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
     else:
-        click.echo(report_csv(report, table), nl=False)
+        click.echo(report_csv(report, table or "campaigns"), nl=False)
 
 
 @command(name="erase")

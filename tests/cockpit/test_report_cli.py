@@ -94,6 +94,14 @@ def test_report_range_and_csv(database_url: str, tmp_path: Path) -> None:
             ("--from", "1990-01-01", "--to", "2026-01-01"),
             "Invalid value for '--from' / '--to': the range is longer than 3660 days",
         ),
+        (  # text and json show every table: a --table there was silently ignored
+            ("--table", "partners"),
+            "Invalid value for '--table': only with --format csv (--format text shows every",
+        ),
+        (
+            ("--format", "json", "--table", "funnel"),
+            "Invalid value for '--table': only with --format csv (--format json shows every",
+        ),
     ],
 )
 def test_report_bad_dates_are_usage_errors_naming_the_option(
