@@ -33,9 +33,9 @@ NOT_ERASED = {
     "en": "✖ Lead #{lead} was not erased: leadbot's tombstone key does not fit its database"
     " (LEADBOT_SERVER__TOMBSTONE_KEY). Ask the operator to give every leadbot process the"
     " same key.",
-    "de": "✖ Lead #{lead} wurde nicht gelöscht: Der Tombstone-Schlüssel von leadbot passt"
-    " nicht zu seiner Datenbank (LEADBOT_SERVER__TOMBSTONE_KEY). Bitten Sie den Betrieb,"
-    " jedem leadbot-Prozess denselben Schlüssel zu geben.",
+    "de": "✖ Lead #{lead} wurde nicht gelöscht: Der Tombstone-Schlüssel"
+    " (LEADBOT_SERVER__TOMBSTONE_KEY) passt nicht zur Datenbank. Bitten Sie den Betrieb,"
+    " allen leadbot-Prozessen denselben zu geben.",
 }
 STAFF_ONLY = {
     "en": "✖ Only the manufacturer's staff may do that.",
@@ -114,21 +114,24 @@ async def test_a_rep_who_types_erase_is_told_it_is_for_staff_and_nothing_is_eras
         await runtime.close()
 
 
+@pytest.mark.parametrize("language", ["en", "de"])
 async def test_telegram_staff_pressing_erase_see_the_refusal_as_an_alert(
-    make_settings: SettingsFactory, telegram_emulator: Any, database_url: str
+    make_settings: SettingsFactory, telegram_emulator: Any, database_url: str, language: str
 ) -> None:
     """Staff confirm ``/erase`` with the Erase button; with a key that does not fit, the
-    button's alert says why (in full: it fits Telegram's 200 characters in English), no
-    "erased" message follows, and the lead keeps its data."""
+    button's alert says why (in full: it fits Telegram's 200 characters in both languages),
+    no "erased" message follows, and the lead keeps its data."""
     staff_user = 9_001
     settings = telegram_settings(
-        make_settings, telegram_emulator, staff={"telegram_users": [staff_user], "language": "en"}
+        make_settings,
+        telegram_emulator,
+        staff={"telegram_users": [staff_user], "language": language},
     )
     async with telegram_world(settings, telegram_emulator, partners=1) as world:
         lead = await world.post_lead()
         before = await _kept(world.bot.runtime, lead)
         await _record_another_key(database_url)
-        boss = world.driver.user(staff_user, "Stefanie", language_code="en")
+        boss = world.driver.user(staff_user, "Stefanie", language_code=language)
 
         await world.driver.command(boss, "erase", str(lead))
         confirm = await world.private(staff_user, lambda m: bool(m.button(f"erase:{lead}")))
@@ -136,7 +139,7 @@ async def test_telegram_staff_pressing_erase_see_the_refusal_as_an_alert(
 
         [alert] = await world.tg.wait_for_async(lambda: world.tg.callback_answers(staff_user))
         assert alert.show_alert
-        assert alert.text == NOT_ERASED["en"].removeprefix("✖ ").format(lead=lead)
+        assert alert.text == NOT_ERASED[language].removeprefix("✖ ").format(lead=lead)
         await world.settled()
         said = [m.plain_text for m in world.tg.bot_messages(staff_user)]
         assert not any("erased." in text for text in said), said
