@@ -120,7 +120,11 @@ def postal_code(cell: str, country_code: str | None) -> str:
     digits = POSTAL_CODE_DIGITS.get(country_code or "")
     if digits is not None:
         if not re.fullmatch(rf"[0-9]{{{digits}}}", cell):
-            raise CellError(f"{quoted(cell)} is not a {country_code} postal code ({digits} digits)")
+            # "of AT", not "an AT postal code": the article before a code depends on how
+            # it is spoken, which a template cannot know.
+            raise CellError(
+                f"{quoted(cell)} is not a postal code of {country_code} ({digits} digits)"
+            )
         return cell
     if not _POSTAL_LOOSE.match(cell):
         raise CellError(f"{quoted(cell)} is not a postal code")
@@ -147,7 +151,9 @@ def territory(item: str) -> str:
         country(cc)
         digits = POSTAL_CODE_DIGITS.get(cc)
         if digits is not None and not (prefix.isdigit() and len(prefix) <= digits):
-            raise CellError(f"{quoted(item)}: a {cc} postal prefix has 1 to {digits} digits")
+            raise CellError(
+                f"{quoted(item)}: a postal code prefix of {cc} has 1 to {digits} digits"
+            )
         return text
     raise CellError(
         f"{quoted(item)} is not a territory; write a country (DE), a state (DE-BY) "
