@@ -175,13 +175,16 @@ _CHAT: dict[str, Callable[[str], Any]] = {
 
 
 def _parse_row(
-    line: int, cells: dict[str, str], vocab: Vocabulary
+    line: int, cells: dict[str, str], vocab: Vocabulary, refused: frozenset[str] = frozenset()
 ) -> tuple[PartnerRow | None, list[Problem]]:
+    """The row's values, or None and every problem of its cells. ``refused``: the columns
+    whose cell was refused for a control character (reported already, not in ``cells``);
+    what needs them is not checked, and the row is never stored."""
     problems: list[Problem] = []
     pid = cells.get("id", "")
-    if not pid:
+    if not pid and "id" not in refused:
         problems.append(Problem(line, "required", "id"))
-    elif not _ID.match(pid):
+    elif pid and not _ID.match(pid):
         problems.append(
             Problem(line, f"{quoted(pid)}: use up to 64 letters, digits, '.', '_' or '-'", "id")
         )
@@ -204,14 +207,19 @@ def _parse_row(
                 values[column] = parsers[column](cell)
         except f.CellError as exc:
             problems.append(Problem(line, str(exc), column))
-    problems.extend(_cross_checks(line, cells, values))
-    if problems:
+    problems.extend(_cross_checks(line, cells, values, refused))
+    if problems or refused:
         return None, problems
     return PartnerRow(line=line, id=pid, values=values), []
 
 
-def _cross_checks(line: int, cells: dict[str, str], values: dict[str, Any]) -> list[Problem]:
+def _cross_checks(
+    line: int, cells: dict[str, str], values: dict[str, Any], refused: frozenset[str]
+) -> list[Problem]:
+    """Checks across cells; none that needs a refused cell (it may hold a coordinate)."""
     problems: list[Problem] = []
+    if refused & {"lat", "lon"}:
+        return problems
     lat, lon = cells.get("lat", ""), cells.get("lon", "")
     if bool(lat) != bool(lon):
         problems.append(Problem(line, "give lat and lon together", "lon" if lat else "lat"))
@@ -235,7 +243,7 @@ def parse_partners(table: Table, settings: Settings) -> tuple[list[PartnerRow], 
     first_line: dict[str, int] = {}
     chat_first: dict[tuple[str, object], int] = {}
     for line, cells in table.rows:
-        row, row_problems = _parse_row(line, cells, vocab)
+        row, row_problems = _parse_row(line, cells, vocab, table.refused_in(line))
         problems.extend(row_problems)
         pid = cells.get("id", "")
         key = pid.casefold()

@@ -40,7 +40,12 @@ def normalise_email(cell: str) -> str:
         raise f.CellError(f"{quoted(cell)} is not an e-mail address: {exc}") from None
 
 
-def _parse_row(line: int, cells: dict[str, str]) -> tuple[RepRow | None, list[Problem]]:
+def _parse_row(
+    line: int, cells: dict[str, str], refused: frozenset[str] = frozenset()
+) -> tuple[RepRow | None, list[Problem]]:
+    """The row's values, or None and every problem of its cells. ``refused``: the columns
+    whose cell was refused for a control character (reported already, not in ``cells``);
+    such a row is never stored."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     email = ""
@@ -66,7 +71,7 @@ def _parse_row(line: int, cells: dict[str, str]) -> tuple[RepRow | None, list[Pr
                 values["language"] = f.choice(cell, LANGUAGES, "language") if cell else None
         except f.CellError as exc:
             problems.append(Problem(line, str(exc), column))
-    if problems:
+    if problems or refused:
         return None, problems
     return RepRow(line=line, email=email, partner_id=values["partner_id"], values=values), []
 
@@ -76,23 +81,41 @@ def _order(problem: Problem) -> tuple[int, int]:
     return (problem.line or 0, column)
 
 
+_UNIQUE = {
+    "email": normalise_email,
+    "slack_user_id": f.slack_user,
+    "telegram_user_id": f.telegram_user,
+}
+
+
+def _unique_keys(cells: dict[str, str]) -> list[tuple[str, object]]:
+    """The row's values that must be unique in the file, each one that is valid — also
+    of a row with other problems: a value seen there is taken, and a later row with it
+    is told so in the same round."""
+    keys: list[tuple[str, object]] = []
+    for column, parse in _UNIQUE.items():
+        if not cells.get(column):
+            continue
+        try:
+            value = parse(cells[column])
+        except f.CellError:
+            continue  # reported with the row
+        if value is not None and value is not f.KEEP:
+            keys.append((column, value))
+    return keys
+
+
 def parse_reps(table: Table) -> tuple[list[RepRow], list[Problem]]:
-    """Every row of a reps file; duplicate e-mails and chat ids within the file are problems."""
+    """Every row of a reps file; duplicate e-mails and chat ids within the file are problems
+    (a value counts from the first row that has it, even when that row has problems)."""
     rows: list[RepRow] = []
     problems: list[Problem] = []
     first: dict[tuple[str, object], int] = {}
     for line, cells in table.rows:
-        row, row_problems = _parse_row(line, cells)
+        row, row_problems = _parse_row(line, cells, table.refused_in(line))
         problems.extend(row_problems)
-        if row is None:
-            continue
-        keys: list[tuple[str, object]] = [("email", row.email)]
-        for column in ("slack_user_id", "telegram_user_id"):
-            value = row.values.get(column)
-            if value is not None and value is not f.KEEP:
-                keys.append((column, value))
         duplicate = False
-        for column, value in keys:
+        for column, value in _unique_keys(cells):
             if (column, value) in first:
                 problems.append(
                     Problem(
@@ -104,6 +127,6 @@ def parse_reps(table: Table) -> tuple[list[RepRow], list[Problem]]:
                 duplicate = True
             else:
                 first[(column, value)] = line
-        if not duplicate:
+        if row is not None and not duplicate:
             rows.append(row)
     return rows, sorted(problems, key=_order)

@@ -12,10 +12,15 @@ Files come from Excel as often as from scripts, so this accepts:
 
 A row with more or fewer cells than the header is a problem on that line (usually an
 unquoted list in a ``;`` file), never silently shifted. A cell with a control character
-(a NUL byte, an escape, a line break or a tab) is a problem on its line too; line breaks
-and tabs are fine inside a quoted cell of a column that holds running text (a lead's
-message). A quote that is never closed swallows the rest of the file; it is
-reported on the line where it opened, which is where the fix is.
+(a NUL byte, an escape, a line break or a tab) is a problem on its line too — each such
+cell of the row, and the row's other cells are still checked by the caller (the cell
+itself is left out of the row and named in :attr:`Table.refused`), so one round of fixing
+is enough. Line breaks and tabs are fine inside a quoted cell of a column that holds
+running text (a lead's message). A quote that is never closed swallows the rest of the
+file; it is reported on the line where it opened, which is where the fix is.
+
+Line numbers are the file's, as a text editor counts them (a line ends at LF, CR LF or a
+lone CR), not the record's: a quoted cell that spans lines moves the rows after it down.
 """
 
 from __future__ import annotations
@@ -51,6 +56,15 @@ class Table:
     columns: tuple[str, ...]
     delimiter: str
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (line, cells)
+    refused: dict[int, frozenset[str]] = field(default_factory=dict)
+    """Per line, the columns whose cell was refused for a control character. That is
+    reported already; the cell is not in the row, so a parser checks the other cells and
+    skips what needs the refused one (a required cell, a check across cells), and never
+    stores such a row."""
+
+    def refused_in(self, line: int) -> frozenset[str]:
+        """The columns of ``line`` whose cell was refused (see :attr:`refused`)."""
+        return self.refused.get(line, frozenset())
 
 
 def decode(data: bytes) -> tuple[str | None, Problem | None]:
@@ -63,13 +77,23 @@ def decode(data: bytes) -> tuple[str | None, Problem | None]:
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = line_of(data[: exc.start])
         byte = data[exc.start : exc.start + 1].hex().upper()
         return None, Problem(
             line,
             f"not UTF-8 text (byte 0x{byte}); save the file as 'CSV UTF-8' "
             f"(Excel: Save as -> CSV UTF-8)",
         )
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def line_of(before: bytes) -> int:
+    """The line a position is on, given the bytes before it: counted as the CSV reader
+    counts (and a text editor shows) them — LF, CR LF and a lone CR each end a line — so
+    a decoding problem and a cell's problem name lines the same way."""
+    return len(_LINE_END.findall(before)) + 1
 
 
 def _normalise(name: str) -> str:
@@ -133,20 +157,21 @@ def _csv_problem(exc: csv.Error, start: int, line_num: int) -> Problem:
     return Problem(line_num or start, f"not valid CSV: {exc}")
 
 
-def _control_character(
+def _control_characters(
     cells: list[str], header: list[str] | None, multiline: Collection[str]
-) -> tuple[str, str] | None:
-    """(column, message) of the first cell with a control character, or None. Line breaks
-    and tabs only in the ``multiline`` columns: a name or an id is one line, and one with
-    a line break broke every table and sentence it was printed in."""
+) -> list[tuple[int, str, str]]:
+    """(index, column, message) of every cell with a control character. Line breaks and
+    tabs only in the ``multiline`` columns: a name or an id is one line, and one with a
+    line break broke every table and sentence it was printed in."""
+    found: list[tuple[int, str, str]] = []
     for i, cell in enumerate(cells):
         name = header[i] if header is not None and i < len(header) else ""
         # Trimmed first: white space at a cell's ends (a trailing Alt+Enter or tab) is
         # dropped with the rest of the trimming, not refused.
         problem = bad_character(trim(cell), multiline=name in multiline)
         if problem is not None:
-            return name or f"column {i + 1}", problem
-    return None
+            found.append((i, name or f"column {i + 1}", problem))
+    return found
 
 
 def read_table(
@@ -187,12 +212,10 @@ def read_table(
         except csv.Error as exc:
             problems.append(_csv_problem(exc, start, reader.line_num))
             break
-        bad = _control_character(cells, header, multiline)
-        if bad is not None:
-            problems.append(Problem(start, bad[1], bad[0]))
-            if header is None:
-                return None, problems
-            continue
+        bad = _control_characters(cells, header, multiline)
+        problems += [Problem(start, message, column) for _, column, message in bad]
+        if bad and header is None:
+            return None, problems  # the header (or Excel's sep= line) cannot be read
         if not any(trim(c) for c in cells):
             continue
         if skip_sep_line:
@@ -220,7 +243,10 @@ def read_table(
             )
             continue
         row: dict[str, str] = {}
+        refused = {i for i, _, _ in bad}
         for i in keep:
+            if i in refused:  # reported once, for its character; not checked further
+                continue
             value = trim(cells[i])  # a cell of only invisible characters is empty
             if not header[i]:
                 if value:
@@ -228,6 +254,9 @@ def read_table(
                 continue
             row[header[i]] = value
         table.rows.append((start, row))
+        named = frozenset(header[i] for i in refused if i in keep and header[i])
+        if named:
+            table.refused[start] = named
     if any(p.line == header_line for p in problems):
         # With a broken header the rows cannot be interpreted; report only the header.
         return None, [p for p in problems if p.line == header_line]

@@ -3,45 +3,40 @@
 * **JSON**: one lead object, or a list of them, exactly as ``POST /api/leads`` takes them.
   Problems name the record by its index and the line it starts on: ``[2] (line 31)``.
 * **CSV**: one lead per row; the columns are the JSON field paths with dots
-  (``company.name``, ``company.address.postal_code``, ``interest.products``). List
-  columns (``interest.products``, ``consent.allowed_partners``, ``consent.allowed_tiers``)
-  are ``;``-separated; ``consent.partner_contact`` is true/false (also yes/no, ja/nein,
-  1/0); whole-number cells (``score``, ``company.employees``, the ``*_eur`` amounts) follow
-  the directory files' rule (:func:`bot.directory.fields.whole_number`: ``25.000`` is
-  refused, not read as 25), decimal cells (``lat``/``lon``) take a decimal comma too; an
-  empty cell is an absent field. Delimiter and encoding as for the directory files (see
-  :mod:`bot.directory.table`). Problems name the line and the column.
+  (``company.name``, ``company.address.postal_code``, ``interest.products``), their cells
+  read as :mod:`bot.intake.lead_csv` says; an empty cell is an absent field. Delimiter
+  and encoding as for the directory files (see :mod:`bot.directory.table`). Problems
+  name the line and the column.
 
 Every record is validated against the full contract (schema and settings), and a record
-that repeats another's ``external_id`` in the same file is a problem too.
+that repeats another's ``external_id`` in the same file is a problem too — also when that
+other record has problems of its own.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import types
-import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from bot import safejson
 from bot.config import Settings
-from bot.directory.fields import INT64_MAX, CellError, split_list, whole_number
 from bot.directory.table import decode, read_table
+from bot.intake.lead_csv import (
+    COLUMNS,
+    CONTACT_COLUMNS,
+    PARAGRAPH_COLUMNS,
+    REQUIRED_COLUMNS,
+    csv_column,
+    nest,
+)
 from bot.intake.lenient import lenient_warnings
-from bot.intake.problems import field_path, validate_lead
+from bot.intake.problems import FieldProblem, field_path, validate_lead
 from bot.intake.schema import LeadIn
-from bot.plaintext import clean_paragraph, quoted
-
-Kind = Literal["text", "paragraph", "list", "bool", "whole", "decimal"]
-
-_TRUE = {"true", "yes", "ja", "1", "x", "wahr", "y", "j"}
-_FALSE = {"false", "no", "nein", "0", "falsch", "n"}
+from bot.plaintext import quoted, trim
 
 
 @dataclass(frozen=True)
@@ -65,143 +60,20 @@ class RecordProblem:
         )
 
 
-# --- CSV columns from the schema ---------------------------------------------------------
+@dataclass(frozen=True)
+class RawRecord:
+    """A decoded record before the contract checks it."""
+
+    where: str
+    line: int
+    item: Any
+    refused: frozenset[str] = frozenset()  # CSV columns refused for a control character
 
 
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            found = _submodel(arg)
-            if found is not None:
-                return found
-    return None
+Raw = list[RawRecord]
 
 
-def _leaf_types(annotation: Any) -> list[Any]:
-    """The plain types behind ``Annotated[...]`` and unions (``StrictInt | None`` -> int)."""
-    out: list[Any] = []
-    stack = [annotation]
-    while stack:
-        current = stack.pop()
-        origin = typing.get_origin(current)
-        if origin is typing.Annotated:
-            stack.append(typing.get_args(current)[0])
-        elif origin in (typing.Union, types.UnionType):
-            stack.extend(typing.get_args(current))
-        else:
-            out.append(current)
-    return out
-
-
-def _kind(annotation: Any) -> Kind:
-    candidates = _leaf_types(annotation)
-    if any(typing.get_origin(a) is list or a is list for a in candidates):
-        return "list"
-    if bool in candidates:
-        return "bool"
-    if int in candidates:
-        return "whole"
-    if float in candidates:
-        return "decimal"
-    return "paragraph" if _is_paragraph(annotation) else "text"
-
-
-def _is_paragraph(annotation: Any) -> bool:
-    """Running text (the schema's ``paragraph``): a quoted cell may hold line breaks."""
-    return any(
-        getattr(meta, "func", None) is clean_paragraph
-        for arg in (annotation, *typing.get_args(annotation))
-        if typing.get_origin(arg) is typing.Annotated
-        for meta in arg.__metadata__
-    )
-
-
-def csv_columns(model: type[BaseModel] = LeadIn, prefix: str = "") -> dict[str, Kind]:
-    """Every leaf of the contract as a dotted column name, with how its cells are read."""
-    out: dict[str, Kind] = {}
-    for name, info in model.model_fields.items():
-        sub = _submodel(info.annotation)
-        if sub is not None:
-            out.update(csv_columns(sub, f"{prefix}{name}."))
-        else:
-            out[f"{prefix}{name}"] = _kind(info.annotation)
-    return out
-
-
-COLUMNS = csv_columns()
-REQUIRED_COLUMNS = ("company.name", "company.address.country", "interest.products")
-CONTACT_COLUMNS = ("contact.email", "contact.phone")
-PARAGRAPH_COLUMNS = tuple(name for name, kind in COLUMNS.items() if kind == "paragraph")
-
-
-def _cell_value(cell: str, kind: Kind) -> Any:
-    if kind == "list":
-        return split_list(cell)
-    if kind == "bool":
-        word = cell.casefold()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-        raise ValueError(f"{quoted(cell)} is not true or false")
-    if kind == "whole":
-        return _whole(cell)
-    if kind == "decimal":
-        return _decimal(cell)
-    return cell
-
-
-def _whole(cell: str) -> int:
-    """A whole-number cell, by the directory files' rule: ``25.000`` or ``1,200,000`` is a
-    German or English thousands separator, never 25 or 1.2, so it is refused with that hint,
-    and so is a fraction (``1.5``). The contract checks the field's own bounds."""
-    try:
-        return whole_number(cell.strip(), minimum=-INT64_MAX)
-    except CellError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _decimal(cell: str) -> Any:
-    """A decimal cell as a number (the contract takes JSON numbers, not strings)."""
-    text = cell.strip()
-    if re.fullmatch(r"[+-]?[0-9]{1,30}", text):
-        return int(text)
-    if re.fullmatch(r"[+-]?[0-9]{1,30}[.,][0-9]{1,30}", text):
-        return float(text.replace(",", "."))  # a German decimal comma too
-    return cell  # refused by the contract with "should be a valid number"
-
-
-def _nest(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Flat dotted cells -> the nested JSON shape; empty cells are absent fields."""
-    data: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
-    for column, cell in row.items():
-        if not cell:
-            continue
-        try:
-            value = _cell_value(cell, COLUMNS[column])
-        except ValueError as exc:
-            problems.append((column, str(exc)))
-            continue
-        target = data
-        *parents, leaf = column.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
-    return data, problems
-
-
-def _csv_column(loc: tuple[str | int, ...]) -> str:
-    """A list item's problem is reported on its column: ``interest.products (item 2)``."""
-    names = [str(p) for p in loc if not isinstance(p, int)]
-    items = [p for p in loc if isinstance(p, int)]
-    column = ".".join(names) or "(lead)"
-    return f"{column} (item {items[0] + 1})" if items else column
-
-
-Raw = list[tuple[str, int, Any]]  # (where, line, decoded record)
+# --- CSV ------------------------------------------------------------------------------
 
 
 def read_csv_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
@@ -218,10 +90,11 @@ def read_csv_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
         return [], out
     records = []
     for line, row in table.rows:
-        nested, cell_problems = _nest(row)
+        refused = table.refused_in(line)
+        nested, cell_problems = nest(row, refused)
         where = f"line {line}"
         out += [RecordProblem(where, message, column, line) for column, message in cell_problems]
-        records.append((where, line, nested))
+        records.append(RawRecord(where, line, nested, refused))
     return records, out
 
 
@@ -288,14 +161,36 @@ def read_json_leads(data: bytes) -> tuple[Raw, list[RecordProblem]]:
             RecordProblem(f"line {exc.line}, column {exc.column}", exc.message, line=exc.line)
         ]
     if isinstance(value, dict):
-        return [("lead", 1, value)], []
+        return [RawRecord("lead", 1, value)], []
     if not isinstance(value, list):
         return [], [RecordProblem("", "expected a lead object or a list of lead objects")]
     lines = [line for _, _, line in _record_spans(text)]
-    return [(f"[{i}] (line {lines[i]})", lines[i], item) for i, item in enumerate(value)], []
+    return [
+        RawRecord(f"[{i}] (line {lines[i]})", lines[i], item) for i, item in enumerate(value)
+    ], []
 
 
 # --- both -------------------------------------------------------------------------------
+
+
+def _needs_refused(loc: tuple[str | int, ...], refused: frozenset[str]) -> bool:
+    """Whether a problem at ``loc`` is about a refused cell: the field itself (absent, so
+    "required"), or a check across the fields of an object that holds one ("an email or a
+    phone number is needed", "lat and lon must be given together"), which cannot be
+    decided without it. The refused cell is reported once, for its character."""
+    path = ".".join(str(part) for part in loc if not isinstance(part, int))
+    return any(column == path or column.startswith(f"{path}.") for column in refused)
+
+
+def _external_id(item: dict[str, Any], lead: LeadIn | None, problems: list[FieldProblem]) -> Any:
+    """The record's ``external_id`` as the contract reads it, also when the record has
+    other problems; None when there is none, or it is itself a problem (reported so)."""
+    if lead is not None:
+        return lead.external_id
+    raw = item.get("external_id")
+    if not isinstance(raw, str) or any(p.loc[:1] == ("external_id",) for p in problems):
+        return None
+    return trim(raw) or None
 
 
 def load_leads(
@@ -305,35 +200,39 @@ def load_leads(
 
     Each record carries warnings about values kept as given (``now``, the time of the
     import: the teasers' timeline bands count from its day, and a consent given after it
-    is said to be in the future).
+    is said to be in the future). An ``external_id`` counts as seen from the first record
+    that has it, even when that record has other problems: a record repeating it is
+    reported in the same round, as a repeat of that one.
     """
     now = now or datetime.now(UTC)
     raw, problems = read_json_leads(data) if fmt == "json" else read_csv_leads(data)
     bad_cells = {p.where for p in problems}
     records: list[LeadRecord] = []
     seen_ids: dict[str, str] = {}
-    name = _csv_column if fmt == "csv" else field_path
-    for where, line, item in raw:
+    name = csv_column if fmt == "csv" else field_path
+    for record in raw:
+        where, line, item = record.where, record.line, record.item
         if not isinstance(item, dict):
             problems.append(RecordProblem(where, "expected a lead object", line=line))
             continue
         lead, field_problems = validate_lead(item, settings)
+        field_problems = [p for p in field_problems if not _needs_refused(p.loc, record.refused)]
         problems += [RecordProblem(where, p.message, name(p.loc), line) for p in field_problems]
+        external_id = _external_id(item, lead, field_problems)
+        if external_id is not None and external_id in seen_ids:
+            problems.append(
+                RecordProblem(
+                    where,
+                    f"{quoted(external_id)} repeats the external_id of {seen_ids[external_id]}",
+                    "external_id",
+                    line,
+                )
+            )
+            continue
+        if external_id is not None:
+            seen_ids[external_id] = where
         if lead is None or where in bad_cells:
             continue
-        if lead.external_id is not None:
-            if lead.external_id in seen_ids:
-                problems.append(
-                    RecordProblem(
-                        where,
-                        f"{quoted(lead.external_id)} repeats the external_id of "
-                        f"{seen_ids[lead.external_id]}",
-                        "external_id",
-                        line,
-                    )
-                )
-                continue
-            seen_ids[lead.external_id] = where
         warnings = [f"{name(w.loc)}: {w.message}" for w in lenient_warnings(lead, now)]
         records.append(LeadRecord(where, lead, warnings))
     return records, sorted(problems, key=lambda p: p.line)

@@ -8,7 +8,7 @@ Types are strict where the meaning depends on them: consent is the JSON boolean 
 fraction, never ``true``/``false`` or text — within bounds that fit the database, a
 timestamp is an ISO 8601 string, and text is printable, trimmed and, where it names
 something, not blank (:mod:`bot.plaintext`). The file import turns CSV cells into these
-types first (:mod:`bot.intake.files`). Each rule is stated in the OpenAPI document too
+types first (:mod:`bot.intake.lead_csv`). Each rule is stated in the OpenAPI document too
 (:mod:`bot.web.openapi`).
 """
 
