@@ -8,13 +8,13 @@ import click
 
 from bot.actors import Actor
 from bot.cli.common import command, config_option, pass_settings, run_async
-from bot.cli.importing import fail_with, report_problems, require_database
+from bot.cli.importing import FILE_ARGUMENT, fail_with, report_problems, require_database
 from bot.cockpit.links import create_login_link
 from bot.cockpit.session import require_secret
 from bot.config import ConfigError, Settings
 from bot.models import Channel
 from bot.plaintext import required_line
-from bot.reports.costs import CostFileError, parse_costs, store_costs, unknown_cost_warnings
+from bot.reports.costs import parse_costs, store_costs, unknown_cost_warnings
 from bot.runtime import Runtime
 
 MAX_NAME = 100
@@ -61,24 +61,19 @@ def campaigns_group() -> None:
 
 
 @command(campaigns_group, name="import")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@FILE_ARGUMENT
 @pass_settings
-def import_costs(settings: Settings, path: Path) -> None:
-    """Import campaign costs from a CSV with the header: campaign,cost_eur
+def import_costs(settings: Settings, file: Path) -> None:
+    """Import campaign costs from a CSV with the columns campaign and cost_eur.
 
-    A campaign already imported gets the new cost. A file with any bad line imports
-    nothing; a cost for a campaign no lead has named is imported with a warning.
+    Read like the other imports: UTF-8 (or UTF-16 with a BOM), ',' or ';' or tab as the
+    delimiter. A campaign already imported gets the new cost. A file with any bad line
+    imports nothing and lists every problem; a cost for a campaign no lead has named is
+    imported with a warning. Details: docs/cockpit.md.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        fail_with(f"{path}: no such file")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail_with(f"{path}: cannot read it as UTF-8 text: {exc}")
-    try:
-        rows = parse_costs(text)
-    except CostFileError as exc:
-        report_problems(path, exc.problems)
+    rows, problems = parse_costs(file.read_bytes())
+    if problems:
+        report_problems(file, problems)
     require_database(settings)
 
     async def run() -> list[str]:
@@ -96,4 +91,4 @@ def import_costs(settings: Settings, path: Path) -> None:
 
     for warning in run_async(run()):
         click.echo(f"leadbot: warning: {warning}", err=True)
-    click.echo(f"{path}: {len(rows)} campaign cost(s) imported")
+    click.echo(f"{file}: {len(rows)} campaign cost(s) imported")

@@ -8,8 +8,6 @@ on the cockpit's campaigns page — instead of silently producing no ROI.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.directory.table import Problem, read_table
 from bot.models import CampaignCost
-from bot.plaintext import bad_character, quoted
+from bot.plaintext import quoted
 from bot.reports.model import unknown_cost_warning
 from bot.reports.queries import known_campaigns
 
@@ -57,14 +56,6 @@ class CostRow:
     cost_eur: Decimal
 
 
-class CostFileError(ValueError):
-    """The costs file has errors; ``problems`` names each with its line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
 _AMOUNT = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,2})?")
 _GROUPED = re.compile(r"[0-9]{1,3}(?:[.,' ][0-9]{3})+(?:[.,][0-9]{1,2})?")
 _TOO_MANY_DIGITS = re.compile(r"[0-9]{13,}(?:[.,][0-9]{1,2})?")
@@ -94,58 +85,52 @@ def parse_amount(text: str) -> Decimal:
     )
 
 
-def _campaign_problem(campaign: str) -> str | None:
-    """What is wrong with a campaign name (as written in the file), or None."""
-    problem = bad_character(campaign)  # a NUL: PostgreSQL cannot store it
-    if problem is not None:
-        return problem
-    if not campaign.strip():
-        return "empty"
-    if len(campaign.strip()) > MAX_NAME:
-        return f"longer than {MAX_NAME} characters"
-    return None
+def parse_costs(data: bytes) -> tuple[list[CostRow], list[Problem]]:
+    """Rows of a ``campaign,cost_eur`` CSV and every problem of every line (nothing is
+    imported from a file with problems).
 
-
-def parse_costs(text: str) -> list[CostRow]:
-    """Rows of a ``campaign,cost_eur`` CSV; raises :class:`CostFileError` listing every bad
-    line (nothing is imported from a file with errors)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if header is None:
-        raise CostFileError(["the file is empty; expected the header campaign,cost_eur"])
-    names = tuple(h.strip().lower() for h in header)
-    if names != COLUMNS:
-        raise CostFileError(
-            [f"line 1: header must be campaign,cost_eur (found {','.join(header)})"]
-        )
+    Read like the directory and lead files (:func:`bot.directory.table.read_table`): UTF-8
+    or UTF-16 with a BOM, ``,``/``;``/tab decided from the header, header names in any
+    case and order, cells trimmed of white space and invisible characters (a campaign name
+    must match the one leads carry, which the lead contract trims the same way), control
+    characters refused per cell, and the file's own line numbers.
+    """
+    table, problems = read_table(data, COLUMNS)
+    if table is None:
+        return [], problems
     rows: list[CostRow] = []
-    problems: list[str] = []
     seen: dict[str, int] = {}
-    for number, fields in enumerate(reader, start=2):
-        if not any(f.strip() for f in fields):
-            continue
-        if len(fields) != 2:
-            problems.append(f"line {number}: expected 2 fields, found {len(fields)}")
-            continue
-        campaign = fields[0].strip()
-        named = _campaign_problem(fields[0])
-        if named is not None:
-            problems.append(f"line {number}: campaign: {named}")
-        elif campaign in seen:
-            problems.append(
-                f"line {number}: campaign {quoted(campaign)} already on line {seen[campaign]}"
-            )
-        try:
-            cost = parse_amount(fields[1].strip())
-        except ValueError as exc:
-            problems.append(f"line {number}: cost_eur: {exc}")
-            continue
-        if named is None and campaign not in seen:
-            seen[campaign] = number
-            rows.append(CostRow(number, campaign, cost))
-    if problems:
-        raise CostFileError(problems)
-    return rows
+    for line, cells in table.rows:
+        found: list[Problem] = []
+        campaign, amount = cells.get("campaign", ""), cells.get("cost_eur", "")
+        refused = table.refused_in(line)  # reported already, once, for its character
+        if "campaign" not in refused:
+            if not campaign:
+                found.append(Problem(line, "required", "campaign"))
+            elif len(campaign) > MAX_NAME:
+                found.append(Problem(line, f"longer than {MAX_NAME} characters", "campaign"))
+            elif campaign in seen:
+                message = f"{quoted(campaign)} appears twice (first on line {seen[campaign]})"
+                found.append(Problem(line, message, "campaign"))
+            else:
+                seen[campaign] = line
+        cost: Decimal | None = None
+        if "cost_eur" not in refused:
+            try:
+                if not amount:
+                    raise ValueError("required")
+                cost = parse_amount(amount)
+            except ValueError as exc:
+                found.append(Problem(line, str(exc), "cost_eur"))
+        problems += found
+        if cost is not None and not found and not refused:
+            rows.append(CostRow(line, campaign, cost))
+    return rows, sorted(problems, key=_order)
+
+
+def _order(problem: Problem) -> tuple[int, int]:
+    column = COLUMNS.index(problem.column) if problem.column in COLUMNS else -1
+    return (problem.line or 0, column)
 
 
 async def store_costs(session: AsyncSession, rows: list[CostRow], now: datetime) -> None:

@@ -162,7 +162,8 @@ def test_campaign_costs_import_roi_and_unknown_campaign(database_url: str, tmp_p
     bad.write_text("campaign,cost_eur\nHannover Messe 2026,1.000,00\nX,-5\n")
     refused = leadbot(database_url, "campaigns", "import", str(bad))
     assert refused.exit_code == 1
-    assert "line 2: expected 2 fields" in refused.output and "line 3: cost_eur" in refused.output
+    assert "line 2: 3 values, but the header has 2 columns" in refused.output
+    assert "line 3, cost_eur" in refused.output
     again = json.loads(leadbot(database_url, "report", "--format", "json").stdout)
     assert (
         next(c for c in again["campaigns"] if c["campaign"] == "Hannover Messe 2026")["cost_eur"]
@@ -172,7 +173,7 @@ def test_campaign_costs_import_roi_and_unknown_campaign(database_url: str, tmp_p
     header = tmp_path / "header.csv"
     header.write_text("name,cost\nA,1\n")
     assert (
-        "header must be campaign,cost_eur"
+        "line 1: missing column(s): campaign, cost_eur"
         in leadbot(database_url, "campaigns", "import", str(header)).output
     )
 
@@ -198,12 +199,12 @@ def test_campaign_costs_refuse_ambiguous_separators_and_control_characters(
     refused = leadbot(database_url, "campaigns", "import", str(bad))
     assert refused.exit_code == 1
     for expected in (
-        "line 2: cost_eur: '25.000' is ambiguous",
-        "line 3: cost_eur: '25,000' is ambiguous",
-        "line 4: cost_eur: '1999.999' is not an amount in euros",
-        "line 5: campaign: contains a control character (U+0000)",
-        "line 6: campaign: contains a control character (U+001B)",
-        "line 7: cost_eur: '1000000000001' is too large: at most 12 digits before the decimal",
+        "line 2, cost_eur: '25.000' is ambiguous",
+        "line 3, cost_eur: '25,000' is ambiguous",
+        "line 4, cost_eur: '1999.999' is not an amount in euros",
+        "line 5, campaign: contains a control character (U+0000)",
+        "line 6, campaign: contains a control character (U+001B)",
+        "line 7, cost_eur: '1000000000001' is too large: at most 12 digits before the decimal",
     ):
         assert expected in refused.output, refused.output
     assert _imported_costs(database_url) == {}  # nothing imported
