@@ -125,12 +125,22 @@ def test_explain_one_partner_shows_every_filter_and_the_score(seeded: tuple[Path
     assert "Score it would have:" in out
     assert re.search(r"distance\s+0\.00 × 1 =\s+0\.00", out)  # 500 km > max_distance_km
     assert "Offers of this lead to the partner: none" in out
+    # A row that passed says what was checked, not its label again ("✓ active  active").
+    assert re.search(r"✓ active\s+not deactivated, paused or on leave\n", out)
+    assert re.search(r"✓ not_excluded\s+not returned, declined or recalled before\n", out)
+    assert not _rows_repeating_their_label(out)
 
     near = _explain(config, str(lead_id), "--partner", "NEAR")
     assert near.exit_code == 0
     assert "ELIGIBLE, rank 1" in near.output
     assert re.search(r"✓ region\s+distance \d+(\.\d)? km ≤ radius 50 km", near.output)
     assert "Offers of this lead to the partner: r1 w1 #1 open" in near.output
+
+
+def _rows_repeating_their_label(out: str) -> list[str]:
+    """Filter rows of ``explain --partner`` whose text only says the filter's name again."""
+    rows = [line.split(None, 1)[1] for line in out.splitlines() if line.startswith(("  ✓", "  ✗"))]
+    return [row for row in rows if len(set(re.split(r"\s{2,}", row.replace("_", " ")))) == 1]
 
 
 def _columns(lines: list[str], pattern: str) -> set[int]:
@@ -180,6 +190,11 @@ def test_explain_speaks_the_staff_language_in_aligned_columns(seeded: tuple[Path
     assert "Mögliche Punktzahl: 3," in far
     assert re.search(r"  Entfernung\s+0,00 × 1 =\s+0,00", far)
     assert "Angebote dieses Leads an den Partner: keine" in far
+    assert re.search(r"✓ aktiv\s+weder deaktiviert noch pausiert noch abwesend\n", far)
+    assert re.search(
+        r"✓ nicht ausgeschlossen\s+bisher nicht zurückgegeben, abgelehnt oder zurückgerufen\n", far
+    )
+    assert not _rows_repeating_their_label(far)  # was "✓ aktiv  aktiv"
     # --json is data: the reasons stay in English there, with their key and parameters.
     data = json.loads(_explain(german, str(lead_id), "--json").output)
     far_data = next(p for p in data["explanation"]["ineligible"] if p["partner_id"] == "FAR")

@@ -81,7 +81,7 @@ def test_inactive_on_leave_or_paused_partners_get_nothing(
 
 def test_active_partner_passes() -> None:
     check, ranked = verdict(lead(), partner(), "active")
-    assert check.passed and ranked and check.detail == "active"
+    assert check.passed and ranked and check.detail == "not deactivated, paused or on leave"
 
 
 # region ------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ def active(partner: PartnerProfile) -> Check:
             "paused",
             {"until": until_day, "reason": partner.pause_reason},
         )
-    return Check("active", True, "active", "active")
+    # Says what was checked: "active  active" only repeated the filter's name.
+    return Check("active", True, "not deactivated, paused or on leave", "active")
 
 
 def km_digits(value: float, other: float) -> int:
@@ -250,7 +251,9 @@ EXCLUSION_REASONS = {
 def not_excluded(partner: PartnerProfile, excluded: Collection[str]) -> Check:
     """``excluded`` may map partner id -> reason (returned, declined, recalled)."""
     if partner.id not in excluded:
-        return Check("not_excluded", True, "not excluded", "not_excluded")
+        return Check(
+            "not_excluded", True, "not returned, declined or recalled before", "not_excluded"
+        )
     reason = str(excluded[partner.id]) if isinstance(excluded, Mapping) else ""
     detail = EXCLUSION_REASONS.get(reason) or (
         f"excluded from this lead ({reason})"
