@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import EXAMPLES, leadbot, leadbot_process
+from tests.support.cli import leadbot_process, load_demo
 
 ANNA = "maximilian.huber@alpen-it.example"  # P-DE-001, wave 1 for lead 1 (München area)
 
@@ -15,18 +15,7 @@ ANNA = "maximilian.huber@alpen-it.example"  # P-DE-001, wave 1 for lead 1 (Münc
 @pytest.fixture
 def demo(database_url: str, tmp_path: Path) -> Path:
     """The sample directory and leads, loaded as `make run` does."""
-    for step in (
-        ("migrate",),
-        ("partners", "import", str(EXAMPLES / "partners.csv")),
-        ("reps", "import", str(EXAMPLES / "reps.csv")),
-        ("leads", "import", str(EXAMPLES / "leads.json")),
-    ):
-        result = leadbot(database_url, *step)
-        assert result.exit_code == 0, result.output
-    config = tmp_path / "console.toml"
-    original = (EXAMPLES.parent / "bot.toml").read_text(encoding="utf-8")
-    config.write_text(original.replace('url = "sqlite:///leadbot.db"', f'url = "{database_url}"'))
-    return config
+    return load_demo(database_url, tmp_path)
 
 
 def console(config: Path, script: str) -> str:

@@ -17,6 +17,10 @@ from bot.i18n import catalog
 from bot.matching import FILTERS, Check, explain
 from tests.support.profiles import BERLIN, NUREMBERG, lead, matching_settings, partner
 
+BY_STAFF = {"key": "paused_by", "by": None}
+SLA_TWICE = {"key": "sla_misses", "misses": 2}
+SLA_WORDS = "missed the claim SLA 2 times"
+
 CASES = [
     (lead(consent_partner_contact=False), partner(), {}),
     (lead(allowed_partners=frozenset({f"P{n}" for n in range(2, 9)})), partner(), {}),
@@ -44,6 +48,9 @@ CASES = [
     (lead(), partner(open_leads=5, max_open_leads=5), {}),
     (lead(), partner(), {"P1": "declined"}),
     (lead(), partner(), {"P1": "moved"}),
+    # A pause nobody explained: its cause, with the English words the snapshot gives it.
+    (lead(), partner(paused=True, pause_reason="paused by staff", pause_cause=BY_STAFF), {}),
+    (lead(), partner(paused=True, pause_reason=SLA_WORDS, pause_cause=SLA_TWICE), {}),
 ]
 
 
@@ -84,6 +91,8 @@ def test_every_filter_reason_is_data_with_words_in_both_languages() -> None:
         (9, "im Gebiet DE-BY (Position des Leads unbekannt, Radius nicht genutzt)"),
         (10, "Lead in DE-BY, PLZ-Gebiet 80 liegt außerhalb der Gebiete DE-BW, DE:70"),
         (17, "der Lead ist keine (Mitarbeitende: 0, unter dem KMU-Minimum 1); der Partner"),
+        (22, "Partner ist pausiert (von Mitarbeitenden)"),
+        (23, "Partner ist pausiert (Frist zur Kontaktaufnahme 2-mal verpasst)"),
     ],
 )
 def test_german_reasons_read_as_german(case: int, german: str) -> None:

@@ -5,7 +5,9 @@ A paused partner gets no teasers; its open leads are not touched. A pause may ha
 (``until``: paused through that day); a durable timer resumes the partner at the start of
 the next day in ``[distribution] timezone``, and staff hear of it. Matching treats a pause
 whose end has passed as over even before the timer fired, so correctness never depends on
-the timer's punctuality. ``explain`` shows the pause with its reason and end.
+the timer's punctuality. ``explain`` shows the pause with its reason and end: the reason as
+typed, or — for a pause nobody explained — who paused, in the reader's language
+(:mod:`bot.directory.pause_causes`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import update
 
 from bot.actors import Actor
 from bot.config import Settings
+from bot.directory.pause_causes import paused_by
 from bot.errors import InvalidInput, NotFound
 from bot.models import Partner, Timer, TimerKind
 from bot.plaintext import bad_character, quoted, shortened, trim
@@ -157,7 +160,8 @@ async def pause(
     check_until(until, local_today(uow))
     reason = _checked_reason(reason)
     partner.paused_at = uow.clock.now()
-    partner.pause_reason = reason or f"paused by {actor.label}"
+    partner.pause_reason = reason
+    partner.pause_cause = None if reason else paused_by(actor)
     partner.on_leave_until = until
     await _cancel_resume(uow, partner.id)
     if until is not None:
@@ -170,7 +174,7 @@ async def pause(
                 created_at=uow.clock.now(),
             )
         )
-    # The feed says the reason given, not the stored default ("paused by …", in English).
+    # The feed says the reason given, or none: who paused is said by the line itself.
     await uow.outbox.staff(
         "partner_paused_by" if until else "partner_paused_by_open",
         partner=partner.name,
@@ -221,6 +225,7 @@ async def resume_when_due(uow: UnitOfWork, timer: Timer) -> str:
 def _clear(partner: Partner) -> None:
     partner.paused_at = None
     partner.pause_reason = None
+    partner.pause_cause = None
     partner.on_leave_until = None
     partner.sla_misses = 0
 

@@ -17,6 +17,7 @@ from sqlalchemy import Select, event, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.directory.availability import is_paused, local_today
+from bot.directory.pause_causes import cause_words
 from bot.directory.recent import recent_activity
 from bot.geo import locate, normalise_postal_code
 from bot.leads.lifecycle import OWNED
@@ -120,6 +121,7 @@ _PROFILE_COLUMNS = (
     Partner.on_leave_until,
     Partner.paused_at,
     Partner.pause_reason,
+    Partner.pause_cause,
 )
 
 
@@ -178,6 +180,14 @@ async def _static_partners(uow: UnitOfWork) -> tuple[Any, list[_StaticPartner]]:
     return key, static
 
 
+def _pause_reason(row: Any) -> str | None:
+    """A pause's reason in English for the explanation's data (``--json``): as typed — on one
+    line, even if stored with a break — or the words of its cause."""
+    if row.pause_reason:
+        return one_line(row.pause_reason)
+    return cause_words(row.pause_cause, "en") if row.pause_cause else None
+
+
 async def partner_profiles(uow: UnitOfWork) -> list[PartnerProfile]:
     """Every partner as matching sees it now: load, leave, pause, outcomes."""
     return (await _directory_state(uow))[1]
@@ -225,8 +235,8 @@ async def _directory_state(uow: UnitOfWork) -> tuple[Any, list[PartnerProfile]]:
                 won=won,
                 closed=closed,
                 on_leave_until=p.on_leave_until if on_leave or paused else None,
-                # One line in explain and the staff's words, even if stored with a break.
-                pause_reason=one_line(p.pause_reason) if paused and p.pause_reason else None,
+                pause_reason=_pause_reason(p) if paused else None,
+                pause_cause=p.pause_cause if paused and p.pause_cause else None,
             )
         )
     return key, profiles

@@ -17,6 +17,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
+from bot.directory.pause_causes import cause_words
 from bot.i18n import has, normalise, t
 from bot.matching.filters import km_digits
 from bot.matching.model import Check
@@ -95,7 +96,11 @@ def _away(key: str, p: Mapping[str, Any], lang: str) -> str:
     text = t(lang, f"explain.check.{key}")
     if p.get("until"):
         text = t(lang, f"explain.check.{key}_until", until=day(p["until"], lang))
-    return text + (f" ({p['reason']})" if p.get("reason") else "")
+    reason = p.get("reason")
+    cause = p.get("cause")
+    if isinstance(cause, Mapping):  # a pause nobody explained: its words in this language
+        reason = cause_words(cause, lang) or reason
+    return text + (f" ({reason})" if reason else "")
 
 
 def _note(note: Mapping[str, Any], lang: str) -> str:

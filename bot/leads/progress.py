@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.delivery.notices import NoticeKind, ToRep
+from bot.directory.pause_causes import sla_misses
 from bot.errors import NotAllowed, NotFound
 from bot.leads.distribution import RoundOutcome, cancel_timers, start_round
 from bot.leads.events import change_status, record
@@ -212,7 +213,8 @@ async def recall(uow: UnitOfWork, lead: Lead, actor: Actor, reason: str) -> Roun
         limit = uow.settings.distribution.pause_after_sla_misses
         if limit and partner.sla_misses >= limit and partner.paused_at is None:
             partner.paused_at = uow.clock.now()
-            partner.pause_reason = f"missed the claim SLA {partner.sla_misses} times"
+            partner.pause_reason = None
+            partner.pause_cause = sla_misses(partner.sla_misses)
             await uow.outbox.staff(
                 "partner_paused", partner=partner.name, misses=partner.sla_misses
             )

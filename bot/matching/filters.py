@@ -82,7 +82,7 @@ def active(partner: PartnerProfile) -> Check:
             False,
             f"partner is paused{until}{why}",
             "paused",
-            {"until": until_day, "reason": partner.pause_reason},
+            {"until": until_day, "reason": partner.pause_reason, "cause": partner.pause_cause},
         )
     # Says what was checked: "active  active" only repeated the filter's name.
     return Check("active", True, "not deactivated, paused or on leave", "active")

@@ -58,7 +58,8 @@ class PartnerProfile:
     won: int = 0  # historic outcomes, for the conversion score
     closed: int = 0
     on_leave_until: date | None = None  # for the explanation only
-    pause_reason: str | None = None  # for the explanation only
+    pause_reason: str | None = None  # for the explanation only: typed, or the cause's English
+    pause_cause: Mapping[str, Any] | None = None  # a pause nobody explained, as data
 
     @property
     def has_position(self) -> bool:

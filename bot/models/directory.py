@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.models.base import Base, BigIntPK, utcnow
@@ -38,7 +39,9 @@ class Partner(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     on_leave_until: Mapped[date | None] = mapped_column(Date)
     paused_at: Mapped[datetime | None] = mapped_column()
-    pause_reason: Mapped[str | None] = mapped_column(String(200))
+    pause_reason: Mapped[str | None] = mapped_column(String(200))  # as a person typed it
+    # A pause nobody explained, as data said in the reader's language (pause_causes.py).
+    pause_cause: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     sla_misses: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -56,6 +56,23 @@ def config_file(tmp_path: Path, database_url: str, extra: str = "") -> Path:
     return path
 
 
+def load_demo(database_url: str, tmp_path: Path) -> Path:
+    """The sample directory and leads loaded into ``database_url`` as `make run` does; the
+    demo's ``bot.toml`` for that database (German staff, like the demo)."""
+    for step in (
+        ("migrate",),
+        ("partners", "import", str(EXAMPLES / "partners.csv")),
+        ("reps", "import", str(EXAMPLES / "reps.csv")),
+        ("leads", "import", str(EXAMPLES / "leads.json")),
+    ):
+        result = leadbot(database_url, *step)
+        assert result.exit_code == 0, result.output
+    config = tmp_path / "console.toml"
+    original = CONFIG.read_text(encoding="utf-8")
+    config.write_text(original.replace('url = "sqlite:///leadbot.db"', f'url = "{database_url}"'))
+    return config
+
+
 def leadbot_process(
     *args: str,
     config: Path,
