@@ -68,7 +68,7 @@ def test_the_readme_demo_shows_the_exactly_one_claim_as_the_readme_says(tmp_path
     teasers = out[out.index("maximilian.huber@alpen-it.example> teasers") :]
     assert "Bergbrauerei" not in teasers[: teasers.index("> wait 1h")]
     # wave 2 reaches Frankfurter Systemintegration: its rep claims, with the teaser's number
-    assert "[channel P-DE-012]\n  ★ Neuer Lead · Welle 2" in out
+    assert "[Kanal P-DE-012]\n  ★ Neuer Lead · Welle 2" in out
     assert "Betreut von: Frankfurter Systemintegration AG (Katharina Wolf)" in out
     assert "✔ Lead #1: kontaktiert." in out
     # the first partner is too late: one claim, one owner

@@ -43,7 +43,10 @@ async def _leads(runtime: Runtime, count: int, first: int = 1) -> list[int]:
 
 
 def _staff(lines: list[str]) -> list[str]:
-    return [line for line in lines if line.startswith("[staff feed]")]
+    """What the console showed in the staff feed, headed in the staff's language."""
+    return [
+        line for line in lines if line.startswith(("[staff feed]", "[Feed der Mitarbeitenden]"))
+    ]
 
 
 async def _run(

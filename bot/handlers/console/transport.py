@@ -2,7 +2,9 @@
 
 A rep sees their partner's channel and their own direct messages, staff see the staff
 feed — the same separation as on Slack and Telegram. Messages for others wait in their
-inbox and are shown when someone switches to that identity with ``as``.
+inbox and are shown when someone switches to that identity with ``as``. Each message is
+headed by where it went (``[Kanal P-DE-001]``, ``[Feed der Mitarbeitenden]``), in the
+language of the message itself: the staff feed's is ``[staff] language``, a rep's the rep's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from bot.delivery.notices import Delivery, MessageRef
 from bot.delivery.transports import RateLimit
 from bot.handlers.console.platform import STAFF, partner_address, rep_address
 from bot.handlers.console.render import render_view
+from bot.i18n import t
 from bot.models import Platform
 
 
@@ -39,13 +42,15 @@ class Inbox:
             waiting.extend(self._unseen.pop(address, []))
         return [text for _order, text in sorted(waiting, key=lambda item: item[0])]
 
-    def post(self, address: str, text: str, order: int = 0) -> None:
+    def post(self, address: str, text: str, language: str, order: int = 0) -> None:
+        """Show ``text`` (in ``language``, which its heading is said in) at ``address``."""
+        shown = _label(address, text, language)
         if address in self.visible:
-            self._arrived.append((order, _label(address, text)))
+            self._arrived.append((order, shown))
             if not self._hold:
                 self.flush()
         else:
-            self._unseen[address].append((order, _label(address, text)))
+            self._unseen[address].append((order, shown))
 
     def flush(self) -> None:
         """Print what arrived for the visible addresses, oldest notice first."""
@@ -54,15 +59,20 @@ class Inbox:
             self._out(text)
 
 
-def _label(address: str, text: str) -> str:
+def _heading(address: str, language: str) -> str:
+    """Where a message went, as its heading says it: ``[channel P1]``, ``[Kanal P1]``."""
     if address == STAFF:
-        where = "staff feed"
+        where = t(language, "console.heading.staff")
     elif address.startswith("partner:"):
-        where = f"channel {address.split(':', 1)[1]}"
+        where = t(language, "console.heading.channel", channel=address.split(":", 1)[1])
     else:
-        where = "direct message"
+        where = t(language, "console.heading.direct")
+    return f"[{where}]"
+
+
+def _label(address: str, text: str, language: str) -> str:
     indented = "\n".join("  " + line if line else line for line in text.splitlines())
-    return f"[{where}]\n{indented}"
+    return f"{_heading(address, language)}\n{indented}"
 
 
 def visible_addresses(*, partner_id: str | None, rep_id: int | None, staff: bool) -> frozenset[str]:
@@ -86,7 +96,8 @@ class ConsoleTransport:
         return ()
 
     async def deliver(self, delivery: Delivery) -> MessageRef | None:
-        self.inbox.post(delivery.address, render_view(delivery.view), delivery.outbox_id)
+        view = delivery.view
+        self.inbox.post(delivery.address, render_view(view), view.language, delivery.outbox_id)
         if delivery.edit is not None:
             return delivery.edit
         return MessageRef(delivery.address, f"console-{delivery.outbox_id}")

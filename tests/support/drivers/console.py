@@ -40,8 +40,11 @@ from tests.support.drivers.base import (
 from tests.support.world import eventually
 
 STAFF = "staff"
-STAFF_FEED = "[staff feed]"
-DIRECT = "[direct message]"
+HEADINGS = {
+    "de": ("[Feed der Mitarbeitenden]", "[Kanal {}]", "[Direktnachricht]"),
+    "en": ("[staff feed]", "[channel {}]", "[direct message]"),
+}
+"""The console's headings in each language: the staff feed, a partner's channel, a DM."""
 HIDDEN = re.compile(r"^\((\d+) messages arrived meanwhile")
 TEASER_OFFER = re.compile(r"\bclaim (\d+)\b|\((?:Angebot|offer) (\d+)\):")
 
@@ -101,8 +104,13 @@ class Terminal:
             await self.session.settle()
 
 
-def _channel_of(member: Member) -> str:
-    return f"[channel {member.partner_id}]"
+def _channel_of(member: Member) -> tuple[str, ...]:
+    """The heading of the partner's channel, in the partner's language (either)."""
+    return tuple(words[1].format(member.partner_id) for words in HEADINGS.values())
+
+
+def _direct(member: Member) -> str:
+    return HEADINGS[member.language][2]
 
 
 def _teaser_offers(text: str) -> set[int]:
@@ -127,7 +135,7 @@ class ConsoleChat(ChatDriver):
     def __init__(self, terminal: Terminal) -> None:
         self.terminal = terminal
 
-    async def _seen(self, member: Member, label: str) -> list[str]:
+    async def _seen(self, member: Member, label: str | tuple[str, ...]) -> list[str]:
         return [s for s in await self.terminal.look(member.email) if s.startswith(label)]
 
     async def teaser(self, member: Member, lead_id: int, offer_id: int) -> Teaser:
@@ -160,7 +168,7 @@ class ConsoleChat(ChatDriver):
         async def shown() -> str | None:
             found = [
                 s
-                for s in await self._seen(member, DIRECT)
+                for s in await self._seen(member, _direct(member))
                 if mentions(s, lead_id) and containing in s
             ]
             return found[-1] if found else None
@@ -168,7 +176,7 @@ class ConsoleChat(ChatDriver):
         return await eventually(shown, what=f"{containing!r} on {member.name}'s card #{lead_id}")
 
     async def private(self, member: Member) -> str:
-        return "\n".join(await self._seen(member, DIRECT))
+        return "\n".join(await self._seen(member, _direct(member)))
 
     async def report(self, member: Member, lead_id: int, step: Step) -> str:
         return await self.terminal.type(member.email, command_line(lead_id, step))
@@ -177,7 +185,8 @@ class ConsoleChat(ChatDriver):
         return await self.terminal.type(STAFF, text)
 
     async def staff_feed(self) -> str:
-        return "\n".join(s for s in await self.terminal.look(STAFF) if s.startswith(STAFF_FEED))
+        feed = HEADINGS[self.terminal.session.runtime.settings.staff.language][0]
+        return "\n".join(s for s in await self.terminal.look(STAFF) if s.startswith(feed))
 
     async def settle(self) -> None:
         await self.terminal.settle()
