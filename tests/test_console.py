@@ -74,11 +74,12 @@ def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
     )
     # Said in the asker's language (staff and this rep: German), with the usage.
     assert (
-        "✖ claim: Die Angebotsnummer muss eine Zahl sein, nicht 'one'. Aufruf: claim <offer>" in out
+        "✖ claim: Die Angebotsnummer muss eine Zahl sein, nicht 'one'."
+        " Aufruf: claim <Angebots-Nr.>" in out
     )
     assert "✖ Unbekannter Befehl 'frobnicate'; 'help' zeigt alle Befehle." in out
     assert "✖ Niemand aktiv im Vertrieb mit der E-Mail 'nobody@example.com'" in out
-    assert "✖ won: Umsatz: 'lots' ist kein Betrag in Euro. Aufruf: won <lead>" in out
+    assert "✖ won: Umsatz: 'lots' ist kein Betrag in Euro. Aufruf: won <Lead-Nr.> <Umsatz €>" in out
     assert "✖ lost: Unbekannter Grund 'because'" in out
     assert "✖ Kein Datum: '31.02.2026'" in out
     assert "✖ Das dürfen nur Mitarbeitende des Herstellers." in out
@@ -166,3 +167,36 @@ def test_staff_erase_of_an_erased_lead_is_fulfilled(demo: Path) -> None:
     assert "✔ Lead #8 gelöscht. Personenbezogene Daten wurden entfernt." in out
     assert "✔ Lead #8 war bereits gelöscht: Es gibt nichts mehr zu entfernen." in out
     assert "✖" not in out
+
+
+def test_headings_and_usages_speak_the_reader_s_language(demo: Path) -> None:
+    """German sessions headed every message "[staff feed]", "[channel …]", "[direct
+    message]" and their help said "won <lead> <revenue €>". A heading is now in the
+    language of the message under it — the staff feed's in ``[staff] language``, a rep's
+    direct messages in the rep's, a channel's in the partner's — and what to fill in is
+    said in the reader's language; the words to type stay as the parser takes them."""
+    james = "james.whitfield@alpen-it.example"  # P-DE-001's English-speaking rep
+    out = console(demo, f"help\nas {james}\nclaim 1\nhelp\nas staff\nquit\n")
+    german_help, rest = out.split(f"staff> as {james}")
+    assert "  won <Lead-Nr.> <Umsatz €>" in german_help
+    assert "  pause <Partner-ID> [bis <Datum>] [Grund]" in german_help
+    assert "  release <Lead-Nr.> [einwilligung]" in german_help
+    assert "  as staff | as <E-Mail des Vertriebs>" in german_help
+    assert not re.search(r"<(lead|offer|partner|date|reason)>|\[note\]", german_help)
+    # The partner's channel is German, James's direct messages English, the feed German.
+    assert "[Kanal P-DE-001]\n  ★ Neuer Lead · Welle 1" in rest
+    assert "  ➜ Übernehmen: claim 1 · Nichts für uns: decline 1 <Grund>" in rest
+    assert "[direct message]\n  ■ Lead #1: Bergbrauerei Wallner GmbH   [claimed]" in rest
+    assert "won 1 <revenue €> · lost 1 <reason> · followup 1 <date>" in rest
+    assert "  won <lead> <revenue €>" in rest  # James's own help
+    assert "[Feed der Mitarbeitenden]\n  ◆ Lead #1 übernommen von Alpen-IT" in rest
+    assert "[staff feed]" not in out and "[channel " not in out
+
+    english_staff = leadbot_process(
+        "console",
+        config=demo,
+        stdin="pause P-DE-005\nquit\n",
+        env={"LEADBOT_STAFF__LANGUAGE": "en"},
+    )
+    assert english_staff.returncode == 0, english_staff.stderr
+    assert "[staff feed]\n  ◆ Partner Spree Digital" in english_staff.stdout

@@ -3,7 +3,8 @@ Slack, ``/<verb> <args>`` on Telegram): what people type and what it means."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -136,6 +137,51 @@ def test_what_it_does_not_understand_is_explained_in_the_askers_language(
     assert sentence[0].isupper() or sentence.startswith("'"), german  # or the quoted word
     assert "So geht" not in german and "Usage" not in german
     assert ("Aufruf: " in german) == ("Usage: " in english)
+
+
+SAMPLES = {
+    "de": {"Lead-Nr.": "12", "Angebots-Nr.": "7", "Partner-ID": "P1", "Umsatz €": "12.500",
+           "Notiz": "ok", "Grund": "Messe", "Datum": "morgen"},
+    "en": {"lead": "12", "offer": "7", "partner": "P1", "revenue €": "12,500",
+           "note": "ok", "reason": "trade fair", "date": "tomorrow"},
+}  # fmt: skip
+VERBS_BY_NAME = {verb.name: verb for verb in VERBS}
+_SLOT = re.compile(r"[<\[]([^<>\[\]]+)[>\]]")
+
+
+def _typed(usage: str, language: str) -> str:
+    """What a person types after reading ``usage``: each placeholder filled in, a choice's
+    last option taken (a reason code, ``morgen``), an optional part typed as it stands."""
+
+    def fill(found: re.Match[str]) -> str:
+        inner = found.group(1)
+        return SAMPLES[language].get(inner) or inner.split("|")[-1].strip()
+
+    while (filled := _SLOT.sub(fill, usage)) != usage:
+        usage = filled
+    return usage
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_usage_is_said_in_the_reader_s_language_and_typed_as_it_says(language: str) -> None:
+    """German help and errors said ``won <lead> <revenue €>``: what to fill in is said in the
+    reader's language now (``<Lead-Nr.>``), and what to type as it stands (the verb, ``bis``,
+    ``einwilligung``, ``morgen``, a reason code) is what the parser takes."""
+    english = ("<lead>", "<offer>", "<partner>", "[partner]", "<revenue €>", "[note]",
+               "[reason]", "<date>", "[consent]", "[until", "tomorrow>")  # fmt: skip
+    for verb in VERBS:
+        usage = verb.usage_in(language)
+        assert usage.split()[0] == verb.name  # the command word is typed as the parser wants
+        if language == "de":
+            assert not [word for word in english if word in usage], usage
+        command = parse(_typed(usage, language), TODAY)
+        assert isinstance(command, verb.kind), (usage, command)
+    assert VERBS_BY_NAME["won"].usage_in("de") == "won <Lead-Nr.> <Umsatz €>"
+    paused = parse(_typed(VERBS_BY_NAME["pause"].usage_in(language), language), TODAY)
+    reason = SAMPLES[language]["Grund" if language == "de" else "reason"]
+    assert paused == c.Pause("P1", TODAY + timedelta(days=1), reason)
+    released = parse(_typed(VERBS_BY_NAME["release"].usage_in(language), language), TODAY)
+    assert released == c.Release(12, consent=True)
 
 
 def test_every_verb_has_words_and_a_rule() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from bot.chat import commands as c
 from bot.chat.results import Reply
 from bot.errors import InvalidInput
+from bot.i18n import t
 from bot.leads.amounts import parse_revenue
 from bot.leads.declines import DECLINE_REASONS
 from bot.leads.status_reports import REASONS, Report, StatusAction, parse_day
@@ -53,6 +54,41 @@ class Verb:
     @property
     def usage(self) -> str:
         return f"{self.name} {self.args}".strip()
+
+    def usage_in(self, language: str) -> str:
+        """:attr:`usage` as a reader of ``language`` reads it: ``won <Lead-Nr.> <Umsatz €>``."""
+        return localised_usage(self.usage, language)
+
+
+PLACEHOLDERS = {
+    "offer": "offer",
+    "lead": "lead",
+    "partner": "partner",
+    "revenue €": "revenue",
+    "note": "note",
+    "reason": "reason",
+    "date": "date",
+    "YYYY-MM-DD | DD.MM.YYYY | +3d | +1w | tomorrow": "follow_up_date",
+    "consent": "consent",
+    "until": "until",
+    "rep e-mail": "rep_email",  # the console's own "as <rep e-mail>"
+}
+"""The words of a usage a reader's language says (i18n ``placeholder.<key>``): what to fill
+in (``<lead>``), and the few words typed as they stand, which the parser knows in both
+languages (``until``/``bis``, ``consent``/``einwilligung``, ``tomorrow``/``morgen``). The
+verb itself and the codes of a choice (``<price|competitor|…>``) stay: they are typed so."""
+_PLACEHOLDER = re.compile(r"(?<=[<\[])[^<>\[\]]+(?=[>\]])|\buntil\b")
+
+
+def localised_usage(usage: str, language: str) -> str:
+    """A verb's usage (``won <lead> <revenue €>``) in ``language``: its placeholders said
+    there, its words to type as they are."""
+
+    def say(found: re.Match[str]) -> str:
+        key = PLACEHOLDERS.get(found.group(0))
+        return t(language, f"placeholder.{key}") if key else found.group(0)
+
+    return _PLACEHOLDER.sub(say, usage)
 
 
 @dataclass

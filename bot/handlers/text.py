@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.actors import STAFF_NAME
+from bot.chat.grammar import localised_usage
 from bot.content.problems import problem_lines
 from bot.content.vocabulary import industry_key
 from bot.i18n import t
@@ -138,6 +139,8 @@ def readable_params(language: str, params: dict[str, Any]) -> dict[str, Any]:
             out[key] = label(language, "action", value) if text == value else text
         elif key == "reason" and isinstance(value, str):
             out[key] = _reason(language, value)
+        elif key == "usage" and isinstance(value, str):  # a verb's usage (UsageError)
+            out[key] = localised_usage(value, language)
         elif key == "problems" and isinstance(value, dict):  # content library problems
             out[key] = problem_lines(language, value.get("shown") or [], value.get("more") or 0)
         elif key == "products" and isinstance(value, list | tuple):

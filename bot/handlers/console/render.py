@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.chat.grammar import ACTION_VERBS, VERBS
+from bot.chat.grammar import ACTION_VERBS, VERBS, localised_usage
 from bot.chat.results import (
     Explanation,
     HelpView,
@@ -34,8 +34,9 @@ def render(template: str, **context: Any) -> str:
     return text.render(text.environment(TEMPLATES, escape_console), template, **context)
 
 
-def command_for(action: str, lead_id: int) -> str:
-    """The line a rep types for ``action`` on ``lead_id`` (lead cards show it as a hint)."""
+def command_for(action: str, lead_id: int, language: str) -> str:
+    """The line a rep types for ``action`` on ``lead_id`` (lead cards show it as a hint),
+    what to fill in said in ``language``: ``won 12 <Umsatz €>``."""
     verb = ACTION_VERBS[StatusAction(action)]
     words = verb.args.split(" ", 1)
     rest = words[1] if len(words) > 1 else ""
@@ -45,7 +46,7 @@ def command_for(action: str, lead_id: int) -> str:
         rest = "<reason>"
     elif rest.startswith("["):
         rest = ""
-    return f"{verb.name} {lead_id} {rest}".strip()
+    return localised_usage(f"{verb.name} {lead_id} {rest}".strip(), language)
 
 
 def render_view(view: NoticeView) -> str:
@@ -174,9 +175,11 @@ SESSION_HELP = (
 
 def render_help(view: HelpView, language: str) -> str:
     """Every command this person may type, from the grammar, then the console's own."""
-    usage = {verb.name: verb.usage for verb in VERBS}
+    usage = {verb.name: verb.usage_in(language) for verb in VERBS}
     rows = [(usage[name], t(language, f"verb.{name}")) for name in view.verbs]
-    rows.extend((syntax, t(language, key)) for syntax, key in SESSION_HELP)
+    rows.extend(
+        (localised_usage(syntax, language), t(language, key)) for syntax, key in SESSION_HELP
+    )
     width = min(28, max(len(u) for u, _ in rows))
     lines = [t(language, "console.help")]
     for syntax, what in rows:

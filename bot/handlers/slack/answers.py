@@ -19,13 +19,13 @@ from bot.handlers.slack.lists import explanation_blocks, leads_blocks, pipeline_
 from bot.i18n import t
 from bot.reports.model import Report as PipelineReport
 
-_USAGE = {verb.name: verb.usage for verb in VERBS}
+_VERBS = {verb.name: verb for verb in VERBS}
 
 
 def help_blocks(view: HelpView, language: str, prefix: str) -> list[Block]:
     """Every command this person may use, as ``/leads <usage>`` lines, from the grammar."""
     lines = [
-        f"*{esc(prefix + _USAGE[name])}* — {esc(t(language, f'verb.{name}'))}"
+        f"*{esc(prefix + _VERBS[name].usage_in(language))}* — {esc(t(language, f'verb.{name}'))}"
         for name in view.verbs
     ]
     found = [section("\n".join(lines))]

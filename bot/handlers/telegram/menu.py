@@ -23,7 +23,7 @@ STAFF = ("explain", "release", "reoffer", "recall", "erase", "cockpit")
 def help_text(who: Identity) -> str:
     """Every command this person may use, as ``/verb <args>`` lines, from the grammar."""
     language = who.language
-    usage = {verb.name: verb.usage for verb in VERBS}
+    usage = {verb.name: verb.usage_in(language) for verb in VERBS}
     lines = [
         f"/{escape_telegram(usage[name])} — {escape_telegram(t(language, f'verb.{name}'))}"
         for name in verbs_for(who)
