@@ -142,15 +142,6 @@ def explanation_blocks(lines: list[str]) -> list[Block]:
     return [section(f"```{piece}```") for piece in chunks(text, 2990)][:MAX_BLOCKS]
 
 
-def help_blocks(language: str, *, staff: bool, rep: bool) -> list[Block]:
-    blocks = []
-    if rep or not staff:
-        blocks.append(section(esc(t(language, "slack.help_rep"))))
-    if staff:
-        blocks.append(section(esc(t(language, "slack.help_staff"))))
-    return blocks
-
-
 def home_view(
     language: str,
     *,
