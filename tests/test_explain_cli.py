@@ -186,7 +186,7 @@ def test_explain_speaks_the_staff_language_in_aligned_columns(seeded: tuple[Path
     assert len(filters) == 7 and len(_columns(filters, r"^  . \S+( \S+)?\s+")) == 1
     assert re.search(r"✗ Region\s+Entfernung 5\d\d km > Radius 100 km", far)
     # The segment's words do not repeat its label (was "Segment  Segment des Leads: sme …").
-    assert re.search(r"✓ Segment\s+der Lead ist sme \(Mitarbeitende: 120\)\n", far), far
+    assert re.search(r"✓ Segment\s+Segment des Leads: sme \(Mitarbeitende: 120\)\n", far), far
     assert "Mögliche Punktzahl: 3," in far
     assert re.search(r"  Entfernung\s+0,00 × 1 =\s+0,00", far)
     assert "Angebote dieses Leads an den Partner: keine" in far

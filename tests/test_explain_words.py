@@ -90,7 +90,7 @@ def test_every_filter_reason_is_data_with_words_in_both_languages() -> None:
         (6, "Partner ist pausiert (3 SLA misses)"),
         (9, "im Gebiet DE-BY (Position des Leads unbekannt, Radius nicht genutzt)"),
         (10, "Lead in DE-BY, PLZ-Gebiet 80 liegt außerhalb der Gebiete DE-BW, DE:70"),
-        (17, "der Lead ist keine (Mitarbeitende: 0, unter dem KMU-Minimum 1); der Partner"),
+        (17, "Segment des Leads: keine (Mitarbeitende: 0, unter dem KMU-Minimum 1); der Partner"),
         (22, "Partner ist pausiert (von Mitarbeitenden)"),
         (23, "Partner ist pausiert (Frist zur Kontaktaufnahme 2-mal verpasst)"),
     ],
@@ -116,5 +116,5 @@ def test_german_has_one_word_for_staff_and_employees() -> None:
     assert not old, old
     segment = explain(*CASES[15], matching_settings()).failed[0]  # partner serves enterprise
     assert check_text(segment, "de") == (
-        "der Lead ist sme (Mitarbeitende: 120); der Partner bedient enterprise"
+        "Segment des Leads: sme (Mitarbeitende: 120); der Partner bedient enterprise"
     )

@@ -234,7 +234,7 @@ def test_segment_thresholds(employees: int, industry: str, segment: str) -> None
     the_lead = lead(employees=employees, industry=industry)
     check, ranked = verdict(the_lead, partner(segments=(segment,)), "segment")
     assert check.passed and ranked
-    assert check.detail.startswith(f"lead is {segment} (")
+    assert check.detail.startswith(f"lead's segment: {segment} (")
     others = tuple(s for s in ("sme", "enterprise", "public") if s != segment)
     check, ranked = verdict(the_lead, partner(segments=others), "segment")
     assert not check.passed and not ranked
@@ -243,17 +243,17 @@ def test_segment_thresholds(employees: int, industry: str, segment: str) -> None
 def test_segment_thresholds_come_from_settings() -> None:
     settings = matching_settings(enterprise_min_employees=100, sme_min_employees=10)
     check, _ = verdict(lead(employees=120), partner(segments=("enterprise",)), "segment", settings)
-    assert check.passed and check.detail == "lead is enterprise (120 employees)"
+    assert check.passed and check.detail == "lead's segment: enterprise (120 employees)"
     check, ranked = verdict(lead(employees=5), partner(segments=("sme",)), "segment", settings)
     assert not check.passed and not ranked
     assert check.detail == (
-        "lead is none (5 employees, below the SME minimum 10); partner serves sme"
+        "lead's segment: none (5 employees, below the SME minimum 10); partner serves sme"
     )
 
 
 def test_failing_segment_names_what_the_partner_serves() -> None:
     check, _ = verdict(lead(employees=120), partner(segments=("enterprise", "public")), "segment")
-    assert check.detail == "lead is sme (120 employees); partner serves enterprise, public"
+    assert check.detail == "lead's segment: sme (120 employees); partner serves enterprise, public"
 
 
 def test_empty_segment_list_means_all_and_unknown_size_is_not_checked() -> None:

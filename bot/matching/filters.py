@@ -222,11 +222,11 @@ def segment(lead: LeadProfile, partner: PartnerProfile, rules: Rules) -> Check:
             basis,
         )
     if seg.name in served:
-        return Check("segment", True, f"lead is {seg.name} ({seg.basis})", "segment", basis)
+        return Check("segment", True, f"lead's segment: {seg.name} ({seg.basis})", "segment", basis)
     return Check(
         "segment",
         False,
-        f"lead is {seg.name or 'none'} ({seg.basis}); partner serves {_listing(served)}",
+        f"lead's segment: {seg.name or 'none'} ({seg.basis}); partner serves {_listing(served)}",
         "segment_other",
         {**basis, "served": sorted(served)},
     )
