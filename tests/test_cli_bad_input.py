@@ -168,3 +168,65 @@ def test_migrate_says_in_one_line_why_it_cannot_use_the_database(url: str, says:
     assert says in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1  # no SQL, no "Background on this error"
     assert "S3cretPassw0rd" not in result.output
+
+
+def _errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("Error: ")]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ("report", "--from", "2026-02-30", "--to", "someday"),
+            [
+                "Invalid value for '--from': '2026-02-30' is not a date; use YYYY-MM-DD",
+                "Invalid value for '--to': 'someday' is not a date; use YYYY-MM-DD",
+            ],
+        ),
+        (
+            ("webhooks", "replay", "--since", "gestern", "--endpoint", "erp"),
+            [
+                "Invalid value for '--since': 'gestern' is not an ISO date or time "
+                "(e.g. 2026-03-01 or 2026-03-01T10:00:00Z)",
+                "Invalid value for '--endpoint': no webhook named 'erp' (known: none configured)",
+            ],
+        ),
+        (
+            ("webhooks", "replay", "--endpoint", "erp"),
+            [
+                "Invalid value for '--endpoint': no webhook named 'erp' (known: none configured)",
+                "Missing option '--since'.",
+            ],
+        ),
+        (
+            ("explain", "--limit", "x", "0"),
+            [
+                "Invalid value for '--limit': 'x' is not a whole number (0 or more).",
+                f"Invalid value for 'LEAD': 0 is not a lead number: lead ids are whole numbers "
+                f"from 1 to {2**63 - 1}.",
+            ],
+        ),
+        (
+            ("serve", "--port", "99999", "--log-level", "loud"),
+            [
+                "Invalid value for '--port': 99999 is out of range: give a whole number from 0 "
+                "to 65535.",
+                "Invalid value for '--log-level': 'loud' is not one of 'debug', 'info', "
+                "'warning', 'error'.",
+            ],
+        ),
+    ],
+    ids=["report", "webhooks-replay", "replay-without-since", "explain", "serve"],
+)
+def test_every_bad_value_of_a_command_line_is_named_at_once(
+    database_url: str, args: tuple[str, ...], said: list[str]
+) -> None:
+    """click stopped at the first bad value: the user fixed it, ran the command again, and
+    only then learnt of the next one. Now one usage error (exit status 2) names each, in
+    the order they were typed, under one usage line; nothing runs."""
+    result = leadbot(database_url, *args)
+    assert result.exit_code == 2, result.output
+    assert _errors(result.stderr) == [f"Error: {line}" for line in said], result.stderr
+    assert result.stderr.count("Usage: ") == 1
+    assert result.stdout == ""

@@ -122,3 +122,36 @@ async def test_cli_pause_until_in_the_past_is_a_usage_error_like_a_malformed_dat
     assert f"Invalid value for '--until': {says}" in refused.stderr
     assert await _pause_state(runtime, "P1") == (None, None, None)
     await runtime.close()
+
+
+async def test_cli_pause_with_a_bad_reason_and_a_bad_until_names_both(
+    ops_settings: Any, database_url: str
+) -> None:
+    """Only the ``--reason`` problem was said; after fixing it the user learnt of the bad
+    ``--until`` on the next try. Now one usage error names both (exit status 2), each on its
+    own ``Error:`` line, and nothing changes."""
+    runtime = Runtime.create(ops_settings)
+    await _directory(runtime)
+    refused = await asyncio.to_thread(
+        leadbot,
+        database_url,
+        "partners",
+        "pause",
+        "P1",
+        "--reason",
+        "holiday\nP9: paused",
+        "--until",
+        "next friday",
+    )
+    assert refused.exit_code == 2, refused.output
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("Error: ")]
+    assert errors == [
+        "Error: Invalid value for '--reason': contains a control character (U+000A); only "
+        "printable text is accepted",
+        "Error: Invalid value for '--until': not a date: 'next friday' (use 2026-03-15, "
+        "15.03.2026, +3d or tomorrow)",
+    ]
+    assert "partners pause [OPTIONS] PARTNER_ID" in refused.stderr  # the usage line, once
+    assert refused.stderr.count("Usage:") == 1
+    assert await _pause_state(runtime, "P1") == (None, None, None)
+    await runtime.close()

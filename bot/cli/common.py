@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.engine import make_url
 
+from bot.cli.usage import LeadbotCommand
 from bot.config import ConfigError, Settings, load_settings
 from bot.plaintext import quoted
 
@@ -149,12 +150,14 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def command(group: click.Group | None = None, **kwargs: Any) -> Callable[[F], F]:
-    """A click command that also takes ``--config``."""
+    """A click command that also takes ``--config``, and that names every bad argument or
+    option of a command line in its usage error, not only the first one
+    (:class:`~bot.cli.usage.LeadbotCommand`)."""
 
     def decorate(func: F) -> F:
         wrapped = config_option(func)
         maker = group.command if group is not None else click.command
-        return maker(**kwargs)(wrapped)  # type: ignore[return-value]
+        return maker(cls=LeadbotCommand, **kwargs)(wrapped)  # type: ignore[return-value]
 
     return decorate
 

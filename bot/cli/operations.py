@@ -1,7 +1,8 @@
 """Partner operations on the CLI: ``partners pause|resume PARTNER [--until DATE] [--reason
 TEXT]`` and ``leads assign LEAD PARTNER``. The same services as the staff chat commands;
 an unknown id is an error naming it (exit status 1) and changes nothing; a bad ``--until`` or
-``--reason`` is click's usage error naming the option (exit status 2), before anything is read."""
+``--reason`` is click's usage error naming the option (exit status 2; both when both are bad),
+before anything is read."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.actors import Actor
-from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
+from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async, settings_from
 from bot.cli.directory import partners_group
 from bot.cli.leads import leads_group
 from bot.config import Settings
@@ -32,20 +33,21 @@ from bot.runtime import Runtime
 CLI_STAFF = Actor.tool(Channel.CLI, "cli")
 
 
-def _until(settings: Settings, text: str | None) -> date | None:
+def _until(ctx: click.Context, _param: click.Parameter, text: str | None) -> date | None:
     """``--until`` as people type dates, relative to today in ``[distribution] timezone``.
 
     A malformed date, one in the past and one too far ahead are all bad values of the
-    option: a usage error naming ``--until`` (exit status 2), before anything is read or
-    changed — as click refuses any other bad option value."""
+    option: a usage error naming ``--until`` (exit status 2), while the command line is
+    read, before anything is read or changed — as click refuses any other bad option
+    value, and together with a bad ``--reason`` (:mod:`bot.cli.usage`)."""
     if text is None:
         return None
-    today = datetime.now(ZoneInfo(settings.distribution.timezone)).date()
+    today = datetime.now(ZoneInfo(settings_from(ctx).distribution.timezone)).date()
     try:
         day = parse_day(text, today)
         check_until(day, today)
     except InvalidInput as exc:
-        raise click.BadParameter(str(exc), param_hint="'--until'") from None
+        raise click.BadParameter(str(exc)) from None
     return day
 
 
@@ -64,7 +66,11 @@ def _reason(_ctx: click.Context, _param: click.Parameter, text: str | None) -> s
 @command(partners_group, name="pause")
 @click.argument("partner_id")
 @click.option(
-    "--until", metavar="DATE", help="Last day of the pause (24.12.2026, 2026-12-24, +14d)."
+    "--until",
+    "last_day",
+    metavar="DATE",
+    callback=_until,
+    help="Last day of the pause (24.12.2026, 2026-12-24, +14d).",
 )
 @click.option(
     "--reason",
@@ -74,10 +80,9 @@ def _reason(_ctx: click.Context, _param: click.Parameter, text: str | None) -> s
 )
 @pass_settings
 def partners_pause(
-    settings: Settings, partner_id: str, until: str | None, reason: str | None
+    settings: Settings, partner_id: str, last_day: date | None, reason: str | None
 ) -> None:
     """No teasers for PARTNER (its open leads stay); ends by itself after --until."""
-    last_day = _until(settings, until)
 
     async def run() -> str:
         runtime = Runtime.create(settings)

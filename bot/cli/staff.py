@@ -19,7 +19,7 @@ from bot.leads.staff import erase, release, reoffer, staff_recall
 from bot.models import Channel, Lead, LeadStatus
 from bot.reports.export import TABLES, report_csv, report_json
 from bot.reports.model import Report
-from bot.reports.period import Period, PeriodError, parse_period
+from bot.reports.period import Period, PeriodError, day_of, parse_period
 from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
 
@@ -27,10 +27,11 @@ from bot.runtime import Runtime
 def _period(settings: Settings, start: str | None, end: str | None) -> Period:
     """``--from``/``--to`` as the range to report, today being the local day.
 
-    A bad date, or a range that is reversed or too long, is a bad value of the options it
-    is about: click's usage error naming them (``Invalid value for '--from': …``, exit
-    status 2) before the database is opened, as for every other bad option value. A range
-    names only the options given (``--from`` after today without ``--to``)."""
+    Each date was checked as the command line was read (:func:`_day`); a range that is
+    reversed or too long is a bad value of the options it is about: click's usage error
+    naming them (``Invalid value for '--from' / '--to': …``, exit status 2) before the
+    database is opened. A range names only the options given (``--from`` after today
+    without ``--to``)."""
     try:
         return parse_period(
             start,
@@ -45,14 +46,29 @@ def _period(settings: Settings, start: str | None, end: str | None) -> Period:
         raise click.BadParameter(exc.detail, param_hint=[f"--{name}" for name in named]) from None
 
 
+def _day(_ctx: click.Context, param: click.Parameter, text: str | None) -> str | None:
+    """``--from`` or ``--to`` checked on its own while the command line is read: a bad date
+    is a bad value of its option (``Invalid value for '--from': '2026-02-30' is not a date;
+    use YYYY-MM-DD``, exit status 2), and a bad ``--from`` and ``--to`` are both named."""
+    if text is not None and text.strip():
+        try:
+            day_of(text, "from" if param.name == "start" else "to")
+        except PeriodError as exc:
+            raise click.BadParameter(exc.detail) from None
+    return text
+
+
 @command(name="report")
 @click.option(
     "--from",
     "start",
     metavar="YYYY-MM-DD",
+    callback=_day,
     help="First day (default: the range covers [cockpit] default_days days, 90, up to --to).",
 )
-@click.option("--to", "end", metavar="YYYY-MM-DD", help="Last day, included (default: today).")
+@click.option(
+    "--to", "end", metavar="YYYY-MM-DD", callback=_day, help="Last day, included (default: today)."
+)
 @click.option(
     "--format",
     "fmt",

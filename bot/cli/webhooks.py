@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli.common import command, config_option, fail, pass_settings, run_async
+from bot.cli.common import command, config_option, fail, pass_settings, run_async, settings_from
 from bot.cli.importing import require_database
 from bot.config import Settings, WebhookEndpoint
 from bot.crm.admin import EndpointStatus, replay, send_test, status
@@ -25,13 +25,21 @@ def webhooks_group() -> None:
     """Signed lead events to your CRM ([[webhooks]], docs/crm.md)."""
 
 
-def _endpoint(settings: Settings, name: str) -> WebhookEndpoint:
-    for hook in settings.webhooks:
-        if hook.name == name:
-            return hook
-    known = ", ".join(h.name for h in settings.webhooks) or "none configured"
-    fail(f"no webhook named {quoted(name)} (known: {known})", 2)
-    raise AssertionError  # unreachable: fail() exits
+def _hook(settings: Settings, name: str) -> WebhookEndpoint | None:
+    return next((hook for hook in settings.webhooks if hook.name == name), None)
+
+
+def _endpoint(ctx: click.Context, _param: click.Parameter, name: str | None) -> str | None:
+    """An endpoint's name (``test NAME``, ``replay --endpoint``) that is configured: any
+    other is a bad value of that argument or option, a usage error naming it and the
+    known ones (exit status 2), together with any other bad value of the command line."""
+    if name is None:
+        return None
+    settings = settings_from(ctx)
+    if _hook(settings, name) is None:
+        known = ", ".join(h.name for h in settings.webhooks) or "none configured"
+        raise click.BadParameter(f"no webhook named {quoted(name)} (known: {known})")
+    return name
 
 
 def _when(value: datetime | None) -> str:
@@ -90,19 +98,22 @@ def webhooks_status(settings: Settings) -> None:
 
 
 @command(webhooks_group, name="test")
-@click.argument("name")
+@click.argument("name", callback=_endpoint)
 @pass_settings
 def webhooks_test(settings: Settings, name: str) -> None:
     """Send one signed test event (type webhook.test) to the endpoint NAME now."""
-    hook = _endpoint(settings, name)
+    hook = _hook(settings, name)
+    assert hook is not None  # checked as the command line was read (_endpoint)
     result = run_async(send_test(hook))
     if not result.ok:
         fail(f"{name}: {result.text}")
     click.echo(f"{name}: {result.text}")
 
 
-def parse_since(text: str, timezone: str) -> datetime:
-    """An ISO date or time; without a zone it is local ([distribution] timezone)."""
+def _since(ctx: click.Context, _param: click.Parameter, text: str) -> datetime:
+    """``--since``: an ISO date or time; without a zone it is local ([distribution]
+    timezone). Anything else is a bad value of the option (exit status 2), named together
+    with a bad ``--endpoint``."""
     value = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         value += "T00:00:00"
@@ -110,30 +121,39 @@ def parse_since(text: str, timezone: str) -> datetime:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
-            f"{quoted(text)} is not an ISO date or time (e.g. 2026-03-01 or 2026-03-01T10:00:00Z)",
-            param_hint=["--since"],
+            f"{quoted(text)} is not an ISO date or time (e.g. 2026-03-01 or 2026-03-01T10:00:00Z)"
         ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(timezone))
+        when = when.replace(tzinfo=ZoneInfo(settings_from(ctx).distribution.timezone))
     try:
         return in_utc(when)
     except ValueError as exc:  # a time next to year 1 or 9999 that has no UTC time
-        raise click.BadParameter(f"{quoted(text)} {exc}", param_hint=["--since"]) from None
+        raise click.BadParameter(f"{quoted(text)} {exc}") from None
 
 
 @command(webhooks_group, name="replay")
-@click.option("--since", required=True, metavar="ISO", help="Deliveries made at or after this.")
-@click.option("--endpoint", "name", metavar="NAME", help="Only this endpoint (default: all).")
+@click.option(
+    "--since",
+    "when",
+    required=True,
+    metavar="ISO",
+    callback=_since,
+    help="Deliveries made at or after this.",
+)
+@click.option(
+    "--endpoint",
+    "name",
+    metavar="NAME",
+    callback=_endpoint,
+    help="Only this endpoint (default: all).",
+)
 @pass_settings
-def webhooks_replay(settings: Settings, since: str, name: str | None) -> None:
+def webhooks_replay(settings: Settings, when: datetime, name: str | None) -> None:
     """Send the deliveries made since a time again — delivered and failed ones.
 
     Each keeps its webhook-id, so a receiver that already has it can drop it. Pending
     deliveries are not touched; a running `leadbot serve` sends the replayed ones in order.
     """
-    when = parse_since(since, settings.distribution.timezone)
-    if name is not None:
-        _endpoint(settings, name)
     require_database(settings)
 
     async def run() -> int:

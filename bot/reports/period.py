@@ -77,7 +77,9 @@ class Period:
         return f"from={self.start.isoformat()}&to={self.end.isoformat()}"
 
 
-def _day(text: str, name: PeriodField) -> date:
+def day_of(text: str, name: PeriodField) -> date:
+    """The day ``text`` names, as the ``name`` end of a range; :class:`PeriodError` if it is no
+    date or outside :data:`FIRST_DAY` … :data:`LAST_DAY`."""
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
@@ -115,9 +117,9 @@ def parse_period(
     naming the bad value, also for a day outside :data:`FIRST_DAY` … :data:`LAST_DAY`.
     """
     today = now.astimezone(ZoneInfo(timezone)).date()
-    last = _day(end, "to") if end and end.strip() else today
+    last = day_of(end, "to") if end and end.strip() else today
     first = (
-        _day(start, "from")
+        day_of(start, "from")
         if start and start.strip()
         else max(FIRST_DAY, last - timedelta(days=default_days - 1))
     )
