@@ -170,6 +170,41 @@ def test_cli_fails_at_start_with_the_key_named(tmp_path: Path) -> None:
     assert not (tmp_path / "x.db").exists()  # nothing was changed
 
 
+def test_every_duplicate_product_id_is_named_by_the_id(tmp_path: Path) -> None:
+    """A duplicate was named by one position counted from 0 (``products[2].id: duplicate
+    product id 'X200'``), and only the first problem was said. Now each repeated id is
+    named, with the tables that give it counted as a reader counts them; a bad level is
+    named by the product's id too — all in one refusal, and nothing is changed."""
+    products = "".join(
+        f'[[products]]\nid = "{product_id}"\nline = "X-series"\n{extra}'
+        for product_id, extra in (
+            ("X200", ""),
+            ("X300", ""),
+            ("X200", ""),
+            ("X300", 'min_certification = "gold"\n'),
+            ("X200", ""),
+            ("X400", ""),
+        )
+    )
+    path = write(tmp_path, '[database]\nurl = "sqlite:///x.db"\n' + products)
+    proc = subprocess.run(
+        [*LEADBOT, "migrate", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"leadbot: invalid configuration ({path}):",
+        "  products: the id 'X200' is given 3 times ([[products]] tables 1, 3 and 5)",
+        "  products: the id 'X300' is given twice ([[products]] tables 2 and 4)",
+        "  products['X300'].min_certification: 'gold' is not one of "
+        "matching.certification_levels ['basic', 'advanced', 'expert']",
+    ]
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_config_path_from_environment(tmp_path: Path) -> None:
     path = write(tmp_path, "[server]\nport = 8181\n")
     assert load_settings(None, {"LEADBOT_CONFIG": str(path)}).server.port == 8181

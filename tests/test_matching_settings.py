@@ -76,5 +76,6 @@ def test_product_minimum_must_be_a_known_level(tmp_path: Path) -> None:
     )
     assert load_settings(config, {}).products[0].min_certification == "silver"  # any case
     config.write_text(config.read_text().replace('"silver"', '"gold"'), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"products\[0\]\.min_certification: 'gold'"):
+    # Named by the product's id, as a duplicate id is (it was ``products[0]``).
+    with pytest.raises(ConfigError, match=r"products\['X'\]\.min_certification: 'gold'"):
         load_settings(config, {})

@@ -78,6 +78,11 @@ def test_a_webhook_name_given_twice_is_named_by_that_name(tmp_path: Path) -> Non
     assert refused("erp", "erp", "crm", "erp") == [
         '  webhooks["erp"]: the name "erp" is given 3 times'
     ]
+    # Every repeated name, not only the first one (it took one run per name to find them).
+    assert refused("crm", "crm", "erp", "shop", "erp", "erp") == [
+        '  webhooks["crm"]: the name "crm" is given twice',
+        '  webhooks["erp"]: the name "erp" is given 3 times',
+    ]
 
 
 def test_a_missing_or_malformed_secret_stops_the_start(make_settings: SettingsFactory) -> None:

@@ -179,7 +179,8 @@ def _format_validation_error(
                 lines.append(f"  {said}")
                 continue
         if not problem["loc"] and problem["type"] == "value_error":
-            lines.append(f"  {message}")  # a cross-check: its message names its place
+            # The cross-checks: each line of the message names its own place.
+            lines.extend(f"  {line}" for line in message.splitlines())
             continue
         lines.append(f"  {loc}: {message}")
     return "\n".join(lines)
