@@ -5,7 +5,7 @@ import``, ``partners import``, ``cockpit link``, ``console``, ``report`` and ``m
 with PostgreSQL reached through a TCP proxy (tests/support/tcpproxy.py) frozen so that
 connections are accepted and never get a byte. Each gives up within the connect and
 statement limits with one line on stderr (never the password) instead of waiting for as
-long as the stall lasts, and Ctrl+C stops ``serve`` while it waits. The timings asserted
+long as the stall lasts, and Ctrl+C stops them while they wait (exit status 130). The timings asserted
 are hang guards, not speed claims. Requests while the database stalls:
 tests/test_database_stall.py.
 """
@@ -127,21 +127,29 @@ def test_a_command_gives_up_on_a_database_that_never_answers(
 
 
 @needs_postgres
-def test_ctrl_c_stops_serve_while_it_waits_for_the_database(
-    proxied_pg: tuple[TcpProxy, str],
+@pytest.mark.parametrize(
+    "args",
+    [("serve", "--port", "0"), ("leads", "import", str(EXAMPLES / "leads.csv"))],
+    ids=["serve", "leads-import"],
+)
+def test_ctrl_c_stops_a_command_while_it_waits_for_the_database(
+    proxied_pg: tuple[TcpProxy, str], args: tuple[str, ...]
 ) -> None:
+    """Ctrl+C while ``serve`` starts (here: waits for the database) printed click's
+    "Aborted!" and exited 1, as if it had failed. Now one line says it was interrupted,
+    and the exit status is 130, as a shell reports a process stopped by SIGINT."""
     url = frozen_url(proxied_pg)
     # The child takes SIGINT as the parent has it: pytest run in the background may
     # ignore it, and then so would leadbot.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         # A limit far off: what stops it must be the signal.
-        process = leadbot_popen(url, "serve", "--port", "0", connect_limit=NEVER_SECONDS)
+        process = leadbot_popen(url, *args, connect_limit=NEVER_SECONDS)
     finally:
         signal.signal(signal.SIGINT, previous)
     waiting_since(process, proxied_pg[0])
     process.send_signal(signal.SIGINT)
     code, err, took = finished(process, time.monotonic())
-    assert code != 0, err  # it never served
+    assert code == 130, err  # it never served
     assert took < HANG_GUARD_SECONDS, f"stopped {took:.1f} s after Ctrl+C"
-    assert "serving on" not in err and "Traceback" not in err
+    assert err == "leadbot: interrupted\n"  # no "Aborted!", no "serving on", no traceback

@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import importlib
 import re
+import signal
 import sys
 from collections.abc import MutableMapping
+from typing import NoReturn
 
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
@@ -87,6 +89,8 @@ class LeadbotGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted()
         except TombstoneKeyMismatch as exc:  # raised before anything was written
             click.echo(f"leadbot: {exc} Nothing was changed.", err=True)
             sys.exit(1)
@@ -117,6 +121,22 @@ class LeadbotGroup(click.Group):
             reason = unreachable(exc, settings.database if settings is not None else None)
             click.echo(f"leadbot: cannot reach the database: {reason}", err=True)
             sys.exit(1)
+
+
+INTERRUPTED = 128 + signal.SIGINT
+"""The exit status of a command stopped by Ctrl+C (SIGINT), as shells report one: 130."""
+
+
+def interrupted() -> NoReturn:
+    """End a command that Ctrl+C interrupted — ``serve`` while it starts (waiting for a
+    database that does not answer, say), an import, a report — with one line and exit
+    status 130, as a shell reports a process stopped by SIGINT: click said "Aborted!" and
+    exited 1, as if the command had failed. (A running ``serve`` stops cleanly on Ctrl+C
+    with status 0, and the console says goodbye: they handle it themselves.)"""
+    # A terminal shows "^C" where the cursor is: the line goes below it.
+    start = "\n" if sys.stderr.isatty() else ""
+    click.echo(f"{start}leadbot: interrupted", err=True)
+    sys.exit(INTERRUPTED)
 
 
 def _no_password(ctx: click.Context, text: str) -> str:
