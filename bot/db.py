@@ -2,7 +2,8 @@
 
 The bot runs on asyncio, so the application uses an async driver (aiosqlite, asyncpg);
 Alembic (``leadbot migrate``) uses a sync driver (sqlite3, psycopg). A URL that already
-names a driver is respected where that driver fits.
+names a driver is respected where that driver fits — except that the bot's own engine
+always runs PostgreSQL on asyncpg: its limits depend on it (below).
 
 SQLite needs care to be a safe default under concurrency: WAL lets readers run beside the
 writer, ``busy_timeout`` makes writers wait instead of failing, and every transaction starts
@@ -16,6 +17,13 @@ for as long as the stall lasts. On PostgreSQL the server cancels long statements
 (asyncpg's ``command_timeout``, which also bounds the pool's pre-ping); opening a
 connection and waiting for a free one are bounded too. :mod:`bot.dbfaults` makes a
 timed-out connection be thrown away at once, so the next request gets a fresh one.
+
+That client-side limit is asyncpg's: psycopg has none, and cancelling one of its queries
+on a frozen connection waits for the server too (its cancel request) — a request on
+``postgresql+psycopg://`` hung for as long as the stall lasted. So every form of a
+PostgreSQL URL (``postgresql://``, ``postgres://``, ``+asyncpg``, ``+psycopg``,
+``+psycopg2``) gives the bot the same engine with the same limits; a sync driver named in
+the URL is what ``leadbot migrate`` uses.
 """
 
 from __future__ import annotations
@@ -46,7 +54,9 @@ wait longer for a running bot's writers than a request should."""
 
 _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
-_ASYNC_CAPABLE = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg"), ("postgresql", "psycopg")}
+_ASYNC_CAPABLE = {("sqlite", "aiosqlite"), ("postgresql", "asyncpg")}
+"""The async drivers a URL may name for the bot's engine. Not psycopg: it has no
+client-side command limit (see above), so ``postgresql+psycopg://`` runs on asyncpg too."""
 _SYNC_CAPABLE = {("sqlite", "pysqlite"), ("postgresql", "psycopg"), ("postgresql", "psycopg2")}
 
 
@@ -159,13 +169,7 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
         if kwargs["poolclass"] is None:
             del kwargs["poolclass"]
     else:
-        if url.get_driver_name() == "asyncpg":
-            kwargs["connect_args"] = _postgres_timeouts(settings)
-        elif url.get_driver_name() == "psycopg":  # no client-side command limit there
-            kwargs["connect_args"] = {
-                "connect_timeout": libpq_connect_timeout(settings.connect_timeout_seconds),
-                "options": f"-c statement_timeout={round(settings.statement_timeout_seconds * 1000)}",
-            }
+        kwargs["connect_args"] = _postgres_timeouts(settings)  # asyncpg: async_url sees to it
         if pooled:
             kwargs["pool_size"] = settings.pool_size
             kwargs["max_overflow"] = settings.overflow
