@@ -28,7 +28,9 @@ which only :func:`reset_key` (``leadbot tombstones reset-key``) does, on purpose
 0011) may hold tombstones made with a key nobody recorded. A tombstone is an HMAC of a
 value leadbot no longer has, so no process can tell which key made it: the first process
 to record its key over existing tombstones logs a WARNING (:func:`unverified_warning`;
-``leadbot serve`` repeats it among its start-up warnings) instead of pretending it checked.
+``leadbot serve`` repeats it among its start-up warnings) instead of pretending it checked
+— once the transaction that records the key has committed: a recording that rolls back
+(an erasure that fails after it) recorded nothing, and says nothing.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ import logging
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import ScalarSelect, Select, bindparam, delete, func, select
+from sqlalchemy import ScalarSelect, Select, bindparam, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.config import Settings, TombstoneKeyMismatch
 from bot.models import LeadTombstone, TombstoneKey
@@ -58,6 +61,9 @@ HEALTH_DOWN = f"{KEY_ENV} does not fit the database"
 KEY_PARAM = "tombstone_key"
 """The bound parameter of :func:`other_key_query`: this process's :func:`own_fingerprint`."""
 _KEY_ROW = 1
+_UNVERIFIED = "tombstones.unverified"
+"""``session.info``: how many tombstones the key this transaction recorded could not be
+verified against — said once the transaction commits (:func:`_say_unverified`)."""
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +155,8 @@ async def check_key(
 
     Returns how many tombstones were there already when this call recorded the key (0 if it
     recorded none): the key could not be verified against them, and a WARNING says so
-    (:func:`unverified_warning`)."""
+    (:func:`unverified_warning`) when ``session``'s transaction commits — not before: if it
+    rolls back, no key was recorded and there is nothing to warn about."""
     recorded = await session.scalar(_RECORDED)
     own = own_fingerprint(settings)
     unverified = 0
@@ -164,10 +171,28 @@ async def check_key(
         if inserted.rowcount == 1:  # type: ignore[attr-defined]  # this process recorded it
             unverified = await session.scalar(_TOMBSTONES) or 0
             if unverified:
-                log.warning("%s", unverified_warning(unverified))
+                session.sync_session.info[_UNVERIFIED] = unverified
     if recorded is not None and recorded != own:
         raise key_mismatch(settings)
     return unverified
+
+
+@event.listens_for(Session, "after_commit")
+def _say_unverified(session: Session) -> None:
+    """The key :func:`check_key` recorded is in the database now: warn that it could not
+    be verified. (A savepoint's commit is not the transaction's: it waits for that.)"""
+    if session.in_nested_transaction():
+        return
+    unverified = session.info.pop(_UNVERIFIED, 0)
+    if unverified:
+        log.warning("%s", unverified_warning(unverified))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unverified(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without a commit (rolled back, or closed) recorded no key."""
+    if transaction.parent is None:
+        session.info.pop(_UNVERIFIED, None)
 
 
 async def settle_key(
