@@ -47,7 +47,10 @@ class LeadbotCommand(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.BadParameter as first:
-            errors = self._every_problem(ctx, typed)
+            try:
+                errors = self._every_problem(ctx, typed)
+            except Exception:  # click internals changed: its first error is still right
+                errors = []
             if len(errors) < 2:
                 raise first from None
             raise BadParameters(errors, ctx) from None
