@@ -68,6 +68,10 @@ NONBLANK_PATTERN = (
 )
 PARAGRAPH_PATTERN = rf"^[^{_IN_PARAGRAPH}{_OVERRIDES}]*$"
 
+LIST_SEPARATOR = ";"
+"""What separates the items of a list cell in the CSV files (products, regions, …): an id
+that has to be listed there (a product's) may not contain it."""
+
 
 def refused_character(text: str, *, multiline: bool = False) -> str | None:
     """The first character that makes ``text`` refused, or None when it is fine."""

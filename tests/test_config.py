@@ -205,6 +205,36 @@ def test_every_duplicate_product_id_is_named_by_the_id(tmp_path: Path) -> None:
     assert not (tmp_path / "x.db").exists()
 
 
+def test_ids_and_names_that_the_csv_files_could_never_name_are_refused(tmp_path: Path) -> None:
+    """A product id is listed in partners' and leads' CSV cells, separated by ';' and
+    trimmed, and a campaign is named by leads: "X 200; Z" started fine and could never be
+    offered by anyone; a campaign name with a control character could never match one."""
+    products = "".join(
+        f'[[products]]\nid = {product_id}\nline = "X-series"\n'
+        for product_id in ('"X200; Z"', '"X\\u001b300"', '" X400"', '"X500"')
+    )
+    path = write(
+        tmp_path,
+        '[database]\nurl = "sqlite:///x.db"\n'
+        '[reports]\ncampaign_costs = { "Messe\\u001b" = 3 }\n' + products,
+    )
+    proc = subprocess.run(
+        [*LEADBOT, "migrate", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 2
+    said = proc.stderr
+    assert "[[products]] table 1: id: 'X200; Z' contains ';', which separates the" in said
+    assert "[[products]] table 2: id: 'X\\x1b300' contains a control character (U+001B)" in said
+    assert "[[products]] table 3: id: ' X400' begins or ends with blank space" in said
+    assert "campaign_costs: the campaign name 'Messe\\x1b' contains a control character" in said
+    assert "X500" not in said
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_config_path_from_environment(tmp_path: Path) -> None:
     path = write(tmp_path, "[server]\nport = 8181\n")
     assert load_settings(None, {"LEADBOT_CONFIG": str(path)}).server.port == 8181

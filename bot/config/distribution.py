@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from bot.config.base import Mismatch, Section
-from bot.plaintext import quoted
+from bot.plaintext import LIST_SEPARATOR, bad_character, quoted, trim
 
 MAX_WAVE_MINUTES = 366 * 24 * 60
 """A wave lasts at most a year: its end is a date, and an end beyond year 9999 crashed
@@ -143,3 +143,21 @@ class Product(Section):
     line: str = Field(min_length=1)
     name: str = ""
     min_certification: str = "basic"
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        """The id is what partners' and leads' CSV cells list, separated by ';' and
+        trimmed: an id with a ';', a control character or blank ends could never be named
+        there (nor typed in a chat)."""
+        problem = bad_character(value)
+        if problem:
+            raise ValueError(f"{quoted(value)} {problem}")
+        if LIST_SEPARATOR in value:
+            raise ValueError(
+                f"{quoted(value)} contains {LIST_SEPARATOR!r}, which separates the products "
+                "listed in a CSV cell"
+            )
+        if trim(value) != value:
+            raise ValueError(f"{quoted(value)} begins or ends with blank space")
+        return value

@@ -120,7 +120,11 @@ def _webhook_secrets(data: dict[str, Any], environ: Mapping[str, str], path: Pat
 
 def _place(loc: tuple[str | int, ...], data: Mapping[str, Any]) -> str:
     """Where a problem is, as the file says it: ``server.port``; a ``[[webhooks]]`` table by
-    its name (``webhooks["crm"].url``), since its position means nothing in the file."""
+    its name (``webhooks["crm"].url``), since its position means nothing in the file; a
+    ``[[products]]`` table counted as a reader counts (``[[products]] table 1: id``), not
+    from 0 — its id may be the very problem."""
+    if len(loc) >= 2 and loc[0] == "products" and isinstance(loc[1], int):
+        return f"[[products]] table {loc[1] + 1}: " + ".".join(str(part) for part in loc[2:])
     if len(loc) >= 2 and loc[0] == "webhooks" and isinstance(loc[1], int):
         hooks = data.get("webhooks")
         hook = hooks[loc[1]] if isinstance(hooks, list) and loc[1] < len(hooks) else None

@@ -7,7 +7,7 @@ import re
 from pydantic import Field, SecretStr, model_validator
 
 from bot.config.base import Section, http_url_problem, secret_field
-from bot.plaintext import quoted
+from bot.plaintext import bad_character, quoted, trim
 
 
 class NewsSettings(Section):
@@ -80,8 +80,11 @@ class ReportsSettings(Section):
     @model_validator(mode="after")
     def _check(self) -> ReportsSettings:
         for name, cost in self.campaign_costs.items():
-            if not name.strip():
+            if not trim(name):
                 raise ValueError("campaign_costs: a campaign name is empty")
+            problem = bad_character(name)
+            if problem:  # as `leadbot campaigns import` refuses it: no lead could name it
+                raise ValueError(f"campaign_costs: the campaign name {quoted(name)} {problem}")
             if cost < 0:
                 raise ValueError(f"campaign_costs: cost of {quoted(name)} is negative")
             if cost > MAX_CAMPAIGN_COST:

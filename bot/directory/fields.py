@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from bot.plaintext import quoted, trim
-
-LIST_SEPARATOR = ";"
+from bot.plaintext import LIST_SEPARATOR, quoted, trim
 
 
 def _codes(text: str) -> frozenset[str]:
