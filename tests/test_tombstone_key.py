@@ -259,6 +259,9 @@ def test_serve_recording_its_key_over_existing_tombstones_warns(
     assert KEY_A not in server.output
     fits = leadbot(database_url, "tombstones", "check", **A)
     assert fits.exit_code == 0 and "The tombstone key fits" in fits.stdout
+    # The check vouches for the key, not for the tombstones it could never test it against.
+    assert "2 of them were made before the key was recorded (" in fits.stdout
+    assert "could not be verified against it" in fits.stdout
 
     with serve(database_url, LEADBOT_SERVER__API_TOKEN=TOKEN, **A) as again:
         assert again.stop(2) == 0

@@ -8,12 +8,21 @@ erased under the old one can come back (tombstones cannot be hashed again).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from bot.cli.common import command, config_option, pass_settings, run_async
 from bot.cli.importing import fail_with, require_database
 from bot.config import Settings
-from bot.crm.tombstones import KEY_ENV, configured_key, key_mismatch, key_state, reset_key
+from bot.crm.tombstones import (
+    KEY_ENV,
+    KeyState,
+    configured_key,
+    key_mismatch,
+    key_state,
+    reset_key,
+)
 from bot.runtime import Runtime
 from bot.sessions import plain_session
 
@@ -33,7 +42,7 @@ def tombstones_check(settings: Settings) -> None:
     (still 0). Changes nothing; the key is never shown."""
     require_database(settings)
 
-    async def run() -> tuple[str, int]:
+    async def run() -> KeyState:
         runtime = Runtime.create(settings, pooled=False)
         try:
             async with plain_session(runtime.sessions, read_only=True) as session:
@@ -41,12 +50,15 @@ def tombstones_check(settings: Settings) -> None:
         finally:
             await runtime.close()
 
-    state, count = run_async(run())
+    found = run_async(run())
+    state, count = found.state, found.tombstones
     erased = f"{count} tombstone{'' if count == 1 else 's'} of erased leads"
     if state == "other":
         fail_with(f"{key_mismatch(settings)} The database holds {erased}.")
     if state == "same":
         click.echo(f"The tombstone key fits: {KEY_ENV} is this database's key ({erased}).")
+        if found.older and found.recorded_at is not None:
+            click.echo(_older_than_the_key(found.older, found.recorded_at))
     elif configured_key(settings) is not None and count:
         click.echo(
             f"No tombstone key recorded yet, and this {KEY_ENV} cannot be verified against "
@@ -66,6 +78,16 @@ def tombstones_check(settings: Settings) -> None:
             "built-in key is used, which anyone can test e-mail addresses against. Set "
             f"{KEY_ENV} for every leadbot process."
         )
+
+
+def _older_than_the_key(older: int, recorded_at: datetime) -> str:
+    """The tombstones a fitting key says nothing about: made before it was recorded."""
+    them = "1 of them was" if older == 1 else f"{older} of them were"
+    return (
+        f"{them} made before the key was recorded ({recorded_at:%Y-%m-%d %H:%M} UTC) and "
+        "could not be verified against it: those made without a key fit any key; those made "
+        "with another key keep their leads out only under that key."
+    )
 
 
 @command(tombstones_group, name="reset-key")

@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -229,14 +230,34 @@ async def reset_key(session: AsyncSession, settings: Settings, now: datetime) ->
         )
 
 
-async def key_state(session: AsyncSession, settings: Settings) -> tuple[str, int]:
-    """(``"none"`` recorded, ``"same"`` as this process's, or ``"other"``; the number of
-    tombstones) — for ``leadbot tombstones check``."""
-    recorded = await session.scalar(_RECORDED)
+@dataclass(frozen=True)
+class KeyState:
+    """What ``leadbot tombstones check`` reports: whether a key is recorded and whether it
+    is this process's (``"none"``, ``"same"``, ``"other"``), how many tombstones there are,
+    and how many of them are older than the record (never verified against the key)."""
+
+    state: str
+    tombstones: int
+    older: int = 0
+    recorded_at: datetime | None = None
+
+
+async def key_state(session: AsyncSession, settings: Settings) -> KeyState:
+    """The database's tombstone key as this process sees it (:class:`KeyState`)."""
+    row = (
+        await session.execute(
+            select(TombstoneKey.fingerprint, TombstoneKey.recorded_at).where(
+                TombstoneKey.id == _KEY_ROW
+            )
+        )
+    ).one_or_none()
     count = await session.scalar(_TOMBSTONES) or 0
-    if recorded is None:
-        return "none", count
-    return ("same" if recorded == own_fingerprint(settings) else "other"), count
+    if row is None:
+        return KeyState("none", count)
+    fingerprint_, recorded_at = row
+    older = await session.scalar(_TOMBSTONES.where(LeadTombstone.erased_at < recorded_at)) or 0
+    state = "same" if fingerprint_ == own_fingerprint(settings) else "other"
+    return KeyState(state, count, older, recorded_at)
 
 
 def _normal(kind: str, value: str) -> str:
