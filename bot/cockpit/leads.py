@@ -18,8 +18,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import InvalidInput
+from bot.i18n import t
 from bot.models import Lead, LeadEvent, LeadPersonalData, LeadStatus, Partner
-from bot.plaintext import bad_character, quoted, refused_character
+from bot.plaintext import bad_character, quoted, refused_character, shortened
 from bot.reports.export import euros
 from bot.reports.model import OPEN_GROUPS
 from bot.reports.period import Period
@@ -29,9 +30,30 @@ PAGE_SIZE = 50
 STATUS_FILTERS = tuple(s.value for s in LeadStatus) + tuple(OPEN_GROUPS) + ("open",)
 
 
+FIELD_LABELS = {
+    "status": "report.column.status",
+    "campaign": "report.column.campaign",
+    "partner": "report.column.partner",
+    "page": "filters.page_label",
+}
+"""Each filter's label on the page (the list's form: Status, Kampagne, Partner; the pager's
+Seite), by which a refusal names it in the reader's language."""
+
+MAX_PAGE = 100_000
+
+
 class FilterError(InvalidInput, ValueError):
-    """A lead-list filter that cannot be used; the message names it (English), its key says
-    it in the cockpit reader's language (``filters.*``)."""
+    """A lead-list filter that cannot be used; the message names it (English, by its query
+    parameter), its key says it in the cockpit reader's language (``filters.*``), naming
+    the filter by its label on the page (``Kampagne: …``, not ``campaign: …``)."""
+
+    def __init__(self, message: str, *, field: str, key: str, **params: Any) -> None:
+        super().__init__(message, key=key, **params)
+        self.field = field
+
+    def said(self, language: str) -> str:
+        field = t(language, FIELD_LABELS[self.field])
+        return t(language, self.key or "", field=field, **self.params)
 
 
 @dataclass(frozen=True)
@@ -48,22 +70,38 @@ class LeadFilter:
             known = ", ".join(STATUS_FILTERS)
             raise FilterError(
                 f"status: {quoted(status)} is not one of {known}",
+                field="status",
                 key="filters.status",
                 value=quoted(status, counted=False),
                 known=known,
             )
-        number = whole_number(page.strip() or "1", 6)
-        if number is None:
-            raise FilterError(
-                f"page: {quoted(page)} is not a number",
-                key="filters.page",
-                value=quoted(page, counted=False),
-            )
-        if number < 1 or number > 100_000:
-            raise FilterError("page: must be between 1 and 100000", key="filters.page_range")
         return cls(
-            status, _text("campaign", campaign)[:200], _text("partner", partner)[:64], number
+            status, _text("campaign", campaign)[:200], _text("partner", partner)[:64], _page(page)
         )
+
+
+def _page(text: str) -> int:
+    """The page number: 1 to :data:`MAX_PAGE`. Digits beyond that — ``0``, or
+    ``999999999999999999999`` — are a number out of range, not "not a number"."""
+    text = text.strip() or "1"
+    if not re.fullmatch("[0-9]+", text):  # ASCII digits only, as whole_number
+        raise FilterError(
+            f"page: {quoted(text)} is not a number",
+            field="page",
+            key="filters.page",
+            value=quoted(text, counted=False),
+        )
+    digits = text.lstrip("0")
+    number = int(digits) if 0 < len(digits) <= len(str(MAX_PAGE)) else None
+    if number is None or number > MAX_PAGE:
+        raise FilterError(
+            f"page: {quoted(text)} is out of range; use a page from 1 to {MAX_PAGE}",
+            field="page",
+            key="filters.page_range",
+            value=shortened(text),
+            last=MAX_PAGE,
+        )
+    return number
 
 
 def whole_number(text: str, max_digits: int) -> int | None:
@@ -82,7 +120,7 @@ def _text(name: str, value: str) -> str:
     if refused is not None:
         problem = bad_character(value)
         code = f"U+{ord(refused):04X}"
-        raise FilterError(f"{name}: {problem}", key="filters.character", name=name, code=code)
+        raise FilterError(f"{name}: {problem}", field=name, key="filters.character", code=code)
     return value.strip()
 
 

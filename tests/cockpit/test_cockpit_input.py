@@ -120,11 +120,11 @@ async def test_the_timeline_says_who_acted_in_the_readers_words(
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ("to=9999-12-31", "to: 9999-12-31"),
-        ("from=0001-01-01&to=0001-01-02", "to: 0001-01-02"),
-        ("from=0001-01-01&to=2026-01-02", "from: 0001-01-01"),
-        ("to=0001-01-05", "to: 0001-01-05"),
-        ("from=9999-12-01&to=9999-12-31", "to: 9999-12-31"),
+        ("to=9999-12-31", "To: 9999-12-31"),
+        ("from=0001-01-01&to=0001-01-02", "To: 0001-01-02"),
+        ("from=0001-01-01&to=2026-01-02", "From: 0001-01-01"),
+        ("to=0001-01-05", "To: 0001-01-05"),
+        ("from=9999-12-01&to=9999-12-31", "To: 9999-12-31"),
     ],
 )
 async def test_days_the_range_cannot_hold_are_400_naming_them(
@@ -147,7 +147,7 @@ async def test_a_lead_id_in_other_digits_is_no_lead(cockpit: httpx.AsyncClient) 
         assert "There is no lead #" in page.text
     for other in ("%D9%A1", "1_0"):
         page = await cockpit.get(f"/cockpit/leads?page={other}")
-        assert page.status_code == 400 and "page: " in page.text, other
+        assert page.status_code == 400 and "Page: " in page.text, other
 
 
 @pytest.mark.parametrize(
@@ -164,5 +164,19 @@ async def test_control_characters_in_filters_are_400_naming_the_filter(
 ) -> None:
     refused = await cockpit.get(path)
     assert refused.status_code == 400, refused.text
-    name = "partner" if "partner=" in path else "campaign"
+    name = "Partner" if "partner=" in path else "Campaign"  # the filter's label on the page
     assert f"{name}: contains a control character" in refused.text
+
+
+@pytest.mark.parametrize("page", ["0", "100001", "999999999999999999999", "0" * 30 + "7" * 30])
+async def test_a_page_number_out_of_range_is_said_to_be_one(
+    cockpit: httpx.AsyncClient, page: str
+) -> None:
+    """Digits that are no page — too many for one, or 0 — are a number out of range, named
+    by the pager's label: a 21-digit page was called "not a number"."""
+    for path in ("/cockpit/leads", "/cockpit/csv/leads"):
+        refused = await cockpit.get(f"{path}?page={page}")
+        assert refused.status_code == 400, refused.text
+        assert "is out of range; use a page from 1 to 100000" in refused.text, refused.text
+        assert "not a number" not in refused.text
+    assert (await cockpit.get("/cockpit/leads?page=000001")).status_code == 200  # page 1
