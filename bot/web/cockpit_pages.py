@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot.actors import STAFF_NAME
+from bot.cockpit import timeline
 from bot.i18n import LANGUAGES, t
 from bot.i18n.accept_language import best_language
 from bot.plaintext import strip_control
-from bot.reports.format import day, display_zone, duration, money, pct, report_warnings
+from bot.reports.format import day, duration, money, pct, report_warnings
 from bot.reports.period import Period
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "cockpit"
@@ -56,21 +56,6 @@ def _label(language: str, group: str, value: str | None) -> str:
     return value if text == key else text
 
 
-def _actor(language: str, kind: str, name: str | None) -> str:
-    """Who acted, for the timeline: the kind in the reader's words ("Mitarbeitende", "rep",
-    "leadbot"), then the recorded name — unless it only repeats the kind (``staff``, the
-    stand-in of staff known by no name; ``leadbot`` itself)."""
-    shown = _label(language, "actor_kind", kind)
-    return f"{shown}: {name}" if name and name not in (STAFF_NAME, shown) else shown
-
-
-def _moment(value: Any, language: str) -> str:
-    if value is None:
-        return "–"
-    local = value.astimezone(display_zone())
-    return local.strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
-
-
 def shown(value: Any) -> Any:
     """A value as a template prints it, without control characters (Jinja2's ``finalize``,
     applied before autoescaping).
@@ -98,8 +83,11 @@ ENV.globals.update(
     pct=pct,
     duration=duration,
     label=_label,
-    actor=_actor,
-    moment=_moment,
+    event_who=timeline.who,
+    moment=timeline.moment,
+    event_what=timeline.what,
+    event_via=timeline.via,
+    event_details=timeline.details,
     report_warnings=report_warnings,
 )
 
