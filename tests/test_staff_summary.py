@@ -9,6 +9,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.actors import Actor
@@ -107,6 +108,59 @@ async def test_the_summary_speaks_the_staff_language(
     [summary] = _staff(shown)
     assert "Der Feed holt auf: 6 Meldungen" in summary
     assert "3 × neuer Lead: #1, #2, #3" in summary
+
+
+@pytest.mark.parametrize(
+    ("language", "head"),
+    [
+        ("de", "Der Feed holt auf: 6 Meldungen von 02.03.2026 09:00, in Kürze:"),
+        ("en", "The staff feed is catching up: 6 messages from 2026-03-02 09:00, in brief:"),
+    ],
+)
+async def test_messages_of_one_minute_are_dated_once(
+    make_settings: Any, clock: ManualClock, language: str, head: str
+) -> None:
+    """All queued in one minute: the head names that minute once — it said "von 09:00 bis
+    09:00", a range from a time to itself."""
+    settings = make_settings(staff={"language": language}, outbox={"staff_summary_after": 5})
+    clock.advance(seconds=10)  # 08:00:10 UTC, and the next lead 40 seconds later
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1", max_open_leads=100)
+        await uow.commit()
+    for n in range(1, 4):
+        await _leads(runtime, 1, first=n)
+        clock.advance(seconds=20)
+    shown: list[str] = []
+    await OutboxSender(runtime, {Platform.CONSOLE: ConsoleTransport(Inbox(shown.append))}).drain()
+    await runtime.close()
+    [summary] = _staff(shown)
+    assert f"{head}\n" in summary, summary
+
+
+@pytest.mark.parametrize(
+    ("language", "head"),
+    [
+        ("de", "Der Feed holt auf: 6 Meldungen von 02.03.2026 09:00 bis 02.03.2026 09:10, "),
+        ("en", "The staff feed is catching up: 6 messages from 2026-03-02 09:00 to 2026-03-02 09:10,"),
+    ],
+)  # fmt: skip
+async def test_messages_over_minutes_are_dated_as_a_range(
+    make_settings: Any, clock: ManualClock, language: str, head: str
+) -> None:
+    settings = make_settings(staff={"language": language}, outbox={"staff_summary_after": 5})
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1", max_open_leads=100)
+        await uow.commit()
+    for n in range(1, 4):
+        await _leads(runtime, 1, first=n)
+        clock.advance(minutes=5)
+    shown: list[str] = []
+    await OutboxSender(runtime, {Platform.CONSOLE: ConsoleTransport(Inbox(shown.append))}).drain()
+    await runtime.close()
+    [summary] = _staff(shown)
+    assert head in summary, summary
 
 
 async def test_a_short_queue_is_sent_message_by_message(

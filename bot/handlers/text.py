@@ -23,7 +23,7 @@ from bot.actors import STAFF_NAME
 from bot.chat.grammar import localised_usage
 from bot.content.problems import problem_lines
 from bot.content.vocabulary import industry_key
-from bot.i18n import t
+from bot.i18n import has, t
 from bot.reports.format import (
     day,
     display_zone,
@@ -170,18 +170,24 @@ def notice_text(
     """The sentence of a staff-feed, reminder or info notice (unescaped)."""
     if group == "staff" and event == "summary":
         return summary_text(language, params)
-    return t(language, f"{group}.{event}", lead_id=lead_id, **readable_params(language, params))
+    key = f"{group}.{event}"
+    if not params.get("reason") and has(language, f"{group}.no_reason.{event}"):
+        key = f"{group}.no_reason.{event}"  # no "Grund: –." when none was given
+    return t(language, key, lead_id=lead_id, **readable_params(language, params))
 
 
 def summary_text(language: str, params: dict[str, Any]) -> str:
     """A staff-feed summary (``bot.delivery.summary``): a head line, then one line per event
-    with its count and lead numbers."""
+    with its count and lead numbers. Messages queued within one minute are dated once
+    ("21 Meldungen von 01.12.2026 00:36"), not as a range from that minute to itself."""
+    first = moment(params.get("from_at"), language)
+    last = moment(params.get("to_at"), language)
     head = t(
         language,
-        "staff_summary.head",
+        "staff_summary.head_at" if first == last else "staff_summary.head",
         count=params.get("count", 0),
-        from_at=moment(params.get("from_at"), language),
-        to_at=moment(params.get("to_at"), language),
+        from_at=first,
+        to_at=last,
     )
     lines = [head]
     for entry in params.get("events", []):
