@@ -176,7 +176,7 @@ async def test_staff_release_a_lead_held_without_consent(world: ChatWorld) -> No
     assert (await world.lead(lead_id)).status is LeadStatus.HELD
 
     released = await world.staff(f"release {lead_id} consent")
-    assert f"Lead #{lead_id} freigegeben: angeboten." in released
+    assert f"Lead #{lead_id} freigegeben: ausgeschrieben." in released
     lead = await world.lead(lead_id)
     assert lead.status is LeadStatus.OFFERED and lead.consent_partner_contact is True
     for member in (a, b):

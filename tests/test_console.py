@@ -48,7 +48,7 @@ def test_explain_speaks_the_staff_language_set_in_the_environment(demo: Path) ->
     assert "Lead 7: status offered, round 1 wave 1" in out, out
     assert "Eligible, best first (1)" in out and "Not eligible (19)" in out
     assert "Partner P-CH-001 (Helvetia Integration AG, " in out and "for lead 7: ELIGIBLE" in out
-    for german in ("Status angeboten", "Geeignet", "Runde", "Mitarbeit", "Filter\n  ✓ Einw"):
+    for german in ("Status ausgeschrieben", "Geeignet", "Runde", "Mitarbeit", "Filter\n  ✓ Einw"):
         assert german not in out, german
 
 
@@ -63,7 +63,7 @@ def test_hand_back_goes_to_the_next_partner_and_excludes_the_first(demo: Path) -
     assert "Von diesem Lead ausgeschlossen: zurückgegeben" in out  # explain, in German
     assert "NICHT GEEIGNET" in out
     pipeline = out[out.rindex("Pipeline:") :]
-    assert "#1    angeboten" in pipeline  # offered again, to others
+    assert "#1    ausgeschrieben" in pipeline  # offered again, to others
 
 
 def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
@@ -85,7 +85,7 @@ def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
     assert "✖ Das dürfen nur Mitarbeitende des Herstellers." in out
     assert "✖ Lead #2 gehört nicht Ihrem Unternehmen." in out
     later = console(demo, "as staff\nleads\nquit\n")
-    assert "#1    angeboten" in later and "#8    zurückgehalten" in later
+    assert "#1    ausgeschrieben" in later and "#8    zurückgehalten" in later
 
 
 def test_the_console_s_own_commands_speak_the_session_s_language(demo: Path) -> None:
@@ -141,7 +141,7 @@ def test_staff_release_of_a_lead_held_without_consent(demo: Path) -> None:
     assert "✔ Lead #8 freigegeben" in out
     # Lead 1 was offered, never held: said plainly, with its state (not "das geht jetzt nicht").
     assert (
-        "✖ Lead #1 wird nicht zurückgehalten (Status: angeboten): Freigeben lässt sich nur "
+        "✖ Lead #1 wird nicht zurückgehalten (Status: ausgeschrieben): Freigeben lässt sich nur "
         "ein zurückgehaltener Lead." in out
     )
 
@@ -151,11 +151,11 @@ def test_staff_reoffer_and_recall_in_the_wrong_state_say_what_they_need(demo: Pa
     leads can be (it said "Lead #1 ist angeboten — das geht jetzt nicht")."""
     out = console(demo, "reoffer 1\nrecall 1\nquit\n")
     assert (
-        "✖ Lead #1 ist angeboten: Neu anbieten lässt sich nur ein Lead ohne passenden Partner "
+        "✖ Lead #1 ist ausgeschrieben: Neu anbieten lässt sich nur ein Lead ohne passenden Partner "
         "oder einer, den niemand angenommen hat." in out
     )
     assert (
-        "✖ Lead #1 ist angeboten: Zurückrufen lässt sich nur ein Lead, den ein Partner "
+        "✖ Lead #1 ist ausgeschrieben: Zurückrufen lässt sich nur ein Lead, den ein Partner "
         "angenommen und noch nicht abgeschlossen hat." in out
     )
 

@@ -157,7 +157,7 @@ def test_explain_speaks_the_staff_language_in_aligned_columns(seeded: tuple[Path
     result = _explain(german, str(lead_id))
     assert result.exit_code == 0, result.output
     out = result.output
-    assert out.startswith(f"Lead {lead_id}: Status angeboten, Runde 1 Welle 1\n")
+    assert out.startswith(f"Lead {lead_id}: Status ausgeschrieben, Runde 1 Welle 1\n")
     assert "  Ort:            DE-BY, PLZ-Gebiet 80, Position bekannt" in out
     assert "  Segment:        sme (Mitarbeitende: 120)" in out
     assert "  Ausgeschlossen: GONE (zurückgegeben)" in out

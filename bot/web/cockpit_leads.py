@@ -51,9 +51,12 @@ async def leads_page(request: Request) -> Response:
             {"status": wanted.status, "campaign": wanted.campaign, "partner": wanted.partner}
         )
     )
-    options = [("open", t(lang, "cockpit.status_open"))]
-    options += [(g, t(lang, f"cockpit.group_{g}")) for g in OPEN_GROUPS]
-    options += [(s.value, t(lang, f"status.{s.value}")) for s in LeadStatus]
+    # Two groups in the select: the open leads by who has to act, then every status — the
+    # group "on offer" and the status "offered" are the same leads under the same word.
+    groups = [("open", t(lang, "cockpit.status_open"))]
+    groups += [(g, t(lang, f"cockpit.group_{g}")) for g in OPEN_GROUPS]
+    statuses = [(s.value, t(lang, f"status.{s.value}")) for s in LeadStatus]
+    options = [(t(lang, "cockpit.open_leads"), groups), (column(lang, "status"), statuses)]
     keys = ("id", "received", "status", "campaign", "partner", "region", "value", "revenue")
     return ctx.render(
         "leads.j2",

@@ -49,10 +49,14 @@ async def test_the_full_status_flow_ends_in_won_with_revenue(make_settings, tele
             await driver.press(user, f"st:{lead_id}:{action}", message_id=card.message_id)
             await world.settled()
             assert status.lower() in _card(world, user, card).plain_text.lower()
+        # The proposal to the prospect, not the lead offered to partners ("ausgeschrieben").
+        proposal = _card(world, user, card).button(f"st:{lead_id}:proposal")
+        assert proposal is not None and proposal["text"] == "📄 Angebot abgegeben"
         await driver.press(user, f"st:{lead_id}:proposal", message_id=card.message_id)
         await world.settled()
         shown = _card(world, user, card)
         assert f"st:{lead_id}:proposal" not in [b["callback_data"] for b in shown.buttons()]
+        assert "Angebot abgegeben" in shown.plain_text
 
         # Follow-up: the sub-menu replaces the buttons, +3 days sets the date.
         await driver.press(user, f"st:{lead_id}:follow_up", message_id=card.message_id)
