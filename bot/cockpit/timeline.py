@@ -17,7 +17,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.actors import STAFF_NAME
+from bot.explain.words import check_text
 from bot.i18n import has, t
+from bot.matching.model import Check
 from bot.models import ActorKind, LeadEvent
 from bot.reports.format import day, display_zone, money
 
@@ -38,6 +40,9 @@ DETAIL_ORDER = (
     "warnings",
 )
 """The detail keys the page puts in words, in the order it shows them (others follow)."""
+
+HIDDEN = frozenset({"checks"})
+"""Detail keys that only help say another one in words (``checks``: the ``warnings``)."""
 
 REASONS_BY_STATUS = {
     "lost": "lost_reason",
@@ -151,6 +156,24 @@ def _value(language: str, event: LeadEvent, key: str, value: Any) -> str:
     return str(value)
 
 
+def _warnings(language: str, stored: Any, checks: Any) -> Any:
+    """A manual assignment's warnings (the filters it overruled) in the reader's words, from
+    the ``checks`` recorded with them; the stored English sentences for older events."""
+    if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
+        return stored
+    try:
+        said = [
+            check_text(
+                Check(str(c["name"]), False, str(detail), str(c["key"]), dict(c["params"])),
+                language,
+            )
+            for c, detail in zip(checks, stored, strict=True)
+        ]
+    except (KeyError, TypeError, ValueError):
+        return stored
+    return "; ".join(said)
+
+
 def _detail(language: str, event: LeadEvent, key: str, value: Any) -> str:
     if key not in DETAIL_ORDER:
         return f"{key}={value}"
@@ -158,6 +181,8 @@ def _detail(language: str, event: LeadEvent, key: str, value: Any) -> str:
         return t(language, "audit.detail.partners_none")
     if key == "partners_checked":
         return t(language, "audit.detail.partners_checked", value=value)
+    if key == "warnings":
+        value = _warnings(language, value, (event.detail or {}).get("checks"))
     return t(language, f"audit.detail.{key}", value=_value(language, event, key, value))
 
 
@@ -166,5 +191,5 @@ def details(language: str, event: LeadEvent) -> str:
     then any other as ``key=value`` (sorted), joined with `` · ``."""
     stored = event.detail or {}
     known = [k for k in DETAIL_ORDER if k in stored]
-    others = sorted(k for k in stored if k not in DETAIL_ORDER)
+    others = sorted(k for k in stored if k not in DETAIL_ORDER and k not in HIDDEN)
     return SEPARATOR.join(_detail(language, event, k, stored[k]) for k in known + others)

@@ -93,6 +93,8 @@ async def assign(uow: UnitOfWork, lead_id: int, partner_id: str, actor: Actor) -
         partner_id=partner_id,
         round=lead.offer_round,
         warnings=warnings or None,
+        # The same warnings as data, so a reader's language can say them (the cockpit).
+        checks=[{"key": c.key, "name": c.name, "params": dict(c.params)} for c in failed] or None,
     )
     await uow.outbox.staff(
         "assigned",

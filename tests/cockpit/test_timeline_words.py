@@ -109,9 +109,9 @@ async def test_every_event_of_the_timeline_is_in_german(cockpit: Cockpit) -> Non
          "2 Partner geprüft"],
         [AT, "ohne passenden Partner → ausgeschrieben", "Mitarbeitende", "Kommandozeile", "–",
          "zugewiesen an P1"],
-        # The failed filters are stored as English sentences; they stay as they are.
+        # The filters the assignment overruled, from the checks stored with their English.
         [AT, "zugewiesen", "Mitarbeitende", "Kommandozeile", "P1",
-         "Runde 2 · Hinweise: returned this lead before"],
+         "Runde 2 · Hinweise: hat diesen Lead schon zurückgegeben"],
         [AT, "ausgeschrieben → übernommen", "Vertrieb: Anna", "Konsole", "P1", "Welle 1 · Angebot 3"],
         [AT, "Wiedervorlage gesetzt", "Vertrieb: Anna", "Konsole", "P1",
          "Wiedervorlage am 05.03.2026"],
