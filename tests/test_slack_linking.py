@@ -4,9 +4,11 @@ and when ``leadbot serve`` starts. Every rep's result is reported; nothing is gu
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.models import Rep
@@ -79,7 +81,11 @@ async def test_without_the_scope_every_rep_is_reported_and_none_is_linked(
     assert len(calls) == 1  # asked once, not once per rep
 
 
-async def test_serve_links_reps_by_e_mail_at_start(make_settings: Any, slack_emulator: Any) -> None:
+async def test_serve_links_reps_by_e_mail_at_start(
+    make_settings: Any, slack_emulator: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The next start links Bert; the log says how it went by rep id — never an e-mail
+    address (the log holds no personal data; ``leadbot reps import`` names them)."""
     from tests.support.factories import add_partner, add_rep
 
     slack_emulator.add_user("UBERT0001", email="bert@p1.example")
@@ -87,7 +93,9 @@ async def test_serve_links_reps_by_e_mail_at_start(make_settings: Any, slack_emu
     async with running_bot(settings) as bot, bot.runtime.uow() as uow:
         await add_partner(uow, "P1")
         await add_rep(uow, "P1", "bert@p1.example")
+        await add_rep(uow, "P1", "nobody@p1.example")
         await uow.commit()
+    caplog.set_level(logging.INFO, logger="bot.handlers.slack")
     async with running_bot(settings) as bot:  # the next start finds and links Bert
 
         async def linked() -> str | None:
@@ -97,3 +105,17 @@ async def test_serve_links_reps_by_e_mail_at_start(make_settings: Any, slack_emu
                 )
 
         assert await eventually(linked, what="Bert linked at start") == "UBERT0001"
+
+        def logged() -> str | None:
+            lines = [
+                r.getMessage() for r in caplog.records if "looked up by e-mail" in r.getMessage()
+            ]
+            return lines[0] if lines else None
+
+        said = await eventually(logged, what="the lookup logged")
+        async with bot.runtime.uow() as uow:
+            nobody = await uow.session.scalar(
+                select(Rep.id).where(Rep.email == "nobody@p1.example")
+            )
+        assert said == f"slack: reps looked up by e-mail: 1 linked; not found: rep {nobody}"
+        assert "@" not in caplog.text

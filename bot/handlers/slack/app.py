@@ -49,7 +49,7 @@ from bot.handlers.slack import (
 )
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.deps import Respond, SlackDeps, report_failure
-from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email
+from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email, summary
 from bot.handlers.slack.respond import kept_alive_answers
 from bot.handlers.slack.transport import SlackTransport
 from bot.inbox import PressInbox
@@ -260,17 +260,18 @@ async def link_accounts(runtime: Runtime) -> list[AccountLink]:
 
 
 def linking_at_start(runtime: Runtime, identity: BotIdentity) -> ContextFactory:
-    """At ``serve`` start, link reps by e-mail in the background and log every result."""
+    """At ``serve`` start, link reps by e-mail in the background and log the results (by
+    rep id: the log holds no e-mail addresses)."""
 
     @contextlib.asynccontextmanager
     async def running() -> AsyncIterator[None]:
         async def link() -> None:
             try:
-                for result in await link_accounts(runtime):
-                    level = (
-                        logging.INFO if result.outcome is LinkOutcome.LINKED else logging.WARNING
-                    )
-                    log.log(level, "slack account lookup: %s", result.line)
+                results = await link_accounts(runtime)
+                if results:
+                    linked = all(r.outcome is LinkOutcome.LINKED for r in results)
+                    level = logging.INFO if linked else logging.WARNING
+                    log.log(level, "slack: reps looked up by e-mail: %s", summary(results))
             except Exception as exc:  # Slack unreachable: the next start tries again
                 log.warning("slack: linking reps by e-mail failed (%s)", type(exc).__name__)
 

@@ -41,6 +41,7 @@ class AccountLink:
     """One rep's result, for the CLI's report and the log."""
 
     platform: str
+    rep_id: int
     email: str
     outcome: LinkOutcome
     account: str | None = None
@@ -51,6 +52,24 @@ class AccountLink:
         account = f" → {self.account}" if self.account else ""
         detail = f" ({self.detail})" if self.detail else ""
         return f"{self.platform}: {self.email}: {self.outcome.value}{account}{detail}"
+
+
+def summary(results: list[AccountLink]) -> str:
+    """The results for the log, by rep id and never by e-mail address (the log holds no
+    personal data): ``2 linked; not found: reps 3, 4`` — ``leadbot reps import`` names them."""
+    by_outcome: dict[LinkOutcome, list[int]] = {}
+    for result in results:
+        by_outcome.setdefault(result.outcome, []).append(result.rep_id)
+    parts = [f"{len(by_outcome.pop(LinkOutcome.LINKED, []))} linked"]
+    for outcome, reps in by_outcome.items():
+        parts.append(
+            f"{outcome.value}: rep{'s' if len(reps) > 1 else ''} {', '.join(map(str, reps))}"
+        )
+    details = sorted(
+        {r.detail for r in results if r.detail and r.outcome is not LinkOutcome.LINKED}
+    )
+    said = "; ".join(parts)
+    return f"{said} ({'; '.join(details)})" if details else said
 
 
 async def _unlinked(runtime: Runtime) -> list[tuple[int, str]]:
@@ -83,32 +102,36 @@ async def link_by_email(runtime: Runtime, client: AsyncWebClient) -> list[Accoun
     denied: str | None = None
     for rep_id, email in await _unlinked(runtime):
         if denied is not None:  # Slack said no for all: no point asking again per rep
-            results.append(AccountLink("slack", email, LinkOutcome.NO_PERMISSION, detail=denied))
+            results.append(
+                AccountLink("slack", rep_id, email, LinkOutcome.NO_PERMISSION, detail=denied)
+            )
             continue
         try:
             answer = await client.users_lookupByEmail(email=email)
         except SlackApiError as exc:
             code = error_code(exc)
             if code == "users_not_found":
-                results.append(AccountLink("slack", email, LinkOutcome.NOT_FOUND))
+                results.append(AccountLink("slack", rep_id, email, LinkOutcome.NOT_FOUND))
             elif code in NO_PERMISSION:
                 denied = f"{code}: the app needs the users:read.email scope"
                 results.append(
-                    AccountLink("slack", email, LinkOutcome.NO_PERMISSION, detail=denied)
+                    AccountLink("slack", rep_id, email, LinkOutcome.NO_PERMISSION, detail=denied)
                 )
             else:
-                results.append(AccountLink("slack", email, LinkOutcome.FAILED, detail=code))
+                results.append(AccountLink("slack", rep_id, email, LinkOutcome.FAILED, detail=code))
             continue
         except NETWORK_ERRORS as exc:
             results.append(
-                AccountLink("slack", email, LinkOutcome.FAILED, detail=type(exc).__name__)
+                AccountLink("slack", rep_id, email, LinkOutcome.FAILED, detail=type(exc).__name__)
             )
             continue
         user_id = str(((answer.get("user") or {}).get("id")) or "")
         if not user_id:
-            results.append(AccountLink("slack", email, LinkOutcome.FAILED, detail="no user id"))
+            results.append(
+                AccountLink("slack", rep_id, email, LinkOutcome.FAILED, detail="no user id")
+            )
         elif await _store(runtime, rep_id, user_id):
-            results.append(AccountLink("slack", email, LinkOutcome.LINKED, user_id))
+            results.append(AccountLink("slack", rep_id, email, LinkOutcome.LINKED, user_id))
         else:
-            results.append(AccountLink("slack", email, LinkOutcome.TAKEN, user_id))
+            results.append(AccountLink("slack", rep_id, email, LinkOutcome.TAKEN, user_id))
     return results
