@@ -63,6 +63,10 @@ TODAY = date(2026, 3, 2)
         ),
         ("won 12 12,5", c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("12.50")))),
         (
+            "won 12 € 1 000,50",
+            c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("1000.50"))),
+        ),
+        (
             "lost 3 price too expensive",
             c.Progress(3, Report(StatusAction.LOST, reason="price", note="too expensive")),
         ),
@@ -107,6 +111,18 @@ def test_what_people_type_and_what_it_means(text: str, expected: c.Command) -> N
         (
             "won 3 12500.505",
             "won: Revenue: '12500.505' is not an amount in euros. Usage: won <lead> <revenue €>",
+        ),
+        (  # a space groups thousands too, never glues digits together
+            "won 3 12 50",
+            "won: Revenue: '12 50' is not an amount in euros. Usage: won <lead> <revenue €>",
+        ),
+        (  # the euro sign only before or after the amount
+            "won 3 12€50",
+            "won: Revenue: '12€50' is not an amount in euros. Usage: won <lead> <revenue €>",
+        ),
+        (
+            "won 3 " + "9" * 30,
+            f"won: Revenue: '{'9' * 30}' is too large; it must stay below 1,000,000,000,000 euros.",
         ),
         (
             "won 3 1.000.000.000.000",

@@ -14,7 +14,9 @@ is unambiguous and refuses everything else with the reason:
 * thousands come in groups of three digits after a first group of one to three
   (``12.50.000`` is refused, not guessed at); cents have one or two digits.
 
-Spaces, no-break spaces, ``€`` and ``EUR`` are ignored.
+``€`` or ``EUR`` may come before or after the amount. A space (or no-break space) between
+digits groups thousands like a mark (``12 500``, ``1 000,50``), held to the same groups of
+three: ``12 50`` is refused, not read as 1,250 €.
 """
 
 from __future__ import annotations
@@ -28,10 +30,28 @@ from bot.plaintext import quoted
 MAX_REVENUE_EUR = Decimal("1000000000000")
 """Revenue must stay below this (a trillion euros): larger is a typing error."""
 
-_IGNORED = re.compile(r"\s|€|EUR", re.IGNORECASE)
-_NUMERAL = re.compile(r"[0-9.,]+")
+_CURRENCIES = ("€", "EUR")
+_SPACES = re.compile(r"\s+")
+_NUMERAL = re.compile(r"[0-9.,]+(?: [0-9.,]+)*")
+_DIGITS = 12
+"""At most this many digits before the decimal mark: below :data:`MAX_REVENUE_EUR`."""
 _GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:X[0-9]{3})+")
 _CENTS = re.compile(r"[0-9]{1,2}")
+
+
+def _without_currency(typed: str) -> str:
+    """The amount without a ``€``/``EUR`` before or after it (string operations: a regular
+    expression with optional parts at both ends backtracks quadratically on long input)."""
+    amount = typed
+    for currency in _CURRENCIES:
+        if amount[: len(currency)].upper() == currency:
+            amount = amount[len(currency) :].lstrip()
+            break
+    for currency in _CURRENCIES:
+        if amount[-len(currency) :].upper() == currency:
+            amount = amount[: -len(currency)].rstrip()
+            break
+    return amount
 
 
 def _not_an_amount(text: str) -> InvalidInput:
@@ -46,6 +66,18 @@ def _whole(digits: str, grouping: str | None) -> str | None:
         return digits if digits.isdigit() else None
     marked = digits.replace(grouping, "X")
     return digits.replace(grouping, "") if _GROUPED.fullmatch(marked) else None
+
+
+def _split_spaced(numeral: str) -> tuple[str, str | None, str | None] | None:
+    """As :func:`_split` for a numeral grouped by spaces (``12 500``, ``1 000,50``): a
+    space only ever groups thousands; one ``.`` or ``,`` may follow as the decimal mark."""
+    marks = [mark for mark in ".," if mark in numeral]
+    if not marks:
+        return numeral, None, " "
+    if len(marks) > 1:
+        return None
+    euros, _, cents = numeral.rpartition(marks[0])
+    return (euros, cents, " ") if marks[0] not in euros and " " not in cents else None
 
 
 def _split(numeral: str) -> tuple[str, str | None, str | None] | None:
@@ -71,20 +103,19 @@ def parse_revenue(text: str) -> Decimal:
     cents. Raises :class:`~bot.errors.InvalidInput` (``reply.revenue_invalid`` or
     ``reply.revenue_too_large``) for anything else, naming what was typed."""
     typed = text.strip()
-    numeral = _IGNORED.sub("", typed)
+    numeral = _SPACES.sub(" ", _without_currency(typed))
     if not _NUMERAL.fullmatch(numeral):
         raise _not_an_amount(typed)
-    parts = _split(numeral)
+    parts = _split_spaced(numeral) if " " in numeral else _split(numeral)
     if parts is None:
         raise _not_an_amount(typed)
     euros, cents, grouping = parts
     whole = _whole(euros, grouping)
     if whole is None or (cents is not None and not _CENTS.fullmatch(cents)):
         raise _not_an_amount(typed)
-    value = Decimal(f"{whole}.{cents or '0'}").quantize(Decimal("0.01"))
-    if value >= MAX_REVENUE_EUR:
+    if len(whole.lstrip("0")) > _DIGITS or Decimal(whole) >= MAX_REVENUE_EUR:
         raise InvalidInput(
             f"revenue: {quoted(typed)} is too large (below {MAX_REVENUE_EUR:,} euros)",
             key="reply.revenue_too_large",
         )
-    return value
+    return Decimal(f"{whole}.{cents or '0'}").quantize(Decimal("0.01"))
