@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -191,6 +195,58 @@ async def test_erase_asks_first_and_a_script_without_yes_erases_nothing(
     assert again.returncode == 0 and "Erase the personal data" not in again.stdout
     assert f"Lead {lead_id} was erased before: nothing left to remove." in again.stdout
     await runtime.close()
+
+
+async def test_ctrl_c_at_the_question_is_an_interruption_not_a_no(
+    settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    """Ctrl+C while ``erase`` asks ends it as Ctrl+C ends any command (exit status 130,
+    ``leadbot: interrupted``) — not as "not confirmed; in a script, add --yes", which is
+    advice for someone who is not there. Nothing is erased."""
+    runtime = Runtime.create(settings)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        lead_id = (
+            await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
+        ).lead_id
+        await uow.commit()
+    config = config_file(tmp_path, database_url)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a shell has it
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "erase", str(lead_id), "--config", str(config)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environ,
+            cwd=tmp_path,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert process.stdout is not None
+    asked = b""
+    while b"[y/N]: " not in asked:  # the question is there: the command waits for an answer
+        chunk = await asyncio.to_thread(process.stdout.read1, 4096)
+        assert chunk, asked
+        asked += chunk
+    process.send_signal(signal.SIGINT)
+    _, err = await asyncio.to_thread(process.communicate, timeout=60)
+    assert process.returncode == 130, err
+    assert err.decode() == "leadbot: interrupted\n"
+    async with runtime.uow() as uow:
+        assert (await uow.session.get_one(Lead, lead_id)).status is LeadStatus.OFFERED
+    await runtime.close()
+
+
+def test_erase_without_a_database_creates_none(tmp_path: Path) -> None:
+    """Asking first must not open (and so create) a SQLite database that is not there."""
+    missing = tmp_path / "missing.db"
+    proc = leadbot_process(
+        "erase", "1", config=config_file(tmp_path, f"sqlite:///{missing}"), stdin=""
+    )
+    assert proc.returncode != 0 and "Erase the personal data" not in proc.stdout
+    assert not missing.exists()
 
 
 async def test_staff_release_of_held_lead_from_the_cli(

@@ -149,6 +149,21 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+YES = frozenset({"y", "yes", "j", "ja"})
+
+
+def confirmed(question: str) -> bool:
+    """Ask ``question [y/N]`` on the terminal; whether the answer is yes. No answer at all
+    (end of input: a script without ``--yes``) is no. Unlike ``click.confirm``, Ctrl+C is
+    not taken for "no": it ends the command like anywhere else (``leadbot: interrupted``,
+    exit status 130)."""
+    click.echo(f"{question} [y/N]: ", nl=False)
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        click.echo("")  # the user's Enter never came: end the prompt's line
+    return answer.strip().lower() in YES
+
+
 def command(group: click.Group | None = None, **kwargs: Any) -> Callable[[F], F]:
     """A click command that also takes ``--config``, and that names every bad argument or
     option of a command line in its usage error, not only the first one

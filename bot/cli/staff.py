@@ -9,7 +9,8 @@ import click
 from sqlalchemy import select
 
 from bot.actors import Actor
-from bot.cli.common import LEAD_ID, command, fail, pass_settings, run_async
+from bot.cli.common import LEAD_ID, command, confirmed, fail, pass_settings, run_async
+from bot.cli.importing import require_database
 from bot.cli.leads import leads_group
 from bot.config import Settings
 from bot.errors import NotFound, ServiceError
@@ -125,6 +126,7 @@ def erase_command(settings: Settings, lead_id: int, yes: bool) -> None:
     """Remove a lead's personal data everywhere (GDPR request); keep anonymous statistics.
     Asks for confirmation first, unless --yes is given; a lead that does not exist or was
     erased before is said at once, without asking."""
+    require_database(settings)  # a database that is not there is not created by asking
     if not yes:
         try:
             status = run_async(_status_of(settings, lead_id))
@@ -168,14 +170,7 @@ async def _status_of(settings: Settings, lead_id: int) -> LeadStatus:
 
 def _confirm_erasure(lead_id: int) -> None:
     """Ask; a "no", or no answer at all (a script without --yes), erases nothing."""
-    try:
-        agreed = click.confirm(
-            f"Erase the personal data of lead {lead_id}? This cannot be undone", default=False
-        )
-    except click.Abort:  # end of input: nobody there to answer
-        agreed = False
-        click.echo("", err=True)
-    if not agreed:
+    if not confirmed(f"Erase the personal data of lead {lead_id}? This cannot be undone"):
         fail(f"lead {lead_id} was not erased (not confirmed; in a script, add --yes)")
 
 

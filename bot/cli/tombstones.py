@@ -12,7 +12,7 @@ from datetime import datetime
 
 import click
 
-from bot.cli.common import command, config_option, pass_settings, run_async
+from bot.cli.common import command, config_option, confirmed, pass_settings, run_async
 from bot.cli.importing import fail_with, require_database
 from bot.config import Settings
 from bot.crm.tombstones import (
@@ -100,12 +100,11 @@ def tombstones_reset_key(settings: Settings, yes: bool) -> None:
     recognised and can come back through the API or an import. Restart every leadbot
     process with the new key afterwards."""
     require_database(settings)
-    if not yes:
-        click.confirm(
-            "Leads erased under the old tombstone key will no longer be recognised and can "
-            "come back. Make this key the database's",
-            abort=True,
-        )
+    if not yes and not confirmed(
+        "Leads erased under the old tombstone key will no longer be recognised and can "
+        "come back. Make this key the database's"
+    ):
+        fail_with("the tombstone key was not changed (not confirmed; in a script, add --yes)")
 
     async def run() -> None:
         runtime = Runtime.create(settings, pooled=False)
