@@ -52,15 +52,16 @@ async def unknown_partner_warnings(
     active: set[str] = set()
     for start in range(0, len(named), _IDS_PER_QUERY):
         chunk = named[start : start + _IDS_PER_QUERY]
+        # casefold, as matching compares them; partner ids are ASCII, so SQL lower() agrees
         query = select(Partner.id).where(
-            func.lower(Partner.id).in_([pid.lower() for pid in chunk]), Partner.active.is_(True)
+            func.lower(Partner.id).in_([pid.casefold() for pid in chunk]), Partner.active.is_(True)
         )
-        active.update(pid.lower() for pid in (await session.scalars(query)).all())
+        active.update(pid.casefold() for pid in (await session.scalars(query)).all())
     return [_warning(lead, active) if may_warn(lead, status) else None for lead, status in leads]
 
 
 def _warning(lead: LeadIn, active: set[str]) -> FieldProblem | None:
-    unknown = [pid for pid in lead.consent.allowed_partners if pid.lower() not in active]
+    unknown = [pid for pid in lead.consent.allowed_partners if pid.casefold() not in active]
     if not unknown:
         return None
     listed = ", ".join(quoted(pid) for pid in unknown[:SHOWN])
