@@ -174,24 +174,43 @@ async def test_rate_limited_address_waits_without_dropping(
     assert len(transport.deliveries) == len(await _rows(runtime))
 
 
-async def test_status_shows_notices_being_sent_in_doubt_and_the_oldest_waiting(
+async def test_status_shows_leases_notices_in_doubt_and_the_oldest_waiting(
     make_settings, database_url: str, tmp_path: Path
 ) -> None:
+    """Every state a lease and a crash leave, as set up in the database (the killed
+    ``serve`` itself: tests/test_status_after_crash.py)."""
     settings: Settings = make_settings(products=[{"id": "X200", "line": "X-series"}])
     runtime = Runtime.create(settings)  # system clock: the CLI below runs in another process
     await _one_lead(runtime)
-    async with runtime.uow() as uow:  # what a sender that was killed mid-send leaves behind
+    async with runtime.uow() as uow:
         rows = list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        assert len(rows) >= 2
+        assert len(rows) == 3  # staff, the teaser, staff
+        last = rows[-1]
+        rows.append(OutboxMessage(platform=last.platform, address=last.address, kind=last.kind))
+        uow.session.add(rows[-1])
         now = runtime.clock.now()
-        rows[0].claimed_by, rows[0].locked_until = "worker-1", now + timedelta(minutes=5)
-        rows[1].in_doubt = True
+        running, ran_out = now + timedelta(minutes=5), now - timedelta(minutes=10)
+        # worker-2 took over a row worker-1 left in doubt, and took another one.
+        rows[0].claimed_by, rows[0].locked_until, rows[0].in_doubt = "worker-2", running, True
+        rows[1].claimed_by, rows[1].locked_until = "worker-2", running
+        rows[2].claimed_by, rows[2].locked_until = "worker-1", ran_out  # killed mid-send
+        rows[3].in_doubt = True  # its answer was lost; waiting for the retry
         for row in rows:
             row.next_attempt_at = now - timedelta(minutes=12)
         await uow.commit()
     status = leadbot_process("outbox", "status", config=config_file(tmp_path, database_url))
     assert status.returncode == 0, status.stderr
-    assert "1 being sent now" in status.stdout
-    assert "1 in doubt" in status.stdout
-    assert "oldest waiting notice due 12 min ago" in status.stdout
+    until, ended = (t.strftime("%Y-%m-%d %H:%M:%S UTC") for t in (running, ran_out))
+    assert status.stdout.splitlines() == [
+        "console    pending  4",
+        f"  console: 2 being sent (1 in doubt), leased by worker-2 until {until} (in 5 min)",
+        f"  console: 1 in doubt, leased by worker-1 until {ended} (10 min ago): the lease ran "
+        "out, that sender stopped mid-send; taken over by the next sender",
+        "  console: 1 in doubt, waiting for a retry: the outcome of the last attempt is unknown",
+        "  a lease names the process that took a notice, not that it still runs: if that "
+        "process died, its notices are in doubt once the lease runs out",
+        "  in doubt: may already be on the platform; Slack is searched for the message before "
+        "it is posted again, other platforms may show it twice",
+        "  oldest waiting notice due 12 min ago",
+    ]
     await runtime.close()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 
 from bot.cli.common import command, config_option, pass_settings, run_async
+from bot.cli.moments import moment, relative
 from bot.config import Settings
+from bot.delivery.holders import Holders, holders
 from bot.models import OutboxMessage, OutboxStatus, Platform
 from bot.runtime import Runtime
 
@@ -22,25 +22,20 @@ def outbox_group() -> None:
 @command(outbox_group, name="status")
 @pass_settings
 def outbox_status(settings: Settings) -> None:
-    """Counts per platform and state, notices being sent or in doubt, the oldest waiting
-    notice, and the last error of failed notices."""
+    """Counts per platform and state, the leases on notices being sent (and which ran
+    out), notices in doubt, the oldest waiting notice, and the last error of failed ones."""
 
     async def run() -> list[str]:
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
                 now = runtime.clock.now()
-                pending = OutboxMessage.status == OutboxStatus.PENDING
-                leased = and_(pending, OutboxMessage.locked_until > now)
-                sending, doubtful, oldest = (
-                    await uow.session.execute(
-                        select(
-                            func.count().filter(leased),
-                            func.count().filter(and_(pending, OutboxMessage.in_doubt)),
-                            func.min(OutboxMessage.next_attempt_at).filter(pending),
-                        )
+                oldest = await uow.session.scalar(
+                    select(func.min(OutboxMessage.next_attempt_at)).where(
+                        OutboxMessage.status == OutboxStatus.PENDING
                     )
-                ).one()
+                )
+                held = await holders(uow)
                 counts = (
                     await uow.session.execute(
                         select(OutboxMessage.platform, OutboxMessage.status, func.count())
@@ -61,15 +56,9 @@ def outbox_status(settings: Settings) -> None:
         lines = [f"{platform:<10} {status.value:<8} {n}" for platform, status, n in counts]
         if not lines:
             lines = ["The outbox is empty."]
-        if sending:
-            lines.append(f"  {sending} being sent now (leased by a running sender)")
-        if doubtful:
-            lines.append(
-                f"  {doubtful} in doubt: a sender stopped mid-send; Slack is searched for the "
-                "message before it is posted again, other platforms may show it twice"
-            )
+        lines += _lease_lines(held)
         if oldest is not None:
-            lines.append(f"  oldest waiting notice due {_ago(now, oldest)}")
+            lines.append(f"  oldest waiting notice due {relative(now, oldest)}")
         for row_id, platform, error in failed:
             lines.append(f"  failed #{row_id} ({platform}): {error}")
         return lines
@@ -77,14 +66,38 @@ def outbox_status(settings: Settings) -> None:
     click.echo("\n".join(run_async(run())))
 
 
-def _ago(now: datetime, then: datetime) -> str:
-    """``then`` relative to ``now`` in whole minutes (``in 5 min`` for a later retry)."""
-    if then.tzinfo is None:  # SQLite hands back naive UTC
-        then = then.replace(tzinfo=UTC)
-    minutes = round((now - then).total_seconds() / 60)
-    if minutes == 0:
-        return "now"
-    return f"{minutes} min ago" if minutes > 0 else f"in {-minutes} min"
+def _lease_lines(found: Holders) -> list[str]:
+    """The notices under a lease, those whose lease ran out, and those in doubt: as the
+    next sender treats them (docs/lifecycle.md, "Delivery guarantees")."""
+    now, lines = found.now, []
+    for lease in found.held:
+        doubt = f" ({lease.in_doubt} in doubt)" if lease.in_doubt else ""
+        lines.append(
+            f"  {lease.platform}: {lease.rows} being sent{doubt}, leased by "
+            f"{lease.holder or 'an unnamed sender'} until {moment(now, lease.until)}"
+        )
+    for lease in found.abandoned:
+        lines.append(
+            f"  {lease.platform}: {lease.rows} in doubt, leased by "
+            f"{lease.holder or 'an unnamed sender'} until {moment(now, lease.until)}: the lease "
+            "ran out, that sender stopped mid-send; taken over by the next sender"
+        )
+    for platform, rows in found.waiting_in_doubt.items():
+        lines.append(
+            f"  {platform}: {rows} in doubt, waiting for a retry: the outcome of the last "
+            "attempt is unknown"
+        )
+    if found.held:
+        lines.append(
+            "  a lease names the process that took a notice, not that it still runs: if that "
+            "process died, its notices are in doubt once the lease runs out"
+        )
+    if found.in_doubt:
+        lines.append(
+            "  in doubt: may already be on the platform; Slack is searched for the message "
+            "before it is posted again, other platforms may show it twice"
+        )
+    return lines
 
 
 @command(outbox_group, name="retry")
