@@ -16,12 +16,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.models import OutboxMessage, OutboxStatus
+from bot.models import OutboxMessage, OutboxStatus, WebhookDelivery, WebhookStatus
+from tests.emulators.webhooks import webhook_receiver_thread
 from tests.support.cli import db_session, leadbot_process
 from tests.support.fanout import fanout_world
+from tests.support.webhooks import SECRET
 
 HELD = 2  # Slack posts that take effect but whose answers are held when the sender dies
 LOCK_SECONDS = 10  # the outbox lease: long enough to look before it runs out
+LEASE_SECONDS = 15  # the webhook lease, likewise
 
 
 def _utc(value: datetime) -> str:
@@ -95,4 +98,75 @@ def test_outbox_status_names_the_killed_sender_and_its_leases(
             "in doubt: may already be on the platform; Slack is searched for the message "
             "before it is posted again, other platforms may show it twice"
         ) in status.stdout
+        assert "being sent" not in status.stdout
+
+
+def test_webhooks_status_shows_the_killed_senders_lease_and_what_is_due(
+    database_url: str, tmp_path: Path
+) -> None:
+    with (
+        webhook_receiver_thread(SECRET) as receiver,
+        fanout_world(
+            database_url,
+            tmp_path,
+            1,
+            telegram=False,
+            settings={"webhook_sender": {"lease_seconds": LEASE_SECONDS, "poll_seconds": 0.2}},
+        ) as world,
+    ):
+        slack = world.slack
+        assert slack is not None
+        with world.config.open("a", encoding="utf-8") as config:
+            config.write(f'[[webhooks]]\nname = "crm"\nurl = "{receiver.url}"\n')
+            config.write('secret_env = "CRM_SECRET"\n')
+        env = {"CRM_SECRET": SECRET}
+        receiver.hold(120)
+        with world.serving(**env) as first:
+            world.post_lead(first, 1)
+            slack.wait_for(lambda: receiver.holding == 1, 30, "the CRM holding a request")
+            world.kill(first)
+        with db_session(database_url) as session:
+            pending = session.execute(
+                select(
+                    WebhookDelivery.created_at,
+                    WebhookDelivery.next_attempt_at,
+                    WebhookDelivery.leased_until,
+                )
+                .where(WebhookDelivery.status == WebhookStatus.PENDING)
+                .order_by(WebhookDelivery.id)
+            ).all()
+        assert len(pending) == 2  # lead.received (on its way when killed), lead.offered
+        (created, due, until), (_, _, behind_lease) = pending
+        assert until is not None and behind_lease is None
+
+        status = leadbot_process("webhooks", "status", config=world.config, env=env)
+        print(status.stdout)
+        assert status.returncode == 0, status.stderr
+        lines = status.stdout.splitlines()
+        # Nothing is free to go: the one due waits behind the leased one of its lead.
+        assert f"  pending 2, delivered 0, failed 0; oldest waiting since {_utc(created)}" in lines
+        assert any(
+            line.startswith(f"  1 being sent, leased by a sender until {_utc(until)} (in ")
+            and line.endswith(" s): if that sender died, sent again once the lease runs out")
+            for line in lines
+        ), status.stdout
+        assert "  1 waiting for an earlier event of the same lead" in lines
+
+        _wait(until, "the dead sender's lease")
+        status = leadbot_process("webhooks", "status", config=world.config, env=env)
+        print(status.stdout)
+        assert status.returncode == 0, status.stderr
+        lines = status.stdout.splitlines()
+        assert (
+            f"  pending 2, delivered 0, failed 0; oldest waiting since {_utc(created)}, "
+            f"next attempt due now (since {_utc(due)})"
+        ) in lines
+        assert any(
+            line.startswith(f"  1 in doubt, leased by a sender until {_utc(until)} (")
+            and line.endswith(
+                " s ago): the lease ran out, that sender stopped mid-send; sent again by the "
+                "next sender (the receiver may get it twice, with the same webhook-id)"
+            )
+            for line in lines
+        ), status.stdout
         assert "being sent" not in status.stdout

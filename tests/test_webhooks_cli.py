@@ -13,8 +13,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select, update
+
 from bot.clock import ManualClock
 from bot.crm.sender import WebhookSender
+from bot.models import WebhookDelivery
 from bot.runtime import Runtime
 from tests.conftest import SettingsFactory
 from tests.emulators.webhooks import webhook_receiver
@@ -107,3 +110,58 @@ async def test_serve_refuses_to_start_without_the_webhook_secret(
     code, _out, err = await _leadbot("serve", "--port", "0", config=config, env={})
     assert code == 2
     assert 'webhooks["crm"]: the environment variable CRM_SECRET' in err
+
+
+async def test_status_says_when_the_next_attempt_is_due_and_what_waits_behind(
+    make_settings: SettingsFactory, database_url: str, tmp_path: Path
+) -> None:
+    """No sender runs: a next attempt already past is due now, not a time in the past; the
+    later event of each lead waits behind its first; a disabled endpoint sends nothing.
+    (Leases of a killed sender: tests/test_status_after_crash.py.)"""
+    hook = '[[webhooks]]\nname = "crm"\nurl = "https://crm.example/h"\nsecret_env = "CRM_SECRET"\n'
+    runtime = Runtime.create(hook_settings(make_settings, "https://crm.example/h"))
+    env = {"CRM_SECRET": SECRET}
+    try:
+        await _directory(runtime, 1)
+        for n in (1, 2):
+            await store_lead(runtime, n)
+        now = datetime.now(UTC)
+        overdue, later = now - timedelta(minutes=3), now + timedelta(minutes=5)
+        async with runtime.uow() as uow:
+            rows = list(
+                await uow.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))
+            )
+            assert [r.event_type for r in rows] == ["lead.received", "lead.offered"] * 2
+            rows[0].next_attempt_at, rows[0].last_error = later, "HTTP 503: maintenance"
+            rows[2].next_attempt_at = overdue
+            oldest = min(r.created_at for r in rows)
+            await uow.commit()
+        since, due, retry = (t.strftime("%Y-%m-%d %H:%M:%S UTC") for t in (oldest, overdue, later))
+        config = config_file(tmp_path, database_url, hook)
+        code, out, err = await _leadbot("webhooks", "status", config=config, env=env)
+        assert code == 0, err
+        assert out.splitlines()[2:] == [
+            f"  pending 4, delivered 0, failed 0; oldest waiting since {since}, next attempt "
+            f"due now (since {due})",
+            "  2 waiting for an earlier event of the same lead",
+            "  retrying: HTTP 503: maintenance",
+        ]
+
+        async with runtime.uow() as uow:
+            await uow.session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.next_attempt_at == overdue)
+                .values(next_attempt_at=later + timedelta(minutes=1))
+            )
+            await uow.commit()
+        code, out, err = await _leadbot("webhooks", "status", config=config, env=env)
+        assert code == 0, err
+        assert f"oldest waiting since {since}, next attempt {retry}\n" in out
+
+        config = config_file(tmp_path, database_url, hook + "enabled = false\n")
+        code, out, err = await _leadbot("webhooks", "status", config=config, env=env)
+        assert code == 0, err
+        assert "crm (disabled): https://crm.example/h" in out
+        assert f"oldest waiting since {since}, next attempt once enabled again\n" in out
+    finally:
+        await runtime.close()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
 
 from bot.cli.common import command, config_option, fail, pass_settings, run_async, settings_from
 from bot.cli.importing import require_database
+from bot.cli.moments import aware, moment, utc
 from bot.config import Settings, WebhookEndpoint
 from bot.crm.admin import EndpointStatus, replay, send_test, status
 from bot.crm.signing import secret_problem
@@ -42,10 +43,6 @@ def _endpoint(ctx: click.Context, _param: click.Parameter, name: str | None) -> 
     return name
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "–"
-
-
 def _lines(entry: EndpointStatus) -> list[str]:
     counts = {state: entry.counts.get(state, 0) for state in WebhookStatus}
     hook = entry.hook
@@ -61,11 +58,11 @@ def _lines(entry: EndpointStatus) -> list[str]:
         "  "
         + ", ".join(f"{state.value} {counts[state]}" for state in WebhookStatus)
         + (
-            f"; oldest waiting since {_when(entry.oldest_pending)}, next attempt "
-            f"{_when(entry.next_attempt)}"
+            f"; oldest waiting since {utc(entry.oldest_pending)}{_next_attempt(entry)}"
             if counts[WebhookStatus.PENDING]
             else ""
         ),
+        *_lease_lines(entry),
     ]
     if entry.last_error:
         lines.append(f"  retrying: {entry.last_error}")
@@ -77,10 +74,46 @@ def _lines(entry: EndpointStatus) -> list[str]:
     return lines
 
 
+def _next_attempt(entry: EndpointStatus) -> str:
+    """When the sender takes the next free row: a time already past is due now. None
+    when every pending row is leased or waits behind another; none for an endpoint
+    that is not sent to (removed: said in its head line; disabled)."""
+    if entry.next_attempt is None or entry.hook is None:
+        return ""
+    if not entry.hook.enabled:
+        return ", next attempt once enabled again"
+    if aware(entry.next_attempt) <= entry.now:
+        return f", next attempt due now (since {utc(entry.next_attempt)})"
+    return f", next attempt {utc(entry.next_attempt)}"
+
+
+def _lease_lines(entry: EndpointStatus) -> list[str]:
+    """Rows under a lease, and rows whose lease ran out. A lease says only that a sender
+    took the row until then, not that the sender still runs (docs/crm.md, "Operating it")."""
+    lines = []
+    if entry.leased and entry.leased_until is not None:
+        lines.append(
+            f"  {entry.leased} being sent, leased by a sender until "
+            f"{moment(entry.now, entry.leased_until)}: if that sender died, sent again once "
+            "the lease runs out"
+        )
+    if entry.lapsed and entry.lapsed_at is not None:
+        lines.append(
+            f"  {entry.lapsed} in doubt, leased by a sender until "
+            f"{moment(entry.now, entry.lapsed_at)}: "
+            "the lease ran out, that sender stopped mid-send; sent again by the next sender "
+            "(the receiver may get it twice, with the same webhook-id)"
+        )
+    if entry.behind:
+        lines.append(f"  {entry.behind} waiting for an earlier event of the same lead")
+    return lines
+
+
 @command(webhooks_group, name="status")
 @pass_settings
 def webhooks_status(settings: Settings) -> None:
-    """Each endpoint: deliveries pending, delivered, failed; the latest failures."""
+    """Each endpoint: deliveries pending (leased, due, waiting behind their lead), delivered,
+    failed; the latest failures."""
     require_database(settings)
 
     async def run() -> list[EndpointStatus]:
@@ -164,4 +197,4 @@ def webhooks_replay(settings: Settings, when: datetime, name: str | None) -> Non
             await runtime.close()
 
     count = run_async(run())
-    click.echo(f"{count} deliver{'y' if count == 1 else 'ies'} since {_when(when)} queued again.")
+    click.echo(f"{count} deliver{'y' if count == 1 else 'ies'} since {utc(when)} queued again.")

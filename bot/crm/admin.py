@@ -12,9 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from bot.clock import SystemClock
 from bot.config import TEST_EVENT, WebhookEndpoint
@@ -39,35 +41,78 @@ class Failure:
 
 @dataclass
 class EndpointStatus:
+    """One endpoint's queue at ``now``. Its pending rows are told apart as the sender
+    treats them: under a running lease (``leased``: being sent — or its sender died and
+    they are sent again once the lease ends; nothing says which), whose lease ran out
+    (``lapsed``: their sender stopped mid-send, the next one sends them again), waiting
+    behind an earlier pending event of their lead (``behind``), and the rest, due at
+    ``next_attempt`` (the earliest of them; a lapsed row counts among them)."""
+
     name: str
     hook: WebhookEndpoint | None  # None: rows of an endpoint no longer configured
+    now: datetime
     counts: dict[WebhookStatus, int] = field(default_factory=dict)
     oldest_pending: datetime | None = None
     next_attempt: datetime | None = None
+    leased: int = 0
+    leased_until: datetime | None = None  # the end of the last running lease
+    lapsed: int = 0
+    lapsed_at: datetime | None = None  # when the last of the lapsed leases ran out
+    behind: int = 0
     last_error: str | None = None
     failures: list[Failure] = field(default_factory=list)
 
 
+def _waiting(endpoint: str, now: datetime) -> Select[Any]:
+    """The pending rows of ``endpoint`` as :class:`EndpointStatus` tells them apart: the
+    oldest; leased (and until when); lapsed (and when); behind; the next attempt. A row
+    is free when its lease ended before ``now``, as the sender's ``_take`` sees it."""
+    earlier = aliased(D)
+    head = (
+        select(func.min(earlier.id))
+        .where(
+            earlier.endpoint == D.endpoint,
+            earlier.lead_id == D.lead_id,
+            earlier.status == WebhookStatus.PENDING,
+        )
+        .scalar_subquery()
+    )
+    running = D.leased_until >= now
+    lapsed = D.leased_until < now
+    free = or_(D.leased_until.is_(None), lapsed)
+    return select(
+        func.min(D.created_at),
+        func.count().filter(running),
+        func.max(D.leased_until).filter(running),
+        func.count().filter(lapsed),
+        func.max(D.leased_until).filter(lapsed),
+        func.count().filter(and_(free, D.id != head)),
+        func.min(D.next_attempt_at).filter(and_(free, D.id == head)),
+    ).where(D.endpoint == endpoint, D.status == WebhookStatus.PENDING)
+
+
 async def status(runtime: Runtime, failures: int = 10) -> list[EndpointStatus]:
     hooks = {hook.name: hook for hook in runtime.settings.webhooks}
-    out = {name: EndpointStatus(name, hook) for name, hook in hooks.items()}
+    now = runtime.clock.now()
+    out = {name: EndpointStatus(name, hook, now) for name, hook in hooks.items()}
     async with runtime.uow() as uow:
         session = uow.session
         rows = await session.execute(
             select(D.endpoint, D.status, func.count()).group_by(D.endpoint, D.status)
         )
         for endpoint, state, count in rows.all():
-            entry = out.setdefault(endpoint, EndpointStatus(endpoint, None))
+            entry = out.setdefault(endpoint, EndpointStatus(endpoint, None, now))
             entry.counts[state] = count
         for entry in out.values():
-            waiting = (
-                await session.execute(
-                    select(func.min(D.created_at), func.min(D.next_attempt_at)).where(
-                        D.endpoint == entry.name, D.status == WebhookStatus.PENDING
-                    )
-                )
-            ).one()
-            entry.oldest_pending, entry.next_attempt = waiting
+            (
+                entry.oldest_pending,
+                entry.leased,
+                entry.leased_until,
+                entry.lapsed,
+                entry.lapsed_at,
+                entry.behind,
+                entry.next_attempt,
+            ) = (await session.execute(_waiting(entry.name, now))).one()
             entry.last_error = await session.scalar(
                 select(D.last_error)
                 .where(D.endpoint == entry.name, D.status == WebhookStatus.PENDING)

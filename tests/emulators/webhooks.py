@@ -7,7 +7,8 @@ minutes of now); the receiver answers as scripted — ``500`` for a while, ``429
 
 It can be *down*: the socket is bound but does not listen, so connections are refused,
 exactly as when the CRM is off; :meth:`WebhookReceiver.up` starts listening on the same
-port.
+port. It can be *slow*: :meth:`WebhookReceiver.hold` keeps the next requests waiting for
+their answer, so a sender can be killed while one is on its way.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,8 @@ class WebhookReceiver:
         self.accepted: list[Message] = []
         self.requests = 0
         self.refused_signatures: list[str] = []
+        self.holding = 0  # requests waiting for a held answer right now
+        self._holds: list[float] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/hooks/leadbot"
@@ -51,9 +55,19 @@ class WebhookReceiver:
         """The next ``times`` requests get ``status`` (then 200 again)."""
         self.script += [(status, dict(headers))] * times
 
+    def hold(self, seconds: float, times: int = 1) -> None:
+        """The next ``times`` requests get their answer only after ``seconds``."""
+        self._holds += [seconds] * times
+
     async def _hook(self, request: web.Request) -> web.Response:
         self.requests += 1
         body = await request.read()
+        if self._holds:
+            self.holding += 1
+            try:
+                await asyncio.sleep(self._holds.pop(0))
+            finally:
+                self.holding -= 1
         try:
             self.verifier.verify(body, dict(request.headers))
         except WebhookVerificationError as exc:
@@ -103,3 +117,21 @@ async def webhook_receiver(secret: str, *, up: bool = True) -> AsyncIterator[Web
         yield receiver
     finally:
         await receiver.close()
+
+
+@contextmanager
+def webhook_receiver_thread(secret: str) -> Iterator[WebhookReceiver]:
+    """A listening receiver on an event loop of its own thread: for sync tests, whose
+    waiting (a ``leadbot serve`` subprocess, the CLI) would block a receiver in their loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="webhook-receiver", daemon=True)
+    thread.start()
+    receiver = WebhookReceiver(secret)
+    try:
+        asyncio.run_coroutine_threadsafe(receiver.up(), loop).result(10)
+        yield receiver
+    finally:
+        asyncio.run_coroutine_threadsafe(receiver.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -158,14 +158,16 @@ class FanoutWorld:
     servers: list[Server] = field(default_factory=list)
 
     @contextmanager
-    def serving(self) -> Iterator[Server]:
-        """``leadbot serve`` against the emulators; killed if still running at the end."""
+    def serving(self, **more: str) -> Iterator[Server]:
+        """``leadbot serve`` against the emulators; killed if still running at the end.
+        ``more``: further environment variables (an endpoint's webhook secret)."""
         env = {
             "LEADBOT_SERVER__API_TOKEN": API_TOKEN,
             "LEADBOT_SLACK__BOT_TOKEN": SLACK_TOKEN,
             "LEADBOT_SLACK__SIGNING_SECRET": SLACK_SIGNING_SECRET,
             "LEADBOT_TELEGRAM__TOKEN": TELEGRAM_TOKEN,
             "LEADBOT_TELEGRAM__WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET,
+            **more,
         }
         with serve(self.database_url, config=self.config, **env) as server:
             self.servers.append(server)
