@@ -10,10 +10,16 @@ answer nobody foresaw — used to end the task for good while ``/healthz`` staye
   attempts (:data:`BACKOFF_SECONDS`) and starts it again; a run that lasted
   :data:`STABLE_SECONDS` starts the backoff from the beginning;
 * it reports ``task:<name>`` on the runtime's health board: ``ok`` while running (again
-  after :data:`STABLE_SECONDS` without failing), ``degraded`` — "restarting after
-  <ErrorType>" — while it backs off or has just been restarted, and ``down`` once it failed
-  :data:`DOWN_AFTER` times in a row (``/healthz`` answers 503: the process cannot do its
-  job; it keeps retrying every 30 s and turns ``ok`` by itself once the job runs);
+  after :data:`STABLE_SECONDS` without failing); ``degraded`` — "restarting after
+  <ErrorType>" — while it backs off and until the restarted run is running, then
+  "recovering after <ErrorType>" until that run has lasted :data:`STABLE_SECONDS`; ``down``
+  from the :data:`DOWN_AFTER`-th failure in a row until a restarted run is running
+  (``/healthz`` answers 503: the process cannot do its job; it keeps retrying every 30 s);
+* a restarted run is *running* once the job says it did a unit of work (it calls
+  :func:`working`: Telegram polling after a ``getUpdates`` answer it handled, the scheduler
+  and the news poller after a pass) or once it has lasted :data:`RUNNING_SECONDS` without
+  failing. Without this a task that had been ``down`` stayed ``down`` — and ``/healthz``
+  503 — for the minute its recovered run needed to count as stable;
 * it logs the error's type and stack frames, never its message (database errors quote
   personal data).
 
@@ -28,6 +34,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 
 from bot.health import HealthBoard, State
 
@@ -40,6 +47,24 @@ STABLE_SECONDS = 60.0
 """A run this long counts as healthy: the task is ``ok`` again and the backoff starts over."""
 DOWN_AFTER = 5
 """Failures in a row (none of the runs lasting :data:`STABLE_SECONDS`) that make it ``down``."""
+RUNNING_SECONDS = 10.0
+"""A restarted run that lasted this long without failing is running (``degraded``,
+recovering), even if its job never calls :func:`working`. Long enough that a job failing
+each time on a stalled database's timeouts (3-5 s) stays ``down`` instead of flapping."""
+
+_working: ContextVar[Callable[[], None] | None] = ContextVar("supervisor_working", default=None)
+
+
+def working() -> None:
+    """Tell the supervisor running this job that a unit of its work succeeded.
+
+    A restarted run is then shown as recovering (``degraded``) instead of ``down`` at once,
+    not only after :data:`RUNNING_SECONDS`. Cheap, and a no-op outside a supervised job or
+    in a run that is not a restart: call it after every unit of work.
+    """
+    mark = _working.get()
+    if mark is not None:
+        mark()
 
 
 def named(name: str, job: Job) -> Job:
@@ -63,6 +88,7 @@ async def supervise(
     *,
     backoff: Sequence[float] = BACKOFF_SECONDS,
     stable_seconds: float = STABLE_SECONDS,
+    running_seconds: float = RUNNING_SECONDS,
 ) -> None:
     """Run ``job`` until cancelled, restarting it with backoff after every failure."""
     loop = asyncio.get_running_loop()
@@ -71,7 +97,16 @@ async def supervise(
     health.report(part(name), State.OK, "running")
     while True:
         started = loop.time()
-        steady = loop.call_later(stable_seconds, _steady, health, name) if failures else None
+        timers: list[asyncio.TimerHandle] = []
+        if failures:  # a restart: recovering once it runs, ok once it has run a minute
+            running = _Recovery(health, name, last_error)
+            timers += [
+                loop.call_later(running_seconds, running.mark),
+                loop.call_later(stable_seconds, running.steady),
+            ]
+            _working.set(running.mark)
+        else:
+            _working.set(None)
         try:
             await job()
         except asyncio.CancelledError:
@@ -85,8 +120,9 @@ async def supervise(
             log.info("background task %s has nothing to do; it ended", name)
             return
         finally:
-            if steady is not None:
-                steady.cancel()
+            for timer in timers:
+                timer.cancel()
+            _working.set(None)
         if loop.time() - started >= stable_seconds:
             failures = 0
         failures += 1
@@ -104,8 +140,28 @@ async def supervise(
         await asyncio.sleep(delay)
 
 
-def _steady(health: HealthBoard, name: str) -> None:
-    health.report(part(name), State.OK, "running")
+class _Recovery:
+    """One restarted run's way back: ``degraded`` (recovering) once it runs, then ``ok``.
+
+    Reports only forward: a unit of work after the run turned ``ok`` changes nothing, and
+    a run that fails is reported by the supervisor's loop (its timers are cancelled first).
+    """
+
+    def __init__(self, health: HealthBoard, name: str, last_error: str) -> None:
+        self.health = health
+        self.name = name
+        self.last_error = last_error
+        self.stage = 0  # 0 restarted, 1 running (recovering), 2 steady
+
+    def mark(self) -> None:
+        if self.stage == 0:
+            self.stage = 1
+            detail = f"recovering after {self.last_error}"
+            self.health.report(part(self.name), State.DEGRADED, detail)
+
+    def steady(self) -> None:
+        self.stage = 2
+        self.health.report(part(self.name), State.OK, "running")
 
 
 def start(jobs: Sequence[Job], health: HealthBoard) -> list[asyncio.Task[None]]:

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 
 from bot.health import HealthBoard, State
-from bot.supervisor import DOWN_AFTER, supervise
+from bot.supervisor import DOWN_AFTER, supervise, working
 
 FAST = (0.01, 0.02, 0.05)
 
@@ -70,6 +70,90 @@ async def test_a_job_that_runs_again_turns_ok_and_one_that_returns_is_done() -> 
         steady.set()  # now the job returns: nothing more to do
         await asyncio.wait_for(task, 5)
         assert "task:sender" not in health.reports()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_task_that_was_down_is_recovering_as_soon_as_its_restart_works() -> None:
+    """``down`` only while it keeps failing: the restarted run that does its work is
+    ``degraded`` (recovering) at once, ``ok`` after a stable run — not ``down`` meanwhile."""
+    health = HealthBoard()
+    runs = 0
+    fixed = asyncio.Event()
+
+    async def poller() -> None:
+        nonlocal runs
+        runs += 1
+        if runs <= DOWN_AFTER:
+            raise TypeError("getUpdates answered a dict")
+        await fixed.wait()
+        working()  # one unit of work done
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(
+        supervise("poller", poller, health, backoff=FAST, stable_seconds=1.0, running_seconds=30)
+    )
+    try:
+        await until(lambda: runs == DOWN_AFTER + 1)
+        await asyncio.sleep(0.1)
+        assert health.reports()["task:poller"].state is State.DOWN  # running, nothing done yet
+        fixed.set()
+        await until(lambda: health.reports()["task:poller"].state is not State.DOWN, 0.5)
+        report = health.reports()["task:poller"]
+        assert (report.state, report.detail) == (State.DEGRADED, "recovering after TypeError")
+        assert health.worst() is State.DEGRADED  # /healthz: 200 "degraded", no longer 503
+        await until(lambda: health.reports()["task:poller"].state is State.OK, 3)
+        assert health.reports()["task:poller"].detail == "running"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_restarted_job_that_does_not_report_its_work_is_recovering_once_it_runs() -> None:
+    health = HealthBoard()
+    runs = 0
+
+    async def quiet() -> None:
+        nonlocal runs
+        runs += 1
+        if runs <= DOWN_AFTER:
+            raise OSError("no route")
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(
+        supervise("quiet", quiet, health, backoff=FAST, stable_seconds=5, running_seconds=0.3)
+    )
+    try:
+        await until(lambda: runs == DOWN_AFTER + 1)
+        assert health.reports()["task:quiet"].state is State.DOWN
+        await until(lambda: health.reports()["task:quiet"].state is State.DEGRADED, 2)
+        assert health.reports()["task:quiet"].detail == "recovering after OSError"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_restarted_job_that_fails_again_is_down_again() -> None:
+    health = HealthBoard()
+    runs = 0
+
+    async def relapse() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == DOWN_AFTER + 1:
+            working()  # it seemed to work for a moment …
+            await asyncio.sleep(0.05)
+        raise ValueError("bad answer")  # … and fails again
+
+    task = asyncio.create_task(supervise("relapse", relapse, health, backoff=FAST))
+    try:
+        await until(lambda: runs == DOWN_AFTER + 1)
+        await until(lambda: health.reports()["task:relapse"].state is State.DEGRADED)
+        await until(lambda: health.reports()["task:relapse"].state is State.DOWN)
+        assert (
+            "failed 6 times in a row (last: ValueError)" in health.reports()["task:relapse"].detail
+        )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

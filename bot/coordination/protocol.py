@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import NamedTuple, Protocol
 
 from bot.clock import Clock
+from bot.supervisor import working
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ async def run_while_leased(
             try:
                 if await leases.hold_lease(name, holder, ttl_seconds):
                     await work()
+                working()  # a pass went through: a restarted task is recovering
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -9,6 +9,7 @@ again once Telegram does.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -105,3 +106,50 @@ async def test_polling_that_fails_is_restarted_and_shown_as_restarting(
         typed = await world.driver.command(user, "help")  # polled again by the restarted task
         await world.private(user, lambda m: "/leads" in m.plain_text, timeout=15)
         assert telegram_emulator.was_fetched(typed.update_id)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # slow: one is enough
+async def test_polling_that_was_down_is_recovering_once_it_polls_again(
+    make_settings, telegram_emulator
+) -> None:
+    """Five garbled answers in a row make the task ``down`` (503). Once Telegram answers
+    sensibly, the restarted task is ``degraded`` (recovering) and ``/healthz`` 200 as soon
+    as it has polled — it used to stay ``down`` for the minute a run needs to be stable.
+
+    Slow on purpose (about 50 s): the supervisor's real backoff, 1+2+5+10 s to ``down``,
+    then up to 30 s to the next attempt."""
+    polling = {**POLLING, "poll_timeout_seconds": 2}
+    settings = telegram_settings(make_settings, telegram_emulator, telegram=polling)
+    async with telegram_world(settings, telegram_emulator, partners=1, webhook=False) as world:
+        user = world.users[0]
+        garbage = telegram_emulator.faults.reshape(
+            "getUpdates", lambda answer: {"ok": True, "result": {"x": 1}}, times=200
+        )
+
+        async def task_state() -> tuple[int, str, str]:
+            status, health = await healthz(world.bot.url)
+            task = health["parts"]["task:telegram-polling"]
+            return status, task["state"], task["detail"]
+
+        down = "failed 5 times in a row (last: UnexpectedAnswer); retrying every 30s"
+        deadline = asyncio.get_running_loop().time() + 40
+        while (state := await task_state())[1] != "down":
+            assert asyncio.get_running_loop().time() < deadline, f"never down: {state}"
+            await asyncio.sleep(0.2)
+        assert state == (503, "down", down)
+
+        telegram_emulator.faults.clear()  # Telegram answers sensibly again
+        assert garbage.remaining > 0
+        deadline = asyncio.get_running_loop().time() + 40
+        while (state := await task_state())[1] == "down":
+            assert asyncio.get_running_loop().time() < deadline, f"still down: {state}"
+            await asyncio.sleep(0.2)
+        assert state == (200, "degraded", "recovering after UnexpectedAnswer")
+        status, health = await healthz(world.bot.url)
+        assert (status, health["status"]) == (200, "degraded")
+        assert health["parts"]["telegram:polling"]["state"] == "ok"
+
+        typed = await world.driver.command(user, "help")  # and it answers again
+        await world.private(user, lambda m: "/leads" in m.plain_text, timeout=15)
+        assert telegram_emulator.was_fetched(typed.update_id)
+        assert (await task_state())[:2] == (200, "degraded")  # ok only after a stable minute

@@ -16,7 +16,9 @@ its offset is confirmed so it is not fetched forever, and ``/healthz`` shows
 a 409 means another process polls with the same token (or a webhook is set): it is logged
 and retried, since only one of them can receive updates. An answer that is not a list of
 updates, or an update whose processing fails for lack of the database, ends the job with
-an error: the supervisor restarts it with backoff, from the last confirmed offset.
+an error: the supervisor restarts it with backoff, from the last confirmed offset. Each
+handled answer tells the supervisor the task works (:func:`bot.supervisor.working`), so a
+restarted task that was ``down`` is shown recovering as soon as it polls again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bot.handlers.telegram.bot import ALLOWED_UPDATES, TelegramBot
 from bot.handlers.telegram.limits import seconds
 from bot.handlers.telegram.updates import Unreadable, read_update
 from bot.health import State
+from bot.supervisor import working
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +132,7 @@ class Poller:
             failures = 0
             await self.handle_batch(batch)
             self._report()
+            working()  # a restarted task is recovering, no longer down (bot.supervisor)
 
     async def confirm(self) -> None:
         """Tell Telegram what was handled, so a restart does not fetch it again."""
