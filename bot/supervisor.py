@@ -164,15 +164,41 @@ class _Recovery:
         self.health.report(part(self.name), State.OK, "running")
 
 
+_running: set[asyncio.Task[None]] = set()
+"""Every supervised task of this process that has not ended, for :func:`stop_all`."""
+
+
 def start(jobs: Sequence[Job], health: HealthBoard) -> list[asyncio.Task[None]]:
     """One supervised task per job, named after the job (see :func:`named`)."""
-    return [
+    tasks = [
         asyncio.create_task(supervise(job.__name__, job, health), name=f"task:{job.__name__}")
         for job in jobs
     ]
+    for task in tasks:
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+    return tasks
 
 
 async def stop(tasks: Sequence[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def stop_all(timeout: float) -> list[str]:
+    """Cancel every supervised task of this event loop; wait for them at most ``timeout``.
+
+    For a stop that cannot wait (``leadbot serve``'s second signal): the tasks' own
+    clean-ups — giving a lease up, handing rows back — get ``timeout`` seconds in all, which
+    a stalled database would otherwise stretch to their own, longer bounds. Returns the
+    names of those that had not ended by then.
+    """
+    loop = asyncio.get_running_loop()
+    tasks = [task for task in _running if task.get_loop() is loop]
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return []
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    return sorted(task.get_name().removeprefix("task:") for task in pending)

@@ -5,7 +5,10 @@ they exist) and runs the outbox sender and the scheduler inside the app's lifesp
 they start with the server and stop with it. On SIGINT or SIGTERM uvicorn stops taking
 connections, finishes running requests (up to :data:`GRACEFUL_SECONDS`), the loops are
 cancelled between two steps (their work is in the database, nothing is lost), and the
-command exits with status 0.
+command exits with status 0. A second signal stops it at once (within about
+:data:`STOP_NOW_SECONDS`, running requests cut off) with status 128 + the signal's number
+(130 for Ctrl+C, 143 for SIGTERM), as a shell reports a process a signal ended: it was not
+a clean stop.
 
 It does not start (exit status 1) when ``LEADBOT_SERVER__TOMBSTONE_KEY`` is not the key the
 database's tombstones are made with: it would take erased leads in again
@@ -17,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import socket
+import sys
 from collections.abc import Mapping
 from types import FrameType
 from urllib.parse import urlsplit
@@ -26,7 +31,7 @@ import click
 import uvicorn
 import uvloop
 
-from bot import geo
+from bot import geo, supervisor
 from bot.cli.common import WholeNumber, command, pass_settings
 from bot.cli.importing import fail_with, require_database
 from bot.config import ConfigError, Settings, TombstoneKeyMismatch
@@ -42,6 +47,9 @@ from bot.web.server import assemble
 log = logging.getLogger(__name__)
 
 GRACEFUL_SECONDS = 10
+STOP_NOW_SECONDS = 1.0
+"""After a second signal: how long the background loops get to stop before the process ends."""
+SIGNAL_POLL_SECONDS = 0.05
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Libraries whose chatty levels would log secrets or personal data stay at WARNING whatever
@@ -143,20 +151,74 @@ class StartupFailed(Exception):
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, announcing the real address and ending with status 0 on a signal.
+    """uvicorn, announcing the real address and ending with status 0 on a signal — or at
+    once, with 128 + the signal's number, on a second one.
 
     Plain uvicorn re-raises a caught SIGINT/SIGTERM after its graceful shutdown, which
     turns a clean stop into a KeyboardInterrupt trace or a "killed" exit status.
+
+    Its ``force_exit`` (a second signal) only stops *waiting for connections*: running
+    requests, the app's lifespan and the background loops went on, the command still
+    closed the runtime, and asyncio cancelled what was left at the very end — with a stalled
+    database seconds later, after "Finished server process", with a ``CancelledError``
+    traceback per cut request. So a second signal stops here instead
+    (:meth:`_stop_now`): bounded, whatever the database does.
     """
 
     def __init__(self, config: uvicorn.Config, address: str) -> None:
         super().__init__(config)
         self.address = address
+        self.second_signal: int | None = None
+        self._stop: asyncio.Task[None] | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.should_exit:
-            self.force_exit = True  # a second signal: stop waiting for open connections
+        if self.should_exit and self.second_signal is None:
+            self.second_signal = sig
+            self.force_exit = True  # what uvicorn does with it: stop waiting for connections
         self.should_exit = True
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        watch = asyncio.create_task(self._watch_for_second_signal(), name="second-signal")
+        try:
+            await super().serve(sockets=sockets)
+        finally:
+            watch.cancel()
+        if self.second_signal is not None:  # uvicorn returned first (it skipped its waits)
+            await self._stopping_now()
+
+    async def _watch_for_second_signal(self) -> None:
+        """While uvicorn still stops (its lifespan waits on the loops, the loops on the
+        database). Polled like uvicorn's own flags: a signal handler must not touch the loop."""
+        while self.second_signal is None:
+            await asyncio.sleep(SIGNAL_POLL_SECONDS)
+        self._stopping_now()
+
+    def _stopping_now(self) -> asyncio.Task[None]:
+        if self._stop is None:
+            assert self.second_signal is not None
+            self._stop = asyncio.create_task(self._stop_now(self.second_signal), name="stop-now")
+        return self._stop
+
+    async def _stop_now(self, sig: int) -> None:
+        """End the process within :data:`STOP_NOW_SECONDS`, status 128 + ``sig``.
+
+        The background loops are cancelled and get that long for their clean-ups (a lease
+        given up, outbox rows handed back: at once when the database answers); what they
+        have not finished by then expires by itself, as after a crash. Running requests are
+        cut off (the client sees the connection close; a lead posted again with the same
+        ``external_id`` is not taken twice). ``os._exit`` because nothing else is bounded:
+        asyncio waits, without limit, for every task it cancels at the end.
+        """
+        click.echo("leadbot: second signal: stopping at once", err=True)
+        left = await supervisor.stop_all(STOP_NOW_SECONDS)
+        if left:  # their leases expire by themselves, as after a crash
+            log.info("background task(s) cut off while stopping: %s", ", ".join(left))
+        click.echo("leadbot: stopped", err=True)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + sig)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)

@@ -48,6 +48,11 @@ class Server:
     def stop(self, sig: int) -> int:
         """Send ``sig``, wait for the process to end, collect the rest of its log."""
         self.process.send_signal(sig)
+        return self.wait()
+
+    def wait(self) -> int:
+        """Wait for the process to end (after signals the test sent); collect the rest of
+        its log."""
         code = self.process.wait(timeout=STARTUP_TIMEOUT)
         while (line := self._queue.get(timeout=STARTUP_TIMEOUT)) is not None:
             self.lines.append(line)
