@@ -12,6 +12,7 @@ Commands started while the database does not answer: tests/test_command_stall.py
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sqlite3
 import time
@@ -23,6 +24,7 @@ import psycopg
 import pytest
 
 from bot.clock import ManualClock
+from bot.leads.scheduler import scheduler_loop
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
@@ -264,3 +266,40 @@ async def test_statement_held_up_by_a_lock_is_cancelled_by_the_server_and_gives_
     assert_outage(blocked, took)
     assert "not answering (DBAPIError(QueryCanceledError)); answered 503" in caplog.text
     assert again.status_code == 200  # the cancelled statement did not spoil its connection
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # the proxy's
+async def test_a_stalled_scheduler_pass_is_logged_under_the_scheduler(
+    proxied_pg: tuple[TcpProxy, str],
+    make_settings: SettingsFactory,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An operator filtering the log by module (``bot.leads.scheduler``) finds the
+    scheduler's failed pass and its lease that could not be given up; they were logged
+    under ``bot.coordination.protocol``, where the shared loop lives."""
+    proxy, url = proxied_pg
+    caplog.set_level(logging.INFO)
+    settings = make_settings(database={"url": url, "statement_timeout_seconds": 1.0})
+    runtime = Runtime.create(settings, clock=clock)
+    try:
+        proxy.freeze()
+        loop = asyncio.create_task(scheduler_loop(runtime, interval=0.2))
+        deadline = time.monotonic() + 15
+        while not any("scheduler pass failed" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "no failed pass logged"
+            await asyncio.sleep(0.1)
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+    finally:
+        proxy.thaw()
+        await runtime.close()
+    lines = {
+        r.getMessage().split(";")[0]: r.name
+        for r in caplog.records
+        if "scheduler" in r.getMessage() and r.name.startswith("bot.")
+    }
+    assert lines == {
+        "scheduler pass failed": "bot.leads.scheduler",
+        "could not release the scheduler lease (TimeoutError)": "bot.leads.scheduler",
+    }

@@ -95,13 +95,15 @@ def seconds(clock: Clock) -> float:
     return clock.now().timestamp()
 
 
-async def release_quietly(leases: Leases, name: str, holder: str) -> None:
+async def release_quietly(
+    leases: Leases, name: str, holder: str, logger: logging.Logger = log
+) -> None:
     """Give a lease up at a stop (bounded in time); if that fails it simply expires."""
     try:
         async with asyncio.timeout(RELEASE_TIMEOUT_SECONDS):
             await leases.release_lease(name, holder)
     except Exception as exc:
-        log.info("could not release the %s lease (%s); it expires", name, type(exc).__name__)
+        logger.info("could not release the %s lease (%s); it expires", name, type(exc).__name__)
 
 
 async def run_while_leased(
@@ -110,11 +112,15 @@ async def run_while_leased(
     ttl_seconds: float,
     interval: float,
     work: Callable[[], Awaitable[None]],
+    *,
+    logger: logging.Logger,
 ) -> None:
     """Forever: every ``interval`` seconds, do ``work`` if this process holds lease ``name``.
 
     The single-runner loop of the scheduler and the news poller. A failed pass is logged
     and retried at the next one; a clean stop gives the lease up for the next process.
+    ``logger`` is the caller's (``bot.leads.scheduler``, ``bot.news.service``): an operator
+    filtering the log by module finds the loop's lines under the loop's name.
     """
     holder = uuid.uuid4().hex
     try:
@@ -126,7 +132,7 @@ async def run_while_leased(
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("%s pass failed; retrying at the next pass", name)
+                logger.exception("%s pass failed; retrying at the next pass", name)
             await asyncio.sleep(interval)
     finally:
-        await release_quietly(leases, name, holder)
+        await release_quietly(leases, name, holder, logger)

@@ -152,4 +152,6 @@ async def scheduler_loop(runtime: Runtime, interval: float = 5.0) -> None:
     async def one_pass() -> None:
         await run_due_timers(runtime)
 
-    await run_while_leased(runtime.coordination, LEASE_NAME, interval * 3, interval, one_pass)
+    await run_while_leased(
+        runtime.coordination, LEASE_NAME, interval * 3, interval, one_pass, logger=log
+    )

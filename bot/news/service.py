@@ -296,4 +296,6 @@ async def news_loop(runtime: Runtime) -> None:
         if summary.matches:
             log.info("news: %d new match(es) queued", summary.matches)
 
-    await run_while_leased(runtime.coordination, LEASE_NAME, interval * 2, interval, one_pass)
+    await run_while_leased(
+        runtime.coordination, LEASE_NAME, interval * 2, interval, one_pass, logger=log
+    )
