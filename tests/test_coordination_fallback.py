@@ -219,3 +219,38 @@ async def test_without_redis_the_leases_are_in_the_database_too(
     finally:
         await one.close()
         await two.close()
+
+
+async def test_a_broken_pooled_connection_is_retried_but_redis_away_is_noticed_as_fast(
+    processes: tuple[Runtime, Runtime], redis: RedisServer
+) -> None:
+    """Connections pooled before a Redis restart are dead; each is retried once on a fresh
+    connection instead of tripping the breaker. That retry is for broken connections only:
+    a killed Redis is still noticed at once and a frozen one after one read timeout
+    (``READ_TIMEOUT_SECONDS``, 1.5 s), not two."""
+    one, _ = processes
+    loop = asyncio.get_running_loop()
+
+    async def timed(call: Awaitable[T]) -> float:
+        started = loop.time()
+        await answered(call)
+        return loop.time() - started
+
+    # Four pooled connections (the pool's size here), then Redis restarts under them.
+    await answered(asyncio.gather(*(one.coordination.put(f"k{n}", "v", 60) for n in range(4))))
+    redis.stop()
+    redis.start()
+    await answered(asyncio.gather(*(one.coordination.put(f"k{n}", "w", 60) for n in range(4))))
+    assert redis_state(one) is State.OK  # no false alarm from the dead connections
+    assert await answered(one.coordination.get("k3")) == "w"
+
+    redis.stop()
+    assert await timed(one.coordination.put("gone", "v", 60)) < 0.5  # refused at once
+    assert redis_state(one) is State.DEGRADED
+    redis.start()
+    await both_use_redis_again(one, one)
+
+    redis.freeze()
+    took = await timed(one.coordination.put("frozen", "v", 60))
+    assert 1.4 < took < 2.5, took  # one read timeout, not one per attempt
+    assert "TimeoutError" in one.health.reports()["redis"].detail

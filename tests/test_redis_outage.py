@@ -182,3 +182,45 @@ def test_two_processes_work_through_a_redis_outage(database_url: str, tmp_path: 
         for server in (one, two):
             assert server.stop(signal.SIGTERM) == 0
         assert "redis is not answering" in one.output + two.output
+
+
+def test_redis_back_is_used_again_without_a_false_alarm_from_its_old_connections(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The pooled connections from before a Redis restart are dead. Each used to fail once
+    on its first use after Redis came back — "redis is not answering (ConnectionError)",
+    part ``redis`` degraded again, up to many seconds later when traffic first needed that
+    many connections at once. Now such a failure is retried once on a fresh connection."""
+    with (
+        redis_server() as redis,
+        fanout_world(
+            database_url, tmp_path, 1, telegram=False, settings={"redis": {"url": redis.url}}
+        ) as world,
+        world.serving() as server,
+    ):
+
+        async def burst(n: int) -> list[tuple[int, str, str]]:
+            """``n`` requests at once (each asks Redis): the pool opens that many connections."""
+            async with httpx.AsyncClient(base_url=server.url, timeout=HANG_GUARD) as client:
+                answers = await asyncio.gather(*(client.get("/healthz") for _ in range(n)))
+            return [
+                (a.status_code, a.json()["status"], a.json()["parts"]["redis"]["state"])
+                for a in answers
+            ]
+
+        assert asyncio.run(burst(12)) == [(200, "ok", "ok")] * 12
+        world.post_lead(server, 1)
+
+        redis.stop()
+        wait_until(lambda: health(server)[1]["status"] == "degraded", 10, "redis noticed away")
+        redis.start()  # the same port; the process's pooled connections are all dead now
+        wait_until(lambda: health(server)[1]["status"] == "ok", 10, "redis noticed back")
+        alarms = server.output.count("redis is not answering")
+        assert alarms == 1
+
+        for n in range(2, 6):  # traffic that needs Redis, many connections at once
+            assert asyncio.run(burst(12)) == [(200, "ok", "ok")] * 12
+            world.post_lead(server, n)
+        assert health(server)[1]["parts"]["redis"]["state"] == "ok"
+        assert server.stop(signal.SIGTERM) == 0
+    assert server.output.count("redis is not answering") == alarms, server.output

@@ -3,7 +3,8 @@
 The client never waits long: connecting and each read are bounded by a short timeout, and
 the connection pool is sized (``[redis] max_connections``) and *blocks* briefly for a free
 connection instead of failing at once when a burst of requests wants more connections
-than the pool has. Every error surfaces to the caller —
+than the pool has. A broken pooled connection (Redis restarted) is retried once on a fresh
+one (:data:`STALE_CONNECTION_RETRY`); every other error surfaces to the caller —
 :class:`bot.coordination.fallback.FallbackCoordination` turns errors into fallbacks.
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.clock import Clock, SystemClock
 from bot.coordination.local import LocalCoordination
@@ -38,6 +40,19 @@ POOL_WAIT_SECONDS = 1.0
 
 MAX_RESUBSCRIBE_SECONDS = 5.0
 """The longest pause between attempts to re-subscribe to wake-ups while Redis is away."""
+
+STALE_CONNECTION_RETRY = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+"""A command that meets a broken connection is tried once more, at once, on a fresh one.
+
+After Redis restarted, every pooled connection is dead, and each failed on its first use
+— which the fallback took for "Redis is not answering": a false alarm, and ``redis``
+degraded again, whenever traffic first needed that many connections at once (seconds or
+minutes after Redis was back). redis-py drops the broken connection before the retry.
+Only :class:`~redis.exceptions.ConnectionError` (reset, refused, closed by the server),
+never a timeout: a Redis that is down refuses at once (two refusals cost nothing), and one
+that is stalled or unreachable still fails after one read or connect timeout, not two.
+(The retry can repeat a command whose connection broke after Redis had run it: a token
+taken twice or a wake sent twice, both harmless.)"""
 
 
 # Token buckets as one atomic script: several processes share a platform's rate limits.
@@ -122,7 +137,6 @@ class RedisCoordination:
     ) -> None:
         self._clock: Clock = clock or SystemClock()
         # Timeouts: a stalled Redis must surface as an error, never as a hung handler.
-        # No retries inside redis-py: the caller falls back at once instead.
         pool = aioredis.BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
@@ -130,7 +144,7 @@ class RedisCoordination:
             decode_responses=True,
             socket_timeout=READ_TIMEOUT_SECONDS,
             socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 0),
+            retry=STALE_CONNECTION_RETRY,
         )
         self._redis = aioredis.Redis.from_pool(pool)
         self._prefix = prefix

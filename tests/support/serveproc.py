@@ -26,6 +26,7 @@ class Server:
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.process = process
         self.lines: list[str] = []
+        self._ended = False
         self._queue: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         self.url = self._wait_for_address()
@@ -54,12 +55,24 @@ class Server:
         """Wait for the process to end (after signals the test sent); collect the rest of
         its log."""
         code = self.process.wait(timeout=STARTUP_TIMEOUT)
-        while (line := self._queue.get(timeout=STARTUP_TIMEOUT)) is not None:
-            self.lines.append(line)
+        while not self._ended:
+            self._take(self._queue.get(timeout=STARTUP_TIMEOUT))
         return code
+
+    def _take(self, line: str | None) -> None:
+        if line is None:
+            self._ended = True
+        else:
+            self.lines.append(line)
 
     @property
     def output(self) -> str:
+        """The log so far (while it runs: what it has printed up to now)."""
+        while not self._ended:
+            try:
+                self._take(self._queue.get_nowait())
+            except queue.Empty:
+                break
         return "\n".join(self.lines)
 
 
