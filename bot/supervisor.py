@@ -97,16 +97,15 @@ async def supervise(
     health.report(part(name), State.OK, "running")
     while True:
         started = loop.time()
+        recovery: _Recovery | None = None
         timers: list[asyncio.TimerHandle] = []
         if failures:  # a restart: recovering once it runs, ok once it has run a minute
-            running = _Recovery(health, name, last_error)
+            recovery = _Recovery(health, name, last_error)
             timers += [
-                loop.call_later(running_seconds, running.mark),
-                loop.call_later(stable_seconds, running.steady),
+                loop.call_later(running_seconds, recovery.mark),
+                loop.call_later(stable_seconds, recovery.steady),
             ]
-            _working.set(running.mark)
-        else:
-            _working.set(None)
+        _working.set(None if recovery is None else recovery.mark)
         try:
             await job()
         except asyncio.CancelledError:
@@ -122,6 +121,8 @@ async def supervise(
         finally:
             for timer in timers:
                 timer.cancel()
+            if recovery is not None:
+                recovery.over()
             _working.set(None)
         if loop.time() - started >= stable_seconds:
             failures = 0
@@ -144,14 +145,15 @@ class _Recovery:
     """One restarted run's way back: ``degraded`` (recovering) once it runs, then ``ok``.
 
     Reports only forward: a unit of work after the run turned ``ok`` changes nothing, and
-    a run that fails is reported by the supervisor's loop (its timers are cancelled first).
+    once the run has ended (:meth:`over`; the supervisor's loop reports the failure) neither
+    does a late :func:`working` from a task the job had started.
     """
 
     def __init__(self, health: HealthBoard, name: str, last_error: str) -> None:
         self.health = health
         self.name = name
         self.last_error = last_error
-        self.stage = 0  # 0 restarted, 1 running (recovering), 2 steady
+        self.stage = 0  # 0 restarted, 1 running (recovering), 2 steady, 3 ended
 
     def mark(self) -> None:
         if self.stage == 0:
@@ -160,8 +162,12 @@ class _Recovery:
             self.health.report(part(self.name), State.DEGRADED, detail)
 
     def steady(self) -> None:
-        self.stage = 2
-        self.health.report(part(self.name), State.OK, "running")
+        if self.stage < 2:
+            self.stage = 2
+            self.health.report(part(self.name), State.OK, "running")
+
+    def over(self) -> None:
+        self.stage = 3
 
 
 _running: set[asyncio.Task[None]] = set()

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 GRACEFUL_SECONDS = 10
 STOP_NOW_SECONDS = 1.0
 """After a second signal: how long the background loops get to stop before the process ends."""
-SIGNAL_POLL_SECONDS = 0.05
+SIGNAL_POLL_SECONDS = 0.1
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Libraries whose chatty levels would log secrets or personal data stay at WARNING whatever
