@@ -6,18 +6,14 @@ start-up (``leadbot leads import``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-from sqlalchemy import Connection, inspect
 
 from bot.config import DatabaseSettings
 from bot.db import READ_ONLY, create_engine_async, create_engine_sync
+from bot.schema import MIGRATIONS, read_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(url: str, limits: DatabaseSettings | None = None) -> Config:
@@ -37,19 +33,13 @@ def upgrade(url: str, revision: str = "head", limits: DatabaseSettings | None = 
     command.upgrade(alembic_config(url, limits), revision)
 
 
-def _revision(conn: Connection) -> str | None:
-    if not inspect(conn).has_table("alembic_version"):
-        return None
-    return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-
-
 def current_revision(url: str, limits: DatabaseSettings | None = None) -> str | None:
     """The schema's revision, on the migrations' own (synchronous) engine: for ``leadbot
     migrate`` and tests. Only opening the connection is bounded (bot/db.py)."""
     engine = create_engine_sync(url, limits)
     try:
         with engine.connect() as conn:
-            return _revision(conn)
+            return read_revision(conn)
     finally:
         engine.dispose()
 
@@ -64,13 +54,15 @@ async def schema_revision(database: DatabaseSettings) -> str | None:
     try:
         async with engine.connect() as conn:
             await conn.execution_options(**{READ_ONLY: True})  # SQLite: no write lock
-            return await conn.run_sync(_revision)
+            return await conn.run_sync(read_revision)
     finally:
         await engine.dispose()
 
 
 def head_revision() -> str | None:
-    """The newest revision in ``migrations/`` (what ``leadbot migrate`` upgrades to)."""
+    """The newest revision in ``migrations/`` (what ``leadbot migrate`` upgrades to), as
+    Alembic reads it: for tests and tools. The bot asks :func:`bot.schema.head`, which
+    gives the same without importing Alembic and every script."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
