@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
+from sqlalchemy.engine import make_url
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -69,6 +70,13 @@ class SafeFormatter(logging.Formatter):
         message = _CONTROL_BUT_NEWLINE.sub(_escape, record.message)
         record.message = message.replace("\r", "\\r").replace("\n", CONTINUATION)
         return super().formatMessage(record)
+
+
+def without_password(url: str, text: str) -> str:
+    """``text`` without the password of database ``url``, should a driver's message ever
+    quote it (a command's one-line database error)."""
+    password = make_url(url).password
+    return text.replace(password, "***") if password else text
 
 
 def secret_values(settings: BaseModel) -> list[str]:

@@ -353,7 +353,7 @@ def test_import_needs_a_migrated_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     result = leadbot(url, "partners", "import", str(EXAMPLES / "partners.csv"))
     assert result.exit_code == 1
-    assert "run 'leadbot migrate' first" in result.stderr
+    assert "run `leadbot migrate` first" in result.stderr
     assert not (tmp_path / "fresh.db").exists()  # no empty file left behind
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import re
 import signal
 import sys
 from collections.abc import MutableMapping
@@ -18,10 +17,12 @@ from typing import NoReturn
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
-from bot.cli.common import config_option, without_password
+from bot.cli.common import config_option
 from bot.cli.importing import first_line, unreachable
 from bot.config import ConfigError, TombstoneKeyMismatch
 from bot.dbfaults import unavailable
+from bot.logsafe import without_password
+from bot.schema import schema_error
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("bot.cli.db", "migrate_command"),
@@ -98,14 +99,16 @@ class LeadbotGroup(click.Group):
             click.echo(f"leadbot: {exc}", err=True)
             sys.exit(2)
         except (OperationalError, ProgrammingError) as exc:
-            text = first_line(exc)
-            if MISSING_TABLE.search(text):
+            # A command checks the schema's revision before it starts (require_database):
+            # this is a table or column gone while it ran, or one leadbot never made.
+            if schema_error(exc):
                 click.echo(
                     "leadbot: the database has no tables yet, or not the current ones: run "
                     "`leadbot migrate` first",
                     err=True,
                 )
             else:
+                text = first_line(exc)
                 click.echo(f"leadbot: database error: {_no_password(ctx, text)}", err=True)
             sys.exit(1)
         except DBAPIError as exc:
@@ -143,11 +146,6 @@ def _no_password(ctx: click.Context, text: str) -> str:
     """``text`` without the database password, should a driver's message ever quote it."""
     settings = ctx.meta.get("leadbot.settings")
     return without_password(settings.database.url, text) if settings is not None else text
-
-
-MISSING_TABLE = re.compile(
-    r"no such table|relation .* does not exist|no such column|UndefinedTable"
-)
 
 
 @click.group(cls=LeadbotGroup, context_settings={"help_option_names": ["-h", "--help"]})

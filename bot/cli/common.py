@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.engine import make_url
 
+from bot.cli.importing import require_database
 from bot.cli.usage import LeadbotCommand
 from bot.config import ConfigError, Settings, load_settings
 from bot.plaintext import quoted
@@ -133,15 +133,22 @@ def settings_from(ctx: click.Context) -> Settings:
     return settings
 
 
-def run_async(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-def without_password(url: str, text: str) -> str:
-    """``text`` without the password of database ``url``, should a driver's message ever
-    quote it."""
-    password = make_url(url).password
-    return text.replace(password, "***") if password else text
+def run_async(coro: Coroutine[Any, Any, T], *, database: bool = True) -> T:
+    """Run a command's async work. Work that uses the database (``database``, the default)
+    starts only on a database migrated for this leadbot: the first time in a command the
+    schema is checked (:func:`bot.cli.importing.require_database`), so every command says
+    "the database is at revision 0011, this leadbot needs 0012: run `leadbot migrate`"
+    instead of the first statement's "column … does not exist" — one check for all of
+    them, after each has checked its own arguments."""
+    if database:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            try:
+                require_database(settings_from(ctx))
+            except BaseException:
+                coro.close()  # never started: no "coroutine was never awaited" warning
+                raise
+    return asyncio.run(coro)
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import DBAPIError
 
-from bot.cli.common import command, fail, pass_settings, without_password
+from bot.cli.common import command, fail, pass_settings
 from bot.cli.importing import first_line
 from bot.config import ConfigError, Settings
+from bot.logsafe import without_password
 from bot.migrate import current_revision, upgrade
+from bot.schema import Verdict, check, head
 
 
 @command(name="migrate")
@@ -18,6 +20,9 @@ def migrate_command(settings: Settings) -> None:
     url = settings.database.url
     try:  # only opening the connection is bounded: a migration may run long statements
         before = current_revision(url, settings.database)
+        if check(before).verdict is Verdict.UNKNOWN:
+            _newer(before)
+            return
         upgrade(url, limits=settings.database)
         after = current_revision(url, settings.database)
     except ConfigError as exc:
@@ -33,3 +38,15 @@ def migrate_command(settings: Settings) -> None:
         click.echo(f"Database is up to date (revision {after}).")
     else:
         click.echo(f"Database migrated from {before or 'empty'} to {after}.")
+
+
+def _newer(found: str | None) -> None:
+    """A database a newer leadbot migrated (during a rolling upgrade, or after going back to
+    this version): nothing for this one to do. Not an error — a deployment that runs
+    ``leadbot migrate`` before it starts the older version goes on, and the older version
+    starts on the newer schema with a warning (:mod:`bot.schema`)."""
+    click.echo(
+        f"Database is at revision {found}, newer than this leadbot's migrations (up to "
+        f"{head()}): nothing to migrate. A newer leadbot migrated it; this one can work on "
+        "it as long as the newer migrations only add to the schema."
+    )

@@ -1,4 +1,5 @@
-"""What the import commands share: a ready database, the problem report, a progress bar."""
+"""What the commands share: a ready and migrated database (every command), the problem
+report and a progress bar (the imports)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.cli.common import without_password
 from bot.config import ConfigError, DatabaseSettings, Settings
 from bot.dbfaults import unavailable
+from bot.logsafe import without_password
 from bot.migrate import schema_revision
+from bot.schema import Verdict, check
 
 PROGRESS_FROM_ROWS = 200  # smaller files finish before a bar would be worth drawing
 
@@ -30,19 +32,37 @@ DRY_RUN_OPTION = click.option(
 )
 
 
-def require_database(settings: Settings) -> None:
-    """Stop with a hint when the schema is missing, instead of a 'no such table' trace,
-    and with one line when the database cannot be reached.
+SCHEMA_CHECKED = "leadbot.schema_checked"
+"""``ctx.meta`` key: the database URLs this command has checked (:func:`require_database`)."""
+
+
+def require_database(settings: Settings, *, refusal: str = "") -> None:
+    """Stop with one line unless the database is there and migrated for this leadbot:
+    missing, unreachable, without a schema, or at an older revision than this code's
+    migrations ("the database is at revision 0011, this leadbot needs 0012: run `leadbot
+    migrate`") — instead of a "no such table" or "column … does not exist" trace, or a
+    command that fails halfway. A schema newer than this code (a newer leadbot migrated
+    it) is a warning: an older leadbot can work on it while a rollout or a rollback goes
+    on (:mod:`bot.schema`). ``refusal`` goes before the message about the schema
+    (``serve``: "not starting: ").
+
+    Every command that uses the database comes here before its first read, once per
+    command: ``serve``, the imports and a few others ask themselves, before they read
+    their input; :func:`bot.cli.common.run_async` asks for every other command.
 
     The check reads on the command's own engine, within every ``[database]`` limit: a
     database that accepts connections and never answers stops the command after about
     the connect (or command) timeout instead of hanging it (docs/database-outages.md)."""
+    ctx = click.get_current_context(silent=True)
+    checked: set[str] = ctx.meta.setdefault(SCHEMA_CHECKED, set()) if ctx is not None else set()
+    if settings.database.url in checked:
+        return
     url = make_url(settings.database.url) if "://" in settings.database.url else None
     if url is not None and url.get_backend_name() == "sqlite":
         path = url.database or ""
         if path and path != ":memory:" and not Path(path).exists():
             # Opening it would leave an empty file behind; say what to do instead.
-            fail_with(f"no database at {path}; run 'leadbot migrate' first")
+            fail_with(f"{refusal}no database at {path}; run `leadbot migrate` first")
     try:
         revision = asyncio.run(schema_revision(settings.database))
     except ConfigError as exc:
@@ -54,8 +74,12 @@ def require_database(settings: Settings) -> None:
     except SQLAlchemyError as exc:
         text = without_password(settings.database.url, first_line(exc))
         fail_with(f"cannot open the database: {type(exc).__name__}: {text}")
-    if revision is None:
-        fail_with("the database has no schema yet; run 'leadbot migrate' first")
+    schema = check(revision)
+    if schema.refused:
+        fail_with(refusal + schema.command_line())
+    if schema.verdict is Verdict.UNKNOWN:
+        click.echo(f"leadbot: warning: {schema.newer()}", err=True)
+    checked.add(settings.database.url)
 
 
 def unreachable(exc: OSError, database: DatabaseSettings | None) -> str:

@@ -12,7 +12,10 @@ a clean stop.
 
 It does not start (exit status 1) when ``LEADBOT_SERVER__TOMBSTONE_KEY`` is not the key the
 database's tombstones are made with: it would take erased leads in again
-(:mod:`bot.crm.tombstones`). The first server with a key records it.
+(:mod:`bot.crm.tombstones`). The first server with a key records it. Nor does it start on a
+database whose schema is older than its code ("not starting: the database is at revision
+0011, this leadbot needs 0012: run `leadbot migrate`"); on a newer one (a newer leadbot
+migrated it) it starts with a warning (:mod:`bot.schema`).
 """
 
 from __future__ import annotations
@@ -290,7 +293,8 @@ async def _serve(settings: Settings, sock: socket.socket, address: str, log_leve
 def serve_command(settings: Settings, host: str | None, port: int | None, log_level: str) -> None:
     """Serve the HTTP API (/api/leads, /healthz, /metrics) and run the outbox sender and
     the scheduler, until stopped with Ctrl+C or SIGTERM."""
-    require_database(settings)
+    # A schema older than this code would answer every request with an error: refuse.
+    require_database(settings, refusal="not starting: ")
     host = host or settings.server.host
     port = settings.server.port if port is None else port
     configure_logging(log_level, settings)

@@ -137,7 +137,7 @@ def webhooks_test(settings: Settings, name: str) -> None:
     """Send one signed test event (type webhook.test) to the endpoint NAME now."""
     hook = _hook(settings, name)
     assert hook is not None  # checked as the command line was read (_endpoint)
-    result = run_async(send_test(hook))
+    result = run_async(send_test(hook), database=False)  # the endpoint only, no database
     if not result.ok:
         fail(f"{name}: {result.text}")
     click.echo(f"{name}: {result.text}")

@@ -195,6 +195,9 @@ async def post_lead(request: Request, response: Response) -> Any:
     except Exception as exc:
         if unavailable(exc):
             raise  # the app's one answer to an outage: 503 (bot.web.unavailable)
+        behind = await outage.schema_behind(request, exc)
+        if behind is not None:
+            return behind  # 503: the database is older than this code, `leadbot migrate`
         # Never the message: database errors quote the statement's parameters (personal data).
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("storing a lead failed: %s\n%s", type(exc).__name__, frames)

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +41,7 @@ from bot.models import (
     WebhookStatus,
 )
 from bot.runtime import Runtime
+from bot.schema import Verdict, check, read_revision
 
 access_log = logging.getLogger("leadbot.http")
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -85,23 +86,37 @@ class AccessLog:
 
 
 async def _database(runtime: Runtime) -> dict[str, Any]:
-    """Reach the database within CHECK_TIMEOUT_SECONDS; the health board's "database" part
-    follows this check (a request that met an outage set it down: bot.web.unavailable)."""
+    """Reach the database within CHECK_TIMEOUT_SECONDS and read its schema revision on the
+    same connection; the health board's "database" part follows this check (a request that
+    met an outage or an old schema set it down: bot.web.unavailable).
+
+    A schema older than this code (someone downgraded it, or a newer leadbot's rollback
+    went further back than this process) is ``down``: "schema revision 0011, this leadbot
+    needs 0012: run `leadbot migrate`" — the process cannot do its work. A newer one (a
+    newer leadbot migrated it while this process runs, as in a rolling upgrade) is
+    ``degraded``: this process works on it, and should be replaced by the newer version."""
     result: dict[str, Any] = {"ok": False, "backend": runtime.engine.dialect.name}
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-            revision = await conn.run_sync(_revision)
-            fits = await _key_fits(conn, runtime) if revision is not None else None
+            schema = check(await conn.run_sync(read_revision))
+            fits = await _key_fits(conn, runtime) if not schema.refused else None
     except Exception as exc:
         result["error"] = type(exc).__name__
         runtime.health.report("database", State.DOWN, result["error"])
         return result
-    runtime.health.report("database", State.OK)
-    if revision is None:
-        result["error"] = "no schema; run 'leadbot migrate'"
+    if schema.found is not None:
+        result.update(revision=schema.found, needs=schema.needed)
+    if schema.refused:
+        result["error"] = schema.health_detail()
+        runtime.health.report("database", State.DOWN, result["error"])
         return result
-    result.update(ok=True, revision=revision)
+    result["ok"] = True
+    if schema.verdict is Verdict.UNKNOWN:
+        result["warning"] = schema.health_detail()
+        runtime.health.report("database", State.DEGRADED, result["warning"])
+    else:
+        runtime.health.report("database", State.OK)
     if fits is True:
         runtime.health.report(tombstones.HEALTH_PART, State.OK)
     elif fits is False:
@@ -121,12 +136,6 @@ async def _key_fits(conn: AsyncConnection, runtime: Runtime) -> bool | None:
     except Exception as exc:
         access_log.warning("healthz: the tombstone key was not checked: %s", type(exc).__name__)
         return None
-
-
-def _revision(sync_conn: Any) -> str | None:
-    if not inspect(sync_conn).has_table("alembic_version"):
-        return None
-    return sync_conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 async def _redis(runtime: Runtime) -> dict[str, Any]:
@@ -149,9 +158,10 @@ async def _redis(runtime: Runtime) -> dict[str, Any]:
     responses={503: {"description": "The database is not available, or a part is down"}},
 )
 async def healthz(request: Request) -> JSONResponse:
-    """Checks the database (reachable and migrated), that this process's tombstone key fits
-    it (part ``tombstone_key``; down: 503) and, when configured, Redis (without it the
-    answer is 200 ``"degraded"``: the bot runs on its fallbacks)."""
+    """Checks the database (reachable, and migrated to the schema revision this leadbot
+    needs: an older one is 503, a newer one 200 ``"degraded"``), that this process's
+    tombstone key fits it (part ``tombstone_key``; down: 503) and, when configured, Redis
+    (without it the answer is 200 ``"degraded"``: the bot runs on its fallbacks)."""
     runtime: Runtime = request.app.state.runtime
     database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
     ok = database["ok"]  # Redis failing degrades the service (fallbacks), it is not down
@@ -347,7 +357,8 @@ async def metrics(request: Request) -> PlainTextResponse:
     out.metric(
         "leadbot_http_database_unavailable_total",
         "counter",
-        "Requests answered 503 because the database was not answering, since this process started.",
+        "Requests answered 503 because the database was not answering, or its schema was "
+        "older than this leadbot needs, since this process started.",
         [({}, counters.get("database_unavailable", 0))],
     )
     return PlainTextResponse(out.text(), media_type=PROMETHEUS_CONTENT_TYPE)

@@ -15,10 +15,20 @@ register an :data:`OutagePage` for their path instead: the same 503 and ``Retry-
 as a page in the reader's language, not a line of JSON. The process's health board marks the database ``down`` with the error type,
 so ``/healthz`` shows it until its own check reaches the database again. Any other error
 of these types is re-raised unchanged and stays the ``500`` it was.
+
+A statement refused because a table or column does not exist is first checked against the
+schema's revision: on a database older than this code (downgraded under a running
+process) every route answers ``503`` with ``Retry-After`` and what to do —
+``{"detail": "the database is not migrated for this leadbot: schema revision 0011, this
+leadbot needs 0012: run `leadbot migrate`"}`` — and the health board marks the database
+``down`` with the same words. Once someone ran ``leadbot migrate`` the next request works;
+no restart. The check reads one row, and only after such an error: the requests of a
+working database never pay for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 
@@ -30,11 +40,15 @@ from bot.dbfaults import unavailable
 from bot.health import State
 from bot.logsafe import printable
 from bot.runtime import Runtime
+from bot.schema import check, read_revision, schema_error
 
 log = logging.getLogger("leadbot.database")
 
 RETRY_AFTER_SECONDS = 5
 MESSAGE = "the database is not answering; try again shortly"
+SCHEMA_MESSAGE = "the database is not migrated for this leadbot"
+CHECK_SECONDS = 3.0
+"""How long reading the schema's revision after an error may take (as ``/healthz``)."""
 COUNTER = "database_unavailable"
 """Key in ``app.state.api_results``: /metrics shows it as leadbot_http_database_unavailable_total."""
 HANDLED: tuple[type[Exception], ...] = (
@@ -71,6 +85,41 @@ def database_unavailable(request: Request, error: BaseException) -> Response | N
     return answer
 
 
+async def schema_behind(request: Request, error: BaseException) -> Response | None:
+    """The ``503`` for ``error`` if it came from a database older than this code (or one
+    without a schema), else None. Reads the revision on a connection of its own, bounded
+    like ``/healthz``'s check; a database that does not answer that is left to
+    :func:`database_unavailable`."""
+    if not schema_error(error):
+        return None
+    runtime: Runtime = request.app.state.runtime
+    try:
+        async with asyncio.timeout(CHECK_SECONDS), runtime.engine.connect() as conn:
+            schema = check(await conn.run_sync(read_revision))
+    except Exception:
+        return None
+    if not schema.refused:
+        return None  # the schema is current: a bug, the usual 500
+    detail = schema.health_detail()
+    runtime.health.report("database", State.DOWN, detail)
+    request.app.state.api_results[COUNTER] += 1
+    log.warning(
+        "%s %s: the database is not migrated for this leadbot (%s); answered 503",
+        printable(request.method, 16),
+        printable(request.url.path),
+        detail,
+    )
+    page = _page_for(request)
+    answer = (
+        JSONResponse({"detail": f"{SCHEMA_MESSAGE}: {detail}"}, status_code=503)
+        if page is None
+        else page(request)
+    )
+    answer.status_code = 503
+    answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return answer
+
+
 def _page_for(request: Request) -> OutagePage | None:
     """The page registered for the longest prefix of the request's path, if any."""
     pages: Mapping[str, OutagePage] = getattr(request.app.state, "outage_pages", {})
@@ -80,7 +129,9 @@ def _page_for(request: Request) -> OutagePage | None:
 
 
 async def _handler(request: Request, error: Exception) -> Response:
-    answer = database_unavailable(request, error)
+    answer = await schema_behind(request, error)
+    if answer is None:
+        answer = database_unavailable(request, error)
     if answer is None:
         raise error  # not an outage: the usual 500, with its traceback in the log
     return answer
