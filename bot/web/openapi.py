@@ -246,8 +246,10 @@ def install(app: FastAPI, version: str, settings: Settings | None = None) -> Non
 
 
 OUTAGE_RESPONSE: dict[str, Any] = {
-    "description": "The database is not answering (stalled, unreachable, locked); nothing "
-    "was changed unless a retry shows otherwise. Try again after Retry-After seconds.",
+    "description": "The database is not answering (stalled, unreachable, locked), or its "
+    "schema is older than this leadbot needs (the detail names both revisions; the operator "
+    "runs `leadbot migrate`); nothing was changed unless a retry shows otherwise. Try again "
+    "after Retry-After seconds.",
     "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}},
 }
