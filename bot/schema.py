@@ -31,6 +31,8 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect
 
+from bot.config.base import ConfigError
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 """The Alembic scripts: beside the package ``bot`` in the repository and in an
 installation (pyproject.toml ships ``migrations`` with it)."""
@@ -153,10 +155,22 @@ def schema_error(error: BaseException) -> bool:
     return False
 
 
+_SCRIPT_NAME = re.compile(r"(?!\.#)(?!__init__).*\.py")
+"""The files Alembic takes for migration scripts (its ``_only_source_rev_file`` rule)."""
+
+
 @functools.cache
 def lineage() -> Lineage:
-    """This code's migrations, read once per process."""
-    return _read_scripts(MIGRATIONS / "versions") or _from_alembic()
+    """This code's migrations, read once per process. A leadbot copied without them cannot
+    tell which schema it needs: that is said in one line (:class:`ConfigError`), not as
+    Alembic's "Path doesn't exist" from deep inside."""
+    versions = MIGRATIONS / "versions"
+    if not versions.is_dir():
+        raise ConfigError(
+            f"this leadbot has no migrations ({versions} is missing): install it with its "
+            "migrations/ folder (pip install . ships them)"
+        )
+    return _read_scripts(versions) or _from_alembic()
 
 
 def head() -> str:
@@ -169,8 +183,12 @@ def _read_scripts(directory: Path) -> Lineage | None:
     when they are not one unbranched chain read that way (Alembic then decides)."""
     parent: dict[str, str | None] = {}
     for script in sorted(directory.glob("*.py")):
+        if not _SCRIPT_NAME.fullmatch(script.name):
+            continue  # as Alembic: no editor lock files (".#…"), no __init__.py
         text = script.read_text(encoding="utf-8")
         revision, down = _REVISION.search(text), _DOWN_REVISION.search(text)
+        if revision is None and down is None:
+            continue  # a helper module, not a migration
         if revision is None or down is None or revision["id"] in parent:
             return None
         parent[revision["id"]] = down["id"]

@@ -101,10 +101,11 @@ class LeadbotGroup(click.Group):
         except (OperationalError, ProgrammingError) as exc:
             # A command checks the schema's revision before it starts (require_database):
             # this is a table or column gone while it ran, or one leadbot never made.
-            if schema_error(exc):
+            if schema_error(exc):  # said with the error: on a current schema it is a bug
+                text = _no_password(ctx, first_line(exc))
                 click.echo(
-                    "leadbot: the database has no tables yet, or not the current ones: run "
-                    "`leadbot migrate` first",
+                    f"leadbot: the database lacks a table or column this command uses "
+                    f"({text}); if it was not migrated, run `leadbot migrate` first",
                     err=True,
                 )
             else:

@@ -48,6 +48,7 @@ from bot.intake.service import IntakeResult
 from bot.intake.storing import store_batch
 from bot.models import Channel, LeadStatus
 from bot.runtime import Runtime
+from bot.schema import schema_error
 from bot.web import cockpit, crm_api, openapi, ops
 from bot.web import unavailable as outage
 from bot.web.common import Detail, ValidationFailed, invalid, require_token
@@ -193,7 +194,7 @@ async def post_lead(request: Request, response: Response) -> Any:
     except TombstoneKeyMismatch as exc:
         return _key_mismatch(request, exc)
     except Exception as exc:
-        if unavailable(exc):
+        if unavailable(exc) and not schema_error(exc):
             raise  # the app's one answer to an outage: 503 (bot.web.unavailable)
         behind = await outage.schema_behind(request, exc)
         if behind is not None:

@@ -130,6 +130,10 @@ def _page_for(request: Request) -> OutagePage | None:
 
 async def _handler(request: Request, error: Exception) -> Response:
     answer = await schema_behind(request, error)
+    if answer is None and schema_error(error):
+        # The database answered "no such column" on a schema that is current: a bug, not an
+        # outage (SQLite says it as an OperationalError, the type of a locked database).
+        raise error
     if answer is None:
         answer = database_unavailable(request, error)
     if answer is None:
