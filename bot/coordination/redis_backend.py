@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
@@ -52,7 +53,22 @@ Only :class:`~redis.exceptions.ConnectionError` (reset, refused, closed by the s
 never a timeout: a Redis that is down refuses at once (two refusals cost nothing), and one
 that is stalled or unreachable still fails after one read or connect timeout, not two.
 (The retry can repeat a command whose connection broke after Redis had run it: a token
-taken twice or a wake sent twice, both harmless.)"""
+taken twice or a wake sent twice, both harmless; leases, ``put``/``get``/``delete`` are
+idempotent. ``SET NX`` is not — run twice, it says "seen" the second time — so
+:meth:`RedisCoordination.first_time` marks a key with a token of its own call
+(:data:`_FIRST_TIME_SCRIPT`): the repeat finds its own mark and still says "first".)"""
+
+_FIRST_TIME_SCRIPT = """
+local old = redis.call('GET', KEYS[1])
+if old == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+  return 1
+end
+if old == ARGV[1] then return 1 end
+return 0
+"""
+"""Mark KEYS[1] with this call's token ARGV[1] for ARGV[2] seconds unless it is marked:
+1 if it was not marked, or marked by this very call (a retry), else 0."""
 
 
 # Token buckets as one atomic script: several processes share a platform's rate limits.
@@ -151,6 +167,7 @@ class RedisCoordination:
         self._tokens = self._redis.register_script(_TOKENS_SCRIPT)
         self._lease = self._redis.register_script(_LEASE_SCRIPT)
         self._release = self._redis.register_script(_RELEASE_SCRIPT)
+        self._first_time = self._redis.register_script(_FIRST_TIME_SCRIPT)
         self._local = local or LocalCoordination(self._clock)
         self._listeners: dict[str, asyncio.Task[None]] = {}
         self._closing = False
@@ -159,7 +176,9 @@ class RedisCoordination:
         return self._prefix + ":".join(parts)
 
     async def first_time(self, key: str, ttl_seconds: int = 86_400) -> bool:
-        return bool(await self._redis.set(self._key("seen", key), "1", nx=True, ex=ttl_seconds))
+        token = secrets.token_hex(8)
+        marked = await self._first_time(keys=[self._key("seen", key)], args=[token, ttl_seconds])
+        return bool(marked)
 
     async def take_token(self, bucket: str, rate_per_second: float, burst: int) -> float:
         return (await self.take_tokens([[Bucket(bucket, rate_per_second, burst)]]))[0].wait
