@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from bot.config import Settings
 from bot.models import Lead, LeadStatus
@@ -55,6 +56,7 @@ async def _directory(settings: Settings, slack: SlackEmulator, tg: TelegramEmula
     await runtime.close()
 
 
+@pytest.mark.serial  # 30 presses and their edits in time: the whole machine, not a third
 async def test_30_presses_across_slack_and_telegram_have_one_winner(
     make_settings, slack_emulator: SlackEmulator, telegram_emulator: TelegramEmulator
 ) -> None:

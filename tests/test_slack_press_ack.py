@@ -38,6 +38,10 @@ LOCK_SECONDS = 0.5
 under the 2 s ack deadline: with 1 s, a full test run on two busy cores now and then took
 the rest of the 2 s to get the command to the lock and back, and the ack went out first
 (by design, docs/slack.md)."""
+pytestmark = pytest.mark.serial
+"""Alone after the parallel part of ``make test``: what these tests assert is timing — a
+change applied before Slack's 2 s deadline — and on two cores shared with three test
+workers the deadline now and then passed first (by design, the ack then goes out)."""
 STALL_SECONDS = 2.6  # longer than the 2 s deadline, shorter than the statement timeout (3 s)
 
 

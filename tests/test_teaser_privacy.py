@@ -9,6 +9,7 @@ contain any of them. The lead goes through the real intake mapping and anonymize
 from __future__ import annotations
 
 import json
+import re
 import string
 from datetime import UTC, datetime
 
@@ -77,6 +78,9 @@ def identifying_leads(draw: st.DrawFn) -> tuple[LeadIn, list[str]]:
     return lead, secrets
 
 
+SLACK_EPOCH = re.compile(r"<!date\^[0-9]+\^")
+
+
 @settings(max_examples=150, deadline=None)
 @given(identifying_leads())
 def test_no_teaser_rendering_contains_identifying_values(case: tuple[LeadIn, list[str]]) -> None:
@@ -99,5 +103,8 @@ def test_no_teaser_rendering_contains_identifying_values(case: tuple[LeadIn, lis
             text = (
                 rendered if isinstance(rendered, str) else json.dumps(rendered, ensure_ascii=False)
             )
+            # Slack's date token carries the time as epoch seconds (<!date^1772442000^…>): its
+            # digits are no lead's, and a drawn postal code such as 24420 is found in them.
+            text = SLACK_EPOCH.sub("<!date^^", text)
             for secret in secrets:
                 assert secret.lower() not in text.lower(), f"{platform}: teaser shows {secret!r}"
