@@ -156,15 +156,20 @@ def test_secret_in_file_is_refused_without_echoing_it(tmp_path: Path) -> None:
     assert "very-secret" not in str(err.value)
 
 
-def test_cli_fails_at_start_with_the_key_named(tmp_path: Path) -> None:
-    path = write(tmp_path, '[database]\nurl = "sqlite:///x.db"\npool = 3\n')
-    proc = subprocess.run(
+def _migrate(path: Path) -> subprocess.CompletedProcess[str]:
+    """``leadbot migrate`` with this settings file, in its folder, as a user runs it."""
+    return subprocess.run(
         [*LEADBOT, "migrate", "--config", str(path)],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=path.parent,
         check=False,
     )
+
+
+def test_cli_fails_at_start_with_the_key_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database]\nurl = "sqlite:///x.db"\npool = 3\n')
+    proc = _migrate(path)
     assert proc.returncode == 2
     assert "database.pool: unknown key" in proc.stderr
     assert not (tmp_path / "x.db").exists()  # nothing was changed
@@ -187,13 +192,7 @@ def test_every_duplicate_product_id_is_named_by_the_id(tmp_path: Path) -> None:
         )
     )
     path = write(tmp_path, '[database]\nurl = "sqlite:///x.db"\n' + products)
-    proc = subprocess.run(
-        [*LEADBOT, "migrate", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-    )
+    proc = _migrate(path)
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         f"leadbot: invalid configuration ({path}):",
@@ -218,13 +217,7 @@ def test_ids_and_names_that_the_csv_files_could_never_name_are_refused(tmp_path:
         '[database]\nurl = "sqlite:///x.db"\n'
         '[reports]\ncampaign_costs = { "Messe\\u001b" = 3 }\n' + products,
     )
-    proc = subprocess.run(
-        [*LEADBOT, "migrate", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-    )
+    proc = _migrate(path)
     assert proc.returncode == 2
     said = proc.stderr
     assert "[[products]] table 1: id: 'X200; Z' contains ';', which separates the" in said

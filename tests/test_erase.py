@@ -151,6 +151,17 @@ async def test_erase_of_unknown_lead_fails_clearly(database_url: str, tmp_path: 
     assert "lead 999 does not exist" in proc.stderr
 
 
+async def _an_offered_lead(runtime: Runtime) -> int:
+    """A lead from the API, offered to partner P1: something there is to erase."""
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        lead_id = (
+            await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
+        ).lead_id
+        await uow.commit()
+    return lead_id
+
+
 async def test_erase_asks_first_and_a_script_without_yes_erases_nothing(
     settings: Settings, database_url: str, tmp_path: Path
 ) -> None:
@@ -158,12 +169,7 @@ async def test_erase_asks_first_and_a_script_without_yes_erases_nothing(
     nothing and says so, "y" erases. An unknown or already erased lead is said at once,
     without a question that could only lead to that answer."""
     runtime = Runtime.create(settings)
-    async with runtime.uow() as uow:
-        await add_partner(uow, "P1")
-        lead_id = (
-            await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
-        ).lead_id
-        await uow.commit()
+    lead_id = await _an_offered_lead(runtime)
     config = config_file(tmp_path, database_url)
 
     async def status() -> LeadStatus:
@@ -204,12 +210,7 @@ async def test_ctrl_c_at_the_question_is_an_interruption_not_a_no(
     ``leadbot: interrupted``) — not as "not confirmed; in a script, add --yes", which is
     advice for someone who is not there. Nothing is erased."""
     runtime = Runtime.create(settings)
-    async with runtime.uow() as uow:
-        await add_partner(uow, "P1")
-        lead_id = (
-            await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
-        ).lead_id
-        await uow.commit()
+    lead_id = await _an_offered_lead(runtime)
     config = config_file(tmp_path, database_url)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a shell has it
