@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import logging
 import signal
 import sys
 from collections.abc import MutableMapping
@@ -140,6 +141,10 @@ def interrupted() -> NoReturn:
     # A terminal shows "^C" where the cursor is: the line goes below it.
     start = "\n" if sys.stderr.isatty() else ""
     click.echo(f"{start}leadbot: interrupted", err=True)
+    # What the interruption left half done (a database connection being opened) may be
+    # reported by asyncio as the process ends ("Future exception was never retrieved"):
+    # noise after the one line that says what happened.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
     sys.exit(INTERRUPTED)
 
 
