@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from bot.models import LeadStatus, OutboxMessage, OutboxStatus
@@ -12,6 +13,7 @@ from tests.support.telegram_world import telegram_settings, telegram_world
 RACERS = 30
 
 
+@pytest.mark.serial  # 30 presses and the teasers closed in time: the whole machine
 async def test_30_concurrent_presses_have_one_winner_and_one_hand_over(
     make_settings, telegram_emulator
 ):
