@@ -8,7 +8,7 @@ import click
 
 from bot.actors import Actor
 from bot.cli.common import command, config_option, pass_settings, run_async
-from bot.cli.importing import FILE_ARGUMENT, fail_with, report_problems, require_database
+from bot.cli.importing import FILE_ARGUMENT, fail, report_problems, require_database
 from bot.cockpit.links import create_login_link
 from bot.cockpit.session import require_secret
 from bot.config import ConfigError, Settings
@@ -34,13 +34,13 @@ def link_command(settings: Settings, name: str) -> None:
     try:
         require_secret(settings)
     except ConfigError as exc:
-        fail_with(str(exc), 2)
+        fail(str(exc), 2)
     try:  # shown in the cockpit's header and kept with the login: one line of text
         name = required_line(name)
     except ValueError as exc:
-        fail_with(f"--name: {exc}", 2)
+        fail(f"--name: {exc}", 2)
     if len(name) > MAX_NAME:
-        fail_with(f"--name: at most {MAX_NAME} characters", 2)
+        fail(f"--name: at most {MAX_NAME} characters", 2)
     require_database(settings)
 
     async def run() -> str:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.cli.importing import fail as fail  # re-exported: the commands import it from here
 from bot.cli.importing import require_database
 from bot.cli.usage import LeadbotCommand
 from bot.config import ConfigError, Settings, load_settings
@@ -149,11 +150,6 @@ def run_async(coro: Coroutine[Any, Any, T], *, database: bool = True) -> T:
                 coro.close()  # never started: no "coroutine was never awaited" warning
                 raise
     return asyncio.run(coro)
-
-
-def fail(message: str, code: int = 1) -> None:
-    click.echo(f"leadbot: {message}", err=True)
-    sys.exit(code)
 
 
 YES = frozenset({"y", "yes", "j", "ja"})

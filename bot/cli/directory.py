@@ -20,7 +20,7 @@ from bot.cli.importing import (
     DRY_RUN_OPTION,
     FILE_ARGUMENT,
     done,
-    fail_with,
+    fail,
     first_line,
     progress,
     report_problems,
@@ -117,7 +117,7 @@ def _run_import(
     problems = [*problems, *row_problems]
     if deactivate and not rows and not problems:
         # A header alone (an export that went wrong) would switch off the whole directory.
-        fail_with(
+        fail(
             f"{file}: no {label.split()[-1]} in the file; with --deactivate-missing every "
             "stored one would be deactivated. Nothing was changed."
         )
@@ -135,7 +135,7 @@ def _run_import(
             )
         )
     except SQLAlchemyError as exc:
-        fail_with(f"database error, nothing was imported: {first_line(exc)}")
+        fail(f"database error, nothing was imported: {first_line(exc)}")
     if problems:
         report_problems(file, problems)
     done(file, summary, dry_run)

@@ -62,21 +62,21 @@ def require_database(settings: Settings, *, refusal: str = "") -> None:
         path = url.database or ""
         if path and path != ":memory:" and not Path(path).exists():
             # Opening it would leave an empty file behind; say what to do instead.
-            fail_with(f"{refusal}no database at {path}; run `leadbot migrate` first")
+            fail(f"{refusal}no database at {path}; run `leadbot migrate` first")
     try:
         revision = asyncio.run(schema_revision(settings.database))
     except ConfigError as exc:
-        fail_with(str(exc), 2)
+        fail(str(exc), 2)
     except OSError as exc:  # TimeoutError included: asyncpg raises them unwrapped
         if unavailable(exc) is None:
             raise
-        fail_with(f"cannot reach the database: {unreachable(exc, settings.database)}")
+        fail(f"cannot reach the database: {unreachable(exc, settings.database)}")
     except SQLAlchemyError as exc:
         text = without_password(settings.database.url, first_line(exc))
-        fail_with(f"cannot open the database: {type(exc).__name__}: {text}")
+        fail(f"cannot open the database: {type(exc).__name__}: {text}")
     schema = check(revision)
     if schema.refused:
-        fail_with(refusal + schema.command_line())
+        fail(refusal + schema.command_line())
     if schema.verdict is Verdict.UNKNOWN:
         click.echo(f"leadbot: warning: {schema.newer()}", err=True)
     checked.add(settings.database.url)
@@ -104,7 +104,8 @@ def first_line(exc: BaseException) -> str:
     return text[0] if text else type(cause).__name__
 
 
-def fail_with(message: str, code: int = 1) -> NoReturn:
+def fail(message: str, code: int = 1) -> NoReturn:
+    """``leadbot: message`` on stderr and exit ``code``: every command's one way to refuse."""
     click.echo(f"leadbot: {message}", err=True)
     sys.exit(code)
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.common import WholeNumber, command, pass_settings, run_async
 from bot.cli.directory import reps_group
-from bot.cli.importing import fail_with, first_line, require_database
+from bot.cli.importing import fail, first_line, require_database
 from bot.config import Settings
 from bot.directory.linking import Invite, create_invite
 from bot.errors import ServiceError
@@ -65,9 +65,9 @@ def reps_invite(settings: Settings, email: str, hours: int | None) -> None:
     try:
         invite = run_async(_invite(settings, email, valid))
     except ServiceError as exc:
-        fail_with(str(exc))
+        fail(str(exc))
     except SQLAlchemyError as exc:
-        fail_with(f"database error, no invitation made: {first_line(exc)}")
+        fail(f"database error, no invitation made: {first_line(exc)}")
     username, problem = run_async(_username(settings))
     expires = invite.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     click.echo(f"Invitation for {invite.rep_name} <{invite.rep_email}> ({invite.partner_name})")

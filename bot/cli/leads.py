@@ -19,7 +19,7 @@ from bot.cli.importing import (
     DRY_RUN_OPTION,
     FILE_ARGUMENT,
     done,
-    fail_with,
+    fail,
     first_line,
     progress,
     report_problems,
@@ -47,7 +47,7 @@ def _format(file: Path, given: str | None) -> Format:
     suffix = file.suffix.lower()
     if suffix in (".json", ".csv"):
         return suffix[1:]  # type: ignore[return-value]
-    fail_with(f"cannot tell the format of {file} from its name; add --format json or csv", 2)
+    fail(f"cannot tell the format of {file} from its name; add --format json or csv", 2)
 
 
 async def _store(settings: Settings, records: list[LeadRecord], dry_run: bool) -> LeadImportSummary:
@@ -104,9 +104,9 @@ def leads_import(settings: Settings, file: Path, fmt: str | None, dry_run: bool)
         summary = run_async(_store(settings, records, dry_run))
     except SQLAlchemyError as exc:
         # Only the first line: the rest of a driver message can quote the lead's data.
-        fail_with(f"database error, nothing was imported: {first_line(exc)}")
+        fail(f"database error, nothing was imported: {first_line(exc)}")
     except TombstoneKeyMismatch as exc:
-        fail_with(f"{exc} Nothing was imported.")
+        fail(f"{exc} Nothing was imported.")
     for position, why in summary.skipped:
         click.echo(f"leadbot: skipped {records[position].where}: {why}", err=True)
     for position, warning in summary.unknown_partners:

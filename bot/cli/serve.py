@@ -36,7 +36,7 @@ import uvloop
 
 from bot import geo, supervisor
 from bot.cli.common import WholeNumber, command, pass_settings
-from bot.cli.importing import fail_with, require_database
+from bot.cli.importing import fail, require_database
 from bot.config import ConfigError, Settings, TombstoneKeyMismatch
 from bot.crm.tombstones import settle_key, unverified_warning
 from bot.dbfaults import OutageLogLines
@@ -301,7 +301,7 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
     try:
         sock = _bind(host, port)
     except OSError as exc:
-        fail_with(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     try:
@@ -310,11 +310,11 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(_serve(settings, sock, f"http://{shown}:{bound}", log_level))
     except ConfigError as exc:  # a platform cannot start as configured (e.g. a missing token)
-        fail_with(str(exc), 2)
+        fail(str(exc), 2)
     except StartupFailed as exc:
-        fail_with(str(exc))
+        fail(str(exc))
     except TombstoneKeyMismatch as exc:
-        fail_with(f"not starting: {exc}")
+        fail(f"not starting: {exc}")
     finally:
         sock.close()
     click.echo("leadbot: stopped", err=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 import click
 
 from bot.cli.common import command, config_option, confirmed, pass_settings, run_async
-from bot.cli.importing import fail_with, require_database
+from bot.cli.importing import fail, require_database
 from bot.config import Settings
 from bot.crm.tombstones import (
     KEY_ENV,
@@ -54,7 +54,7 @@ def tombstones_check(settings: Settings) -> None:
     state, count = found.state, found.tombstones
     erased = f"{count} tombstone{'' if count == 1 else 's'} of erased leads"
     if state == "other":
-        fail_with(f"{key_mismatch(settings)} The database holds {erased}.")
+        fail(f"{key_mismatch(settings)} The database holds {erased}.")
     if state == "same":
         click.echo(f"The tombstone key fits: {KEY_ENV} is this database's key ({erased}).")
         if found.older and found.recorded_at is not None:
@@ -104,7 +104,7 @@ def tombstones_reset_key(settings: Settings, yes: bool) -> None:
         "Leads erased under the old tombstone key will no longer be recognised and can "
         "come back. Make this key the database's"
     ):
-        fail_with("the tombstone key was not changed (not confirmed; in a script, add --yes)")
+        fail("the tombstone key was not changed (not confirmed; in a script, add --yes)")
 
     async def run() -> None:
         runtime = Runtime.create(settings, pooled=False)
