@@ -1,4 +1,4 @@
-"""Apply the Alembic migrations in ``migrations/`` to the configured database.
+"""Apply the Alembic migrations in ``bot/migrations/`` to the configured database.
 
 Alembic is imported only where it is used: every command that needs the schema asks for
 :func:`schema_revision`, and importing Alembic took about a tenth of such a command's
@@ -22,7 +22,7 @@ def alembic_config(url: str, limits: DatabaseSettings | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = url
-    if limits is not None:  # migrations/env.py: how long opening the connection may take
+    if limits is not None:  # bot/migrations/env.py: how long opening the connection may take
         config.attributes["limits"] = limits
     return config
 
@@ -60,7 +60,7 @@ async def schema_revision(database: DatabaseSettings) -> str | None:
 
 
 def head_revision() -> str | None:
-    """The newest revision in ``migrations/`` (what ``leadbot migrate`` upgrades to), as
+    """The newest revision in ``bot/migrations/`` (what ``leadbot migrate`` upgrades to), as
     Alembic reads it: for tests and tools. The bot asks :func:`bot.schema.head`, which
     gives the same without importing Alembic and every script."""
     from alembic.script import ScriptDirectory

@@ -1,6 +1,6 @@
 """Is the database migrated for this leadbot? Its schema revision against the code's.
 
-The code needs the schema of the newest migration in ``migrations/`` (the *head*). A
+The code needs the schema of the newest migration in ``bot/migrations/`` (the *head*). A
 database one migration behind — created by an older leadbot, or downgraded — takes the
 bot's reads and writes with "column … does not exist", so every leadbot process says so
 in words instead: ``serve`` does not start, every command stops with one line, and a
@@ -33,9 +33,8 @@ from sqlalchemy import inspect
 
 from bot.config.base import ConfigError
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-"""The Alembic scripts: beside the package ``bot`` in the repository and in an
-installation (pyproject.toml ships ``migrations`` with it)."""
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+"""The Alembic scripts, inside the package: an installation ships them with it."""
 
 _ASSIGNED = r"^{name}\s*(?::[^=\n]*)?=\s*(?:(?P<quote>['\"])(?P<id>[^'\"\n]+)(?P=quote)|None)\s*$"
 _REVISION = re.compile(_ASSIGNED.format(name="revision"), re.MULTILINE)
@@ -48,7 +47,7 @@ _SQLITE_UNDEFINED = re.compile(r"no such (?:table|column)|has no column named")
 
 @dataclass(frozen=True)
 class Lineage:
-    """The revisions of ``migrations/``, oldest first; the last is the head."""
+    """The revisions of ``bot/migrations/``, oldest first; the last is the head."""
 
     revisions: tuple[str, ...]
 
@@ -168,13 +167,13 @@ def lineage() -> Lineage:
     if not versions.is_dir():
         raise ConfigError(
             f"this leadbot has no migrations ({versions} is missing): install it with its "
-            "migrations/ folder (pip install . ships them)"
+            "bot/migrations/ folder (pip install . ships them)"
         )
     return _read_scripts(versions) or _from_alembic()
 
 
 def head() -> str:
-    """The revision this code needs: the newest in ``migrations/``."""
+    """The revision this code needs: the newest in ``bot/migrations/``."""
     return lineage().head
 
 

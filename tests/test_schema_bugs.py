@@ -60,15 +60,10 @@ def test_a_missing_column_on_a_current_schema_is_a_bug_not_an_outage(
 
 
 def _copy(tmp_path: Path, *, migrations: bool) -> Path:
-    """leadbot as a deployment might copy it: the package, with or without migrations/."""
+    """leadbot as a deployment might copy it: the package, with or without bot/migrations/."""
     target = tmp_path / "app"
-    shutil.copytree(REPO / "bot", target / "bot", ignore=shutil.ignore_patterns("__pycache__"))
-    if migrations:
-        shutil.copytree(
-            REPO / "migrations",
-            target / "migrations",
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
+    left_out = ("__pycache__",) if migrations else ("__pycache__", "migrations")
+    shutil.copytree(REPO / "bot", target / "bot", ignore=shutil.ignore_patterns(*left_out))
     return target
 
 
@@ -101,8 +96,8 @@ def test_an_editor_lock_file_among_the_migrations_changes_nothing(
     """Emacs keeps ``.#name.py`` (a dangling link) beside a file it edits; Alembic skips
     it, and so does the revision check."""
     app = _copy(tmp_path, migrations=True)
-    (app / "migrations" / "versions" / ".#0012_pause_cause.py").symlink_to("user@host.1:1")
+    (app / "bot" / "migrations" / "versions" / ".#0012_pause_cause.py").symlink_to("user@host.1:1")
     config = config_file(tmp_path, database_url)
     done = _run(app, config, "outbox", "status")
     assert done.returncode == 0, done.stderr
-    assert head() in {p.name[:4] for p in (app / "migrations" / "versions").glob("0*.py")}
+    assert head() in {p.name[:4] for p in (app / "bot" / "migrations" / "versions").glob("0*.py")}
