@@ -397,13 +397,22 @@ def test_partner_lead_inbox_column(database_url: str, tmp_path: Path) -> None:
 def test_a_directory_imported_before_any_products_are_configured_says_so(
     database_url: str, tmp_path: Path
 ) -> None:
-    """A first try with a config file that has no [[products]] yet: the error says what is
-    missing instead of listing an empty "known: " for every cell."""
+    """A first try with a config file that has no [[products]] yet (or leadbot run where
+    the operator's bot.toml is not): the error says once what is missing and where leadbot
+    looks, instead of one line per partner and product; other problems are still listed."""
     config = tmp_path / "no-products.toml"
     config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
-    result = leadbot_process("partners", "import", str(EXAMPLES / "partners.csv"), config=config)
+    lines = (EXAMPLES / "partners.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace(",DE,", ",XX,", 1)  # line 3: a country that does not exist
+    partners = _write(tmp_path, "partners.csv", "\n".join(lines) + "\n")
+    result = leadbot_process("partners", "import", partners, config=config)
     assert result.returncode == 1
-    expected = "line 2, products: 'X200' is not a product id from [[products]]: none are configured"
-    assert expected in result.stderr
-    assert "(known: )" not in result.stderr
+    assert result.stderr.splitlines()[:2] == [
+        f"leadbot: {partners} has 2 problems; nothing was imported:",
+        "  file: it names products or certifications, but the configuration has no "
+        "[[products]]: configure them first (leadbot reads --config, else $LEADBOT_CONFIG, "
+        "else ./bot.toml)",
+    ]
+    assert "line 3, country: 'XX'" in result.stderr
+    assert "product id" not in result.stderr
     assert not _partners(database_url)

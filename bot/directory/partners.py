@@ -235,6 +235,23 @@ def _order(problem: Problem) -> tuple[int, int]:
     return (problem.line or 0, column)
 
 
+_NO_PRODUCTS = (
+    "it names products or certifications, but the configuration has no [[products]]: "
+    "configure them first (leadbot reads --config, else $LEADBOT_CONFIG, else ./bot.toml)"
+)
+
+
+def _naming_unconfigured_products(table: Table, vocab: Vocabulary) -> frozenset[str]:
+    """The product columns of a file that fills them while no [[products]] are configured
+    (typically leadbot run from a directory without the operator's bot.toml): one problem
+    for the file instead of one per partner and product."""
+    if vocab.products:
+        return frozenset()
+    columns = frozenset({"products", "certifications"})
+    named = any(cells.get(column) for _, cells in table.rows for column in columns)
+    return columns if named else frozenset()
+
+
 def parse_partners(table: Table, settings: Settings) -> tuple[list[PartnerRow], list[Problem]]:
     """Every row of a partners file, validated; duplicates within the file are problems."""
     vocab = Vocabulary.from_settings(settings)
@@ -242,8 +259,14 @@ def parse_partners(table: Table, settings: Settings) -> tuple[list[PartnerRow], 
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
     chat_first: dict[tuple[str, object], int] = {}
+    unconfigured = _naming_unconfigured_products(table, vocab)
+    if unconfigured:
+        problems.append(Problem(None, _NO_PRODUCTS))
     for line, cells in table.rows:
-        row, row_problems = _parse_row(line, cells, vocab, table.refused_in(line))
+        if unconfigured:  # said once for the file above, not once per cell
+            cells = {k: v for k, v in cells.items() if k not in unconfigured}
+        refused = table.refused_in(line) | unconfigured
+        row, row_problems = _parse_row(line, cells, vocab, refused)
         problems.extend(row_problems)
         pid = cells.get("id", "")
         key = pid.casefold()
