@@ -154,3 +154,17 @@ async def test_staff_feed_buttons(make_settings, slack_emulator) -> None:
             lambda: slack_emulator.ephemerals(user="U0001")
         )
         assert "Only the manufacturer's staff" in refused[0].text
+
+
+async def test_help_speaks_the_reps_language(make_settings, slack_emulator) -> None:
+    """``/leads help`` for a German rep: every line in German, placeholders too; the
+    English rep gets the same list in English."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        german = await answer_to(world, "U0002", "help")
+        english = await answer_to(world, "U0001", "hilfe")
+    assert "Ihre offenen Leads" in german and "Erstkontakt melden" in german
+    assert "Mit *Übernehmen* unter einem Angebot" in german
+    assert "your open leads" not in german and "report first contact" not in german
+    assert "your open leads" in english and "Ihre offenen Leads" not in english
+    assert "/leads explain" not in german  # a rep sees no staff commands

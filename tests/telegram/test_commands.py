@@ -165,3 +165,17 @@ async def test_added_to_a_group_the_bot_tells_its_chat_id(make_settings, telegra
         hello = await world.tg.wait_for_async(lambda: world.tg.last_message(-1_009_999))
         assert "-1009999" in hello.plain_text and "telegram_chat_id" in hello.plain_text
         assert any(e["type"] == "code" for e in hello.entities)
+
+
+async def test_help_lists_the_commands_in_the_reps_language(make_settings, telegram_emulator):
+    """``/help`` for a German rep: the commands with German descriptions and the German
+    hint how to claim; nothing English, no staff commands."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        user = world.users[0]
+        await world.driver.command(user, "help")
+        shown = (await world.private(user, lambda m: "/leads" in m.plain_text)).plain_text
+    assert "Ihre offenen Leads" in shown and "Erstkontakt melden" in shown
+    assert "Neue Leads übernehmen Sie mit dem Knopf" in shown
+    assert "your open leads" not in shown and "report first contact" not in shown
+    assert "/recall" not in shown and "/erase" not in shown
