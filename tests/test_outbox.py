@@ -197,6 +197,7 @@ async def test_status_shows_leases_notices_in_doubt_and_the_oldest_waiting(
         rows[3].in_doubt = True  # its answer was lost; waiting for the retry
         for row in rows:
             row.next_attempt_at = now - timedelta(minutes=12)
+        rows[1].next_attempt_at = now - timedelta(minutes=30)  # being sent: not "waiting"
         await uow.commit()
     status = leadbot_process("outbox", "status", config=config_file(tmp_path, database_url))
     assert status.returncode == 0, status.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from bot.cli.common import command, config_option, pass_settings, run_async
 from bot.cli.moments import moment, relative
@@ -32,7 +32,11 @@ def outbox_status(settings: Settings) -> None:
                 now = runtime.clock.now()
                 oldest = await uow.session.scalar(
                     select(func.min(OutboxMessage.next_attempt_at)).where(
-                        OutboxMessage.status == OutboxStatus.PENDING
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        or_(  # a row a sender holds is being sent, not waiting
+                            OutboxMessage.locked_until.is_(None),
+                            OutboxMessage.locked_until < now,
+                        ),
                     )
                 )
                 held = await holders(uow)
