@@ -23,6 +23,7 @@ from bot.intake.batches import SQLITE_SLOTS, IntakeBatches, slots_for
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
 from bot.reports.format import use_timezone
+from bot.schemawatch import SchemaWatch
 from bot.seen import SeenDeliveries
 from bot.uow import UnitOfWork
 from bot.writegate import Turn, WriteGate
@@ -101,6 +102,12 @@ class Runtime:
     def chats(self) -> Mapping[Platform, ChatPlatform]:
         """The chat platforms that receive notices: those enabled in the settings."""
         return registry.enabled(self.settings)
+
+    @cached_property
+    def schema(self) -> SchemaWatch:
+        """Whether the database fell behind the code while this process runs; the
+        background loops wait for ``leadbot migrate`` through it (:mod:`bot.schemawatch`)."""
+        return SchemaWatch(self.engine, self.health)
 
     @property
     def platforms(self) -> frozenset[Platform]:

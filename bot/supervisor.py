@@ -21,7 +21,13 @@ answer nobody foresaw — used to end the task for good while ``/healthz`` staye
   failing. Without this a task that had been ``down`` stayed ``down`` — and ``/healthz``
   503 — for the minute its recovered run needed to count as stable;
 * it logs the error's type and stack frames, never its message (database errors quote
-  personal data).
+  personal data);
+* an error from a database whose schema fell behind the code (downgraded, or an older
+  backup restored, under the running server) is no failure of the job: the supervisor
+  waits until ``leadbot migrate`` ran and starts the job again, without counting it or
+  backing off (:mod:`bot.schemawatch`; the job's own loops wait the same way, and the
+  tasks it starts can too: :func:`supervise` makes :func:`bot.schemawatch.wait_if_behind`
+  work in them).
 
 A job that *returns* has nothing (more) to do (the news poller without feeds): it is not
 restarted and leaves the health board. Cancellation (the server stopping) ends the
@@ -37,6 +43,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 
 from bot.health import HealthBoard, State
+from bot.schemawatch import SchemaWatch, wait_if_behind, watch_here
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +96,12 @@ async def supervise(
     backoff: Sequence[float] = BACKOFF_SECONDS,
     stable_seconds: float = STABLE_SECONDS,
     running_seconds: float = RUNNING_SECONDS,
+    schema: SchemaWatch | None = None,
 ) -> None:
-    """Run ``job`` until cancelled, restarting it with backoff after every failure."""
+    """Run ``job`` until cancelled, restarting it with backoff after every failure;
+    ``schema``: where to wait when the database fell behind the code."""
     loop = asyncio.get_running_loop()
+    watch_here(schema, part(name))
     failures = 0
     last_error = ""
     health.report(part(name), State.OK, "running")
@@ -111,9 +121,7 @@ async def supervise(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            last_error = type(exc).__name__
-            frames = "".join(traceback.format_tb(exc.__traceback__))
-            log.error("background task %s failed: %s\n%s", name, last_error, frames)
+            error: Exception = exc
         else:  # a job that returns has nothing (more) to do, e.g. news without feeds
             health.forget(part(name))
             log.info("background task %s has nothing to do; it ended", name)
@@ -124,6 +132,11 @@ async def supervise(
             if recovery is not None:
                 recovery.over()
             _working.set(None)
+        if await wait_if_behind(error):
+            continue  # migrated meanwhile: start again, nothing of the job's failed
+        last_error = type(error).__name__
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error("background task %s failed: %s\n%s", name, last_error, frames)
         if loop.time() - started >= stable_seconds:
             failures = 0
         failures += 1
@@ -174,10 +187,14 @@ _running: set[asyncio.Task[None]] = set()
 """Every supervised task of this process that has not ended, for :func:`stop_all`."""
 
 
-def start(jobs: Sequence[Job], health: HealthBoard) -> list[asyncio.Task[None]]:
+def start(
+    jobs: Sequence[Job], health: HealthBoard, schema: SchemaWatch | None = None
+) -> list[asyncio.Task[None]]:
     """One supervised task per job, named after the job (see :func:`named`)."""
     tasks = [
-        asyncio.create_task(supervise(job.__name__, job, health), name=f"task:{job.__name__}")
+        asyncio.create_task(
+            supervise(job.__name__, job, health, schema=schema), name=f"task:{job.__name__}"
+        )
         for job in jobs
     ]
     for task in tasks:

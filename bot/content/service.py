@@ -41,6 +41,7 @@ from bot.directory.availability import local_today
 from bot.leads.lifecycle import OWNED
 from bot.models import ContentDelivery, ContentItem, Lead, Platform
 from bot.runtime import Runtime
+from bot.schemawatch import wait_if_behind
 from bot.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -295,8 +296,9 @@ async def content_loop(runtime: Runtime) -> None:
             summary = await sync_library(runtime)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("content sync failed; retrying at the next pass")
+        except Exception as exc:
+            if not await wait_if_behind(exc):
+                log.exception("content sync failed; retrying at the next pass")
             continue
         now = summary.error or summary.report
         if now and now != last:

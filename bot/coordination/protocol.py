@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import NamedTuple, Protocol
 
 from bot.clock import Clock
+from bot.schemawatch import wait_if_behind
 from bot.supervisor import working
 
 log = logging.getLogger(__name__)
@@ -131,8 +132,9 @@ async def run_while_leased(
                 working()  # a pass went through: a restarted task is recovering
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("%s pass failed; retrying at the next pass", name)
+            except Exception as exc:
+                if not await wait_if_behind(exc):
+                    logger.exception("%s pass failed; retrying at the next pass", name)
             await asyncio.sleep(interval)
     finally:
         await release_quietly(leases, name, holder, logger)

@@ -40,6 +40,7 @@ from bot.crm.signing import check_webhooks, signed_headers, signer
 from bot.logsafe import printable
 from bot.models import WebhookDelivery, WebhookStatus
 from bot.runtime import WEBHOOK_TOPIC, Runtime
+from bot.schemawatch import wait_if_behind
 
 log = logging.getLogger(__name__)
 
@@ -362,8 +363,9 @@ class WebhookSender:
                         log.info("webhooks: %d attempt(s) made", taken)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("webhook pass failed; retrying")
+                except Exception as exc:
+                    if not await wait_if_behind(exc):
+                        log.exception("webhook pass failed; retrying")
                 await self.runtime.coordination.wait(WEBHOOK_TOPIC, poll)
         finally:
             await self.close()

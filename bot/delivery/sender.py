@@ -32,6 +32,7 @@ from bot.delivery.transports import Transport
 from bot.delivery.worker import PlatformWorker
 from bot.models import Platform
 from bot.runtime import OUTBOX_TOPIC, Runtime
+from bot.schemawatch import wait_if_behind
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,9 @@ class OutboxSender:
                 await self.renew_leases()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox: renewing the leases failed; sends pause until it works")
+            except Exception as exc:
+                if not await wait_if_behind(exc):
+                    log.exception("outbox: renewing the leases failed; sends pause until it works")
 
     async def renew_leases(self) -> int:
         """One heartbeat: extend the lease of every row this process holds; how many."""

@@ -28,6 +28,7 @@ from bot.delivery.summary import summary_view
 from bot.delivery.transports import DeliveryError, Transport
 from bot.models import Platform
 from bot.runtime import Runtime
+from bot.schemawatch import is_behind, wait_if_behind
 
 log = logging.getLogger("bot.delivery.sender")
 
@@ -147,7 +148,7 @@ class PlatformWorker:
                             continue
                         view, edit = resolved
                 except Exception as exc:
-                    if unavailable(exc) is not None:
+                    if unavailable(exc) is not None or await is_behind(exc):
                         raise  # the database, not this row: the whole pass is retried
                     log.exception("outbox %s: could not be read for sending", row.id)
                     out.append((claim, UNREADABLE))
@@ -264,7 +265,9 @@ class PlatformWorker:
                 await self.claim_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if await wait_if_behind(exc):
+                    continue  # the schema was behind; migrated now: nothing failed
                 log.exception("outbox pass for %s failed; retrying", self.platform.value)
                 await asyncio.sleep(min(poll, 1.0))
             await self._wait(poll)

@@ -19,6 +19,7 @@ from bot.dbfaults import unavailable
 from bot.delivery.groupcommit import GroupCommit
 from bot.inbox import store
 from bot.inbox.press import Accepted, Press, PressHandler
+from bot.schemawatch import wait_if_behind
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -171,7 +172,7 @@ class PressInbox:
         this process's until :meth:`_release` hands it back."""
         assert press.id is not None
         try:
-            await self.handler.handle(press)
+            await self._handle(press)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -193,6 +194,18 @@ class PressInbox:
             log.warning("inbox: could not forget an answered press (%s)", type(error).__name__)
         self._working.discard(press.id)
 
+    async def _handle(self, press: Press) -> None:
+        """Decide and answer ``press``; on a database behind the code, again once it was
+        migrated (the press is not counted as failed, its presser is not told to press
+        again)."""
+        while True:
+            try:
+                await self.handler.handle(press)
+                return
+            except Exception as error:
+                if not await wait_if_behind(error):
+                    raise
+
     async def _remove_batch(self, ids: list[int]) -> None:
         await store.remove(self.runtime.sessions, ids)
 
@@ -204,6 +217,8 @@ class PressInbox:
                 await store.renew(sessions, sorted(self._working), now)
             found = await store.take_expired(sessions, now)
         except Exception as error:
+            if await wait_if_behind(error):
+                return  # migrated meanwhile: the next sweep looks
             outage = unavailable(error)
             if outage is None:
                 raise

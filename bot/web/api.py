@@ -268,7 +268,7 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             for factory in contexts:
                 await stack.enter_async_context(factory())
-            tasks = supervisor.start(background, runtime.health)
+            tasks = supervisor.start(background, runtime.health, runtime.schema)
             try:
                 yield
             finally:

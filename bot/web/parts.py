@@ -66,6 +66,7 @@ async def start_content_and_news(runtime: Runtime) -> list[asyncio.Task[None]]:
             supervisor.named("news", lambda: news_loop(runtime)),
         ],
         runtime.health,
+        runtime.schema,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.handlers.email.links import Link
 from bot.models import UsedLink
 from bot.runtime import Runtime
+from bot.schemawatch import wait_if_behind
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,9 @@ def purge_job(runtime: Runtime) -> Callable[[], Awaitable[None]]:
                     log.info("email: forgot %d expired one-time link(s)", removed)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("email: purging expired links failed; trying again later")
+            except Exception as exc:
+                if not await wait_if_behind(exc):
+                    log.exception("email: purging expired links failed; trying again later")
             await asyncio.sleep(PURGE_EVERY_SECONDS)
 
     return purge_used_links

@@ -1,0 +1,174 @@
+"""The background loops when the database falls behind the code under a running server.
+
+An operator downgrades the database (or restores an older backup) while ``serve`` runs.
+The outbox sender used to take the missing column for an outage on SQLite ("not
+answering" every pass) and, on PostgreSQL, for a notice it could not read: an attempt
+counted per pass, on its way to being given up. Now it says once what to do, waits without
+counting anything, and delivers the queued notices by itself after ``leadbot migrate``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+from alembic import command
+
+from bot import supervisor
+from bot.actors import Actor
+from bot.clock import ManualClock
+from bot.delivery.notices import TeaserView
+from bot.delivery.sender import OutboxSender
+from bot.health import State
+from bot.intake.schema import LeadIn
+from bot.intake.service import receive
+from bot.migrate import alembic_config, current_revision
+from bot.models import Channel, Platform
+from bot.runtime import Runtime
+from bot.schema import head
+from tests.support.cli import leadbot
+from tests.support.factories import add_partner, lead_payload
+from tests.support.migrations import sql_rows
+from tests.support.recording import RecordingTransport
+from tests.support.serveproc import Server, serve
+
+NO_PAUSE_CAUSE = "0011"
+"""Before ``partners.pause_cause``: reading a teaser's partner meets the missing column."""
+WAIT_SECONDS = 20.0
+
+
+async def until(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+def _said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the process logged at WARNING and above."""
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_the_sender_waits_for_migrate_without_counting_attempts_then_delivers(
+    runtime: Runtime, database_url: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1")
+        await receive(uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API))
+        await uow.commit()
+    queued = sql_rows(database_url, "SELECT count(*) FROM outbox WHERE status = 'pending'")
+    assert queued[0][0] >= 1
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), NO_PAUSE_CAUSE)
+    runtime.schema.poll_seconds = 0.2
+
+    transport = RecordingTransport()
+    sender = OutboxSender(runtime, {Platform.CONSOLE: transport})
+    tasks = supervisor.start(
+        [supervisor.named("sender", sender.run_forever)], runtime.health, runtime.schema
+    )
+    try:
+        said = (
+            f"the database is at revision {NO_PAUSE_CAUSE}, this leadbot needs {head()}: "
+            "run `leadbot migrate`; background work waits for it and carries on by itself"
+        )
+        assert await until(lambda: said in _said(caplog)), _said(caplog)
+        await asyncio.sleep(1.0)  # several polls of the waiting sender
+        reports = runtime.health.reports()
+        assert reports["database"].state is State.DOWN
+        assert reports["database"].detail == (
+            f"schema revision {NO_PAUSE_CAUSE}, this leadbot needs {head()}: run `leadbot migrate`"
+        )
+        assert reports["task:sender"].state is State.DEGRADED
+        assert (
+            reports["task:sender"].detail
+            == f"waiting for `leadbot migrate`: {reports['database'].detail}"
+        )
+        assert _said(caplog) == [said]  # one line; no outage, no traceback, no retry
+        assert transport.deliveries == []
+        assert sql_rows(
+            database_url, "SELECT count(*) FROM outbox WHERE attempts > 0 OR status != 'pending'"
+        ) == [(0,)]
+
+        await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
+        assert current_revision(database_url) == head()
+        clock.advance(seconds=runtime.settings.outbox.lock_seconds + 1)  # the claim's lease
+
+        def teased() -> bool:
+            return any(isinstance(d.view, TeaserView) for d in transport.to("partner:P1"))
+
+        assert await until(teased), "the queued teaser never went out after the migration"
+        assert await until(lambda: runtime.health.reports()["task:sender"].state is State.OK)
+        assert runtime.health.reports()["database"].state is State.OK
+        assert f"the database is at revision {head()} now; background work carries on" in [
+            r.getMessage() for r in caplog.records
+        ]
+        assert _said(caplog) == [said]
+        assert sql_rows(database_url, "SELECT count(*) FROM outbox WHERE status = 'failed'") == [
+            (0,)
+        ]
+    finally:
+        await supervisor.stop(tasks)
+
+
+NO_LEASES = "0008"
+"""Before the database leases: the scheduler's every pass meets the missing table."""
+
+
+def _waited_for(server: Server, text: str, seconds: float = WAIT_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if text in server.output:
+            return True
+        time.sleep(0.2)
+    return text in server.output
+
+
+def test_a_running_server_says_once_that_its_loops_wait_for_migrate_and_they_carry_on(
+    database_url: str,
+) -> None:
+    """``leadbot serve`` itself, its database taken back under it: one line in the log,
+    ``/healthz`` names the waiting task, and after ``leadbot migrate`` all carries on."""
+    env = {"LEADBOT_CONSOLE__ENABLED": "false"}
+    with serve(database_url, **env) as server, httpx.Client(base_url=server.url) as http:
+        assert http.get("/healthz", timeout=30).json()["status"] == "ok"
+        command.downgrade(alembic_config(database_url), NO_LEASES)  # under the running server
+        said = (
+            f"the database is at revision {NO_LEASES}, this leadbot needs {head()}: run "
+            "`leadbot migrate`; background work waits for it and carries on by itself"
+        )
+        assert _waited_for(server, said), server.output
+        time.sleep(6)  # more than a scheduler pass (5 s): it waits, it does not retry
+        health = http.get("/healthz", timeout=30)
+        waiting = server.output
+
+        migrated = leadbot(database_url, "migrate")
+        assert migrated.exit_code == 0, migrated.output
+        carried_on = f"the database is at revision {head()} now; background work carries on"
+        assert _waited_for(server, carried_on), server.output
+        healthy = http.get("/healthz", timeout=30)
+        assert server.stop(signal.SIGTERM) == 0
+
+    assert waiting.count("leadbot migrate") == 1, waiting
+    assert "not answering" not in waiting
+    assert "failed" not in waiting
+    assert health.status_code == 503, health.text
+    parts = health.json()["parts"]
+    detail = f"schema revision {NO_LEASES}, this leadbot needs {head()}: run `leadbot migrate`"
+    assert parts["database"]["state"] == "down"
+    assert parts["database"]["detail"] == detail
+    assert parts["task:scheduler"]["state"] == "degraded"
+    assert parts["task:scheduler"]["detail"] == f"waiting for `leadbot migrate`: {detail}"
+    assert healthy.status_code == 200, healthy.text
+    assert healthy.json()["parts"]["task:scheduler"] == {
+        "state": "ok",
+        "detail": "running",
+        "since": healthy.json()["parts"]["task:scheduler"]["since"],
+    }
