@@ -31,11 +31,19 @@ from bot.migrate import alembic_config, current_revision
 from bot.models import Channel, Platform
 from bot.runtime import Runtime
 from bot.schema import head
+from bot.web.api import create_app
+from tests.cockpit.test_error_pages import _shown
+from tests.conftest import SettingsFactory
+from tests.emulators.smtp import SmtpServer
+from tests.support.botserver import running_bot
 from tests.support.cli import leadbot
+from tests.support.cockpit_session import sign_in
+from tests.support.email_world import Browser
 from tests.support.factories import add_partner, lead_payload
 from tests.support.migrations import sql_rows
 from tests.support.recording import RecordingTransport
 from tests.support.serveproc import Server, serve
+from tests.test_email_channel import INBOX, email_settings, mail_only_partner, post_lead
 
 NO_PAUSE_CAUSE = "0011"
 """Before ``partners.pause_cause``: reading a teaser's partner meets the missing column."""
@@ -116,6 +124,88 @@ async def test_the_sender_waits_for_migrate_without_counting_attempts_then_deliv
         ]
     finally:
         await supervisor.stop(tasks)
+
+
+async def test_the_cockpit_says_the_database_needs_migrate_in_the_readers_language(
+    make_settings: SettingsFactory, clock: ManualClock, database_url: str
+) -> None:
+    settings = make_settings(
+        cockpit={"secret": "a-test-secret-of-some-length"}, staff={"language": "en"}
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    try:
+        async with runtime.uow() as uow:
+            await add_partner(uow, "P1")
+            lead = await receive(
+                uow, LeadIn.model_validate(lead_payload()), Actor.system(Channel.API)
+            )
+            await uow.commit()
+        sql_rows(database_url, "UPDATE leads SET owner_partner_id = 'P1'")  # as if P1 claimed it
+        page = f"/cockpit/leads/{lead.lead_id}"  # shows the owner: reads the partner
+        transport = httpx.ASGITransport(app=create_app(runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+            await sign_in(http, runtime)
+            await asyncio.to_thread(command.downgrade, alembic_config(database_url), NO_PAUSE_CAUSE)
+            english = await http.get(page)
+            german = await http.get(page, headers={"Accept-Language": "de-DE"})
+            await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
+            working = await http.get(page)
+    finally:
+        await runtime.close()
+
+    for page in (english, german):
+        assert page.status_code == 503, page.text[:300]
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["retry-after"] == "5"
+        assert "Traceback" not in page.text
+    assert _shown(english) == (
+        "en",
+        "Not available right now · leadbot cockpit",
+        [
+            "Not available right now",
+            f"The database is not migrated for this version of leadbot (schema revision "
+            f"{NO_PAUSE_CAUSE}, this version needs {head()}). Whoever runs leadbot has to run "
+            "`leadbot migrate`; the cockpit works again right after, without a restart.",
+        ],
+    )
+    assert _shown(german) == (
+        "de",
+        "Gerade nicht erreichbar · leadbot-Cockpit",
+        [
+            "Gerade nicht erreichbar",
+            f"Die Datenbank ist für diese leadbot-Version nicht migriert (Schema-Revision "
+            f"{NO_PAUSE_CAUSE}, diese Version braucht {head()}). Wer leadbot betreibt, muss "
+            "`leadbot migrate` ausführen; danach funktioniert das Cockpit sofort wieder, ohne "
+            "Neustart.",
+        ],
+    )
+    assert working.status_code == 200, working.text[:300]
+
+
+async def test_an_email_link_page_says_the_database_needs_migrate_and_works_after(
+    make_settings: SettingsFactory, smtp_server: SmtpServer, database_url: str
+) -> None:
+    """A rep opens the mail's Claim link; the database is taken back before the rep sends
+    the form: a page in the browser's language (German here) says so, and the same link
+    claims the lead once ``leadbot migrate`` ran."""
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(bot.url)
+        page = await browser.open((await smtp_server.wait_for_mail(INBOX)).links()[0])
+        await asyncio.to_thread(command.downgrade, alembic_config(database_url), NO_PAUSE_CAUSE)
+        refused = await browser.submit(page, rep="Anna Albers")
+        await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
+        claimed = await browser.submit(page, rep="Anna Albers")
+        await browser.close()
+    assert refused.status == 503, refused.html[:300]
+    assert (
+        "Die Datenbank von leadbot muss erst auf den Stand dieser Version gebracht werden "
+        "(der Betreiber führt `leadbot migrate` aus). Bitte öffnen Sie den Link später noch "
+        "einmal." in refused.text
+    )
+    assert claimed.status == 200 and f"Lead #{lead_id}" in claimed.text
 
 
 NO_LEASES = "0008"

@@ -18,6 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.i18n import t
 from bot.reports.period import PeriodError, parse_period
 from bot.runtime import Runtime
+from bot.schema import SchemaCheck
 from bot.web.cockpit_pages import PageContext, html, language
 
 PREFIX = "/cockpit"
@@ -91,11 +92,16 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _no_such_page)
 
 
-def outage_page(request: Request) -> Response:
-    """The database is not answering (:mod:`bot.web.unavailable` sends 503 with it): a
-    cockpit page in the reader's language instead of the API's line of JSON."""
+def outage_page(request: Request, schema: SchemaCheck | None = None) -> Response:
+    """The database is not answering, or (``schema``) is behind this code
+    (:mod:`bot.web.unavailable` sends 503 with it): a cockpit page in the reader's
+    language instead of the API's line of JSON. Staff may be the ones who run leadbot:
+    the page names both revisions and ``leadbot migrate``."""
     lang, _ = language(request, runtime_of(request).settings.staff.language)
-    return problem_page(lang, 503, t(lang, "cockpit.database_down"))
+    if schema is None:
+        return problem_page(lang, 503, t(lang, "cockpit.database_down"))
+    text = t(lang, "cockpit.database_behind", found=schema.found, needed=schema.needed)
+    return problem_page(lang, 503, text)
 
 
 async def open_page(request: Request) -> PageContext | Response:

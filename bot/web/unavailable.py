@@ -21,7 +21,8 @@ schema's revision: on a database older than this code (downgraded under a runnin
 process) every route answers ``503`` with ``Retry-After`` and what to do —
 ``{"detail": "the database is not migrated for this leadbot: schema revision 0011, this
 leadbot needs 0012: run `leadbot migrate`"}`` — and the health board marks the database
-``down`` with the same words. Once someone ran ``leadbot migrate`` the next request works;
+``down`` with the same words. A page for people is given the reading of the revision and
+says it in its own words (the cockpit: both revisions and ``leadbot migrate``). Once someone ran ``leadbot migrate`` the next request works;
 no restart. The check reads one row, and only after such an error: the requests of a
 working database never pay for it.
 """
@@ -40,7 +41,7 @@ from bot.dbfaults import unavailable
 from bot.health import State
 from bot.logsafe import printable
 from bot.runtime import Runtime
-from bot.schema import check, read_revision, schema_error
+from bot.schema import SchemaCheck, check, read_revision, schema_error
 
 log = logging.getLogger("leadbot.database")
 
@@ -59,9 +60,10 @@ HANDLED: tuple[type[Exception], ...] = (
 )
 """Exception types that can mean an outage; :func:`bot.dbfaults.unavailable` decides."""
 
-OutagePage = Callable[[Request], Response]
-"""A page saying the database is not answering, for people; it must not need the database
-(the settings say its language). Registered per path prefix with :func:`install`."""
+OutagePage = Callable[[Request, SchemaCheck | None], Response]
+"""A page saying the database is not answering (``None``) or is behind the code (the
+reading of its revision), for people; it must not need the database (the settings say its
+language). Registered per path prefix with :func:`install`."""
 
 
 def database_unavailable(request: Request, error: BaseException) -> Response | None:
@@ -79,7 +81,9 @@ def database_unavailable(request: Request, error: BaseException) -> Response | N
         reason,
     )
     page = _page_for(request)
-    answer = JSONResponse({"detail": MESSAGE}, status_code=503) if page is None else page(request)
+    answer = (
+        JSONResponse({"detail": MESSAGE}, status_code=503) if page is None else page(request, None)
+    )
     answer.status_code = 503
     answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return answer
@@ -113,7 +117,7 @@ async def schema_behind(request: Request, error: BaseException) -> Response | No
     answer = (
         JSONResponse({"detail": f"{SCHEMA_MESSAGE}: {detail}"}, status_code=503)
         if page is None
-        else page(request)
+        else page(request, schema)
     )
     answer.status_code = 503
     answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -41,6 +41,7 @@ from bot.i18n import t
 from bot.i18n.accept_language import best_language
 from bot.models import Rep
 from bot.runtime import Runtime
+from bot.schema import SchemaCheck
 
 log = logging.getLogger(__name__)
 
@@ -198,11 +199,13 @@ def _refused(refusal: Refusal) -> HTMLResponse:
     )
 
 
-def outage_page(request: Request) -> HTMLResponse:
-    """The database is not answering (:mod:`bot.web.unavailable` sends 503 with it): the
-    link page says so in the browser's language, instead of a line of JSON."""
-    return message_page(browser_language(request), "email.page.database_down", ok=False,
-                        status=503)  # fmt: skip
+def outage_page(request: Request, schema: SchemaCheck | None = None) -> HTMLResponse:
+    """The database is not answering, or (``schema``) is behind this code
+    (:mod:`bot.web.unavailable` sends 503 with it): the link page says so in the
+    browser's language, instead of a line of JSON. A partner cannot migrate anything:
+    the page says the operator must, without revision numbers."""
+    key = "email.page.database_down" if schema is None else "email.page.database_behind"
+    return message_page(browser_language(request), key, ok=False, status=503)
 
 
 def act_router(runtime: Runtime, secret: str) -> APIRouter:
