@@ -4,6 +4,9 @@
 finds them in the text (best effort: the item's ``[[header]]`` line when the field itself
 is not written). An item with a problem is left out (and its key remembered, so that a
 version published before stays in use); a file that cannot be read as a whole is marked.
+
+This module reads the file and its items; the checks of single values are in
+:mod:`bot.content.field_checks` and :mod:`bot.content.item_text`.
 """
 
 from __future__ import annotations
@@ -11,18 +14,15 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from datetime import date, datetime, time
 from typing import Any
 
 from bot.config import Product
-from bot.content.anonymize import KNOWN_INDUSTRIES
+from bot.content.field_checks import date_field, industries, not_text, products
+from bot.content.item_text import item_text
 from bot.content.items import LANGUAGES, ItemKind, ItemText, LibraryItem, Problem
 from bot.content.locate import Locator
-from bot.plaintext import bad_character, quoted, refused_character
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
-MAX_TITLE = 200
-MAX_BODY = 3000
 
 SECTIONS: dict[str, ItemKind] = {
     "arguments": ItemKind.ARGUMENT,
@@ -31,24 +31,6 @@ SECTIONS: dict[str, ItemKind] = {
 }
 FILE_KEYS = ("line", "industries", *SECTIONS)
 ITEM_KEYS = ("key", "industries", "products", "valid_from", "valid_until", "url", *LANGUAGES)
-TEXT_KEYS = ("title", "body")
-
-# TOML's own names for its value types, most specific first (a bool is an int in Python).
-_TOML_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "boolean"),
-    (int, "integer"),
-    (float, "float"),
-    (datetime, "datetime"),
-    (date, "date"),
-    (time, "time"),
-    (list, "array"),
-    (dict, "table"),
-)
-
-
-def toml_type(value: object) -> str:
-    """The TOML type of a parsed value, for "must be text, not a TOML integer value"."""
-    return next((name for kind, name in _TOML_TYPES if isinstance(value, kind)), "other")
 
 
 class FileReader:
@@ -75,17 +57,6 @@ class FileReader:
         """Record a problem: the English ``message``, and ``code``/``params`` for other
         languages (``content_problem.<code>``)."""
         self.problems.append(Problem(self.name, line, where, message, code, params or {}))
-
-    def _not_text(self, line: int | None, where: str, value: object) -> None:
-        """``key = 5``: a value of the wrong type is named as such, not as missing."""
-        found = toml_type(value)
-        self.problem(
-            line,
-            where,
-            f"must be text in quotes, not a TOML {found} value",
-            "not_text",
-            {"found": found},
-        )
 
     def read(self, text: str) -> list[LibraryItem]:
         self.locate = Locator(text)
@@ -115,7 +86,7 @@ class FileReader:
         line = data.get("line")
         if line is not None and not isinstance(line, str):
             self.whole_file = True
-            self._not_text(self.locate.top("line"), "line", line)
+            not_text(self.problem, self.locate.top("line"), "line", line)
             return []
         if not isinstance(line, str) or not line.strip():
             self.whole_file = True
@@ -139,8 +110,8 @@ class FileReader:
                 {"line": line, "lines": lines},
             )
             return []
-        defaults = self._industries(
-            data.get("industries", []), self.locate.top("industries"), "industries"
+        defaults = industries(
+            data.get("industries", []), self.locate.top("industries"), "industries", self.problem
         )
         out: list[LibraryItem] = []
         for section, kind in SECTIONS.items():
@@ -190,7 +161,7 @@ class FileReader:
                 allowed = ", ".join(ITEM_KEYS)
                 bad(name, f"unknown key (allowed: {allowed})", "unknown_key", {"allowed": allowed})
         if key is not None and not isinstance(key, str):
-            self._not_text(at("key"), f"{label}.key", key)
+            not_text(self.problem, at("key"), f"{label}.key", key)
         elif not key:
             bad("key", 'missing: a stable key such as "x200-winter-bundle"', "key_missing")
         elif not KEY_PATTERN.match(key):
@@ -199,14 +170,16 @@ class FileReader:
                 'use lowercase letters, digits, ".", "_" or "-" (e.g. "x200-winter-bundle")',
                 "key_format",
             )
-        industries = (
-            self._industries(entry["industries"], at("industries"), f"{label}.industries")
+        item_industries = (
+            industries(entry["industries"], at("industries"), f"{label}.industries", self.problem)
             if "industries" in entry
             else defaults
         )
-        products = self._products(entry.get("products", []), line, at("products"), label)
-        valid_from = self._date(entry, "valid_from", bad)
-        valid_until = self._date(entry, "valid_until", bad)
+        item_products = products(
+            entry.get("products", []), line, self.product_lines, at("products"), label, self.problem
+        )
+        valid_from = date_field(entry, "valid_from", bad)
+        valid_until = date_field(entry, "valid_until", bad)
         if kind is ItemKind.OFFER and "valid_until" not in entry:
             bad("valid_until", "missing: every offer needs an end date, e.g. 2026-12-31", "end")
         if valid_from and valid_until and valid_until < valid_from:
@@ -225,7 +198,9 @@ class FileReader:
         texts: dict[str, ItemText] = {}
         for lang in LANGUAGES:
             if lang in entry:
-                text = self._text(entry[lang], section, index, label, lang)
+                text = item_text(
+                    entry[lang], section, index, label, lang, self.locate, self.problem
+                )
                 if text is not None:
                     texts[lang] = text
         if not any(lang in entry for lang in LANGUAGES):
@@ -245,153 +220,11 @@ class FileReader:
             kind=kind,
             line=line,
             texts=texts,
-            industries=industries,
-            products=products,
+            industries=item_industries,
+            products=item_products,
             valid_from=valid_from,
             valid_until=valid_until,
             url=url,
             source=self.name,
         )
         return item
-
-    def _industries(self, value: Any, line: int | None, where: str) -> tuple[str, ...]:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(line, where, 'must be a list of industries, e.g. ["food", "retail"]')
-            return ()
-        out = []
-        for raw in value:
-            industry = raw.strip().lower()
-            if industry not in KNOWN_INDUSTRIES:
-                self.problem(
-                    line,
-                    where,
-                    f'unknown industry "{raw}" (known: {", ".join(sorted(KNOWN_INDUSTRIES))})',
-                )
-            out.append(industry)
-        return tuple(sorted(set(out)))
-
-    def _products(self, value: Any, line: str, at: int | None, label: str) -> tuple[str, ...]:
-        where = f"{label}.products"
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(at, where, 'must be a list of product ids, e.g. ["X500"]', "products")
-            return ()
-        for product in value:
-            if product not in self.product_lines:
-                self.problem(
-                    at,
-                    where,
-                    f'unknown product "{product}"',
-                    "product_unknown",
-                    {"product": product},
-                )
-            elif self.product_lines[product] != line:
-                its = self.product_lines[product]
-                self.problem(
-                    at,
-                    where,
-                    f'product "{product}" belongs to line "{its}", not "{line}"',
-                    "product_line",
-                    {"product": product, "its_line": its, "line": line},
-                )
-        return tuple(sorted(set(value)))
-
-    def _date(self, entry: dict[str, Any], name: str, bad: Any) -> date | None:
-        value = entry.get(name)
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            example = value.date().isoformat()
-            bad(
-                name,
-                f"give a date without a time, e.g. {example}",
-                "date_time",
-                {"example": example},
-            )
-            return None
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        bad(
-            name,
-            f"not a date: {quoted(value)} (write it as 2026-12-31)",
-            "date",
-            {"value": quoted(value, counted=False)},
-        )
-        return None
-
-    def _text(self, value: Any, section: str, index: int, label: str, lang: str) -> ItemText | None:
-        where = f"{label}.{lang}"
-        line = self.locate.field(section, index, lang)
-        if not isinstance(value, dict):
-            self.problem(
-                line,
-                where,
-                f"must be a table: [{section}.{lang}] with title and body",
-                "text_table",
-                {"section": section, "lang": lang},
-            )
-            return None
-        ok = True
-        for name in value:
-            if name not in TEXT_KEYS:
-                self.problem(
-                    self.locate.field(section, index, name, lang),
-                    f"{where}.{name}",
-                    "unknown key (allowed: title, body)",
-                    "unknown_key",
-                    {"allowed": "title, body"},
-                )
-                ok = False
-        parts: dict[str, str] = {}
-        for name, limit in (("title", MAX_TITLE), ("body", MAX_BODY)):
-            text = value.get(name)
-            at = self.locate.field(section, index, name, lang) or line
-            if text is not None and not isinstance(text, str):
-                self._not_text(at, f"{where}.{name}", text)
-                ok = False
-            elif not text or not text.strip():
-                self.problem(at, f"{where}.{name}", "missing text", "text_empty")
-                ok = False
-            elif (unprintable := _unprintable(text, multiline=name == "body")) is not None:
-                problem, char = unprintable
-                self.problem(at, f"{where}.{name}", problem, "control_character", {"char": char})
-                ok = False
-            elif len(text.strip()) > limit:
-                length = len(text.strip())
-                self.problem(
-                    self.locate.field(section, index, name, lang),
-                    f"{where}.{name}",
-                    f"too long ({length} characters, at most {limit})",
-                    "too_long",
-                    {"length": length, "limit": limit},
-                )
-                ok = False
-            else:
-                parts[name] = _clean(text)
-        return ItemText(parts["title"], parts["body"]) if ok else None
-
-
-def _unprintable(text: str, *, multiline: bool) -> tuple[str, str] | None:
-    """Why ``text`` goes out to no rep, and the character (``U+001B``); None when fine.
-
-    The shared rule of :func:`bot.plaintext.bad_character`: a body may hold line breaks and
-    tabs (marketing writes multi-line TOML), a title is one line; a NUL, an escape sequence
-    or a backspace would reach every rep's chat. Surrounding white space is trimmed anyway.
-    """
-    text = text.strip()
-    problem = bad_character(text, multiline=multiline)
-    if problem is None:
-        return None
-    char = refused_character(text, multiline=multiline)
-    assert char is not None
-    return problem, f"U+{ord(char):04X}"
-
-
-def _clean(text: str) -> str:
-    """Trim each line and the whole text; keep paragraphs (marketing writes multi-line TOML)."""
-    lines = [line.strip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
