@@ -82,7 +82,7 @@ class LeadChanges:
         """Whether this unit of work changed a lead that existed before it, flushed or not.
 
         Intake only creates leads; a claim, close or hand-back changes existing ones. Caches
-        keyed by the committed state (:func:`bot.directory.snapshot.partner_index`) are
+        keyed by the committed state (:func:`bot.directory.index_cache.partner_index`) are
         only valid for the first kind.
         """
         if self._old:

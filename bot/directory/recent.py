@@ -99,7 +99,7 @@ async def _remembered(
     partner's wins cannot change (no lead of its is changed here); offers and claims that
     other processes commit meanwhile are seen from the next transaction on — as if the
     batch had run a moment earlier (the same as the matching index,
-    :func:`bot.directory.snapshot.partner_index`)."""
+    :func:`bot.directory.index_cache.partner_index`)."""
     sync = uow.session.sync_session
     transaction = sync.get_transaction()
     held = sync.info.get(_OTHERS)

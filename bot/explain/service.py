@@ -1,7 +1,7 @@
 """Why a stored lead went (or would go) to which partner — for staff, CLI and chat.
 
 Loads the lead, the partner directory and the lead's exclusions exactly as
-:func:`bot.directory.snapshot.decide` does, so the explanation agrees with what the next
+:func:`bot.directory.lead_ranking.decide` does, so the explanation agrees with what the next
 matching run would do. It adds what happened so far: the offers each partner received.
 Read-only: nothing is written, so it is safe to call at any time.
 """
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from bot.directory.lead_ranking import excluded_partners, lead_profile
 from bot.directory.recent import recent_activity
-from bot.directory.snapshot import excluded_partners, lead_profile, partner_profiles
+from bot.directory.snapshot import partner_profiles
 from bot.errors import NotFound
 from bot.matching import LeadExplanation, explain_lead
 from bot.models import Lead, LeadStatus, Offer, OfferStatus

@@ -18,7 +18,7 @@ from bot.actors import Actor
 from bot.content.anonymize import teaser_facts
 from bot.delivery.notices import NoticeKind, ToPartner
 from bot.delivery.outbox import IdOf
-from bot.directory.snapshot import decide
+from bot.directory.lead_ranking import decide
 from bot.leads.events import change_status, record
 from bot.matching import Decision, next_wave
 from bot.models import Lead, LeadPersonalData, LeadStatus, Offer, OfferStatus, Timer, TimerKind

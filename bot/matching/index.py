@@ -187,7 +187,7 @@ class PartnerIndex:
         """The partners that pass every filter for ``lead`` (region included), unordered.
 
         What :meth:`rank` scores: the caller can read what scoring needs about just these
-        partners (their recent offers, :func:`bot.directory.snapshot.decide`) first."""
+        partners (their recent offers, :func:`bot.directory.lead_ranking.decide`) first."""
         if not self.size or not lead.consent_partner_contact:
             return Selection(_NONE, np.empty(0))
         candidates = np.flatnonzero(self._filters(lead, excluded))
