@@ -21,10 +21,10 @@ from bot.errors import InvalidInput
 from bot.i18n import t
 from bot.models import Lead, LeadEvent, LeadPersonalData, LeadStatus, Partner
 from bot.plaintext import bad_character, quoted, refused_character, shortened
+from bot.reports.aggregation import effective_status
 from bot.reports.export import euros
 from bot.reports.model import OPEN_GROUPS
 from bot.reports.period import Period
-from bot.reports.queries import effective_status
 
 PAGE_SIZE = 50
 STATUS_FILTERS = tuple(s.value for s in LeadStatus) + tuple(OPEN_GROUPS) + ("open",)

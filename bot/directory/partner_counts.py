@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.leads.lifecycle import OWNED
 from bot.models import Lead, LeadStatus
-from bot.reports.queries import effective_status
+from bot.reports.aggregation import effective_status
 from bot.uow import UnitOfWork
 
 

@@ -31,7 +31,7 @@ class Offer(Base):
     __table_args__ = (
         UniqueConstraint("lead_id", "partner_id", "round", name="lead_partner_round"),
         Index("ix_offers_partner_created", "partner_id", "created_at"),
-        # Covers the reports' "offers ended in the period" scans (bot/reports/queries.py).
+        # Covers the reports' "offers ended in the period" scans (bot/reports/partner_figures.py).
         Index("ix_offers_closed", "closed_at", "status", "partner_id", "created_at"),
     )
 

@@ -20,8 +20,8 @@ from bot.config import Settings
 from bot.directory.table import Problem, read_table
 from bot.models import CampaignCost
 from bot.plaintext import quoted
+from bot.reports.cohort import known_campaigns
 from bot.reports.model import unknown_cost_warning
-from bot.reports.queries import known_campaigns
 
 COLUMNS = ("campaign", "cost_eur")
 MAX_NAME = 200

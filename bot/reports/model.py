@@ -1,6 +1,7 @@
 """What a report says, as plain data: the funnel, open pipeline, campaigns, partners, weeks.
 
-The queries (:mod:`bot.reports.queries`) fill these; the CLI, the chats, the cockpit and
+The queries (:mod:`bot.reports.cohort`, :mod:`~bot.reports.weeks`,
+:mod:`~bot.reports.partner_figures`) fill these; the CLI, the chats, the cockpit and
 the digest only render them, so every view of a period shows the same figures.
 """
 

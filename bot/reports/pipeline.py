@@ -1,4 +1,4 @@
-"""The staff report for a period: every figure from aggregate SQL (:mod:`bot.reports.queries`).
+"""The staff report for a period: every figure from aggregate SQL (:mod:`bot.reports.aggregation`).
 
 ``leadbot report``, the chats' pipeline views, the cockpit and the weekly digest all call
 :func:`pipeline`, so they agree by construction.
@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db import READ_ONLY
-from bot.reports import queries
+from bot.reports.cohort import Cohort, cohort
 from bot.reports.costs import campaign_costs, unknown_cost_campaigns
 from bot.reports.model import PartnerRow, Report, WeekRow
+from bot.reports.partner_figures import Figures, partner_leads, partner_offers, partner_rows
 from bot.reports.period import Period, parse_period
+from bot.reports.weeks import weeks as week_rows
 from bot.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -61,21 +63,21 @@ async def build_report(
     """
     bounds = period.bounds()
 
-    async def leads(session: AsyncSession) -> tuple[queries.Cohort, list[str]]:
+    async def leads(session: AsyncSession) -> tuple[Cohort, list[str]]:
         costs = await campaign_costs(session, settings)
-        cohort = await queries.cohort(session, bounds, costs)
-        return cohort, await unknown_cost_campaigns(session, costs)
+        received = await cohort(session, bounds, costs)
+        return received, await unknown_cost_campaigns(session, costs)
 
     async def weeks(session: AsyncSession) -> list[WeekRow]:
-        return await queries.weeks(session, period)
+        return await week_rows(session, period)
 
-    async def offers(session: AsyncSession) -> queries.Figures:
-        return await queries.partner_offers(session, bounds) if partners else {}
+    async def offers(session: AsyncSession) -> Figures:
+        return await partner_offers(session, bounds) if partners else {}
 
-    async def owners(session: AsyncSession) -> queries.Figures:
-        return await queries.partner_leads(session, bounds) if partners else {}
+    async def owners(session: AsyncSession) -> Figures:
+        return await partner_leads(session, bounds) if partners else {}
 
-    (cohort, unknown_costs), trend, by_offers, by_leads = await asyncio.gather(
+    (received, unknown_costs), trend, by_offers, by_leads = await asyncio.gather(
         _in_session(sessions, leads),
         _in_session(sessions, weeks),
         _in_session(sessions, offers),
@@ -84,16 +86,16 @@ async def build_report(
     rows: list[PartnerRow] = []
     if partners:
         rows = await _in_session(
-            sessions, lambda session: queries.partner_rows(session, by_offers, by_leads)
+            sessions, lambda session: partner_rows(session, by_offers, by_leads)
         )
     return Report(
         period=period,
         generated_at=now,
-        funnel=cohort.funnel,
-        by_status=cohort.by_status,
-        pipeline_eur=cohort.pipeline,
-        revenue_eur=cohort.revenue,
-        campaigns=cohort.campaigns,
+        funnel=received.funnel,
+        by_status=received.by_status,
+        pipeline_eur=received.pipeline,
+        revenue_eur=received.revenue,
+        campaigns=received.campaigns,
         partners=rows,
         weeks=trend,
         unknown_cost_campaigns=unknown_costs,

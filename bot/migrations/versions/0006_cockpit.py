@@ -18,7 +18,7 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Indexes for the cockpit's aggregate queries (bot/reports/queries.py): each date-ranged
+# Indexes for the cockpit's aggregate queries (bot/reports/): each date-ranged
 # scan starts from the column it filters on.
 INDEXES = (
     ("ix_offers_partner_created", "offers", ["partner_id", "created_at"]),
