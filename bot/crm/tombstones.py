@@ -1,14 +1,10 @@
-"""Erased stays erased: tombstones of an erased lead's external_id and contact e-mail.
+"""The key tombstones are made with, and that every process shares it.
 
-A tombstone is ``HMAC-SHA256(key, "<kind>:<value>")`` — no personal data, and with the key
-kept outside the database (``LEADBOT_SERVER__TOMBSTONE_KEY``) a database dump alone does
-not let anyone test e-mail addresses against it. Intake looks values up by the same hash:
-the same ``external_id`` again is refused (``410 Gone``, skipped by the import); a new
-lead with the same contact e-mail is held as "previously erased" for staff to decide.
-
-Without a configured key leadbot uses a built-in one, so erasure works on a fresh install;
-those tombstones are then only as strong as a plain hash. Lookups try the configured key
-*and* the built-in one, so tombstones written before the key was set keep working.
+Tombstones (:mod:`bot.crm.erased_leads`) are HMACs under a key kept outside the database
+(``LEADBOT_SERVER__TOMBSTONE_KEY``). Without a configured key leadbot uses a built-in one,
+so erasure works on a fresh install; those tombstones are then only as strong as a plain
+hash. Lookups try the configured key *and* the built-in one, so tombstones written before
+the key was set keep working.
 
 **One key per database.** A process with another key (or none) would compute other hashes,
 miss every tombstone and take erased leads in again. So the database remembers the key's
@@ -42,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import ScalarSelect, Select, bindparam, delete, event, func, select
+from sqlalchemy import ScalarSelect, bindparam, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
@@ -52,8 +48,6 @@ from bot.models import LeadTombstone, TombstoneKey
 from bot.sessions import plain_session
 
 BUILTIN_KEY = b"leadbot tombstone key (set LEADBOT_SERVER__TOMBSTONE_KEY)"
-EXTERNAL_ID = "external_id"
-EMAIL = "email"
 KEY_ENV = "LEADBOT_SERVER__TOMBSTONE_KEY"
 FINGERPRINT_TEXT = b"leadbot tombstone key fingerprint"
 HEALTH_PART = "tombstone_key"
@@ -77,7 +71,9 @@ def configured_key(settings: Settings) -> bytes | None:
     return None
 
 
-def _keys(settings: Settings) -> list[bytes]:
+def tombstone_keys(settings: Settings) -> list[bytes]:
+    """The keys a tombstone may be made with, the one new tombstones are made with first:
+    the configured key (if any), then the built-in one."""
     configured = configured_key(settings)
     return [BUILTIN_KEY] if configured is None else [configured, BUILTIN_KEY]
 
@@ -91,7 +87,7 @@ def fingerprint(key: bytes) -> str:
 def own_fingerprint(settings: Settings) -> str:
     """The fingerprint of the key this process writes tombstones with (the built-in key's
     when none is configured: never recorded, so it matches no recorded key)."""
-    return fingerprint(_keys(settings)[0])
+    return fingerprint(tombstone_keys(settings)[0])
 
 
 def key_mismatch(settings: Settings) -> TombstoneKeyMismatch:
@@ -258,80 +254,3 @@ async def key_state(session: AsyncSession, settings: Settings) -> KeyState:
     older = await session.scalar(_TOMBSTONES.where(LeadTombstone.erased_at < recorded_at)) or 0
     state = "same" if fingerprint_ == own_fingerprint(settings) else "other"
     return KeyState(state, count, older, recorded_at)
-
-
-def _normal(kind: str, value: str) -> str:
-    return value.strip().lower() if kind == EMAIL else value
-
-
-def digest(key: bytes, kind: str, value: str) -> str:
-    message = f"{kind}:{_normal(kind, value)}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def digests(settings: Settings, kind: str, value: str | None) -> list[str]:
-    """What a tombstone of this value may be stored as (one digest per key tried); none
-    for no value. For a look-up combined with others (intake's, :mod:`bot.intake.service`)."""
-    return [digest(key, kind, value) for key in _keys(settings)] if value else []
-
-
-def erased_query(kind: str, digests_param: str) -> Select[tuple[int]]:
-    """The erased lead whose tombstone of ``kind`` is one of the digests bound as
-    ``digests_param`` (an expanding parameter: a list), at most one."""
-    return (
-        select(LeadTombstone.lead_id)
-        .where(
-            LeadTombstone.digest.in_(bindparam(digests_param, expanding=True)),
-            LeadTombstone.kind == kind,
-        )
-        .order_by(LeadTombstone.lead_id)  # the first, as intake's look-up for many leads
-        .limit(1)
-    )
-
-
-async def erased_lead(
-    session: AsyncSession, settings: Settings, kind: str, value: str
-) -> int | None:
-    """The id of the erased lead that had this value, or None. Refuses (as
-    :func:`check_key`) when the database's tombstones are made with another key."""
-    params = {"digests": digests(settings, kind, value), "kind": kind}
-    lead_id, other_key = (
-        await session.execute(_ERASED, {**params, KEY_PARAM: own_fingerprint(settings)})
-    ).one()
-    if other_key is not None:
-        raise key_mismatch(settings)
-    return lead_id  # type: ignore[no-any-return]
-
-
-# Built once: building a statement (and its cache key) costs more than running it.
-_ERASED = select(
-    select(LeadTombstone.lead_id)
-    .where(
-        LeadTombstone.digest.in_(bindparam("digests", expanding=True)),
-        LeadTombstone.kind == bindparam("kind"),
-    )
-    .limit(1)
-    .scalar_subquery(),
-    other_key_query(),
-)
-
-
-async def bury(
-    session: AsyncSession,
-    settings: Settings,
-    lead_id: int,
-    now: datetime,
-    *,
-    external_id: str | None,
-    email: str | None,
-) -> None:
-    """Keep tombstones of what identified the lead (before it is removed), after
-    :func:`check_key` (which records this process's key if it is the first)."""
-    await check_key(session, settings, now)
-    key = _keys(settings)[0]
-    for kind, value in ((EXTERNAL_ID, external_id), (EMAIL, email)):
-        if not value:
-            continue
-        hashed = digest(key, kind, value)
-        if await session.get(LeadTombstone, hashed) is None:
-            session.add(LeadTombstone(digest=hashed, kind=kind, lead_id=lead_id, erased_at=now))

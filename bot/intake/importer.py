@@ -9,7 +9,7 @@ lead with the same contact e-mail or company domain is held as a possible duplic
 Leads whose ``external_id`` is already stored are not touched ("already known"), so
 importing the same file twice is safe. New unmatched leads whose consent names partners
 that are not active partners are listed with the API's warning (``unknown_partners``). Leads whose ``external_id`` belonged to an erased
-lead are skipped and named (an erased lead never comes back, :mod:`bot.crm.tombstones`).
+lead are skipped and named (an erased lead never comes back, :mod:`bot.crm.erased_leads`).
 """
 
 from __future__ import annotations

@@ -19,16 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, String, bindparam, cast, func, literal, null, or_, select, union_all
 
-from bot.crm.tombstones import (
-    EMAIL,
-    EXTERNAL_ID,
-    KEY_PARAM,
-    digests,
-    erased_query,
-    key_mismatch,
-    other_key_query,
-    own_fingerprint,
-)
+from bot.crm.erased_leads import EMAIL, EXTERNAL_ID, digests, erased_query
+from bot.crm.tombstones import KEY_PARAM, key_mismatch, other_key_query, own_fingerprint
 from bot.intake.schema import LeadIn
 from bot.models import Lead, LeadPersonalData, LeadStatus, LeadTombstone, TombstoneKey
 from bot.uow import UnitOfWork

@@ -3,7 +3,7 @@
 * The same ``external_id`` twice returns the stored lead (idempotent for retrying CRMs).
 * The ``external_id`` of an erased lead is refused (:class:`~bot.errors.Gone`); a lead with
   an erased lead's contact e-mail is ``held`` as "previously erased" for staff to decide
-  (:mod:`bot.crm.tombstones`).
+  (:mod:`bot.crm.erased_leads`).
 * No consent to share with partners: ``held`` until staff release it with consent.
 * Same contact e-mail or company domain as an open lead: ``held`` as a possible duplicate,
   and staff are told — it is not offered twice.

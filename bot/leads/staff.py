@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.actors import Actor
+from bot.crm.erased_leads import bury
 from bot.crm.outbox import scrub_lead_deliveries
-from bot.crm.tombstones import bury
 from bot.crm.view import FREE_TEXT_DETAIL_KEYS
 from bot.delivery.news_views import forget_lead_news
 from bot.delivery.notices import NoticeKind, ToRep
@@ -117,7 +117,7 @@ async def erase(uow: UnitOfWork, lead_id: int, actor: Actor) -> bool:
     webhook payloads, withdraws open teasers, cancels timers and replaces the owner's lead
     card (which showed the details) with an "erased" card. Tombstones (keyed hashes) of
     the external_id and the contact e-mail keep the lead from coming back
-    (:mod:`bot.crm.tombstones`).
+    (:mod:`bot.crm.erased_leads`).
 
     Returns whether this call erased the lead: False when it was erased before, and then
     nothing changes. An erasure request is fulfilled either way, so the CLI, the chat verb

@@ -4,7 +4,7 @@
   transaction of the change (so a committed change always has its webhook, and a rolled
   back one never has), drained by :mod:`bot.crm.sender`.
 * ``lead_tombstones``: keyed hashes of an erased lead's ``external_id`` and contact e-mail,
-  so the same lead cannot come back through the API or an import (:mod:`bot.crm.tombstones`).
+  so the same lead cannot come back through the API or an import (:mod:`bot.crm.erased_leads`).
 * ``tombstone_key``: at most one row, the fingerprint of the key the tombstones are made
   with, so a process with another key refuses instead of missing them.
 * ``lead_change_counter``: one row whose value every lead-changing transaction increments

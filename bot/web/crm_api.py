@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.chat.ids import database_id
+from bot.crm.erased_leads import EXTERNAL_ID, erased_lead
 from bot.crm.paging import DEFAULT_LIMIT, MAX_LIMIT, Position, changed_leads
-from bot.crm.tombstones import EXTERNAL_ID, erased_lead
 from bot.crm.view import leads_json
 from bot.db import READ_ONLY
 from bot.errors import Gone, NotFound
