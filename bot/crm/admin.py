@@ -20,9 +20,9 @@ from sqlalchemy.orm import aliased
 
 from bot.clock import SystemClock
 from bot.config import TEST_EVENT, WebhookEndpoint
-from bot.crm.sender import body_of
 from bot.crm.signing import secret_problem, signed_headers, signer
 from bot.crm.view import iso
+from bot.crm.webhook_post import body_of
 from bot.logsafe import printable
 from bot.models import WebhookDelivery, WebhookStatus
 from bot.runtime import Runtime

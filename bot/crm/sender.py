@@ -21,23 +21,18 @@ side and records the outcomes in one transaction.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from importlib.metadata import PackageNotFoundError, version
+from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock, SystemClock
 from bot.config import WebhookEndpoint
-from bot.crm.signing import check_webhooks, signed_headers, signer
-from bot.logsafe import printable
+from bot.crm.signing import check_webhooks
+from bot.crm.webhook_post import Outcome, Taken, WebhookPoster
 from bot.models import WebhookDelivery, WebhookStatus
 from bot.runtime import WEBHOOK_TOPIC, Runtime
 from bot.schemawatch import wait_if_behind
@@ -45,63 +40,8 @@ from bot.schemawatch import wait_if_behind
 log = logging.getLogger(__name__)
 
 D = WebhookDelivery
-RETRYABLE = frozenset({408, 429})
 STAFF_NOTICE_EVERY = timedelta(hours=1)
 MIN_RETRY_SECONDS = 1.0
-MAX_REPLY = 2048  # of an error answer's body, for the error message
-
-
-def _user_agent() -> str:
-    try:
-        return f"leadbot-webhooks/{version('leadbot')}"
-    except PackageNotFoundError:
-        return "leadbot-webhooks"
-
-
-def message_id(row_id: int) -> str:
-    """The ``webhook-id``: one per delivery row, the same on every retry and replay."""
-    return f"msg_lb{row_id}"
-
-
-def body_of(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-
-
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-@dataclass(frozen=True)
-class Taken:
-    id: int
-    endpoint: str
-    event_type: str
-    lead_id: int
-    payload: dict[str, Any]
-    attempts: int
-    queued_at: datetime
-
-
-@dataclass(frozen=True)
-class Outcome:
-    row: Taken
-    delivered: bool
-    permanent: bool = False
-    status_code: int | None = None
-    error: str | None = None
-    wait: float | None = None  # the receiver's Retry-After
 
 
 class WebhookSender:
@@ -120,29 +60,14 @@ class WebhookSender:
         self.endpoints: dict[str, WebhookEndpoint] = {
             hook.name: hook for hook in runtime.settings.webhooks if hook.enabled
         }
-        self.signers = {name: signer(hook) for name, hook in self.endpoints.items()}
-        self.signing_clock = signing_clock or SystemClock()
+        self.poster = WebhookPoster(
+            self.endpoints, signing_clock or SystemClock(), self.settings.concurrency
+        )
         self.rng = rng or random.Random()
-        self._client: aiohttp.ClientSession | None = None
-        self._limit = asyncio.Semaphore(self.settings.concurrency)
         self._told: dict[str, datetime] = {}
 
-    @property
-    def client(self) -> aiohttp.ClientSession:
-        # aiohttp rather than httpx here: at hundreds of requests per second httpcore's
-        # connection pool costs more CPU than everything else together (bench/webhooks.py).
-        if self._client is None or self._client.closed:
-            self._client = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.settings.concurrency),
-                headers={"User-Agent": _user_agent()},
-                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as other HTTP clients honour them
-            )
-        return self._client
-
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        await self.poster.close()
 
     async def _take(self) -> list[Taken]:
         """Lease the next due rows: the first pending row of each lead and endpoint."""
@@ -202,43 +127,6 @@ class WebhookSender:
             ).all()
             await uow.commit()
         return sorted((Taken(*row) for row in rows), key=lambda t: t.id)
-
-    async def _attempt(self, row: Taken) -> Outcome:
-        hook = self.endpoints[row.endpoint]
-        body = body_of(row.payload)
-        headers = {
-            **signed_headers(
-                self.signers[row.endpoint], message_id(row.id), self.signing_clock.now(), body
-            ),
-            "Content-Type": "application/json",
-        }
-        async with self._limit:
-            try:
-                async with self.client.post(
-                    hook.url,
-                    data=body.encode(),
-                    headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=hook.timeout_seconds),
-                    allow_redirects=False,  # a redirect could hand the signed body elsewhere
-                ) as answer:
-                    code = answer.status
-                    text = (await answer.content.read(MAX_REPLY)).decode("utf-8", "replace")
-                    location = answer.headers.get("location", "?")
-                    wait_header = answer.headers.get("retry-after")
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                detail = printable(exc, 200) or "no answer in time"
-                return Outcome(row, False, error=f"{type(exc).__name__}: {detail}")
-        if 200 <= code < 300:
-            return Outcome(row, True, status_code=code)
-        error = f"HTTP {code}"
-        reply = printable(text.strip(), 200)
-        if 300 <= code < 400:
-            error += f" (redirect to {printable(location, 200)}, not followed)"
-        elif reply:
-            error += f": {reply}"
-        permanent = 400 <= code < 500 and code not in RETRYABLE
-        wait = retry_after(wait_header, self.signing_clock.now())
-        return Outcome(row, False, permanent, code, error, wait)
 
     def _backoff(self, attempts: int) -> float:
         low, high = self.settings.min_backoff_seconds, self.settings.max_backoff_seconds
@@ -332,7 +220,7 @@ class WebhookSender:
         rows = await self._take()
         if not rows:
             return 0
-        outcomes = await asyncio.gather(*(self._attempt(row) for row in rows))
+        outcomes = await asyncio.gather(*(self.poster.attempt(row) for row in rows))
         await self._record(list(outcomes))
         return len(rows)
 
