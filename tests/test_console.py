@@ -81,7 +81,7 @@ def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
     assert "✖ Niemand aktiv im Vertrieb mit der E-Mail 'nobody@example.com'" in out
     assert "✖ won: Umsatz: 'lots' ist kein Betrag in Euro. Aufruf: won <Lead-Nr.> <Umsatz €>" in out
     assert "✖ lost: Unbekannter Grund 'because'" in out
-    assert "✖ Kein Datum: '31.02.2026'" in out
+    assert "✖ followup: Kein Datum: '31.02.2026'" in out
     assert "✖ Das dürfen nur Mitarbeitende des Herstellers." in out
     assert "✖ Lead #2 gehört nicht Ihrem Unternehmen." in out
     later = console(demo, "as staff\nleads\nquit\n")

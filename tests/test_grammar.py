@@ -135,7 +135,7 @@ def test_what_people_type_and_what_it_means(text: str, expected: c.Command) -> N
         ),
         (
             "followup 3 31.02.2026",
-            "Not a date: '31.02.2026' (use 2026-03-15, 15.03.2026, +3d or tomorrow).",
+            "followup: Not a date: '31.02.2026' (use 2026-03-15, 15.03.2026, +3d or tomorrow).",
         ),
     ],
 )

@@ -179,3 +179,31 @@ async def test_help_lists_the_commands_in_the_reps_language(make_settings, teleg
     assert "Neue Leads übernehmen Sie mit dem Knopf" in shown
     assert "your open leads" not in shown and "report first contact" not in shown
     assert "/recall" not in shown and "/erase" not in shown
+
+
+async def test_a_mistyped_command_is_answered_naming_the_command_once(
+    make_settings, telegram_emulator
+):
+    """Every refusal of a typed command starts with the command (``/followup: …``); one
+    that names no command (a control character) says only what is wrong — never a stray
+    ``/`` glued to its first word ("/Kein Datum")."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        driver, user = world.driver, world.users[0]
+        lead_id = await world.post_lead()
+        await world.teaser(world.groups[0])
+        await driver.press(user, "claim:", chat_id=world.groups[0])
+        await world.private(user, lambda m: bool(m.button(f"st:{lead_id}:")))
+
+        await driver.command(user, "followup", f"{lead_id} gestern")
+        date = await world.private(user, lambda m: "'gestern'" in m.plain_text)
+        assert date.plain_text.startswith("⚠️ /followup: Kein Datum: 'gestern'"), date.plain_text
+
+        await driver.command(user, "pause", "P0 bis gestern")
+        until = await world.private(user, lambda m: "'gestern'" in m.plain_text and m is not date)
+        assert until.plain_text.startswith("⚠️ /pause: Kein Datum"), until.plain_text
+
+        await driver.command(user, "contacted", f"{lead_id} Anruf\x07")
+        control = await world.private(user, lambda m: "Steuerzeichen" in m.plain_text)
+        assert control.plain_text.startswith("⚠️ Ihre Nachricht enthält ein Steuerzeichen")
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED

@@ -92,7 +92,9 @@ async def _not_understood(
             await tg.send(cmd.chat_id, escape_telegram(text))
         return
     detail = reply_text(who.language, error.key, error.params)
-    await tg.send(cmd.chat_id, "⚠️ " + escape_telegram("/" + detail))
+    if "verb" in error.params:  # "won: …" names the command as Telegram users type it
+        detail = "/" + detail
+    await tg.send(cmd.chat_id, "⚠️ " + escape_telegram(detail))
 
 
 async def show(tg: TelegramBot, who: Identity, chat_id: int, result: Result) -> None:
