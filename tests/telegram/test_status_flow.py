@@ -130,3 +130,34 @@ async def test_lost_with_a_reason_and_a_note_and_hand_back(make_settings, telegr
         assert lead.status is LeadStatus.OFFERED and lead.owner_partner_id is None
         shown = _card(world, user, card2)
         assert shown.buttons() == [] and "Brauerei" not in shown.plain_text
+
+
+async def test_a_typed_follow_up_date_out_of_range_is_asked_again(make_settings, telegram_emulator):
+    """A date that reads as a date but cannot be one (yesterday, more than a year ahead) is
+    refused like one that does not read: the question is asked again, so the rep's next
+    answer is taken — not met with "please use the buttons"."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        driver = world.driver
+        lead_id, user, card = await _claimed(world)
+        today = local_date(world.runtime.settings, world.runtime.clock.now())
+
+        await driver.press(user, f"st:{lead_id}:follow_up", message_id=card.message_id)
+        await world.tg.wait_for_async(lambda: _card(world, user, card).button(f"fu:{lead_id}:date"))
+        await driver.press(user, f"fu:{lead_id}:date", message_id=card.message_id)
+        question = await world.private(user, lambda m: "Wiedervorlage" in m.plain_text)
+
+        await driver.send_text(user, (today - timedelta(days=1)).strftime("%d.%m.%Y"))
+        past = await world.private(user, lambda m: m.message_id > question.message_id)
+        assert "Vergangenheit" in past.plain_text and "Wiedervorlage" in past.plain_text
+        assert past.reply_markup["force_reply"] is True
+
+        await driver.send_text(user, (today + timedelta(days=400)).strftime("%d.%m.%Y"))
+        far = await world.private(user, lambda m: m.message_id > past.message_id + 1)
+        assert "Wiedervorlage" in far.plain_text and far.reply_markup["force_reply"] is True
+
+        later = today + timedelta(days=5)
+        await driver.send_text(user, later.strftime("%d.%m.%Y"))
+        await world.private(user, lambda m: m.message_id > far.message_id + 1)
+        await world.settled()
+        assert (await world.lead(lead_id)).follow_up_on == later

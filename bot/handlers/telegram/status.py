@@ -27,7 +27,14 @@ from bot.handlers.telegram.render import reply_html, reply_plain
 from bot.handlers.telegram.updates import PressIn, TextIn
 from bot.i18n import t
 from bot.leads.amounts import parse_revenue
-from bot.leads.status_reports import NEEDS, Needs, Report, StatusAction, parse_day
+from bot.leads.status_reports import (
+    NEEDS,
+    Needs,
+    Report,
+    StatusAction,
+    parse_day,
+    validate_report,
+)
 
 ONE_TAP = frozenset(action for action, needs in NEEDS.items() if needs is Needs.NOTHING)
 SUB_MENUS = {  # a keyboard of choices instead of typing
@@ -209,6 +216,14 @@ async def handle_text(tg: TelegramBot, message: TextIn) -> None:
             )
             return
         report = Report(StatusAction.FOLLOW_UP, follow_up_on=day)
+        try:  # a date, but not one a follow-up can have (past, too far): ask again too
+            validate_report(report, today)
+        except InvalidInput as error:
+            problem = error.said(language)
+            await _ask(
+                tg, user_id, message.chat_id, pending.kind, pending.lead_id, language, problem
+            )
+            return
     else:
         note = None if text.lower() in inputs.SKIP_WORDS else text
         report = Report(StatusAction.LOST, reason=pending.reason, note=note)
