@@ -66,6 +66,29 @@ def test_hand_back_goes_to_the_next_partner_and_excludes_the_first(demo: Path) -
     assert "#1    ausgeschrieben" in pipeline  # offered again, to others
 
 
+def test_claim_again_after_giving_the_lead_back_says_it_is_no_longer_available(
+    demo: Path,
+) -> None:
+    """A rep who handed a lead back (or lost it to a recall) and presses its Claim again is
+    told it is no longer available to them — not that somebody else took it: nobody has.
+    Once another partner claims it, "already taken" is true and said."""
+    james = "james.whitfield@alpen-it.example"  # P-DE-001, English
+    out = console(
+        demo,
+        f"as {ANNA}\nclaim 1\nhandback 1 no_capacity\nclaim 1\nas {james}\nclaim 1\nquit\n",
+    )
+    after = out[out.index("✔ Lead #1 wurde zurückgegeben") :]
+    assert "✖ Dieser Lead ist nicht mehr verfügbar." in after, after
+    assert "✖ This lead is no longer available." in after, after
+    assert "bereits übernommen" not in after and "already been taken" not in after
+
+    katharina = "katharina.wolf@ffm-systemintegration.example"  # offer 2: lead 2
+    recalled = console(demo, f"as {katharina}\nclaim 2\nwait 25h\nclaim 2\nquit\n")
+    after = recalled[recalled.index("wurde zurückgerufen") :]
+    assert "✖ Dieser Lead ist nicht mehr verfügbar." in after, after
+    assert "bereits übernommen" not in after
+
+
 def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
     out = console(
         demo,

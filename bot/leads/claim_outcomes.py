@@ -47,11 +47,15 @@ class Presser:
 
 
 def owner_outcome(presser: Presser, owner: tuple[int, str, str | None] | None) -> ClaimResult:
-    """Somebody has the lead (``owner``: rep id, partner id, name): the presser, a
-    colleague (named: they sit together), or another partner (never named)."""
+    """Who has the lead (``owner``: rep id, partner id, name): the presser, a colleague
+    (named: they sit together), or another partner (never named). Nobody (the lead was
+    handed back, recalled or went on to a new round): it is no longer available to the
+    presser — "already taken" would be untrue."""
     offer_id, lead_id = presser.offer_id, presser.lead_id
-    if owner is not None and owner[0] == presser.rep_id:
+    if owner is None:
+        return ClaimResult(ClaimOutcome.CLOSED, offer_id, lead_id)
+    if owner[0] == presser.rep_id:
         return ClaimResult(ClaimOutcome.ALREADY_YOURS, offer_id, lead_id)
-    if owner is not None and owner[1] == presser.partner_id:
+    if owner[1] == presser.partner_id:
         return ClaimResult(ClaimOutcome.COLLEAGUE, offer_id, lead_id, owner[2])
     return ClaimResult(ClaimOutcome.TAKEN, offer_id, lead_id)
