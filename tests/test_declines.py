@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,12 +17,14 @@ from bot.handlers.console.session import ConsoleSession
 from bot.leads.declines import DECLINE_REASONS
 from bot.models import Channel, LeadEvent, LeadExclusion, LeadStatus, Offer, OfferStatus
 from bot.runtime import Runtime
+from tests.support.botserver import running_bot
 from tests.support.cli import leadbot
+from tests.support.drivers.telegram import teaser_in
 from tests.support.email_world import Browser
 from tests.support.factories import add_partner, add_rep, store_lead
 from tests.support.slack_world import STAFF_CHANNEL, PartnerSpec, slack_settings, slack_world
 from tests.support.telegram_world import telegram_settings, telegram_world
-from tests.support.world import eventually
+from tests.support.world import eventually, submit_lead
 from tests.test_email_channel import ANNA, INBOX, email_settings, mail_only_partner, post_lead
 
 WAVES = [{"size": 1, "minutes": 60}, {"size": 0, "minutes": 120}]
@@ -300,6 +303,57 @@ async def test_telegram_not_for_us_shows_the_reasons_then_declines(
                 select(LeadEvent).where(LeadEvent.kind == "declined")
             )
             assert sorted(e.detail["reason"] for e in events) == sorted(DECLINE_REASONS)
+
+
+async def test_telegram_not_for_us_keeps_the_group_s_language_on_the_teaser(
+    make_settings: Any, telegram_emulator: Any
+) -> None:
+    """The teaser in a German partner's group is German, and so are its buttons for every
+    colleague — also after an English-speaking rep opened "Not for us" and went back (the
+    buttons turned into "Claim" / "Not for us" for the whole group)."""
+    settings = telegram_settings(make_settings, telegram_emulator, server={"api_token": "t"})
+    runtime = Runtime.create(settings)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1", telegram_chat_id=-100, languages=["de"])
+        await add_rep(
+            uow,
+            "P1",
+            "james@p1.example",
+            telegram_user_id=71,
+            language="en",
+            telegram_started_at=datetime.now(UTC),
+        )
+        await uow.commit()
+    await runtime.close()
+    tg = telegram_emulator
+    tg.add_group(-100, "P1")
+    tg.add_user(71, "James", language_code="en")
+    tg.start_user(71)
+    async with running_bot(settings) as bot:
+        driver = tg.driver(webhook_url=f"{bot.url}/telegram/webhook")
+        await submit_lead(bot.url, "t")
+        teaser = await teaser_in(tg, -100)
+        assert [b["text"] for b in teaser.buttons()] == ["✋ Übernehmen", "Nichts für uns"]
+
+        await driver.press(71, "decline:", chat_id=-100, message_id=teaser.message_id)
+        menu = await tg.wait_for_async(
+            lambda: (
+                tg.message(-100, teaser.message_id).button("dr:")
+                and tg.message(-100, teaser.message_id)
+            )
+        )
+        labels = [b["text"] for b in menu.buttons()]
+        assert "zu weit entfernt" in labels and "‹ Zurück" in labels, labels
+
+        await driver.press(71, "tb:", chat_id=-100, message_id=teaser.message_id)
+        back = await tg.wait_for_async(
+            lambda: (
+                tg.message(-100, teaser.message_id).button("claim:")
+                and tg.message(-100, teaser.message_id)
+            )
+        )
+        assert [b["text"] for b in back.buttons()] == ["✋ Übernehmen", "Nichts für uns"]
+        assert [a.text for a in tg.callback_answers(71)] == [None, None]  # nothing to say
 
 
 async def test_email_not_for_us_link_and_its_form(make_settings: Any, smtp_server: Any) -> None:

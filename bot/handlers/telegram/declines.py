@@ -3,7 +3,9 @@
 The reasons replace the teaser's buttons (with a Back button); a reason declines at once
 through a ``Decline`` command; "other" asks for a few words first (a forced reply in the
 same chat — Telegram delivers replies to the bot's questions also in groups). The teaser
-itself is edited to "declined by …" by the notice the core queues.
+itself is edited to "declined by …" by the notice the core queues. The buttons speak the
+teaser's language: in the partner's group the partner's, which every colleague reads — not
+that of the rep who pressed (a toast or question to them speaks theirs).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.telegram.render import reply_html, reply_plain
 from bot.handlers.telegram.updates import PressIn, TextIn
 from bot.i18n import t
+from bot.models import Offer, Partner
 
 
 async def _decline(
@@ -38,10 +41,12 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
     chat_id = press.chat_id if press.chat_id is not None else press.person.user_id
     if cb.kind == kb.DECLINE:
         await answer()
-        await _keyboard(tg, press, kb.decline_keyboard(cb.id, language))
+        shown = await _teaser_language(tg, press, cb.id, language)
+        await _keyboard(tg, press, kb.decline_keyboard(cb.id, shown))
     elif cb.kind == kb.TEASER_BACK:
         await answer()
-        await _keyboard(tg, press, kb.claim_keyboard(cb.id, language))
+        shown = await _teaser_language(tg, press, cb.id, language)
+        await _keyboard(tg, press, kb.claim_keyboard(cb.id, shown))
     elif cb.value == "other":
         await answer()
         await inputs.expect(
@@ -67,6 +72,17 @@ async def handle_note(tg: TelegramBot, message: TextIn, pending: inputs.Pending)
         return
     reply = await _decline(tg, who, pending.lead_id, "other", text)
     await tg.send(message.chat_id, reply_html(reply, who.language))
+
+
+async def _teaser_language(tg: TelegramBot, press: PressIn, offer_id: int, presser: str) -> str:
+    """The language of the teaser pressed: in a group, its partner's channel language (the
+    teaser was written in it); in the private chat (``/teasers``), the presser's."""
+    if press.private:
+        return presser
+    async with tg.runtime.uow() as uow:
+        offer = await uow.session.get(Offer, offer_id)
+        partner = await uow.session.get(Partner, offer.partner_id) if offer else None
+    return partner.language if partner is not None else presser
 
 
 async def _keyboard(tg: TelegramBot, press: PressIn, keyboard: kb.Keyboard) -> None:
