@@ -23,11 +23,13 @@ from bot.i18n import t
 from bot.leads.amounts import parse_revenue
 from bot.leads.declines import DECLINE_REASONS
 from bot.leads.status_reports import REASONS, Report, StatusAction, parse_day
-from bot.plaintext import bad_character
+from bot.plaintext import bad_character, shortened
 
 CONSENT_WORDS = frozenset({"consent", "einwilligung"})
 """What staff type after ``release <lead>`` to confirm consent."""
 _ID = re.compile(r"#?(\d{1,12})")
+_TYPED = frozenset({"value", "word"})
+"""The params of a :class:`UsageError` that quote what the person typed."""
 
 
 class UsageError(Exception):
@@ -36,7 +38,12 @@ class UsageError(Exception):
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(f"{key}: {params}")
         self.key = key
-        self.params = params
+        # What was typed is named by its start: a pasted wall of text echoed whole buried
+        # the answer, and past 4096 characters Telegram refused to deliver it at all.
+        self.params = {
+            name: shortened(value) if name in _TYPED and isinstance(value, str) else value
+            for name, value in params.items()
+        }
 
     def reply(self) -> Reply:
         """The error as an answer to the person who typed it."""

@@ -207,3 +207,23 @@ async def test_a_mistyped_command_is_answered_naming_the_command_once(
         control = await world.private(user, lambda m: "Steuerzeichen" in m.plain_text)
         assert control.plain_text.startswith("⚠️ Ihre Nachricht enthält ein Steuerzeichen")
         assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+
+async def test_a_long_mistyped_command_is_answered_with_the_start_of_what_was_typed(
+    make_settings, telegram_emulator
+):
+    """A command whose wrong part is a pasted wall of text is answered naming its start —
+    not echoed whole: that made answers of about the length Telegram takes at most (4096
+    characters), and one longer than that never reached the rep at all."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        driver, user = world.driver, world.users[0]
+        pasted = "Kunde möchte erst im Frühjahr entscheiden, bitte melden " * 71  # ~4050 characters
+        for verb, args in (("won", f"1 {pasted}"), ("lead", pasted.replace(" ", "_"))):
+            await driver.command(user, verb, args)
+            answer = await world.private(
+                user, lambda m, v=verb: m.plain_text.startswith(f"⚠️ /{v}:")
+            )
+            assert "'Kunde" in answer.plain_text and "…'" in answer.plain_text, answer.plain_text
+            assert len(answer.plain_text) < 400, len(answer.plain_text)
+        assert all(c.status == 200 for c in world.tg.calls("sendMessage"))
