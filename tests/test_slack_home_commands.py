@@ -115,6 +115,20 @@ async def test_leads_command_for_reps(make_settings, slack_emulator) -> None:
         assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
 
 
+async def test_a_long_mistyped_leads_command_is_quoted_by_its_start(
+    make_settings, slack_emulator
+) -> None:
+    """``/leads`` with a pasted wall of text is answered quoting its start, like every chat
+    (it was quoted whole, twice: 8,000 characters, Slack's blocks clipping it mid-word)."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        pasted = "won 1 " + "Kunde_meldet_sich_im_Fruehjahr_" * 120
+        told = await answer_to(world, "U0001", pasted)
+        assert "I did not understand “won 1 Kunde_meldet" in told, told[:300]
+        assert "Revenue: 'Kunde_meldet" in told and "…'" in told
+        assert len(told) < 600, len(told)
+
+
 async def test_leads_command_for_staff(make_settings, slack_emulator) -> None:
     settings = slack_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:

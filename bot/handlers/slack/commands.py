@@ -20,13 +20,15 @@ from bot.handlers.slack.kit import Message, context, esc, section
 from bot.handlers.slack.payloads import slash_command
 from bot.handlers.text import reply_text
 from bot.i18n import t
+from bot.plaintext import shortened
 
 COMMAND = "/leads"
 OPEN_TO_STRANGERS = (c.Help, c.WhoAmI)
 
 
 def not_understood(text: str, error: UsageError, language: str) -> Message:
-    words = esc(t(language, "slack.usage", text=text))
+    """What ``/leads`` did not understand, quoted by its start (a pasted wall of text too)."""
+    words = esc(t(language, "slack.usage", text=shortened(text)))
     detail = esc(reply_text(language, error.key, error.params))
     return Message(words, [section(f":grey_question: {words}"), context(detail)])
 
