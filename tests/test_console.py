@@ -89,6 +89,23 @@ def test_claim_again_after_giving_the_lead_back_says_it_is_no_longer_available(
     assert "bereits übernommen" not in after
 
 
+def test_english_sentences_name_a_status_in_lower_case_as_german_ones_do(demo: Path) -> None:
+    """The English status words are spelt like their codes ("won"): that was taken for a
+    missing translation, and the button's label ("Won") was put in the middle of the
+    sentence. A report that is no status (a follow-up) still reads as its button."""
+    james = "james.whitfield@alpen-it.example"  # P-DE-001, English
+    out = console(
+        demo,
+        f"as {james}\nclaim 1\ncontacted 1\nfollowup 1 tomorrow\nwon 1 5000\n"
+        "lost 1 price\nas staff\nquit\n",
+    )
+    assert "✔ Lead #1: contacted." in out, out
+    assert "✔ Lead #1: won." in out
+    assert "✖ Lead #1 is won — that is not possible now." in out
+    feed = out[out.rindex("> as staff") :]
+    assert "meldet „kontaktiert“" in feed and "meldet „Wiedervorlage“" in feed, feed
+
+
 def test_bad_input_is_explained_and_changes_nothing(demo: Path) -> None:
     out = console(
         demo,

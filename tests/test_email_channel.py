@@ -101,7 +101,7 @@ async def test_mail_only_partner_claims_gets_the_card_and_reports_won(
         assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED
         result = await browser.submit(won, revenue="12.500")
         assert result.status == 200, result.text
-        assert f"Lead #{lead_id}: Won." in result.text
+        assert f"Lead #{lead_id}: won." in result.text
         lead = await lead_of(bot.runtime, lead_id)
         assert lead.status is LeadStatus.WON and lead.revenue_eur == Decimal("12500")
 

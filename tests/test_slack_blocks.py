@@ -266,7 +266,7 @@ def test_staff_status_notice_shows_revenue() -> None:
     )
     message = blocks.staff_notice(view)
     text = text_of(message.blocks)
-    assert "A &amp; B &lt;GmbH&gt; reports “Won”" in text
+    assert "A &amp; B &lt;GmbH&gt; reports “won”" in text
     assert "Revenue: 12,500.50 €" in text
 
 

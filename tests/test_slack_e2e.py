@@ -133,7 +133,7 @@ async def test_status_flow_through_buttons_and_modals_ends_in_won(
             ("proposal", "proposal"),
         ):
             await press(action, f"Status: *{status}*")
-            await world.wait_staff(f"reports “{status.capitalize()}”")
+            await world.wait_staff(f"reports “{status}”")
 
         await world.driver.press_button(
             "lead_more", user="U0001", channel=dm, option=f"follow_up:{lead_id}"
@@ -170,7 +170,7 @@ async def test_status_flow_through_buttons_and_modals_ends_in_won(
         assert "12,500.50 €" in final.all_text
         assert len(final.history) >= 5  # edited in place at every step
         feed = world.staff_feed()
-        for step in ("Contacted", "Meeting", "Proposal", "Follow-up", "Won"):
+        for step in ("contacted", "meeting", "proposal", "Follow-up", "won"):
             assert f"reports “{step}”" in feed
 
 
@@ -215,7 +215,7 @@ async def test_lost_and_hand_back_through_their_modals(make_settings, slack_emul
         await world.driver.submit_view(
             user="U0001", values={"reason_select": "competitor", "note_input": "cheaper offer"}
         )
-        await world.wait_staff(f"Lead #{first}: Partner P01 reports “Lost”")
+        await world.wait_staff(f"Lead #{first}: Partner P01 reports “lost”")
 
         await world.driver.press_button(
             "lead_more", user="U0001", channel=dm, option=f"hand_back:{second}"

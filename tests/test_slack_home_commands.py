@@ -51,7 +51,7 @@ async def test_app_home_is_the_reps_cockpit(make_settings, slack_emulator) -> No
         # it at once (from the outbox), so look at every publish, not only the latest.
         await slack_emulator.wait_for_async(
             lambda: any(
-                "Lead #1: Contacted." in json.dumps(call.params, ensure_ascii=False)
+                "Lead #1: contacted." in json.dumps(call.params, ensure_ascii=False)
                 for call in slack_emulator.calls("views.publish", user_id="U0001")
             )
         )

@@ -135,8 +135,11 @@ def readable_params(language: str, params: dict[str, Any]) -> dict[str, Any]:
         elif value is None:
             out[key] = "–"
         elif key == "status" and isinstance(value, str):
-            text = label(language, "status", value)
-            out[key] = label(language, "action", value) if text == value else text
+            # A lead status in its word ("won", "gewonnen"); a report that is no status
+            # (``follow_up``) as its button says it. Asked by key: English spells many
+            # statuses like their codes, which is no missing word.
+            group = "status" if has(language, f"status.{value}") else "action"
+            out[key] = label(language, group, value)
         elif key == "reason" and isinstance(value, str):
             out[key] = _reason(language, value)
         elif key == "usage" and isinstance(value, str):  # a verb's usage (UsageError)
