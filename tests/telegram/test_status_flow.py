@@ -161,3 +161,39 @@ async def test_a_typed_follow_up_date_out_of_range_is_asked_again(make_settings,
         await world.private(user, lambda m: m.message_id > far.message_id + 1)
         await world.settled()
         assert (await world.lead(lead_id)).follow_up_on == later
+
+
+async def test_another_button_ends_an_open_question(make_settings, telegram_emulator):
+    """A rep who starts "Lost", picks a reason and then reports "Contacted" instead has
+    changed their mind: what they type next is no note on a loss. (It closed the lead as
+    lost — for good — with their chatter as the note.) Paging the sales kit is no change
+    of mind: an open question stays open meanwhile."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        driver = world.driver
+        lead_id, user, card = await _claimed(world)
+        await driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
+        await world.tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
+        await driver.press(user, f"lost:{lead_id}:price", message_id=card.message_id)
+        prompt = await world.private(user, lambda m: bool(m.button(f"skip:{lead_id}")))
+        await world.tg.wait_for_async(
+            lambda: _card(world, user, card).button(f"st:{lead_id}:contacted")
+        )
+        await driver.press(user, f"st:{lead_id}:contacted", message_id=card.message_id)
+        await _status_is(world, lead_id, LeadStatus.CONTACTED)
+
+        await driver.send_text(user, "Kunde ruft morgen zurück")
+        await world.private(
+            user, lambda m: m.message_id > prompt.message_id and "Knöpfe" in m.plain_text
+        )
+        await world.settled()
+        assert (await world.lead(lead_id)).status is LeadStatus.CONTACTED
+
+        # The revenue question survives a look at the sales kit.
+        await driver.press(user, f"st:{lead_id}:won", message_id=card.message_id)
+        question = await world.private(user, lambda m: "Umsatz" in m.plain_text)
+        kit = await world.private(user, lambda m: bool(m.button("kit:")))
+        await driver.press(user, "kit:", message_id=kit.message_id)
+        await driver.send_text(user, "12.500")
+        await _status_is(world, lead_id, LeadStatus.WON)
+        assert question.message_id

@@ -4,7 +4,8 @@ A button press that needs more than a tap (the revenue of a won lead, a note on 
 a follow-up date typed in) leaves a small record here, per Telegram user, in
 ``runtime.coordination`` (Redis when configured, so any bot process can take the answer)
 with a time limit: an answer after it is treated as ordinary chatter. Any command cancels
-the question; the words "cancel"/"abbrechen" too.
+the question, and so does a button press that does something else
+(:mod:`~bot.handlers.telegram.presses`); the words "cancel"/"abbrechen" too.
 """
 
 from __future__ import annotations

@@ -3,13 +3,19 @@
 Telegram shows a spinner on the button until ``answerCallbackQuery`` arrives (and gives
 up after about 15 seconds), so each handler answers as soon as it knows what to say, and
 this module answers for it if it did not — also when it failed.
+
+A press that does something (a report, a claim, "Not for us") ends an open question
+(:mod:`~bot.handlers.telegram.inputs`), as a command does: the rep has moved on, and what
+they type next is no answer to it — a note typed after "Lost, price" and then "Contacted"
+closed the lead as lost. Skip answers the question; reading (the sales kit's pages,
+opening a card from a list) leaves it open.
 """
 
 from __future__ import annotations
 
 import logging
 
-from bot.handlers.telegram import claims, commands, declines, kit_press, status
+from bot.handlers.telegram import claims, commands, declines, inputs, kit_press, status
 from bot.handlers.telegram import keyboards as kb
 from bot.handlers.telegram.answer import Answer
 from bot.handlers.telegram.bot import TelegramBot
@@ -18,11 +24,16 @@ from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
+KEEP_QUESTION = frozenset({kb.SKIP, kb.KIT, kb.OPEN})
+"""Presses that leave an open question open (see the module's docstring)."""
+
 
 async def handle_press(tg: TelegramBot, press: PressIn) -> None:
     answer = Answer(tg, press)
     try:
         found = kb.parse_callback(press.data)
+        if found is not None and found.kind not in KEEP_QUESTION:
+            await inputs.clear(tg.runtime, press.person.user_id)
         if found is None:
             language = press.person.language or tg.runtime.settings.staff.language
             await answer(t(language, "telegram.not_understood"), alert=True)
