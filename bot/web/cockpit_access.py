@@ -9,6 +9,8 @@ language, titled with what went wrong, so a person never sees the API's line of 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -126,4 +128,5 @@ async def open_page(request: Request) -> PageContext | Response:
         )
     except PeriodError as exc:
         return problem_page(lang, 400, exc.said(lang))
-    return PageContext(lang, period, session.actor, remember)
+    here = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return PageContext(lang, period, session.actor, remember, here)

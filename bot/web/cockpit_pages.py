@@ -115,6 +115,10 @@ class PageContext:
     period: Period
     who: str
     remember_lang: bool = False
+    here: str = ""
+    """The page's own query without ``lang``: the header's language link adds only that, so
+    a filtered lead list (status, campaign, partner, page) stays as it is in the other
+    language — a link with just the date range used to drop the filter."""
 
     def render(self, template: str, page: str, heading: str, **values: Any) -> HTMLResponse:
         return html(
@@ -127,6 +131,7 @@ class PageContext:
             heading=heading,
             nav=NAV,
             other_lang="de" if self.lang == "en" else "en",
+            here=self.here or self.period.query(),
             **values,
         )
 

@@ -1,0 +1,71 @@
+"""The lead list as staff use it: filter, switch the language, page, find a partner.
+
+Over HTTP on SQLite and PostgreSQL, signed in with a one-time link like staff: lead 1 is
+claimed by Alpen-IT's rep, leads 2 and 3 are on offer.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.clock import ManualClock
+from bot.runtime import Runtime
+from bot.web.api import create_app
+from tests.conftest import SettingsFactory
+from tests.support.cockpit_session import COCKPIT_SECRET, sign_in
+from tests.support.console import Console
+from tests.support.factories import add_partner, add_rep, store_lead
+from tests.support.html_tables import tables
+
+PRODUCTS = [{"id": "X200", "line": "X-series", "min_certification": "basic"}]
+PARTNER = "Alpen-IT Systemhaus GmbH"
+
+
+@pytest.fixture
+async def cockpit(
+    make_settings: SettingsFactory, clock: ManualClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A signed-in client; German install, no Accept-Language (so German pages)."""
+    settings = make_settings(
+        cockpit={"secret": COCKPIT_SECRET}, staff={"language": "de"}, products=PRODUCTS
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1", name=PARTNER)
+        await add_rep(uow, "P1", "anna@p1.example", name="Anna", language="de")
+        await uow.commit()
+    for n in (1, 2, 3):
+        await store_lead(runtime, n)
+    console = Console(runtime)
+    for line in ("as anna@p1.example", "claim 1"):
+        await console(line)
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://leadbot") as http:
+        await sign_in(http, runtime)
+        yield http
+    await runtime.close()
+
+
+def _lead_ids(page: httpx.Response) -> list[str]:
+    assert page.status_code == 200, page.text[:300]
+    return [row[0] for row in tables(page.text)[0].get("leads", [])[1:]]
+
+
+async def test_switching_the_language_keeps_the_filter(cockpit: httpx.AsyncClient) -> None:
+    """The header's *English* link on a filtered list shows the same list in English — it
+    used to carry only the date range, so the filter was gone after the switch."""
+    german = await cockpit.get("/cockpit/leads?status=claimed&campaign=Hannover+Messe+2026")
+    assert _lead_ids(german) == ["#1"]
+    link = re.search(r'<a href="(\?[^"]*)"[^>]*>English</a>', german.text)
+    assert link, german.text[:2000]
+
+    english = await cockpit.get("/cockpit/leads" + html.unescape(link.group(1)))
+    assert '<html lang="en">' in english.text
+    assert _lead_ids(english) == ["#1"]
+    assert '<option value="claimed" selected>' in english.text
+    assert 'value="Hannover Messe 2026"' in english.text
