@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import InvalidInput
@@ -76,7 +76,7 @@ class LeadFilter:
                 known=known,
             )
         return cls(
-            status, _text("campaign", campaign)[:200], _text("partner", partner)[:64], _page(page)
+            status, _text("campaign", campaign)[:200], _text("partner", partner)[:200], _page(page)
         )
 
 
@@ -169,8 +169,16 @@ def _conditions(period: Period, wanted: LeadFilter) -> list[Any]:
     if wanted.campaign:
         found.append(Lead.campaign == wanted.campaign)
     if wanted.partner:
-        found.append(Lead.owner_partner_id == wanted.partner)
+        # The partner's id or its name: the list and the partners page show names, and
+        # staff type what they read there.
+        named = select(Partner.id).where(Partner.name == wanted.partner)
+        found.append(or_(Lead.owner_partner_id == wanted.partner, Lead.owner_partner_id.in_(named)))
     return found
+
+
+async def partner_names(session: AsyncSession) -> list[str]:
+    """Every partner's name, for the filter's suggestions."""
+    return list(await session.scalars(select(Partner.name).distinct().order_by(Partner.name)))
 
 
 async def lead_rows(

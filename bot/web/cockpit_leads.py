@@ -12,7 +12,15 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from bot.cockpit.leads import PAGE_SIZE, FilterError, LeadFilter, lead_page, lead_rows, whole_number
+from bot.cockpit.leads import (
+    PAGE_SIZE,
+    FilterError,
+    LeadFilter,
+    lead_page,
+    lead_rows,
+    partner_names,
+    whole_number,
+)
 from bot.i18n import t
 from bot.models import LeadStatus
 from bot.reports.model import OPEN_GROUPS
@@ -44,6 +52,7 @@ async def leads_page(request: Request) -> Response:
     async with runtime_of(request).uow() as uow:
         rows, total = await lead_rows(uow.session, ctx.period, wanted)
         report = await pipeline(uow, ctx.period, partners=False)
+        partners = await partner_names(uow.session)
     query = (
         ctx.period.query()
         + "&"
@@ -69,6 +78,7 @@ async def leads_page(request: Request) -> Response:
         query=query,
         status_options=options,
         campaigns=sorted(c.campaign for c in report.campaigns if c.campaign),
+        partners=partners,
         header=[_lead_col(lang, k) for k in keys],
     )
 

@@ -69,3 +69,22 @@ async def test_switching_the_language_keeps_the_filter(cockpit: httpx.AsyncClien
     assert _lead_ids(english) == ["#1"]
     assert '<option value="claimed" selected>' in english.text
     assert 'value="Hannover Messe 2026"' in english.text
+
+
+async def test_the_partner_filter_takes_the_name_the_list_shows(
+    cockpit: httpx.AsyncClient,
+) -> None:
+    """The list and the partners page show partners by name; typing that name into the
+    *Partner* filter found nothing ("Nichts in diesem Zeitraum."), only the id — shown
+    nowhere on the page — worked. Both work now, and the form suggests the names."""
+    for partner in (PARTNER, "P1"):
+        found = await cockpit.get("/cockpit/leads", params={"partner": partner})
+        assert _lead_ids(found) == ["#1"], partner
+        csv = await cockpit.get("/cockpit/csv/leads", params={"partner": partner})
+        assert csv.status_code == 200 and len(csv.text.splitlines()) == 2, csv.text
+    assert _lead_ids(await cockpit.get("/cockpit/leads", params={"partner": "Alpen"})) == []
+
+    page = await cockpit.get("/cockpit/leads")
+    assert 'name="partner"' in page.text and 'list="partners"' in page.text
+    suggested = re.search(r'<datalist id="partners">(.*?)</datalist>', page.text, re.DOTALL)
+    assert suggested and f'<option value="{PARTNER}">' in suggested.group(1)
