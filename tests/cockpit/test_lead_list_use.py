@@ -88,3 +88,18 @@ async def test_the_partner_filter_takes_the_name_the_list_shows(
     assert 'name="partner"' in page.text and 'list="partners"' in page.text
     suggested = re.search(r'<datalist id="partners">(.*?)</datalist>', page.text, re.DOTALL)
     assert suggested and f'<option value="{PARTNER}">' in suggested.group(1)
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "three"),
+    [("de", "Seite 1 von 1 (1 Lead)", "Seite 1 von 1 (3 Leads)"),
+     ("en", "Page 1 of 1 (1 lead)", "Page 1 of 1 (3 leads)")],
+)  # fmt: skip
+async def test_the_pager_counts_one_lead_as_one(
+    cockpit: httpx.AsyncClient, lang: str, one: str, three: str
+) -> None:
+    """ "(1 Leads)" / "(1 leads)" under a list of one."""
+    single = await cockpit.get(f"/cockpit/leads?status=claimed&lang={lang}")
+    assert one in single.text, single.text[-600:]
+    every = await cockpit.get(f"/cockpit/leads?lang={lang}")
+    assert three in every.text, every.text[-600:]
