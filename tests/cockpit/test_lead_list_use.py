@@ -103,3 +103,25 @@ async def test_the_pager_counts_one_lead_as_one(
     assert one in single.text, single.text[-600:]
     every = await cockpit.get(f"/cockpit/leads?lang={lang}")
     assert three in every.text, every.text[-600:]
+
+
+@pytest.mark.parametrize(
+    ("lang", "no_match", "past_end"),
+    [("de", "Keine Leads in diesem Zeitraum passen zum Filter.",
+      "Seite 2 gibt es nicht: Die Liste hat 1 Seite."),
+     ("en", "No leads in this period match the filter.",
+      "There is no page 2: the list has 1 page.")],
+)  # fmt: skip
+async def test_an_empty_list_says_why(
+    cockpit: httpx.AsyncClient, lang: str, no_match: str, past_end: str
+) -> None:
+    """A filter that matches nothing, or a page past the last one, said "Nothing in this
+    period" — while the period held three leads."""
+    unmatched = await cockpit.get(f"/cockpit/leads?partner=Alpen&lang={lang}")
+    assert _lead_ids(unmatched) == [] and no_match in unmatched.text
+    beyond = await cockpit.get(f"/cockpit/leads?page=2&lang={lang}")
+    assert _lead_ids(beyond) == [] and past_end in beyond.text
+    assert 'href="/cockpit/leads?from=' in beyond.text and "page=1" in beyond.text
+    nothing = await cockpit.get(f"/cockpit/leads?from=2020-01-01&to=2020-01-31&lang={lang}")
+    words = {"de": "Nichts in diesem Zeitraum.", "en": "Nothing in this period."}
+    assert words[lang] in nothing.text  # no filter: the period is empty
