@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from bot.cockpit import charts
 from bot.i18n import t
 from bot.models import LeadStatus
-from bot.reports.format import duration, money, pct, report_summary
+from bot.reports.format import day, duration, money, pct, report_summary
 from bot.reports.model import Report
 from bot.reports.pipeline import pipeline
 from bot.web.cockpit_access import PREFIX, open_page, runtime_of
@@ -66,7 +66,7 @@ async def overview(request: Request) -> Response:
         ],
         week_header=[column(lang, k) for k in ("week", "leads", "won", "revenue")],
         week_rows=[
-            [w.start.isoformat(), w.leads, w.won, money(w.revenue_eur, lang)] for w in report.weeks
+            [day(w.start, lang), w.leads, w.won, money(w.revenue_eur, lang)] for w in report.weeks
         ],
     )
 

@@ -18,6 +18,7 @@ from bot.web.api import create_app
 from tests.conftest import SettingsFactory
 from tests.support.cockpit_session import COCKPIT_SECRET, sign_in
 from tests.support.factories import add_partner, store_lead
+from tests.support.html_tables import tables
 
 PRODUCTS = [{"id": "X200", "line": "X-series", "min_certification": "basic"}]
 
@@ -56,3 +57,20 @@ async def test_every_page_has_one_heading_naming_it(
     page = await cockpit.get(path)
     assert page.status_code == 200, page.text[:300]
     assert re.findall(r"<h1\b[^>]*>(.*?)</h1>", page.text, re.DOTALL) == [heading]
+
+
+@pytest.mark.parametrize(
+    ("lang", "week", "day"),
+    [("de", "Woche ab", r"\d\d\.\d\d\.\d{4}"), ("en", "Week of", r"\d{4}-\d\d-\d\d")],
+)
+async def test_the_weekly_trend_writes_days_in_the_pages_language(
+    cockpit: httpx.AsyncClient, lang: str, week: str, day: str
+) -> None:
+    """The German overview wrote its weeks as 2026-03-02 while the lead list, a lead's
+    page and the chart above the table write 02.03.2026 (the CSV keeps ISO days)."""
+    page = await cockpit.get(f"/cockpit?lang={lang}")
+    rows = tables(page.text)[0]["trend"]
+    assert rows[0][0] == week
+    assert rows[1:] and all(re.fullmatch(day, row[0]) for row in rows[1:]), rows
+    csv = await cockpit.get("/cockpit/csv/weeks")
+    assert re.match(r"week,leads,won,revenue_eur\r?\n\d{4}-\d\d-\d\d,", csv.text), csv.text
