@@ -96,6 +96,7 @@ def funnel_chart(funnel: Funnel, language: str) -> Figure:
     bars = ax.barh(labels[::-1], counts[::-1], color=colors[::-1])
     ax.bar_label(bars, padding=3)
     ax.set_title(t(language, "report.funnel"), loc="left")
+    ax.set_xlim(0, max(ax.get_xlim()[1], 1))  # no leads: the zero bars' labels at the left
     ax.xaxis.set_visible(False)
     return fig
 
@@ -108,6 +109,8 @@ def trend_chart(weeks: Sequence[WeekRow], language: str, *, height: float = 2.8)
     ax.bar(labels, [w.leads for w in weeks], color=BLUE, label=t(language, "report.column.leads"))
     ax.set_ylabel(t(language, "report.column.leads"))
     ax.yaxis.get_major_locator().set_params(integer=True)
+    # Counts from 0 in whole leads, also without any (matplotlib would centre 0 in −0.04…0.04).
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1))
     right = ax.twinx()
     right.plot(
         labels,
@@ -117,7 +120,8 @@ def trend_chart(weeks: Sequence[WeekRow], language: str, *, height: float = 2.8)
         label=t(language, "report.column.revenue"),
     )
     right.yaxis.set_major_formatter(_euro_axis(language))
-    right.set_ylim(bottom=0)
+    # From 0 €; with no revenue a scale up to 1.000 € (else every tick reads "0 €").
+    right.set_ylim(0, max(right.get_ylim()[1], 1000))
     right.spines["right"].set_visible(True)
     ax.set_title(t(language, "report.weeks"), loc="left")
     if len(labels) > 8:
