@@ -37,6 +37,14 @@ ARGS = [
     "--disable-sync",
 ]
 SECRET = "browser-test-secret-0123456789"
+ALIGNMENT = """selector => {
+  const table = document.querySelector(selector);
+  const heads = [...table.querySelectorAll('thead th')];
+  const cells = [...table.querySelector('tbody tr').children];
+  const align = e => getComputedStyle(e).textAlign;
+  return heads.map((th, i) => [th.textContent.trim(), align(th), align(cells[i])]);
+}"""
+"""Each column of a table: its header, how the header and the first row's cell align."""
 
 
 def _require_chromium() -> None:
@@ -113,6 +121,7 @@ async def _browse(settings: Any, artifacts: Path, erased: int) -> dict[str, Any]
             await page.click("nav >> text=Leads")
             await page.wait_for_url("**/cockpit/leads?**")
             seen["lead_rows"] = await page.locator("#leads tbody tr").count()
+            seen["lead_columns"] = await page.evaluate(ALIGNMENT, "#leads table")
             await page.select_option("select[name=status]", "won")
             await page.click("form.range button")
             await page.wait_for_url("**status=won**")
@@ -120,6 +129,7 @@ async def _browse(settings: Any, artifacts: Path, erased: int) -> dict[str, Any]
             await page.click("#leads tbody tr a")
             await page.wait_for_selector("#timeline")
             seen["lead_page"] = await page.inner_text("main")
+            seen["timeline_columns"] = await page.evaluate(ALIGNMENT, "#timeline table")
             await page.goto(f"{bot.url}/cockpit/leads/{erased}")
             seen["erased_page"] = await page.inner_text("main")
 
@@ -176,6 +186,13 @@ def test_cockpit_in_chromium(database_url: str, tmp_path: Path) -> None:
     page = seen["lead_page"]
     assert "Audit trail" in page and "claimed" in page and "won" in page
     assert "Personal data" in page and "@" in page  # staff see the contact's e-mail
+    # Headers sit over their cells; words read from the left, figures line up at the right.
+    for columns in (seen["lead_columns"], seen["timeline_columns"]):
+        assert all(head == cell for _name, head, cell in columns), columns
+    aligned = {name: cell for name, _head, cell in seen["lead_columns"]}
+    assert all(aligned[n] == "left" for n in ("Status", "Campaign", "Partner")), aligned
+    assert aligned["Estimated value"] == aligned["Revenue"] == "right", aligned
+    assert {name: cell for name, _h, cell in seen["timeline_columns"]}["Details"] == "left"
     assert "was erased" in seen["erased_page"] and "@" not in seen["erased_page"]
     assert "Überblick" in seen["german"]
     assert seen["phone_overflow"] <= 0
