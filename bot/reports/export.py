@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -158,14 +159,35 @@ HEADERS: dict[str, list[str]] = {
 }
 
 
-def _cell(value: Any) -> str:
+@dataclass(frozen=True)
+class CsvFlavour:
+    """How a CSV file is written: the delimiter, the decimal mark, a byte-order mark."""
+
+    delimiter: str
+    decimal: str
+    bom: bool
+
+
+FOR_SCRIPTS = CsvFlavour(",", ".", bom=False)
+"""The one format of ``leadbot report`` and the cockpit's CSV links: the same in every
+locale (docs/cockpit.md)."""
+FOR_GERMAN_EXCEL = CsvFlavour(";", ",", bom=True)
+"""What a German Excel opens right by a double-click: ``;`` between cells, decimal
+commas, UTF-8 with a byte-order mark (without one it reads Windows-1252). The cockpit's
+*Excel* links; the same keys and rows as :data:`FOR_SCRIPTS`."""
+
+
+def _cell(value: Any, decimal: str = ".") -> str:
     """One CSV cell. Text loses its control characters, as on the cockpit's pages (a stored
     direction override would turn a name around in the spreadsheet too) — before the
-    formula check, so an override cannot hide a leading ``=`` from it."""
+    formula check, so an override cannot hide a leading ``=`` from it. Numbers get
+    ``decimal`` as their mark; text is never touched."""
     if value is None:
         return ""
-    if isinstance(value, Decimal):  # money: two places, a dot, no separators
-        return f"{value.quantize(CENT):f}"
+    if isinstance(value, Decimal):  # money: two places, no separators
+        return f"{value.quantize(CENT):f}".replace(".", decimal)
+    if isinstance(value, float):  # ratios
+        return str(value).replace(".", decimal)
     text = strip_control(value) if isinstance(value, str) else str(value)
     # A cell starting with = + - @ is a formula to a spreadsheet: keep names inert.
     if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -173,12 +195,16 @@ def _cell(value: Any) -> str:
     return text
 
 
-def table_csv(rows: list[dict[str, Any]], header: list[str]) -> str:
+def table_csv(
+    rows: list[dict[str, Any]], header: list[str], flavour: CsvFlavour = FOR_SCRIPTS
+) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    if flavour.bom:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=flavour.delimiter, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(row.get(key)) for key in header])
+        writer.writerow([_cell(row.get(key), flavour.decimal) for key in header])
     return out.getvalue()
 
 

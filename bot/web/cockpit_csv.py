@@ -3,7 +3,8 @@
 The report tables (:data:`bot.reports.export.TABLES`, as ``leadbot report --format csv``
 writes them) and ``leads`` — the lead list with its filter, every row rather than one
 page. An unknown table is a 404 page naming the ones there are. The file is named after
-the table and the range, and is never cached.
+the table and the range, and is never cached. ``?excel=1`` writes the same rows for a
+German Excel (:data:`bot.reports.export.FOR_GERMAN_EXCEL`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from bot.cockpit.leads import LEAD_HEADER, FilterError, lead_rows
+from bot.cockpit.leads import LEAD_HEADER, FilterError, LeadRow, lead_rows
 from bot.i18n import t
 from bot.plaintext import quoted
-from bot.reports.export import HEADERS, TABLES, table_csv
+from bot.reports.export import FOR_GERMAN_EXCEL, FOR_SCRIPTS, HEADERS, TABLES, table_csv
+from bot.reports.format import display_zone
 from bot.web.cockpit_access import PREFIX, open_page, problem_page, runtime_of
 from bot.web.cockpit_leads import lead_filter
 from bot.web.cockpit_reports import page_report
@@ -35,6 +37,8 @@ async def csv_download(request: Request, table: str) -> Response:
             404,
             t(ctx.lang, "cockpit.no_table", table=quoted(table, counted=False), tables=tables),
         )
+    excel = request.query_params.get("excel") == "1"
+    flavour = FOR_GERMAN_EXCEL if excel else FOR_SCRIPTS
     if table == "leads":
         try:
             wanted = lead_filter(request)
@@ -42,14 +46,25 @@ async def csv_download(request: Request, table: str) -> Response:
             return problem_page(ctx.lang, 400, exc.said(ctx.lang))
         async with runtime_of(request).uow() as uow:
             rows, _total = await lead_rows(uow.session, ctx.period, wanted, everything=True)
-        text = table_csv([r.to_json() for r in rows], LEAD_HEADER)
+        text = table_csv([_lead_cells(r, excel) for r in rows], LEAD_HEADER, flavour)
     else:
         report = await page_report(request, ctx, partners=table == "partners")
-        text = table_csv(TABLES[table](report), HEADERS[table])
-    name = f"leadbot-{table}-{ctx.period.start.isoformat()}-{ctx.period.end.isoformat()}.csv"
+        text = table_csv(TABLES[table](report), HEADERS[table], flavour)
+    period = f"{ctx.period.start.isoformat()}-{ctx.period.end.isoformat()}"
+    name = f"leadbot-{table}-{period}{'-excel' if excel else ''}.csv"
     headers: dict[str, Any] = {
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
     }
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _lead_cells(row: LeadRow, excel: bool) -> dict[str, Any]:
+    """A lead's row; for Excel the time it was received in local time as Excel reads a
+    date and time (``2026-03-02 09:00:00``, ``[distribution] timezone``), not ISO 8601
+    in UTC with microseconds, which it keeps as text."""
+    cells = row.to_json()
+    if excel:
+        cells["received"] = row.created_at.astimezone(display_zone()).strftime("%Y-%m-%d %H:%M:%S")
+    return cells

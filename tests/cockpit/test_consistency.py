@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,8 @@ def test_cockpit_equals_report_json(database_url: str, tmp_path: Path) -> None:
     paths = [f"/cockpit?{query}", f"/cockpit/campaigns?{query}", f"/cockpit/partners?{query}"]
     paths += [f"/cockpit/csv/{name}?{query}" for name in ("funnel", "campaigns", "partners")]
     paths.append(f"/cockpit/csv/leads?{query}")
-    pages = asyncio.run(_cockpit(settings, paths))
+    excel = [f"/cockpit/csv/{name}?{query}&excel=1" for name in ("campaigns", "leads")]
+    pages = asyncio.run(_cockpit(settings, paths + excel))
 
     shown, texts = tables(pages[paths[0]])
     funnel = data["funnel"]
@@ -108,3 +110,22 @@ def test_cockpit_equals_report_json(database_url: str, tmp_path: Path) -> None:
         assert len(rows) == len(expected)
         for got, want in zip(rows, expected, strict=True):
             assert all(_same(got[key], value, key) for key, value in want.items()), (got, want)
+
+    # The Excel links: the same rows for a German Excel — a byte-order mark, ';', decimal
+    # commas — and a lead's received time as Excel reads a date (local time, no offset).
+    assert 'excel=1" download' in pages[paths[1]]
+    for path, plain_path in ((excel[0], paths[4]), (excel[1], paths[-1])):
+        text = pages[path]
+        assert text.startswith("\ufeff") and not pages[plain_path].startswith("\ufeff")
+        rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+        plain = _csv(pages[plain_path])
+        assert len(rows) == len(plain) and rows[0].keys() == plain[0].keys()
+        for got, want in zip(rows, plain, strict=True):
+            for key, cell in want.items():
+                if key == "received":
+                    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", got[key]), got[key]
+                else:
+                    number = re.fullmatch(r"-?\d+\.\d+", cell)
+                    assert got[key] == (cell.replace(".", ",") if number else cell), key
+    won = [r for r in csv.DictReader(io.StringIO(pages[excel[1]][1:]), delimiter=";")]
+    assert [r["revenue_eur"] for r in won if r["status"] == "won"] == ["61000,00"]
