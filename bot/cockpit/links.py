@@ -40,6 +40,14 @@ def actor_label(actor: Actor) -> str:
     return f"{who} ({actor.name})" if actor.name and actor.name != actor.id else who
 
 
+def person_of(label: str) -> str:
+    """The name in a session's :func:`actor_label` (``slack:U123 (Anna)`` → ``Anna``), for
+    the page header: staff know themselves by name, not by their chat id. A label without
+    a name (``cli``) is shown whole."""
+    who, sep, rest = label.partition(" (")
+    return rest[:-1] if sep and rest.endswith(")") and rest[:-1] else who
+
+
 async def create_login_link(uow: UnitOfWork, actor: Actor) -> str:
     """A fresh one-time link ``<public base>/cockpit/login?token=…`` for ``actor`` (committed).
 

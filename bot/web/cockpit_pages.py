@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot.cockpit import timeline
+from bot.cockpit.links import person_of
 from bot.i18n import LANGUAGES, t
 from bot.i18n.accept_language import best_language
 from bot.plaintext import strip_control
@@ -89,6 +90,7 @@ ENV.globals.update(
     event_via=timeline.via,
     event_details=timeline.details,
     report_warnings=report_warnings,
+    person_of=person_of,
 )
 
 

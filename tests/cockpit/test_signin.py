@@ -59,7 +59,8 @@ async def test_link_works_once_and_the_session_ends(cockpit_settings: Any) -> No
             assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=7200" in cookie
             assert "Path=/cockpit" in cookie
             page = await http.get("/cockpit")
-            assert page.status_code == 200 and "Signed in as cli (anna)" in page.text
+            assert page.status_code == 200 and "Signed in as anna ·" in page.text
+            assert 'title="cli (anna)"' in page.text  # the session's whole label, on hover
             assert page.headers["content-security-policy"].startswith("default-src 'none'")
 
         async with httpx.AsyncClient(base_url=bot.url) as other:

@@ -96,7 +96,7 @@ async def test_pages_and_charts_show_stored_text_without_control_characters(
     cockpit: httpx.AsyncClient,
 ) -> None:
     overview = await _get(cockpit, "/cockpit")
-    assert f"Signed in as cli ({STAFF[1]})" in overview
+    assert f"Signed in as {STAFF[1]} ·" in overview
 
     partners = await _get(cockpit, "/cockpit/partners")
     assert tables(partners)[0]["partners"][1][0] == PARTNER[1]
