@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.actors import Actor
-from bot.delivery.notices import NoticeKind, ToRep
 from bot.directory.pause_causes import sla_misses
 from bot.errors import NotAllowed, NotFound
+from bot.leads.cards import update_card
 from bot.leads.distribution import RoundOutcome, cancel_timers, start_round
 from bot.leads.events import change_status, record
 from bot.leads.lifecycle import OWNED, IllegalTransition
@@ -130,9 +130,7 @@ async def _card_and_feed(
     uow: UnitOfWork, lead: Lead, actor: Actor, event: str, via: Platform | None, report: Report
 ) -> None:
     if lead.owner_rep_id is not None:
-        await uow.outbox.enqueue(
-            ToRep(lead.owner_rep_id), NoticeKind.LEAD_CARD, {"event": event}, lead_id=lead.id
-        )
+        await update_card(uow, lead.id, lead.owner_rep_id, lead.claimed_via, event)
     partner = (
         await uow.session.get(Partner, lead.owner_partner_id) if lead.owner_partner_id else None
     )
@@ -181,11 +179,10 @@ async def _give_back(
     change_status(
         uow, lead, status, actor, partner_id=lead.owner_partner_id, reason=reason, note=note
     )
+    claimed_via = lead.claimed_via
     partner_id, rep_id = await _release_owner(uow, lead, status.value)
     if rep_id is not None:
-        await uow.outbox.enqueue(
-            ToRep(rep_id), NoticeKind.LEAD_CARD, {"event": status.value}, lead_id=lead.id
-        )
+        await update_card(uow, lead.id, rep_id, claimed_via, status.value)
     partner = await uow.session.get(Partner, partner_id) if partner_id else None
     await uow.outbox.staff(
         status.value, lead_id=lead.id, partner=partner.name if partner else None, reason=reason

@@ -5,7 +5,8 @@ Contacted / Meeting / Proposal report with one tap. Won asks for the revenue (a
 then asks for an optional note (Skip button, or type "skip"). Follow-up offers +1 day,
 +3 days, +1 week or a typed date. Hand back shows the reasons. Every report is a ``Progress``
 command run by ``Interactions.execute``; the card itself is edited by the lead-card notice the core
-queues, so every platform the rep uses shows the same state.
+queues where the owner's card lives (:mod:`bot.leads.cards`), so the card shows the same state
+whichever platform a report came from.
 """
 
 from __future__ import annotations

@@ -1,0 +1,58 @@
+"""Where a rep's lead card lives — the only places its updates go.
+
+The claim hands the full lead to the claiming rep on the platform they claimed from. A
+report, a hand-back or a recall changes the card: the change is an edit of that card (a
+new mail on e-mail, which cannot be edited), not a new full card on every platform the
+rep has an account on. A rep who claimed on Telegram and also has a Slack id got the whole
+lead — the prospect's personal data — as a new Slack DM when a colleague reported from
+Slack; the colleague's own confirmation is the answer to their report, on the platform they
+used (:meth:`bot.chat.interactions.Interactions.report`).
+
+A card lives on the claim platform (``leads.claimed_via``) and wherever the rep opened it
+as a card that the outbox keeps editing (a ``chat_messages`` row of kind ``lead_card``:
+Telegram's ``/lead 12``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.delivery.notices import NoticeKind, ToRep
+from bot.models import ChatMessage, MessageKind, Platform
+from bot.uow import UnitOfWork
+
+
+async def card_platforms(
+    uow: UnitOfWork, lead_id: int, rep_id: int, claimed_via: str | None
+) -> list[Platform]:
+    """The platforms where ``rep_id`` has the card of ``lead_id``, in a stable order."""
+    found = set(
+        await uow.session.scalars(
+            select(ChatMessage.platform)
+            .where(
+                ChatMessage.lead_id == lead_id,
+                ChatMessage.rep_id == rep_id,
+                ChatMessage.kind == MessageKind.LEAD_CARD,
+            )
+            .distinct()
+        )
+    )
+    if claimed_via:
+        found.add(claimed_via)
+    known = {p.value for p in Platform}
+    return sorted((Platform(p) for p in found if p in known), key=lambda p: p.value)
+
+
+async def update_card(
+    uow: UnitOfWork, lead_id: int, rep_id: int, claimed_via: str | None, event: str
+) -> None:
+    """Queue the card's update for ``rep_id`` where their card lives.
+
+    ``claimed_via`` is read by the caller before anything clears it (a hand-back does).
+    A lead without any known place (claimed before leadbot recorded the claim platform)
+    gets it on every platform of the rep, as before.
+    """
+    platforms = await card_platforms(uow, lead_id, rep_id, claimed_via)
+    audiences = [ToRep(rep_id, p) for p in platforms] or [ToRep(rep_id)]
+    for audience in audiences:
+        await uow.outbox.enqueue(audience, NoticeKind.LEAD_CARD, {"event": event}, lead_id=lead_id)
