@@ -31,6 +31,8 @@ DETAIL_ORDER = (
     "assigned_to",
     "expires_at",
     "reason",
+    "from_rep",
+    "to_rep",
     "note",
     "revenue_eur",
     "date",
@@ -52,12 +54,13 @@ REASONS_BY_STATUS = {
 }
 """Which catalog names a status change's ``reason``: the one of the status it went to."""
 
-REASONS_BY_KIND = {"declined": "decline_reason"}
+REASONS_BY_KIND = {"declined": "decline_reason", "owner_left": "owner_left_reason"}
 REASON_GROUPS = (
     "lost_reason",
     "hand_back_reason",
     "recall_reason",
     "decline_reason",
+    "owner_left_reason",
     "audit.hold_reason",
 )
 """Every reason catalog, for a reason whose event says nothing about its kind."""

@@ -218,6 +218,8 @@ async def resolve(
         owner = lead.owner_rep_id == rep.id and lead.status is not LeadStatus.ERASED
         details = await lead_details(session, lead) if owner else None
         ref = await find_ref(session, row, MessageKind.LEAD_CARD, lead_id=lead.id, rep_id=rep.id)
+        if payload.get("edit_only") and ref is None:
+            return None  # a card taken from a rep who left: changed in place, never news
         view = LeadCardView(
             lead_id=lead.id,
             status=lead.status,
@@ -238,6 +240,10 @@ async def resolve(
     params = dict(payload.get("params", {}))
     if row.lead_id is not None:
         lead = await session.get(Lead, row.lead_id)
+        if kind is NoticeKind.REMINDER and (
+            lead is None or rep is None or lead.owner_rep_id != rep.id
+        ):
+            return None  # reminders are the owner's; one queued for a rep who left is not
         if lead is not None:
             facts = teaser_facts(lead)
             params.setdefault("region", facts.region)

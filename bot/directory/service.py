@@ -16,16 +16,18 @@ partner exist? does that Slack id belong to somebody else?) before anything is w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.actors import Actor
 from bot.directory import fields as f
+from bot.directory.departures import DEACTIVATED, MOVED, LeftBehind, rep_left
 from bot.directory.partners import DEFAULTS, PartnerRow
 from bot.directory.reps import PARTNER_LANGUAGE, RepRow
 from bot.directory.table import Problem
-from bot.models import Partner, Rep
+from bot.models import Channel, Partner, Rep
 from bot.plaintext import quoted
 from bot.uow import UnitOfWork
 
@@ -42,6 +44,8 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     deactivated: int = 0
+    left_behind: LeftBehind = field(default_factory=LeftBehind)
+    """The open leads of reps who moved to another partner or were deactivated."""
 
     @property
     def total(self) -> int:
@@ -61,6 +65,8 @@ class ImportSummary:
         text = f"{self.total} {noun}" + (f": {', '.join(parts)}" if parts else "")
         if self.deactivated:
             text += f"; {self.deactivated} not in the file deactivated"
+        if str(self.left_behind):
+            text += f"; {self.left_behind}"
         return text
 
 
@@ -188,6 +194,7 @@ async def import_reps(
     now = uow.clock.now()
     partners = {p.id: p for p in (await uow.session.scalars(select(Partner))).all()}
     existing = {r.email.lower(): r for r in (await uow.session.scalars(select(Rep))).all()}
+    was = {email: (rep.partner_id, rep.active) for email, rep in existing.items()}
 
     # Chat ids must stay unique at every flush: free the ones that move before reassigning.
     freed = False
@@ -229,4 +236,10 @@ async def import_reps(
                 rep.active = False
                 summary.deactivated += 1
     await uow.session.flush()
+    actor = Actor.tool(Channel.CLI, "cli")
+    for email, (partner_id, active) in was.items():
+        rep = existing[email]
+        if active and (rep.partner_id != partner_id or not rep.active):
+            reason = MOVED if rep.partner_id != partner_id else DEACTIVATED
+            summary.left_behind.add(await rep_left(uow, rep, partner_id, reason, actor))
     return summary

@@ -169,19 +169,26 @@ async def _release_owner(uow: UnitOfWork, lead: Lead, reason: str) -> tuple[str 
 
 
 async def _give_back(
-    uow: UnitOfWork, lead: Lead, actor: Actor, status: LeadStatus, reason: str, note: str | None
+    uow: UnitOfWork,
+    lead: Lead,
+    actor: Actor,
+    status: LeadStatus,
+    reason: str,
+    note: str | None,
+    tell_owner: bool = True,
 ) -> Partner | None:
     """The owner loses the lead: status, exclusion, the owner's card, the staff feed.
 
     The event names the partner that lost the lead (also when staff or the SLA timer acted),
-    so partner reliability counts recalls against the right partner.
+    so partner reliability counts recalls against the right partner. ``tell_owner`` False:
+    the owning rep has left the partner and hears nothing more (:mod:`bot.directory.departures`).
     """
     change_status(
         uow, lead, status, actor, partner_id=lead.owner_partner_id, reason=reason, note=note
     )
     claimed_via = lead.claimed_via
     partner_id, rep_id = await _release_owner(uow, lead, status.value)
-    if rep_id is not None:
+    if rep_id is not None and tell_owner:
         await update_card(uow, lead.id, rep_id, claimed_via, status.value)
     partner = await uow.session.get(Partner, partner_id) if partner_id else None
     await uow.outbox.staff(
@@ -198,13 +205,15 @@ async def hand_back(
     return await start_round(uow, lead, Actor.system(actor.channel))
 
 
-async def recall(uow: UnitOfWork, lead: Lead, actor: Actor, reason: str) -> RoundOutcome:
+async def recall(
+    uow: UnitOfWork, lead: Lead, actor: Actor, reason: str, *, tell_owner: bool = True
+) -> RoundOutcome:
     """Take an owned lead away (SLA missed, or staff decided) and re-offer it to others.
 
     Missing the SLA counts against the partner; after ``pause_after_sla_misses`` misses the
     partner is paused (gets no more leads) and staff are told.
     """
-    partner = await _give_back(uow, lead, actor, LeadStatus.RECALLED, reason, None)
+    partner = await _give_back(uow, lead, actor, LeadStatus.RECALLED, reason, None, tell_owner)
     if partner is not None and reason == "sla":
         partner.sla_misses += 1
         limit = uow.settings.distribution.pause_after_sla_misses

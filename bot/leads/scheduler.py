@@ -43,11 +43,9 @@ async def _fire(uow: UnitOfWork, timer: Timer, lead: Lead | None) -> str:
         return await expire_wave(uow, lead, int(timer.payload["round"]), int(timer.payload["wave"]))
     if timer.kind in (TimerKind.CLAIM_SLA_REMINDER, TimerKind.CLAIM_SLA_RECALL):
         claimed_at = datetime.fromisoformat(timer.payload["claimed_at"])
-        still_waiting = (
-            lead.status is LeadStatus.CLAIMED
-            and lead.owner_rep_id == timer.payload.get("rep_id")
-            and lead.claimed_at == claimed_at
-        )
+        # The deadline is the partner's, from its claim: a lead passed to a colleague when
+        # its rep left the partner (bot/directory/departures.py) keeps it.
+        still_waiting = lead.status is LeadStatus.CLAIMED and lead.claimed_at == claimed_at
         if not still_waiting:
             return "obsolete"
         if timer.kind is TimerKind.CLAIM_SLA_REMINDER:

@@ -12,7 +12,9 @@ Mail cannot be edited, so the outbox's edits are decided here:
 * a teaser closed as taken / expired / withdrawn sends nothing (the link in it answers
   "no longer available" when used) and keeps the reference;
 * a lead card that changed after it was mailed becomes a short status mail with the next
-  links, threaded under the card mail (``In-Reply-To``).
+  links, threaded under the card mail (``In-Reply-To``);
+* the card of a rep who left the partner (``owner_left``, bot/directory/departures.py)
+  sends nothing: they hear nothing more about the lead, and its links refuse them.
 
 One SMTP connection per message, through ``aiosmtplib``; a modest token bucket per server
 (``[email] per_second``, ``burst``) keeps a burst of teasers from tripping its limits.
@@ -56,6 +58,8 @@ class EmailTransport:
         view = delivery.view
         if isinstance(view, TeaserView) and view.closed:
             return delivery.edit  # a sent mail cannot be taken back; its link says "closed"
+        if isinstance(view, LeadCardView) and view.event == "owner_left":
+            return delivery.edit  # the rep left the partner: no more mail (links refuse them)
         update = isinstance(view, LeadCardView) and delivery.edit is not None
         mail = render_view(view, await self._links(delivery.address, view), update=update)
         message_id = new_message_id(self.settings.from_address)

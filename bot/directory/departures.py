@@ -1,0 +1,142 @@
+"""A rep who leaves their partner leaves its leads behind — with the partner, not with them.
+
+``leadbot reps import`` may move a rep to another partner (they changed employer, perhaps
+to a competitor) or deactivate them (``--deactivate-missing``). The leads they claimed
+belong to the partner's relationship with the prospect, so each open one stays with the
+partner and passes to a colleague: a manager of the partner first, else the active rep
+with the fewest open leads there (then the one imported first). The colleague gets the
+full card and a line saying why; staff see it in the feed. A partner with no active rep
+left cannot work the lead: it is recalled (reason ``owner_left``, not counted as a missed
+deadline) and offered to other partners, like any recall.
+
+The departed rep gets nothing more about those leads: the card, reminders, news and sales
+kit follow the owner (read when each notice is sent, :mod:`bot.delivery.resolve`), and
+their card in the chat is edited into a line without the prospect's data where the bot
+can edit it (Slack, Telegram, console — never a new message). Reports and ``lead <id>``
+are refused already: a moved rep's partner no longer owns the lead, and a deactivated rep
+is nobody the chats know.
+
+Each lead gets an ``owner_left`` event (the cockpit's timeline, ``explain``): who left,
+why (``moved``/``deactivated``) and who has the lead now. The claim deadline keeps running
+for the partner (it counts from the claim, :mod:`bot.leads.scheduler`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from bot.actors import Actor
+from bot.delivery.notices import NoticeKind, ToRep
+from bot.leads.cards import card_platforms, update_card
+from bot.leads.events import record
+from bot.leads.lifecycle import OWNED
+from bot.leads.locks import lead_for_update
+from bot.leads.progress import recall
+from bot.models import Lead, Partner, Rep
+from bot.uow import UnitOfWork
+
+OWNER_LEFT = "owner_left"
+"""The event kind, and the card event that takes the lead off the departed rep's card."""
+MOVED, DEACTIVATED = "moved", "deactivated"
+"""Why a rep left their partner (the ``reason`` of the ``owner_left`` event)."""
+
+
+@dataclass
+class LeftBehind:
+    """What became of the open leads of reps who left (for the import's summary)."""
+
+    handed_over: int = 0
+    offered_again: int = 0
+
+    def add(self, other: LeftBehind) -> None:
+        self.handed_over += other.handed_over
+        self.offered_again += other.offered_again
+
+    def __str__(self) -> str:
+        parts = []
+        if self.handed_over:
+            parts.append(f"{self.handed_over} passed to a colleague")
+        if self.offered_again:
+            parts.append(f"{self.offered_again} recalled (no active rep left at the partner)")
+        return f"open leads of reps who left: {', '.join(parts)}" if parts else ""
+
+
+async def _successor(uow: UnitOfWork, partner_id: str, leaving: int) -> Rep | None:
+    """Who takes the leads over: a manager, else the least busy active rep of the partner."""
+    open_leads = (
+        select(func.count())
+        .select_from(Lead)
+        .where(Lead.owner_rep_id == Rep.id, Lead.status.in_(OWNED))
+        .scalar_subquery()
+    )
+    return await uow.session.scalar(
+        select(Rep)
+        .where(Rep.partner_id == partner_id, Rep.active.is_(True), Rep.id != leaving)
+        .order_by(case((Rep.role == "manager", 0), else_=1), open_leads, Rep.id)
+        .limit(1)
+    )
+
+
+async def rep_left(
+    uow: UnitOfWork, rep: Rep, partner_id: str, reason: str, actor: Actor
+) -> LeftBehind:
+    """Hand the open leads ``rep`` owns for ``partner_id`` on, or recall them (see above).
+
+    Called after the rep's new partner or inactivity is flushed; the caller commits."""
+    result = LeftBehind()
+    lead_ids = (
+        await uow.session.scalars(
+            select(Lead.id)
+            .where(
+                Lead.owner_rep_id == rep.id,
+                Lead.owner_partner_id == partner_id,
+                Lead.status.in_(OWNED),
+            )
+            .order_by(Lead.id)
+        )
+    ).all()
+    partner = await uow.session.get(Partner, partner_id)
+    for lead_id in lead_ids:
+        lead = await lead_for_update(uow.session, lead_id)
+        if lead is None or lead.owner_rep_id != rep.id or lead.status not in OWNED:
+            continue
+        cards = await card_platforms(uow, lead.id, rep.id, lead.claimed_via)
+        successor = await _successor(uow, partner_id, rep.id)
+        record(
+            uow,
+            lead,
+            actor,
+            OWNER_LEFT,
+            partner_id=partner_id,
+            reason=reason,
+            from_rep=rep.name,
+            to_rep=successor.name if successor else None,
+        )
+        if successor is not None:
+            lead.owner_rep_id = successor.id
+            lead.claimed_via = None  # the successor's card goes to them wherever they are
+            await update_card(uow, lead.id, successor.id, None, "claimed")
+            await uow.outbox.rep(
+                successor.id, NoticeKind.REP_INFO, "handed_over", lead_id=lead.id, rep=rep.name
+            )
+            await uow.outbox.staff(
+                OWNER_LEFT,
+                lead_id=lead.id,
+                partner=partner.name if partner else partner_id,
+                rep=rep.name,
+                successor=successor.name,
+            )
+            result.handed_over += 1
+        else:
+            await recall(uow, lead, actor, OWNER_LEFT, tell_owner=False)
+            result.offered_again += 1
+        for platform in cards:  # an edit only: no card there, nothing (bot/delivery/resolve.py)
+            await uow.outbox.enqueue(
+                ToRep(rep.id, platform),
+                NoticeKind.LEAD_CARD,
+                {"event": OWNER_LEFT, "edit_only": True},
+                lead_id=lead.id,
+            )
+    return result
