@@ -74,3 +74,16 @@ async def test_the_weekly_trend_writes_days_in_the_pages_language(
     assert rows[1:] and all(re.fullmatch(day, row[0]) for row in rows[1:]), rows
     csv = await cockpit.get("/cockpit/csv/weeks")
     assert re.match(r"week,leads,won,revenue_eur\r?\n\d{4}-\d\d-\d\d,", csv.text), csv.text
+
+
+async def test_the_overview_names_its_status_table_for_what_it_lists(
+    cockpit: httpx.AsyncClient,
+) -> None:
+    """The table by status lists won and lost leads too: it was headed "Offene Pipeline"."""
+    page = await cockpit.get("/cockpit")
+    headings = [
+        re.sub(r"<[^>]+>", "", h).split()[:3]
+        for h in re.findall(r"<h2\b[^>]*>(.*?)</h2>", page.text, re.DOTALL)
+    ]
+    assert ["Leads", "nach", "Status"] in headings
+    assert "Offene Pipeline" not in page.text
