@@ -8,8 +8,10 @@ import re
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from bot.handlers.console.session import ConsoleSession
+from bot.models import CockpitLogin
 from bot.runtime import Runtime
 from tests.support.botserver import running_bot
 from tests.support.factories import add_partner, add_rep
@@ -91,3 +93,42 @@ async def test_telegram_staff_get_a_link_reps_do_not(
         assert link is not None, answer.plain_text
         assert LINK.search(refused.plain_text) is None
         assert await signs_in(world.bot.url, link.group(0))
+
+
+async def test_telegram_sends_no_link_into_a_group(
+    make_settings: Any, telegram_emulator: Any
+) -> None:
+    """A sign-in link is a credential: in the staff chat (whose members leadbot does not
+    choose: not everyone there need be in ``[staff] telegram_users``) or a partner's group
+    everyone could redeem it. ``/cockpit`` there points to the private chat and makes no
+    link; in the private chat it works as before."""
+    staff_chat = -4242
+    telegram_emulator.add_group(staff_chat, "Staff")
+    settings = telegram_settings(
+        make_settings,
+        telegram_emulator,
+        telegram={"staff_chat_id": staff_chat},
+        staff={"telegram_users": [TELEGRAM_STAFF], "language": "en"},
+        cockpit={"secret": SECRET},
+    )
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        boss = world.driver.user(TELEGRAM_STAFF, "Stefanie", language_code="en")
+        for group in (staff_chat, world.groups[0]):
+            await world.driver.command(boss, "cockpit", chat_id=group, mention_bot=True)
+            answer = await world.tg.wait_for_async(
+                lambda group=group: next(
+                    (m for m in world.tg.bot_messages(group) if "private chat" in m.plain_text),
+                    None,
+                )
+            )
+            assert "/cockpit" in answer.plain_text
+            assert all(LINK.search(m.plain_text) is None for m in world.tg.bot_messages(group))
+        async with world.bot.runtime.uow() as uow:
+            made = await uow.session.scalar(select(func.count()).select_from(CockpitLogin))
+        assert made == 0
+        await world.driver.command(boss, "cockpit")
+        private = await world.private(
+            TELEGRAM_STAFF, lambda m: LINK.search(m.plain_text) is not None
+        )
+        link = LINK.search(private.plain_text)
+        assert link is not None and await signs_in(world.bot.url, link.group(0))

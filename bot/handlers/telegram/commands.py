@@ -65,6 +65,11 @@ async def handle_command(tg: TelegramBot, cmd: CommandIn) -> None:
     if isinstance(command, PRIVATE) and in_group:
         await to_private(tg, cmd.chat_id, who.language)
         return
+    if isinstance(command, c.CockpitLink) and not cmd.private:
+        # A sign-in link is a credential: whoever reads it first gets the session, and
+        # not everyone in the staff chat need be staff. No link is made in any group.
+        await to_private(tg, cmd.chat_id, who.language, "telegram.cockpit_private")
+        return
     if RULES[type(command)] is Who.STAFF and who.is_staff and in_group:
         await tg.send(cmd.chat_id, "⚠️ " + escape_telegram(t(who.language, "telegram.staff_where")))
         return

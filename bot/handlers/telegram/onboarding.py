@@ -135,11 +135,14 @@ async def handle_start(tg: TelegramBot, cmd: CommandIn) -> None:
     await tg.send(cmd.chat_id, "\n\n".join(lines))
 
 
-async def to_private(tg: TelegramBot, chat_id: int, language: str) -> None:
-    """In a group: point to the private chat (details never go to a group)."""
+async def to_private(
+    tg: TelegramBot, chat_id: int, language: str, key: str = "telegram.private_only"
+) -> None:
+    """In a group: point to the private chat (details and sign-in links never go to a
+    group); ``key`` says what is only said there."""
     url = tg.deep_link()
     keyboard = link_keyboard(t(language, "telegram.button.open_chat"), url) if url else ()
-    await tg.send(chat_id, escape_telegram(t(language, "telegram.private_only")), keyboard)
+    await tg.send(chat_id, escape_telegram(t(language, key)), keyboard)
 
 
 async def announce_chat_id(tg: TelegramBot, added: AddedToGroup) -> None:
