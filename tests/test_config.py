@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -249,3 +250,43 @@ def test_database_waits_are_bounded_by_default(tmp_path: Path) -> None:
         {"LEADBOT_DATABASE__COMMAND_TIMEOUT_SECONDS": "30"},
     ).database
     assert (tuned.pool_size, tuned.overflow, tuned.command_timeout) == (4, 0, 30)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("redis://:S3cr3tPw@127.0.0.1:99999999/0", "Port out of range"),
+        ("http://:S3cr3tPw@127.0.0.1:6379/0", "redis://, rediss:// or unix://"),
+        ("redis://:S3cr3tPw@[::1/0", "Invalid IPv6 URL"),
+        ("redis://:S3cr3tPw@127.0.0.1:6379/0?socket_timeout=soon", "'socket_timeout'"),
+        ("redis://:S3cr3tPw@127.0.0.1:6379/0?no_such_option=1", "'no_such_option'"),
+    ],
+)
+def test_a_redis_url_that_cannot_be_used_is_named_at_start_without_its_password(
+    tmp_path: Path, url: str, problem: str
+) -> None:
+    """The Redis URL was first read when the process made its connection pool: a port out
+    of range or an unknown scheme was a traceback from deep in redis-py (every command, and
+    ``serve`` at start), an unknown query option a failure at the first connection. Now it
+    is a configuration error naming ``redis.url`` and its variable, as for the database's
+    URL — and never quoting the URL, which may hold the password."""
+    path = write(tmp_path, '[database]\nurl = "sqlite:///x.db"\n')
+    proc = subprocess.run(
+        [*LEADBOT, "report", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**_plain_environment(), "LEADBOT_REDIS__URL": url},
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0] == f"leadbot: invalid configuration ({path}):", proc.stderr
+    assert lines[1].startswith("  redis.url (from LEADBOT_REDIS__URL): "), proc.stderr
+    assert problem in proc.stderr and "Traceback" not in proc.stderr
+    assert "S3cr3tPw" not in proc.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def _plain_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}

@@ -150,6 +150,49 @@ class RedisSettings(Section):
         default=50, ge=4, le=10_000, description="pool size per process; a burst waits briefly"
     )
 
+    @model_validator(mode="after")
+    def _usable_url(self) -> RedisSettings:
+        """Read the URL as redis-py will, so a wrong one stops leadbot at start by name
+        instead of a traceback from the connection pool (every command, ``serve`` too).
+        No message quotes the URL: it may hold the password."""
+        problem = redis_url_problem(self.url) if self.url.strip() else None
+        if problem:
+            raise ValueError(f"url: {problem}")
+        return self
+
+
+POOL_OPTIONS = frozenset({"connection_class", "max_connections", "timeout"})
+"""Options of a Redis URL's query that go to the pool, not to each connection."""
+
+
+def redis_url_problem(url: str) -> str | None:
+    """Why redis-py could not connect with ``url`` (a scheme, a port, an option it does not
+    know or cannot read), or None. Its own messages name the part, never the URL."""
+    import inspect
+
+    from redis.asyncio.connection import Connection, parse_url
+
+    try:
+        options = parse_url(url)
+    except ValueError as exc:
+        text = str(exc)
+        if "scheme" in text:
+            return (
+                "not a Redis URL: use redis://, rediss:// or unix://, e.g. redis://127.0.0.1:6379/0"
+            )
+        return f"cannot be parsed: {text.rstrip('.')}"
+    known: set[str] = set(POOL_OPTIONS)
+    for cls in options.get("connection_class", Connection).__mro__:
+        if "__init__" in vars(cls):
+            known.update(inspect.signature(vars(cls)["__init__"]).parameters)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        names = ", ".join(f"'{name}'" for name in unknown)
+        return (
+            f"unknown option(s) {names} in the query; leadbot's Redis client takes no such option"
+        )
+    return None
+
 
 class ServerSettings(Section):
     host: str = "127.0.0.1"
