@@ -288,5 +288,23 @@ def test_a_redis_url_that_cannot_be_used_is_named_at_start_without_its_password(
     assert not (tmp_path / "x.db").exists()
 
 
+def test_a_settings_file_nested_too_deeply_is_refused_by_name(tmp_path: Path) -> None:
+    """Python's TOML reader recurses once per nested array or inline table: a file nested
+    a few thousand levels deep was a RecursionError traceback, not a refusal."""
+    path = write(tmp_path, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    proc = _migrate(path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"leadbot: {path}: not valid TOML: nested too deeply",
+    ]
+    deep = "[" * 5000 + "]" * 5000  # a list from the environment is read as TOML too
+    with pytest.raises(
+        ConfigError, match=r"staff\.slack_users \(from LEADBOT_STAFF__SLACK_USERS\)"
+    ):
+        load_settings(
+            path.with_name("none.toml"), {"LEADBOT_STAFF__SLACK_USERS": deep}, must_exist=False
+        )
+
+
 def _plain_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}

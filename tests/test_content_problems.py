@@ -117,3 +117,18 @@ async def test_valid_items_go_out_problems_are_reported_once_and_their_fix_too(
         behind = (datetime.now(UTC) - world.clock.now()).total_seconds()
         world.advance(seconds=max(0.0, behind) + 1)
         await world.staff_sees("Content-Bibliothek: Die gemeldeten Probleme sind behoben")
+
+
+def test_a_file_nested_too_deeply_is_one_problem_of_its_own(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Python's TOML reader recurses once per nested array or inline table: a library file
+    nested a few thousand levels deep stopped ``content check`` (and the server's library
+    sync) with a RecursionError. It is a problem of that file; the other files still load."""
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "x-series.toml").write_text(X_SERIES.split("[[arguments]]\nkey")[0])
+    (library / "deep.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    checked = leadbot(database_url, "content", "check", LEADBOT_CONTENT__LIBRARY=str(library))
+    assert checked.exit_code == 1, checked.output
+    assert "deep.toml: not valid TOML: nested too deeply" in checked.output

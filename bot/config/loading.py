@@ -45,7 +45,7 @@ def _parse_env_value(raw: str, annotation: Any) -> Any:
         return raw
     try:
         return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):  # the check then names the variable
         return raw
 
 
@@ -219,6 +219,8 @@ def load_settings(
             data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            raise ConfigError(f"{file}: not valid TOML: nested too deeply") from None
         except UnicodeDecodeError as exc:
             raise ConfigError(
                 f"{file}: not UTF-8 (byte {exc.start + 1} cannot be read); save it as UTF-8"

@@ -73,6 +73,11 @@ class FileReader:
                 {"error": str(exc)},
             )
             return []
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            self.whole_file = True
+            message = "not valid TOML: nested too deeply"
+            self.problem(None, "", message, "toml", {"error": "nested too deeply"})
+            return []
         for key in data:
             if key not in FILE_KEYS:
                 allowed = ", ".join(FILE_KEYS)
