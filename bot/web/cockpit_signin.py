@@ -3,7 +3,7 @@
 The link (``leadbot cockpit link``, ``/leads cockpit``, ``/cockpit``, ``cockpit``) opens a
 page with a button; only pressing it (POST) spends the token, so a chat's link preview
 that fetches the URL uses nothing up. The session is a signed cookie
-(:mod:`bot.cockpit.session`) for ``/cockpit`` only.
+(:mod:`bot.cockpit.session`) for ``/cockpit`` only. Signing out is a button too (POST).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from bot.cockpit.links import redeem
-from bot.cockpit.session import COOKIE, issue, require_secret
+from bot.cockpit.session import COOKIE, issue, require_secret, verify
 from bot.config import ConfigError
 from bot.i18n import t
 from bot.web.cockpit_access import PREFIX, not_configured_page, refused_page, runtime_of
@@ -74,8 +74,25 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.get("/logout")
-async def logout() -> Response:
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """*Sign out*: a button that posts (a ``GET`` could be sent by any page — an image, a
+    link — and sign staff out). Only a request that carries a valid session ends it: the
+    browser leaves the ``SameSite=Lax`` cookie out of another site's post, so such a post
+    changes nothing."""
+    runtime = runtime_of(request)
+    settings = runtime.settings
     response = RedirectResponse(PREFIX, status_code=303)
-    response.delete_cookie(COOKIE, path=PREFIX)
+    try:
+        require_secret(settings)
+    except ConfigError:
+        return response
+    if verify(settings, request.cookies.get(COOKIE), runtime.clock.now()) is not None:
+        response.delete_cookie(
+            COOKIE,
+            path=PREFIX,
+            httponly=True,
+            samesite="lax",
+            secure=settings.server.base_url().startswith("https://"),
+        )
     return response

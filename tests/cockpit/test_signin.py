@@ -193,3 +193,29 @@ async def test_names_from_leads_are_escaped_on_pages_and_in_charts(make_settings
         assert page.status_code == 200
         assert "<script>" not in page.text and "<img src=x" not in page.text
         assert "&lt;script&gt;" in page.text
+
+
+async def test_signing_out_is_a_form_another_site_cannot_send(cockpit_settings: Any) -> None:
+    """*Sign out* was a link, ``GET /cockpit/logout``: any page (an image, a link, a
+    redirect) signed staff out. Now it is a button that posts, and only a request that
+    carries the session (which the browser leaves out of other sites' posts: SameSite=Lax)
+    ends it; the cookie is deleted with the flags it was set with."""
+    async with running_bot(cockpit_settings) as bot, httpx.AsyncClient(base_url=bot.url) as http:
+        await _sign_in(http, _token(await _link(bot)))
+        page = await http.get("/cockpit")
+        assert '<form method="post" action="/cockpit/logout"' in page.text
+        assert 'href="/cockpit/logout"' not in page.text
+
+        assert (await http.get("/cockpit/logout")).status_code == 405
+        assert (await http.get("/cockpit")).status_code == 200  # still signed in
+
+        async with httpx.AsyncClient(base_url=bot.url) as other_site:
+            forged = await other_site.post("/cockpit/logout")
+        assert forged.status_code == 303 and "set-cookie" not in forged.headers
+
+        out = await http.post("/cockpit/logout")
+        assert out.status_code == 303 and out.headers["location"] == "/cockpit"
+        cookie = out.headers["set-cookie"]
+        assert cookie.startswith('leadbot_cockpit=""') and "Max-Age=0" in cookie
+        assert "HttpOnly" in cookie and "Path=/cockpit" in cookie
+        assert (await http.get("/cockpit")).status_code == 401
