@@ -23,6 +23,7 @@ from bot.cockpit.leads import (
 )
 from bot.i18n import t
 from bot.models import LeadStatus
+from bot.plaintext import shortened
 from bot.reports.model import OPEN_GROUPS
 from bot.reports.pipeline import pipeline
 from bot.web.cockpit_access import PREFIX, open_page, problem_page, runtime_of
@@ -103,5 +104,6 @@ async def lead_detail(request: Request, lead_id: str) -> Response:
         async with runtime_of(request).uow() as uow:
             found = await lead_page(uow.session, number)
     if found is None:
-        return problem_page(lang, 404, t(lang, "cockpit.not_found", id=lead_id))
+        # Cut as every value quoted back is: a link must not put its own sentence here.
+        return problem_page(lang, 404, t(lang, "cockpit.not_found", id=shortened(lead_id)))
     return ctx.render("lead.j2", "leads", t(lang, "cockpit.lead_title", id=lead_id), data=found)

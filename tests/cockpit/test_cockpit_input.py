@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -148,6 +149,20 @@ async def test_a_lead_id_in_other_digits_is_no_lead(cockpit: httpx.AsyncClient) 
     for other in ("%D9%A1", "1_0"):
         page = await cockpit.get(f"/cockpit/leads?page={other}")
         assert page.status_code == 400 and "Page: " in page.text, other
+
+
+async def test_an_address_that_is_no_lead_is_not_printed_back_whole(
+    cockpit: httpx.AsyncClient,
+) -> None:
+    """Whatever follows ``/cockpit/leads/`` was printed into the 404 page whole: a link
+    such as ``…/leads/1 has moved. Sign in again at https://evil.example/ with …`` put
+    its sentence onto a page of the cockpit's own address. Like every value quoted back,
+    it is cut to its start now (``bot.plaintext.quoted``)."""
+    text = "1 has moved. To see it, sign in again at evil.example with your password " * 3
+    page = await cockpit.get("/cockpit/leads/" + quote(text))
+    assert page.status_code == 404
+    assert f"There is no lead #{text[:60]}…" in page.text
+    assert "with your password" not in page.text
 
 
 @pytest.mark.parametrize(
