@@ -17,10 +17,33 @@ from bot.cockpit.links import redeem
 from bot.cockpit.session import COOKIE, issue, require_secret, verify
 from bot.config import ConfigError
 from bot.i18n import t
-from bot.web.cockpit_access import PREFIX, not_configured_page, refused_page, runtime_of
+from bot.web.cockpit_access import (
+    PREFIX,
+    not_configured_page,
+    problem_page,
+    refused_page,
+    runtime_of,
+)
 from bot.web.cockpit_pages import html, language
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+MAX_FORM_BYTES = 4096
+"""The sign-in form sends one token of 43 characters; a larger body is no sign-in."""
+
+
+async def _form_body(request: Request) -> bytes | None:
+    """The sign-in form's body, or None as soon as it says or shows it is larger than
+    :data:`MAX_FORM_BYTES` — not read further: anyone may post here, before any check."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    return bytes(body)
 
 
 @router.get("/login")
@@ -54,7 +77,11 @@ async def login(request: Request) -> Response:
         require_secret(settings)
     except ConfigError:
         return not_configured_page(lang)
-    form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
+    body = await _form_body(request)
+    if body is None:
+        text = t(lang, "cockpit.sign_in_too_large", limit=MAX_FORM_BYTES)
+        return problem_page(lang, 413, text)
+    form = parse_qs(body.decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0]
     async with runtime.uow() as uow:
         actor = await redeem(uow, token)

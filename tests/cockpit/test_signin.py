@@ -3,6 +3,7 @@ and cookies are refused with a page that says how to get a link; only staff get 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -219,3 +220,37 @@ async def test_signing_out_is_a_form_another_site_cannot_send(cockpit_settings: 
         assert cookie.startswith('leadbot_cockpit=""') and "Max-Age=0" in cookie
         assert "HttpOnly" in cookie and "Path=/cockpit" in cookie
         assert (await http.get("/cockpit")).status_code == 401
+
+
+async def _answer_to(url: str, head: bytes, body: bytes) -> bytes:
+    """The first bytes the server answers to ``head`` and ``body`` on a fresh connection,
+    with the connection held open afterwards (a body announced as larger stays unsent)."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(head + body)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(200), timeout=10)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_sign_in_larger_than_a_form_is_refused_before_it_is_read(
+    cockpit_settings: Any, chunked: bool
+) -> None:
+    """The sign-in form sends one token (43 characters). ``POST /cockpit/login`` read
+    whatever body came — to anyone, before any check — and only then looked at its first
+    4 KB: a few requests of a few hundred MB each filled the server's memory. Now a body
+    over 4 KB is a 413 page as soon as it says so (or grows past it), unread."""
+    async with running_bot(cockpit_settings) as bot:
+        start = b"POST /cockpit/login HTTP/1.1\r\nHost: x\r\n"
+        start += b"Content-Type: application/x-www-form-urlencoded\r\n"
+        if chunked:  # no length given: 64 KB sent, the end never comes
+            head = start + b"Transfer-Encoding: chunked\r\n\r\n"
+            body = b"%x\r\n%s\r\n" % (65536, b"a" * 65536)
+        else:  # 200 MB announced, 64 KB sent
+            head = start + b"Content-Length: %d\r\n\r\n" % (200 * 1024 * 1024)
+            body = b"token=" + b"a" * 65530
+        answer = await _answer_to(bot.url, head, body)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer
