@@ -40,6 +40,7 @@ def test_serve_takes_leads_and_stops_cleanly_on_sigterm(database_url: str) -> No
     assert "leadbot: stopped" in server.output
     assert "console platform is enabled" in server.output  # bot.toml switches the console on
     assert "no API token" not in server.output
+    assert "the API token (LEADBOT_SERVER__API_TOKEN) is only" not in server.output
     assert "POST /api/leads 201" in server.output  # our access log...
     for secret in (TOKEN, "Brauerei", "maria.huber", "Hopfenweg"):  # ...and nothing personal
         assert secret not in server.output
@@ -56,6 +57,25 @@ def test_serve_without_token_warns_and_refuses(database_url: str) -> None:
     assert "console platform" not in server.output
     assert code == 0, server.output
     assert "Traceback" not in server.output
+
+
+def test_serve_warns_about_an_api_token_that_can_be_guessed(database_url: str) -> None:
+    """The API token takes leads and reads and erases them, and 401s are not limited: a
+    token of a few characters is found by trying. Nothing said so; now ``serve`` warns at
+    start (without showing the token), and the token still works."""
+    short = "t0k3n"
+    with serve(database_url, LEADBOT_SERVER__API_TOKEN=short) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            auth = {"Authorization": f"Bearer {short}"}
+            response = http.post("/api/leads", json=lead_payload(), headers=auth)
+        code = server.stop(signal.SIGTERM)
+    assert response.status_code == 201
+    assert (
+        "leadbot: warning: the API token (LEADBOT_SERVER__API_TOKEN) is only 5 characters "
+        "long" in server.output
+    )
+    assert short not in server.output
+    assert code == 0, server.output
 
 
 async def test_lifespan_runs_background_tasks_and_contexts(runtime: Runtime) -> None:

@@ -103,6 +103,10 @@ def configure_logging(level: str, settings: Settings | None = None) -> None:
         handler.addFilter(OutageLogLines())
 
 
+MIN_API_TOKEN = 16
+"""Shorter API tokens are warned about at start (as long as the cockpit's secret must be)."""
+
+
 def startup_warnings(
     settings: Settings,
     chats: Mapping[Platform, ChatPlatform],
@@ -132,6 +136,13 @@ def startup_warnings(
         warnings.append(
             "no API token: set LEADBOT_SERVER__API_TOKEN, until then POST /api/leads "
             "answers 401 to everyone."
+        )
+    elif len(token.get_secret_value()) < MIN_API_TOKEN:
+        warnings.append(
+            f"the API token (LEADBOT_SERVER__API_TOKEN) is only "
+            f"{len(token.get_secret_value())} characters long: nothing limits how often a "
+            "wrong one may be tried, and it opens reading and erasing leads; use at least "
+            f"{MIN_API_TOKEN} random characters, e.g. the output of `openssl rand -hex 32`."
         )
     key = settings.server.tombstone_key
     if key is None or not key.get_secret_value():
