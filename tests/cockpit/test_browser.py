@@ -152,6 +152,10 @@ async def _browse(settings: Any, artifacts: Path, erased: int) -> dict[str, Any]
             await small.screenshot(path=str(mobile), full_page=True)
             seen["phone_screenshot"] = mobile
             seen["external"] = external
+
+            await page.click("header form.out button")  # Sign out: a button that posts
+            await page.wait_for_url(f"{bot.url}/cockpit")
+            seen["signed_out"] = await page.inner_text("main")
             await browser.close()
     return seen
 
@@ -197,4 +201,5 @@ def test_cockpit_in_chromium(database_url: str, tmp_path: Path) -> None:
     assert "Überblick" in seen["german"]
     assert seen["phone_overflow"] <= 0
     assert seen["external"] == []  # no script, font or image from anywhere else
+    assert "Einmal-Link" in seen["signed_out"]  # the button signed the browser out (German now)
     assert seen["screenshot"].stat().st_size > 10_000
