@@ -32,6 +32,19 @@ MAX_FORM_BYTES = 4096
 """The sign-in form sends one token of 43 characters; a larger body is no sign-in."""
 
 
+def _from_elsewhere(request: Request) -> bool:
+    """The browser says this post comes from another site's page (``Sec-Fetch-Site``:
+    ``cross-site``, or ``same-site`` — a sibling subdomain, whose posts even carry the
+    ``SameSite=Lax`` cookie). The cockpit's own buttons post ``same-origin``; clients that
+    send no such header (scripts, old browsers) are not refused."""
+    return request.headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site")
+
+
+def _elsewhere_page(lang: str) -> Response:
+    """403: a page elsewhere may not sign a browser in (login CSRF) or out."""
+    return problem_page(lang, 403, t(lang, "cockpit.from_elsewhere"))
+
+
 async def _form_body(request: Request) -> bytes | None:
     """The sign-in form's body, or None as soon as it says or shows it is larger than
     :data:`MAX_FORM_BYTES` — not read further: anyone may post here, before any check."""
@@ -77,6 +90,8 @@ async def login(request: Request) -> Response:
         require_secret(settings)
     except ConfigError:
         return not_configured_page(lang)
+    if _from_elsewhere(request):
+        return _elsewhere_page(lang)
     body = await _form_body(request)
     if body is None:
         text = t(lang, "cockpit.sign_in_too_large", limit=MAX_FORM_BYTES)
@@ -109,6 +124,8 @@ async def logout(request: Request) -> Response:
     changes nothing."""
     runtime = runtime_of(request)
     settings = runtime.settings
+    if _from_elsewhere(request):
+        return _elsewhere_page(language(request, settings.staff.language)[0])
     response = RedirectResponse(PREFIX, status_code=303)
     try:
         require_secret(settings)

@@ -254,3 +254,29 @@ async def test_a_sign_in_larger_than_a_form_is_refused_before_it_is_read(
             body = b"token=" + b"a" * 65530
         answer = await _answer_to(bot.url, head, body)
     assert answer.startswith(b"HTTP/1.1 413 "), answer
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+async def test_another_site_cannot_sign_a_browser_in_or_out(
+    cockpit_settings: Any, site: str
+) -> None:
+    """Login CSRF: a page elsewhere that posts someone's link token to ``/cockpit/login``
+    signed the visitor's browser into that session (and a sibling subdomain, whose posts
+    carry the ``SameSite=Lax`` cookie, could sign it out). A browser says where a request
+    comes from (``Sec-Fetch-Site``): from another site the cockpit answers 403 and changes
+    nothing — the link stays unused; from the cockpit's own button (``same-origin``) and
+    from clients that send no such header it works as before."""
+    async with running_bot(cockpit_settings) as bot, httpx.AsyncClient(base_url=bot.url) as http:
+        token = _token(await _link(bot))
+        forged = await http.post(
+            "/cockpit/login", data={"token": token}, headers={"Sec-Fetch-Site": site}
+        )
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
+        assert "another website" in forged.text
+        own = await http.post(
+            "/cockpit/login", data={"token": token}, headers={"Sec-Fetch-Site": "same-origin"}
+        )
+        assert own.status_code == 303, own.text  # the link was not used up by the forgery
+        out = await http.post("/cockpit/logout", headers={"Sec-Fetch-Site": site})
+        assert out.status_code == 403 and "set-cookie" not in out.headers
+        assert (await http.get("/cockpit")).status_code == 200
