@@ -363,6 +363,19 @@ async def test_metrics(client: httpx.AsyncClient) -> None:
     assert "Brauerei" not in response.text
 
 
+async def test_no_page_runs_scripts_from_another_origin(client: httpx.AsyncClient) -> None:
+    """FastAPI's ``/docs`` (Swagger UI) and ``/redoc`` loaded their scripts from a CDN, in
+    a floating version and without a content policy, onto the origin of the staff
+    cockpit: such a script reads ``/cockpit`` pages with the staff member's cookie (the
+    same origin) and can send the personal data anywhere. They are gone; the contract
+    stays at ``/openapi.json``, for any viewer outside the server."""
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        page = await client.get(path)
+        assert page.status_code == 404, path
+        assert "cdn.jsdelivr.net" not in page.text
+    assert (await client.get("/openapi.json")).status_code == 200
+
+
 async def test_openapi_documents_the_contract(client: httpx.AsyncClient) -> None:
     response = await client.get("/openapi.json")
     assert response.status_code == 200

@@ -274,7 +274,12 @@ def create_app(
             finally:
                 await supervisor.stop(tasks)
 
-    app = FastAPI(title="leadbot", version=_version(), lifespan=lifespan)
+    # No /docs or /redoc: FastAPI's pages load their scripts from a CDN onto the origin of
+    # the staff cockpit, where such a script could read its pages with the staff member's
+    # cookie. The contract is /openapi.json, for a viewer outside the server.
+    app = FastAPI(
+        title="leadbot", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.runtime = runtime
     app.state.api_results = Counter()
     app.include_router(leads_router)
