@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import t
+from bot.plaintext import refused_character
 
 
 class ServiceError(Exception):
@@ -37,3 +38,19 @@ class InvalidInput(ServiceError):
 
 class Gone(ServiceError):
     """What was asked for existed once and was erased (the HTTP API answers 410)."""
+
+
+def check_note(note: str | None) -> None:
+    """A note (lost, hand back, decline: free text from a chat, a form, the console) is
+    printable text: line breaks and tabs, no other control character. Refused by name
+    (:class:`InvalidInput`, ``reply.note_control``) before anything is changed: a NUL made
+    PostgreSQL refuse the statement, and the other channels' text rules say the same."""
+    char = refused_character(note, multiline=True) if note else None
+    if char is not None:
+        code = f"U+{ord(char):04X}"
+        raise InvalidInput(
+            f"note: contains a control character ({code}); only printable text is accepted "
+            "(line breaks and tabs are fine)",
+            key="reply.note_control",
+            code=code,
+        )

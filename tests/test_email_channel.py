@@ -201,3 +201,37 @@ async def test_follow_up_and_hand_back_through_links(
         )
         assert "Maria Huber" not in note[0].text and note[0].links() == []
         await browser.close()
+
+
+async def test_a_note_with_a_control_character_is_refused_and_keeps_the_link(
+    make_settings, smtp_server: SmtpServer
+) -> None:
+    """The notes of *Lost* and *Not for us* went to the database as typed: a NUL (which a
+    script, not a browser, sends) made PostgreSQL refuse the statement — a 500 page and a
+    traceback — and SQLite stored it. Like every other text leadbot takes, a note with a
+    control character is refused by name now: the form again (422), nothing changed, the
+    link still usable; line breaks and tabs stay fine."""
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url, accept_language="en")
+        lead_id = await post_lead(bot.url)
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        decline = await browser.open(teaser.links()[1])
+        refused = await browser.submit(decline, rep="Anna Albers", reason="other", note="a\x00b")
+        assert refused.status == 422, refused.text
+        assert "U+0000" in refused.text
+        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
+        assert claimed.status == 200, claimed.text
+        card = await smtp_server.wait_for_mail(ANNA)
+
+        lost = await browser.open(card.link("Verloren"))  # Anna reads German
+        for note in ("too expensive\x00", "\x1b[2Jtoo expensive"):
+            page = await browser.submit(lost, reason="price", note=note)
+            assert page.status == 422, page.text
+            assert "U+0000" in page.text or "U+001B" in page.text
+            assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED
+        done = await browser.submit(lost, reason="price", note="too expensive,\n\tby far")
+        assert done.status == 200, done.text
+        assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.LOST
+        await browser.close()

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.actors import Actor
 from bot.delivery.notices import NoticeKind, ToPartner
 from bot.directory.availability import is_paused, local_today
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, check_note
 from bot.leads.distribution import cancel_timers, expire_wave
 from bot.leads.events import record
 from bot.leads.locks import lead_for_update
@@ -76,6 +76,7 @@ def validate_decline(reason: str, note: str | None) -> None:
         raise InvalidInput(
             f"note: at most {NOTE_MAX} characters", key="decline.note_long", max=NOTE_MAX
         )
+    check_note(note)
 
 
 async def decline(

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, check_note
 from bot.leads.amounts import MAX_REVENUE_EUR
 from bot.leads.lifecycle import OWNED, can_transition
 from bot.models import LeadStatus
@@ -170,3 +170,4 @@ def validate_report(report: Report, today: date) -> None:
             )
     if report.note is not None and len(report.note) > 2000:
         raise InvalidInput("note: at most 2000 characters", key="reply.note_long", max=2000)
+    check_note(report.note)

@@ -158,7 +158,9 @@ class Act:
         try:
             rep, command = self._read(target, values)
         except FormError as exc:
-            error = reply_text(target.language, exc.key, {"message": exc.detail or ""})
+            error = reply_text(
+                target.language, exc.key, {"message": exc.detail or "", **exc.params}
+            )
             return form_page(
                 target.language, _title(target), _form(target, token, values, error), 422
             )

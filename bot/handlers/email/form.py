@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -37,10 +38,11 @@ MAX_NOTE = 2000
 class FormError(Exception):
     """A field is missing or wrong; ``key`` is the i18n message for the rep."""
 
-    def __init__(self, key: str, detail: str | None = None) -> None:
+    def __init__(self, key: str, detail: str | None = None, **params: Any) -> None:
         super().__init__(key)
         self.key = key
         self.detail = detail
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def read_decline(values: Mapping[str, str]) -> tuple[str, str | None]:
     try:
         validate_decline(reason, note)
     except InvalidInput as exc:
-        raise FormError(exc.key or "form.reason_missing") from None
+        raise FormError(exc.key or "form.reason_missing", **exc.params) from None
     return reason, note
 
 
@@ -137,5 +139,7 @@ def read_report(action: StatusAction, values: Mapping[str, str], day: date) -> R
     try:
         validate_report(report, day)
     except InvalidInput as exc:
+        if exc.key is not None:  # said in the rep's language
+            raise FormError(exc.key, **exc.params) from None
         raise FormError("reply.error", str(exc)) from None
     return report
