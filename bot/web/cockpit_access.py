@@ -129,4 +129,5 @@ async def open_page(request: Request) -> PageContext | Response:
     except PeriodError as exc:
         return problem_page(lang, 400, exc.said(lang))
     here = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
-    return PageContext(lang, period, session.actor, remember, here)
+    secure = settings.server.base_url().startswith("https://")
+    return PageContext(lang, period, session.actor, remember, here, secure)

@@ -121,12 +121,14 @@ class PageContext:
     """The page's own query without ``lang``: the header's language link adds only that, so
     a filtered lead list (status, campaign, partner, page) stays as it is in the other
     language — a link with just the date range used to drop the filter."""
+    secure: bool = False  # served as https (``public_url``): cookies only over https
 
     def render(self, template: str, page: str, heading: str, **values: Any) -> HTMLResponse:
         return html(
             template,
             lang=self.lang,
             remember_lang=self.remember_lang,
+            secure=self.secure,
             period=self.period,
             who=self.who,
             page=page,
@@ -143,9 +145,15 @@ def html(template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     values.setdefault("period", None)
     body = ENV.get_template(template).render(**values)
     response = HTMLResponse(body, status_code=status, headers=HEADERS)
-    if values.get("remember_lang"):
+    if values.get("remember_lang"):  # the session cookie's flags: no script needs it
         response.set_cookie(
-            LANG_COOKIE, values["lang"], max_age=365 * 86400, path="/cockpit", samesite="lax"
+            LANG_COOKIE,
+            values["lang"],
+            max_age=365 * 86400,
+            path="/cockpit",
+            samesite="lax",
+            httponly=True,
+            secure=bool(values.get("secure")),
         )
     return response
 

@@ -162,7 +162,15 @@ async def test_behind_https_the_cookie_is_secure(make_settings: Any) -> None:
     )
     async with running_bot(settings) as bot, httpx.AsyncClient(base_url=bot.url) as http:
         signed = await _sign_in(http, _token(await _link(bot)))
+        # httpx keeps Secure cookies for https only: carry the session over by hand.
+        session = {"Cookie": f"leadbot_cockpit={signed.cookies['leadbot_cockpit']}"}
+        switched = await http.get("/cockpit?lang=de", headers=session)
     assert "Secure" in signed.headers["set-cookie"]
+    # The language cookie too (it was sent over plain http as well, and readable by
+    # scripts, unlike the session's): the same flags as the session cookie.
+    lang_cookie = switched.headers["set-cookie"]
+    assert lang_cookie.startswith("leadbot_lang=de;"), lang_cookie
+    assert "Secure" in lang_cookie and "HttpOnly" in lang_cookie and "SameSite=lax" in lang_cookie
 
 
 def test_session_hours_is_validated() -> None:
