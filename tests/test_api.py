@@ -451,3 +451,20 @@ async def test_lead_is_offered_when_a_partner_fits(
     assert [row.address for row in rows] == ["partner:P1"]
     lead, _ = await _lead(api_runtime, lead_id)
     assert lead.status is LeadStatus.OFFERED
+
+
+async def test_a_token_read_from_a_file_with_its_line_end_still_matches(
+    database_url: str, clock: ManualClock
+) -> None:
+    """``LEADBOT_SERVER__API_TOKEN=$(cat token.txt)`` keeps no newline, but a Kubernetes
+    secret or an env file may: the token around which blanks are left still matches (every
+    request was a 401 with nothing saying why)."""
+    environ = {"LEADBOT_DATABASE__URL": database_url, "LEADBOT_SERVER__API_TOKEN": f" {TOKEN}\n"}
+    settings = load_settings("/nonexistent-leadbot.toml", environ, must_exist=False)
+    runtime = Runtime.create(settings, clock=clock)
+    try:
+        async with _client(create_app(runtime)) as http:
+            found = await http.get("/api/leads/999999", headers=AUTH)
+    finally:
+        await runtime.close()
+    assert found.status_code == 404, found.text
