@@ -132,3 +132,18 @@ def test_a_file_nested_too_deeply_is_one_problem_of_its_own(
     checked = leadbot(database_url, "content", "check", LEADBOT_CONTENT__LIBRARY=str(library))
     assert checked.exit_code == 1, checked.output
     assert "deep.toml: not valid TOML: nested too deeply" in checked.output
+
+
+def test_a_link_must_be_https(database_url: str, tmp_path: Path) -> None:
+    """An item's link is shown to reps as given: the check said "starting with https://"
+    but let ``http://`` through."""
+    library = tmp_path / "library"
+    library.mkdir()
+    item = X_SERIES.split("[[arguments]]\nkey")[0] + (
+        '[[arguments]]\nkey = "x-plain"\nurl = "http://partner.example.com/x200"\n'
+        '[arguments.de]\ntitle = "Datenblatt"\nbody = "Alle Werte des X200."\n'
+    )
+    (library / "x-series.toml").write_text(item)
+    checked = leadbot(database_url, "content", "check", LEADBOT_CONTENT__LIBRARY=str(library))
+    assert checked.exit_code == 1, checked.output
+    assert "url: must be a web address starting with https://" in checked.output

@@ -196,7 +196,7 @@ class FileReader:
             )
         url = entry.get("url")
         if url is not None and (
-            not isinstance(url, str) or not re.fullmatch(r"https?://\S{3,490}", url)
+            not isinstance(url, str) or not re.fullmatch(r"https://\S{3,490}", url)
         ):
             bad("url", "must be a web address starting with https://", "url")
             url = None
