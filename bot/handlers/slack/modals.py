@@ -150,8 +150,8 @@ def read_report(
         report, field = Report(action, follow_up_on=picked), "date"
     try:
         validate_report(report, today)  # the core's rules have the last word
-    except InvalidInput as exc:
-        return {"note" if "note" in str(exc) else field: str(exc)}
+    except InvalidInput as exc:  # in the rep's language, at the input it is about
+        return {"note" if str(exc).startswith("note") else field: exc.said(language)}
     return report
 
 
