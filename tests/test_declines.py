@@ -379,3 +379,34 @@ async def test_email_not_for_us_link_and_its_form(make_settings: Any, smtp_serve
             assert event.channel is Channel.EMAIL
         await browser.close()
     assert ANNA
+
+
+async def test_telegram_asks_again_when_the_few_words_for_other_are_too_many(
+    make_settings: Any, telegram_emulator: Any
+) -> None:
+    """ "Other" with a note over the limit (500 characters) is asked again with the limit —
+    not dropped, leaving the rep's next answer to "please use the buttons"."""
+    settings = telegram_settings(make_settings, telegram_emulator, distribution={"waves": WAVES})
+    async with telegram_world(settings, telegram_emulator, partners=2) as world:
+        driver, tg, group, user = world.driver, world.tg, world.groups[0], world.users[0]
+        lead_id = await world.post_lead()
+        teaser = await world.teaser(group)
+        offer = teaser.button("claim:")["callback_data"].split(":")[1]
+        await driver.press(user, "decline:", chat_id=group, message_id=teaser.message_id)
+        await tg.wait_for_async(lambda: tg.message(group, teaser.message_id).button("dr:"))
+        await driver.press(user, f"dr:{offer}:other", chat_id=group, message_id=teaser.message_id)
+
+        def questions() -> list[Any]:
+            return [m for m in tg.bot_messages(group) if (m.reply_markup or {}).get("force_reply")]
+
+        await tg.wait_for_async(lambda: len(questions()) == 1)
+        await driver.send_text(user, "zu weit weg " * 50, chat_id=group)
+        await tg.wait_for_async(lambda: len(questions()) == 2)
+        again = questions()[-1]
+        assert "höchstens 500 Zeichen" in again.plain_text
+        assert "Warum passt dieser Lead nicht?" in again.plain_text
+        assert (await _offers(world.runtime, lead_id))["P0"] is OfferStatus.OPEN
+
+        await driver.send_text(user, "zu weit weg", chat_id=group)
+        await tg.wait_for_async(lambda: "Rep 0" in tg.message(group, teaser.message_id).plain_text)
+        assert (await _offers(world.runtime, lead_id))["P0"] is OfferStatus.DECLINED

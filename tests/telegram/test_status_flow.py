@@ -197,3 +197,32 @@ async def test_another_button_ends_an_open_question(make_settings, telegram_emul
         await driver.send_text(user, "12.500")
         await _status_is(world, lead_id, LeadStatus.WON)
         assert question.message_id
+
+
+async def test_a_lost_note_that_cannot_be_taken_is_asked_again(make_settings, telegram_emulator):
+    """A note over 2,000 characters is no reason to drop the question (the rep's next try
+    met "please use the buttons"): the bot says the limit and asks again, Skip included;
+    the lead stays open until a note is taken."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        driver = world.driver
+        lead_id, user, card = await _claimed(world)
+        await driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
+        await world.tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
+        await driver.press(user, f"lost:{lead_id}:price", message_id=card.message_id)
+        prompt = await world.private(user, lambda m: bool(m.button(f"skip:{lead_id}")))
+
+        await driver.send_text(user, "zu teuer " * 250)
+        again = await world.private(user, lambda m: m.message_id > prompt.message_id)
+        assert "höchstens 2000 Zeichen" in again.plain_text
+        assert again.button(f"skip:{lead_id}") is not None  # the same question, Skip too
+        await world.settled()
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+        await driver.send_text(user, "zu teuer")
+        await _status_is(world, lead_id, LeadStatus.LOST)
+        async with world.runtime.uow() as uow:
+            event = await uow.session.scalar(
+                select(LeadEvent).where(LeadEvent.lead_id == lead_id, LeadEvent.to_status == "lost")
+            )
+        assert event is not None and event.detail["note"] == "zu teuer"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from bot.chat import commands as c
 from bot.chat.identity import Identity
 from bot.chat.results import Reply
+from bot.errors import InvalidInput
 from bot.handlers.telegram import inputs
 from bot.handlers.telegram import keyboards as kb
 from bot.handlers.telegram.answer import Answer
@@ -21,6 +22,7 @@ from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.telegram.render import reply_html, reply_plain
 from bot.handlers.telegram.updates import PressIn, TextIn
 from bot.i18n import t
+from bot.leads.declines import validate_decline
 from bot.models import Offer, Partner
 
 
@@ -49,11 +51,7 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
         await _keyboard(tg, press, kb.claim_keyboard(cb.id, shown))
     elif cb.value == "other":
         await answer()
-        await inputs.expect(
-            tg.runtime, press.person.user_id, inputs.Pending(inputs.DECLINE_NOTE, cb.id)
-        )
-        text = escape_telegram(t(language, "decline.prompt_note"))
-        await tg.send(chat_id, text, force_reply=t(language, "decline_reason.other"))
+        await _ask_note(tg, press.person.user_id, chat_id, cb.id, language)
     else:
         assert cb.value is not None
         reply = await _decline(tg, who, cb.id, cb.value, None)
@@ -63,15 +61,43 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
 
 
 async def handle_note(tg: TelegramBot, message: TextIn, pending: inputs.Pending) -> None:
-    """The few words after "other": decline with them."""
+    """The few words after "other": decline with them — or, when they cannot be taken
+    (too long, a control character), ask again saying why."""
     who = await tg.identify(message.person)
-    await inputs.clear(tg.runtime, message.person.user_id)
+    user_id = message.person.user_id
     text = message.text.strip()
     if text.lower() in inputs.CANCEL_WORDS:
+        await inputs.clear(tg.runtime, user_id)
         await tg.send(message.chat_id, escape_telegram(t(who.language, "telegram.cancelled")))
         return
+    try:
+        validate_decline("other", text)
+    except InvalidInput as error:
+        problem = error.said(who.language)
+        await _ask_note(tg, user_id, message.chat_id, pending.lead_id, who.language, problem)
+        return
+    await inputs.clear(tg.runtime, user_id)
     reply = await _decline(tg, who, pending.lead_id, "other", text)
     await tg.send(message.chat_id, reply_html(reply, who.language))
+
+
+async def _ask_note(
+    tg: TelegramBot,
+    user_id: int,
+    chat_id: int,
+    offer_id: int,
+    language: str,
+    problem: str | None = None,
+) -> None:
+    """Ask why the offer is "not for us" (a forced reply), and remember what for."""
+    await inputs.expect(tg.runtime, user_id, inputs.Pending(inputs.DECLINE_NOTE, offer_id))
+    lines = [f"⚠️ {problem}"] if problem else []
+    lines.append(t(language, "decline.prompt_note"))
+    await tg.send(
+        chat_id,
+        escape_telegram("\n".join(lines)),
+        force_reply=t(language, "decline_reason.other"),
+    )
 
 
 async def _teaser_language(tg: TelegramBot, press: PressIn, offer_id: int, presser: str) -> str:

@@ -91,12 +91,8 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
     elif cb.kind == kb.LOST:
         await answer()
         await _keyboard(tg, press, kb.status_keyboard(lead_id, card.actions, language))
-        await inputs.expect(
-            tg.runtime, press.person.user_id, inputs.Pending(inputs.LOST_NOTE, lead_id, cb.value)
-        )
-        reason = t(language, f"lost_reason.{cb.value}")
-        text = t(language, "telegram.prompt.lost_note", lead_id=lead_id, reason=reason)
-        await tg.send(chat_id, escape_telegram(text), kb.skip_keyboard(lead_id, language))
+        pending = inputs.Pending(inputs.LOST_NOTE, lead_id, cb.value)
+        await _ask_note(tg, press.person.user_id, chat_id, pending, language)
     elif cb.kind == kb.HAND_BACK:
         report = Report(StatusAction.HAND_BACK, reason=cb.value)
         await _report_by_press(tg, who, lead_id, report, answer)
@@ -155,6 +151,24 @@ async def _report_by_press(
 async def _keyboard(tg: TelegramBot, press: PressIn, keyboard: kb.Keyboard) -> None:
     if press.chat_id is not None and press.message_id is not None:
         await tg.edit_keyboard(press.chat_id, press.message_id, keyboard)
+
+
+async def _ask_note(
+    tg: TelegramBot,
+    user_id: int,
+    chat_id: int,
+    pending: inputs.Pending,
+    language: str,
+    problem: str | None = None,
+) -> None:
+    """Ask for the note on a loss (or Skip), and remember the reason chosen."""
+    await inputs.expect(tg.runtime, user_id, pending)
+    reason = t(language, f"lost_reason.{pending.reason}")
+    text = t(language, "telegram.prompt.lost_note", lead_id=pending.lead_id, reason=reason)
+    lines = [f"⚠️ {problem}"] if problem else []
+    lines.append(text)
+    keyboard = kb.skip_keyboard(pending.lead_id, language)
+    await tg.send(chat_id, escape_telegram("\n".join(lines)), keyboard)
 
 
 async def _ask(
@@ -228,6 +242,11 @@ async def handle_text(tg: TelegramBot, message: TextIn) -> None:
     else:
         note = None if text.lower() in inputs.SKIP_WORDS else text
         report = Report(StatusAction.LOST, reason=pending.reason, note=note)
+        try:  # a note that cannot be taken (too long, a control character): ask again
+            validate_report(report, local_date(tg.runtime.settings, tg.runtime.clock.now()))
+        except InvalidInput as error:
+            await _ask_note(tg, user_id, message.chat_id, pending, language, error.said(language))
+            return
     await inputs.clear(tg.runtime, user_id)
     reply = await _report(tg, who, pending.lead_id, report)
     await tg.send(message.chat_id, reply_html(reply, language))
