@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from bot.clock import ManualClock
 from bot.directory.availability import local_date
 from bot.models import LeadEvent, LeadStatus
 from tests.emulators.telegram import TgMessage
@@ -226,3 +227,64 @@ async def test_a_lost_note_that_cannot_be_taken_is_asked_again(make_settings, te
                 select(LeadEvent).where(LeadEvent.lead_id == lead_id, LeadEvent.to_status == "lost")
             )
         assert event is not None and event.detail["note"] == "zu teuer"
+
+
+async def test_a_loss_waits_for_its_note_and_an_expired_question_says_it_was_not_saved(
+    make_settings, telegram_emulator
+):
+    """The note's question said "Lead #1 verloren (Preis)", but the loss is recorded only
+    with the note or Skip — as Slack's modal and the console record the reason and note
+    together. So the question says the loss is not saved yet and what happens without an
+    answer; an answer or Skip after it expired is told the lead was not saved as lost (it
+    stays open), instead of "please use the buttons" or nothing at all."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    async with telegram_world(settings, telegram_emulator, partners=1, clock=clock) as world:
+        driver, tg = world.driver, world.tg
+        lead_id, user, card = await _claimed(world)
+
+        async def lost_price() -> TgMessage:
+            await driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
+            await tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
+            before = tg.bot_messages(user)[-1].message_id
+            await driver.press(user, f"lost:{lead_id}:price", message_id=card.message_id)
+            return await world.private(
+                user, lambda m: m.message_id > before and bool(m.button(f"skip:{lead_id}"))
+            )
+
+        prompt = await lost_price()
+        assert "noch nicht als verloren (Preis) gespeichert" in prompt.plain_text
+        assert "Ohne Antwort in 15 Minuten bleibt der Lead offen" in prompt.plain_text
+        assert prompt.button(f"skip:{lead_id}")["text"] == "Ohne Notiz speichern"
+
+        clock.advance(minutes=16)
+        await driver.send_text(user, "zu teuer")
+        late = await world.private(user, lambda m: m.message_id > prompt.message_id)
+        assert f"Lead #{lead_id} ist nicht als verloren gespeichert" in late.plain_text
+        assert "nach 15 Minuten abgelaufen" in late.plain_text
+        await world.settled()
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+        # Told once: what the rep types next is ordinary chatter.
+        await driver.send_text(user, "hallo")
+        await world.private(
+            user, lambda m: m.message_id > late.message_id and "Knöpfe" in m.plain_text
+        )
+
+        # Skip after the limit: the same, as an alert, and the Skip button goes.
+        second = await lost_price()
+        clock.advance(minutes=16)
+        await driver.press(user, f"skip:{lead_id}", message_id=second.message_id)
+        told = await tg.wait_for_async(
+            lambda: [a for a in tg.callback_answers(user) if a.data == f"skip:{lead_id}"]
+        )
+        assert told[-1].show_alert and "nicht als verloren gespeichert" in (told[-1].text or "")
+        await tg.wait_for_async(lambda: tg.message(user, second.message_id).buttons() == [])
+        await world.settled()
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+        # In time, Skip records the loss.
+        third = await lost_price()
+        clock.advance(minutes=14)
+        await driver.press(user, f"skip:{lead_id}", message_id=third.message_id)
+        await _status_is(world, lead_id, LeadStatus.LOST)

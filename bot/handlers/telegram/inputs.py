@@ -3,8 +3,10 @@
 A button press that needs more than a tap (the revenue of a won lead, a note on a lost one,
 a follow-up date typed in) leaves a small record here, per Telegram user, in
 ``runtime.coordination`` (Redis when configured, so any bot process can take the answer)
-with a time limit: an answer after it is treated as ordinary chatter. Any command cancels
-the question, and so does a button press that does something else
+with a time limit (:data:`TTL_SECONDS`). An expired question is remembered for a day
+more, so that an answer after the limit is told it came too late and nothing was saved —
+a rep who typed the note on a loss after lunch must not believe the lead is closed. Any
+command cancels the question, and so does a button press that does something else
 (:mod:`~bot.handlers.telegram.presses`); the words "cancel"/"abbrechen" too.
 """
 
@@ -16,6 +18,10 @@ from dataclasses import asdict, dataclass
 from bot.runtime import Runtime
 
 TTL_SECONDS = 15 * 60
+"""How long a question waits for its answer."""
+EXPIRED_KEPT_SECONDS = 24 * 60 * 60
+"""How long after that an answer is still told that its question expired."""
+TTL_MINUTES = TTL_SECONDS // 60
 CANCEL_WORDS = frozenset({"cancel", "abbrechen", "stop", "/cancel"})
 SKIP_WORDS = frozenset({"skip", "-", "–", "überspringen", "weiter", "nein", "no"})
 
@@ -37,19 +43,40 @@ def _key(user_id: int) -> str:
 
 
 async def expect(runtime: Runtime, user_id: int, pending: Pending) -> None:
-    await runtime.coordination.put(_key(user_id), json.dumps(asdict(pending)), TTL_SECONDS)
+    until = runtime.clock.now().timestamp() + TTL_SECONDS
+    record = json.dumps({**asdict(pending), "until": until})
+    await runtime.coordination.put(_key(user_id), record, TTL_SECONDS + EXPIRED_KEPT_SECONDS)
 
 
-async def pending_for(runtime: Runtime, user_id: int) -> Pending | None:
+async def _read(runtime: Runtime, user_id: int) -> tuple[Pending, bool] | None:
+    """The question asked of ``user_id`` and whether it expired; None: none (any more)."""
     raw = await runtime.coordination.get(_key(user_id))
     if raw is None:
         return None
     try:
         data = json.loads(raw)
-        return Pending(str(data["kind"]), int(data["lead_id"]), data.get("reason"))
+        pending = Pending(str(data["kind"]), int(data["lead_id"]), data.get("reason"))
+        until = float(data.get("until", "inf"))
     except (ValueError, KeyError, TypeError):
         await clear(runtime, user_id)
         return None
+    return pending, runtime.clock.now().timestamp() >= until
+
+
+async def pending_for(runtime: Runtime, user_id: int) -> Pending | None:
+    """The question waiting for ``user_id``'s answer, if one does (not expired)."""
+    found = await _read(runtime, user_id)
+    return found[0] if found is not None and not found[1] else None
+
+
+async def expired_for(runtime: Runtime, user_id: int) -> Pending | None:
+    """The question ``user_id`` did not answer in time, if there is one; forgotten now
+    (its answer is told once that it came too late)."""
+    found = await _read(runtime, user_id)
+    if found is None or not found[1]:
+        return None
+    await clear(runtime, user_id)
+    return found[0]
 
 
 async def clear(runtime: Runtime, user_id: int) -> None:

@@ -130,9 +130,16 @@ async def _status(
 async def _skip(
     tg: TelegramBot, who: Identity, press: PressIn, lead_id: int, answer: Answer
 ) -> None:
-    pending = await inputs.pending_for(tg.runtime, press.person.user_id)
+    user_id = press.person.user_id
+    pending = await inputs.pending_for(tg.runtime, user_id)
     if pending is None or pending.kind != inputs.LOST_NOTE or pending.lead_id != lead_id:
-        await answer(t(who.language, "telegram.input_expired"), alert=True)
+        expired = await inputs.expired_for(tg.runtime, user_id) if pending is None else None
+        if expired is not None and expired.kind == inputs.LOST_NOTE:
+            await answer(_too_late(expired, who.language), alert=True)
+        else:
+            await answer(t(who.language, "telegram.input_expired"), alert=True)
+        if press.chat_id is not None and press.message_id is not None:
+            await tg.edit_keyboard(press.chat_id, press.message_id, ())  # nothing to save
         return
     await inputs.clear(tg.runtime, press.person.user_id)
     report = Report(StatusAction.LOST, reason=pending.reason)
@@ -164,7 +171,13 @@ async def _ask_note(
     """Ask for the note on a loss (or Skip), and remember the reason chosen."""
     await inputs.expect(tg.runtime, user_id, pending)
     reason = t(language, f"lost_reason.{pending.reason}")
-    text = t(language, "telegram.prompt.lost_note", lead_id=pending.lead_id, reason=reason)
+    text = t(
+        language,
+        "telegram.prompt.lost_note",
+        lead_id=pending.lead_id,
+        reason=reason,
+        minutes=inputs.TTL_MINUTES,
+    )
     lines = [f"⚠️ {problem}"] if problem else []
     lines.append(text)
     keyboard = kb.skip_keyboard(pending.lead_id, language)
@@ -191,6 +204,19 @@ async def _ask(
     await tg.send(chat_id, "\n".join(lines), force_reply=placeholder)
 
 
+def _too_late(expired: inputs.Pending, language: str) -> str:
+    """An answer to a question that expired: nothing was saved — for a loss, that the lead
+    is not lost (the prompt said it would stay open)."""
+    if expired.kind == inputs.LOST_NOTE:
+        return t(
+            language,
+            "telegram.lost_not_saved",
+            lead_id=expired.lead_id,
+            minutes=inputs.TTL_MINUTES,
+        )
+    return t(language, "telegram.answer_too_late", minutes=inputs.TTL_MINUTES)
+
+
 # --- typed answers ------------------------------------------------------------------
 
 
@@ -203,7 +229,11 @@ async def handle_text(tg: TelegramBot, message: TextIn) -> None:
     language = who.language
     pending = await inputs.pending_for(tg.runtime, user_id)
     if pending is None:
-        await tg.send(message.chat_id, escape_telegram(t(language, "telegram.use_buttons")))
+        expired = await inputs.expired_for(tg.runtime, user_id)
+        said = (
+            t(language, "telegram.use_buttons") if expired is None else _too_late(expired, language)
+        )
+        await tg.send(message.chat_id, escape_telegram(said))
         return
     text = message.text.strip()
     if text.lower() in inputs.CANCEL_WORDS:
