@@ -227,3 +227,23 @@ async def test_a_long_mistyped_command_is_answered_with_the_start_of_what_was_ty
             assert "'Kunde" in answer.plain_text and "…'" in answer.plain_text, answer.plain_text
             assert len(answer.plain_text) < 400, len(answer.plain_text)
         assert all(c.status == 200 for c in world.tg.calls("sendMessage"))
+
+
+async def test_teasers_in_a_group_point_to_the_private_chat_as_teasers(
+    make_settings, telegram_emulator
+):
+    """``/teasers`` in the partner's group is no request for lead details: the answer
+    says where the offers are (in the group, with their Claim button) and that a list is in
+    the private chat — not "Lead-Details zeige ich nur im privaten Chat"."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        driver, tg, group = world.driver, world.tg, world.groups[0]
+        await world.post_lead()
+        await world.teaser(group)
+        await driver.command(world.users[0], "teasers", chat_id=group, mention_bot=True)
+        pointer = await tg.wait_for_async(
+            lambda: next((m for m in tg.bot_messages(group) if "privaten" in m.plain_text), None)
+        )
+        assert "offenen Angebote" in pointer.plain_text and "Übernehmen" in pointer.plain_text
+        assert "Lead-Details" not in pointer.plain_text
+        assert pointer.buttons()[0]["url"] == "https://t.me/leadbot_test_bot"

@@ -63,7 +63,10 @@ async def handle_command(tg: TelegramBot, cmd: CommandIn) -> None:
         return
     in_group = not cmd.private and not _staff_chat(tg, cmd.chat_id)
     if isinstance(command, PRIVATE) and in_group:
-        await to_private(tg, cmd.chat_id, who.language)
+        # The teasers are in the group already; a list of them answers only the asker.
+        teasers = isinstance(command, c.Teasers)
+        key = "telegram.teasers_private" if teasers else "telegram.private_only"
+        await to_private(tg, cmd.chat_id, who.language, key)
         return
     if isinstance(command, c.CockpitLink) and not cmd.private:
         # A sign-in link is a credential: whoever reads it first gets the session, and
