@@ -28,6 +28,9 @@ from bot.plaintext import bad_character, shortened
 CONSENT_WORDS = frozenset({"consent", "einwilligung"})
 """What staff type after ``release <lead>`` to confirm consent."""
 _ID = re.compile(r"#?(\d{1,12})")
+_DIGITS = re.compile(r"#?(\d+)")
+"""A number, of any length: one longer than :data:`_ID` allows names no lead or offer (no
+database will ever count that far), which is said so — it is a number all the same."""
 _TYPED = frozenset({"value", "word"})
 """The params of a :class:`UsageError` that quote what the person typed."""
 
@@ -120,6 +123,8 @@ class Words:
         value = self.take()
         match = _ID.fullmatch(value)
         if match is None:
+            if (digits := _DIGITS.fullmatch(value)) is not None:
+                raise self.fail(f"usage.number_too_large_{what}", value=digits.group(1))
             raise self.fail(f"usage.number_{what}", value=value)
         return int(match.group(1))
 
@@ -366,6 +371,8 @@ def parse(text: str, today: date) -> c.Command:
         raise UsageError("usage.empty")
     if len(words) == 1 and _ID.fullmatch(words[0]):
         return c.ShowLead(int(words[0].lstrip("#")))
+    if len(words) == 1 and (digits := _DIGITS.fullmatch(words[0])) is not None:
+        raise UsageError("usage.lead_too_large", value=digits.group(1))
     found = verb(words[0])
     if found is None:
         raise UsageError("usage.unknown", word=words[0])

@@ -1,0 +1,51 @@
+"""Small things a partner's rep met in the console (the grammar every chat shares): what
+they typed, and the answer they should have got."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.runtime import Runtime
+from tests.support.console import Console
+from tests.support.factories import add_partner, add_rep
+
+
+@pytest.fixture
+async def world(make_settings: Any, clock: ManualClock) -> Any:
+    settings = make_settings(
+        distribution={"waves": [{"size": 1, "minutes": 60}, {"size": 0, "minutes": 120}]},
+        products=[{"id": "X200", "line": "X-series"}],
+        matching={"fairness": 0},
+    )
+    runtime = Runtime.create(settings, clock=clock)
+    async with runtime.uow() as uow:
+        await add_partner(uow, "P1", languages=["de"])
+        await add_rep(uow, "P1", "anna@p1.example", name="Anna Albers", role="manager")
+        await add_partner(uow, "P2", languages=["en"])
+        await add_rep(uow, "P2", "cleo@p2.example", name="Cleo", language="en")
+        await uow.commit()
+    yield runtime, Console(runtime)
+    await runtime.close()
+
+
+async def test_a_lead_number_too_long_for_any_lead_is_said_to_be_too_large(world: Any) -> None:
+    """13 digits are a number — "muss eine Zahl sein" was wrong; no lead has it."""
+    _, console = world
+    await console("as anna@p1.example")
+    assert "✖ lead: Einen Lead Nr. 1234567890123 gibt es nicht — die Nummer ist zu groß." in (
+        await console("lead 1234567890123")
+    )
+    assert "✖ Einen Lead Nr. 1234567890123 gibt es nicht — die Nummer ist zu groß." in (
+        await console("1234567890123")
+    )
+    assert "✖ claim: Ein Angebot Nr. 99999999999999 gibt es nicht" in (
+        await console("claim 99999999999999")
+    )
+    await console("as cleo@p2.example")
+    assert "✖ won: There is no lead 1234567890123 — the number is too large." in (
+        await console("won 1234567890123 5000")
+    )
+    assert "The lead must be a number, not 'twelve'" in await console("won twelve 5000")
