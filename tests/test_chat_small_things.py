@@ -49,3 +49,15 @@ async def test_a_lead_number_too_long_for_any_lead_is_said_to_be_too_large(world
         await console("won 1234567890123 5000")
     )
     assert "The lead must be a number, not 'twelve'" in await console("won twelve 5000")
+
+
+async def test_as_with_a_word_too_many_switches_to_nobody(world: Any) -> None:
+    """`as staff extra` switched to staff, ignoring "extra" — as every other command
+    refuses a word it did not expect, so does `as`, and the session stays who it was."""
+    _, console = world
+    await console("as anna@p1.example")
+    said = await console("as staff extra")
+    assert said == (
+        "✖ as: 'extra' verstehe ich hier nicht. Aufruf: as staff | as <E-Mail des Vertriebs>"
+    )
+    assert "Anna Albers" in await console("whoami")

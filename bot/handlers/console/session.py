@@ -152,6 +152,9 @@ class ConsoleSession:
         if verb == "as":
             if not args:
                 self.out(t(self.language, "console.as_missing"))
+            elif len(args) > 1:  # `as staff extra`: who is meant is unclear, so nobody
+                extra = quoted(escape_console(" ".join(args[1:])), counted=False)
+                self.out(t(self.language, "console.as_extra", text=extra))
             else:
                 await self.switch(args[0])
         elif verb == "more":
