@@ -10,7 +10,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.runtime import Runtime
 from tests.support.console import Console
-from tests.support.factories import add_partner, add_rep
+from tests.support.factories import add_partner, add_rep, store_lead
 
 
 @pytest.fixture
@@ -61,3 +61,20 @@ async def test_as_with_a_word_too_many_switches_to_nobody(world: Any) -> None:
         "✖ as: 'extra' verstehe ich hier nicht. Aufruf: as staff | as <E-Mail des Vertriebs>"
     )
     assert "Anna Albers" in await console("whoami")
+
+
+async def test_a_paused_partner_s_teasers_offer_nothing_to_claim(world: Any) -> None:
+    """Its offers wait for it (they stay open), but a claim would be refused: `teasers`
+    says the company is paused, instead of listing `claim N` hints."""
+    runtime, console = world
+    await store_lead(runtime, 1)
+    await console("as anna@p1.example")
+    listed = await console("teasers")
+    assert "claim " in listed
+    await console("away")
+    paused = await console("teasers")
+    assert "claim " not in paused, paused
+    assert "Ihr Unternehmen ist derzeit pausiert" in paused
+    await console("back")
+    assert "claim " in await console("teasers")
+

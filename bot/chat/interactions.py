@@ -30,6 +30,7 @@ from bot.chat.results import (
 from bot.content.anonymize import teaser_facts
 from bot.delivery.notices import LeadCardView, MessageRef, TeaserView
 from bot.delivery.resolve import lead_details
+from bot.directory.availability import is_paused, local_today
 from bot.errors import ServiceError
 from bot.leads.claims import ClaimOutcome, claim
 from bot.leads.declines import DeclineOutcome, decline
@@ -44,6 +45,7 @@ from bot.models import (
     MessageKind,
     Offer,
     OfferStatus,
+    Partner,
 )
 from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
@@ -64,7 +66,7 @@ class Interactions:
             case c.WhoAmI():
                 return Profile(who.name, who.user_id, who.partner_id, who.is_staff)
             case c.Teasers():
-                return TeaserList(await self.open_teasers(who))
+                return await self.open_teasers(who)
             case c.Claim(offer_id):
                 return await self.claim(who, offer_id)
             case c.Decline(offer_id, reason, note):
@@ -229,12 +231,18 @@ class Interactions:
             )
             await uow.commit()
 
-    async def open_teasers(self, who: Identity) -> list[TeaserView]:
-        """Offers still open for the rep's partner (what their channel shows as claimable)."""
+    async def open_teasers(self, who: Identity) -> TeaserList | Reply:
+        """Offers still open for the rep's partner (what their channel shows as claimable).
+
+        A paused partner can claim none of them (its offers wait for it to come back): the
+        answer says so, instead of listing ``claim N`` hints that would all be refused."""
         if who.partner_id is None:
-            return []
+            return TeaserList([])
         known = frozenset(p.id for p in self.runtime.settings.products) or None
         async with self.runtime.uow() as uow:
+            partner = await uow.session.get(Partner, who.partner_id)
+            if partner is not None and is_paused(partner, local_today(uow)):
+                return Reply("reply.teasers_paused", ok=False)
             rows = (
                 await uow.session.execute(
                     select(Offer, Lead)
@@ -243,14 +251,16 @@ class Interactions:
                     .order_by(Offer.id)
                 )
             ).all()
-        return [
-            TeaserView(
-                offer_id=offer.id,
-                lead_id=lead.id,
-                facts=teaser_facts(lead, known),
-                wave=offer.wave,
-                expires_at=None,
-                language=who.language,
-            )
-            for offer, lead in rows
-        ]
+        return TeaserList(
+            [
+                TeaserView(
+                    offer_id=offer.id,
+                    lead_id=lead.id,
+                    facts=teaser_facts(lead, known),
+                    wave=offer.wave,
+                    expires_at=None,
+                    language=who.language,
+                )
+                for offer, lead in rows
+            ]
+        )
