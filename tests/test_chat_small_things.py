@@ -78,3 +78,15 @@ async def test_a_paused_partner_s_teasers_offer_nothing_to_claim(world: Any) -> 
     await console("back")
     assert "claim " in await console("teasers")
 
+
+async def test_away_while_away_tells_staff_once(world: Any) -> None:
+    _, console = world
+    await console("as anna@p1.example")
+    await console("away")
+    await console("away")
+    feed = await console("as staff")
+    assert feed.count("von Anna Albers pausiert") == 1, feed
+    # Another end is a change: staff hear of it.
+    await console("as anna@p1.example")
+    await console("away until 24.12.")
+    assert "bis einschließlich" in await console("as staff")

@@ -154,14 +154,23 @@ async def pause(
 
     Raises NotFound for an unknown partner and InvalidInput for an end in the past or more
     than :data:`MAX_PAUSE_DAYS` ahead, or a reason that is overlong or holds a control
-    character; nothing changes then.
+    character; nothing changes then. A partner paused already in just this way (the same
+    end, reason and cause) is left as it is, without a second staff-feed line.
     """
     partner = await _partner(uow, partner_id)
     check_until(until, local_today(uow))
     reason = _checked_reason(reason)
+    cause = None if reason else paused_by(actor)
+    same = (partner.pause_reason, partner.pause_cause, partner.on_leave_until) == (
+        reason,
+        cause,
+        until,
+    )
+    if same and is_paused(partner, local_today(uow)):
+        return partner  # `away` twice: nothing changes, so staff are not told it again
     partner.paused_at = uow.clock.now()
     partner.pause_reason = reason
-    partner.pause_cause = None if reason else paused_by(actor)
+    partner.pause_cause = cause
     partner.on_leave_until = until
     await _cancel_resume(uow, partner.id)
     if until is not None:
