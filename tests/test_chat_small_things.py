@@ -3,14 +3,18 @@ they typed, and the answer they should have got."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bot.clock import ManualClock
+from bot.models import LeadStatus
 from bot.runtime import Runtime
 from tests.support.console import Console
 from tests.support.factories import add_partner, add_rep, store_lead
+from tests.support.world import lead_of
 
 
 @pytest.fixture
@@ -90,3 +94,24 @@ async def test_away_while_away_tells_staff_once(world: Any) -> None:
     await console("as anna@p1.example")
     await console("away until 24.12.")
     assert "bis einschließlich" in await console("as staff")
+
+
+async def _claimed_by_anna(runtime: Runtime, console: Console, n: int) -> int:
+    lead_id = await store_lead(runtime, n)
+    await console("as anna@p1.example")
+    listed = await console("teasers")
+    offer = re.findall(r"claim (\d+)", listed)[-1]
+    assert "gehört Ihnen" in await console(f"claim {offer}")
+    return lead_id
+
+
+async def test_german_whole_euros_with_a_dash_are_an_amount(world: Any) -> None:
+    """ "12.500,-" is how German writes 12,500 euros: read as such (it was refused);
+    with a comma grouping the euros before the dash it is ambiguous, and refused."""
+    runtime, console = world
+    lead_id = await _claimed_by_anna(runtime, console, 1)
+    refused = await console(f"won {lead_id} 12,500,-")
+    assert "'12,500,-' ist kein Betrag in Euro" in refused
+    assert "✔" in await console(f"won {lead_id} 12.500,-")
+    assert (await lead_of(runtime, lead_id)).revenue_eur == Decimal("12500.00")
+

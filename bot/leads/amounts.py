@@ -17,6 +17,10 @@ is unambiguous and refuses everything else with the reason:
 ``€`` or ``EUR`` may come before or after the amount. A space (or no-break space) between
 digits groups thousands like a mark (``12 500``, ``1 000,50``), held to the same groups of
 three: ``12 50`` is refused, not read as 1,250 €.
+
+German writes whole euros with a dash for the cents: ``12.500,-`` (also ``,--``, ``,–``).
+The comma there is the decimal mark, so the euros before it may be grouped only by ``.`` or
+a space, and hold no decimal mark of their own: ``12.50,-`` and ``12,500,-`` are refused.
 """
 
 from __future__ import annotations
@@ -37,6 +41,16 @@ _DIGITS = 12
 """At most this many digits before the decimal mark: below :data:`MAX_REVENUE_EUR`."""
 _GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:X[0-9]{3})+")
 _CENTS = re.compile(r"[0-9]{1,2}")
+_NO_CENTS = (",--", ",-", ",–")
+"""German for "and no cents" after whole euros (``12.500,-``)."""
+
+
+def _without_no_cents(amount: str) -> tuple[str, bool]:
+    """The amount without a German ``,-`` at its end, and whether it had one."""
+    for dash in _NO_CENTS:
+        if amount.endswith(dash):
+            return amount[: -len(dash)], True
+    return amount, False
 
 
 def _without_currency(typed: str) -> str:
@@ -103,11 +117,11 @@ def parse_revenue(text: str) -> Decimal:
     cents. Raises :class:`~bot.errors.InvalidInput` (``reply.revenue_invalid`` or
     ``reply.revenue_too_large``) for anything else, naming what was typed."""
     typed = text.strip()
-    numeral = _SPACES.sub(" ", _without_currency(typed))
-    if not _NUMERAL.fullmatch(numeral):
+    numeral, whole_euros = _without_no_cents(_SPACES.sub(" ", _without_currency(typed)))
+    if not _NUMERAL.fullmatch(numeral) or (whole_euros and "," in numeral):
         raise _not_an_amount(typed)
     parts = _split_spaced(numeral) if " " in numeral else _split(numeral)
-    if parts is None:
+    if parts is None or (whole_euros and parts[1] is not None):  # "12.50,-": cents twice
         raise _not_an_amount(typed)
     euros, cents, grouping = parts
     whole = _whole(euros, grouping)
