@@ -115,3 +115,12 @@ async def test_german_whole_euros_with_a_dash_are_an_amount(world: Any) -> None:
     assert "✔" in await console(f"won {lead_id} 12.500,-")
     assert (await lead_of(runtime, lead_id)).revenue_eur == Decimal("12500.00")
 
+
+async def test_a_won_lead_may_have_no_known_revenue(world: Any) -> None:
+    """Decided: `won N 0` is accepted — a win whose revenue the partner does not know (a
+    framework agreement, a free pilot); a made-up amount would be worse data."""
+    runtime, console = world
+    lead_id = await _claimed_by_anna(runtime, console, 2)
+    assert "✔" in await console(f"won {lead_id} 0")
+    lead = await lead_of(runtime, lead_id)
+    assert lead.status is LeadStatus.WON and lead.revenue_eur == Decimal("0.00")
