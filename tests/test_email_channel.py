@@ -231,6 +231,11 @@ async def test_a_note_with_a_control_character_is_refused_and_keeps_the_link(
             assert page.status == 422, page.text
             assert "U+0000" in page.text or "U+001B" in page.text
             assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED
+        # A note over the limit (a script; the page's field stops at 2,000) is refused, not
+        # cut to its first 2,000 characters without a word.
+        page = await browser.submit(lost, reason="price", note="x" * 2001)
+        assert page.status == 422 and "2000" in page.text, page.text
+        assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED
         done = await browser.submit(lost, reason="price", note="too expensive,\n\tby far")
         assert done.status == 200, done.text
         assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.LOST

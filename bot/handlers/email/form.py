@@ -32,7 +32,6 @@ from bot.leads.status_reports import (
 from bot.runtime import Runtime
 
 MAX_FORM_BYTES = 16_384
-MAX_NOTE = 2000
 
 
 class FormError(Exception):
@@ -75,7 +74,7 @@ DECLINE_FIELDS = Fields(reasons=DECLINE_REASONS, reason_group="decline_reason", 
 def read_decline(values: Mapping[str, str]) -> tuple[str, str | None]:
     """The reason and note of a "Not for us" form; raises :class:`FormError`."""
     reason = values.get("reason", "")
-    note = values.get("note", "")[:MAX_NOTE] or None
+    note = values.get("note", "") or None
     try:
         validate_decline(reason, note)
     except InvalidInput as exc:
@@ -122,7 +121,7 @@ def read_report(action: StatusAction, values: Mapping[str, str], day: date) -> R
         if reason not in need.reasons:
             raise FormError("form.reason_missing")
     if need.note:
-        note = values.get("note", "")[:MAX_NOTE] or None
+        note = values.get("note", "") or None
     if need.date:
         text = values.get("date", "")
         if not text:
