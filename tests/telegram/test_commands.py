@@ -247,3 +247,33 @@ async def test_teasers_in_a_group_point_to_the_private_chat_as_teasers(
         assert "offenen Angebote" in pointer.plain_text and "Übernehmen" in pointer.plain_text
         assert "Lead-Details" not in pointer.plain_text
         assert pointer.buttons()[0]["url"] == "https://t.me/leadbot_test_bot"
+
+
+async def test_claim_and_whoami_in_a_group_are_pointed_to_the_private_chat_in_their_words(
+    make_settings, telegram_emulator
+):
+    """``/claim 1`` and ``/whoami`` typed in the partner's group asked for no lead details,
+    yet were told "Lead-Details zeige ich nur im privaten Chat"."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        driver, tg, group = world.driver, world.tg, world.groups[0]
+        lead_id = await world.post_lead()
+        await world.teaser(group)
+        said: list[str] = []
+        for command, args in (("claim", ("1",)), ("whoami", ())):
+            await driver.command(world.users[0], command, *args, chat_id=group, mention_bot=True)
+            pointer = await tg.wait_for_async(
+                lambda: next(
+                    (
+                        m
+                        for m in tg.bot_messages(group)
+                        if "privaten" in m.plain_text and m.plain_text not in said
+                    ),
+                    None,
+                )
+            )
+            said.append(pointer.plain_text)
+        assert "mit dem Knopf „Übernehmen“" in said[0] and "/claim" in said[0]
+        assert said[1].startswith("Wer Sie für leadbot sind")
+        assert not any("Lead-Details" in text for text in said)
+        assert (await world.lead(lead_id)).status is not LeadStatus.CLAIMED

@@ -41,6 +41,17 @@ PIPELINE_LIMIT = 30
 PRIVATE = (c.ListLeads, c.ShowLead, c.Teasers, c.Progress, c.Claim, c.WhoAmI)
 """Commands whose answer is about one person's leads: only in the private chat."""
 
+PRIVATE_ANSWER: dict[type, str] = {
+    c.ListLeads: "telegram.private_only",
+    c.ShowLead: "telegram.private_only",
+    c.Progress: "telegram.private_only",
+    c.Teasers: "telegram.teasers_private",
+    c.Claim: "telegram.claim_private",
+    c.WhoAmI: "telegram.whoami_private",
+}
+"""What such a command typed in a group is told: "lead details only in private" fits the
+first three, not a claim typed instead of pressed, nor "who am I"."""
+
 
 def _staff_chat(tg: TelegramBot, chat_id: int) -> bool:
     return bool(tg.settings.staff_chat_id) and chat_id == tg.settings.staff_chat_id
@@ -64,9 +75,7 @@ async def handle_command(tg: TelegramBot, cmd: CommandIn) -> None:
     in_group = not cmd.private and not _staff_chat(tg, cmd.chat_id)
     if isinstance(command, PRIVATE) and in_group:
         # The teasers are in the group already; a list of them answers only the asker.
-        teasers = isinstance(command, c.Teasers)
-        key = "telegram.teasers_private" if teasers else "telegram.private_only"
-        await to_private(tg, cmd.chat_id, who.language, key)
+        await to_private(tg, cmd.chat_id, who.language, PRIVATE_ANSWER[type(command)])
         return
     if isinstance(command, c.CockpitLink) and not cmd.private:
         # A sign-in link is a credential: whoever reads it first gets the session, and
