@@ -124,3 +124,16 @@ async def test_a_won_lead_may_have_no_known_revenue(world: Any) -> None:
     assert "✔" in await console(f"won {lead_id} 0")
     lead = await lead_of(runtime, lead_id)
     assert lead.status is LeadStatus.WON and lead.revenue_eur == Decimal("0.00")
+
+
+async def test_session_verbs_that_take_nothing_say_so_about_a_word_too_many(world: Any) -> None:
+    """`quit now`, `more please`, `outbox x` ignored the words after them (`quit now` ended
+    the session); they are refused naming the word, like `as staff extra`."""
+    _, console = world
+    await console("as anna@p1.example")
+    assert await console("more please") == (
+        "✖ more: 'please' verstehe ich hier nicht. Aufruf: more"
+    )
+    assert await console("outbox x") == "✖ outbox: 'x' verstehe ich hier nicht. Aufruf: outbox"
+    assert await console("quit now") == "✖ quit: 'now' verstehe ich hier nicht. Aufruf: quit"
+    assert "Anna Albers" in await console("whoami")  # the session went on

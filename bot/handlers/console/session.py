@@ -32,6 +32,8 @@ from bot.runtime import Runtime
 
 BACKLOG_SHOWN = 6
 SESSION_VERBS = {"as", "wait", "outbox", "more", "quit", "exit"}
+BARE_VERBS = frozenset({"outbox", "more", "quit", "exit"})
+"""Session verbs that take nothing after them."""
 """What only the console understands; everything else is the shared grammar."""
 
 
@@ -147,6 +149,10 @@ class ConsoleSession:
 
     async def session_command(self, verb: str, args: list[str]) -> bool:
         """``as``, ``wait``, ``outbox``, ``quit``; False when the session should end."""
+        if verb in BARE_VERBS and args:  # `quit now`: a word too many is said, not ignored
+            extra = quoted(escape_console(" ".join(args)), counted=False)
+            self.out(t(self.language, "console.bare_extra", verb=verb, text=extra))
+            return True
         if verb in ("quit", "exit"):
             return False
         if verb == "as":
