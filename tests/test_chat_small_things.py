@@ -137,3 +137,13 @@ async def test_session_verbs_that_take_nothing_say_so_about_a_word_too_many(worl
     assert await console("outbox x") == "✖ outbox: 'x' verstehe ich hier nicht. Aufruf: outbox"
     assert await console("quit now") == "✖ quit: 'now' verstehe ich hier nicht. Aufruf: quit"
     assert "Anna Albers" in await console("whoami")  # the session went on
+
+
+async def test_whoami_names_a_partner_manager_as_one(world: Any) -> None:
+    """A manager (reps CSV, role ``manager``) was told "im Vertrieb" like any rep."""
+    _, console = world
+    await console("as anna@p1.example")
+    said = await console("whoami")
+    assert said.startswith("Sie sind Anna Albers, in leitender Rolle bei Partner P1."), said
+    await console("as cleo@p2.example")
+    assert (await console("whoami")).startswith("You are Cleo, sales rep of partner P2.")

@@ -23,6 +23,10 @@ from bot.sessions import plain_session
 LANGUAGES = ("de", "en")
 
 
+MANAGER_ROLE = "manager"
+"""The reps' role (reps CSV, column ``role``) that may act for their partner."""
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who is talking to the bot on a platform: a rep, staff, both, or nobody we know."""
@@ -43,6 +47,11 @@ class Identity:
     @property
     def is_rep(self) -> bool:
         return self.rep_id is not None
+
+    @property
+    def is_manager(self) -> bool:
+        """A rep who manages their partner's account (``away``/``back``, named so by ``whoami``)."""
+        return self.rep_id is not None and self.role == MANAGER_ROLE
 
     def actor(self) -> Actor:
         channel = Channel(self.platform.value)

@@ -64,7 +64,7 @@ class Interactions:
             case c.Help():
                 return HelpView(verbs_for(who), staff=who.is_staff, rep=who.is_rep)
             case c.WhoAmI():
-                return Profile(who.name, who.user_id, who.partner_id, who.is_staff)
+                return Profile(who.name, who.user_id, who.partner_id, who.is_staff, who.is_manager)
             case c.Teasers():
                 return await self.open_teasers(who)
             case c.Claim(offer_id):

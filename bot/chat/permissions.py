@@ -15,9 +15,6 @@ from bot.chat.grammar import VERBS
 from bot.chat.identity import Identity
 from bot.chat.results import Reply
 
-MANAGER_ROLE = "manager"
-"""The reps CSV ``role`` that may mark their own partner away and back."""
-
 
 class Who(StrEnum):
     ANYONE = "anyone"
@@ -58,7 +55,7 @@ def may(who: Identity, kind: type) -> bool:
     if need is Who.REP:
         return who.rep_id is not None
     if need is Who.MANAGER:
-        return who.rep_id is not None and who.role == MANAGER_ROLE
+        return who.is_manager
     if need is Who.KNOWN:
         return who.known
     return True

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.delivery.notices import LeadCardView, TeaserView
+from bot.i18n import t
 from bot.models import LeadStatus
 from bot.reports.model import Report as PipelineReport
 
@@ -77,6 +78,14 @@ class Profile:
     user_id: str
     partner_id: str | None
     is_staff: bool
+    manager: bool = False
+
+    def words(self, language: str) -> str:
+        """The answer in words, the same on every platform (each escapes it for itself)."""
+        if self.partner_id is None:
+            return t(language, "reply.whoami_staff")
+        key = "reply.whoami_manager" if self.manager else "reply.whoami_rep"
+        return t(language, key, name=self.name or "", partner=self.partner_id)
 
 
 Result = (

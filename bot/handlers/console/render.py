@@ -192,9 +192,8 @@ def render_help(view: HelpView, language: str) -> str:
 
 def render_profile(profile: Profile, language: str) -> str:
     if profile.partner_id is None:
-        return t(language, "reply.whoami_staff")
-    words = t(language, "reply.whoami_rep", name=profile.name or "", partner=profile.partner_id)
-    return escape_console(f"{words} ({profile.user_id})")
+        return profile.words(language)
+    return escape_console(f"{profile.words(language)} ({profile.user_id})")
 
 
 def render_result(result: Result, language: str) -> str:

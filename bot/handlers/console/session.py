@@ -144,7 +144,7 @@ class ConsoleSession:
 
     def whoami(self) -> str:
         who = self.identity
-        profile = Profile(who.name, who.user_id, who.partner_id, who.is_staff)
+        profile = Profile(who.name, who.user_id, who.partner_id, who.is_staff, who.is_manager)
         return render_profile(profile, self.language)
 
     async def session_command(self, verb: str, args: list[str]) -> bool:

@@ -70,9 +70,5 @@ def result_message(result: Result, language: str, *, prefix: str) -> Message:
     if isinstance(result, HelpView):
         return Message(esc(prefix.strip()), help_blocks(result, language, prefix))
     assert isinstance(result, Profile)
-    who = (
-        t(language, "reply.whoami_staff")
-        if result.partner_id is None
-        else t(language, "reply.whoami_rep", name=result.name or "", partner=result.partner_id)
-    )
+    who = result.words(language)
     return Message(esc(who), [section(esc(who))])

@@ -14,7 +14,7 @@ from bot.chat import commands as c
 from bot.chat.grammar import UsageError, parse
 from bot.chat.identity import Identity
 from bot.chat.permissions import RULES, Who
-from bot.chat.results import Explanation, LeadList, Reply, Result, TeaserList
+from bot.chat.results import Explanation, LeadList, Profile, Reply, Result, TeaserList
 from bot.delivery.notices import LeadCardView, MessageRef
 from bot.directory.availability import local_date
 from bot.handlers.telegram import inputs
@@ -138,12 +138,8 @@ async def show(tg: TelegramBot, who: Identity, chat_id: int, result: Result) -> 
     elif isinstance(result, Reply):
         await tg.send(chat_id, reply_html(result, language))
     else:
-        profile = (
-            t(language, "reply.whoami_staff")
-            if result.partner_id is None  # type: ignore[union-attr]
-            else t(language, "reply.whoami_rep", name=who.name or "", partner=who.partner_id)
-        )
-        await tg.send(chat_id, escape_telegram(profile))
+        assert isinstance(result, Profile)
+        await tg.send(chat_id, escape_telegram(result.words(language)))
 
 
 async def _leads(tg: TelegramBot, who: Identity, chat_id: int, result: LeadList) -> None:
