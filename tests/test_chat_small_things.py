@@ -116,6 +116,15 @@ async def test_german_whole_euros_with_a_dash_are_an_amount(world: Any) -> None:
     assert (await lead_of(runtime, lead_id)).revenue_eur == Decimal("12500.00")
 
 
+async def test_whole_euros_whose_two_dashes_became_a_long_dash_are_an_amount(world: Any) -> None:
+    """An iPhone or a Mac types "12.500,--" as "12.500,—" (smart punctuation): the same
+    whole euros, not "kein Betrag in Euro"."""
+    runtime, console = world
+    lead_id = await _claimed_by_anna(runtime, console, 3)
+    assert "✔" in await console(f"won {lead_id} 12.500,—")
+    assert (await lead_of(runtime, lead_id)).revenue_eur == Decimal("12500.00")
+
+
 async def test_a_won_lead_may_have_no_known_revenue(world: Any) -> None:
     """Decided: `won N 0` is accepted — a win whose revenue the partner does not know (a
     framework agreement, a free pilot); a made-up amount would be worse data."""

@@ -18,7 +18,8 @@ is unambiguous and refuses everything else with the reason:
 digits groups thousands like a mark (``12 500``, ``1 000,50``), held to the same groups of
 three: ``12 50`` is refused, not read as 1,250 €.
 
-German writes whole euros with a dash for the cents: ``12.500,-`` (also ``,--``, ``,–``).
+German writes whole euros with a dash for the cents: ``12.500,-`` (also ``,--``, ``,–``,
+and ``,—``: a phone's or a Mac's smart punctuation turns a typed ``--`` into that dash).
 The comma there is the decimal mark, so the euros before it may be grouped only by ``.`` or
 a space, and hold no decimal mark of their own: ``12.50,-`` and ``12,500,-`` are refused.
 """
@@ -41,7 +42,7 @@ _DIGITS = 12
 """At most this many digits before the decimal mark: below :data:`MAX_REVENUE_EUR`."""
 _GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:X[0-9]{3})+")
 _CENTS = re.compile(r"[0-9]{1,2}")
-_NO_CENTS = (",--", ",-", ",–")
+_NO_CENTS = (",--", ",-", ",–", ",—")
 """German for "and no cents" after whole euros (``12.500,-``)."""
 
 
