@@ -280,7 +280,13 @@ async def test_another_site_cannot_sign_a_browser_in_or_out(
             "/cockpit/login", data={"token": token}, headers={"Sec-Fetch-Site": site}
         )
         assert forged.status_code == 403 and "set-cookie" not in forged.headers
-        assert "another website" in forged.text
+        assert "<title>Request from another website" in forged.text, forged.text
+        german = await http.post(
+            "/cockpit/login",
+            data={"token": token},
+            headers={"Sec-Fetch-Site": site, "Accept-Language": "de"},
+        )
+        assert "<title>Anfrage von einer anderen Website" in german.text, german.text
         own = await http.post(
             "/cockpit/login", data={"token": token}, headers={"Sec-Fetch-Site": "same-origin"}
         )
