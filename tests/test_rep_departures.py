@@ -126,13 +126,15 @@ async def test_a_rep_who_moves_leaves_the_lead_with_a_colleague(
     await world.settled()
     after = (await world.private(a))[len(before) :]
     assert not [word for word in PRIVATE if word in after], after
+    # Their card says why its details went (it only said "no details visible").
+    assert f"Lead #{lead_id}: Sie betreuen ihn nicht mehr für das Unternehmen" in after
     assert "Wiedervorlage" not in after
     assert (await world.lead(lead_id)).status is LeadStatus.MEETING
 
     # The audit trail says who left, why and who has the lead now.
     [left] = [e for e in await _events(world, lead_id) if e.kind == "owner_left"]
     assert (left.partner_id, left.detail["reason"]) == ("P1", "moved")
-    assert what("de", left) == "Betreuer nicht mehr beim Partner"
+    assert what("de", left) == "Zuständige Person nicht mehr beim Partner"
     assert details("de", left) == (
         f"Grund: zu einem anderen Partner gewechselt · bisher {a.name} · jetzt Karla Kollegin"
     )

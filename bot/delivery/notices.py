@@ -150,6 +150,15 @@ class LeadCardView:
     actions: tuple[str, ...]  # status actions the owner may take now
     language: str
 
+    @property
+    def taken_off(self) -> bool:
+        """The card says why its details went (``card.<event>``), not just "no details"."""
+        return self.lead is None and self.event in TAKEN_OFF
+
+
+TAKEN_OFF = frozenset({"returned", "recalled", "erased", "owner_left"})
+"""Card events that take a lead off its rep's card, each with words of its own."""
+
 
 @dataclass(frozen=True)
 class MessageView:

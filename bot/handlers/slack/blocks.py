@@ -160,7 +160,7 @@ def lead_card(view: LeadCardView) -> Message:
     """The full lead for its owner, with the status buttons its status allows."""
     lang, d = view.language, view.lead
     if d is None:
-        if view.event in ("returned", "recalled", "erased"):
+        if view.taken_off:
             words = t(lang, f"card.{view.event}", id=view.lead_id)
         else:
             status = label(lang, "status", view.status.value)
