@@ -308,3 +308,24 @@ def test_a_settings_file_nested_too_deeply_is_refused_by_name(tmp_path: Path) ->
 
 def _plain_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("LEADBOT_")}
+
+
+def test_secrets_lose_surrounding_blanks_except_those_whose_signatures_outlive_the_process() -> (
+    None
+):
+    """A token from a file keeps its newline: trimmed, it matches. The tombstone key and the
+    e-mail link secret are taken exactly: trimming them would no longer fit the recorded
+    fingerprint or the links already sent by an earlier leadbot."""
+    environ = {
+        "LEADBOT_SERVER__API_TOKEN": " api-token-0123456789\n",
+        "LEADBOT_COCKPIT__SECRET": "cockpit-secret-0123456789\n",
+        "LEADBOT_SERVER__TOMBSTONE_KEY": "tombstone-key-0123456789\n",
+        "LEADBOT_EMAIL__LINK_SECRET": "link-secret-0123456789\n",
+    }
+    settings = load_settings("/nonexistent-leadbot.toml", environ, must_exist=False)
+    assert settings.server.api_token is not None and settings.cockpit.secret is not None
+    assert settings.server.api_token.get_secret_value() == "api-token-0123456789"
+    assert settings.cockpit.secret.get_secret_value() == "cockpit-secret-0123456789"
+    assert settings.server.tombstone_key is not None and settings.email.link_secret is not None
+    assert settings.server.tombstone_key.get_secret_value() == "tombstone-key-0123456789\n"
+    assert settings.email.link_secret.get_secret_value() == "link-secret-0123456789\n"

@@ -39,13 +39,17 @@ def _section_model(section: str) -> type[BaseModel] | None:
     return None
 
 
+VERBATIM_SECRETS = frozenset({("server", "tombstone_key"), ("email", "link_secret")})
+"""Secrets taken exactly as given: what they signed outlives the process (the tombstones'
+recorded fingerprint, e-mail links already sent), so trimming one now would break it."""
+
+
 def _parse_env_value(raw: str, annotation: Any, *, keep_as_given: bool = False) -> Any:
     """Environment values are strings; lists and tables are written in TOML syntax. A
     secret loses the blanks and line ends around it: one read from a file (``$(cat
     token.txt)``, a Kubernetes secret) often ends in a newline, and then no request ever
-    matched it — every one was a 401 with nothing to say why. Not the tombstone key
-    (``keep_as_given``): the database records its fingerprint, and a key trimmed now would
-    no longer fit the one an earlier leadbot recorded with its newline."""
+    matched it — every one was a 401 with nothing to say why. Not the
+    :data:`VERBATIM_SECRETS` (``keep_as_given``)."""
     if annotation in (SecretStr, SecretStr | None) and not keep_as_given:
         return raw.strip()
     if annotation in (str, SecretStr, SecretStr | None) or annotation == str | None:
@@ -88,7 +92,7 @@ def _overlay_environment(
         data.setdefault(section, {})
         if not isinstance(data[section], dict):
             raise ConfigError(f"{section}: must be a table")
-        verbatim = (section, key) == ("server", "tombstone_key")
+        verbatim = (section, key) in VERBATIM_SECRETS
         data[section][key] = _parse_env_value(raw, annotation, keep_as_given=verbatim)
         from_env[(section, key)] = name
     return from_env
