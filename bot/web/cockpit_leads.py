@@ -106,4 +106,4 @@ async def lead_detail(request: Request, lead_id: str) -> Response:
     if found is None:
         # Cut as every value quoted back is: a link must not put its own sentence here.
         return problem_page(lang, 404, t(lang, "cockpit.not_found", id=shortened(lead_id)))
-    return ctx.render("lead.j2", "leads", t(lang, "cockpit.lead_title", id=lead_id), data=found)
+    return ctx.render("lead.j2", "leads", t(lang, "cockpit.lead_title", id=number), data=found)

@@ -47,7 +47,7 @@ async def cockpit(
     ("path", "heading"),
     [("/cockpit", "Überblick"), ("/cockpit/campaigns", "Kampagnen"),
      ("/cockpit/partners", "Partner"), ("/cockpit/leads", "Leads"),
-     ("/cockpit/leads/1", "Lead #1")],
+     ("/cockpit/leads/1", "Lead #1"), ("/cockpit/leads/0001", "Lead #1")],
 )  # fmt: skip
 async def test_every_page_has_one_heading_naming_it(
     cockpit: httpx.AsyncClient, path: str, heading: str
