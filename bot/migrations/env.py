@@ -76,26 +76,28 @@ def run_migrations_online() -> None:
     url, limits = _database()
     sqlite = is_sqlite(url)
     engine = create_engine_sync(url, limits)
-    with engine.connect() as connection:
-        if sqlite:
-            _foreign_keys(connection, on=False)
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=sqlite,
-            compare_type=True,
-            # SQLite's DDL is transactional too (Alembic assumes not): a migration that
-            # fails half-way, or leaves rows pointing nowhere, leaves nothing behind.
-            transactional_ddl=True,
-        )
-        with context.begin_transaction():
-            before = _dangling(connection) if sqlite else 0
-            context.run_migrations()
+    try:
+        with engine.connect() as connection:
             if sqlite:
-                _check_foreign_keys(connection, before)
-        if sqlite:
-            _foreign_keys(connection, on=True)
-    engine.dispose()
+                _foreign_keys(connection, on=False)
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=sqlite,
+                compare_type=True,
+                # SQLite's DDL is transactional too (Alembic assumes not): a migration that
+                # fails half-way, or leaves rows pointing nowhere, leaves nothing behind.
+                transactional_ddl=True,
+            )
+            with context.begin_transaction():
+                before = _dangling(connection) if sqlite else 0
+                context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(connection, before)
+    finally:
+        # The pragma is per connection, and the engine pools none (NullPool): closing it
+        # ends the switch-off too, also when a migration failed.
+        engine.dispose()
 
 
 if context.is_offline_mode():
