@@ -90,12 +90,13 @@ async def _ask_note(
     problem: str | None = None,
 ) -> None:
     """Ask why the offer is "not for us" (a forced reply), and remember what for."""
-    await inputs.expect(tg.runtime, user_id, inputs.Pending(inputs.DECLINE_NOTE, offer_id))
-    lines = [f"⚠️ {problem}"] if problem else []
-    lines.append(t(language, "decline.prompt_note"))
-    await tg.send(
+    await inputs.ask(
+        tg,
+        user_id,
         chat_id,
-        escape_telegram("\n".join(lines)),
+        inputs.Pending(inputs.DECLINE_NOTE, offer_id),
+        escape_telegram(t(language, "decline.prompt_note")),
+        problem,
         force_reply=t(language, "decline_reason.other"),
     )
 

@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
+from bot.handlers.telegram.platform import escape_telegram
 from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.handlers.telegram.bot import TelegramBot
+    from bot.handlers.telegram.keyboards import Keyboard
 
 TTL_SECONDS = 15 * 60
 """How long a question waits for its answer."""
@@ -81,3 +87,23 @@ async def expired_for(runtime: Runtime, user_id: int) -> Pending | None:
 
 async def clear(runtime: Runtime, user_id: int) -> None:
     await runtime.coordination.delete(_key(user_id))
+
+
+async def ask(
+    tg: TelegramBot,
+    user_id: int,
+    chat_id: int,
+    pending: Pending,
+    question_html: str,
+    problem: str | None = None,
+    *,
+    keyboard: Keyboard = (),
+    force_reply: str | None = None,
+) -> None:
+    """Remember what ``user_id``'s next typed answer is for, and ask for it: what was wrong
+    with the last answer first (⚠️), when it could not be taken; with the buttons or the
+    ForceReply placeholder that belong to the question."""
+    await expect(tg.runtime, user_id, pending)
+    lines = [f"⚠️ {escape_telegram(problem)}"] if problem else []
+    lines.append(question_html)
+    await tg.send(chat_id, "\n".join(lines), keyboard, force_reply=force_reply)

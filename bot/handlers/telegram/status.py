@@ -169,7 +169,6 @@ async def _ask_note(
     problem: str | None = None,
 ) -> None:
     """Ask for the note on a loss (or Skip), and remember the reason chosen."""
-    await inputs.expect(tg.runtime, user_id, pending)
     reason = t(language, f"lost_reason.{pending.reason}")
     text = t(
         language,
@@ -178,10 +177,10 @@ async def _ask_note(
         reason=reason,
         minutes=inputs.TTL_MINUTES,
     )
-    lines = [f"⚠️ {problem}"] if problem else []
-    lines.append(text)
     keyboard = kb.skip_keyboard(pending.lead_id, language)
-    await tg.send(chat_id, escape_telegram("\n".join(lines)), keyboard)
+    await inputs.ask(
+        tg, user_id, chat_id, pending, escape_telegram(text), problem, keyboard=keyboard
+    )
 
 
 async def _ask(
@@ -194,14 +193,13 @@ async def _ask(
     problem: str | None = None,
 ) -> None:
     """Ask for a typed answer (ForceReply) and remember what it is for."""
-    await inputs.expect(tg.runtime, user_id, inputs.Pending(kind, lead_id))
     if kind == inputs.REVENUE:
         question, placeholder = t(language, "reply.revenue_prompt"), "12.500"
     else:
         question, placeholder = t(language, "telegram.prompt.follow_up_date"), "15.03.2026"
-    lines = [f"⚠️ {escape_telegram(problem)}"] if problem else []
-    lines.append(f"<b>#{lead_id}</b> · {escape_telegram(question)}")
-    await tg.send(chat_id, "\n".join(lines), force_reply=placeholder)
+    asked = f"<b>#{lead_id}</b> · {escape_telegram(question)}"
+    pending = inputs.Pending(kind, lead_id)
+    await inputs.ask(tg, user_id, chat_id, pending, asked, problem, force_reply=placeholder)
 
 
 def _too_late(expired: inputs.Pending, language: str) -> str:
