@@ -29,7 +29,6 @@ working database never pay for it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 
@@ -41,15 +40,13 @@ from bot.dbfaults import unavailable
 from bot.health import State
 from bot.logsafe import printable
 from bot.runtime import Runtime
-from bot.schema import SchemaCheck, check, read_revision, schema_error
+from bot.schema import SchemaCheck, schema_error
 
 log = logging.getLogger("leadbot.database")
 
 RETRY_AFTER_SECONDS = 5
 MESSAGE = "the database is not answering; try again shortly"
 SCHEMA_MESSAGE = "the database is not migrated for this leadbot"
-CHECK_SECONDS = 3.0
-"""How long reading the schema's revision after an error may take (as ``/healthz``)."""
 COUNTER = "database_unavailable"
 """Key in ``app.state.api_results``: /metrics shows it as leadbot_http_database_unavailable_total."""
 HANDLED: tuple[type[Exception], ...] = (
@@ -71,51 +68,43 @@ def database_unavailable(request: Request, error: BaseException) -> Response | N
     reason = unavailable(error)
     if reason is None:
         return None
-    runtime: Runtime = request.app.state.runtime
-    runtime.health.report("database", State.DOWN, reason)
-    request.app.state.api_results[COUNTER] += 1
-    log.warning(
-        "%s %s: the database is not answering (%s); answered 503",
-        printable(request.method, 16),
-        printable(request.url.path),
-        reason,
-    )
-    page = _page_for(request)
-    answer = (
-        JSONResponse({"detail": MESSAGE}, status_code=503) if page is None else page(request, None)
-    )
-    answer.status_code = 503
-    answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return answer
+    return _answer_503(request, "the database is not answering", reason, MESSAGE, None)
 
 
 async def schema_behind(request: Request, error: BaseException) -> Response | None:
     """The ``503`` for ``error`` if it came from a database older than this code (or one
     without a schema), else None. Reads the revision on a connection of its own, bounded
-    like ``/healthz``'s check; a database that does not answer that is left to
-    :func:`database_unavailable`."""
+    like ``/healthz``'s check (:meth:`bot.schemawatch.SchemaWatch.read`); a database that
+    does not answer that is left to :func:`database_unavailable`."""
     if not schema_error(error):
         return None
     runtime: Runtime = request.app.state.runtime
-    try:
-        async with asyncio.timeout(CHECK_SECONDS), runtime.engine.connect() as conn:
-            schema = check(await conn.run_sync(read_revision))
-    except Exception:
-        return None
-    if not schema.refused:
-        return None  # the schema is current: a bug, the usual 500
+    schema = await runtime.schema.read()
+    if schema is None or not schema.refused:
+        return None  # not answering (the other handler's), or current: a bug, the usual 500
     detail = schema.health_detail()
+    said = "the database is not migrated for this leadbot"
+    return _answer_503(request, said, detail, f"{SCHEMA_MESSAGE}: {detail}", schema)
+
+
+def _answer_503(
+    request: Request, said: str, detail: str, message: str, schema: SchemaCheck | None
+) -> Response:
+    """The database part ``down`` with ``detail``, one WARNING line, and the answer: the
+    path's page for people (:func:`install`), else ``{"detail": message}``; ``Retry-After``."""
+    runtime: Runtime = request.app.state.runtime
     runtime.health.report("database", State.DOWN, detail)
     request.app.state.api_results[COUNTER] += 1
     log.warning(
-        "%s %s: the database is not migrated for this leadbot (%s); answered 503",
+        "%s %s: %s (%s); answered 503",
         printable(request.method, 16),
         printable(request.url.path),
+        said,
         detail,
     )
     page = _page_for(request)
     answer = (
-        JSONResponse({"detail": f"{SCHEMA_MESSAGE}: {detail}"}, status_code=503)
+        JSONResponse({"detail": message}, status_code=503)
         if page is None
         else page(request, schema)
     )
