@@ -29,6 +29,19 @@ def _card(world: World, user: int, card: TgMessage) -> TgMessage:
     return world.tg.message(user, card.message_id)
 
 
+async def _lost_question(
+    world: World, user: int, lead_id: int, card: TgMessage, reason: str = "price"
+) -> TgMessage:
+    """Press Lost on the card, then ``reason``: the note question that follows (with Skip)."""
+    await world.driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
+    await world.tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
+    before = world.tg.bot_messages(user)[-1].message_id
+    await world.driver.press(user, f"lost:{lead_id}:{reason}", message_id=card.message_id)
+    return await world.private(
+        user, lambda m: m.message_id > before and bool(m.button(f"skip:{lead_id}"))
+    )
+
+
 async def _status_is(world: World, lead_id: int, status: LeadStatus) -> None:
     async def reached() -> bool:
         return (await world.lead(lead_id)).status is status
@@ -106,10 +119,7 @@ async def test_lost_with_a_reason_and_a_note_and_hand_back(make_settings, telegr
     async with telegram_world(settings, telegram_emulator, partners=2) as world:
         driver = world.driver
         lead_id, user, card = await _claimed(world)
-        await driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
-        await world.tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
-        await driver.press(user, f"lost:{lead_id}:competitor", message_id=card.message_id)
-        await world.private(user, lambda m: bool(m.button(f"skip:{lead_id}")))
+        await _lost_question(world, user, lead_id, card, "competitor")
         await driver.send_text(user, "Wettbewerber <X> war 10 % günstiger & schneller")
         await _status_is(world, lead_id, LeadStatus.LOST)
         await world.settled()
@@ -173,10 +183,7 @@ async def test_another_button_ends_an_open_question(make_settings, telegram_emul
     async with telegram_world(settings, telegram_emulator, partners=1) as world:
         driver = world.driver
         lead_id, user, card = await _claimed(world)
-        await driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
-        await world.tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
-        await driver.press(user, f"lost:{lead_id}:price", message_id=card.message_id)
-        prompt = await world.private(user, lambda m: bool(m.button(f"skip:{lead_id}")))
+        prompt = await _lost_question(world, user, lead_id, card)
         await world.tg.wait_for_async(
             lambda: _card(world, user, card).button(f"st:{lead_id}:contacted")
         )
@@ -208,10 +215,7 @@ async def test_a_lost_note_that_cannot_be_taken_is_asked_again(make_settings, te
     async with telegram_world(settings, telegram_emulator, partners=1) as world:
         driver = world.driver
         lead_id, user, card = await _claimed(world)
-        await driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
-        await world.tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
-        await driver.press(user, f"lost:{lead_id}:price", message_id=card.message_id)
-        prompt = await world.private(user, lambda m: bool(m.button(f"skip:{lead_id}")))
+        prompt = await _lost_question(world, user, lead_id, card)
 
         await driver.send_text(user, "zu teuer " * 250)
         again = await world.private(user, lambda m: m.message_id > prompt.message_id)
@@ -243,16 +247,7 @@ async def test_a_loss_waits_for_its_note_and_an_expired_question_says_it_was_not
         driver, tg = world.driver, world.tg
         lead_id, user, card = await _claimed(world)
 
-        async def lost_price() -> TgMessage:
-            await driver.press(user, f"st:{lead_id}:lost", message_id=card.message_id)
-            await tg.wait_for_async(lambda: _card(world, user, card).button(f"lost:{lead_id}:"))
-            before = tg.bot_messages(user)[-1].message_id
-            await driver.press(user, f"lost:{lead_id}:price", message_id=card.message_id)
-            return await world.private(
-                user, lambda m: m.message_id > before and bool(m.button(f"skip:{lead_id}"))
-            )
-
-        prompt = await lost_price()
+        prompt = await _lost_question(world, user, lead_id, card)
         assert "noch nicht als verloren (Preis) gespeichert" in prompt.plain_text
         assert "Ohne Antwort in 15 Minuten bleibt der Lead offen" in prompt.plain_text
         assert prompt.button(f"skip:{lead_id}")["text"] == "Ohne Notiz speichern"
@@ -272,7 +267,7 @@ async def test_a_loss_waits_for_its_note_and_an_expired_question_says_it_was_not
         )
 
         # Skip after the limit: the same, as an alert, and the Skip button goes.
-        second = await lost_price()
+        second = await _lost_question(world, user, lead_id, card)
         clock.advance(minutes=16)
         await driver.press(user, f"skip:{lead_id}", message_id=second.message_id)
         told = await tg.wait_for_async(
@@ -284,7 +279,7 @@ async def test_a_loss_waits_for_its_note_and_an_expired_question_says_it_was_not
         assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
 
         # In time, Skip records the loss.
-        third = await lost_price()
+        third = await _lost_question(world, user, lead_id, card)
         clock.advance(minutes=14)
         await driver.press(user, f"skip:{lead_id}", message_id=third.message_id)
         await _status_is(world, lead_id, LeadStatus.LOST)
