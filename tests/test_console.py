@@ -84,7 +84,7 @@ def test_claim_again_after_giving_the_lead_back_says_it_is_no_longer_available(
 
     katharina = "katharina.wolf@ffm-systemintegration.example"  # offer 2: lead 2
     recalled = console(demo, f"as {katharina}\nclaim 2\nwait 25h\nclaim 2\nquit\n")
-    after = recalled[recalled.index("wurde zurückgerufen") :]
+    after = recalled[recalled.index("wurde zurückgeholt, weil bis zur Frist") :]
     assert "✖ Dieser Lead ist nicht mehr verfügbar." in after, after
     assert "bereits übernommen" not in after
 
@@ -240,3 +240,14 @@ def test_headings_and_usages_speak_the_reader_s_language(demo: Path) -> None:
     )
     assert english_staff.returncode == 0, english_staff.stderr
     assert "[staff feed]\n  ◆ Partner Spree Digital" in english_staff.stdout
+
+
+def test_a_recalled_rep_s_card_says_the_manufacturer_took_the_lead(demo: Path) -> None:
+    """The card of a lead staff recalled said "the deadline passed or staff reassigned it",
+    so the rep could not tell whether they had been too slow; it now names the cause."""
+    out = console(demo, f"as {ANNA}\nclaim 1\nas staff\nrecall 1\nas {ANNA}\nleads\nquit\n")
+    after = out[out.index("recall 1") :]
+    assert (
+        "Lead #1 wurde vom Hersteller zurückgeholt. Die Details sind nicht mehr sichtbar" in after
+    )
+    assert "Frist" not in after.split("zurückgeholt", 1)[1].split("\n", 1)[0]

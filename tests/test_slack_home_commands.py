@@ -141,7 +141,11 @@ async def test_leads_command_for_staff(make_settings, slack_emulator) -> None:
         recalled = await answer_to(world, STAFF_USER, f"recall {lead_id}")
         assert f"Lead #{lead_id} recalled" in recalled
         await slack_emulator.wait_for_async(
-            lambda: "was recalled" in slack_emulator.dm_messages("U0001")[0].all_text, 10
+            lambda: (
+                "was taken back by the manufacturer"
+                in slack_emulator.dm_messages("U0001")[0].all_text
+            ),
+            10,
         )
         assert "Brauerei" not in slack_emulator.dm_messages("U0001")[0].all_text
         missing = await answer_to(world, STAFF_USER, "erase 999")

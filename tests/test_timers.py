@@ -164,7 +164,7 @@ async def test_claim_sla_reminder_then_recall_and_reoffer(
     assert partner_id not in round_two and len(round_two) == 1
     assert partner is not None and partner.sla_misses == 1
     await sender.flush()
-    assert transport.to(f"rep:{rep_id}")[-1].view.event == "recalled"  # type: ignore[union-attr]
+    assert transport.to(f"rep:{rep_id}")[-1].view.event == "recalled_sla"  # type: ignore[union-attr]
     await runtime.close()
 
 

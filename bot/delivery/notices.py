@@ -156,7 +156,9 @@ class LeadCardView:
         return self.lead is None and self.event in TAKEN_OFF
 
 
-TAKEN_OFF = frozenset({"returned", "recalled", "erased", "owner_left"})
+TAKEN_OFF = frozenset(
+    {"returned", "recalled", "recalled_sla", "recalled_staff", "erased", "owner_left"}
+)
 """Card events that take a lead off its rep's card, each with words of its own."""
 
 

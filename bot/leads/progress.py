@@ -189,12 +189,21 @@ async def _give_back(
     claimed_via = lead.claimed_via
     partner_id, rep_id = await _release_owner(uow, lead, status.value)
     if rep_id is not None and tell_owner:
-        await update_card(uow, lead.id, rep_id, claimed_via, status.value)
+        await update_card(uow, lead.id, rep_id, claimed_via, _card_event(status, reason))
     partner = await uow.session.get(Partner, partner_id) if partner_id else None
     await uow.outbox.staff(
         status.value, lead_id=lead.id, partner=partner.name if partner else None, reason=reason
     )
     return partner
+
+
+def _card_event(status: LeadStatus, reason: str) -> str:
+    """The card event that tells the rep why the lead left them: a recall says whether the
+    deadline passed (``recalled_sla``) or the manufacturer took it (``recalled_staff``), so
+    the rep knows whether to hurry next time or to ask staff."""
+    if status is LeadStatus.RECALLED and reason in ("sla", "staff"):
+        return f"recalled_{reason}"
+    return status.value
 
 
 async def hand_back(
