@@ -108,6 +108,7 @@ class PartnerRow:
     lost: int = 0
     revenue_eur: Decimal = Decimal(0)
     open_now: int = 0
+    paused: bool = False  # gets no new leads now (paused by staff or after SLA misses)
 
     @property
     def claim_rate(self) -> float | None:

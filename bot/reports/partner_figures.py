@@ -9,11 +9,13 @@ computed with window functions.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.directory.availability import is_paused
 from bot.models import Lead, LeadEvent, LeadExclusion, Offer, OfferStatus, Partner
 from bot.reports.aggregation import (
     Bounds,
@@ -160,20 +162,30 @@ async def partner_leads(session: AsyncSession, bounds: Bounds) -> Figures:
     return data
 
 
-async def partner_rows(session: AsyncSession, *halves: Figures) -> list[PartnerRow]:
+async def partner_rows(session: AsyncSession, today: date, *halves: Figures) -> list[PartnerRow]:
     """Every partner with any activity in the period — also one that was recalled from all
-    its leads and owns none now. The load now alone does not make a partner appear."""
+    its leads and owns none now. The load now alone does not make a partner appear.
+
+    ``today`` (in ``[distribution] timezone``) tells which partners are paused now: staff
+    reading a partner's figures need to know it gets no new leads at the moment."""
     data: Figures = {}
     for half in halves:
         for partner_id, values in half.items():
             data.setdefault(partner_id, {}).update(values)
     data = {pid: values for pid, values in data.items() if set(values) - {"open_now"}}
     found = await session.execute(
-        select(Partner.id, Partner.name).where(Partner.id.in_(list(data)))
+        select(Partner.id, Partner.name, Partner.paused_at, Partner.on_leave_until).where(
+            Partner.id.in_(list(data))
+        )
     )
-    named = {str(pid): str(name) for pid, name in found.all()}
+    known = {str(row.id): row for row in found.all()}
     rows = [
-        PartnerRow(partner_id=pid, name=named.get(pid, pid), **values)
+        PartnerRow(
+            partner_id=pid,
+            name=str(known[pid].name) if pid in known else pid,
+            paused=pid in known and is_paused(known[pid], today),
+            **values,
+        )
         for pid, values in data.items()
     ]
     return sorted(rows, key=lambda r: (-r.won, -r.claims, -r.offers, r.name.lower(), r.partner_id))

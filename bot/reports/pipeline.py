@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db import READ_ONLY
+from bot.directory.availability import local_date
 from bot.reports.cohort import Cohort, cohort
 from bot.reports.costs import campaign_costs, unknown_cost_campaigns
 from bot.reports.model import PartnerRow, Report, WeekRow
@@ -62,6 +63,7 @@ async def build_report(
     so claims are never kept waiting for it.
     """
     bounds = period.bounds()
+    today = local_date(settings, now)
 
     async def leads(session: AsyncSession) -> tuple[Cohort, list[str]]:
         costs = await campaign_costs(session, settings)
@@ -86,7 +88,7 @@ async def build_report(
     rows: list[PartnerRow] = []
     if partners:
         rows = await _in_session(
-            sessions, lambda session: partner_rows(session, by_offers, by_leads)
+            sessions, lambda session: partner_rows(session, today, by_offers, by_leads)
         )
     return Report(
         period=period,

@@ -15,7 +15,7 @@ from bot.cockpit import charts
 from bot.i18n import t
 from bot.models import LeadStatus
 from bot.reports.format import day, duration, money, pct, report_summary
-from bot.reports.model import Report
+from bot.reports.model import PartnerRow, Report
 from bot.reports.pipeline import pipeline
 from bot.web.cockpit_access import PREFIX, open_page, runtime_of
 from bot.web.cockpit_pages import PageContext, trusted_svg
@@ -103,6 +103,12 @@ async def campaigns_page(request: Request) -> Response:
     )
 
 
+def _partner_name(row: PartnerRow, lang: str) -> str:
+    """The partner's name, marked when it is paused now: its figures stop growing for a
+    reason staff should see next to them, not find out in ``explain``."""
+    return t(lang, "cockpit.paused_partner", name=row.name) if row.paused else row.name
+
+
 @router.get("/partners")
 async def partners_page(request: Request) -> Response:
     ctx = await open_page(request)
@@ -118,7 +124,7 @@ async def partners_page(request: Request) -> Response:
     keys += ("declines", "won", "lost", "conversion", "revenue", "open_now")
     rows = [
         [
-            p.name, p.offers, p.claims, pct(p.claim_rate),
+            _partner_name(p, lang), p.offers, p.claims, pct(p.claim_rate),
             duration(p.claim_median_minutes, lang), duration(p.claim_p90_minutes, lang),
             duration(p.contact_median_minutes, lang), duration(p.contact_p90_minutes, lang),
             p.expired, p.sla_misses, p.recalls, p.handbacks, p.declines, p.won, p.lost,

@@ -63,6 +63,8 @@ def test_cockpit_equals_report_json(database_url: str, tmp_path: Path) -> None:
     assert leadbot(database_url, "campaigns", "import", str(costs)).exit_code == 0
     result = leadbot(database_url, "report", "--format", "json")
     data = json.loads(result.stdout)
+    paused = data["partners"][0]  # the pages mark a partner that gets no leads now
+    assert leadbot(database_url, "partners", "pause", paused["partner_id"]).exit_code == 0
     query = f"from={data['period']['from']}&to={data['period']['to']}"
     paths = [f"/cockpit?{query}", f"/cockpit/campaigns?{query}", f"/cockpit/partners?{query}"]
     paths += [f"/cockpit/csv/{name}?{query}" for name in ("funnel", "campaigns", "partners")]
@@ -90,8 +92,10 @@ def test_cockpit_equals_report_json(database_url: str, tmp_path: Path) -> None:
 
     partner_rows = {row[0]: row for row in tables(pages[paths[2]])[0]["partners"][1:]}
     assert len(partner_rows) == len(data["partners"])
+    assert f"{paused['name']} (paused)" in partner_rows and paused["name"] not in partner_rows
     for partner in data["partners"]:
-        row = partner_rows[partner["name"]]
+        suffix = " (paused)" if partner is paused else ""
+        row = partner_rows[partner["name"] + suffix]
         assert [row[1], row[2], row[10], row[11], row[13], row[14]] == [
             str(partner[k]) for k in ("offers", "claims", "recalls", "handbacks", "won", "lost")
         ]
