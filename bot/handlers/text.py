@@ -20,7 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.actors import STAFF_NAME
-from bot.chat.grammar import localised_usage
+from bot.chat.verbs import localised_usage
 from bot.content.problems import problem_lines
 from bot.content.vocabulary import industry_key
 from bot.i18n import has, t

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.chat.grammar import ACTION_VERBS, VERBS, localised_usage
+from bot.chat.grammar import ACTION_VERBS, VERBS
 from bot.chat.results import (
     Explanation,
     HelpView,
@@ -16,6 +16,7 @@ from bot.chat.results import (
     Result,
     TeaserList,
 )
+from bot.chat.verbs import localised_usage
 from bot.delivery.notices import DigestView, LeadCardView, MessageView, NoticeView, TeaserView
 from bot.handlers import text
 from bot.handlers.console.platform import escape_console
