@@ -7,15 +7,12 @@
 * ``DELETE /api/leads/{id}`` and ``DELETE /api/leads?external_id=…``: erasure, exactly as
   ``leadbot erase`` does it.
 
-Same bearer token as ``POST /api/leads``. Parameters are read and checked here (not by
-FastAPI) so a bad one gets the API's one 422 shape; their rules are stated in the OpenAPI
-document (:mod:`bot.web.openapi`).
+Same bearer token as ``POST /api/leads``. Parameters are read and checked by
+:mod:`bot.web.crm_params` (not by FastAPI) so a bad one gets the API's one 422 shape.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -23,26 +20,30 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bot.actors import Actor
-from bot.chat.ids import database_id
 from bot.crm.erased_leads import EXTERNAL_ID, erased_lead
-from bot.crm.paging import DEFAULT_LIMIT, MAX_LIMIT, Position, changed_leads
+from bot.crm.paging import changed_leads
 from bot.crm.view import leads_json
 from bot.db import READ_ONLY
 from bot.errors import Gone, NotFound
-from bot.intake.problems import FieldProblem
-from bot.intake.schema import in_utc
 from bot.leads.staff import erase
 from bot.models import Channel, Lead
-from bot.plaintext import bad_character, quoted, trim
+from bot.plaintext import quoted
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
 from bot.web import openapi
 from bot.web.common import Detail, ValidationFailed, invalid, problem, require_token
 from bot.web.crm_models import LeadOut
-
-GET_PARAMETERS = frozenset({"external_id", "updated_since", "limit", "cursor"})
-DELETE_PARAMETERS = frozenset({"external_id"})
-
+from bot.web.crm_params import (
+    DELETE_PARAMETERS,
+    GET_PARAMETERS,
+    BadParameter,
+    cursor_of,
+    external_id_of,
+    lead_id_of,
+    only,
+    page_limit,
+    updated_since,
+)
 
 router = APIRouter(tags=["leads"], dependencies=[Depends(require_token)])
 
@@ -50,91 +51,6 @@ COMMON = {
     401: {"model": Detail, "description": "Missing or wrong token, or none configured"},
     422: {"model": ValidationFailed, "description": "A bad parameter, named"},
 }
-
-
-class BadParameter(Exception):
-    def __init__(self, where: str, name: str, message: str, kind: str = "value_error") -> None:
-        super().__init__(message)
-        self.where = where
-        self.problem = FieldProblem((name,), message, kind)
-
-
-def _only(request: Request, allowed: frozenset[str]) -> dict[str, str]:
-    """The query parameters, each at most once, none unknown."""
-    values: dict[str, str] = {}
-    for name in request.query_params:
-        given = request.query_params.getlist(name)
-        if name not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise BadParameter("query", name, f"unknown parameter (known: {known})", "extra")
-        if len(given) > 1:
-            raise BadParameter("query", name, "given more than once")
-        values[name] = given[0]
-    return values
-
-
-def _lead_id(request: Request) -> int:
-    text = request.path_params.get("lead_id", "")
-    lead_id = database_id(int(text)) if re.fullmatch(r"[0-9]{1,19}", text) else None
-    if lead_id is None:
-        raise BadParameter("path", "lead_id", "must be a lead id (a whole number from 1)")
-    return lead_id
-
-
-def _external_id(values: dict[str, str]) -> str | None:
-    """The ``external_id`` to look up, checked as ``POST /api/leads`` checks it (a NUL byte
-    would otherwise reach PostgreSQL, which refuses it with a 500)."""
-    value = values.get("external_id")
-    if value is None:
-        return None
-    if not trim(value) or len(value) > 200:
-        raise BadParameter("query", "external_id", "must be 1 to 200 characters")
-    refused = bad_character(value)
-    if refused is not None:
-        raise BadParameter("query", "external_id", refused)
-    return trim(value)  # as stored: without invisible characters at its ends
-
-
-def _since(values: dict[str, str]) -> datetime | None:
-    text = values.get("updated_since")
-    if text is None:
-        return None
-    # A "+01:00" offset sent unencoded in a query string arrives as " 01:00".
-    text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", text.strip())
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise BadParameter(
-            "query",
-            "updated_since",
-            "must be an ISO 8601 time with a time zone, e.g. 2026-03-01T10:00:00Z "
-            "(write + as %2B in a URL)",
-        )
-    try:
-        return in_utc(value)
-    except ValueError as exc:
-        raise BadParameter("query", "updated_since", str(exc)) from None
-
-
-def _limit(values: dict[str, str]) -> int:
-    text = values.get("limit")
-    if text is None:
-        return DEFAULT_LIMIT
-    if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or not 1 <= int(text) <= MAX_LIMIT:
-        raise BadParameter("query", "limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-    return int(text)
-
-
-def _cursor(values: dict[str, str]) -> Position | None:
-    text = values.get("cursor")
-    if text is None:
-        return None
-    try:
-        return Position.parse(text.strip())
-    except ValueError as exc:
-        raise BadParameter("query", "cursor", str(exc)) from None
 
 
 async def _reading(uow: UnitOfWork) -> None:
@@ -172,8 +88,8 @@ async def get_lead(request: Request) -> JSONResponse:
     An erased lead keeps its statistics and shows status ``erased``."""
     runtime: Runtime = request.app.state.runtime
     try:
-        _only(request, frozenset())
-        lead_id = _lead_id(request)
+        only(request, frozenset())
+        lead_id = lead_id_of(request)
     except BadParameter as exc:
         return invalid(request, [exc.problem], exc.where, "crm_invalid")
     found = await _one_lead(runtime, lead_id)
@@ -218,9 +134,9 @@ async def list_leads(request: Request) -> JSONResponse:
     """
     runtime: Runtime = request.app.state.runtime
     try:
-        values = _only(request, GET_PARAMETERS)
-        external_id = _external_id(values)
-        since, limit, cursor = _since(values), _limit(values), _cursor(values)
+        values = only(request, GET_PARAMETERS)
+        external_id = external_id_of(values)
+        since, limit, cursor = updated_since(values), page_limit(values), cursor_of(values)
     except BadParameter as exc:
         return invalid(request, [exc.problem], exc.where, "crm_invalid")
     if external_id is not None:
@@ -296,8 +212,8 @@ async def delete_lead(request: Request) -> JSONResponse:
     Erasing an erased lead again changes nothing and answers 200."""
     runtime: Runtime = request.app.state.runtime
     try:
-        _only(request, frozenset())
-        lead_id = _lead_id(request)
+        only(request, frozenset())
+        lead_id = lead_id_of(request)
     except BadParameter as exc:
         return invalid(request, [exc.problem], exc.where, "crm_invalid")
     try:
@@ -323,7 +239,7 @@ async def delete_by_external_id(request: Request) -> JSONResponse:
     """``DELETE /api/leads?external_id=…``: the same erasure, found by the CRM's id."""
     runtime: Runtime = request.app.state.runtime
     try:
-        external_id = _external_id(_only(request, DELETE_PARAMETERS))
+        external_id = external_id_of(only(request, DELETE_PARAMETERS))
         if external_id is None:
             raise BadParameter("query", "external_id", "required", "missing")
     except BadParameter as exc:
