@@ -18,7 +18,7 @@ from bot.cli.importing import fail, first_line, require_database
 from bot.config import Settings
 from bot.directory.linking import Invite, create_invite
 from bot.errors import ServiceError
-from bot.handlers.telegram.bot import bot_username
+from bot.handlers.telegram.setup import bot_username
 from bot.runtime import Runtime
 
 

@@ -4,10 +4,11 @@ webhook route or the long-polling job (``[telegram] mode``). Named as the platfo
 
 from __future__ import annotations
 
-from bot.handlers.telegram.bot import TelegramBot, check_settings
+from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.dispatch import dispatch
 from bot.handlers.telegram.menu import register_commands
 from bot.handlers.telegram.polling import poll_forever
+from bot.handlers.telegram.setup import check_settings
 from bot.handlers.telegram.transport import TelegramTransport
 from bot.handlers.telegram.webhook import webhook_router
 from bot.models import Platform

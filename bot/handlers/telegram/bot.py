@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any
@@ -25,15 +24,15 @@ from typing import Any
 from telegram import ForceReply, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
+from telegram.ext import ContextTypes, ExtBot, TypeHandler
 
 from bot.chat.identity import Identity, identify
 from bot.chat.interactions import Interactions
-from bot.config import ConfigError, TelegramSettings
+from bot.config import ConfigError
 from bot.delivery.transports import RateLimit
-from bot.handlers.telegram.answered import AnsweredRequest
 from bot.handlers.telegram.keyboards import Keyboard, markup
 from bot.handlers.telegram.limits import flood_limits, log_failure, seconds
+from bot.handlers.telegram.setup import build_application
 from bot.handlers.telegram.updates import Person
 from bot.models import Platform
 from bot.plaintext import quoted
@@ -42,56 +41,10 @@ from bot.seen import AlreadyApplied
 
 log = logging.getLogger(__name__)
 
-SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 SETUP_RETRY_SECONDS = (2, 5, 10, 30, 60)
 MAX_PACE_SECONDS = 5.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # no previews of prospects' websites
-
-
-def check_settings(settings: TelegramSettings) -> None:
-    """Refuse to start without the secrets this mode needs, naming the variables."""
-    token = settings.token.get_secret_value() if settings.token else ""
-    if not token.strip():
-        raise ConfigError(
-            "Telegram is enabled ([telegram] enabled = true) but has no bot token: "
-            "set LEADBOT_TELEGRAM__TOKEN (from BotFather)"
-        )
-    if settings.mode == "webhook":
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-        if not secret:
-            raise ConfigError(
-                "Telegram runs in webhook mode but has no webhook secret: set "
-                "LEADBOT_TELEGRAM__WEBHOOK_SECRET (1-256 characters A-Z a-z 0-9 _ -), "
-                'or use [telegram] mode = "polling"'
-            )
-        if not SECRET.fullmatch(secret):
-            raise ConfigError(
-                "LEADBOT_TELEGRAM__WEBHOOK_SECRET may only contain A-Z a-z 0-9 _ - "
-                "(1-256 characters), as Telegram requires"
-            )
-
-
-def build_application(settings: TelegramSettings) -> Application:
-    """PTB's Application against ``[telegram] api_url``, without PTB's own Updater."""
-    assert settings.token is not None
-    return (
-        ApplicationBuilder()
-        .token(settings.token.get_secret_value())
-        .base_url(settings.api_url)
-        .request(AnsweredRequest())
-        .updater(None)
-        .build()
-    )
-
-
-async def bot_username(settings: TelegramSettings) -> str:
-    """The bot's @username from Telegram (``getMe``), for deep links outside the server."""
-    from telegram import Bot
-
-    assert settings.token is not None
-    async with Bot(settings.token.get_secret_value(), base_url=settings.api_url) as bot:
-        return str(bot.username)
 
 
 class TelegramBot:
@@ -315,4 +268,4 @@ class TelegramBot:
                 await self.application.shutdown()
 
 
-__all__: Sequence[str] = ("TelegramBot", "build_application", "check_settings")
+__all__: Sequence[str] = ("TelegramBot",)
