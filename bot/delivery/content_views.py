@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.content.packs import item_params
-from bot.content.service import as_item
+from bot.content.sending import as_item
 from bot.delivery.notices import MessageView, NoticeKind
 from bot.delivery.outbox import rep_at_address
 from bot.directory.availability import local_date

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actors import Actor
-from bot.content.service import send_content_pack
+from bot.content.sending import send_content_pack
 from bot.delivery.notices import NoticeKind, ToPartner, ToRep
 from bot.directory.availability import is_paused, local_today
 from bot.leads.claim_outcomes import ClaimOutcome, ClaimResult, Presser, owner_outcome
