@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.models import Lead, Offer, Partner, Rep
-from tests.support.cli import EXAMPLES, db_session, leadbot, leadbot_process
+from tests.support.cli import EXAMPLES, db_session, leadbot, leadbot_process, load_demo
 
 PARTNER_HEADER = (
     "id,name,tier,certifications,employees,annual_revenue_eur,country,postal_code,lat,lon,"
@@ -251,6 +251,7 @@ def test_deactivate_missing_and_dry_run(database_url: str, tmp_path: Path) -> No
     back = leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv"))
     assert "20 partners: 18 updated, 2 unchanged" in back.stdout
     assert all(p.active for p in _partners(database_url).values())
+    assert "they keep" not in real.stdout  # no open leads: nothing to say about them
 
     # A header alone (an export gone wrong) would have switched off the whole directory.
     header = _write(tmp_path, "header.csv", lines[0] + "\n")
@@ -416,3 +417,30 @@ def test_a_directory_imported_before_any_products_are_configured_says_so(
     assert "line 3, country: 'XX'" in result.stderr
     assert "product id" not in result.stderr
     assert not _partners(database_url)
+
+
+def test_deactivating_a_partner_that_owns_open_leads_says_it_keeps_them(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A partner switched off by ``--deactivate-missing`` keeps its open leads (its reps may
+    finish them). The summary said only "1 not in the file deactivated": the operator did
+    not learn that leads were still with a partner they had just removed."""
+    config = load_demo(database_url, tmp_path)
+    anna = "maximilian.huber@alpen-it.example"  # P-DE-001
+    claimed = leadbot_process("console", config=config, stdin=f"as {anna}\nclaim 1\nquit\n")
+    assert "Lead #1" in claimed.stdout, claimed.stdout
+    lines = (EXAMPLES / "partners.csv").read_text(encoding="utf-8").splitlines()
+    others = [line for line in lines if not line.startswith("P-DE-001,")]
+    rest = _write(tmp_path, "rest.csv", "\n".join(others) + "\n")
+
+    result = leadbot(database_url, "partners", "import", rest, "--deactivate-missing")
+    assert result.exit_code == 0, result.output
+    assert (
+        "; 1 not in the file deactivated (they keep 1 open lead; `leadbot leads recall LEAD` gives "
+        "one to others)" in result.stdout
+    ), result.stdout
+    with db_session(database_url) as session:
+        lead = session.get(Lead, 1)
+        assert lead is not None and lead.owner_partner_id == "P-DE-001"  # kept, as said
+    worked = leadbot_process("console", config=config, stdin=f"as {anna}\ncontacted 1\nquit\n")
+    assert "✔ Lead #1: kontaktiert." in worked.stdout, worked.stdout  # its rep may finish it

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.actors import Actor
 from bot.directory import fields as f
@@ -27,7 +27,8 @@ from bot.directory.departures import DEACTIVATED, MOVED, LeftBehind, rep_left
 from bot.directory.partners import DEFAULTS, PartnerRow
 from bot.directory.reps import PARTNER_LANGUAGE, RepRow
 from bot.directory.table import Problem
-from bot.models import Channel, Partner, Rep
+from bot.leads.lifecycle import OWNED
+from bot.models import Channel, Lead, Partner, Rep
 from bot.plaintext import quoted
 from bot.uow import UnitOfWork
 
@@ -44,6 +45,8 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     deactivated: int = 0
+    kept_open: int = 0
+    """Open leads the deactivated partners still own: they may finish them, or staff recall."""
     left_behind: LeftBehind = field(default_factory=LeftBehind)
     """The open leads of reps who moved to another partner or were deactivated."""
 
@@ -65,6 +68,9 @@ class ImportSummary:
         text = f"{self.total} {noun}" + (f": {', '.join(parts)}" if parts else "")
         if self.deactivated:
             text += f"; {self.deactivated} not in the file deactivated"
+        if self.kept_open:
+            leads = "1 open lead" if self.kept_open == 1 else f"{self.kept_open} open leads"
+            text += f" (they keep {leads}; `leadbot leads recall LEAD` gives one to others)"
         if str(self.left_behind):
             text += f"; {self.left_behind}"
         return text
@@ -133,13 +139,27 @@ async def import_partners(
             advance()
     if deactivate_missing:
         listed = {row.id for row in rows}
-        for pid, partner in existing.items():
-            if pid not in listed and partner.active:
-                partner.active = False
-                partner.updated_at = now
-                summary.deactivated += 1
+        gone = [p for pid, p in existing.items() if pid not in listed and p.active]
+        for partner in gone:
+            partner.active = False
+            partner.updated_at = now
+        summary.deactivated = len(gone)
+        summary.kept_open = await _open_leads_of(uow, [p.id for p in gone])
     await uow.session.flush()
     return summary
+
+
+async def _open_leads_of(uow: UnitOfWork, partner_ids: list[str]) -> int:
+    """How many open leads ``partner_ids`` own: a deactivated partner keeps them (its reps
+    may finish what they started), which the operator should hear about, not find later."""
+    if not partner_ids:
+        return 0
+    count = await uow.session.scalar(
+        select(func.count())
+        .select_from(Lead)
+        .where(Lead.owner_partner_id.in_(partner_ids), Lead.status.in_(OWNED))
+    )
+    return int(count or 0)
 
 
 _CHAT_COLUMNS = ("slack_user_id", "telegram_user_id")
