@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from bot.clock import ManualClock
 from bot.config import Settings
 from bot.models import LeadStatus
 from bot.runtime import Runtime
@@ -122,3 +123,41 @@ async def test_reports_from_slack_edit_the_telegram_card_and_send_no_slack_card(
         assert [
             m.all_text for m in slack.dm_messages(SOPHIE_SLACK) if f"#{lead_id}" in m.all_text
         ] == []
+
+
+async def test_a_reminder_goes_where_the_lead_was_claimed_only(
+    make_settings, slack_emulator: SlackEmulator, telegram_emulator: TelegramEmulator
+) -> None:
+    """Sophie claimed on Telegram; the first-contact reminder came on Telegram *and* as a
+    Slack DM (every platform she has), unlike the card, news and sales kit of the lead."""
+    slack, tg = slack_emulator, telegram_emulator
+    settings = both_platforms(make_settings, slack, tg, api_token=API_TOKEN)
+    await _directory(settings, slack, tg)
+    clock = ManualClock(datetime.now(UTC))
+    async with running_bot(settings, clock=clock) as bot:
+        tg_driver = tg.driver(webhook_url=f"{bot.url}/telegram/webhook")
+        async with httpx.AsyncClient(base_url=bot.url) as http:
+            created = await http.post(
+                "/api/leads", json=lead_payload(), headers={"Authorization": f"Bearer {API_TOKEN}"}
+            )
+        lead_id = created.json()["id"]
+        teaser = await tg.wait_for_async(
+            lambda: next((m for m in tg.bot_messages(GROUP) if m.button("claim:")), None),
+            15,
+            "the teaser in the group",
+        )
+        await tg_driver.press_button(SOPHIE_TG, teaser, teaser.button("claim:")["callback_data"])
+        await tg.wait_for_async(
+            lambda: any(COMPANY in m.plain_text for m in tg.bot_messages(SOPHIE_TG)),
+            15,
+            "Sophie's card on Telegram",
+        )
+        clock.advance(hours=20, minutes=1)  # 4 h before the 24 h deadline
+        reminder = f"Erinnerung: Lead #{lead_id} wartet auf Ihre Kontaktaufnahme"
+        await tg.wait_for_async(
+            lambda: any(reminder in m.plain_text for m in tg.bot_messages(SOPHIE_TG)),
+            15,
+            "the reminder on Telegram",
+        )
+        await outbox_settled(bot.sender, 15)
+        assert [m.all_text for m in slack.dm_messages(SOPHIE_SLACK)] == []

@@ -22,6 +22,7 @@ from bot.content.packs import OpenLead, Push, lead_context, plan_updates, select
 from bot.content.staff_notes import no_kit
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.directory.availability import local_today
+from bot.leads.cards import claim_platform
 from bot.leads.lifecycle import OWNED
 from bot.models import ContentDelivery, ContentItem, Lead, Platform
 from bot.uow import UnitOfWork
@@ -54,13 +55,6 @@ def _readable(rows: Iterable[ContentItem]) -> list[LibraryItem]:
         except (KeyError, TypeError, ValueError, AttributeError):
             log.error("content item %r in the database is damaged; skipped", row.key)
     return items
-
-
-def _platform(value: str | None) -> Platform | None:
-    try:
-        return Platform(value) if value else None
-    except ValueError:
-        return None
 
 
 async def _record(
@@ -157,7 +151,7 @@ async def push_updates(uow: UnitOfWork, items: Sequence[LibraryItem]) -> list[Pu
         }
         lead_id = push.lead_ids[0] if len(push.lead_ids) == 1 else None
         rows = await uow.outbox.enqueue(
-            ToRep(push.rep_id, _platform(push.platform)),
+            ToRep(push.rep_id, claim_platform(push.platform)),
             NoticeKind.CONTENT,
             payload,
             lead_id=lead_id,

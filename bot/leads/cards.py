@@ -22,6 +22,15 @@ from bot.models import ChatMessage, MessageKind, Platform
 from bot.uow import UnitOfWork
 
 
+def claim_platform(claimed_via: str | None) -> Platform | None:
+    """The platform a lead was claimed on, where its owner works it: reminders, news and
+    sales content for the lead go there (None: unknown — to every platform of the rep)."""
+    try:
+        return Platform(claimed_via) if claimed_via else None
+    except ValueError:
+        return None
+
+
 async def card_platforms(
     uow: UnitOfWork, lead_id: int, rep_id: int, claimed_via: str | None
 ) -> list[Platform]:

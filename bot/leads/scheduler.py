@@ -17,6 +17,7 @@ from bot.actors import Actor
 from bot.coordination import run_while_leased
 from bot.delivery.notices import NoticeKind
 from bot.directory.availability import resume_when_due
+from bot.leads.cards import claim_platform
 from bot.leads.distribution import expire_wave
 from bot.leads.locks import lead_for_update
 from bot.leads.progress import recall
@@ -56,6 +57,7 @@ async def _fire(uow: UnitOfWork, timer: Timer, lead: Lead | None) -> str:
                 NoticeKind.REMINDER,
                 "claim_sla",
                 lead_id=lead.id,
+                platform=claim_platform(lead.claimed_via),
                 recall_at=recall_at.isoformat(),
             )
             await uow.outbox.staff("sla_reminder", lead_id=lead.id)
@@ -72,6 +74,7 @@ async def _fire(uow: UnitOfWork, timer: Timer, lead: Lead | None) -> str:
             NoticeKind.REMINDER,
             "follow_up",
             lead_id=lead.id,
+            platform=claim_platform(lead.claimed_via),
             date=timer.payload["date"],
         )
         return "fired"

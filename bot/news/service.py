@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import NewsSettings
 from bot.coordination import run_while_leased
 from bot.delivery.notices import NoticeKind, ToRep
+from bot.leads.cards import claim_platform
 from bot.leads.lifecycle import OWNED
 from bot.models import (
     Lead,
@@ -149,8 +150,7 @@ async def _owned_leads(session: AsyncSession) -> list[_Owned]:
     for lead_id, rep_id, via, name, domain, ticker in rows:
         matcher = CompanyMatcher(name, domain, ticker)
         if matcher.usable:
-            platform = Platform(via) if via in {p.value for p in Platform} else None
-            out.append(_Owned(lead_id, rep_id, platform, matcher))
+            out.append(_Owned(lead_id, rep_id, claim_platform(via), matcher))
     return out
 
 
