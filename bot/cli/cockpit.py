@@ -8,10 +8,18 @@ import click
 
 from bot.actors import Actor
 from bot.cli.common import command, config_option, pass_settings, run_async
-from bot.cli.importing import FILE_ARGUMENT, fail, report_problems, require_database
+from bot.cli.importing import (
+    DRY_RUN_OPTION,
+    FILE_ARGUMENT,
+    done,
+    fail,
+    report_problems,
+    require_database,
+)
 from bot.cockpit.links import create_login_link
 from bot.cockpit.session import require_secret
 from bot.config import ConfigError, Settings
+from bot.directory.service import ImportSummary
 from bot.models import Channel
 from bot.plaintext import required_line
 from bot.reports.costs import parse_costs, store_costs, unknown_cost_warnings
@@ -62,8 +70,9 @@ def campaigns_group() -> None:
 
 @command(campaigns_group, name="import")
 @FILE_ARGUMENT
+@DRY_RUN_OPTION
 @pass_settings
-def import_costs(settings: Settings, file: Path) -> None:
+def import_costs(settings: Settings, file: Path, dry_run: bool) -> None:
     """Import campaign costs from a CSV with the columns campaign and cost_eur.
 
     Read like the other imports: UTF-8 (or UTF-16 with a BOM), ',' or ';' or tab as the
@@ -76,19 +85,21 @@ def import_costs(settings: Settings, file: Path) -> None:
         report_problems(file, problems)
     require_database(settings)
 
-    async def run() -> list[str]:
+    async def run() -> tuple[ImportSummary, list[str]]:
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
-                await store_costs(uow.session, rows, uow.clock.now())
+                summary = await store_costs(uow.session, rows, uow.clock.now())
                 warnings = await unknown_cost_warnings(
                     uow.session, {row.campaign: row.cost_eur for row in rows}
                 )
-                await uow.commit()
-                return warnings
+                if not dry_run:
+                    await uow.commit()
+                return summary, warnings
         finally:
             await runtime.close()
 
-    for warning in run_async(run()):
+    summary, warnings = run_async(run())
+    for warning in warnings:
         click.echo(f"leadbot: warning: {warning}", err=True)
-    click.echo(f"{file}: {len(rows)} campaign cost(s) imported")
+    done(file, summary, dry_run)

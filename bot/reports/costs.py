@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.directory.service import ImportSummary
 from bot.directory.table import Problem, read_table
 from bot.models import CampaignCost
 from bot.plaintext import quoted
@@ -133,12 +134,18 @@ def _order(problem: Problem) -> tuple[int, int]:
     return (problem.line or 0, column)
 
 
-async def store_costs(session: AsyncSession, rows: list[CostRow], now: datetime) -> None:
-    """Insert or replace each campaign's cost (the caller commits)."""
+async def store_costs(session: AsyncSession, rows: list[CostRow], now: datetime) -> ImportSummary:
+    """Insert or replace each campaign's cost (the caller commits, or not: a dry run)."""
+    summary = ImportSummary("campaign cost", "campaign costs")
     for row in rows:
         existing = await session.get(CampaignCost, row.campaign)
         if existing is None:
             session.add(CampaignCost(campaign=row.campaign, cost_eur=row.cost_eur, imported_at=now))
-        else:
+            summary.new += 1
+        elif existing.cost_eur != row.cost_eur:
             existing.cost_eur = row.cost_eur
             existing.imported_at = now
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+    return summary

@@ -117,3 +117,23 @@ def test_every_problem_of_every_line_with_the_files_line_numbers(
         "line 11: 3 values, but the header has 2 columns",
     ], result.stderr
     assert _costs(database_url) == {}
+
+
+def test_dry_run_checks_the_file_and_says_what_would_change(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Like the other imports, ``--dry-run`` stores nothing and says what an import would
+    do; the summary counts new, updated and unchanged costs (it said "2 campaign cost(s)
+    imported" even when nothing changed, and had no ``--dry-run``)."""
+    costs = tmp_path / "costs.csv"
+    costs.write_text("campaign,cost_eur\nHannover Messe,100\nit-sa,200\n", encoding="utf-8")
+    dry = leadbot(database_url, "campaigns", "import", str(costs), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"{costs}: 2 campaign costs: 2 new (dry run: nothing was changed)" in dry.stdout
+    assert _costs(database_url) == {}
+
+    assert leadbot(database_url, "campaigns", "import", str(costs)).exit_code == 0
+    costs.write_text("campaign,cost_eur\nHannover Messe,150\nit-sa,200\n", encoding="utf-8")
+    again = leadbot(database_url, "campaigns", "import", str(costs))
+    assert f"{costs}: 2 campaign costs: 1 updated, 1 unchanged" in again.stdout, again.stdout
+    assert _costs(database_url) == {"Hannover Messe": Decimal("150.00"), "it-sa": Decimal("200.00")}

@@ -146,7 +146,7 @@ def test_campaign_costs_import_roi_and_unknown_campaign(database_url: str, tmp_p
     costs.write_text("campaign,cost_eur\nHannover Messe 2026,20000\nHanover Mese 2026,500\n")
     result = leadbot(database_url, "campaigns", "import", str(costs))
     assert result.exit_code == 0, result.output
-    assert "2 campaign cost(s) imported" in result.output
+    assert "costs.csv: 2 campaign costs: 2 new" in result.output
     assert "'Hanover Mese 2026' names no campaign of any lead" in result.output
 
     data = json.loads(leadbot(database_url, "report", "--format", "json").stdout)
