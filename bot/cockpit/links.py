@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import quote
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.actors import Actor
 from bot.cockpit.session import require_secret
@@ -69,6 +69,22 @@ async def create_login_link(uow: UnitOfWork, actor: Actor) -> str:
     )
     await uow.commit()
     return f"{uow.settings.server.base_url()}{LOGIN_PATH}?token={quote(token)}"
+
+
+async def usable(uow: UnitOfWork, token: str) -> bool:
+    """Whether ``token`` would sign in now (known, unused, unexpired), without using it:
+    the sign-in page says at once that a link is spent instead of offering a button that
+    can only fail."""
+    if not token or len(token) > 200:
+        return False
+    found = await uow.session.scalar(
+        select(CockpitLogin.token_hash).where(
+            CockpitLogin.token_hash == token_hash(token),
+            CockpitLogin.used_at.is_(None),
+            CockpitLogin.expires_at > uow.clock.now(),
+        )
+    )
+    return found is not None
 
 
 async def redeem(uow: UnitOfWork, token: str) -> str | None:

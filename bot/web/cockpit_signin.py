@@ -13,9 +13,10 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bot.cockpit.links import redeem
+from bot.cockpit.links import redeem, usable
 from bot.cockpit.session import COOKIE, issue, require_secret, verify
 from bot.config import ConfigError
+from bot.db import READ_ONLY
 from bot.i18n import t
 from bot.web.cockpit_access import (
     PREFIX,
@@ -70,6 +71,10 @@ async def login_page(request: Request, token: str = "") -> Response:
         return not_configured_page(lang)
     if not token:
         return refused_page(lang, settings)
+    async with runtime_of(request).uow() as uow:
+        await uow.session.connection(execution_options={READ_ONLY: True})
+        if not await usable(uow, token):
+            return refused_page(lang, settings, [t(lang, "cockpit.link_invalid")])
     hours = f"{settings.cockpit.session_hours:g}"
     return html(
         "message.j2",

@@ -17,7 +17,10 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
+from bot.actors import Actor
 from bot.clock import ManualClock
+from bot.cockpit.links import create_login_link
+from bot.models import Channel
 from bot.runtime import Runtime
 from bot.web.api import create_app
 from tests.conftest import SettingsFactory
@@ -71,9 +74,14 @@ async def test_a_german_browser_gets_german_pages_on_an_english_install(
         refused = await http.get("/cockpit")
         assert refused.status_code == 401 and _language(refused) == "de"
         assert "Bitte anmelden" in refused.text
-        link_page = await http.get("/cockpit/login?token=some-token")
+        async with runtime.uow() as uow:
+            link = await create_login_link(uow, Actor.staff(Channel.CLI, name="anna"))
+        link_page = await http.get("/cockpit/login?token=" + link.split("token=")[1])
         assert link_page.status_code == 200 and _language(link_page) == "de"
         assert "Das leadbot-Cockpit öffnen?" in link_page.text
+        spent = await http.get("/cockpit/login?token=some-token")
+        assert spent.status_code == 401 and _language(spent) == "de"
+        assert "Dieser Anmelde-Link gilt nicht mehr" in spent.text
         used_up = await http.post("/cockpit/login", data={"token": "not-a-link"})
         assert used_up.status_code == 401 and _language(used_up) == "de"
         nowhere = await http.get("/cockpit/kampagnen")

@@ -68,6 +68,10 @@ async def test_link_works_once_and_the_session_ends(cockpit_settings: Any) -> No
             reused = await _sign_in(other, token)
             assert reused.status_code == 401 and "not valid any more" in reused.text
             assert "leadbot_cockpit" not in reused.headers.get("set-cookie", "")
+            # Opened again, the spent link says so at once: no button that can only fail.
+            again = await other.get(f"/cockpit/login?token={token}")
+            assert again.status_code == 401 and "not valid any more" in again.text
+            assert 'name="token"' not in again.text
 
         async with httpx.AsyncClient(base_url=bot.url) as http:
             await _sign_in(http, _token(await _link(bot)))
@@ -86,6 +90,9 @@ async def test_expired_and_forged_links_and_cookies_are_refused(cockpit_settings
         stale = _token(await _link(bot))
         clock.advance(minutes=15, seconds=1)
         async with httpx.AsyncClient(base_url=bot.url) as http:
+            for spent in (stale, "made-up-token", "x" * 300):
+                opened = await http.get("/cockpit/login", params={"token": spent})
+                assert opened.status_code == 401 and "not valid any more" in opened.text
             assert (await _sign_in(http, stale)).status_code == 401
             assert (await _sign_in(http, "made-up-token")).status_code == 401
             assert (await _sign_in(http, "")).status_code == 401
