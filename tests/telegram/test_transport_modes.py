@@ -82,19 +82,28 @@ async def test_the_command_list_is_registered_in_german_and_english(
     make_settings, telegram_emulator
 ):
     telegram_emulator.add_group(-4242, "Staff")
+    telegram_emulator.start_user(7777)  # a staff member who has a private chat with the bot
     settings = telegram_settings(
-        make_settings, telegram_emulator, telegram={"staff_chat_id": -4242}
+        make_settings,
+        telegram_emulator,
+        telegram={"staff_chat_id": -4242},
+        staff={"telegram_users": [7777, 8888]},  # 8888 never wrote to the bot
     )
     async with telegram_world(settings, telegram_emulator, partners=1):
         german = telegram_emulator.commands("de")
         english = telegram_emulator.commands("en")
         default = telegram_emulator.commands("")
         staff = telegram_emulator.commands("", scope={"type": "chat", "chat_id": -4242})
+        private = telegram_emulator.commands("", scope={"type": "chat", "chat_id": 7777})
     names = ["leads", "lead", "help", "start"]
     assert [c["command"] for c in german] == [c["command"] for c in english] == names
     assert default == german
     assert german[0]["description"] == "Offene Leads" and english[0]["description"] == "Open leads"
     assert {"explain", "recall", "erase"} <= {c["command"] for c in staff}
+    # /cockpit sends a sign-in link: offered in a staff member's private chat, not the group
+    # (where it only points to the private chat).
+    assert "cockpit" not in {c["command"] for c in staff}
+    assert {"explain", "recall", "cockpit"} <= {c["command"] for c in private}
 
 
 @pytest.mark.parametrize(

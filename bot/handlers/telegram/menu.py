@@ -17,7 +17,10 @@ from bot.i18n import LANGUAGES, t
 log = logging.getLogger(__name__)
 
 PUBLIC = ("leads", "lead", "help", "start")
-STAFF = ("explain", "release", "reoffer", "recall", "erase", "cockpit")
+STAFF = ("explain", "release", "reoffer", "recall", "erase")
+PRIVATE_STAFF = ("cockpit",)
+"""Staff commands for their private chat only: ``/cockpit`` sends a sign-in link, which a
+group must not see (in a group it points to the private chat instead)."""
 
 
 def help_text(who: Identity) -> str:
@@ -34,23 +37,33 @@ def help_text(who: Identity) -> str:
     return "\n".join(lines)
 
 
-def command_list(language: str, *, staff: bool = False) -> list[BotCommand]:
-    names = PUBLIC + (STAFF if staff else ())
+def command_list(language: str, *, staff: bool = False, private: bool = False) -> list[BotCommand]:
+    names = PUBLIC + (STAFF if staff else ()) + (PRIVATE_STAFF if staff and private else ())
     return [BotCommand(name, t(language, f"telegram.command.{name}")) for name in names]
 
 
 async def register_commands(tg: TelegramBot) -> None:
     """Tell Telegram the command list: default (German), German and English; the staff
-    chat gets the staff commands too. Failures are logged; commands work regardless."""
+    chat gets the staff commands too, and each staff member's private chat those and
+    ``/cockpit``. Failures are logged; commands work regardless."""
+    staff_language = tg.runtime.settings.staff.language
     try:
         await tg.bot.set_my_commands(command_list("de"))
         for language in LANGUAGES:
             await tg.bot.set_my_commands(command_list(language), language_code=language)
         if tg.settings.staff_chat_id:
-            staff_language = tg.runtime.settings.staff.language
             await tg.bot.set_my_commands(
                 command_list(staff_language, staff=True),
                 scope=BotCommandScopeChat(tg.settings.staff_chat_id),
             )
     except TelegramError as exc:
         log.warning("telegram: registering the command list failed: %s", exc)
+        return
+    for user_id in tg.runtime.settings.staff.telegram_users:
+        try:
+            await tg.bot.set_my_commands(
+                command_list(staff_language, staff=True, private=True),
+                scope=BotCommandScopeChat(user_id),
+            )
+        except TelegramError as exc:  # no private chat with the bot yet: the default list
+            log.info("telegram: no staff command list for user %s yet: %s", user_id, exc)

@@ -66,6 +66,9 @@ class UpdatesMixin:
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise bad_request("command description must be 1-256 characters")
+        scope = params.get("scope") or {}
+        if scope.get("type") == "chat" and scope.get("chat_id") not in self.chats:
+            raise bad_request("chat not found")  # Telegram knows no chat with this user yet
         self.commands[commands_key(params)] = copy.deepcopy(commands)
 
     def get_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
