@@ -63,12 +63,16 @@ def not_configured_page(lang: str) -> Response:
     )
 
 
+LOST = frozenset({400, 404, 405})
+"""Error pages of a reader who got lost (a bad address or range): a link back to the overview."""
+
+
 def problem_page(lang: str, status: int, text: str) -> Response:
     """An error page: what went wrong (``cockpit.error_<status>``) as its heading and the
     browser's title, so both are in the reader's language; the particulars below."""
     heading = t(lang, f"cockpit.error_{status}")
     return html("message.j2", status=status, lang=lang, heading=heading, lines=[text], how=[],
-                form_token="")  # fmt: skip
+                form_token="", home=status in LOST)  # fmt: skip
 
 
 def _in_cockpit(path: str) -> bool:

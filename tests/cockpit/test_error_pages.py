@@ -54,7 +54,7 @@ def _shown(page: httpx.Response) -> tuple[str, str, list[str]]:
     lang = re.search(r'<html lang="(\w+)">', page.text)
     title = re.search(r"<title>(.*?)</title>", page.text)
     assert lang and title, page.text[:300]
-    texts = re.findall(r"<(?:h2|p)>(.*?)</(?:h2|p)>", page.text)
+    texts = re.findall(r"<(?:h1|p)>(.*?)</(?:h1|p)>", page.text)
     # As a reader sees them: HTML's entities (&#39; for a quote) resolved.
     return lang.group(1), html.unescape(title.group(1)), [html.unescape(t) for t in texts]
 
@@ -106,6 +106,8 @@ async def test_error_pages_on_a_german_page_are_german(
             assert texts[1:] == [text]
         if status == 405:
             assert page.headers["allow"] == "GET"
+        # A reader who got lost is not stranded on a page without the cockpit's navigation.
+        assert '<p class="home"><a href="/cockpit">Zurück zur Übersicht</a></p>' in page.text
 
 
 async def test_unknown_addresses_need_no_session_and_follow_the_language(app: Runtime) -> None:
