@@ -13,7 +13,7 @@ Now a loop hands such an error to :func:`wait_if_behind` first. The error only *
 missing table or column (:func:`bot.schema.schema_error`); whether the database is behind
 is decided as ``/healthz`` decides it, by reading its revision (:func:`bot.schema.check`).
 If it is, the process says so in ONE line — "the database is at revision 0011, this
-leadbot needs 0012: run `leadbot migrate`" — marks the database ``down`` and the waiting
+leadbot needs 0013: run `leadbot migrate`" — marks the database ``down`` and the waiting
 task ``degraded`` in ``/healthz``, and the loop waits: no attempt counted, nothing marked
 failed, the rows stay queued. One reader looks at the revision every
 :data:`POLL_SECONDS` for all of them; once ``leadbot migrate`` ran the loops carry on by

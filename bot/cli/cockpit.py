@@ -1,4 +1,5 @@
-"""``leadbot cockpit link`` (a one-time sign-in URL) and ``leadbot campaigns import costs.csv``."""
+"""``leadbot cockpit link`` (a one-time sign-in URL), ``leadbot cockpit end-sessions`` and
+``leadbot campaigns import costs.csv``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.cli.importing import (
     report_problems,
     require_database,
 )
-from bot.cockpit.links import create_login_link
+from bot.cockpit.links import create_login_link, end_all_sessions
 from bot.cockpit.session import require_secret
 from bot.config import ConfigError, Settings
 from bot.directory.service import ImportSummary
@@ -60,6 +61,25 @@ def link_command(settings: Settings, name: str) -> None:
             await runtime.close()
 
     click.echo(run_async(run()))
+
+
+@command(cockpit_group, name="end-sessions")
+@pass_settings
+def end_sessions_command(settings: Settings) -> None:
+    """Sign everyone out of the cockpit (a lost laptop, someone who left); new links work."""
+    require_database(settings)
+
+    async def run() -> int:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                return await end_all_sessions(uow)
+        finally:
+            await runtime.close()
+
+    ended = run_async(run())
+    sessions = "1 cockpit session" if ended == 1 else f"{ended} cockpit sessions"
+    click.echo(f"{sessions} ended; signing in again takes a new link (leadbot cockpit link).")
 
 
 @click.group(name="campaigns")

@@ -87,6 +87,50 @@ async def usable(uow: UnitOfWork, token: str) -> bool:
     return found is not None
 
 
+async def session_live(uow: UnitOfWork, sign_in: str) -> bool:
+    """Whether the session that ``sign_in`` started was not ended (signed out, or all ended
+    by ``leadbot cockpit end-sessions``): checked on every page, so a copied cookie dies
+    with the session it belongs to."""
+    found = await uow.session.scalar(
+        select(CockpitLogin.token_hash).where(
+            CockpitLogin.token_hash == sign_in,
+            CockpitLogin.used_at.is_not(None),
+            CockpitLogin.ended_at.is_(None),
+        )
+    )
+    return found is not None
+
+
+async def end_session(uow: UnitOfWork, sign_in: str) -> None:
+    """*Sign out*: the session ends for every copy of its cookie (committed)."""
+    await uow.session.execute(
+        update(CockpitLogin)
+        .where(CockpitLogin.token_hash == sign_in, CockpitLogin.ended_at.is_(None))
+        .values(ended_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    await uow.commit()
+
+
+async def end_all_sessions(uow: UnitOfWork) -> int:
+    """End every session that may still run (a lost laptop, someone who left); how many
+    (committed). Everyone signs in again with a new link."""
+    now = uow.clock.now()
+    oldest = now - timedelta(hours=uow.settings.cockpit.session_hours)
+    ended = await uow.session.execute(
+        update(CockpitLogin)
+        .where(
+            CockpitLogin.used_at.is_not(None),
+            CockpitLogin.used_at > oldest,
+            CockpitLogin.ended_at.is_(None),
+        )
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await uow.commit()
+    return int(ended.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def redeem(uow: UnitOfWork, token: str) -> str | None:
     """The actor label of a valid, unused, unexpired link — and it is used up (committed).
 

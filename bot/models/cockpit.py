@@ -25,8 +25,10 @@ class CampaignCost(Base):
 
 
 class CockpitLogin(Base):
-    """A one-time sign-in link. Only the SHA-256 of the token is stored, so a database dump
-    holds no usable link; ``used_at`` makes it single use (set by a conditional UPDATE)."""
+    """A one-time sign-in link, and the session it started. Only the SHA-256 of the token is
+    stored, so a database dump holds no usable link; ``used_at`` makes it single use (set by
+    a conditional UPDATE). The session cookie names this row; ``ended_at`` (sign-out, or
+    ``leadbot cockpit end-sessions``) ends the session for every copy of the cookie."""
 
     __tablename__ = "cockpit_logins"
 
@@ -35,3 +37,4 @@ class CockpitLogin(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()

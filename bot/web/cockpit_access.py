@@ -1,8 +1,8 @@
 """Whether a request may see a cockpit page, and the pages the cockpit answers instead.
 
 Every cockpit page first asks :func:`open_page`: the signing secret must be set (else
-503, what to set), the signed session cookie valid (else 401, how to get a one-time
-link), the ``?from=``/``?to=`` range readable (else 400). Errors are pages too — an
+503, what to set), the signed session cookie valid and its session not ended (else 401,
+how to get a one-time link), the ``?from=``/``?to=`` range readable (else 400). Errors are pages too — an
 unknown address (404/405) and a database that does not answer (503) — in the reader's
 language, titled with what went wrong, so a person never sees the API's line of JSON.
 """
@@ -15,8 +15,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.cockpit.links import session_live
 from bot.cockpit.session import COOKIE, MIN_SECRET, SECRET_ENV, require_secret, verify
 from bot.config import ConfigError, Settings
+from bot.db import READ_ONLY
 from bot.i18n import t
 from bot.reports.period import PeriodError, parse_period
 from bot.runtime import Runtime
@@ -110,6 +112,13 @@ def outage_page(request: Request, schema: SchemaCheck | None = None) -> Response
     return problem_page(lang, 503, text)
 
 
+async def _live(runtime: Runtime, sign_in: str) -> bool:
+    """The session was not ended (signed out elsewhere, or by ``end-sessions``)."""
+    async with runtime.uow() as uow:
+        await uow.session.connection(execution_options={READ_ONLY: True})
+        return await session_live(uow, sign_in)
+
+
 async def open_page(request: Request) -> PageContext | Response:
     """The signed-in page context, or the page that explains why not (503/401/400)."""
     runtime = runtime_of(request)
@@ -120,7 +129,7 @@ async def open_page(request: Request) -> PageContext | Response:
     except ConfigError:
         return not_configured_page(lang)
     session = verify(settings, request.cookies.get(COOKIE), runtime.clock.now())
-    if session is None:
+    if session is None or not await _live(runtime, session.sign_in):
         return refused_page(lang, settings)
     try:
         period = parse_period(

@@ -3,7 +3,8 @@
 The link (``leadbot cockpit link``, ``/leads cockpit``, ``/cockpit``, ``cockpit``) opens a
 page with a button; only pressing it (POST) spends the token, so a chat's link preview
 that fetches the URL uses nothing up. The session is a signed cookie
-(:mod:`bot.cockpit.session`) for ``/cockpit`` only. Signing out is a button too (POST).
+(:mod:`bot.cockpit.session`) for ``/cockpit`` only. Signing out is a button too (POST); it
+ends the session on the server, so a copy of the cookie is refused from then on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bot.cockpit.links import redeem, usable
+from bot.cockpit.links import end_session, redeem, token_hash, usable
 from bot.cockpit.session import COOKIE, issue, require_secret, verify
 from bot.config import ConfigError
 from bot.db import READ_ONLY
@@ -107,7 +108,7 @@ async def login(request: Request) -> Response:
         actor = await redeem(uow, token)
     if actor is None:
         return refused_page(lang, settings, [t(lang, "cockpit.link_invalid")])
-    value, seconds = issue(settings, actor, runtime.clock.now())
+    value, seconds = issue(settings, actor, token_hash(token), runtime.clock.now())
     response = RedirectResponse(PREFIX, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -136,7 +137,10 @@ async def logout(request: Request) -> Response:
         require_secret(settings)
     except ConfigError:
         return response
-    if verify(settings, request.cookies.get(COOKIE), runtime.clock.now()) is not None:
+    session = verify(settings, request.cookies.get(COOKIE), runtime.clock.now())
+    if session is not None:
+        async with runtime.uow() as uow:
+            await end_session(uow, session.sign_in)  # for every copy of the cookie
         response.delete_cookie(
             COOKIE,
             path=PREFIX,

@@ -237,6 +237,45 @@ async def test_signing_out_is_a_form_another_site_cannot_send(cockpit_settings: 
         assert (await http.get("/cockpit")).status_code == 401
 
 
+async def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(
+    cockpit_settings: Any,
+) -> None:
+    """The session lived only in the cookie: *Sign out* deleted it in one browser, and a
+    copy (another browser, a shared computer's profile) stayed valid for session_hours."""
+    async with (
+        running_bot(cockpit_settings) as bot,
+        httpx.AsyncClient(base_url=bot.url) as http,
+        httpx.AsyncClient(base_url=bot.url) as copy,
+    ):
+        await _sign_in(http, _token(await _link(bot)))
+        copy.cookies.set("leadbot_cockpit", http.cookies["leadbot_cockpit"], path="/cockpit")
+        assert (await copy.get("/cockpit")).status_code == 200
+        assert (await http.post("/cockpit/logout")).status_code == 303
+        refused = await copy.get("/cockpit/partners")
+        assert refused.status_code == 401 and "one-time link" in refused.text
+        await _sign_in(http, _token(await _link(bot)))  # a new link starts a new session
+        assert (await http.get("/cockpit")).status_code == 200
+
+
+async def test_end_sessions_signs_everyone_out(cockpit_settings: Any, database_url: str) -> None:
+    """A lost laptop, someone who left: ``leadbot cockpit end-sessions`` ends them all."""
+    async with (
+        running_bot(cockpit_settings) as bot,
+        httpx.AsyncClient(base_url=bot.url) as anna,
+        httpx.AsyncClient(base_url=bot.url) as ben,
+    ):
+        for http in (anna, ben):
+            await _sign_in(http, _token(await _link(bot)))
+            assert (await http.get("/cockpit")).status_code == 200
+        result = await asyncio.to_thread(leadbot, database_url, "cockpit", "end-sessions")
+        assert result.exit_code == 0, result.output
+        assert "2 cockpit sessions ended; signing in again takes a new link" in result.stdout
+        for http in (anna, ben):
+            assert (await http.get("/cockpit")).status_code == 401
+        again = await asyncio.to_thread(leadbot, database_url, "cockpit", "end-sessions")
+        assert "0 cockpit sessions ended" in again.stdout
+
+
 async def _answer_to(url: str, head: bytes, body: bytes) -> bytes:
     """The first bytes the server answers to ``head`` and ``body`` on a fresh connection,
     with the connection held open afterwards (a body announced as larger stays unsent)."""
