@@ -65,6 +65,13 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class TakeOver:
+    """A rep makes a lead of their partner theirs (its owner is away or overloaded)."""
+
+    lead_id: int
+
+
+@dataclass(frozen=True)
 class Release:
     lead_id: int
     consent: bool = False
@@ -145,6 +152,7 @@ Command = (
     | ListLeads
     | ShowLead
     | Progress
+    | TakeOver
     | Release
     | Reoffer
     | Recall

@@ -189,6 +189,7 @@ VERBS: tuple[Verb, ...] = (
         _progress(StatusAction.HAND_BACK),
         ("hand-back", "hand_back"),
     ),
+    Verb("takeover", c.TakeOver, "<lead>", _lead(c.TakeOver), ("übernehmen", "take-over")),
     Verb("release", c.Release, "<lead> [consent]", _release),
     Verb("reoffer", c.Reoffer, "<lead>", _lead(c.Reoffer)),
     Verb("recall", c.Recall, "<lead>", _lead(c.Recall)),

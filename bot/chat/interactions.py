@@ -37,6 +37,7 @@ from bot.leads.declines import DeclineOutcome, decline
 from bot.leads.lifecycle import OWNED, IllegalTransition
 from bot.leads.progress import report_progress
 from bot.leads.status_reports import Report, StatusAction, available_actions
+from bot.leads.takeover import take_over
 from bot.models import (
     ChatMessage,
     Lead,
@@ -77,6 +78,8 @@ class Interactions:
                 return await self.lead_card(who, lead_id)
             case c.Progress(lead_id, report):
                 return await self.report(who, lead_id, report)
+            case c.TakeOver(lead_id):
+                return await self.take_over(who, lead_id)
             case c.Explain(lead_id, partner_id):
                 return await management.explanation(self.runtime, who, lead_id, partner_id)
             case c.Pipeline():
@@ -113,6 +116,17 @@ class Interactions:
             return failure(exc)
         ok = result.outcome is DeclineOutcome.DECLINED
         return Reply(f"decline.{result.outcome.value}", ok=ok, lead_id=result.lead_id)
+
+    async def take_over(self, who: Identity, lead_id: int) -> Reply:
+        """The rep makes their partner's lead theirs; the card comes as after a claim."""
+        assert who.rep_id is not None  # execute checked: reps only
+        try:
+            async with self.runtime.uow() as uow:
+                done = await take_over(uow, lead_id, who.rep_id, who.platform)
+        except ServiceError as exc:
+            return failure(exc, lead_id)
+        params = {"lead_id": lead_id, "previous": done.previous or "–"}
+        return Reply("takeover.done", params=params, lead_id=lead_id)
 
     async def report(self, who: Identity, lead_id: int, report: Report) -> Reply:
         if not who.known:

@@ -33,6 +33,7 @@ RULES: dict[type, Who] = {
     c.ListLeads: Who.KNOWN,
     c.ShowLead: Who.KNOWN,
     c.Progress: Who.KNOWN,
+    c.TakeOver: Who.REP,
     c.Release: Who.STAFF,
     c.Reoffer: Who.STAFF,
     c.Recall: Who.STAFF,
@@ -70,6 +71,9 @@ def refusal(who: Identity, command: c.Command) -> Reply | None:
         return Reply("reply.staff_only", ok=False)
     if need is Who.MANAGER and who.rep_id is not None:
         return Reply("reply.managers_only", ok=False)
+    if isinstance(command, c.TakeOver) and who.is_staff:
+        # Staff move leads between partners (assign, recall), not inside one.
+        return Reply("takeover.staff", ok=False, params={"lead_id": command.lead_id})
     if isinstance(command, c.Claim | c.Decline):
         return Reply("claim.unknown_user", ok=False)
     return Reply("reply.unknown_user", ok=False)

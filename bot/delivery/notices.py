@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bot.i18n import t
 from bot.models.enums import LeadStatus, Platform
 
 
@@ -149,15 +150,21 @@ class LeadCardView:
     lead: LeadDetails | None
     actions: tuple[str, ...]  # status actions the owner may take now
     language: str
+    colleague: str | None = None  # taken_over: the colleague who has the lead now
 
     @property
     def taken_off(self) -> bool:
         """The card says why its details went (``card.<event>``), not just "no details"."""
         return self.lead is None and self.event in TAKEN_OFF
 
+    def taken_off_words(self) -> str:
+        """The one line of a card :attr:`taken_off` its rep, unescaped: why the details went
+        (and, when a colleague took the lead over, who has it now)."""
+        return t(self.language, f"card.{self.event}", id=self.lead_id, colleague=self.colleague)
+
 
 TAKEN_OFF = frozenset(
-    {"returned", "recalled", "recalled_sla", "recalled_staff", "erased", "owner_left"}
+    {"returned", "recalled", "recalled_sla", "recalled_staff", "erased", "owner_left", "taken_over"}
 )
 """Card events that take a lead off its rep's card, each with words of its own."""
 

@@ -227,6 +227,7 @@ async def resolve(
             lead=details,
             actions=tuple(a.value for a in available_actions(lead.status)) if owner else (),
             language=language,
+            colleague=payload.get("colleague"),
         )
         return view, ref
     if kind is NoticeKind.DIGEST:

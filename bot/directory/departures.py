@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 
 from bot.actors import Actor
-from bot.delivery.notices import NoticeKind, ToRep
-from bot.leads.cards import card_platforms, update_card
+from bot.delivery.notices import NoticeKind
+from bot.leads.cards import card_platforms, give_card, take_off_cards
 from bot.leads.events import record
 from bot.leads.lifecycle import OWNED
 from bot.leads.locks import lead_for_update
@@ -115,9 +115,8 @@ async def rep_left(
             to_rep=successor.name if successor else None,
         )
         if successor is not None:
-            lead.owner_rep_id = successor.id
-            lead.claimed_via = None  # the successor's card goes to them wherever they are
-            await update_card(uow, lead.id, successor.id, None, "claimed")
+            # The successor asked for nothing: their card goes to them wherever they are.
+            await give_card(uow, lead, successor.id, None, "claimed")
             await uow.outbox.rep(
                 successor.id, NoticeKind.REP_INFO, "handed_over", lead_id=lead.id, rep=rep.name
             )
@@ -132,11 +131,5 @@ async def rep_left(
         else:
             await recall(uow, lead, actor, OWNER_LEFT, tell_owner=False)
             result.offered_again += 1
-        for platform in cards:  # an edit only: no card there, nothing (bot/delivery/resolve.py)
-            await uow.outbox.enqueue(
-                ToRep(rep.id, platform),
-                NoticeKind.LEAD_CARD,
-                {"event": OWNER_LEFT, "edit_only": True},
-                lead_id=lead.id,
-            )
+        await take_off_cards(uow, lead.id, rep.id, cards, OWNER_LEFT)
     return result

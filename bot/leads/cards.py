@@ -11,14 +11,21 @@ used (:meth:`bot.chat.interactions.Interactions.report`).
 A card lives on the claim platform (``leads.claimed_via``) and wherever the rep opened it
 as a card that the outbox keeps editing (a ``chat_messages`` row of kind ``lead_card``:
 Telegram's ``/lead 12``).
+
+When a lead changes hands inside its partner — its rep left (:mod:`bot.directory.departures`)
+or a colleague took it over (:mod:`bot.leads.takeover`) — :func:`give_card` makes the new
+owner's card and :func:`take_off_cards` turns the old owner's into one line without the
+prospect's data, where it is (an edit only: no card there, nothing).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from bot.delivery.notices import NoticeKind, ToRep
-from bot.models import ChatMessage, MessageKind, Platform
+from bot.models import ChatMessage, Lead, MessageKind, Platform
 from bot.uow import UnitOfWork
 
 
@@ -65,3 +72,31 @@ async def update_card(
     audiences = [ToRep(rep_id, p) for p in platforms] or [ToRep(rep_id)]
     for audience in audiences:
         await uow.outbox.enqueue(audience, NoticeKind.LEAD_CARD, {"event": event}, lead_id=lead_id)
+
+
+async def give_card(
+    uow: UnitOfWork, lead: Lead, rep_id: int, via: Platform | None, event: str
+) -> None:
+    """Make ``rep_id`` the owner of ``lead`` and queue their full card.
+
+    ``via``: the platform the new owner asked from, where their card lives from now on;
+    None when they did not ask (every platform of theirs gets it). The status, follow-up
+    date and claim deadline stay: they are the partner's."""
+    lead.owner_rep_id = rep_id
+    lead.claimed_via = via.value if via is not None else None
+    await update_card(uow, lead.id, rep_id, lead.claimed_via, event)
+
+
+async def take_off_cards(
+    uow: UnitOfWork, lead_id: int, rep_id: int, platforms: list[Platform], event: str, **params: Any
+) -> None:
+    """Edit the card ``rep_id`` has of ``lead_id`` on each of ``platforms`` (read with
+    :func:`card_platforms` before the owner changed) into the line ``card.<event>``: an edit
+    only — where no card was shown, nothing is sent (:mod:`bot.delivery.resolve`)."""
+    for platform in platforms:
+        await uow.outbox.enqueue(
+            ToRep(rep_id, platform),
+            NoticeKind.LEAD_CARD,
+            {"event": event, "edit_only": True, **params},
+            lead_id=lead_id,
+        )

@@ -125,6 +125,10 @@ class ChatWorld(BotWorld):
     async def report(self, member: Member, lead_id: int, step: Step) -> str:
         return await self.driver.report(member, lead_id, step)
 
+    async def command(self, member: Member, text: str) -> str:
+        """The member types the command ``text``; their answer."""
+        return await self.driver.command(member, text)
+
     async def staff(self, text: str) -> str:
         return await self.driver.staff(text)
 

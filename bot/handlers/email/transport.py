@@ -14,7 +14,10 @@ Mail cannot be edited, so the outbox's edits are decided here:
 * a lead card that changed after it was mailed becomes a short status mail with the next
   links, threaded under the card mail (``In-Reply-To``);
 * the card of a rep who left the partner (``owner_left``, bot/directory/departures.py)
-  sends nothing: they hear nothing more about the lead, and its links refuse them.
+  sends nothing: they hear nothing more about the lead, and its links refuse them;
+* the card of a rep whose colleague took the lead over (``taken_over``,
+  bot/leads/takeover.py) becomes one short mail in its thread naming the colleague — the
+  edit mail cannot make — and nothing follows it.
 
 One SMTP connection per message, through ``aiosmtplib``; a modest token bucket per server
 (``[email] per_second``, ``burst``) keeps a burst of teasers from tripping its limits.

@@ -161,7 +161,7 @@ def lead_card(view: LeadCardView) -> Message:
     lang, d = view.language, view.lead
     if d is None:
         if view.taken_off:
-            words = t(lang, f"card.{view.event}", id=view.lead_id)
+            words = view.taken_off_words()
         else:
             status = label(lang, "status", view.status.value)
             words = t(lang, "card.no_details", id=view.lead_id, status=status)

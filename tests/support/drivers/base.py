@@ -159,6 +159,11 @@ class ChatDriver(ABC):
         """The member reports ``step`` on the lead; what they are told directly ("" when
         the platform answers only by updating the card)."""
 
+    async def command(self, member: Member, text: str) -> str:
+        """``member`` types the command ``text`` (the shared grammar) where the platform
+        takes typed commands; their answer."""
+        raise NotImplementedError(f"{self.name}: no typed commands in these scenarios yet")
+
     @abstractmethod
     async def staff(self, text: str) -> str:
         """Staff give the command ``text`` (the shared grammar); their answer."""

@@ -181,6 +181,9 @@ class ConsoleChat(ChatDriver):
     async def report(self, member: Member, lead_id: int, step: Step) -> str:
         return await self.terminal.type(member.email, command_line(lead_id, step))
 
+    async def command(self, member: Member, text: str) -> str:
+        return await self.terminal.type(member.email, text)
+
     async def staff(self, text: str) -> str:
         return await self.terminal.type(STAFF, text)
 

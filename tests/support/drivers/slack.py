@@ -213,6 +213,14 @@ class SlackChat(ChatDriver):
         errors = (submitted.json() or {}).get("errors")
         return "\n".join(errors.values()) if errors else ""
 
+    async def command(self, member: Member, text: str) -> str:
+        before = len(self.slack.ephemerals(user=member.user))
+        typed = await self.driver.slash_command(
+            "/leads", text, user=member.user, channel=self.slack.dm_channel(member.user)
+        )
+        assert typed.status == 200, typed
+        return await self._told(member.user, before, f"the answer to /leads {text}")
+
     async def staff(self, text: str) -> str:
         before = len(self.slack.ephemerals(user=STAFF_USER))
         typed = await self.driver.slash_command(
