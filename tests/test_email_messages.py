@@ -9,6 +9,7 @@ the server takes it.
 from __future__ import annotations
 
 import asyncio
+import base64
 
 from sqlalchemy import select
 
@@ -67,6 +68,32 @@ async def test_card_is_multipart_and_escaped(make_settings, smtp_server: SmtpSer
         assert "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" in html
         assert "&lt;a href=&#x27;javascript:alert(3)&#x27;&gt;klick&lt;/a&gt;" in html
         assert "<script>alert(1)</script> & Söhne" in card.text  # plain text stays readable
+        await browser.close()
+
+
+async def test_an_encoded_word_in_a_company_name_stays_text(
+    make_settings, smtp_server: SmtpServer
+) -> None:
+    """The API refuses line breaks in a name, but ``=?utf-8?b?…?=`` (an RFC 2047 encoded
+    word) hides them in printable text. In the card's subject it must stay that text: not
+    decoded into a line break that ends the subject and adds a Reply-To of the sender's
+    choosing to a mail from the manufacturer's address."""
+    hidden = base64.b64encode(b"x\r\nReply-To: spy@evil.example\r\nX-Injected: yes").decode()
+    name = f"Evil GmbH =?utf-8?b?{hidden}?="
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(bot.url, **{"company.name": name})
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        page = await browser.open(teaser.links()[0])
+        assert (await browser.submit(page, rep="Anna Albers")).status == 200
+        card = await smtp_server.wait_for_mail(ANNA)
+
+        assert card.message["Reply-To"] is None and card.message["X-Injected"] is None
+        assert "\n" not in card.subject and "spy@evil.example" not in card.subject
+        assert card.subject.startswith(f"Lead #{lead_id}: Evil GmbH ")
+        assert hidden in card.subject  # shown as the text it is
         await browser.close()
 
 

@@ -62,8 +62,15 @@ def web_url(value: object) -> str | None:
 
 
 def one_line(value: str, limit: int = MAX_SUBJECT) -> str:
-    """A header-safe single line: control characters and line breaks gone, length capped."""
+    """A header-safe single line: control characters and line breaks gone, length capped.
+
+    ``=?`` becomes ``= ?``: Python's ``email`` reads ``=?utf-8?b?…?=`` in a header value
+    as an RFC 2047 encoded word and decodes it — a company name could hide a line break
+    (and with it a ``Reply-To`` of its choosing) in printable text. Done last, so no
+    removed character can join an ``=`` and a ``?`` again.
+    """
     line = _SPACE.sub(" ", strip_control(value).replace("\r", " ").replace("\n", " ")).strip()
+    line = line.replace("=?", "= ?")
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
