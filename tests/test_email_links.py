@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -215,6 +216,38 @@ async def test_links_expire_by_the_clock(
         late = await browser.submit(contacted)
         assert late.status == 410 and "abgelaufen" in late.text
         assert (await lead_of(bot.runtime, second)).status is LeadStatus.CLAIMED
+        await browser.close()
+
+
+async def test_a_claim_link_ends_with_the_offer_the_teaser_names(
+    make_settings, smtp_server: SmtpServer, clock: ManualClock
+) -> None:
+    """With two waves, a first-wave teaser is open for both (3 h here) and says so; its
+    link says the same end, and after it the link has expired — not a day later."""
+    settings = email_settings(
+        make_settings,
+        smtp_server,
+        distribution={
+            "waves": [{"size": 0, "minutes": 60}, {"size": 0, "minutes": 120}],
+            "claim_sla_hours": 240,
+        },
+    )
+    await mail_only_partner(settings)
+    async with running_bot(settings, clock=clock) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(bot.url)
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        offer_ends = re.search(r"Angebot läuft bis ([\d.: ]+\d)", teaser.text)
+        link_ends = re.search(r"Der Link gilt einmal, bis ([\d.: ]+\d)\.", teaser.text)
+        assert offer_ends and link_ends, teaser.text
+        assert link_ends[1] == offer_ends[1]
+
+        page = await browser.open(teaser.links()[0])
+        assert page.has_form
+        clock.advance(minutes=181)
+        late = await browser.submit(page, rep="Anna Albers")
+        assert late.status == 410 and "Dieser Link ist abgelaufen." in late.text
+        assert (await lead_of(bot.runtime, lead_id)).owner_partner_id is None
         await browser.close()
 
 

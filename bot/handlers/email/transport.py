@@ -116,7 +116,9 @@ class EmailTransport:
                 offer = await uow.session.get(Offer, view.offer_id)
             if offer is None:
                 return Links()
-            expires = min(longest, self._offer_end(view) or longest)
+            # The teaser's end is already the round's (its wave and the later ones; a
+            # staff assignment's own end): the link ends with it.
+            expires = min(longest, view.expires_at or longest)
             claim = self._url(Purpose.CLAIM, offer.id, offer.partner_id, expires)
             decline = self._url(Purpose.DECLINE, offer.id, offer.partner_id, expires)
             return Links(claim=claim, decline=decline, expires_at=expires)
@@ -133,11 +135,3 @@ class EmailTransport:
             )
             return Links(actions=actions, expires_at=longest)
         return Links()
-
-    def _offer_end(self, view: TeaserView) -> datetime | None:
-        """When the offer stops being claimable: its wave's end plus the later waves
-        (earlier teasers stay claimable while the next waves run)."""
-        if view.expires_at is None:
-            return None
-        later = self.runtime.settings.distribution.waves[view.wave :]
-        return view.expires_at + timedelta(minutes=sum(w.minutes for w in later))
