@@ -56,3 +56,18 @@ def email_address(text: str) -> str:
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
     return within_limits(result.normalized)
+
+
+def smtp_address(address: str) -> str:
+    """``address`` as it goes to the SMTP server: its domain in ASCII (the IDNA A-label).
+
+    The directory keeps an internationalized domain as typed (``leads@müller.example``),
+    but a server that does not offer SMTPUTF8 — many do not — takes only
+    ``leads@xn--mller-kva.example``, which reaches the same mailbox. A part before the ``@``
+    with other letters than ASCII has no such form and stays as it is.
+    """
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return address
+    return result.ascii_email or f"{result.local_part}@{result.ascii_domain}"

@@ -19,8 +19,10 @@ from bot.runtime import Runtime
 from tests.emulators.smtp import SmtpServer
 from tests.support.botserver import running_bot
 from tests.support.email_world import FROM, Browser
+from tests.support.factories import add_partner, add_rep
 from tests.test_email_channel import ANNA, INBOX, email_settings, mail_only_partner, post_lead
 
+IDN_ASCII = "xn--mller-shne-kcb9d.example"  # müller-söhne.example
 EVIL = "<script>alert(1)</script> & Söhne\r\nBcc: spy@evil.example"
 
 
@@ -94,6 +96,34 @@ async def test_an_encoded_word_in_a_company_name_stays_text(
         assert "\n" not in card.subject and "spy@evil.example" not in card.subject
         assert card.subject.startswith(f"Lead #{lead_id}: Evil GmbH ")
         assert hidden in card.subject  # shown as the text it is
+        await browser.close()
+
+
+async def test_an_inbox_on_an_umlaut_domain_gets_its_mail(
+    make_settings, smtp_server: SmtpServer
+) -> None:
+    """``leads@müller-söhne.example`` — an internationalized domain, stored as the partners
+    CSV gives it — goes out with the domain's ASCII form (``xn--…``), which every SMTP
+    server takes; the test's server, like many, does not offer SMTPUTF8. So do the card
+    and its links for a rep on that domain."""
+    settings = email_settings(make_settings, smtp_server)
+    setup = Runtime.create(settings)
+    async with setup.uow() as uow:
+        await add_partner(uow, "PU", name="Müller & Söhne", email="leads@müller-söhne.example")
+        await add_rep(uow, "PU", "jürgen@müller-söhne.example", name="Jürgen")
+        await add_rep(uow, "PU", "anna@müller-söhne.example", name="Anna")
+        await uow.commit()
+    await setup.close()
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(bot.url)
+        teaser = await smtp_server.wait_for_mail(f"leads@{IDN_ASCII}")
+        assert teaser.to == f"leads@{IDN_ASCII}"
+        page = await browser.open(teaser.links()[0])
+        assert (await browser.submit(page, rep="Anna")).status == 200
+        card = await smtp_server.wait_for_mail(f"anna@{IDN_ASCII}")
+        done = await browser.submit(await browser.open(card.link("Kontaktiert")))
+        assert done.status == 200 and f"Lead #{lead_id}: kontaktiert." in done.text
         await browser.close()
 
 

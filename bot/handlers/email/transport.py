@@ -38,6 +38,7 @@ from bot.delivery.transports import RateLimit
 from bot.handlers.email.links import Purpose, link_url, new_link, sign
 from bot.handlers.email.mail import build_message, classify, new_message_id
 from bot.handlers.email.render import ActionLink, Links, render_view
+from bot.mailaddress import smtp_address
 from bot.models import Offer, Platform
 from bot.runtime import Runtime
 
@@ -70,7 +71,7 @@ class EmailTransport:
             mail,
             sender=self.settings.from_address,
             sender_name=self.settings.from_name,
-            to=delivery.address,
+            to=smtp_address(delivery.address),
             message_id=message_id,
             date=self.runtime.clock.now(),
             in_reply_to=delivery.edit.message_id if update and delivery.edit else None,
