@@ -169,6 +169,34 @@ async def test_refused_mailbox_fails_and_try_later_is_retried(
         assert sent.attempts == 2
 
 
+async def test_an_address_the_server_cannot_take_fails_for_good_naming_why(
+    make_settings, smtp_server: SmtpServer
+) -> None:
+    """``ümit@…``: letters beyond ASCII before the ``@`` need SMTPUTF8, which this server
+    does not offer. Retrying cannot change that: the notice fails at once (staff are told)
+    and its error says what to fix (not the address: errors reach the log), like a mailbox
+    the server refuses."""
+    settings = email_settings(make_settings, smtp_server)
+    setup = Runtime.create(settings)
+    async with setup.uow() as uow:
+        await add_partner(uow, "PU", name="Müller & Söhne", email=INBOX)
+        await add_rep(uow, "PU", f"ümit@{IDN_ASCII}", name="Ümit")
+        await uow.commit()
+    await setup.close()
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url)
+        await post_lead(bot.url)
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        page = await browser.open(teaser.links()[0])
+        assert (await browser.submit(page, rep="Ümit")).status == 200
+        failed = await wait_for_row(
+            bot.runtime, f"ümit@{IDN_ASCII}", lambda r: r.status is OutboxStatus.FAILED
+        )
+        assert failed.attempts == 1
+        assert "SMTPUTF8" in (failed.last_error or "")
+        await browser.close()
+
+
 async def test_unknown_mailbox_fails_for_good(make_settings, smtp_server: SmtpServer) -> None:
     settings = email_settings(make_settings, smtp_server)
     await mail_only_partner(settings)

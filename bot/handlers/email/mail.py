@@ -12,6 +12,8 @@ Failures, as the sender needs them (:class:`~bot.delivery.transports.DeliveryErr
 * every recipient refused with a 5xx (no such mailbox) — permanent: the address in the
   directory must be fixed; the row fails and staff are told;
 * the message refused with a 5xx after DATA (too big, rejected content) — permanent;
+* an address with letters beyond ASCII before the ``@`` on a server without SMTPUTF8 —
+  permanent: retrying cannot make the server take it;
 * 4xx answers (greylisting, mailbox full, try later), refused sender or login (a server
   setting the operator will fix), timeouts and network errors — retried with backoff.
 """
@@ -100,6 +102,12 @@ def classify(exc: Exception) -> DeliveryError:
         )
     if isinstance(exc, aiosmtplib.SMTPSenderRefused):
         return DeliveryError(f"sender refused ({exc.code}): check [email] from_address")
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):  # raised by send only for SMTPUTF8
+        return DeliveryError(
+            "the address has letters beyond ASCII before the @, which needs SMTPUTF8, and the "
+            "SMTP server does not offer it: give an ASCII address",
+            permanent=True,
+        )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return DeliveryError(f"SMTP error {exc.code}: {_short(exc.message)}")
     if isinstance(exc, aiosmtplib.SMTPException | OSError):
