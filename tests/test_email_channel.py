@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
+
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.models import LeadStatus
@@ -239,4 +241,33 @@ async def test_a_note_with_a_control_character_is_refused_and_keeps_the_link(
         done = await browser.submit(lost, reason="price", note="too expensive,\n\tby far")
         assert done.status == 200, done.text
         assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.LOST
+        await browser.close()
+
+
+async def test_a_note_as_long_as_its_field_allows_is_taken(
+    make_settings, smtp_server: SmtpServer
+) -> None:
+    """The note field stops at 2,000 characters, counting a line break as one; a browser
+    sends each line break as CR LF. A note of 1,999 (four line breaks) was refused as
+    longer than 2,000 — the page refusing what it let the rep type. Line breaks arrive as
+    the chats send them, LF."""
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(bot.url)
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
+        assert claimed.status == 200, claimed.text
+        card = await smtp_server.wait_for_mail(ANNA)
+
+        lines = ["Ä" * 399] * 5  # 1,995 letters and 4 line breaks: 1,999 in the field
+        lost = await browser.open(card.link("Verloren"))
+        done = await browser.submit(lost, reason="price", note="\r\n".join(lines))
+        assert done.status == 200, done.text[:200]
+        async with httpx.AsyncClient(base_url=bot.url) as http:
+            answer = await http.get(
+                f"/api/leads/{lead_id}", headers={"Authorization": f"Bearer {API_TOKEN}"}
+            )
+        assert answer.json()["events"][-1]["detail"]["note"] == "\n".join(lines)
         await browser.close()

@@ -91,12 +91,14 @@ def parse_body(body: bytes) -> dict[str, str]:
 
     A body that is not UTF-8 or has more than :data:`MAX_FIELDS` fields (``parse_qs``
     raises ``ValueError`` for both) is :class:`FormError` ``email.page.malformed``.
+    Line breaks become LF: a browser sends a textarea's as CR LF, but counts each as one
+    character against its ``maxlength`` — as the note's limit does, and the chats send.
     """
     try:
         values = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
     except ValueError:  # UnicodeDecodeError is a ValueError too
         raise FormError("email.page.malformed") from None
-    return {key: items[0].strip() for key, items in values.items() if items}
+    return {key: items[0].strip().replace("\r\n", "\n") for key, items in values.items() if items}
 
 
 def today(runtime: Runtime) -> date:
