@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bot.runtime import Runtime
 from bot.web.parts import platform_parts
 from tests.support.cli import leadbot
 from tests.support.email_world import FROM, LINK_SECRET
+from tests.support.serveproc import serve
 
 
 async def parts_with(make_settings, **email: object):
@@ -90,3 +92,18 @@ def test_serve_stops_with_a_clear_message_without_the_link_secret(database_url: 
     assert result.exit_code == 2
     assert "LEADBOT_EMAIL__LINK_SECRET" in result.stderr
     assert "pa55word" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_without_a_public_url_links_name_the_port_serve_listens_on(database_url: str) -> None:
+    """No ``[server] public_url``: the links in mails are ``http://host:port`` — the port
+    ``serve --port`` listens on (a free one here), not the file's 8080 where nothing
+    answers."""
+    with serve(
+        database_url,
+        LEADBOT_CONSOLE__ENABLED="false",
+        LEADBOT_EMAIL__ENABLED="true",
+        LEADBOT_EMAIL__FROM_ADDRESS=FROM,
+        LEADBOT_EMAIL__LINK_SECRET=LINK_SECRET,
+    ) as server:
+        assert server.stop(signal.SIGTERM) == 0, server.output
+    assert f"links in e-mails point to {server.url}" in server.output, server.output

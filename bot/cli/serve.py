@@ -315,6 +315,11 @@ def serve_command(settings: Settings, host: str | None, port: int | None, log_le
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
+    if not settings.server.public_url:
+        # The links leadbot sends (e-mail, the cockpit's) are then http://host:port: the
+        # address this process listens on, which --host and --port may have changed.
+        server = settings.server.model_copy(update={"host": host, "port": bound})
+        settings = settings.model_copy(update={"server": server})
     try:
         # uvloop (libuv) instead of asyncio's pure-Python loop, and uvicorn picks httptools
         # for HTTP parsing when it is installed: about an eighth less CPU per request.
