@@ -271,3 +271,37 @@ async def test_a_note_as_long_as_its_field_allows_is_taken(
             )
         assert answer.json()["events"][-1]["detail"]["note"] == "\n".join(lines)
         await browser.close()
+
+
+async def test_a_follow_up_reminder_brings_links_that_still_work(
+    make_settings, smtp_server: SmtpServer, clock: ManualClock
+) -> None:
+    """Status links work ``link_days`` (14 here); a follow-up a month out comes due when
+    every link the rep was sent has expired. A rep with no chat has nothing else to
+    report from: the reminder mail brings fresh links, and the deal is reported won."""
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    async with running_bot(settings, clock=clock) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(bot.url)
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
+        assert claimed.status == 200, claimed.text
+        card = await smtp_server.wait_for_mail(ANNA)
+        assert (await browser.submit(await browser.open(card.link("Kontaktiert")))).status == 200
+        contacted = await smtp_server.wait_for(
+            lambda: [m for m in smtp_server.to(ANNA) if m.subject.endswith(": kontaktiert")]
+        )
+        follow = await browser.open(contacted[0].link("Wiedervorlage"))
+        assert (await browser.submit(follow, date="+30d")).status == 200
+
+        clock.advance(days=30, hours=12)
+        reminders = await smtp_server.wait_for(
+            lambda: [m for m in smtp_server.to(ANNA) if "Wiedervorlage heute" in m.text]
+        )
+        won = await browser.open(reminders[0].link("Gewonnen"))
+        assert won.status == 200 and won.has_form, won.text
+        done = await browser.submit(won, revenue="12.500")
+        assert done.status == 200 and f"Lead #{lead_id}: gewonnen." in done.text
+        assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.WON
+        await browser.close()

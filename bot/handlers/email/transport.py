@@ -32,14 +32,23 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from bot.config import EmailSettings
-from bot.delivery.notices import Delivery, LeadCardView, MessageRef, NoticeView, TeaserView
+from bot.delivery.notices import (
+    Delivery,
+    LeadCardView,
+    MessageRef,
+    MessageView,
+    NoticeKind,
+    NoticeView,
+    TeaserView,
+)
 from bot.delivery.outbox import rep_at_address
 from bot.delivery.transports import RateLimit
 from bot.handlers.email.links import Purpose, link_url, new_link, sign
 from bot.handlers.email.mail import build_message, classify, new_message_id
 from bot.handlers.email.render import ActionLink, Links, render_view
+from bot.leads.status_reports import available_actions
 from bot.mailaddress import smtp_address
-from bot.models import Offer, Platform
+from bot.models import Lead, Offer, Platform
 from bot.runtime import Runtime
 
 
@@ -124,15 +133,38 @@ class EmailTransport:
             decline = self._url(Purpose.DECLINE, offer.id, offer.partner_id, expires)
             return Links(claim=claim, decline=decline, expires_at=expires)
         if isinstance(view, LeadCardView) and view.lead is not None and view.actions:
+            return await self._status_links(address, view.lead_id, view.actions, longest)
+        if isinstance(view, MessageView) and view.kind is NoticeKind.REMINDER and view.lead_id:
+            # A follow-up comes due weeks later, when the card's links have expired, and a
+            # rep reached by e-mail has nothing else to report from: fresh links come along.
             async with self.runtime.uow() as uow:
-                rep = await rep_at_address(uow.session, Platform.EMAIL, address)
-            if rep is None:
+                lead = await uow.session.get(Lead, view.lead_id)
+            if lead is None:
                 return Links()
-            actions = tuple(
-                ActionLink(
-                    action, self._url(Purpose.STATUS, view.lead_id, str(rep.id), longest, action)
-                )
-                for action in view.actions
-            )
-            return Links(actions=actions, expires_at=longest)
+            actions = tuple(a.value for a in available_actions(lead.status))
+            return await self._status_links(address, lead.id, actions, longest, lead)
         return Links()
+
+    async def _status_links(
+        self,
+        address: str,
+        lead_id: int,
+        actions: Sequence[str],
+        expires: datetime,
+        lead: Lead | None = None,
+    ) -> Links:
+        """One link per action for the rep at ``address`` (the lead's owner, if ``lead``)."""
+        async with self.runtime.uow() as uow:
+            rep = await rep_at_address(uow.session, Platform.EMAIL, address)
+        if rep is None or not actions:
+            return Links()
+        if lead is not None and lead.owner_partner_id != rep.partner_id:
+            return Links()
+        party = str(rep.id)
+        return Links(
+            actions=tuple(
+                ActionLink(action, self._url(Purpose.STATUS, lead_id, party, expires, action))
+                for action in actions
+            ),
+            expires_at=expires,
+        )
