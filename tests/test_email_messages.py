@@ -18,7 +18,7 @@ from bot.models import LeadPersonalData, OutboxMessage, OutboxStatus
 from bot.runtime import Runtime
 from tests.emulators.smtp import SmtpServer
 from tests.support.botserver import running_bot
-from tests.support.email_world import FROM, Browser
+from tests.support.email_world import FROM, Browser, email_section
 from tests.support.factories import add_partner, add_rep
 from tests.test_email_channel import ANNA, INBOX, email_settings, mail_only_partner, post_lead
 
@@ -167,6 +167,24 @@ async def test_refused_mailbox_fails_and_try_later_is_retried(
         assert teaser.links()
         sent = await wait_for_row(bot.runtime, INBOX, lambda r: r.status is OutboxStatus.SENT)
         assert sent.attempts == 2
+
+
+async def test_a_sender_on_an_umlaut_domain_sends(make_settings, smtp_server: SmtpServer) -> None:
+    """``[email] from_address = "leads@müller-söhne.example"`` is a valid setting; every mail
+    failed to be written (a non-ASCII From and Message-ID) and was retried for ever. The
+    sender goes out in the domain's ASCII form, like the recipients."""
+    settings = email_settings(
+        make_settings,
+        smtp_server,
+        email=email_section(smtp_server, from_address="leads@müller-söhne.example"),
+    )
+    await mail_only_partner(settings)
+    async with running_bot(settings) as bot:
+        await post_lead(bot.url)
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        assert teaser.message["From"].addresses[0].addr_spec == f"leads@{IDN_ASCII}"
+        assert teaser.sender == f"leads@{IDN_ASCII}"
+        assert str(teaser.message["Message-ID"]).endswith(f"@{IDN_ASCII}>")
 
 
 async def test_an_address_the_server_cannot_take_fails_for_good_naming_why(

@@ -60,6 +60,9 @@ class EmailTransport:
         self.settings: EmailSettings = runtime.settings.email
         self._secret = link_secret
         self._base = runtime.settings.server.base_url()
+        # In the domain's ASCII form, like every recipient: a From on an umlaut domain
+        # could not even be written for a server without SMTPUTF8.
+        self._sender = smtp_address(self.settings.from_address)
 
     def rate_limits(self, address: str, *, edit: bool = False) -> Sequence[RateLimit]:
         if edit:
@@ -75,10 +78,10 @@ class EmailTransport:
             return delivery.edit  # the rep left the partner: no more mail (links refuse them)
         update = isinstance(view, LeadCardView) and delivery.edit is not None
         mail = render_view(view, await self._links(delivery.address, view), update=update)
-        message_id = new_message_id(self.settings.from_address)
+        message_id = new_message_id(self._sender)
         message = build_message(
             mail,
-            sender=self.settings.from_address,
+            sender=self._sender,
             sender_name=self.settings.from_name,
             to=smtp_address(delivery.address),
             message_id=message_id,
