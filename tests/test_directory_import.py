@@ -444,3 +444,36 @@ def test_deactivating_a_partner_that_owns_open_leads_says_it_keeps_them(
         assert lead is not None and lead.owner_partner_id == "P-DE-001"  # kept, as said
     worked = leadbot_process("console", config=config, stdin=f"as {anna}\ncontacted 1\nquit\n")
     assert "✔ Lead #1: kontaktiert." in worked.stdout, worked.stdout  # its rep may finish it
+
+
+def test_imports_warn_about_active_partners_nobody_can_claim_for(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Partners imported before their reps, or whose reps were all deactivated, are offered
+    leads (matching reads the directory) but nobody there can press Claim: each such offer
+    only waits for its wave to end. Every import says so until their reps are in."""
+    partners = leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv"))
+    assert partners.exit_code == 0, partners.output
+    assert partners.stderr == ""  # the first set-up: the reps file comes next, as documented
+
+    lines = (EXAMPLES / "reps.csv").read_text(encoding="utf-8").splitlines()
+    few = _write(tmp_path, "few.csv", "\n".join(lines[:3]) + "\n")  # two reps of P-DE-001
+    reps = leadbot(database_url, "reps", "import", few)
+    assert reps.exit_code == 0, reps.output
+    assert "leadbot: warning: 19 active partners have no active rep (P-AT-001, " in reps.stderr
+    assert (
+        "and 14 more): leads are offered to them, but nobody there can claim one — import "
+        "their reps (leadbot reps import)" in reps.stderr
+    ), reps.stderr
+    again = leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv"))
+    assert "19 active partners have no active rep" in again.stderr  # reps are stored now
+
+    reps = leadbot(database_url, "reps", "import", str(EXAMPLES / "reps.csv"))
+    assert reps.exit_code == 0, reps.output
+    assert "no active rep" not in reps.stderr
+
+    others = [line for line in lines if not line.startswith("P-DE-001,")]
+    rest = _write(tmp_path, "rest.csv", "\n".join(others) + "\n")
+    dry = leadbot(database_url, "reps", "import", rest, "--deactivate-missing", "--dry-run")
+    assert "leadbot: warning: 1 active partner has no active rep (P-DE-001):" in dry.stderr
+    assert all(r.active for r in _reps(database_url).values())  # a dry run, as it says

@@ -35,6 +35,7 @@ from bot.directory import (
     import_reps,
     parse_partners,
     parse_reps,
+    partners_without_reps,
     read_table,
 )
 from bot.directory import partners as partner_csv
@@ -86,6 +87,9 @@ async def _check_and_write(
                 return None, problems
             with progress(len(rows), label) as advance:
                 summary = await write(uow, rows, deactivate_missing=deactivate, advance=advance)
+            summary.unstaffed = await partners_without_reps(
+                uow, before_reps=write is import_partners
+            )
             if not dry_run:
                 await uow.commit()
             return summary, []
@@ -139,6 +143,25 @@ def _run_import(
     if problems:
         report_problems(file, problems)
     done(file, summary, dry_run)
+    if summary is not None and summary.unstaffed:
+        _warn_unstaffed(summary.unstaffed)
+
+
+def _warn_unstaffed(partner_ids: list[str]) -> None:
+    """Partners nobody can claim for: said after every import, until their reps are in."""
+    shown = ", ".join(partner_ids[:5]) + (
+        f" and {len(partner_ids) - 5} more" if len(partner_ids) > 5 else ""
+    )
+    count = (
+        "1 active partner has"
+        if len(partner_ids) == 1
+        else f"{len(partner_ids)} active partners have"
+    )
+    click.echo(
+        f"leadbot: warning: {count} no active rep ({shown}): leads are offered to them, but "
+        "nobody there can claim one — import their reps (leadbot reps import)",
+        err=True,
+    )
 
 
 @command(partners_group, name="import")

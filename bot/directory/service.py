@@ -49,6 +49,8 @@ class ImportSummary:
     """Open leads the deactivated partners still own: they may finish them, or staff recall."""
     left_behind: LeftBehind = field(default_factory=LeftBehind)
     """The open leads of reps who moved to another partner or were deactivated."""
+    unstaffed: list[str] = field(default_factory=list)
+    """Active partners without an active rep after the import: nobody there can claim."""
 
     @property
     def total(self) -> int:
@@ -147,6 +149,23 @@ async def import_partners(
         summary.kept_open = await _open_leads_of(uow, [p.id for p in gone])
     await uow.session.flush()
     return summary
+
+
+async def partners_without_reps(uow: UnitOfWork, *, before_reps: bool = False) -> list[str]:
+    """The active partners with no active rep, by id: leads are offered to them (matching
+    reads the directory, not who works there) but nobody can press Claim, so each such
+    offer only waits for its wave to end. The imports warn about them.
+
+    ``before_reps`` (a partners import): none while no rep is stored at all — the first
+    set-up imports the partners, then their reps, as the README says; a warning between
+    the two would only be noise."""
+    if before_reps and not await uow.session.scalar(select(Rep.id).limit(1)):
+        return []
+    staffed = select(Rep.id).where(Rep.partner_id == Partner.id, Rep.active.is_(True)).exists()
+    rows = await uow.session.scalars(
+        select(Partner.id).where(Partner.active.is_(True), ~staffed).order_by(Partner.id)
+    )
+    return list(rows.all())
 
 
 async def _open_leads_of(uow: UnitOfWork, partner_ids: list[str]) -> int:
