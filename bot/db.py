@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
 
-from bot import aiosqlite_fix, dbfaults, sqlite_hops
+from bot import aiosqlite_fix, dbfaults, outagelog, sqlite_hops
 from bot.config import ConfigError, DatabaseSettings
 from bot.plaintext import quoted
 from bot.sqlite_hops import BEGIN_SHORT_READS
@@ -183,6 +183,7 @@ def create_engine_async(settings: DatabaseSettings, *, pooled: bool = True) -> A
             sqlite_hops.install(engine.sync_engine)  # one thread hop per statement
         _sqlite_setup(engine.sync_engine, busy_ms)
     dbfaults.install(engine)
+    outagelog.watch(engine)
     return engine
 
 

@@ -17,10 +17,9 @@ Timeouts alone (bot/db.py) are not enough to make a stalled database cheap:
 database is not answering" — a timeout, a lost or refused connection, a busy SQLite
 lock, a statement the server cancelled — as opposed to a bug or bad data.
 
-:class:`OutageLogLines` keeps an outage readable in the log: the background loops log
-their failures with a traceback and retry; during a stall that would be a traceback per
-loop every few seconds for an expected condition. The filter turns such a record into
-one WARNING line naming the error type (``serve`` installs it on every handler).
+:func:`connection_lost` tells apart the outages a working connection ends (a timeout, a
+cut, a refused connect) from a statement the server cancelled; :mod:`bot.outagelog`
+keeps the log of an outage readable with both.
 """
 
 from __future__ import annotations
@@ -126,6 +125,24 @@ def _name(error: BaseException) -> str:
     return f"{name}({type(driver).__name__})"
 
 
+def connection_lost(error: BaseException) -> bool:
+    """Did ``error`` (an outage, :func:`unavailable`) lose or fail to open a connection, so
+    that the next connection that works means the database answers again? A statement the
+    server cancelled (its timeout, a lock), a busy SQLite file or a full pool did not."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and (
+            current.connection_invalidated or _sqlstate(current).startswith("08")
+        ):
+            return True
+        if isinstance(current, TimeoutError | OSError) and _from_driver(current.__traceback__):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _is_unavailable(error: BaseException) -> bool:
     if isinstance(error, sa_exc.TimeoutError):  # no free connection in the pool in time
         return True
@@ -139,18 +156,3 @@ def _is_unavailable(error: BaseException) -> bool:
     if isinstance(error, TimeoutError | OSError):
         return _from_driver(error.__traceback__)
     return False
-
-
-class OutageLogLines(logging.Filter):
-    """A record whose exception is an outage: one WARNING line, no traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        reason = unavailable(error) if error is not None else None
-        if reason is not None:
-            record.msg = f"{record.getMessage()} (the database is not answering: {reason})"
-            record.args = None
-            record.exc_info = record.exc_text = None
-            if record.levelno > logging.WARNING:
-                record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True

@@ -39,10 +39,10 @@ from bot.cli.common import WholeNumber, command, pass_settings
 from bot.cli.importing import fail, require_database
 from bot.config import ConfigError, Settings, TombstoneKeyMismatch
 from bot.crm.tombstones import settle_key, unverified_warning
-from bot.dbfaults import OutageLogLines
 from bot.delivery.transports import Transport
 from bot.logsafe import RedactSecrets, SafeFormatter, secret_values
 from bot.models import Platform
+from bot.outagelog import OutageLogLines
 from bot.platform import ChatPlatform
 from bot.runtime import Runtime
 from bot.web.server import assemble
@@ -89,7 +89,8 @@ def configure_logging(level: str, settings: Settings | None = None) -> None:
     continuation lines indented) and :class:`~bot.logsafe.RedactSecrets` (each secret in
     ``settings`` replaced by ``***``), so even a library that logs a URL with a token, at
     any level, does not put the token into the log. A record about a database outage
-    becomes one WARNING line without a traceback (:class:`~bot.dbfaults.OutageLogLines`).
+    becomes one WARNING line without a traceback, not repeated more than once a minute
+    (:class:`~bot.outagelog.OutageLogLines`).
     """
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     for name in QUIET_LOGGERS:

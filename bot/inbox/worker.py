@@ -219,10 +219,10 @@ class PressInbox:
         except Exception as error:
             if await wait_if_behind(error):
                 return  # migrated meanwhile: the next sweep looks
-            outage = unavailable(error)
-            if outage is None:
+            if unavailable(error) is None:
                 raise
-            log.warning("inbox: cannot look for pending presses (%s)", outage)
+            # serve's log turns this into one line naming the error (bot/outagelog.py)
+            log.warning("inbox: cannot look for pending presses; retrying", exc_info=error)
             return
         for press in found:
             assert press.id is not None
