@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
 from sqlalchemy.engine import make_url
@@ -82,6 +83,21 @@ def without_password(url: str, text: str) -> str:
 def secret_values(settings: BaseModel) -> list[str]:
     """Every ``SecretStr`` value configured anywhere in ``settings`` (nested too)."""
     return sorted({s for s in _walk(settings) if len(s) >= MIN_SECRET_LENGTH}, key=len)[::-1]
+
+
+def log_secrets(settings: Any) -> list[str]:
+    """What no log line may show: every configured secret and the passwords in the
+    database and Redis URLs (a :class:`bot.config.Settings`)."""
+    passwords = [_url_password(url) for url in (settings.database.url, settings.redis.url)]
+    return [*secret_values(settings), *(p for p in passwords if p)]
+
+
+def _url_password(url: str) -> str | None:
+    """The password in a database or Redis URL (``postgresql://user:pw@host/db``)."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def _walk(value: Any) -> Iterator[str]:

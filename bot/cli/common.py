@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.cli import loglines
 from bot.cli.importing import fail as fail  # re-exported: the commands import it from here
 from bot.cli.importing import require_database
 from bot.cli.usage import LeadbotCommand
@@ -131,6 +132,7 @@ def settings_from(ctx: click.Context) -> Settings:
         click.echo(f"leadbot: {exc}", err=True)
         sys.exit(2)
     ctx.meta["leadbot.settings"] = settings
+    loglines.install(settings)  # a warning logged on the way reads like the command's own
     return settings
 
 

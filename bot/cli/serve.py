@@ -28,7 +28,6 @@ import socket
 import sys
 from collections.abc import Mapping
 from types import FrameType
-from urllib.parse import urlsplit
 
 import click
 import uvicorn
@@ -40,7 +39,7 @@ from bot.cli.importing import fail, require_database
 from bot.config import ConfigError, Settings, TombstoneKeyMismatch
 from bot.crm.tombstones import settle_key, unverified_warning
 from bot.delivery.transports import Transport
-from bot.logsafe import RedactSecrets, SafeFormatter, secret_values
+from bot.logsafe import RedactSecrets, SafeFormatter, log_secrets
 from bot.models import Platform
 from bot.outagelog import OutageLogLines
 from bot.platform import ChatPlatform
@@ -74,14 +73,6 @@ QUIET_LOGGERS = (
 )
 
 
-def _url_password(url: str) -> str | None:
-    """The password in a database or Redis URL (``postgresql://user:pw@host/db``)."""
-    try:
-        return urlsplit(url).password
-    except ValueError:
-        return None
-
-
 def configure_logging(level: str, settings: Settings | None = None) -> None:
     """Root logging for ``serve``: one line per record, escaped, with no configured secret.
 
@@ -95,9 +86,7 @@ def configure_logging(level: str, settings: Settings | None = None) -> None:
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    secrets = secret_values(settings) if settings is not None else []
-    if settings is not None:
-        secrets += [p for p in map(_url_password, (settings.database.url, settings.redis.url)) if p]
+    secrets = log_secrets(settings) if settings is not None else []
     for handler in logging.getLogger().handlers:
         handler.setFormatter(SafeFormatter(LOG_FORMAT))
         handler.addFilter(RedactSecrets(secrets))
