@@ -73,6 +73,17 @@ class SafeFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
+_ADDRESS = re.compile(r"[^\s<>@\"',;:()\[\]]+@(?=[^\s<>@]+)")
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with the person part of each e-mail address hidden (``***@alpen-it.de``):
+    a mail server's refusal quotes the recipient, and the log holds no personal data. The
+    domain stays — it names a company and tells the operator which server to look at. (The
+    outbox row keeps the whole text: staff see whose address failed.)"""
+    return _ADDRESS.sub(REDACTED + "@", text)
+
+
 def without_password(url: str, text: str) -> str:
     """``text`` without the password of database ``url``, should a driver's message ever
     quote it (a command's one-line database error)."""

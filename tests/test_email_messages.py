@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
@@ -215,12 +217,22 @@ async def test_an_address_the_server_cannot_take_fails_for_good_naming_why(
         await browser.close()
 
 
-async def test_unknown_mailbox_fails_for_good(make_settings, smtp_server: SmtpServer) -> None:
+async def test_unknown_mailbox_fails_for_good(
+    make_settings, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The refusal quotes the address: staff see it on the row; the log shows only its
+    domain (the log holds no personal data — it showed ``<leads@…>`` whole)."""
     settings = email_settings(make_settings, smtp_server)
     await mail_only_partner(settings)
-    smtp_server.refuse[INBOX] = "550 5.1.1 No such user here"
+    local, domain = INBOX.split("@")
+    smtp_server.refuse[INBOX] = f"550 5.1.1 <{INBOX}>: Recipient address rejected"
+    caplog.set_level(logging.INFO, logger="bot.delivery")
     async with running_bot(settings) as bot:
         await post_lead(bot.url)
         failed = await wait_for_row(bot.runtime, INBOX, lambda r: r.status is OutboxStatus.FAILED)
         assert failed.attempts == 1 and "550" in (failed.last_error or "")
+        assert INBOX in (failed.last_error or "")  # for staff: whose address failed
         assert smtp_server.mails == []
+    logged = [r.getMessage() for r in caplog.records if "failed for good" in r.getMessage()]
+    assert logged and all(f"<***@{domain}>" in line for line in logged), logged
+    assert not any(f"{local}@" in r.getMessage() for r in caplog.records)

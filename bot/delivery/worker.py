@@ -26,6 +26,7 @@ from bot.delivery.resolve import preload, resolve
 from bot.delivery.retry import after_hint, backoff
 from bot.delivery.summary import summary_view
 from bot.delivery.transports import DeliveryError, Transport
+from bot.logsafe import without_addresses
 from bot.models import Platform
 from bot.runtime import Runtime
 from bot.schemawatch import is_behind, wait_if_behind
@@ -216,7 +217,12 @@ class PlatformWorker:
     async def _failed(self, claim: Claim, exc: DeliveryError) -> None:
         row = claim.row
         if exc.permanent:
-            log.warning("outbox %s to %s failed for good: %s", row.id, row.platform, exc)
+            log.warning(
+                "outbox %s to %s failed for good: %s",
+                row.id,
+                row.platform,
+                without_addresses(str(exc)),
+            )
             await self.outcomes.failed(claim, str(exc))
             self.tally.done += 1
             return
@@ -224,7 +230,8 @@ class PlatformWorker:
             retry = after_hint(exc.retry_after)
         else:
             retry = backoff(row.attempts + 1, self.settings.max_backoff_seconds)
-        log.info("outbox %s to %s: %s; retry in %.1fs", row.id, row.platform, exc, retry)
+        shown = without_addresses(str(exc))
+        log.info("outbox %s to %s: %s; retry in %.1fs", row.id, row.platform, shown, retry)
         in_doubt = row.in_doubt if exc.maybe_sent is None else exc.maybe_sent
         await self.outcomes.retry(
             claim, error=str(exc), retry_in=retry, count_attempt=True, in_doubt=in_doubt
