@@ -169,6 +169,65 @@ async def test_views_open_update_and_trigger_rules(slack_emulator, slack_client)
         await slack_client.views_update(view_id=view_id, hash=opened["view"]["hash"], view=modal())
 
 
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        [_section("x" * 3001)],
+        [_section("")],
+        [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}],
+        [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}],
+        [{"type": "header", "text": {"type": "mrkdwn", "text": "Leads"}}],
+        [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}],
+        [{"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}],
+        [{**CLAIM_BLOCKS[1], "block_id": "b" * 256}],
+        [
+            {
+                "type": "actions",
+                "elements": [{**CLAIM_BLOCKS[1]["elements"][0], "value": "v" * 2001}],
+            }
+        ],
+    ],
+    ids=[
+        "section over 3000",
+        "empty section",
+        "field over 2000",
+        "eleven fields",
+        "mrkdwn header",
+        "header over 150",
+        "eleven context elements",
+        "block_id over 255",
+        "button value over 2000",
+    ],
+)
+async def test_blocks_beyond_slacks_limits_are_refused(slack_emulator, slack_client, blocks):
+    """What Slack documents as its Block Kit limits: a message breaking one is not shown."""
+    slack_emulator.add_channel("C1")
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await slack_client.chat_postMessage(channel="C1", text="x", blocks=blocks)
+    assert slack_emulator.messages("C1") == []
+    await slack_client.chat_postMessage(channel="C1", text="x", blocks=[_section("x" * 3000)])
+
+
+async def test_views_beyond_slacks_limits_are_refused(slack_emulator, slack_client):
+    slack_emulator.add_user("U7")
+    for view in (
+        modal("A title of over 24 letters"),
+        {**modal(), "private_metadata": "x" * 3001},
+        {**modal(), "blocks": [_section("x")] * 101},
+    ):
+        trigger, _ = slack_emulator.new_interaction("U7", None, None)
+        with pytest.raises(SlackApiError, match="invalid_arguments"):
+            await slack_client.views_open(trigger_id=trigger, view=view)
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        home = {"type": "home", "blocks": [_section("x" * 3001)]}
+        await slack_client.views_publish(user_id="U7", view=home)
+    assert slack_emulator.modal("U7") is None and slack_emulator.home_view("U7") is None
+
+
 async def test_a_trigger_expires_after_three_seconds():
     clock = ManualClock()
     with SlackEmulator(token=SLACK_TOKEN, clock=clock) as slack:

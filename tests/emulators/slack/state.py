@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.emulators.slack import blocks as bk
+from tests.emulators.slack import rules
 from tests.emulators.slack.errors import SlackFailure, as_bool, as_json
 from tests.emulators.slack.models import (
     Channel,
@@ -122,13 +123,9 @@ class SlackState(ViewsMixin):
         blocks = as_json(params.get("blocks"), "blocks")
         attachments = as_json(params.get("attachments"), "attachments")
         if blocks is not None:
-            if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
-                raise SlackFailure("invalid_blocks")
-            if not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks):
-                raise SlackFailure("invalid_blocks")
-            refused = bk.check_elements(blocks)
+            refused = rules.check_blocks(blocks, MAX_BLOCKS)
             if refused is not None:
-                raise SlackFailure(refused)
+                raise SlackFailure("invalid_blocks", detail=refused)
             blocks = bk.normalize(copy.deepcopy(blocks))
         if attachments is not None and not isinstance(attachments, list):
             raise SlackFailure("invalid_attachments")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.emulators.slack import blocks as bk
+from tests.emulators.slack import rules
 from tests.emulators.slack.errors import SlackFailure, as_json
 from tests.emulators.slack.models import ResponseTarget, SlackView, Trigger, User
 
@@ -68,9 +69,9 @@ class ViewsMixin:
             raise SlackFailure("invalid_arguments", detail="view.blocks must be a list")
         if kind == "modal" and not isinstance(view.get("title"), dict):
             raise SlackFailure("invalid_arguments", detail="a modal needs a title")
-        refused = bk.check_elements([b for b in view.get("blocks", []) if isinstance(b, dict)])
+        refused = rules.check_view(view)
         if refused is not None:
-            raise SlackFailure(refused)
+            raise SlackFailure("invalid_arguments", detail=refused)
         view = copy.deepcopy(view)
         view["blocks"] = bk.normalize(view.get("blocks", []))
         return view
