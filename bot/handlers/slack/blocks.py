@@ -31,6 +31,7 @@ from bot.handlers.slack.kit import (
     esc,
     fields,
     overflow,
+    quoted,
     section,
 )
 from bot.handlers.text import band, day, label, moment, money, notice_text, reply_text
@@ -207,9 +208,9 @@ def lead_card(view: LeadCardView) -> Message:
     if d.partner_name:
         more.append(("card.owner", d.partner_name + (f" ({d.rep_name})" if d.rep_name else "")))
     blocks.append(fields([(esc(t(lang, k)), esc(v)) for k, v in more]))
-    if d.message:
-        quoted = "\n".join(f">{line}" for line in esc(d.message).splitlines() or [""])
-        blocks.append(section(f"*{esc(t(lang, 'card.message'))}*\n{quoted}"))
+    if d.message:  # up to 5,000 characters (more once escaped): in as many sections as needed
+        heading = f"*{esc(t(lang, 'card.message'))}*"
+        blocks.extend(section(piece) for piece in quoted(heading, esc(d.message)))
     buttons = status_buttons(d.id, view.actions, lang)
     if buttons is not None:
         blocks.append(buttons)

@@ -161,6 +161,20 @@ def chunks(text: str, limit: int = MAX_SECTION) -> list[str]:
     return [p for p in pieces if p.strip()] or [" "]
 
 
+def quoted(title: str, text: str, limit: int = MAX_SECTION) -> list[str]:
+    """A ``title`` line over escaped text as a Slack block quote (``>`` before every line),
+    in pieces of at most ``limit`` for one section each: a line longer than a section goes
+    on, quoted, in the next one, so nothing of a long text is cut off."""
+    lines = [title]
+    for line in text.splitlines() or [""]:
+        while len(line) > limit - 1:
+            head = _prefix(line, limit - 1) or line[: limit - 1]
+            lines.append(f">{head}")
+            line = line[len(head) :]
+        lines.append(f">{line}")
+    return chunks("\n".join(lines), limit)
+
+
 def split_messages(text: str, blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Message]:
     """One message per ``limit`` blocks; later parts say they continue the first."""
     if len(blocks) <= limit:

@@ -1,0 +1,43 @@
+"""Long texts and long lists in Slack: everything reaches the reader, within Block Kit's limits.
+
+The emulator refuses what Slack refuses (a section over 3,000 characters, more than 50
+blocks, …), so a message that arrives here would arrive in Slack; these tests check that
+nothing a rep needs is cut off on the way.
+"""
+
+from __future__ import annotations
+
+from bot.handlers.slack.platform import escape_slack
+from tests.support.slack_world import PartnerSpec, SlackWorld, slack_settings, slack_world
+
+REP = PartnerSpec("P1", "C0001", "U0001", {"max_open_leads": 50}, language="de")
+LONG_MESSAGE = "\n".join(
+    [f"Zeile {n}: Bitte & <rasch> melden, Halle {n} braucht 4 Geräte." for n in range(60)]
+    + ["Ein langer Absatz ohne Umbruch & <Sonderzeichen> " * 40]
+)[:5000]  # the longest message the API takes
+
+
+async def the_card(world: SlackWorld, user: str) -> str:
+    card = await world.slack.wait_for_async(lambda: world.slack.dm_messages(user), 10, "the card")
+    assert card[0].text.startswith("Lead #")  # the notification names the lead
+    return card[0].all_text
+
+
+async def test_the_lead_card_shows_the_prospects_whole_message(
+    make_settings, slack_emulator
+) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, [REP]) as world:
+        lead_id = await world.post_lead(**{"interest.message": LONG_MESSAGE})
+        await world.teaser("C0001")
+        await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
+        card = await the_card(world, "U0001")
+        shown = card.replace("\n>", "")  # a quote's lines, and the pieces of a long one
+        for line in escape_slack(LONG_MESSAGE).splitlines():
+            assert line in shown, line
+        before = len(slack_emulator.ephemerals(user="U0001"))
+        await world.driver.slash_command("/leads", str(lead_id), user="U0001", channel="C0001")
+        [answer] = await slack_emulator.wait_for_async(
+            lambda: slack_emulator.ephemerals(user="U0001")[before:], 10, f"/leads {lead_id}"
+        )
+        assert escape_slack(LONG_MESSAGE.splitlines()[-1]) in answer.all_text.replace("\n>", "")
