@@ -8,7 +8,13 @@ nothing a rep needs is cut off on the way.
 from __future__ import annotations
 
 from bot.handlers.slack.platform import escape_slack
-from tests.support.slack_world import PartnerSpec, SlackWorld, slack_settings, slack_world
+from tests.support.slack_world import (
+    PartnerSpec,
+    SlackWorld,
+    another_company,
+    slack_settings,
+    slack_world,
+)
 
 REP = PartnerSpec("P1", "C0001", "U0001", {"max_open_leads": 50}, language="de")
 LONG_MESSAGE = "\n".join(
@@ -41,3 +47,23 @@ async def test_the_lead_card_shows_the_prospects_whole_message(
             lambda: slack_emulator.ephemerals(user="U0001")[before:], 10, f"/leads {lead_id}"
         )
         assert escape_slack(LONG_MESSAGE.splitlines()[-1]) in answer.all_text.replace("\n>", "")
+
+
+async def test_many_open_offers_are_listed_whole_and_the_rest_counted(
+    make_settings, slack_emulator
+) -> None:
+    """``/leads teasers`` with more open offers than one message holds: every teaser shown
+    has its Claim button, and the answer says how many more there are (not cut mid-teaser)."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, [REP]) as world:
+        for n in range(15):
+            await world.post_lead(**another_company(n))
+        await world.settled()
+        await world.driver.slash_command("/leads", "teasers", user="U0001", channel="C0001")
+        [answer] = await slack_emulator.wait_for_async(
+            lambda: slack_emulator.ephemerals(user="U0001"), 10, "/leads teasers"
+        )
+        shown = [block for block in answer.blocks if block["type"] == "actions"]
+        facts = [block for block in answer.blocks if block.get("fields")]
+        assert len(shown) == len(facts) >= 10  # each teaser whole, with its buttons
+        assert f"{15 - len(shown)} weitere" in answer.all_text

@@ -14,7 +14,7 @@ from bot.chat.results import (
 )
 from bot.delivery.notices import LeadCardView
 from bot.handlers.slack import blocks
-from bot.handlers.slack.kit import MAX_BLOCKS, Block, Message, esc, section
+from bot.handlers.slack.kit import MAX_BLOCKS, Block, Message, context, esc, section
 from bot.handlers.slack.lists import explanation_blocks, leads_blocks, pipeline_blocks
 from bot.i18n import t
 from bot.reports.model import Report as PipelineReport
@@ -48,6 +48,20 @@ def overview(result: LeadList, language: str) -> Message:
     return Message(esc(text), found[:MAX_BLOCKS])
 
 
+def teaser_list(result: TeaserList, language: str) -> Message:
+    """``/leads teasers``: whole teasers, each with its buttons, as many as one message
+    holds; the rest are counted (they are in the company's channel), never cut mid-teaser."""
+    found: list[Block] = []
+    for n, view in enumerate(result.teasers):
+        teaser = blocks.teaser(view).blocks
+        if len(found) + len(teaser) > MAX_BLOCKS - 1:
+            more = t(language, "slack.teasers_more", count=len(result.teasers) - n)
+            found.append(context(esc(more)))
+            break
+        found.extend(teaser)
+    return Message(esc(t(language, "teaser.title")), found)
+
+
 def result_message(result: Result, language: str, *, prefix: str) -> Message:
     if isinstance(result, Reply):
         return blocks.reply(result, language)
@@ -62,8 +76,7 @@ def result_message(result: Result, language: str, *, prefix: str) -> Message:
         if not result.teasers:
             words = esc(t(language, "reply.no_teasers"))
             return Message(words, [section(words)])
-        found = [b for view in result.teasers for b in blocks.teaser(view).blocks]
-        return Message(esc(t(language, "teaser.title")), found[:MAX_BLOCKS])
+        return teaser_list(result, language)
     if isinstance(result, Explanation):
         lines = result.lines
         return Message(esc(lines[0] if lines else f"#{result.lead_id}"), explanation_blocks(lines))
