@@ -153,6 +153,19 @@ async def test_leads_command_for_staff(make_settings, slack_emulator) -> None:
         assert (await world.lead(lead_id)).status is LeadStatus.OFFERED  # re-offered to P2
 
 
+async def test_the_pipelines_notification_text_is_a_sentence(make_settings, slack_emulator) -> None:
+    """The ``text`` beside the blocks (notifications, screen readers, old clients) of
+    ``/leads`` and ``/leads report`` for staff is the pipeline's title, filled in."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        await world.post_lead()
+        for command in ("", "report"):
+            await answer_to(world, STAFF_USER, command)
+            text = slack_emulator.ephemerals(user=STAFF_USER)[-1].text
+            assert text.startswith("Pipeline ") and ": 1 leads received, 1 open" in text
+            assert "{" not in text, text
+
+
 async def test_staff_feed_buttons(make_settings, slack_emulator) -> None:
     settings = slack_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:

@@ -17,6 +17,7 @@ from bot.handlers.slack import blocks
 from bot.handlers.slack.kit import MAX_BLOCKS, Block, Message, context, esc, section
 from bot.handlers.slack.lists import explanation_blocks, leads_blocks, pipeline_blocks
 from bot.i18n import t
+from bot.reports.format import report_summary
 from bot.reports.model import Report as PipelineReport
 
 _VERBS = {verb.name: verb for verb in VERBS}
@@ -42,9 +43,7 @@ def overview(result: LeadList, language: str) -> Message:
         found.extend(leads_blocks(result.mine, language))
     if result.pipeline is not None:
         found.extend(pipeline_blocks(result.pipeline, language))
-        text = t(
-            language, "report.title", total=result.pipeline.total, open=result.pipeline.open_leads
-        )
+        text = report_summary(result.pipeline, language)[0]
     return Message(esc(text), found[:MAX_BLOCKS])
 
 
@@ -70,8 +69,7 @@ def result_message(result: Result, language: str, *, prefix: str) -> Message:
     if isinstance(result, LeadList):
         return overview(result, language)
     if isinstance(result, PipelineReport):
-        title = t(language, "report.title", total=result.total, open=result.open_leads)
-        return Message(esc(title), pipeline_blocks(result, language))
+        return Message(esc(report_summary(result, language)[0]), pipeline_blocks(result, language))
     if isinstance(result, TeaserList):
         if not result.teasers:
             words = esc(t(language, "reply.no_teasers"))
