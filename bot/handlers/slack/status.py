@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat import commands as c
 from bot.chat.identity import Identity
 from bot.chat.results import Reply
+from bot.delivery.notices import LeadCardView
 from bot.handlers.slack import blocks, home
 from bot.handlers.slack.deps import (
     Respond,
@@ -60,6 +61,25 @@ async def _report(deps: SlackDeps, who: Identity, lead_id: int, report: Report) 
     return result
 
 
+async def _refusal(
+    deps: SlackDeps, who: Identity, action: StatusAction, lead_id: int
+) -> Reply | None:
+    """Why a step that needs a modal cannot be reported now, before the rep fills it in:
+    the lead is not their company's (or does not exist), or its card no longer offers the
+    step (a colleague reported meanwhile, an old ``/leads`` answer) — Telegram checks the
+    same at the press. Staff see no buttons on a lead that is not theirs: their report is
+    left to the core, as before."""
+    card = await deps.interactions.execute(who, c.ShowLead(lead_id))
+    if isinstance(card, Reply):
+        return card
+    assert isinstance(card, LeadCardView)
+    if action.value in card.actions or (who.is_staff and not card.actions):
+        return None
+    return Reply(
+        "reply.not_now", ok=False, params={"lead_id": lead_id, "status": card.status.value}
+    )
+
+
 async def _pressed(
     deps: SlackDeps,
     client: AsyncWebClient,
@@ -85,11 +105,14 @@ async def _pressed(
         reply = Reply("reply.not_found", ok=False, params={"lead_id": press.value})
     elif chosen[0] in WITH_MODAL and press.trigger_id:
         action, lead_id = chosen
-        origin: dict[str, Any] = {"channel": None if press.in_home else press.channel_id}
-        modal = report_modal(action, lead_id, who.language, deps.today(), origin)
         await ack_once(ack)
-        await client.views_open(trigger_id=press.trigger_id, view=modal)  # guard tells failures
-        return
+        refused = await _refusal(deps, who, action, lead_id)
+        if refused is None:
+            origin: dict[str, Any] = {"channel": None if press.in_home else press.channel_id}
+            modal = report_modal(action, lead_id, who.language, deps.today(), origin)
+            await client.views_open(trigger_id=press.trigger_id, view=modal)  # guard tells failures
+            return
+        reply = refused
     else:
         action, lead_id = chosen
         reply = await _report(deps, who, lead_id, Report(action))

@@ -1,0 +1,61 @@
+"""Buttons that no longer fit: a step the lead has moved past, a card of another company.
+
+Won, Lost, Follow-up and Hand back open a modal. A rep who presses one on an old card (an
+earlier ``/leads <id>`` answer, after a colleague reported meanwhile) or on a lead that is
+not their company's is told at once, as on Telegram — not after filling in the form.
+"""
+
+from __future__ import annotations
+
+from bot.models import LeadStatus
+from tests.support.slack_world import PartnerSpec, SlackWorld, slack_settings, slack_world
+
+P1 = PartnerSpec("P1", "C0001", "U0001", language="de")
+P2 = PartnerSpec("P2", "C0002", "U0002", language="en")
+
+
+async def told(world: SlackWorld, user: str, before: int) -> str:
+    found = await world.slack.wait_for_async(
+        lambda: world.slack.ephemerals(user=user)[before:], 10, f"an answer to {user}"
+    )
+    return found[0].text
+
+
+async def test_a_modal_step_on_a_card_that_no_longer_offers_it_is_refused_at_the_press(
+    make_settings, slack_emulator
+) -> None:
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, [P1, P2]) as world:
+        lead_id = await world.post_lead()
+        await world.teaser("C0001")
+        await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
+        await slack_emulator.wait_for_async(lambda: slack_emulator.dm_messages("U0001"), 10)
+        dm = slack_emulator.dm_channel("U0001")
+
+        # A rep of another company presses Won on a card that is not theirs.
+        before = len(slack_emulator.ephemerals(user="U0002"))
+        await world.driver.press_button("lead_won", user="U0002", channel=dm)
+        assert f"Lead #{lead_id} does not belong to your company" in await told(
+            world, "U0002", before
+        )
+        assert slack_emulator.modal("U0002") is None
+
+        # The rep keeps an earlier /leads answer with its buttons, then wins the lead.
+        await world.driver.slash_command("/leads", str(lead_id), user="U0001", channel="C0001")
+        await slack_emulator.wait_for_async(lambda: slack_emulator.ephemerals(user="U0001"), 10)
+        await world.driver.press_button("lead_won", user="U0001", channel=dm)
+        await slack_emulator.wait_for_async(lambda: slack_emulator.modal("U0001"), 10)
+        await world.driver.submit_view(user="U0001", values={"revenue_input": "12.500"})
+        await world.settled()
+        assert (await world.lead(lead_id)).status is LeadStatus.WON
+
+        for action_id, option in (("lead_more", f"lost:{lead_id}"), ("lead_won", None)):
+            before = len(slack_emulator.ephemerals(user="U0001"))
+            await world.driver.press_ephemeral_button(
+                action_id, user="U0001", channel="C0001", option=option
+            )
+            answer = await told(world, "U0001", before)
+            assert f"Lead #{lead_id} ist gewonnen — das geht jetzt nicht." in answer
+            assert slack_emulator.modal("U0001") is None
+        await world.settled()
+        assert (await world.lead(lead_id)).status is LeadStatus.WON
