@@ -59,3 +59,28 @@ async def test_a_modal_step_on_a_card_that_no_longer_offers_it_is_refused_at_the
             assert slack_emulator.modal("U0001") is None
         await world.settled()
         assert (await world.lead(lead_id)).status is LeadStatus.WON
+
+
+async def test_a_button_leadbot_no_longer_knows_is_answered_not_failed(
+    make_settings, slack_emulator, slack_client
+) -> None:
+    """An element of an old message (an earlier leadbot's status menu, say) still lies in
+    the rep's DM. Pressing it gets the same answer as on Telegram, not Slack's warning
+    triangle for an app that answered 404."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, [P1]) as world:
+        old = {
+            "type": "static_select",
+            "action_id": "lead_status",
+            "options": [{"text": {"type": "plain_text", "text": "Termin"}, "value": "meeting"}],
+        }
+        await slack_client.chat_postMessage(
+            channel="U0001", text="Lead #7", blocks=[{"type": "actions", "elements": [old]}]
+        )
+        dm = slack_emulator.dm_channel("U0001")
+        pressed = await world.driver.press_button(
+            "lead_status", user="U0001", channel=dm, option="meeting"
+        )
+        assert pressed.status == 200
+        answer = await told(world, "U0001", 0)
+        assert "Dieser Knopf ist veraltet. Bitte nutzen Sie die neueste Nachricht." in answer

@@ -43,6 +43,7 @@ from bot.handlers.slack import (
     gate,
     home,
     kit_press,
+    outdated,
     shape,
     staff,
     status,
@@ -64,7 +65,7 @@ log = logging.getLogger("bot.handlers.slack")
 
 EVENTS_PATH = "/slack/events"
 API_TIMEOUT_SECONDS = 15
-LISTENERS = (claims, declines, status, kit_press, home, commands, staff)
+LISTENERS = (claims, declines, status, kit_press, home, commands, staff, outdated)  # outdated last
 
 
 def _secret(settings: SlackSettings, name: str) -> str:
