@@ -67,3 +67,26 @@ async def test_many_open_offers_are_listed_whole_and_the_rest_counted(
         facts = [block for block in answer.blocks if block.get("fields")]
         assert len(shown) == len(facts) >= 10  # each teaser whole, with its buttons
         assert f"{15 - len(shown)} weitere" in answer.all_text
+
+
+async def test_leads_lists_every_open_lead_of_a_busy_partner(make_settings, slack_emulator) -> None:
+    """``/leads`` of a rep whose company has 45 open leads: one line each, all 45 — it
+    is the list App Home points to for the leads it has no room for."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, [REP]) as world:
+        ids = [await world.post_lead(**another_company(n)) for n in range(45)]
+        for lead_id in ids:
+            [offer] = await world.offers(lead_id, "P1")
+            await world.driver.slash_command("/leads", f"claim {offer.id}", user="U0001")
+        before = await slack_emulator.wait_for_async(  # each claim answered: all decided
+            lambda: len(slack_emulator.ephemerals(user="U0001")) >= len(ids) and len(ids),
+            30,
+            "an answer to every claim",
+        )
+        await world.driver.slash_command("/leads", "", user="U0001", channel="C0001")
+        [answer] = await slack_emulator.wait_for_async(
+            lambda: slack_emulator.ephemerals(user="U0001")[before:], 10, "/leads"
+        )
+        for lead_id in ids:
+            assert f"*#{lead_id}*" in answer.all_text
+        assert "weitere" not in answer.all_text

@@ -58,7 +58,9 @@ def leads_blocks(
     limit: int = 40,
     max_blocks: int = MAX_BLOCKS,
 ) -> list[Block]:
-    """A list of leads; with ``actions_for`` each lead gets its status buttons."""
+    """A list of leads. Without ``actions_for`` (``/leads``) every lead gets a line, as many
+    as ``max_blocks`` hold (hundreds), the rest counted; with it (App Home) each of at most
+    ``limit`` leads gets its status buttons and the rest are left to ``/leads``."""
     if not leads:
         return [
             section(
@@ -69,18 +71,22 @@ def leads_blocks(
         ]
     heading = t(language, "slack.home_staff" if staff else "reply.my_leads")
     blocks: list[Block] = [section(f"*{esc(heading)}*")]
-    per_lead = 3 if actions_for is not None else 1
-    shown = leads[: max(1, min(limit, (max_blocks - 2) // per_lead))]
-    if actions_for is None:
-        text = "\n".join(lead_line(lead, language, staff=staff) for lead in shown)
-        blocks.extend(section(piece) for piece in chunks(text))
-    else:
-        for lead in shown:
-            blocks.append(section(lead_line(lead, language, staff=staff)))
-            buttons = status_buttons(lead.id, actions_for.get(lead.id, ()), language)
-            if buttons is not None:
-                blocks.append(buttons)
-            blocks.append(divider())
+    if actions_for is None:  # /leads: every lead, a line each, as many as the sections hold
+        lines = [lead_line(lead, language, staff=staff) for lead in leads]
+        pieces = chunks("\n".join(lines))[: max_blocks - 2]
+        blocks.extend(section(piece) for piece in pieces)
+        listed = sum(piece.count("\n") + 1 for piece in pieces)
+        if listed < len(leads):
+            more = t(language, "slack.leads_more", count=len(leads) - listed)
+            blocks.append(context(esc(more)))
+        return blocks
+    shown = leads[: max(1, min(limit, (max_blocks - 2) // 3))]
+    for lead in shown:
+        blocks.append(section(lead_line(lead, language, staff=staff)))
+        buttons = status_buttons(lead.id, actions_for.get(lead.id, ()), language)
+        if buttons is not None:
+            blocks.append(buttons)
+        blocks.append(divider())
     if len(leads) > len(shown):
         blocks.append(context(esc(t(language, "slack.home_more", count=len(leads) - len(shown)))))
     return blocks
