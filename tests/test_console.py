@@ -251,3 +251,22 @@ def test_a_recalled_rep_s_card_says_the_manufacturer_took_the_lead(demo: Path) -
         "Lead #1 wurde vom Hersteller zurückgeholt. Die Details sind nicht mehr sichtbar" in after
     )
     assert "Frist" not in after.split("zurückgeholt", 1)[1].split("\n", 1)[0]
+
+
+def test_a_german_rep_types_reasons_in_german(demo: Path) -> None:
+    """``lost 1 preis`` was refused: "Unbekannter Grund 'preis'; möglich sind price,
+    competitor, no_budget, …" — only the English codes were understood, and listed. The
+    German words are understood now (any case, ``-``/``_``, ``ae`` for ``ä``), and the usage
+    and the refusal list them."""
+    out = console(
+        demo,
+        f"as {ANNA}\nclaim 1\nlost 1 teuer\nlost 1 Preis zu teuer für das Budget\n"
+        "claim 7\nhelp\nquit\n",
+    )
+    assert (
+        "lost: Unbekannter Grund 'teuer'; möglich sind preis, wettbewerber, kein-budget, "
+        "kein-bedarf, zeitpunkt, nicht-erreichbar, sonstiges." in out
+    ), out
+    assert "✔ Lead #1: verloren" in out, out
+    assert "lost <Lead-Nr.> <preis|wettbewerber|kein-budget|" in out  # help, in German words
+    assert "handback <Lead-Nr.> <keine-kapazität|falsche-region|" in out

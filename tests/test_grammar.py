@@ -66,6 +66,16 @@ TODAY = date(2026, 3, 2)
             "won 12 € 1 000,50",
             c.Progress(12, Report(StatusAction.WON, revenue_eur=Decimal("1000.50"))),
         ),
+        (  # a reason as the German word, or the code spelt loosely
+            "lost 3 Kein-Budget",
+            c.Progress(3, Report(StatusAction.LOST, reason="no_budget")),
+        ),
+        ("lost 3 no-need", c.Progress(3, Report(StatusAction.LOST, reason="no_need"))),
+        (
+            "handback 3 keine_kapazitaet",
+            c.Progress(3, Report(StatusAction.HAND_BACK, reason="no_capacity")),
+        ),
+        ("decline 7 zu-weit-entfernt", c.Decline(7, "too_far", None)),
         (
             "lost 3 price too expensive",
             c.Progress(3, Report(StatusAction.LOST, reason="price", note="too expensive")),

@@ -14,12 +14,12 @@ import shlex
 from collections.abc import Callable
 from datetime import date
 
+from bot.chat import choices
 from bot.chat import commands as c
 from bot.chat.verbs import DIGITS_PATTERN, ID_PATTERN, UsageError, Verb, Words
 from bot.errors import InvalidInput
 from bot.leads.amounts import parse_revenue
-from bot.leads.declines import DECLINE_REASONS
-from bot.leads.status_reports import REASONS, Report, StatusAction, parse_day
+from bot.leads.status_reports import REASON_GROUPS, Report, StatusAction, parse_day
 from bot.plaintext import bad_character
 
 CONSENT_WORDS = frozenset({"consent", "einwilligung"})
@@ -51,9 +51,7 @@ def _claim(words: Words) -> c.Command:
 
 def _decline(words: Words) -> c.Command:
     offer_id = words.number("offer")
-    reason = words.take().lower()
-    if reason not in DECLINE_REASONS:
-        raise words.fail("usage.reason", value=reason, allowed=", ".join(DECLINE_REASONS))
+    reason = words.choice("decline_reason")
     return c.Decline(offer_id, reason, words.remainder())
 
 
@@ -72,10 +70,8 @@ def _progress(action: StatusAction) -> Callable[[Words], c.Command]:
                     "usage.revenue_too_large" if large else "usage.revenue", value=typed
                 ) from None
             return c.Progress(lead_id, Report(action, revenue_eur=revenue))
-        if action in REASONS:
-            reason = words.take().lower()
-            if reason not in REASONS[action]:
-                raise words.fail("usage.reason", value=reason, allowed=", ".join(REASONS[action]))
+        if action in REASON_GROUPS:
+            reason = words.choice(REASON_GROUPS[action])
             return c.Progress(lead_id, Report(action, reason=reason, note=words.remainder()))
         if action is StatusAction.FOLLOW_UP:
             typed = words.remainder()
@@ -149,7 +145,7 @@ def _explain(words: Words) -> c.Command:
     return c.Explain(lead_id, partner)
 
 
-_REASON_ARGS = {action: "|".join(reasons) for action, reasons in REASONS.items()}
+_REASON_ARGS = {action: choices.usage(group) for action, group in REASON_GROUPS.items()}
 
 VERBS: tuple[Verb, ...] = (
     Verb("help", c.Help, "", _simple(c.Help()), ("?", "hilfe")),
@@ -159,7 +155,7 @@ VERBS: tuple[Verb, ...] = (
     Verb(
         "decline",
         c.Decline,
-        f"<offer> <{'|'.join(DECLINE_REASONS)}> [note]",
+        f"<offer> <{choices.usage('decline_reason')}> [note]",
         _decline,
         ("ablehnen",),
     ),

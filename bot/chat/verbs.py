@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.chat import choices
 from bot.chat import commands as c
 from bot.chat.results import Reply
 from bot.i18n import t
@@ -86,7 +87,10 @@ def localised_usage(usage: str, language: str) -> str:
 
     def say(found: re.Match[str]) -> str:
         key = PLACEHOLDERS.get(found.group(0))
-        return t(language, f"placeholder.{key}") if key else found.group(0)
+        if key:
+            return t(language, f"placeholder.{key}")
+        group = choices.group_of_usage(found.group(0))
+        return "|".join(choices.typed_words(group, language)) if group else found.group(0)
 
     return _PLACEHOLDER.sub(say, usage)
 
@@ -117,6 +121,14 @@ class Words:
                 raise self.fail(f"usage.number_too_large_{what}", value=digits.group(1))
             raise self.fail(f"usage.number_{what}", value=value)
         return int(match.group(1))
+
+    def choice(self, group: str) -> str:
+        """One of ``group``'s codes, typed as the code or its word (:mod:`bot.chat.choices`)."""
+        typed = self.take()
+        code = choices.code_of(group, typed)
+        if code is None:
+            raise self.fail("usage.reason", value=typed.lower(), allowed={"group": group})
+        return code
 
     def optional(self) -> str | None:
         return self.take() if self.used < len(self.rest) else None

@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.actors import STAFF_NAME
+from bot.chat import choices
 from bot.chat.verbs import localised_usage
 from bot.content.problems import problem_lines
 from bot.content.vocabulary import industry_key
@@ -142,6 +143,8 @@ def readable_params(language: str, params: dict[str, Any]) -> dict[str, Any]:
             out[key] = label(language, group, value)
         elif key == "reason" and isinstance(value, str):
             out[key] = _reason(language, value)
+        elif key == "allowed" and isinstance(value, dict):  # a refused reason (UsageError)
+            out[key] = ", ".join(choices.typed_words(str(value.get("group")), language))
         elif key == "usage" and isinstance(value, str):  # a verb's usage (UsageError)
             out[key] = localised_usage(value, language)
         elif key == "problems" and isinstance(value, dict):  # content library problems
