@@ -11,6 +11,7 @@ Every wait here is a hang guard, not a speed claim.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from typing import TypeVar
@@ -22,7 +23,7 @@ from bot.coordination import Bucket
 from bot.health import State
 from bot.runtime import Runtime
 from tests.conftest import SettingsFactory
-from tests.support.redisproc import RedisServer, redis_server
+from tests.support.redisproc import RedisServer, free_port, redis_server
 
 T = TypeVar("T")
 HANG_GUARD = 5.0
@@ -254,3 +255,40 @@ async def test_a_broken_pooled_connection_is_retried_but_redis_away_is_noticed_a
     took = await timed(one.coordination.put("frozen", "v", 60))
     assert 1.4 < took < 2.5, took  # one read timeout, not one per attempt
     assert "TimeoutError" in one.health.reports()["redis"].detail
+
+
+async def test_the_log_tells_a_subscription_never_made_from_one_lost(
+    make_settings: SettingsFactory, redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``serve`` started while Redis was down logged the wake-up subscription as "lost",
+    though it never had one; an operator looked for what had broken it."""
+    caplog.set_level(logging.WARNING, logger="bot.coordination")
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    runtime = Runtime.create(make_settings(redis={"url": nowhere}))
+    try:
+        await answered(runtime.coordination.wait("probe", 0.5))
+        await eventually(
+            _logged(caplog, "redis wake-up subscription for 'probe' could not be made"),
+            "the failed start logged",
+        )
+        assert not any("subscription for 'probe' lost" in r.getMessage() for r in caplog.records)
+    finally:
+        await runtime.close()
+
+    caplog.clear()
+    runtime = Runtime.create(make_settings(redis={"url": redis.url}))
+    try:
+        await answered(runtime.coordination.wait("probe", 0.5))  # subscribed meanwhile
+        redis.stop()
+        await eventually(
+            _logged(caplog, "redis wake-up subscription for 'probe' lost"), "the loss logged"
+        )
+    finally:
+        await runtime.close()
+
+
+def _logged(caplog: pytest.LogCaptureFixture, text: str) -> Callable[[], Awaitable[bool]]:
+    async def seen() -> bool:
+        return any(text in record.getMessage() for record in caplog.records)
+
+    return seen

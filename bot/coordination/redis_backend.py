@@ -243,6 +243,7 @@ class RedisCoordination:
         """
         channel = self._key("wake", topic)
         pause = 0.0  # > 0 while Redis is away: back off, say so once
+        subscribed = False  # once: a failure after it is a loss, before it a failed start
         while not self._closing:
             pubsub = self._redis.pubsub()
             try:
@@ -250,6 +251,7 @@ class RedisCoordination:
                 if pause:
                     log.info("redis wake-up subscription for %r is back", topic)
                     pause = 0.0
+                subscribed = True
                 while not self._closing:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is not None:
@@ -261,9 +263,10 @@ class RedisCoordination:
                     return
                 if not pause:  # the waiters poll meanwhile: wakes from others come late
                     log.warning(
-                        "redis wake-up subscription for %r lost (%s); waiters poll until it "
+                        "redis wake-up subscription for %r %s (%s); waiters poll until it "
                         "is back",
                         topic,
+                        "lost" if subscribed else "could not be made",
                         type(exc).__name__,
                     )
                 pause = min(MAX_RESUBSCRIBE_SECONDS, max(1.0, pause * 2))
