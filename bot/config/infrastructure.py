@@ -216,11 +216,13 @@ class ServerSettings(Section):
         return self
 
     def base_url(self) -> str:
-        """Where people reach this server: ``public_url``, else ``http://host:port``."""
+        """Where people reach this server: ``public_url``, else ``http://host:port`` (an
+        IPv6 host in brackets, ``http://[::1]:8080``: without them no URL parser finds the
+        port)."""
         if self.public_url:
             return self.public_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
 
 def _public_url_problem(url: str) -> str | None:

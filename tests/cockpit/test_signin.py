@@ -148,6 +148,17 @@ def test_only_staff_get_links_and_the_secret_is_required(
         assert bad.exit_code == 2 and f"--name: {problem}" in bad.output, bad.output
 
 
+def test_a_link_on_an_ipv6_host_is_a_url_a_browser_opens(database_url: str) -> None:
+    """``[server] host = "::1"`` (or ``serve --host ::1``) without a public_url: the links
+    read ``http://::1:8080/…``, which no browser or mail client takes for an address; an
+    IPv6 host is written in brackets, as in every URL."""
+    made = leadbot(
+        database_url, "cockpit", "link", LEADBOT_COCKPIT__SECRET=SECRET, LEADBOT_SERVER__HOST="::1"
+    )
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith("http://[::1]:8080/cockpit/login?token="), made.output
+
+
 async def test_without_a_secret_the_cockpit_says_what_to_set(make_settings: Any) -> None:
     """In the reader's language (the details were English on German pages)."""
     settings = make_settings(staff={"language": "en"})
