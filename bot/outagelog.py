@@ -67,14 +67,19 @@ class OutageLog:
         ago). ``lost``: the connection was lost, so a working one ends the outage."""
         now = self._clock()
         with self._lock:
+            if lost and self._since is None:
+                # The outage begins here even when this line is left out (its loop said
+                # "not answering" for another cause a moment ago), so that its end is said;
+                # and it counts only its own left-out lines, not those of a spell before
+                # it that had no end line (a full pool, a cancelled statement).
+                self._since = now
+                self._left_total = 0
             last = self._last.get(key)
             if last is not None and now - last < REPEAT_SECONDS:
                 self._left_out[key] = self._left_out.get(key, 0) + 1
                 self._left_total += 1
                 return None
             self._last[key] = now
-            if lost and self._since is None:
-                self._since = now
             repeats = self._left_out.pop(key, 0)
         if last is None or not repeats:
             return ""
