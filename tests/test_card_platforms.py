@@ -8,6 +8,7 @@ with the prospect's personal data, turns up in anyone's Slack DM.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import httpx
@@ -29,7 +30,9 @@ GROUP, SOPHIE_TG, SOPHIE_SLACK, COLLEAGUE_SLACK = -1_000_777, 7001, "U0SOPHIE", 
 COMPANY = "Brauerei Huber GmbH"
 
 
-async def _directory(settings: Settings, slack: SlackEmulator, tg: TelegramEmulator) -> None:
+async def _directory(
+    settings: Settings, slack: SlackEmulator, tg: TelegramEmulator, *, started: bool = True
+) -> None:
     runtime = Runtime.create(settings)
     async with runtime.uow() as uow:
         await add_partner(uow, "P1", telegram_chat_id=GROUP)
@@ -40,14 +43,15 @@ async def _directory(settings: Settings, slack: SlackEmulator, tg: TelegramEmula
             name="Sophie",
             slack_user_id=SOPHIE_SLACK,
             telegram_user_id=SOPHIE_TG,
-            telegram_started_at=datetime.now(UTC),
+            telegram_started_at=datetime.now(UTC) if started else None,
         )
         await add_rep(uow, "P1", "colleague@p1.example", name="Kollege", slack_user_id="U0COLL")
         await uow.commit()
     await runtime.close()
     tg.add_group(GROUP, "Partner P1")
     tg.add_user(SOPHIE_TG, "Sophie", language_code="de")
-    tg.start_user(SOPHIE_TG)
+    if started:
+        tg.start_user(SOPHIE_TG)
     slack.add_users(SOPHIE_SLACK, COLLEAGUE_SLACK)
 
 
@@ -161,3 +165,41 @@ async def test_a_reminder_goes_where_the_lead_was_claimed_only(
         )
         await outbox_settled(bot.sender, 15)
         assert [m.all_text for m in slack.dm_messages(SOPHIE_SLACK)] == []
+
+
+async def test_a_reminder_the_claim_platform_cannot_deliver_goes_to_the_other(
+    make_settings, slack_emulator: SlackEmulator, telegram_emulator: TelegramEmulator
+) -> None:
+    """Sophie claimed in her partner's Telegram group but never opened a private chat with
+    the bot: her card waits there for /start. The first-contact reminder waited with it —
+    the lead was taken away without her hearing of it — though she is on Slack too."""
+    slack, tg = slack_emulator, telegram_emulator
+    settings = both_platforms(make_settings, slack, tg, api_token=API_TOKEN)
+    await _directory(settings, slack, tg, started=False)
+    clock = ManualClock(datetime.now(UTC))
+    async with running_bot(settings, clock=clock) as bot:
+        tg_driver = tg.driver(webhook_url=f"{bot.url}/telegram/webhook")
+        async with httpx.AsyncClient(base_url=bot.url) as http:
+            created = await http.post(
+                "/api/leads", json=lead_payload(), headers={"Authorization": f"Bearer {API_TOKEN}"}
+            )
+        lead_id = created.json()["id"]
+        teaser = await tg.wait_for_async(
+            lambda: next((m for m in tg.bot_messages(GROUP) if m.button("claim:")), None),
+            15,
+            "the teaser in the group",
+        )
+        await tg_driver.press_button(SOPHIE_TG, teaser, teaser.button("claim:")["callback_data"])
+        for _ in range(150):
+            if (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED:
+                break
+            await asyncio.sleep(0.1)
+        assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED
+        clock.advance(hours=20, minutes=1)
+        reminder = f"Erinnerung: Lead #{lead_id} wartet auf Ihre Kontaktaufnahme"
+        await slack.wait_for_async(
+            lambda: any(reminder in m.all_text for m in slack.dm_messages(SOPHIE_SLACK)),
+            15,
+            "the reminder on Slack",
+        )
+        assert not any(COMPANY in m.all_text for m in slack.dm_messages(SOPHIE_SLACK))

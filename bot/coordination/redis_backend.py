@@ -263,8 +263,7 @@ class RedisCoordination:
                     return
                 if not pause:  # the waiters poll meanwhile: wakes from others come late
                     log.warning(
-                        "redis wake-up subscription for %r %s (%s); waiters poll until it "
-                        "is back",
+                        "redis wake-up subscription for %r %s (%s); waiters poll until it is back",
                         topic,
                         "lost" if subscribed else "could not be made",
                         type(exc).__name__,

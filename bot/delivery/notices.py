@@ -43,10 +43,15 @@ class ToPartner:
 
 @dataclass(frozen=True)
 class ToRep:
-    """A rep by direct message; ``platform`` narrows it to the one they used, if given."""
+    """A rep by direct message; ``platform`` narrows it to the one they used, if given.
+
+    Where that platform cannot write to them now, the fallback (e-mail) is added; with
+    ``or_elsewhere`` their other platforms are too when no fallback reaches them — for what
+    must not wait for them to open a chat (a reminder before the lead is taken away)."""
 
     rep_id: int
     platform: Platform | None = None
+    or_elsewhere: bool = False
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,10 @@ class OutboxWriter:
                     return narrowed
                 # The platform they used cannot write to them yet: add the fallback too.
                 fallbacks = {p: c for p, c in chats.items() if c.fallback}
-                return {**narrowed, **rep_addresses(rep, fallbacks)}
+                found = {**narrowed, **rep_addresses(rep, fallbacks)}
+                if audience.or_elsewhere and not any(chats[p].reaches(rep) for p in found):
+                    return {**found, **rep_addresses(rep, chats)}
+                return found
             return rep_addresses(rep, chats)
         assert isinstance(audience, ToStaff)
         return {
@@ -241,8 +244,12 @@ class OutboxWriter:
         event: str,
         lead_id: int | None = None,
         platform: Platform | None = None,
+        or_elsewhere: bool = False,
         **params: Any,
     ) -> None:
         await self.enqueue(
-            ToRep(rep_id, platform), kind, {"event": event, "params": params}, lead_id=lead_id
+            ToRep(rep_id, platform, or_elsewhere),
+            kind,
+            {"event": event, "params": params},
+            lead_id=lead_id,
         )

@@ -58,6 +58,7 @@ async def _fire(uow: UnitOfWork, timer: Timer, lead: Lead | None) -> str:
                 "claim_sla",
                 lead_id=lead.id,
                 platform=claim_platform(lead.claimed_via),
+                or_elsewhere=True,
                 recall_at=recall_at.isoformat(),
             )
             await uow.outbox.staff("sla_reminder", lead_id=lead.id)
@@ -75,6 +76,7 @@ async def _fire(uow: UnitOfWork, timer: Timer, lead: Lead | None) -> str:
             "follow_up",
             lead_id=lead.id,
             platform=claim_platform(lead.claimed_via),
+            or_elsewhere=True,
             date=timer.payload["date"],
         )
         return "fired"
