@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.clock import ManualClock
 from bot.cockpit.timeline import details, what
 from bot.config import Settings
+from bot.db import create_engine_sync
 from bot.models import LeadEvent, LeadStatus, Rep
 from tests.emulators.slack import SlackEmulator
 from tests.support.chat_world import ChatWorld, chat_world
@@ -284,6 +285,46 @@ async def test_a_rep_deactivated_meanwhile_is_refused_and_nothing_changes(
         )
         assert done.exit_code == 0, done.output
         said = await console(f"takeover {lead_id}")
+        assert said.startswith("✖ Ihr Konto oder Ihr Unternehmen ist nicht aktiv"), said
+        lead = await world.lead(lead_id)
+        assert (lead.status, lead.owner_rep_id) == (LeadStatus.CLAIMED, a.rep_id)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # row locks
+async def test_a_takeover_waits_for_a_deactivation_under_way_and_is_refused(
+    make_settings: Callable[..., Settings], clock: ManualClock, tmp_path: Path
+) -> None:
+    """``reps import`` deactivating Bert while he typed ``takeover``: the takeover read him
+    as active before the import committed, and the deactivated rep became the owner — and
+    got the card with the prospect's data. It now waits for the rep's row and is refused."""
+    async with chat_world("console", make_settings, clock) as world:
+        a = world.members[0]
+        lead_id = await world.post_lead()
+        await world.claim(a, await world.teaser(a, lead_id))
+        url = world.runtime.settings.database.url
+        others = "".join(f"{m.partner_id},{m.name},{m.email},sales\n" for m in world.members[1:])
+        reps = tmp_path / "reps.csv"
+        reps.write_text(
+            f"partner_id,name,email,role\n{a.partner_id},{a.name},{a.email},sales\n"
+            f"{a.partner_id},Bert Berger,bert@p1.example,sales\n{others}",
+            encoding="utf-8",
+        )
+        assert (await asyncio.to_thread(leadbot, url, "reps", "import", str(reps))).exit_code == 0
+        console = Console(world.runtime)
+        await console("as bert@p1.example")
+        engine = create_engine_sync(url)
+        try:
+            with engine.connect() as importing:  # an import that deactivates Bert, not done yet
+                importing.execute(
+                    text("UPDATE reps SET active = false WHERE email = 'bert@p1.example'")
+                )
+                typed = asyncio.create_task(console(f"takeover {lead_id}"))
+                await asyncio.sleep(1.0)
+                assert not typed.done(), typed.result()  # waits for the import to decide
+                importing.commit()
+            said = await asyncio.wait_for(typed, 10)
+        finally:
+            engine.dispose()
         assert said.startswith("✖ Ihr Konto oder Ihr Unternehmen ist nicht aktiv"), said
         lead = await world.lead(lead_id)
         assert (lead.status, lead.owner_rep_id) == (LeadStatus.CLAIMED, a.rep_id)

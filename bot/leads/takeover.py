@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from bot.actors import Actor
 from bot.errors import NotAllowed, NotFound
 from bot.leads.cards import card_platforms, give_card, take_off_cards
@@ -46,8 +48,18 @@ class TakenOver:
 
 
 async def _caller(uow: UnitOfWork, rep_id: int) -> tuple[Rep, Partner]:
-    """The rep taking over, with their partner; refused unless both are active."""
-    rep = await uow.session.get(Rep, rep_id)
+    """The rep taking over, with their partner; refused unless both are active.
+
+    The rep's row is locked (PostgreSQL) before the lead's, as ``reps import`` locks it
+    by its update before it passes the rep's leads on: a takeover racing an import that
+    deactivates the rep waits for it and sees the rep as it decided — it never makes a
+    rep who is leaving the owner (and sends them the prospect's data)."""
+    rep = await uow.session.scalar(
+        select(Rep)
+        .where(Rep.id == rep_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     partner = await uow.session.get(Partner, rep.partner_id) if rep is not None else None
     if rep is None or partner is None or not rep.active or not partner.active:
         raise NotAllowed(f"rep {rep_id} is not active", key="takeover.inactive")
