@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crm.changes import LeadChanges
 from bot.crm.outbox import WebhookOutbox
+from bot.db import READ_ONLY
 from bot.delivery.outbox import OutboxWriter
 from bot.models.enums import Platform
 from bot.platform import ChatPlatform
@@ -136,6 +137,11 @@ class UnitOfWork:
             await close_bounded(session)
         finally:
             self._let_gate_go()
+
+    async def read_only(self) -> None:
+        """Make this a read-only transaction (before its first query): on SQLite it begins
+        without the write lock, so readers run beside writers and keep no claim waiting."""
+        await self.session.connection(execution_options={READ_ONLY: True})
 
     async def commit(self) -> None:
         now = self.clock.now()

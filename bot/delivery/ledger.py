@@ -37,7 +37,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import READ_ONLY
 from bot.delivery.notices import NoticeKind
 from bot.delivery.summary import MAX_GROUP, is_staff_feed
 from bot.models import OutboxMessage, OutboxStatus, Platform
@@ -279,7 +278,7 @@ class Ledger:
 
     async def pending(self, platforms: Sequence[Platform]) -> int:
         async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={READ_ONLY: True})
+            await uow.read_only()
             count = await uow.session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)

@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.cockpit.links import session_live
 from bot.cockpit.session import COOKIE, MIN_SECRET, SECRET_ENV, require_secret, verify
 from bot.config import ConfigError, Settings
-from bot.db import READ_ONLY
 from bot.i18n import t
 from bot.reports.period import PeriodError, parse_period
 from bot.runtime import Runtime
@@ -115,7 +114,7 @@ def outage_page(request: Request, schema: SchemaCheck | None = None) -> Response
 async def _live(runtime: Runtime, sign_in: str) -> bool:
     """The session was not ended (signed out elsewhere, or by ``end-sessions``)."""
     async with runtime.uow() as uow:
-        await uow.session.connection(execution_options={READ_ONLY: True})
+        await uow.read_only()
         return await session_live(uow, sign_in)
 
 

@@ -17,7 +17,6 @@ from fastapi.responses import RedirectResponse
 from bot.cockpit.links import end_session, redeem, token_hash, usable
 from bot.cockpit.session import COOKIE, issue, require_secret, verify
 from bot.config import ConfigError
-from bot.db import READ_ONLY
 from bot.i18n import t
 from bot.web.cockpit_access import (
     PREFIX,
@@ -73,7 +72,7 @@ async def login_page(request: Request, token: str = "") -> Response:
     if not token:
         return refused_page(lang, settings)
     async with runtime_of(request).uow() as uow:
-        await uow.session.connection(execution_options={READ_ONLY: True})
+        await uow.read_only()
         if not await usable(uow, token):
             return refused_page(lang, settings, [t(lang, "cockpit.link_invalid")])
     hours = f"{settings.cockpit.session_hours:g}"

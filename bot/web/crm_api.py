@@ -23,13 +23,11 @@ from bot.actors import Actor
 from bot.crm.erased_leads import EXTERNAL_ID, erased_lead
 from bot.crm.paging import changed_leads
 from bot.crm.view import leads_json
-from bot.db import READ_ONLY
 from bot.errors import Gone, NotFound
 from bot.leads.staff import erase
 from bot.models import Channel, Lead
 from bot.plaintext import quoted
 from bot.runtime import Runtime
-from bot.uow import UnitOfWork
 from bot.web import openapi
 from bot.web.common import Detail, ValidationFailed, invalid, problem, require_token
 from bot.web.crm_models import LeadOut
@@ -53,14 +51,9 @@ COMMON = {
 }
 
 
-async def _reading(uow: UnitOfWork) -> None:
-    """A read-only transaction: on SQLite it takes no write lock (readers run beside writers)."""
-    await uow.session.connection(execution_options={READ_ONLY: True})
-
-
 async def _one_lead(runtime: Runtime, lead_id: int) -> dict[str, Any] | None:
     async with runtime.uow() as uow:
-        await _reading(uow)
+        await uow.read_only()
         lead = await uow.session.get(Lead, lead_id)
         return None if lead is None else (await leads_json(uow.session, [lead]))[0]
 
@@ -142,7 +135,7 @@ async def list_leads(request: Request) -> JSONResponse:
     if external_id is not None:
         return await _by_external_id(request, runtime, external_id)
     async with runtime.uow() as uow:
-        await _reading(uow)
+        await uow.read_only()
         page = await changed_leads(uow.session, since, cursor, limit)
         items = await leads_json(uow.session, page.leads)
     request.app.state.api_results["crm_read"] += 1
@@ -155,7 +148,7 @@ async def _find_external_id(
 ) -> tuple[dict[str, Any] | None, int | None]:
     """(the lead's view, None) if stored; (None, erased lead id) if erased; else (None, None)."""
     async with runtime.uow() as uow:
-        await _reading(uow)
+        await uow.read_only()
         lead = await uow.session.scalar(select(Lead).where(Lead.external_id == external_id))
         if lead is not None:
             return (await leads_json(uow.session, [lead]))[0], None
@@ -181,7 +174,7 @@ async def _erase(runtime: Runtime, lead_id: int) -> dict[str, Any]:
     async with runtime.uow() as uow:
         await erase(uow, lead_id, actor)
     async with runtime.uow() as uow:
-        await _reading(uow)
+        await uow.read_only()
         lead = await uow.session.get(Lead, lead_id)
         assert lead is not None
         return (await leads_json(uow.session, [lead]))[0]
