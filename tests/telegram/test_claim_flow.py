@@ -74,3 +74,35 @@ async def test_claim_hands_the_lead_over_privately_and_closes_every_teaser(
         assert late_answer.show_alert and "bereits übernommen" in (late_answer.text or "")
         assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
         assert tg.bot_messages(loser) == []  # no details for the late presser
+
+
+async def test_a_rep_of_another_partner_cannot_take_the_buttons_off_a_teaser(
+    make_settings, telegram_emulator
+):
+    """A rep of P1 who is in P0's group (say, they moved to P1 and never left it) presses
+    "Not for us" and a reason under P0's teaser: told it was not offered to their company,
+    and the teaser keeps its Claim button for P0's reps."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=2) as world:
+        tg, driver = world.tg, world.driver
+        lead_id = await world.post_lead()
+        teaser = await world.teaser(world.groups[0])
+        offer = teaser.button("claim:")["callback_data"].split(":")[1]
+        outsider, insider = world.users[1], world.users[0]
+
+        await driver.press_button(outsider, teaser, f"decline:{offer}")
+        await driver.press_button(outsider, teaser, f"dr:{offer}:too_far")
+        first, second = await tg.wait_for_async(
+            lambda: (
+                tg.callback_answers(outsider) if len(tg.callback_answers(outsider)) == 2 else None
+            )
+        )
+        for answer in (first, second):
+            assert answer.show_alert and "nicht angeboten" in (answer.text or ""), answer
+        await world.settled()
+        now = tg.message(world.groups[0], teaser.message_id)
+        assert [b["callback_data"] for b in now.buttons()] == [f"claim:{offer}", f"decline:{offer}"]
+
+        await driver.press(insider, "claim:", chat_id=world.groups[0])
+        await world.private(insider, lambda m: bool(m.button(f"st:{lead_id}:")))
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED

@@ -5,7 +5,9 @@ through a ``Decline`` command; "other" asks for a few words first (a forced repl
 same chat — Telegram delivers replies to the bot's questions also in groups). The teaser
 itself is edited to "declined by …" by the notice the core queues. The buttons speak the
 teaser's language: in the partner's group the partner's, which every colleague reads — not
-that of the rep who pressed (a toast or question to them speaks theirs).
+that of the rep who pressed (a toast or question to them speaks theirs). Only the
+partner's own reps may press them: anyone else in the group is told so, and the teaser keeps
+its buttons.
 """
 
 from __future__ import annotations
@@ -40,14 +42,22 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
     if who.rep_id is None:
         await answer(t(language, "claim.unknown_user"), alert=True)
         return
+    partner = await _offer_partner(tg, cb.id)
+    if partner is None or partner.id != who.partner_id:
+        # Another partner's teaser (a rep still in a group they left, say): its buttons
+        # are that partner's reps' — swapping or removing them would lock them out.
+        refused = "decline.not_found" if partner is None else "decline.not_offered"
+        await answer(t(language, refused), alert=True)
+        return
     chat_id = press.chat_id if press.chat_id is not None else press.person.user_id
+    # The teaser's language: in a group its partner's (every colleague reads it); in the
+    # private chat (``/teasers``) the presser's.
+    shown = language if press.private else partner.language
     if cb.kind == kb.DECLINE:
         await answer()
-        shown = await _teaser_language(tg, press, cb.id, language)
         await _keyboard(tg, press, kb.decline_keyboard(cb.id, shown))
     elif cb.kind == kb.TEASER_BACK:
         await answer()
-        shown = await _teaser_language(tg, press, cb.id, language)
         await _keyboard(tg, press, kb.claim_keyboard(cb.id, shown))
     elif cb.value == "other":
         await answer()
@@ -101,15 +111,11 @@ async def _ask_note(
     )
 
 
-async def _teaser_language(tg: TelegramBot, press: PressIn, offer_id: int, presser: str) -> str:
-    """The language of the teaser pressed: in a group, its partner's channel language (the
-    teaser was written in it); in the private chat (``/teasers``), the presser's."""
-    if press.private:
-        return presser
+async def _offer_partner(tg: TelegramBot, offer_id: int) -> Partner | None:
+    """The partner a teaser's offer was made to (None: no such offer)."""
     async with tg.runtime.uow() as uow:
         offer = await uow.session.get(Offer, offer_id)
-        partner = await uow.session.get(Partner, offer.partner_id) if offer else None
-    return partner.language if partner is not None else presser
+        return await uow.session.get(Partner, offer.partner_id) if offer else None
 
 
 async def _keyboard(tg: TelegramBot, press: PressIn, keyboard: kb.Keyboard) -> None:
