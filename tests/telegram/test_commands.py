@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.models import LeadStatus
+from sqlalchemy import update
+
+from bot.models import LeadStatus, Partner
 from tests.support.telegram_world import telegram_settings, telegram_world
 
 STAFF_USER = 9_001
@@ -277,3 +279,47 @@ async def test_claim_and_whoami_in_a_group_are_pointed_to_the_private_chat_in_th
         assert said[1].startswith("Wer Sie für leadbot sind")
         assert not any("Lead-Details" in text for text in said)
         assert (await world.lead(lead_id)).status is not LeadStatus.CLAIMED
+
+
+async def test_leads_of_a_busy_rep_arrive_whole_in_several_messages(
+    make_settings, telegram_emulator
+):
+    """``/leads`` of a rep with 14 open leads of companies with long names (300 characters,
+    as the API allows): more than Telegram takes in one message (4096) — it comes as
+    several, every lead listed, the buttons under the last."""
+    settings = telegram_settings(
+        make_settings,
+        telegram_emulator,
+        telegram={"group_per_minute": 6000, "group_burst": 100},  # flood limits: own tests
+    )
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        async with world.runtime.uow() as uow:
+            await uow.session.execute(update(Partner).values(max_open_leads=50))
+            await uow.commit()
+        user, driver, tg = world.users[0], world.driver, world.tg
+        ids = []
+        for n in range(14):
+            name = f"Müller & Söhne Nr. {n} " + "Brauerei und Mälzerei " * 12
+            lead_id = await world.post_lead(**{"company.name": name[:300]})
+            [offer] = await world.offers(lead_id)
+            await driver.command(user, "claim", str(offer.id))
+            ids.append(lead_id)
+        for lead_id in ids:
+            await world.private(user, lambda m, i=lead_id: bool(m.button(f"st:{i}:")))
+        await world.settled()
+        before = tg.bot_messages(user)[-1].message_id
+
+        await driver.command(user, "leads")
+        listed = await tg.wait_for_async(
+            lambda: (
+                [m for m in tg.bot_messages(user) if m.message_id > before]
+                if tg.bot_messages(user)[-1].buttons()
+                else None
+            )
+        )
+        assert all(call.status == 200 for call in tg.calls("sendMessage", chat_id=user))
+        assert len(listed) >= 2
+        text = "\n".join(m.plain_text for m in listed)
+        for lead_id in ids:
+            assert f"#{lead_id} Müller & Söhne Nr." in text
+        assert listed[-1].button("open:") is not None

@@ -158,7 +158,12 @@ async def _leads(tg: TelegramBot, who: Identity, chat_id: int, result: LeadList)
     leads = result.mine
     text = render("leads.j2", leads=leads, lang=language)
     buttons = kb.leads_keyboard(((lead.id, lead.company or "–") for lead in leads[:20]), language)
-    await tg.send(chat_id, text, buttons)
+    # Many leads (or long company names) are more than one message takes: every lead is
+    # listed, over as many messages as it needs; the buttons go under the last one.
+    *first, last = split_html([text])
+    for part in first:
+        await tg.send(chat_id, part)
+    await tg.send(chat_id, last, buttons)
 
 
 async def send_card(tg: TelegramBot, who: Identity, chat_id: int, card: LeadCardView) -> None:
