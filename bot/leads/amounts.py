@@ -14,7 +14,8 @@ is unambiguous and refuses everything else with the reason:
 * thousands come in groups of three digits after a first group of one to three
   (``12.50.000`` is refused, not guessed at); cents have one or two digits.
 
-``€`` or ``EUR`` may come before or after the amount. A space (or no-break space) between
+``€``, ``EUR`` or ``Euro`` (as German reps write it, in any case) may come before or
+after the amount. A space (or no-break space) between
 digits groups thousands like a mark (``12 500``, ``1 000,50``), held to the same groups of
 three: ``12 50`` is refused, not read as 1,250 €.
 
@@ -35,7 +36,8 @@ from bot.plaintext import quoted
 MAX_REVENUE_EUR = Decimal("1000000000000")
 """Revenue must stay below this (a trillion euros): larger is a typing error."""
 
-_CURRENCIES = ("€", "EUR")
+_CURRENCIES = ("€", "EURO", "EUR")
+"""Matched without regard to case; "Euro" before "EUR", so "12.500 Euro" leaves no "o"."""
 _SPACES = re.compile(r"\s+")
 _NUMERAL = re.compile(r"[0-9.,]+(?: [0-9.,]+)*")
 _DIGITS = 12

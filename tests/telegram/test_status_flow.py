@@ -283,3 +283,16 @@ async def test_a_loss_waits_for_its_note_and_an_expired_question_says_it_was_not
         clock.advance(minutes=14)
         await driver.press(user, f"skip:{lead_id}", message_id=third.message_id)
         await _status_is(world, lead_id, LeadStatus.LOST)
+
+
+async def test_revenue_typed_with_the_word_euro_is_taken(make_settings, telegram_emulator):
+    """German reps write "12.500 Euro" as often as "12.500 €": it was refused with "Bitte
+    einen Betrag in Euro angeben" — to someone who had just written Euro."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        lead_id, user, card = await _claimed(world)
+        await world.driver.press(user, f"st:{lead_id}:won", message_id=card.message_id)
+        await world.private(user, lambda m: "Umsatz" in m.plain_text)
+        await world.driver.send_text(user, "12.500 Euro")
+        await _status_is(world, lead_id, LeadStatus.WON)
+        assert (await world.lead(lead_id)).revenue_eur == Decimal("12500")
