@@ -296,3 +296,22 @@ async def test_revenue_typed_with_the_word_euro_is_taken(make_settings, telegram
         await world.driver.send_text(user, "12.500 Euro")
         await _status_is(world, lead_id, LeadStatus.WON)
         assert (await world.lead(lead_id)).revenue_eur == Decimal("12500")
+
+
+async def test_abbrechen_typed_as_a_command_cancels_the_question(make_settings, telegram_emulator):
+    """ "abbrechen" cancels an open question; a German rep types it the Telegram way too,
+    /abbrechen — which ended the question silently and answered "/abbrechen kenne ich
+    nicht", leaving the rep unsure whether the revenue question was still open."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        lead_id, user, card = await _claimed(world)
+        await world.driver.press(user, f"st:{lead_id}:won", message_id=card.message_id)
+        question = await world.private(user, lambda m: "Umsatz" in m.plain_text)
+        await world.driver.command(user, "abbrechen")
+        told = await world.private(user, lambda m: m.message_id > question.message_id + 1)
+        assert told.plain_text == "Abgebrochen."
+        await world.driver.send_text(user, "12.500")
+        await world.private(
+            user, lambda m: m.message_id > told.message_id and "Knöpfe" in m.plain_text
+        )
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED

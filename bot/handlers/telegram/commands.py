@@ -1,4 +1,5 @@
-"""Telegram commands: ``/<verb> <args>`` in the shared grammar, plus ``/start`` and ``/cancel``.
+"""Telegram commands: ``/<verb> <args>`` in the shared grammar, plus ``/start`` and ``/cancel``
+(``/abbrechen``).
 
 ``/leads``, ``/lead 17``, ``/won 17 12.500``, ``/explain 17 P1``, ``/release 17 consent`` … —
 every verb of :mod:`bot.chat.grammar` works, and the core decides who may do what. What is
@@ -63,7 +64,7 @@ async def handle_command(tg: TelegramBot, cmd: CommandIn) -> None:
         await handle_start(tg, cmd)
         return
     who = await tg.identify(cmd.person)
-    if cmd.name == "cancel":
+    if cmd.name in inputs.CANCEL_WORDS:  # /cancel, and /abbrechen as German reps type it
         await tg.send(cmd.chat_id, escape_telegram(t(who.language, "telegram.cancelled")))
         return
     today = local_date(tg.runtime.settings, tg.runtime.clock.now())
