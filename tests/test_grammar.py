@@ -76,6 +76,13 @@ TODAY = date(2026, 3, 2)
             c.Progress(3, Report(StatusAction.HAND_BACK, reason="no_capacity")),
         ),
         ("decline 7 zu-weit-entfernt", c.Decline(7, "too_far", None)),
+        # A pause's last day typed without "bis": it was taken for the reason, and the
+        # partner was away until /back.
+        ("away 24.12. Urlaub", c.Away(date(2026, 12, 24), "Urlaub")),
+        ("away bis 24.12. Urlaub", c.Away(date(2026, 12, 24), "Urlaub")),
+        ("away Urlaub bis Ostern", c.Away(None, "Urlaub bis Ostern")),
+        ("away morgen frei", c.Away(None, "morgen frei")),  # a word may start a reason
+        ("pause P-7 +14d Messe", c.Pause("P-7", TODAY + timedelta(days=14), "Messe")),
         (
             "lost 3 price too expensive",
             c.Progress(3, Report(StatusAction.LOST, reason="price", note="too expensive")),

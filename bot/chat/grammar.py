@@ -99,10 +99,18 @@ def _release(words: Words) -> c.Command:
 UNTIL_WORDS = frozenset({"until", "bis"})
 
 
+_PLAIN_DATE = re.compile(r"\d{1,4}[.\-/]\d{1,2}([.\-/]\d{0,4})?|\+\d{1,4}[dwtDWT]")
+"""A date typed without ``until``/``bis`` (``24.12.``, ``2026-12-24``, ``+14d``): read as
+the last day too — ``away 24.12.`` made "24.12." the reason of a pause without end. Only
+such plain dates: a word (``morgen``) may as well start a reason."""
+
+
 def _until(words: Words) -> date | None:
     """``until <date>`` / ``bis <date>`` (optional): the last day of a pause."""
-    if words.used < len(words.rest) and words.rest[words.used].lower() in UNTIL_WORDS:
-        words.take()
+    upcoming = words.rest[words.used] if words.used < len(words.rest) else ""
+    if upcoming.lower() in UNTIL_WORDS or _PLAIN_DATE.fullmatch(upcoming):
+        if upcoming.lower() in UNTIL_WORDS:
+            words.take()
         typed = words.take()
         try:
             return parse_day(typed, words.today)
