@@ -88,7 +88,7 @@ async def test_app_home_for_staff_and_for_strangers(make_settings, slack_emulato
         staff_home = await slack_emulator.wait_for_async(
             lambda: slack_emulator.home_view(STAFF_USER)
         )
-        assert ": 1 leads received, 1 open" in staff_home.all_text
+        assert ": 1 lead received, 1 open" in staff_home.all_text
         assert "Partner P1" in staff_home.all_text and "Your open leads" not in staff_home.all_text
         slack_emulator.add_user("UGUEST01")
         await world.driver.app_home_opened("UGUEST01")
@@ -134,7 +134,7 @@ async def test_leads_command_for_staff(make_settings, slack_emulator) -> None:
     async with slack_world(settings, slack_emulator, REPS) as world:
         lead_id = await claimed_lead(world)
         pipeline = await answer_to(world, STAFF_USER, "")
-        assert ": 1 leads received, 1 open" in pipeline
+        assert ": 1 lead received, 1 open" in pipeline
         why = await answer_to(world, STAFF_USER, f"explain {lead_id}")
         assert f"Lead {lead_id}: status claimed" in why and "P2" in why
         assert "/leads explain" in await answer_to(world, STAFF_USER, "help")
@@ -162,7 +162,7 @@ async def test_the_pipelines_notification_text_is_a_sentence(make_settings, slac
         for command in ("", "report"):
             await answer_to(world, STAFF_USER, command)
             text = slack_emulator.ephemerals(user=STAFF_USER)[-1].text
-            assert text.startswith("Pipeline ") and ": 1 leads received, 1 open" in text
+            assert text.startswith("Pipeline ") and ": 1 lead received, 1 open" in text
             assert "{" not in text, text
 
 

@@ -132,7 +132,7 @@ async def test_digest_arrives_once_at_the_configured_time(
     assert slack.file_content(upload["id"]).startswith(PNG)
     assert upload["name"] == "leadbot-2026-03-02-2026-03-08.png"
     assert "Week 2026-03-02 – 2026-03-08" in message.text
-    assert "1 leads received" in message.text
+    assert "1 lead received" in message.text
     assert "https://leads.example.com/cockpit?from=2026-03-02&amp;to=2026-03-08" in message.text
     assert [c.method for c in slack.recorder.calls() if c.method.startswith("files.")] == [
         "files.getUploadURLExternal",
