@@ -39,6 +39,9 @@ from bot.i18n import t
 from bot.reports.model import Report as PipelineReport
 
 PIPELINE_LIMIT = 30
+LEAD_BUTTONS = 20
+"""/leads lists every lead; the first this many get a button that opens its card (a
+keyboard of hundreds of buttons helps nobody on a phone: `/lead 17` opens any of them)."""
 PRIVATE = (c.ListLeads, c.ShowLead, c.Teasers, c.Progress, c.Claim, c.WhoAmI)
 """Commands whose answer is about one person's leads: only in the private chat."""
 
@@ -158,7 +161,9 @@ async def _leads(tg: TelegramBot, who: Identity, chat_id: int, result: LeadList)
         return
     leads = result.mine
     text = render("leads.j2", leads=leads, lang=language)
-    buttons = kb.leads_keyboard(((lead.id, lead.company or "–") for lead in leads[:20]), language)
+    buttons = kb.leads_keyboard(
+        ((lead.id, lead.company or "–") for lead in leads[:LEAD_BUTTONS]), language
+    )
     # Many leads (or long company names) are more than one message takes: every lead is
     # listed, over as many messages as it needs; the buttons go under the last one.
     *first, last = split_html([text])
