@@ -269,7 +269,16 @@ async def test_telegram_not_for_us_shows_the_reasons_then_declines(
             )
         )
         assert "Warum passt dieser Lead nicht?" in question.plain_text  # the rep speaks German
-        await driver.send_text(world.users[0], "we stopped selling X200", chat_id=world.groups[0])
+        # In the group the question names the rep, and only they get the reply field; a
+        # remark of theirs that is no reply to it is not taken for the reason.
+        assert question.reply_markup is not None and question.reply_markup["selective"] is True
+        assert question.plain_text.startswith("Rep0: Warum passt")  # their Telegram name
+        await driver.send_text(world.users[0], "Kaffee, jemand?", chat_id=world.groups[0])
+        await world.settled()
+        assert (await _offers(world.runtime, second))["P0"] is not OfferStatus.DECLINED
+        await driver.send_text(
+            world.users[0], "we stopped selling X200", chat_id=world.groups[0], reply_to=question
+        )
         await tg.wait_for_async(
             lambda: "Rep 0" in tg.message(world.groups[0], other.message_id).plain_text
         )
@@ -400,13 +409,13 @@ async def test_telegram_asks_again_when_the_few_words_for_other_are_too_many(
             return [m for m in tg.bot_messages(group) if (m.reply_markup or {}).get("force_reply")]
 
         await tg.wait_for_async(lambda: len(questions()) == 1)
-        await driver.send_text(user, "zu weit weg " * 50, chat_id=group)
+        await driver.send_text(user, "zu weit weg " * 50, chat_id=group, reply_to=questions()[0])
         await tg.wait_for_async(lambda: len(questions()) == 2)
         again = questions()[-1]
         assert "höchstens 500 Zeichen" in again.plain_text
         assert "Warum passt dieser Lead nicht?" in again.plain_text
         assert (await _offers(world.runtime, lead_id))["P0"] is OfferStatus.OPEN
 
-        await driver.send_text(user, "zu weit weg", chat_id=group)
+        await driver.send_text(user, "zu weit weg", chat_id=group, reply_to=again)
         await tg.wait_for_async(lambda: "Rep 0" in tg.message(group, teaser.message_id).plain_text)
         assert (await _offers(world.runtime, lead_id))["P0"] is OfferStatus.DECLINED

@@ -138,8 +138,10 @@ class TelegramBot:
         """A direct reply (HTML). Errors are logged, not raised: a reply that cannot be sent
         must not undo what the user's action already did."""
         await self.pace(chat_id)
+        # selective: in a group, only the person the question names gets the reply field
+        # (the others keep their keyboard); in a private chat that is everyone anyway.
         reply_markup = (
-            ForceReply(input_field_placeholder=force_reply[:64])
+            ForceReply(selective=True, input_field_placeholder=force_reply[:64])
             if force_reply is not None
             else markup(keyboard)
         )

@@ -22,7 +22,7 @@ from bot.handlers.telegram.answer import Answer
 from bot.handlers.telegram.bot import TelegramBot
 from bot.handlers.telegram.platform import escape_telegram
 from bot.handlers.telegram.render import reply_html, reply_plain
-from bot.handlers.telegram.updates import PressIn, TextIn
+from bot.handlers.telegram.updates import Person, PressIn, TextIn
 from bot.i18n import t
 from bot.leads.declines import validate_decline
 from bot.models import Offer, Partner
@@ -61,7 +61,7 @@ async def handle_press(tg: TelegramBot, press: PressIn, cb: kb.Callback, answer:
         await _keyboard(tg, press, kb.claim_keyboard(cb.id, shown))
     elif cb.value == "other":
         await answer()
-        await _ask_note(tg, press.person.user_id, chat_id, cb.id, language)
+        await _ask_note(tg, press.person, chat_id, cb.id, language)
     else:
         assert cb.value is not None
         reply = await _decline(tg, who, cb.id, cb.value, None)
@@ -84,7 +84,7 @@ async def handle_note(tg: TelegramBot, message: TextIn, pending: inputs.Pending)
         validate_decline("other", text)
     except InvalidInput as error:
         problem = error.said(who.language)
-        await _ask_note(tg, user_id, message.chat_id, pending.lead_id, who.language, problem)
+        await _ask_note(tg, message.person, message.chat_id, pending.lead_id, who.language, problem)
         return
     await inputs.clear(tg.runtime, user_id)
     reply = await _decline(tg, who, pending.lead_id, "other", text)
@@ -93,19 +93,25 @@ async def handle_note(tg: TelegramBot, message: TextIn, pending: inputs.Pending)
 
 async def _ask_note(
     tg: TelegramBot,
-    user_id: int,
+    person: Person,
     chat_id: int,
     offer_id: int,
     language: str,
     problem: str | None = None,
 ) -> None:
-    """Ask why the offer is "not for us" (a forced reply), and remember what for."""
+    """Ask why the offer is "not for us" (a forced reply), and remember what for. In the
+    partner's group the question names the person who pressed: the selective reply field
+    opens for them only, and their answer is taken only as a reply to it."""
+    question = escape_telegram(t(language, "decline.prompt_note"))
+    if chat_id != person.user_id:
+        name = escape_telegram(person.first_name or "…")
+        question = f'<a href="tg://user?id={person.user_id}">{name}</a>: {question}'
     await inputs.ask(
         tg,
-        user_id,
+        person.user_id,
         chat_id,
         inputs.Pending(inputs.DECLINE_NOTE, offer_id),
-        escape_telegram(t(language, "decline.prompt_note")),
+        question,
         problem,
         force_reply=t(language, "decline_reason.other"),
     )

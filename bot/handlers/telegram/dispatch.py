@@ -26,7 +26,11 @@ async def dispatch(tg: TelegramBot, update: Update) -> None:
     elif isinstance(incoming, TextIn):
         pending = await inputs.pending_for(tg.runtime, incoming.person.user_id)
         if pending is not None and pending.kind == inputs.DECLINE_NOTE:
-            await declines.handle_note(tg, incoming, pending)  # also in the partner's group
+            # Also in the partner's group — there only as a reply to the bot's question:
+            # a bot that sees the group's talk (an admin) must not take the asker's next
+            # remark to a colleague for the reason.
+            if incoming.private or incoming.reply_to_bot:
+                await declines.handle_note(tg, incoming, pending)
         else:
             await status.handle_text(tg, incoming)
     elif isinstance(incoming, AddedToGroup):

@@ -96,6 +96,7 @@ class TextIn:
     text: str
     message_id: int
     reply_to: int | None = None
+    reply_to_bot: bool = False  # a reply to one of this bot's messages (its question)
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,17 @@ def parse_message(update: Update, bot_username: str | None) -> CommandIn | TextI
             return None  # addressed to another bot in the same group
         args = tuple(text[entity.length :].split())
         return CommandIn(person, message.chat.id, private, name.lower(), args, message.message_id)
-    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    return TextIn(person, message.chat.id, private, text.strip(), message.message_id, reply_to)
+    replied = message.reply_to_message
+    reply_to = replied.message_id if replied else None
+    author = replied.from_user if replied else None
+    to_bot = (
+        author is not None
+        and author.is_bot
+        and (not bot_username or (author.username or "").lower() == bot_username.lower())
+    )
+    return TextIn(
+        person, message.chat.id, private, text.strip(), message.message_id, reply_to, to_bot
+    )
 
 
 def parse_callback_query(update: Update) -> PressIn | None:

@@ -123,10 +123,17 @@ class TelegramDriver:
         return await self._message(user, text, [entity], chat_id, **kw)
 
     async def send_text(
-        self, user: UserRef, text: str, *, chat_id: int | None = None, **kw: Any
+        self,
+        user: UserRef,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: TgMessage | None = None,
+        **kw: Any,
     ) -> Delivered:
-        """The user writes ``text`` (to the bot's private chat unless ``chat_id``)."""
-        return await self._message(user, text, [], chat_id, **kw)
+        """The user writes ``text`` (to the bot's private chat unless ``chat_id``), as a
+        reply to ``reply_to`` if given (what a ForceReply field sends)."""
+        return await self._message(user, text, [], chat_id, reply_to=reply_to, **kw)
 
     async def press(
         self,
@@ -182,6 +189,7 @@ class TelegramDriver:
         text: str,
         entities: list[dict[str, Any]],
         chat_id: int | None,
+        reply_to: TgMessage | None = None,
         **kw: Any,
     ) -> Delivered:
         who = self._user(user)
@@ -204,6 +212,8 @@ class TelegramDriver:
         }
         if entities:
             message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to.as_api()
         return await self.deliver({"message": message}, **kw)
 
     # ----------------------------------------------------------------- delivery
