@@ -78,6 +78,11 @@ async def test_claim_refusals_explain_why(make_settings, telegram_emulator):
         await driver.press_button(stranger, teaser, data)
         [answer] = tg.callback_answers(5_555)
         assert answer.show_alert and "not linked" in (answer.text or "")
+        # Writing to the bot, the stranger was told to use "the buttons under your leads":
+        # they have none. They are told how to get linked.
+        await driver.send_text(stranger, "hello?")
+        await world.private(5_555, lambda m: "not linked to a partner's sales rep" in m.plain_text)
+        assert not any("buttons under your leads" in m.plain_text for m in tg.bot_messages(5_555))
         # The rep of partner 1 presses partner 0's button (e.g. forwarded teaser).
         await driver.press_button(world.users[1], teaser, data)
         [answer] = tg.callback_answers(world.users[1])

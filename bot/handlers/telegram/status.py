@@ -228,9 +228,12 @@ async def handle_text(tg: TelegramBot, message: TextIn) -> None:
     pending = await inputs.pending_for(tg.runtime, user_id)
     if pending is None:
         expired = await inputs.expired_for(tg.runtime, user_id)
-        said = (
-            t(language, "telegram.use_buttons") if expired is None else _too_late(expired, language)
-        )
+        if expired is not None:
+            said = _too_late(expired, language)
+        elif who.rep_id is None and not who.is_staff:  # no leads, no buttons: who they are
+            said = t(language, "claim.unknown_user")
+        else:
+            said = t(language, "telegram.use_buttons")
         await tg.send(message.chat_id, escape_telegram(said))
         return
     text = message.text.strip()
