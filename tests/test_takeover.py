@@ -26,7 +26,7 @@ from bot.db import create_engine_sync
 from bot.models import LeadEvent, LeadStatus, Rep
 from tests.emulators.slack import SlackEmulator
 from tests.support.chat_world import ChatWorld, chat_world
-from tests.support.cli import leadbot, leadbot_process, load_demo
+from tests.support.cli import EXAMPLES, leadbot, leadbot_process, load_demo
 from tests.support.console import Console
 from tests.support.drivers.base import Member
 
@@ -328,3 +328,37 @@ async def test_a_takeover_waits_for_a_deactivation_under_way_and_is_refused(
         assert said.startswith("✖ Ihr Konto oder Ihr Unternehmen ist nicht aktiv"), said
         lead = await world.lead(lead_id)
         assert (lead.status, lead.owner_rep_id) == (LeadStatus.CLAIMED, a.rep_id)
+
+
+# --- the sales kit stays with the lead -----------------------------------------------------
+
+
+def test_a_new_owner_is_not_sent_the_kit_again_as_new_content(
+    demo: Path, database_url: str, tmp_path: Path
+) -> None:
+    """James got lead 1's sales kit with his claim. When he left the partner, the lead
+    passed to Maximilian; when Sophie took it over, it passed to her. The next content
+    sync (``leadbot content reload``, the start of serve or console, every
+    ``recheck_minutes``) found nothing new in the library, yet sent each new owner the
+    whole kit as "Neu oder geändert in Ihren Verkaufsunterlagen · Argument (neu): …" —
+    the record of what was sent was James's alone. The kit is not sent again
+    (docs/lifecycle.md); what the library changes later reaches whoever owns the lead."""
+    turns(demo, [f"as {JAMES}", "claim 1"])
+    reps = tmp_path / "reps.csv"
+    original = (EXAMPLES / "reps.csv").read_text(encoding="utf-8")
+    reps.write_text(
+        "\n".join(line for line in original.splitlines() if JAMES not in line) + "\n",
+        encoding="utf-8",
+    )
+    left = leadbot(database_url, "reps", "import", "--deactivate-missing", str(reps))
+    assert "1 passed to a colleague" in left.output, left.output
+    synced = leadbot(database_url, "content", "reload")
+    assert "0 update message(s) queued" in synced.output, synced.output
+    seen = turns(demo, [f"as {MAX}", f"as {SOPHIE}", "takeover 1"])
+    assert "✔ Lead #1 gehört jetzt Ihnen (bisher bei Maximilian Huber)." in after(
+        seen, f"{SOPHIE}> takeover 1"
+    )
+    synced = leadbot(database_url, "content", "reload")
+    assert "0 update message(s) queued" in synced.output, synced.output
+    for typed, said in turns(demo, [f"as {SOPHIE}", f"as {MAX}"]):
+        assert "Verkaufsunterlagen" not in said, (typed, said)
