@@ -270,3 +270,20 @@ def test_a_german_rep_types_reasons_in_german(demo: Path) -> None:
     assert "✔ Lead #1: verloren" in out, out
     assert "lost <Lead-Nr.> <preis|wettbewerber|kein-budget|" in out  # help, in German words
     assert "handback <Lead-Nr.> <keine-kapazität|falsche-region|" in out
+
+
+def test_leads_writes_the_follow_up_day_as_the_reader_s_language_does(demo: Path) -> None:
+    """The team's list showed the follow-up as ``⏰ 2026-12-08`` (ISO) to German readers,
+    while the card beside it said ``Wiedervorlage: 08.12.2026``; it is written as the card
+    writes it, in the reader's language (Slack and Telegram already did)."""
+    james = "james.whitfield@alpen-it.example"  # P-DE-001, English
+    out = console(
+        demo,
+        f"as {ANNA}\nclaim 1\nfollowup 1 +1w\nleads\nas {james}\nleads\nas staff\nleads\nquit\n",
+    )
+    german = out[out.index(f"{ANNA}> leads") : out.index(f"{ANNA}> as {james}")]
+    assert re.search(r"#1 .* · ⏰ \d\d\.\d\d\.\d{4}\n", german), german
+    english = out[out.index(f"{james}> leads") : out.index(f"{james}> as staff")]
+    assert re.search(r"#1 .* · ⏰ \d{4}-\d\d-\d\d\n", english), english  # as English cards
+    staff = out[out.rindex("staff> leads") :]
+    assert re.search(r"#1 .* · P-DE-001 · ⏰ \d\d\.\d\d\.\d{4}\n", staff), staff

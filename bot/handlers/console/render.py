@@ -72,7 +72,7 @@ def render_leads(leads: list[LeadSummary], language: str, *, staff: bool) -> str
     lines = [t(language, "reply.my_leads") + ":" if not staff else "Pipeline:"]
     for lead in leads:
         who = f" · {lead.partner_id}" if staff and lead.partner_id else ""
-        follow = f" · ⏰ {lead.follow_up_on}" if lead.follow_up_on else ""
+        follow = f" · ⏰ {text.day(lead.follow_up_on, language)}" if lead.follow_up_on else ""
         company = escape_console(lead.company or "–")
         lines.append(
             f"  #{lead.id:<4} {label(language, 'status', lead.status.value):<22} {company}"
