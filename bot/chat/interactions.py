@@ -47,6 +47,7 @@ from bot.models import (
     Offer,
     OfferStatus,
     Partner,
+    Rep,
 )
 from bot.reports.pipeline import pipeline
 from bot.runtime import Runtime
@@ -173,10 +174,12 @@ class Interactions:
         return LeadList(mine, everyone, report)
 
     async def my_leads(self, who: Identity) -> list[LeadSummary]:
-        """A rep's partner's open leads; for staff, every lead that is not closed."""
+        """A rep's partner's open leads, each a colleague's named by its owner (a team
+        sees whose lead to take over); for staff, every lead that is not closed."""
         query = (
-            select(Lead, LeadPersonalData.company_name)
+            select(Lead, LeadPersonalData.company_name, Rep.name)
             .outerjoin(LeadPersonalData, LeadPersonalData.lead_id == Lead.id)
+            .outerjoin(Rep, Rep.id == Lead.owner_rep_id)
             .order_by(Lead.id)
         )
         if who.rep_id is not None and not who.is_staff:
@@ -198,8 +201,9 @@ class Interactions:
                 products=tuple(lead.products),
                 follow_up_on=lead.follow_up_on,
                 partner_id=lead.owner_partner_id,
+                owner=owner if who.is_rep and lead.owner_rep_id != who.rep_id else None,
             )
-            for lead, company in rows
+            for lead, company, owner in rows
         ]
 
     async def lead_card(self, who: Identity, lead_id: int) -> LeadCardView | Reply:

@@ -35,6 +35,7 @@ class LeadSummary:
     products: tuple[str, ...]
     follow_up_on: date | None = None
     partner_id: str | None = None
+    owner: str | None = None  # the colleague who owns it (a rep's list; None: the reader)
 
 
 @dataclass(frozen=True)

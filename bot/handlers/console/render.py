@@ -72,6 +72,8 @@ def render_leads(leads: list[LeadSummary], language: str, *, staff: bool) -> str
     lines = [t(language, "reply.my_leads") + ":" if not staff else "Pipeline:"]
     for lead in leads:
         who = f" · {lead.partner_id}" if staff and lead.partner_id else ""
+        if lead.owner:
+            who += " · " + escape_console(t(language, "reply.lead_owner", name=lead.owner))
         follow = f" · ⏰ {text.day(lead.follow_up_on, language)}" if lead.follow_up_on else ""
         company = escape_console(lead.company or "–")
         lines.append(

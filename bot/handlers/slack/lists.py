@@ -43,6 +43,8 @@ def lead_line(lead: LeadSummary, language: str, *, staff: bool) -> str:
     ]
     if staff and lead.partner_id:
         parts.append(esc(lead.partner_id))
+    if lead.owner:
+        parts.append(esc(t(language, "reply.lead_owner", name=lead.owner)))
     if lead.follow_up_on:
         follow = t(language, "slack.next_follow_up", date=day(lead.follow_up_on, language))
         parts.append(f":alarm_clock: {esc(follow)}")

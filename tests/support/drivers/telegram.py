@@ -240,6 +240,19 @@ class TelegramChat(ChatDriver):
             return await self._type(user, value.strftime("%d.%m.%Y"))
         return told
 
+    async def command(self, member: Member, text: str) -> str:
+        """The rep types ``/verb args`` in their private chat with the bot; its answer."""
+        user = int(member.user)
+        verb, _, args = text.partition(" ")
+        before = len(self.tg.bot_messages(user))
+        typed = await self.driver.command(user, verb, args, chat_id=user)
+        assert typed.status == 200, typed
+        answers = await eventually(
+            lambda: [m.plain_text for m in self.tg.bot_messages(user)[before:]],
+            what=f"the answer to /{text}",
+        )
+        return "\n".join(answers)
+
     async def staff(self, text: str) -> str:
         verb, _, args = text.partition(" ")
         before = len(self.tg.bot_messages(STAFF_CHAT))
