@@ -83,6 +83,24 @@ async def test_a_paused_partner_s_teasers_offer_nothing_to_claim(world: Any) -> 
     assert "claim " in await console("teasers")
 
 
+async def test_a_claim_while_away_says_so_and_not_to_call_the_manufacturer(world: Any) -> None:
+    """A claim while the company is away (its own manager's ``away``) was refused with "Ihr
+    Konto oder Ihr Unternehmen ist derzeit pausiert. Bitte wenden Sie sich an den
+    Hersteller." — but the manufacturer did not pause it, and ``back`` ends it. The refusal
+    says what ``teasers`` says; a deactivated account still hears to ask the manufacturer."""
+    runtime, console = world
+    await store_lead(runtime, 1)
+    await console("as anna@p1.example")
+    await console("away")
+    said = await console("claim 1")
+    assert said == (
+        "✖ Ihr Unternehmen ist derzeit pausiert: Angebote lassen sich erst wieder übernehmen,"
+        " wenn es fortgesetzt ist. Bis dahin bekommt es keine neuen."
+    ), said
+    await console("back")
+    assert (await console("claim 1")).startswith("✔ Lead #1 gehört Ihnen!")
+
+
 async def test_away_while_away_tells_staff_once(world: Any) -> None:
     _, console = world
     await console("as anna@p1.example")

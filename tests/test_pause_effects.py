@@ -101,7 +101,7 @@ async def test_a_claim_link_is_refused_through_the_last_local_day(
     clock.set(LAST_EVENING)
     with pytest.raises(Refusal) as refused:
         await load(runtime, link)
-    assert refused.value.key == "claim.inactive"
+    assert refused.value.key == "claim.paused"
 
     clock.set(NEXT_MORNING)
     assert isinstance(await load(runtime, link), ClaimTarget)

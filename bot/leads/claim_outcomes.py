@@ -18,7 +18,8 @@ class ClaimOutcome(StrEnum):
     CLOSED = "closed"
     NOT_OFFERED = "not_offered"
     AT_CAPACITY = "at_capacity"
-    INACTIVE = "inactive"
+    INACTIVE = "inactive"  # the rep or the partner is deactivated
+    PAUSED = "paused"  # the partner is paused (staff) or away (its managers)
     NOT_FOUND = "not_found"
 
 

@@ -144,8 +144,10 @@ async def _decide(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) ->
     if isinstance(found, ClaimResult):
         return found
     offer, rep, partner, presser = found.offer, found.rep, found.partner, found.presser
-    if not rep.active or not partner.active or is_paused(partner, local_today(uow)):
+    if not rep.active or not partner.active:
         return ClaimResult(ClaimOutcome.INACTIVE, offer_id, offer.lead_id)
+    if is_paused(partner, local_today(uow)):
+        return ClaimResult(ClaimOutcome.PAUSED, offer_id, offer.lead_id)
     open_leads = await session.scalar(
         select(func.count())
         .select_from(Lead)

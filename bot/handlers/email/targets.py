@@ -104,8 +104,10 @@ async def _claim(runtime: Runtime, link: Link) -> ClaimTarget:
         if offer.status is not OfferStatus.OPEN:
             raise Refusal(_CLOSED_OFFER[offer.status], 409, language, params)
         today = local_date(runtime.settings, runtime.clock.now())
-        if not partner.active or is_paused(partner, today):
+        if not partner.active:
             raise Refusal("claim.inactive", 409, language, params)
+        if is_paused(partner, today):
+            raise Refusal("claim.paused", 409, language, params)
         reps = (
             await uow.session.scalars(
                 select(Rep)
