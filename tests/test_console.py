@@ -61,6 +61,8 @@ def test_hand_back_goes_to_the_next_partner_and_excludes_the_first(demo: Path) -
     assert "✔ Lead #1 wurde zurückgegeben" in out
     assert "Lead #1 wurde zurückgegeben. Die Details sind nicht mehr sichtbar." in out  # the card
     assert "Von diesem Lead ausgeschlossen: zurückgegeben" in out  # explain, in German
+    # The offer it claimed: "übernommen" — "gewonnen" read like a closed sale.
+    assert "Angebote dieses Leads an den Partner: R1 W1 #1 übernommen" in out, out
     assert "NICHT GEEIGNET" in out
     pipeline = out[out.rindex("Pipeline:") :]
     assert "#1    ausgeschrieben" in pipeline  # offered again, to others
