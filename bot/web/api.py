@@ -49,7 +49,7 @@ from bot.intake.storing import store_batch
 from bot.models import Channel, LeadStatus
 from bot.runtime import Runtime
 from bot.schema import schema_error
-from bot.web import cockpit, crm_api, openapi, ops
+from bot.web import cockpit, crm_api, metrics, openapi, ops
 from bot.web import unavailable as outage
 from bot.web.common import Detail, ValidationFailed, invalid, require_token
 from bot.web.common import problem as answer
@@ -285,6 +285,7 @@ def create_app(
     app.include_router(leads_router)
     app.include_router(crm_api.router)
     app.include_router(ops.router)
+    app.include_router(metrics.router)
     app.include_router(cockpit.router)
     cockpit.install(app)
     for router in routers:
