@@ -36,12 +36,11 @@ import uvloop
 from bot import geo, supervisor
 from bot.cli.common import WholeNumber, command, pass_settings
 from bot.cli.importing import fail, require_database
+from bot.cli.loglines import configure_logging
 from bot.config import ConfigError, Settings, TombstoneKeyMismatch
 from bot.crm.tombstones import settle_key, unverified_warning
 from bot.delivery.transports import Transport
-from bot.logsafe import RedactSecrets, SafeFormatter, log_secrets
 from bot.models import Platform
-from bot.outagelog import OutageLogLines
 from bot.platform import ChatPlatform
 from bot.runtime import Runtime
 from bot.web.server import assemble
@@ -52,47 +51,6 @@ GRACEFUL_SECONDS = 10
 STOP_NOW_SECONDS = 1.0
 """After a second signal: how long the background loops get to stop before the process ends."""
 SIGNAL_POLL_SECONDS = 0.1
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-# Libraries whose chatty levels would log secrets or personal data stay at WARNING whatever
-# the level: aiosqlite's DEBUG lines show each statement with its parameters, httpx/httpcore
-# log request URLs (the Telegram Bot API has the bot token in its URL path), python-telegram-bot
-# logs its Bot API URL and every call's parameters (a lead's details to the claimer),
-# slack_sdk logs request bodies, slack_bolt request bodies, websockets (Socket Mode) frames.
-QUIET_LOGGERS = (
-    "aiosqlite",
-    "asyncpg",
-    "httpx",
-    "httpcore",
-    "sqlalchemy.engine",
-    "telegram",
-    "slack_sdk",
-    "slack_bolt",
-    "websockets",
-    "aiohttp",
-)
-
-
-def configure_logging(level: str, settings: Settings | None = None) -> None:
-    """Root logging for ``serve``: one line per record, escaped, with no configured secret.
-
-    Every handler gets :class:`~bot.logsafe.SafeFormatter` (control characters escaped,
-    continuation lines indented) and :class:`~bot.logsafe.RedactSecrets` (each secret in
-    ``settings`` replaced by ``***``), so even a library that logs a URL with a token, at
-    any level, does not put the token into the log. A record about a database outage
-    becomes one WARNING line without a traceback, not repeated more than once a minute
-    (:class:`~bot.outagelog.OutageLogLines`).
-    """
-    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    secrets = log_secrets(settings) if settings is not None else []
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(SafeFormatter(LOG_FORMAT))
-        handler.addFilter(RedactSecrets(secrets))
-        handler.addFilter(OutageLogLines())
-
-
 MIN_API_TOKEN = 16
 """Shorter API tokens are warned about at start (as long as the cockpit's secret must be)."""
 

@@ -1,7 +1,7 @@
 """Capturing the log as ``leadbot serve --log-level debug`` writes it, and checking it.
 
 ``capture_like_serve`` sets the levels ``serve`` sets (everything at DEBUG, the chatty
-libraries of :data:`bot.cli.serve.QUIET_LOGGERS` at WARNING), so a test sees every line
+libraries of :data:`bot.cli.loglines.QUIET_LOGGERS` at WARNING), so a test sees every line
 an operator would — and ``assert_clean_log`` fails on a forbidden word (a body, personal
 data, a secret), a traceback, an ERROR record or a line long enough to be a body.
 """
@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from bot.cli.serve import QUIET_LOGGERS
+from bot.cli.loglines import QUIET_LOGGERS
 
 MAX_LINE = 1000
 
