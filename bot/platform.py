@@ -78,3 +78,12 @@ class ChatPlatform(Protocol):
     def escape(self, text: str) -> str:
         """User or lead text made safe for this platform's message format."""
         ...
+
+
+def claim_platform(claimed_via: str | None) -> Platform | None:
+    """The platform a lead was claimed on, where its owner works it: reminders, news and
+    sales content for the lead go there (None: unknown — to every platform of the rep)."""
+    try:
+        return Platform(claimed_via) if claimed_via else None
+    except ValueError:
+        return None

@@ -333,16 +333,16 @@ async def test_a_takeover_waits_for_a_deactivation_under_way_and_is_refused(
 # --- the sales kit stays with the lead -----------------------------------------------------
 
 
-def test_a_new_owner_is_not_sent_the_kit_again_as_new_content(
+def test_a_new_owner_gets_the_kit_once_with_the_lead_never_as_new_content(
     demo: Path, database_url: str, tmp_path: Path
 ) -> None:
-    """James got lead 1's sales kit with his claim. When he left the partner, the lead
-    passed to Maximilian; when Sophie took it over, it passed to her. The next content
-    sync (``leadbot content reload``, the start of serve or console, every
-    ``recheck_minutes``) found nothing new in the library, yet sent each new owner the
-    whole kit as "Neu oder geändert in Ihren Verkaufsunterlagen · Argument (neu): …" —
-    the record of what was sent was James's alone. The kit is not sent again
-    (docs/lifecycle.md); what the library changes later reaches whoever owns the lead."""
+    """James got lead 1's sales kit with his claim. When he left the partner the lead
+    passed to Maximilian, and when Sophie took it over, to her. The next content sync
+    (``leadbot content reload``, the start of serve or console, every ``recheck_minutes``)
+    found nothing new in the library, yet sent each new owner the whole kit as "Neu oder
+    geändert in Ihren Verkaufsunterlagen · Argument (neu)". Each new owner now gets the kit
+    with the lead, once, as the claimer did ("Verkaufsunterlagen zu Lead #1"), and the sync
+    sends nothing."""
     turns(demo, [f"as {JAMES}", "claim 1"])
     reps = tmp_path / "reps.csv"
     original = (EXAMPLES / "reps.csv").read_text(encoding="utf-8")
@@ -355,10 +355,11 @@ def test_a_new_owner_is_not_sent_the_kit_again_as_new_content(
     synced = leadbot(database_url, "content", "reload")
     assert "0 update message(s) queued" in synced.output, synced.output
     seen = turns(demo, [f"as {MAX}", f"as {SOPHIE}", "takeover 1"])
-    assert "✔ Lead #1 gehört jetzt Ihnen (bisher bei Maximilian Huber)." in after(
-        seen, f"{SOPHIE}> takeover 1"
-    )
+    assert "Verkaufsunterlagen zu Lead #1" in after(seen, f"staff> as {MAX}"), seen
+    taken = after(seen, f"{SOPHIE}> takeover 1")
+    assert "✔ Lead #1 gehört jetzt Ihnen (bisher bei Maximilian Huber)." in taken
+    assert "Verkaufsunterlagen zu Lead #1" in taken, taken
     synced = leadbot(database_url, "content", "reload")
     assert "0 update message(s) queued" in synced.output, synced.output
     for typed, said in turns(demo, [f"as {SOPHIE}", f"as {MAX}"]):
-        assert "Verkaufsunterlagen" not in said, (typed, said)
+        assert "Verkaufsunterlagen" not in said, (typed, said)  # nothing again, nothing new

@@ -22,9 +22,9 @@ from bot.content.packs import OpenLead, Push, lead_context, plan_updates, select
 from bot.content.staff_notes import no_kit
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.directory.availability import local_today
-from bot.leads.cards import claim_platform
 from bot.leads.lifecycle import OWNED
 from bot.models import ContentDelivery, ContentItem, Lead, Platform
+from bot.platform import claim_platform
 from bot.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -81,16 +81,23 @@ async def _record(
 
 
 async def send_content_pack(
-    uow: UnitOfWork, lead: Lead, rep_id: int, platform: Platform | None = None
+    uow: UnitOfWork,
+    lead: Lead,
+    rep_id: int,
+    platform: Platform | None = None,
+    *,
+    tell_staff: bool = True,
 ) -> int:
-    """Queue the content pack for the lead's new owner (in the claim's transaction).
+    """Queue the content pack for the lead's new owner (in the claim's transaction, or a
+    hand-over's inside the partner).
 
     Returns how many items it holds; 0 when no content fits the lead: then nothing goes
-    to the rep, and staff are told (a staff-feed line).
+    to the rep, and staff are told (a staff-feed line) unless ``tell_staff`` is False.
     """
     context = lead_context(lead.products, lead.industry, uow.settings.products)
     if not context.lines:
-        await no_kit(uow, lead)
+        if tell_staff:
+            await no_kit(uow, lead)
         return 0
     rows = await uow.session.scalars(
         select(ContentItem).where(
@@ -100,7 +107,8 @@ async def send_content_pack(
     today = local_today(uow)  # offers are valid per day in the manufacturer's time zone
     pack = select_pack(_readable(rows), context, today)
     if not pack:
-        await no_kit(uow, lead)
+        if tell_staff:
+            await no_kit(uow, lead)
         return 0
     payload = {
         "event": "pack",

@@ -15,9 +15,8 @@ Telegram's ``/lead 12``).
 When a lead changes hands inside its partner — its rep left (:mod:`bot.directory.departures`)
 or a colleague took it over (:mod:`bot.leads.takeover`) — :func:`give_card` makes the new
 owner's card and :func:`take_off_cards` turns the old owner's into one line without the
-prospect's data, where it is (an edit only: no card there, nothing). The record of the
-sales kit sent for the lead (``content_deliveries``) passes to the new owner too: the kit
-is not sent again, and the next content sync must not take it for new content.
+prospect's data, where it is (an edit only: no card there, nothing). The new owner gets
+the lead's sales kit with the card, once (:func:`bot.content.sending.send_content_pack`).
 """
 
 from __future__ import annotations
@@ -27,17 +26,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.delivery.notices import NoticeKind, ToRep
-from bot.models import ChatMessage, ContentDelivery, Lead, MessageKind, Platform
+from bot.models import ChatMessage, Lead, MessageKind, Platform
 from bot.uow import UnitOfWork
-
-
-def claim_platform(claimed_via: str | None) -> Platform | None:
-    """The platform a lead was claimed on, where its owner works it: reminders, news and
-    sales content for the lead go there (None: unknown — to every platform of the rep)."""
-    try:
-        return Platform(claimed_via) if claimed_via else None
-    except ValueError:
-        return None
 
 
 async def card_platforms(
@@ -84,29 +74,19 @@ async def give_card(
     ``via``: the platform the new owner asked from, where their card lives from now on;
     None when they did not ask (every platform of theirs gets it). The status, follow-up
     date and claim deadline stay: they are the partner's."""
-    if lead.owner_rep_id is not None and lead.owner_rep_id != rep_id:
-        await _pass_on_kit(uow, lead.id, lead.owner_rep_id, rep_id)
+    previous = lead.owner_rep_id
     lead.owner_rep_id = rep_id
     lead.claimed_via = via.value if via is not None else None
     await update_card(uow, lead.id, rep_id, lead.claimed_via, event)
+    if previous is not None and previous != rep_id:
+        # Imported here: content.sending reads the directory package, whose departures
+        # import this module.
+        from bot.content.sending import send_content_pack
 
-
-async def _pass_on_kit(uow: UnitOfWork, lead_id: int, previous: int, successor: int) -> None:
-    """Record the content ``previous`` was sent for ``lead_id`` as sent to ``successor``.
-
-    The content sync sends an owner the items they have not had for a lead; without this
-    it sent the new owner the whole kit again, every item labelled new."""
-    sent = await uow.session.scalars(
-        select(ContentDelivery).where(
-            ContentDelivery.lead_id == lead_id, ContentDelivery.rep_id == previous
-        )
-    )
-    for row in sent.all():
-        mine = await uow.session.get(ContentDelivery, (lead_id, successor, row.item_key))
-        if mine is None:
-            mine = ContentDelivery(lead_id=lead_id, rep_id=successor, item_key=row.item_key)
-            uow.session.add(mine)
-        mine.version, mine.event, mine.at = row.version, row.event, row.at
+        # The new owner has not seen the sales kit: it comes with the lead, once, as the
+        # claimer's did (its record then keeps the next content sync from sending it as
+        # "new"); staff heard at the claim when no kit fits the lead.
+        await send_content_pack(uow, lead, rep_id, via, tell_staff=False)
 
 
 async def take_off_cards(

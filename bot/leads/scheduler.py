@@ -17,11 +17,11 @@ from bot.actors import Actor
 from bot.coordination import run_while_leased
 from bot.delivery.notices import NoticeKind
 from bot.directory.availability import resume_when_due
-from bot.leads.cards import claim_platform
 from bot.leads.distribution import expire_wave
 from bot.leads.locks import lead_for_update
 from bot.leads.progress import recall
 from bot.models import Lead, LeadStatus, Timer, TimerKind
+from bot.platform import claim_platform
 from bot.reports.digest import ensure_digest_timer, fire_digest
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork

@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import NewsSettings
 from bot.coordination import run_while_leased
 from bot.delivery.notices import NoticeKind, ToRep
-from bot.leads.cards import claim_platform
 from bot.leads.lifecycle import OWNED
 from bot.models import (
     Lead,
@@ -39,6 +38,7 @@ from bot.models import (
 )
 from bot.news import feeds
 from bot.news.match import Article, CompanyIndex, CompanyMatcher
+from bot.platform import claim_platform
 from bot.runtime import Runtime
 from bot.uow import UnitOfWork
 
