@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from tests.emulators.fixtures import SLACK_SIGNING_SECRET
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.telegram import TelegramEmulator
-from tests.support.botserver import running_bot
+from tests.support.botserver import RunningBot, running_bot
 from tests.support.factories import add_partner, add_rep, lead_payload
 from tests.support.two_platforms import both_platforms
 from tests.support.world import lead_of, outbox_settled
@@ -55,6 +55,27 @@ async def _directory(
     slack.add_users(SOPHIE_SLACK, COLLEAGUE_SLACK)
 
 
+async def _claimed_on_telegram(bot: RunningBot, tg: TelegramEmulator) -> int:
+    """A lead posted to the API and claimed by Sophie in her partner's Telegram group; its id."""
+    tg_driver = tg.driver(webhook_url=f"{bot.url}/telegram/webhook")
+    async with httpx.AsyncClient(base_url=bot.url) as http:
+        created = await http.post(
+            "/api/leads", json=lead_payload(), headers={"Authorization": f"Bearer {API_TOKEN}"}
+        )
+    lead_id = int(created.json()["id"])
+    teaser = await tg.wait_for_async(
+        lambda: next((m for m in tg.bot_messages(GROUP) if m.button("claim:")), None),
+        15,
+        "the teaser in the group",
+    )
+    await tg_driver.press_button(SOPHIE_TG, teaser, teaser.button("claim:")["callback_data"])
+    for _ in range(150):
+        if (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED:
+            return lead_id
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"lead {lead_id} not claimed")
+
+
 async def test_reports_from_slack_edit_the_telegram_card_and_send_no_slack_card(
     make_settings, slack_emulator: SlackEmulator, telegram_emulator: TelegramEmulator
 ) -> None:
@@ -63,18 +84,7 @@ async def test_reports_from_slack_edit_the_telegram_card_and_send_no_slack_card(
     await _directory(settings, slack, tg)
     async with running_bot(settings) as bot:
         slack_driver = slack.driver(f"{bot.url}/slack/events", SLACK_SIGNING_SECRET)
-        tg_driver = tg.driver(webhook_url=f"{bot.url}/telegram/webhook")
-        async with httpx.AsyncClient(base_url=bot.url) as http:
-            created = await http.post(
-                "/api/leads", json=lead_payload(), headers={"Authorization": f"Bearer {API_TOKEN}"}
-            )
-        lead_id = created.json()["id"]
-        teaser = await tg.wait_for_async(
-            lambda: next((m for m in tg.bot_messages(GROUP) if m.button("claim:")), None),
-            15,
-            "the teaser in the group",
-        )
-        await tg_driver.press_button(SOPHIE_TG, teaser, teaser.button("claim:")["callback_data"])
+        lead_id = await _claimed_on_telegram(bot, tg)
 
         def card() -> object:
             return next((m for m in tg.bot_messages(SOPHIE_TG) if COMPANY in m.plain_text), None)
@@ -139,18 +149,7 @@ async def test_a_reminder_goes_where_the_lead_was_claimed_only(
     await _directory(settings, slack, tg)
     clock = ManualClock(datetime.now(UTC))
     async with running_bot(settings, clock=clock) as bot:
-        tg_driver = tg.driver(webhook_url=f"{bot.url}/telegram/webhook")
-        async with httpx.AsyncClient(base_url=bot.url) as http:
-            created = await http.post(
-                "/api/leads", json=lead_payload(), headers={"Authorization": f"Bearer {API_TOKEN}"}
-            )
-        lead_id = created.json()["id"]
-        teaser = await tg.wait_for_async(
-            lambda: next((m for m in tg.bot_messages(GROUP) if m.button("claim:")), None),
-            15,
-            "the teaser in the group",
-        )
-        await tg_driver.press_button(SOPHIE_TG, teaser, teaser.button("claim:")["callback_data"])
+        lead_id = await _claimed_on_telegram(bot, tg)
         await tg.wait_for_async(
             lambda: any(COMPANY in m.plain_text for m in tg.bot_messages(SOPHIE_TG)),
             15,
@@ -178,23 +177,7 @@ async def test_a_reminder_the_claim_platform_cannot_deliver_goes_to_the_other(
     await _directory(settings, slack, tg, started=False)
     clock = ManualClock(datetime.now(UTC))
     async with running_bot(settings, clock=clock) as bot:
-        tg_driver = tg.driver(webhook_url=f"{bot.url}/telegram/webhook")
-        async with httpx.AsyncClient(base_url=bot.url) as http:
-            created = await http.post(
-                "/api/leads", json=lead_payload(), headers={"Authorization": f"Bearer {API_TOKEN}"}
-            )
-        lead_id = created.json()["id"]
-        teaser = await tg.wait_for_async(
-            lambda: next((m for m in tg.bot_messages(GROUP) if m.button("claim:")), None),
-            15,
-            "the teaser in the group",
-        )
-        await tg_driver.press_button(SOPHIE_TG, teaser, teaser.button("claim:")["callback_data"])
-        for _ in range(150):
-            if (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED:
-                break
-            await asyncio.sleep(0.1)
-        assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED
+        lead_id = await _claimed_on_telegram(bot, tg)
         clock.advance(hours=20, minutes=1)
         reminder = f"Erinnerung: Lead #{lead_id} wartet auf Ihre Kontaktaufnahme"
         await slack.wait_for_async(

@@ -257,25 +257,36 @@ async def test_on_slack_the_card_and_the_reminders_follow_the_colleague(
 # --- a rep deactivated while their console is open ---------------------------------------
 
 
+async def _bert_at_his_console(world: ChatWorld, tmp_path: Path) -> tuple[int, Console, Path]:
+    """A lead the first member claimed, and Bert Berger — a colleague at the same partner,
+    imported by ``reps import`` — at his own console (open while the directory changes).
+    The lead's id, Bert's console, and the reps file (to be changed by the test)."""
+    a = world.members[0]
+    lead_id = await world.post_lead()
+    await world.claim(a, await world.teaser(a, lead_id))
+    others = "".join(f"{m.partner_id},{m.name},{m.email},sales\n" for m in world.members[1:])
+    reps = tmp_path / "reps.csv"
+    reps.write_text(
+        f"partner_id,name,email,role\n{a.partner_id},{a.name},{a.email},sales\n"
+        f"{a.partner_id},Bert Berger,bert@p1.example,sales\n{others}",
+        encoding="utf-8",
+    )
+    url = world.runtime.settings.database.url
+    done = await asyncio.to_thread(leadbot, url, "reps", "import", str(reps))
+    assert done.exit_code == 0, done.output
+    console = Console(world.runtime)
+    await console("as bert@p1.example")
+    return lead_id, console, reps
+
+
 async def test_a_rep_deactivated_meanwhile_is_refused_and_nothing_changes(
     make_settings: Callable[..., Settings], clock: ManualClock, tmp_path: Path
 ) -> None:
     async with chat_world("console", make_settings, clock) as world:
         a = world.members[0]
-        lead_id = await world.post_lead()
-        await world.claim(a, await world.teaser(a, lead_id))
+        lead_id, console, reps = await _bert_at_his_console(world, tmp_path)
         url = world.runtime.settings.database.url
         others = "".join(f"{m.partner_id},{m.name},{m.email},sales\n" for m in world.members[1:])
-        reps = tmp_path / "reps.csv"
-        reps.write_text(
-            f"partner_id,name,email,role\n{a.partner_id},{a.name},{a.email},sales\n"
-            f"{a.partner_id},Bert Berger,bert@p1.example,sales\n{others}",
-            encoding="utf-8",
-        )
-        done = await asyncio.to_thread(leadbot, url, "reps", "import", str(reps))
-        assert done.exit_code == 0, done.output
-        console = Console(world.runtime)  # Bert's own console, open while the file changes
-        await console("as bert@p1.example")
         reps.write_text(
             f"partner_id,name,email,role\n{a.partner_id},{a.name},{a.email},sales\n{others}",
             encoding="utf-8",
@@ -299,19 +310,8 @@ async def test_a_takeover_waits_for_a_deactivation_under_way_and_is_refused(
     got the card with the prospect's data. It now waits for the rep's row and is refused."""
     async with chat_world("console", make_settings, clock) as world:
         a = world.members[0]
-        lead_id = await world.post_lead()
-        await world.claim(a, await world.teaser(a, lead_id))
+        lead_id, console, _ = await _bert_at_his_console(world, tmp_path)
         url = world.runtime.settings.database.url
-        others = "".join(f"{m.partner_id},{m.name},{m.email},sales\n" for m in world.members[1:])
-        reps = tmp_path / "reps.csv"
-        reps.write_text(
-            f"partner_id,name,email,role\n{a.partner_id},{a.name},{a.email},sales\n"
-            f"{a.partner_id},Bert Berger,bert@p1.example,sales\n{others}",
-            encoding="utf-8",
-        )
-        assert (await asyncio.to_thread(leadbot, url, "reps", "import", str(reps))).exit_code == 0
-        console = Console(world.runtime)
-        await console("as bert@p1.example")
         engine = create_engine_sync(url)
         try:
             with engine.connect() as importing:  # an import that deactivates Bert, not done yet
