@@ -17,7 +17,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.models import LeadStatus
 from bot.runtime import Runtime
-from tests.emulators.smtp import SmtpServer
+from tests.emulators.smtp import Mail, SmtpServer
 from tests.support.botserver import running_bot
 from tests.support.email_world import PUBLIC_URL, Browser, email_section
 from tests.support.factories import add_partner, add_rep
@@ -55,6 +55,16 @@ async def mail_only_partner(settings: Settings) -> None:
 
 async def post_lead(bot_url: str, **overrides: object) -> int:
     return await submit_lead(bot_url, API_TOKEN, **overrides)
+
+
+async def claimed_by_mail(bot_url: str, browser: Browser, smtp: SmtpServer) -> tuple[int, Mail]:
+    """A lead posted and claimed by Anna Albers through its teaser's link: the lead's id
+    and the card mail she got."""
+    lead_id = await post_lead(bot_url)
+    teaser = await smtp.wait_for_mail(INBOX)
+    claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
+    assert claimed.status == 200, claimed.text
+    return lead_id, await smtp.wait_for_mail(ANNA)
 
 
 async def test_mail_only_partner_claims_gets_the_card_and_reports_won(
@@ -171,11 +181,7 @@ async def test_follow_up_and_hand_back_through_links(
     await mail_only_partner(settings)
     async with running_bot(settings, clock=clock) as bot:  # today is 2026-03-02
         browser = Browser(bot.url, accept_language="en")
-        lead_id = await post_lead(bot.url)
-        teaser = await smtp_server.wait_for_mail(INBOX)
-        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
-        assert claimed.status == 200
-        card = await smtp_server.wait_for_mail(ANNA)
+        lead_id, card = await claimed_by_mail(bot.url, browser, smtp_server)
 
         follow = await browser.open(card.link("Wiedervorlage"))
         past = await browser.submit(follow, date="2020-01-01")
@@ -255,11 +261,7 @@ async def test_a_note_as_long_as_its_field_allows_is_taken(
     await mail_only_partner(settings)
     async with running_bot(settings) as bot:
         browser = Browser(bot.url)
-        lead_id = await post_lead(bot.url)
-        teaser = await smtp_server.wait_for_mail(INBOX)
-        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
-        assert claimed.status == 200, claimed.text
-        card = await smtp_server.wait_for_mail(ANNA)
+        lead_id, card = await claimed_by_mail(bot.url, browser, smtp_server)
 
         lines = ["Ä" * 399] * 5  # 1,995 letters and 4 line breaks: 1,999 in the field
         lost = await browser.open(card.link("Verloren"))
@@ -283,11 +285,7 @@ async def test_a_follow_up_reminder_brings_links_that_still_work(
     await mail_only_partner(settings)
     async with running_bot(settings, clock=clock) as bot:
         browser = Browser(bot.url)
-        lead_id = await post_lead(bot.url)
-        teaser = await smtp_server.wait_for_mail(INBOX)
-        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
-        assert claimed.status == 200, claimed.text
-        card = await smtp_server.wait_for_mail(ANNA)
+        lead_id, card = await claimed_by_mail(bot.url, browser, smtp_server)
         assert (await browser.submit(await browser.open(card.link("Kontaktiert")))).status == 200
         contacted = await smtp_server.wait_for(
             lambda: [m for m in smtp_server.to(ANNA) if m.subject.endswith(": kontaktiert")]

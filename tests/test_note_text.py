@@ -17,7 +17,7 @@ from tests.support.email_world import Browser
 from tests.support.slack_world import PartnerSpec, another_company, slack_settings, slack_world
 from tests.support.telegram_world import telegram_settings, telegram_world
 from tests.support.world import lead_of
-from tests.test_email_channel import ANNA, INBOX, email_settings, mail_only_partner, post_lead
+from tests.test_email_channel import claimed_by_mail, email_settings, mail_only_partner
 
 
 async def _lost_note(runtime: Any, lead_id: int) -> str | None:
@@ -117,11 +117,7 @@ async def test_the_email_form_refuses_a_note_with_a_control_character(
     await mail_only_partner(settings)
     async with running_bot(settings) as bot:
         browser = Browser(bot.url)
-        lead_id = await post_lead(bot.url)
-        teaser = await smtp_server.wait_for_mail(INBOX)
-        page = await browser.open(teaser.links()[0])
-        assert (await browser.submit(page, rep="Anna Albers")).status == 200
-        card = await smtp_server.wait_for_mail(ANNA)
+        lead_id, card = await claimed_by_mail(bot.url, browser, smtp_server)
         lost = await browser.open(card.link("Verloren"))
         refused = await browser.submit(lost, reason="price", note="zu\x0bteuer")
         assert refused.status == 422 and "Steuerzeichen (U+000B)" in refused.text
