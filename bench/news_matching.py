@@ -14,8 +14,9 @@ import time
 from datetime import UTC, datetime
 
 from bot.news.feeds import FeedItem
+from bot.news.feedstate import FeedResult
 from bot.news.match import CompanyMatcher
-from bot.news.service import FeedResult, _Owned, find_matches
+from bot.news.service import _Owned, find_matches
 
 WORDS = [
     "alpha",

@@ -247,7 +247,7 @@ async def test_broken_feeds_are_logged_backed_off_and_do_not_stop_the_others(
     runtime = _runtime(make_settings, clock, [*broken, server.url("/press.rss")])
     try:
         await _world(runtime)
-        with caplog.at_level(logging.WARNING, logger="bot.news.service"):
+        with caplog.at_level(logging.WARNING, logger="bot.news"):
             summary = await poll_news(runtime)
         assert (summary.feeds_polled, summary.feeds_failed, summary.matches) == (6, 5, 1)
         log = caplog.text

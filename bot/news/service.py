@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import NewsSettings
 from bot.coordination import run_while_leased
 from bot.delivery.notices import NoticeKind, ToRep
 from bot.leads.lifecycle import OWNED
@@ -37,6 +35,7 @@ from bot.models import (
     Platform,
 )
 from bot.news import feeds
+from bot.news.feedstate import FeedResult, fetch_one, update_state
 from bot.news.match import Article, CompanyIndex, CompanyMatcher
 from bot.platform import claim_platform
 from bot.runtime import Runtime
@@ -47,82 +46,12 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "news"
 
 
-@dataclass
-class FeedResult:
-    url: str
-    source: str = ""
-    items: list[feeds.FeedItem] = field(default_factory=list)
-    fetched: feeds.Fetched | None = None
-    error: str | None = None
-
-
 @dataclass(frozen=True)
 class PollSummary:
     feeds_polled: int = 0
     feeds_failed: int = 0
     items: int = 0
     matches: int = 0
-
-
-def backoff_minutes(failures: int, settings: NewsSettings) -> float:
-    """poll interval, 2×, 4×, ... up to ``max_backoff_minutes``."""
-    return min(settings.max_backoff_minutes, settings.poll_minutes * 2 ** max(0, failures - 1))
-
-
-async def _fetch_one(
-    http: httpx.AsyncClient, url: str, state: NewsFeed | None, settings: NewsSettings
-) -> FeedResult:
-    result = FeedResult(url)
-    try:
-        fetched = await feeds.fetch(
-            http,
-            url,
-            settings,
-            etag=state.etag if state else None,
-            last_modified=state.last_modified if state else None,
-        )
-        result.fetched = fetched
-        if fetched.body is not None:
-            result.source, result.items = await asyncio.to_thread(feeds.parse, fetched.body, url)
-    except feeds.FeedError as exc:
-        result.error = str(exc)
-    except Exception as exc:  # a bug or something unforeseen in a parser: still just this feed
-        result.error = f"unexpected {type(exc).__name__}"
-        # the traceback only at debug level: exception messages may quote the full URL
-        log.debug("news feed %s: unexpected failure", feeds.redact(url), exc_info=True)
-    return result
-
-
-def _update_state(
-    session: AsyncSession,
-    states: dict[str, NewsFeed],
-    result: FeedResult,
-    settings: NewsSettings,
-    now: datetime,
-) -> None:
-    key = feeds.url_hash(result.url)
-    state = states.get(key)
-    if state is None:
-        state = NewsFeed(url_hash=key, display_url=feeds.redact(result.url), failures=0)
-        session.add(state)
-        states[key] = state
-    if result.error is not None:
-        state.failures = (state.failures or 0) + 1
-        state.last_error = result.error[:500]
-        wait = backoff_minutes(state.failures, settings)
-        state.next_poll_at = now + timedelta(minutes=wait)
-        log.warning(
-            "news feed %s failed (%s); attempt %d, next try in %g min",
-            state.display_url,
-            result.error,
-            state.failures,
-            wait,
-        )
-        return
-    state.failures, state.last_error, state.next_poll_at, state.last_ok_at = 0, None, None, now
-    if result.fetched is not None and result.fetched.body is not None:
-        state.etag = (result.fetched.etag or "")[:300] or None
-        state.last_modified = (result.fetched.last_modified or "")[:100] or None
 
 
 @dataclass(frozen=True)
@@ -247,7 +176,7 @@ async def poll_news(runtime: Runtime) -> PollSummary:
         return PollSummary()
     async with feeds.client(settings) as http:
         results = await asyncio.gather(
-            *(_fetch_one(http, u, known.get(feeds.url_hash(u)), settings) for u in due)
+            *(fetch_one(http, u, known.get(feeds.url_hash(u)), settings) for u in due)
         )
     async with runtime.uow() as uow:
         leads = await _owned_leads(uow.session)
@@ -265,7 +194,7 @@ async def poll_news(runtime: Runtime) -> PollSummary:
                     )
                 }
                 for result in results:
-                    _update_state(uow.session, states, result, settings, now)
+                    update_state(uow.session, states, result, settings, now)
                 matches = await _queue(uow, candidates)
                 await uow.commit()
             break
