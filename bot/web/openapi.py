@@ -21,11 +21,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from bot.config import TEST_EVENT, WEBHOOK_EVENTS, Settings
+from bot.config import Settings
 from bot.crm.paging import CURSOR_PATTERN
 from bot.intake.schema import LeadIn
 from bot.plaintext import NONBLANK_PATTERN
 from bot.web.crm_models import LeadPage
+from bot.web.openapi_events import document_outages, webhooks_section
 
 FULL_EXAMPLE: dict[str, Any] = {
     "external_id": "crm-2026-0001",
@@ -238,31 +239,11 @@ def install(app: FastAPI, version: str, settings: Settings | None = None) -> Non
         for name, value in examples(settings).items():
             body["application/json"]["examples"][name]["value"] = value
         schema["webhooks"] = webhooks_section()
-        _document_outages(schema)
+        document_outages(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-OUTAGE_RESPONSE: dict[str, Any] = {
-    "description": "The database is not answering (stalled, unreachable, locked), or its "
-    "schema is older than this leadbot needs (the detail names both revisions; the operator "
-    "runs `leadbot migrate`); nothing was changed unless a retry shows otherwise. Try again "
-    "after Retry-After seconds.",
-    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}},
-}
-
-
-def _document_outages(schema: dict[str, Any]) -> None:
-    """Every ``/api`` operation may answer 503 (bot.web.unavailable), so each one says so."""
-    for path, operations in schema.get("paths", {}).items():
-        if not path.startswith("/api/"):
-            continue
-        for operation in operations.values():
-            if isinstance(operation, dict) and "responses" in operation:
-                operation["responses"].setdefault("503", OUTAGE_RESPONSE)
 
 
 def page_schemas() -> dict[str, dict[str, Any]]:
@@ -271,56 +252,3 @@ def page_schemas() -> dict[str, dict[str, Any]]:
     components: dict[str, dict[str, Any]] = page.pop("$defs", {})
     components["LeadPage"] = page
     return components
-
-
-WEBHOOK_HEADERS: dict[str, Any] = {
-    name: {"required": True, "description": text, "schema": {"type": "string"}}
-    for name, text in (
-        ("webhook-id", "The message id: the same on every retry and replay (de-duplicate by it)."),
-        ("webhook-timestamp", "Unix seconds of this attempt; refuse messages older than 5 min."),
-        (
-            "webhook-signature",
-            "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` keyed with the whsec_ secret "
-            "(Standard Webhooks); space-separated when there are several.",
-        ),
-    )
-}
-
-
-def webhooks_section() -> dict[str, Any]:
-    """OpenAPI 3.1 ``webhooks``: one entry per event leadbot sends (docs/crm.md)."""
-    out: dict[str, Any] = {}
-    for event in (*WEBHOOK_EVENTS, TEST_EVENT):
-        about = (
-            "A signed test message (`leadbot webhooks test NAME`); `data` is a made-up lead."
-            if event == TEST_EVENT
-            else f"Sent after the change to every `[[webhooks]]` endpoint subscribed to `{event}`."
-        )
-        out[event] = {
-            "post": {
-                "summary": event,
-                "description": about + " Answer 2xx; 408, 429 and 5xx are retried with "
-                "exponential backoff (Retry-After honoured), other 4xx are final.",
-                "parameters": [
-                    {"name": name, "in": "header", **spec} for name, spec in WEBHOOK_HEADERS.items()
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["type", "timestamp", "data"],
-                                "properties": {
-                                    "type": {"type": "string", "const": event},
-                                    "timestamp": {"type": "string", "format": "date-time"},
-                                    "data": {"$ref": "#/components/schemas/LeadOut"},
-                                },
-                            }
-                        }
-                    },
-                },
-                "responses": {"200": {"description": "Received (any 2xx)"}},
-            }
-        }
-    return out
