@@ -3,7 +3,7 @@
 A rep's ``leads`` (Slack ``/leads``, Telegram ``/leads``, the console) lists every open
 lead of their partner. A manager covering for a sick colleague, or a rep asked to
 ``takeover`` one, must see which of them are a colleague's and whose: the list names the
-owner of each lead that is not the reader's own.
+owner of each lead that is not the reader's own, and is headed as the team's list then.
 """
 
 from __future__ import annotations
@@ -50,11 +50,15 @@ async def test_the_team_s_list_names_whose_each_lead_is(
     a = world.members[0]
     first = await world.post_lead()
     await world.claim(a, await world.teaser(a, first))
+    await world.settled()
+    alone = await world.command(a, "leads")
+    assert "Ihre offenen Leads" in alone and "Team" not in alone, alone  # all his own
     second = await world.post_lead()
     await world.claim(sophie, await world.teaser(sophie, second))
     await world.settled()  # the cards are out: the answers below are the lists alone
 
     hers = await world.command(sophie, "leads")
+    assert "Offene Leads Ihres Teams" in hers, hers  # a colleague's lead in it: the team's list
     line = next(text for text in hers.splitlines() if f"#{first}" in text)
     assert a.name in line, hers  # her colleague's lead, and whose
     own = next(text for text in hers.splitlines() if f"#{second}" in text)

@@ -38,6 +38,12 @@ class LeadSummary:
     owner: str | None = None  # the colleague who owns it (a rep's list; None: the reader)
 
 
+def rep_list_heading(leads: list[LeadSummary]) -> str:
+    """The i18n key heading a rep's ``leads``: "your open leads" while they are all theirs,
+    "your team's open leads" once a colleague's is listed (it is the partner's list)."""
+    return "reply.team_leads" if any(lead.owner for lead in leads) else "reply.my_leads"
+
+
 @dataclass(frozen=True)
 class LeadList:
     """``leads``: a rep's own open leads; for staff also every open lead and the pipeline."""

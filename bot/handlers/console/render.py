@@ -15,6 +15,7 @@ from bot.chat.results import (
     Reply,
     Result,
     TeaserList,
+    rep_list_heading,
 )
 from bot.chat.verbs import localised_usage
 from bot.delivery.notices import DigestView, LeadCardView, MessageView, NoticeView, TeaserView
@@ -69,7 +70,7 @@ def render_reply(reply: Reply, language: str) -> str:
 def render_leads(leads: list[LeadSummary], language: str, *, staff: bool) -> str:
     if not leads:
         return t(language, "reply.no_leads")
-    lines = [t(language, "reply.my_leads") + ":" if not staff else "Pipeline:"]
+    lines = [t(language, rep_list_heading(leads)) + ":" if not staff else "Pipeline:"]
     for lead in leads:
         who = f" · {lead.partner_id}" if staff and lead.partner_id else ""
         if lead.owner:

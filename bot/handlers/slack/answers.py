@@ -11,6 +11,7 @@ from bot.chat.results import (
     Reply,
     Result,
     TeaserList,
+    rep_list_heading,
 )
 from bot.delivery.notices import LeadCardView
 from bot.handlers.slack import blocks
@@ -38,7 +39,7 @@ def help_blocks(view: HelpView, language: str, prefix: str) -> list[Block]:
 def overview(result: LeadList, language: str) -> Message:
     """``/leads``: a rep's open leads; for staff the pipeline (both for a rep on staff)."""
     found: list[Block] = []
-    text = t(language, "reply.my_leads")
+    text = t(language, rep_list_heading(result.mine))
     if result.everyone is None or result.mine:
         found.extend(leads_blocks(result.mine, language))
     if result.pipeline is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.chat.results import LeadSummary
+from bot.chat.results import LeadSummary, rep_list_heading
 from bot.handlers.slack.blocks import status_buttons
 from bot.handlers.slack.kit import (
     MAX_BLOCKS,
@@ -71,7 +71,7 @@ def leads_blocks(
                 )
             )
         ]
-    heading = t(language, "slack.home_staff" if staff else "reply.my_leads")
+    heading = t(language, "slack.home_staff" if staff else rep_list_heading(leads))
     blocks: list[Block] = [section(f"*{esc(heading)}*")]
     if actions_for is None:  # /leads: every lead, a line each, as many as the sections hold
         lines = [lead_line(lead, language, staff=staff) for lead in leads]

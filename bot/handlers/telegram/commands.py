@@ -15,7 +15,15 @@ from bot.chat import commands as c
 from bot.chat.grammar import UsageError, parse
 from bot.chat.identity import Identity
 from bot.chat.permissions import RULES, Who
-from bot.chat.results import Explanation, LeadList, Profile, Reply, Result, TeaserList
+from bot.chat.results import (
+    Explanation,
+    LeadList,
+    Profile,
+    Reply,
+    Result,
+    TeaserList,
+    rep_list_heading,
+)
 from bot.delivery.notices import LeadCardView, MessageRef
 from bot.directory.availability import local_date
 from bot.handlers.telegram import inputs
@@ -160,7 +168,7 @@ async def _leads(tg: TelegramBot, who: Identity, chat_id: int, result: LeadList)
             await tg.send(chat_id, part)
         return
     leads = result.mine
-    text = render("leads.j2", leads=leads, lang=language)
+    text = render("leads.j2", leads=leads, heading=rep_list_heading(leads), lang=language)
     buttons = kb.leads_keyboard(
         ((lead.id, lead.company or "–") for lead in leads[:LEAD_BUTTONS]), language
     )
