@@ -253,6 +253,14 @@ async def test_on_slack_the_card_and_the_reminders_follow_the_colleague(
     assert details("de", event) == f"bisher {a.name} · jetzt Sophie Brandl"
     assert details("en", event) == f"was {a.name} · now Sophie Brandl"
 
+    # Rep A takes it back: a new card message (it pings), the old one keeps its line.
+    await world.command(a, f"takeover {lead_id}")
+    await world.card(a, lead_id, containing="Brauerei Huber GmbH")
+    await world.settled()
+    seen_by_a = await world.private(a)
+    assert line in seen_by_a and "Brauerei Huber GmbH" in seen_by_a, seen_by_a
+    await world.card(sophie, lead_id, containing=f"{a.name} aus Ihrem Team übernommen")
+
 
 # --- a rep deactivated while their console is open ---------------------------------------
 

@@ -220,6 +220,10 @@ async def resolve(
         ref = await find_ref(session, row, MessageKind.LEAD_CARD, lead_id=lead.id, rep_id=rep.id)
         if payload.get("edit_only") and ref is None:
             return None  # a card taken from a rep who left: changed in place, never news
+        if payload.get("new_card"):
+            # The lead became this rep's (again): a message of its own, which pings, not an
+            # edit of the card they had before (it keeps saying who took it or that it went).
+            ref = None
         view = LeadCardView(
             lead_id=lead.id,
             status=lead.status,

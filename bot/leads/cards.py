@@ -15,7 +15,9 @@ Telegram's ``/lead 12``).
 When a lead changes hands inside its partner — its rep left (:mod:`bot.directory.departures`)
 or a colleague took it over (:mod:`bot.leads.takeover`) — :func:`give_card` makes the new
 owner's card and :func:`take_off_cards` turns the old owner's into one line without the
-prospect's data, where it is (an edit only: no card there, nothing). The new owner gets
+prospect's data, where it is (an edit only: no card there, nothing). A card for a new owner
+(a claim, a takeover, a successor) is a new message — it notifies, where an edit does not —
+whatever card of the lead the rep had before. The new owner gets
 the lead's sales kit with the card, once (:func:`bot.content.sending.send_content_pack`).
 """
 
@@ -77,7 +79,14 @@ async def give_card(
     previous = lead.owner_rep_id
     lead.owner_rep_id = rep_id
     lead.claimed_via = via.value if via is not None else None
-    await update_card(uow, lead.id, rep_id, lead.claimed_via, event)
+    # A new message where they asked (a card they had before — a lead taken back from a
+    # colleague — keeps its line saying who took it), not an edit that does not ping.
+    await uow.outbox.enqueue(
+        ToRep(rep_id, via),
+        NoticeKind.LEAD_CARD,
+        {"event": event, "new_card": True},
+        lead_id=lead.id,
+    )
     if previous is not None and previous != rep_id:
         # Imported here: content.sending reads the directory package, whose departures
         # import this module.

@@ -204,7 +204,10 @@ async def _decide(uow: UnitOfWork, offer_id: int, rep_id: int, via: Platform) ->
     await cancel_timers(uow, lead.id, TimerKind.WAVE_EXPIRY)
     session.add_all(sla_timers(uow, lead, now))
     await uow.outbox.enqueue(
-        ToRep(rep.id, via), NoticeKind.LEAD_CARD, {"event": "claimed"}, lead_id=lead.id
+        ToRep(rep.id, via),
+        NoticeKind.LEAD_CARD,
+        {"event": "claimed", "new_card": True},
+        lead_id=lead.id,
     )
     offered_at = lead.offered_at or now
     await uow.outbox.staff(
