@@ -315,3 +315,32 @@ async def test_abbrechen_typed_as_a_command_cancels_the_question(make_settings, 
             user, lambda m: m.message_id > told.message_id and "Knöpfe" in m.plain_text
         )
         assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+
+async def test_skip_on_an_old_note_question_keeps_another_expired_question(
+    make_settings, telegram_emulator
+):
+    """Skip belongs to the note on a loss. Pressed on an old note question while another
+    question (the revenue of a win) had expired, it forgot that one: the revenue typed
+    after it was taken for chatter ("please use the buttons") instead of being told it came
+    too late and nothing was saved."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    async with telegram_world(settings, telegram_emulator, partners=1, clock=clock) as world:
+        driver, tg = world.driver, world.tg
+        lead_id, user, card = await _claimed(world)
+        note_question = await _lost_question(world, user, lead_id, card)
+        await driver.press(user, f"st:{lead_id}:won", message_id=card.message_id)
+        revenue = await world.private(user, lambda m: "Umsatz" in m.plain_text)
+
+        clock.advance(minutes=16)
+        await driver.press(user, f"skip:{lead_id}", message_id=note_question.message_id)
+        told = await tg.wait_for_async(
+            lambda: [a for a in tg.callback_answers(user) if a.data == f"skip:{lead_id}"]
+        )
+        assert told[-1].show_alert and "abgelaufen" in (told[-1].text or "")
+        await driver.send_text(user, "12.500")
+        late = await world.private(user, lambda m: m.message_id > revenue.message_id)
+        assert "Diese Antwort kam zu spät" in late.plain_text
+        await world.settled()
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED

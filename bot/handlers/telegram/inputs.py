@@ -75,14 +75,23 @@ async def pending_for(runtime: Runtime, user_id: int) -> Pending | None:
     return found[0] if found is not None and not found[1] else None
 
 
-async def expired_for(runtime: Runtime, user_id: int) -> Pending | None:
-    """The question ``user_id`` did not answer in time, if there is one; forgotten now
-    (its answer is told once that it came too late)."""
+async def expired_for(
+    runtime: Runtime, user_id: int, kind: str | None = None, lead_id: int | None = None
+) -> Pending | None:
+    """The question ``user_id`` did not answer in time, if there is one (and it is of
+    ``kind`` about ``lead_id``, when given); forgotten now — its answer is told once that it
+    came too late. A question of another kind stays: a press that belongs to one question
+    (Skip on a lost note) must not swallow the too-late answer of another."""
     found = await _read(runtime, user_id)
     if found is None or not found[1]:
         return None
+    question = found[0]
+    if (kind is not None and question.kind != kind) or (
+        lead_id is not None and question.lead_id != lead_id
+    ):
+        return None
     await clear(runtime, user_id)
-    return found[0]
+    return question
 
 
 async def clear(runtime: Runtime, user_id: int) -> None:

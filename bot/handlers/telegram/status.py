@@ -133,8 +133,14 @@ async def _skip(
     user_id = press.person.user_id
     pending = await inputs.pending_for(tg.runtime, user_id)
     if pending is None or pending.kind != inputs.LOST_NOTE or pending.lead_id != lead_id:
-        expired = await inputs.expired_for(tg.runtime, user_id) if pending is None else None
-        if expired is not None and expired.kind == inputs.LOST_NOTE:
+        # Only this lead's expired note is Skip's to forget: an expired question of another
+        # kind stays, so its late answer is still told it came too late.
+        expired = (
+            await inputs.expired_for(tg.runtime, user_id, inputs.LOST_NOTE, lead_id)
+            if pending is None
+            else None
+        )
+        if expired is not None:
             await answer(_too_late(expired, who.language), alert=True)
         else:
             await answer(t(who.language, "telegram.input_expired"), alert=True)
