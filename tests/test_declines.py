@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.clock import ManualClock
 from bot.handlers.console.session import ConsoleSession
 from bot.leads.declines import DECLINE_REASONS
 from bot.models import Channel, LeadEvent, LeadExclusion, LeadStatus, Offer, OfferStatus
@@ -312,6 +313,41 @@ async def test_telegram_not_for_us_shows_the_reasons_then_declines(
                 select(LeadEvent).where(LeadEvent.kind == "declined")
             )
             assert sorted(e.detail["reason"] for e in events) == sorted(DECLINE_REASONS)
+
+
+async def test_telegram_a_reason_typed_in_the_group_after_its_question_expired_is_answered(
+    make_settings: Any, telegram_emulator: Any
+) -> None:
+    """The reason for "other", answered in the partner's group after its 15 minutes, got
+    no answer at all (the private chat says it came too late): the rep believed the offer
+    declined. Now the group is told, naming the rep, that nothing was declined."""
+    settings = telegram_settings(make_settings, telegram_emulator, distribution={"waves": WAVES})
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    async with telegram_world(settings, telegram_emulator, partners=1, clock=clock) as world:
+        driver, tg, group, user = world.driver, world.tg, world.groups[0], world.users[0]
+        lead_id = await world.post_lead()
+        teaser = await world.teaser(group)
+        offer = teaser.button("claim:")["callback_data"].split(":")[1]
+        await driver.press(user, "decline:", chat_id=group, message_id=teaser.message_id)
+        await tg.wait_for_async(lambda: tg.message(group, teaser.message_id).button("dr:"))
+        await driver.press(user, f"dr:{offer}:other", chat_id=group, message_id=teaser.message_id)
+        question = await tg.wait_for_async(
+            lambda: next(
+                (m for m in tg.bot_messages(group) if (m.reply_markup or {}).get("force_reply")),
+                None,
+            )
+        )
+        clock.advance(minutes=16)
+        await driver.send_text(user, "kein Bedarf", chat_id=group, reply_to=question)
+        told = await tg.wait_for_async(
+            lambda: next(
+                (m for m in tg.bot_messages(group) if m.message_id > question.message_id), None
+            )
+        )
+        assert told.plain_text.startswith("Rep0: Nichts abgelehnt"), told.plain_text
+        assert "nach 15 Minuten abgelaufen" in told.plain_text
+        await world.settled()
+        assert (await _offers(world.runtime, lead_id))["P0"] is OfferStatus.OPEN
 
 
 async def test_telegram_not_for_us_keeps_the_group_s_language_on_the_teaser(

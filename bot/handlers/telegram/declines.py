@@ -91,6 +91,25 @@ async def handle_note(tg: TelegramBot, message: TextIn, pending: inputs.Pending)
     await tg.send(message.chat_id, reply_html(reply, who.language))
 
 
+async def handle_late_note(tg: TelegramBot, message: TextIn) -> None:
+    """A reply in the partner's group to the bot after the reason's question expired: told,
+    naming the rep as the question did, that nothing was declined — as in the private chat.
+    Any other reply to the bot in a group is answered with nothing (it reads only what is
+    addressed to it)."""
+    expired = await inputs.expired_for(tg.runtime, message.person.user_id, inputs.DECLINE_NOTE)
+    if expired is None:
+        return
+    who = await tg.identify(message.person)
+    said = escape_telegram(inputs.too_late(expired, who.language))
+    await tg.send(message.chat_id, f"{_mention(message.person)}: {said}")
+
+
+def _mention(person: Person) -> str:
+    """The person's name as a Telegram mention (HTML), so a group sees whom a line is for."""
+    name = escape_telegram(person.first_name or "…")
+    return f'<a href="tg://user?id={person.user_id}">{name}</a>'
+
+
 async def _ask_note(
     tg: TelegramBot,
     person: Person,
@@ -104,8 +123,7 @@ async def _ask_note(
     opens for them only, and their answer is taken only as a reply to it."""
     question = escape_telegram(t(language, "decline.prompt_note"))
     if chat_id != person.user_id:
-        name = escape_telegram(person.first_name or "…")
-        question = f'<a href="tg://user?id={person.user_id}">{name}</a>: {question}'
+        question = f"{_mention(person)}: {question}"
     await inputs.ask(
         tg,
         person.user_id,

@@ -31,7 +31,9 @@ async def dispatch(tg: TelegramBot, update: Update) -> None:
             # remark to a colleague for the reason.
             if incoming.private or incoming.reply_to_bot:
                 await declines.handle_note(tg, incoming, pending)
-        else:
+        elif incoming.private:
             await status.handle_text(tg, incoming)
+        elif incoming.reply_to_bot:  # in a group, only a decline's reason is ever asked
+            await declines.handle_late_note(tg, incoming)
     elif isinstance(incoming, AddedToGroup):
         await onboarding.announce_chat_id(tg, incoming)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from bot.handlers.telegram.platform import escape_telegram
+from bot.i18n import t
 from bot.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -116,3 +117,14 @@ async def ask(
     lines = [f"⚠️ {escape_telegram(problem)}"] if problem else []
     lines.append(question_html)
     await tg.send(chat_id, "\n".join(lines), keyboard, force_reply=force_reply)
+
+
+def too_late(expired: Pending, language: str) -> str:
+    """What an answer to a question that expired is told: nothing was saved — for a loss,
+    that the lead is not lost (the prompt said it would stay open); for "not for us", that
+    nothing was declined."""
+    if expired.kind == LOST_NOTE:
+        return t(language, "telegram.lost_not_saved", lead_id=expired.lead_id, minutes=TTL_MINUTES)
+    if expired.kind == DECLINE_NOTE:
+        return t(language, "telegram.decline_not_saved", minutes=TTL_MINUTES)
+    return t(language, "telegram.answer_too_late", minutes=TTL_MINUTES)

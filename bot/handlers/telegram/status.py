@@ -141,7 +141,7 @@ async def _skip(
             else None
         )
         if expired is not None:
-            await answer(_too_late(expired, who.language), alert=True)
+            await answer(inputs.too_late(expired, who.language), alert=True)
         else:
             await answer(t(who.language, "telegram.input_expired"), alert=True)
         if press.chat_id is not None and press.message_id is not None:
@@ -208,19 +208,6 @@ async def _ask(
     await inputs.ask(tg, user_id, chat_id, pending, asked, problem, force_reply=placeholder)
 
 
-def _too_late(expired: inputs.Pending, language: str) -> str:
-    """An answer to a question that expired: nothing was saved — for a loss, that the lead
-    is not lost (the prompt said it would stay open)."""
-    if expired.kind == inputs.LOST_NOTE:
-        return t(
-            language,
-            "telegram.lost_not_saved",
-            lead_id=expired.lead_id,
-            minutes=inputs.TTL_MINUTES,
-        )
-    return t(language, "telegram.answer_too_late", minutes=inputs.TTL_MINUTES)
-
-
 # --- typed answers ------------------------------------------------------------------
 
 
@@ -235,7 +222,7 @@ async def handle_text(tg: TelegramBot, message: TextIn) -> None:
     if pending is None:
         expired = await inputs.expired_for(tg.runtime, user_id)
         if expired is not None:
-            said = _too_late(expired, language)
+            said = inputs.too_late(expired, language)
         elif who.rep_id is None and not who.is_staff:  # no leads, no buttons: who they are
             said = t(language, "claim.unknown_user")
         else:
