@@ -312,3 +312,33 @@ async def test_a_database_that_does_not_answer_gets_a_page_and_the_link_works_af
     assert refused.status == 503, refused.html[:300]
     assert "leadbot erreicht seine Datenbank gerade nicht." in refused.text
     assert claimed.status == 200 and f"Lead #{lead_id}" in claimed.text
+
+
+async def test_a_head_request_reads_like_get_and_never_acts(
+    make_settings, smtp_server: SmtpServer
+) -> None:
+    """Mail scanners and link previews ask with ``HEAD`` too: it got a JSON 405. Now it
+    answers as ``GET`` would, without a body, and changes nothing — the link still works."""
+    settings = email_settings(make_settings, smtp_server)
+    await mail_only_partner(settings)
+    async with running_bot(settings) as bot:
+        browser = Browser(bot.url)
+        lead_id = await post_lead(bot.url)
+        claim = (await smtp_server.wait_for_mail(INBOX)).links()[0]
+        path = claim.removeprefix(PUBLIC_URL)
+        for _ in range(2):
+            head = await browser.http.head(path)
+            assert head.status_code == 200 and head.content == b""
+            assert head.headers["content-type"].startswith("text/html")
+            assert head.headers["cache-control"] == "no-store"
+        assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.OFFERED
+        assert (await browser.http.head("/email/act?t=forged")).status_code == 400
+
+        claimed = await browser.submit(await browser.open(claim), rep="Anna Albers")
+        assert claimed.status == 200, claimed.text
+        card = await smtp_server.wait_for_mail(ANNA)
+        contacted = card.link("Kontaktiert").removeprefix(PUBLIC_URL)
+        assert (await browser.http.head(contacted)).status_code == 200
+        assert (await lead_of(bot.runtime, lead_id)).status is LeadStatus.CLAIMED
+        assert (await browser.http.head(path)).status_code == 410  # used by the claim
+        await browser.close()

@@ -1,7 +1,7 @@
 """``GET``/``POST /email/act?t=…``: the one-click links of the e-mail channel.
 
-Mail scanners and link previews open links before people do, so ``GET`` never changes
-anything: it checks the link and shows a page with one button (and, where the action needs
+Mail scanners and link previews open links before people do, so ``GET`` (and ``HEAD``,
+the same without a body) never changes anything: it checks the link and shows a page with one button (and, where the action needs
 it, a field: the revenue of a won lead, the reason for lost or hand back, a follow-up
 date; for a teaser, which of the partner's reps is claiming). Only the ``POST`` of that
 form acts: it reads the fields (a mistake shows the form again and keeps the link), uses
@@ -214,6 +214,8 @@ def act_router(runtime: Runtime, secret: str) -> APIRouter:
     """The routes for ``/email/act`` (added to ``leadbot serve`` by ``app.contribute``)."""
     act = Act(runtime, secret)
     router = APIRouter()
-    router.add_api_route(ACT_PATH, act.show, methods=["GET"], include_in_schema=False)
+    # HEAD as GET (the server sends no body): mail scanners and link previews ask with it,
+    # and like GET it only reads — its status says what the page would.
+    router.add_api_route(ACT_PATH, act.show, methods=["GET", "HEAD"], include_in_schema=False)
     router.add_api_route(ACT_PATH, act.submit, methods=["POST"], include_in_schema=False)
     return router
