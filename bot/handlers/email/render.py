@@ -94,6 +94,9 @@ def _subject(view: NoticeView, update: bool) -> str:
         )
     if isinstance(view, LeadCardView):
         status = label(lang, "status", view.status.value)
+        if view.lead is None and view.event == "taken_over":
+            # What happened, not the lead's status: the status is the new owner's to report.
+            return t(lang, "email.subject_taken_over", id=view.lead_id, colleague=view.colleague)
         if view.lead is None:
             return t(lang, "email.subject_card_gone", id=view.lead_id, status=status)
         if update:

@@ -1,0 +1,51 @@
+"""A mail-only rep and a colleague on Telegram at the same partner: what the mails and the
+shared inbox's link pages say when one of them acts in the chat.
+
+The partner P0 has a Telegram group and a lead inbox; Rep 0 is on Telegram, Anna Albers
+is reached only by e-mail (``tests/test_email_fallback.py``'s settings).
+"""
+
+from __future__ import annotations
+
+from tests.emulators.smtp import SmtpServer
+from tests.emulators.telegram import TelegramEmulator
+from tests.support.email_world import Browser
+from tests.support.factories import add_rep
+from tests.support.telegram_world import World, telegram_world
+from tests.test_email_fallback import settings_with_email
+
+INBOX = "leads@p0.example"
+ANNA = "anna@p0.example"
+
+
+async def _anna(world: World) -> None:
+    """Anna Albers joins P0, with no chat account: e-mail reaches her."""
+    async with world.runtime.uow() as uow:
+        await add_rep(uow, "P0", ANNA, name="Anna Albers", language="de")
+        await uow.commit()
+
+
+async def test_the_mail_after_a_takeover_says_who_took_the_lead_over(
+    make_settings, telegram_emulator: TelegramEmulator, smtp_server: SmtpServer
+) -> None:
+    """Anna claimed by mail; Rep 0 takes the lead over on Telegram. Her mail had the
+    lead's status as its subject ("Lead #1: übernommen") — as if she had a new step to
+    read. Its subject now says what happened and who has the lead."""
+    settings = settings_with_email(make_settings, telegram_emulator, smtp_server)
+    async with telegram_world(settings, telegram_emulator, partners=1, inboxes=True) as world:
+        await _anna(world)
+        browser = Browser(world.bot.url)
+        lead_id = await world.post_lead()
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
+        assert claimed.status == 200, claimed.text
+        card = await smtp_server.wait_for_mail(ANNA)
+        assert "Brauerei" in card.subject
+
+        await world.driver.command(world.users[0], "takeover", str(lead_id))
+        taken = await smtp_server.wait_for(
+            lambda: [m for m in smtp_server.to(ANNA) if "aus Ihrem Team übernommen" in m.text]
+        )
+        assert taken[0].subject == f"Lead #{lead_id}: von Rep 0 aus Ihrem Team übernommen"
+        assert (await world.lead(lead_id)).owner_rep_id == world.rep_ids[0]
+        await browser.close()
