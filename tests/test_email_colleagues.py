@@ -49,3 +49,26 @@ async def test_the_mail_after_a_takeover_says_who_took_the_lead_over(
         assert taken[0].subject == f"Lead #{lead_id}: von Rep 0 aus Ihrem Team übernommen"
         assert (await world.lead(lead_id)).owner_rep_id == world.rep_ids[0]
         await browser.close()
+
+
+async def test_the_inbox_link_of_a_lead_a_colleague_claimed_in_the_chat_names_them(
+    make_settings, telegram_emulator: TelegramEmulator, smtp_server: SmtpServer
+) -> None:
+    """Rep 0 claims in the partner's Telegram group; whoever opens the teaser's link in the
+    shared inbox was told "Lead #1 gehört bereits Ihnen" — but the inbox is everyone's,
+    and Anna, who opened it, has nothing. The page names who at the partner has it."""
+    settings = settings_with_email(make_settings, telegram_emulator, smtp_server)
+    async with telegram_world(settings, telegram_emulator, partners=1, inboxes=True) as world:
+        await _anna(world)
+        browser = Browser(world.bot.url)
+        lead_id = await world.post_lead()
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        await world.teaser(world.groups[0])
+        await world.driver.press(world.users[0], "claim:", chat_id=world.groups[0])
+        await world.private(world.users[0], lambda m: bool(m.button(f"st:{lead_id}:")))
+
+        page = await browser.open(teaser.links()[0])
+        assert page.status == 409 and not page.has_form
+        assert f"Rep 0 aus Ihrem Team hat Lead #{lead_id} bereits übernommen." in page.text
+        assert "gehört bereits Ihnen" not in page.text
+        await browser.close()

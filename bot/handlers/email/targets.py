@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.anonymize import teaser_facts
 from bot.delivery.notices import TeaserFacts
@@ -24,7 +25,6 @@ from bot.models import Lead, Offer, OfferStatus, Partner, Rep
 from bot.runtime import Runtime
 
 _CLOSED_OFFER = {
-    OfferStatus.WON: "claim.already_yours",
     OfferStatus.TAKEN: "claim.taken",
     OfferStatus.CLOSED: "claim.closed",
     OfferStatus.DECLINED: "decline.already",
@@ -101,6 +101,8 @@ async def _claim(runtime: Runtime, link: Link) -> ClaimTarget:
         if lead is None:
             raise Refusal("email.page.gone", 404, language)
         params = {"lead_id": lead.id}
+        if offer.status is OfferStatus.WON:
+            raise await _won(uow.session, lead, partner, language)
         if offer.status is not OfferStatus.OPEN:
             raise Refusal(_CLOSED_OFFER[offer.status], 409, language, params)
         today = local_date(runtime.settings, runtime.clock.now())
@@ -127,6 +129,18 @@ async def _claim(runtime: Runtime, link: Link) -> ClaimTarget:
             facts=teaser_facts(lead, known),
             reps=tuple(reps),
         )
+
+
+async def _won(session: AsyncSession, lead: Lead, partner: Partner, language: str) -> Refusal:
+    """The refusal of a claim link whose offer the partner won. The inbox is shared, so
+    "it is yours already" says nothing to whoever opened it: the page names the rep who
+    has the lead — or, when the lead went back to matching since (handed back, recalled),
+    says it is no longer available."""
+    params: dict[str, Any] = {"lead_id": lead.id}
+    owner = await session.get(Rep, lead.owner_rep_id) if lead.owner_rep_id else None
+    if lead.owner_partner_id != partner.id or owner is None:
+        return Refusal("claim.closed", 409, language, params)
+    return Refusal("claim.colleague", 409, language, {**params, "colleague": owner.name})
 
 
 async def _status(runtime: Runtime, link: Link) -> StatusTarget:
