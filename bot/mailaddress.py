@@ -39,6 +39,27 @@ def length_problem(address: str) -> str | None:
     return None
 
 
+def beyond_ascii_problem(address: str) -> str | None:
+    """Why mail to ``address`` cannot go through a server without SMTPUTF8, or None.
+
+    A domain beyond ASCII has an ASCII form (:func:`smtp_address`); letters beyond ASCII
+    before the ``@`` have none. The sender (``aiosmtplib``) then needs the server to offer
+    SMTPUTF8, and every server after it to take it too — which leadbot cannot see from
+    here: a refusal further along comes back as a bounce to the sender's mailbox, never to
+    leadbot. So the directory imports refuse such an address unless ``[email] smtputf8``
+    says the operator's mail path takes it (docs/email.md).
+    """
+    local = address.rpartition("@")[0]
+    beyond = "".join(sorted({ch for ch in local if ord(ch) > 127}))
+    if not beyond:
+        return None
+    return (
+        f"the part before the @ has letters beyond ASCII ({beyond}): mail to it needs "
+        "SMTPUTF8 from the mail server and every server after it; give an ASCII address, or "
+        "set [email] smtputf8 = true if your mail path takes such addresses"
+    )
+
+
 def within_limits(address: str) -> str:
     """``address`` unchanged, or a ``ValueError`` saying which limit it exceeds (a pydantic
     validator: the 422 or the configuration error names the field)."""

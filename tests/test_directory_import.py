@@ -350,6 +350,49 @@ def test_bad_reps_are_all_reported(database_url: str, tmp_path: Path) -> None:
     assert {e: (r.name, r.slack_user_id) for e, r in _reps(database_url).items()} == before
 
 
+def test_an_address_with_letters_beyond_ascii_before_the_at_is_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    """``ümit@…`` passed the import and then failed for good at its first mail: the SMTP
+    server offers no SMTPUTF8 (many do not), and nobody is there to correct it. It is
+    refused at the import now, naming line and why, and the file imports nothing — unless
+    ``[email] smtputf8`` says the mail path takes it. A domain beyond ASCII is fine: it
+    has an ASCII form."""
+    assert (
+        leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv")).exit_code == 0
+    )
+    before = set(_reps(database_url))
+    text = (
+        "partner_id,name,email\n"
+        "P-DE-001,Anna Müller,anna@müller-söhne.example\n"
+        "P-DE-001,Ümit Yılmaz,ümit@alpen-it.example\n"
+    )
+    path = _write(tmp_path, "r.csv", text)
+    refused = leadbot(database_url, "reps", "import", path)
+    assert refused.exit_code == 1
+    assert (
+        "line 3, email: 'ümit@alpen-it.example' cannot be mailed: the part before the @ has "
+        "letters beyond ASCII (ü): mail to it needs SMTPUTF8" in refused.stderr
+    ), refused.stderr
+    assert "line 2" not in refused.stderr
+    assert set(_reps(database_url)) == before
+
+    inbox = _write(
+        tmp_path,
+        "p.csv",
+        f"{PARTNER_HEADER},email\n"
+        "P-M1,Mail GmbH,gold,,,,DE,,,,,,,,,,,,postfach-für-leads@mail.example\n",
+    )
+    refused = leadbot(database_url, "partners", "import", inbox)
+    assert refused.exit_code == 1
+    assert "line 2, email: 'postfach-für-leads@mail.example' cannot be mailed" in refused.stderr
+    assert "P-M1" not in _partners(database_url)
+
+    allowed = leadbot(database_url, "reps", "import", path, LEADBOT_EMAIL__SMTPUTF8="true")
+    assert allowed.exit_code == 0, allowed.output
+    assert {"anna@müller-söhne.example", "ümit@alpen-it.example"} <= set(_reps(database_url))
+
+
 def test_import_needs_a_migrated_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     result = leadbot(url, "partners", "import", str(EXAMPLES / "partners.csv"))

@@ -210,7 +210,7 @@ def reps_import(settings: Settings, file: Path, deactivate_missing: bool, dry_ru
         settings,
         file,
         (rep_csv.REQUIRED, rep_csv.OPTIONAL),
-        parse_reps,
+        lambda table: parse_reps(table, settings.email.smtputf8),
         check_reps,
         import_reps,
         label="Importing reps",

@@ -82,6 +82,11 @@ class EmailSettings(Section):
     link_days: int = Field(default=14, ge=1, le=365, description="life of a status link")
     per_second: float = Field(default=2.0, gt=0, description="messages per second to the server")
     burst: int = Field(default=10, ge=1)
+    smtputf8: bool = Field(
+        default=False,
+        description="the mail server and the partners' take addresses with letters beyond "
+        "ASCII before the @ (SMTPUTF8); without it the directory imports refuse them",
+    )
     password: SecretStr | None = secret_field("LEADBOT_EMAIL__PASSWORD")
     link_secret: SecretStr | None = secret_field("LEADBOT_EMAIL__LINK_SECRET")
 

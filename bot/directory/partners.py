@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.directory import fields as f
-from bot.directory.reps import normalise_email
+from bot.directory.reps import mailable_email
 from bot.directory.table import Problem, Table
 from bot.plaintext import quoted
 
@@ -135,8 +135,10 @@ def _regions(cell: str) -> list[str]:
     return out
 
 
-def _parsers(vocab: Vocabulary, country: str | None) -> dict[str, Callable[[str], Any]]:
-    """Column -> parser of a non-empty cell."""
+def _parsers(
+    vocab: Vocabulary, country: str | None, smtputf8: bool = False
+) -> dict[str, Callable[[str], Any]]:
+    """Column -> parser of a non-empty cell (``smtputf8``: ``[email] smtputf8``)."""
     return {
         "name": lambda c: c if len(c) <= 200 else _too_long(200),
         "tier": lambda c: f.choice(c, vocab.tiers, "tier"),
@@ -153,7 +155,7 @@ def _parsers(vocab: Vocabulary, country: str | None) -> dict[str, Callable[[str]
         "products": lambda c: f.choices(c, vocab.products, "product id from [[products]]"),
         "max_open_leads": lambda c: f.whole_number(c, minimum=1, maximum=100_000),
         "languages": lambda c: f.choices(c, LANGUAGES, "language"),
-        "email": normalise_email,
+        "email": lambda c: mailable_email(c, smtputf8),
     }
 
 
@@ -175,7 +177,11 @@ _CHAT: dict[str, Callable[[str], Any]] = {
 
 
 def _parse_row(
-    line: int, cells: dict[str, str], vocab: Vocabulary, refused: frozenset[str] = frozenset()
+    line: int,
+    cells: dict[str, str],
+    vocab: Vocabulary,
+    refused: frozenset[str] = frozenset(),
+    smtputf8: bool = False,
 ) -> tuple[PartnerRow | None, list[Problem]]:
     """The row's values, or None and every problem of its cells. ``refused``: the columns
     whose cell was refused for a control character (reported already, not in ``cells``);
@@ -192,7 +198,7 @@ def _parse_row(
     with contextlib.suppress(f.CellError):  # a bad country is reported with the other cells
         country = f.country(cells["country"]) if cells.get("country") else None
     values: dict[str, Any] = {}
-    parsers = _parsers(vocab, country)
+    parsers = _parsers(vocab, country, smtputf8)
     for column, cell in cells.items():
         if column == "id":
             continue
@@ -266,7 +272,7 @@ def parse_partners(table: Table, settings: Settings) -> tuple[list[PartnerRow], 
         if unconfigured:  # said once for the file above, not once per cell
             cells = {k: v for k, v in cells.items() if k not in unconfigured}
         refused = table.refused_in(line) | unconfigured
-        row, row_problems = _parse_row(line, cells, vocab, refused)
+        row, row_problems = _parse_row(line, cells, vocab, refused, settings.email.smtputf8)
         problems.extend(row_problems)
         pid = cells.get("id", "")
         key = pid.casefold()

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.directory import fields as f
 from bot.directory.table import Problem, Table
-from bot.mailaddress import email_address
+from bot.mailaddress import beyond_ascii_problem, email_address
 from bot.plaintext import quoted
 
 REQUIRED = ("partner_id", "name", "email")
@@ -40,12 +40,26 @@ def normalise_email(cell: str) -> str:
         raise f.CellError(f"{quoted(cell)} is not an e-mail address: {exc}") from None
 
 
+def mailable_email(cell: str, smtputf8: bool) -> str:
+    """:func:`normalise_email`, and refused when mail to it could never be sent: letters
+    beyond ASCII before the ``@`` without ``[email] smtputf8`` (the address would fail for
+    good at its first mail, long after the import, with nobody there to correct it)."""
+    email = normalise_email(cell)
+    problem = None if smtputf8 else beyond_ascii_problem(email)
+    if problem:
+        raise f.CellError(f"{quoted(cell)} cannot be mailed: {problem}")
+    return email
+
+
 def _parse_row(
-    line: int, cells: dict[str, str], refused: frozenset[str] = frozenset()
+    line: int,
+    cells: dict[str, str],
+    refused: frozenset[str] = frozenset(),
+    smtputf8: bool = False,
 ) -> tuple[RepRow | None, list[Problem]]:
     """The row's values, or None and every problem of its cells. ``refused``: the columns
     whose cell was refused for a control character (reported already, not in ``cells``);
-    such a row is never stored."""
+    such a row is never stored. ``smtputf8``: ``[email] smtputf8``."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     email = ""
@@ -54,7 +68,7 @@ def _parse_row(
             if column in REQUIRED and not cell:
                 raise f.CellError("required")
             if column == "email":
-                email = normalise_email(cell)
+                email = mailable_email(cell, smtputf8)
             elif column == "partner_id":
                 values["partner_id"] = cell
             elif column == "name":
@@ -105,14 +119,16 @@ def _unique_keys(cells: dict[str, str]) -> list[tuple[str, object]]:
     return keys
 
 
-def parse_reps(table: Table) -> tuple[list[RepRow], list[Problem]]:
+def parse_reps(table: Table, smtputf8: bool = False) -> tuple[list[RepRow], list[Problem]]:
     """Every row of a reps file; duplicate e-mails and chat ids within the file are problems
-    (a value counts from the first row that has it, even when that row has problems)."""
+    (a value counts from the first row that has it, even when that row has problems).
+    ``smtputf8`` (``[email] smtputf8``): the mail path takes letters beyond ASCII before
+    the ``@``; without it such an address is a problem of its row."""
     rows: list[RepRow] = []
     problems: list[Problem] = []
     first: dict[tuple[str, object], int] = {}
     for line, cells in table.rows:
-        row, row_problems = _parse_row(line, cells, table.refused_in(line))
+        row, row_problems = _parse_row(line, cells, table.refused_in(line), smtputf8)
         problems.extend(row_problems)
         duplicate = False
         for column, value in _unique_keys(cells):
