@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from bot.actors import Actor
-from bot.coordination import run_while_leased
+from bot.coordination import Coordination, run_while_leased
 from bot.delivery.notices import NoticeKind
 from bot.directory.availability import resume_when_due
 from bot.leads.distribution import expire_wave
 from bot.leads.locks import lead_for_update
 from bot.leads.progress import recall
+from bot.leads.questions import fire_question_expiry
 from bot.models import Lead, LeadStatus, Timer, TimerKind
 from bot.platform import claim_platform
 from bot.reports.digest import ensure_digest_timer, fire_digest
@@ -32,8 +33,12 @@ LOCK_SECONDS = 120
 LEASE_NAME = "scheduler"
 
 
-async def _fire(uow: UnitOfWork, timer: Timer, lead: Lead | None) -> str:
+async def _fire(
+    uow: UnitOfWork, timer: Timer, lead: Lead | None, coordination: Coordination
+) -> str:
     """Fire ``timer``; ``lead`` is its lead, read and locked by the caller (None: gone)."""
+    if timer.kind is TimerKind.QUESTION_EXPIRY:
+        return await fire_question_expiry(uow, coordination, timer)
     if timer.kind is TimerKind.DIGEST:
         return await fire_digest(uow, timer)
     if timer.kind is TimerKind.PARTNER_RESUME:
@@ -130,7 +135,7 @@ async def run_due_timers(runtime: Runtime, limit: int = 100) -> int:
             timer = await uow.session.get(Timer, timer_id, populate_existing=True)
             assert timer is not None
             try:
-                outcome = await _fire(uow, timer, lead)
+                outcome = await _fire(uow, timer, lead, runtime.coordination)
             except Exception:
                 log.exception(
                     "timer %s (%s) failed; it will be retried", timer.id, timer.kind.value

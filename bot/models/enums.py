@@ -77,6 +77,7 @@ class TimerKind(StrEnum):
     FOLLOW_UP = "follow_up"
     DIGEST = "digest"  # the weekly staff digest; not about one lead (lead_id is NULL)
     PARTNER_RESUME = "partner_resume"  # a pause "until <date>" ends (lead_id is NULL)
+    QUESTION_EXPIRY = "question_expiry"  # a chat question to a rep ran out (bot/leads/questions.py)
 
 
 class MessageKind(StrEnum):

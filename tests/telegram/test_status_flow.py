@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -340,7 +341,49 @@ async def test_skip_on_an_old_note_question_keeps_another_expired_question(
         )
         assert told[-1].show_alert and "abgelaufen" in (told[-1].text or "")
         await driver.send_text(user, "12.500")
-        late = await world.private(user, lambda m: m.message_id > revenue.message_id)
-        assert "Diese Antwort kam zu spät" in late.plain_text
+        await world.private(  # after the line that the question expired (it is told that too)
+            user,
+            lambda m: m.message_id > revenue.message_id and "kam zu spät" in m.plain_text,
+        )
         await world.settled()
         assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+
+async def test_a_question_that_runs_out_unanswered_is_told_once(make_settings, telegram_emulator):
+    """A rep who pressed Lost, price and walked away was told nothing when the note's
+    question ran out — the prompt said the lead would stay open, but only an answer after
+    the limit showed it. Now the private chat gets one line when it runs out; a question
+    answered in time gets none."""
+    settings = telegram_settings(make_settings, telegram_emulator)
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    async with telegram_world(settings, telegram_emulator, partners=1, clock=clock) as world:
+        tg = world.tg
+        lead_id, user, card = await _claimed(world)
+
+        def expired_lines() -> list[TgMessage]:
+            return [m for m in tg.bot_messages(user) if "abgelaufen" in m.plain_text]
+
+        # Unanswered: one line, in the rep's language, saying the lead stays open.
+        prompt = await _lost_question(world, user, lead_id, card)
+        clock.advance(minutes=16)
+        told = await world.private(
+            user, lambda m: m.message_id > prompt.message_id and "abgelaufen" in m.plain_text
+        )
+        assert f"Lead #{lead_id} ist nicht als verloren gespeichert" in told.plain_text
+        assert "der Lead bleibt offen" in told.plain_text
+        clock.advance(minutes=30)
+        await world.settled()
+        assert len(expired_lines()) == 1
+        assert (await world.lead(lead_id)).status is LeadStatus.CLAIMED
+
+        # Answered in time: nothing when its 15 minutes are up.
+        await world.driver.press(user, f"st:{lead_id}:follow_up", message_id=card.message_id)
+        await tg.wait_for_async(lambda: _card(world, user, card).button(f"fu:{lead_id}:"))
+        await world.driver.press(user, f"fu:{lead_id}:date", message_id=card.message_id)
+        asked = await world.private(user, lambda m: "an welchem Tag" in m.plain_text)
+        await world.driver.send_text(user, "+3d")
+        await world.private(user, lambda m: m.message_id > asked.message_id)
+        clock.advance(minutes=16)
+        await asyncio.sleep(1)  # the scheduler's passes (0.2 s apart) find the timer due
+        await world.settled()
+        assert len(expired_lines()) == 1

@@ -13,11 +13,16 @@ command cancels the question, and so does a button press that does something els
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.delivery.outbox import rep_at_address
 from bot.handlers.telegram.platform import escape_telegram
 from bot.i18n import t
+from bot.leads.questions import tell_when_expired
+from bot.models import Platform
 from bot.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -49,10 +54,38 @@ def _key(user_id: int) -> str:
     return f"telegram:input:{user_id}"
 
 
-async def expect(runtime: Runtime, user_id: int, pending: Pending) -> None:
-    until = runtime.clock.now().timestamp() + TTL_SECONDS
-    record = json.dumps({**asdict(pending), "until": until})
+async def expect(runtime: Runtime, user_id: int, pending: Pending, tell: bool = False) -> None:
+    """Remember the question; with ``tell``, the rep is also told when it runs out
+    unanswered (a durable timer, :mod:`bot.leads.questions`) — one short message in the
+    private chat, so a rep who walked away after "Lost, price" does not believe the lead
+    closed. The token tells that timer whether this very question is still open."""
+    now = runtime.clock.now()
+    token = secrets.token_hex(8)
+    record = json.dumps({**asdict(pending), "until": now.timestamp() + TTL_SECONDS, "token": token})
+    if tell:
+        await _tell_when_expired(runtime, user_id, pending, token)
     await runtime.coordination.put(_key(user_id), record, TTL_SECONDS + EXPIRED_KEPT_SECONDS)
+
+
+async def _tell_when_expired(runtime: Runtime, user_id: int, pending: Pending, token: str) -> None:
+    """The timer that tells the rep of ``user_id`` when ``pending`` runs out unanswered
+    (none for someone who is no rep: nothing they are asked closes a lead)."""
+    async with runtime.uow() as uow:
+        rep = await rep_at_address(uow.session, Platform.TELEGRAM, str(user_id))
+        if rep is None:
+            return
+        await tell_when_expired(
+            uow,
+            key=_key(user_id),
+            token=token,
+            rep_id=rep.id,
+            platform=Platform.TELEGRAM,
+            kind=pending.kind,
+            due_at=uow.clock.now() + timedelta(seconds=TTL_SECONDS),
+            lead_id=None if pending.kind == DECLINE_NOTE else pending.lead_id,  # an offer's
+            minutes=TTL_MINUTES,
+        )
+        await uow.commit()
 
 
 async def _read(runtime: Runtime, user_id: int) -> tuple[Pending, bool] | None:
@@ -112,8 +145,11 @@ async def ask(
 ) -> None:
     """Remember what ``user_id``'s next typed answer is for, and ask for it: what was wrong
     with the last answer first (⚠️), when it could not be taken; with the buttons or the
-    ForceReply placeholder that belong to the question."""
-    await expect(tg.runtime, user_id, pending)
+    ForceReply placeholder that belong to the question. Asked in a rep's private chat,
+    they are told when it runs out unanswered; in a partner's group not — a
+    line for one rep's lapse would be noise for every colleague, and the rep's private
+    chat may not be open: a late reply there is answered instead."""
+    await expect(tg.runtime, user_id, pending, tell=chat_id == user_id)
     lines = [f"⚠️ {escape_telegram(problem)}"] if problem else []
     lines.append(question_html)
     await tg.send(chat_id, "\n".join(lines), keyboard, force_reply=force_reply)
