@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.handlers.slack.platform import escape_slack
 from tests.support.slack_world import (
+    STAFF_USER,
     PartnerSpec,
     SlackWorld,
     another_company,
@@ -90,3 +91,47 @@ async def test_leads_lists_every_open_lead_of_a_busy_partner(make_settings, slac
         for lead_id in ids:
             assert f"*#{lead_id}*" in answer.all_text
         assert "weitere" not in answer.all_text
+
+
+def _many_partners(count: int) -> list[PartnerSpec]:
+    """Partners with long names (Slack shows ``&`` as ``&amp;``: five characters each)."""
+    return [
+        PartnerSpec(
+            f"P{n:03d}",
+            f"C{n:04d}",
+            f"U{n:04d}",
+            {"name": f"Nord & Süd {n:03d} " + "& Co & KG " * 18},
+        )
+        for n in range(count)
+    ]
+
+
+async def _answers_to(world: SlackWorld, text: str, done: str) -> str:
+    """Everything staff's ``/leads <text>`` shows, over as many messages as it takes."""
+    before = len(world.slack.ephemerals(user=STAFF_USER))
+
+    def shown() -> str:
+        return "\n".join(m.all_text for m in world.slack.ephemerals(user=STAFF_USER)[before:])
+
+    await world.driver.slash_command("/leads", text, user=STAFF_USER)
+    await world.slack.wait_for_async(lambda: done in shown(), 20, f"/leads {text}")
+    return shown()
+
+
+async def test_staff_see_every_one_of_hundreds_of_partners(make_settings, slack_emulator) -> None:
+    """300 partners offered a lead: the pipeline (more than 50 blocks of partner lines) and
+    ``/leads explain`` list every partner, over several messages, nothing cut unsaid."""
+    partners = _many_partners(300)
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, partners) as world:
+        lead_id = await world.post_lead()
+        await world.settled(60)
+        last = escape_slack(partners[-1].fields["name"])  # the list is sorted by name
+        pipeline = await _answers_to(world, "", last)
+        for spec in partners:
+            assert escape_slack(spec.fields["name"]) in pipeline, spec.id
+        assert "more" not in pipeline
+        why = await _answers_to(world, f"explain {lead_id}", "Not eligible (0)")
+        for spec in partners:
+            assert f"{spec.id} Nord &amp; Süd" in why, spec.id
+        assert "more" not in why

@@ -127,10 +127,17 @@ class Back:
     """A partner's manager ends their own partner's pause."""
 
 
+EXPLAIN_LIMIT = 20
+"""Partners listed per group in an explanation summary; ``explain <lead> <partner>`` for one."""
+
+
 @dataclass(frozen=True)
 class Explain:
     lead_id: int
     partner_id: str | None = None
+    limit: int = EXPLAIN_LIMIT
+    """Partners listed per group (0: every one); a chat whose answer can run over several
+    messages (Slack) asks for every one."""
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,8 @@ class Interactions:
                 return await self.report(who, lead_id, report)
             case c.TakeOver(lead_id):
                 return await self.take_over(who, lead_id)
-            case c.Explain(lead_id, partner_id):
-                return await management.explanation(self.runtime, who, lead_id, partner_id)
+            case c.Explain(lead_id, partner_id, limit):
+                return await management.explanation(self.runtime, who, lead_id, partner_id, limit)
             case c.Pipeline():
                 async with self.runtime.uow() as uow:
                     return await pipeline(uow)

@@ -31,9 +31,6 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-EXPLAIN_LIMIT = 20
-"""Partners listed in an explanation summary; ``explain <lead> <partner>`` for one."""
-
 
 def staff_actor(who: Identity) -> Actor:
     """``who`` acting as the manufacturer's staff (also a rep who is on the staff list)."""
@@ -131,7 +128,11 @@ async def staff_action(
 
 
 async def explanation(
-    runtime: Runtime, who: Identity, lead_id: int, partner_id: str | None = None
+    runtime: Runtime,
+    who: Identity,
+    lead_id: int,
+    partner_id: str | None = None,
+    limit: int = c.EXPLAIN_LIMIT,
 ) -> Explanation | Reply:
     """Why each partner was or was not offered ``lead_id``, as plain-text lines (staff),
     in the asker's language (staff: ``[staff] language``).
@@ -150,4 +151,4 @@ async def explanation(
         item = data.explanation.partner(partner_id)
         assert item is not None  # explain_stored_lead raised NotFound otherwise
         return Explanation(lead_id, render_partner(data, item, who.language))
-    return Explanation(lead_id, render_summary(data, EXPLAIN_LIMIT, who.language))
+    return Explanation(lead_id, render_summary(data, limit, who.language))

@@ -1,4 +1,10 @@
-"""Any command's answer as one Slack message (ephemeral): pure, from the result data."""
+"""Any command's answer as Slack messages (ephemeral): pure, from the result data.
+
+Most answers are one message. The staff pipeline and an explanation with hundreds of
+partners run over several (Slack takes 50 blocks a message): the later ones continue the
+first (:func:`~bot.handlers.slack.kit.split_messages`), up to the five messages one
+``response_url`` takes, and what even those cannot hold is counted, never cut unsaid.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,16 @@ from bot.chat.results import (
 )
 from bot.delivery.notices import LeadCardView
 from bot.handlers.slack import blocks
-from bot.handlers.slack.kit import MAX_BLOCKS, Block, Message, context, esc, section
+from bot.handlers.slack.kit import (
+    MAX_ANSWER_BLOCKS,
+    MAX_BLOCKS,
+    Block,
+    Message,
+    context,
+    esc,
+    section,
+    split_messages,
+)
 from bot.handlers.slack.lists import explanation_blocks, leads_blocks, pipeline_blocks
 from bot.i18n import t
 from bot.reports.format import report_summary
@@ -36,16 +51,17 @@ def help_blocks(view: HelpView, language: str, prefix: str) -> list[Block]:
     return found
 
 
-def overview(result: LeadList, language: str) -> Message:
+def overview(result: LeadList, language: str) -> list[Message]:
     """``/leads``: a rep's open leads; for staff the pipeline (both for a rep on staff)."""
     found: list[Block] = []
     text = t(language, rep_list_heading(result.mine))
     if result.everyone is None or result.mine:
         found.extend(leads_blocks(result.mine, language))
     if result.pipeline is not None:
-        found.extend(pipeline_blocks(result.pipeline, language))
+        room = MAX_ANSWER_BLOCKS - len(found)
+        found.extend(pipeline_blocks(result.pipeline, language, max_blocks=room))
         text = report_summary(result.pipeline, language)[0]
-    return Message(esc(text), found[:MAX_BLOCKS])
+    return split_messages(esc(text), found)
 
 
 def teaser_list(result: TeaserList, language: str) -> Message:
@@ -62,23 +78,31 @@ def teaser_list(result: TeaserList, language: str) -> Message:
     return Message(esc(t(language, "teaser.title")), found)
 
 
+def result_messages(result: Result, language: str, *, prefix: str) -> list[Message]:
+    """The answer to a command: one message, or several that continue the first."""
+    if isinstance(result, LeadList):
+        return overview(result, language)
+    if isinstance(result, PipelineReport):
+        title = esc(report_summary(result, language)[0])
+        return split_messages(title, pipeline_blocks(result, language))
+    if isinstance(result, Explanation):
+        lines = result.lines
+        title = esc(lines[0] if lines else f"#{result.lead_id}")
+        return split_messages(title, explanation_blocks(lines, result.lead_id, language))
+    return [result_message(result, language, prefix=prefix)]
+
+
 def result_message(result: Result, language: str, *, prefix: str) -> Message:
+    """An answer that is always one message."""
     if isinstance(result, Reply):
         return blocks.reply(result, language)
     if isinstance(result, LeadCardView):
         return blocks.lead_card(result)
-    if isinstance(result, LeadList):
-        return overview(result, language)
-    if isinstance(result, PipelineReport):
-        return Message(esc(report_summary(result, language)[0]), pipeline_blocks(result, language))
     if isinstance(result, TeaserList):
         if not result.teasers:
             words = esc(t(language, "reply.no_teasers"))
             return Message(words, [section(words)])
         return teaser_list(result, language)
-    if isinstance(result, Explanation):
-        lines = result.lines
-        return Message(esc(lines[0] if lines else f"#{result.lead_id}"), explanation_blocks(lines))
     if isinstance(result, HelpView):
         return Message(esc(prefix.strip()), help_blocks(result, language, prefix))
     assert isinstance(result, Profile)

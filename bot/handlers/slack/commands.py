@@ -9,13 +9,15 @@ command and the result into blocks.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_bolt.async_app import AsyncApp
 
 from bot.chat import commands as c
 from bot.chat.grammar import UsageError, parse
 from bot.chat.identity import Identity
-from bot.handlers.slack.answers import result_message
-from bot.handlers.slack.deps import Respond, SlackDeps, answer, decide, unknown_user
+from bot.handlers.slack.answers import result_messages
+from bot.handlers.slack.deps import Respond, SlackDeps, answer_each, decide, unknown_user
 from bot.handlers.slack.kit import Message, context, esc, section
 from bot.handlers.slack.payloads import slash_command
 from bot.handlers.text import reply_text
@@ -33,16 +35,22 @@ def not_understood(text: str, error: UsageError, language: str) -> Message:
     return Message(words, [section(f":grey_question: {words}"), context(detail)])
 
 
-async def run(deps: SlackDeps, who: Identity, text: str) -> Message:
-    """The answer to ``/leads <text>`` for ``who``."""
+def every_partner(command: c.Command) -> c.Command:
+    """An explanation in Slack lists every partner, not the best 20: its answer runs over
+    as many messages as it needs (:mod:`~bot.handlers.slack.answers`)."""
+    return replace(command, limit=0) if isinstance(command, c.Explain) else command
+
+
+async def run(deps: SlackDeps, who: Identity, text: str) -> list[Message]:
+    """The answer to ``/leads <text>`` for ``who``: one message, or several in a row."""
     try:
         command = parse(text or "leads", deps.today())
     except UsageError as error:
-        return not_understood(text, error, who.language)
+        return [not_understood(text, error, who.language)]
     if not who.known and not isinstance(command, OPEN_TO_STRANGERS):
-        return unknown_user(who)
-    result = await deps.interactions.execute(who, command)
-    return result_message(result, who.language, prefix=f"{COMMAND} ")
+        return [unknown_user(who)]
+    result = await deps.interactions.execute(who, every_partner(command))
+    return result_messages(result, who.language, prefix=f"{COMMAND} ")
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -51,10 +59,10 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def leads(ack, body: dict, respond: Respond) -> None:  # type: ignore[no-untyped-def]
         typed = slash_command(body)
 
-        async def typed_command() -> Message:
+        async def typed_command() -> list[Message]:
             return await run(deps, await deps.who(typed.user_id), typed.text)
 
         # Decided before the ack (``/leads won 12``, ``/leads reoffer 12``): an acknowledged
         # command is applied.
-        message = await decide(typed_command(), ack)
-        await answer(respond, message)
+        messages = await decide(typed_command(), ack)
+        await answer_each(respond, messages)

@@ -201,6 +201,12 @@ async def answer(respond: Respond, message: Message) -> None:
         log.warning("slack: could not send an ephemeral answer", exc_info=True)
 
 
+async def answer_each(respond: Respond, messages: list[Message]) -> None:
+    """An answer in several messages (a long pipeline), in order, to the same person."""
+    for message in messages:
+        await answer(respond, message)
+
+
 async def tell_after_modal(client: Any, who: Identity, reply: Reply, channel: str) -> bool:
     """Answer after a modal (it has no response URL): ephemeral in ``channel``.
 

@@ -16,6 +16,8 @@ from bot.handlers.slack.platform import escape_slack
 Block = dict[str, Any]
 
 MAX_BLOCKS = 50  # per message (App Home: 100)
+MAX_ANSWERS = 5  # messages one response_url takes (Slack: "up to 5 times within 30 minutes")
+MAX_ANSWER_BLOCKS = MAX_ANSWERS * MAX_BLOCKS  # an answer over several messages (split_messages)
 MAX_HOME_BLOCKS = 100
 MAX_SECTION = 3000  # section text
 MAX_FIELD = 2000  # one section field

@@ -6,13 +6,16 @@ the same pieces the ``/leads`` command shows, so both always agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.chat.results import LeadSummary, rep_list_heading
 from bot.handlers.slack.blocks import status_buttons
 from bot.handlers.slack.kit import (
+    MAX_ANSWER_BLOCKS,
     MAX_BLOCKS,
     MAX_HOME_BLOCKS,
+    MAX_SECTION,
     Block,
     actions,
     button,
@@ -30,6 +33,29 @@ from bot.reports.model import Report
 
 HOME_REFRESH = "home_refresh"
 HOME_LEADS = 25  # leads shown in App Home (3 blocks each, within Slack's 100 blocks)
+
+
+def counted(
+    lines: list[str],
+    room: int,
+    more: Callable[[int], str],
+    *,
+    head: str | None = None,
+    code: bool = False,
+) -> list[Block]:
+    """Escaped lines packed into as few sections as hold them, in at most ``room`` blocks
+    (under ``head``, a bold title; ``code``: monospace). What no section has room for is
+    counted in a last line, ``more(count)`` — a list is never cut off unsaid."""
+    fence = "```" if code else ""
+    text = "\n".join(([head] if head is not None else []) + lines)
+    pieces = chunks(text, MAX_SECTION - 2 * len(fence))
+    if len(pieces) > room:
+        pieces = pieces[: max(0, room - 1)]
+    found = [section(f"{fence}{piece}{fence}") for piece in pieces]
+    listed = sum(piece.count("\n") + 1 for piece in pieces) - (head is not None)
+    if listed < len(lines):
+        found.append(context(esc(more(len(lines) - max(0, listed)))))
+    return found
 
 
 def lead_line(lead: LeadSummary, language: str, *, staff: bool) -> str:
@@ -75,13 +101,8 @@ def leads_blocks(
     blocks: list[Block] = [section(f"*{esc(heading)}*")]
     if actions_for is None:  # /leads: every lead, a line each, as many as the sections hold
         lines = [lead_line(lead, language, staff=staff) for lead in leads]
-        pieces = chunks("\n".join(lines))[: max_blocks - 2]
-        blocks.extend(section(piece) for piece in pieces)
-        listed = sum(piece.count("\n") + 1 for piece in pieces)
-        if listed < len(leads):
-            more = t(language, "slack.leads_more", count=len(leads) - listed)
-            blocks.append(context(esc(more)))
-        return blocks
+        more = lambda count: t(language, "slack.leads_more", count=count)  # noqa: E731
+        return blocks + counted(lines, max_blocks - 1, more)
     shown = leads[: max(1, min(limit, (max_blocks - 2) // 3))]
     for lead in shown:
         blocks.append(section(lead_line(lead, language, staff=staff)))
@@ -94,8 +115,15 @@ def leads_blocks(
     return blocks
 
 
-def pipeline_blocks(report: Report, language: str) -> list[Block]:
-    """The staff pipeline: totals that add up, partners, campaigns (with ROI when costed)."""
+def pipeline_blocks(
+    report: Report, language: str, *, max_blocks: int = MAX_ANSWER_BLOCKS, home: bool = False
+) -> list[Block]:
+    """The staff pipeline: totals that add up, partners, campaigns (with ROI when costed).
+
+    Hundreds of partners are a line each, in as many sections as ``max_blocks`` allows (an
+    answer runs over several messages, :func:`~bot.handlers.slack.kit.split_messages`);
+    the rest are counted, with where to see them (App Home: ``/leads``; ``/leads``: the
+    cockpit)."""
     head = report_summary(report, language)
     if not report.total and not report.partners:
         return [section(f"*{esc(head[0])}*"), context(esc(t(language, "report.empty")))]
@@ -104,7 +132,7 @@ def pipeline_blocks(report: Report, language: str) -> list[Block]:
             f":bar_chart: *{esc(head[0])}*\n" + "\n".join(esc(line.strip()) for line in head[1:])
         )
     ]
-    lines = []
+    partners = []
     for row in report.partners:
         figures = t(
             language,
@@ -118,11 +146,8 @@ def pipeline_blocks(report: Report, language: str) -> list[Block]:
             recalls=row.recalls,
             handbacks=row.handbacks,
         )
-        lines.append(f"• *{esc(row.name)}* — {esc(figures)}")
-    if lines:
-        text = f"*{esc(t(language, 'report.partners'))}*\n" + "\n".join(lines)
-        blocks.extend(section(piece) for piece in chunks(text))
-    lines = []
+        partners.append(f"• *{esc(row.name)}* — {esc(figures)}")
+    campaigns = []
     for c in report.campaigns:
         figures = t(
             language,
@@ -135,19 +160,29 @@ def pipeline_blocks(report: Report, language: str) -> list[Block]:
         if c.roi is not None:
             figures += " · " + t(language, "report.roi", roi=pct(c.roi, signed=True))
         name = c.campaign or t(language, "report.no_campaign")
-        lines.append(f"• *{esc(name)}* — {esc(figures)}")
-    if lines:
-        text = f"*{esc(t(language, 'report.campaigns'))}*\n" + "\n".join(lines)
-        blocks.extend(section(piece) for piece in chunks(text))
-    for warning in report_warnings(report, language):
-        blocks.append(context(f":warning: {esc(warning)}"))
-    return blocks[:MAX_BLOCKS]
+        campaigns.append(f"• *{esc(name)}* — {esc(figures)}")
+    warnings = [context(f":warning: {esc(w)}") for w in report_warnings(report, language)]
+    key = "slack.home_more" if home else "slack.pipeline_more"
+    more = lambda count: t(language, key, count=count)  # noqa: E731
+    room = max_blocks - len(blocks) - len(warnings)
+    campaign_head = f"*{esc(t(language, 'report.campaigns'))}*"
+    needed = len(chunks("\n".join([campaign_head, *campaigns]))) if campaigns else 0
+    campaign_room = min(needed, room // 2)
+    if partners:
+        head_line = f"*{esc(t(language, 'report.partners'))}*"
+        blocks += counted(partners, room - campaign_room, more, head=head_line)
+    if campaigns:
+        blocks += counted(
+            campaigns, max_blocks - len(blocks) - len(warnings), more, head=campaign_head
+        )
+    return blocks + warnings
 
 
-def explanation_blocks(lines: list[str]) -> list[Block]:
-    """The terminal explanation text as preformatted sections (escaped, split to fit)."""
-    text = esc("\n".join(lines))
-    return [section(f"```{piece}```") for piece in chunks(text, 2990)][:MAX_BLOCKS]
+def explanation_blocks(lines: list[str], lead_id: int, language: str) -> list[Block]:
+    """The terminal explanation text as preformatted sections (escaped, split to fit),
+    over as many messages as an answer takes; beyond that, the rest is counted."""
+    more = lambda count: t(language, "slack.explain_more", count=count, lead_id=lead_id)  # noqa: E731
+    return counted([esc(line) for line in lines], MAX_ANSWER_BLOCKS, more, code=True)
 
 
 def home_view(
@@ -177,10 +212,11 @@ def home_view(
             if leads
             else leads_blocks(leads, language, actions_for=actions_for)
         )
-    if pipeline is not None:
-        blocks.append(header(t(language, "slack.home_staff")))
-        blocks.extend(pipeline_blocks(pipeline, language))
     footer = [actions([refresh], block_id="home")]
     if now is not None:
         footer.append(context(esc(t(language, "slack.home_updated", time=moment(now, language)))))
+    if pipeline is not None:
+        blocks.append(header(t(language, "slack.home_staff")))
+        room = MAX_HOME_BLOCKS - len(blocks) - len(footer)
+        blocks.extend(pipeline_blocks(pipeline, language, max_blocks=room, home=True))
     return {"type": "home", "blocks": blocks[: MAX_HOME_BLOCKS - len(footer)] + footer}

@@ -15,9 +15,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.chat import commands as c
 from bot.handlers.slack import blocks
-from bot.handlers.slack.answers import result_message
-from bot.handlers.slack.commands import COMMAND
-from bot.handlers.slack.deps import Respond, SlackDeps, answer, decide
+from bot.handlers.slack.answers import result_messages
+from bot.handlers.slack.commands import COMMAND, every_partner
+from bot.handlers.slack.deps import Respond, SlackDeps, answer_each, decide
 from bot.handlers.slack.kit import Message
 from bot.handlers.slack.payloads import button_press, number
 
@@ -25,7 +25,7 @@ BUTTONS: dict[str, Callable[[int], c.Command]] = {
     blocks.STAFF_REOFFER: c.Reoffer,
     blocks.STAFF_RELEASE: c.Release,
     blocks.STAFF_RELEASE_CONSENT: lambda lead_id: c.Release(lead_id, consent=True),
-    blocks.STAFF_EXPLAIN: c.Explain,
+    blocks.STAFF_EXPLAIN: lambda lead_id: every_partner(c.Explain(lead_id)),
 }
 
 
@@ -40,11 +40,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             return
         command = BUTTONS[press.action_id](lead_id)
 
-        async def run() -> Message:
+        async def run() -> list[Message]:
             who = await deps.who(press.user_id)
             result = await deps.interactions.execute(who, command)
-            return result_message(result, who.language, prefix=f"{COMMAND} ")
+            return result_messages(result, who.language, prefix=f"{COMMAND} ")
 
         # Decided before the ack (a re-offer, a release): an acknowledged press is applied.
-        message = await decide(run(), ack)
-        await answer(respond, message)
+        messages = await decide(run(), ack)
+        await answer_each(respond, messages)
