@@ -103,7 +103,7 @@ async def test_leads_command_for_reps(make_settings, slack_emulator) -> None:
         listing = await answer_to(world, "U0001", "")
         assert "Your open leads" in listing and f"#{lead_id}" in listing
         assert "Brauerei Huber GmbH" in listing
-        card = await answer_to(world, "U0001", str(lead_id))
+        card = (await world.leads_card("U0001", lead_id)).all_text
         assert "maria.huber@brauerei-huber.de" in card and "Contacted" in card
         other = await answer_to(world, "U0002", str(lead_id))
         assert f"Lead #{lead_id} gehört nicht Ihrem Unternehmen" in other
@@ -199,3 +199,33 @@ async def test_help_speaks_the_reps_language(make_settings, slack_emulator) -> N
     assert "your open leads" not in german and "report first contact" not in german
     assert "your open leads" in english and "Ihre offenen Leads" not in english
     assert "/leads explain" not in german  # a rep sees no staff commands
+
+
+async def test_a_card_asked_for_with_leads_is_edited_when_the_lead_changes(
+    make_settings, slack_emulator
+) -> None:
+    """``/leads 12`` gives the owner a card the outbox keeps current, as the claim card
+    (and Telegram's ``/lead``): asked in a channel, it comes into the DM, and a recall by
+    staff edits it there (Slack cannot edit an ephemeral answer later)."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        lead_id = await claimed_lead(world)
+        dm = slack_emulator.dm_channel("U0001")
+        card = await world.leads_card("U0001", lead_id, channel="C0001")
+        assert "maria.huber@brauerei-huber.de" in card.all_text and card.button("lead_contacted")
+        await slack_emulator.wait_for_async(  # where the card is, told where it was asked
+            lambda: (
+                "in your direct messages with leadbot"
+                in slack_emulator.ephemerals(channel="C0001", user="U0001")[-1].text
+            ),
+            10,
+        )
+        await answer_to(world, STAFF_USER, f"recall {lead_id}")
+        await slack_emulator.wait_for_async(
+            lambda: (
+                "was taken back by the manufacturer" in slack_emulator.message(dm, card.ts).all_text
+            ),
+            10,
+            "the /leads card edited",
+        )
+        assert "Brauerei" not in slack_emulator.message(dm, card.ts).all_text

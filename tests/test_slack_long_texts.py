@@ -42,12 +42,8 @@ async def test_the_lead_card_shows_the_prospects_whole_message(
         shown = card.replace("\n>", "")  # a quote's lines, and the pieces of a long one
         for line in escape_slack(LONG_MESSAGE).splitlines():
             assert line in shown, line
-        before = len(slack_emulator.ephemerals(user="U0001"))
-        await world.driver.slash_command("/leads", str(lead_id), user="U0001", channel="C0001")
-        [answer] = await slack_emulator.wait_for_async(
-            lambda: slack_emulator.ephemerals(user="U0001")[before:], 10, f"/leads {lead_id}"
-        )
-        assert escape_slack(LONG_MESSAGE.splitlines()[-1]) in answer.all_text.replace("\n>", "")
+        card = await world.leads_card("U0001", lead_id, channel="C0001")
+        assert escape_slack(LONG_MESSAGE.splitlines()[-1]) in card.all_text.replace("\n>", "")
 
 
 async def test_many_open_offers_are_listed_whole_and_the_rest_counted(

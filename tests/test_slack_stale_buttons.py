@@ -1,7 +1,7 @@
 """Buttons that no longer fit: a step the lead has moved past, a card of another company.
 
-Won, Lost, Follow-up and Hand back open a modal. A rep who presses one on an old card (an
-earlier ``/leads <id>`` answer, after a colleague reported meanwhile) or on a lead that is
+Won, Lost, Follow-up and Hand back open a modal. A rep who presses one on an old card (the
+claim card after a newer ``/leads <id>`` card, after a colleague reported meanwhile) or on a lead that is
 not their company's is told at once, as on Telegram — not after filling in the form.
 """
 
@@ -29,7 +29,9 @@ async def test_a_modal_step_on_a_card_that_no_longer_offers_it_is_refused_at_the
         lead_id = await world.post_lead()
         await world.teaser("C0001")
         await world.driver.press_button("lead_claim", user="U0001", channel="C0001")
-        await slack_emulator.wait_for_async(lambda: slack_emulator.dm_messages("U0001"), 10)
+        claim_card = (
+            await slack_emulator.wait_for_async(lambda: slack_emulator.dm_messages("U0001"), 10)
+        )[0]
         dm = slack_emulator.dm_channel("U0001")
 
         # A rep of another company presses Won on a card that is not theirs.
@@ -40,10 +42,10 @@ async def test_a_modal_step_on_a_card_that_no_longer_offers_it_is_refused_at_the
         )
         assert slack_emulator.modal("U0002") is None
 
-        # The rep keeps an earlier /leads answer with its buttons, then wins the lead.
-        await world.driver.slash_command("/leads", str(lead_id), user="U0001", channel="C0001")
-        await slack_emulator.wait_for_async(lambda: slack_emulator.ephemerals(user="U0001"), 10)
-        await world.driver.press_button("lead_won", user="U0001", channel=dm)
+        # The rep asks for the card again (the newest is the one kept current; the claim
+        # card keeps its buttons), then wins the lead.
+        card = await world.leads_card("U0001", lead_id, channel="C0001")
+        await world.driver.press_button("lead_won", user="U0001", channel=dm, message_ts=card.ts)
         await slack_emulator.wait_for_async(lambda: slack_emulator.modal("U0001"), 10)
         await world.driver.submit_view(user="U0001", values={"revenue_input": "12.500"})
         await world.settled()
@@ -51,8 +53,8 @@ async def test_a_modal_step_on_a_card_that_no_longer_offers_it_is_refused_at_the
 
         for action_id, option in (("lead_more", f"lost:{lead_id}"), ("lead_won", None)):
             before = len(slack_emulator.ephemerals(user="U0001"))
-            await world.driver.press_ephemeral_button(
-                action_id, user="U0001", channel="C0001", option=option
+            await world.driver.press_button(
+                action_id, user="U0001", channel=dm, message_ts=claim_card.ts, option=option
             )
             answer = await told(world, "U0001", before)
             assert f"Lead #{lead_id} ist gewonnen — das geht jetzt nicht." in answer

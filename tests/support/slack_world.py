@@ -88,6 +88,19 @@ class SlackWorld(BotWorld):
         """The newest bot message in ``channel`` that still has a Claim button."""
         return await teaser_in(self.slack, channel, timeout)
 
+    async def leads_card(self, user: str, lead_id: int, channel: str | None = None) -> SlackMessage:
+        """The card ``/leads <lead>`` posts into ``user``'s DM (typed in ``channel``, default
+        the DM): the message the outbox keeps current from then on."""
+        await self.settled()
+        before = {m.ts for m in self.slack.dm_messages(user)}
+        await self.driver.slash_command("/leads", str(lead_id), user=user, channel=channel)
+        found = await self.slack.wait_for_async(
+            lambda: [m for m in self.slack.dm_messages(user) if m.ts not in before],
+            10,
+            f"the card of lead {lead_id} in the DM of {user}",
+        )
+        return found[-1]
+
     def staff_feed(self) -> str:
         return staff_feed_of(self.slack)
 
