@@ -86,3 +86,24 @@ async def test_a_button_leadbot_no_longer_knows_is_answered_not_failed(
         assert pressed.status == 200
         answer = await told(world, "U0001", 0)
         assert "Dieser Knopf ist veraltet. Bitte nutzen Sie die neueste Nachricht." in answer
+
+
+async def test_not_for_us_on_an_old_teaser_whose_lead_was_taken_opens_no_dialog(
+    make_settings, slack_emulator
+) -> None:
+    """A ``/leads teasers`` answer keeps its buttons after another company took the lead:
+    *Nicht für uns* there is told the lead is gone at once, as Won or Lost are, instead of
+    opening the dialog for a reason that can no longer be given."""
+    settings = slack_settings(make_settings, slack_emulator)
+    async with slack_world(settings, slack_emulator, [P1, P2]) as world:
+        await world.post_lead()
+        await world.teaser("C0001")
+        await world.driver.slash_command("/leads", "teasers", user="U0001", channel="C0001")
+        await slack_emulator.wait_for_async(lambda: slack_emulator.ephemerals(user="U0001"), 10)
+        await world.teaser("C0002")
+        await world.driver.press_button("lead_claim", user="U0002", channel="C0002")
+        assert "is yours" in await told(world, "U0002", 0)
+        before = len(slack_emulator.ephemerals(user="U0001"))
+        await world.driver.press_ephemeral_button("lead_decline", user="U0001", channel="C0001")
+        assert "Dieser Lead ist nicht mehr verfügbar." in await told(world, "U0001", before)
+        assert slack_emulator.modal("U0001") is None

@@ -33,7 +33,7 @@ from bot.delivery.resolve import lead_details
 from bot.directory.availability import is_paused, local_today
 from bot.errors import ServiceError
 from bot.leads.claims import ClaimOutcome, claim
-from bot.leads.declines import DeclineOutcome, decline
+from bot.leads.declines import DeclineOutcome, decline, decline_refused
 from bot.leads.lifecycle import OWNED, IllegalTransition
 from bot.leads.progress import report_progress
 from bot.leads.status_reports import Report, StatusAction, available_actions
@@ -117,6 +117,18 @@ class Interactions:
             return failure(exc)
         ok = result.outcome is DeclineOutcome.DECLINED
         return Reply(f"decline.{result.outcome.value}", ok=ok, lead_id=result.lead_id)
+
+    async def decline_refused(self, who: Identity, offer_id: int) -> Reply | None:
+        """Why ``who`` cannot decline ``offer_id`` now (None: they can): asked before a chat
+        opens the dialog for the reason, so an old teaser's lead that was taken is told at
+        the press, not after the form."""
+        if who.rep_id is None:
+            return Reply("reply.unknown_user", ok=False)
+        async with self.runtime.uow() as uow:
+            refused = await decline_refused(uow, offer_id, who.rep_id)
+        if refused is None:
+            return None
+        return Reply(f"decline.{refused.outcome.value}", ok=False, lead_id=refused.lead_id)
 
     async def take_over(self, who: Identity, lead_id: int) -> Reply:
         """The rep makes their partner's lead theirs; the card comes as after a claim."""

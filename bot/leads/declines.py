@@ -89,19 +89,13 @@ async def decline(
     validate_decline(reason, note)
     session = uow.session
     offer = await session.get(Offer, offer_id)
-    if offer is None:
-        return DeclineResult(DeclineOutcome.NOT_FOUND, offer_id)
     rep = await session.get(Rep, rep_id)
-    if rep is None or rep.partner_id != offer.partner_id:
-        return DeclineResult(DeclineOutcome.NOT_OFFERED, offer_id, offer.lead_id)
-    if offer.status is OfferStatus.DECLINED:
-        return DeclineResult(DeclineOutcome.ALREADY, offer_id, offer.lead_id)
+    refused = _refused(offer_id, offer, rep)
+    if refused is not None:
+        return refused
+    assert offer is not None and rep is not None  # _refused said so
     lead = await lead_for_update(session, offer.lead_id)
-    if (
-        offer.status is not OfferStatus.OPEN
-        or lead is None
-        or lead.status is not LeadStatus.OFFERED
-    ):
+    if lead is None or _closed(offer, lead):
         return DeclineResult(DeclineOutcome.CLOSED, offer_id, offer.lead_id)
     partner = await session.get(Partner, offer.partner_id)
     assert partner is not None
@@ -126,6 +120,36 @@ async def decline(
     await _next_wave_if_nobody_is_left(uow, lead)
     await uow.commit()
     return DeclineResult(DeclineOutcome.DECLINED, offer_id, lead.id)
+
+
+def _refused(offer_id: int, offer: Offer | None, rep: Rep | None) -> DeclineResult | None:
+    """Why ``rep`` cannot decline ``offer`` whatever its lead's state (None: it is theirs)."""
+    if offer is None:
+        return DeclineResult(DeclineOutcome.NOT_FOUND, offer_id)
+    if rep is None or rep.partner_id != offer.partner_id:
+        return DeclineResult(DeclineOutcome.NOT_OFFERED, offer_id, offer.lead_id)
+    if offer.status is OfferStatus.DECLINED:
+        return DeclineResult(DeclineOutcome.ALREADY, offer_id, offer.lead_id)
+    return None
+
+
+def _closed(offer: Offer, lead: Lead) -> bool:
+    """Taken, expired or withdrawn meanwhile."""
+    return offer.status is not OfferStatus.OPEN or lead.status is not LeadStatus.OFFERED
+
+
+async def decline_refused(uow: UnitOfWork, offer_id: int, rep_id: int) -> DeclineResult | None:
+    """Why the rep cannot decline ``offer_id`` now (taken, expired, not theirs …), read
+    without a lock and changing nothing: a chat asks before it opens the dialog for the
+    reason, as it does before Won or Lost. :func:`decline` checks again when it decides."""
+    offer = await uow.session.get(Offer, offer_id)
+    refused = _refused(offer_id, offer, await uow.session.get(Rep, rep_id))
+    if refused is not None or offer is None:
+        return refused
+    lead = await uow.session.get(Lead, offer.lead_id)
+    if lead is None or _closed(offer, lead):
+        return DeclineResult(DeclineOutcome.CLOSED, offer_id, offer.lead_id)
+    return None
 
 
 async def _open_offers(uow: UnitOfWork, lead: Lead) -> int:

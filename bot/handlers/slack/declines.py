@@ -1,6 +1,7 @@
 """“Not for us” under a teaser: a modal asks for the reason, the core declines.
 
-The press opens a modal (reason, and a note — needed for "other"); its inputs are checked
+The press opens a modal (reason, and a note — needed for "other") unless the offer cannot
+be declined any more (taken, expired: the rep is told at once); its inputs are checked
 by the core's rules before Slack gets its answer, so a missing note is shown in the open
 modal. The decline itself is a ``Decline`` command run by ``Interactions.execute``, decided
 before the submission is acknowledged (bounded like a claim, see ``claims.py``); the
@@ -40,6 +41,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         offer_id = number(press.value)
         if offer_id is None or not press.trigger_id:
             await answer_reply(respond, Reply("decline.not_found", ok=False), who.language)
+            return
+        # An old teaser (a /leads teasers answer) whose lead was taken meanwhile: told at
+        # the press, as Won or Lost are, not after the rep filled in the reason.
+        refused = await deps.interactions.decline_refused(who, offer_id)
+        if refused is not None:
+            await answer_reply(respond, refused, who.language)
             return
         origin: dict[str, Any] = {"channel": press.channel_id}
         modal = decline_modal(offer_id, who.language, origin)
