@@ -33,7 +33,15 @@ class NotAllowed(ServiceError):
 
 
 class InvalidInput(ServiceError):
-    pass
+    """Input that breaks a rule. ``field`` names the input it is about (``revenue``,
+    ``reason``, ``date``, ``note``) so that a form shows the refusal at that input,
+    whatever language the words are in."""
+
+    def __init__(
+        self, message: str, *, key: str | None = None, field: str | None = None, **params: Any
+    ) -> None:
+        super().__init__(message, key=key, **params)
+        self.field = field
 
 
 class Gone(ServiceError):
@@ -52,5 +60,6 @@ def check_note(note: str | None) -> None:
             f"note: contains a control character ({code}); only printable text is accepted "
             "(line breaks and tabs are fine)",
             key="reply.note_control",
+            field="note",
             code=code,
         )

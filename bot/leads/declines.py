@@ -66,15 +66,21 @@ def validate_decline(reason: str, note: str | None) -> None:
     allowed = ", ".join(DECLINE_REASONS)
     if reason not in DECLINE_REASONS:
         raise InvalidInput(
-            f"reason must be one of {allowed}", key="decline.unknown_reason", allowed=allowed
+            f"reason must be one of {allowed}",
+            key="decline.unknown_reason",
+            field="reason",
+            allowed=allowed,
         )
     if reason == "other" and not (note or "").strip():
         raise InvalidInput(
-            "reason 'other' needs a short note saying why", key="decline.note_needed"
+            "reason 'other' needs a short note saying why", key="decline.note_needed", field="note"
         )
     if note is not None and len(note) > NOTE_MAX:
         raise InvalidInput(
-            f"note: at most {NOTE_MAX} characters", key="decline.note_long", max=NOTE_MAX
+            f"note: at most {NOTE_MAX} characters",
+            key="decline.note_long",
+            field="note",
+            max=NOTE_MAX,
         )
     check_note(note)
 

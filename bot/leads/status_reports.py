@@ -145,29 +145,42 @@ def parse_day(text: str, today: date) -> date:
 def validate_report(report: Report, today: date) -> None:
     if report.action is StatusAction.WON:
         if report.revenue_eur is None:
-            raise InvalidInput("won: the revenue in euros is needed", key="reply.revenue_invalid")
+            raise InvalidInput(
+                "won: the revenue in euros is needed", key="reply.revenue_invalid", field="revenue"
+            )
         if report.revenue_eur < 0 or report.revenue_eur >= MAX_REVENUE_EUR:
             raise InvalidInput(
-                "won: the revenue must be a plausible amount in euros", key="reply.revenue_invalid"
+                "won: the revenue must be a plausible amount in euros",
+                key="reply.revenue_invalid",
+                field="revenue",
             )
     if report.action is StatusAction.LOST and report.reason not in LOST_REASONS:
         raise InvalidInput(
-            f"lost: the reason must be one of {', '.join(LOST_REASONS)}", key="form.reason_missing"
+            f"lost: the reason must be one of {', '.join(LOST_REASONS)}",
+            key="form.reason_missing",
+            field="reason",
         )
     if report.action is StatusAction.HAND_BACK and report.reason not in HAND_BACK_REASONS:
         raise InvalidInput(
             f"hand back: the reason must be one of {', '.join(HAND_BACK_REASONS)}",
             key="form.reason_missing",
+            field="reason",
         )
     if report.action is StatusAction.FOLLOW_UP:
         if report.follow_up_on is None:
-            raise InvalidInput("follow-up: a date is needed", key="form.date_missing")
+            raise InvalidInput("follow-up: a date is needed", key="form.date_missing", field="date")
         if report.follow_up_on < today:
-            raise InvalidInput("follow-up: the date is in the past", key="form.date_past")
+            raise InvalidInput(
+                "follow-up: the date is in the past", key="form.date_past", field="date"
+            )
         if report.follow_up_on > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
             raise InvalidInput(
-                "follow-up: the date is more than a year ahead", key="form.date_too_far"
+                "follow-up: the date is more than a year ahead",
+                key="form.date_too_far",
+                field="date",
             )
     if report.note is not None and len(report.note) > 2000:
-        raise InvalidInput("note: at most 2000 characters", key="reply.note_long", max=2000)
+        raise InvalidInput(
+            "note: at most 2000 characters", key="reply.note_long", field="note", max=2000
+        )
     check_note(report.note)

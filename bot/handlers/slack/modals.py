@@ -150,8 +150,8 @@ def read_report(
         report, field = Report(action, follow_up_on=picked), "date"
     try:
         validate_report(report, today)  # the core's rules have the last word
-    except InvalidInput as exc:  # in the rep's language, at the input it is about
-        return {"note" if str(exc).startswith("note") else field: exc.said(language)}
+    except InvalidInput as exc:  # in the rep's language, at the input the core names
+        return {exc.field or field: exc.said(language)}
     return report
 
 
@@ -178,7 +178,6 @@ def read_decline(values: dict[str, Any], language: str) -> tuple[str, str | None
     note = str(values.get("note") or "").strip() or None
     try:
         validate_decline(reason, note)
-    except InvalidInput as exc:
-        field = "reason" if reason not in DECLINE_REASONS else "note"
-        return {field: t(language, exc.key or "form.reason_missing", **exc.params)}
+    except InvalidInput as exc:  # in the rep's language, at the input the core names
+        return {exc.field or "reason": t(language, exc.key or "form.reason_missing", **exc.params)}
     return reason, note
