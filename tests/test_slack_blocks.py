@@ -15,7 +15,7 @@ from bot.delivery.notices import (
     TeaserFacts,
     TeaserView,
 )
-from bot.handlers.slack import blocks, lists, sales_kit
+from bot.handlers.slack import blocks, lead_cards, lists, sales_kit
 from bot.handlers.slack.kit import MAX_BLOCKS, MAX_SECTION, chunks, clip, esc
 from bot.models import LeadStatus
 from bot.reports.model import CampaignRow, Funnel, PartnerRow, Report
@@ -128,7 +128,7 @@ def test_german_teaser() -> None:
 
 
 def test_lead_card_shows_the_lead_and_exactly_the_allowed_actions() -> None:
-    message = blocks.lead_card(card())
+    message = lead_cards.lead_card(card())
     text = text_of(message.blocks)
     for shown in ("Brauerei Huber GmbH", "Maria Huber (Head of IT)", "+49 89 1234567", "80331"):
         assert shown in text
@@ -149,14 +149,14 @@ def test_closed_lead_card_has_no_buttons_and_shows_revenue() -> None:
         actions=(),
         language="de",
     )
-    message = blocks.lead_card(view)
+    message = lead_cards.lead_card(view)
     assert buttons(message.blocks) == []
     assert "12.500,50 €" in text_of(message.blocks) and "gewonnen" in text_of(message.blocks)
 
 
 def test_lead_card_without_details_says_what_happened() -> None:
     view = LeadCardView(4, LeadStatus.RECALLED, "recalled", None, (), "en")
-    message = blocks.lead_card(view)
+    message = lead_cards.lead_card(view)
     assert "Lead #4 was recalled" in message.text and buttons(message.blocks) == []
     assert "Brauerei" not in json.dumps(message.blocks)
 
@@ -167,7 +167,7 @@ def test_user_text_cannot_mention_or_link_anyone() -> None:
         message="<https://evil.example|click> <@U123> <!here>",
         contact_name="<!everyone>",
     )
-    message = blocks.lead_card(evil)
+    message = lead_cards.lead_card(evil)
     everything = json.dumps([message.text, message.blocks], ensure_ascii=False)
     for raw in ("<!channel>", "<https://evil", "<@U123>", "<!here>", "<!everyone>"):
         assert raw not in everything
@@ -365,7 +365,7 @@ def test_pipeline_for_staff() -> None:
 
 def test_a_full_card_fits_a_phone_rare_steps_in_the_overflow_menu() -> None:
     every = ("contacted", "meeting", "proposal", "won", "lost", "follow_up", "hand_back")
-    message = blocks.lead_card(card(actions=every))
+    message = lead_cards.lead_card(card(actions=every))
     [row] = [b for b in message.blocks if b["type"] == "actions"]
     kinds = [(e["type"], e["action_id"]) for e in row["elements"]]
     assert kinds == [

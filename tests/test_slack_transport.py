@@ -8,7 +8,7 @@ from bot.config import SlackSettings
 from bot.coordination import LocalCoordination
 from bot.delivery.notices import Delivery, LeadCardView, MessageRef
 from bot.delivery.transports import DeliveryError
-from bot.handlers.slack.app import web_client
+from bot.handlers.slack.setup import web_client
 from bot.handlers.slack.transport import SlackTransport
 from bot.models import LeadStatus, Platform
 from tests.emulators.fixtures import SLACK_TOKEN

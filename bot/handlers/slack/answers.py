@@ -31,6 +31,7 @@ from bot.handlers.slack.kit import (
     section,
     split_messages,
 )
+from bot.handlers.slack.lead_cards import lead_card
 from bot.handlers.slack.lists import explanation_blocks, leads_blocks, pipeline_blocks
 from bot.i18n import t
 from bot.reports.format import report_summary
@@ -97,7 +98,7 @@ def result_message(result: Result, language: str, *, prefix: str) -> Message:
     if isinstance(result, Reply):
         return blocks.reply(result, language)
     if isinstance(result, LeadCardView):
-        return blocks.lead_card(result)
+        return lead_card(result)
     if isinstance(result, TeaserList):
         if not result.teasers:
             words = esc(t(language, "reply.no_teasers"))

@@ -18,9 +18,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat.identity import Identity
 from bot.chat.results import Result
 from bot.delivery.notices import LeadCardView
-from bot.handlers.slack import blocks
 from bot.handlers.slack.deps import SlackDeps
 from bot.handlers.slack.kit import Message, esc, section
+from bot.handlers.slack.lead_cards import lead_card
 from bot.handlers.slack.transport import encode_ref
 from bot.i18n import t
 
@@ -39,7 +39,7 @@ async def post_card(
 ) -> Message | None:
     """Post ``card`` into ``who``'s DM and track it; the answer for where it was asked
     (None: it was asked in that DM, where the card itself is the answer)."""
-    message = blocks.lead_card(card)
+    message = lead_card(card)
     posted = await client.chat_postMessage(
         channel=who.user_id,
         text=message.text,

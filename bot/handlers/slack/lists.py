@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.chat.results import LeadSummary, rep_list_heading
-from bot.handlers.slack.blocks import status_buttons
 from bot.handlers.slack.kit import (
     MAX_ANSWER_BLOCKS,
     MAX_BLOCKS,
@@ -26,6 +25,7 @@ from bot.handlers.slack.kit import (
     header,
     section,
 )
+from bot.handlers.slack.lead_cards import status_buttons
 from bot.handlers.text import day, label, moment, money
 from bot.i18n import t
 from bot.reports.format import duration, pct, report_summary, report_warnings

@@ -4,7 +4,7 @@ Bolt's ``respond`` builds a new webhook client, and with it a new HTTP session a
 TCP (and TLS) connection, for every answer. When 200 reps press Claim at once that is 200
 connections set up and torn down while every presser waits for their answer — a tenth of a
 busy process's CPU. While ``serve`` runs, the outbox's Slack client keeps one session open
-(:func:`bot.handlers.slack.app.kept_alive`); the middleware here hands each request a
+(:func:`bot.handlers.slack.running.kept_alive`); the middleware here hands each request a
 ``respond`` that sends through it. Outside ``serve`` (no session) Bolt's own is used.
 
 Only URLs on Slack's hooks host get this ``respond``: :mod:`bot.handlers.slack.gate` has

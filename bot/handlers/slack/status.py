@@ -23,7 +23,7 @@ from bot.chat import commands as c
 from bot.chat.identity import Identity
 from bot.chat.results import Reply
 from bot.delivery.notices import LeadCardView
-from bot.handlers.slack import blocks, home
+from bot.handlers.slack import blocks, home, lead_cards
 from bot.handlers.slack.deps import (
     Respond,
     SlackDeps,
@@ -41,7 +41,7 @@ from bot.leads.status_reports import Report, StatusAction
 log = logging.getLogger(__name__)
 
 STATUS_BUTTON = re.compile(
-    "^" + re.escape(blocks.STATUS_PREFIX) + "(" + "|".join(a.value for a in StatusAction) + ")$"
+    "^" + re.escape(lead_cards.STATUS_PREFIX) + "(" + "|".join(a.value for a in StatusAction) + ")$"
 )
 MORE_OPTION = re.compile("(" + "|".join(a.value for a in StatusAction) + r"):(\d{1,12})")
 MODAL = re.compile(r"^report_")
@@ -138,12 +138,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @deps.guard
     async def status_button(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         press: ButtonPress = button_press(body)
-        action = StatusAction(press.action_id.removeprefix(blocks.STATUS_PREFIX))
+        action = StatusAction(press.action_id.removeprefix(lead_cards.STATUS_PREFIX))
         lead_id = number(press.value)
         chosen = None if lead_id is None else (action, lead_id)
         await decide(_pressed(deps, client, respond, press, chosen, ack), ack)
 
-    @app.action(blocks.MORE)
+    @app.action(lead_cards.MORE)
     @deps.guard
     async def more_menu(ack, body: dict, respond: Respond, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
         press = button_press(body)
