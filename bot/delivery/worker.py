@@ -5,7 +5,8 @@ channels are not held to Telegram's global pace, and an SMTP server that hangs h
 only e-mail. A worker keeps up to ``[outbox] max_in_flight`` messages on their way; each
 message is marked in its own short transaction as soon as the platform answered (see
 :mod:`bot.delivery.ledger`), and one address never has two messages on their way at once,
-so messages to one chat keep their order.
+so messages to one chat keep their order. Reading the claimed rows' views is
+:mod:`bot.delivery.claimed_views`.
 """
 
 from __future__ import annotations
@@ -16,20 +17,17 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import READ_ONLY, SHORT_READS
-from bot.dbfaults import unavailable
+from bot.delivery.claimed_views import UNREADABLE, claimed_views
 from bot.delivery.ledger import Claim, Ledger
-from bot.delivery.notices import Delivery, MessageRef, NoticeView
+from bot.delivery.notices import Delivery
 from bot.delivery.outcomes import Outcomes
 from bot.delivery.pacing import Pacer
-from bot.delivery.resolve import preload, resolve
 from bot.delivery.retry import after_hint, backoff
-from bot.delivery.summary import summary_view
 from bot.delivery.transports import DeliveryError, Transport
 from bot.logsafe import without_addresses
 from bot.models import Platform
 from bot.runtime import Runtime
-from bot.schemawatch import is_behind, wait_if_behind
+from bot.schemawatch import wait_if_behind
 
 log = logging.getLogger("bot.delivery.sender")
 
@@ -37,8 +35,6 @@ MIN_PAUSE_SECONDS = 0.2
 """While the platform's shared bucket is empty, wait at least this long: the next claim
 then takes several messages in one transaction instead of one per token."""
 MAX_EXCLUDED = 10_000
-UNREADABLE = object()
-"""Marks a claimed row whose view could not be built."""
 GATHER_SECONDS = 0.01
 """After a wake-up, let a few more sends finish before claiming again (one claim for all)."""
 
@@ -92,7 +88,7 @@ class PlatformWorker:
             self.held[claim.row.id] = claim
             self.busy.add(claim.row.address)
         try:
-            resolved = await self._resolve(claims)
+            resolved = await claimed_views(self.runtime, self.platform, claims)
         except BaseException:
             # The database went away between the claim and the read (or the task was
             # cancelled): nothing was sent. Letting go stops the heartbeat renewing these
@@ -125,41 +121,6 @@ class PlatformWorker:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    async def _resolve(self, claims: list[Claim]) -> list[tuple[Claim, Delivery | object | None]]:
-        """The view of every claimed row, read in one read-only session."""
-        now = self.runtime.clock.now()
-        settings = self.runtime.settings
-        out: list[tuple[Claim, Delivery | object | None]] = []
-        async with self.runtime.uow() as uow:
-            await uow.session.connection(execution_options={READ_ONLY: True, SHORT_READS: True})
-            await preload(uow.session, [c.row for c in claims if not c.followers])
-            for claim in claims:
-                row = claim.row
-                edit: MessageRef | None = None
-                try:
-                    if claim.followers:
-                        view: NoticeView = summary_view(
-                            [row, *claim.followers], settings.staff.language
-                        )
-                    else:
-                        resolved = await resolve(uow.session, row, settings, now)
-                        if resolved is None:
-                            out.append((claim, None))
-                            continue
-                        view, edit = resolved
-                except Exception as exc:
-                    if unavailable(exc) is not None or await is_behind(exc):
-                        raise  # the database, not this row: the whole pass is retried
-                    log.exception("outbox %s: could not be read for sending", row.id)
-                    out.append((claim, UNREADABLE))
-                    continue
-                through = claim.followers[-1].id if claim.followers else None
-                delivery = Delivery(
-                    row.id, self.platform, row.address, view, edit, row.in_doubt, through
-                )
-                out.append((claim, delivery))
-        return out
 
     async def _unreadable(self, claim: Claim) -> None:
         """A row that could not be resolved (a bug or a damaged row): retry with backoff."""
