@@ -39,10 +39,14 @@ class HealthBoard:
     clock: Clock = field(default_factory=SystemClock)
     _reports: dict[str, Report] = field(default_factory=dict)
 
-    def report(self, part: str, state: State, detail: str = "") -> None:
-        """Record ``part``'s state; ``since`` changes only when the state does."""
+    def report(
+        self, part: str, state: State, detail: str = "", *, since: datetime | None = None
+    ) -> None:
+        """Record ``part``'s state; ``since`` changes only when the state does, unless the
+        caller knows better (a task failing since its first failed pass)."""
         current = self._reports.get(part)
-        since = current.since if current is not None and current.state == state else None
+        if since is None and current is not None and current.state == state:
+            since = current.since
         self._reports[part] = Report(state, detail, since or self.clock.now())
 
     def forget(self, part: str) -> None:

@@ -44,6 +44,7 @@ from contextvars import ContextVar
 
 from bot.health import HealthBoard, State
 from bot.schemawatch import SchemaWatch, wait_if_behind, watch_here
+from bot.taskhealth import TaskHealth
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +60,33 @@ RUNNING_SECONDS = 10.0
 recovering), even if its job never calls :func:`working`. Long enough that a job failing
 each time on a stalled database's timeouts (3-5 s) stays ``down`` instead of flapping."""
 
-_working: ContextVar[Callable[[], None] | None] = ContextVar("supervisor_working", default=None)
+_run: ContextVar[_Run | None] = ContextVar("supervisor_run", default=None)
 
 
-def working() -> None:
-    """Tell the supervisor running this job that a unit of its work succeeded.
+def working(lane: str = "") -> None:
+    """Tell the supervisor running this job that a unit of its work (a pass) succeeded.
 
     A restarted run is then shown as recovering (``degraded``) instead of ``down`` at once,
-    not only after :data:`RUNNING_SECONDS`. Cheap, and a no-op outside a supervised job or
-    in a run that is not a restart: call it after every unit of work.
+    not only after :data:`RUNNING_SECONDS`, and a ``lane`` that was failing
+    (:func:`failing`) is no longer. ``lane`` names one of the job's loops when it runs
+    several (the sender's worker per platform). Cheap, and a no-op outside a supervised
+    job: call it after every unit of work.
     """
-    mark = _working.get()
-    if mark is not None:
-        mark()
+    run = _run.get()
+    if run is not None:
+        run.passed(lane)
+
+
+def failing(error: BaseException, lane: str = "") -> None:
+    """Tell the supervisor that a pass of this job failed and the job retries it itself.
+
+    ``/healthz`` then shows the task ``degraded`` — "failing: N passes in a row (last:
+    <ErrorType>)", since the first of them — until a pass of ``lane`` works again
+    (:func:`working`). A no-op outside a supervised job.
+    """
+    run = _run.get()
+    if run is not None:
+        run.failed(lane, error)
 
 
 def named(name: str, job: Job) -> Job:
@@ -104,18 +119,19 @@ async def supervise(
     watch_here(schema, part(name))
     failures = 0
     last_error = ""
-    health.report(part(name), State.OK, "running")
+    task = TaskHealth(health, part(name))
+    task.set_base(State.OK, "running")
     while True:
         started = loop.time()
-        recovery: _Recovery | None = None
+        task.new_run()
+        run = _Run(task, _Recovery(task, last_error) if failures else None)
         timers: list[asyncio.TimerHandle] = []
-        if failures:  # a restart: recovering once it runs, ok once it has run a minute
-            recovery = _Recovery(health, name, last_error)
+        if run.recovery is not None:  # a restart: recovering once it runs, ok after a minute
             timers += [
-                loop.call_later(running_seconds, recovery.mark),
-                loop.call_later(stable_seconds, recovery.steady),
+                loop.call_later(running_seconds, run.recovery.mark),
+                loop.call_later(stable_seconds, run.recovery.steady),
             ]
-        _working.set(None if recovery is None else recovery.mark)
+        _run.set(run)
         try:
             await job()
         except asyncio.CancelledError:
@@ -129,9 +145,8 @@ async def supervise(
         finally:
             for timer in timers:
                 timer.cancel()
-            if recovery is not None:
-                recovery.over()
-            _working.set(None)
+            run.over()
+            _run.set(None)
         if await wait_if_behind(error):
             continue  # migrated meanwhile: start again, nothing of the job's failed
         last_error = type(error).__name__
@@ -142,42 +157,67 @@ async def supervise(
         failures += 1
         delay = backoff[min(failures - 1, len(backoff) - 1)]
         if failures >= DOWN_AFTER:
-            health.report(
-                part(name),
+            task.set_base(
                 State.DOWN,
                 f"failed {failures} times in a row (last: {last_error}); retrying every "
                 f"{backoff[-1]:.0f}s",
             )
         else:
-            health.report(part(name), State.DEGRADED, f"restarting after {last_error}")
+            task.set_base(State.DEGRADED, f"restarting after {last_error}")
         log.warning("background task %s restarts in %.0fs", name, delay)
         await asyncio.sleep(delay)
+
+
+class _Run:
+    """One run of a job: where its :func:`working` and :func:`failing` go.
+
+    A late report from a task the job had started, after the run ended (the supervisor's
+    loop reports the failure), changes nothing.
+    """
+
+    def __init__(self, task: TaskHealth, recovery: _Recovery | None) -> None:
+        self.task = task
+        self.recovery = recovery
+        self.ended = False
+
+    def passed(self, lane: str) -> None:
+        if self.ended:
+            return
+        if self.recovery is not None:
+            self.recovery.mark()
+        self.task.passed(lane)
+
+    def failed(self, lane: str, error: BaseException) -> None:
+        if not self.ended:
+            self.task.failed(lane, error)
+
+    def over(self) -> None:
+        self.ended = True
+        if self.recovery is not None:
+            self.recovery.over()
 
 
 class _Recovery:
     """One restarted run's way back: ``degraded`` (recovering) once it runs, then ``ok``.
 
     Reports only forward: a unit of work after the run turned ``ok`` changes nothing, and
-    once the run has ended (:meth:`over`; the supervisor's loop reports the failure) neither
-    does a late :func:`working` from a task the job had started.
+    once the run has ended (:meth:`over`) neither does a late timer.
     """
 
-    def __init__(self, health: HealthBoard, name: str, last_error: str) -> None:
-        self.health = health
-        self.name = name
+    def __init__(self, task: TaskHealth, last_error: str) -> None:
+        self.task = task
         self.last_error = last_error
         self.stage = 0  # 0 restarted, 1 running (recovering), 2 steady, 3 ended
 
     def mark(self) -> None:
         if self.stage == 0:
             self.stage = 1
-            detail = f"recovering after {self.last_error}"
-            self.health.report(part(self.name), State.DEGRADED, detail)
+            self.task.set_base(State.DEGRADED, f"recovering after {self.last_error}")
 
     def steady(self) -> None:
         if self.stage < 2:
             self.stage = 2
-            self.health.report(part(self.name), State.OK, "running")
+            self.task.set_base(State.OK, "running")
 
     def over(self) -> None:
         self.stage = 3

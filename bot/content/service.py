@@ -29,6 +29,7 @@ from bot.content.summary import SyncSummary
 from bot.models import ContentItem
 from bot.runtime import Runtime
 from bot.schemawatch import wait_if_behind
+from bot.supervisor import failing, working
 from bot.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -145,8 +146,10 @@ async def content_loop(runtime: Runtime) -> None:
             raise
         except Exception as exc:
             if not await wait_if_behind(exc):
+                failing(exc)  # /healthz: failing until a pass works
                 log.exception("content sync failed; retrying at the next pass")
             continue
+        working()
         now = summary.error or summary.report
         if now and now != last:
             (log.error if not summary.ok else log.warning)("%s", summary)

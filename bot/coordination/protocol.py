@@ -15,7 +15,7 @@ from typing import NamedTuple, Protocol
 
 from bot.clock import Clock
 from bot.schemawatch import wait_if_behind
-from bot.supervisor import working
+from bot.supervisor import failing, working
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ async def run_while_leased(
                 raise
             except Exception as exc:
                 if not await wait_if_behind(exc):
+                    failing(exc)  # /healthz: the task is failing until a pass works
                     logger.exception("%s pass failed; retrying at the next pass", name)
             await asyncio.sleep(interval)
     finally:

@@ -36,6 +36,7 @@ from bot.crm.webhook_post import Outcome, Taken, WebhookPoster
 from bot.models import WebhookDelivery, WebhookStatus
 from bot.runtime import WEBHOOK_TOPIC, Runtime
 from bot.schemawatch import wait_if_behind
+from bot.supervisor import failing, working
 
 log = logging.getLogger(__name__)
 
@@ -249,10 +250,12 @@ class WebhookSender:
                     taken = await self.drain()
                     if taken:
                         log.info("webhooks: %d attempt(s) made", taken)
+                    working()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     if not await wait_if_behind(exc):
+                        failing(exc)  # /healthz: failing until a pass works
                         log.exception("webhook pass failed; retrying")
                 await self.runtime.coordination.wait(WEBHOOK_TOPIC, poll)
         finally:

@@ -28,6 +28,7 @@ from bot.logsafe import without_addresses
 from bot.models import Platform
 from bot.runtime import Runtime
 from bot.schemawatch import wait_if_behind
+from bot.supervisor import failing, working
 
 log = logging.getLogger("bot.delivery.sender")
 
@@ -231,11 +232,13 @@ class PlatformWorker:
             self.arrived.clear()
             try:
                 await self.claim_once()
+                working(self.platform.value)  # /healthz: this platform's passes work
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if await wait_if_behind(exc):
                     continue  # the schema was behind; migrated now: nothing failed
+                failing(exc, self.platform.value)
                 log.exception("outbox pass for %s failed; retrying", self.platform.value)
                 await asyncio.sleep(min(poll, 1.0))
             await self._wait(poll)

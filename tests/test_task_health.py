@@ -1,0 +1,85 @@
+"""What ``/healthz`` says about the background tasks of a real ``leadbot serve``.
+
+The tasks catch their own expected errors and retry at the next pass, so the supervisor
+never saw one fail: during a database outage ``/healthz`` said ``database: down`` and every
+task ``ok`` while each of their passes failed. PostgreSQL is reached through a TCP proxy
+(tests/support/tcpproxy.py) that freezes the connections, as in tests/test_database_stall.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.databases import backends
+from tests.support.fanout import fanout_world
+from tests.support.tcpproxy import TcpProxy
+
+WAIT_SECONDS = 40.0
+
+needs_postgres = pytest.mark.skipif(
+    "postgresql" not in backends(), reason="PostgreSQL is not among LEADBOT_TEST_BACKENDS"
+)
+
+
+def wait_for(condition: Callable[[], Any], seconds: float = WAIT_SECONDS) -> Any:
+    """``condition()`` once it is truthy; fails the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def parts(http: httpx.Client) -> dict[str, dict[str, Any]]:
+    parts: dict[str, dict[str, Any]] = http.get("/healthz").json()["parts"]
+    return parts
+
+
+@needs_postgres
+def test_tasks_whose_passes_fail_in_an_outage_show_failing_then_ok_again(
+    proxied_pg: tuple[TcpProxy, str], tmp_path: Path
+) -> None:
+    proxy, url = proxied_pg
+    with (
+        fanout_world(url, tmp_path, 1, telegram=False) as world,
+        world.serving() as server,
+        httpx.Client(base_url=server.url, timeout=30) as http,
+    ):
+        wait_for(lambda: parts(http).get("task:sender", {}).get("state") == "ok")
+
+        proxy.freeze()
+
+        def failing() -> dict[str, dict[str, Any]] | None:
+            now = parts(http)
+            tasks = (now.get("task:sender", {}), now.get("task:scheduler", {}))
+            return now if all(t.get("detail", "").startswith("failing") for t in tasks) else None
+
+        during = wait_for(failing)
+        assert during["database"]["state"] == "down"
+        sender, scheduler = during["task:sender"], during["task:scheduler"]
+        assert sender["state"] == scheduler["state"] == "degraded"
+        assert sender["detail"].startswith("failing (slack): ")  # the platform's worker
+        for task in (sender, scheduler):
+            assert "in a row (last: " in task["detail"]  # the error's type, no message
+            assert task["since"]  # since the first failed pass
+            for secret in ("postgresql://", "127.0.0.1", str(proxy.port)):
+                assert secret not in task["detail"]
+
+        proxy.thaw()
+
+        def recovered() -> dict[str, dict[str, Any]] | None:
+            now = parts(http)
+            tasks = (now["task:sender"], now["task:scheduler"], now["database"])
+            return now if all(t["state"] == "ok" for t in tasks) else None
+
+        after = wait_for(recovered)
+        assert after["task:sender"]["detail"] == after["task:scheduler"]["detail"] == "running"
+        assert http.get("/healthz").status_code == 200
