@@ -60,33 +60,39 @@ RUNNING_SECONDS = 10.0
 recovering), even if its job never calls :func:`working`. Long enough that a job failing
 each time on a stalled database's timeouts (3-5 s) stays ``down`` instead of flapping."""
 
+PASS_SECONDS = 60.0
+"""What one pass of a loop may take on top of the loop's own wait before it counts as stuck
+(its database statements, its calls out are all bounded well below this)."""
+
 _run: ContextVar[_Run | None] = ContextVar("supervisor_run", default=None)
 
 
-def working(lane: str = "") -> None:
+def working(lane: str = "", *, within: float | None = None) -> None:
     """Tell the supervisor running this job that a unit of its work (a pass) succeeded.
 
     A restarted run is then shown as recovering (``degraded``) instead of ``down`` at once,
     not only after :data:`RUNNING_SECONDS`, and a ``lane`` that was failing
     (:func:`failing`) is no longer. ``lane`` names one of the job's loops when it runs
-    several (the sender's worker per platform). Cheap, and a no-op outside a supervised
-    job: call it after every unit of work.
+    several (the sender's worker per platform). ``within``: the seconds by which this
+    lane's next pass will have ended, unless the loop is stuck — ``/healthz`` then shows the
+    task ``degraded``, "stuck" (default :data:`bot.taskhealth.DEFAULT_WITHIN_SECONDS`).
+    Cheap, and a no-op outside a supervised job: call it after every unit of work.
     """
     run = _run.get()
     if run is not None:
-        run.passed(lane)
+        run.passed(lane, within)
 
 
-def failing(error: BaseException, lane: str = "") -> None:
+def failing(error: BaseException, lane: str = "", *, within: float | None = None) -> None:
     """Tell the supervisor that a pass of this job failed and the job retries it itself.
 
     ``/healthz`` then shows the task ``degraded`` — "failing: N passes in a row (last:
     <ErrorType>)", since the first of them — until a pass of ``lane`` works again
-    (:func:`working`). A no-op outside a supervised job.
+    (:func:`working`). ``within`` as for :func:`working`. A no-op outside a supervised job.
     """
     run = _run.get()
     if run is not None:
-        run.failed(lane, error)
+        run.failed(lane, error, within)
 
 
 def named(name: str, job: Job) -> Job:
@@ -180,16 +186,16 @@ class _Run:
         self.recovery = recovery
         self.ended = False
 
-    def passed(self, lane: str) -> None:
+    def passed(self, lane: str, within: float | None) -> None:
         if self.ended:
             return
         if self.recovery is not None:
             self.recovery.mark()
-        self.task.passed(lane)
+        self.task.passed(lane, within)
 
-    def failed(self, lane: str, error: BaseException) -> None:
+    def failed(self, lane: str, error: BaseException, within: float | None) -> None:
         if not self.ended:
-            self.task.failed(lane, error)
+            self.task.failed(lane, error, within)
 
     def over(self) -> None:
         self.ended = True

@@ -257,8 +257,10 @@ def test_a_running_server_says_once_that_its_loops_wait_for_migrate_and_they_car
     assert parts["task:scheduler"]["state"] == "degraded"
     assert parts["task:scheduler"]["detail"] == f"waiting for `leadbot migrate`: {detail}"
     assert healthy.status_code == 200, healthy.text
-    assert healthy.json()["parts"]["task:scheduler"] == {
+    scheduler = healthy.json()["parts"]["task:scheduler"]
+    assert scheduler == {
         "state": "ok",
         "detail": "running",
-        "since": healthy.json()["parts"]["task:scheduler"]["since"],
+        "since": scheduler["since"],
+        "last_pass": scheduler["last_pass"],
     }

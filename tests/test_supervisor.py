@@ -157,3 +157,37 @@ async def test_a_restarted_job_that_fails_again_is_down_again() -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_job_whose_loop_stops_reporting_passes_is_shown_stuck_until_it_reports() -> None:
+    """A loop that reported its passes and then waits on something that never comes (no
+    exception, so no restart) is ``degraded`` "stuck" once its next pass is overdue."""
+    health = HealthBoard()
+    go_on = asyncio.Event()
+    resumed = asyncio.Event()
+
+    async def hangs() -> None:
+        working("slack", within=0.2)
+        working("heartbeat", within=60)
+        await go_on.wait()  # stuck: nothing ever sets it on its own
+        working("slack", within=60)
+        resumed.set()
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(supervise("sender", hangs, health, backoff=FAST))
+    try:
+        await until(lambda: health.reports().get("task:sender") is not None)
+        first = health.reports()["task:sender"]
+        assert (first.state, first.detail) == (State.OK, "running")
+        assert first.progress is not None and first.progress.last_pass is not None
+        await until(lambda: health.reports()["task:sender"].state is State.DEGRADED)
+        stuck = health.reports()["task:sender"]
+        assert stuck.detail.startswith("stuck (slack): no pass finished for ")
+        assert health.worst() is State.DEGRADED
+        go_on.set()
+        await resumed.wait()
+        report = health.reports()["task:sender"]
+        assert (report.state, report.detail) == (State.OK, "running")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

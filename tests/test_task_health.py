@@ -83,3 +83,24 @@ def test_tasks_whose_passes_fail_in_an_outage_show_failing_then_ok_again(
         after = wait_for(recovered)
         assert after["task:sender"]["detail"] == after["task:scheduler"]["detail"] == "running"
         assert http.get("/healthz").status_code == 200
+
+
+def test_every_background_task_reports_its_passes_in_healthz(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Every task a real server runs says when a pass last worked, so one that is stuck (no
+    pass within its due time) shows in ``/healthz``; only the sender, the scheduler and the
+    pollers used to report, the rest counted as running whatever they did."""
+    with (
+        fanout_world(database_url, tmp_path, 1, telegram=True) as world,
+        world.serving() as server,
+        httpx.Client(base_url=server.url, timeout=30) as http,
+    ):
+
+        def all_reported() -> dict[str, dict[str, Any]] | None:
+            tasks = {k: v for k, v in parts(http).items() if k.startswith("task:")}
+            return tasks if all(t.get("last_pass") for t in tasks.values()) else None
+
+        tasks = wait_for(all_reported)
+    assert {"task:sender", "task:scheduler", "task:content", "task:slack-presses"} <= set(tasks)
+    assert all(t["state"] == "ok" for t in tasks.values()), tasks

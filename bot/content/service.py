@@ -29,7 +29,7 @@ from bot.content.summary import SyncSummary
 from bot.models import ContentItem
 from bot.runtime import Runtime
 from bot.schemawatch import wait_if_behind
-from bot.supervisor import failing, working
+from bot.supervisor import PASS_SECONDS, failing, working
 from bot.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,8 @@ async def content_loop(runtime: Runtime) -> None:
     if minutes <= 0:
         return
     last: str | None = None
+    within = minutes * 60 + PASS_SECONDS
+    working(within=within)  # the sync at start was the first pass (start_content_and_news)
     while True:
         await asyncio.sleep(minutes * 60)
         try:
@@ -146,10 +148,10 @@ async def content_loop(runtime: Runtime) -> None:
             raise
         except Exception as exc:
             if not await wait_if_behind(exc):
-                failing(exc)  # /healthz: failing until a pass works
+                failing(exc, within=within)  # /healthz: failing until a pass works
                 log.exception("content sync failed; retrying at the next pass")
             continue
-        working()
+        working(within=within)
         now = summary.error or summary.report
         if now and now != last:
             (log.error if not summary.ok else log.warning)("%s", summary)

@@ -20,6 +20,9 @@ from bot.supervisor import failing, working
 log = logging.getLogger(__name__)
 
 RELEASE_TIMEOUT_SECONDS = 2.0
+LONG_PASS_SECONDS = 300.0
+"""What a pass of a leased loop may take before /healthz shows it stuck, unless the loop
+says (the news poller fetches every feed in a pass; the scheduler passes 60 s)."""
 
 
 class Bucket(NamedTuple):
@@ -115,6 +118,7 @@ async def run_while_leased(
     work: Callable[[], Awaitable[None]],
     *,
     logger: logging.Logger,
+    pass_seconds: float = LONG_PASS_SECONDS,
 ) -> None:
     """Forever: every ``interval`` seconds, do ``work`` if this process holds lease ``name``.
 
@@ -122,19 +126,21 @@ async def run_while_leased(
     and retried at the next one; a clean stop gives the lease up for the next process.
     ``logger`` is the caller's (``bot.leads.scheduler``, ``bot.news.service``): an operator
     filtering the log by module finds the loop's lines under the loop's name.
+    ``pass_seconds``: what one pass may take before ``/healthz`` shows the task stuck.
     """
+    within = interval + pass_seconds
     holder = uuid.uuid4().hex
     try:
         while True:
             try:
                 if await leases.hold_lease(name, holder, ttl_seconds):
                     await work()
-                working()  # a pass went through: a restarted task is recovering
+                working(within=within)  # a pass went through: a restarted task is recovering
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if not await wait_if_behind(exc):
-                    failing(exc)  # /healthz: the task is failing until a pass works
+                    failing(exc, within=within)  # /healthz: failing until a pass works
                     logger.exception("%s pass failed; retrying at the next pass", name)
             await asyncio.sleep(interval)
     finally:

@@ -36,7 +36,7 @@ from bot.crm.webhook_post import Outcome, Taken, WebhookPoster
 from bot.models import WebhookDelivery, WebhookStatus
 from bot.runtime import WEBHOOK_TOPIC, Runtime
 from bot.schemawatch import wait_if_behind
-from bot.supervisor import failing, working
+from bot.supervisor import PASS_SECONDS, failing, working
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +230,7 @@ class WebhookSender:
         total = 0
         for _ in range(max_passes):
             taken = await self.drain_once()
+            working(within=self.settings.poll_seconds + PASS_SECONDS)  # /healthz: a pass ended
             total += taken
             if taken == 0:
                 break
@@ -250,12 +251,11 @@ class WebhookSender:
                     taken = await self.drain()
                     if taken:
                         log.info("webhooks: %d attempt(s) made", taken)
-                    working()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     if not await wait_if_behind(exc):
-                        failing(exc)  # /healthz: failing until a pass works
+                        failing(exc, within=poll + PASS_SECONDS)  # /healthz: failing
                         log.exception("webhook pass failed; retrying")
                 await self.runtime.coordination.wait(WEBHOOK_TOPIC, poll)
         finally:

@@ -33,7 +33,7 @@ from bot.delivery.worker import PlatformWorker
 from bot.models import Platform
 from bot.runtime import OUTBOX_TOPIC, Runtime
 from bot.schemawatch import wait_if_behind
-from bot.supervisor import failing, working
+from bot.supervisor import PASS_SECONDS, failing, working
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +122,12 @@ class OutboxSender:
                 reported = done
             try:
                 await self.renew_leases()
-                working("heartbeat")
+                working("heartbeat", within=every + PASS_SECONDS)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if not await wait_if_behind(exc):
-                    failing(exc, "heartbeat")
+                    failing(exc, "heartbeat", within=every + PASS_SECONDS)
                     log.exception("outbox: renewing the leases failed; sends pause until it works")
 
     async def renew_leases(self) -> int:

@@ -28,7 +28,7 @@ from bot.logsafe import without_addresses
 from bot.models import Platform
 from bot.runtime import Runtime
 from bot.schemawatch import wait_if_behind
-from bot.supervisor import failing, working
+from bot.supervisor import PASS_SECONDS, failing, working
 
 log = logging.getLogger("bot.delivery.sender")
 
@@ -232,16 +232,21 @@ class PlatformWorker:
             self.arrived.clear()
             try:
                 await self.claim_once()
-                working(self.platform.value)  # /healthz: this platform's passes work
+                working(self.platform.value, within=self._next_pass_within(poll))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if await wait_if_behind(exc):
                     continue  # the schema was behind; migrated now: nothing failed
-                failing(exc, self.platform.value)
+                failing(exc, self.platform.value, within=self._next_pass_within(poll))
                 log.exception("outbox pass for %s failed; retrying", self.platform.value)
                 await asyncio.sleep(min(poll, 1.0))
             await self._wait(poll)
+
+    def _next_pass_within(self, poll: float) -> float:
+        """For ``/healthz``: the next pass ends within the wait before it (a rate limit's
+        pause at most) and a pass's own bounded time, unless this worker is stuck."""
+        return max(poll, self.pacer.paused_for()) + PASS_SECONDS
 
     async def _wait(self, poll: float) -> None:
         paused = self.pacer.paused_for()

@@ -20,6 +20,7 @@ from bot.delivery.groupcommit import GroupCommit
 from bot.inbox import store
 from bot.inbox.press import Accepted, Press, PressHandler
 from bot.schemawatch import wait_if_behind
+from bot.supervisor import PASS_SECONDS, failing, working
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -221,9 +222,11 @@ class PressInbox:
                 return  # migrated meanwhile: the next sweep looks
             if unavailable(error) is None:
                 raise
+            failing(error, within=SWEEP_SECONDS + PASS_SECONDS)  # /healthz: failing
             # serve's log turns this into one line naming the error (bot/outagelog.py)
             log.warning("inbox: cannot look for pending presses; retrying", exc_info=error)
             return
+        working(within=SWEEP_SECONDS + PASS_SECONDS)  # /healthz: the sweeps go on
         for press in found:
             assert press.id is not None
             if press.id in self._working:

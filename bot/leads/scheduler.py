@@ -25,6 +25,7 @@ from bot.models import Lead, LeadStatus, Timer, TimerKind
 from bot.platform import claim_platform
 from bot.reports.digest import ensure_digest_timer, fire_digest
 from bot.runtime import Runtime
+from bot.supervisor import PASS_SECONDS
 from bot.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -161,5 +162,11 @@ async def scheduler_loop(runtime: Runtime, interval: float = 5.0) -> None:
         await run_due_timers(runtime)
 
     await run_while_leased(
-        runtime.coordination, LEASE_NAME, interval * 3, interval, one_pass, logger=log
+        runtime.coordination,
+        LEASE_NAME,
+        interval * 3,
+        interval,
+        one_pass,
+        logger=log,
+        pass_seconds=PASS_SECONDS,
     )

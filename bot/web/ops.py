@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.crm import tombstones
 from bot.crm.tombstones import key_fits
-from bot.health import State
+from bot.health import Report, State
 from bot.logsafe import printable
 from bot.runtime import Runtime
 from bot.schema import Verdict, check, read_revision
@@ -141,6 +141,19 @@ async def _redis(runtime: Runtime) -> dict[str, Any]:
     return {"ok": ok, "configured": True}
 
 
+def _part(report: Report) -> dict[str, Any]:
+    """One part as ``/healthz`` shows it; a background task that reports its passes also
+    says when one last worked (``last_pass``; ``null`` before the first)."""
+    shown: dict[str, Any] = {
+        "state": str(report.state),
+        "detail": report.detail,
+        "since": report.since,
+    }
+    if report.progress is not None:
+        shown["last_pass"] = report.progress.last_pass
+    return shown
+
+
 @router.get(
     "/healthz",
     summary="Is the bot able to work?",
@@ -154,10 +167,7 @@ async def healthz(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
     database, redis = await asyncio.gather(_database(runtime), _redis(runtime))
     ok = database["ok"]  # Redis failing degrades the service (fallbacks), it is not down
-    parts = {
-        name: {"state": str(report.state), "detail": report.detail, "since": report.since}
-        for name, report in sorted(runtime.health.reports().items())
-    }
+    parts = {name: _part(report) for name, report in sorted(runtime.health.reports().items())}
     worst = runtime.health.worst()
     if not redis["ok"] and worst == State.OK:
         worst = State.DEGRADED

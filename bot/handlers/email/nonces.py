@@ -21,7 +21,7 @@ from bot.handlers.email.links import Link
 from bot.models import UsedLink
 from bot.runtime import Runtime
 from bot.schemawatch import wait_if_behind
-from bot.supervisor import failing, working
+from bot.supervisor import PASS_SECONDS, failing, working
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,12 @@ def purge_job(runtime: Runtime) -> Callable[[], Awaitable[None]]:
                 removed = await purge_expired(runtime)
                 if removed:
                     log.info("email: forgot %d expired one-time link(s)", removed)
-                working()
+                working(within=PURGE_EVERY_SECONDS + PASS_SECONDS)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if not await wait_if_behind(exc):
-                    failing(exc)  # /healthz: failing until a pass works
+                    failing(exc, within=PURGE_EVERY_SECONDS + PASS_SECONDS)
                     log.exception("email: purging expired links failed; trying again later")
             await asyncio.sleep(PURGE_EVERY_SECONDS)
 
