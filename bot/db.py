@@ -193,6 +193,12 @@ def libpq_connect_timeout(seconds: float) -> int:
     return max(2, math.ceil(seconds))
 
 
+IDLE_IN_TRANSACTION_SECONDS = 60
+"""``leadbot migrate``'s PostgreSQL sessions: the server rolls back a transaction whose
+client has said nothing for this long (a migration cut off by a silent network path), so
+its locks do not hold up the rerun (bot/migrate_watch.py)."""
+
+
 def create_engine_sync(url: str, limits: DatabaseSettings | None = None) -> Engine:
     """A synchronous engine for migrations and maintenance tasks.
 
@@ -202,12 +208,17 @@ def create_engine_sync(url: str, limits: DatabaseSettings | None = None) -> Engi
     seconds of at least 2): without it psycopg waits 130 s for a server that accepts the
     connection and never answers. The commands other than ``migrate`` read the schema's
     revision on the bot's own engine, every wait bounded (:func:`bot.migrate.schema_revision`).
+    With ``limits`` (``leadbot migrate``), a session idle in its transaction for
+    :data:`IDLE_IN_TRANSACTION_SECONDS` is ended by the server.
     """
     sync = sync_url(url)
     connect_timeout = (limits or DatabaseSettings()).connect_timeout_seconds
     kwargs: dict[str, Any] = {}
     if sync.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": libpq_connect_timeout(connect_timeout)}
+        if limits is not None:
+            idle_ms = IDLE_IN_TRANSACTION_SECONDS * 1000
+            kwargs["connect_args"]["options"] = f"-c idle_in_transaction_session_timeout={idle_ms}"
     engine = create_engine(sync, poolclass=NullPool, hide_parameters=True, **kwargs)
     if sync.get_backend_name() == "sqlite":
         _sqlite_setup(engine, SQLITE_MAINTENANCE_BUSY_TIMEOUT_MS)

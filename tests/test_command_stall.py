@@ -13,6 +13,7 @@ tests/test_database_stall.py.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,8 +21,9 @@ import time
 
 import pytest
 
+from bot.migrate import alembic_config, current_revision
 from tests.support.cli import CONFIG, EXAMPLES
-from tests.support.databases import PG_USER, backends
+from tests.support.databases import PG_USER, backends, pg_url
 from tests.support.tcpproxy import TcpProxy
 
 CONNECT_LIMIT = 2  # seconds; psycopg (migrate) counts whole seconds, at least 2
@@ -153,3 +155,40 @@ def test_ctrl_c_stops_a_command_while_it_waits_for_the_database(
     assert code == 130, err  # it never served
     assert took < HANG_GUARD_SECONDS, f"stopped {took:.1f} s after Ctrl+C"
     assert err == "leadbot: interrupted\n"  # no "Aborted!", no "serving on", no traceback
+
+
+@needs_postgres
+def test_migrate_stops_when_the_database_falls_silent_half_way_and_a_rerun_finishes(
+    proxied_pg: tuple[TcpProxy, str],
+) -> None:
+    """A database that stopped answering in the middle of ``leadbot migrate`` (here: just
+    as the last migration's statement is sent) left it hanging for as long as that lasted.
+    Now it stops within the limits, naming the database, and nothing of the migration was
+    committed (one transaction): the rerun migrates from where it was before."""
+    from alembic import command
+
+    proxy, url = proxied_pg
+    name = url.rsplit("/", 1)[1]
+    command.downgrade(alembic_config(pg_url(name)), "0011")
+    proxy.freeze_on(b"ended_at")  # 0013's ALTER TABLE, after 0012's statements went through
+    process = leadbot_popen(url.replace(f"//{PG_USER}@", f"//{PG_USER}:{PASSWORD}@", 1), "migrate")
+    assert proxy.frozen_on.wait(NEVER_SECONDS), "the migration never reached 0013"
+    code, err, waited = finished(process, time.monotonic())
+    assert code == 1, err
+    shown = f"postgresql://{PG_USER}:***@127.0.0.1:{proxy.port}/{name}"
+    assert re.fullmatch(
+        rf"leadbot: cannot migrate the database {re.escape(shown)}: it stopped answering in "
+        r"the middle of the migration \(no answer for \d+ s\); nothing of it was committed — "
+        r"run `leadbot migrate` again once the database answers\n",
+        err,
+    ), err
+    assert PASSWORD not in err
+    assert waited < 4 * WAIT_GUARD_SECONDS, f"gave up {waited:.1f} s after the stall"
+
+    proxy.drop()  # the network path comes back; the cut connection is gone
+    proxy.thaw()
+    assert current_revision(pg_url(name)) == "0011"  # 0012 was not committed either
+    rerun = leadbot_popen(url, "migrate")
+    out, err = rerun.communicate(timeout=NEVER_SECONDS)
+    assert rerun.returncode == 0, err
+    assert out.strip() == "Database migrated from 0011 to 0013."

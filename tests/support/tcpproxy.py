@@ -6,6 +6,9 @@ that hurt most in production, without touching the machine's own server:
 * :meth:`TcpProxy.freeze` — connections stay open but no byte moves in either direction
   (a stalled database, a half-dead NAT entry). New connections are accepted and get
   nothing either. Bytes read meanwhile are held, in order, not lost.
+* :meth:`TcpProxy.freeze_on` — freeze as soon as the client sends bytes that contain a
+  pattern (those bytes held too): a stall at an exact point, such as the middle of a
+  migration.
 * :meth:`TcpProxy.thaw` — bytes flow again, the held ones first.
 * :meth:`TcpProxy.drop` — every current connection is closed on both sides (a database
   restart, a failover); new connections are accepted as before.
@@ -37,6 +40,8 @@ class TcpProxy:
         self._flowing = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._links: set[_Link] = set()
+        self._freeze_on: bytes | None = None
+        self.frozen_on = threading.Event()
         self.accepted = 0
 
     # --- control, from any thread --------------------------------------------------------
@@ -49,6 +54,11 @@ class TcpProxy:
 
     def freeze(self) -> None:
         self._loop.call_soon_threadsafe(self._flowing.clear)
+
+    def freeze_on(self, pattern: bytes) -> None:
+        """Freeze once a client sends ``pattern`` (within one read); :attr:`frozen_on` is set
+        then."""
+        self._freeze_on = pattern
 
     def thaw(self) -> None:
         self._loop.call_soon_threadsafe(self._flowing.set)
@@ -101,15 +111,24 @@ class TcpProxy:
         link = _Link(writer, up_writer)
         self._links.add(link)
         link.tasks = [
-            asyncio.create_task(self._pipe(reader, up_writer, link)),
+            asyncio.create_task(self._pipe(reader, up_writer, link, outgoing=True)),
             asyncio.create_task(self._pipe(up_reader, writer, link)),
         ]
 
     async def _pipe(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, link: _Link
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        link: _Link,
+        *,
+        outgoing: bool = False,
     ) -> None:
         try:
             while chunk := await source.read(CHUNK):
+                if outgoing and self._freeze_on is not None and self._freeze_on in chunk:
+                    self._freeze_on = None
+                    self._flowing.clear()
+                    self.frozen_on.set()
                 await self._flowing.wait()
                 if link.closed:
                     return
