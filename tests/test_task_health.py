@@ -8,6 +8,8 @@ task ``ok`` while each of their passes failed. PostgreSQL is reached through a T
 
 from __future__ import annotations
 
+import json
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -104,3 +106,62 @@ def test_every_background_task_reports_its_passes_in_healthz(
         tasks = wait_for(all_reported)
     assert {"task:sender", "task:scheduler", "task:content", "task:slack-presses"} <= set(tasks)
     assert all(t["state"] == "ok" for t in tasks.values()), tasks
+
+
+DOCS = Path(__file__).parent.parent / "docs" / "directory-and-intake.md"
+DEGRADED_EXAMPLE = "<!-- degraded /healthz: tests/test_task_health.py -->"
+
+
+def docs_degraded_example() -> dict[str, Any]:
+    """The degraded ``/healthz`` answer docs/directory-and-intake.md shows, as JSON."""
+    text = DOCS.read_text(encoding="utf-8").split(DEGRADED_EXAMPLE, 1)[1]
+    block = text.split("```bash\n", 1)[1].split("```", 1)[0]
+    body = block.split("\n", 1)[1]  # after the curl line
+    found: dict[str, Any] = json.loads(body)
+    return found
+
+
+def as_documented(answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer`` with what differs from run to run (times, ports) as the docs write it."""
+    for part in answer["parts"].values():
+        for key in ("since", "last_pass"):
+            if part.get(key):
+                part[key] = "..."
+    return answer
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_degraded_healthz_example_in_the_docs_is_what_such_an_instance_answers(
+    database_url: str, tmp_path: Path
+) -> None:
+    """An instance with Slack (Events API) and Telegram (long polling) whose Redis is down:
+    the docs show its whole answer, every part, as it is."""
+    settings = {
+        "telegram": {"mode": "polling"},
+        "redis": {"url": f"redis://127.0.0.1:{closed_port()}/0"},
+    }
+    with (
+        fanout_world(database_url, tmp_path, 1, settings=settings) as world,
+        world.serving() as server,
+        httpx.Client(base_url=server.url, timeout=30) as http,
+    ):
+
+        def settled() -> dict[str, Any] | None:
+            answer: dict[str, Any] = http.get("/healthz").json()
+            tasks = [v for k, v in answer["parts"].items() if k.startswith("task:")]
+            ready = "redis" in answer["parts"] and "telegram:polling" in answer["parts"]
+            return answer if ready and all(t.get("last_pass") for t in tasks) else None
+
+        answer = as_documented(wait_for(settled))
+    print(json.dumps(answer, separators=(",", ":")))  # to paste into the docs when it changes
+    documented = docs_degraded_example()
+    assert documented["status"] == answer["status"] == "degraded"
+    assert documented["parts"] == answer["parts"]
+    assert documented["checks"]["redis"] == answer["checks"]["redis"]
+    assert documented["checks"]["database"].keys() == answer["checks"]["database"].keys()
