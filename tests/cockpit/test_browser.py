@@ -1,7 +1,7 @@
 """The cockpit in a real headless Chromium (Debian's ``chromium``, driven by Playwright).
 
-Signs in with a one-time link, opens every page, changes the date range, downloads a CSV,
-checks that the charts are drawn and the pages fit a phone, and writes screenshots of the
+Signs in with a one-time link, opens every page, changes the date range, downloads a CSV
+(and a lead's audit trail as one), checks that the charts are drawn and the pages fit a phone, and writes screenshots of the
 overview as test artifacts (their paths are printed). With ``LEADBOT_DOCS_SCREENSHOT=1``
 the desktop screenshot is also saved as ``docs/img/cockpit.png``.
 
@@ -130,6 +130,12 @@ async def _browse(settings: Any, artifacts: Path, erased: int) -> dict[str, Any]
             await page.wait_for_selector("#timeline")
             seen["lead_page"] = await page.inner_text("main")
             seen["timeline_columns"] = await page.evaluate(ALIGNMENT, "#timeline table")
+            async with page.expect_download() as waiting:
+                await page.click("#timeline h2 a")  # the audit trail's CSV link
+            download = await waiting.value
+            path = artifacts / download.suggested_filename
+            await download.save_as(str(path))
+            seen["timeline_csv"] = path.read_text(encoding="utf-8")
             await page.goto(f"{bot.url}/cockpit/leads/{erased}")
             seen["erased_page"] = await page.inner_text("main")
 
@@ -197,6 +203,8 @@ def test_cockpit_in_chromium(database_url: str, tmp_path: Path) -> None:
     assert all(aligned[n] == "left" for n in ("Status", "Campaign", "Partner")), aligned
     assert aligned["Estimated value"] == aligned["Revenue"] == "right", aligned
     assert {name: cell for name, _h, cell in seen["timeline_columns"]}["Details"] == "left"
+    assert seen["timeline_csv"].startswith("when,what,who,via,partner,details\n")
+    assert ",received,leadbot," in seen["timeline_csv"] and "won" in seen["timeline_csv"]
     assert "was erased" in seen["erased_page"] and "@" not in seen["erased_page"]
     assert "Überblick" in seen["german"]
     assert seen["phone_overflow"] <= 0

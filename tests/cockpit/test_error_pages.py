@@ -62,7 +62,7 @@ def _shown(page: httpx.Response) -> tuple[str, str, list[str]]:
 NOT_FOUND = "Nicht gefunden"
 BAD = "Das lässt sich nicht anzeigen"
 NO_PAGE = "Diese Seite gibt es im Cockpit nicht."
-TABLES = "funnel, status, campaigns, partners, weeks, leads"
+TABLES = "funnel, status, campaigns, partners, weeks, leads, timeline"
 STATUSES = ", ".join(STATUS_FILTERS)
 
 

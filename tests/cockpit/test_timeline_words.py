@@ -10,6 +10,8 @@ reasons in the page's language, and times as local time in ``[distribution] time
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -200,3 +202,51 @@ async def test_the_crm_api_keeps_the_stored_words(cockpit: Cockpit) -> None:
     }
     returned = next(e for e in events if e["to_status"] == "returned")
     assert returned["detail"]["reason"] == "conflict" and returned["channel"] == "console"
+
+
+async def test_the_timeline_downloads_as_csv_with_the_columns_and_words_of_the_page(
+    cockpit: Cockpit,
+) -> None:
+    """Staff wanted the audit trail as a file: the page links it (CSV and Excel), every
+    column of the page in its words, the time as the lead list's ``received`` — and a cell
+    a spreadsheet would run as a formula (a partner id ``@P3``) made inert."""
+    await _a_busy_lead(cockpit)
+    page = await cockpit.http.get("/cockpit/leads/1?lang=de")
+    assert 'href="/cockpit/csv/timeline?lead=1"' in page.text
+    assert 'href="/cockpit/csv/timeline?lead=1&amp;excel=1"' in page.text
+
+    got = await cockpit.http.get("/cockpit/csv/timeline?lead=1&lang=de")
+    assert got.status_code == 200, got.text[:300]
+    assert got.headers["content-type"] == "text/csv; charset=utf-8"
+    assert (
+        got.headers["content-disposition"] == 'attachment; filename="leadbot-timeline-lead-1.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert rows[0] == ["when", "what", "who", "via", "partner", "details"]
+    shown = await _timeline(cockpit, 1, "de")
+    assert len(rows) == len(shown)
+    for written, seen in zip(rows[1:], shown[1:], strict=True):
+        assert written[0].startswith("2026-03-02T08:00:00") and written[0].endswith("+00:00")
+        assert written[1:4] == seen[1:4] and written[5] == seen[5]
+        assert written[4] == ("" if seen[4] == "–" else seen[4])
+
+    excel = await cockpit.http.get("/cockpit/csv/timeline?lead=1&lang=en&excel=1")
+    assert excel.text.startswith("\ufeffwhen;what;who;via;partner;details\n")
+    assert "2026-03-02 09:00:00;received;leadbot;API;;source: trade_fair" in excel.text
+
+    async with cockpit.runtime.uow() as uow:
+        await add_partner(uow, "@P3", name="Formel")
+        await uow.commit()
+    created = await cockpit.http.post(
+        "/api/leads", json=lead_payload(external_id="second"), headers=AUTH
+    )
+    assert created.status_code == 201, created.text
+    lead = created.json()["id"]
+    async with cockpit.runtime.uow() as uow:
+        await assign(uow, lead, "@P3", CLI_STAFF)
+    second = await cockpit.http.get(f"/cockpit/csv/timeline?lead={lead}")
+    cells = [row[4] for row in csv.reader(io.StringIO(second.text))]
+    assert "'@P3" in cells and "@P3" not in cells
+
+    unknown = await cockpit.http.get("/cockpit/csv/timeline?lead=999&lang=en")
+    assert unknown.status_code == 404 and "#999" in unknown.text
