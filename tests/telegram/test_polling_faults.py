@@ -108,6 +108,35 @@ async def test_polling_that_fails_is_restarted_and_shown_as_restarting(
         assert telegram_emulator.was_fetched(typed.update_id)
 
 
+async def test_get_updates_failing_shows_the_task_failing_until_telegram_answers(
+    make_settings, telegram_emulator
+) -> None:
+    """Telegram answering getUpdates with 502s: the polling task retries itself; /healthz
+    says the task is failing (it showed ok, and "stuck" after five minutes), and ok again
+    once a poll works."""
+    settings = telegram_settings(make_settings, telegram_emulator, telegram=POLLING)
+    async with telegram_world(settings, telegram_emulator, partners=1, webhook=False) as world:
+        user = world.users[0]
+        outage = telegram_emulator.faults.fail("getUpdates", times=3, status=502)
+        await telegram_emulator.wait_for_async(
+            lambda: outage.remaining == 0, 15, "three failed getUpdates calls"
+        )
+        status, health = await healthz(world.bot.url)
+        task = health["parts"]["task:telegram-polling"]
+        assert status == 200 and task["state"] == "degraded", task
+        assert task["detail"].startswith("failing: "), task
+
+        typed = await world.driver.command(user, "help")  # Telegram answers again
+        await world.private(user, lambda m: "/leads" in m.plain_text, timeout=15)
+        assert telegram_emulator.was_fetched(typed.update_id)
+        for _ in range(50):  # the pass ends (and says so) just after the answer is sent
+            _, health = await healthz(world.bot.url)
+            if health["parts"]["task:telegram-polling"]["state"] == "ok":
+                break
+            await asyncio.sleep(0.1)
+        assert health["parts"]["task:telegram-polling"]["state"] == "ok", health
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # slow: one is enough
 async def test_polling_that_was_down_is_recovering_once_it_polls_again(
     make_settings, telegram_emulator

@@ -36,7 +36,7 @@ from bot.handlers.telegram.bot import ALLOWED_UPDATES, TelegramBot
 from bot.handlers.telegram.limits import seconds
 from bot.handlers.telegram.updates import Unreadable, read_update
 from bot.health import State
-from bot.supervisor import working
+from bot.supervisor import failing, working
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,7 @@ class Poller:
                 tg.runtime.health.report(
                     HEALTH_PART, State.DEGRADED, f"getUpdates failed ({type(exc).__name__})"
                 )
+                failing(exc)  # the task: failing, not "stuck" while Telegram stays away
                 await asyncio.sleep(delay)
                 continue
             failures = 0
