@@ -8,7 +8,9 @@ on the platform while the bot has not heard of them — the worst moment to die.
 What must hold after the restart: every channel has its teaser; on Slack nothing is posted
 twice (rows in doubt are looked up in the channel's history); on Telegram, which has no
 such lookup, at most one duplicate per message that was on its way; and everything is
-delivered within 15 seconds of the restart, although the dead process's rows are leased.
+delivered within half a minute of the restart, although the dead process's rows are leased
+(a few 6 s leases: not left to a retry backoff of minutes; a bound against being stuck,
+not a speed target — a busy CI machine needs its margin).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tests.support.fanout import channel, fanout_world, group, rep_user
 
 PARTNERS = 200
 HELD = 4  # posts per platform that take effect just before the kill, their answers held
-RECOVERY_SECONDS = 15
+RECOVERY_SECONDS = 30
 
 
 def test_a_fanout_killed_midway_finishes_after_a_restart(database_url: str, tmp_path: Path) -> None:
