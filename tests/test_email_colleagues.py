@@ -51,6 +51,30 @@ async def test_the_mail_after_a_takeover_says_who_took_the_lead_over(
         await browser.close()
 
 
+async def test_the_status_mail_of_a_step_a_colleague_reported_says_who(
+    make_settings, telegram_emulator: TelegramEmulator, smtp_server: SmtpServer
+) -> None:
+    """Anna claimed by mail; Rep 0 reports first contact for her lead on Telegram. Her
+    status mail said "Status: kontaktiert" as if she had reported it herself."""
+    settings = settings_with_email(make_settings, telegram_emulator, smtp_server)
+    async with telegram_world(settings, telegram_emulator, partners=1, inboxes=True) as world:
+        await _anna(world)
+        browser = Browser(world.bot.url)
+        lead_id = await world.post_lead()
+        teaser = await smtp_server.wait_for_mail(INBOX)
+        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
+        assert claimed.status == 200, claimed.text
+        await smtp_server.wait_for_mail(ANNA)
+
+        await world.driver.command(world.users[0], "contacted", str(lead_id))
+        told = await smtp_server.wait_for(
+            lambda: [m for m in smtp_server.to(ANNA) if "Geändert von" in m.text]
+        )
+        assert "Geändert von Rep 0 aus Ihrem Team." in told[0].text, told[0].text
+        assert "Geändert von Rep 0 aus Ihrem Team." in told[0].html, told[0].html
+        await browser.close()
+
+
 async def test_the_inbox_link_of_a_lead_a_colleague_claimed_in_the_chat_names_them(
     make_settings, telegram_emulator: TelegramEmulator, smtp_server: SmtpServer
 ) -> None:

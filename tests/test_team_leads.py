@@ -68,3 +68,22 @@ async def test_the_team_s_list_names_whose_each_lead_is(
     line = next(text for text in his.splitlines() if f"#{second}" in text)
     assert "Sophie Brandl" in line, his
     assert a.name not in next(text for text in his.splitlines() if f"#{first}" in text), his
+
+
+async def test_a_card_a_colleague_changed_says_who_changed_it(
+    team: tuple[ChatWorld, Member],
+) -> None:
+    world, sophie = team
+    a = world.members[0]
+    lead_id = await world.post_lead()
+    await world.claim(a, await world.teaser(a, lead_id))
+    await world.card(a, lead_id, containing="Brauerei Huber GmbH")
+
+    # Sophie reports for her colleague's lead: his card shows the step, and who took it.
+    await world.command(sophie, f"contacted {lead_id}")
+    await world.card(a, lead_id, containing="Geändert von Sophie Brandl aus Ihrem Team.")
+    # His own next report: the card is his again, without the line.
+    await world.report(a, lead_id, "meeting")
+    await world.settled()
+    card = await world.card(a, lead_id, containing="Brauerei Huber GmbH")
+    assert "Sophie Brandl" not in card and "kontaktiert" not in card, card

@@ -155,7 +155,16 @@ class LeadCardView:
     lead: LeadDetails | None
     actions: tuple[str, ...]  # status actions the owner may take now
     language: str
-    colleague: str | None = None  # taken_over: the colleague who has the lead now
+    colleague: str | None = (
+        None  # taken_over: who has it now; else who changed it, if not the owner
+    )
+
+    def changed_by_words(self) -> str | None:
+        """ "Geändert von Sophie Brandl aus Ihrem Team." on a full card a colleague changed
+        (a status report on the owner's lead), unescaped; None when the owner did."""
+        if self.lead is None or not self.colleague or self.event in ("claimed", "taken_over"):
+            return None
+        return t(self.language, "card.changed_by", colleague=self.colleague)
 
     @property
     def taken_off(self) -> bool:

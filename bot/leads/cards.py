@@ -54,18 +54,25 @@ async def card_platforms(
 
 
 async def update_card(
-    uow: UnitOfWork, lead_id: int, rep_id: int, claimed_via: str | None, event: str
+    uow: UnitOfWork,
+    lead_id: int,
+    rep_id: int,
+    claimed_via: str | None,
+    event: str,
+    colleague: str | None = None,
 ) -> None:
     """Queue the card's update for ``rep_id`` where their card lives.
 
     ``claimed_via`` is read by the caller before anything clears it (a hand-back does).
     A lead without any known place (claimed before leadbot recorded the claim platform)
-    gets it on every platform of the rep, as before.
+    gets it on every platform of the rep, as before. ``colleague``: the name of the rep of
+    the same partner who made the change, when it was not the owner (the card says so).
     """
     platforms = await card_platforms(uow, lead_id, rep_id, claimed_via)
     audiences = [ToRep(rep_id, p) for p in platforms] or [ToRep(rep_id)]
+    payload = {"event": event, **({"colleague": colleague} if colleague else {})}
     for audience in audiences:
-        await uow.outbox.enqueue(audience, NoticeKind.LEAD_CARD, {"event": event}, lead_id=lead_id)
+        await uow.outbox.enqueue(audience, NoticeKind.LEAD_CARD, payload, lead_id=lead_id)
 
 
 async def give_card(

@@ -130,7 +130,9 @@ async def _card_and_feed(
     uow: UnitOfWork, lead: Lead, actor: Actor, event: str, via: Platform | None, report: Report
 ) -> None:
     if lead.owner_rep_id is not None:
-        await update_card(uow, lead.id, lead.owner_rep_id, lead.claimed_via, event)
+        by_colleague = actor.rep_id is not None and actor.rep_id != lead.owner_rep_id
+        colleague = actor.shown if by_colleague else None
+        await update_card(uow, lead.id, lead.owner_rep_id, lead.claimed_via, event, colleague)
     partner = (
         await uow.session.get(Partner, lead.owner_partner_id) if lead.owner_partner_id else None
     )

@@ -79,6 +79,9 @@ def lead_card(view: LeadCardView) -> Message:
     ]
     if view.event == "claimed":
         blocks.append(section(esc(t(lang, "card.claimed"))))
+    changed_by = view.changed_by_words()
+    if changed_by:
+        blocks.append(section(f":pencil2: {esc(changed_by)}"))
     contact = d.contact_name or "–"
     if d.contact_role:
         contact += f" ({d.contact_role})"
