@@ -354,3 +354,26 @@ async def test_a_long_external_id_is_quoted_back_shortened(client: httpx.AsyncCl
         )
     short = await client.get("/api/leads", params={"external_id": "crm-9"}, headers=AUTH)
     assert short.json()["detail"] == "no lead has external_id 'crm-9'"  # short: whole
+
+
+async def test_a_cursor_from_another_database_is_refused_not_answered_empty(
+    client: httpx.AsyncClient,
+) -> None:
+    """A CRM that keeps its cursor while leadbot moves to a new database (staging to
+    production, a restore from a backup) would get empty pages until the new change
+    numbers passed the old cursor — every lead before that skipped without a word."""
+    stored = (await _post(client)).json()["id"]
+    page = (await client.get("/api/leads", headers=AUTH)).json()
+    assert [item["id"] for item in page["items"]] == [stored]
+    change = int(page["next_cursor"].split(".")[0])
+
+    ahead = await client.get("/api/leads", params={"cursor": f"{change + 1}.1"}, headers=AUTH)
+    assert ahead.status_code == 409, ahead.text
+    detail = ahead.json()["detail"]
+    assert detail.startswith("cursor: ")
+    assert f"ahead of every change here (the latest is {change})" in detail
+    assert "start again with updated_since" in detail
+
+    # Every cursor this database gave out still works, the end position included.
+    again = await client.get("/api/leads", params={"cursor": page["next_cursor"]}, headers=AUTH)
+    assert again.status_code == 200 and again.json()["items"] == []

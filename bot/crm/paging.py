@@ -45,6 +45,10 @@ class Position:
         return cls(int(change), int(lead_id))
 
 
+class CursorAhead(Exception):
+    """A cursor past every change this database has made: it was not issued here."""
+
+
 @dataclass(frozen=True)
 class Page:
     leads: list[Lead]
@@ -55,12 +59,20 @@ class Page:
 async def changed_leads(
     session: AsyncSession, since: datetime | None, after: Position | None, limit: int
 ) -> Page:
-    """Leads changed at or after ``since``, after the cursor, in commit order."""
+    """Leads changed at or after ``since``, after the cursor, in commit order.
+
+    Raises :class:`CursorAhead` for a cursor beyond the latest change: it comes from
+    another database (staging, one restored from a backup), and answering it with empty
+    pages would skip every change up to its number without a word."""
     # Read before the leads: every change committed after this read has a higher number,
     # so an empty first page can point past exactly what it has seen.
-    last = None
-    if after is None:
-        last = await session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1))
+    last = await session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1))
+    if after is not None and after.change > int(last or 0):
+        raise CursorAhead(
+            f"cursor: this cursor is ahead of every change here (the latest is {int(last or 0)}): "
+            "it was not issued by this leadbot's database (another installation, or one "
+            "restored from a backup); start again with updated_since"
+        )
     query = select(Lead)
     if since is not None:
         query = query.where(Lead.updated_at >= since)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.crm.erased_leads import EXTERNAL_ID, erased_lead
-from bot.crm.paging import changed_leads
+from bot.crm.paging import CursorAhead, changed_leads
 from bot.crm.view import leads_json
 from bot.errors import Gone, NotFound
 from bot.leads.staff import erase
@@ -111,6 +111,11 @@ async def get_lead(request: Request) -> JSONResponse:
             },
         },
         404: {"model": Detail, "description": "No lead with this external_id"},
+        409: {
+            "model": Detail,
+            "description": "The cursor is ahead of every change of this database: it was "
+            "given out by another one (staging, a database restored from a backup)",
+        },
         410: {"model": Detail, "description": "The external_id belonged to an erased lead"},
         **COMMON,
     },
@@ -136,7 +141,10 @@ async def list_leads(request: Request) -> JSONResponse:
         return await _by_external_id(request, runtime, external_id)
     async with runtime.uow() as uow:
         await uow.read_only()
-        page = await changed_leads(uow.session, since, cursor, limit)
+        try:
+            page = await changed_leads(uow.session, since, cursor, limit)
+        except CursorAhead as exc:
+            return problem(request, 409, str(exc), "crm_invalid")
         items = await leads_json(uow.session, page.leads)
     request.app.state.api_results["crm_read"] += 1
     body = {"items": items, "next_cursor": str(page.next_cursor), "has_more": page.has_more}

@@ -157,7 +157,8 @@ LIST_PARAMETERS: list[dict[str, Any]] = [
         "name": "cursor",
         "in": "query",
         "required": False,
-        "description": "The `next_cursor` of the previous page (a position, `<change>.<id>`).",
+        "description": "The `next_cursor` of the previous page (a position, `<change>.<id>`). "
+        "One this database did not give out (ahead of its latest change) is `409`.",
         "schema": {"type": "string", "pattern": CURSOR_PATTERN},
     },
 ]
