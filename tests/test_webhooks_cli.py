@@ -165,3 +165,48 @@ async def test_status_says_when_the_next_attempt_is_due_and_what_waits_behind(
         assert f"oldest waiting since {since}, next attempt once enabled again\n" in out
     finally:
         await runtime.close()
+
+
+async def test_the_test_message_goes_out_as_deliveries_do_and_says_what_went_wrong(
+    make_settings: SettingsFactory, clock: ManualClock, database_url: str, tmp_path: Path
+) -> None:
+    """An integrator's first check: the test message comes with the User-Agent the real
+    deliveries have (a receiver's firewall rule written for it holds for both), and a
+    receiver that does not answer in time, or redirects, is named as such — it said
+    ``not delivered: ReadTimeout: `` with nothing after the colon."""
+    async with webhook_receiver(SECRET) as receiver:
+        runtime = Runtime.create(hook_settings(make_settings, receiver.url), clock=clock)
+        sender = WebhookSender(runtime)
+        config = config_file(
+            tmp_path,
+            database_url,
+            f'[[webhooks]]\nname = "crm"\nurl = "{receiver.url}"\nsecret_env = "CRM_SECRET"\n'
+            "timeout_seconds = 1\n",
+        )
+        env = {"CRM_SECRET": SECRET}
+        try:
+            await _directory(runtime, 1)
+            await store_lead(runtime, 1)
+            await _settle(sender, clock)
+            code, _, err = await _leadbot("webhooks", "test", "crm", config=config, env=env)
+            assert code == 0, err
+            assert receiver.user_agents[-1] == receiver.user_agents[0]
+            assert receiver.user_agents[0].startswith("leadbot-webhooks")
+
+            receiver.hold(3)
+            code, _, err = await _leadbot("webhooks", "test", "crm", config=config, env=env)
+            assert code == 1
+            assert err.strip() == "leadbot: crm: not delivered: no answer within 1 s"
+
+            while receiver.holding:  # the held request ends before the next is scripted
+                await asyncio.sleep(0.05)
+            receiver.answer(307, Location="https://elsewhere.example/hook")
+            code, _, err = await _leadbot("webhooks", "test", "crm", config=config, env=env)
+            assert code == 1
+            assert (
+                "refused: HTTP 307 (redirect to https://elsewhere.example/hook, not followed)"
+                in err
+            )
+        finally:
+            await sender.close()
+            await runtime.close()

@@ -22,7 +22,7 @@ from bot.clock import SystemClock
 from bot.config import TEST_EVENT, WebhookEndpoint
 from bot.crm.signing import secret_problem, signed_headers, signer
 from bot.crm.view import iso
-from bot.crm.webhook_post import body_of
+from bot.crm.webhook_post import answer_error, body_of, user_agent
 from bot.logsafe import printable
 from bot.models import WebhookDelivery, WebhookStatus
 from bot.runtime import Runtime
@@ -172,6 +172,7 @@ async def send_test(hook: WebhookEndpoint, client: httpx.AsyncClient | None = No
     headers = {
         **signed_headers(signer(hook), message, now, body),
         "Content-Type": "application/json",
+        "User-Agent": user_agent(),
     }
     own = client is None
     http = client or httpx.AsyncClient(follow_redirects=False)
@@ -180,6 +181,8 @@ async def send_test(hook: WebhookEndpoint, client: httpx.AsyncClient | None = No
         answer = await http.post(
             hook.url, content=body.encode(), headers=headers, timeout=hook.timeout_seconds
         )
+    except httpx.TimeoutException:
+        return TestResult(False, f"not delivered: no answer within {hook.timeout_seconds:g} s")
     except httpx.HTTPError as exc:
         return TestResult(False, f"not delivered: {type(exc).__name__}: {printable(exc, 200)}")
     finally:
@@ -189,8 +192,8 @@ async def send_test(hook: WebhookEndpoint, client: httpx.AsyncClient | None = No
     code = answer.status_code
     if 200 <= code < 300:
         return TestResult(True, f"delivered: HTTP {code} in {took:.0f} ms (webhook-id {message})")
-    reply = printable(answer.text.strip(), 200)
-    return TestResult(False, f"refused: HTTP {code}" + (f": {reply}" if reply else ""))
+    error = answer_error(code, answer.text, answer.headers.get("location"))
+    return TestResult(False, f"refused: {error}")
 
 
 async def replay(runtime: Runtime, since: datetime, endpoint: str | None = None) -> int:

@@ -27,7 +27,9 @@ RETRYABLE = frozenset({408, 429})
 MAX_REPLY = 2048  # of an error answer's body, for the error message
 
 
-def _user_agent() -> str:
+def user_agent() -> str:
+    """The ``User-Agent`` of every delivery and of ``leadbot webhooks test``, so a
+    receiver's rule written for one holds for the other."""
     try:
         return f"leadbot-webhooks/{version('leadbot')}"
     except PackageNotFoundError:
@@ -57,6 +59,18 @@ def retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def answer_error(code: int, text: str, location: str | None) -> str:
+    """What a receiver's non-2xx answer says: its status, and where a redirect pointed
+    (never followed: the signed body would go elsewhere) or the start of its body."""
+    error = f"HTTP {code}"
+    reply = printable(text.strip(), 200)
+    if 300 <= code < 400:
+        error += f" (redirect to {printable(location or '?', 200)}, not followed)"
+    elif reply:
+        error += f": {reply}"
+    return error
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ class WebhookPoster:
         if self._client is None or self._client.closed:
             self._client = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.concurrency),
-                headers={"User-Agent": _user_agent()},
+                headers={"User-Agent": user_agent()},
                 trust_env=True,  # HTTPS_PROXY / NO_PROXY, as other HTTP clients honour them
             )
         return self._client
@@ -132,19 +146,14 @@ class WebhookPoster:
                 ) as answer:
                     code = answer.status
                     text = (await answer.content.read(MAX_REPLY)).decode("utf-8", "replace")
-                    location = answer.headers.get("location", "?")
+                    location = answer.headers.get("location")
                     wait_header = answer.headers.get("retry-after")
             except (aiohttp.ClientError, TimeoutError) as exc:
                 detail = printable(exc, 200) or "no answer in time"
                 return Outcome(row, False, error=f"{type(exc).__name__}: {detail}")
         if 200 <= code < 300:
             return Outcome(row, True, status_code=code)
-        error = f"HTTP {code}"
-        reply = printable(text.strip(), 200)
-        if 300 <= code < 400:
-            error += f" (redirect to {printable(location, 200)}, not followed)"
-        elif reply:
-            error += f": {reply}"
+        error = answer_error(code, text, location)
         permanent = 400 <= code < 500 and code not in RETRYABLE
         wait = retry_after(wait_header, self.signing_clock.now())
         return Outcome(row, False, permanent, code, error, wait)

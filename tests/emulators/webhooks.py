@@ -44,6 +44,7 @@ class WebhookReceiver:
         self.accepted: list[Message] = []
         self.requests = 0
         self.refused_signatures: list[str] = []
+        self.user_agents: list[str] = []  # of every request, in arrival order
         self.holding = 0  # requests waiting for a held answer right now
         self._holds: list[float] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -61,6 +62,7 @@ class WebhookReceiver:
 
     async def _hook(self, request: web.Request) -> web.Response:
         self.requests += 1
+        self.user_agents.append(request.headers.get("User-Agent", ""))
         body = await request.read()
         if self._holds:
             self.holding += 1
