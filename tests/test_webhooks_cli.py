@@ -93,7 +93,9 @@ async def test_cli_status_test_and_replay(
             clock.set(datetime.now(UTC) + timedelta(seconds=1))  # replay queued at wall time
             await _settle(sender, clock)
             assert receiver.of_lead(lead) == ["lead.offered", "lead.received", "lead.offered"]
-            assert [m.id for m in receiver.accepted][-2:] == ["msg_lb1", "msg_lb2"]  # same ids
+            offered, replayed = receiver.accepted[0], receiver.accepted[-2:]
+            assert replayed[0].id.startswith("msg_lb1_")  # the refused one, first sent now
+            assert replayed[1].id == offered.id  # the same id again
         finally:
             await sender.close()
             await runtime.close()

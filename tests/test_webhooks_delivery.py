@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import or_, select
 
 from bot.actors import Actor
@@ -30,6 +32,7 @@ from bot.models import Channel, LeadEvent, Offer, Platform, WebhookDelivery, Web
 from bot.runtime import Runtime
 from tests.conftest import SettingsFactory
 from tests.emulators.webhooks import webhook_receiver
+from tests.support.databases import SqliteDatabases
 from tests.support.factories import store_lead
 from tests.support.webhooks import SECRET, hook_settings
 from tests.support.webhooks import directory as _directory
@@ -192,3 +195,37 @@ async def test_two_processes_share_the_queue_without_sending_anything_twice(
             for sender, rt in zip(senders, runtimes, strict=True):
                 await sender.close()
                 await rt.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_new_database_does_not_reuse_the_webhook_ids_a_receiver_has_seen(
+    make_settings: SettingsFactory,
+    database_url: str,
+    tmp_path: Path,
+    _sqlite_databases: SqliteDatabases,
+) -> None:
+    """A CRM drops repeats by ``webhook-id``, as the docs tell it to. A leadbot that starts
+    on a new database — staging, then production; a re-created one — against the same
+    receiver must not send its first events under ids the receiver already has: they were
+    ``msg_lb1``, ``msg_lb2``, … again, and dropped as repeats."""
+    second = _sqlite_databases.create(tmp_path)
+    async with webhook_receiver(SECRET) as receiver:
+        for url, clock in (
+            (database_url, ManualClock()),
+            (second, ManualClock(datetime(2026, 4, 1, 9, 0, tzinfo=UTC))),  # live later
+        ):
+            settings = hook_settings(make_settings, receiver.url)
+            settings = settings.model_copy(
+                update={"database": settings.database.model_copy(update={"url": url})}
+            )
+            runtime = Runtime.create(settings, clock=clock)
+            sender = WebhookSender(runtime)
+            try:
+                await _directory(runtime, 1)
+                await store_lead(runtime, 1)
+                await _settle(sender, clock)
+            finally:
+                await sender.close()
+                await runtime.close()
+    ids = [m.id for m in receiver.accepted]
+    assert len(ids) == 4 and len(set(ids)) == 4, ids

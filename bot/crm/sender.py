@@ -122,6 +122,7 @@ class WebhookSender:
                         D.payload,
                         D.attempts,
                         D.queued_at,
+                        D.created_at,
                     )
                     .execution_options(synchronize_session=False)
                 )

@@ -36,9 +36,15 @@ def user_agent() -> str:
         return "leadbot-webhooks"
 
 
-def message_id(row_id: int) -> str:
-    """The ``webhook-id``: one per delivery row, the same on every retry and replay."""
-    return f"msg_lb{row_id}"
+def message_id(row_id: int, created_at: datetime) -> str:
+    """The ``webhook-id``: one per delivery row, the same on every retry and replay.
+
+    The row's id alone starts at 1 again in every new database (staging, then production;
+    a re-created one), and a receiver that drops repeats by ``webhook-id`` — as the docs
+    tell it to — would drop the new database's first events. The row's creation time (in
+    microseconds, never changed, not even by a replay) makes it unique across databases."""
+    micros = round(created_at.astimezone(UTC).timestamp() * 1_000_000)
+    return f"msg_lb{row_id}_{micros}"
 
 
 def body_of(payload: dict[str, Any]) -> str:
@@ -82,6 +88,7 @@ class Taken:
     payload: dict[str, Any]
     attempts: int
     queued_at: datetime
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,10 @@ class WebhookPoster:
         body = body_of(row.payload)
         headers = {
             **signed_headers(
-                self.signers[row.endpoint], message_id(row.id), self.signing_clock.now(), body
+                self.signers[row.endpoint],
+                message_id(row.id, row.created_at),
+                self.signing_clock.now(),
+                body,
             ),
             "Content-Type": "application/json",
         }
