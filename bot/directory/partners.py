@@ -86,6 +86,7 @@ class Vocabulary:
     levels: tuple[str, ...]
     lines: tuple[str, ...]
     products: tuple[str, ...]
+    smtputf8: bool = False  # [email] smtputf8: the mail path takes non-ASCII local parts
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Vocabulary:
@@ -94,6 +95,7 @@ class Vocabulary:
             levels=tuple(settings.matching.certification_levels),
             lines=tuple(dict.fromkeys(p.line for p in settings.products)),
             products=tuple(p.id for p in settings.products),
+            smtputf8=settings.email.smtputf8,
         )
 
 
@@ -135,10 +137,8 @@ def _regions(cell: str) -> list[str]:
     return out
 
 
-def _parsers(
-    vocab: Vocabulary, country: str | None, smtputf8: bool = False
-) -> dict[str, Callable[[str], Any]]:
-    """Column -> parser of a non-empty cell (``smtputf8``: ``[email] smtputf8``)."""
+def _parsers(vocab: Vocabulary, country: str | None) -> dict[str, Callable[[str], Any]]:
+    """Column -> parser of a non-empty cell."""
     return {
         "name": lambda c: c if len(c) <= 200 else _too_long(200),
         "tier": lambda c: f.choice(c, vocab.tiers, "tier"),
@@ -155,7 +155,7 @@ def _parsers(
         "products": lambda c: f.choices(c, vocab.products, "product id from [[products]]"),
         "max_open_leads": lambda c: f.whole_number(c, minimum=1, maximum=100_000),
         "languages": lambda c: f.choices(c, LANGUAGES, "language"),
-        "email": lambda c: mailable_email(c, smtputf8),
+        "email": lambda c: mailable_email(c, vocab.smtputf8),
     }
 
 
@@ -177,11 +177,7 @@ _CHAT: dict[str, Callable[[str], Any]] = {
 
 
 def _parse_row(
-    line: int,
-    cells: dict[str, str],
-    vocab: Vocabulary,
-    refused: frozenset[str] = frozenset(),
-    smtputf8: bool = False,
+    line: int, cells: dict[str, str], vocab: Vocabulary, refused: frozenset[str] = frozenset()
 ) -> tuple[PartnerRow | None, list[Problem]]:
     """The row's values, or None and every problem of its cells. ``refused``: the columns
     whose cell was refused for a control character (reported already, not in ``cells``);
@@ -198,7 +194,7 @@ def _parse_row(
     with contextlib.suppress(f.CellError):  # a bad country is reported with the other cells
         country = f.country(cells["country"]) if cells.get("country") else None
     values: dict[str, Any] = {}
-    parsers = _parsers(vocab, country, smtputf8)
+    parsers = _parsers(vocab, country)
     for column, cell in cells.items():
         if column == "id":
             continue
@@ -272,7 +268,7 @@ def parse_partners(table: Table, settings: Settings) -> tuple[list[PartnerRow], 
         if unconfigured:  # said once for the file above, not once per cell
             cells = {k: v for k, v in cells.items() if k not in unconfigured}
         refused = table.refused_in(line) | unconfigured
-        row, row_problems = _parse_row(line, cells, vocab, refused, settings.email.smtputf8)
+        row, row_problems = _parse_row(line, cells, vocab, refused)
         problems.extend(row_problems)
         pid = cells.get("id", "")
         key = pid.casefold()
