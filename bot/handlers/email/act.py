@@ -11,6 +11,9 @@ the link up (:mod:`~bot.handlers.email.nonces`), then runs the core through
 Refusals, each a page in the reader's language that changes nothing: an incomplete token
 400, a forged or tampered one 403, an expired one 410, a used one 410, a link for another
 partner's offer or lead 403, an offer or lead that is gone 404, one that moved on 409.
+An expired status link of the lead's owner offers fresh links by mail instead
+(:mod:`~bot.handlers.email.renew`): its page has that one button, and only its ``POST``
+sends.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from bot.chat import commands as c
-from bot.handlers.email import nonces
+from bot.handlers.email import nonces, renew
 from bot.handlers.email.form import (
     DECLINE_FIELDS,
     MAX_FORM_BYTES,
@@ -127,9 +130,16 @@ class Act:
         self.secret = secret
 
     async def target(self, request: Request, token: str) -> Target:
+        """What the link points at; raises :class:`Refusal`, or
+        :class:`~bot.handlers.email.renew.Renewable` for an expired status link whose rep
+        still owns the lead."""
         try:
             link = verify(token, self.secret, self.runtime.clock.now())
         except LinkError as exc:
+            expired = exc.link
+            if expired is not None and expired.purpose is Purpose.STATUS:
+                found = await renew.renewal(self.runtime, expired, browser_language(request))
+                raise renew.Renewable(found) from None
             key = f"email.page.{exc.problem.value}"
             raise Refusal(key, _LINK_STATUS[exc.problem], browser_language(request)) from None
         return await load(self.runtime, link)
@@ -138,6 +148,8 @@ class Act:
         token = request.query_params.get("t", "")
         try:
             target = await self.target(request, token)
+        except renew.Renewable as expired:
+            return renew.offer_page(expired.renewal, token)  # GET/HEAD never send
         except Refusal as refusal:
             return _refused(refusal)
         return form_page(target.language, _title(target), _form(target, token, {}))
@@ -153,8 +165,14 @@ class Act:
             target = await self.target(request, token)
         except FormError as exc:
             return message_page(lang, exc.key, ok=False, status=400)
+        except renew.Renewable as expired:
+            if values.get(renew.FIELD):
+                return await renew.send(self.runtime, expired.renewal)
+            return renew.offer_page(expired.renewal, token)  # an action form posted too late
         except Refusal as refusal:
             return _refused(refusal)
+        if values.get(renew.FIELD):  # the link is valid after all: it acts only by its form
+            return form_page(target.language, _title(target), _form(target, token, {}))
         try:
             rep, command = self._read(target, values)
         except FormError as exc:

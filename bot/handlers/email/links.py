@@ -46,9 +46,14 @@ class LinkProblem(StrEnum):
 
 
 class LinkError(Exception):
-    def __init__(self, problem: LinkProblem) -> None:
+    """``link``: for :attr:`LinkProblem.EXPIRED`, the link that expired — its signature was
+    checked, so it is leadbot's own and says truthfully whose it was (an expired status
+    link can still ask for fresh ones, :mod:`bot.handlers.email.renew`)."""
+
+    def __init__(self, problem: LinkProblem, link: Link | None = None) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        self.link = link
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,8 @@ def sign(link: Link, secret: str) -> str:
 def verify(token: str, secret: str, now: datetime) -> Link:
     """The link a token stands for, if it is intact and not expired; else LinkError.
 
-    The signature is checked (in constant time) before the payload is even parsed.
+    The signature is checked (in constant time) before the payload is even parsed; an
+    expired link's error carries the (authentic) link.
     """
     token = token.strip()
     payload, _, signature = token.partition(".")
@@ -136,7 +142,7 @@ def verify(token: str, secret: str, now: datetime) -> Link:
     except (binascii.Error, ValueError, KeyError, TypeError, OverflowError):
         raise LinkError(LinkProblem.MALFORMED) from None
     if link.expires_at <= now:
-        raise LinkError(LinkProblem.EXPIRED)
+        raise LinkError(LinkProblem.EXPIRED, link)
     return link
 
 

@@ -54,6 +54,8 @@ class Form:
     reasons: tuple[Choice, ...] = ()
     values: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    hidden: tuple[tuple[str, str], ...] = ()
+    """More hidden fields besides the token (name, value)."""
 
 
 def reasons(language: str, fields: Fields) -> tuple[Choice, ...]:

@@ -103,6 +103,8 @@ def _subject(view: NoticeView, update: bool) -> str:
             return t(lang, "email.subject_status", id=view.lead_id, status=status)
         return t(lang, "email.subject_card", id=view.lead_id, company=view.lead.company_name)
     lead_id = view.lead_id
+    if view.kind is NoticeKind.REMINDER and view.event == "fresh_links":
+        return t(lang, "email.subject_fresh_links", lead_id=lead_id)  # asked for (renew.py)
     if view.kind is NoticeKind.REMINDER:
         return t(lang, "email.subject_reminder", lead_id=lead_id)
     if view.kind is NoticeKind.CONTENT:
