@@ -25,6 +25,18 @@ async def _anna(world: World) -> None:
         await uow.commit()
 
 
+async def _claimed_by_anna(world: World, smtp_server: SmtpServer, browser: Browser) -> int:
+    """A new lead, claimed by Anna through the shared inbox's teaser; its id, once her card
+    mail is in."""
+    lead_id = await world.post_lead()
+    teaser = await smtp_server.wait_for_mail(INBOX)
+    claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
+    assert claimed.status == 200, claimed.text
+    card = await smtp_server.wait_for_mail(ANNA)
+    assert "Brauerei" in card.subject
+    return lead_id
+
+
 async def test_the_mail_after_a_takeover_says_who_took_the_lead_over(
     make_settings, telegram_emulator: TelegramEmulator, smtp_server: SmtpServer
 ) -> None:
@@ -35,12 +47,7 @@ async def test_the_mail_after_a_takeover_says_who_took_the_lead_over(
     async with telegram_world(settings, telegram_emulator, partners=1, inboxes=True) as world:
         await _anna(world)
         browser = Browser(world.bot.url)
-        lead_id = await world.post_lead()
-        teaser = await smtp_server.wait_for_mail(INBOX)
-        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
-        assert claimed.status == 200, claimed.text
-        card = await smtp_server.wait_for_mail(ANNA)
-        assert "Brauerei" in card.subject
+        lead_id = await _claimed_by_anna(world, smtp_server, browser)
 
         await world.driver.command(world.users[0], "takeover", str(lead_id))
         taken = await smtp_server.wait_for(
@@ -60,11 +67,7 @@ async def test_the_status_mail_of_a_step_a_colleague_reported_says_who(
     async with telegram_world(settings, telegram_emulator, partners=1, inboxes=True) as world:
         await _anna(world)
         browser = Browser(world.bot.url)
-        lead_id = await world.post_lead()
-        teaser = await smtp_server.wait_for_mail(INBOX)
-        claimed = await browser.submit(await browser.open(teaser.links()[0]), rep="Anna Albers")
-        assert claimed.status == 200, claimed.text
-        await smtp_server.wait_for_mail(ANNA)
+        lead_id = await _claimed_by_anna(world, smtp_server, browser)
 
         await world.driver.command(world.users[0], "contacted", str(lead_id))
         told = await smtp_server.wait_for(
