@@ -262,7 +262,8 @@ class Ledger:
             return renewed
 
     async def release(self, ids: Sequence[int]) -> None:
-        """Give back rows that were claimed but never sent (a stopping process)."""
+        """Give back rows that were claimed but never sent (their read failed): free at once,
+        ``in_doubt`` kept."""
         if not ids:
             return
         async with self.runtime.uow() as uow:

@@ -90,13 +90,15 @@ class PlatformWorker:
             self.busy.add(claim.row.address)
         try:
             resolved = await claimed_views(self.runtime, self.platform, claims)
-        except BaseException:
+        except BaseException as exc:
             # The database went away between the claim and the read (or the task was
             # cancelled): nothing was sent. Letting go stops the heartbeat renewing these
-            # leases and frees the addresses, so the rows are taken again when their lease
-            # ends — by this process once the database answers, or by another.
+            # leases and frees the addresses; giving the rows back (when the database
+            # answers again) lets the next pass take them at once, else their lease ends.
             for claim in claims:
                 self._let_go(claim)
+            if isinstance(exc, Exception):
+                await self._give_back([i for claim in claims for i in claim.ids])
             raise
         started: list[asyncio.Task[None]] = []
         obsolete: list[Claim] = []
@@ -116,6 +118,20 @@ class PlatformWorker:
                 for claim in obsolete:
                     self._let_go(claim)
         return started
+
+    async def _give_back(self, ids: list[int]) -> None:
+        """Release rows claimed but not sent after a failed read: one slow or cancelled
+        statement must not hold those messages back for a whole lease. Best effort — a
+        database still not answering leaves them to their lease."""
+        try:
+            await self.ledger.release(ids)
+        except Exception as exc:
+            log.info(
+                "outbox %s: %d claimed rows wait for their lease (%s)",
+                self.platform.value,
+                len(ids),
+                type(exc).__name__,
+            )
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(job)
