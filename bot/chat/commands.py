@@ -127,17 +127,14 @@ class Back:
     """A partner's manager ends their own partner's pause."""
 
 
-EXPLAIN_LIMIT = 20
-"""Partners listed per group in an explanation summary; ``explain <lead> <partner>`` for one."""
-
-
 @dataclass(frozen=True)
 class Explain:
     lead_id: int
     partner_id: str | None = None
-    limit: int = EXPLAIN_LIMIT
-    """Partners listed per group (0: every one); a chat whose answer can run over several
-    messages (Slack) asks for every one."""
+    limit: int = 0
+    """Partners listed per group (0: every one). Chats list every one: their answer runs
+    over several messages and counts what does not fit (a hint for a "--limit" they cannot
+    type there helped nobody); the CLI has its own ``--limit``."""
 
 
 @dataclass(frozen=True)

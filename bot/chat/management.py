@@ -132,7 +132,7 @@ async def explanation(
     who: Identity,
     lead_id: int,
     partner_id: str | None = None,
-    limit: int = c.EXPLAIN_LIMIT,
+    limit: int = 0,
 ) -> Explanation | Reply:
     """Why each partner was or was not offered ``lead_id``, as plain-text lines (staff),
     in the asker's language (staff: ``[staff] language``).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from bot.models import LeadStatus, Partner
+from tests.support.factories import add_partner
 from tests.support.telegram_world import telegram_settings, telegram_world
 
 STAFF_USER = 9_001
@@ -328,3 +329,36 @@ async def test_leads_of_a_busy_rep_arrive_whole_in_several_messages(
         for lead_id in ids:
             assert f"#{lead_id} Müller & Söhne Nr." in text
         assert listed[-1].button("open:") is not None
+
+
+async def test_staff_explain_lists_every_partner_and_counts_what_five_messages_do_not_hold(
+    make_settings, telegram_emulator
+):
+    """``/explain`` in a chat lists every partner (it cut at 20 with a hint to a CLI flag,
+    "--limit 0", nobody can type in Telegram); a lead checked against hundreds of partners
+    takes at most five messages, the last counting the lines left and naming the command
+    that shows them all."""
+    settings = _staff_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        async with world.runtime.uow() as uow:  # ineligible: no teaser, one line each
+            for n in range(300):
+                await add_partner(uow, f"Q{n:03d}", name=f"Ferner {n:03d}", regions=["FR"])
+            await uow.commit()
+        lead_id = await world.post_lead()
+        await world.teaser(world.groups[0])
+
+        boss = world.driver.user(STAFF_USER, "Stefanie", language_code="en")
+        await world.driver.command(boss, "explain", str(lead_id))
+        last = await world.private(STAFF_USER, lambda m: "more lines" in m.plain_text)
+        answer = [m for m in world.tg.bot_messages(STAFF_USER) if f"Lead {lead_id}" in m.plain_text]
+        shown = [
+            m for m in world.tg.bot_messages(STAFF_USER) if m.message_id >= answer[0].message_id
+        ]
+        assert len(shown) == 5 and shown[-1].message_id == last.message_id
+        text = "\n".join(m.plain_text for m in shown)
+        assert "Q000 Ferner 000" in text and "Q020 Ferner 020" in text  # past the old 20
+        assert "--limit 0 shows all" not in text
+        listed = sum(f"Q{n:03d} Ferner" in text for n in range(300))
+        left = int(last.plain_text.split("… and ")[1].split(" more lines")[0])
+        assert left > 0 and listed + left >= 300
+        assert f"all of them with leadbot explain {lead_id} --limit 0." in last.plain_text

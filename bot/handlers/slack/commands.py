@@ -9,8 +9,6 @@ command and the result into blocks.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -38,12 +36,6 @@ def not_understood(text: str, error: UsageError, language: str) -> Message:
     return Message(words, [section(f":grey_question: {words}"), context(detail)])
 
 
-def every_partner(command: c.Command) -> c.Command:
-    """An explanation in Slack lists every partner, not the best 20: its answer runs over
-    as many messages as it needs (:mod:`~bot.handlers.slack.answers`)."""
-    return replace(command, limit=0) if isinstance(command, c.Explain) else command
-
-
 async def run(deps: SlackDeps, who: Identity, text: str) -> Result | Message:
     """What ``/leads <text>`` gives ``who``: the command's result, or the answer to a
     command not understood or asked by a stranger."""
@@ -53,7 +45,7 @@ async def run(deps: SlackDeps, who: Identity, text: str) -> Result | Message:
         return not_understood(text, error, who.language)
     if not who.known and not isinstance(command, OPEN_TO_STRANGERS):
         return unknown_user(who)
-    return await deps.interactions.execute(who, every_partner(command))
+    return await deps.interactions.execute(who, command)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:

@@ -181,7 +181,7 @@ def pipeline_blocks(
 def explanation_blocks(lines: list[str], lead_id: int, language: str) -> list[Block]:
     """The terminal explanation text as preformatted sections (escaped, split to fit),
     over as many messages as an answer takes; beyond that, the rest is counted."""
-    more = lambda count: t(language, "slack.explain_more", count=count, lead_id=lead_id)  # noqa: E731
+    more = lambda count: t(language, "explain.more_lines", count=count, lead_id=lead_id)  # noqa: E731
     return counted([esc(line) for line in lines], MAX_ANSWER_BLOCKS, more, code=True)
 
 

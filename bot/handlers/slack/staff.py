@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.chat import commands as c
 from bot.handlers.slack import blocks
 from bot.handlers.slack.answers import result_messages
-from bot.handlers.slack.commands import COMMAND, every_partner
+from bot.handlers.slack.commands import COMMAND
 from bot.handlers.slack.deps import Respond, SlackDeps, answer_each, decide
 from bot.handlers.slack.kit import Message
 from bot.handlers.slack.payloads import button_press, number
@@ -25,7 +25,7 @@ BUTTONS: dict[str, Callable[[int], c.Command]] = {
     blocks.STAFF_REOFFER: c.Reoffer,
     blocks.STAFF_RELEASE: c.Release,
     blocks.STAFF_RELEASE_CONSENT: lambda lead_id: c.Release(lead_id, consent=True),
-    blocks.STAFF_EXPLAIN: lambda lead_id: every_partner(c.Explain(lead_id)),
+    blocks.STAFF_EXPLAIN: c.Explain,
 }
 
 

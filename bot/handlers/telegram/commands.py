@@ -48,6 +48,8 @@ from bot.reports.model import Report as PipelineReport
 
 PIPELINE_LIMIT = 30
 LEAD_BUTTONS = 20
+MAX_TABLE_MESSAGES = 5
+"""Messages one explanation takes at most (as on Slack); the lines beyond are counted."""
 """/leads lists every lead; the first this many get a button that opens its card (a
 keyboard of hundreds of buttons helps nobody on a phone: `/lead 17` opens any of them)."""
 PRIVATE = (c.ListLeads, c.ShowLead, c.Teasers, c.Progress, c.Claim, c.WhoAmI)
@@ -138,9 +140,7 @@ async def show(tg: TelegramBot, who: Identity, chat_id: int, result: Result) -> 
         for part in split_html([text]):
             await tg.send(chat_id, part)
     elif isinstance(result, Explanation):
-        # Monospace keeps the columns; each message is one <pre> block of whole lines.
-        for chunk in split_html([escape_telegram("\n".join(result.lines))], limit=3900):
-            await tg.send(chat_id, f"<pre>{chunk}</pre>")
+        await _explanation(tg, chat_id, result, language)
     elif isinstance(result, TeaserList):
         if not result.teasers:
             await tg.send(chat_id, escape_telegram(t(language, "reply.no_teasers")))
@@ -152,6 +152,21 @@ async def show(tg: TelegramBot, who: Identity, chat_id: int, result: Result) -> 
     else:
         assert isinstance(result, Profile)
         await tg.send(chat_id, escape_telegram(result.words(language)))
+
+
+async def _explanation(tg: TelegramBot, chat_id: int, result: Explanation, language: str) -> None:
+    """Monospace keeps the columns: each message is one <pre> block of whole lines. A lead
+    offered to hundreds of partners is cut after a few messages (a staff chat flooded with
+    dozens helps nobody); the last says how many lines are left and where they all are."""
+    chunks = split_html([escape_telegram("\n".join(result.lines))], limit=3900)
+    shown, rest = chunks[:MAX_TABLE_MESSAGES], chunks[MAX_TABLE_MESSAGES:]
+    for n, chunk in enumerate(shown, start=1):
+        text = f"<pre>{chunk}</pre>"
+        if rest and n == len(shown):
+            left = sum(part.count("\n") + 1 for part in rest)
+            more = t(language, "explain.more_lines", count=left, lead_id=result.lead_id)
+            text += "\n" + escape_telegram(more)
+        await tg.send(chat_id, text)
 
 
 async def _leads(tg: TelegramBot, who: Identity, chat_id: int, result: LeadList) -> None:
