@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot.models import LeadStatus, Partner
+from bot.models import LeadStatus, Offer, OfferStatus, Partner
 from tests.support.factories import add_partner
 from tests.support.telegram_world import telegram_settings, telegram_world
 
@@ -362,3 +362,41 @@ async def test_staff_explain_lists_every_partner_and_counts_what_five_messages_d
         left = int(last.plain_text.split("… and ")[1].split(" more lines")[0])
         assert left > 0 and listed + left >= 300
         assert f"all of them with leadbot explain {lead_id} --limit 0." in last.plain_text
+
+
+async def test_staff_report_lists_the_partners_and_counts_what_five_messages_do_not_hold(
+    make_settings, telegram_emulator
+):
+    """``/report`` listed no partner and no campaign at all (the template cut them at the
+    leads' limit, which the report set to 0), and ``/leads`` cut them at 30 unsaid. Now every
+    one is listed, in at most five messages; the rest is counted, pointing to the cockpit."""
+    settings = _staff_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        lead_id = await world.post_lead()
+        await world.teaser(world.groups[0])
+        async with world.runtime.uow() as uow:  # 300 partners offered an earlier round
+            for n in range(300):
+                await add_partner(uow, f"Q{n:03d}", name=f"Ferner {n:03d}", regions=["FR"])
+                uow.session.add(
+                    Offer(
+                        lead_id=lead_id,
+                        partner_id=f"Q{n:03d}",
+                        round=0,
+                        wave=1,
+                        rank=n + 1,
+                        status=OfferStatus.CLOSED,
+                    )
+                )
+            await uow.commit()
+
+        boss = world.driver.user(STAFF_USER, "Stefanie", language_code="en")
+        await world.driver.command(boss, "report")
+        last = await world.private(STAFF_USER, lambda m: "more lines" in m.plain_text)
+        answer = world.tg.bot_messages(STAFF_USER)
+        assert len(answer) == 5 and answer[-1].message_id == last.message_id
+        text = "\n".join(m.plain_text for m in answer)
+        listed = sum(f"Ferner {n:03d} —" in text for n in range(300))
+        assert listed > 30  # past the old cut
+        left = int(last.plain_text.split("… and ")[1].split(" more lines")[0])
+        assert listed + left >= 300
+        assert "all of them in the cockpit (/cockpit)." in last.plain_text

@@ -11,6 +11,8 @@ a confirmation tap first (on a phone a slip is easy and erasure is final).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.chat import commands as c
 from bot.chat.grammar import UsageError, parse
 from bot.chat.identity import Identity
@@ -18,6 +20,7 @@ from bot.chat.permissions import RULES, Who
 from bot.chat.results import (
     Explanation,
     LeadList,
+    LeadSummary,
     Profile,
     Reply,
     Result,
@@ -49,7 +52,9 @@ from bot.reports.model import Report as PipelineReport
 PIPELINE_LIMIT = 30
 LEAD_BUTTONS = 20
 MAX_TABLE_MESSAGES = 5
-"""Messages one explanation takes at most (as on Slack); the lines beyond are counted."""
+"""Messages a table answer (explain, the pipeline) takes at most, as on Slack."""
+TABLE_LENGTH = 3900
+"""Characters per table message: room below Telegram's 4096 for the line counting the rest."""
 """/leads lists every lead; the first this many get a button that opens its card (a
 keyboard of hundreds of buttons helps nobody on a phone: `/lead 17` opens any of them)."""
 PRIVATE = (c.ListLeads, c.ShowLead, c.Teasers, c.Progress, c.Claim, c.WhoAmI)
@@ -136,9 +141,7 @@ async def show(tg: TelegramBot, who: Identity, chat_id: int, result: Result) -> 
     elif isinstance(result, LeadList):
         await _leads(tg, who, chat_id, result)
     elif isinstance(result, PipelineReport):
-        text = render("pipeline.j2", report=result, leads=[], lang=language, limit=0)
-        for part in split_html([text]):
-            await tg.send(chat_id, part)
+        await _pipeline(tg, chat_id, result, [], language)
     elif isinstance(result, Explanation):
         await _explanation(tg, chat_id, result, language)
     elif isinstance(result, TeaserList):
@@ -155,32 +158,46 @@ async def show(tg: TelegramBot, who: Identity, chat_id: int, result: Result) -> 
 
 
 async def _explanation(tg: TelegramBot, chat_id: int, result: Explanation, language: str) -> None:
-    """Monospace keeps the columns: each message is one <pre> block of whole lines. A lead
-    offered to hundreds of partners is cut after a few messages (a staff chat flooded with
-    dozens helps nobody); the last says how many lines are left and where they all are."""
-    chunks = split_html([escape_telegram("\n".join(result.lines))], limit=3900)
-    shown, rest = chunks[:MAX_TABLE_MESSAGES], chunks[MAX_TABLE_MESSAGES:]
-    for n, chunk in enumerate(shown, start=1):
-        text = f"<pre>{chunk}</pre>"
+    """Monospace keeps the columns: each message is one <pre> block of whole lines."""
+    chunks = split_html([escape_telegram("\n".join(result.lines))], limit=TABLE_LENGTH)
+
+    def more(count: int) -> str:
+        return t(language, "explain.more_lines", count=count, lead_id=result.lead_id)
+
+    await _at_most_five(tg, chat_id, [f"<pre>{chunk}</pre>" for chunk in chunks], more)
+
+
+async def _pipeline(
+    tg: TelegramBot, chat_id: int, report: PipelineReport, leads: list[LeadSummary], language: str
+) -> None:
+    """The staff report: every partner and campaign (none were cut unsaid), the open leads
+    up to :data:`PIPELINE_LIMIT` (counted beyond)."""
+    text = render("pipeline.j2", report=report, leads=leads, lang=language, limit=PIPELINE_LIMIT)
+
+    def more(count: int) -> str:
+        return t(language, "telegram.pipeline.more_lines", count=count)
+
+    await _at_most_five(tg, chat_id, split_html([text], limit=TABLE_LENGTH), more)
+
+
+async def _at_most_five(
+    tg: TelegramBot, chat_id: int, messages: list[str], more: Callable[[int], str]
+) -> None:
+    """Send a long table answer in at most :data:`MAX_TABLE_MESSAGES` messages (hundreds
+    of partners must not flood a staff chat); the last then ends with ``more(lines left)``,
+    which says where all of them are."""
+    shown, rest = messages[:MAX_TABLE_MESSAGES], messages[MAX_TABLE_MESSAGES:]
+    for n, text in enumerate(shown, start=1):
         if rest and n == len(shown):
-            left = sum(part.count("\n") + 1 for part in rest)
-            more = t(language, "explain.more_lines", count=left, lead_id=result.lead_id)
-            text += "\n" + escape_telegram(more)
+            left = sum(1 for part in rest for line in part.splitlines() if line.strip())
+            text += "\n" + escape_telegram(more(left))
         await tg.send(chat_id, text)
 
 
 async def _leads(tg: TelegramBot, who: Identity, chat_id: int, result: LeadList) -> None:
     language = who.language
     if result.pipeline is not None and (not who.is_rep or _staff_chat(tg, chat_id)):
-        text = render(
-            "pipeline.j2",
-            report=result.pipeline,
-            leads=result.everyone or [],
-            lang=language,
-            limit=PIPELINE_LIMIT,
-        )
-        for part in split_html([text]):
-            await tg.send(chat_id, part)
+        await _pipeline(tg, chat_id, result.pipeline, result.everyone or [], language)
         return
     leads = result.mine
     text = render("leads.j2", leads=leads, heading=rep_list_heading(leads), lang=language)
