@@ -8,6 +8,12 @@ lead card by DM — and a repeated envelope of the same press is answered once.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.slack.socket_mode import SocketModeDriver
 from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
@@ -60,3 +66,49 @@ async def test_claims_over_socket_mode_are_acknowledged_decided_and_answered(
         assert len(slack_emulator.ephemerals("C0001", "U0001")) == 1  # the repeat: once
         card = await slack_emulator.wait_for_async(lambda: slack_emulator.dm_messages("U0001"))
         assert "maria.huber@brauerei-huber.de" in card[0].all_text  # the lead card, by DM
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # not about the database
+async def test_healthz_tells_while_the_socket_mode_connection_is_down(
+    make_settings, slack_emulator: SlackEmulator
+) -> None:
+    """Slack closes the connection and refuses new ones for a while (a restart on its side,
+    a network cut): the task is ``degraded`` — "failing" — on ``/healthz`` until slack_sdk
+    has reconnected, then ``ok`` again. It said ``ok`` throughout, while no press could
+    arrive."""
+    settings = slack_settings(
+        make_settings,
+        slack_emulator,
+        slack={
+            "socket_mode": True,
+            "app_token": slack_emulator.socket_mode.app_token,
+            "signing_secret": None,
+        },
+    )
+    async with slack_world(settings, slack_emulator, REPS) as world:
+        hub = slack_emulator.socket_mode
+        await slack_emulator.wait_for_async(lambda: hub.connections, 10, "the connection")
+        await _until_task(world.bot.url, "ok")
+
+        refused = slack_emulator.faults.fail("apps.connections.open", times=3, status=502)
+        await asyncio.to_thread(hub.drop)
+        task = await _until_task(world.bot.url, "degraded")
+        assert task["detail"].startswith("failing: ") and "SocketModeDisconnected" in str(task)
+
+        await slack_emulator.wait_for_async(
+            lambda: refused.remaining == 0 and hub.connections, 40, "the reconnection"
+        )
+        await _until_task(world.bot.url, "ok")
+
+
+async def _until_task(url: str, state: str, seconds: float = 30.0) -> dict[str, Any]:
+    """The Socket Mode task's part of ``/healthz`` once it is in ``state``."""
+    task: dict[str, Any] = {}
+    async with httpx.AsyncClient(timeout=5) as http:
+        for _ in range(int(seconds * 5)):
+            health = (await http.get(f"{url}/healthz")).json()
+            task = health["parts"].get("task:slack-socket-mode", {})
+            if task.get("state") == state:
+                return task
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"the Socket Mode task never became {state}: {task}")

@@ -12,22 +12,32 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handlers.slack.auth import BotIdentity
 from bot.handlers.slack.linking import AccountLink, LinkOutcome, link_by_email, summary
 from bot.handlers.slack.setup import web_client
 from bot.runtime import Runtime
+from bot.supervisor import PASS_SECONDS, failing, working
 from bot.web.api import ContextFactory
 
 log = logging.getLogger("bot.handlers.slack")
+
+
+CHECK_SECONDS = 5.0
+"""How often the Socket Mode job looks at its connection for ``/healthz`` (a cheap local
+check; slack_sdk itself pings Slack and reconnects)."""
 
 
 def socket_mode_job(app: AsyncApp, app_token: str) -> Callable[[], Awaitable[None]]:
     """Keep a Socket Mode connection open for the server's lifetime.
 
     The first connection is retried with backoff (Slack may be unreachable at start);
-    after that slack_sdk's client reconnects by itself. Cancelled at shutdown.
+    after that slack_sdk's client reconnects by itself. Either way the job tells the
+    supervisor every few seconds whether the connection is up: ``/healthz`` showed the task
+    ``ok`` while no press could arrive (a revoked app token, Slack unreachable). Cancelled
+    at shutdown.
     """
 
     async def slack_socket_mode() -> None:
@@ -43,6 +53,7 @@ def socket_mode_job(app: AsyncApp, app_token: str) -> Callable[[], Awaitable[Non
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
+                    failing(exc, within=delay + PASS_SECONDS)
                     log.warning(
                         "slack: Socket Mode connection failed (%s); retrying in %.0fs",
                         type(exc).__name__,
@@ -51,11 +62,32 @@ def socket_mode_job(app: AsyncApp, app_token: str) -> Callable[[], Awaitable[Non
                     await asyncio.sleep(delay)
                     delay = min(60.0, delay * 2)
             log.info("slack: connected over Socket Mode")
-            await asyncio.Event().wait()
+            await _watch(handler.client)
         finally:
             await handler.close_async()
 
     return slack_socket_mode
+
+
+async def _watch(client: AsyncBaseSocketModeClient) -> None:
+    """Report the connection's state to the supervisor until cancelled; log its changes."""
+    up = True
+    while True:
+        await asyncio.sleep(CHECK_SECONDS)
+        if await client.is_connected():
+            if not up:
+                log.info("slack: Socket Mode connection is back")
+            up = True
+            working(within=CHECK_SECONDS + PASS_SECONDS)
+        else:
+            if up:
+                log.warning("slack: Socket Mode connection lost; slack_sdk reconnects")
+            up = False
+            failing(SocketModeDisconnected(), within=CHECK_SECONDS + PASS_SECONDS)
+
+
+class SocketModeDisconnected(ConnectionError):
+    """No Socket Mode connection is open (its name is what ``/healthz`` shows)."""
 
 
 def kept_alive(client: AsyncWebClient) -> ContextFactory:

@@ -72,6 +72,18 @@ class SocketModeHub:
             self.emulator.changed()
         return socket
 
+    def drop(self, timeout: float = ACK_SECONDS) -> None:
+        """Close every open connection, as Slack does on a restart or a network cut
+        (callable from any thread but the emulator's)."""
+        loop = self.emulator._loop
+        assert loop is not None, "the emulator is not running"
+
+        async def close_all() -> None:
+            for socket in list(self._sockets):
+                await socket.close()
+
+        asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout)
+
     async def _send(self, envelope: dict[str, Any]) -> None:
         if not self._sockets:
             raise ConnectionError("the bot has no Socket Mode connection open")
