@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.config import Settings
+from tests.conftest import SettingsFactory
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.slack.socket_mode import SocketModeDriver
 from tests.support.slack_world import PartnerSpec, slack_settings, slack_world
@@ -24,10 +26,9 @@ REPS = [
 ]
 
 
-async def test_claims_over_socket_mode_are_acknowledged_decided_and_answered(
-    make_settings, slack_emulator: SlackEmulator
-) -> None:
-    settings = slack_settings(
+def socket_mode_settings(make_settings: SettingsFactory, slack_emulator: SlackEmulator) -> Settings:
+    """The Slack app over Socket Mode: the emulator's app token, no signing secret."""
+    return slack_settings(
         make_settings,
         slack_emulator,
         slack={
@@ -36,6 +37,12 @@ async def test_claims_over_socket_mode_are_acknowledged_decided_and_answered(
             "signing_secret": None,
         },
     )
+
+
+async def test_claims_over_socket_mode_are_acknowledged_decided_and_answered(
+    make_settings, slack_emulator: SlackEmulator
+) -> None:
+    settings = socket_mode_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:
         await slack_emulator.wait_for_async(
             lambda: slack_emulator.socket_mode.connections, 10, "the Socket Mode connection"
@@ -76,15 +83,7 @@ async def test_healthz_tells_while_the_socket_mode_connection_is_down(
     a network cut): the task is ``degraded`` — "failing" — on ``/healthz`` until slack_sdk
     has reconnected, then ``ok`` again. It said ``ok`` throughout, while no press could
     arrive."""
-    settings = slack_settings(
-        make_settings,
-        slack_emulator,
-        slack={
-            "socket_mode": True,
-            "app_token": slack_emulator.socket_mode.app_token,
-            "signing_secret": None,
-        },
-    )
+    settings = socket_mode_settings(make_settings, slack_emulator)
     async with slack_world(settings, slack_emulator, REPS) as world:
         hub = slack_emulator.socket_mode
         await slack_emulator.wait_for_async(lambda: hub.connections, 10, "the connection")
