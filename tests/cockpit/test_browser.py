@@ -107,7 +107,7 @@ async def _browse(settings: Any, artifacts: Path, erased: int) -> dict[str, Any]
                 "#campaigns figure svg", "e => e.getBoundingClientRect().height"
             )
             async with page.expect_download() as waiting:
-                await page.click("#campaigns h2 a")
+                await page.click("#campaigns .downloads a")
             download = await waiting.value
             path = artifacts / download.suggested_filename
             await download.save_as(str(path))
@@ -131,7 +131,7 @@ async def _browse(settings: Any, artifacts: Path, erased: int) -> dict[str, Any]
             seen["lead_page"] = await page.inner_text("main")
             seen["timeline_columns"] = await page.evaluate(ALIGNMENT, "#timeline table")
             async with page.expect_download() as waiting:
-                await page.click("#timeline h2 a")  # the audit trail's CSV link
+                await page.click("#timeline .downloads a")  # the audit trail's CSV link
             download = await waiting.value
             path = artifacts / download.suggested_filename
             await download.save_as(str(path))

@@ -228,6 +228,50 @@ def test_the_keyboard_skips_the_navigation_and_always_shows_the_focus(
     assert walk["won_rows"] == 1  # the status was chosen by typing, the form sent by Enter
 
 
+def test_headings_are_only_headings_and_each_download_link_names_its_table(
+    walk: dict[str, Any],
+) -> None:
+    """A screen reader's list of headings read "Trichter CSV Excel" (the links sat in the
+    ``<h2>``), and its list of links "CSV, Excel, CSV, Excel, CSV, Excel" on the overview."""
+    overview = walk["overview"]["tree"]
+    assert re.findall(r'heading "([^"]+)" \[level=2\]', overview) == [
+        "Trichter", "Leads nach Status", "Wochenverlauf"]  # fmt: skip
+    for table in ("Trichter", "Leads nach Status", "Wochenverlauf"):
+        assert (
+            f'link "{table} als CSV"' in overview and f'link "{table} als Excel-Datei"' in overview
+        )
+    for key, table in (("campaigns", "Kampagnen"), ("leads", "Leads"), ("lead", "Verlauf")):
+        assert f'link "{table} als CSV"' in walk[key]["tree"], walk[key]["tree"][:2000]
+    for key in PAGES:
+        links = re.findall(r'link "([^"]+)"', walk[key]["tree"])
+        assert "CSV" not in links and "Excel" not in links, (key, links)
+
+
+def test_every_table_is_named_and_has_column_and_row_headers(walk: dict[str, Any]) -> None:
+    """Tables had no name (a screen reader's table list said "Tabelle, Tabelle, Tabelle"),
+    the first column's cells were plain cells, and the audit trail's headers had no scope."""
+    names = {key: walk[key]["tables"] for key in PAGES}
+    assert names == {
+        "overview": ["Trichter", "Leads nach Status", "Wochenverlauf"],
+        "campaigns": ["Kampagnen"], "partners": ["Partner"],
+        "leads": ["Leads"], "lead": ["Verlauf"],
+    }, names  # fmt: skip
+    for key in PAGES:
+        assert walk[key]["headers_without_scope"] == 0, key
+        assert walk[key]["rows_without_header"] == 0, key
+    assert 'rowheader "#' in walk["leads"]["tree"]  # a lead's row is headed by its number
+
+
+def test_charts_are_images_named_by_their_captions(walk: dict[str, Any]) -> None:
+    """A chart's SVG read as loose axis labels and tick numbers ("0", "2", "4", …); now
+    each is one image named by its caption, and the table below it has the figures."""
+    overview = walk["overview"]["tree"]
+    assert 'img "Trichter der im Zeitraum eingegangenen Leads"' in overview
+    assert 'img "Eingegangene Leads und gewonnener Umsatz pro Woche"' in overview
+    assert 'img "Gewonnener Umsatz und Kosten je Kampagne"' in walk["campaigns"]["tree"]
+    assert 'img "Übernahmen, verfallene Angebote' in walk["partners"]["tree"]
+
+
 def test_every_text_has_enough_contrast(walk: dict[str, Any]) -> None:
     """WCAG AA: 4.5:1 for text (the muted grey #5b6775 is 5.4:1 on the page's #f6f7f9,
     the accent #2f6fb0 4.9:1; charts are images and left out)."""
