@@ -9,6 +9,7 @@ language, titled with what went wrong, so a person never sees the API's line of 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
@@ -68,12 +69,38 @@ LOST = frozenset({400, 404, 405})
 """Error pages of a reader who got lost (a bad address or range): a link back to the overview."""
 
 
-def problem_page(lang: str, status: int, text: str) -> Response:
+def problem_page(lang: str, status: int, text: str, retry: Retry | None = None) -> Response:
     """An error page: what went wrong (``cockpit.error_<status>``) as its heading and the
-    browser's title, so both are in the reader's language; the particulars below."""
+    browser's title, so both are in the reader's language; the particulars below — and
+    with ``retry``, the date form again, its bad field focused and described by them."""
     heading = t(lang, f"cockpit.error_{status}")
     return html("message.j2", status=status, lang=lang, heading=heading, lines=[text], how=[],
-                form_token="", home=status in LOST)  # fmt: skip
+                form_token="", home=status in LOST, retry=retry)  # fmt: skip
+
+
+FORM_PAGES = frozenset({PREFIX, f"{PREFIX}/campaigns", f"{PREFIX}/partners", f"{PREFIX}/leads"})
+"""The pages with a date form: a bad range there is shown with the form to correct it."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The date form on a 400 page: where it sends, the days as typed, the bad fields (the
+    first gets the focus: ``autofocus`` — the pages run no script), the page's other
+    filters kept as they were."""
+
+    action: str
+    given: dict[str, str]
+    invalid: tuple[str, ...]
+    extra: dict[str, str]
+
+
+def _retry(request: Request, exc: PeriodError) -> Retry | None:
+    if request.url.path not in FORM_PAGES:
+        return None  # a download or a lead's page: nothing to type there
+    query = request.query_params
+    given = {name: query.get(name, "") for name in ("from", "to")}
+    extra = {k: v for k, v in query.items() if k not in ("from", "to", "lang", "page")}
+    return Retry(request.url.path, given, tuple(exc.fields), extra)
 
 
 def _in_cockpit(path: str) -> bool:
@@ -139,7 +166,7 @@ async def open_page(request: Request) -> PageContext | Response:
             default_days=settings.cockpit.default_days,
         )
     except PeriodError as exc:
-        return problem_page(lang, 400, exc.said(lang))
+        return problem_page(lang, 400, exc.said(lang), _retry(request, exc))
     here = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
     secure = settings.server.base_url().startswith("https://")
     return PageContext(lang, period, session.actor, remember, here, secure)

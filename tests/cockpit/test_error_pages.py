@@ -54,7 +54,8 @@ def _shown(page: httpx.Response) -> tuple[str, str, list[str]]:
     lang = re.search(r'<html lang="(\w+)">', page.text)
     title = re.search(r"<title>(.*?)</title>", page.text)
     assert lang and title, page.text[:300]
-    texts = re.findall(r"<(?:h1|p)>(.*?)</(?:h1|p)>", page.text)
+    # A bad range's message is the form's alert (``#problem``); a plain paragraph elsewhere.
+    texts = re.findall(r'<(?:h1|p)(?: id="problem" role="alert")?>(.*?)</(?:h1|p)>', page.text)
     # As a reader sees them: HTML's entities (&#39; for a quote) resolved.
     return lang.group(1), html.unescape(title.group(1)), [html.unescape(t) for t in texts]
 

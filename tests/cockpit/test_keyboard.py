@@ -272,6 +272,19 @@ def test_charts_are_images_named_by_their_captions(walk: dict[str, Any]) -> None
     assert 'img "Übernahmen, verfallene Angebote' in walk["partners"]["tree"]
 
 
+def test_a_bad_range_focuses_the_field_to_correct_and_says_why(walk: dict[str, Any]) -> None:
+    """A reversed range was a page with the message and a link to the overview: no form,
+    the focus at the top. Now the form comes back with the days as typed, "Von" focused,
+    marked invalid and described by the message (``role="alert"``); corrected, Enter shows
+    the range."""
+    assert walk["error"]["h1"] == ["Das lässt sich nicht anzeigen"]
+    assert walk["error_focus"] == {
+        "name": "from", "invalid": "true", "role": "alert",
+        "described": "Von (2026-03-31) liegt nach Bis (2026-03-01)",
+    }  # fmt: skip
+    assert walk["corrected"] == "Überblick · leadbot-Cockpit"
+
+
 def test_every_text_has_enough_contrast(walk: dict[str, Any]) -> None:
     """WCAG AA: 4.5:1 for text (the muted grey #5b6775 is 5.4:1 on the page's #f6f7f9,
     the accent #2f6fb0 4.9:1; charts are images and left out)."""
