@@ -6,7 +6,9 @@ that is not a ``JSONDecodeError``, ``NaN``/``Infinity`` are accepted although JS
 no such values, ``"\\ud800"`` becomes a lone surrogate that no database and no UTF-8
 encoder accepts, and a key given twice in one object silently keeps its last value (two
 ``partner_contact`` answers in one consent: the sender meant one of them, we cannot know
-which). :func:`loads` turns each of these into one :class:`JsonProblem` with a
+which), and bytes in UTF-16 or UTF-32 are decoded as if that were fine although RFC 8259
+says JSON exchanged between systems MUST be UTF-8 (a sender that gets away with it here
+fails elsewhere). :func:`loads` turns each of these into one :class:`JsonProblem` with a
 message a sender can act on; every caller (the lead API, the Slack and Telegram
 webhooks, ``leadbot leads import``) refuses the input with it and changes nothing.
 """
@@ -45,8 +47,35 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+# json.detect_encoding's names, as a sender would call them.
+_NOT_UTF8 = {
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 (little-endian)",
+    "utf-16-be": "UTF-16 (big-endian)",
+    "utf-32": "UTF-32",
+    "utf-32-le": "UTF-32 (little-endian)",
+    "utf-32-be": "UTF-32 (big-endian)",
+}
+
+
+def require_utf8(data: bytes) -> None:
+    """Refuse bytes that are UTF-16 or UTF-32 (with or without a byte order mark).
+
+    ``json.loads`` on bytes would decode them silently; RFC 8259 §8.1 says JSON exchanged
+    between systems MUST be UTF-8. A UTF-8 byte order mark is ignored, as the RFC allows a
+    parser to. Bytes that are neither are left to the UTF-8 decoder ("not UTF-8 text").
+    """
+    encoding = _NOT_UTF8.get(json.detect_encoding(data))
+    if encoding is not None:
+        raise JsonProblem(
+            f"the body is encoded as {encoding}; JSON must be sent as UTF-8 (RFC 8259)"
+        )
+
+
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse ``text``; raises :class:`JsonProblem` for anything but plain, sane JSON."""
+    if isinstance(text, bytes):
+        require_utf8(text)
     try:
         value = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except JsonProblem:

@@ -138,6 +138,38 @@ async def test_unparseable_json_is_422_naming_the_body(
 
 
 @pytest.mark.parametrize(
+    ("encoding", "named"),
+    [
+        ("utf-16", "UTF-16"),  # with a byte order mark, as Windows tools write it
+        ("utf-16-le", "UTF-16 (little-endian)"),
+        ("utf-16-be", "UTF-16 (big-endian)"),
+        ("utf-32", "UTF-32"),
+        ("utf-32-le", "UTF-32 (little-endian)"),
+        ("utf-32-be", "UTF-32 (big-endian)"),
+    ],
+)
+async def test_a_body_in_utf16_or_utf32_is_422_naming_the_encoding(
+    api: Any, caplog: pytest.LogCaptureFixture, encoding: str, named: str
+) -> None:
+    """RFC 8259: JSON between systems MUST be UTF-8; Python's decoder would take these."""
+    text = body().decode()
+    [(field, problem)] = problems(await refused(api, caplog, text.encode(encoding))).items()
+    assert field == "body" and problem["type"] == "json_invalid"
+    assert problem["msg"] == (
+        f"the body is encoded as {named}; JSON must be sent as UTF-8 (RFC 8259)"
+    )
+
+
+async def test_a_utf8_byte_order_mark_is_ignored(api: Any) -> None:
+    """RFC 8259 lets a parser ignore it; Windows tools write it."""
+    http, _ = api
+    response = await http.post(
+        "/api/leads", content=body().decode().encode("utf-8-sig"), headers=AUTH
+    )
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
     ("overrides", "field"),
     [
         ({"interest.estimated_value_eur": 2**63}, "interest.estimated_value_eur"),

@@ -54,6 +54,7 @@ NOT_UPDATES = {
     "40 levels": b'{"update_id": 6, "x": ' + b"[" * 40 + b"]" * 40 + b"}",
     "NaN": b'{"update_id": 7, "x": NaN, "y": "Zebrafink"}',
     "not UTF-8": b'{"update_id": 8, "x": "\xff Zebrafink"}',
+    "UTF-16": start_from(555).decode().encode("utf-16"),  # RFC 8259: JSON is UTF-8
     # The Bot API's ids fit in 52 bits; a wider one used to reach the database and fail.
     "user id beyond 64 bits": start_from(BEYOND_64_BITS),
     "group id beyond 64 bits": start_from(555, chat_id=-BEYOND_64_BITS),
