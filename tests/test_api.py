@@ -174,7 +174,11 @@ async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
     [
         ({}, "missing token"),
         ({"Authorization": "Bearer wrong-token"}, "invalid API token"),
-        ({"Authorization": f"Basic {TOKEN}"}, "missing token"),
+        ({"Authorization": f"Basic {TOKEN}"}, "wrong authorization scheme: expected 'Bearer'"),
+        ({"Authorization": "Token abc"}, "wrong authorization scheme: expected 'Bearer'"),
+        ({"Authorization": TOKEN}, "the Authorization header has no scheme"),
+        ({"Authorization": "Bearer"}, "missing token after 'Bearer'"),
+        ({"Authorization": "bearer wrong-token"}, "invalid API token"),
         ({"Authorization": f"Bearer {TOKEN}x"}, "invalid API token"),
     ],
 )
@@ -184,6 +188,8 @@ async def test_bad_or_missing_token_is_401(
     response = await client.post("/api/leads", json=lead_payload(), headers=headers)
     assert response.status_code == 401
     assert message in response.json()["detail"]
+    assert "Authorization: Bearer <API token>" in response.json()["detail"] or "invalid" in message
+    assert TOKEN not in response.text  # a header without a scheme is not quoted back
     assert response.headers["www-authenticate"] == "Bearer"
     async with api_runtime.uow() as uow:
         assert (await uow.session.scalars(select(Lead.id))).all() == []

@@ -132,6 +132,10 @@ async def test_unknown_and_malformed_ids_are_named(client: httpx.AsyncClient) ->
         assert [p["field"] for p in answer.json()["detail"]] == [field]
     assert (await client.get("/api/leads/1")).status_code == 401
     assert (await client.delete("/api/leads/1")).status_code == 401
+    for method in ("GET", "DELETE"):  # a wrong scheme is named, not taken for no token
+        wrong = await client.request(method, "/api/leads/1", headers={"Authorization": "Token a"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        assert wrong.json()["detail"].startswith("wrong authorization scheme: expected 'Bearer'")
 
 
 async def test_an_unmatched_lead_names_the_allowed_partners_that_are_not_partners(

@@ -43,6 +43,25 @@ def _unauthorized(request: Request, message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+SEND = "send 'Authorization: Bearer <API token>'"
+
+
+def _why_no_credentials(header: str | None) -> str:
+    """Why :data:`bearer` found no token in ``header``, for the 401.
+
+    A CRM configured with ``Token abc`` or ``Basic …`` used to hear "missing token" and
+    hunt for a header it had sent. The header is never quoted back: with no scheme, its
+    one word may be the token itself."""
+    words = (header or "").split()
+    if not words:
+        return f"missing token: {SEND}"
+    if len(words) == 1 and words[0].lower() != "bearer":
+        return f"the Authorization header has no scheme: {SEND}"
+    if words[0].lower() != "bearer":
+        return f"wrong authorization scheme: expected 'Bearer'; {SEND}"
+    return f"missing token after 'Bearer': {SEND}"
+
+
 async def require_token(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> None:
@@ -56,7 +75,7 @@ async def require_token(
             "set LEADBOT_SERVER__API_TOKEN and restart",
         )
     if credentials is None:
-        raise _unauthorized(request, "missing token: send 'Authorization: Bearer <API token>'")
+        raise _unauthorized(request, _why_no_credentials(request.headers.get("authorization")))
     given = credentials.credentials.encode()
     if not secrets.compare_digest(given, expected.get_secret_value().encode()):
         raise _unauthorized(request, "invalid API token")
