@@ -381,3 +381,25 @@ async def test_a_cursor_from_another_database_is_refused_not_answered_empty(
     # Every cursor this database gave out still works, the end position included.
     again = await client.get("/api/leads", params={"cursor": page["next_cursor"]}, headers=AUTH)
     assert again.status_code == 200 and again.json()["items"] == []
+
+
+async def test_a_trailing_slash_is_the_same_endpoint_not_a_bodiless_redirect(
+    client: httpx.AsyncClient,
+) -> None:
+    """A ``307`` to the path without the slash lost a CRM's POST body on many clients."""
+    created = await client.post("/api/leads/", json=lead_payload(), headers=AUTH)
+    assert created.status_code == 201, created.text
+    lead_id = created.json()["id"]
+    again = await client.post("/api/leads//", json=lead_payload(), headers=AUTH)
+    assert (again.status_code, again.json()["id"]) == (200, lead_id)
+    by_id = await client.get(f"/api/leads/{lead_id}/", headers=AUTH)
+    assert by_id.status_code == 200 and by_id.json()["external_id"] == "crm-1001"
+    listed = await client.get("/api/leads/", params={"external_id": "crm-1001"}, headers=AUTH)
+    assert listed.status_code == 200 and listed.json()["id"] == lead_id
+    for path in ("/healthz/", "/metrics/", "/openapi.json/"):
+        assert (await client.get(path)).status_code == 200, path
+    assert (await client.get(f"/api/leads/{lead_id}/", headers={})).status_code == 401
+    erased = await client.delete(f"/api/leads/{lead_id}/", headers=AUTH)
+    assert erased.status_code == 200 and erased.json()["status"] == "erased"
+    # Pages for people keep the redirect: a browser follows it.
+    assert (await client.get("/cockpit/")).status_code in (302, 303, 307)

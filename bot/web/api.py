@@ -53,6 +53,7 @@ from bot.web import cockpit, crm_api, metrics, openapi, ops
 from bot.web import unavailable as outage
 from bot.web.common import Detail, ValidationFailed, invalid, require_token
 from bot.web.common import problem as answer
+from bot.web.slashes import TrailingSlashes
 from bot.web.unavailable import OutagePage
 
 log = logging.getLogger(__name__)
@@ -294,6 +295,7 @@ def create_app(
         app.mount(path, mounted)
     outage.install(app, {cockpit.PREFIX: cockpit.outage_page, **(outage_pages or {})})
     app.add_exception_handler(TombstoneKeyMismatch, _key_mismatch)  # type: ignore[arg-type]
+    app.add_middleware(TrailingSlashes)  # inside AccessLog: the log shows the path as sent
     app.add_middleware(ops.AccessLog)
     openapi.install(app, _version(), runtime.settings)
     return app
