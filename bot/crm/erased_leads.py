@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, select
@@ -47,8 +48,17 @@ def digest(key: bytes, kind: str, value: str) -> str:
 
 def digests(settings: Settings, kind: str, value: str | None) -> list[str]:
     """What a tombstone of this value may be stored as (one digest per key tried); none
-    for no value. For a look-up combined with others (intake's, :mod:`bot.intake.service`)."""
-    return [digest(key, kind, value) for key in tombstone_keys(settings)] if value else []
+    for no value. For a look-up combined with others (intake's, :mod:`bot.intake.service`).
+
+    An ``external_id`` comes in Unicode NFC (:func:`bot.intake.schema.canonical_external_id`);
+    before it did, an id was stored, and tombstoned on erasure, as sent — often decomposed
+    (NFD). Its NFD form is tried too, so such an erased lead stays erased."""
+    if not value:
+        return []
+    forms = [value]
+    if kind == EXTERNAL_ID:
+        forms = list(dict.fromkeys([value, unicodedata.normalize("NFD", value)]))
+    return [digest(key, kind, form) for key in tombstone_keys(settings) for form in forms]
 
 
 def erased_query(kind: str, digests_param: str) -> Select[tuple[int]]:

@@ -12,7 +12,7 @@ from fastapi import Request
 from bot.chat.ids import database_id
 from bot.crm.paging import DEFAULT_LIMIT, MAX_LIMIT, Position
 from bot.intake.problems import FieldProblem
-from bot.intake.schema import in_utc
+from bot.intake.schema import canonical_external_id, in_utc
 from bot.plaintext import bad_character, trim
 
 GET_PARAMETERS = frozenset({"external_id", "updated_since", "limit", "cursor"})
@@ -61,7 +61,10 @@ def external_id_of(values: dict[str, str]) -> str | None:
     refused = bad_character(value)
     if refused is not None:
         raise BadParameter("query", "external_id", refused)
-    return trim(value)  # as stored: without invisible characters at its ends
+    try:  # as stored: without invisible characters at its ends, in Unicode NFC
+        return canonical_external_id(trim(value))
+    except ValueError as exc:
+        raise BadParameter("query", "external_id", str(exc)) from None
 
 
 def updated_since(values: dict[str, str]) -> datetime | None:
