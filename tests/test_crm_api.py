@@ -122,6 +122,7 @@ async def test_unknown_and_malformed_ids_are_named(client: httpx.AsyncClient) ->
         ({"updated_since": "2026-03-01T10:00:00"}, "updated_since"),  # no time zone
         ({"updated_since": "0001-01-01T00:00:00+01:00"}, "updated_since"),  # no UTC time
         ({"updated_since": "9999-12-31T23:59:59-01:00"}, "updated_since"),
+        ({"updated_since": "2026-12-01T24:00:00+24:00"}, "updated_since"),
         ({"external_id": "a\x00b"}, "external_id"),  # PostgreSQL refuses NUL with a 500
         ({"external_id": "crm\x1b[1m"}, "external_id"),
         ({"external_id": "\u200b"}, "external_id"),  # nothing visible: blank
@@ -130,6 +131,9 @@ async def test_unknown_and_malformed_ids_are_named(client: httpx.AsyncClient) ->
         answer = await client.get("/api/leads", params=params, headers=AUTH)
         assert answer.status_code == 422, (params, answer.text)
         assert [p["field"] for p in answer.json()["detail"]] == [field]
+    hour_24 = {"updated_since": "2026-12-01T24:00:00+24:00"}
+    [named] = (await client.get("/api/leads", params=hour_24, headers=AUTH)).json()["detail"]
+    assert named["msg"].startswith("not a valid time: hour 24 (allowed 00–23; midnight is 00:00)")
     assert (await client.get("/api/leads/1")).status_code == 401
     assert (await client.delete("/api/leads/1")).status_code == 401
     for method in ("GET", "DELETE"):  # a wrong scheme is named, not taken for no token

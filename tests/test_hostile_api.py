@@ -251,7 +251,7 @@ async def test_line_breaks_are_text_only_where_text_may_have_lines(
         ({"consent.given_at": 0}, "consent.given_at", "ISO 8601 timestamp"),
         ({"consent.given_at": "0"}, "consent.given_at", "ISO 8601 timestamp"),
         ({"consent.given_at": False}, "consent.given_at", "ISO 8601 timestamp"),
-        ({"consent.given_at": "2026-02-30T10:00:00+01:00"}, "consent.given_at", "datetime"),
+        ({"consent.given_at": "2026-02-30T10:00:00+01:00"}, "consent.given_at", "day 30"),
         ({"consent.given_at": "2026-03-01T10:00:00"}, "consent.given_at", "time zone"),
         # No UTC time (before year 1, after 9999): was a 500 from the database layer.
         ({"consent.given_at": "0001-01-01T00:00:00+01:00"}, "consent.given_at", "in UTC"),
@@ -282,6 +282,52 @@ async def test_loose_values_are_refused_where_meaning_depends_on_them(
     found = problems(await refused(api, caplog, body(**overrides)))
     assert field in found, found
     assert message in found[field]["msg"], found[field]
+
+
+RULE = "must be an ISO 8601 timestamp with a time zone, e.g. 2026-03-01T10:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("given_at", "message"),
+    [
+        (
+            "2026-12-01T24:00:00+24:00",
+            "not a valid time: hour 24 (allowed 00–23; midnight is 00:00), "
+            f"time zone offset +24:00 (allowed -23:59 to +23:59); {RULE}",
+        ),
+        ("2026-02-29T10:00:00Z", f"not a valid time: day 29 (2026-02 has 28 days); {RULE}"),
+        ("2026-04-31T10:00:00Z", f"not a valid time: day 31 (2026-04 has 30 days); {RULE}"),
+        ("2026-13-01T10:00:00Z", f"not a valid time: month 13 (allowed 01–12); {RULE}"),
+        ("2026-12-01T10:60:00Z", f"not a valid time: minute 60 (allowed 00–59); {RULE}"),
+        (
+            "2026-12-31T23:59:60Z",
+            f"not a valid time: second 60 (allowed 00–59; no leap seconds); {RULE}",
+        ),
+        (
+            "2026-12-01T10:00:00-01:60",
+            f"not a valid time: time zone offset -01:60 (allowed -23:59 to +23:59); {RULE}",
+        ),
+        ("0000-01-01T10:00:00Z", f"not a valid time: year 0000 (allowed 0001–9999); {RULE}"),
+        # Shapes the check does not take apart get the rule, not the parser's words.
+        ("2026-12-01T10:00:00+01", RULE),
+        ("2026-12-01T10:00:00 +01:00", RULE),
+    ],
+)
+async def test_a_time_out_of_range_names_the_part_and_what_is_allowed(
+    api: Any, caplog: pytest.LogCaptureFixture, given_at: str, message: str
+) -> None:
+    """pydantic said "unexpected extra characters at the end of the input" for hour 24."""
+    found = problems(await refused(api, caplog, body(**{"consent.given_at": given_at})))
+    assert found["consent.given_at"]["msg"] == message
+    assert found["consent.given_at"]["loc"] == ["body", "consent", "given_at"]
+
+
+async def test_a_leap_day_and_the_last_second_of_a_day_are_times(api: Any) -> None:
+    http, _ = api
+    for n, given_at in enumerate(("2028-02-29T10:00:00+01:00", "2026-12-31T23:59:59+23:59")):
+        payload = lead_payload(external_id=f"ok-{n}", **{"consent.given_at": given_at})
+        response = await http.post("/api/leads", json=payload, headers=AUTH)
+        assert response.status_code == 201, response.text
 
 
 async def test_text_is_trimmed_and_json_true_is_consent(api: Any) -> None:

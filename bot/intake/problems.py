@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.intake.schema import LeadIn, check_against_settings
+from bot.intake.types import TIMESTAMP_RULE
 from bot.plaintext import quoted
 
 Loc = tuple[str | int, ...]
@@ -49,6 +50,10 @@ def from_validation_error(error: ValidationError) -> list[FieldProblem]:
     problems = []
     for item in error.errors(include_url=False, include_input=False):
         message = _MESSAGES.get(item["type"], item["msg"])
+        if item["type"].startswith(("datetime_", "date_", "time_", "timezone_")):
+            # A timestamp pydantic could not read in a way timestamp_fault does not know
+            # ("+01" without minutes): the rule, not pydantic's parser wording.
+            message = TIMESTAMP_RULE
         message = message.removeprefix("Value error, ")
         problems.append(FieldProblem(tuple(item["loc"]), message, item["type"]))
     return problems

@@ -13,6 +13,7 @@ from bot.chat.ids import database_id
 from bot.crm.paging import DEFAULT_LIMIT, MAX_LIMIT, Position
 from bot.intake.problems import FieldProblem
 from bot.intake.schema import canonical_external_id, in_utc
+from bot.intake.types import timestamp_fault
 from bot.plaintext import bad_character, trim
 
 GET_PARAMETERS = frozenset({"external_id", "updated_since", "limit", "cursor"})
@@ -73,6 +74,9 @@ def updated_since(values: dict[str, str]) -> datetime | None:
         return None
     # A "+01:00" offset sent unencoded in a query string arrives as " 01:00".
     text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", text.strip())
+    fault = timestamp_fault(text)
+    if fault is not None:
+        raise BadParameter("query", "updated_since", fault)
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
