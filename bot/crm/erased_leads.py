@@ -50,7 +50,7 @@ def digests(settings: Settings, kind: str, value: str | None) -> list[str]:
     """What a tombstone of this value may be stored as (one digest per key tried); none
     for no value. For a look-up combined with others (intake's, :mod:`bot.intake.service`).
 
-    An ``external_id`` comes in Unicode NFC (:func:`bot.intake.schema.canonical_external_id`);
+    An ``external_id`` comes in Unicode NFC (:func:`bot.intake.external_id.canonical_external_id`);
     before it did, an id was stored, and tombstoned on erasure, as sent — often decomposed
     (NFD). Its NFD form is tried too, so such an erased lead stays erased."""
     if not value:

@@ -15,7 +15,6 @@ types first (:mod:`bot.intake.lead_csv`). Each rule is stated in the OpenAPI doc
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -33,6 +32,11 @@ from pydantic import (
 )
 
 from bot.directory.fields import COUNTRIES
+from bot.intake.external_id import (
+    EXTERNAL_ID_DESCRIPTION,
+    MAX_EXTERNAL_ID,
+    canonical_external_id,
+)
 from bot.intake.types import line, nonblank, paragraph, timestamp, whole
 from bot.mailaddress import MAX_LOCAL_PART, within_limits
 from bot.plaintext import quoted, trim
@@ -101,30 +105,6 @@ def normalise_domain(value: str) -> str:
     value = re.sub(r"^[a-z]+://", "", value).split("/")[0].split(":")[0].rstrip(".")
     rest = value.removeprefix("www.")
     return rest if "." in rest else value
-
-
-MAX_EXTERNAL_ID = 200
-EXTERNAL_ID_DESCRIPTION = (
-    "The CRM's id of the lead (idempotency key). Compared in Unicode NFC: an accented "
-    "letter sent as one character or as a letter plus a combining accent is the same id, "
-    "and it is stored and answered in NFC."
-)
-
-
-def canonical_external_id(value: str) -> str:
-    """``value`` in Unicode NFC, the one form ids are stored, looked up and tombstoned in.
-
-    The same visible id from two systems (macOS and many web forms send decomposed NFD,
-    most others NFC) used to name two leads: the second was stored again, as a new lead.
-    NFC can be longer than the text sent (U+0958 becomes two characters), so the length
-    is checked again: the column holds 200."""
-    value = unicodedata.normalize("NFC", value)
-    if len(value) > MAX_EXTERNAL_ID:
-        raise ValueError(
-            f"must be at most {MAX_EXTERNAL_ID} characters in Unicode NFC "
-            f"(this one has {len(value)})"
-        )
-    return value
 
 
 class Strict(BaseModel):

@@ -11,8 +11,9 @@ from fastapi import Request
 
 from bot.chat.ids import database_id
 from bot.crm.paging import DEFAULT_LIMIT, MAX_LIMIT, Position
+from bot.intake.external_id import canonical_external_id
 from bot.intake.problems import FieldProblem
-from bot.intake.schema import canonical_external_id, in_utc
+from bot.intake.schema import in_utc
 from bot.intake.types import timestamp_fault
 from bot.plaintext import bad_character, trim
 
