@@ -7,12 +7,14 @@ catalog entry would fall back to English in a German explanation — this finds 
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import date
 
 import pytest
+from babel.numbers import format_decimal
 
-from bot.explain.words import check_text
+from bot.explain.words import check_text, decimal
 from bot.i18n import catalog
 from bot.matching import FILTERS, Check, explain
 from tests.support.profiles import BERLIN, NUREMBERG, lead, matching_settings, partner
@@ -118,3 +120,19 @@ def test_german_has_one_word_for_staff_and_employees() -> None:
     assert check_text(segment, "de") == (
         "Segment des Leads: sme (Mitarbeitende: 120); der Partner bedient enterprise"
     )
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_numbers_read_as_babel_writes_them(language: str) -> None:
+    """``decimal`` formats without Babel's per-call pattern parsing (7 numbers per partner
+    in an explanation), and still writes exactly what Babel's ``#,##0.00`` writes: the
+    locale's separators and minus sign, half-even rounding of the number as written."""
+    rng = random.Random(7)
+    values = [0.0, -0.0, 0.005, 0.015, 0.125, 0.675, 1.005, -0.005, 999.995, 1234567.891]
+    values += [rng.uniform(-20_000, 20_000) for _ in range(2_000)]
+    values += [round(rng.random(), 3) for _ in range(2_000)] + [float("inf"), float("-inf")]
+    for digits in (0, 1, 2, 3):
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        for value in values:
+            babel = format_decimal(value, format=pattern, locale=language)
+            assert decimal(value, language, digits) == babel, (value, digits)

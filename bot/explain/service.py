@@ -68,9 +68,11 @@ async def explain_stored_lead(
         only=None if partner_id is None else {partner_id},
         recent=await recent_activity(uow) if uow.settings.matching.fairness > 0 else {},
     )
+    # Columns, not ORM objects: a lead offered to 1,000 partners has 1,000 offers, and
+    # building (and tracking) an Offer object for each cost more than reading them.
     rows = (
-        await uow.session.scalars(
-            select(Offer)
+        await uow.session.execute(
+            select(Offer.partner_id, Offer.round, Offer.wave, Offer.rank, Offer.status)
             .where(Offer.lead_id == lead_id)
             .order_by(Offer.round, Offer.wave, Offer.id)
         )

@@ -12,10 +12,18 @@ type and find in the CSV files.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Mapping
+from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel.numbers import (
+    format_decimal,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+)
 
 from bot.directory.pause_causes import cause_words
 from bot.i18n import has, normalise, t
@@ -24,10 +32,33 @@ from bot.matching.model import Check
 from bot.reports.format import day
 
 
+@cache
+def _symbols(language: str) -> dict[int, str]:
+    """Python's ``,`` ``.`` ``-`` as the language writes them (Babel / CLDR), for
+    :meth:`str.translate`."""
+    locale = normalise(language)
+    return str.maketrans(
+        {
+            ",": get_group_symbol(locale),
+            ".": get_decimal_symbol(locale),
+            "-": get_minus_sign_symbol(locale),
+        }
+    )
+
+
 def decimal(value: float, language: str, digits: int = 2) -> str:
-    """``0.75`` / ``0,75``: a fixed number of decimals, grouped thousands."""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=normalise(language))
+    """``0.75`` / ``0,75``: a fixed number of decimals, grouped thousands.
+
+    The same text as Babel's ``format_decimal(value, format="#,##0.00")`` (the value's
+    ``str`` as a ``Decimal``, rounded half to even), written with Python's own formatting
+    and the locale's symbols: an explanation of a lead offered to 1,000 partners formats
+    7,000 numbers, and Babel parsed the pattern and looked up the locale for each one —
+    more than half the time of the whole answer.
+    """
+    if not math.isfinite(value):
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=normalise(language))
+    return f"{Decimal(str(value)):,.{digits}f}".translate(_symbols(language))
 
 
 def number(value: float, language: str) -> str:
