@@ -33,6 +33,9 @@ class Offer(Base):
         Index("ix_offers_partner_created", "partner_id", "created_at"),
         # Covers the reports' "offers ended in the period" scans (bot/reports/partner_figures.py).
         Index("ix_offers_closed", "closed_at", "status", "partner_id", "created_at"),
+        # Covers "offers per partner since …": fairness (bot/directory/recent.py, every
+        # explain) and the reports' offers of the period; without it, a scan of every offer.
+        Index("ix_offers_created", "created_at", "partner_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
