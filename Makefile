@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEADBOT := $(BIN)/leadbot
 
-.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout bench-intake bench-claims serve clean
+.PHONY: run reset test install lint bench bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout bench-intake bench-claims bench-explain serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,7 +56,7 @@ serve: $(STAMP)
 
 ## make bench: the benchmarks in bench/ (never part of the test suite).
 bench: bench-matching bench-imports bench-news bench-cockpit bench-webhooks bench-fairness bench-fanout \
-	bench-intake bench-claims
+	bench-intake bench-claims bench-explain
 
 bench-matching: $(STAMP)
 	@$(BIN)/python bench/matching.py
@@ -93,6 +93,10 @@ bench-intake: $(STAMP)
 ## 200 reps press Claim on one lead at once over Slack: ack p50/p99, errors; same three setups.
 bench-claims: $(STAMP)
 	@$(BIN)/python bench/claims.py $(BENCH_ARGS)
+
+## Staff's explain and pipeline for a lead offered to 300 and 1,000 partners: statements, ms.
+bench-explain: $(STAMP)
+	@$(BIN)/python bench/explain.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis leadbot.db leadbot.db-* demo.db demo.db-*
