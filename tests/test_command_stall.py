@@ -191,4 +191,4 @@ def test_migrate_stops_when_the_database_falls_silent_half_way_and_a_rerun_finis
     rerun = leadbot_popen(url, "migrate")
     out, err = rerun.communicate(timeout=NEVER_SECONDS)
     assert rerun.returncode == 0, err
-    assert out.strip() == "Database migrated from 0011 to 0014."
+    assert out.strip() == "Database migrated from 0011 to 0015."
