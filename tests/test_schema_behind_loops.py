@@ -101,8 +101,12 @@ async def test_the_sender_waits_for_migrate_without_counting_attempts_then_deliv
         )
         assert _said(caplog) == [said]  # one line; no outage, no traceback, no retry
         assert transport.deliveries == []
-        assert sql_rows(
-            database_url, "SELECT count(*) FROM outbox WHERE attempts > 0 OR status != 'pending'"
+        # In a thread: the sender's tasks run on this loop and must be able to end a write
+        # transaction while this (synchronous) read waits for SQLite's lock.
+        assert await asyncio.to_thread(
+            sql_rows,
+            database_url,
+            "SELECT count(*) FROM outbox WHERE attempts > 0 OR status != 'pending'",
         ) == [(0,)]
 
         await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
@@ -119,9 +123,8 @@ async def test_the_sender_waits_for_migrate_without_counting_attempts_then_deliv
             r.getMessage() for r in caplog.records
         ]
         assert _said(caplog) == [said]
-        assert sql_rows(database_url, "SELECT count(*) FROM outbox WHERE status = 'failed'") == [
-            (0,)
-        ]
+        failed = "SELECT count(*) FROM outbox WHERE status = 'failed'"
+        assert await asyncio.to_thread(sql_rows, database_url, failed) == [(0,)]
     finally:
         await supervisor.stop(tasks)
 
