@@ -26,14 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
+from scratch import scratch_database
 from sqlalchemy import insert
 
 from bot.actors import Actor
@@ -224,10 +223,6 @@ async def measure(url: str, runs: int) -> dict[str, str]:
     return figures
 
 
-def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
@@ -236,26 +231,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory() as tmp:
-            name = f"lb_bench_cockpit_{uuid.uuid4().hex[:8]}"
-            if backend == "sqlite":
-                url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            else:
-                with _pg_admin() as conn:
-                    conn.execute(f'CREATE DATABASE "{name}"')
-                url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-            try:
-                print(f"{backend}:", flush=True)
-                start = time.perf_counter()
-                upgrade(url)
-                generate(url, args.leads, args.events_per_lead)
-                print(f"  (set-up {time.perf_counter() - start:.0f} s)", flush=True)
-                for label, value in asyncio.run(measure(url, args.runs)).items():
-                    print(f"  {label:34} {value}", flush=True)
-            finally:
-                if backend != "sqlite":
-                    with _pg_admin() as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            scratch_database(backend, Path(tmp), "lb_bench_cockpit") as url,
+        ):
+            print(f"{backend}:", flush=True)
+            start = time.perf_counter()
+            upgrade(url)
+            generate(url, args.leads, args.events_per_lead)
+            print(f"  (set-up {time.perf_counter() - start:.0f} s)", flush=True)
+            for label, value in asyncio.run(measure(url, args.runs)).items():
+                print(f"  {label:34} {value}", flush=True)
 
 
 if __name__ == "__main__":

@@ -34,15 +34,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg
 from click.testing import CliRunner
+from scratch import scratch_database
 from sqlalchemy import event, insert
 
 import bot.chat.commands as c
@@ -137,10 +136,6 @@ def _check(result: Any, partners: int) -> None:
         assert len(result.pipeline.partners) == partners, "pipeline: a partner missing"
 
 
-def _pg_admin() -> psycopg.Connection[Any]:
-    return psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
@@ -157,14 +152,7 @@ def main() -> None:
         for partners in (int(n) for n in args.partners.split(",")):
             with tempfile.TemporaryDirectory() as tmp:
                 directory = Path(tmp)
-                name = f"lb_bench_explain_{uuid.uuid4().hex[:8]}"
-                if backend == "sqlite":
-                    url = f"sqlite:///{directory / 'bench.db'}"
-                else:
-                    with _pg_admin() as conn:
-                        conn.execute(f'CREATE DATABASE "{name}"')
-                    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-                try:
+                with scratch_database(backend, directory, "lb_bench_explain") as url:
                     upgrade(url)
                     config = directory / "bench.toml"
                     config.write_text(config_toml(url, None, None, {}), encoding="utf-8")
@@ -177,10 +165,6 @@ def main() -> None:
                             f"{wall * 1000:>8.1f} {sql * 1000:>8.1f}",
                             flush=True,
                         )
-                finally:
-                    if backend != "sqlite":
-                        with _pg_admin() as conn:
-                            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
