@@ -474,3 +474,21 @@ async def test_a_token_read_from_a_file_with_its_line_end_still_matches(
     finally:
         await runtime.close()
     assert found.status_code == 404, found.text
+
+
+async def test_a_lead_with_thousands_of_unknown_keys_gets_a_short_422(
+    client: httpx.AsyncClient, api_runtime: Runtime
+) -> None:
+    """A megabyte of unknown keys is not answered with a 422 naming each of them."""
+    payload = lead_payload(**{f"junk{i}": i for i in range(20_000)})
+    response = await client.post("/api/leads", json=payload, headers=AUTH)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert len(detail) == 51
+    assert all(p["type"] == "extra_forbidden" for p in detail[:50])
+    assert detail[-1]["type"] == "too_many_problems"
+    assert detail[-1]["field"] == "body"
+    assert detail[-1]["msg"].startswith("19,950 more problems not listed")
+    assert len(response.content) < 10_000
+    async with api_runtime.sessions() as session:
+        assert await session.scalar(select(Lead.id)) is None

@@ -18,6 +18,11 @@ from bot.plaintext import quoted
 
 Loc = tuple[str | int, ...]
 
+MAX_PROBLEMS = 50
+"""Problems listed per lead: a body of a megabyte can hold 50,000 unknown keys, and a 422
+that names each would be many times the request (and an import's report unreadable). The
+rest are counted in one last problem; fixing the listed ones shows the next."""
+
 _MESSAGES = {
     "missing": "required",
     "extra_forbidden": "unknown field",
@@ -91,14 +96,27 @@ def _raw_settings_problems(data: object, settings: Settings) -> list[FieldProble
     return problems
 
 
+def at_most(problems: list[FieldProblem], limit: int = MAX_PROBLEMS) -> list[FieldProblem]:
+    """The first ``limit`` problems and, if there are more, one that counts the rest."""
+    if len(problems) <= limit:
+        return problems
+    rest = len(problems) - limit
+    message = (
+        f"{rest:,} more problems not listed (at most {limit} are named per lead); "
+        "fix these and send the lead again to see the rest"
+    )
+    return [*problems[:limit], FieldProblem((), message, "too_many_problems")]
+
+
 def validate_lead(data: object, settings: Settings) -> tuple[LeadIn | None, list[FieldProblem]]:
-    """The whole contract: the schema, then the settings-dependent checks (all reported)."""
+    """The whole contract: the schema, then the settings-dependent checks (all reported,
+    up to :data:`MAX_PROBLEMS`)."""
     try:
         lead = LeadIn.model_validate(data)
     except ValidationError as exc:
         problems = from_validation_error(exc)
         reported = {p.loc for p in problems}
         extra = [p for p in _raw_settings_problems(data, settings) if p.loc not in reported]
-        return None, problems + extra
+        return None, at_most(problems + extra)
     problems = settings_problems(lead, settings)
-    return (None, problems) if problems else (lead, [])
+    return (None, at_most(problems)) if problems else (lead, [])
