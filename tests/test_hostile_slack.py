@@ -248,6 +248,20 @@ async def test_signed_but_malformed_is_400_never_500(
     assert_clean(caplog)
 
 
+async def test_a_utf16_body_is_named_as_such_in_the_log(
+    make_settings, slack_emulator, caplog
+) -> None:
+    """The operator reading the log learns which encoding the sender used."""
+    capture_like_serve(caplog)
+    body = json.dumps({"type": "event_callback", "event": {"type": "app_mention"}})
+    async with world_with_receiver(make_settings, slack_emulator) as (world, receiver, _, _lead):
+        answer = await world.driver.post(body.encode("utf-16"), "application/json", {})
+        assert (answer.status, answer.body) == (400, "malformed Slack request")
+        assert receiver.received == []
+    [line] = [r.getMessage() for r in caplog.records if "not Slack's shape" in r.getMessage()]
+    assert "the body is encoded as UTF-16; JSON must be sent as UTF-8" in line
+
+
 async def test_random_signed_payloads_never_get_a_server_error(
     make_settings, slack_emulator, caplog
 ) -> None:

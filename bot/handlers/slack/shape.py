@@ -88,7 +88,10 @@ NESTED = ("event", "message", "previous_message", "item", "assistant_thread", "v
 def parse(body: bytes, content_type: str | None) -> dict[str, Any]:
     """The body as Bolt will see it: a JSON object, or a form (with a JSON ``payload``)."""
     try:
+        safejson.require_utf8(body)  # names UTF-16/32 ("not UTF-8" says too little)
         text = body.decode("utf-8")
+    except safejson.JsonProblem as exc:
+        raise Malformed(exc.message) from None
     except UnicodeDecodeError:
         raise Malformed("not UTF-8") from None
     media = (content_type or "").split(";")[0].strip().lower()
