@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -492,3 +493,21 @@ async def test_a_lead_with_thousands_of_unknown_keys_gets_a_short_422(
     assert len(response.content) < 10_000
     async with api_runtime.sessions() as session:
         assert await session.scalar(select(Lead.id)) is None
+
+
+async def test_the_body_is_json_whatever_its_content_type(client: httpx.AsyncClient) -> None:
+    """A CRM that forgets the header gets its lead stored; a form body is named as not JSON."""
+    body = json.dumps(lead_payload(external_id="crm-plain")).encode()
+    plain = await client.post(
+        "/api/leads", content=body, headers=AUTH | {"Content-Type": "text/plain"}
+    )
+    assert plain.status_code == 201, plain.text
+    form = await client.post(
+        "/api/leads",
+        content=b"external_id=crm-form&score=5",
+        headers=AUTH | {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 422
+    [problem] = form.json()["detail"]
+    assert problem["type"] == "json_invalid"
+    assert problem["msg"].startswith("not valid JSON")
