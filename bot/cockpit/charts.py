@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 BLUE, GREEN, RED, GREY = "#2f6fb0", "#2e8b57", "#c0392b", "#9aa5b1"
 MAX_LABEL = 28
+# Series told apart by a pattern as well as by colour (WCAG 1.4.1): a reader who cannot
+# tell green from red, or a grey-scale print of the page, still matches bar and legend.
+HATCHES = ("", "//", "xx", "..", "\\\\", "++")
 
 
 def short(label: str, limit: int = MAX_LABEL) -> str:
@@ -56,6 +59,8 @@ def _matplotlib() -> Any:
             "font.size": 9,
             "axes.spines.top": False,
             "axes.spines.right": False,
+            "hatch.color": "white",  # the pattern over the colour, readable on all of them
+            "hatch.linewidth": 1.2,
         }
     )
     return Figure
@@ -149,6 +154,7 @@ def campaign_chart(rows: Sequence[CampaignRow], language: str, limit: int = 12) 
         [float(r.cost_eur or 0) for r in shown][::-1],
         height=0.4,
         color=GREY,
+        hatch=HATCHES[1],
         label=t(language, "report.column.cost"),
     )
     ax.set_yticks(list(positions), names)
@@ -170,15 +176,19 @@ def partner_chart(rows: Sequence[PartnerRow], language: str, limit: int = 15) ->
     claims = [r.claims for r in shown][::-1]
     ax.barh(positions, claims, color=GREEN, label=t(language, "report.column.claims"))
     left = list(claims)
-    for key, color in (
-        ("expired", GREY),
-        ("recalls", RED),
-        ("handbacks", "#e67e22"),
-        ("declines", "#8e44ad"),
+    for (key, color), hatch in zip(
+        (("expired", GREY), ("recalls", RED), ("handbacks", "#e67e22"), ("declines", "#8e44ad")),
+        HATCHES[1:],
+        strict=False,
     ):
         values = [getattr(r, key) for r in shown][::-1]
         ax.barh(
-            positions, values, left=left, color=color, label=t(language, f"report.column.{key}")
+            positions,
+            values,
+            left=left,
+            color=color,
+            hatch=hatch,
+            label=t(language, f"report.column.{key}"),
         )
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_yticks(positions, [short(r.name) for r in shown][::-1])
