@@ -182,3 +182,40 @@ async def test_console_pause_and_away_refusals_keep_the_session(
     assert await _pause_state(runtime, "P1") == (None, None, None)
     assert "Your company is marked away through" in await console("away until +366d fair")
     await runtime.close()
+
+
+async def test_pausing_again_in_just_the_same_way_says_so(
+    ops_settings: Any, clock: ManualClock, database_url: str
+) -> None:
+    """A second identical ``pause`` / ``away`` / ``partners pause`` changed nothing and
+    told staff nothing, but answered as if it had paused: now it says "already"."""
+    runtime = Runtime.create(ops_settings, clock=clock)
+    await _directory(runtime)
+    console = Console(runtime)
+    await console("as staff")
+    first = await console("pause P1")
+    assert first.startswith("✔ Partner Partner P1 is paused until resumed: no teasers.")
+    assert "paused by staff" in first  # the staff feed's line
+    assert await console("pause P1") == (  # exactly: no second feed line
+        "✔ Partner Partner P1 was already paused until resumed: nothing changed."
+    )
+    assert "already" not in await console("pause P1 until +3d fair")  # another end: a change
+    assert "was already paused through" in await console("pause P1 until +3d fair")
+
+    first = await asyncio.to_thread(leadbot, database_url, "partners", "pause", "P2")
+    assert (
+        first.output
+        == "Partner P2 (Partner P2) paused until `leadbot partners resume`: no teasers meanwhile.\n"
+    )
+    again = await asyncio.to_thread(leadbot, database_url, "partners", "pause", "P2")
+    assert again.exit_code == 0, again.output
+    assert again.output == (
+        "Partner P2 (Partner P2) was already paused until `leadbot partners resume`: "
+        "nothing changed.\n"
+    )
+
+    await console("as boss@p1.example")
+    await console("back")
+    assert "marked away through" in await console("away until +7d")
+    assert "was already marked away through" in await console("away until +7d")
+    await runtime.close()

@@ -9,6 +9,7 @@ the cockpit sign-in link and the matching explanation. Each answers with data
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from bot.actors import Actor
 from bot.chat import commands as c
@@ -62,12 +63,14 @@ async def partner_operation(
                     }
                     return Reply(key, params=params, lead_id=lead_id)
                 case c.Pause(partner_id, until, reason):
-                    partner = await pause(uow, partner_id, actor, until, reason)
-                    key = "reply.paused_until" if until else "reply.paused"
+                    paused = await pause(uow, partner_id, actor, until, reason)
+                    partner = paused.partner
+                    key = _said("reply.paused", until, paused.changed)
                 case c.Away(until, reason):
                     assert who.partner_id is not None
-                    partner = await pause(uow, who.partner_id, actor, until, reason)
-                    key = "reply.away_until" if until else "reply.away"
+                    paused = await pause(uow, who.partner_id, actor, until, reason)
+                    partner = paused.partner
+                    key = _said("reply.away", until, paused.changed)
                 case c.Resume(partner_id):
                     resumed = await resume(uow, partner_id, actor)
                     partner, until = resumed.partner, None
@@ -80,6 +83,14 @@ async def partner_operation(
     except ServiceError as exc:
         return failure(exc)
     return Reply(key, params={"partner": partner.name, "until": until})
+
+
+def _said(key: str, until: date | None, changed: bool) -> str:
+    """``reply.paused`` → ``reply.paused_until`` with an end, ``reply.already_paused…`` when
+    the partner was paused in just this way before (nothing changed, no feed line)."""
+    if not changed:
+        key = key.replace("reply.", "reply.already_")
+    return f"{key}_until" if until else key
 
 
 async def cockpit_link(runtime: Runtime, who: Identity) -> Reply:

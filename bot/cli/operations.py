@@ -18,6 +18,7 @@ from bot.cli.leads import leads_group
 from bot.config import Settings
 from bot.directory.availability import (
     REASON_MAX,
+    Paused,
     Resumed,
     check_reason,
     check_until,
@@ -84,21 +85,24 @@ def partners_pause(
 ) -> None:
     """No teasers for PARTNER (its open leads stay); ends by itself after --until."""
 
-    async def run() -> str:
+    async def run() -> Paused:
         runtime = Runtime.create(settings)
         try:
             async with runtime.uow() as uow:
-                partner = await pause(uow, partner_id, CLI_STAFF, last_day, reason)
-                return partner.name
+                return await pause(uow, partner_id, CLI_STAFF, last_day, reason)
         finally:
             await runtime.close()
 
     try:
-        name = run_async(run())
+        paused = run_async(run())
     except ServiceError as exc:
         fail(str(exc))
     end = f" through {last_day.isoformat()}" if last_day else " until `leadbot partners resume`"
-    click.echo(f"Partner {partner_id} ({name}) paused{end}: no teasers meanwhile.")
+    name = paused.partner.name
+    if paused.changed:
+        click.echo(f"Partner {partner_id} ({name}) paused{end}: no teasers meanwhile.")
+    else:
+        click.echo(f"Partner {partner_id} ({name}) was already paused{end}: nothing changed.")
 
 
 @command(partners_group, name="resume")

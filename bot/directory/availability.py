@@ -147,9 +147,18 @@ def _checked_reason(reason: str | None) -> str | None:
         raise InvalidInput(f"reason: {exc}", key=exc.key, **exc.params) from None
 
 
+@dataclass(frozen=True)
+class Paused:
+    """What :func:`pause` did: ``changed`` False means the partner was paused in just this
+    way already (the answer says so: "was already paused")."""
+
+    partner: Partner
+    changed: bool
+
+
 async def pause(
     uow: UnitOfWork, partner_id: str, actor: Actor, until: date | None, reason: str | None
-) -> Partner:
+) -> Paused:
     """Pause ``partner_id`` (through ``until``, or until resumed). Commits.
 
     Raises NotFound for an unknown partner and InvalidInput for an end in the past or more
@@ -167,7 +176,7 @@ async def pause(
         until,
     )
     if same and is_paused(partner, local_today(uow)):
-        return partner  # `away` twice: nothing changes, so staff are not told it again
+        return Paused(partner, changed=False)  # `away` twice: staff are not told it again
     partner.paused_at = uow.clock.now()
     partner.pause_reason = reason
     partner.pause_cause = cause
@@ -192,7 +201,7 @@ async def pause(
         reason=reason,
     )
     await uow.commit()
-    return partner
+    return Paused(partner, changed=True)
 
 
 @dataclass(frozen=True)
