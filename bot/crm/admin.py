@@ -212,6 +212,7 @@ async def replay(runtime: Runtime, since: datetime, endpoint: str | None = None)
                 queued_at=now,
                 next_attempt_at=now,
                 leased_until=None,
+                leased_by=None,
                 last_error=None,
                 delivered_at=None,
             ).execution_options(synchronize_session=False)

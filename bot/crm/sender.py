@@ -10,9 +10,16 @@
   receiver's ``Retry-After``; other 4xx are final (``failed``), as is a row still failing
   ``retry_hours`` after it was queued. Failed rows stay for ``leadbot webhooks status``
   and ``replay``; staff are told in their feed (at most once an hour per endpoint).
+  Recording them: :mod:`bot.crm.webhook_outcomes`.
 * **Several processes.** Rows are leased with a conditional UPDATE (``leased_until``), so
   processes share the queue without sending a row twice at once; a process that dies
   leaves its lease to expire.
+* **Outcomes only by the holder.** Each take writes a token of its own (``leased_by``:
+  this process's :func:`~bot.leaseholder.holder_name` and the take's number), and every
+  outcome is recorded only where the row is still pending and carries it. A sender that
+  stalled past its lease (a slow receiver, a frozen process) while another took the row
+  over finds it gone: its late answer — failure or 2xx — is a lost lease, logged and
+  dropped (no attempt counted, no staff notice); the new holder's outcome stands.
 
 Many leads are sent at once (``concurrency``); each pass takes a batch, sends it side by
 side and records the outcomes in one transaction.
@@ -21,10 +28,10 @@ side and records the outcomes in one transaction.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
@@ -32,7 +39,9 @@ from sqlalchemy.orm import aliased
 from bot.clock import Clock, SystemClock
 from bot.config import WebhookEndpoint
 from bot.crm.signing import check_webhooks
-from bot.crm.webhook_post import Outcome, Taken, WebhookPoster
+from bot.crm.webhook_outcomes import WebhookOutcomes
+from bot.crm.webhook_post import Taken, WebhookPoster
+from bot.leaseholder import holder_name
 from bot.models import WebhookDelivery, WebhookStatus
 from bot.runtime import WEBHOOK_TOPIC, Runtime
 from bot.schemawatch import wait_if_behind
@@ -41,8 +50,6 @@ from bot.supervisor import PASS_SECONDS, failing, working
 log = logging.getLogger(__name__)
 
 D = WebhookDelivery
-STAFF_NOTICE_EVERY = timedelta(hours=1)
-MIN_RETRY_SECONDS = 1.0
 
 
 class WebhookSender:
@@ -64,16 +71,22 @@ class WebhookSender:
         self.poster = WebhookPoster(
             self.endpoints, signing_clock or SystemClock(), self.settings.concurrency
         )
-        self.rng = rng or random.Random()
-        self._told: dict[str, datetime] = {}
+        self.outcomes = WebhookOutcomes(
+            runtime, self.endpoints, self.settings, rng or random.Random()
+        )
+        self.holder = holder_name()
+        self._takes = itertools.count(1)
 
     async def close(self) -> None:
         await self.poster.close()
 
-    async def _take(self) -> list[Taken]:
-        """Lease the next due rows: the first pending row of each lead and endpoint."""
+    async def _take(self) -> tuple[str, list[Taken]]:
+        """Lease the next due rows: the first pending row of each lead and endpoint; the
+        lease's token, new for every take (also within this process: a pass that stalled
+        must not record over this process's next one)."""
+        lease = f"{self.holder}:{next(self._takes)}"
         if not self.endpoints:
-            return []
+            return lease, []
         now = self.runtime.clock.now()
         earlier = aliased(WebhookDelivery)
         # The head of each lead's queue for an endpoint: its oldest pending row. A scalar
@@ -104,7 +117,7 @@ class WebhookSender:
                 )
             ).all()
             if not ids:
-                return []
+                return lease, []
             rows = (
                 await uow.session.execute(
                     update(D)
@@ -113,7 +126,10 @@ class WebhookSender:
                         D.status == WebhookStatus.PENDING,
                         or_(D.leased_until.is_(None), D.leased_until < now),
                     )
-                    .values(leased_until=now + timedelta(seconds=self.settings.lease_seconds))
+                    .values(
+                        leased_until=now + timedelta(seconds=self.settings.lease_seconds),
+                        leased_by=lease,
+                    )
                     .returning(
                         D.id,
                         D.endpoint,
@@ -128,102 +144,15 @@ class WebhookSender:
                 )
             ).all()
             await uow.commit()
-        return sorted((Taken(*row) for row in rows), key=lambda t: t.id)
-
-    def _backoff(self, attempts: int) -> float:
-        low, high = self.settings.min_backoff_seconds, self.settings.max_backoff_seconds
-        delay = min(high, low * 2 ** max(0, attempts - 1))
-        return self.rng.uniform(delay / 2, delay)  # jitter: receivers coming back are not stormed
-
-    async def _record(self, outcomes: list[Outcome]) -> None:
-        now = self.runtime.clock.now()
-        delivered = [o for o in outcomes if o.delivered]
-        async with self.runtime.uow() as uow:
-            session = uow.session
-            for code in {o.status_code for o in delivered}:
-                await session.execute(
-                    update(D)
-                    .where(D.id.in_([o.row.id for o in delivered if o.status_code == code]))
-                    .values(
-                        status=WebhookStatus.DELIVERED,
-                        delivered_at=now,
-                        attempts=D.attempts + 1,
-                        leased_until=None,
-                        last_status_code=code,
-                        last_error=None,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            told: dict[str, datetime] = {}
-            for outcome in outcomes:
-                if not outcome.delivered:
-                    await self._failed_attempt(uow, outcome, now, told)
-            await uow.commit()
-        # Only a committed notice counts: one rolled back must not mute the next hour's.
-        self._told.update(told)
-
-    async def _failed_attempt(
-        self, uow: Any, outcome: Outcome, now: datetime, told: dict[str, datetime]
-    ) -> None:
-        """Record a failed attempt; a delivery given up tells staff (at most once an hour
-        per endpoint: ``told`` holds the notices of this transaction)."""
-        row, hook = outcome.row, self.endpoints[outcome.row.endpoint]
-        attempts = row.attempts + 1
-        if outcome.wait is not None:
-            # At least a second: "Retry-After: 0" in a loop would hammer the receiver.
-            delay = min(max(outcome.wait, MIN_RETRY_SECONDS), self.settings.max_retry_after_seconds)
-        else:
-            delay = self._backoff(attempts)
-        next_at = now + timedelta(seconds=delay)
-        final = outcome.permanent or next_at > row.queued_at + timedelta(hours=hook.retry_hours)
-        error = outcome.error or "failed"
-        if final and not outcome.permanent:
-            error = f"gave up after {attempts} attempts in {hook.retry_hours:g} h: {error}"
-        values: dict[str, Any] = {
-            "attempts": D.attempts + 1,
-            "leased_until": None,
-            "last_status_code": outcome.status_code,
-            "last_error": error,
-        }
-        if final:
-            values["status"] = WebhookStatus.FAILED
-            log.warning(
-                "webhook %s: delivery %s (%s) failed: %s",
-                row.endpoint,
-                row.id,
-                row.event_type,
-                error,
-            )
-            last = told.get(row.endpoint) or self._told.get(row.endpoint)
-            if last is None or now - last >= STAFF_NOTICE_EVERY:
-                # Once an hour per endpoint: a wrong URL fails every event, not one.
-                told[row.endpoint] = now
-                await uow.outbox.staff(
-                    "webhook_failed",
-                    lead_id=row.lead_id,
-                    endpoint=row.endpoint,
-                    what=row.event_type,
-                    error=error,
-                )
-        else:
-            values["next_attempt_at"] = next_at
-            log.info(
-                "webhook %s: delivery %s: %s; retry in %.1fs", row.endpoint, row.id, error, delay
-            )
-        await uow.session.execute(
-            update(D)
-            .where(D.id == row.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        return lease, sorted((Taken(*row) for row in rows), key=lambda t: t.id)
 
     async def drain_once(self) -> int:
         """One batch: lease, send side by side, record; how many rows were taken."""
-        rows = await self._take()
+        lease, rows = await self._take()
         if not rows:
             return 0
         outcomes = await asyncio.gather(*(self.poster.attempt(row) for row in rows))
-        await self._record(list(outcomes))
+        await self.outcomes.record(lease, list(outcomes))
         return len(rows)
 
     async def drain(self, max_passes: int = 100_000) -> int:

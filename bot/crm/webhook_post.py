@@ -1,8 +1,9 @@
 """One webhook delivery on the wire: the signed POST to the receiver and what its answer
 means (delivered, to retry — when —, or failed for good).
 
-The queue around it — leases, order per lead, backoff, recording outcomes — is
-:mod:`bot.crm.sender`; this module knows nothing of the database.
+The queue around it — leases, order per lead — is :mod:`bot.crm.sender`, backoff and
+recording outcomes :mod:`bot.crm.webhook_outcomes`; this module knows nothing of the
+database.
 """
 
 from __future__ import annotations

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Mapping
 
 from bot.delivery.ledger import Ledger
@@ -30,6 +27,7 @@ from bot.delivery.outcomes import Outcomes
 from bot.delivery.retry import DELAY_ALERT_ATTEMPTS, backoff
 from bot.delivery.transports import Transport
 from bot.delivery.worker import PlatformWorker
+from bot.leaseholder import holder_name
 from bot.models import Platform
 from bot.runtime import OUTBOX_TOPIC, Runtime
 from bot.schemawatch import wait_if_behind
@@ -41,12 +39,6 @@ __all__ = ["DELAY_ALERT_ATTEMPTS", "OutboxSender", "backoff"]
 
 STOP_GRACE_SECONDS = 3.0
 """At shutdown, how long sends already on their way may take to finish."""
-
-
-def holder_name() -> str:
-    """This process's name on the rows it holds: host, pid and a random part (a restarted
-    process with the same pid is a different holder)."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class OutboxSender:

@@ -8,7 +8,9 @@ minutes of now); the receiver answers as scripted — ``500`` for a while, ``429
 It can be *down*: the socket is bound but does not listen, so connections are refused,
 exactly as when the CRM is off; :meth:`WebhookReceiver.up` starts listening on the same
 port. It can be *slow*: :meth:`WebhookReceiver.hold` keeps the next requests waiting for
-their answer, so a sender can be killed while one is on its way.
+their answer, so a sender can be killed while one is on its way; :meth:`WebhookReceiver.gate`
+keeps the next one waiting until the test opens the gate, so a stalled sender's answer
+comes exactly when the test wants it.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ class WebhookReceiver:
         self.requests = 0
         self.refused_signatures: list[str] = []
         self.user_agents: list[str] = []  # of every request, in arrival order
+        self.ids: list[str] = []  # the webhook-id of every request (2xx or not), in arrival order
         self.holding = 0  # requests waiting for a held answer right now
-        self._holds: list[float] = []
+        self._holds: list[float | asyncio.Event] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/hooks/leadbot"
@@ -60,14 +63,27 @@ class WebhookReceiver:
         """The next ``times`` requests get their answer only after ``seconds``."""
         self._holds += [seconds] * times
 
+    def gate(self) -> asyncio.Event:
+        """The next request waits until the returned event is set; its answer is the one
+        scripted (:meth:`answer`) by then, not when it arrived. For a receiver on the
+        test's own loop (:func:`webhook_receiver`): an event is not set across threads."""
+        opened = asyncio.Event()
+        self._holds.append(opened)
+        return opened
+
     async def _hook(self, request: web.Request) -> web.Response:
         self.requests += 1
         self.user_agents.append(request.headers.get("User-Agent", ""))
+        self.ids.append(request.headers.get("webhook-id", ""))
         body = await request.read()
         if self._holds:
             self.holding += 1
+            hold = self._holds.pop(0)
             try:
-                await asyncio.sleep(self._holds.pop(0))
+                if isinstance(hold, asyncio.Event):
+                    await hold.wait()
+                else:
+                    await asyncio.sleep(hold)
             finally:
                 self.holding -= 1
         try:
