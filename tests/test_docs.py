@@ -98,3 +98,13 @@ def test_every_relative_link_points_at_a_file_and_heading_that_exist(file: Path)
         elif fragment and destination.suffix == ".md" and fragment not in anchors(destination):
             broken.append(f"{target}: no heading #{fragment} in {destination.name}")
     assert not broken, f"{file.name}: " + "; ".join(broken)
+
+
+def test_the_readmes_documentation_table_lists_every_page_of_docs() -> None:
+    """README's "Documentation" section is where an operator looks for a page."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## Documentation\n") :]
+    section = section[: section.find("\n## ", 1)]
+    listed = set(re.findall(r"\]\(docs/([\w.-]+\.md)\)", section))
+    pages = {page.name for page in (REPO / "docs").glob("*.md")}
+    assert pages - listed == set()
