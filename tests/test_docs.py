@@ -17,7 +17,15 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.config.loading import load_settings
 from bot.config.settings import Settings
-from tests.support.markdown import REPO, anchors, doc_files, fenced_blocks, relative_links
+from tests.support.markdown import (
+    REPO,
+    anchors,
+    code_spans,
+    doc_files,
+    fenced_blocks,
+    relative_links,
+    shell_lines,
+)
 
 TOML_BLOCKS = [
     block for file in doc_files() for block in fenced_blocks(file) if block.language == "toml"
@@ -108,3 +116,24 @@ def test_the_readmes_documentation_table_lists_every_page_of_docs() -> None:
     listed = set(re.findall(r"\]\(docs/([\w.-]+\.md)\)", section))
     pages = {page.name for page in (REPO / "docs").glob("*.md")}
     assert pages - listed == set()
+
+
+def _make_targets() -> set[str]:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([a-z][\w-]*):", makefile, flags=re.M))
+
+
+@pytest.mark.parametrize("file", doc_files(), ids=lambda file: file.name)
+def test_every_make_command_the_docs_show_is_a_target(file: Path) -> None:
+    """``make run``, ``make bench-intake`` … in a code span or a shell block exist."""
+    shown = [*code_spans(file), *shell_lines(file)]
+    named = {match for text in shown for match in re.findall(r"^make ([a-z][\w-]*)", text)}
+    assert named - _make_targets() == set(), file.name
+
+
+def test_the_readme_names_every_benchmark_make_bench_runs() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    [prerequisites] = re.findall(r"^bench:(.*)$", makefile, flags=re.M)
+    benchmarks = set(prerequisites.split())
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert {target for target in benchmarks if f"`make {target}`" not in readme} == set()
