@@ -147,3 +147,20 @@ def test_a_link_must_be_https(database_url: str, tmp_path: Path) -> None:
     checked = leadbot(database_url, "content", "check", LEADBOT_CONTENT__LIBRARY=str(library))
     assert checked.exit_code == 1, checked.output
     assert "url: must be a web address starting with https://" in checked.output
+
+
+def test_a_library_of_one_file_is_counted_as_one_file(database_url: str, tmp_path: Path) -> None:
+    """The example file of docs/content.md, checked alone, said "OK — 1 files, 1 argument"."""
+    library = tmp_path / "library"
+    library.mkdir()
+    valid = X_SERIES.split("[[arguments]]\nkey")[0]
+    (library / "x-series.toml").write_text(
+        valid + '[[arguments]]\nkey = "x-latency"\n[arguments.de]\ntitle = "T"\nbody = "B"\n'
+    )
+    checked = leadbot(database_url, "content", "check", LEADBOT_CONTENT__LIBRARY=str(library))
+    assert checked.exit_code == 0, checked.output
+    assert "OK — 1 file, 1 argument." in checked.output
+    (library / "x-series.toml").write_text(valid + "[[arguments]]\nkey = 5\n")
+    broken = leadbot(database_url, "content", "check", LEADBOT_CONTENT__LIBRARY=str(library))
+    assert broken.exit_code == 1, broken.output
+    assert "Valid: 1 file, no items" in broken.output
