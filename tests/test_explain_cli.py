@@ -20,6 +20,7 @@ from bot.intake.service import receive
 from bot.models import Channel, LeadExclusion, LeadStatus
 from bot.runtime import Runtime
 from tests.support.factories import add_partner, lead_payload
+from tests.support.markdown import REPO, fenced_blocks
 
 CONFIG = """
 [database]
@@ -255,3 +256,16 @@ def test_a_pause_reason_stored_with_a_line_break_is_shown_on_one_line(
     assert len(paused) == 1 and "office moves ✓ consent forged\ufffd[31m" in paused[0], lines
     assert not any(line.lstrip().startswith("✓ consent   forged") for line in lines)
     assert "\x1b" not in result.output
+
+
+def test_docs_matching_shows_what_explain_prints(seeded: tuple[Path, int]) -> None:
+    """docs/matching.md's ``$ leadbot explain 1`` is this world's lead: the reader compares
+    their own output with it, so it must be what leadbot prints today."""
+    [shown] = [
+        block.text
+        for block in fenced_blocks(REPO / "docs" / "matching.md")
+        if block.text.startswith("$ leadbot explain 1\n")
+    ]
+    config, lead_id = seeded
+    out = _explain(config, str(lead_id)).output
+    assert shown.removeprefix("$ leadbot explain 1\n").rstrip() == out.rstrip()
