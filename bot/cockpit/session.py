@@ -33,7 +33,7 @@ def require_secret(settings: Settings) -> bytes:
         raise ConfigError(
             f"the cockpit needs a signing secret of at least {MIN_SECRET} characters in "
             f"the environment: set {SECRET_ENV} (e.g. to the output of "
-            f"'python -c \"import secrets; print(secrets.token_urlsafe(32))\"') and restart"
+            f"'python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"') and restart"
         )
     return value.encode()
 

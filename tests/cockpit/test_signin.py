@@ -167,6 +167,8 @@ async def test_without_a_secret_the_cockpit_says_what_to_set(make_settings: Any)
         german = await http.get("/cockpit?lang=de")
     assert page.status_code == 503 and "LEADBOT_COCKPIT__SECRET" in page.text
     assert "needs a signing secret of at least 16 characters" in page.text
+    # python3: Debian and Ubuntu have no `python` outside a venv (the secret came out empty)
+    assert "python3 -c" in page.text and "python3 -c" in german.text
     assert german.status_code == 503
     assert (
         "Das Cockpit braucht ein Signier-Geheimnis von mindestens 16 Zeichen in der Umgebung: "
