@@ -48,7 +48,11 @@ async def test_enabled_email_adds_its_transport_links_and_purge(make_settings) -
     parts = await parts_with(make_settings, from_address=FROM, link_secret=LINK_SECRET)
     assert Platform.EMAIL in parts.transports
     routes = {(r.path, m) for router in parts.routers for r in router.routes for m in r.methods}
-    assert routes == {("/email/act", "GET"), ("/email/act", "HEAD"), ("/email/act", "POST")}
+    assert routes == {
+        (path, method)
+        for path in ("/email/act", "/email/unsubscribe")
+        for method in ("GET", "HEAD", "POST")
+    }
     assert [job.__name__ for job in parts.background] == ["email-link-purge"]  # task:<name>
 
 

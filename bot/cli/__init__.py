@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 """Each top-level command: the module that defines it and its name there."""
 
 ADDED_BY: dict[str, tuple[str, ...]] = {
-    "partners": ("bot.cli.operations",),  # partners pause / resume
+    "partners": ("bot.cli.operations",),  # partners pause / resume / email-teasers
     "reps": ("bot.cli.invite",),  # reps invite
     "leads": ("bot.cli.operations", "bot.cli.staff"),  # leads assign / release / reoffer / recall
 }

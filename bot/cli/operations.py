@@ -1,5 +1,5 @@
 """Partner operations on the CLI: ``partners pause|resume PARTNER [--until DATE] [--reason
-TEXT]`` and ``leads assign LEAD PARTNER``. The same services as the staff chat commands;
+TEXT]``, ``partners email-teasers PARTNER [--on|--off]`` and ``leads assign LEAD PARTNER``. The same services as the staff chat commands;
 an unknown id is an error naming it (exit status 1) and changes nothing; a bad ``--until`` or
 ``--reason`` is click's usage error naming the option (exit status 2; both when both are bad),
 before anything is read."""
@@ -22,9 +22,11 @@ from bot.directory.availability import (
     Resumed,
     check_reason,
     check_until,
+    partner_or_not_found,
     pause,
     resume,
 )
+from bot.directory.email_teasers import Switched, switch
 from bot.errors import InvalidInput, ServiceError
 from bot.leads.assign import Assignment, assign
 from bot.leads.status_reports import parse_day
@@ -128,6 +130,53 @@ def partners_resume(settings: Settings, partner_id: str) -> None:
         click.echo(f"Partner {partner_id} ({name}) was not paused: nothing changed.")
         return
     click.echo(f"Partner {partner_id} ({name}) gets teasers again.")
+
+
+@command(partners_group, name="email-teasers")
+@click.argument("partner_id")
+@click.option(
+    "--on/--off",
+    "on",
+    default=None,
+    help="Mail teasers to the lead inbox again (--on), or stop them (--off).",
+)
+@pass_settings
+def partners_email_teasers(settings: Settings, partner_id: str, on: bool | None) -> None:
+    """Whether PARTNER's lead inbox gets teaser mails; --on or --off changes it.
+
+    An inbox stops them itself with the unsubscribe link in every teaser mail; --on
+    resumes them. Teasers in the partner's chats are not affected. See docs/email.md.
+    """
+
+    async def run() -> Switched:
+        runtime = Runtime.create(settings)
+        try:
+            async with runtime.uow() as uow:
+                if on is None:
+                    return Switched(await partner_or_not_found(uow, partner_id), changed=False)
+                return await switch(uow, partner_id, CLI_STAFF, on=on)
+        finally:
+            await runtime.close()
+
+    try:
+        done = run_async(run())
+    except ServiceError as exc:
+        fail(str(exc))
+    partner = done.partner
+    name = f"Partner {partner_id} ({partner.name})"
+    stopped = partner.email_teasers_stopped_at
+    if not partner.email:
+        state = "has no lead inbox (the email column of the partners CSV): no teaser mails"
+    elif stopped is not None:
+        state = (
+            f"gets no teaser mails at {partner.email} "
+            f"(stopped {stopped.strftime('%Y-%m-%d %H:%M')} UTC); "
+            f"`leadbot partners email-teasers {partner_id} --on` resumes them"
+        )
+    else:
+        state = f"gets teaser mails at {partner.email}"
+    unchanged = "" if on is None or done.changed else " Nothing changed."
+    click.echo(f"{name} {state}.{unchanged}")
 
 
 @command(leads_group, name="assign")

@@ -75,7 +75,8 @@ def _resume_at(uow: UnitOfWork, until: date) -> datetime:
     )
 
 
-async def _partner(uow: UnitOfWork, partner_id: str) -> Partner:
+async def partner_or_not_found(uow: UnitOfWork, partner_id: str) -> Partner:
+    """The partner, or NotFound naming the id (escaped: it is echoed to chats and terminals)."""
     if bad_character(partner_id) is not None:  # no partner's id, and PostgreSQL fails on a NUL
         shown = quoted(partner_id, counted=False)  # escaped: echoed to chats and terminals
         raise NotFound(
@@ -166,7 +167,7 @@ async def pause(
     character; nothing changes then. A partner paused already in just this way (the same
     end, reason and cause) is left as it is, without a second staff-feed line.
     """
-    partner = await _partner(uow, partner_id)
+    partner = await partner_or_not_found(uow, partner_id)
     check_until(until, local_today(uow))
     reason = _checked_reason(reason)
     cause = None if reason else paused_by(actor)
@@ -217,7 +218,7 @@ async def resume(uow: UnitOfWork, partner_id: str, actor: Actor) -> Resumed:
 
     A partner that is not paused (nor away) is left as it is — no feed line, its SLA-miss
     count kept — and the answer says so (``was_paused`` False); it is no error."""
-    partner = await _partner(uow, partner_id)
+    partner = await partner_or_not_found(uow, partner_id)
     if partner.paused_at is None and partner.on_leave_until is None:
         return Resumed(partner, was_paused=False)
     _clear(partner)

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from bot.actors import Actor
 from bot.directory import fields as f
 from bot.directory.departures import DEACTIVATED, MOVED, LeftBehind, rep_left
+from bot.directory.email_teasers import resume_on_new_address
 from bot.directory.partners import DEFAULTS, PartnerRow
 from bot.directory.reps import PARTNER_LANGUAGE, RepRow
 from bot.directory.table import Problem
@@ -128,6 +129,8 @@ async def import_partners(
             )
             summary.new += 1
         else:
+            if "email" in row.values:  # a different inbox has not unsubscribed
+                resume_on_new_address(partner, row.values["email"])
             changed = _apply(partner, row.values)
             if not partner.active:
                 partner.active = True

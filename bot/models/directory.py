@@ -35,6 +35,9 @@ class Partner(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(64))
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     email: Mapped[str | None] = mapped_column(String(320))  # the partner's lead inbox
+    # When the lead inbox asked for no more teaser mails (the unsubscribe link in each one,
+    # bot/handlers/email/unsubscribe.py); None: teasers are mailed. Chat teasers go on.
+    email_teasers_stopped_at: Mapped[datetime | None] = mapped_column()
 
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     on_leave_until: Mapped[date | None] = mapped_column(Date)

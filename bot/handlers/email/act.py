@@ -142,6 +142,8 @@ class Act:
                 raise renew.Renewable(found) from None
             key = f"email.page.{exc.problem.value}"
             raise Refusal(key, _LINK_STATUS[exc.problem], browser_language(request)) from None
+        if link.purpose is Purpose.UNSUBSCRIBE:  # its page is /email/unsubscribe
+            raise Refusal("email.page.wrong_page", 400, browser_language(request))
         return await load(self.runtime, link)
 
     async def show(self, request: Request) -> HTMLResponse:

@@ -1,5 +1,5 @@
-"""What e-mail adds to ``leadbot serve``: the SMTP transport, the ``/email/act`` routes and
-a job that forgets expired one-time links. Named as the platform's ``server_module``."""
+"""What e-mail adds to ``leadbot serve``: the SMTP transport, the ``/email/act`` and
+``/email/unsubscribe`` routes and a job that forgets expired one-time links. Named as the platform's ``server_module``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import logging
 
 from bot.config import ConfigError, EmailSettings
 from bot.handlers.email.act import act_router, outage_page
-from bot.handlers.email.links import ACT_PATH
+from bot.handlers.email.links import ACT_PATH, UNSUBSCRIBE_PATH
 from bot.handlers.email.nonces import purge_job
 from bot.handlers.email.transport import EmailTransport
+from bot.handlers.email.unsubscribe import unsubscribe_router
 from bot.models import Platform
 from bot.runtime import Runtime
 from bot.supervisor import named
@@ -59,5 +60,7 @@ def contribute(runtime: Runtime, parts: PlatformParts) -> None:
     secret = _secret(settings, "link_secret")
     parts.transports[Platform.EMAIL] = EmailTransport(runtime, secret)
     parts.routers.append(act_router(runtime, secret))
+    parts.routers.append(unsubscribe_router(runtime, secret))
     parts.outage_pages[ACT_PATH] = outage_page
+    parts.outage_pages[UNSUBSCRIBE_PATH] = outage_page
     parts.background.append(named("email-link-purge", purge_job(runtime)))

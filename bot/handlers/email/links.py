@@ -1,9 +1,10 @@
 """Signed one-click links: what a link may do, sealed with HMAC-SHA256 and the link secret.
 
 A token is ``<payload>.<signature>``, both base64url without padding. The payload is a small
-JSON object: the purpose (``claim`` a teaser's offer, or report a ``status`` action on a
-lead), the offer or lead id, who the link was sent to (the partner for a teaser, the rep for
-a card), the action, the expiry (Unix seconds) and a random nonce. The signature covers the
+JSON object: the purpose (``claim`` a teaser's offer, report a ``status`` action on a
+lead, or ``unsubscribe`` a lead inbox from teaser mails), the offer or lead id, who the link
+was sent to (the partner for a teaser, the rep for a card), the action (for an unsubscribe
+link: the inbox's digest), the expiry (Unix seconds) and a random nonce. The signature covers the
 payload under a versioned label, so a token cannot be altered, and a token minted for
 another purpose of leadbot cannot be replayed here. Single use is the database's job (the
 nonce in ``used_links``, see :mod:`bot.handlers.email.act`), expiry is checked here against
@@ -25,6 +26,9 @@ from enum import StrEnum
 from typing import Any
 
 ACT_PATH = "/email/act"
+UNSUBSCRIBE_PATH = "/email/unsubscribe"
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+"""The expiry of an unsubscribe link: an opt-out must still work months later."""
 LABEL = b"leadbot-email-link:v1:"
 MAX_TOKEN_CHARS = 1000
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{8,900}")
@@ -35,6 +39,13 @@ class Purpose(StrEnum):
     CLAIM = "claim"  # a teaser's Claim link: target = offer id, party = partner id
     DECLINE = "decline"  # a teaser's "Not for us" link: target = offer id, party = partner id
     STATUS = "status"  # a lead card's action link: target = lead id, party = rep id
+    # A teaser mail's unsubscribe link: target = 0, party = partner id, action = the digest
+    # of the lead inbox it was mailed to (address_digest); it never expires (NEVER).
+    UNSUBSCRIBE = "unsubscribe"
+
+
+NEEDS_ACTION = frozenset({Purpose.STATUS, Purpose.UNSUBSCRIBE})
+"""The purposes whose links carry ``action`` (and only they)."""
 
 
 class LinkProblem(StrEnum):
@@ -93,7 +104,7 @@ class Link:
             nonce=str(data["n"]),
             action=str(action) if action is not None else None,
         )
-        if not 8 <= len(link.nonce) <= 64 or (link.purpose is Purpose.STATUS) != bool(action):
+        if not 8 <= len(link.nonce) <= 64 or (link.purpose in NEEDS_ACTION) != bool(action):
             raise ValueError("incomplete link")
         return link
 
@@ -146,6 +157,15 @@ def verify(token: str, secret: str, now: datetime) -> Link:
     return link
 
 
-def link_url(base_url: str, token: str) -> str:
+def link_url(base_url: str, token: str, path: str = ACT_PATH) -> str:
     """The address of the one-click page for ``token`` on this server."""
-    return f"{base_url.rstrip('/')}{ACT_PATH}?t={token}"
+    return f"{base_url.rstrip('/')}{path}?t={token}"
+
+
+def address_digest(address: str) -> str:
+    """What an unsubscribe link says about the inbox it was mailed to: 16 characters of
+    SHA-256 over the address as stored (lower-case, trimmed). The link is checked against
+    the partner's current address with it — a link for an address the partner no longer
+    has changes nothing — without writing the address itself into a URL."""
+    normal = address.strip().lower().encode("utf-8")
+    return _b64(hashlib.sha256(normal).digest()[:12])

@@ -5,7 +5,10 @@ part second (mail clients show the last part they understand). The message carri
 ``Message-ID`` — the reference the outbox remembers, as a chat platform remembers a message
 id — and, for a status mail about a lead card, ``In-Reply-To``/``References`` pointing at
 the card's mail, so the mail client threads them. ``Auto-Submitted: auto-generated``
-(RFC 3834) keeps vacation responders from answering the bot.
+(RFC 3834) keeps vacation responders from answering the bot. A teaser to a partner's lead
+inbox carries ``List-Unsubscribe`` (its signed unsubscribe link) and
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058), written on one line as
+they are (:class:`UnfoldedHeader`).
 
 Failures, as the sender needs them (:class:`~bot.delivery.transports.DeliveryError`):
 
@@ -24,7 +27,7 @@ import secrets
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, Policy
 from email.utils import format_datetime
 
 import aiosmtplib
@@ -34,6 +37,29 @@ from bot.handlers.email.render import Mail
 
 MAX_MESSAGE_ID = 64  # fits chat_messages.message_id
 FALLBACK_DOMAIN = "leadbot.invalid"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+class UnfoldedHeader(str):
+    """A header value written exactly as given, on one line.
+
+    ``email`` folds a header longer than 78 characters, and a word it cannot break (the
+    signed unsubscribe URL is about 250 characters without a space) becomes RFC 2047
+    encoded words — ``=?utf-8?q?=3Chttps=3A//…?=`` — which no mail provider reads as a
+    URL. A header object (anything with ``name`` and ``fold``) is stored and written as it
+    is; SMTP allows 998 characters a line. Only for ASCII values without line breaks."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> UnfoldedHeader:
+        if not value.isascii() or "\r" in value or "\n" in value:
+            raise ValueError(f"{name}: an unfolded header must be one line of ASCII")
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
 
 
 def new_message_id(from_address: str) -> str:
@@ -56,7 +82,9 @@ def build_message(
     message_id: str,
     date: datetime,
     in_reply_to: str | None = None,
+    unsubscribe: str | None = None,
 ) -> EmailMessage:
+    """The message; ``unsubscribe``: the URL of a teaser's one-click unsubscribe link."""
     message = EmailMessage(policy=SMTP)
     local, _, domain = sender.partition("@")
     message["From"] = Address(display_name=sender_name, username=local, domain=domain)
@@ -69,6 +97,9 @@ def build_message(
         message["References"] = in_reply_to
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
+    if unsubscribe:
+        message["List-Unsubscribe"] = UnfoldedHeader("List-Unsubscribe", f"<{unsubscribe}>")
+        message["List-Unsubscribe-Post"] = ONE_CLICK
     message.set_content(mail.text, subtype="plain", charset="utf-8")
     message.add_alternative(mail.html, subtype="html", charset="utf-8")
     return message

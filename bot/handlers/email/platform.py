@@ -1,10 +1,11 @@
 """E-mail as a platform: addresses are e-mail addresses, and it is only a fallback for reps.
 
-A partner's teasers go to its lead inbox (``partners.email``); a rep's direct messages to
-``reps.email`` — but only while no chat platform reaches the rep (no chat account, or a
-Telegram private chat not started yet): e-mail is ``fallback``, and the outbox writer asks
-it last. There is no staff feed by e-mail (staff watch the chats), no account linking (a
-rep *is* their e-mail address) and no staff user. Text is HTML-escaped for the HTML part.
+A partner's teasers go to its lead inbox (``partners.email``) until it unsubscribes; a
+rep's direct messages to ``reps.email`` — but only while no chat platform reaches the rep
+(no chat account, or a Telegram private chat not started yet): e-mail is ``fallback``, and
+the outbox writer asks it last. There is no staff feed by e-mail (staff watch the chats),
+no account linking (a rep *is* their e-mail address) and no staff user. Text is
+HTML-escaped for the HTML part.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ class EmailPlatform:
         return settings.email.enabled
 
     def partner_address(self, partner: Partner) -> str | None:
-        return normalise_address(partner.email) if partner.email else None
+        """The lead inbox, unless it asked for no more teaser mails (its unsubscribe link,
+        :mod:`bot.handlers.email.unsubscribe`): then the partner's teasers go only to its
+        chats. Partner notices are teasers alone, so this stops nothing else."""
+        if not partner.email or partner.email_teasers_stopped_at is not None:
+            return None
+        return normalise_address(partner.email)
 
     def rep_address(self, rep: Rep) -> str | None:
         return normalise_address(rep.email) if rep.email else None

@@ -46,6 +46,8 @@ class Links:
     decline: str | None = None
     actions: tuple[ActionLink, ...] = ()
     expires_at: datetime | None = None
+    unsubscribe: str | None = None
+    """A teaser's one-click unsubscribe link (footer and ``List-Unsubscribe``)."""
 
 
 @dataclass(frozen=True)

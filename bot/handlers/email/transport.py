@@ -3,8 +3,9 @@
 Addresses are e-mail addresses: a partner's lead inbox (teasers) or a rep's address
 (cards, content, news, reminders — only while no chat reaches the rep). At send time the
 transport mints the signed links a mail carries: a teaser's **Claim** link (for the partner
-the offer belongs to, valid while the offer can still be claimed, at most ``link_days``)
-and a lead card's status links (for the rep at this address, one per action the card
+the offer belongs to, valid while the offer can still be claimed, at most ``link_days``),
+its unsubscribe link (for that partner and inbox, never expiring; a teaser queued before
+the inbox unsubscribed is not sent) and a lead card's status links (for the rep at this address, one per action the card
 allows, ``link_days`` long).
 
 Mail cannot be edited, so the outbox's edits are decided here:
@@ -43,12 +44,21 @@ from bot.delivery.notices import (
 )
 from bot.delivery.outbox import rep_at_address
 from bot.delivery.transports import RateLimit
-from bot.handlers.email.links import Purpose, link_url, new_link, sign
+from bot.handlers.email.links import (
+    NEVER,
+    UNSUBSCRIBE_PATH,
+    Purpose,
+    address_digest,
+    link_url,
+    new_link,
+    sign,
+)
 from bot.handlers.email.mail import build_message, classify, new_message_id
+from bot.handlers.email.platform import EMAIL, normalise_address
 from bot.handlers.email.render import ActionLink, Links, render_view
 from bot.leads.status_reports import available_actions
 from bot.mailaddress import smtp_address
-from bot.models import Lead, Offer, Platform
+from bot.models import Lead, Offer, Partner, Platform
 from bot.runtime import Runtime
 
 
@@ -77,7 +87,10 @@ class EmailTransport:
         if isinstance(view, LeadCardView) and view.event == "owner_left":
             return delivery.edit  # the rep left the partner: no more mail (links refuse them)
         update = isinstance(view, LeadCardView) and delivery.edit is not None
-        mail = render_view(view, await self._links(delivery.address, view), update=update)
+        links = await self._links(delivery.address, view)
+        if links is None:
+            return None  # a teaser queued before its inbox unsubscribed: not sent
+        mail = render_view(view, links, update=update)
         message_id = new_message_id(self._sender)
         message = build_message(
             mail,
@@ -87,6 +100,7 @@ class EmailTransport:
             message_id=message_id,
             date=self.runtime.clock.now(),
             in_reply_to=delivery.edit.message_id if update and delivery.edit else None,
+            unsubscribe=links.unsubscribe,
         )
         try:
             await self._send(message)
@@ -121,20 +135,27 @@ class EmailTransport:
         token = sign(new_link(purpose, target, party, expires, action), self._secret)
         return link_url(self._base, token)
 
-    async def _links(self, address: str, view: NoticeView) -> Links:
+    async def _links(self, address: str, view: NoticeView) -> Links | None:
+        """The links the mail carries; None for a teaser whose inbox no longer takes them."""
         now = self.runtime.clock.now()
         longest = now + timedelta(days=self.settings.link_days)
         if isinstance(view, TeaserView):
             async with self.runtime.uow() as uow:
                 offer = await uow.session.get(Offer, view.offer_id)
-            if offer is None:
+                partner = await uow.session.get(Partner, offer.partner_id) if offer else None
+            if offer is None or partner is None:
                 return Links()
+            if EMAIL.partner_address(partner) != normalise_address(address):
+                return None  # unsubscribed (or moved) since the teaser was queued
             # The teaser's end is already the round's (its wave and the later ones; a
             # staff assignment's own end): the link ends with it.
             expires = min(longest, view.expires_at or longest)
             claim = self._url(Purpose.CLAIM, offer.id, offer.partner_id, expires)
             decline = self._url(Purpose.DECLINE, offer.id, offer.partner_id, expires)
-            return Links(claim=claim, decline=decline, expires_at=expires)
+            digest = address_digest(address)
+            stop = sign(new_link(Purpose.UNSUBSCRIBE, 0, partner.id, NEVER, digest), self._secret)
+            unsubscribe = link_url(self._base, stop, UNSUBSCRIBE_PATH)
+            return Links(claim=claim, decline=decline, expires_at=expires, unsubscribe=unsubscribe)
         if isinstance(view, LeadCardView) and view.lead is not None and view.actions:
             return await self._status_links(address, view.lead_id, view.actions, longest)
         if isinstance(view, MessageView) and view.kind is NoticeKind.REMINDER and view.lead_id:
