@@ -117,7 +117,8 @@ def test_every_command_the_docs_show_exists_with_the_options_they_give(file: Pat
         for name in path:
             command = command.commands[name]  # type: ignore[attr-defined]
         params = command.get_params(click.Context(command))  # --help too
-        known = {option for param in params for option in param.opts}
+        # A flag pair (--on/--off) has its second spelling in secondary_opts.
+        known = {o for param in params for o in (*param.opts, *param.secondary_opts)}
         for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest):
             if option not in known:
                 problems.append(f"`{shown}`: `leadbot {' '.join(path)}` has no {option}")
