@@ -98,7 +98,13 @@ def build_message(
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     if unsubscribe:
-        message["List-Unsubscribe"] = UnfoldedHeader("List-Unsubscribe", f"<{unsubscribe}>")
+        value = f"<{unsubscribe}>"
+        # A public_url beyond ASCII (an umlaut domain) cannot be written raw: folded as usual
+        # then, rather than failing every teaser.
+        unfolded = value.isascii() and not any(c in value for c in "\r\n")
+        message["List-Unsubscribe"] = (
+            UnfoldedHeader("List-Unsubscribe", value) if unfolded else value
+        )
         message["List-Unsubscribe-Post"] = ONE_CLICK
     message.set_content(mail.text, subtype="plain", charset="utf-8")
     message.add_alternative(mail.html, subtype="html", charset="utf-8")
