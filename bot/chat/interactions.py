@@ -241,12 +241,13 @@ class Interactions:
     async def card_shown(self, who: Identity, lead_id: int, ref: MessageRef) -> None:
         """A rep asked for their lead's card and the platform shows it at ``ref``: from now
         on that message is the card the outbox edits when the lead changes (one live card
-        per rep and lead, the newest). Only owners' cards are tracked."""
-        if who.rep_id is None:
+        per rep and lead, the newest). Tracked for the reps of the partner that owns the
+        lead — the owner's and their colleagues' (:mod:`bot.leads.cards`)."""
+        if who.rep_id is None or who.partner_id is None:
             return
         async with self.runtime.uow() as uow:
             lead = await uow.session.get(Lead, lead_id)
-            if lead is None or lead.owner_rep_id != who.rep_id:
+            if lead is None or lead.owner_partner_id != who.partner_id:
                 return
             uow.session.add(
                 ChatMessage(

@@ -221,6 +221,9 @@ class Outcomes:
     ) -> None:
         """Keep where a teaser or lead card went, so it can be edited later."""
         view = delivery.view
+        if isinstance(view, LeadCardView) and view.taken_off:
+            await self._retire(session, row, delivery.edit)
+            return
         if delivery.edit is not None and ref == delivery.edit:
             return  # edited in place: the stored reference is still right
         if isinstance(view, TeaserView):
@@ -246,3 +249,24 @@ class Outcomes:
                     rep_id=rep.id if rep else None,
                 )
             )
+
+    @staticmethod
+    async def _retire(session: AsyncSession, row: OutboxMessage, edited: MessageRef | None) -> None:
+        """A card taken off its rep (handed back, recalled, taken over, erased) is no live
+        card any more: its record loses the rep, so nothing edits it again — a colleague's
+        card kept current (:func:`bot.leads.cards.edit_colleague_cards`) would otherwise bring
+        the prospect back onto the card of a rep it was taken from, who is still at the
+        partner. A message sent instead of the edit (e-mail, a card deleted) is not kept."""
+        if edited is None:
+            return
+        await session.execute(
+            update(ChatMessage)
+            .where(
+                ChatMessage.platform == row.platform,
+                ChatMessage.chat_id == edited.chat_id,
+                ChatMessage.message_id == edited.message_id,
+                ChatMessage.kind == MessageKind.LEAD_CARD,
+            )
+            .values(rep_id=None)
+            .execution_options(synchronize_session=False)
+        )

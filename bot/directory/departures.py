@@ -29,7 +29,7 @@ from sqlalchemy import case, func, select
 
 from bot.actors import Actor
 from bot.delivery.notices import NoticeKind
-from bot.leads.cards import card_platforms, give_card, take_off_cards
+from bot.leads.cards import card_platforms, edit_colleague_cards, give_card, take_off_cards
 from bot.leads.events import record
 from bot.leads.lifecycle import OWNED
 from bot.leads.locks import lead_for_update
@@ -119,6 +119,10 @@ async def rep_left(
             await give_card(uow, lead, successor.id, None, "claimed")
             await uow.outbox.rep(
                 successor.id, NoticeKind.REP_INFO, "handed_over", lead_id=lead.id, rep=rep.name
+            )
+            # Other colleagues' cards of the lead show who has it now.
+            await edit_colleague_cards(
+                uow, lead.id, partner_id, "handed_over", besides={rep.id, successor.id}
             )
             await uow.outbox.staff(
                 OWNER_LEFT,

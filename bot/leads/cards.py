@@ -10,7 +10,15 @@ used (:meth:`bot.chat.interactions.Interactions.report`).
 
 A card lives on the claim platform (``leads.claimed_via``) and wherever the rep opened it
 as a card that the outbox keeps editing (a ``chat_messages`` row of kind ``lead_card``:
-Telegram's ``/lead 12``).
+Telegram's ``/lead 12``, Slack's ``/leads 12``).
+
+Colleagues of the owner — reps of the same partner — may open the card too. Theirs is kept
+current with the owner's (:func:`edit_colleague_cards`): edited, never sent anew (a
+colleague asked for no news), to what they may see when the edit is sent — the current
+card while the lead is with their partner, one line without the prospect's data once it
+left (:mod:`bot.delivery.resolve`). A card taken off its rep (hand-back, recall, takeover,
+departure) is no live card any more (:mod:`bot.delivery.outcomes`): a later change of the
+lead does not bring the prospect back onto it.
 
 When a lead changes hands inside its partner — its rep left (:mod:`bot.directory.departures`)
 or a colleague took it over (:mod:`bot.leads.takeover`) — :func:`give_card` makes the new
@@ -28,7 +36,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.delivery.notices import NoticeKind, ToRep
-from bot.models import ChatMessage, Lead, MessageKind, Platform
+from bot.models import ChatMessage, Lead, MessageKind, Platform, Rep
 from bot.uow import UnitOfWork
 
 
@@ -60,19 +68,67 @@ async def update_card(
     claimed_via: str | None,
     event: str,
     colleague: str | None = None,
+    *,
+    partner_id: str | None,
 ) -> None:
-    """Queue the card's update for ``rep_id`` where their card lives.
+    """Queue the card's update for ``rep_id`` where their card lives, and for the cards
+    the other reps of ``partner_id`` (the partner that had the lead) opened.
 
-    ``claimed_via`` is read by the caller before anything clears it (a hand-back does).
-    A lead without any known place (claimed before leadbot recorded the claim platform)
-    gets it on every platform of the rep, as before. ``colleague``: the name of the rep of
-    the same partner who made the change, when it was not the owner (the card says so).
+    ``claimed_via`` and ``partner_id`` are read by the caller before anything clears them
+    (a hand-back does). A lead without any known place (claimed before leadbot recorded
+    the claim platform) gets it on every platform of the rep, as before. ``colleague``: the
+    name of the rep of the same partner who made the change, when it was not the owner (the
+    owner's card says so).
     """
     platforms = await card_platforms(uow, lead_id, rep_id, claimed_via)
     audiences = [ToRep(rep_id, p) for p in platforms] or [ToRep(rep_id)]
     payload = {"event": event, **({"colleague": colleague} if colleague else {})}
     for audience in audiences:
         await uow.outbox.enqueue(audience, NoticeKind.LEAD_CARD, payload, lead_id=lead_id)
+    await edit_colleague_cards(uow, lead_id, partner_id, event, besides={rep_id})
+
+
+async def edit_colleague_cards(
+    uow: UnitOfWork,
+    lead_id: int,
+    partner_id: str | None,
+    event: str,
+    *,
+    besides: set[int],
+    **params: Any,
+) -> None:
+    """Queue an edit of every card of ``lead_id`` that an active rep of ``partner_id`` other
+    than ``besides`` (the owner, and who got a card of their own in this change) has —
+    one query for all of them, one edit per rep and platform.
+
+    What each card then shows is decided when it is sent, for its rep
+    (``colleague_card``, :func:`bot.delivery.resolve.resolve`); ``edit_only``: a rep
+    whose card is gone gets nothing — a colleague's card never brings news. A colleague's
+    card is one the chat recorded when they opened it
+    (:meth:`bot.chat.interactions.Interactions.card_shown`); an owner's card taken off them
+    is no card any more (:mod:`bot.delivery.outcomes`).
+    """
+    if partner_id is None:
+        return
+    found = (
+        await uow.session.execute(
+            select(ChatMessage.rep_id, ChatMessage.platform)
+            .join(Rep, Rep.id == ChatMessage.rep_id)
+            .where(
+                ChatMessage.lead_id == lead_id,
+                ChatMessage.kind == MessageKind.LEAD_CARD,
+                Rep.partner_id == partner_id,
+                Rep.active.is_(True),
+                Rep.id.not_in(besides),
+            )
+            .distinct()
+        )
+    ).all()
+    payload = {"event": event, "edit_only": True, "colleague_card": True, **params}
+    for rep_id, platform in sorted(found):
+        await uow.outbox.enqueue(
+            ToRep(rep_id, Platform(platform)), NoticeKind.LEAD_CARD, payload, lead_id=lead_id
+        )
 
 
 async def give_card(

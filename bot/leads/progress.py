@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.actors import Actor
 from bot.directory.pause_causes import sla_misses
 from bot.errors import NotAllowed, NotFound
-from bot.leads.cards import update_card
+from bot.leads.cards import edit_colleague_cards, update_card
 from bot.leads.distribution import RoundOutcome, cancel_timers, start_round
 from bot.leads.events import change_status, record
 from bot.leads.lifecycle import OWNED, IllegalTransition
@@ -132,7 +132,15 @@ async def _card_and_feed(
     if lead.owner_rep_id is not None:
         by_colleague = actor.rep_id is not None and actor.rep_id != lead.owner_rep_id
         colleague = actor.shown if by_colleague else None
-        await update_card(uow, lead.id, lead.owner_rep_id, lead.claimed_via, event, colleague)
+        await update_card(
+            uow,
+            lead.id,
+            lead.owner_rep_id,
+            lead.claimed_via,
+            event,
+            colleague,
+            partner_id=lead.owner_partner_id,
+        )
     partner = (
         await uow.session.get(Partner, lead.owner_partner_id) if lead.owner_partner_id else None
     )
@@ -190,8 +198,12 @@ async def _give_back(
     )
     claimed_via = lead.claimed_via
     partner_id, rep_id = await _release_owner(uow, lead, status.value)
+    event = _card_event(status, reason)
     if rep_id is not None and tell_owner:
-        await update_card(uow, lead.id, rep_id, claimed_via, _card_event(status, reason))
+        await update_card(uow, lead.id, rep_id, claimed_via, event, partner_id=partner_id)
+    else:  # the owner left (or there was none): the colleagues' cards lose the lead all the same
+        besides = {rep_id} if rep_id is not None else set()
+        await edit_colleague_cards(uow, lead.id, partner_id, event, besides=besides)
     partner = await uow.session.get(Partner, partner_id) if partner_id else None
     await uow.outbox.staff(
         status.value, lead_id=lead.id, partner=partner.name if partner else None, reason=reason

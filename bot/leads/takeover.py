@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from bot.actors import Actor
 from bot.errors import NotAllowed, NotFound
-from bot.leads.cards import card_platforms, give_card, take_off_cards
+from bot.leads.cards import card_platforms, edit_colleague_cards, give_card, take_off_cards
 from bot.leads.events import record
 from bot.leads.lifecycle import OWNED
 from bot.leads.locks import lead_for_update
@@ -104,6 +104,9 @@ async def take_over(uow: UnitOfWork, lead_id: int, rep_id: int, via: Platform) -
     await give_card(uow, lead, rep.id, via, TAKEN_OVER)
     if previous is not None:
         await take_off_cards(uow, lead.id, previous.id, cards, TAKEN_OVER, colleague=rep.name)
+    # Other colleagues' cards of the lead show its new owner.
+    besides = {rep.id} | ({previous.id} if previous is not None else set())
+    await edit_colleague_cards(uow, lead.id, partner.id, TAKEN_OVER, besides=besides)
     await uow.outbox.staff(
         TAKEN_OVER,
         lead_id=lead.id,
