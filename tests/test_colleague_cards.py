@@ -185,3 +185,26 @@ async def test_after_a_takeover_colleagues_see_the_new_owner_and_the_old_owner_s
     assert set(now) == seen, now
     assert COMPANY not in now[card] and CONTACT not in now[card], now[card]
     assert steps(world, emulator, sophie, card) == set()
+
+
+async def test_a_colleague_s_card_deleted_in_the_chat_is_not_posted_again(
+    team: tuple[ChatWorld, Member, Any],
+) -> None:
+    """Sophie deleted the card she opened: the owner's next step edits nothing of hers and
+    posts her no new card (an owner's deleted card is posted again: it is theirs)."""
+    world, sophie, emulator = team
+    a = world.members[0]
+    lead_id = await world.post_lead()
+    await world.claim(a, await world.teaser(a, lead_id))
+    await world.card(a, lead_id, containing=COMPANY)
+    card = await open_card(world, emulator, sophie, lead_id)
+    await world.settled()
+    with emulator.lock:  # she deletes it in her chat
+        if world.platform == "slack":
+            emulator.state.delete({"channel": emulator.dm_channel(sophie.user), "ts": card})
+        else:
+            emulator.state.delete({"chat_id": int(sophie.user), "message_id": int(card)})
+    await world.report(a, lead_id, "contacted")
+    await world.card(a, lead_id, containing="kontaktiert")
+    await world.settled()
+    assert cards(world, emulator, sophie, lead_id) == {}

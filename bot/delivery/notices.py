@@ -158,6 +158,9 @@ class LeadCardView:
     colleague: str | None = (
         None  # taken_over: who has it now; else who changed it, if not the owner
     )
+    edit_only: bool = False
+    """A change of a card the rep has, never news: where that card is gone (deleted in the
+    chat), nothing is sent in its place — a colleague's card, a card taken off its rep."""
 
     def changed_by_words(self) -> str | None:
         """ "Geändert von Sophie Brandl aus Ihrem Team." on a full card a colleague changed

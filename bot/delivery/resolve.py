@@ -236,6 +236,7 @@ async def resolve(
             actions=tuple(a.value for a in available_actions(lead.status)) if owner else (),
             language=language,
             colleague=payload.get("colleague"),
+            edit_only=bool(payload.get("edit_only")),
         )
         return view, ref
     if kind is NoticeKind.DIGEST:

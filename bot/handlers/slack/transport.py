@@ -31,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cockpit.charts import digest_png
 from bot.config import SlackSettings
 from bot.coordination import Coordination
-from bot.delivery.notices import Delivery, DigestView, MessageRef, TeaserView
+from bot.delivery.notices import Delivery, DigestView, LeadCardView, MessageRef, TeaserView
 from bot.delivery.transports import DeliveryError, RateLimit
 from bot.handlers.slack.blocks import render
 from bot.handlers.slack.errors import (
@@ -278,6 +278,8 @@ class SlackTransport:
                 raise delivery_error("chat.update", exc) from None
             if isinstance(delivery.view, TeaserView):
                 return delivery.edit  # the teaser was deleted: nothing left to close
+            if isinstance(delivery.view, LeadCardView) and delivery.view.edit_only:
+                return delivery.edit  # a colleague's card deleted: a change, never news
             log.info("lead card %s is gone from Slack; posting it again", delivery.edit)
             return await self._post(delivery, [message])
         except NETWORK_ERRORS as exc:

@@ -11,7 +11,8 @@ failed and tells staff; nothing is dropped:
 * 403 / "chat not found" / migrated group for a group chat — permanent: the partners CSV
   must be fixed (the error says how);
 * "message is not modified" on an edit — done (the message already shows this);
-* an edit whose message is gone — a lead card is sent anew, a teaser edit is done;
+* an edit whose message is gone — a lead card is sent anew (unless the change is edit-only:
+  a colleague's card, a card taken off its rep), a teaser edit is done;
 * network errors, timeouts, 5xx — retry with backoff.
 
 Telegram has no way to look up what a bot sent, so a message whose sender died between
@@ -202,9 +203,9 @@ class TelegramTransport:
                 return delivery.edit  # it already shows exactly this
             if not any(reason in lowered for reason in GONE):
                 raise
-            if isinstance(delivery.view, LeadCardView):
+            if isinstance(delivery.view, LeadCardView) and not delivery.view.edit_only:
                 log.info("lead card %s gone; sending it anew", delivery.edit.message_id)
                 sent = await self._send(delivery, chat_id, message)
                 return MessageRef(str(chat_id), str(sent.message_id)) if sent else None
-            return delivery.edit  # a teaser someone deleted: nothing left to close
+            return delivery.edit  # a teaser or an edit-only card someone deleted: leave it
         return delivery.edit
