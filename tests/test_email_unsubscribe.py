@@ -274,9 +274,11 @@ async def test_staff_resume_and_a_reimport_keeps_or_ends_the_stop(
         await world.post_lead()
         await smtp_server.wait_for_mail("team@p0.example")
 
-        await world.tg.wait_for_async(lambda: len(staff_lines(world)) >= 3, timeout=10)
+        await world.tg.wait_for_async(lambda: len(staff_lines(world)) >= 4, timeout=10)
         assert staff_lines(world) == [
             STOPPED,
             "Partner Partner 0 bekommt wieder Teaser per E-Mail (eingeschaltet von Mitarbeitenden).",
             STOPPED,
+            "Partner Partner 0 bekommt wieder Teaser per E-Mail: Der Partner-Import gab ihm "
+            "eine neue Adresse (die alte hatte abbestellt).",
         ]

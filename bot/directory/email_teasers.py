@@ -62,11 +62,15 @@ async def switch(uow: UnitOfWork, partner_id: str, actor: Actor, *, on: bool) ->
     return Switched(partner, changed)
 
 
-def resume_on_new_address(partner: Partner, address: str | None) -> None:
+async def resume_on_new_address(uow: UnitOfWork, partner: Partner, address: str | None) -> None:
     """A partners import sets ``address``: a different inbox than the one that
-    unsubscribed gets teasers again; the same one (or none) keeps the stop."""
+    unsubscribed gets teasers again (staff are told, as for ``--on``); the same one (or
+    none) keeps the stop."""
+    if partner.email_teasers_stopped_at is None:
+        return
     if (address or "").strip().lower() != (partner.email or "").strip().lower():
         partner.email_teasers_stopped_at = None
+        await uow.outbox.staff("partner_email_new_address", partner=partner.name)
 
 
 async def _set(

@@ -130,7 +130,7 @@ async def import_partners(
             summary.new += 1
         else:
             if "email" in row.values:  # a different inbox has not unsubscribed
-                resume_on_new_address(partner, row.values["email"])
+                await resume_on_new_address(uow, partner, row.values["email"])
             changed = _apply(partner, row.values)
             if not partner.active:
                 partner.active = True
