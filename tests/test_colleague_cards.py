@@ -14,15 +14,20 @@ message to her.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
+from tests.emulators.fixtures import TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_SECRET
 from tests.emulators.slack import blocks as bk
 from tests.support.chat_world import DRIVERS, ChatWorld, chat_world
+from tests.support.cli import leadbot
 from tests.support.drivers.base import Member, mentions
 from tests.support.factories import add_rep
 
@@ -208,3 +213,46 @@ async def test_a_colleague_s_card_deleted_in_the_chat_is_not_posted_again(
     await world.card(a, lead_id, containing="kontaktiert")
     await world.settled()
     assert cards(world, emulator, sophie, lead_id) == {}
+
+
+@pytest.mark.parametrize("team", ["telegram"], indirect=True)
+async def test_a_colleague_who_leaves_the_partner_loses_the_prospect_from_their_card(
+    team: tuple[ChatWorld, Member, Any], tmp_path: Path
+) -> None:
+    """Sophie changes employer (``leadbot reps import`` moves her to P2): the card of her
+    former colleague's lead she opened becomes one line without the prospect, as the
+    leaving owner's own cards do. (Telegram: the command writes notices for the platforms
+    its own settings enable; Slack's would look accounts up in Slack first.)"""
+    world, sophie, emulator = team
+    a = world.members[0]
+    lead_id = await world.post_lead()
+    await world.claim(a, await world.teaser(a, lead_id))
+    await world.card(a, lead_id, containing=COMPANY)
+    card = await open_card(world, emulator, sophie, lead_id)
+    await world.settled()
+    seen = set(cards(world, emulator, sophie, lead_id))
+
+    moved = tmp_path / "reps.csv"
+    moved.write_text(f"partner_id,name,email,role\nP2,Sophie Brandl,{sophie.email},sales\n")
+    imported = await asyncio.to_thread(
+        leadbot,
+        world.runtime.settings.database.url,
+        "reps",
+        "import",
+        str(moved),
+        LEADBOT_TELEGRAM__ENABLED="true",
+        LEADBOT_TELEGRAM__TOKEN=TELEGRAM_TOKEN,
+        LEADBOT_TELEGRAM__WEBHOOK_SECRET=TELEGRAM_WEBHOOK_SECRET,
+    )
+    assert imported.exit_code == 0, imported.output
+    # The command stamps its rows with the real clock; the world's is in March 2026.
+    world.clock.set(max(world.clock.now(), datetime.now(UTC)) + timedelta(seconds=1))
+    await world.card(sophie, lead_id, containing="nicht mehr bei dem Unternehmen")
+    await world.settled()
+    now = cards(world, emulator, sophie, lead_id)
+    assert set(now) == seen, now  # an edit, nothing new posted to her
+    line = now[card]
+    assert f"Lead #{lead_id}: Sie sind nicht mehr bei dem Unternehmen" in line, line
+    assert steps(world, emulator, sophie, card) == set()
+    for private in (COMPANY, CONTACT, f"maria@brauerei-{world.posted}.example"):
+        assert private not in line, line

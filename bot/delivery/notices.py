@@ -181,7 +181,16 @@ class LeadCardView:
 
 
 TAKEN_OFF = frozenset(
-    {"returned", "recalled", "recalled_sla", "recalled_staff", "erased", "owner_left", "taken_over"}
+    {
+        "returned",
+        "recalled",
+        "recalled_sla",
+        "recalled_staff",
+        "erased",
+        "owner_left",
+        "colleague_left",
+        "taken_over",
+    }
 )
 """Card events that take a lead off its rep's card, each with words of its own."""
 

@@ -12,7 +12,9 @@ deadline) and offered to other partners, like any recall.
 The departed rep gets nothing more about those leads: the card, reminders, news and sales
 kit follow the owner (read when each notice is sent, :mod:`bot.delivery.resolve`), and
 their card in the chat is edited into a line without the prospect's data where the bot
-can edit it (Slack, Telegram, console — never a new message). Reports and ``lead <id>``
+can edit it (Slack, Telegram, console — never a new message). So are the cards of their
+colleagues' leads they opened (``/leads 12``): those leads stay with the partner the rep
+left (:func:`_take_off_colleague_cards`). Reports and ``lead <id>``
 are refused already: a moved rep's partner no longer owns the lead, and a deactivated rep
 is nobody the chats know.
 
@@ -34,11 +36,13 @@ from bot.leads.events import record
 from bot.leads.lifecycle import OWNED
 from bot.leads.locks import lead_for_update
 from bot.leads.progress import recall
-from bot.models import Lead, Partner, Rep
+from bot.models import ChatMessage, Lead, MessageKind, Partner, Platform, Rep
 from bot.uow import UnitOfWork
 
 OWNER_LEFT = "owner_left"
 """The event kind, and the card event that takes the lead off the departed rep's card."""
+COLLEAGUE_LEFT = "colleague_left"
+"""The card event of a colleague's lead the departed rep had opened."""
 MOVED, DEACTIVATED = "moved", "deactivated"
 """Why a rep left their partner (the ``reason`` of the ``owner_left`` event)."""
 
@@ -136,4 +140,29 @@ async def rep_left(
             await recall(uow, lead, actor, OWNER_LEFT, tell_owner=False)
             result.offered_again += 1
         await take_off_cards(uow, lead.id, rep.id, cards, OWNER_LEFT)
+    await _take_off_colleague_cards(uow, rep.id, partner_id)
     return result
+
+
+async def _take_off_colleague_cards(uow: UnitOfWork, rep_id: int, partner_id: str) -> None:
+    """The cards of the partner's leads that ``rep_id`` opened but did not own become one
+    line without the prospect's data (one query; an edit only, as for their own leads)."""
+    found = (
+        await uow.session.execute(
+            select(ChatMessage.lead_id, ChatMessage.platform)
+            .join(Lead, Lead.id == ChatMessage.lead_id)
+            .where(
+                ChatMessage.rep_id == rep_id,
+                ChatMessage.kind == MessageKind.LEAD_CARD,
+                Lead.owner_partner_id == partner_id,
+                Lead.owner_rep_id != rep_id,
+            )
+            .distinct()
+        )
+    ).all()
+    platforms: dict[int, list[Platform]] = {}
+    for lead_id, platform in sorted(found):
+        if lead_id is not None and platform in {p.value for p in Platform}:
+            platforms.setdefault(lead_id, []).append(Platform(platform))
+    for lead_id, where in platforms.items():
+        await take_off_cards(uow, lead_id, rep_id, where, COLLEAGUE_LEFT)
