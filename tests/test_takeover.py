@@ -95,7 +95,12 @@ def test_a_colleague_takes_a_lead_over_and_the_owner_s_card_says_who_has_it(demo
         " und Frist bleiben"
     ), taken
     # Her card, as after a claim: the prospect, the status and follow-up as they were.
-    assert COMPANY in taken and "[kontaktiert]" in taken and "Wiedervorlage: 03." in taken
+    set_on = re.search(
+        r"Wiedervorlage am (\d\d\.\d\d\.\d{4})", after(seen, f"{MAX}> followup 1 +2d")
+    )
+    assert set_on, after(seen, f"{MAX}> followup 1 +2d")
+    assert COMPANY in taken and "[kontaktiert]" in taken
+    assert f"Wiedervorlage: {set_on.group(1)}" in taken, taken
     assert "Betreut von: Alpen-IT Systemhaus GmbH (Sophie Brandl)" in taken
 
     # Refusals, each a sentence of its own.
