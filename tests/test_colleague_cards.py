@@ -164,6 +164,9 @@ async def test_after_a_takeover_colleagues_see_the_new_owner_and_the_old_owner_s
     await world.claim(a, await world.teaser(a, lead_id))
     await world.card(a, lead_id, containing=COMPANY)
     card = await open_card(world, emulator, sophie, lead_id)
+    own_id = await world.post_lead()  # and one of her own, which passes to her colleague
+    await world.claim(sophie, await world.teaser(sophie, own_id))
+    await world.card(sophie, own_id, containing=COMPANY)
     await world.settled()
     seen = set(cards(world, emulator, sophie, lead_id))
 
@@ -229,6 +232,9 @@ async def test_a_colleague_who_leaves_the_partner_loses_the_prospect_from_their_
     await world.claim(a, await world.teaser(a, lead_id))
     await world.card(a, lead_id, containing=COMPANY)
     card = await open_card(world, emulator, sophie, lead_id)
+    own_id = await world.post_lead()  # and one of her own, which passes to her colleague
+    await world.claim(sophie, await world.teaser(sophie, own_id))
+    await world.card(sophie, own_id, containing=COMPANY)
     await world.settled()
     seen = set(cards(world, emulator, sophie, lead_id))
 
@@ -256,3 +262,8 @@ async def test_a_colleague_who_leaves_the_partner_loses_the_prospect_from_their_
     assert steps(world, emulator, sophie, card) == set()
     for private in (COMPANY, CONTACT, f"maria@brauerei-{world.posted}.example"):
         assert private not in line, line
+    # Her own lead's card says she no longer looks after it — not the colleague's line.
+    await world.card(sophie, own_id, containing="Sie betreuen ihn nicht mehr")
+    await world.settled()
+    own = list(cards(world, emulator, sophie, own_id).values())
+    assert not [text for text in own if "nicht mehr bei dem Unternehmen, das ihn" in text], own

@@ -128,6 +128,7 @@ async def test_a_rep_who_moves_leaves_the_lead_with_a_colleague(
     assert not [word for word in PRIVATE if word in after], after
     # Their card says why its details went (it only said "no details visible").
     assert f"Lead #{lead_id}: Sie betreuen ihn nicht mehr für das Unternehmen" in after
+    assert "nicht mehr bei dem Unternehmen, das ihn betreut" not in after  # not a colleague's
     assert "Wiedervorlage" not in after
     assert (await world.lead(lead_id)).status is LeadStatus.MEETING
 

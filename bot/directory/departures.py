@@ -140,13 +140,17 @@ async def rep_left(
             await recall(uow, lead, actor, OWNER_LEFT, tell_owner=False)
             result.offered_again += 1
         await take_off_cards(uow, lead.id, rep.id, cards, OWNER_LEFT)
-    await _take_off_colleague_cards(uow, rep.id, partner_id)
+    await _take_off_colleague_cards(uow, rep.id, partner_id, besides=set(lead_ids))
     return result
 
 
-async def _take_off_colleague_cards(uow: UnitOfWork, rep_id: int, partner_id: str) -> None:
+async def _take_off_colleague_cards(
+    uow: UnitOfWork, rep_id: int, partner_id: str, *, besides: set[int]
+) -> None:
     """The cards of the partner's leads that ``rep_id`` opened but did not own become one
-    line without the prospect's data (one query; an edit only, as for their own leads)."""
+    line without the prospect's data (one query; an edit only, as for their own leads).
+    ``besides``: the leads they owned, whose cards got the ``owner_left`` line already
+    (by now a colleague owns those, so the query alone would take them for colleagues')."""
     found = (
         await uow.session.execute(
             select(ChatMessage.lead_id, ChatMessage.platform)
@@ -156,6 +160,7 @@ async def _take_off_colleague_cards(uow: UnitOfWork, rep_id: int, partner_id: st
                 ChatMessage.kind == MessageKind.LEAD_CARD,
                 Lead.owner_partner_id == partner_id,
                 Lead.owner_rep_id != rep_id,
+                Lead.id.not_in(besides),
             )
             .distinct()
         )
