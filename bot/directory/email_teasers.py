@@ -54,8 +54,11 @@ async def switch(uow: UnitOfWork, partner_id: str, actor: Actor, *, on: bool) ->
     partner = await partner_or_not_found(uow, partner_id)
     changed = await _set(uow, partner.id, stopped=not on)
     if changed:
-        event = "partner_email_resumed" if on else "partner_email_stopped_by"
-        await uow.outbox.staff(event, partner=partner.name, by=actor.shown)
+        await uow.outbox.staff(
+            "partner_email_resumed" if on else "partner_email_stopped_by",
+            partner=partner.name,
+            by=actor.shown,
+        )
     await uow.commit()
     if changed:
         await uow.session.refresh(partner)
