@@ -33,6 +33,7 @@ STAFF_CHAT = -100778
 STOPPED = (
     "Partner Partner 0 bekommt keine Teaser mehr per E-Mail (abbestellt über den Link in der Mail)."
 )
+UNREACHED = "hat auch keinen Chat für Teaser"
 UNSUBSCRIBE = re.compile(r"https://leadbot\.example/email/unsubscribe\?t=[A-Za-z0-9_\-.]+")
 
 
@@ -64,10 +65,28 @@ async def one_click(http: httpx.AsyncClient, url: str) -> httpx.Response:
     )
 
 
+def partners_cli(database_url: str, *args: str):
+    """``leadbot partners …`` with the bot's chats: Telegram (and its staff chat), no console."""
+    return leadbot(
+        database_url,
+        "partners",
+        *args,
+        LEADBOT_CONSOLE__ENABLED="false",
+        LEADBOT_TELEGRAM__ENABLED="true",
+        LEADBOT_TELEGRAM__TOKEN=TELEGRAM_TOKEN,
+        LEADBOT_TELEGRAM__WEBHOOK_SECRET=TELEGRAM_WEBHOOK_SECRET,
+        LEADBOT_TELEGRAM__STAFF_CHAT_ID=str(STAFF_CHAT),
+    )
+
+
+def staff_feed(world: World) -> list[str]:
+    """Every line of the staff chat, without the feed's icon."""
+    return [m.plain_text.removeprefix("📋 ") for m in world.tg.bot_messages(STAFF_CHAT)]
+
+
 def staff_lines(world: World) -> list[str]:
     """The staff chat's lines about teaser mails, without the feed's icon."""
-    texts = [m.plain_text.removeprefix("📋 ") for m in world.tg.bot_messages(STAFF_CHAT)]
-    return [text for text in texts if "per E-Mail" in text]
+    return [text for text in staff_feed(world) if "per E-Mail" in text]
 
 
 async def teaser_round(world: World, smtp: SmtpServer, mails_before: int) -> int:
@@ -112,6 +131,7 @@ async def test_one_click_post_stops_the_teaser_mails_and_staff_hear_once(
         # The next lead: its teaser reaches the Telegram group, but no mail the inbox.
         assert await teaser_round(world, smtp_server, 1) == 1
         assert staff_lines(world) == [STOPPED]
+        assert not [line for line in staff_feed(world) if UNREACHED in line]
 
 
 async def test_opening_the_link_stops_nothing_its_button_does(
@@ -225,16 +245,7 @@ async def test_staff_resume_and_a_reimport_keeps_or_ends_the_stop(
     async with telegram_world(config, telegram_emulator, partners=1, inboxes=True) as world:
 
         def cli(*args: str):
-            """``leadbot partners …`` with the staff chat on Telegram, as the bot has it."""
-            return leadbot(
-                database_url,
-                "partners",
-                *args,
-                LEADBOT_TELEGRAM__ENABLED="true",
-                LEADBOT_TELEGRAM__TOKEN=TELEGRAM_TOKEN,
-                LEADBOT_TELEGRAM__WEBHOOK_SECRET=TELEGRAM_WEBHOOK_SECRET,
-                LEADBOT_TELEGRAM__STAFF_CHAT_ID=str(STAFF_CHAT),
-            )
+            return partners_cli(database_url, *args)
 
         def partners_csv(address: str) -> str:
             path = tmp_path / "partners.csv"
@@ -282,3 +293,47 @@ async def test_staff_resume_and_a_reimport_keeps_or_ends_the_stop(
             "Partner Partner 0 bekommt wieder Teaser per E-Mail: Der Partner-Import gab ihm "
             "eine neue Adresse (die alte hatte abbestellt).",
         ]
+
+
+async def test_a_partner_left_with_no_channel_is_named_to_staff_with_what_to_do(
+    make_settings,
+    telegram_emulator: TelegramEmulator,
+    smtp_server: SmtpServer,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """P0 has only its lead inbox (the partners CSV cleared its Telegram group): once that
+    unsubscribes, leads are still offered to P0 but nobody sees them. Staff read so, with
+    the command that pauses it — for the link and for ``--off`` alike, not for ``--on``."""
+    config = settings(make_settings, telegram_emulator, smtp_server)
+    async with telegram_world(config, telegram_emulator, partners=1, inboxes=True) as world:
+        csv = tmp_path / "partners.csv"
+        csv.write_text(
+            f"id,name,tier,country,telegram_chat_id,email\nP0,Partner 0,gold,DE,-,{INBOX}\n",
+            encoding="utf-8",
+        )
+        imported = await asyncio.to_thread(partners_cli, database_url, "import", str(csv))
+        assert imported.exit_code == 0, imported.output
+        await world.post_lead()
+        url = unsubscribe_url(await smtp_server.wait_for_mail(INBOX))
+        async with httpx.AsyncClient(base_url=world.bot.url, timeout=30) as http:
+            assert (await one_click(http, url)).status_code == 200
+        unreached = (
+            "Partner Partner 0 hat auch keinen Chat für Teaser: Leads werden ihm weiter "
+            "angeboten, aber dort sieht sie niemand. Pausieren Sie ihn (leadbot partners pause "
+            "P0) oder tragen Sie im Partner-CSV einen Slack-Kanal oder Telegram-Chat ein."
+        )
+        await world.tg.wait_for_async(lambda: unreached in staff_feed(world), timeout=10)
+        assert staff_lines(world) == [STOPPED]
+
+        for switch in ("--on", "--off"):
+            switched = await asyncio.to_thread(
+                partners_cli, database_url, "email-teasers", "P0", switch
+            )
+            assert switched.exit_code == 0, switched.output
+        await world.tg.wait_for_async(
+            lambda: [line for line in staff_feed(world) if UNREACHED in line] == [unreached] * 2,
+            timeout=10,
+        )
+        feed = staff_feed(world)
+        assert feed[-1] == unreached and "abgestellt von" in feed[-2], feed

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import update
 
 from bot.actors import Actor
+from bot.delivery.notices import ToPartner
 from bot.directory.availability import partner_or_not_found
-from bot.models import Partner
+from bot.models import Partner, Platform
 from bot.uow import UnitOfWork
 
 
@@ -34,6 +35,7 @@ async def stop_by_link(uow: UnitOfWork, partner: Partner) -> bool:
     changed = await _set(uow, partner.id, stopped=True, address=partner.email)
     if changed:
         await uow.outbox.staff("partner_email_stopped", partner=partner.name)
+        await _tell_if_unreached(uow, partner)
     await uow.commit()
     return changed
 
@@ -59,6 +61,8 @@ async def switch(uow: UnitOfWork, partner_id: str, actor: Actor, *, on: bool) ->
             partner=partner.name,
             by=actor.shown,
         )
+        if not on:
+            await _tell_if_unreached(uow, partner)
     await uow.commit()
     if changed:
         await uow.session.refresh(partner)
@@ -74,6 +78,16 @@ async def resume_on_new_address(uow: UnitOfWork, partner: Partner, address: str 
     if (address or "").strip().lower() != (partner.email or "").strip().lower():
         partner.email_teasers_stopped_at = None
         await uow.outbox.staff("partner_email_new_address", partner=partner.name)
+
+
+async def _tell_if_unreached(uow: UnitOfWork, partner: Partner) -> None:
+    """Mail stopped, a partner with no chat for its teasers (an e-mail-only partner) is
+    still offered leads — matching reads the directory, not the channels — but nobody
+    there sees one, so each offer only waits for its wave to end. Staff hear that too,
+    with the two ways out. The chats are those this process delivers to."""
+    found = await uow.outbox.addresses(ToPartner(partner.id))
+    if all(platform is Platform.EMAIL for platform in found):
+        await uow.outbox.staff("partner_unreached", partner=partner.name, partner_id=partner.id)
 
 
 async def _set(
