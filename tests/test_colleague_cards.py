@@ -164,9 +164,6 @@ async def test_after_a_takeover_colleagues_see_the_new_owner_and_the_old_owner_s
     await world.claim(a, await world.teaser(a, lead_id))
     await world.card(a, lead_id, containing=COMPANY)
     card = await open_card(world, emulator, sophie, lead_id)
-    own_id = await world.post_lead()  # and one of her own, which passes to her colleague
-    await world.claim(sophie, await world.teaser(sophie, own_id))
-    await world.card(sophie, own_id, containing=COMPANY)
     await world.settled()
     seen = set(cards(world, emulator, sophie, lead_id))
 
@@ -235,6 +232,10 @@ async def test_a_colleague_who_leaves_the_partner_loses_the_prospect_from_their_
     own_id = await world.post_lead()  # and one of her own, which passes to her colleague
     await world.claim(sophie, await world.teaser(sophie, own_id))
     await world.card(sophie, own_id, containing=COMPANY)
+    won_id = await world.post_lead()  # and one she won: closed, it stays with P1
+    await world.claim(sophie, await world.teaser(sophie, won_id))
+    await world.report(sophie, won_id, ("won", "12.500"))
+    await world.card(sophie, won_id, containing=COMPANY)
     await world.settled()
     seen = set(cards(world, emulator, sophie, lead_id))
 
@@ -267,3 +268,8 @@ async def test_a_colleague_who_leaves_the_partner_loses_the_prospect_from_their_
     await world.settled()
     own = list(cards(world, emulator, sophie, own_id).values())
     assert not [text for text in own if "nicht mehr bei dem Unternehmen, das ihn" in text], own
+    # Her won lead's card loses the prospect too: the customer is the partner's.
+    await world.card(sophie, won_id, containing="Sie betreuen ihn nicht mehr")
+    await world.settled()
+    for text in cards(world, emulator, sophie, won_id).values():
+        assert COMPANY not in text and CONTACT not in text, text

@@ -215,11 +215,13 @@ async def resolve(
         lead = await session.get(Lead, row.lead_id)
         if lead is None or rep is None:
             return None
-        # Its owner sees the lead; so does a colleague at the partner that has it now, on a
-        # card they opened (``colleague_card``) — not the rep a card was taken off.
+        # Its owner sees the lead while still at its partner (a closed lead stays with the
+        # partner when its rep leaves); so does a colleague at the partner that has it now,
+        # on a card they opened (``colleague_card``) — not the rep a card was taken off.
         with_partner = lead.owner_partner_id is not None and rep.partner_id == lead.owner_partner_id
         team = bool(payload.get("colleague_card")) and rep.active and with_partner
-        owner = (lead.owner_rep_id == rep.id or team) and lead.status is not LeadStatus.ERASED
+        mine = lead.owner_rep_id == rep.id and rep.active and with_partner
+        owner = (mine or team) and lead.status is not LeadStatus.ERASED
         details = await lead_details(session, lead) if owner else None
         ref = await find_ref(session, row, MessageKind.LEAD_CARD, lead_id=lead.id, rep_id=rep.id)
         if payload.get("edit_only") and ref is None:

@@ -13,8 +13,8 @@ The departed rep gets nothing more about those leads: the card, reminders, news 
 kit follow the owner (read when each notice is sent, :mod:`bot.delivery.resolve`), and
 their card in the chat is edited into a line without the prospect's data where the bot
 can edit it (Slack, Telegram, console — never a new message). So are the cards of their
-colleagues' leads they opened (``/leads 12``): those leads stay with the partner the rep
-left (:func:`_take_off_colleague_cards`). Reports and ``lead <id>``
+won and lost leads, and of colleagues' leads they opened (``/leads 12``): those leads
+stay with the partner the rep left (:func:`_take_off_other_cards`). Reports and ``lead <id>``
 are refused already: a moved rep's partner no longer owns the lead, and a deactivated rep
 is nobody the chats know.
 
@@ -140,34 +140,36 @@ async def rep_left(
             await recall(uow, lead, actor, OWNER_LEFT, tell_owner=False)
             result.offered_again += 1
         await take_off_cards(uow, lead.id, rep.id, cards, OWNER_LEFT)
-    await _take_off_colleague_cards(uow, rep.id, partner_id, besides=set(lead_ids))
+    await _take_off_other_cards(uow, rep.id, partner_id, besides=set(lead_ids))
     return result
 
 
-async def _take_off_colleague_cards(
+async def _take_off_other_cards(
     uow: UnitOfWork, rep_id: int, partner_id: str, *, besides: set[int]
 ) -> None:
-    """The cards of the partner's leads that ``rep_id`` opened but did not own become one
-    line without the prospect's data (one query; an edit only, as for their own leads).
-    ``besides``: the leads they owned, whose cards got the ``owner_left`` line already
-    (by now a colleague owns those, so the query alone would take them for colleagues')."""
+    """The rep's other cards of the partner's leads become one line without the prospect's
+    data (one query; an edit only, as for their open leads): their closed leads' (won or
+    lost, the customer stays the partner's) with the ``owner_left`` line, and colleagues'
+    leads they opened with ``colleague_left``. ``besides``: the open leads they owned,
+    whose cards got their line already (a colleague owns those by now)."""
     found = (
         await uow.session.execute(
-            select(ChatMessage.lead_id, ChatMessage.platform)
+            select(ChatMessage.lead_id, ChatMessage.platform, Lead.owner_rep_id)
             .join(Lead, Lead.id == ChatMessage.lead_id)
             .where(
                 ChatMessage.rep_id == rep_id,
                 ChatMessage.kind == MessageKind.LEAD_CARD,
                 Lead.owner_partner_id == partner_id,
-                Lead.owner_rep_id != rep_id,
                 Lead.id.not_in(besides),
             )
             .distinct()
         )
     ).all()
-    platforms: dict[int, list[Platform]] = {}
-    for lead_id, platform in sorted(found):
-        if lead_id is not None and platform in {p.value for p in Platform}:
-            platforms.setdefault(lead_id, []).append(Platform(platform))
-    for lead_id, where in platforms.items():
-        await take_off_cards(uow, lead_id, rep_id, where, COLLEAGUE_LEFT)
+    known = {p.value for p in Platform}
+    platforms: dict[tuple[int, str], list[Platform]] = {}
+    for lead_id, platform, owner in sorted(found, key=lambda row: (row[0], row[1])):
+        if lead_id is not None and platform in known:
+            event = OWNER_LEFT if owner == rep_id else COLLEAGUE_LEFT
+            platforms.setdefault((lead_id, event), []).append(Platform(platform))
+    for (lead_id, event), where in platforms.items():
+        await take_off_cards(uow, lead_id, rep_id, where, event)
