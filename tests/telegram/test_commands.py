@@ -400,3 +400,21 @@ async def test_staff_report_lists_the_partners_and_counts_what_five_messages_do_
         left = int(last.plain_text.split("… and ")[1].split(" more lines")[0])
         assert listed + left >= 300
         assert "all of them in the cockpit (/cockpit)." in last.plain_text
+
+
+async def test_the_pipeline_counts_the_open_leads_it_does_not_list_and_says_where_they_are(
+    make_settings, telegram_emulator
+):
+    """More open leads than the pipeline lists (30): the rest are counted, with the command
+    that opens the cockpit, where all of them are — as on Slack."""
+    settings = _staff_settings(make_settings, telegram_emulator)
+    async with telegram_world(settings, telegram_emulator, partners=1) as world:
+        for _ in range(32):
+            await world.post_lead()
+        boss = world.driver.user(STAFF_USER, "Stefanie", language_code="en")
+        await world.driver.command(boss, "leads", chat_id=STAFF_CHAT, mention_bot=True)
+        pipeline = await world.tg.wait_for_async(
+            lambda: [m for m in world.tg.bot_messages(STAFF_CHAT) if "Pipeline" in m.plain_text]
+        )
+        text = "\n".join(m.plain_text for m in pipeline)
+        assert "… and 2 more — all of them in the cockpit (/cockpit)." in text, text

@@ -50,13 +50,14 @@ from bot.i18n import t
 from bot.reports.model import Report as PipelineReport
 
 PIPELINE_LIMIT = 30
+"""Open leads the pipeline lists by number; the rest are counted, with the cockpit's link."""
 LEAD_BUTTONS = 20
+"""/leads lists every lead; the first this many get a button that opens its card (a
+keyboard of hundreds of buttons helps nobody on a phone: `/lead 17` opens any of them)."""
 MAX_TABLE_MESSAGES = 5
 """Messages a table answer (explain, the pipeline) takes at most, as on Slack."""
 TABLE_LENGTH = 3900
 """Characters per table message: room below Telegram's 4096 for the line counting the rest."""
-"""/leads lists every lead; the first this many get a button that opens its card (a
-keyboard of hundreds of buttons helps nobody on a phone: `/lead 17` opens any of them)."""
 PRIVATE = (c.ListLeads, c.ShowLead, c.Teasers, c.Progress, c.Claim, c.WhoAmI)
 """Commands whose answer is about one person's leads: only in the private chat."""
 
