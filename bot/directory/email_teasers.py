@@ -23,7 +23,7 @@ from sqlalchemy import update
 from bot.actors import Actor
 from bot.delivery.notices import ToPartner
 from bot.directory.availability import partner_or_not_found
-from bot.models import Partner, Platform
+from bot.models import Partner
 from bot.uow import UnitOfWork
 
 
@@ -84,9 +84,10 @@ async def _tell_if_unreached(uow: UnitOfWork, partner: Partner) -> None:
     """Mail stopped, a partner with no chat for its teasers (an e-mail-only partner) is
     still offered leads — matching reads the directory, not the channels — but nobody
     there sees one, so each offer only waits for its wave to end. Staff hear that too,
-    with the two ways out. The chats are those this process delivers to."""
-    found = await uow.outbox.addresses(ToPartner(partner.id))
-    if all(platform is Platform.EMAIL for platform in found):
+    with the two ways out. The chats are those this process delivers to; the stop was
+    written by one ``UPDATE``, so the partner is read again first."""
+    await uow.session.get(Partner, partner.id, populate_existing=True)
+    if not await uow.outbox.addresses(ToPartner(partner.id)):
         await uow.outbox.staff("partner_unreached", partner=partner.name, partner_id=partner.id)
 
 
