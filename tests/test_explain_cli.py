@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.intake.schema import LeadIn
 from bot.intake.service import receive
-from bot.models import Channel, LeadExclusion, LeadStatus
+from bot.models import Channel, LeadExclusion, LeadStatus, Partner
 from bot.runtime import Runtime
 from tests.support.factories import add_partner, lead_payload
 from tests.support.markdown import REPO, fenced_blocks
@@ -136,6 +137,63 @@ def test_explain_one_partner_shows_every_filter_and_the_score(seeded: tuple[Path
     assert "ELIGIBLE, rank 1" in near.output
     assert re.search(r"✓ region\s+distance \d+(\.\d)? km ≤ radius 50 km", near.output)
     assert "Offers of this lead to the partner: r1 w1 #1 open" in near.output
+
+
+async def _give_near_channels(settings: Settings) -> None:
+    """NEAR: a Slack channel, and a lead inbox that unsubscribed from teaser mails."""
+    runtime = Runtime.create(settings, pooled=False)
+    try:
+        async with runtime.uow() as uow:
+            near = await uow.session.get(Partner, "NEAR")
+            assert near is not None
+            near.slack_channel = "#near-leads"
+            near.email = "leads@near.example"
+            near.email_teasers_stopped_at = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+            await uow.commit()
+    finally:
+        await runtime.close()
+
+
+def test_explain_one_partner_says_where_its_teasers_go(seeded: tuple[Path, int]) -> None:
+    """Matching reads the directory, not the channels: staff asking why a partner never
+    answers see that its inbox unsubscribed, or that no channel reaches it at all."""
+    config, lead_id = seeded
+    chats = config.with_name("chats.toml")
+    chats.write_text(
+        config.read_text()
+        + '\n[slack]\nenabled = true\n\n[email]\nenabled = true\nfrom_address = "leads@maker.example"\n'
+    )
+    asyncio.run(_give_near_channels(load_settings(chats, environ={})))
+
+    near = _explain(chats, str(lead_id), "--partner", "NEAR")
+    assert near.exit_code == 0, near.output
+    assert "\nTeasers go to: slack #near-leads\n" in near.output
+    assert (
+        "Teaser mails to its lead inbox are unsubscribed since 2026-11-28 "
+        "(to resume: leadbot partners email-teasers NEAR --on)." in near.output
+    )
+    assert "No channel reaches" not in near.output
+
+    far = _explain(chats, str(lead_id), "--partner", "FAR")
+    assert far.exit_code == 0, far.output
+    assert far.output.rstrip().endswith(
+        "No channel reaches this partner: leads are offered to it, but nobody there sees "
+        "them. Add a Slack channel, Telegram chat or lead inbox in the partners CSV, or "
+        "pause it (leadbot partners pause FAR)."
+    )
+    # Slack is off in the first config: NEAR's channel reaches nobody from there.
+    assert (
+        "No channel reaches this partner"
+        in _explain(config, str(lead_id), "--partner", "NEAR").output
+    )
+
+    german = chats.with_name("chats-de.toml")
+    german.write_text(chats.read_text().replace('language = "en"', 'language = "de"'))
+    out = _explain(german, str(lead_id), "--partner", "NEAR").output
+    assert "\nTeaser gehen an: slack #near-leads\n" in out
+    assert "Teaser-Mails an sein Lead-Postfach sind seit 28.11.2026 abbestellt" in out
+    data = json.loads(_explain(chats, str(lead_id), "--partner", "NEAR", "--json").output)
+    assert data["reach"]["channels"] == {"slack": "#near-leads"}
 
 
 def _rows_repeating_their_label(out: str) -> list[str]:

@@ -9,15 +9,17 @@ Read-only: nothing is written, so it is safe to call at any time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.delivery.notices import ToPartner
 from bot.directory.lead_ranking import excluded_partners, lead_profile
 from bot.directory.recent import recent_activity
 from bot.directory.snapshot import partner_profiles
 from bot.errors import NotFound
 from bot.matching import LeadExplanation, explain_lead
-from bot.models import Lead, LeadStatus, Offer, OfferStatus
+from bot.models import Lead, LeadStatus, Offer, OfferStatus, Partner
 from bot.plaintext import quoted, shortened
 from bot.uow import UnitOfWork
 
@@ -31,6 +33,17 @@ class OfferFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerReach:
+    """Where one partner's teasers go: matching reads the directory, not the channels, so
+    a partner no channel reaches is offered leads that nobody there sees. ``channels`` are
+    those this process delivers to (platform -> address); ``email_stopped_at`` is set
+    while its lead inbox has unsubscribed from teaser mails."""
+
+    channels: dict[str, str]
+    email_stopped_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredLeadExplanation:
     status: LeadStatus
     owner_partner_id: str | None
@@ -39,6 +52,7 @@ class StoredLeadExplanation:
     exclusions: dict[str, str]  # partner id -> reason
     offers: dict[str, tuple[OfferFacts, ...]]  # partner id -> offers, oldest first
     explanation: LeadExplanation
+    reach: PartnerReach | None = None  # with ``partner_id`` only
 
 
 async def explain_stored_lead(
@@ -90,4 +104,15 @@ async def explain_stored_lead(
         exclusions=excluded,
         offers={pid: tuple(items) for pid, items in offers.items()},
         explanation=explanation,
+        reach=None if partner_id is None else await _reach(uow, partner_id),
+    )
+
+
+async def _reach(uow: UnitOfWork, partner_id: str) -> PartnerReach:
+    addresses = await uow.outbox.addresses(ToPartner(partner_id))
+    partner = await uow.session.get(Partner, partner_id)
+    assert partner is not None  # explain_stored_lead raised NotFound otherwise
+    return PartnerReach(
+        channels={platform.value: address for platform, address in addresses.items()},
+        email_stopped_at=partner.email_teasers_stopped_at if partner.email else None,
     )

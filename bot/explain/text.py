@@ -9,10 +9,11 @@ the widest label of that language, numbers have a fixed number of decimals (Babe
 
 from __future__ import annotations
 
-from bot.explain.service import OfferFacts, StoredLeadExplanation
+from bot.explain.service import OfferFacts, PartnerReach, StoredLeadExplanation
 from bot.explain.words import check_text, decimal, filter_name, number, segment_basis
 from bot.i18n import has, t
 from bot.matching import COMPONENTS, FILTERS, LeadFacts, PartnerExplanation
+from bot.reports.format import day
 
 NAME_WIDTH = 28  # the partner column of the table
 SCORE_WIDTH = 6
@@ -253,4 +254,19 @@ def render_partner(
     if item.partner_id in data.exclusions:
         reason = _reason(data.exclusions[item.partner_id], lang)
         lines.append(t(lang, "explain.excluded_from", reason=reason))
+    if data.reach is not None:
+        lines += _reach(data.reach, item.partner_id, lang)
+    return lines
+
+
+def _reach(reach: PartnerReach, partner_id: str, lang: str) -> list[str]:
+    """Where the partner's teasers go, or that none reaches it (and the two ways out)."""
+    if reach.channels:
+        channels = ", ".join(f"{name} {address}" for name, address in reach.channels.items())
+        lines = [t(lang, "explain.teasers_to", channels=channels)]
+    else:
+        lines = [t(lang, "explain.teasers_nowhere", partner=partner_id)]
+    if reach.email_stopped_at is not None:
+        when = day(reach.email_stopped_at, lang)
+        lines.append(t(lang, "explain.email_stopped", day=when, partner=partner_id))
     return lines
