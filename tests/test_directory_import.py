@@ -520,3 +520,46 @@ def test_imports_warn_about_active_partners_nobody_can_claim_for(
     dry = leadbot(database_url, "reps", "import", rest, "--deactivate-missing", "--dry-run")
     assert "leadbot: warning: 1 active partner has no active rep (P-DE-001):" in dry.stderr
     assert all(r.active for r in _reps(database_url).values())  # a dry run, as it says
+
+
+def test_a_partners_import_warns_about_active_partners_no_enabled_chat_reaches(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Matching reads the directory, not the channels: a partner with no Slack channel,
+    Telegram chat or lead inbox on the platforms this configuration enables is offered
+    leads nobody there sees. Every partners import names them."""
+    chats = {"LEADBOT_CONSOLE__ENABLED": "false", "LEADBOT_SLACK__ENABLED": "true"}
+    first = leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv"), **chats)
+    assert first.exit_code == 0, first.output
+    assert "20 partners: 20 new" in first.stdout
+    # Slack alone: the 12 example partners without a slack_channel.
+    assert first.stderr == (
+        "leadbot: warning: 12 active partners have no channel for teasers (P-AT-002, "
+        "P-AT-003, P-AT-004, P-CH-002, P-CH-003 and 7 more): leads are offered to them, but "
+        "nobody there sees one — fill in their slack_channel, telegram_chat_id or email "
+        "column for a platform this config enables, or pause them (leadbot partners pause "
+        "ID)\n"
+    ), first.stderr
+    both = {**chats, "LEADBOT_TELEGRAM__ENABLED": "true"}
+    again = leadbot(database_url, "partners", "import", str(EXAMPLES / "partners.csv"), **both)
+    assert "leadbot: warning: 9 active partners have no channel for teasers (P-AT-002, " in (
+        again.stderr
+    )
+    assert "P-DE-003" not in again.stderr  # its Telegram chat reaches it now
+
+    # A lead inbox is a channel where e-mail is on; the rest of the file is deactivated.
+    header, *rows = (EXAMPLES / "partners.csv").read_text(encoding="utf-8").splitlines()
+    [row] = [line for line in rows if line.startswith("P-DE-004,")]
+    mailed = _write(tmp_path, "one.csv", f"{header},email\n{row},leads@p4.example\n")
+    mail = {**both, "LEADBOT_EMAIL__ENABLED": "true"}
+    alone = leadbot(database_url, "partners", "import", mailed, "--deactivate-missing", **mail)
+    assert alone.exit_code == 0, alone.output
+    assert "no channel for teasers" not in alone.stderr, alone.stderr
+    without_mail = leadbot(database_url, "partners", "import", mailed, **both)
+    assert "1 active partner has no channel for teasers (P-DE-004):" in without_mail.stderr
+
+    # The shipped bot.toml has the console on, which reaches every partner; a
+    # configuration with no chat at all is one for imports only, and hears nothing.
+    assert leadbot(database_url, "partners", "import", mailed).stderr == ""
+    no_chat = {"LEADBOT_CONSOLE__ENABLED": "false"}
+    assert leadbot(database_url, "partners", "import", mailed, **no_chat).stderr == ""

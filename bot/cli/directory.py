@@ -35,6 +35,7 @@ from bot.directory import (
     import_reps,
     parse_partners,
     parse_reps,
+    partners_unreached,
     partners_without_reps,
     read_table,
 )
@@ -90,6 +91,8 @@ async def _check_and_write(
             summary.unstaffed = await partners_without_reps(
                 uow, before_reps=write is import_partners
             )
+            if write is import_partners:
+                summary.unreached = await partners_unreached(uow)
             if not dry_run:
                 await uow.commit()
             return summary, []
@@ -144,11 +147,24 @@ def _run_import(
         report_problems(file, problems)
     done(file, summary, dry_run)
     if summary is not None and summary.unstaffed:
-        _warn_unstaffed(summary.unstaffed)
+        _warn(
+            summary.unstaffed,
+            "no active rep",
+            "nobody there can claim one — import their reps (leadbot reps import)",
+        )
+    if summary is not None and summary.unreached:
+        _warn(
+            summary.unreached,
+            "no channel for teasers",
+            "nobody there sees one — fill in their slack_channel, telegram_chat_id or email "
+            "column for a platform this config enables, or pause them "
+            "(leadbot partners pause ID)",
+        )
 
 
-def _warn_unstaffed(partner_ids: list[str]) -> None:
-    """Partners nobody can claim for: said after every import, until their reps are in."""
+def _warn(partner_ids: list[str], lacking: str, consequence: str) -> None:
+    """Partners offered leads in vain: said after every import, until the file (or the
+    directory) gives them what they lack."""
     shown = ", ".join(partner_ids[:5]) + (
         f" and {len(partner_ids) - 5} more" if len(partner_ids) > 5 else ""
     )
@@ -158,8 +174,8 @@ def _warn_unstaffed(partner_ids: list[str]) -> None:
         else f"{len(partner_ids)} active partners have"
     )
     click.echo(
-        f"leadbot: warning: {count} no active rep ({shown}): leads are offered to them, but "
-        "nobody there can claim one — import their reps (leadbot reps import)",
+        f"leadbot: warning: {count} {lacking} ({shown}): leads are offered to them, but "
+        f"{consequence}",
         err=True,
     )
 

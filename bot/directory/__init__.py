@@ -13,6 +13,7 @@ from bot.directory.service import (
     check_reps,
     import_partners,
     import_reps,
+    partners_unreached,
     partners_without_reps,
 )
 from bot.directory.table import Problem, Table, read_table
@@ -29,6 +30,7 @@ __all__ = [
     "import_reps",
     "parse_partners",
     "parse_reps",
+    "partners_unreached",
     "partners_without_reps",
     "read_table",
 ]

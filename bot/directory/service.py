@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.actors import Actor
+from bot.delivery.notices import ToPartner
 from bot.directory import fields as f
 from bot.directory.departures import DEACTIVATED, MOVED, LeftBehind, rep_left
 from bot.directory.email_teasers import resume_on_new_address
@@ -52,6 +53,8 @@ class ImportSummary:
     """The open leads of reps who moved to another partner or were deactivated."""
     unstaffed: list[str] = field(default_factory=list)
     """Active partners without an active rep after the import: nobody there can claim."""
+    unreached: list[str] = field(default_factory=list)
+    """Active partners no enabled chat reaches after a partners import: nobody sees."""
 
     @property
     def total(self) -> int:
@@ -169,6 +172,22 @@ async def partners_without_reps(uow: UnitOfWork, *, before_reps: bool = False) -
         select(Partner.id).where(Partner.active.is_(True), ~staffed).order_by(Partner.id)
     )
     return list(rows.all())
+
+
+async def partners_unreached(uow: UnitOfWork) -> list[str]:
+    """The active partners no chat of this configuration reaches, by id: matching reads
+    the directory, not the channels, so they are offered leads that nobody there sees
+    (no Slack channel, Telegram chat or lead inbox — or one whose platform is off, or an
+    inbox that unsubscribed). The partners import warns about them.
+
+    None while no chat is enabled at all (a configuration for imports only): every
+    partner would be named, which says nothing about any of them."""
+    if not uow.chats:
+        return []
+    query = select(Partner.id).where(Partner.active.is_(True)).order_by(Partner.id)
+    partner_ids = list((await uow.session.scalars(query)).all())
+    await uow.outbox.load_partners(partner_ids)
+    return [pid for pid in partner_ids if not await uow.outbox.addresses(ToPartner(pid))]
 
 
 async def _open_leads_of(uow: UnitOfWork, partner_ids: list[str]) -> int:
