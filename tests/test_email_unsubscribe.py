@@ -65,7 +65,7 @@ async def one_click(http: httpx.AsyncClient, url: str) -> httpx.Response:
     )
 
 
-def partners_cli(database_url: str, *args: str):
+def partners_cli(database_url: str, *args: str, **env: str):
     """``leadbot partners …`` with the bot's chats: Telegram (and its staff chat), no console."""
     return leadbot(
         database_url,
@@ -76,6 +76,7 @@ def partners_cli(database_url: str, *args: str):
         LEADBOT_TELEGRAM__TOKEN=TELEGRAM_TOKEN,
         LEADBOT_TELEGRAM__WEBHOOK_SECRET=TELEGRAM_WEBHOOK_SECRET,
         LEADBOT_TELEGRAM__STAFF_CHAT_ID=str(STAFF_CHAT),
+        **env,
     )
 
 
@@ -326,9 +327,12 @@ async def test_a_partner_left_with_no_channel_is_named_to_staff_with_what_to_do(
         await world.tg.wait_for_async(lambda: unreached in staff_feed(world), timeout=10)
         assert staff_lines(world) == [STOPPED]
 
+        # A command whose own settings enable e-mail, as the server's do: the inbox it
+        # just stopped must not count as P0's channel.
+        mail = {"LEADBOT_EMAIL__ENABLED": "true", "LEADBOT_EMAIL__FROM_ADDRESS": "lb@maker.example"}
         for switch in ("--on", "--off"):
             switched = await asyncio.to_thread(
-                partners_cli, database_url, "email-teasers", "P0", switch
+                partners_cli, database_url, "email-teasers", "P0", switch, **mail
             )
             assert switched.exit_code == 0, switched.output
         await world.tg.wait_for_async(
