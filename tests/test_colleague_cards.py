@@ -127,6 +127,18 @@ async def test_a_colleague_s_card_follows_the_owner_s_steps_and_loses_the_prospe
     assert "kontaktiert" in now[card] and COMPANY in now[card], now[card]
     assert "contacted" not in steps(world, emulator, sophie, card)  # no longer allowed
     assert "meeting" in steps(world, emulator, sophie, card)
+    # Hers says who changed it, as the owner's does when a colleague reports.
+    assert f"Geändert von {a.name} aus Ihrem Team." in now[card], now[card]
+
+    # She reports from her card: the owner's names her; hers names nobody.
+    await world.report(sophie, lead_id, "meeting")
+    owners = await world.card(a, lead_id, containing="Geändert von Sophie Brandl")
+    assert "Geändert von Sophie Brandl aus Ihrem Team." in owners, owners
+    assert "kontaktiert" not in owners, owners  # the card shows the meeting now
+    await world.settled()
+    now = cards(world, emulator, sophie, lead_id)
+    assert set(now) == seen, now
+    assert "Geändert von" not in now[card] and "kontaktiert" not in now[card], now[card]
 
     # The owner hands it back: it left the partner, and her card lost the prospect too.
     await world.report(a, lead_id, ("hand_back", "no_capacity"))

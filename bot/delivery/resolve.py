@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,6 +107,14 @@ async def language_of(
 async def _rep_name(session: AsyncSession, rep_id: object) -> str | None:
     rep = await session.get(Rep, rep_id) if isinstance(rep_id, int) else None
     return rep.name if rep else None
+
+
+def _changed_by(payload: dict[str, Any], rep_id: int) -> str | None:
+    """Who to name on the card: the colleague an owner's card names (``colleague``), or on
+    a colleague's card the rep who made the change (``by``) — unless that is its reader."""
+    if payload.get("colleague_card") and payload.get("by_rep") != rep_id:
+        return payload.get("by") or payload.get("colleague")
+    return payload.get("colleague")
 
 
 async def _paused(session: AsyncSession, offer: Offer, settings: Settings, now: datetime) -> bool:
@@ -237,7 +246,7 @@ async def resolve(
             lead=details,
             actions=tuple(a.value for a in available_actions(lead.status)) if owner else (),
             language=language,
-            colleague=payload.get("colleague"),
+            colleague=_changed_by(payload, rep.id),
             edit_only=bool(payload.get("edit_only")),
         )
         return view, ref

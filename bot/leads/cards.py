@@ -70,6 +70,7 @@ async def update_card(
     colleague: str | None = None,
     *,
     partner_id: str | None,
+    by: tuple[int, str] | None = None,
 ) -> None:
     """Queue the card's update for ``rep_id`` where their card lives, and for the cards
     the other reps of ``partner_id`` (the partner that had the lead) opened.
@@ -78,14 +79,16 @@ async def update_card(
     (a hand-back does). A lead without any known place (claimed before leadbot recorded
     the claim platform) gets it on every platform of the rep, as before. ``colleague``: the
     name of the rep of the same partner who made the change, when it was not the owner (the
-    owner's card says so).
+    owner's card says so). ``by``: the rep who made it (id, name), owner or not — the
+    colleagues' cards say so to everyone but them.
     """
     platforms = await card_platforms(uow, lead_id, rep_id, claimed_via)
     audiences = [ToRep(rep_id, p) for p in platforms] or [ToRep(rep_id)]
     payload = {"event": event, **({"colleague": colleague} if colleague else {})}
     for audience in audiences:
         await uow.outbox.enqueue(audience, NoticeKind.LEAD_CARD, payload, lead_id=lead_id)
-    await edit_colleague_cards(uow, lead_id, partner_id, event, besides={rep_id})
+    changer = {"by_rep": by[0], "by": by[1]} if by else {}
+    await edit_colleague_cards(uow, lead_id, partner_id, event, besides={rep_id}, **changer)
 
 
 async def edit_colleague_cards(

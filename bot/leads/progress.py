@@ -140,6 +140,7 @@ async def _card_and_feed(
             event,
             colleague,
             partner_id=lead.owner_partner_id,
+            by=(actor.rep_id, actor.shown) if actor.rep_id is not None and actor.shown else None,
         )
     partner = (
         await uow.session.get(Partner, lead.owner_partner_id) if lead.owner_partner_id else None
